@@ -1,0 +1,161 @@
+//! Copies of one response: the largest copy is counted, tool calls are the union of the
+//! tool ids over every copy, and the distributions get each response once, when final.
+
+use std::collections::{HashMap, VecDeque};
+
+use jiff::civil::Date;
+
+use super::usage::Usage;
+use crate::event::{Event, TimeMs, ToolCall};
+
+/// Where and how a response was counted, so that it can be taken back out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Counted {
+    pub identity: usize,
+    pub time: TimeMs,
+    pub day: Date,
+    pub model: String,
+    pub usage: Usage,
+}
+
+#[derive(Debug)]
+struct Kept {
+    counted: Counted,
+    sidechain: bool,
+    tool_ids: Vec<String>,
+    last_update: TimeMs,
+    in_distributions: bool,
+}
+
+/// What to do with a new copy.
+#[derive(Debug, PartialEq)]
+pub enum Decision {
+    /// The first copy of its response (or an event with no dedup key): count it.
+    New,
+    /// Larger than the copy counted so far: take that one out, count this one.
+    Replaces(Counted),
+    /// Not larger than what is already counted.
+    Smaller,
+}
+
+/// A response ready for the distributions.
+#[derive(Debug)]
+pub struct Done {
+    pub identity: usize,
+    pub usage: Usage,
+}
+
+#[derive(Debug, Default)]
+pub struct Copies {
+    kept: HashMap<String, Kept>,
+    /// Keys whose response has no final copy yet, in arrival order.
+    pending: VecDeque<(TimeMs, String)>,
+}
+
+impl Copies {
+    pub fn offer(&mut self, event: &Event, who: usize, day: Date, usage: &Usage) -> Decision {
+        let Some(key) = event.dedup_key.as_deref() else {
+            return Decision::New;
+        };
+        let counted = Counted {
+            identity: who,
+            time: event.time,
+            day,
+            model: event.model.clone(),
+            usage: *usage,
+        };
+        let sidechain = event.flags.sidechain;
+        let Some(kept) = self.kept.get_mut(key) else {
+            self.kept.insert(
+                key.to_string(),
+                Kept {
+                    counted,
+                    sidechain,
+                    tool_ids: Vec::new(),
+                    last_update: event.time,
+                    in_distributions: false,
+                },
+            );
+            return Decision::New;
+        };
+        kept.last_update = kept.last_update.max(event.time);
+        let (new, old) = (usage.total_tokens(), kept.counted.usage.total_tokens());
+        let larger = new > old || (new == old && kept.sidechain && !sidechain);
+        if !larger {
+            return Decision::Smaller;
+        }
+        kept.sidechain = sidechain;
+        Decision::Replaces(std::mem::replace(&mut kept.counted, counted))
+    }
+
+    /// The tool calls of this copy not seen on an earlier copy of the same response.
+    pub fn new_tools<'e>(&mut self, event: &'e Event) -> Vec<&'e ToolCall> {
+        let kept = event
+            .dedup_key
+            .as_deref()
+            .and_then(|k| self.kept.get_mut(k));
+        let Some(kept) = kept else {
+            return event.tools.iter().collect();
+        };
+        let mut fresh = Vec::new();
+        for tool in &event.tools {
+            match &tool.id {
+                Some(id) if kept.tool_ids.contains(id) => {}
+                Some(id) => {
+                    kept.tool_ids.push(id.clone());
+                    fresh.push(tool);
+                }
+                None => fresh.push(tool),
+            }
+        }
+        fresh
+    }
+
+    /// The response this event completes, if it goes into the distributions now: events
+    /// without a key at once, keyed ones on their final copy (else later, by `settle`).
+    pub fn finished(&mut self, event: &Event, who: usize, usage: &Usage) -> Option<Done> {
+        let Some(key) = event.dedup_key.as_deref() else {
+            return Some(Done {
+                identity: who,
+                usage: *usage,
+            });
+        };
+        let kept = self.kept.get_mut(key)?;
+        if kept.in_distributions {
+            return None;
+        }
+        if event.flags.final_copy {
+            kept.in_distributions = true;
+            return Some(Done {
+                identity: kept.counted.identity,
+                usage: kept.counted.usage,
+            });
+        }
+        self.pending.push_back((event.time, key.to_string()));
+        None
+    }
+
+    /// Responses with no copy newer than `cutoff` that never got a final copy.
+    pub fn settle(&mut self, cutoff: TimeMs) -> Vec<Done> {
+        let mut done = Vec::new();
+        while let Some((time, _)) = self.pending.front() {
+            if *time > cutoff {
+                break;
+            }
+            let Some((_, key)) = self.pending.pop_front() else {
+                break;
+            };
+            if let Some(kept) = self.kept.get_mut(&key)
+                && !kept.in_distributions
+                && kept.last_update <= cutoff
+            {
+                kept.in_distributions = true;
+                done.push(Done {
+                    identity: kept.counted.identity,
+                    usage: kept.counted.usage,
+                });
+            }
+        }
+        done
+    }
+}

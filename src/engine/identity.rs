@@ -1,0 +1,137 @@
+//! Everything the engine keeps about one identity.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::civil::Date;
+
+use super::hist::LazyHistogram;
+use super::usage::Usage;
+use super::window::{Bucket, TieredWindow};
+use crate::event::{Format, IdentityAttrs, IdentityKind, TimeMs};
+
+/// Calls of one tool by one identity.
+#[derive(Clone, Debug)]
+pub struct ToolStats {
+    pub mcp_server: Option<String>,
+    pub calls: u64,
+    pub first_seen: TimeMs,
+    pub last_seen: TimeMs,
+    pub window: TieredWindow<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct IdentityStats {
+    pub name: String,
+    pub kind: IdentityKind,
+    pub format: Format,
+    /// The raw fields of the latest event, for the drill-down.
+    pub attrs: IdentityAttrs,
+    pub first_seen: TimeMs,
+    pub last_seen: TimeMs,
+    pub totals: Usage,
+    pub by_day: BTreeMap<Date, Usage>,
+    pub by_model: HashMap<String, Usage>,
+    pub window: TieredWindow<Usage>,
+    pub tools: HashMap<String, ToolStats>,
+    pub input_tokens: LazyHistogram,
+    pub output_tokens: LazyHistogram,
+    pub latency_ms: LazyHistogram,
+}
+
+impl IdentityStats {
+    pub fn new(name: &str, kind: IdentityKind, format: Format, time: TimeMs) -> Self {
+        IdentityStats {
+            name: name.to_string(),
+            kind,
+            format,
+            attrs: IdentityAttrs::default(),
+            first_seen: time,
+            last_seen: time,
+            totals: Usage::default(),
+            by_day: BTreeMap::new(),
+            by_model: HashMap::new(),
+            window: TieredWindow::default(),
+            tools: HashMap::new(),
+            input_tokens: LazyHistogram::tokens(),
+            output_tokens: LazyHistogram::tokens(),
+            latency_ms: LazyHistogram::latency(),
+        }
+    }
+
+    pub fn record_tool(&mut self, name: &str, mcp_server: Option<&str>, time: TimeMs) {
+        let stats = match self.tools.get_mut(name) {
+            Some(stats) => stats,
+            None => self.tools.entry(name.to_string()).or_insert(ToolStats {
+                mcp_server: mcp_server.map(str::to_string),
+                calls: 0,
+                first_seen: time,
+                last_seen: time,
+                window: TieredWindow::default(),
+            }),
+        };
+        stats.calls += 1;
+        stats.first_seen = stats.first_seen.min(time);
+        stats.last_seen = stats.last_seen.max(time);
+        stats.window.add(time, &1);
+    }
+}
+
+/// Adds (`Sign::Add`) or takes back (`Sign::Sub`) one contribution in every place it is summed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sign {
+    Add,
+    Sub,
+}
+
+/// The summed views shared by an identity and the global totals.
+pub trait Ledger {
+    fn parts(
+        &mut self,
+    ) -> (
+        &mut Usage,
+        &mut BTreeMap<Date, Usage>,
+        &mut HashMap<String, Usage>,
+        &mut TieredWindow<Usage>,
+    );
+
+    fn apply(&mut self, sign: Sign, time: TimeMs, day: Date, model: &str, usage: &Usage) {
+        let (totals, by_day, by_model, window) = self.parts();
+        let model_usage = match by_model.get_mut(model) {
+            Some(u) => u,
+            None => by_model.entry(model.to_string()).or_default(),
+        };
+        let day_usage = by_day.entry(day).or_default();
+        match sign {
+            Sign::Add => {
+                totals.add(usage);
+                day_usage.add(usage);
+                model_usage.add(usage);
+                window.add(time, usage);
+            }
+            Sign::Sub => {
+                totals.sub(usage);
+                day_usage.sub(usage);
+                model_usage.sub(usage);
+                window.sub(time, usage);
+            }
+        }
+    }
+}
+
+impl Ledger for IdentityStats {
+    fn parts(
+        &mut self,
+    ) -> (
+        &mut Usage,
+        &mut BTreeMap<Date, Usage>,
+        &mut HashMap<String, Usage>,
+        &mut TieredWindow<Usage>,
+    ) {
+        (
+            &mut self.totals,
+            &mut self.by_day,
+            &mut self.by_model,
+            &mut self.window,
+        )
+    }
+}

@@ -1,0 +1,275 @@
+//! The engine: ingest normalized events at their own time, `advance(now)`, `snapshot()`.
+//!
+//! Plain synchronous Rust with no clock, no IO and no terminal: time is always an argument,
+//! so live runs, reports and tests share one deterministic core.
+
+mod dedup;
+pub mod hist;
+pub mod identity;
+pub mod snapshot;
+pub mod usage;
+pub mod window;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+use self::dedup::{Copies, Decision};
+use self::identity::{IdentityStats, Ledger, Sign};
+pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, Snapshot};
+use self::usage::Usage;
+use self::window::TieredWindow;
+use crate::event::{Event, TimeMs};
+use crate::pricing::PriceTable;
+
+/// A response copy with no final marker is put into the histograms once no newer copy
+/// has arrived for this long (event time).
+pub const SETTLE_MS: i64 = 30_000;
+/// Past this many identities, new ones fold into [`OTHER_IDENTITY`] (with a warning).
+pub const MAX_IDENTITIES: usize = 100_000;
+pub const OTHER_IDENTITY: &str = "(other)";
+/// The ingest rate shown in the header is averaged over this long.
+const INGEST_RATE_WINDOW_MS: i64 = 5_000;
+
+/// Sums over every identity.
+#[derive(Clone, Debug, Default)]
+struct Global {
+    totals: Usage,
+    by_day: BTreeMap<Date, Usage>,
+    by_model: HashMap<String, Usage>,
+    window: TieredWindow<Usage>,
+}
+
+impl Ledger for Global {
+    fn parts(
+        &mut self,
+    ) -> (
+        &mut Usage,
+        &mut BTreeMap<Date, Usage>,
+        &mut HashMap<String, Usage>,
+        &mut TieredWindow<Usage>,
+    ) {
+        (
+            &mut self.totals,
+            &mut self.by_day,
+            &mut self.by_model,
+            &mut self.window,
+        )
+    }
+}
+
+/// Maps event times to calendar days in one time zone, remembering the last day's bounds
+/// because consecutive events almost always fall on the same day.
+#[derive(Clone, Debug)]
+struct DayClock {
+    tz: TimeZone,
+    cached: Option<(TimeMs, TimeMs, Date)>,
+}
+
+impl DayClock {
+    fn day(&mut self, time: TimeMs) -> Date {
+        if let Some((start, end, date)) = self.cached
+            && (start..end).contains(&time)
+        {
+            return date;
+        }
+        let date = jiff::Timestamp::from_millisecond(time)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .to_zoned_datetime(self.tz.clone())
+            .date();
+        let start = date
+            .to_zoned_datetime(self.tz.clone())
+            .map(|z| z.timestamp().as_millisecond());
+        let end = date
+            .tomorrow()
+            .and_then(|d| d.to_zoned_datetime(self.tz.clone()))
+            .map(|z| z.timestamp().as_millisecond());
+        if let (Ok(start), Ok(end)) = (start, end) {
+            self.cached = Some((start, end, date));
+        }
+        date
+    }
+}
+
+/// Counters about the ingest itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestStats {
+    pub events: u64,
+    /// Copies of a response already counted (the larger replaced the smaller).
+    pub copies_merged: u64,
+    /// Events folded into the "(other)" identity because of [`MAX_IDENTITIES`].
+    pub folded: u64,
+}
+
+pub struct Engine {
+    prices: Arc<PriceTable>,
+    days: DayClock,
+    now: TimeMs,
+    identities: Vec<IdentityStats>,
+    index: HashMap<String, usize>,
+    global: Global,
+    copies: Copies,
+    stats: IngestStats,
+    ingest_marks: VecDeque<(TimeMs, u64)>,
+}
+
+impl Engine {
+    pub fn new(prices: Arc<PriceTable>, tz: TimeZone) -> Self {
+        Engine {
+            prices,
+            days: DayClock { tz, cached: None },
+            now: 0,
+            identities: Vec::new(),
+            index: HashMap::new(),
+            global: Global::default(),
+            copies: Copies::default(),
+            stats: IngestStats::default(),
+            ingest_marks: VecDeque::new(),
+        }
+    }
+
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.days.tz
+    }
+
+    /// Cost of one event: the record's own cost, else the price table's; `None` = unpriced.
+    fn cost(&self, event: &Event) -> Option<f64> {
+        if event.flags.no_cost {
+            return Some(0.0);
+        }
+        if let Some(cost) = event.record_cost_usd {
+            return Some(cost);
+        }
+        self.prices.cost(&event.model, &event.tokens)
+    }
+
+    fn identity_index(&mut self, event: &Event) -> usize {
+        if let Some(&i) = self.index.get(event.identity.as_str()) {
+            return i;
+        }
+        let name = if self.identities.len() >= MAX_IDENTITIES {
+            self.stats.folded += 1;
+            OTHER_IDENTITY
+        } else {
+            event.identity.as_str()
+        };
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = self.identities.len();
+        self.identities.push(IdentityStats::new(
+            name,
+            event.identity_kind,
+            event.format,
+            event.time,
+        ));
+        self.index.insert(name.to_string(), i);
+        i
+    }
+
+    /// Counts one event at its own time.
+    pub fn ingest(&mut self, event: &Event) {
+        self.stats.events += 1;
+        let cost = self.cost(event);
+        let usage = Usage::request(&event.tokens, cost);
+        let who = self.identity_index(event);
+        let day = self.days.day(event.time);
+        {
+            let id = &mut self.identities[who];
+            id.last_seen = id.last_seen.max(event.time);
+            id.first_seen = id.first_seen.min(event.time);
+            id.attrs.clone_from(&event.attrs);
+        }
+
+        let decision = self.copies.offer(event, who, day, &usage);
+        match &decision {
+            Decision::New => self.apply(Sign::Add, who, event.time, day, &event.model, &usage),
+            Decision::Replaces(old) => {
+                self.stats.copies_merged += 1;
+                self.apply(
+                    Sign::Sub,
+                    old.identity,
+                    old.time,
+                    old.day,
+                    &old.model,
+                    &old.usage,
+                );
+                self.apply(Sign::Add, who, event.time, day, &event.model, &usage);
+            }
+            Decision::Smaller => self.stats.copies_merged += 1,
+        }
+
+        let new_tools = self.copies.new_tools(event);
+        if !new_tools.is_empty() {
+            let calls = Usage::tool_calls(new_tools.len() as u64);
+            let id = &mut self.identities[who];
+            id.apply(Sign::Add, event.time, day, &event.model, &calls);
+            self.global
+                .apply(Sign::Add, event.time, day, &event.model, &calls);
+            for tool in new_tools {
+                id.record_tool(&tool.name, tool.mcp_server.as_deref(), event.time);
+            }
+        }
+
+        if let Some(done) = self.copies.finished(event, who, &usage) {
+            self.record_distribution(done.identity, &done.usage, event.latency_ms);
+        }
+    }
+
+    fn apply(&mut self, sign: Sign, who: usize, time: TimeMs, day: Date, model: &str, u: &Usage) {
+        self.identities[who].apply(sign, time, day, model, u);
+        self.global.apply(sign, time, day, model, u);
+    }
+
+    fn record_distribution(&mut self, who: usize, usage: &Usage, latency_ms: Option<u64>) {
+        let id = &mut self.identities[who];
+        id.input_tokens.record(usage.all_input());
+        id.output_tokens.record(usage.output);
+        if let Some(ms) = latency_ms {
+            id.latency_ms.record(ms);
+        }
+    }
+
+    /// Moves the engine's clock: settles responses that stopped changing and keeps the
+    /// ingest rate.
+    pub fn advance(&mut self, now: TimeMs) {
+        self.now = now;
+        for done in self.copies.settle(now - SETTLE_MS) {
+            self.record_distribution(done.identity, &done.usage, None);
+        }
+        self.ingest_marks.push_back((now, self.stats.events));
+        while self
+            .ingest_marks
+            .front()
+            .is_some_and(|&(t, _)| t < now - INGEST_RATE_WINDOW_MS)
+        {
+            self.ingest_marks.pop_front();
+        }
+    }
+
+    /// Settles every pending response: for reports, once all input has been read.
+    pub fn finish(&mut self) {
+        for done in self.copies.settle(TimeMs::MAX) {
+            self.record_distribution(done.identity, &done.usage, None);
+        }
+    }
+
+    pub fn now(&self) -> TimeMs {
+        self.now
+    }
+
+    pub fn stats(&self) -> IngestStats {
+        self.stats
+    }
+
+    fn ingest_rate(&self) -> f64 {
+        match (self.ingest_marks.front(), self.ingest_marks.back()) {
+            (Some(&(t0, n0)), Some(&(t1, n1))) if t1 > t0 => {
+                (n1 - n0) as f64 * 1000.0 / (t1 - t0) as f64
+            }
+            _ => 0.0,
+        }
+    }
+}

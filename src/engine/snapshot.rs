@@ -1,0 +1,208 @@
+//! Plain-data pictures of the engine at one moment: what the views draw and what reports
+//! print, so the numbers on screen and in reports are the same numbers.
+
+use serde::Serialize;
+
+use super::hist::Quantiles;
+use super::identity::IdentityStats;
+use super::usage::Usage;
+use super::{Engine, IngestStats};
+use crate::event::{Format, IdentityKind, TimeMs};
+
+const MINUTE_MS: i64 = 60_000;
+const FIVE_MIN_MS: i64 = 5 * MINUTE_MS;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
+
+/// Live rates over the recent windows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Rates {
+    pub requests_per_min: f64,
+    /// Every input class, per minute (last minute).
+    pub input_per_min: f64,
+    pub output_per_min: f64,
+    pub tool_calls_per_min: f64,
+    /// Cost of the last 5 minutes, scaled to an hour.
+    pub cost_per_hour: f64,
+    /// Cache reads as a share of all input over the last hour.
+    pub cache_hit_rate: Option<f64>,
+}
+
+impl Rates {
+    fn of(window: &super::window::TieredWindow<Usage>, now: TimeMs) -> Self {
+        let minute = window.sum(now, MINUTE_MS);
+        let five = window.sum(now, FIVE_MIN_MS);
+        let hour = window.sum(now, HOUR_MS);
+        Rates {
+            requests_per_min: minute.requests as f64,
+            input_per_min: minute.all_input() as f64,
+            output_per_min: minute.output as f64,
+            tool_calls_per_min: minute.tool_calls as f64,
+            cost_per_hour: five.cost_usd * (HOUR_MS / FIVE_MIN_MS) as f64,
+            cache_hit_rate: hour.cache_hit_rate(),
+        }
+    }
+
+    pub fn tokens_per_min(&self) -> f64 {
+        self.input_per_min + self.output_per_min
+    }
+}
+
+/// One identity in the overview.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IdentityRow {
+    pub name: String,
+    pub kind: IdentityKind,
+    pub format: Format,
+    pub rates: Rates,
+    pub today: Usage,
+    pub totals: Usage,
+    pub first_seen: TimeMs,
+    pub last_seen: TimeMs,
+}
+
+/// Usage of one group (a model, a day, an identity) for reports.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupRow {
+    pub key: String,
+    #[serde(flatten)]
+    pub usage: Usage,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Snapshot {
+    pub now: TimeMs,
+    pub time_zone: String,
+    /// The calendar day `now` falls on, in `time_zone`.
+    pub today: String,
+    /// `now` as a wall clock in `time_zone`, for the header.
+    pub clock: String,
+    pub totals: Usage,
+    pub today_usage: Usage,
+    pub rates: Rates,
+    /// Events ingested per second, over the last few seconds.
+    pub ingest_per_sec: f64,
+    pub ingest: IngestStats,
+    pub identities: Vec<IdentityRow>,
+    pub by_model: Vec<GroupRow>,
+    pub by_day: Vec<GroupRow>,
+}
+
+/// One identity in depth, for the detail panel and tests.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IdentityDetail {
+    pub row: IdentityRow,
+    pub by_model: Vec<GroupRow>,
+    pub tools: Vec<ToolRow>,
+    pub input_tokens: Option<Quantiles>,
+    pub output_tokens: Option<Quantiles>,
+    pub latency_ms: Option<Quantiles>,
+    /// Usage per minute over the last 30 minutes, oldest first.
+    pub per_minute: Vec<Usage>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ToolRow {
+    pub name: String,
+    pub mcp_server: Option<String>,
+    pub calls: u64,
+    pub calls_last_min: u64,
+    pub first_seen: TimeMs,
+    pub last_seen: TimeMs,
+}
+
+fn group_rows<'a>(groups: impl Iterator<Item = (String, &'a Usage)>) -> Vec<GroupRow> {
+    let mut rows: Vec<GroupRow> = groups
+        .map(|(key, usage)| GroupRow { key, usage: *usage })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.usage
+            .cost_usd
+            .total_cmp(&a.usage.cost_usd)
+            .then(a.key.cmp(&b.key))
+    });
+    rows
+}
+
+impl Engine {
+    fn now_zoned(&self) -> jiff::ZonedDateTime {
+        jiff::Timestamp::from_millisecond(self.now)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .to_zoned_datetime(self.days.tz.clone())
+    }
+
+    fn today(&self) -> jiff::civil::Date {
+        self.now_zoned().date()
+    }
+
+    fn row(&self, id: &IdentityStats, today: jiff::civil::Date) -> IdentityRow {
+        IdentityRow {
+            name: id.name.clone(),
+            kind: id.kind,
+            format: id.format,
+            rates: Rates::of(&id.window, self.now),
+            today: id.by_day.get(&today).copied().unwrap_or_default(),
+            totals: id.totals,
+            first_seen: id.first_seen,
+            last_seen: id.last_seen,
+        }
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let now = self.now_zoned();
+        let today = now.date();
+        let mut by_day: Vec<GroupRow> = self
+            .global
+            .by_day
+            .iter()
+            .map(|(day, usage)| GroupRow {
+                key: day.to_string(),
+                usage: *usage,
+            })
+            .collect();
+        by_day.sort_by(|a, b| a.key.cmp(&b.key));
+        Snapshot {
+            now: self.now,
+            time_zone: self.days.tz.iana_name().unwrap_or("UTC").to_string(),
+            today: today.to_string(),
+            clock: now.strftime("%H:%M:%S %Z").to_string(),
+            totals: self.global.totals,
+            today_usage: self.global.by_day.get(&today).copied().unwrap_or_default(),
+            rates: Rates::of(&self.global.window, self.now),
+            ingest_per_sec: self.ingest_rate(),
+            ingest: self.stats,
+            identities: self
+                .identities
+                .iter()
+                .map(|id| self.row(id, today))
+                .collect(),
+            by_model: group_rows(self.global.by_model.iter().map(|(m, u)| (m.clone(), u))),
+            by_day,
+        }
+    }
+
+    pub fn detail(&self, name: &str) -> Option<IdentityDetail> {
+        let id = &self.identities[*self.index.get(name)?];
+        let mut tools: Vec<ToolRow> = id
+            .tools
+            .iter()
+            .map(|(name, t)| ToolRow {
+                name: name.clone(),
+                mcp_server: t.mcp_server.clone(),
+                calls: t.calls,
+                calls_last_min: t.window.sum(self.now, MINUTE_MS),
+                first_seen: t.first_seen,
+                last_seen: t.last_seen,
+            })
+            .collect();
+        tools.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.name.cmp(&b.name)));
+        Some(IdentityDetail {
+            row: self.row(id, self.today()),
+            by_model: group_rows(id.by_model.iter().map(|(m, u)| (m.clone(), u))),
+            tools,
+            input_tokens: id.input_tokens.quantiles(),
+            output_tokens: id.output_tokens.quantiles(),
+            latency_ms: id.latency_ms.quantiles(),
+            per_minute: id.window.per_minute(self.now, 30),
+        })
+    }
+}

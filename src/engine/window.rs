@@ -1,0 +1,198 @@
+//! Rolling windows as bounded rings of time buckets, in tiers: fine buckets for the last
+//! minutes, coarser ones further back, so that a day of history costs a few hundred buckets.
+
+use crate::event::TimeMs;
+
+/// A value that can be summed into a bucket and taken back out (when a larger copy of a
+/// response replaces the one counted before).
+pub trait Bucket: Default + Clone {
+    fn add(&mut self, other: &Self);
+    fn sub(&mut self, other: &Self);
+}
+
+impl Bucket for u64 {
+    fn add(&mut self, other: &Self) {
+        *self += other;
+    }
+    fn sub(&mut self, other: &Self) {
+        *self = self.saturating_sub(*other);
+    }
+}
+
+/// One ring: `slots` buckets of `width_ms` each. A slot remembers which bucket period it
+/// holds, so stale slots are recognized without a sweep.
+#[derive(Clone, Debug)]
+struct Ring<B> {
+    width_ms: i64,
+    periods: Box<[i64]>,
+    buckets: Box<[B]>,
+}
+
+impl<B: Bucket> Ring<B> {
+    fn new(width_ms: i64, slots: usize) -> Self {
+        Ring {
+            width_ms,
+            periods: vec![i64::MIN; slots].into_boxed_slice(),
+            buckets: vec![B::default(); slots].into_boxed_slice(),
+        }
+    }
+
+    fn span_ms(&self) -> i64 {
+        self.width_ms * self.periods.len() as i64
+    }
+
+    fn slot(&self, period: i64) -> usize {
+        period.rem_euclid(self.periods.len() as i64) as usize
+    }
+
+    fn add(&mut self, time: TimeMs, value: &B) {
+        let period = time.div_euclid(self.width_ms);
+        let i = self.slot(period);
+        if self.periods[i] < period {
+            self.periods[i] = period;
+            self.buckets[i] = B::default();
+        }
+        if self.periods[i] == period {
+            self.buckets[i].add(value);
+        }
+    }
+
+    fn sub(&mut self, time: TimeMs, value: &B) {
+        let period = time.div_euclid(self.width_ms);
+        let i = self.slot(period);
+        if self.periods[i] == period {
+            self.buckets[i].sub(value);
+        }
+    }
+
+    /// Sum of the buckets overlapping `(now - len_ms, now]`.
+    fn sum(&self, now: TimeMs, len_ms: i64) -> B {
+        let last = now.div_euclid(self.width_ms);
+        let count = (len_ms / self.width_ms).max(1);
+        let mut total = B::default();
+        for period in (last - count + 1)..=last {
+            let i = self.slot(period);
+            if self.periods[i] == period {
+                total.add(&self.buckets[i]);
+            }
+        }
+        total
+    }
+
+    /// Buckets ending at `now`, oldest first, `count` of them (zero where nothing landed).
+    fn series(&self, now: TimeMs, count: usize) -> Vec<B> {
+        let last = now.div_euclid(self.width_ms);
+        (0..count as i64)
+            .rev()
+            .map(|back| {
+                let period = last - back;
+                let i = self.slot(period);
+                if self.periods[i] == period {
+                    self.buckets[i].clone()
+                } else {
+                    B::default()
+                }
+            })
+            .collect()
+    }
+}
+
+/// Five-second buckets over five minutes: the 1 min and 5 min windows.
+const FINE: (i64, usize) = (5_000, 60);
+/// One-minute buckets over an hour: the 1 h window and per-minute series.
+const MINUTE: (i64, usize) = (60_000, 60);
+/// Ten-minute buckets over a day: the 24 h window.
+const COARSE: (i64, usize) = (600_000, 144);
+
+/// Windows of 1 min, 5 min, 1 h and 24 h over one stream of values.
+#[derive(Clone, Debug)]
+pub struct TieredWindow<B> {
+    tiers: [Ring<B>; 3],
+}
+
+impl<B: Bucket> Default for TieredWindow<B> {
+    fn default() -> Self {
+        TieredWindow {
+            tiers: [
+                Ring::new(FINE.0, FINE.1),
+                Ring::new(MINUTE.0, MINUTE.1),
+                Ring::new(COARSE.0, COARSE.1),
+            ],
+        }
+    }
+}
+
+impl<B: Bucket> TieredWindow<B> {
+    pub fn add(&mut self, time: TimeMs, value: &B) {
+        for ring in &mut self.tiers {
+            ring.add(time, value);
+        }
+    }
+
+    /// Takes a value back out of the buckets it went into (where they still exist).
+    pub fn sub(&mut self, time: TimeMs, value: &B) {
+        for ring in &mut self.tiers {
+            ring.sub(time, value);
+        }
+    }
+
+    /// Sum over the last `len_ms` ending at `now`, from the finest tier that covers it.
+    /// Resolution is that tier's bucket width (5 s up to 5 min, 1 min up to 1 h, 10 min beyond).
+    pub fn sum(&self, now: TimeMs, len_ms: i64) -> B {
+        let ring = self
+            .tiers
+            .iter()
+            .find(|r| r.span_ms() >= len_ms)
+            .unwrap_or(&self.tiers[2]);
+        ring.sum(now, len_ms)
+    }
+
+    /// Per-minute values for the last `minutes` (at most 60), oldest first.
+    pub fn per_minute(&self, now: TimeMs, minutes: usize) -> Vec<B> {
+        self.tiers[1].series(now, minutes.min(MINUTE.1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    #[test]
+    fn windows_roll_as_time_passes() {
+        let mut w = TieredWindow::<u64>::default();
+        let t0 = 1_000 * MIN;
+        w.add(t0, &10);
+        w.add(t0 + 30_000, &5);
+        assert_eq!(w.sum(t0 + 30_000, MIN), 15);
+        // 65 s after the first value it has left the 1-minute window, not the 5-minute one.
+        assert_eq!(w.sum(t0 + 65_000, MIN), 5);
+        assert_eq!(w.sum(t0 + 65_000, 5 * MIN), 15);
+        assert_eq!(w.sum(t0 + 10 * MIN, 5 * MIN), 0);
+        assert_eq!(w.sum(t0 + 10 * MIN, 60 * MIN), 15);
+        assert_eq!(w.sum(t0 + 23 * 60 * MIN, 24 * 60 * MIN), 15);
+        assert_eq!(w.sum(t0 + 25 * 60 * MIN, 24 * 60 * MIN), 0);
+    }
+
+    #[test]
+    fn reused_slots_forget_old_periods() {
+        let mut w = TieredWindow::<u64>::default();
+        w.add(0, &7);
+        // Exactly one ring span later the same fine slot is reused.
+        w.add(5 * MIN, &1);
+        assert_eq!(w.sum(5 * MIN, 5 * MIN), 1);
+        // A value older than the ring's span no longer lands in a fine slot.
+        w.add(0, &100);
+        assert_eq!(w.sum(5 * MIN, MIN), 1);
+    }
+
+    #[test]
+    fn sub_takes_back_what_add_put_in() {
+        let mut w = TieredWindow::<u64>::default();
+        w.add(MIN, &10);
+        w.sub(MIN, &4);
+        assert_eq!(w.sum(MIN, MIN), 6);
+        assert_eq!(w.per_minute(3 * MIN, 3), vec![6, 0, 0]);
+    }
+}

@@ -1,0 +1,184 @@
+//! The normalized usage event: every parser produces it, the engine consumes it.
+//!
+//! Token classes are disjoint so that sums never count a token twice: `input` is the
+//! uncached part of the prompt, cache reads and writes are separate, and `reasoning` is
+//! the part of `output` that was reasoning (already inside `output`, never added again).
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch, UTC. Every time in tokentop is one of these.
+pub type TimeMs = i64;
+
+/// Token counts of one request, in disjoint classes (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Tokens {
+    pub input: u64,
+    pub cache_read: u64,
+    pub cache_write_5m: u64,
+    pub cache_write_1h: u64,
+    pub output: u64,
+    /// Part of `output`; shown on its own, never added to totals.
+    pub reasoning: u64,
+}
+
+impl Tokens {
+    /// Every input class: what the model read, cached or not.
+    pub fn all_input(&self) -> u64 {
+        self.input + self.cache_read + self.cache_write()
+    }
+
+    pub fn cache_write(&self) -> u64 {
+        self.cache_write_5m + self.cache_write_1h
+    }
+
+    /// All tokens billed for the request (reasoning is inside output).
+    pub fn total(&self) -> u64 {
+        self.all_input() + self.output
+    }
+}
+
+/// What sort of call produced the usage.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    #[default]
+    Completion,
+    Embedding,
+    Retrieval,
+    Tool,
+}
+
+/// The kind of non-human (or human) identity behind the usage. Inferred from the source
+/// format until a config file says otherwise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentityKind {
+    ApiKey,
+    ServiceAccount,
+    Agent,
+    Human,
+    Project,
+    #[default]
+    Unknown,
+}
+
+impl IdentityKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            IdentityKind::ApiKey => "api-key",
+            IdentityKind::ServiceAccount => "service-account",
+            IdentityKind::Agent => "agent",
+            IdentityKind::Human => "human",
+            IdentityKind::Project => "project",
+            IdentityKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// The log format a record came in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    ClaudeCode,
+    Tokentop,
+}
+
+/// The raw fields an identity was derived from, kept for drill-down and later mapping.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdentityAttrs {
+    pub api_key_id: Option<String>,
+    pub user: Option<String>,
+    pub project: Option<String>,
+    pub session: Option<String>,
+    /// Sub-agent id (Claude Code `agentId`) or agent name.
+    pub agent: Option<String>,
+}
+
+/// One tool call made by the model in a response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// Provider id (`toolu_...`, `call_...`), used to count each call once across copies.
+    pub id: Option<String>,
+    pub name: String,
+    /// MCP server, for tools named `mcp__<server>__<tool>`.
+    pub mcp_server: Option<String>,
+}
+
+impl ToolCall {
+    pub fn new(id: Option<String>, name: String) -> Self {
+        let mcp_server = name
+            .strip_prefix("mcp__")
+            .and_then(|rest| rest.split_once("__"))
+            .map(|(server, _)| server.to_string());
+        ToolCall {
+            id,
+            name,
+            mcp_server,
+        }
+    }
+}
+
+/// Facts about an event that change how it is counted or shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flags {
+    /// Token counts were estimated, not reported by the provider.
+    pub estimated: bool,
+    /// Made by a sub-agent (Claude Code `isSidechain`).
+    pub sidechain: bool,
+    /// Made locally with no API call (Claude Code `<synthetic>`): no cost, never unpriced.
+    pub no_cost: bool,
+    /// This copy carries the final counts of its response (e.g. `stop_reason` set).
+    pub final_copy: bool,
+}
+
+/// One request's usage, normalized.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub time: TimeMs,
+    /// The identity the usage is attributed to (display key).
+    pub identity: String,
+    pub identity_kind: IdentityKind,
+    pub attrs: IdentityAttrs,
+    pub format: Format,
+    pub provider: String,
+    pub model: String,
+    pub kind: Kind,
+    pub tokens: Tokens,
+    pub tools: Vec<ToolCall>,
+    /// Copies of one response share this key; the engine keeps the largest copy.
+    pub dedup_key: Option<String>,
+    pub latency_ms: Option<u64>,
+    /// Cost written in the record itself, which wins over the price table.
+    pub record_cost_usd: Option<f64>,
+    pub flags: Flags,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mcp_server_is_split_from_tool_name() {
+        let t = ToolCall::new(None, "mcp__github__create_issue".into());
+        assert_eq!(t.mcp_server.as_deref(), Some("github"));
+        let t = ToolCall::new(None, "Bash".into());
+        assert_eq!(t.mcp_server, None);
+        let t = ToolCall::new(None, "mcp__broken".into());
+        assert_eq!(t.mcp_server, None);
+    }
+
+    #[test]
+    fn totals_do_not_add_reasoning_twice() {
+        let t = Tokens {
+            input: 10,
+            cache_read: 100,
+            cache_write_5m: 5,
+            cache_write_1h: 1,
+            output: 50,
+            reasoning: 30,
+        };
+        assert_eq!(t.all_input(), 116);
+        assert_eq!(t.total(), 166);
+    }
+}

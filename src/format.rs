@@ -1,0 +1,79 @@
+//! Numbers formatted for people: `1.2M`, `$3.41`, `12.5/min`, `1,234,567`.
+
+/// Groups thousands: `1234567` -> `1,234,567`.
+pub fn int(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Short magnitude: `950`, `12.3k`, `1.2M`, `3.4B`.
+pub fn si(x: f64) -> String {
+    let a = x.abs();
+    let (v, unit) = if a >= 1e9 {
+        (x / 1e9, "B")
+    } else if a >= 1e6 {
+        (x / 1e6, "M")
+    } else if a >= 1e3 {
+        (x / 1e3, "k")
+    } else {
+        return if a == 0.0 || a >= 10.0 || x.fract() == 0.0 {
+            format!("{x:.0}")
+        } else {
+            format!("{x:.1}")
+        };
+    };
+    if v.abs() >= 100.0 {
+        format!("{v:.0}{unit}")
+    } else {
+        format!("{v:.1}{unit}")
+    }
+}
+
+/// Dollars: cents for amounts over a dollar, more digits for small ones.
+pub fn usd(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 {
+        "$0".to_string()
+    } else if a < 0.01 {
+        format!("${x:.4}")
+    } else if a < 1000.0 {
+        format!("${x:.2}")
+    } else {
+        format!("${}", int(x.round() as u64))
+    }
+}
+
+/// A percentage from a 0..1 share.
+pub fn percent(share: f64) -> String {
+    format!("{:.0}%", share * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_numbers() {
+        assert_eq!(int(0), "0");
+        assert_eq!(int(1_027_170), "1,027,170");
+        assert_eq!(int(999), "999");
+        assert_eq!(si(0.0), "0");
+        assert_eq!(si(2.5), "2.5");
+        assert_eq!(si(950.0), "950");
+        assert_eq!(si(12_345.0), "12.3k");
+        assert_eq!(si(1_234_567.0), "1.2M");
+        assert_eq!(si(345_000_000.0), "345M");
+        assert_eq!(usd(3.414), "$3.41");
+        assert_eq!(usd(0.0042), "$0.0042");
+        assert_eq!(usd(0.0), "$0");
+        assert_eq!(usd(12_345.6), "$12,346");
+        assert_eq!(percent(0.874), "87%");
+    }
+}

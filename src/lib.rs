@@ -1,0 +1,22 @@
+//! tokentop: a live terminal monitor for AI token spend and risk per identity.
+//!
+//! Data flows one way: `source` (IO) -> `parse` (bytes -> [`event::Event`]) -> `engine`
+//! (windows, totals, histograms) -> [`engine::Snapshot`] -> `ui` views / `report`.
+//! `event`, `parse`, `pricing` and `engine` never touch a terminal, a clock or the network.
+
+pub mod app;
+pub mod cli;
+pub mod demo;
+pub mod engine;
+pub mod event;
+pub mod format;
+pub mod keymap;
+pub mod live;
+pub mod parse;
+pub mod pricing;
+pub mod report;
+pub mod sanitize;
+pub mod source;
+pub mod theme;
+pub mod timefmt;
+pub mod ui;

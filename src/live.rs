@@ -1,0 +1,114 @@
+//! The live monitor's loop: one `select!` over terminal input, source batches, a render
+//! tick and signals. The engine is fed here; views only ever see the latest snapshot.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures_util::StreamExt;
+use jiff::tz::TimeZone;
+use ratatui::DefaultTerminal;
+use ratatui::layout::Rect;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::app::{App, Msg};
+use crate::engine::Engine;
+use crate::event::TimeMs;
+use crate::pricing::PriceTable;
+use crate::source::discover::SourceSpec;
+use crate::source::{CHANNEL_CAPACITY, Feed, follow};
+use crate::theme::Theme;
+use crate::{demo, ui};
+
+/// Redraws happen on this tick, and only when something changed: at most 10 frames a second.
+const TICK_PERIOD: Duration = Duration::from_millis(100);
+/// Batches taken from the sources per turn of the loop, so keys are never kept waiting
+/// behind a long backfill.
+const BATCHES_PER_TURN: usize = 4;
+
+/// Where the live monitor's events come from.
+pub enum Input {
+    Demo,
+    Paths(Vec<SourceSpec>),
+}
+
+pub struct LiveOptions {
+    pub input: Input,
+    pub title: String,
+    pub tz: TimeZone,
+    pub poll_every: Duration,
+}
+
+/// The wall clock, in the engine's unit. The only place live mode reads the time.
+pub fn wall_clock() -> TimeMs {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CAPACITY);
+    match options.input {
+        Input::Demo => demo::spawn(tx, wall_clock)?,
+        Input::Paths(specs) => follow::spawn(specs, tx, options.poll_every)?,
+    };
+    let mut engine = Engine::new(Arc::new(PriceTable::builtin().clone()), options.tz);
+    engine.advance(wall_clock());
+    let mut app = App::new(options.title, engine.snapshot());
+    let theme = Theme::builtin();
+    let size = terminal.size()?;
+    app.update(Msg::Viewport(ui::table_rows(Rect::new(
+        0,
+        0,
+        size.width,
+        size.height,
+    ))));
+
+    let mut keys = EventStream::new();
+    let mut tick = tokio::time::interval(TICK_PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut feeds = Vec::with_capacity(BATCHES_PER_TURN);
+    let (mut dirty, mut ingested, mut sources_open) = (true, false, true);
+    let mut shown_second = 0;
+
+    while !app.quit {
+        tokio::select! {
+            key = keys.next() => match key {
+                Some(Ok(TermEvent::Key(key))) => dirty |= app.update(Msg::Key(key)),
+                Some(Ok(TermEvent::Resize(w, h))) => {
+                    app.update(Msg::Viewport(ui::table_rows(Rect::new(0, 0, w, h))));
+                    dirty = true;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => app.quit = true,
+            },
+            n = rx.recv_many(&mut feeds, BATCHES_PER_TURN), if sources_open => {
+                sources_open = n > 0;
+                for feed in feeds.drain(..) {
+                    match feed {
+                        Feed::Events(events) => {
+                            events.iter().for_each(|e| engine.ingest(e));
+                            ingested = true;
+                        }
+                        Feed::Health(health) => dirty |= app.update(Msg::Health(health)),
+                    }
+                }
+            },
+            _ = tick.tick() => {
+                let now = wall_clock();
+                if ingested || now / 1000 != shown_second {
+                    engine.advance(now);
+                    app.update(Msg::Snapshot(Box::new(engine.snapshot())));
+                    (ingested, dirty, shown_second) = (false, true, now / 1000);
+                }
+                if dirty {
+                    terminal.draw(|frame| ui::render(frame, &app, &theme))?;
+                    dirty = false;
+                }
+            },
+            _ = sigterm.recv() => app.quit = true,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use tokentop::cli::{Cli, Command, time_zone};
+use tokentop::live::{self, Input, LiveOptions};
+use tokentop::report;
+use tokentop::source::discover::SourceSpec;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Some(Command::Report(args)) => run_report(args),
+        None => run_live(&cli),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tokentop: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_report(args: &tokentop::cli::ReportArgs) -> anyhow::Result<()> {
+    let report = report::build(args, live::wall_clock())?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        report::write_table(&report, &mut out)?;
+    }
+    Ok(())
+}
+
+fn run_live(cli: &Cli) -> anyhow::Result<()> {
+    let (input, title) = if cli.demo {
+        (Input::Demo, "demo".to_string())
+    } else if cli.paths.is_empty() {
+        anyhow::bail!(
+            "nothing to watch: give log files or folders (e.g. `tokentop ~/.claude/projects`), or try `tokentop --demo`"
+        );
+    } else {
+        let specs = cli.paths.iter().map(|p| SourceSpec::parse(p)).collect();
+        (Input::Paths(specs), cli.paths.join(" "))
+    };
+    let options = LiveOptions {
+        input,
+        title,
+        tz: time_zone(cli.tz.as_deref())?,
+        poll_every: Duration::from_millis(cli.poll_ms.max(10)),
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    // ratatui::init installs a panic hook that restores the terminal before the message.
+    let mut terminal = ratatui::init();
+    let result = runtime.block_on(live::run(&mut terminal, options));
+    ratatui::restore();
+    result
+}

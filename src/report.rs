@@ -1,0 +1,274 @@
+//! `tokentop report`: read everything, print totals (table or JSON), exit.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use crate::cli::{GroupBy, ReportArgs, time_zone};
+use crate::engine::usage::Usage;
+use crate::engine::{Engine, GroupRow, IngestStats, Snapshot};
+use crate::event::TimeMs;
+use crate::format;
+use crate::pricing::PriceTable;
+use crate::source::discover::SourceSpec;
+use crate::source::follow::Follower;
+use crate::source::health::SourceHealth;
+
+/// Usage of one group with the derived totals spelled out.
+#[derive(Debug, Serialize)]
+pub struct ReportRow {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(flatten)]
+    pub usage: Usage,
+    pub cache_write: u64,
+    pub total_tokens: u64,
+}
+
+impl ReportRow {
+    fn new(key: Option<String>, usage: Usage) -> Self {
+        ReportRow {
+            key,
+            cache_write: usage.cache_write(),
+            total_tokens: usage.total_tokens(),
+            usage,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub by: GroupBy,
+    pub time_zone: String,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub totals: ReportRow,
+    pub rows: Vec<ReportRow>,
+    pub sources: Vec<SourceHealth>,
+    pub ingest: IngestStats,
+}
+
+/// Parses a `--since` / `--until` value. `end_of_day` makes a bare date mean its end.
+pub fn parse_time(
+    text: &str,
+    tz: &TimeZone,
+    now: TimeMs,
+    end_of_day: bool,
+) -> anyhow::Result<TimeMs> {
+    if let Some(ms) = crate::timefmt::parse_rfc3339_ms(text) {
+        return Ok(ms);
+    }
+    let compact = text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit());
+    let date_text = if compact {
+        format!("{}-{}-{}", &text[..4], &text[4..6], &text[6..])
+    } else {
+        text.to_string()
+    };
+    if let Ok(date) = date_text.parse::<jiff::civil::Date>() {
+        let date = if end_of_day { date.tomorrow()? } else { date };
+        return Ok(date
+            .to_zoned_datetime(tz.clone())?
+            .timestamp()
+            .as_millisecond());
+    }
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let unit_ms = match unit {
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => 0,
+    };
+    match number.parse::<i64>() {
+        Ok(n) if unit_ms > 0 => Ok(now - n * unit_ms),
+        _ => bail!(
+            "cannot read the time {text:?}: use RFC 3339 (2025-06-08T10:00:00Z), a date (2025-06-08 or 20250608) or an age (30m, 2h, 7d)"
+        ),
+    }
+}
+
+/// Reads every source once into a fresh engine.
+pub fn read_all(
+    specs: Vec<SourceSpec>,
+    prices: Arc<PriceTable>,
+    tz: TimeZone,
+    range: (Option<TimeMs>, Option<TimeMs>),
+    now: TimeMs,
+) -> (Engine, Vec<SourceHealth>) {
+    let mut engine = Engine::new(prices, tz);
+    let mut follower = Follower::new(specs);
+    follower.rescan();
+    let (since, until) = range;
+    follower.poll(&mut |event| {
+        let after_start = since.is_none_or(|s| event.time >= s);
+        let before_end = until.is_none_or(|u| event.time < u);
+        if after_start && before_end {
+            engine.ingest(&event);
+        }
+    });
+    engine.advance(now);
+    engine.finish();
+    (engine, follower.health())
+}
+
+fn rows(snapshot: &Snapshot, by: GroupBy) -> Vec<ReportRow> {
+    let groups: Vec<GroupRow> = match by {
+        GroupBy::Model => snapshot.by_model.clone(),
+        GroupBy::Day => snapshot.by_day.clone(),
+        GroupBy::Identity => {
+            let mut rows: Vec<GroupRow> = snapshot
+                .identities
+                .iter()
+                .map(|r| GroupRow {
+                    key: r.name.clone(),
+                    usage: r.totals,
+                })
+                .collect();
+            rows.sort_by(|a, b| {
+                b.usage
+                    .cost_usd
+                    .total_cmp(&a.usage.cost_usd)
+                    .then(a.key.cmp(&b.key))
+            });
+            rows
+        }
+    };
+    groups
+        .into_iter()
+        .map(|g| ReportRow::new(Some(g.key), g.usage))
+        .collect()
+}
+
+pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
+    let tz = time_zone(args.tz.as_deref())?;
+    let since = args
+        .since
+        .as_deref()
+        .map(|t| parse_time(t, &tz, now, false))
+        .transpose()
+        .context("--since")?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|t| parse_time(t, &tz, now, true))
+        .transpose()
+        .context("--until")?;
+    let specs = args.paths.iter().map(|p| SourceSpec::parse(p)).collect();
+    let (engine, sources) = read_all(
+        specs,
+        Arc::new(PriceTable::builtin().clone()),
+        tz.clone(),
+        (since, until),
+        now,
+    );
+    if sources.iter().all(|s| s.files == 0) {
+        let reasons: Vec<String> = sources
+            .iter()
+            .map(|s| {
+                s.last_error
+                    .clone()
+                    .unwrap_or_else(|| format!("{}: no .jsonl or .ndjson files found", s.path))
+            })
+            .collect();
+        bail!("nothing could be read:\n  {}", reasons.join("\n  "));
+    }
+    let snapshot = engine.snapshot();
+    Ok(Report {
+        by: args.by,
+        time_zone: snapshot.time_zone.clone(),
+        since: since.map(crate::timefmt::format_rfc3339_ms),
+        until: until.map(crate::timefmt::format_rfc3339_ms),
+        totals: ReportRow::new(None, snapshot.totals),
+        rows: rows(&snapshot, args.by),
+        sources,
+        ingest: snapshot.ingest,
+    })
+}
+
+fn cost_cell(u: &Usage) -> String {
+    match u.unpriced_requests {
+        0 => format::usd(u.cost_usd),
+        n => format!("{} +{n} unpriced", format::usd(u.cost_usd)),
+    }
+}
+
+/// The table form: the same numbers as the JSON.
+pub fn write_table(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let head = match report.by {
+        GroupBy::Identity => "IDENTITY",
+        GroupBy::Model => "MODEL",
+        GroupBy::Day => "DAY",
+    };
+    let cells = |key: &str, r: &ReportRow| -> [String; 8] {
+        let u = &r.usage;
+        [
+            key.to_string(),
+            format::int(u.requests),
+            format::int(u.input),
+            format::int(u.output),
+            format::int(r.cache_write),
+            format::int(u.cache_read),
+            format::int(r.total_tokens),
+            cost_cell(u),
+        ]
+    };
+    let header = [
+        head,
+        "REQUESTS",
+        "INPUT",
+        "OUTPUT",
+        "CACHE WRITE",
+        "CACHE READ",
+        "TOTAL TOKENS",
+        "COST",
+    ]
+    .map(String::from);
+    let mut table: Vec<[String; 8]> = vec![header];
+    table.extend(report.rows.iter().map(|r| {
+        cells(
+            &crate::sanitize::sanitize(r.key.as_deref().unwrap_or(""), 60),
+            r,
+        )
+    }));
+    table.push(cells("TOTAL", &report.totals));
+    let mut widths = [0; 8];
+    for row in &table {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for (i, row) in table.iter().enumerate() {
+        if i + 1 == table.len() {
+            writeln!(out, "{}", "-".repeat(widths.iter().sum::<usize>() + 2 * 7))?;
+        }
+        let mut line = format!("{:<w$}", row[0], w = widths[0]);
+        for (cell, w) in row.iter().zip(widths).skip(1) {
+            line.push_str(&format!("  {cell:>w$}"));
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    writeln!(out)?;
+    for s in &report.sources {
+        let mut line = format!(
+            "source {}: {} files, {} lines, {} events",
+            crate::sanitize::sanitize(&s.path, 200),
+            s.files,
+            format::int(s.lines),
+            format::int(s.events)
+        );
+        for (reason, r) in &s.rejected {
+            line.push_str(&format!(", {} {}", r.count, reason.label()));
+        }
+        if let Some(e) = &s.last_error {
+            line.push_str(&format!("; error: {}", crate::sanitize::sanitize(e, 300)));
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! Per-source health: what was read, what was used, what was rejected and why.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::parse::{Parsed, RejectReason};
+use crate::sanitize::sanitize_bytes;
+
+/// How much of a rejected line is kept as an example.
+const EXAMPLE_CHARS: usize = 120;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Rejections {
+    pub count: u64,
+    /// The first rejected line of this kind, sanitized and cut short.
+    pub example: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SourceHealth {
+    /// The path, folder or glob as the user gave it.
+    pub path: String,
+    pub files: usize,
+    pub bytes: u64,
+    pub lines: u64,
+    pub events: u64,
+    /// Well-formed lines with no usage in them (user turns, summaries...).
+    pub lines_without_usage: u64,
+    pub rejected: BTreeMap<RejectReason, Rejections>,
+    /// Bytes written to the files but not read yet (including a held partial line).
+    pub lag_bytes: u64,
+    pub last_error: Option<String>,
+}
+
+impl SourceHealth {
+    pub fn new(path: &str) -> Self {
+        SourceHealth {
+            path: path.to_string(),
+            ..SourceHealth::default()
+        }
+    }
+
+    pub fn rejected_lines(&self) -> u64 {
+        self.rejected.values().map(|r| r.count).sum()
+    }
+
+    /// Healthy: no error now. Rejected lines are shown but do not make a source unhealthy.
+    pub fn is_ok(&self) -> bool {
+        self.last_error.is_none()
+    }
+
+    /// Counts one line's outcome.
+    pub fn count(&mut self, line: &[u8], parsed: &Parsed) {
+        self.lines += 1;
+        match parsed {
+            Parsed::Event(_) => self.events += 1,
+            Parsed::NoUsage => self.lines_without_usage += 1,
+            Parsed::Rejected(reason) => self.reject(*reason, line),
+        }
+    }
+
+    pub fn reject(&mut self, reason: RejectReason, line: &[u8]) {
+        let entry = self.rejected.entry(reason).or_default();
+        if entry.count == 0 {
+            entry.example = sanitize_bytes(line, EXAMPLE_CHARS);
+        }
+        entry.count += 1;
+    }
+}

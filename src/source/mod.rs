@@ -1,0 +1,22 @@
+//! Sources: IO only. They find files, read new bytes, cut them into lines, hand each line
+//! to the parsers and report their own health. They know nothing about aggregation.
+
+pub mod discover;
+pub mod follow;
+pub mod health;
+pub mod tail;
+
+use crate::event::Event;
+use health::SourceHealth;
+
+/// What sources send to whoever runs the engine.
+#[derive(Debug)]
+pub enum Feed {
+    Events(Vec<Event>),
+    Health(Vec<SourceHealth>),
+}
+
+/// Events are sent in batches of at most this many, so one busy file cannot hog the channel.
+pub const BATCH: usize = 4096;
+/// Batches in flight between sources and the engine: beyond this, readers wait (backpressure).
+pub const CHANNEL_CAPACITY: usize = 64;

@@ -1,0 +1,36 @@
+//! Views: pure functions of `(&App, &Theme)` into a frame. No IO, no clock, no aggregates.
+
+mod header;
+mod overview;
+mod status;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use crate::app::App;
+use crate::theme::Theme;
+
+/// Lines the header takes.
+const HEADER_LINES: u16 = 2;
+
+/// The three areas of the overview screen.
+fn areas(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(HEADER_LINES),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// Identity rows that fit on a screen of this size (table minus its header line).
+pub fn table_rows(area: Rect) -> usize {
+    overview::body_rows(areas(area)[1])
+}
+
+pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
+    let [head, body, foot] = areas(frame.area());
+    header::render(frame, head, app, theme);
+    overview::render(frame, body, app, theme);
+    status::render(frame, foot, app, theme);
+}

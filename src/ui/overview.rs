@@ -1,0 +1,220 @@
+//! The identity table. Columns drop out by priority when the terminal is narrow, and only
+//! the rows on screen are formatted (there may be thousands of identities).
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::Text;
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+
+use crate::app::App;
+use crate::engine::snapshot::IdentityRow;
+use crate::event::IdentityKind;
+use crate::format;
+use crate::sanitize::sanitize;
+use crate::theme::Theme;
+
+/// An identity with no event for this long is drawn muted.
+const IDLE_MS: i64 = 5 * 60_000;
+/// The identity column never gets narrower than this.
+const NAME_MIN: u16 = 12;
+
+/// How a cell wants to be drawn.
+enum Tone {
+    Normal,
+    Muted,
+    Unpriced,
+}
+
+struct Column {
+    title: &'static str,
+    width: u16,
+    /// Lower drops out first when space runs short.
+    priority: u8,
+    cell: fn(&IdentityRow) -> (String, Tone),
+}
+
+fn kind_label(kind: IdentityKind) -> &'static str {
+    match kind {
+        IdentityKind::ServiceAccount => "svc-acct",
+        other => other.label(),
+    }
+}
+
+fn rate(x: f64) -> (String, Tone) {
+    if x == 0.0 {
+        ("·".into(), Tone::Muted)
+    } else {
+        (format::si(x), Tone::Normal)
+    }
+}
+
+const COLUMNS: &[Column] = &[
+    Column {
+        title: "KIND",
+        width: 8,
+        priority: 2,
+        cell: |r| (kind_label(r.kind).into(), Tone::Muted),
+    },
+    Column {
+        title: "REQ/MIN",
+        width: 7,
+        priority: 5,
+        cell: |r| rate(r.rates.requests_per_min),
+    },
+    Column {
+        title: "IN/MIN",
+        width: 7,
+        priority: 6,
+        cell: |r| rate(r.rates.input_per_min),
+    },
+    Column {
+        title: "OUT/MIN",
+        width: 7,
+        priority: 6,
+        cell: |r| rate(r.rates.output_per_min),
+    },
+    Column {
+        title: "CACHE%",
+        width: 6,
+        priority: 3,
+        cell: |r| match r.rates.cache_hit_rate {
+            Some(share) => (format::percent(share), Tone::Normal),
+            None => ("·".into(), Tone::Muted),
+        },
+    },
+    Column {
+        title: "$/H",
+        width: 8,
+        priority: 9,
+        cell: |r| rate_usd(r.rates.cost_per_hour),
+    },
+    Column {
+        title: "TODAY",
+        width: 10,
+        priority: 10,
+        cell: today,
+    },
+    Column {
+        title: "TOOLS/MIN",
+        width: 9,
+        priority: 4,
+        cell: |r| rate(r.rates.tool_calls_per_min),
+    },
+];
+
+fn rate_usd(x: f64) -> (String, Tone) {
+    if x == 0.0 {
+        ("·".into(), Tone::Muted)
+    } else {
+        (format::usd(x), Tone::Normal)
+    }
+}
+
+/// Spend today; requests with no price make it a lower bound, marked with `+?`.
+fn today(r: &IdentityRow) -> (String, Tone) {
+    match (r.today.unpriced_requests, r.today.cost_usd) {
+        (0, cost) => (format::usd(cost), Tone::Normal),
+        (_, cost) if cost == 0.0 => ("unpriced".into(), Tone::Unpriced),
+        (_, cost) => (format!("{}+?", format::usd(cost)), Tone::Unpriced),
+    }
+}
+
+/// The columns that fit in `width` next to the identity column, in display order.
+fn visible_columns(width: u16) -> Vec<&'static Column> {
+    let mut chosen: Vec<&Column> = COLUMNS.iter().collect();
+    chosen.sort_by_key(|c| std::cmp::Reverse(c.priority));
+    let mut used = NAME_MIN;
+    chosen.retain(|c| {
+        let fits = used + c.width + 1 <= width;
+        if fits {
+            used += c.width + 1;
+        }
+        fits
+    });
+    COLUMNS
+        .iter()
+        .filter(|c| chosen.iter().any(|k| std::ptr::eq(*k, *c)))
+        .collect()
+}
+
+/// Rows of identities that fit in the table area (inside the border, below the header).
+pub fn body_rows(area: Rect) -> usize {
+    area.height.saturating_sub(3) as usize
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let block = Block::default()
+        .borders(Borders::TOP | Borders::BOTTOM)
+        .border_style(theme.border());
+    if app.order.is_empty() {
+        let waiting = Paragraph::new(Text::from(vec![
+            "".into(),
+            "Waiting for usage events…".into(),
+            "New lines in the followed files appear here as they are written.".into(),
+        ]))
+        .alignment(Alignment::Center)
+        .style(theme.muted())
+        .block(block);
+        frame.render_widget(waiting, area);
+        return;
+    }
+    let columns = visible_columns(area.width);
+    let rows_fit = body_rows(area).max(1);
+    let offset = (app.selected + 1).saturating_sub(rows_fit);
+    let now = app.snapshot.now;
+    let tone_style = |tone: Tone, base: Style| match tone {
+        Tone::Normal => base,
+        Tone::Muted => base.patch(theme.muted()),
+        Tone::Unpriced => base.patch(theme.unpriced()),
+    };
+    let rows = app
+        .order
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(rows_fit)
+        .filter_map(|(pos, &i)| Some((pos, app.snapshot.identities.get(i)?)))
+        .map(|(pos, r)| {
+            let selected = pos == app.selected;
+            let idle = now - r.last_seen > IDLE_MS;
+            let base = if selected {
+                theme.row(true)
+            } else if idle {
+                theme.muted()
+            } else {
+                theme.row(false)
+            };
+            let mut cells = vec![Cell::from(sanitize(&r.name, 60)).style(base)];
+            cells.extend(columns.iter().map(|c| {
+                let (text, tone) = (c.cell)(r);
+                let style = if selected {
+                    base
+                } else {
+                    tone_style(tone, base)
+                };
+                Cell::from(Text::from(text).alignment(Alignment::Right)).style(style)
+            }));
+            Row::new(cells).style(base)
+        });
+    let mut widths = vec![Constraint::Min(NAME_MIN)];
+    widths.extend(columns.iter().map(|c| Constraint::Length(c.width)));
+    let mut header = vec![Cell::from("IDENTITY")];
+    header.extend(
+        columns
+            .iter()
+            .map(|c| Cell::from(Text::from(c.title).alignment(Alignment::Right))),
+    );
+    let title = format!(
+        " {} of {} ",
+        (app.selected + 1).min(app.order.len()),
+        app.order.len()
+    );
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.table_header()))
+        .column_spacing(1)
+        .block(
+            block.title_bottom(ratatui::text::Line::styled(title, theme.muted()).right_aligned()),
+        );
+    frame.render_widget(table, area);
+}
