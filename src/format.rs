@@ -41,6 +41,8 @@ pub fn usd(x: f64) -> String {
     let a = x.abs();
     if a == 0.0 {
         "$0".to_string()
+    } else if a < 0.0001 {
+        "<$0.0001".to_string()
     } else if a < 0.01 {
         format!("${x:.4}")
     } else if a < 1000.0 {
@@ -73,6 +75,7 @@ mod tests {
         assert_eq!(usd(3.414), "$3.41");
         assert_eq!(usd(0.0042), "$0.0042");
         assert_eq!(usd(0.0), "$0");
+        assert_eq!(usd(0.00001), "<$0.0001");
         assert_eq!(usd(12_345.6), "$12,346");
         assert_eq!(percent(0.874), "87%");
     }

@@ -24,6 +24,8 @@ pub struct Binding {
     pub label: &'static str,
     pub action: Action,
     pub help: &'static str,
+    /// Shown in the status line (the rest only in help).
+    pub status: bool,
 }
 
 const NONE: KeyModifiers = KeyModifiers::NONE;
@@ -36,36 +38,42 @@ pub const KEYMAP: &[Binding] = &[
         label: "q",
         action: Action::Quit,
         help: "quit",
+        status: true,
     },
     Binding {
         keys: &[(KeyCode::Up, NONE), (KeyCode::Char('k'), NONE)],
-        label: "↑k",
+        label: "↑↓/jk",
         action: Action::Up,
-        help: "up",
+        help: "move",
+        status: true,
     },
     Binding {
         keys: &[(KeyCode::Down, NONE), (KeyCode::Char('j'), NONE)],
         label: "↓j",
         action: Action::Down,
         help: "down",
+        status: false,
     },
     Binding {
         keys: &[(KeyCode::PageUp, NONE), (KeyCode::Char('b'), CTRL)],
         label: "PgUp",
         action: Action::PageUp,
         help: "page up",
+        status: false,
     },
     Binding {
         keys: &[(KeyCode::PageDown, NONE), (KeyCode::Char('f'), CTRL)],
         label: "PgDn",
         action: Action::PageDown,
         help: "page down",
+        status: false,
     },
     Binding {
         keys: &[(KeyCode::Home, NONE), (KeyCode::Char('g'), NONE)],
         label: "g",
         action: Action::Top,
         help: "top",
+        status: false,
     },
     Binding {
         keys: &[
@@ -76,30 +84,35 @@ pub const KEYMAP: &[Binding] = &[
         label: "G",
         action: Action::Bottom,
         help: "bottom",
+        status: false,
     },
     Binding {
         keys: &[(KeyCode::Char('$'), NONE), (KeyCode::Char('$'), SHIFT)],
         label: "$",
         action: Action::Sort(SortKey::Spend),
-        help: "sort by spend today",
+        help: "spend",
+        status: true,
     },
     Binding {
         keys: &[(KeyCode::Char('r'), NONE)],
         label: "r",
         action: Action::Sort(SortKey::Rate),
-        help: "sort by $/h now",
+        help: "rate",
+        status: true,
     },
     Binding {
         keys: &[(KeyCode::Char('n'), NONE)],
         label: "n",
         action: Action::Sort(SortKey::Name),
-        help: "sort by name",
+        help: "name",
+        status: true,
     },
     Binding {
         keys: &[(KeyCode::Char('i'), NONE)],
         label: "i",
         action: Action::ReverseSort,
-        help: "invert sort",
+        help: "invert",
+        status: true,
     },
 ];
 

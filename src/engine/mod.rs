@@ -28,7 +28,7 @@ use crate::pricing::PriceTable;
 /// has arrived for this long (event time).
 pub const SETTLE_MS: i64 = 30_000;
 /// Past this many identities, new ones fold into [`OTHER_IDENTITY`] (with a warning).
-pub const MAX_IDENTITIES: usize = 100_000;
+pub const MAX_IDENTITIES: usize = 20_000;
 pub const OTHER_IDENTITY: &str = "(other)";
 /// The ingest rate shown in the header is averaged over this long.
 const INGEST_RATE_WINDOW_MS: i64 = 5_000;

@@ -286,7 +286,7 @@ mod tests {
             parse_line(bad_count.as_bytes(), &ctx),
             Parsed::Rejected(RejectReason::InvalidField)
         );
-        let cut = &LINE[..LINE.len() / 2];
+        let cut = &LINE[..LINE.find("\"output_tokens\"").unwrap()];
         assert_eq!(
             parse_line(format!("{cut}}}").as_bytes(), &ctx),
             Parsed::Rejected(RejectReason::InvalidJson)

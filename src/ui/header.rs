@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -10,86 +11,121 @@ use crate::format;
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
 
+/// A piece of the header line: dropped, lowest priority first, when the line is too long.
+struct Segment<'a> {
+    priority: u8,
+    spans: Vec<Span<'a>>,
+}
+
+impl Segment<'_> {
+    fn width(&self) -> usize {
+        self.spans.iter().map(|s| s.content.chars().count()).sum()
+    }
+}
+
+/// Joins the segments that fit in `width` (in their original order) with separators.
+fn fit<'a>(mut segments: Vec<Segment<'a>>, width: usize, theme: &Theme) -> Line<'a> {
+    const SEP: &str = " │ ";
+    let total = |segs: &[Segment]| -> usize {
+        segs.iter().map(Segment::width).sum::<usize>() + SEP.chars().count() * segs.len().saturating_sub(1)
+    };
+    while total(&segments) > width && segments.len() > 1 {
+        let lowest = (0..segments.len())
+            .min_by_key(|&i| segments[i].priority)
+            .unwrap_or(0);
+        segments.remove(lowest);
+    }
+    let mut spans = Vec::new();
+    for (i, segment) in segments.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(SEP, theme.muted()));
+        }
+        spans.extend(segment.spans);
+    }
+    Line::from(spans)
+}
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let s = &app.snapshot;
-    let sep = || Span::styled(" │ ", theme.muted());
-    let mut today = vec![Span::styled(
-        format::usd(s.today_usage.cost_usd),
-        theme.accent(),
-    )];
+    let one = |priority: u8, text: String, style: Style| Segment {
+        priority,
+        spans: vec![Span::styled(text, style)],
+    };
+    let mut today = Segment {
+        priority: 10,
+        spans: vec![
+            Span::styled("today ", theme.muted()),
+            Span::styled(format::usd(s.today_usage.cost_usd), theme.accent()),
+        ],
+    };
     if s.today_usage.unpriced_requests > 0 {
-        today.push(Span::styled(
-            format!(
-                " +{} unpriced",
-                format::si(s.today_usage.unpriced_requests as f64)
-            ),
+        let unpriced = format::si(s.today_usage.unpriced_requests as f64);
+        today.spans.push(Span::styled(
+            format!(" +{unpriced} unpriced"),
             theme.unpriced(),
         ));
     }
-    let mut first = vec![
-        Span::styled(" tokentop ", theme.title()),
-        Span::styled(sanitize(&app.title, 40), theme.muted()),
-        sep(),
-        Span::styled("today ", theme.muted()),
-    ];
-    first.extend(today);
-    first.extend([
-        sep(),
-        Span::styled(
+    let first = vec![
+        one(u8::MAX, " tokentop".into(), theme.title()),
+        one(3, sanitize(&app.title, 40), theme.muted()),
+        today,
+        one(
+            9,
             format!("{}/h", format::usd(s.rates.cost_per_hour)),
             theme.text(),
         ),
-        sep(),
-        Span::styled(
+        one(
+            7,
             format!("{} tok/min", format::si(s.rates.tokens_per_min())),
             theme.text(),
         ),
-        sep(),
-        Span::styled(
+        one(
+            5,
             format!("{} ev/s", format::si(s.ingest_per_sec)),
             theme.text(),
         ),
-        sep(),
-        Span::styled(s.clock.clone(), theme.text()),
-    ]);
+        one(8, s.clock.clone(), theme.text()),
+    ];
 
     let failing: Vec<_> = app.sources.iter().filter(|h| !h.is_ok()).collect();
-    let rejected: u64 = app.sources.iter().map(|h| h.rejected_lines()).sum();
-    let mut second = vec![Span::raw(" ")];
-    match failing.first() {
-        None if app.sources.is_empty() => {
-            second.push(Span::styled("sources starting", theme.muted()))
-        }
-        None => second.push(Span::styled(
-            format!("sources ok ({})", app.sources.len()),
+    let health = match failing.first() {
+        None if app.sources.is_empty() => one(u8::MAX, " sources starting".into(), theme.muted()),
+        None => one(
+            u8::MAX,
+            format!(" sources ok ({})", app.sources.len()),
             theme.level(Level::Ok),
-        )),
-        Some(first) => second.push(Span::styled(
-            format!(
-                "{} of {} sources failing: {}",
+        ),
+        Some(first) => {
+            let error = sanitize(first.last_error.as_deref().unwrap_or(""), 80);
+            let text = format!(
+                " {} of {} sources failing: {error}",
                 failing.len(),
-                app.sources.len(),
-                sanitize(first.last_error.as_deref().unwrap_or(""), 80)
-            ),
-            theme.level(Level::Critical),
-        )),
-    }
+                app.sources.len()
+            );
+            one(u8::MAX, text, theme.level(Level::Critical))
+        }
+    };
+    let mut second = vec![health];
+    let rejected: u64 = app.sources.iter().map(|h| h.rejected_lines()).sum();
     if rejected > 0 {
-        second.push(sep());
-        second.push(Span::styled(
+        second.push(one(
+            9,
             format!("{} lines rejected", format::int(rejected)),
             theme.level(Level::Warn),
         ));
     }
-    second.extend([
-        sep(),
-        Span::styled(format!("{} identities", s.identities.len()), theme.muted()),
-        sep(),
-        Span::styled(
-            format!("{} requests", format::int(s.totals.requests)),
-            theme.muted(),
-        ),
-    ]);
-    let lines = vec![Line::from(first), Line::from(second)];
+    second.push(one(
+        5,
+        format!("{} identities", s.identities.len()),
+        theme.muted(),
+    ));
+    second.push(one(
+        4,
+        format!("{} requests", format::int(s.totals.requests)),
+        theme.muted(),
+    ));
+
+    let width = area.width as usize;
+    let lines = vec![fit(first, width, theme), fit(second, width, theme)];
     frame.render_widget(Paragraph::new(lines).style(theme.header()), area);
 }

@@ -115,7 +115,7 @@ fn rate_usd(x: f64) -> (String, Tone) {
 fn today(r: &IdentityRow) -> (String, Tone) {
     match (r.today.unpriced_requests, r.today.cost_usd) {
         (0, cost) => (format::usd(cost), Tone::Normal),
-        (_, cost) if cost == 0.0 => ("unpriced".into(), Tone::Unpriced),
+        (_, 0.0) => ("unpriced".into(), Tone::Unpriced),
         (_, cost) => (format!("{}+?", format::usd(cost)), Tone::Unpriced),
     }
 }
@@ -126,7 +126,7 @@ fn visible_columns(width: u16) -> Vec<&'static Column> {
     chosen.sort_by_key(|c| std::cmp::Reverse(c.priority));
     let mut used = NAME_MIN;
     chosen.retain(|c| {
-        let fits = used + c.width + 1 <= width;
+        let fits = used + c.width < width;
         if fits {
             used += c.width + 1;
         }

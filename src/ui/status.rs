@@ -15,7 +15,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         format!(" sort: {} {arrow} ", app.sort.label()),
         theme.accent(),
     )];
-    for binding in KEYMAP {
+    for binding in KEYMAP.iter().filter(|b| b.status) {
         spans.push(Span::styled(format!(" {}", binding.label), theme.key()));
         spans.push(Span::styled(format!(" {}", binding.help), theme.muted()));
     }

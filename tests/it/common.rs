@@ -1,0 +1,83 @@
+//! Helpers shared by the integration tests.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokentop::engine::Engine;
+use tokentop::event::{
+    Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
+};
+use tokentop::pricing::PriceTable;
+
+/// The shared data folder: `$TOKENTOP_SHARED`, else `../shared` beside the repository.
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("TOKENTOP_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// 2026-01-01T12:00:00Z: "now" in the scenario and view tests.
+pub const NOON: TimeMs = 1_767_268_800_000;
+pub const MIN: TimeMs = 60_000;
+
+pub fn engine() -> Engine {
+    Engine::new(
+        Arc::new(PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+    )
+}
+
+/// A priced completion (gpt-4o-mini) for `identity` at `time`.
+pub fn event(identity: &str, time: TimeMs, input: u64, output: u64) -> Event {
+    Event {
+        time,
+        identity: identity.to_string(),
+        identity_kind: IdentityKind::ServiceAccount,
+        attrs: IdentityAttrs::default(),
+        format: Format::Tokentop,
+        provider: "openai".into(),
+        model: "gpt-4o-mini".into(),
+        kind: Kind::Completion,
+        tokens: Tokens {
+            input,
+            output,
+            ..Tokens::default()
+        },
+        tools: Vec::new(),
+        dedup_key: None,
+        latency_ms: None,
+        record_cost_usd: None,
+        flags: Flags {
+            final_copy: true,
+            ..Flags::default()
+        },
+    }
+}
+
+/// A copy of one Claude Code response: `key` shared, `output` growing, `tool` on this copy.
+pub fn copy(
+    identity: &str,
+    time: TimeMs,
+    key: &str,
+    output: u64,
+    tool: Option<&str>,
+    last: bool,
+) -> Event {
+    let mut e = event(identity, time, 10, output);
+    e.format = Format::ClaudeCode;
+    e.provider = "anthropic".into();
+    e.model = "claude-sonnet-4-20250514".into();
+    e.tokens.cache_read = 1000;
+    e.dedup_key = Some(key.to_string());
+    e.tools = tool
+        .map(|id| vec![ToolCall::new(Some(id.to_string()), "Bash".into())])
+        .unwrap_or_default();
+    e.flags.final_copy = last;
+    e
+}

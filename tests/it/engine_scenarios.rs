@@ -1,0 +1,199 @@
+//! Engine scenarios: events in at their own time, an injected clock, snapshot out.
+
+use tokentop::engine::SETTLE_MS;
+
+use crate::common::{MIN, NOON, copy, engine, event};
+
+fn row<'a>(s: &'a tokentop::engine::Snapshot, name: &str) -> &'a tokentop::engine::IdentityRow {
+    s.identities
+        .iter()
+        .find(|r| r.name == name)
+        .expect("identity in snapshot")
+}
+
+#[test]
+fn windows_roll_with_the_clock() {
+    let mut e = engine();
+    e.ingest(&event("svc", NOON - 30_000, 1000, 100));
+    e.ingest(&event("svc", NOON - 4 * MIN, 2000, 200));
+    e.advance(NOON);
+    let s = e.snapshot();
+    let r = row(&s, "svc");
+    assert_eq!(r.rates.requests_per_min, 1.0);
+    assert_eq!(r.rates.input_per_min, 1000.0);
+    assert_eq!(r.rates.output_per_min, 100.0);
+    // gpt-4o-mini: $0.15 / $0.60 per million; both requests are inside the last 5 minutes.
+    let five_min_cost = (3000.0 * 0.15 + 300.0 * 0.60) / 1e6;
+    assert!((r.rates.cost_per_hour - five_min_cost * 12.0).abs() < 1e-12);
+
+    e.advance(NOON + 2 * MIN);
+    let s = e.snapshot();
+    let r = row(&s, "svc");
+    assert_eq!(r.rates.requests_per_min, 0.0);
+    assert!((r.rates.cost_per_hour - (1000.0 * 0.15 + 100.0 * 0.60) / 1e6 * 12.0).abs() < 1e-12);
+
+    e.advance(NOON + 10 * MIN);
+    let s = e.snapshot();
+    assert_eq!(row(&s, "svc").rates.cost_per_hour, 0.0);
+    assert_eq!(s.totals.requests, 2, "totals never roll");
+    assert_eq!(s.today_usage.requests, 2);
+}
+
+#[test]
+fn a_larger_copy_updates_by_its_difference_and_tools_are_unioned() {
+    let mut e = engine();
+    e.ingest(&copy("proj", NOON - 3_000, "msg_1:req_1", 2, None, false));
+    e.ingest(&copy(
+        "proj",
+        NOON - 2_000,
+        "msg_1:req_1",
+        2,
+        Some("toolu_1"),
+        false,
+    ));
+    e.advance(NOON - 2_000);
+    let s = e.snapshot();
+    assert_eq!(s.rates.output_per_min, 2.0);
+    assert_eq!(s.totals.tool_calls, 1);
+
+    e.ingest(&copy(
+        "proj",
+        NOON - 1_000,
+        "msg_1:req_1",
+        250,
+        Some("toolu_2"),
+        true,
+    ));
+    // A smaller, older copy seen late changes nothing.
+    e.ingest(&copy(
+        "proj",
+        NOON - 500,
+        "msg_1:req_1",
+        7,
+        Some("toolu_1"),
+        false,
+    ));
+    e.advance(NOON);
+    let s = e.snapshot();
+    assert_eq!(s.totals.requests, 1);
+    assert_eq!(s.totals.output, 250);
+    assert_eq!(s.totals.cache_read, 1000);
+    assert_eq!(s.totals.tool_calls, 2);
+    assert_eq!(s.rates.output_per_min, 250.0);
+    assert_eq!(s.rates.requests_per_min, 1.0);
+    assert_eq!(s.ingest.copies_merged, 3);
+    let detail = e.detail("proj").expect("detail");
+    assert_eq!(detail.tools[0].name, "Bash");
+    assert_eq!(detail.tools[0].calls, 2);
+    let out = detail.output_tokens.expect("recorded once final");
+    assert_eq!((out.count, out.max), (1, 250));
+}
+
+#[test]
+fn a_larger_copy_elsewhere_moves_the_usage() {
+    let mut e = engine();
+    e.ingest(&copy(
+        "resumed",
+        NOON - 5_000,
+        "msg_9:req_9",
+        3,
+        None,
+        false,
+    ));
+    e.ingest(&copy(
+        "original",
+        NOON - 4_000,
+        "msg_9:req_9",
+        90,
+        None,
+        true,
+    ));
+    e.advance(NOON);
+    let s = e.snapshot();
+    assert_eq!(row(&s, "resumed").totals.requests, 0);
+    assert_eq!(row(&s, "original").totals.output, 90);
+    assert_eq!(s.totals.requests, 1);
+}
+
+#[test]
+fn responses_without_a_final_copy_settle_into_histograms() {
+    let mut e = engine();
+    e.ingest(&copy("proj", NOON, "msg_2:req_2", 40, None, false));
+    e.advance(NOON + 1_000);
+    assert_eq!(e.detail("proj").expect("detail").output_tokens, None);
+    e.advance(NOON + SETTLE_MS);
+    let q = e
+        .detail("proj")
+        .expect("detail")
+        .output_tokens
+        .expect("settled");
+    assert_eq!((q.count, q.max), (1, 40));
+}
+
+#[test]
+fn quantiles_of_tokens_and_latency() {
+    let mut e = engine();
+    for i in 1..=100u64 {
+        let mut ev = event("svc", NOON - 50 * MIN + i as i64 * 1000, 10 * i, i);
+        ev.latency_ms = Some(100 * i);
+        e.ingest(&ev);
+    }
+    e.advance(NOON);
+    let d = e.detail("svc").expect("detail");
+    let out = d.output_tokens.expect("output");
+    assert_eq!(
+        (out.count, out.p50, out.p90, out.p99, out.max),
+        (100, 50, 90, 99, 100)
+    );
+    let input = d.input_tokens.expect("input");
+    // Two significant digits: 500 lands in the bucket [500, 502).
+    assert!((500..=502).contains(&input.p50), "{input:?}");
+    let lat = d.latency_ms.expect("latency");
+    assert!((9_900..=9_950).contains(&lat.p99), "{lat:?}");
+    assert!((10_000..=10_050).contains(&lat.max), "{lat:?}");
+}
+
+#[test]
+fn days_follow_the_time_zone() {
+    let tz = jiff::tz::TimeZone::get("Europe/Berlin").expect("tz database");
+    let mut e = tokentop::engine::Engine::new(
+        std::sync::Arc::new(tokentop::pricing::PriceTable::builtin().clone()),
+        tz,
+    );
+    // 22:30 and 23:30 UTC on Jan 1 are 23:30 on Jan 1 and 00:30 on Jan 2 in Berlin.
+    let jan1_2230 = NOON + 630 * MIN;
+    e.ingest(&event("svc", jan1_2230, 100, 10));
+    e.ingest(&event("svc", jan1_2230 + 60 * MIN, 200, 20));
+    e.advance(jan1_2230 + 61 * MIN);
+    let s = e.snapshot();
+    let days: Vec<(&str, u64)> = s
+        .by_day
+        .iter()
+        .map(|d| (d.key.as_str(), d.usage.input))
+        .collect();
+    assert_eq!(days, vec![("2026-01-01", 100), ("2026-01-02", 200)]);
+    assert_eq!(s.today, "2026-01-02");
+    assert_eq!(s.today_usage.input, 200);
+    assert_eq!(row(&s, "svc").today.input, 200);
+}
+
+#[test]
+fn unknown_models_are_unpriced_not_free_and_record_costs_win() {
+    let mut e = engine();
+    let mut unknown = event("lab", NOON, 100, 10);
+    unknown.model = "acme-internal-llm-v2".into();
+    e.ingest(&unknown);
+    let mut billed = event("lab", NOON, 100, 10);
+    billed.record_cost_usd = Some(0.25);
+    e.ingest(&billed);
+    e.advance(NOON);
+    let s = e.snapshot();
+    assert_eq!(s.totals.unpriced_requests, 1);
+    assert_eq!(s.totals.cost_usd, 0.25);
+    let model = s
+        .by_model
+        .iter()
+        .find(|m| m.key == "acme-internal-llm-v2")
+        .expect("model row");
+    assert_eq!(model.usage.unpriced_requests, 1);
+}

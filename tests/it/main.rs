@@ -1,0 +1,10 @@
+//! One integration-test binary (each file under tests/ would be its own link of the whole
+//! dependency graph).
+
+mod cli;
+mod common;
+mod engine_scenarios;
+mod fixtures;
+mod follow;
+mod real_logs;
+mod views;
