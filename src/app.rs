@@ -8,6 +8,9 @@ use crate::engine::snapshot::IdentityRow;
 use crate::keymap::{Action, action_for};
 use crate::source::health::SourceHealth;
 
+/// Shown on every source when its reader thread ends.
+const SOURCES_STOPPED: &str = "the reader stopped: no new lines are read; restart tokentop";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortKey {
     /// Spend today, highest first.
@@ -35,6 +38,8 @@ pub enum Msg {
     Health(Vec<SourceHealth>),
     /// Rows that fit in the table, known after a resize or draw.
     Viewport(usize),
+    /// The source readers ended (they never should while the app runs).
+    SourcesStopped,
 }
 
 #[derive(Debug)]
@@ -99,6 +104,12 @@ impl App {
                 let changed = sources != self.sources;
                 self.sources = sources;
                 changed
+            }
+            Msg::SourcesStopped => {
+                for source in &mut self.sources {
+                    source.last_error = Some(SOURCES_STOPPED.to_string());
+                }
+                true
             }
             Msg::Viewport(rows) => {
                 let changed = rows != self.viewport_rows;

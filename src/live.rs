@@ -67,6 +67,8 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let mut tick = tokio::time::interval(TICK_PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut sigterm = signal(SignalKind::terminate())?;
+    // Ctrl-C arrives as a key in raw mode; this catches `kill -INT` from elsewhere.
+    let mut sigint = signal(SignalKind::interrupt())?;
     let mut feeds = Vec::with_capacity(BATCHES_PER_TURN);
     let (mut dirty, mut ingested, mut sources_open) = (true, false, true);
     let mut shown_second = 0;
@@ -85,6 +87,9 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
             },
             n = rx.recv_many(&mut feeds, BATCHES_PER_TURN), if sources_open => {
                 sources_open = n > 0;
+                if !sources_open {
+                    dirty |= app.update(Msg::SourcesStopped);
+                }
                 for feed in feeds.drain(..) {
                     match feed {
                         Feed::Events(events) => {
@@ -108,6 +113,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 }
             },
             _ = sigterm.recv() => app.quit = true,
+            _ = sigint.recv() => app.quit = true,
         }
     }
     Ok(())

@@ -27,7 +27,8 @@ impl Segment<'_> {
 fn fit<'a>(mut segments: Vec<Segment<'a>>, width: usize, theme: &Theme) -> Line<'a> {
     const SEP: &str = " │ ";
     let total = |segs: &[Segment]| -> usize {
-        segs.iter().map(Segment::width).sum::<usize>() + SEP.chars().count() * segs.len().saturating_sub(1)
+        segs.iter().map(Segment::width).sum::<usize>()
+            + SEP.chars().count() * segs.len().saturating_sub(1)
     };
     while total(&segments) > width && segments.len() > 1 {
         let lowest = (0..segments.len())
