@@ -111,6 +111,7 @@ fn parse(
     let text = line.shifted(shift_ms);
     let ctx = LineContext {
         project_dir: projects[line.file].as_deref(),
+        read_time: RECORDING_START + line.offset_ms + shift_ms,
     };
     let parsed = parse_line(text.as_bytes(), &ctx);
     health.count(text.as_bytes(), &parsed);

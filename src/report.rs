@@ -105,7 +105,7 @@ pub fn read_all(
     let mut follower = Follower::new(specs);
     follower.rescan();
     let (since, until) = range;
-    follower.poll(&mut |event| {
+    follower.poll(now, &mut |event| {
         let after_start = since.is_none_or(|s| event.time >= s);
         let before_end = until.is_none_or(|u| event.time < u);
         if after_start && before_end {

@@ -7,7 +7,7 @@ pub mod tokentop;
 
 use serde::Serialize;
 
-use crate::event::Event;
+use crate::event::{Event, TimeMs};
 
 /// Lines longer than this are skipped (and counted) without being held in memory whole.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
@@ -17,6 +17,19 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 pub struct LineContext<'a> {
     /// The Claude Code project folder (`projects/<this>/...`) the file lives in, if any.
     pub project_dir: Option<&'a str>,
+    /// When the line was read: the time given to records that carry none (and flagged so).
+    pub read_time: TimeMs,
+}
+
+/// Parses the lines of one file in order. Formats whose lines depend on earlier lines of
+/// the same file keep that memory here; one parser per file, never shared.
+#[derive(Debug, Default)]
+pub struct LineParser {}
+
+impl LineParser {
+    pub fn parse(&mut self, line: &[u8], ctx: &LineContext) -> Parsed {
+        parse_line(line, ctx)
+    }
 }
 
 /// Why a line was not turned into an event.

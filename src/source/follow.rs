@@ -14,7 +14,7 @@ use super::discover::SourceSpec;
 use super::health::SourceHealth;
 use super::tail::TailedFile;
 use super::{BATCH, Feed};
-use crate::event::Event;
+use crate::event::{Event, TimeMs};
 
 /// Folders are walked again for new files at most this often.
 const RESCAN_EVERY: Duration = Duration::from_secs(2);
@@ -67,11 +67,11 @@ impl Follower {
     }
 
     /// Reads new lines from every file, handing each event to `sink`.
-    pub fn poll(&mut self, sink: &mut dyn FnMut(Event)) {
+    pub fn poll(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
         for source in &mut self.sources {
             let mut error = None;
             for file in source.files.values_mut() {
-                if let Err(e) = file.read_new(&mut source.health, sink) {
+                if let Err(e) = file.read_new(read_time, &mut source.health, sink) {
                     error = Some(format!("{}: {e}", file.path.display()));
                 }
             }
@@ -161,7 +161,9 @@ fn run(mut follower: Follower, tx: mpsc::Sender<Feed>, poll_every: Duration) {
             follower.rescan();
             last_scan = Some(Instant::now());
         }
-        follower.poll(&mut |e| out.push(e));
+        follower.poll(jiff::Timestamp::now().as_millisecond(), &mut |e| {
+            out.push(e)
+        });
         out.flush();
         let health = follower.health();
         if health != last_health {

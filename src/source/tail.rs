@@ -6,8 +6,8 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use super::health::SourceHealth;
-use crate::event::Event;
-use crate::parse::{LineContext, MAX_LINE_BYTES, Parsed, RejectReason, parse_line};
+use crate::event::{Event, TimeMs};
+use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason};
 
 /// Bytes read per system call.
 const CHUNK: usize = 1 << 20;
@@ -26,6 +26,7 @@ pub struct TailedFile {
     discarding: bool,
     /// File length at the last read, for the lag.
     len: u64,
+    parser: LineParser,
 }
 
 /// The Claude Code project folder: the path component after `projects`.
@@ -52,6 +53,7 @@ impl TailedFile {
             partial: Vec::new(),
             discarding: false,
             len: 0,
+            parser: LineParser::default(),
         }
     }
 
@@ -62,6 +64,7 @@ impl TailedFile {
 
     fn restart(&mut self) {
         self.offset = 0;
+        self.parser = LineParser::default();
         self.partial.clear();
         self.discarding = false;
     }
@@ -70,6 +73,7 @@ impl TailedFile {
     /// A replaced file (new inode) or a truncated one is read again from the start.
     pub fn read_new(
         &mut self,
+        read_time: TimeMs,
         health: &mut SourceHealth,
         sink: &mut dyn FnMut(Event),
     ) -> io::Result<u64> {
@@ -94,7 +98,7 @@ impl TailedFile {
             }
             read += n as u64;
             self.offset += n as u64;
-            self.consume(&buf[..n], health, sink);
+            self.consume(&buf[..n], read_time, health, sink);
         }
         self.len = self.len.max(self.offset);
         health.bytes += read;
@@ -104,11 +108,13 @@ impl TailedFile {
     fn consume(
         &mut self,
         mut chunk: &[u8],
+        read_time: TimeMs,
         health: &mut SourceHealth,
         sink: &mut dyn FnMut(Event),
     ) {
         let ctx = LineContext {
             project_dir: self.project_dir.as_deref(),
+            read_time,
         };
         while let Some(nl) = memchr::memchr(b'\n', chunk) {
             let (head, rest) = (&chunk[..nl], &chunk[nl + 1..]);
@@ -119,10 +125,10 @@ impl TailedFile {
                 health.reject(RejectReason::TooLong, &self.partial);
                 self.partial.clear();
             } else if self.partial.is_empty() {
-                handle_line(head, &ctx, health, sink);
+                handle_line(&mut self.parser, head, &ctx, health, sink);
             } else {
                 self.partial.extend_from_slice(head);
-                handle_line(&self.partial, &ctx, health, sink);
+                handle_line(&mut self.parser, &self.partial, &ctx, health, sink);
                 self.partial.clear();
             }
         }
@@ -140,12 +146,13 @@ impl TailedFile {
 }
 
 fn handle_line(
+    parser: &mut LineParser,
     line: &[u8],
     ctx: &LineContext,
     health: &mut SourceHealth,
     sink: &mut dyn FnMut(Event),
 ) {
-    let parsed = parse_line(line, ctx);
+    let parsed = parser.parse(line, ctx);
     health.count(line, &parsed);
     if let Parsed::Event(event) = parsed {
         sink(*event);
