@@ -100,13 +100,21 @@ impl App {
                 self.resort();
                 true
             }
-            Msg::Health(sources) => {
-                let changed = sources != self.sources;
-                self.sources = sources;
+            Msg::Health(reports) => {
+                // Each reader reports its own sources: replace those, keep the others.
+                let mut changed = false;
+                for report in reports {
+                    match self.sources.iter_mut().find(|s| s.path == report.path) {
+                        Some(known) if *known == report => continue,
+                        Some(known) => *known = report,
+                        None => self.sources.push(report),
+                    }
+                    changed = true;
+                }
                 changed
             }
             Msg::SourcesStopped => {
-                for source in &mut self.sources {
+                for source in self.sources.iter_mut().filter(|s| !s.finished) {
                     source.last_error = Some(SOURCES_STOPPED.to_string());
                 }
                 true

@@ -2,6 +2,9 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::pricing::PriceTable;
+use crate::source::discover::{SourceSpec, default_specs};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "tokentop",
@@ -16,16 +19,16 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Log files, folders or globs to read and follow (e.g. ~/.claude/projects)
+    /// Log files, folders or globs to read and follow, `-` for stdin [default: the Claude
+    /// Code and Codex log folders that exist]
     pub paths: Vec<String>,
 
     /// Replay the bundled sample data as a live stream (no setup, no network)
     #[arg(long)]
     pub demo: bool,
 
-    /// Time zone for "today" (IANA name such as Europe/Berlin) [default: UTC]
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
 
     /// How often files are checked when no filesystem event arrives, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 1000)]
@@ -40,8 +43,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Log files, folders or globs to read
-    #[arg(required = true)]
+    /// Log files, folders or globs to read, `-` for stdin [default: the Claude Code and
+    /// Codex log folders that exist]
     pub paths: Vec<String>,
 
     /// Print JSON instead of a table
@@ -60,9 +63,48 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = GroupBy::Identity)]
     pub by: GroupBy,
 
-    /// Time zone for days and bare dates (IANA name such as Europe/Berlin) [default: UTC]
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options both modes take.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Time zone for "today", days and bare dates (IANA name such as Europe/Berlin) [default: UTC]
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
+
+    /// A LiteLLM-format price map (JSON) whose entries override the built-in table
+    #[arg(long, value_name = "FILE")]
+    pub pricing: Option<std::path::PathBuf>,
+}
+
+impl CommonArgs {
+    pub fn time_zone(&self) -> anyhow::Result<jiff::tz::TimeZone> {
+        time_zone(self.tz.as_deref())
+    }
+
+    /// The built-in price table, with `--pricing` laid over it.
+    pub fn prices(&self) -> anyhow::Result<std::sync::Arc<PriceTable>> {
+        let mut table = PriceTable::builtin().clone();
+        if let Some(path) = &self.pricing {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("--pricing {}: {e}", path.display()))?;
+            let overrides = PriceTable::from_litellm_json(&text).map_err(|e| {
+                anyhow::anyhow!("--pricing {}: {e}; expected LiteLLM's model_prices_and_context_window.json format", path.display())
+            })?;
+            table.overlay(overrides);
+        }
+        Ok(std::sync::Arc::new(table))
+    }
+}
+
+/// The sources to read: the paths given, else the default log folders that exist.
+pub fn source_specs(paths: &[String]) -> anyhow::Result<Vec<SourceSpec>> {
+    if paths.is_empty() {
+        return default_specs().map_err(anyhow::Error::msg);
+    }
+    Ok(paths.iter().map(|p| SourceSpec::parse(p)).collect())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]

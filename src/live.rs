@@ -17,7 +17,8 @@ use crate::engine::Engine;
 use crate::event::TimeMs;
 use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
-use crate::source::{CHANNEL_CAPACITY, Feed, follow};
+use crate::source::follow::{self, Follower};
+use crate::source::{CHANNEL_CAPACITY, Feed, stdin};
 use crate::theme::Theme;
 use crate::{demo, ui};
 
@@ -37,6 +38,7 @@ pub struct LiveOptions {
     pub input: Input,
     pub title: String,
     pub tz: TimeZone,
+    pub prices: Arc<PriceTable>,
     pub poll_every: Duration,
 }
 
@@ -48,10 +50,19 @@ pub fn wall_clock() -> TimeMs {
 pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CAPACITY);
     match options.input {
-        Input::Demo => demo::spawn(tx, wall_clock)?,
-        Input::Paths(specs) => follow::spawn(specs, tx, options.poll_every)?,
-    };
-    let mut engine = Engine::new(Arc::new(PriceTable::builtin().clone()), options.tz);
+        Input::Demo => {
+            demo::spawn(tx, wall_clock)?;
+        }
+        Input::Paths(specs) => {
+            if specs.contains(&SourceSpec::Stdin) {
+                stdin::spawn(tx.clone(), wall_clock)?;
+            }
+            if specs.iter().any(|s| *s != SourceSpec::Stdin) {
+                follow::spawn(Follower::new(specs), tx, options.poll_every)?;
+            }
+        }
+    }
+    let mut engine = Engine::new(options.prices, options.tz);
     engine.advance(wall_clock());
     let mut app = App::new(options.title, engine.snapshot());
     let theme = Theme::builtin();

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use tokentop::cli::{Cli, Command, time_zone};
+use tokentop::cli::{Cli, Command, source_specs};
 use tokentop::live::{self, Input, LiveOptions};
 use tokentop::report;
 use tokentop::source::discover::SourceSpec;
@@ -38,18 +38,20 @@ fn run_report(args: &tokentop::cli::ReportArgs) -> anyhow::Result<()> {
 fn run_live(cli: &Cli) -> anyhow::Result<()> {
     let (input, title) = if cli.demo {
         (Input::Demo, "demo".to_string())
-    } else if cli.paths.is_empty() {
-        anyhow::bail!(
-            "nothing to watch: give log files or folders (e.g. `tokentop ~/.claude/projects`), or try `tokentop --demo`"
-        );
     } else {
-        let specs = cli.paths.iter().map(|p| SourceSpec::parse(p)).collect();
-        (Input::Paths(specs), cli.paths.join(" "))
+        let specs = source_specs(&cli.paths)?;
+        let title = specs
+            .iter()
+            .map(SourceSpec::label)
+            .collect::<Vec<_>>()
+            .join(" ");
+        (Input::Paths(specs), title)
     };
     let options = LiveOptions {
         input,
         title,
-        tz: time_zone(cli.tz.as_deref())?,
+        tz: cli.common.time_zone()?,
+        prices: cli.common.prices()?,
         poll_every: Duration::from_millis(cli.poll_ms.max(10)),
     };
     let runtime = tokio::runtime::Runtime::new()?;

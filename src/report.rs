@@ -7,15 +7,16 @@ use anyhow::{Context, bail};
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use crate::cli::{GroupBy, ReportArgs, time_zone};
+use crate::cli::{GroupBy, ReportArgs, source_specs};
 use crate::engine::usage::Usage;
 use crate::engine::{Engine, GroupRow, IngestStats, Snapshot};
-use crate::event::TimeMs;
+use crate::event::{Event, TimeMs};
 use crate::format;
 use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
 use crate::source::follow::Follower;
 use crate::source::health::SourceHealth;
+use crate::source::stdin;
 
 /// Usage of one group with the derived totals spelled out.
 #[derive(Debug, Serialize)]
@@ -102,19 +103,30 @@ pub fn read_all(
     now: TimeMs,
 ) -> (Engine, Vec<SourceHealth>) {
     let mut engine = Engine::new(prices, tz);
-    let mut follower = Follower::new(specs);
-    follower.rescan();
     let (since, until) = range;
-    follower.poll(now, &mut |event| {
+    let mut ingest = |event: Event| {
         let after_start = since.is_none_or(|s| event.time >= s);
         let before_end = until.is_none_or(|u| event.time < u);
         if after_start && before_end {
             engine.ingest(&event);
         }
-    });
+    };
+    let read_stdin = specs.contains(&SourceSpec::Stdin);
+    let mut follower = Follower::new(specs);
+    follower.rescan(now, &mut ingest);
+    follower.poll(now, &mut ingest);
+    let mut health = follower.health();
+    if read_stdin {
+        let mut stdin = SourceHealth::new("stdin");
+        stdin::read_to_end(std::io::stdin().lock(), &|| now, &mut stdin, |events, _| {
+            events.into_iter().for_each(&mut ingest);
+            true
+        });
+        health.push(stdin);
+    }
     engine.advance(now);
     engine.finish();
-    (engine, follower.health())
+    (engine, health)
 }
 
 fn rows(snapshot: &Snapshot, by: GroupBy) -> Vec<ReportRow> {
@@ -146,7 +158,8 @@ fn rows(snapshot: &Snapshot, by: GroupBy) -> Vec<ReportRow> {
 }
 
 pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
-    let tz = time_zone(args.tz.as_deref())?;
+    let tz = args.common.time_zone()?;
+    let prices = args.common.prices()?;
     let since = args
         .since
         .as_deref()
@@ -159,15 +172,9 @@ pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
         .map(|t| parse_time(t, &tz, now, true))
         .transpose()
         .context("--until")?;
-    let specs = args.paths.iter().map(|p| SourceSpec::parse(p)).collect();
-    let (engine, sources) = read_all(
-        specs,
-        Arc::new(PriceTable::builtin().clone()),
-        tz.clone(),
-        (since, until),
-        now,
-    );
-    if sources.iter().all(|s| s.files == 0) {
+    let specs = source_specs(&args.paths)?;
+    let (engine, sources) = read_all(specs, prices, tz, (since, until), now);
+    if sources.iter().all(|s| s.files == 0 && s.bytes == 0) {
         let reasons: Vec<String> = sources
             .iter()
             .map(|s| {

@@ -1,4 +1,5 @@
-//! Turning the paths a user typed (files, folders, globs, `~`) into files to read.
+//! Turning the paths a user typed (files, folders, globs, `~`, `-`) into files to read, and
+//! finding the agents' default log folders when no path is given.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -6,12 +7,14 @@ use std::path::{Path, PathBuf};
 /// File extensions read from folders (a file named explicitly is read whatever its name).
 const LOG_EXTENSIONS: [&str; 2] = ["jsonl", "ndjson"];
 
-/// One path argument, as typed.
+/// One path argument, as typed. Whether a path is a file or a folder is decided at each
+/// scan, so a folder that appears later is followed too.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceSpec {
-    File(PathBuf),
-    Dir(PathBuf),
+    Path(PathBuf),
     Glob(String),
+    /// `-`: standard input.
+    Stdin,
 }
 
 fn expand_home(arg: &str) -> String {
@@ -23,35 +26,42 @@ fn expand_home(arg: &str) -> String {
 
 impl SourceSpec {
     pub fn parse(arg: &str) -> Self {
+        if arg == "-" {
+            return SourceSpec::Stdin;
+        }
         let arg = expand_home(arg);
         if arg.contains(['*', '?', '[']) {
             SourceSpec::Glob(arg)
-        } else if Path::new(&arg).is_dir() {
-            SourceSpec::Dir(PathBuf::from(arg))
         } else {
-            SourceSpec::File(PathBuf::from(arg))
+            SourceSpec::Path(PathBuf::from(arg))
         }
     }
 
     pub fn label(&self) -> String {
         match self {
-            SourceSpec::File(p) | SourceSpec::Dir(p) => p.display().to_string(),
+            SourceSpec::Path(p) => p.display().to_string(),
             SourceSpec::Glob(g) => g.clone(),
+            SourceSpec::Stdin => "stdin".to_string(),
         }
     }
 
-    /// The folder to watch for changes, and whether to watch below it.
+    /// The folder to watch for changes now, and whether to watch below it; `None` while
+    /// nothing to watch exists yet.
     pub fn watch_root(&self) -> Option<(PathBuf, bool)> {
         match self {
-            SourceSpec::File(p) => p.parent().map(|d| (d.to_path_buf(), false)),
-            SourceSpec::Dir(p) => Some((p.clone(), true)),
+            SourceSpec::Path(p) if p.is_dir() => Some((p.clone(), true)),
+            SourceSpec::Path(p) => p
+                .parent()
+                .filter(|d| d.is_dir())
+                .map(|d| (d.to_path_buf(), false)),
             SourceSpec::Glob(g) => {
                 let literal: PathBuf = Path::new(g)
                     .components()
                     .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
                     .collect();
-                Some((literal, true))
+                literal.is_dir().then_some((literal, true))
             }
+            SourceSpec::Stdin => None,
         }
     }
 
@@ -59,11 +69,11 @@ impl SourceSpec {
     pub fn files(&self) -> io::Result<Vec<PathBuf>> {
         let mut files = Vec::new();
         match self {
-            SourceSpec::File(p) => {
+            SourceSpec::Path(p) if p.is_dir() => walk(p, &mut files)?,
+            SourceSpec::Path(p) => {
                 std::fs::metadata(p)?;
                 files.push(p.clone());
             }
-            SourceSpec::Dir(p) => walk(p, &mut files)?,
             SourceSpec::Glob(g) => {
                 let paths = glob::glob(g).map_err(|e| {
                     io::Error::new(
@@ -73,6 +83,7 @@ impl SourceSpec {
                 })?;
                 files.extend(paths.flatten().filter(|p| p.is_file()));
             }
+            SourceSpec::Stdin => {}
         }
         files.sort();
         Ok(files)
@@ -96,4 +107,89 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Where Claude Code and Codex write their logs by default, for these environment values
+/// (`CLAUDE_CONFIG_DIR` may list several roots, comma-separated).
+pub fn default_locations(
+    home: Option<&Path>,
+    claude_config_dir: Option<&str>,
+    codex_home: Option<&str>,
+) -> Vec<PathBuf> {
+    let mut places = Vec::new();
+    if let Some(dirs) = claude_config_dir {
+        places.extend(
+            dirs.split(',')
+                .filter(|d| !d.trim().is_empty())
+                .map(|d| PathBuf::from(d.trim()).join("projects")),
+        );
+    }
+    if let Some(home) = home {
+        places.push(home.join(".config/claude/projects"));
+        places.push(home.join(".claude/projects"));
+    }
+    match (codex_home, home) {
+        (Some(codex), _) => places.push(PathBuf::from(codex).join("sessions")),
+        (None, Some(home)) => places.push(home.join(".codex/sessions")),
+        (None, None) => {}
+    }
+    places
+}
+
+/// The default locations of this machine that exist, or an error naming the ones checked.
+pub fn default_specs() -> Result<Vec<SourceSpec>, String> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let claude = std::env::var("CLAUDE_CONFIG_DIR").ok();
+    let codex = std::env::var("CODEX_HOME").ok();
+    let places = default_locations(home.as_deref(), claude.as_deref(), codex.as_deref());
+    let found: Vec<SourceSpec> = places
+        .iter()
+        .filter(|p| p.is_dir())
+        .map(|p| SourceSpec::Path(p.clone()))
+        .collect();
+    if found.is_empty() {
+        let checked: Vec<String> = places.iter().map(|p| p.display().to_string()).collect();
+        return Err(format!(
+            "no usage logs in the default places ({}): give files or folders, e.g. `tokentop /var/log/llm/` or `tokentop usage.jsonl`, pipe lines in with `-`, or try `tokentop --demo`",
+            checked.join(", ")
+        ));
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_places_follow_the_environment() {
+        let home = Path::new("/home/ana");
+        let places = default_locations(Some(home), Some("/a, /b"), None);
+        let want: Vec<PathBuf> = [
+            "/a/projects",
+            "/b/projects",
+            "/home/ana/.config/claude/projects",
+            "/home/ana/.claude/projects",
+            "/home/ana/.codex/sessions",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        assert_eq!(places, want);
+        let places = default_locations(Some(home), None, Some("/opt/codex"));
+        assert_eq!(places.last(), Some(&PathBuf::from("/opt/codex/sessions")));
+    }
+
+    #[test]
+    fn arguments_are_classified() {
+        assert_eq!(SourceSpec::parse("-"), SourceSpec::Stdin);
+        assert!(matches!(
+            SourceSpec::parse("logs/*.jsonl"),
+            SourceSpec::Glob(_)
+        ));
+        assert_eq!(
+            SourceSpec::parse("/x/y"),
+            SourceSpec::Path(PathBuf::from("/x/y"))
+        );
+    }
 }

@@ -1,80 +1,135 @@
-//! Following files: backfill what is there, then read appends as they land. Filesystem
-//! events (notify) wake the reader at once; a poll interval catches what events miss
-//! (network filesystems, editors that replace files, dropped events).
+//! Following files: backfill what is there, then read appends as they land. Files are
+//! known by inode, not by name, so rotation (rename + create), truncation, deletion and
+//! files or folders that appear later are each read exactly once. Filesystem events
+//! (notify) wake the reader at once; a poll interval catches what events miss.
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
-use notify::{RecursiveMode, Watcher};
+use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
 use super::discover::SourceSpec;
 use super::health::SourceHealth;
-use super::tail::TailedFile;
+use super::tail::{FileId, TailedFile, file_id};
 use super::{BATCH, Feed};
 use crate::event::{Event, TimeMs};
 
-/// Folders are walked again for new files at most this often.
+/// Folders are walked again for new files at least this often (sooner on a create,
+/// rename or delete event).
 const RESCAN_EVERY: Duration = Duration::from_secs(2);
+/// Open handles kept at most; the least recently active files are closed beyond this.
+const MAX_OPEN_FILES: usize = 256;
+/// A file that went away (rotated out of sight, deleted) is still read this long, for
+/// writers that append a last line before they reopen their log.
+const DRAIN_FOR: Duration = Duration::from_secs(5);
 
 struct Source {
     spec: SourceSpec,
-    files: BTreeMap<PathBuf, TailedFile>,
+    files: HashMap<FileId, TailedFile>,
+    /// Files no longer at any path in scope, read until `DRAIN_FOR` has passed.
+    draining: Vec<(Instant, TailedFile)>,
+    /// When each file last had new bytes (in polls), to close the idlest handles first.
+    active: HashMap<FileId, u64>,
     health: SourceHealth,
 }
 
-/// Every source's files and health; the same reader serves reports and live follow.
+/// Every source's files and health; the same reader serves reports and live follow. It
+/// outlives a follow thread: restarting the loop with it continues where it stopped.
 pub struct Follower {
     sources: Vec<Source>,
+    polls: u64,
 }
 
 impl Follower {
     pub fn new(specs: Vec<SourceSpec>) -> Self {
         let sources = specs
             .into_iter()
+            .filter(|spec| *spec != SourceSpec::Stdin)
             .map(|spec| Source {
                 health: SourceHealth::new(&spec.label()),
                 spec,
-                files: BTreeMap::new(),
+                files: HashMap::new(),
+                draining: Vec::new(),
+                active: HashMap::new(),
             })
             .collect();
-        Follower { sources }
+        Follower { sources, polls: 0 }
     }
 
-    /// Looks for files that appeared since the last scan.
-    pub fn rescan(&mut self) {
+    /// Looks for files that appeared, moved or went away since the last scan. A file that
+    /// went away (deleted, or renamed out of sight) is read to its end, and drained a while.
+    pub fn rescan(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
         for source in &mut self.sources {
-            match source.spec.files() {
-                Ok(paths) => {
-                    for path in paths {
-                        source
-                            .files
-                            .entry(path.clone())
-                            .or_insert_with(|| TailedFile::new(path));
-                    }
-                    source.health.files = source.files.len();
-                }
+            let paths = match source.spec.files() {
+                Ok(paths) => paths,
                 Err(e) => {
                     source.health.last_error = Some(format!(
                         "{}: {e}; check the path, or point tokentop at a file or folder of JSONL logs",
                         source.spec.label()
                     ));
+                    Vec::new()
+                }
+            };
+            let mut present = HashSet::new();
+            for path in paths {
+                let Ok(meta) = std::fs::metadata(&path) else {
+                    continue;
+                };
+                let id = file_id(&meta);
+                present.insert(id);
+                if let Some(file) = source.files.get_mut(&id) {
+                    file.path = path;
+                } else if let Some(i) = source.draining.iter().position(|(_, f)| f.id == id) {
+                    // Back in sight under a name the scan covers (e.g. renamed into the folder).
+                    let (_, mut file) = source.draining.swap_remove(i);
+                    file.path = path;
+                    source.files.insert(id, file);
+                } else {
+                    source.files.insert(id, TailedFile::new(path, id));
                 }
             }
+            let gone: Vec<FileId> = source
+                .files
+                .keys()
+                .filter(|id| !present.contains(id))
+                .copied()
+                .collect();
+            for id in gone {
+                if let Some(mut file) = source.files.remove(&id) {
+                    // Errors here only mean there is nothing left to read.
+                    let _ = file.read_new(read_time, &mut source.health, sink);
+                    source.active.remove(&id);
+                    source.draining.push((Instant::now(), file));
+                }
+            }
+            source
+                .draining
+                .retain(|(since, _)| since.elapsed() < DRAIN_FOR);
+            source.health.files = source.files.len();
         }
     }
 
     /// Reads new lines from every file, handing each event to `sink`.
     pub fn poll(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
+        self.polls += 1;
         for source in &mut self.sources {
             let mut error = None;
-            for file in source.files.values_mut() {
-                if let Err(e) = file.read_new(read_time, &mut source.health, sink) {
-                    error = Some(format!("{}: {e}", file.path.display()));
+            for (id, file) in &mut source.files {
+                match file.read_new(read_time, &mut source.health, sink) {
+                    Ok(0) => {}
+                    Ok(_) => {
+                        source.active.insert(*id, self.polls);
+                    }
+                    Err(e) => error = Some(format!("{}: {e}", file.path.display())),
                 }
             }
+            for (_, file) in &mut source.draining {
+                let _ = file.read_new(read_time, &mut source.health, sink);
+            }
+            close_idle_handles(source);
             source.health.lag_bytes = source.files.values().map(TailedFile::lag).sum();
             if error.is_some() || !source.files.is_empty() {
                 source.health.last_error = error;
@@ -86,6 +141,17 @@ impl Follower {
         self.sources.iter().map(|s| s.health.clone()).collect()
     }
 
+    /// Where each file stands: (path, bytes consumed as whole lines).
+    pub fn positions(&self) -> Vec<(PathBuf, u64)> {
+        let mut out: Vec<(PathBuf, u64)> = self
+            .sources
+            .iter()
+            .flat_map(|s| s.files.values().map(|f| (f.path.clone(), f.consumed())))
+            .collect();
+        out.sort();
+        out
+    }
+
     fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
         self.sources
             .iter()
@@ -94,7 +160,26 @@ impl Follower {
     }
 }
 
-/// Collects events into batches and sends them; false once the receiver is gone.
+fn close_idle_handles(source: &mut Source) {
+    let open = source.files.values().filter(|f| f.is_open()).count();
+    if open <= MAX_OPEN_FILES {
+        return;
+    }
+    let mut by_age: Vec<(u64, FileId)> = source
+        .files
+        .iter()
+        .filter(|(_, f)| f.is_open())
+        .map(|(id, _)| (source.active.get(id).copied().unwrap_or(0), *id))
+        .collect();
+    by_age.sort();
+    for (_, id) in by_age.into_iter().take(open - MAX_OPEN_FILES) {
+        if let Some(file) = source.files.get_mut(&id) {
+            file.close();
+        }
+    }
+}
+
+/// Collects events into batches and sends them; `open` turns false once the receiver is gone.
 struct Batcher {
     tx: mpsc::Sender<Feed>,
     batch: Vec<Event>,
@@ -121,65 +206,83 @@ impl Batcher {
     }
 }
 
-/// Runs a follower on its own thread until the receiving side closes.
+/// Runs `follower` on its own thread until the receiving side closes, then hands it back
+/// (so a restarted loop continues from the same offsets).
 pub fn spawn(
-    specs: Vec<SourceSpec>,
+    follower: Follower,
     tx: mpsc::Sender<Feed>,
     poll_every: Duration,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
+) -> std::io::Result<std::thread::JoinHandle<Follower>> {
     std::thread::Builder::new()
         .name("tokentop-follow".into())
-        .spawn(move || run(Follower::new(specs), tx, poll_every))
+        .spawn(move || run(follower, tx, poll_every))
 }
 
-fn run(mut follower: Follower, tx: mpsc::Sender<Feed>, poll_every: Duration) {
-    let (fs_tx, fs_rx) = std_mpsc::channel();
+/// Whether a filesystem event can mean a file appeared, moved or went away.
+fn needs_rescan(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Create(_)
+            | EventKind::Remove(_)
+            | EventKind::Modify(notify::event::ModifyKind::Name(_))
+            | EventKind::Any
+    )
+}
+
+fn run(mut follower: Follower, tx: mpsc::Sender<Feed>, poll_every: Duration) -> Follower {
+    let (fs_tx, fs_rx) = std_mpsc::channel::<notify::Result<notify::Event>>();
     // Without a watcher the poll interval still finds every change, only later.
     let mut watcher = notify::recommended_watcher(move |res| {
         let _ = fs_tx.send(res);
     })
     .ok();
-    if let Some(w) = watcher.as_mut() {
-        for (root, recursive) in follower.watch_roots() {
-            let mode = if recursive {
-                RecursiveMode::Recursive
-            } else {
-                RecursiveMode::NonRecursive
-            };
-            let _ = w.watch(&root, mode);
-        }
-    }
+    let mut watched = HashSet::new();
     let mut out = Batcher {
         tx,
         batch: Vec::with_capacity(BATCH),
         open: true,
     };
     let mut last_scan: Option<Instant> = None;
+    let mut rescan_now = true;
     let mut last_health = Vec::new();
     while out.open {
-        if last_scan.is_none_or(|t| t.elapsed() >= RESCAN_EVERY) {
-            follower.rescan();
+        let now = jiff::Timestamp::now().as_millisecond();
+        if rescan_now || last_scan.is_none_or(|t| t.elapsed() >= RESCAN_EVERY) {
+            follower.rescan(now, &mut |e| out.push(e));
             last_scan = Some(Instant::now());
+            if let Some(w) = watcher.as_mut() {
+                for (root, recursive) in follower.watch_roots() {
+                    let mode = if recursive {
+                        RecursiveMode::Recursive
+                    } else {
+                        RecursiveMode::NonRecursive
+                    };
+                    if !watched.contains(&root) && w.watch(&root, mode).is_ok() {
+                        watched.insert(root);
+                    }
+                }
+            }
         }
-        follower.poll(jiff::Timestamp::now().as_millisecond(), &mut |e| {
-            out.push(e)
-        });
+        follower.poll(now, &mut |e| out.push(e));
         out.flush();
         let health = follower.health();
         if health != last_health {
             out.send_health(health.clone());
             last_health = health;
         }
-        match fs_rx.recv_timeout(poll_every) {
-            Ok(_) | Err(std_mpsc::RecvTimeoutError::Timeout) => {}
+        rescan_now = match fs_rx.recv_timeout(poll_every) {
+            Ok(event) => event.is_ok_and(|e| needs_rescan(&e.kind)),
+            Err(std_mpsc::RecvTimeoutError::Timeout) => false,
             Err(std_mpsc::RecvTimeoutError::Disconnected) => {
                 std::thread::sleep(poll_every);
+                false
             }
-        }
+        };
         // Coalesce a burst of filesystem events into one pass.
-        while fs_rx.try_recv().is_ok() {}
-        if out.tx.is_closed() {
-            break;
+        while let Ok(event) = fs_rx.try_recv() {
+            rescan_now |= event.is_ok_and(|e| needs_rescan(&e.kind));
         }
+        out.open &= !out.tx.is_closed();
     }
+    follower
 }

@@ -30,7 +30,11 @@ pub struct SourceHealth {
     pub rejected: BTreeMap<RejectReason, Rejections>,
     /// Bytes written to the files but not read yet (including a held partial line).
     pub lag_bytes: u64,
+    /// Times a file was read again from its start because it was truncated or rewritten.
+    pub restarts: u64,
     pub last_error: Option<String>,
+    /// The input ended for good (stdin closed); not an error.
+    pub finished: bool,
 }
 
 impl SourceHealth {

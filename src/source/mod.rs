@@ -4,6 +4,8 @@
 pub mod discover;
 pub mod follow;
 pub mod health;
+pub mod lines;
+pub mod stdin;
 pub mod tail;
 
 use crate::event::Event;
@@ -13,6 +15,7 @@ use health::SourceHealth;
 #[derive(Debug)]
 pub enum Feed {
     Events(Vec<Event>),
+    /// The current health of the sender's sources (replacing earlier reports of the same paths).
     Health(Vec<SourceHealth>),
 }
 

@@ -1,32 +1,25 @@
-//! Reading one file incrementally: from the last offset to the end, whole lines only.
+//! One followed file: read from the last offset to the end through a handle kept open, so
+//! that a file renamed away (rotation) or deleted is still read to its last line.
 
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
 
 use super::health::SourceHealth;
+use super::lines::LineReader;
 use crate::event::{Event, TimeMs};
-use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason};
 
 /// Bytes read per system call.
 const CHUNK: usize = 1 << 20;
+/// Bytes remembered from the start of a file, to recognize it when it is opened again.
+const FINGERPRINT: usize = 64;
 
-#[derive(Debug)]
-pub struct TailedFile {
-    pub path: PathBuf,
-    project_dir: Option<String>,
-    /// Bytes of the file consumed so far (including `partial`).
-    offset: u64,
-    /// (device, inode) of the file the offset belongs to: a new inode means a new file.
-    inode: Option<(u64, u64)>,
-    /// The start of a line whose newline has not arrived yet.
-    partial: Vec<u8>,
-    /// Inside a line longer than [`MAX_LINE_BYTES`]: drop bytes until its newline.
-    discarding: bool,
-    /// File length at the last read, for the lag.
-    len: u64,
-    parser: LineParser,
+/// (device, inode): what makes a file the same file whatever its name.
+pub type FileId = (u64, u64);
+
+pub fn file_id(meta: &Metadata) -> FileId {
+    (meta.dev(), meta.ino())
 }
 
 /// The Claude Code project folder: the path component after `projects`.
@@ -43,119 +36,121 @@ pub(crate) fn project_dir(path: &Path) -> Option<String> {
     None
 }
 
+#[derive(Debug)]
+pub struct TailedFile {
+    /// Where the file was last seen.
+    pub path: PathBuf,
+    pub id: FileId,
+    handle: Option<File>,
+    /// Bytes of the file consumed so far (including the held partial line).
+    offset: u64,
+    /// File length at the last read, for the lag.
+    len: u64,
+    /// The file's first bytes, to tell it from another file that reuses its inode.
+    head: Vec<u8>,
+    lines: LineReader,
+}
+
 impl TailedFile {
-    pub fn new(path: PathBuf) -> Self {
+    pub fn new(path: PathBuf, id: FileId) -> Self {
         TailedFile {
-            project_dir: project_dir(&path),
+            lines: LineReader::new(project_dir(&path)),
             path,
+            id,
+            handle: None,
             offset: 0,
-            inode: None,
-            partial: Vec::new(),
-            discarding: false,
             len: 0,
-            parser: LineParser::default(),
+            head: Vec::new(),
         }
     }
 
-    /// Bytes written but not consumed as whole lines yet.
+    /// Bytes written but not yet consumed as whole lines.
     pub fn lag(&self) -> u64 {
-        self.len.saturating_sub(self.offset) + self.partial.len() as u64
+        self.len.saturating_sub(self.offset) + self.lines.held() as u64
     }
 
-    fn restart(&mut self) {
+    /// Where the reader stands: bytes consumed as whole lines.
+    pub fn consumed(&self) -> u64 {
+        self.offset - self.lines.held() as u64
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.handle.is_some()
+    }
+
+    /// Gives the handle back to the system (too many files open); the next read reopens
+    /// the file by path if it is still the same file.
+    pub fn close(&mut self) {
+        self.handle = None;
+    }
+
+    fn restart(&mut self, health: &mut SourceHealth) {
+        health.restarts += u64::from(self.offset > 0);
         self.offset = 0;
-        self.parser = LineParser::default();
-        self.partial.clear();
-        self.discarding = false;
+        self.head.clear();
+        self.lines.reset();
+    }
+
+    /// Whether the file still starts with the bytes it started with when first read: a
+    /// file truncated and rewritten past the old offset between two reads does not.
+    fn same_start(&self, file: &File) -> bool {
+        let mut start = vec![0; self.head.len()];
+        file.read_exact_at(&mut start, 0).is_ok() && start == self.head
+    }
+
+    /// Opens the file by path, if the path still names this file.
+    fn reopen(&self) -> io::Result<Option<File>> {
+        let file = File::open(&self.path)?;
+        Ok((file_id(&file.metadata()?) == self.id).then_some(file))
     }
 
     /// Reads what was appended since the last call and parses every completed line.
-    /// A replaced file (new inode) or a truncated one is read again from the start.
+    /// A file truncated in place (copytruncate), or rewritten with other first bytes (an
+    /// inode reused by a new file), is read again from its start.
     pub fn read_new(
         &mut self,
         read_time: TimeMs,
         health: &mut SourceHealth,
         sink: &mut dyn FnMut(Event),
     ) -> io::Result<u64> {
-        let meta = std::fs::metadata(&self.path)?;
-        let inode = Some((meta.dev(), meta.ino()));
-        if self.inode != inode || meta.len() < self.offset {
-            self.inode = inode;
-            self.restart();
+        if self.handle.is_none() {
+            self.handle = self.reopen()?;
         }
-        self.len = meta.len();
-        if meta.len() == self.offset {
+        let Some(file) = &self.handle else {
+            // The path names another file now; the folder scan decides what became of ours.
             return Ok(0);
+        };
+        let len = file.metadata()?.len();
+        let rewritten = len > self.offset && !self.same_start(file);
+        if len < self.offset || rewritten {
+            self.restart(health);
         }
-        let mut file = File::open(&self.path)?;
+        self.len = len;
+        let Some(file) = self.handle.as_mut().filter(|_| len != self.offset) else {
+            return Ok(0);
+        };
         file.seek(SeekFrom::Start(self.offset))?;
-        let mut buf = vec![0; CHUNK];
+        let mut buf = vec![0; CHUNK.min((len - self.offset) as usize + 1)];
         let mut read = 0;
         loop {
             let n = file.read(&mut buf)?;
             if n == 0 {
                 break;
             }
+            if self.head.len() < FINGERPRINT && self.offset < FINGERPRINT as u64 {
+                let take = (FINGERPRINT - self.head.len()).min(n);
+                self.head.extend_from_slice(&buf[..take]);
+            }
             read += n as u64;
             self.offset += n as u64;
-            self.consume(&buf[..n], read_time, health, sink);
+            self.lines.feed(&buf[..n], read_time, health, sink);
+            if buf.len() < CHUNK {
+                buf.resize(CHUNK, 0);
+            }
         }
         self.len = self.len.max(self.offset);
         health.bytes += read;
         Ok(read)
-    }
-
-    fn consume(
-        &mut self,
-        mut chunk: &[u8],
-        read_time: TimeMs,
-        health: &mut SourceHealth,
-        sink: &mut dyn FnMut(Event),
-    ) {
-        let ctx = LineContext {
-            project_dir: self.project_dir.as_deref(),
-            read_time,
-        };
-        while let Some(nl) = memchr::memchr(b'\n', chunk) {
-            let (head, rest) = (&chunk[..nl], &chunk[nl + 1..]);
-            chunk = rest;
-            if self.discarding {
-                self.discarding = false;
-                health.lines += 1;
-                health.reject(RejectReason::TooLong, &self.partial);
-                self.partial.clear();
-            } else if self.partial.is_empty() {
-                handle_line(&mut self.parser, head, &ctx, health, sink);
-            } else {
-                self.partial.extend_from_slice(head);
-                handle_line(&mut self.parser, &self.partial, &ctx, health, sink);
-                self.partial.clear();
-            }
-        }
-        if self.discarding {
-            return;
-        }
-        self.partial.extend_from_slice(chunk);
-        if self.partial.len() > MAX_LINE_BYTES {
-            // Keep only the start, as the example shown in the source's health.
-            self.discarding = true;
-            self.partial.truncate(256);
-            self.partial.shrink_to_fit();
-        }
-    }
-}
-
-fn handle_line(
-    parser: &mut LineParser,
-    line: &[u8],
-    ctx: &LineContext,
-    health: &mut SourceHealth,
-    sink: &mut dyn FnMut(Event),
-) {
-    let parsed = parser.parse(line, ctx);
-    health.count(line, &parsed);
-    if let Parsed::Event(event) = parsed {
-        sink(*event);
     }
 }
 

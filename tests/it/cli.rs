@@ -54,7 +54,103 @@ fn bad_arguments_explain_themselves() {
         .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("2h"));
-    let out = tokentop().output().expect("run");
+}
+
+const LINE: &str = r#"{"tokentop":1,"ts":"2026-01-01T00:00:00Z","identity":"svc","model":"gpt-4o-mini","tokens":{"input":1000000,"output":1000000}}"#;
+
+fn report_json(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+#[test]
+fn stdin_is_read_with_a_dash() {
+    let input = format!("{LINE}\n{LINE}"); // the last line has no newline: complete at EOF
+    let r = report_json(
+        tokentop()
+            .args(["report", "-", "--json"])
+            .write_stdin(input),
+    );
+    assert_eq!(r["totals"]["requests"], 2);
+    assert_eq!(r["sources"][0]["path"], "stdin");
+    assert_eq!(r["sources"][0]["lines"], 2);
+}
+
+#[test]
+fn pricing_overrides_the_built_in_table() {
+    let r = report_json(tokentop().args(["report", "-", "--json"]).write_stdin(LINE));
+    // gpt-4o-mini: $0.15 in, $0.60 out per million.
+    assert!((r["totals"]["cost_usd"].as_f64().unwrap() - 0.75).abs() < 1e-9);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let prices = dir.path().join("prices.json");
+    std::fs::write(
+        &prices,
+        r#"{"gpt-4o-mini": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6, "litellm_provider": "openai", "mode": "chat"}}"#,
+    )
+    .expect("write");
+    let r = report_json(
+        tokentop()
+            .args(["report", "-", "--json", "--pricing"])
+            .arg(&prices)
+            .write_stdin(LINE),
+    );
+    assert!((r["totals"]["cost_usd"].as_f64().unwrap() - 3.0).abs() < 1e-9);
+
+    std::fs::write(&prices, "{not json").expect("write");
+    let out = tokentop()
+        .args(["report", "-", "--pricing"])
+        .arg(&prices)
+        .write_stdin(LINE)
+        .output()
+        .expect("run");
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--demo"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--pricing") && err.contains("prices.json"),
+        "{err}"
+    );
+}
+
+#[test]
+fn default_locations_are_used_and_named() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = tokentop()
+        .arg("report")
+        .env("HOME", home.path())
+        .env_remove("CLAUDE_CONFIG_DIR")
+        .env_remove("CODEX_HOME")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(".claude/projects")
+            && err.contains(".codex/sessions")
+            && err.contains("--demo"),
+        "{err}"
+    );
+
+    let project = home.path().join(".claude/projects/-home-ana-app");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    std::fs::write(project.join("s.jsonl"), format!("{LINE}\n")).expect("write");
+    let r = report_json(
+        tokentop()
+            .args(["report", "--json"])
+            .env("HOME", home.path())
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("CODEX_HOME"),
+    );
+    assert_eq!(r["totals"]["requests"], 1);
+    assert!(
+        r["sources"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with(".claude/projects")
+    );
 }

@@ -1,46 +1,68 @@
-//! Following real files in a temp dir: appends arrive, half-written lines wait for their
-//! newline. Each test waits for the expected state (with a generous hang guard), never
-//! for a fixed time.
+//! Following real files in a temp dir through every way files change under a reader:
+//! appends, half-written lines, rotation, truncation, deletion, late files and folders,
+//! and restarts of the follow loop. Each test waits for the expected state (with a
+//! generous hang guard), never for a fixed time; each checks that no line is lost or
+//! counted twice by giving every line a distinct input count.
 
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokentop::event::Event;
 use tokentop::source::discover::SourceSpec;
+use tokentop::source::follow::{self, Follower};
 use tokentop::source::health::SourceHealth;
-use tokentop::source::{CHANNEL_CAPACITY, Feed, follow};
+use tokentop::source::{CHANNEL_CAPACITY, Feed};
 use tokio::sync::mpsc;
 
 /// Long enough for the slowest CI machine; the tests finish in milliseconds normally.
 const HANG_GUARD: Duration = Duration::from_secs(60);
+/// A short poll interval also exercises the fallback when no inotify event comes.
+const POLL: Duration = Duration::from_millis(50);
 
 struct Followed {
     rx: mpsc::Receiver<Feed>,
+    thread: JoinHandle<Follower>,
     events: Vec<Event>,
     health: Vec<SourceHealth>,
 }
 
 impl Followed {
     fn start(path: &Path) -> Self {
+        Followed::resume(Follower::new(vec![SourceSpec::parse(
+            &path.to_string_lossy(),
+        )]))
+    }
+
+    fn resume(follower: Follower) -> Self {
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-        let spec = SourceSpec::parse(&path.to_string_lossy());
-        // A short poll interval also exercises the fallback when no inotify event comes.
-        follow::spawn(vec![spec], tx, Duration::from_millis(50)).expect("spawn follower");
+        let thread = follow::spawn(follower, tx, POLL).expect("spawn follower");
         Followed {
             rx,
+            thread,
             events: Vec::new(),
             health: Vec::new(),
         }
+    }
+
+    /// Stops the follow loop and hands back its reader state.
+    fn stop(self) -> Follower {
+        drop(self.rx);
+        self.thread.join().expect("follow thread")
     }
 
     /// Takes feeds until `done` holds; panics with `what` if it never does.
     fn wait_until(&mut self, what: &str, done: impl Fn(&Followed) -> bool) {
         let deadline = Instant::now() + HANG_GUARD;
         while !done(self) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "timed out waiting until {what}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting until {what}; got {} events, health {:?}",
+                self.events.len(),
+                self.health
+            );
             match self.rx.try_recv() {
                 Ok(Feed::Events(batch)) => self.events.extend(batch),
                 Ok(Feed::Health(h)) => self.health = h,
@@ -51,13 +73,27 @@ impl Followed {
             }
         }
     }
+
+    fn inputs(&self) -> Vec<u64> {
+        let mut inputs: Vec<u64> = self.events.iter().map(|e| e.tokens.input).collect();
+        inputs.sort();
+        inputs
+    }
+
+    fn health(&self) -> &SourceHealth {
+        &self.health[0]
+    }
 }
 
-fn line(identity: &str, n: u64) -> String {
+fn line(n: u64) -> String {
     format!(
-        r#"{{"tokentop":1,"ts":"2026-01-01T00:00:{:02}Z","identity":"{identity}","model":"gpt-4o-mini","tokens":{{"input":{n},"output":1}}}}"#,
+        r#"{{"tokentop":1,"ts":"2026-01-01T00:00:{:02}Z","identity":"svc","model":"gpt-4o-mini","tokens":{{"input":{n},"output":1}}}}"#,
         n % 60
     )
+}
+
+fn lines(range: std::ops::RangeInclusive<u64>) -> String {
+    range.map(|n| line(n) + "\n").collect()
 }
 
 fn append(path: &Path, text: &str) {
@@ -69,23 +105,23 @@ fn append(path: &Path, text: &str) {
     f.write_all(text.as_bytes()).expect("append");
 }
 
+fn all(range: std::ops::RangeInclusive<u64>) -> Vec<u64> {
+    range.collect()
+}
+
 #[test]
 fn backfills_then_follows_appends() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("usage.jsonl");
-    append(&path, &format!("{}\n{}\n", line("a", 1), line("a", 2)));
+    append(&path, &lines(1..=2));
     let mut f = Followed::start(dir.path());
     f.wait_until("the backfill is read", |f| f.events.len() == 2);
     for n in 3..=20 {
-        append(&path, &format!("{}\n", line("b", n)));
+        append(&path, &lines(n..=n));
     }
     f.wait_until("18 appended lines arrive", |f| f.events.len() == 20);
     let inputs: Vec<u64> = f.events.iter().map(|e| e.tokens.input).collect();
-    assert_eq!(
-        inputs,
-        (1..=20).collect::<Vec<_>>(),
-        "in order, none lost or doubled"
-    );
+    assert_eq!(inputs, all(1..=20), "in order, none lost or doubled");
     f.wait_until("health counts all lines", |f| {
         f.health.first().is_some_and(|h| h.lines == 20)
     });
@@ -95,11 +131,11 @@ fn backfills_then_follows_appends() {
 fn a_partial_line_waits_for_its_newline() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("usage.jsonl");
-    append(&path, &format!("{}\n", line("a", 1)));
+    append(&path, &lines(1..=1));
     let mut f = Followed::start(&path);
     f.wait_until("the first line is read", |f| f.events.len() == 1);
 
-    let whole = line("a", 42);
+    let whole = line(42);
     let (head, tail) = whole.split_at(whole.len() / 2);
     append(&path, head);
     // The reader has seen the half line (it is held, shown as lag) and parsed nothing.
@@ -107,9 +143,8 @@ fn a_partial_line_waits_for_its_newline() {
     f.wait_until("the half line is held", |f| {
         f.health.first().is_some_and(|h| h.lag_bytes == held)
     });
-    let h = &f.health[0];
     assert_eq!(
-        (h.lines, h.rejected_lines()),
+        (f.health().lines, f.health().rejected_lines()),
         (1, 0),
         "a half-written line is never parsed"
     );
@@ -126,14 +161,144 @@ fn a_partial_line_waits_for_its_newline() {
 }
 
 #[test]
+fn a_very_long_line_written_in_many_pieces_is_one_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("usage.jsonl");
+    let long = line(7).replace(
+        r#""model""#,
+        &format!(r#""note":"{}","model""#, "y".repeat(3 << 20)),
+    );
+    let mut f = Followed::start(&path);
+    f.wait_until("the follower reports in", |f| !f.health.is_empty());
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .expect("open");
+    for piece in long.as_bytes().chunks(64 * 1024) {
+        file.write_all(piece).expect("write");
+        file.flush().expect("flush");
+    }
+    file.write_all(b"\n").expect("write");
+    append(&path, &lines(8..=8));
+    f.wait_until("both lines arrive", |f| f.events.len() == 2);
+    assert_eq!(f.inputs(), vec![7, 8]);
+    f.wait_until("health settles", |f| f.health().lines == 2);
+    assert_eq!(f.health().rejected_lines(), 0);
+}
+
+#[test]
+fn rotation_by_rename_and_create_loses_and_doubles_nothing() {
+    for follow_folder in [false, true] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("usage.jsonl");
+        append(&path, &lines(1..=3));
+        let mut f = Followed::start(if follow_folder { dir.path() } else { &path });
+        f.wait_until("the first lines arrive", |f| f.events.len() == 3);
+        // Lines written just before the rotation are read from the renamed file; in a
+        // followed folder the renamed file still matches *.jsonl and must not be re-read.
+        append(&path, &lines(4..=5));
+        std::fs::rename(&path, dir.path().join("usage-1.jsonl")).expect("rename");
+        append(&path, &lines(6..=7));
+        f.wait_until("every line arrives", |f| f.events.len() >= 7);
+        append(&path, &lines(8..=8));
+        f.wait_until("a later line arrives", |f| f.events.len() >= 8);
+        assert_eq!(f.inputs(), all(1..=8), "folder followed: {follow_folder}");
+    }
+}
+
+#[test]
+fn truncation_in_place_reads_the_new_content_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("usage.jsonl");
+    append(&path, &lines(1..=3));
+    let mut f = Followed::start(&path);
+    f.wait_until("the first lines arrive", |f| f.events.len() == 3);
+    // copytruncate: the content is copied elsewhere, the file cut to zero and written on.
+    OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open")
+        .set_len(0)
+        .expect("truncate");
+    append(&path, &lines(10..=13));
+    f.wait_until("the new lines arrive", |f| f.events.len() >= 7);
+    append(&path, &lines(14..=14));
+    f.wait_until("a later line arrives", |f| f.events.len() >= 8);
+    assert_eq!(f.inputs(), vec![1, 2, 3, 10, 11, 12, 13, 14]);
+    f.wait_until("the restart is counted", |f| f.health().restarts == 1);
+}
+
+#[test]
+fn a_deleted_file_is_dropped_and_the_rest_goes_on() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    append(&dir.path().join("a.jsonl"), &lines(1..=2));
+    append(&dir.path().join("b.jsonl"), &lines(3..=3));
+    let mut f = Followed::start(dir.path());
+    f.wait_until("both files are read", |f| f.events.len() == 3);
+    std::fs::remove_file(dir.path().join("a.jsonl")).expect("delete");
+    append(&dir.path().join("b.jsonl"), &lines(4..=4));
+    f.wait_until("the other file goes on", |f| f.events.len() == 4);
+    f.wait_until("the deleted file is gone", |f| f.health().files == 1);
+    assert_eq!(f.inputs(), all(1..=4));
+    assert!(f.health().is_ok(), "{:?}", f.health().last_error);
+}
+
+#[test]
 fn a_file_created_later_in_a_followed_folder_is_read() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut f = Followed::start(dir.path());
     f.wait_until("the follower reports in", |f| !f.health.is_empty());
-    append(
-        &dir.path().join("late.jsonl"),
-        &format!("{}\n", line("late", 5)),
-    );
+    append(&dir.path().join("late.jsonl"), &lines(5..=5));
     f.wait_until("the new file's line arrives", |f| f.events.len() == 1);
-    assert_eq!(f.events[0].identity, "late");
+    assert_eq!(f.events[0].tokens.input, 5);
+}
+
+#[test]
+fn a_folder_created_later_is_followed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let folder = dir.path().join("sessions/2026");
+    let mut f = Followed::start(&folder);
+    f.wait_until("the missing folder is reported", |f| {
+        f.health.first().is_some_and(|h| !h.is_ok())
+    });
+    assert!(
+        f.health()
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("sessions/2026")
+    );
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    append(&folder.join("rollout.jsonl"), &lines(9..=10));
+    f.wait_until("the new folder's lines arrive", |f| f.events.len() == 2);
+    f.wait_until("the error clears", |f| f.health().is_ok());
+    assert_eq!(f.inputs(), vec![9, 10]);
+}
+
+#[test]
+fn a_restarted_follow_loop_continues_where_it_stopped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("usage.jsonl");
+    append(&path, &lines(1..=2));
+    let mut first = Followed::start(dir.path());
+    first.wait_until("the first lines arrive", |f| f.events.len() == 2);
+    // A half line written while the loop is down is completed after it restarts.
+    let half = line(4);
+    let (head, tail) = half.split_at(10);
+    append(&path, &format!("{}{head}", lines(3..=3)));
+    first.wait_until("line 3 arrives", |f| f.events.len() == 3);
+    let follower = first.stop();
+    append(&path, &format!("{tail}\n{}", lines(5..=5)));
+    let mut second = Followed::resume(follower);
+    second.wait_until("the lines written meanwhile arrive", |f| {
+        f.events.len() >= 2
+    });
+    append(&path, &lines(6..=6));
+    second.wait_until("a later line arrives", |f| f.events.len() >= 3);
+    assert_eq!(
+        second.inputs(),
+        vec![4, 5, 6],
+        "nothing from before the restart again"
+    );
 }

@@ -1,0 +1,131 @@
+//! Cutting a byte stream into whole lines and parsing each: shared by files and stdin.
+//! A line is parsed only once its newline has arrived; an over-long one is skipped
+//! without being held in memory whole.
+
+use super::health::SourceHealth;
+use crate::event::{Event, TimeMs};
+use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason};
+
+/// How much of an over-long line is kept, as the example in the source's health.
+const TOO_LONG_EXAMPLE: usize = 256;
+
+#[derive(Debug, Default)]
+pub struct LineReader {
+    /// The Claude Code project folder the stream belongs to, if any.
+    project_dir: Option<String>,
+    parser: LineParser,
+    /// The start of a line whose newline has not arrived yet.
+    partial: Vec<u8>,
+    /// Inside a line longer than [`MAX_LINE_BYTES`]: drop bytes until its newline.
+    discarding: bool,
+}
+
+impl LineReader {
+    pub fn new(project_dir: Option<String>) -> Self {
+        LineReader {
+            project_dir,
+            ..LineReader::default()
+        }
+    }
+
+    /// Bytes held back waiting for a newline.
+    pub fn held(&self) -> usize {
+        self.partial.len()
+    }
+
+    /// Forgets everything about the stream (the file was truncated or replaced).
+    pub fn reset(&mut self) {
+        *self = LineReader::new(self.project_dir.take());
+    }
+
+    /// Takes the next bytes of the stream; every line they complete is parsed, counted in
+    /// `health` and, when it is an event, handed to `sink`.
+    pub fn feed(
+        &mut self,
+        mut chunk: &[u8],
+        read_time: TimeMs,
+        health: &mut SourceHealth,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let ctx = LineContext {
+            project_dir: self.project_dir.as_deref(),
+            read_time,
+        };
+        while let Some(nl) = memchr::memchr(b'\n', chunk) {
+            let (head, rest) = (&chunk[..nl], &chunk[nl + 1..]);
+            chunk = rest;
+            if self.discarding {
+                self.discarding = false;
+                health.lines += 1;
+                health.reject(RejectReason::TooLong, &self.partial);
+                self.partial.clear();
+            } else if self.partial.is_empty() {
+                handle(&mut self.parser, head, &ctx, health, sink);
+            } else {
+                self.partial.extend_from_slice(head);
+                handle(&mut self.parser, &self.partial, &ctx, health, sink);
+                self.partial.clear();
+            }
+        }
+        if self.discarding {
+            return;
+        }
+        self.partial.extend_from_slice(chunk);
+        if self.partial.len() > MAX_LINE_BYTES {
+            self.discarding = true;
+            self.partial.truncate(TOO_LONG_EXAMPLE);
+            self.partial.shrink_to_fit();
+        }
+    }
+}
+
+fn handle(
+    parser: &mut LineParser,
+    line: &[u8],
+    ctx: &LineContext,
+    health: &mut SourceHealth,
+    sink: &mut dyn FnMut(Event),
+) {
+    let parsed = parser.parse(line, ctx);
+    health.count(line, &parsed);
+    if let Parsed::Event(event) = parsed {
+        sink(*event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str =
+        r#"{"tokentop":1,"ts":1767225600000,"identity":"k","model":"m","tokens":{"input":5}}"#;
+
+    fn run(chunks: &[&[u8]]) -> (Vec<Event>, SourceHealth, usize) {
+        let mut reader = LineReader::new(None);
+        let mut health = SourceHealth::new("test");
+        let mut events = Vec::new();
+        for chunk in chunks {
+            reader.feed(chunk, 0, &mut health, &mut |e| events.push(e));
+        }
+        (events, health, reader.held())
+    }
+
+    #[test]
+    fn a_line_split_across_many_writes_is_parsed_once_whole() {
+        let bytes = format!("{LINE}\n");
+        let pieces: Vec<&[u8]> = bytes.as_bytes().chunks(3).collect();
+        let (events, health, held) = run(&pieces[..pieces.len() - 1]);
+        assert!(events.is_empty());
+        let last = pieces[pieces.len() - 1].len();
+        assert_eq!((health.lines, held), (0, bytes.len() - last));
+        let (events, health, held) = run(&pieces);
+        assert_eq!((events.len(), health.lines, held), (1, 1, 0));
+    }
+
+    #[test]
+    fn several_lines_in_one_chunk() {
+        let bytes = format!("{LINE}\n\n{LINE}\n{LINE}");
+        let (events, health, held) = run(&[bytes.as_bytes()]);
+        assert_eq!((events.len(), health.lines, held), (2, 3, LINE.len()));
+    }
+}
