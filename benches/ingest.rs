@@ -1,0 +1,104 @@
+//! Parse + ingest throughput on one core: tokentop's own schema (events/s) and Claude Code
+//! logs (MB/s), from bytes to engine, through the same line reader files go through.
+//! Run: `cargo bench --bench ingest`. Figures are quoted in docs/benchmarks.md.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use tokentop::engine::Engine;
+use tokentop::pricing::PriceTable;
+use tokentop::source::health::SourceHealth;
+use tokentop::source::lines::LineReader;
+
+const OWN_LINES: usize = 100_000;
+const CLAUDE_RESPONSES: usize = 10_000;
+
+fn own_schema_lines() -> Vec<u8> {
+    let models = ["gpt-4o-mini", "gpt-4.1", "claude-sonnet-4-5-20250929", "o3"];
+    let mut out = Vec::new();
+    for i in 0..OWN_LINES {
+        let line = format!(
+            r#"{{"tokentop":1,"ts":"2026-01-01T{:02}:{:02}:{:02}.{:03}Z","identity":"svc-{}","identity_kind":"service-account","provider":"openai","model":"{}","kind":"completion","tokens":{{"input":{},"cache_read":{},"output":{},"reasoning":0}},"request_id":"req_{i}","latency_ms":{}}}"#,
+            (i / 3600) % 24,
+            (i / 60) % 60,
+            i % 60,
+            i % 1000,
+            i % 1000,
+            models[i % models.len()],
+            500 + i % 3000,
+            i % 2048,
+            50 + i % 700,
+            100 + i % 5000,
+        );
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Claude Code lines shaped like real ones: a user turn with a tool result, then the
+/// response split into copies (text, tool_use) sharing message.id + requestId.
+fn claude_code_lines() -> Vec<u8> {
+    let result = "x".repeat(1500);
+    let text = "Let me look at the failing test and the module it covers. ".repeat(4);
+    let mut out = String::new();
+    for i in 0..CLAUDE_RESPONSES {
+        let ts = format!(
+            "2026-01-01T{:02}:{:02}:{:02}.{:03}Z",
+            (i / 3600) % 24,
+            (i / 60) % 60,
+            i % 60,
+            i % 1000
+        );
+        out.push_str(&format!(
+            r#"{{"parentUuid":"p{i}","isSidechain":false,"userType":"external","cwd":"/home/dev/app","sessionId":"s1","version":"2.0.76","gitBranch":"main","type":"user","message":{{"role":"user","content":[{{"tool_use_id":"toolu_{i}","type":"tool_result","content":"{result}"}}]}},"uuid":"u{i}","timestamp":"{ts}"}}"#
+        ));
+        out.push('\n');
+        for (copy, (block, output, stop)) in [
+            (format!(r#"{{"type":"text","text":"{text}"}}"#), 3, "null"),
+            (format!(r#"{{"type":"tool_use","id":"toolu_b{i}","name":"Bash","input":{{"command":"cargo test --lib parse"}}}}"#), 412, "\"tool_use\""),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            out.push_str(&format!(
+                r#"{{"parentUuid":"u{i}","isSidechain":false,"userType":"external","cwd":"/home/dev/app","sessionId":"s1","version":"2.0.76","gitBranch":"main","message":{{"model":"claude-sonnet-4-20250514","id":"msg_{i}","type":"message","role":"assistant","content":[{block}],"stop_reason":{stop},"stop_sequence":null,"usage":{{"input_tokens":4,"cache_creation_input_tokens":{},"cache_read_input_tokens":{},"cache_creation":{{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0}},"output_tokens":{output},"service_tier":"standard"}}}},"requestId":"req_{i}","type":"assistant","uuid":"a{i}-{copy}","timestamp":"{ts}"}}"#,
+                i % 5000,
+                20_000 + i % 90_000,
+            ));
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
+}
+
+fn run(bytes: &[u8], prices: &Arc<PriceTable>, project: Option<&str>) -> u64 {
+    let mut engine = Engine::new(prices.clone(), jiff::tz::TimeZone::UTC);
+    let mut lines = LineReader::new(project.map(str::to_string));
+    let mut health = SourceHealth::new("bench");
+    lines.feed(bytes, 0, &mut health, &mut |e| engine.ingest(&e));
+    engine.finish();
+    engine.stats().events
+}
+
+fn benches(c: &mut Criterion) {
+    let prices = Arc::new(PriceTable::builtin().clone());
+    let own = own_schema_lines();
+    let claude = claude_code_lines();
+
+    let mut group = c.benchmark_group("parse+ingest");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(OWN_LINES as u64));
+    group.bench_function("own schema (events)", |b| {
+        b.iter(|| black_box(run(&own, &prices, None)))
+    });
+    group.throughput(Throughput::Bytes(claude.len() as u64));
+    group.bench_function("claude code (bytes)", |b| {
+        b.iter(|| black_box(run(&claude, &prices, Some("-home-dev-app"))))
+    });
+    group.finish();
+}
+
+criterion_group!(ingest, benches);
+criterion_main!(ingest);
