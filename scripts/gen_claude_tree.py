@@ -175,13 +175,13 @@ class Gen:
             st["compact"] = True
         output = self.lognorm(170, 1.15, 1, 16000)
         # Content blocks: thinking?, text?, tool_use x k; 1..4 blocks.
-        think_p = {OPUS: 0.25, SONNET: 0.12, HAIKU: 0.05}[model]
+        think_p = {OPUS: 0.2, SONNET: 0.1, HAIKU: 0.05}[model]
         blocks = []
         if r.random() < think_p:
             blocks.append("thinking")
         x = r.random()
         ntools = 0 if x < 0.22 else (1 if x < 0.9 else (2 if x < 0.98 else 3))
-        if ntools == 0 or r.random() < 0.2:
+        if ntools == 0 or r.random() < 0.12:
             blocks.append("text")
         blocks += ["tool_use"] * ntools
         blocks = blocks[:4]
@@ -257,7 +257,10 @@ class Gen:
     def tool_result(self, st, name, tid, typical, out, sub=None):
         """One user line answering tool call `tid`."""
         r = self.rng
-        size = self.lognorm(typical * self.a.result_scale, 1.4, 20, 60000)
+        if r.random() < 0.012:  # the occasional big file read, long build log, web page
+            size = self.lognorm(5000 * self.a.result_scale, 0.9, 2000, 60000)
+        else:
+            size = self.lognorm(typical * 0.05 * self.a.result_scale, 1.1, 20, 8000)
         body = self.text(size)
         if name == "Read":
             numbered = body.replace("\n", "\n     1\u2192")
@@ -493,9 +496,9 @@ def main():
     p.add_argument("--days", type=int, default=30, help="days the sessions start on (default 30)")
     p.add_argument("--start", default="2025-11-01", help="first day, UTC (default 2025-11-01)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--session-median", type=float, default=38, help="median responses per new session")
+    p.add_argument("--session-median", type=float, default=45, help="median responses per new session")
     p.add_argument("--resume-rate", type=float, default=0.12, help="share of sessions that resume an earlier one")
-    p.add_argument("--result-scale", type=float, default=0.12, help="scale of tool-result sizes")
+    p.add_argument("--result-scale", type=float, default=1.0, help="scale of tool-result sizes (default 1)")
     p.add_argument("--verify", action="store_true", help="re-read the tree and check the expected totals")
     a = p.parse_args()
 

@@ -1,0 +1,86 @@
+//! Memory of a long run: ingest N events over K identities (defaults: 10 M over 10,000)
+//! and print the peak RSS. Run under /usr/bin/time for an outside view:
+//!   cargo bench --bench memory -- 10000000 10000
+//!   /usr/bin/time -v target/release/deps/memory-<hash> 10000000 10000
+//! Figures are quoted in docs/benchmarks.md.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokentop::engine::Engine;
+use tokentop::event::{Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, ToolCall, Tokens};
+use tokentop::pricing::PriceTable;
+
+fn arg(n: usize, default: u64) -> u64 {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .nth(n)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Peak resident set size of this process, in MiB (Linux).
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let events = arg(0, 10_000_000);
+    let identities = arg(1, 10_000);
+    let models = ["gpt-4o-mini", "gpt-4.1", "claude-sonnet-4-5-20250929", "o3"];
+    let tools = ["search", "lookup_order", "mcp__github__get_file"];
+    let names: Vec<String> = (0..identities).map(|i| format!("identity-{i:05}")).collect();
+    let mut engine = Engine::new(Arc::new(PriceTable::builtin().clone()), jiff::tz::TimeZone::UTC);
+    // A day of traffic ending at `end`, spread evenly; every identity active all day.
+    let end: i64 = 1_767_268_800_000;
+    let step = (86_400_000 / events.max(1)).max(1) as i64;
+    let start = Instant::now();
+    for i in 0..events {
+        let who = (i % identities) as usize;
+        let event = Event {
+            time: end - 86_400_000 + i as i64 * step,
+            identity: names[who].clone(),
+            identity_kind: IdentityKind::ServiceAccount,
+            attrs: IdentityAttrs::default(),
+            format: Format::Tokentop,
+            provider: "openai".into(),
+            model: models[(i / identities) as usize % models.len()].into(),
+            kind: Kind::Completion,
+            tokens: Tokens {
+                input: 500 + i % 3000,
+                cache_read: i % 2048,
+                output: 50 + i % 700,
+                ..Tokens::default()
+            },
+            tools: if i % 7 == 0 {
+                vec![ToolCall::new(None, tools[i as usize % tools.len()].into())]
+            } else {
+                Vec::new()
+            },
+            dedup_key: None,
+            latency_ms: Some(100 + i % 5000),
+            record_cost_usd: None,
+            flags: Flags {
+                final_copy: true,
+                ..Flags::default()
+            },
+        };
+        engine.ingest(&event);
+    }
+    engine.advance(end);
+    let ingest_s = start.elapsed().as_secs_f64();
+    let snapshot = engine.snapshot();
+    println!(
+        "{events} events over {} identities: ingest {ingest_s:.2} s ({:.2} M events/s), peak RSS {:.0} MiB ({:.1} KiB per identity)",
+        snapshot.identities.len(),
+        events as f64 / ingest_s / 1e6,
+        peak_rss_mib(),
+        peak_rss_mib() * 1024.0 / identities as f64,
+    );
+}
