@@ -16,9 +16,8 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::RejectReason;
-use super::reason_of;
 use super::reply::{Reply, Texts, call_item, openai_tokens, unix_seconds};
+use super::{RejectReason, reason_of};
 use crate::event::{Format, Kind, Tokens, ToolCall};
 
 const PROVIDER: &str = "openai";
