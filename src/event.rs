@@ -82,6 +82,15 @@ impl IdentityKind {
 pub enum Format {
     ClaudeCode,
     Tokentop,
+    /// Codex CLI rollouts (`~/.codex/sessions`) and `codex exec --json` output.
+    Codex,
+    /// OpenAI response objects logged one per line (chat, responses, embeddings).
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// Anthropic Messages responses and streaming events logged one per line.
+    Anthropic,
+    /// A provider response inside tokentop's wrapper (`"tokentop_wrap": 1`).
+    Wrapper,
 }
 
 /// The raw fields an identity was derived from, kept for drill-down and later mapping.
@@ -130,6 +139,9 @@ pub struct Flags {
     pub no_cost: bool,
     /// This copy carries the final counts of its response (e.g. `stop_reason` set).
     pub final_copy: bool,
+    /// The record carried no time, so `time` is when the line was read: right for a live
+    /// tail, wrong by however long the line waited when a file is read after the fact.
+    pub time_from_read: bool,
 }
 
 /// One request's usage, normalized.

@@ -181,6 +181,7 @@ pub fn parse(text: &str, ctx: &LineContext) -> Parsed {
             no_cost: model == SYNTHETIC_MODEL,
             final_copy: message.stop_reason.is_some(),
             estimated: false,
+            time_from_read: false,
         },
         model: model.into_owned(),
         kind: Kind::Completion,

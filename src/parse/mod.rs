@@ -1,9 +1,15 @@
 //! Parsers: pure functions from one log line to a normalized [`Event`], one module per
-//! format, chosen per line by [`parse_line`]. A line that cannot be used is counted under a
-//! [`RejectReason`], never a panic.
+//! format, chosen per line by [`LineParser::parse`]. A line that cannot be used is counted
+//! under a [`RejectReason`], never a panic.
 
+pub mod anthropic;
 pub mod claude_code;
+pub mod codex;
+pub mod estimate;
+pub mod openai;
+mod reply;
 pub mod tokentop;
+pub mod wrapper;
 
 use serde::Serialize;
 
@@ -22,14 +28,61 @@ pub struct LineContext<'a> {
 }
 
 /// Parses the lines of one file in order. Formats whose lines depend on earlier lines of
-/// the same file keep that memory here; one parser per file, never shared.
+/// the same file keep that memory here (Codex: session, model and the last cumulative
+/// count; Anthropic streams: the message being streamed); one parser per file, never
+/// shared, and replaced when the file is truncated or replaced.
 #[derive(Debug, Default)]
-pub struct LineParser {}
+pub struct LineParser {
+    codex: codex::State,
+    stream: anthropic::Stream,
+}
 
 impl LineParser {
+    /// Detects the line's format and parses it.
+    ///
+    /// Cheap byte tests come first so that the many lines without usage (Claude Code user
+    /// turns and tool results, Codex messages, stream text deltas) are never JSON-parsed:
+    /// such a line is only checked to look like one whole JSON object, which catches
+    /// truncation. Each format is told apart by keys or values only it has.
     pub fn parse(&mut self, line: &[u8], ctx: &LineContext) -> Parsed {
-        parse_line(line, ctx)
+        let text = match json_object_text(line) {
+            Ok(text) => text,
+            Err(parsed) => return parsed,
+        };
+        if text.contains("\"tokentop_wrap\"") {
+            return wrapper::parse(text, ctx);
+        }
+        if text.contains("\"tokentop\"") {
+            return tokentop::parse(text);
+        }
+        if codex::is_rollout_line(text) {
+            return self.codex.parse_rollout(text, ctx);
+        }
+        if codex::is_exec_line(text) {
+            return self.codex.parse_exec(text, ctx);
+        }
+        if anthropic::is_stream_event(text) {
+            return self.stream.parse(text, ctx);
+        }
+        if has_key(text, "\"usage\"") {
+            return usage_line(text, ctx);
+        }
+        Parsed::NoUsage
     }
+}
+
+/// Whether `quoted` (a name in quotes) appears as an object key, that is followed by `:`;
+/// a value that happens to be the same word is not a key.
+fn has_key(text: &str, quoted: &str) -> bool {
+    text.match_indices(quoted)
+        .any(|(at, _)| text[at + quoted.len()..].trim_start().starts_with(':'))
+}
+
+/// One line on its own, with no memory of earlier lines: right for every format but the
+/// stateful ones (a Codex count then counts its whole cumulative total, a stream
+/// `message_delta` has no message). Files go through a [`LineParser`].
+pub fn parse_line(line: &[u8], ctx: &LineContext) -> Parsed {
+    LineParser::default().parse(line, ctx)
 }
 
 /// Why a line was not turned into an event.
@@ -47,8 +100,10 @@ pub enum RejectReason {
     MissingField,
     /// A recognized record with a field of the wrong type or an impossible value.
     InvalidField,
-    /// An own-schema line of a version this build does not know.
+    /// An own-schema or wrapper line of a version this build does not know.
     UnsupportedVersion,
+    /// A JSON object with a `"usage"` key in no format this build reads.
+    UnknownFormat,
 }
 
 impl RejectReason {
@@ -61,6 +116,7 @@ impl RejectReason {
             RejectReason::MissingField => "missing_field",
             RejectReason::InvalidField => "invalid_field",
             RejectReason::UnsupportedVersion => "unsupported_version",
+            RejectReason::UnknownFormat => "unknown_format",
         }
     }
 }
@@ -74,35 +130,41 @@ pub enum Parsed {
     Rejected(RejectReason),
 }
 
-/// Detects the line's format and parses it.
-///
-/// Cheap byte tests come first so that the many lines without usage (Claude Code user
-/// turns and tool results are most of the bytes) are never JSON-parsed: such a line is only
-/// checked to look like one whole JSON object, which catches truncation.
-pub fn parse_line(line: &[u8], ctx: &LineContext) -> Parsed {
+/// The line as text if it looks like one whole JSON object; else its outcome.
+fn json_object_text(line: &[u8]) -> Result<&str, Parsed> {
     let line = line.trim_ascii();
     if line.is_empty() {
-        return Parsed::NoUsage;
+        return Err(Parsed::NoUsage);
     }
     if line.len() > MAX_LINE_BYTES {
-        return Parsed::Rejected(RejectReason::TooLong);
+        return Err(Parsed::Rejected(RejectReason::TooLong));
     }
     if line.iter().any(|&b| b < 0x20 && b != b'\t') {
-        return Parsed::Rejected(RejectReason::Binary);
+        return Err(Parsed::Rejected(RejectReason::Binary));
     }
     let Ok(text) = std::str::from_utf8(line) else {
-        return Parsed::Rejected(RejectReason::InvalidUtf8);
+        return Err(Parsed::Rejected(RejectReason::InvalidUtf8));
     };
     if !(text.starts_with('{') && text.ends_with('}')) {
-        return Parsed::Rejected(RejectReason::InvalidJson);
+        return Err(Parsed::Rejected(RejectReason::InvalidJson));
     }
-    if text.contains("\"tokentop\"") {
-        return tokentop::parse(text);
-    }
-    if text.contains("\"usage\"") {
+    Ok(text)
+}
+
+/// A line with a `"usage"` key and no other format's marker: Claude Code (the hot path,
+/// told by its `sessionId` without a second parse), a bare provider response, or a format
+/// tokentop does not know, which is rejected so that it shows in the source's health
+/// instead of vanishing as a line without usage.
+fn usage_line(text: &str, ctx: &LineContext) -> Parsed {
+    if text.contains("\"sessionId\"") {
         return claude_code::parse(text, ctx);
     }
-    Parsed::NoUsage
+    match reply::shape(text) {
+        Err(reason) => Parsed::Rejected(reason),
+        Ok(reply::Shape::ClaudeCode) => claude_code::parse(text, ctx),
+        Ok(reply::Shape::Unknown) => Parsed::Rejected(RejectReason::UnknownFormat),
+        Ok(_) => reply::bare(text, ctx),
+    }
 }
 
 /// Maps a serde error to the reason a person can act on.
@@ -142,6 +204,23 @@ mod tests {
         assert_eq!(reason(b"not json at all"), Some(RejectReason::InvalidJson));
         assert_eq!(reason(b"   \r"), None);
         assert_eq!(reason(b"{\"type\":\"summary\",\"summary\":\"x\"}"), None);
+    }
+
+    #[test]
+    fn usage_in_no_known_format_is_visible() {
+        let batch = br#"{"custom_id":"r1","result":{"type":"succeeded","message":{"usage":{"input_tokens":1}}}}"#;
+        assert_eq!(reason(batch), Some(RejectReason::UnknownFormat));
+        assert_eq!(
+            reason(br#"{"usage":{"tokens":5}}"#),
+            Some(RejectReason::UnknownFormat)
+        );
+        assert_eq!(
+            reason(br#"{"usage":{"tokens":5},,}"#),
+            Some(RejectReason::InvalidJson)
+        );
+        // Usage-like words in values or other keys are not usage.
+        assert_eq!(reason(br#"{"type":"note","text":"usage"}"#), None);
+        assert_eq!(reason(br#"{"total_token_usage":1}"#), None);
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::{Parsed, RejectReason, reason_of};
-use crate::event::{Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens, ToolCall};
+use crate::event::{
+    Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
+};
 use crate::timefmt::parse_rfc3339_ms;
 
 /// The schema version this build reads.
@@ -53,13 +55,23 @@ struct Line<'a> {
     final_copy: Option<bool>,
 }
 
-/// `ts` as RFC 3339 text or as epoch milliseconds.
+/// `ts` as RFC 3339 text or as epoch milliseconds (also read by the wrapper format).
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum Time<'a> {
+pub(super) enum Time<'a> {
     Millis(i64),
     #[serde(borrow)]
     Text(Cow<'a, str>),
+}
+
+impl Time<'_> {
+    /// Milliseconds since the epoch; `None` when the text is not a time.
+    pub(super) fn millis(&self) -> Option<TimeMs> {
+        match self {
+            Time::Millis(ms) => Some(*ms),
+            Time::Text(text) => parse_rfc3339_ms(text),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -82,11 +94,7 @@ pub fn parse(text: &str) -> Parsed {
     if line.tokentop != VERSION {
         return Parsed::Rejected(RejectReason::UnsupportedVersion);
     }
-    let time = match line.ts {
-        Time::Millis(ms) => Some(ms),
-        Time::Text(text) => parse_rfc3339_ms(&text),
-    };
-    let Some(time) = time else {
+    let Some(time) = line.ts.millis() else {
         return Parsed::Rejected(RejectReason::InvalidField);
     };
     let valid_cost = line.cost_usd.is_none_or(|c| c.is_finite() && c >= 0.0);
@@ -122,6 +130,7 @@ pub fn parse(text: &str) -> Parsed {
             sidechain: line.sidechain,
             no_cost: false,
             final_copy: line.final_copy.unwrap_or(true),
+            time_from_read: false,
         },
     }))
 }

@@ -26,7 +26,7 @@ fn read(path: &std::path::Path) -> (tokentop::engine::Snapshot, SourceHealth) {
     )
 }
 
-fn rejected(h: &SourceHealth, reason: RejectReason) -> u64 {
+pub(crate) fn rejected(h: &SourceHealth, reason: RejectReason) -> u64 {
     h.rejected.get(&reason).map_or(0, |r| r.count)
 }
 

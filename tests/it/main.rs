@@ -6,5 +6,6 @@ mod common;
 mod engine_scenarios;
 mod fixtures;
 mod follow;
+mod formats;
 mod real_logs;
 mod views;
