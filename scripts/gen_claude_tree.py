@@ -127,6 +127,7 @@ class Gen:
         self.recent = {}  # project index -> list of (sid, lines, end_ts, model, branch, slug, version)
         self.truth = {}  # (msg id, request id) -> [model, input, cc, cr, out]
         self.responses = 0
+        self.tool_calls = 0  # unique tool_use ids
         self.files = 0
         self.lines = 0
         self.bytes = 0
@@ -195,11 +196,11 @@ class Gen:
         for i, kind in enumerate(blocks):
             last = i == nb - 1
             if kind == "thinking":
-                tl = self.lognorm(200, 0.7, 30, 4000)
+                tl = self.lognorm(150, 0.7, 30, 4000)
                 block = {"type": "thinking", "thinking": self.text(tl),
-                         "signature": "".join(r.choices(B64, k=min(2400, 100 + tl // 3)))}
+                         "signature": "".join(r.choices(B64, k=min(2400, 80 + tl // 4)))}
             elif kind == "text":
-                block = {"type": "text", "text": self.text(self.lognorm(110, 0.8, 10, 3000))}
+                block = {"type": "text", "text": self.text(self.lognorm(80, 0.8, 10, 3000))}
             else:
                 name = r.choices([t[0] for t in tool_pool], weights=[t[1] for t in tool_pool])[0]
                 tid = self.ident("toolu_01", 22)
@@ -227,6 +228,7 @@ class Gen:
             out.append(self.dump(line))
             st["parent"] = u
         self.truth[(msg_id, req_id)] = [model, inp, cc, cr, output]
+        self.tool_calls += len(tools)
         self.responses += 1
         return tools
 
@@ -241,7 +243,7 @@ class Gen:
                         "new_string": self.text(r.randint(20, 260))}
             return {"file_path": p, "content": self.text(self.lognorm(300, 0.8, 40, 6000))}
         if name == "Bash":
-            return {"command": self.text(r.randint(10, 90)), "description": self.text(r.randint(10, 50))}
+            return {"command": self.text(r.randint(10, 70)), "description": self.text(r.randint(10, 40))}
         if name in ("Grep", "Glob"):
             return {"pattern": r.choice(WORDS) + ".*" + r.choice(WORDS), "path": st["cwd"]}
         if name == "Task":
@@ -257,10 +259,10 @@ class Gen:
     def tool_result(self, st, name, tid, typical, out, sub=None):
         """One user line answering tool call `tid`."""
         r = self.rng
-        if r.random() < 0.012:  # the occasional big file read, long build log, web page
+        if r.random() < 0.01:  # the occasional big file read, long build log, web page
             size = self.lognorm(5000 * self.a.result_scale, 0.9, 2000, 60000)
         else:
-            size = self.lognorm(typical * 0.05 * self.a.result_scale, 1.1, 20, 8000)
+            size = self.lognorm(typical * 0.025 * self.a.result_scale, 1.1, 20, 8000)
         body = self.text(size)
         if name == "Read":
             numbered = body.replace("\n", "\n     1\u2192")
@@ -465,6 +467,7 @@ def totals_of(records):
 def verify(out_dir):
     """Re-read the tree and dedup by (message.id, requestId), keeping the largest copy."""
     best = {}
+    tool_ids = set()
     for root, _dirs, files in os.walk(os.path.join(out_dir, "projects")):
         for fn in files:
             if not fn.endswith(".jsonl"):
@@ -478,13 +481,16 @@ def verify(out_dir):
                         continue
                     m = o["message"]
                     u = m["usage"]
+                    tool_ids.update(b["id"] for b in m["content"] if b.get("type") == "tool_use")
                     rec = [m["model"], u["input_tokens"], u["cache_creation_input_tokens"],
                            u["cache_read_input_tokens"], u["output_tokens"]]
                     key = (m["id"], o.get("requestId"))
                     old = best.get(key)
                     if old is None or sum(rec[1:]) > sum(old[1:]):
                         best[key] = rec
-    return totals_of(best.values())[0]
+    t = totals_of(best.values())[0]
+    t["tool_calls"] = len(tool_ids)
+    return t
 
 
 def main():
@@ -515,6 +521,7 @@ def main():
     g = Gen(a)
     g.run()
     totals, by_model = totals_of(g.truth.values())
+    totals["tool_calls"] = g.tool_calls
     truth = {"args": {k: v for k, v in vars(a).items() if k not in ("out", "verify")},
              "unique_responses": len(g.truth), "files": g.files, "lines": g.lines, "bytes": g.bytes,
              "sessions": g.sessions, "resumed_sessions": g.resumed, "subagent_files": g.subagents,
@@ -526,12 +533,13 @@ def main():
           % (proj, g.files, g.lines, g.bytes / 1e6, g.sessions, g.resumed, g.subagents, time.time() - t0))
     print("unique responses: %d  (%s)" % (len(g.truth), ", ".join("%s %d" % kv for kv in sorted(by_model.items()))))
     print("expected totals (dedup by message.id+requestId, largest copy):")
-    print("  input %d  output %d  cache_creation %d  cache_read %d  cost $%.4f"
-          % (totals["input"], totals["output"], totals["cache_creation"], totals["cache_read"], totals["cost_usd"]))
+    print("  input %d  output %d  cache_creation %d  cache_read %d  cost $%.4f  (tool calls %d)"
+          % (totals["input"], totals["output"], totals["cache_creation"], totals["cache_read"], totals["cost_usd"],
+             totals["tool_calls"]))
     print("truth: %s" % os.path.join(a.out, "truth.json"))
     if a.verify:
         v = verify(a.out)
-        ok = all(v[k] == totals[k] for k in ("requests", "input", "output", "cache_creation", "cache_read"))
+        ok = all(v[k] == totals[k] for k in ("requests", "input", "output", "cache_creation", "cache_read", "tool_calls"))
         print("verify (re-read and dedup): %s %s" % ("OK" if ok else "MISMATCH", "" if ok else v))
         if not ok:
             sys.exit(1)
