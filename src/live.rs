@@ -53,7 +53,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     };
     let mut engine = Engine::new(Arc::new(PriceTable::builtin().clone()), options.tz);
     engine.advance(wall_clock());
-    let mut app = App::new(options.title, engine.snapshot());
+    let mut app = App::new(options.title, engine.snapshot(None));
     let theme = Theme::builtin();
     let size = terminal.size()?;
     app.update(Msg::Viewport(ui::table_rows(Rect::new(
@@ -104,7 +104,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 let now = wall_clock();
                 if ingested || now / 1000 != shown_second {
                     engine.advance(now);
-                    app.update(Msg::Snapshot(Box::new(engine.snapshot())));
+                    app.update(Msg::Snapshot(Box::new(engine.snapshot(None))));
                     (ingested, dirty, shown_second) = (false, true, now / 1000);
                 }
                 if dirty {

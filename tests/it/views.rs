@@ -23,7 +23,7 @@ fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
 fn empty_app() -> App {
     let mut e = engine();
     e.advance(NOON);
-    App::new("~/.claude/projects".into(), e.snapshot())
+    App::new("~/.claude/projects".into(), e.snapshot(None))
 }
 
 fn busy_app(height: u16) -> App {
@@ -58,7 +58,7 @@ fn busy_app(height: u16) -> App {
     // A name that tries to move the cursor and recolour the terminal.
     e.ingest(&event("evil\x1b[2J\x1b[31mname", NOON - 2_000, 10, 1));
     e.advance(NOON);
-    let mut app = App::new("demo".into(), e.snapshot());
+    let mut app = App::new("demo".into(), e.snapshot(None));
     let mut broken = SourceHealth::new("/var/log/llm/*.jsonl");
     broken.last_error = Some("/var/log/llm: permission denied".into());
     app.update(Msg::Health(vec![SourceHealth::new("demo"), broken]));
