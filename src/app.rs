@@ -1,32 +1,103 @@
 //! UI state and its one update function: every key, resize and new snapshot enters as a
 //! [`Msg`]. Tests drive the app through the same `update` the loop uses.
 
+use std::cmp::Ordering;
+
 use crossterm::event::{KeyEvent, KeyEventKind};
 
 use crate::engine::Snapshot;
-use crate::engine::snapshot::IdentityRow;
+use crate::engine::snapshot::{IdentityDetail, IdentityRow};
 use crate::keymap::{Action, action_for};
 use crate::source::health::SourceHealth;
 
 /// Shown on every source when its reader thread ends.
 const SOURCES_STOPPED: &str = "the reader stopped: no new lines are read; restart tokentop";
 
+/// What the identity table is sorted by: one key per column, in column order. Text sorts
+/// A to Z and numbers highest first unless inverted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortKey {
-    /// Spend today, highest first.
-    Spend,
-    /// Current $/h (then tokens/min), highest first.
-    Rate,
-    /// Name, A to Z.
     Name,
+    Kind,
+    Requests,
+    Input,
+    Output,
+    /// Cache hit rate over the last hour; identities with no input last.
+    Cache,
+    /// Current $/h (then tokens/min).
+    Rate,
+    /// Spend today.
+    Spend,
+    Tools,
+    /// Tokens over the sparkline's 30 minutes.
+    Trend,
 }
 
 impl SortKey {
+    /// Every key in column order: `s` / `S` step through it.
+    pub const ALL: [SortKey; 10] = [
+        SortKey::Name,
+        SortKey::Kind,
+        SortKey::Requests,
+        SortKey::Input,
+        SortKey::Output,
+        SortKey::Cache,
+        SortKey::Rate,
+        SortKey::Spend,
+        SortKey::Tools,
+        SortKey::Trend,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
-            SortKey::Spend => "spend",
-            SortKey::Rate => "rate",
             SortKey::Name => "name",
+            SortKey::Kind => "kind",
+            SortKey::Requests => "req/min",
+            SortKey::Input => "in/min",
+            SortKey::Output => "out/min",
+            SortKey::Cache => "cache%",
+            SortKey::Rate => "$/h",
+            SortKey::Spend => "today",
+            SortKey::Tools => "tools/min",
+            SortKey::Trend => "30-min tokens",
+        }
+    }
+
+    /// Whether the uninverted order is highest first (numbers) rather than A to Z (text).
+    fn descending(self) -> bool {
+        !matches!(self, SortKey::Name | SortKey::Kind)
+    }
+
+    /// The key `step` columns away, wrapping around.
+    fn step(self, step: isize) -> SortKey {
+        let n = Self::ALL.len() as isize;
+        let at = Self::ALL.iter().position(|&k| k == self).unwrap_or(0) as isize;
+        Self::ALL[(at + step).rem_euclid(n) as usize]
+    }
+
+    /// The uninverted order of two rows by this key alone.
+    fn compare(self, a: &IdentityRow, b: &IdentityRow) -> Ordering {
+        let (ra, rb) = (&a.rates, &b.rates);
+        match self {
+            SortKey::Name => a.name.cmp(&b.name),
+            SortKey::Kind => a.kind.label().cmp(b.kind.label()),
+            SortKey::Requests => rb.requests_per_min.total_cmp(&ra.requests_per_min),
+            SortKey::Input => rb.input_per_min.total_cmp(&ra.input_per_min),
+            SortKey::Output => rb.output_per_min.total_cmp(&ra.output_per_min),
+            SortKey::Cache => {
+                let rate = |r: &IdentityRow| r.rates.cache_hit_rate.unwrap_or(-1.0);
+                rate(b).total_cmp(&rate(a))
+            }
+            SortKey::Rate => rb
+                .cost_per_hour
+                .total_cmp(&ra.cost_per_hour)
+                .then(rb.tokens_per_min().total_cmp(&ra.tokens_per_min())),
+            SortKey::Spend => b.today.cost_usd.total_cmp(&a.today.cost_usd),
+            SortKey::Tools => rb.tool_calls_per_min.total_cmp(&ra.tool_calls_per_min),
+            SortKey::Trend => {
+                let sum = |r: &IdentityRow| r.trend.iter().sum::<u64>();
+                sum(b).cmp(&sum(a))
+            }
         }
     }
 }
@@ -56,6 +127,8 @@ pub struct App {
     pub selected: usize,
     /// The selected identity's name, so the selection follows it across re-sorts.
     selected_name: Option<String>,
+    /// The identity whose detail panel is open; the loop asks the engine for its detail.
+    focus: Option<String>,
     pub viewport_rows: usize,
     pub quit: bool,
 }
@@ -71,6 +144,7 @@ impl App {
             order: Vec::new(),
             selected: 0,
             selected_name: None,
+            focus: None,
             viewport_rows: 20,
             quit: false,
         };
@@ -82,6 +156,25 @@ impl App {
         self.order
             .get(self.selected)
             .and_then(|&i| self.snapshot.identities.get(i))
+    }
+
+    /// The identity whose detail panel is open.
+    pub fn focus(&self) -> Option<&str> {
+        self.focus.as_deref()
+    }
+
+    /// The open panel's data, once a snapshot for the focused identity has arrived.
+    pub fn detail(&self) -> Option<&IdentityDetail> {
+        let focus = self.focus.as_deref()?;
+        self.snapshot
+            .detail
+            .as_ref()
+            .filter(|d| d.row.name == focus)
+    }
+
+    /// Whether the table shows the highest (or Z) first, for the ▼/▲ marker.
+    pub fn sort_descending(&self) -> bool {
+        self.sort.descending() != self.reverse
     }
 
     /// Applies one message; returns whether the screen needs a redraw.
@@ -143,39 +236,43 @@ impl App {
                 self.sort = key;
                 self.resort();
             }
+            Action::NextSort | Action::PreviousSort => {
+                let step = if action == Action::NextSort { 1 } else { -1 };
+                self.sort = self.sort.step(step);
+                self.reverse = false;
+                self.resort();
+            }
             Action::ReverseSort => {
                 self.reverse = !self.reverse;
                 self.resort();
             }
+            Action::ToggleDetail => {
+                self.focus = match self.focus {
+                    Some(_) => None,
+                    None => self.selected_name.clone(),
+                }
+            }
+            Action::CloseDetail => self.focus = None,
         }
     }
 
+    /// Moves the selection; an open panel follows it to the newly selected identity.
     fn select(&mut self, position: usize) {
         self.selected = position;
         self.selected_name = self.selected_row().map(|r| r.name.clone());
+        if self.focus.is_some() {
+            self.focus.clone_from(&self.selected_name);
+        }
     }
 
     fn resort(&mut self) {
         let rows = &self.snapshot.identities;
         let mut order: Vec<usize> = (0..rows.len()).collect();
-        let by_name = |a: &usize, b: &usize| rows[*a].name.cmp(&rows[*b].name);
-        match self.sort {
-            SortKey::Spend => order.sort_by(|a, b| {
-                rows[*b]
-                    .today
-                    .cost_usd
-                    .total_cmp(&rows[*a].today.cost_usd)
-                    .then(by_name(a, b))
-            }),
-            SortKey::Rate => order.sort_by(|a, b| {
-                let (ra, rb) = (&rows[*a].rates, &rows[*b].rates);
-                rb.cost_per_hour
-                    .total_cmp(&ra.cost_per_hour)
-                    .then(rb.tokens_per_min().total_cmp(&ra.tokens_per_min()))
-                    .then(by_name(a, b))
-            }),
-            SortKey::Name => order.sort_by(by_name),
-        }
+        let key = self.sort;
+        order.sort_by(|&a, &b| {
+            key.compare(&rows[a], &rows[b])
+                .then(rows[a].name.cmp(&rows[b].name))
+        });
         if self.reverse {
             order.reverse();
         }

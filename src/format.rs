@@ -57,6 +57,25 @@ pub fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)
 }
 
+/// How long ago something happened, from a duration in milliseconds: `now`, `12s ago`,
+/// `5m ago`, `3h ago`, `2d ago`. Times ahead of the clock (skewed logs) read as `now`.
+pub fn ago(ms: i64) -> String {
+    const SEC: i64 = 1_000;
+    const MIN: i64 = 60 * SEC;
+    const HOUR: i64 = 60 * MIN;
+    if ms < SEC {
+        "now".to_string()
+    } else if ms < MIN {
+        format!("{}s ago", ms / SEC)
+    } else if ms < HOUR {
+        format!("{}m ago", ms / MIN)
+    } else if ms < 48 * HOUR {
+        format!("{}h ago", ms / HOUR)
+    } else {
+        format!("{}d ago", ms / (24 * HOUR))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +97,11 @@ mod tests {
         assert_eq!(usd(0.00001), "<$0.0001");
         assert_eq!(usd(12_345.6), "$12,346");
         assert_eq!(percent(0.874), "87%");
+        assert_eq!(ago(-5_000), "now");
+        assert_eq!(ago(999), "now");
+        assert_eq!(ago(12_500), "12s ago");
+        assert_eq!(ago(5 * 60_000 + 1), "5m ago");
+        assert_eq!(ago(47 * 3_600_000), "47h ago");
+        assert_eq!(ago(72 * 3_600_000), "3d ago");
     }
 }

@@ -15,7 +15,25 @@ pub enum Action {
     Top,
     Bottom,
     Sort(SortKey),
+    NextSort,
+    PreviousSort,
     ReverseSort,
+    /// Enter: open the selected identity's detail panel, or close the open one.
+    ToggleDetail,
+    CloseDetail,
+}
+
+/// Where a binding is listed in the status line. Every key works everywhere; this only
+/// keeps the line to what makes sense on the screen at hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shown {
+    /// Only in help.
+    Never,
+    Always,
+    /// On the identity table.
+    Table,
+    /// With the detail panel open.
+    Detail,
 }
 
 pub struct Binding {
@@ -24,8 +42,8 @@ pub struct Binding {
     pub label: &'static str,
     pub action: Action,
     pub help: &'static str,
-    /// Shown in the status line (the rest only in help).
-    pub status: bool,
+    /// In the status line, in table order: when the line is short the last ones drop out.
+    pub status: Shown,
 }
 
 const NONE: KeyModifiers = KeyModifiers::NONE;
@@ -38,42 +56,56 @@ pub const KEYMAP: &[Binding] = &[
         label: "q",
         action: Action::Quit,
         help: "quit",
-        status: true,
+        status: Shown::Always,
+    },
+    Binding {
+        keys: &[(KeyCode::Enter, NONE)],
+        label: "⏎",
+        action: Action::ToggleDetail,
+        help: "detail",
+        status: Shown::Table,
+    },
+    Binding {
+        keys: &[(KeyCode::Esc, NONE)],
+        label: "⏎/Esc",
+        action: Action::CloseDetail,
+        help: "close",
+        status: Shown::Detail,
     },
     Binding {
         keys: &[(KeyCode::Up, NONE), (KeyCode::Char('k'), NONE)],
         label: "↑↓/jk",
         action: Action::Up,
         help: "move",
-        status: true,
+        status: Shown::Always,
     },
     Binding {
         keys: &[(KeyCode::Down, NONE), (KeyCode::Char('j'), NONE)],
         label: "↓j",
         action: Action::Down,
         help: "down",
-        status: false,
+        status: Shown::Never,
     },
     Binding {
         keys: &[(KeyCode::PageUp, NONE), (KeyCode::Char('b'), CTRL)],
         label: "PgUp",
         action: Action::PageUp,
         help: "page up",
-        status: false,
+        status: Shown::Never,
     },
     Binding {
         keys: &[(KeyCode::PageDown, NONE), (KeyCode::Char('f'), CTRL)],
         label: "PgDn",
         action: Action::PageDown,
         help: "page down",
-        status: false,
+        status: Shown::Never,
     },
     Binding {
         keys: &[(KeyCode::Home, NONE), (KeyCode::Char('g'), NONE)],
         label: "g",
         action: Action::Top,
         help: "top",
-        status: false,
+        status: Shown::Never,
     },
     Binding {
         keys: &[
@@ -84,35 +116,49 @@ pub const KEYMAP: &[Binding] = &[
         label: "G",
         action: Action::Bottom,
         help: "bottom",
-        status: false,
+        status: Shown::Never,
     },
     Binding {
-        keys: &[(KeyCode::Char('$'), NONE), (KeyCode::Char('$'), SHIFT)],
-        label: "$",
-        action: Action::Sort(SortKey::Spend),
-        help: "spend",
-        status: true,
+        keys: &[(KeyCode::Char('s'), NONE)],
+        label: "s/S",
+        action: Action::NextSort,
+        help: "sort column",
+        status: Shown::Table,
     },
     Binding {
-        keys: &[(KeyCode::Char('r'), NONE)],
-        label: "r",
-        action: Action::Sort(SortKey::Rate),
-        help: "rate",
-        status: true,
-    },
-    Binding {
-        keys: &[(KeyCode::Char('n'), NONE)],
-        label: "n",
-        action: Action::Sort(SortKey::Name),
-        help: "name",
-        status: true,
+        keys: &[(KeyCode::Char('S'), SHIFT), (KeyCode::Char('S'), NONE)],
+        label: "S",
+        action: Action::PreviousSort,
+        help: "previous sort column",
+        status: Shown::Never,
     },
     Binding {
         keys: &[(KeyCode::Char('i'), NONE)],
         label: "i",
         action: Action::ReverseSort,
         help: "invert",
-        status: true,
+        status: Shown::Table,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('$'), NONE), (KeyCode::Char('$'), SHIFT)],
+        label: "$",
+        action: Action::Sort(SortKey::Spend),
+        help: "spend",
+        status: Shown::Table,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('r'), NONE)],
+        label: "r",
+        action: Action::Sort(SortKey::Rate),
+        help: "rate",
+        status: Shown::Table,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('n'), NONE)],
+        label: "n",
+        action: Action::Sort(SortKey::Name),
+        help: "name",
+        status: Shown::Table,
     },
 ];
 
@@ -143,5 +189,13 @@ mod tests {
         }
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), CTRL);
         assert_eq!(action_for(&ctrl_c), Some(Action::Quit));
+    }
+
+    #[test]
+    fn shifted_letters_match_with_or_without_the_shift_flag() {
+        for mods in [NONE, SHIFT] {
+            let key = KeyEvent::new(KeyCode::Char('S'), mods);
+            assert_eq!(action_for(&key), Some(Action::PreviousSort));
+        }
     }
 }

@@ -47,6 +47,26 @@ pub fn wall_clock() -> TimeMs {
     jiff::Timestamp::now().as_millisecond()
 }
 
+/// Hands the app a snapshot at the engine's `now`, with the detail of the identity the app
+/// has in focus.
+pub fn refresh(engine: &Engine, app: &mut App) {
+    let snapshot = engine.snapshot(app.focus());
+    app.update(Msg::Snapshot(Box::new(snapshot)));
+}
+
+/// Applies one message as the loop does: when it opens, closes or moves the detail panel,
+/// a fresh snapshot follows at once, so the panel never waits for the next tick or shows
+/// another identity. Returns whether the screen needs a redraw.
+pub fn update(engine: &Engine, app: &mut App, msg: Msg) -> bool {
+    let focus = app.focus().map(str::to_string);
+    let dirty = app.update(msg);
+    if app.focus() != focus.as_deref() {
+        refresh(engine, app);
+        return true;
+    }
+    dirty
+}
+
 pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CAPACITY);
     match options.input {
@@ -64,7 +84,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     }
     let mut engine = Engine::new(options.prices, options.tz);
     engine.advance(wall_clock());
-    let mut app = App::new(options.title, engine.snapshot());
+    let mut app = App::new(options.title, engine.snapshot(None));
     let theme = Theme::builtin();
     let size = terminal.size()?;
     app.update(Msg::Viewport(ui::table_rows(Rect::new(
@@ -87,7 +107,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     while !app.quit {
         tokio::select! {
             key = keys.next() => match key {
-                Some(Ok(TermEvent::Key(key))) => dirty |= app.update(Msg::Key(key)),
+                Some(Ok(TermEvent::Key(key))) => dirty |= update(&engine, &mut app, Msg::Key(key)),
                 Some(Ok(TermEvent::Resize(w, h))) => {
                     app.update(Msg::Viewport(ui::table_rows(Rect::new(0, 0, w, h))));
                     dirty = true;
@@ -115,7 +135,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 let now = wall_clock();
                 if ingested || now / 1000 != shown_second {
                     engine.advance(now);
-                    app.update(Msg::Snapshot(Box::new(engine.snapshot())));
+                    refresh(&engine, &mut app);
                     (ingested, dirty, shown_second) = (false, true, now / 1000);
                 }
                 if dirty {

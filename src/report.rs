@@ -185,7 +185,7 @@ pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
             .collect();
         bail!("nothing could be read:\n  {}", reasons.join("\n  "));
     }
-    let snapshot = engine.snapshot();
+    let snapshot = engine.snapshot(None);
     Ok(Report {
         by: args.by,
         time_zone: snapshot.time_zone.clone(),

@@ -31,6 +31,7 @@ struct Colors {
     critical: String,
     unpriced: String,
     key: String,
+    trend: String,
 }
 
 /// How alarming a value is.
@@ -58,6 +59,7 @@ pub struct Theme {
     critical: Color,
     unpriced: Color,
     key: Color,
+    trend: Color,
 }
 
 fn color(key: &str, value: &str) -> Result<Color, String> {
@@ -86,6 +88,7 @@ impl Theme {
             critical: color("critical", &c.critical)?,
             unpriced: color("unpriced", &c.unpriced)?,
             key: color("key", &c.key)?,
+            trend: color("trend", &c.trend)?,
         })
     }
 
@@ -115,6 +118,7 @@ impl Theme {
             critical: Color::Red,
             unpriced: Color::Magenta,
             key: Color::Yellow,
+            trend: Color::Green,
         }
     }
 
@@ -160,6 +164,10 @@ impl Theme {
     }
     pub fn key(&self) -> Style {
         Style::new().fg(self.key).add_modifier(Modifier::BOLD)
+    }
+    /// Sparklines of usage over time.
+    pub fn trend(&self) -> Style {
+        Style::new().fg(self.trend)
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::civil::Date;
 
 use super::hist::LazyHistogram;
+use super::recent::RecentEvents;
 use super::usage::Usage;
 use super::window::{Bucket, TieredWindow};
 use crate::event::{Format, IdentityAttrs, IdentityKind, TimeMs};
@@ -36,6 +37,7 @@ pub struct IdentityStats {
     pub input_tokens: LazyHistogram,
     pub output_tokens: LazyHistogram,
     pub latency_ms: LazyHistogram,
+    pub recent: RecentEvents,
 }
 
 impl IdentityStats {
@@ -55,6 +57,7 @@ impl IdentityStats {
             input_tokens: LazyHistogram::tokens(),
             output_tokens: LazyHistogram::tokens(),
             latency_ms: LazyHistogram::latency(),
+            recent: RecentEvents::default(),
         }
     }
 

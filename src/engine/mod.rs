@@ -1,4 +1,4 @@
-//! The engine: ingest normalized events at their own time, `advance(now)`, `snapshot()`.
+//! The engine: ingest normalized events at their own time, `advance(now)`, `snapshot(focus)`.
 //!
 //! Plain synchronous Rust with no clock, no IO and no terminal: time is always an argument,
 //! so live runs, reports and tests share one deterministic core.
@@ -6,6 +6,7 @@
 mod dedup;
 pub mod hist;
 pub mod identity;
+pub mod recent;
 pub mod snapshot;
 pub mod usage;
 pub mod window;
@@ -18,7 +19,8 @@ use jiff::tz::TimeZone;
 
 use self::dedup::{Copies, Decision};
 use self::identity::{IdentityStats, Ledger, Sign};
-pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, Snapshot};
+use self::recent::{RecentEvent, key_hash};
+pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, ModelRow, Snapshot};
 use self::usage::Usage;
 use self::window::TieredWindow;
 use crate::event::{Event, TimeMs};
@@ -202,6 +204,24 @@ impl Engine {
         }
 
         let new_tools = self.copies.new_tools(event);
+        let key = event.dedup_key.as_deref().map(key_hash);
+        // A larger copy under another identity (a resumed session) moves the entry there.
+        let moved = match (&decision, key) {
+            (Decision::Replaces(old), Some(key)) if old.identity != who => {
+                self.identities[old.identity].recent.take(key)
+            }
+            _ => None,
+        };
+        let recent = &mut self.identities[who].recent;
+        match decision {
+            Decision::New | Decision::Replaces(_) => recent.upsert(
+                key,
+                RecentEvent::of(event, cost),
+                new_tools.iter().copied(),
+                moved,
+            ),
+            Decision::Smaller => recent.add_tools(key, new_tools.iter().copied()),
+        }
         if !new_tools.is_empty() {
             let calls = Usage::tool_calls(new_tools.len() as u64);
             let id = &mut self.identities[who];

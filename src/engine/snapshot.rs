@@ -5,13 +5,25 @@ use serde::Serialize;
 
 use super::hist::Quantiles;
 use super::identity::IdentityStats;
+use super::recent::RecentEvent;
 use super::usage::Usage;
+use super::window::TieredWindow;
 use super::{Engine, IngestStats};
 use crate::event::{Format, IdentityKind, TimeMs};
 
 const MINUTE_MS: i64 = 60_000;
 const FIVE_MIN_MS: i64 = 5 * MINUTE_MS;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
+/// Minutes in the per-minute trend series of every row and of the totals.
+pub const TREND_MINUTES: usize = 30;
+
+/// Tokens (every class) per minute over the last [`TREND_MINUTES`], oldest first; the last
+/// minute is the current one, still filling.
+pub type Trend = [u64; TREND_MINUTES];
+
+fn trend(window: &TieredWindow<Usage>, now: TimeMs) -> Trend {
+    window.per_minute_of(now, Usage::total_tokens)
+}
 
 /// Live rates over the recent windows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
@@ -28,7 +40,7 @@ pub struct Rates {
 }
 
 impl Rates {
-    fn of(window: &super::window::TieredWindow<Usage>, now: TimeMs) -> Self {
+    fn of(window: &TieredWindow<Usage>, now: TimeMs) -> Self {
         let minute = window.sum(now, MINUTE_MS);
         let five = window.sum(now, FIVE_MIN_MS);
         let hour = window.sum(now, HOUR_MS);
@@ -58,6 +70,8 @@ pub struct IdentityRow {
     pub totals: Usage,
     pub first_seen: TimeMs,
     pub last_seen: TimeMs,
+    /// Tokens per minute, for the overview's sparkline.
+    pub trend: Trend,
 }
 
 /// Usage of one group (a model, a day, an identity) for reports.
@@ -85,19 +99,38 @@ pub struct Snapshot {
     pub identities: Vec<IdentityRow>,
     pub by_model: Vec<GroupRow>,
     pub by_day: Vec<GroupRow>,
+    /// Tokens per minute over every identity.
+    pub trend: Trend,
+    /// The identity the UI asked about (the open detail panel), if it exists.
+    pub detail: Option<IdentityDetail>,
 }
 
 /// One identity in depth, for the detail panel and tests.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IdentityDetail {
     pub row: IdentityRow,
-    pub by_model: Vec<GroupRow>,
+    /// Highest cost first.
+    pub by_model: Vec<ModelRow>,
+    /// Most calls first.
     pub tools: Vec<ToolRow>,
+    /// Cache reads as a share of all input since the identity was first seen (the row's
+    /// rate is the last hour's).
+    pub cache_hit_rate_total: Option<f64>,
     pub input_tokens: Option<Quantiles>,
     pub output_tokens: Option<Quantiles>,
     pub latency_ms: Option<Quantiles>,
-    /// Usage per minute over the last 30 minutes, oldest first.
-    pub per_minute: Vec<Usage>,
+    /// The latest responses, newest first (at most [`super::recent::RECENT_EVENTS`]).
+    pub recent: Vec<RecentEvent>,
+}
+
+/// One model used by one identity.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelRow {
+    pub model: String,
+    pub usage: Usage,
+    /// This model's part of the identity's priced cost; `None` while that cost is zero or
+    /// when the model has no price at all (its share is unknown, not 0%).
+    pub cost_share: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -144,10 +177,13 @@ impl Engine {
             totals: id.totals,
             first_seen: id.first_seen,
             last_seen: id.last_seen,
+            trend: trend(&id.window, self.now),
         }
     }
 
-    pub fn snapshot(&self) -> Snapshot {
+    /// Everything the views and reports need at the engine's `now`. `focus` names the
+    /// identity whose detail the UI shows: only that one is worked out in depth.
+    pub fn snapshot(&self, focus: Option<&str>) -> Snapshot {
         let now = self.now_zoned();
         let today = now.date();
         let mut by_day: Vec<GroupRow> = self
@@ -177,6 +213,8 @@ impl Engine {
                 .collect(),
             by_model: group_rows(self.global.by_model.iter().map(|(m, u)| (m.clone(), u))),
             by_day,
+            trend: trend(&self.global.window, self.now),
+            detail: focus.and_then(|name| self.detail(name)),
         }
     }
 
@@ -195,14 +233,27 @@ impl Engine {
             })
             .collect();
         tools.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.name.cmp(&b.name)));
+        let total_cost = id.totals.cost_usd;
+        let by_model = group_rows(id.by_model.iter().map(|(m, u)| (m.clone(), u)))
+            .into_iter()
+            // A copy that moved to another identity leaves an all-zero model behind.
+            .filter(|g| g.usage != Usage::default())
+            .map(|g| ModelRow {
+                model: g.key,
+                cost_share: (total_cost > 0.0 && g.usage.unpriced_requests < g.usage.requests)
+                    .then(|| g.usage.cost_usd / total_cost),
+                usage: g.usage,
+            })
+            .collect();
         Some(IdentityDetail {
             row: self.row(id, self.today()),
-            by_model: group_rows(id.by_model.iter().map(|(m, u)| (m.clone(), u))),
+            by_model,
             tools,
+            cache_hit_rate_total: id.totals.cache_hit_rate(),
             input_tokens: id.input_tokens.quantiles(),
             output_tokens: id.output_tokens.quantiles(),
             latency_ms: id.latency_ms.quantiles(),
-            per_minute: id.window.per_minute(self.now, 30),
+            recent: id.recent.newest_first(),
         })
     }
 }

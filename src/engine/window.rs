@@ -79,21 +79,10 @@ impl<B: Bucket> Ring<B> {
         total
     }
 
-    /// Buckets ending at `now`, oldest first, `count` of them (zero where nothing landed).
-    fn series(&self, now: TimeMs, count: usize) -> Vec<B> {
-        let last = now.div_euclid(self.width_ms);
-        (0..count as i64)
-            .rev()
-            .map(|back| {
-                let period = last - back;
-                let i = self.slot(period);
-                if self.periods[i] == period {
-                    self.buckets[i].clone()
-                } else {
-                    B::default()
-                }
-            })
-            .collect()
+    /// The bucket of one period, if it still holds that period.
+    fn bucket(&self, period: i64) -> Option<&B> {
+        let i = self.slot(period);
+        (self.periods[i] == period).then(|| &self.buckets[i])
     }
 }
 
@@ -147,9 +136,24 @@ impl<B: Bucket> TieredWindow<B> {
         ring.sum(now, len_ms)
     }
 
-    /// Per-minute values for the last `minutes` (at most 60), oldest first.
-    pub fn per_minute(&self, now: TimeMs, minutes: usize) -> Vec<B> {
-        self.tiers[1].series(now, minutes.min(MINUTE.1))
+    /// One number per minute for the last `N` minutes (at most 60; the current, partial
+    /// minute last), straight from the minute ring into a fixed array: no allocation, so
+    /// every row of a snapshot can carry its own series.
+    pub fn per_minute_of<T: Copy + Default, const N: usize>(
+        &self,
+        now: TimeMs,
+        value: impl Fn(&B) -> T,
+    ) -> [T; N] {
+        let ring = &self.tiers[1];
+        let last = now.div_euclid(ring.width_ms);
+        let mut out = [T::default(); N];
+        // Never older than the ring keeps: those minutes read as zero.
+        for (back, slot) in out.iter_mut().rev().enumerate().take(MINUTE.1) {
+            if let Some(bucket) = ring.bucket(last - back as i64) {
+                *slot = value(bucket);
+            }
+        }
+        out
     }
 }
 
@@ -193,6 +197,20 @@ mod tests {
         w.add(MIN, &10);
         w.sub(MIN, &4);
         assert_eq!(w.sum(MIN, MIN), 6);
-        assert_eq!(w.per_minute(3 * MIN, 3), vec![6, 0, 0]);
+        assert_eq!(w.per_minute_of(3 * MIN, |v| *v), [6, 0, 0]);
+    }
+
+    #[test]
+    fn per_minute_series_ends_with_the_current_minute() {
+        let mut w = TieredWindow::<u64>::default();
+        w.add(10 * MIN + 5, &3);
+        w.add(12 * MIN, &4);
+        w.add(12 * MIN + 59_999, &1);
+        let series: [u64; 4] = w.per_minute_of(12 * MIN + 30_000, |v| *v * 10);
+        assert_eq!(series, [0, 30, 0, 50]);
+        // Past the ring's hour, minutes read as zero rather than as a reused slot.
+        let long: [u64; 61] = w.per_minute_of(70 * MIN, |v| *v);
+        assert_eq!(long.iter().sum::<u64>(), 5);
+        assert_eq!(long[0], 0);
     }
 }

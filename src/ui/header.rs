@@ -3,48 +3,15 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
+use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
 use crate::app::App;
 use crate::format;
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
-
-/// A piece of the header line: dropped, lowest priority first, when the line is too long.
-struct Segment<'a> {
-    priority: u8,
-    spans: Vec<Span<'a>>,
-}
-
-impl Segment<'_> {
-    fn width(&self) -> usize {
-        self.spans.iter().map(|s| s.content.chars().count()).sum()
-    }
-}
-
-/// Joins the segments that fit in `width` (in their original order) with separators.
-fn fit<'a>(mut segments: Vec<Segment<'a>>, width: usize, theme: &Theme) -> Line<'a> {
-    const SEP: &str = " │ ";
-    let total = |segs: &[Segment]| -> usize {
-        segs.iter().map(Segment::width).sum::<usize>()
-            + SEP.chars().count() * segs.len().saturating_sub(1)
-    };
-    while total(&segments) > width && segments.len() > 1 {
-        let lowest = (0..segments.len())
-            .min_by_key(|&i| segments[i].priority)
-            .unwrap_or(0);
-        segments.remove(lowest);
-    }
-    let mut spans = Vec::new();
-    for (i, segment) in segments.into_iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::styled(SEP, theme.muted()));
-        }
-        spans.extend(segment.spans);
-    }
-    Line::from(spans)
-}
+use crate::ui::fit::{Segment, line};
+use crate::ui::spark;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let s = &app.snapshot;
@@ -66,7 +33,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.unpriced(),
         ));
     }
-    let first = vec![
+    let mut first = vec![
         one(u8::MAX, " tokentop".into(), theme.title()),
         one(3, sanitize(&app.title, 40), theme.muted()),
         today,
@@ -87,6 +54,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         one(8, s.clock.clone(), theme.text()),
     ];
+
+    // The global trend, unless there is nothing to draw yet.
+    if s.trend.iter().any(|&v| v > 0) {
+        first.insert(
+            5,
+            Segment {
+                priority: 1,
+                spans: vec![
+                    Span::styled(spark::bars(&s.trend), theme.trend()),
+                    Span::styled(" 30 min", theme.muted()),
+                ],
+            },
+        );
+    }
 
     let failing: Vec<_> = app.sources.iter().filter(|h| !h.is_ok()).collect();
     let health = match failing.first() {
@@ -127,6 +108,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ));
 
     let width = area.width as usize;
-    let lines = vec![fit(first, width, theme), fit(second, width, theme)];
+    let lines = vec![line(first, width, theme), line(second, width, theme)];
     frame.render_widget(Paragraph::new(lines).style(theme.header()), area);
 }

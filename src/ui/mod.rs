@@ -1,8 +1,13 @@
 //! Views: pure functions of `(&App, &Theme)` into a frame. No IO, no clock, no aggregates.
 
+mod detail;
+mod detail_tables;
+mod fit;
 mod header;
 mod overview;
+mod spark;
 mod status;
+mod table;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -31,6 +36,10 @@ pub fn table_rows(area: Rect) -> usize {
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     let [head, body, foot] = areas(frame.area());
     header::render(frame, head, app, theme);
-    overview::render(frame, body, app, theme);
+    if app.focus().is_some() {
+        detail::render(frame, body, app, theme);
+    } else {
+        overview::render(frame, body, app, theme);
+    }
     status::render(frame, foot, app, theme);
 }

@@ -1,5 +1,6 @@
 //! The identity table. Columns drop out by priority when the terminal is narrow, and only
-//! the rows on screen are formatted (there may be thousands of identities).
+//! the rows on screen are formatted (there may be thousands of identities). Every column
+//! sorts (the order itself is the app's); the sorted one's title carries ▼ or ▲.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};
@@ -7,12 +8,13 @@ use ratatui::style::Style;
 use ratatui::text::Text;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
-use crate::app::App;
-use crate::engine::snapshot::IdentityRow;
+use crate::app::{App, SortKey};
+use crate::engine::snapshot::{IdentityRow, TREND_MINUTES};
 use crate::event::IdentityKind;
 use crate::format;
 use crate::sanitize::sanitize;
 use crate::theme::Theme;
+use crate::ui::{fit, spark};
 
 /// An identity with no event for this long is drawn muted.
 const IDLE_MS: i64 = 5 * 60_000;
@@ -24,13 +26,18 @@ enum Tone {
     Normal,
     Muted,
     Unpriced,
+    Trend,
 }
 
 struct Column {
     title: &'static str,
+    /// Room for the widest value and for the title with its sort marker.
     width: u16,
     /// Lower drops out first when space runs short.
     priority: u8,
+    sort: SortKey,
+    /// Numbers line up on the right; the sparkline reads from the left.
+    align: Alignment,
     cell: fn(&IdentityRow) -> (String, Tone),
 }
 
@@ -54,30 +61,40 @@ const COLUMNS: &[Column] = &[
         title: "KIND",
         width: 8,
         priority: 2,
+        sort: SortKey::Kind,
+        align: Alignment::Right,
         cell: |r| (kind_label(r.kind).into(), Tone::Muted),
     },
     Column {
         title: "REQ/MIN",
-        width: 7,
+        width: 8,
         priority: 5,
+        sort: SortKey::Requests,
+        align: Alignment::Right,
         cell: |r| rate(r.rates.requests_per_min),
     },
     Column {
         title: "IN/MIN",
         width: 7,
         priority: 6,
+        sort: SortKey::Input,
+        align: Alignment::Right,
         cell: |r| rate(r.rates.input_per_min),
     },
     Column {
         title: "OUT/MIN",
-        width: 7,
+        width: 8,
         priority: 6,
+        sort: SortKey::Output,
+        align: Alignment::Right,
         cell: |r| rate(r.rates.output_per_min),
     },
     Column {
         title: "CACHE%",
-        width: 6,
+        width: 7,
         priority: 3,
+        sort: SortKey::Cache,
+        align: Alignment::Right,
         cell: |r| match r.rates.cache_hit_rate {
             Some(share) => (format::percent(share), Tone::Normal),
             None => ("·".into(), Tone::Muted),
@@ -87,19 +104,33 @@ const COLUMNS: &[Column] = &[
         title: "$/H",
         width: 8,
         priority: 9,
+        sort: SortKey::Rate,
+        align: Alignment::Right,
         cell: |r| rate_usd(r.rates.cost_per_hour),
     },
     Column {
         title: "TODAY",
         width: 10,
         priority: 10,
+        sort: SortKey::Spend,
+        align: Alignment::Right,
         cell: today,
     },
     Column {
         title: "TOOLS/MIN",
-        width: 9,
+        width: 10,
         priority: 4,
+        sort: SortKey::Tools,
+        align: Alignment::Right,
         cell: |r| rate(r.rates.tool_calls_per_min),
+    },
+    Column {
+        title: "TOKENS/MIN, 30 MIN",
+        width: TREND_MINUTES as u16,
+        priority: 1,
+        sort: SortKey::Trend,
+        align: Alignment::Left,
+        cell: |r| (spark::bars(&r.trend), Tone::Trend),
     },
 ];
 
@@ -122,19 +153,9 @@ fn today(r: &IdentityRow) -> (String, Tone) {
 
 /// The columns that fit in `width` next to the identity column, in display order.
 fn visible_columns(width: u16) -> Vec<&'static Column> {
-    let mut chosen: Vec<&Column> = COLUMNS.iter().collect();
-    chosen.sort_by_key(|c| std::cmp::Reverse(c.priority));
-    let mut used = NAME_MIN;
-    chosen.retain(|c| {
-        let fits = used + c.width < width;
-        if fits {
-            used += c.width + 1;
-        }
-        fits
-    });
-    COLUMNS
-        .iter()
-        .filter(|c| chosen.iter().any(|k| std::ptr::eq(*k, *c)))
+    fit::columns(COLUMNS, width, NAME_MIN, |c| c.width, |c| c.priority)
+        .into_iter()
+        .map(|i| &COLUMNS[i])
         .collect()
 }
 
@@ -167,6 +188,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Tone::Normal => base,
         Tone::Muted => base.patch(theme.muted()),
         Tone::Unpriced => base.patch(theme.unpriced()),
+        Tone::Trend => base.patch(theme.trend()),
     };
     let rows = app
         .order
@@ -193,17 +215,25 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 } else {
                     tone_style(tone, base)
                 };
-                Cell::from(Text::from(text).alignment(Alignment::Right)).style(style)
+                Cell::from(Text::from(text).alignment(c.align)).style(style)
             }));
             Row::new(cells).style(base)
         });
     let mut widths = vec![Constraint::Min(NAME_MIN)];
     widths.extend(columns.iter().map(|c| Constraint::Length(c.width)));
-    let mut header = vec![Cell::from("IDENTITY")];
+    let marker = if app.sort_descending() { "▼" } else { "▲" };
+    let title = |text: &str, sort: SortKey| {
+        if app.sort == sort {
+            format!("{text}{marker}")
+        } else {
+            text.to_string()
+        }
+    };
+    let mut header = vec![Cell::from(title("IDENTITY", SortKey::Name))];
     header.extend(
         columns
             .iter()
-            .map(|c| Cell::from(Text::from(c.title).alignment(Alignment::Right))),
+            .map(|c| Cell::from(Text::from(title(c.title, c.sort)).alignment(c.align))),
     );
     let title = format!(
         " {} of {} ",

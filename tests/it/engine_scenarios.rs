@@ -1,6 +1,9 @@
 //! Engine scenarios: events in at their own time, an injected clock, snapshot out.
 
 use tokentop::engine::SETTLE_MS;
+use tokentop::engine::recent::RECENT_EVENTS;
+use tokentop::engine::snapshot::TREND_MINUTES;
+use tokentop::event::ToolCall;
 
 use crate::common::{MIN, NOON, copy, engine, event};
 
@@ -17,7 +20,7 @@ fn windows_roll_with_the_clock() {
     e.ingest(&event("svc", NOON - 30_000, 1000, 100));
     e.ingest(&event("svc", NOON - 4 * MIN, 2000, 200));
     e.advance(NOON);
-    let s = e.snapshot();
+    let s = e.snapshot(None);
     let r = row(&s, "svc");
     assert_eq!(r.rates.requests_per_min, 1.0);
     assert_eq!(r.rates.input_per_min, 1000.0);
@@ -27,13 +30,13 @@ fn windows_roll_with_the_clock() {
     assert!((r.rates.cost_per_hour - five_min_cost * 12.0).abs() < 1e-12);
 
     e.advance(NOON + 2 * MIN);
-    let s = e.snapshot();
+    let s = e.snapshot(None);
     let r = row(&s, "svc");
     assert_eq!(r.rates.requests_per_min, 0.0);
     assert!((r.rates.cost_per_hour - (1000.0 * 0.15 + 100.0 * 0.60) / 1e6 * 12.0).abs() < 1e-12);
 
     e.advance(NOON + 10 * MIN);
-    let s = e.snapshot();
+    let s = e.snapshot(None);
     assert_eq!(row(&s, "svc").rates.cost_per_hour, 0.0);
     assert_eq!(s.totals.requests, 2, "totals never roll");
     assert_eq!(s.today_usage.requests, 2);
@@ -52,7 +55,7 @@ fn a_larger_copy_updates_by_its_difference_and_tools_are_unioned() {
         false,
     ));
     e.advance(NOON - 2_000);
-    let s = e.snapshot();
+    let s = e.snapshot(None);
     assert_eq!(s.rates.output_per_min, 2.0);
     assert_eq!(s.totals.tool_calls, 1);
 
@@ -74,7 +77,7 @@ fn a_larger_copy_updates_by_its_difference_and_tools_are_unioned() {
         false,
     ));
     e.advance(NOON);
-    let s = e.snapshot();
+    let s = e.snapshot(None);
     assert_eq!(s.totals.requests, 1);
     assert_eq!(s.totals.output, 250);
     assert_eq!(s.totals.cache_read, 1000);
@@ -109,7 +112,7 @@ fn a_larger_copy_elsewhere_moves_the_usage() {
         true,
     ));
     e.advance(NOON);
-    let s = e.snapshot();
+    let s = e.snapshot(None);
     assert_eq!(row(&s, "resumed").totals.requests, 0);
     assert_eq!(row(&s, "original").totals.output, 90);
     assert_eq!(s.totals.requests, 1);
@@ -165,7 +168,7 @@ fn days_follow_the_time_zone() {
     e.ingest(&event("svc", jan1_2230, 100, 10));
     e.ingest(&event("svc", jan1_2230 + 60 * MIN, 200, 20));
     e.advance(jan1_2230 + 61 * MIN);
-    let s = e.snapshot();
+    let s = e.snapshot(None);
     let days: Vec<(&str, u64)> = s
         .by_day
         .iter()
@@ -187,7 +190,7 @@ fn unknown_models_are_unpriced_not_free_and_record_costs_win() {
     billed.record_cost_usd = Some(0.25);
     e.ingest(&billed);
     e.advance(NOON);
-    let s = e.snapshot();
+    let s = e.snapshot(None);
     assert_eq!(s.totals.unpriced_requests, 1);
     assert_eq!(s.totals.cost_usd, 0.25);
     let model = s
@@ -196,4 +199,176 @@ fn unknown_models_are_unpriced_not_free_and_record_costs_win() {
         .find(|m| m.key == "acme-internal-llm-v2")
         .expect("model row");
     assert_eq!(model.usage.unpriced_requests, 1);
+}
+
+#[test]
+fn the_trend_is_tokens_per_minute_oldest_first() {
+    let mut e = engine();
+    // 29 minutes ago, 10 minutes ago (twice) and in the current minute.
+    e.ingest(&event("svc", NOON - 29 * MIN + 1_000, 100, 10));
+    e.ingest(&event("svc", NOON - 10 * MIN + 1_000, 200, 20));
+    e.ingest(&event("svc", NOON - 10 * MIN + 2_000, 300, 30));
+    e.ingest(&event("svc", NOON + 1_000, 1, 1));
+    e.ingest(&event("other", NOON - 10 * MIN + 3_000, 1000, 0));
+    // Older than the trend: not in it.
+    e.ingest(&event("svc", NOON - 31 * MIN, 5000, 5000));
+    e.advance(NOON + 30_000);
+    let s = e.snapshot(None);
+    let t = row(&s, "svc").trend;
+    assert_eq!(t.len(), TREND_MINUTES);
+    assert_eq!(t[0], 110, "the oldest minute first");
+    assert_eq!(t[TREND_MINUTES - 11], 550);
+    assert_eq!(t[TREND_MINUTES - 1], 2, "the current minute last");
+    assert_eq!(t.iter().sum::<u64>(), 662);
+    assert_eq!(
+        s.trend[TREND_MINUTES - 11],
+        1550,
+        "the global series sums identities"
+    );
+
+    // 29 minutes on, the current minute of then is the oldest one shown.
+    e.advance(NOON + 29 * MIN);
+    let s = e.snapshot(None);
+    assert_eq!(row(&s, "svc").trend[0], 2);
+    assert_eq!(row(&s, "svc").trend.iter().sum::<u64>(), 2);
+}
+
+#[test]
+fn the_snapshot_carries_the_detail_of_the_focus_only() {
+    let mut e = engine();
+    e.ingest(&event("svc", NOON, 100, 10));
+    e.advance(NOON);
+    assert_eq!(e.snapshot(None).detail, None);
+    assert_eq!(e.snapshot(Some("nobody")).detail, None);
+    let s = e.snapshot(Some("svc"));
+    let detail = s.detail.expect("detail of the focus");
+    assert_eq!(detail.row.name, "svc");
+    assert_eq!(Some(detail), e.detail("svc"));
+}
+
+#[test]
+fn recent_events_are_bounded_and_newest_first() {
+    let mut e = engine();
+    for i in 0..RECENT_EVENTS as i64 + 20 {
+        e.ingest(&event("svc", NOON - 20 * MIN + i * 1_000, 100, i as u64));
+    }
+    // Read late (a backfill of an older file): older than all kept, so left out.
+    e.ingest(&event("svc", NOON - 30 * MIN, 7, 7));
+    // Read late but newer than some kept: kept, in time order.
+    e.ingest(&event("svc", NOON - 20 * MIN + 30_500, 9, 9));
+    e.advance(NOON);
+    let recent = e.detail("svc").expect("detail").recent;
+    assert_eq!(recent.len(), RECENT_EVENTS);
+    assert_eq!(recent[0].time, NOON - 20 * MIN + 69_000);
+    assert!(recent.windows(2).all(|w| w[0].time >= w[1].time));
+    assert!(recent.iter().all(|r| r.tokens.input != 7));
+    assert!(recent.iter().any(|r| r.tokens.input == 9));
+    assert_eq!(
+        recent.last().map(|r| r.time),
+        Some(NOON - 20 * MIN + 21_000)
+    );
+}
+
+#[test]
+fn a_larger_copy_updates_its_recent_entry_in_place() {
+    let mut e = engine();
+    e.ingest(&copy(
+        "proj",
+        NOON - 3_000,
+        "msg_1:req_1",
+        2,
+        Some("toolu_1"),
+        false,
+    ));
+    e.ingest(&event("proj", NOON - 2_500, 10, 1));
+    e.ingest(&copy(
+        "proj",
+        NOON - 2_000,
+        "msg_1:req_1",
+        250,
+        Some("toolu_2"),
+        true,
+    ));
+    // A smaller copy seen late still adds its new tool call to the entry.
+    let mut late = copy("proj", NOON - 1_500, "msg_1:req_1", 7, None, false);
+    late.tools = vec![ToolCall::new(
+        Some("toolu_3".into()),
+        "mcp__github__create_issue".into(),
+    )];
+    e.ingest(&late);
+    e.advance(NOON);
+    let recent = e.detail("proj").expect("detail").recent;
+    assert_eq!(recent.len(), 2, "one entry per response");
+    let response = &recent[0];
+    assert_eq!(
+        response.time,
+        NOON - 2_000,
+        "the larger copy's time: newest"
+    );
+    assert_eq!(response.tokens.output, 250);
+    assert_eq!(response.model, "claude-sonnet-4-20250514");
+    assert!(response.cost_usd.is_some_and(|c| c > 0.0));
+    let tools: Vec<(&str, u32)> = response
+        .tools
+        .iter()
+        .map(|t| (t.name.as_str(), t.calls))
+        .collect();
+    assert_eq!(tools, vec![("Bash", 2), ("mcp__github__create_issue", 1)]);
+    assert_eq!(recent[1].tokens.output, 1);
+}
+
+#[test]
+fn a_copy_under_another_identity_moves_its_recent_entry() {
+    let mut e = engine();
+    e.ingest(&copy(
+        "resumed",
+        NOON - 5_000,
+        "msg_9:req_9",
+        3,
+        Some("toolu_9"),
+        false,
+    ));
+    e.ingest(&copy(
+        "original",
+        NOON - 4_000,
+        "msg_9:req_9",
+        90,
+        None,
+        true,
+    ));
+    e.advance(NOON);
+    assert!(e.detail("resumed").expect("detail").recent.is_empty());
+    let moved = e.detail("original").expect("detail").recent;
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].tokens.output, 90);
+    assert_eq!(
+        moved[0].tools[0].name, "Bash",
+        "tools of the earlier copy come along"
+    );
+}
+
+#[test]
+fn recent_events_say_unpriced_and_estimated() {
+    let mut e = engine();
+    let mut unknown = event("lab", NOON - 2_000, 100, 10);
+    unknown.model = "acme-internal-llm-v2".into();
+    e.ingest(&unknown);
+    let mut guessed = event("lab", NOON - 1_000, 100, 10);
+    guessed.flags.estimated = true;
+    e.ingest(&guessed);
+    e.advance(NOON);
+    let d = e.detail("lab").expect("detail");
+    assert!(d.recent[0].estimated);
+    assert!(d.recent[0].cost_usd.is_some());
+    assert_eq!(d.recent[1].cost_usd, None);
+    assert!(!d.recent[1].estimated);
+    let shares: Vec<(&str, Option<f64>)> = d
+        .by_model
+        .iter()
+        .map(|m| (m.model.as_str(), m.cost_share))
+        .collect();
+    assert_eq!(
+        shares,
+        vec![("gpt-4o-mini", Some(1.0)), ("acme-internal-llm-v2", None)]
+    );
 }

@@ -21,7 +21,7 @@ fn read(path: &std::path::Path) -> (tokentop::engine::Snapshot, SourceHealth) {
         NOON,
     );
     (
-        engine.snapshot(),
+        engine.snapshot(None),
         health.into_iter().next().expect("one source"),
     )
 }

@@ -1,32 +1,101 @@
-//! View snapshots: the overview drawn into a TestBackend at two sizes, empty and busy,
-//! driven through the same `App::update` the live loop uses.
+//! View snapshots: the screens drawn into a TestBackend at two sizes (and a small one),
+//! driven through the same `update` the live loop uses: keys go through
+//! `tokentop::live::update`, which hands the app a fresh snapshot when the focus changes.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use tokentop::app::{App, Msg};
-use tokentop::event::IdentityKind;
+use ratatui::layout::Rect;
+use tokentop::app::{App, Msg, SortKey};
+use tokentop::engine::Engine;
+use tokentop::event::{IdentityKind, ToolCall};
+use tokentop::live;
 use tokentop::source::health::SourceHealth;
 use tokentop::theme::Theme;
 use tokentop::ui;
 
-use crate::common::{MIN, NOON, engine, event};
+use crate::common::{MIN, NOON, copy, engine, event};
 
-fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-    terminal
-        .draw(|frame| ui::render(frame, app, &Theme::builtin()))
-        .expect("draw");
-    terminal
+/// An engine and the app on top of it, as the loop holds them.
+struct Screen {
+    engine: Engine,
+    app: App,
 }
 
-fn empty_app() -> App {
-    let mut e = engine();
-    e.advance(NOON);
-    App::new("~/.claude/projects".into(), e.snapshot())
+impl Screen {
+    fn new(title: &str, mut engine: Engine, height: u16) -> Screen {
+        engine.advance(NOON);
+        let mut app = App::new(title.into(), engine.snapshot(None));
+        app.update(Msg::Viewport(ui::table_rows(Rect::new(0, 0, 80, height))));
+        Screen { engine, app }
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        let key = KeyEvent::new(code, KeyModifiers::NONE);
+        live::update(&self.engine, &mut self.app, Msg::Key(key));
+    }
+
+    fn press(&mut self, c: char) {
+        self.key(KeyCode::Char(c));
+    }
+
+    fn draw(&self, width: u16, height: u16) -> Terminal<TestBackend> {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        terminal
+            .draw(|frame| ui::render(frame, &self.app, &Theme::builtin()))
+            .expect("draw");
+        terminal
+    }
+
+    fn selected(&self) -> Option<&str> {
+        self.app.selected_row().map(|r| r.name.as_str())
+    }
 }
 
-fn busy_app(height: u16) -> App {
+fn empty(height: u16) -> Screen {
+    Screen::new("~/.claude/projects", engine(), height)
+}
+
+/// A coding agent with two priced models, one unpriced, tools (one over MCP), copies of
+/// responses, an estimated request and latencies: everything the detail panel shows.
+fn ingest_agent(e: &mut Engine) {
+    let name = "agent-triage";
+    for j in 0..14i64 {
+        let key = format!("msg_{j}:req_{j}");
+        let time = NOON - j * 2 * MIN - 5_000;
+        let tool = format!("toolu_{j}");
+        let mut first = copy(name, time - 2_000, &key, 2, None, false);
+        let mut last = copy(name, time, &key, 300 + 40 * j as u64, Some(&tool), true);
+        for c in [&mut first, &mut last] {
+            c.identity_kind = IdentityKind::Agent;
+            c.tokens.cache_read = 20_000 + 3_000 * j as u64;
+        }
+        if j % 3 == 1 {
+            last.tools.push(ToolCall::new(
+                Some(format!("toolu_mcp_{j}")),
+                "mcp__github__create_issue".into(),
+            ));
+        }
+        if j % 4 == 2 {
+            last.tools
+                .push(ToolCall::new(Some(format!("toolu_r{j}")), "Read".into()));
+        }
+        last.latency_ms = Some(1_500 + 200 * j as u64);
+        e.ingest(&first);
+        e.ingest(&last);
+    }
+    let mut haiku = event(name, NOON - 40_000, 3_000, 120);
+    haiku.model = "claude-haiku-4-5".into();
+    haiku.identity_kind = IdentityKind::Agent;
+    haiku.flags.estimated = true;
+    e.ingest(&haiku);
+    let mut unpriced = event(name, NOON - 20_000, 800, 60);
+    unpriced.model = "acme-internal-llm-v2".into();
+    unpriced.identity_kind = IdentityKind::Agent;
+    e.ingest(&unpriced);
+}
+
+fn busy(height: u16) -> Screen {
     let mut e = engine();
     let kinds = [
         IdentityKind::ServiceAccount,
@@ -35,114 +104,270 @@ fn busy_app(height: u16) -> App {
     ];
     for i in 0..15u64 {
         let name = format!("identity-{i:02}");
-        for k in 0..(i + 1) {
-            let mut ev = event(
-                &name,
-                NOON - (k as i64 % 50) * 6_000 - 1_000,
-                1000 * (i + 1),
-                100 + k,
-            );
+        let mut put = |time: i64, input: u64, output: u64| {
+            let mut ev = event(&name, time, input, output);
             ev.identity_kind = kinds[i as usize % 3];
             ev.tokens.cache_read = 500 * i;
             if i == 3 {
                 ev.model = "acme-internal-llm-v2".into();
             }
             if i % 4 == 1 {
-                ev.tools = vec![tokentop::event::ToolCall::new(None, "search".into())];
+                ev.tools = vec![ToolCall::new(None, "search".into())];
             }
             e.ingest(&ev);
+        };
+        for k in 0..(i + 1) {
+            put(
+                NOON - (k as i64 % 50) * 6_000 - 1_000,
+                1000 * (i + 1),
+                100 + k,
+            );
+        }
+        // Older minutes, in a pattern of its own per identity, for the sparklines.
+        for m in 2..30i64 {
+            if (m + i as i64) % 5 < 2 || (i % 6 == 0 && m > 20) {
+                put(
+                    NOON - m * MIN - 30_000,
+                    200 * (i + 1) * (m as u64 % 7 + 1),
+                    50,
+                );
+            }
         }
     }
+    ingest_agent(&mut e);
     // One identity that went quiet 20 minutes ago.
     e.ingest(&event("quiet-batch-job", NOON - 20 * MIN, 90_000, 5_000));
     // A name that tries to move the cursor and recolour the terminal.
     e.ingest(&event("evil\x1b[2J\x1b[31mname", NOON - 2_000, 10, 1));
-    e.advance(NOON);
-    let mut app = App::new("demo".into(), e.snapshot());
+    let mut screen = Screen::new("demo", e, height);
     let mut broken = SourceHealth::new("/var/log/llm/*.jsonl");
     broken.last_error = Some("/var/log/llm: permission denied".into());
-    app.update(Msg::Health(vec![SourceHealth::new("demo"), broken]));
-    app.update(Msg::Viewport(ui::table_rows(ratatui::layout::Rect::new(
-        0, 0, 80, height,
-    ))));
-    app
+    screen
+        .app
+        .update(Msg::Health(vec![SourceHealth::new("demo"), broken]));
+    screen
 }
 
-fn press(app: &mut App, c: char) {
-    app.update(Msg::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::NONE,
-    )));
+/// The busy screen with the agent's detail panel open, reached as a person would: sort
+/// by name, go to the top, press Enter.
+fn detail(height: u16) -> Screen {
+    let mut screen = busy(height);
+    screen.press('n');
+    screen.press('g');
+    screen.key(KeyCode::Enter);
+    screen
 }
 
 #[test]
 fn empty_80x24() {
-    insta::assert_snapshot!(draw(&empty_app(), 80, 24).backend());
+    insta::assert_snapshot!(empty(24).draw(80, 24).backend());
 }
 
 #[test]
 fn empty_160x48() {
-    insta::assert_snapshot!(draw(&empty_app(), 160, 48).backend());
+    insta::assert_snapshot!(empty(48).draw(160, 48).backend());
 }
 
 #[test]
 fn busy_80x24() {
-    insta::assert_snapshot!(draw(&busy_app(24), 80, 24).backend());
+    insta::assert_snapshot!(busy(24).draw(80, 24).backend());
 }
 
 #[test]
 fn busy_160x48() {
-    insta::assert_snapshot!(draw(&busy_app(48), 160, 48).backend());
+    let screen = busy(48).draw(160, 48);
+    let text = format!("{}", screen.backend());
+    assert!(text.contains("TODAY▼"), "the default sort is marked");
+    assert!(text.contains("TOKENS/MIN, 30 MIN"), "sparklines are shown");
+    insta::assert_snapshot!(screen.backend());
 }
 
 #[test]
 fn busy_sorted_by_name_scrolled_80x24() {
-    let mut app = busy_app(24);
-    press(&mut app, 'n');
-    press(&mut app, 'g');
-    for _ in 0..16 {
-        press(&mut app, 'j');
+    let mut screen = busy(24);
+    screen.press('n');
+    screen.press('g');
+    for _ in 0..17 {
+        screen.press('j');
     }
-    let screen = draw(&app, 80, 24);
+    insta::assert_snapshot!(screen.draw(80, 24).backend());
+    assert_eq!(screen.selected(), Some("quiet-batch-job"));
+}
+
+/// `S` three times from the default (today's spend) steps left: $/h, cache%, out/min.
+fn sorted_by_output(height: u16) -> Screen {
+    let mut screen = busy(height);
+    for _ in 0..3 {
+        screen.key(KeyCode::Char('S'));
+    }
+    assert_eq!(screen.app.sort, SortKey::Output);
+    assert!(screen.app.sort_descending());
+    screen
+}
+
+#[test]
+fn sorted_by_output_80x24() {
+    let screen = sorted_by_output(24).draw(80, 24);
+    assert!(format!("{}", screen.backend()).contains("OUT/MIN▼"));
     insta::assert_snapshot!(screen.backend());
-    assert_eq!(
-        app.selected_row().map(|r| r.name.as_str()),
-        Some("quiet-batch-job")
+}
+
+#[test]
+fn sorted_by_output_160x48() {
+    insta::assert_snapshot!(sorted_by_output(48).draw(160, 48).backend());
+}
+
+#[test]
+fn every_column_sorts_and_inverting_flips_the_marker() {
+    let mut screen = busy(24);
+    let start = screen.app.sort;
+    let mut seen = vec![start];
+    loop {
+        screen.press('s');
+        if screen.app.sort == start {
+            break;
+        }
+        seen.push(screen.app.sort);
+    }
+    assert_eq!(seen.len(), SortKey::ALL.len());
+    screen.press('n');
+    assert!(!screen.app.sort_descending(), "names sort A to Z");
+    let marked = |s: &Screen| format!("{}", s.draw(160, 48).backend());
+    assert!(marked(&screen).contains("IDENTITY▲"));
+    screen.press('i');
+    assert!(marked(&screen).contains("IDENTITY▼"));
+    screen.press('s');
+    assert_eq!(screen.app.sort, SortKey::Kind);
+    assert!(
+        !screen.app.sort_descending(),
+        "a new column starts uninverted"
     );
 }
 
 #[test]
+fn detail_80x24() {
+    let screen = detail(24);
+    let text = format!("{}", screen.draw(80, 24).backend());
+    assert!(text.contains("agent-triage"));
+    insta::assert_snapshot!(screen.draw(80, 24).backend());
+}
+
+#[test]
+fn detail_160x48() {
+    let screen = detail(48);
+    let text = format!("{}", screen.draw(160, 48).backend());
+    for shown in ["MODEL", "TOOL", "create_issue", "github", "unpriced", "~"] {
+        assert!(text.contains(shown), "{shown} missing");
+    }
+    insta::assert_snapshot!(screen.draw(160, 48).backend());
+}
+
+#[test]
+fn detail_40x10() {
+    insta::assert_snapshot!(detail(10).draw(40, 10).backend());
+}
+
+#[test]
+fn the_detail_panel_follows_the_selection_and_closes() {
+    let mut screen = detail(24);
+    assert_eq!(screen.app.focus(), Some("agent-triage"));
+    let shown = |s: &Screen| s.app.detail().map(|d| d.row.name.clone());
+    assert_eq!(shown(&screen).as_deref(), Some("agent-triage"));
+    // Moving while the panel is open shows the next identity at once, with no tick.
+    screen.press('j');
+    assert_eq!(screen.app.focus(), screen.selected());
+    assert_eq!(shown(&screen).as_deref(), screen.selected());
+    screen.key(KeyCode::Esc);
+    assert_eq!(screen.app.focus(), None);
+    assert_eq!(
+        screen.app.snapshot.detail, None,
+        "the engine stops the detail work"
+    );
+    screen.key(KeyCode::Enter);
+    assert!(screen.app.focus().is_some());
+    screen.key(KeyCode::Enter);
+    assert_eq!(screen.app.focus(), None, "Enter closes too");
+    screen.key(KeyCode::Enter);
+    screen.press('q');
+    assert!(screen.app.quit, "q quits from the panel");
+}
+
+#[test]
+fn the_status_line_follows_the_screen() {
+    let mut screen = busy(24);
+    let status = |s: &Screen| {
+        let t = s.draw(160, 48);
+        let text = format!("{}", t.backend());
+        text.lines().last().unwrap_or_default().to_string()
+    };
+    let table = status(&screen);
+    assert!(table.contains("sort: today ▼") && table.contains("s/S sort column"));
+    assert!(!table.contains("Esc"));
+    screen.key(KeyCode::Enter);
+    let panel = status(&screen);
+    assert!(panel.contains("⏎/Esc close") && !panel.contains("sort column"));
+}
+
+#[test]
 fn no_escape_sequence_reaches_the_screen() {
-    let screen = draw(&busy_app(48), 160, 48);
-    let text = format!("{}", screen.backend());
+    let text = format!("{}", busy(48).draw(160, 48).backend());
     assert!(!text.contains('\x1b'));
     assert!(text.contains("evil\\x1b[2J\\x1b[31mname"));
+    let mut screen = busy(48);
+    screen.press('n');
+    screen.press('g');
+    screen.press('j');
+    screen.key(KeyCode::Enter);
+    assert_eq!(screen.app.focus(), Some("evil\x1b[2J\x1b[31mname"));
+    let text = format!("{}", screen.draw(160, 48).backend());
+    assert!(!text.contains('\x1b'));
+    assert!(text.contains("evil\\x1b[2J"));
 }
 
 #[test]
 fn tiny_terminals_do_not_panic() {
-    for (w, h) in [(40, 10), (20, 5), (1, 1), (0, 0)] {
-        draw(&busy_app(h), w, h);
-        draw(&empty_app(), w, h);
+    let mut open_empty = empty(24);
+    open_empty.key(KeyCode::Enter);
+    let screens = [busy(24), empty(24), detail(24), open_empty];
+    let sizes = [
+        (40, 10),
+        (20, 5),
+        (1, 1),
+        (0, 0),
+        (200, 3),
+        (3, 200),
+        (119, 8),
+    ];
+    let sweep = (0..=130)
+        .step_by(7)
+        .flat_map(|w| (0..=26).step_by(3).map(move |h| (w, h)));
+    for (w, h) in sizes.into_iter().chain(sweep) {
+        for screen in &screens {
+            screen.draw(w, h);
+        }
     }
 }
 
 #[test]
 fn sort_keys_reorder_and_q_quits() {
-    let mut app = busy_app(24);
-    let top = |app: &App| app.snapshot.identities[app.order[0]].name.clone();
-    let selected = app.selected_row().map(|r| r.name.clone());
-    press(&mut app, 'n');
-    assert_eq!(top(&app), "evil\x1b[2J\x1b[31mname");
+    let mut screen = busy(24);
+    let top = |s: &Screen| s.app.snapshot.identities[s.app.order[0]].name.clone();
+    let selected = screen.selected().map(str::to_string);
+    screen.press('n');
+    assert_eq!(top(&screen), "agent-triage");
     assert_eq!(
-        app.selected_row().map(|r| r.name.clone()),
+        screen.selected().map(str::to_string),
         selected,
         "the selection follows its row"
     );
-    press(&mut app, 'n');
-    assert_eq!(top(&app), "quiet-batch-job", "the same key again inverts");
-    press(&mut app, '$');
-    assert!(!app.quit);
-    press(&mut app, 'q');
-    assert!(app.quit);
+    screen.press('n');
+    assert_eq!(
+        top(&screen),
+        "quiet-batch-job",
+        "the same key again inverts"
+    );
+    screen.press('$');
+    assert!(!screen.app.quit);
+    screen.press('q');
+    assert!(screen.app.quit);
 }

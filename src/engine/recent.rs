@@ -1,0 +1,236 @@
+//! The last few requests of one identity, for the detail panel: what "it is doing right
+//! now" looks like, one line per response.
+//!
+//! Bounded and lazy: nothing is allocated until the identity's first event, and never more
+//! than [`RECENT_EVENTS`] entries of at most [`MAX_TOOLS_LISTED`] tool names each. Entries are
+//! kept in event-time order, so a backfill that reads files out of order still keeps the
+//! newest requests, and a larger copy of a response updates its entry instead of adding one.
+
+use std::collections::VecDeque;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use serde::Serialize;
+
+use crate::event::{Event, TimeMs, Tokens, ToolCall};
+
+/// Requests kept per identity.
+pub const RECENT_EVENTS: usize = 50;
+/// Distinct tool names listed per request; further calls are only counted.
+pub const MAX_TOOLS_LISTED: usize = 8;
+
+/// Calls of one tool in one response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecentTool {
+    pub name: String,
+    pub calls: u32,
+}
+
+/// One response as the detail panel lists it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecentEvent {
+    pub time: TimeMs,
+    pub model: String,
+    pub tokens: Tokens,
+    /// `None`: the model has no price (never shown as $0).
+    pub cost_usd: Option<f64>,
+    pub tools: Vec<RecentTool>,
+    /// Calls of tools past [`MAX_TOOLS_LISTED`] distinct names.
+    pub tools_unlisted: u32,
+    /// Token counts were estimated, not reported.
+    pub estimated: bool,
+}
+
+impl RecentEvent {
+    /// The entry for one copy of a response, before its tool calls are added.
+    pub fn of(event: &Event, cost_usd: Option<f64>) -> Self {
+        RecentEvent {
+            time: event.time,
+            model: event.model.clone(),
+            tokens: event.tokens,
+            cost_usd,
+            tools: Vec::new(),
+            tools_unlisted: 0,
+            estimated: event.flags.estimated,
+        }
+    }
+
+    fn add_tools<'t>(&mut self, tools: impl IntoIterator<Item = &'t ToolCall>) {
+        for tool in tools {
+            if let Some(listed) = self.tools.iter_mut().find(|t| t.name == tool.name) {
+                listed.calls += 1;
+            } else if self.tools.len() < MAX_TOOLS_LISTED {
+                self.tools.push(RecentTool {
+                    name: tool.name.clone(),
+                    calls: 1,
+                });
+            } else {
+                self.tools_unlisted += 1;
+            }
+        }
+    }
+
+    fn merge_tools(&mut self, older: RecentEvent) {
+        self.tools_unlisted += older.tools_unlisted;
+        for tool in older.tools {
+            if let Some(listed) = self.tools.iter_mut().find(|t| t.name == tool.name) {
+                listed.calls += tool.calls;
+            } else if self.tools.len() < MAX_TOOLS_LISTED {
+                self.tools.push(tool);
+            } else {
+                self.tools_unlisted += tool.calls;
+            }
+        }
+    }
+}
+
+/// A dedup key reduced to 8 bytes: the ring only needs to find "the same response" among
+/// its few entries, and a full key (often 70 bytes) per entry would dominate its memory.
+pub fn key_hash(key: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    key: Option<u64>,
+    event: RecentEvent,
+}
+
+/// The newest [`RECENT_EVENTS`] responses of one identity, oldest first inside.
+#[derive(Clone, Debug, Default)]
+pub struct RecentEvents {
+    entries: VecDeque<Entry>,
+}
+
+impl RecentEvents {
+    fn position(&self, key: Option<u64>) -> Option<usize> {
+        let key = key?;
+        self.entries.iter().rposition(|e| e.key == Some(key))
+    }
+
+    /// Records a response (the first copy, or a larger one that replaces the counted copy):
+    /// a response already listed is updated in place, keeping the tools of earlier copies,
+    /// and so are those of `moved`, its entry under another identity.
+    pub fn upsert<'t>(
+        &mut self,
+        key: Option<u64>,
+        mut event: RecentEvent,
+        tools: impl IntoIterator<Item = &'t ToolCall>,
+        moved: Option<RecentEvent>,
+    ) {
+        event.add_tools(tools);
+        if let Some(old) = self.position(key).and_then(|i| self.entries.remove(i)) {
+            event.merge_tools(old.event);
+        }
+        if let Some(old) = moved {
+            event.merge_tools(old);
+        }
+        self.insert(Entry { key, event });
+    }
+
+    /// Adds the new tool calls of a copy that did not replace the counted one.
+    pub fn add_tools<'t>(
+        &mut self,
+        key: Option<u64>,
+        tools: impl IntoIterator<Item = &'t ToolCall>,
+    ) {
+        if let Some(i) = self.position(key) {
+            self.entries[i].event.add_tools(tools);
+        }
+    }
+
+    /// Takes out a response that a larger copy moves to another identity.
+    pub fn take(&mut self, key: u64) -> Option<RecentEvent> {
+        let i = self.position(Some(key))?;
+        self.entries.remove(i).map(|e| e.event)
+    }
+
+    fn insert(&mut self, entry: Entry) {
+        let time = entry.event.time;
+        if self.entries.len() >= RECENT_EVENTS
+            && self.entries.front().is_some_and(|e| time < e.event.time)
+        {
+            return;
+        }
+        if self.entries.capacity() == 0 {
+            self.entries.reserve_exact(RECENT_EVENTS + 1);
+        }
+        let at = self.entries.partition_point(|e| e.event.time <= time);
+        self.entries.insert(at, entry);
+        if self.entries.len() > RECENT_EVENTS {
+            self.entries.pop_front();
+        }
+    }
+
+    /// The entries, newest first.
+    pub fn newest_first(&self) -> Vec<RecentEvent> {
+        self.entries.iter().rev().map(|e| e.event.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Flags, Format, IdentityAttrs, IdentityKind, Kind};
+
+    fn event(time: TimeMs, output: u64) -> Event {
+        Event {
+            time,
+            identity: "id".into(),
+            identity_kind: IdentityKind::Agent,
+            attrs: IdentityAttrs::default(),
+            format: Format::Tokentop,
+            provider: "p".into(),
+            model: "m".into(),
+            kind: Kind::Completion,
+            tokens: Tokens {
+                output,
+                ..Tokens::default()
+            },
+            tools: Vec::new(),
+            dedup_key: None,
+            latency_ms: None,
+            record_cost_usd: None,
+            flags: Flags::default(),
+        }
+    }
+
+    fn tool(name: &str) -> ToolCall {
+        ToolCall::new(None, name.into())
+    }
+
+    #[test]
+    fn nothing_is_allocated_before_the_first_event() {
+        let ring = RecentEvents::default();
+        assert_eq!(ring.entries.capacity(), 0);
+    }
+
+    #[test]
+    fn out_of_order_events_keep_the_newest() {
+        let mut ring = RecentEvents::default();
+        for t in (0..RECENT_EVENTS as i64 + 10).rev() {
+            ring.upsert(None, RecentEvent::of(&event(t, 1), None), [], None);
+        }
+        assert_eq!(ring.entries.len(), RECENT_EVENTS);
+        let times: Vec<TimeMs> = ring.newest_first().iter().map(|e| e.time).collect();
+        assert_eq!(times[0], RECENT_EVENTS as i64 + 9);
+        assert_eq!(times[RECENT_EVENTS - 1], 10);
+        assert!(ring.entries.capacity() <= RECENT_EVENTS + 1);
+    }
+
+    #[test]
+    fn tools_are_counted_by_name_and_capped() {
+        let mut ring = RecentEvents::default();
+        let many: Vec<ToolCall> = (0..MAX_TOOLS_LISTED + 2)
+            .map(|i| tool(&format!("t{i}")))
+            .chain([tool("t0")])
+            .collect();
+        ring.upsert(Some(1), RecentEvent::of(&event(5, 1), None), &many, None);
+        ring.add_tools(Some(1), &[tool("t1")]);
+        let e = &ring.newest_first()[0];
+        assert_eq!(e.tools.len(), MAX_TOOLS_LISTED);
+        assert_eq!((e.tools[0].calls, e.tools[1].calls), (2, 2));
+        assert_eq!(e.tools_unlisted, 2);
+    }
+}

@@ -1,0 +1,298 @@
+//! The detail panel of one identity: what it spends and how fast, its trend, how big its
+//! requests are, its models and tools, and its latest requests. Drawn from the snapshot's
+//! `detail` alone. Sections are stacked (two columns on wide terminals); when rows run
+//! short, whole sections give way, least telling first, rather than all being cut.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
+
+use crate::app::App;
+use crate::engine::snapshot::IdentityDetail;
+use crate::format;
+use crate::sanitize::sanitize;
+use crate::theme::Theme;
+use crate::ui::detail_tables as tables;
+use crate::ui::fit::{self, Segment};
+
+/// From this inner width the latest requests get a column of their own.
+const TWO_COLUMNS: u16 = 120;
+/// The left column's least width: every column of the tools table fits in it.
+const LEFT_MIN: u16 = 64;
+/// Rows the trend chart takes at most (plus its label).
+const TREND_ROWS: u16 = 3;
+
+/// The rows one section can use.
+#[derive(Clone, Copy, Debug)]
+pub struct Rows {
+    /// Lower gives way first when rows run short, and grows last.
+    pub priority: u8,
+    pub min: u16,
+    pub want: u16,
+    /// Takes the rows still left once every section has what it wants.
+    pub fill: bool,
+}
+
+/// Draws a section into the rows it was given (known only once every section is placed).
+pub type Draw<'a> = Box<dyn FnOnce(&mut Frame, Rect) + 'a>;
+
+/// One stacked part of the panel.
+pub struct Section<'a> {
+    pub rows: Rows,
+    pub draw: Draw<'a>,
+}
+
+/// Heights for sections stacked in `height` rows: sections drop out, lowest priority
+/// first, until their minimums fit; spare rows then go, highest priority first, to the
+/// sections that want more, and what is left to the filling ones. A height of 0 means
+/// the section is not drawn.
+fn allocate(height: u16, parts: &[Rows]) -> Vec<u16> {
+    let mut kept = vec![true; parts.len()];
+    let need = |kept: &[bool]| -> u32 {
+        parts
+            .iter()
+            .zip(kept)
+            .filter(|(_, k)| **k)
+            .map(|(p, _)| u32::from(p.min))
+            .sum()
+    };
+    while need(&kept) > u32::from(height) {
+        let lowest = (0..parts.len())
+            .filter(|&i| kept[i])
+            .min_by_key(|&i| parts[i].priority);
+        match lowest {
+            Some(i) => kept[i] = false,
+            None => break,
+        }
+    }
+    let mut heights: Vec<u16> = parts
+        .iter()
+        .zip(&kept)
+        .map(|(p, &k)| if k { p.min } else { 0 })
+        .collect();
+    let mut spare = height.saturating_sub(heights.iter().sum());
+    let mut by_priority: Vec<usize> = (0..parts.len()).filter(|&i| kept[i]).collect();
+    by_priority.sort_by_key(|&i| std::cmp::Reverse(parts[i].priority));
+    for &i in &by_priority {
+        let grow = parts[i].want.saturating_sub(parts[i].min).min(spare);
+        heights[i] += grow;
+        spare -= grow;
+    }
+    if let Some(&i) = by_priority.iter().find(|&&i| parts[i].fill) {
+        heights[i] += spare;
+    }
+    heights
+}
+
+/// Draws sections top to bottom in `area`, as many as fit.
+fn stack(frame: &mut Frame, area: Rect, sections: Vec<Section>) {
+    let parts: Vec<Rows> = sections.iter().map(|s| s.rows).collect();
+    let mut y = area.y;
+    for (section, height) in sections.into_iter().zip(allocate(area.height, &parts)) {
+        if height == 0 {
+            continue;
+        }
+        (section.draw)(frame, Rect::new(area.x, y, area.width, height));
+        y += height;
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let name = sanitize(app.focus().unwrap_or_default(), 60);
+    let block = Block::default()
+        .borders(Borders::TOP | Borders::BOTTOM)
+        .border_style(theme.border())
+        .title(Line::styled(format!(" {name} "), theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(detail) = app.detail() else {
+        let waiting = Paragraph::new("No data for this identity yet.").style(theme.muted());
+        frame.render_widget(waiting, inner);
+        return;
+    };
+    let now = app.snapshot.now;
+    if inner.width >= TWO_COLUMNS {
+        let [left, _, right] = Layout::horizontal([
+            Constraint::Length((inner.width * 9 / 20).max(LEFT_MIN)),
+            Constraint::Length(2),
+            Constraint::Fill(1),
+        ])
+        .areas(inner);
+        stack(frame, left, sections(detail, now, left.width, theme));
+        stack(frame, right, vec![tables::recent(detail, now, theme)]);
+    } else {
+        let mut all = sections(detail, now, inner.width, theme);
+        all.push(tables::recent(detail, now, theme));
+        stack(frame, inner, all);
+    }
+}
+
+/// Everything but the latest requests, top to bottom.
+fn sections<'a>(d: &'a IdentityDetail, now: i64, width: u16, theme: &'a Theme) -> Vec<Section<'a>> {
+    let mut all = vec![
+        line_section(10, summary(d, width, theme)),
+        line_section(6, activity(d, now, width, theme)),
+        trend(d, theme),
+        tables::sizes(d, theme),
+        tables::models(d, theme),
+        tables::tools(d, now, theme),
+    ];
+    if d.row.totals.requests == 0 && d.tools.is_empty() {
+        all.truncate(2);
+    }
+    all
+}
+
+fn line_section<'a>(priority: u8, line: Line<'a>) -> Section<'a> {
+    Section {
+        rows: Rows {
+            priority,
+            min: 1,
+            want: 1,
+            fill: false,
+        },
+        draw: Box::new(move |frame, area| frame.render_widget(Paragraph::new(line), area)),
+    }
+}
+
+/// What it costs and how fast it goes now.
+fn summary<'a>(d: &IdentityDetail, width: u16, theme: &'a Theme) -> Line<'a> {
+    let r = &d.row;
+    let seg = |priority: u8, spans: Vec<Span<'a>>| Segment { priority, spans };
+    let mut today = vec![
+        Span::styled("today ", theme.muted()),
+        Span::styled(format::usd(r.today.cost_usd), theme.accent()),
+    ];
+    if r.today.unpriced_requests > 0 {
+        let unpriced = format!(" +{} unpriced", format::int(r.today.unpriced_requests));
+        today.push(Span::styled(unpriced, theme.unpriced()));
+    }
+    let rate = |text: String| vec![Span::styled(text, theme.text())];
+    let segments = vec![
+        seg(10, today),
+        seg(9, rate(format!("{}/h", format::usd(r.rates.cost_per_hour)))),
+        seg(
+            7,
+            rate(format!("{} req/min", format::si(r.rates.requests_per_min))),
+        ),
+        seg(
+            6,
+            rate(format!("{} tok/min", format::si(r.rates.tokens_per_min()))),
+        ),
+        seg(
+            4,
+            vec![
+                Span::styled("total ", theme.muted()),
+                Span::styled(format::usd(r.totals.cost_usd), theme.text()),
+                Span::styled(
+                    format!(" over {} requests", format::int(r.totals.requests)),
+                    theme.muted(),
+                ),
+            ],
+        ),
+        seg(
+            3,
+            vec![Span::styled(r.kind.label().to_string(), theme.muted())],
+        ),
+    ];
+    fit::line(segments, width as usize, theme)
+}
+
+/// Cache use and when it was seen.
+fn activity<'a>(d: &IdentityDetail, now: i64, width: u16, theme: &'a Theme) -> Line<'a> {
+    let r = &d.row;
+    let share = |s: Option<f64>| s.map_or("·".to_string(), format::percent);
+    let plain = |priority: u8, text: String| Segment {
+        priority,
+        spans: vec![Span::styled(text, theme.text())],
+    };
+    let segments = vec![
+        plain(
+            8,
+            format!(
+                "cache hit {} last hour, {} overall",
+                share(r.rates.cache_hit_rate),
+                share(d.cache_hit_rate_total)
+            ),
+        ),
+        plain(7, format!("last seen {}", format::ago(now - r.last_seen))),
+        plain(5, format!("first seen {}", format::ago(now - r.first_seen))),
+        plain(
+            4,
+            format!("{} tool calls", format::int(r.totals.tool_calls)),
+        ),
+    ];
+    fit::line(segments, width as usize, theme)
+}
+
+/// Tokens per minute over the last 30 minutes, as a chart as wide as it can be while each
+/// minute keeps the same number of columns.
+fn trend<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
+    Section {
+        rows: Rows {
+            priority: 5,
+            min: 2,
+            want: TREND_ROWS + 1,
+            fill: false,
+        },
+        draw: Box::new(move |frame, area| {
+            let series = &d.row.trend;
+            let peak = series.iter().copied().max().unwrap_or(0);
+            let now = series.last().copied().unwrap_or(0);
+            let label = Line::from(vec![
+                Span::styled("tokens/min, last 30 min", theme.table_header()),
+                Span::styled(
+                    format!(
+                        "  peak {}  now {}",
+                        format::si(peak as f64),
+                        format::si(now as f64)
+                    ),
+                    theme.muted(),
+                ),
+            ]);
+            let [top, chart] =
+                Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+            frame.render_widget(Paragraph::new(label), top);
+            let per_minute = (chart.width as usize / series.len().max(1)).clamp(1, 3);
+            // Narrower than the series: the newest minutes are the ones shown.
+            let fits = (chart.width as usize / per_minute).min(series.len());
+            let data: Vec<u64> = series[series.len() - fits..]
+                .iter()
+                .flat_map(|&v| std::iter::repeat_n(v, per_minute))
+                .collect();
+            frame.render_widget(Sparkline::default().data(&data).style(theme.trend()), chart);
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Rows, allocate};
+
+    fn rows(priority: u8, min: u16, want: u16, fill: bool) -> Rows {
+        Rows {
+            priority,
+            min,
+            want,
+            fill,
+        }
+    }
+
+    #[test]
+    fn sections_give_way_lowest_priority_first() {
+        let parts = [
+            rows(10, 1, 1, false),
+            rows(5, 2, 4, false),
+            rows(8, 2, 6, true),
+            rows(3, 2, 6, false),
+        ];
+        assert_eq!(allocate(40, &parts), vec![1, 4, 29, 6]);
+        assert_eq!(allocate(12, &parts), vec![1, 3, 6, 2]);
+        assert_eq!(allocate(7, &parts), vec![1, 2, 2, 2]);
+        assert_eq!(allocate(6, &parts), vec![1, 2, 3, 0]);
+        assert_eq!(allocate(3, &parts), vec![1, 0, 2, 0]);
+        assert_eq!(allocate(1, &parts), vec![1, 0, 0, 0]);
+        assert_eq!(allocate(0, &parts), vec![0, 0, 0, 0]);
+    }
+}

@@ -1,0 +1,268 @@
+//! The tables of the detail panel: request sizes, models, tools and the latest requests.
+
+use ratatui::style::Style;
+use ratatui::widgets::Paragraph;
+
+use crate::engine::hist::Quantiles;
+use crate::engine::recent::RecentEvent;
+use crate::engine::snapshot::IdentityDetail;
+use crate::engine::usage::Usage;
+use crate::format;
+use crate::sanitize::sanitize;
+use crate::theme::{Level, Theme};
+use crate::ui::detail::{Rows, Section};
+use crate::ui::table::{self, Cells, Col};
+
+/// A table section: a header line and `count` rows, at least one of them shown.
+fn rows(priority: u8, count: usize, fill: bool) -> Rows {
+    Rows {
+        priority,
+        min: 2,
+        want: u16::try_from(count.saturating_add(1)).unwrap_or(u16::MAX),
+        fill,
+    }
+}
+
+/// One muted line in place of an empty table.
+fn note<'a>(priority: u8, text: &'static str, theme: &'a Theme) -> Section<'a> {
+    Section {
+        rows: Rows {
+            priority,
+            min: 1,
+            want: 1,
+            fill: false,
+        },
+        draw: Box::new(move |frame, area| {
+            frame.render_widget(Paragraph::new(text).style(theme.muted()), area)
+        }),
+    }
+}
+
+/// `·` for nothing, so zeros do not crowd the numbers that matter.
+fn count(n: u64, theme: &Theme) -> (String, Style) {
+    match n {
+        0 => ("·".into(), theme.muted()),
+        n => (format::si(n as f64), theme.text()),
+    }
+}
+
+/// Spend that is a lower bound when some requests have no price.
+fn cost(u: &Usage, theme: &Theme) -> (String, Style) {
+    match (u.unpriced_requests, u.cost_usd) {
+        (0, c) => (format::usd(c), theme.text()),
+        (_, 0.0) => ("unpriced".into(), theme.unpriced()),
+        (_, c) => (format!("{}+?", format::usd(c)), theme.unpriced()),
+    }
+}
+
+const SIZE_COLS: [Col; 6] = [
+    Col::flex("PER REQUEST", 13),
+    Col::num("N", 7, 5),
+    Col::num("P50", 7, 9),
+    Col::num("P90", 7, 7),
+    Col::num("P99", 7, 8),
+    Col::num("MAX", 7, 6),
+];
+
+/// p50 / p90 / p99 / max of input and output tokens (and latency, when logged).
+pub fn sizes<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
+    let lines: Vec<(&'static str, Quantiles)> = [
+        ("input tokens", d.input_tokens),
+        ("output tokens", d.output_tokens),
+        ("latency ms", d.latency_ms),
+    ]
+    .into_iter()
+    .filter_map(|(label, q)| Some((label, q?)))
+    .collect();
+    if lines.is_empty() {
+        return note(3, "No finished request yet to size.", theme);
+    }
+    Section {
+        // Input and output at least; latency when there is room.
+        rows: Rows {
+            min: 1 + lines.len().min(2) as u16,
+            ..rows(3, lines.len(), false)
+        },
+        draw: Box::new(move |frame, area| {
+            let row = |i: usize| -> Cells {
+                let (label, q) = lines[i];
+                let n = |v: u64| (format::si(v as f64), theme.text());
+                vec![
+                    (label.to_string(), theme.text()),
+                    (format::int(q.count), theme.muted()),
+                    n(q.p50),
+                    n(q.p90),
+                    n(q.p99),
+                    n(q.max),
+                ]
+            };
+            let fits = lines.len().min(area.height.saturating_sub(1) as usize);
+            table::render(frame, area, &SIZE_COLS, fits, row, theme);
+        }),
+    }
+}
+
+const MODEL_COLS: [Col; 5] = [
+    Col::flex("MODEL", 12),
+    Col::num("REQ", 6, 5),
+    Col::num("TOKENS", 7, 6),
+    Col::num("COST", 10, 9),
+    Col::num("SHARE", 5, 8),
+];
+
+/// Requests, tokens and cost per model, with each model's share of the priced cost.
+pub fn models<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
+    if d.by_model.is_empty() {
+        return note(7, "No model used yet.", theme);
+    }
+    Section {
+        rows: rows(7, d.by_model.len(), false),
+        draw: Box::new(move |frame, area| {
+            let row = |i: usize| -> Cells {
+                let m = &d.by_model[i];
+                vec![
+                    (sanitize(&m.model, 60), theme.text()),
+                    count(m.usage.requests, theme),
+                    count(m.usage.total_tokens(), theme),
+                    cost(&m.usage, theme),
+                    match m.cost_share {
+                        Some(share) => (format::percent(share), theme.text()),
+                        None => ("·".into(), theme.muted()),
+                    },
+                ]
+            };
+            table::render(frame, area, &MODEL_COLS, d.by_model.len(), row, theme);
+        }),
+    }
+}
+
+const TOOL_COLS: [Col; 6] = [
+    Col::flex("TOOL", 12),
+    Col::text("MCP", 10, 10),
+    Col::num("CALLS", 6, 9),
+    Col::num("LAST MIN", 8, 8),
+    Col::num("FIRST USE", 9, 5),
+    Col::num("LAST USE", 9, 7),
+];
+
+/// The tool's own name: the MCP column already says `mcp__<server>__`.
+fn tool_name(name: &str, mcp_server: Option<&str>) -> String {
+    let own = mcp_server
+        .and_then(|server| {
+            name.strip_prefix("mcp__")?
+                .strip_prefix(server)?
+                .strip_prefix("__")
+        })
+        .unwrap_or(name);
+    sanitize(own, 60)
+}
+
+/// Calls per tool, the MCP server it belongs to, and when it was used.
+pub fn tools<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section<'a> {
+    if d.tools.is_empty() {
+        return note(4, "No tool calls.", theme);
+    }
+    Section {
+        rows: rows(4, d.tools.len(), false),
+        draw: Box::new(move |frame, area| {
+            let row = |i: usize| -> Cells {
+                let t = &d.tools[i];
+                vec![
+                    (tool_name(&t.name, t.mcp_server.as_deref()), theme.text()),
+                    match &t.mcp_server {
+                        Some(server) => (sanitize(server, 30), theme.text()),
+                        None => ("·".into(), theme.muted()),
+                    },
+                    count(t.calls, theme),
+                    count(t.calls_last_min, theme),
+                    (format::ago(now - t.first_seen), theme.muted()),
+                    (format::ago(now - t.last_seen), theme.text()),
+                ]
+            };
+            table::render(frame, area, &TOOL_COLS, d.tools.len(), row, theme);
+        }),
+    }
+}
+
+const RECENT_COLS: [Col; 7] = [
+    Col::text("WHEN", 7, 10),
+    Col::flex("MODEL", 10),
+    Col::num("TOKENS", 7, 9),
+    Col::num("IN", 6, 5),
+    Col::num("OUT", 6, 6),
+    Col::num("COST", 9, 8),
+    Col {
+        priority: 4,
+        ..Col::flex("TOOLS", 16)
+    },
+];
+
+/// `Bash×2, Read +3`: tools by name, with the calls past the listed names counted.
+fn tool_list(e: &RecentEvent) -> String {
+    let mut names: Vec<String> = e
+        .tools
+        .iter()
+        .map(|t| match t.calls {
+            1 => sanitize(&t.name, 40),
+            n => format!("{}×{n}", sanitize(&t.name, 40)),
+        })
+        .collect();
+    if e.tools_unlisted > 0 {
+        names.push(format!("+{}", e.tools_unlisted));
+    }
+    names.join(", ")
+}
+
+/// The latest requests, newest first; `~` marks estimated token counts.
+pub fn recent<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section<'a> {
+    if d.recent.is_empty() {
+        return note(8, "No request yet.", theme);
+    }
+    Section {
+        rows: Rows {
+            want: 6,
+            ..rows(8, d.recent.len(), true)
+        },
+        draw: Box::new(move |frame, area| {
+            let row = |i: usize| -> Cells {
+                let e = &d.recent[i];
+                let tokens = |n: u64| {
+                    let text = format::si(n as f64);
+                    if e.estimated {
+                        (format!("~{text}"), theme.level(Level::Warn))
+                    } else {
+                        (text, theme.text())
+                    }
+                };
+                vec![
+                    (format::ago(now - e.time), theme.muted()),
+                    (sanitize(&e.model, 60), theme.text()),
+                    tokens(e.tokens.total()),
+                    tokens(e.tokens.all_input()),
+                    tokens(e.tokens.output),
+                    match e.cost_usd {
+                        Some(c) => (format::usd(c), theme.text()),
+                        None => ("unpriced".into(), theme.unpriced()),
+                    },
+                    (tool_list(e), theme.muted()),
+                ]
+            };
+            table::render(frame, area, &RECENT_COLS, d.recent.len(), row, theme);
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tool_name;
+
+    #[test]
+    fn mcp_tools_are_named_without_their_server_prefix() {
+        assert_eq!(
+            tool_name("mcp__github__create_issue", Some("github")),
+            "create_issue"
+        );
+        assert_eq!(tool_name("Bash", None), "Bash");
+        assert_eq!(tool_name("mcp__odd", Some("github")), "mcp__odd");
+    }
+}
