@@ -75,7 +75,7 @@ fn main() {
     }
     engine.advance(end);
     let ingest_s = start.elapsed().as_secs_f64();
-    let snapshot = engine.snapshot();
+    let snapshot = engine.snapshot(None);
     println!(
         "{events} events over {} identities: ingest {ingest_s:.2} s ({:.2} M events/s), peak RSS {:.0} MiB ({:.1} KiB per identity)",
         snapshot.identities.len(),

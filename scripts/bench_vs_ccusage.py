@@ -72,6 +72,7 @@ def tokentop_totals(doc):
     t = doc["totals"]
     return {"input": t["input"], "output": t["output"], "cache_creation": t["cache_write"],
             "cache_read": t["cache_read"], "cost_usd": t["cost_usd"], "requests": t["requests"],
+            "tool_calls": t.get("tool_calls"),
             "unpriced_requests": t.get("unpriced_requests", 0)}
 
 
@@ -250,6 +251,8 @@ def main():
                 compare("truth.json", exp_t, name, got, problems, "%s vs truth" % name)
         if tt and tt["requests"] != exp["requests"]:
             problems.append("tokentop requests %d, truth.json %d" % (tt["requests"], exp["requests"]))
+        if tt and "tool_calls" in exp and tt["tool_calls"] != exp["tool_calls"]:
+            problems.append("tokentop tool calls %d, truth.json %d" % (tt["tool_calls"], exp["tool_calls"]))
 
     print()
     if tt:

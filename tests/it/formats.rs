@@ -27,7 +27,7 @@ fn read(name: &str) -> (Engine, Snapshot, SourceHealth) {
         (None, None),
         NOON,
     );
-    let snapshot = engine.snapshot();
+    let snapshot = engine.snapshot(None);
     let health = health.into_iter().next().expect("one source");
     assert_eq!(
         health.lines,
