@@ -11,6 +11,9 @@ mod reply;
 pub mod tokentop;
 pub mod wrapper;
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 use serde::Serialize;
 
 use crate::event::{Event, TimeMs};
@@ -45,6 +48,9 @@ impl LineParser {
     /// such a line is only checked to look like one whole JSON object, which catches
     /// truncation. Each format is told apart by keys or values only it has.
     pub fn parse(&mut self, line: &[u8], ctx: &LineContext) -> Parsed {
+        if let Some(outcome) = without_markers(line) {
+            return outcome;
+        }
         let text = match json_object_text(line) {
             Ok(text) => text,
             Err(parsed) => return parsed,
@@ -131,6 +137,47 @@ pub enum Parsed {
 }
 
 /// The line as text if it looks like one whole JSON object; else its outcome.
+/// Byte strings of which at least one is in every line any parser uses: usage objects,
+/// the own schema and its wrapper, Codex rollout and `exec` lines, Anthropic stream events.
+const MARKERS: [&str; 9] = [
+    "\"usage\"",
+    "\"tokentop",
+    "\"payload\"",
+    "\"turn.completed\"",
+    "\"thread.started\"",
+    "\"message_start\"",
+    "\"message_delta\"",
+    "\"message_stop\"",
+    "\"content_block_start\"",
+];
+
+fn markers() -> &'static AhoCorasick {
+    static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        // The patterns are fixed literals, so building cannot fail.
+        AhoCorasick::new(MARKERS).expect("fixed marker patterns")
+    });
+    &MATCHER
+}
+
+/// The outcome of a line that no parser needs to look into, found with one vectorized
+/// pass (most bytes of a Claude Code log are such lines: user turns and tool results).
+/// Such a line is only checked to be shaped like one JSON object; `None` means "parse it".
+fn without_markers(line: &[u8]) -> Option<Parsed> {
+    let line = line.trim_ascii();
+    if line.is_empty() {
+        return Some(Parsed::NoUsage);
+    }
+    if line.len() > MAX_LINE_BYTES {
+        return Some(Parsed::Rejected(RejectReason::TooLong));
+    }
+    if !(line.starts_with(b"{") && line.ends_with(b"}")) {
+        let binary = line.iter().any(|&b| b < 0x20 && b != b'\t');
+        let reason = if binary { RejectReason::Binary } else { RejectReason::InvalidJson };
+        return Some(Parsed::Rejected(reason));
+    }
+    (!markers().is_match(line)).then_some(Parsed::NoUsage)
+}
+
 fn json_object_text(line: &[u8]) -> Result<&str, Parsed> {
     let line = line.trim_ascii();
     if line.is_empty() {
@@ -194,9 +241,11 @@ mod tests {
     fn bad_bytes_are_classified() {
         assert_eq!(reason(b"\x00\x01\x02binary"), Some(RejectReason::Binary));
         assert_eq!(
-            reason(b"{\"type\":\"user\",\"x\":\"\xff\xfe\"}"),
+            reason(b"{\"type\":\"user\",\"usage\":\"\xff\xfe\"}"),
             Some(RejectReason::InvalidUtf8)
         );
+        // Lines without a marker are only checked for their shape, not parsed.
+        assert_eq!(reason(b"{\"type\":\"user\",\"x\":\"\xff\xfe\"}"), None);
         assert_eq!(
             reason(b"{\"type\":\"assistant\",\"message\":{\"usage\":{"),
             Some(RejectReason::InvalidJson)
