@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokentop::engine::Engine;
-use tokentop::event::{Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, ToolCall, Tokens};
+use tokentop::event::{Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens, ToolCall};
 use tokentop::pricing::PriceTable;
 
 fn arg(n: usize, default: u64) -> u64 {
@@ -35,8 +35,13 @@ fn main() {
     let identities = arg(1, 10_000);
     let models = ["gpt-4o-mini", "gpt-4.1", "claude-sonnet-4-5-20250929", "o3"];
     let tools = ["search", "lookup_order", "mcp__github__get_file"];
-    let names: Vec<String> = (0..identities).map(|i| format!("identity-{i:05}")).collect();
-    let mut engine = Engine::new(Arc::new(PriceTable::builtin().clone()), jiff::tz::TimeZone::UTC);
+    let names: Vec<String> = (0..identities)
+        .map(|i| format!("identity-{i:05}"))
+        .collect();
+    let mut engine = Engine::new(
+        Arc::new(PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+    );
     // A day of traffic ending at `end`, spread evenly; every identity active all day.
     let end: i64 = 1_767_268_800_000;
     let step = (86_400_000 / events.max(1)).max(1) as i64;

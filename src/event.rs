@@ -128,6 +128,50 @@ impl ToolCall {
     }
 }
 
+/// Identifies the copies of one response: a 128-bit hash of the provider's ids, so that
+/// remembering a response costs 16 bytes and no allocation, and comparing is one compare.
+/// The hash is seeded per process: log content cannot be crafted to collide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DedupKey(pub u128);
+
+impl DedupKey {
+    /// The key of the concatenation of `parts` (same key as the joined text).
+    pub fn of(parts: &[&str]) -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        use std::sync::LazyLock;
+        static SEEDS: LazyLock<[foldhash::quality::FixedState; 2]> = LazyLock::new(|| {
+            let random = std::collections::hash_map::RandomState::new();
+            [1u8, 2].map(|n| foldhash::quality::FixedState::with_seed(random.hash_one(n)))
+        });
+        let mut joined = [0u8; 256];
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let owned;
+        let bytes: &[u8] = if len <= joined.len() {
+            let mut at = 0;
+            for part in parts {
+                joined[at..at + part.len()].copy_from_slice(part.as_bytes());
+                at += part.len();
+            }
+            &joined[..len]
+        } else {
+            owned = parts.concat();
+            owned.as_bytes()
+        };
+        let [a, b] = SEEDS.each_ref().map(|seed| {
+            let mut h = seed.build_hasher();
+            h.write(bytes);
+            h.finish()
+        });
+        DedupKey((u128::from(a) << 64) | u128::from(b))
+    }
+}
+
+impl From<&str> for DedupKey {
+    fn from(text: &str) -> Self {
+        DedupKey::of(&[text])
+    }
+}
+
 /// Facts about an event that change how it is counted or shown.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flags {
@@ -159,7 +203,7 @@ pub struct Event {
     pub tokens: Tokens,
     pub tools: Vec<ToolCall>,
     /// Copies of one response share this key; the engine keeps the largest copy.
-    pub dedup_key: Option<String>,
+    pub dedup_key: Option<DedupKey>,
     pub latency_ms: Option<u64>,
     /// Cost written in the record itself, which wins over the price table.
     pub record_cost_usd: Option<f64>,
@@ -178,6 +222,20 @@ mod tests {
         assert_eq!(t.mcp_server, None);
         let t = ToolCall::new(None, "mcp__broken".into());
         assert_eq!(t.mcp_server, None);
+    }
+
+    #[test]
+    fn dedup_keys_of_parts_equal_keys_of_the_joined_text() {
+        assert_eq!(
+            DedupKey::of(&["msg_1", ":", "req_1"]),
+            DedupKey::from("msg_1:req_1")
+        );
+        assert_ne!(DedupKey::from("msg_1:req_1"), DedupKey::from("msg_1:req_2"));
+        let long = "x".repeat(300);
+        assert_eq!(
+            DedupKey::of(&[&long, "y"]),
+            DedupKey::from(format!("{long}y").as_str())
+        );
     }
 
     #[test]

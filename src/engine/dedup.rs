@@ -1,12 +1,14 @@
 //! Copies of one response: the largest copy is counted, tool calls are the union of the
 //! tool ids over every copy, and the distributions get each response once, when final.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use super::Map;
 
 use jiff::civil::Date;
 
 use super::usage::Usage;
-use crate::event::{Event, TimeMs, ToolCall};
+use crate::event::{DedupKey, Event, TimeMs, ToolCall};
 
 /// Where and how a response was counted, so that it can be taken back out.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,14 +49,14 @@ pub struct Done {
 
 #[derive(Debug, Default)]
 pub struct Copies {
-    kept: HashMap<String, Kept>,
+    kept: Map<DedupKey, Kept>,
     /// Keys whose response has no final copy yet, in arrival order.
-    pending: VecDeque<(TimeMs, String)>,
+    pending: VecDeque<(TimeMs, DedupKey)>,
 }
 
 impl Copies {
     pub fn offer(&mut self, event: &Event, who: usize, day: Date, usage: &Usage) -> Decision {
-        let Some(key) = event.dedup_key.as_deref() else {
+        let Some(key) = event.dedup_key else {
             return Decision::New;
         };
         let counted = Counted {
@@ -65,9 +67,9 @@ impl Copies {
             usage: *usage,
         };
         let sidechain = event.flags.sidechain;
-        let Some(kept) = self.kept.get_mut(key) else {
+        let Some(kept) = self.kept.get_mut(&key) else {
             self.kept.insert(
-                key.to_string(),
+                key,
                 Kept {
                     counted,
                     sidechain,
@@ -90,10 +92,7 @@ impl Copies {
 
     /// The tool calls of this copy not seen on an earlier copy of the same response.
     pub fn new_tools<'e>(&mut self, event: &'e Event) -> Vec<&'e ToolCall> {
-        let kept = event
-            .dedup_key
-            .as_deref()
-            .and_then(|k| self.kept.get_mut(k));
+        let kept = event.dedup_key.and_then(|k| self.kept.get_mut(&k));
         let Some(kept) = kept else {
             return event.tools.iter().collect();
         };
@@ -114,13 +113,13 @@ impl Copies {
     /// The response this event completes, if it goes into the distributions now: events
     /// without a key at once, keyed ones on their final copy (else later, by `settle`).
     pub fn finished(&mut self, event: &Event, who: usize, usage: &Usage) -> Option<Done> {
-        let Some(key) = event.dedup_key.as_deref() else {
+        let Some(key) = event.dedup_key else {
             return Some(Done {
                 identity: who,
                 usage: *usage,
             });
         };
-        let kept = self.kept.get_mut(key)?;
+        let kept = self.kept.get_mut(&key)?;
         if kept.in_distributions {
             return None;
         }
@@ -131,7 +130,7 @@ impl Copies {
                 usage: kept.counted.usage,
             });
         }
-        self.pending.push_back((event.time, key.to_string()));
+        self.pending.push_back((event.time, key));
         None
     }
 

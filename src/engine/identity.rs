@@ -1,6 +1,8 @@
 //! Everything the engine keeps about one identity.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use super::Map;
 
 use jiff::civil::Date;
 
@@ -31,9 +33,9 @@ pub struct IdentityStats {
     pub last_seen: TimeMs,
     pub totals: Usage,
     pub by_day: BTreeMap<Date, Usage>,
-    pub by_model: HashMap<String, Usage>,
+    pub by_model: Map<String, Usage>,
     pub window: TieredWindow<Usage>,
-    pub tools: HashMap<String, ToolStats>,
+    pub tools: Map<String, ToolStats>,
     pub input_tokens: LazyHistogram,
     pub output_tokens: LazyHistogram,
     pub latency_ms: LazyHistogram,
@@ -51,9 +53,9 @@ impl IdentityStats {
             last_seen: time,
             totals: Usage::default(),
             by_day: BTreeMap::new(),
-            by_model: HashMap::new(),
+            by_model: Map::default(),
             window: TieredWindow::default(),
-            tools: HashMap::new(),
+            tools: Map::default(),
             input_tokens: LazyHistogram::tokens(),
             output_tokens: LazyHistogram::tokens(),
             latency_ms: LazyHistogram::latency(),
@@ -93,7 +95,7 @@ pub trait Ledger {
     ) -> (
         &mut Usage,
         &mut BTreeMap<Date, Usage>,
-        &mut HashMap<String, Usage>,
+        &mut Map<String, Usage>,
         &mut TieredWindow<Usage>,
     );
 
@@ -127,7 +129,7 @@ impl Ledger for IdentityStats {
     ) -> (
         &mut Usage,
         &mut BTreeMap<Date, Usage>,
-        &mut HashMap<String, Usage>,
+        &mut Map<String, Usage>,
         &mut TieredWindow<Usage>,
     ) {
         (

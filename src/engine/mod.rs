@@ -11,7 +11,7 @@ pub mod snapshot;
 pub mod usage;
 pub mod window;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use jiff::civil::Date;
@@ -19,12 +19,12 @@ use jiff::tz::TimeZone;
 
 use self::dedup::{Copies, Decision};
 use self::identity::{IdentityStats, Ledger, Sign};
-use self::recent::{RecentEvent, key_hash};
+use self::recent::RecentEvent;
 pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, ModelRow, Snapshot};
 use self::usage::Usage;
 use self::window::TieredWindow;
 use crate::event::{Event, TimeMs};
-use crate::pricing::PriceTable;
+use crate::pricing::{ModelPrice, PriceTable};
 
 /// A response copy with no final marker is put into the histograms once no newer copy
 /// has arrived for this long (event time).
@@ -35,12 +35,16 @@ pub const OTHER_IDENTITY: &str = "(other)";
 /// The ingest rate shown in the header is averaged over this long.
 const INGEST_RATE_WINDOW_MS: i64 = 5_000;
 
+/// The engine's hash maps: foldhash is several times faster than SipHash on short keys,
+/// and still seeded per process, so crafted log content cannot force collisions.
+pub type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Sums over every identity.
 #[derive(Clone, Debug, Default)]
 struct Global {
     totals: Usage,
     by_day: BTreeMap<Date, Usage>,
-    by_model: HashMap<String, Usage>,
+    by_model: Map<String, Usage>,
     window: TieredWindow<Usage>,
 }
 
@@ -50,7 +54,7 @@ impl Ledger for Global {
     ) -> (
         &mut Usage,
         &mut BTreeMap<Date, Usage>,
-        &mut HashMap<String, Usage>,
+        &mut Map<String, Usage>,
         &mut TieredWindow<Usage>,
     ) {
         (
@@ -107,10 +111,12 @@ pub struct IngestStats {
 
 pub struct Engine {
     prices: Arc<PriceTable>,
+    /// The price of each model id seen, as matched in `prices` (`None`: unpriced).
+    price_memo: Map<String, Option<ModelPrice>>,
     days: DayClock,
     now: TimeMs,
     identities: Vec<IdentityStats>,
-    index: HashMap<String, usize>,
+    index: Map<String, usize>,
     global: Global,
     copies: Copies,
     stats: IngestStats,
@@ -121,10 +127,11 @@ impl Engine {
     pub fn new(prices: Arc<PriceTable>, tz: TimeZone) -> Self {
         Engine {
             prices,
+            price_memo: Map::default(),
             days: DayClock { tz, cached: None },
             now: 0,
             identities: Vec::new(),
-            index: HashMap::new(),
+            index: Map::default(),
             global: Global::default(),
             copies: Copies::default(),
             stats: IngestStats::default(),
@@ -137,14 +144,22 @@ impl Engine {
     }
 
     /// Cost of one event: the record's own cost, else the price table's; `None` = unpriced.
-    fn cost(&self, event: &Event) -> Option<f64> {
+    fn cost(&mut self, event: &Event) -> Option<f64> {
         if event.flags.no_cost {
             return Some(0.0);
         }
         if let Some(cost) = event.record_cost_usd {
             return Some(cost);
         }
-        self.prices.cost(&event.model, &event.tokens)
+        // Matching a model id as people write it can take several lookups: do it once.
+        let price = match self.price_memo.get(event.model.as_str()) {
+            Some(price) => price,
+            None => {
+                let price = self.prices.lookup(&event.model).cloned();
+                self.price_memo.entry(event.model.clone()).or_insert(price)
+            }
+        };
+        price.as_ref().map(|p| p.cost(&event.tokens))
     }
 
     fn identity_index(&mut self, event: &Event) -> usize {
@@ -204,7 +219,7 @@ impl Engine {
         }
 
         let new_tools = self.copies.new_tools(event);
-        let key = event.dedup_key.as_deref().map(key_hash);
+        let key = event.dedup_key;
         // A larger copy under another identity (a resumed session) moves the entry there.
         let moved = match (&decision, key) {
             (Decision::Replaces(old), Some(key)) if old.identity != who => {

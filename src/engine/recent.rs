@@ -7,11 +7,10 @@
 //! newest requests, and a larger copy of a response updates its entry instead of adding one.
 
 use std::collections::VecDeque;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde::Serialize;
 
-use crate::event::{Event, TimeMs, Tokens, ToolCall};
+use crate::event::{DedupKey, Event, TimeMs, Tokens, ToolCall};
 
 /// Requests kept per identity.
 pub const RECENT_EVENTS: usize = 50;
@@ -83,17 +82,9 @@ impl RecentEvent {
     }
 }
 
-/// A dedup key reduced to 8 bytes: the ring only needs to find "the same response" among
-/// its few entries, and a full key (often 70 bytes) per entry would dominate its memory.
-pub fn key_hash(key: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    key.hash(&mut h);
-    h.finish()
-}
-
 #[derive(Clone, Debug)]
 struct Entry {
-    key: Option<u64>,
+    key: Option<DedupKey>,
     event: RecentEvent,
 }
 
@@ -104,7 +95,7 @@ pub struct RecentEvents {
 }
 
 impl RecentEvents {
-    fn position(&self, key: Option<u64>) -> Option<usize> {
+    fn position(&self, key: Option<DedupKey>) -> Option<usize> {
         let key = key?;
         self.entries.iter().rposition(|e| e.key == Some(key))
     }
@@ -114,7 +105,7 @@ impl RecentEvents {
     /// and so are those of `moved`, its entry under another identity.
     pub fn upsert<'t>(
         &mut self,
-        key: Option<u64>,
+        key: Option<DedupKey>,
         mut event: RecentEvent,
         tools: impl IntoIterator<Item = &'t ToolCall>,
         moved: Option<RecentEvent>,
@@ -132,7 +123,7 @@ impl RecentEvents {
     /// Adds the new tool calls of a copy that did not replace the counted one.
     pub fn add_tools<'t>(
         &mut self,
-        key: Option<u64>,
+        key: Option<DedupKey>,
         tools: impl IntoIterator<Item = &'t ToolCall>,
     ) {
         if let Some(i) = self.position(key) {
@@ -141,7 +132,7 @@ impl RecentEvents {
     }
 
     /// Takes out a response that a larger copy moves to another identity.
-    pub fn take(&mut self, key: u64) -> Option<RecentEvent> {
+    pub fn take(&mut self, key: DedupKey) -> Option<RecentEvent> {
         let i = self.position(Some(key))?;
         self.entries.remove(i).map(|e| e.event)
     }
@@ -226,8 +217,13 @@ mod tests {
             .map(|i| tool(&format!("t{i}")))
             .chain([tool("t0")])
             .collect();
-        ring.upsert(Some(1), RecentEvent::of(&event(5, 1), None), &many, None);
-        ring.add_tools(Some(1), &[tool("t1")]);
+        ring.upsert(
+            Some(DedupKey(1)),
+            RecentEvent::of(&event(5, 1), None),
+            &many,
+            None,
+        );
+        ring.add_tools(Some(DedupKey(1)), &[tool("t1")]);
         let e = &ring.newest_first()[0];
         assert_eq!(e.tools.len(), MAX_TOOLS_LISTED);
         assert_eq!((e.tools[0].calls, e.tools[1].calls), (2, 2));

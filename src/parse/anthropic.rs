@@ -343,7 +343,7 @@ mod tests {
         assert_eq!((t.output, t.reasoning), (93, 40));
         let names: Vec<&str> = e.tools.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, vec!["get_weather", "web_search", "mcp__gh__search"]);
-        assert_eq!(e.dedup_key.as_deref(), Some("msg_017T"));
+        assert_eq!(e.dedup_key, Some("msg_017T".into()));
     }
 
     #[test]
@@ -392,7 +392,7 @@ mod tests {
         let stop = event(parser.parse(lines[5].as_bytes(), &ctx()));
         assert!(stop.flags.final_copy);
         assert_eq!(stop.tokens.output, 30);
-        assert_eq!(stop.dedup_key.as_deref(), Some("msg_S"));
+        assert_eq!(stop.dedup_key, Some("msg_S".into()));
         // A delta with no start in this file cannot be attributed.
         assert_eq!(
             parser.parse(lines[3].as_bytes(), &ctx()),

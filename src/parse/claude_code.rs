@@ -11,7 +11,9 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 
 use super::{LineContext, Parsed, RejectReason, reason_of};
-use crate::event::{Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens, ToolCall};
+use crate::event::{
+    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens, ToolCall,
+};
 use crate::timefmt::parse_rfc3339_ms;
 
 /// Model name Claude Code writes on lines it made itself, with no API call behind them.
@@ -154,8 +156,8 @@ pub fn parse(text: &str, ctx: &LineContext) -> Parsed {
         reasoning: 0,
     };
     let dedup_key = match (&message.id, &line.request_id) {
-        (Some(id), Some(req)) => Some(format!("{id}:{req}")),
-        (Some(id), None) => Some(id.to_string()),
+        (Some(id), Some(req)) => Some(DedupKey::of(&[id, ":", req])),
+        (Some(id), None) => Some(DedupKey::from(id.as_ref())),
         (None, _) => None,
     };
     let identity = ctx
@@ -216,7 +218,7 @@ mod tests {
         let e = event(LINE, &ctx);
         assert_eq!(e.identity, "-Users-chip-dev-ai-music");
         assert_eq!(e.model, "claude-sonnet-4-20250514");
-        assert_eq!(e.dedup_key.as_deref(), Some("msg_014K:req_011C"));
+        assert_eq!(e.dedup_key, Some("msg_014K:req_011C".into()));
         assert_eq!(e.tokens.input, 4);
         assert_eq!(e.tokens.cache_write_5m, 3877);
         assert_eq!(e.tokens.cache_read, 10215);
@@ -258,7 +260,7 @@ mod tests {
         let e = event(&line, &LineContext::default());
         assert!(e.flags.no_cost);
         assert!(e.flags.final_copy);
-        assert_eq!(e.dedup_key.as_deref(), Some("msg_014K"));
+        assert_eq!(e.dedup_key, Some("msg_014K".into()));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::reply::{call_item, openai_tokens};
 use super::{LineContext, Parsed, RejectReason, reason_of};
 use crate::event::{
-    Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
+    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
 };
 use crate::timefmt::parse_rfc3339_ms;
 
@@ -253,7 +253,8 @@ impl State {
         let key = self
             .session
             .as_ref()
-            .map(|s| format!("codex:{s}:{}:{}", total.input_tokens, total.output_tokens));
+            .map(|s| format!("codex:{s}:{}:{}", total.input_tokens, total.output_tokens))
+            .map(|key| DedupKey::from(key.as_str()));
         self.event(tokens, time, model, key, ctx)
     }
 
@@ -262,7 +263,7 @@ impl State {
         tokens: Tokens,
         time: Option<TimeMs>,
         model: Option<String>,
-        dedup_key: Option<String>,
+        dedup_key: Option<DedupKey>,
         ctx: &LineContext,
     ) -> Parsed {
         let cwd = self.meta_cwd.as_ref().or(self.turn_cwd.as_ref());
@@ -366,7 +367,7 @@ mod tests {
         assert_eq!(e[0].tools.len(), 1, "the call rides on the next count");
         assert_eq!(e[0].tools[0].id.as_deref(), Some("call_1"));
         assert!(e[1].tools.is_empty());
-        assert_eq!(e[0].dedup_key.as_deref(), Some("codex:sess-1:1000:100"));
+        assert_eq!(e[0].dedup_key, Some("codex:sess-1:1000:100".into()));
         assert!(!e[0].flags.time_from_read);
     }
 

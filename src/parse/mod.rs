@@ -48,6 +48,20 @@ impl LineParser {
     /// such a line is only checked to look like one whole JSON object, which catches
     /// truncation. Each format is told apart by keys or values only it has.
     pub fn parse(&mut self, line: &[u8], ctx: &LineContext) -> Parsed {
+        // Control bytes are looked for only in lines that failed: JSON text never holds
+        // them, so a line that parsed has none worth reporting.
+        match self.parse_text(line, ctx) {
+            Parsed::Rejected(RejectReason::InvalidJson) if has_control_bytes(line) => {
+                Parsed::Rejected(RejectReason::Binary)
+            }
+            parsed => parsed,
+        }
+    }
+
+    fn parse_text(&mut self, line: &[u8], ctx: &LineContext) -> Parsed {
+        if line.trim_ascii_start().starts_with(CLAUDE_CODE_TURN) {
+            return claude_code_turn(line, ctx);
+        }
         if let Some(outcome) = without_markers(line) {
             return outcome;
         }
@@ -137,6 +151,24 @@ pub enum Parsed {
 }
 
 /// The line as text if it looks like one whole JSON object; else its outcome.
+/// How Claude Code starts every turn line (user, assistant, system): by far the most common
+/// line, so it gets a path of its own with a single vectorized search for `"usage"`.
+const CLAUDE_CODE_TURN: &[u8] = b"{\"parentUuid\":";
+
+/// A Claude Code turn line: parsed only when it has a usage object.
+fn claude_code_turn(line: &[u8], ctx: &LineContext) -> Parsed {
+    static USAGE: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\"usage\""));
+    let trimmed = line.trim_ascii();
+    if trimmed.len() <= MAX_LINE_BYTES && trimmed.ends_with(b"}") && USAGE.find(trimmed).is_none() {
+        return Parsed::NoUsage;
+    }
+    match json_object_text(line) {
+        Ok(text) => claude_code::parse(text, ctx),
+        Err(parsed) => parsed,
+    }
+}
+
 /// Byte strings of which at least one is in every line any parser uses: usage objects,
 /// the own schema and its wrapper, Codex rollout and `exec` lines, Anthropic stream events.
 const MARKERS: [&str; 9] = [
@@ -171,11 +203,16 @@ fn without_markers(line: &[u8]) -> Option<Parsed> {
         return Some(Parsed::Rejected(RejectReason::TooLong));
     }
     if !(line.starts_with(b"{") && line.ends_with(b"}")) {
-        let binary = line.iter().any(|&b| b < 0x20 && b != b'\t');
-        let reason = if binary { RejectReason::Binary } else { RejectReason::InvalidJson };
-        return Some(Parsed::Rejected(reason));
+        return Some(Parsed::Rejected(RejectReason::InvalidJson));
     }
     (!markers().is_match(line)).then_some(Parsed::NoUsage)
+}
+
+/// Bytes that JSON text never contains (outside the whitespace between tokens).
+fn has_control_bytes(line: &[u8]) -> bool {
+    line.trim_ascii()
+        .iter()
+        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
 }
 
 fn json_object_text(line: &[u8]) -> Result<&str, Parsed> {
@@ -185,9 +222,6 @@ fn json_object_text(line: &[u8]) -> Result<&str, Parsed> {
     }
     if line.len() > MAX_LINE_BYTES {
         return Err(Parsed::Rejected(RejectReason::TooLong));
-    }
-    if line.iter().any(|&b| b < 0x20 && b != b'\t') {
-        return Err(Parsed::Rejected(RejectReason::Binary));
     }
     let Ok(text) = std::str::from_utf8(line) else {
         return Err(Parsed::Rejected(RejectReason::InvalidUtf8));

@@ -338,7 +338,7 @@ mod tests {
                 ("grep", Some("call_c"))
             ]
         );
-        assert_eq!(e.dedup_key.as_deref(), Some("chatcmpl-abc123"));
+        assert_eq!(e.dedup_key, Some("chatcmpl-abc123".into()));
     }
 
     #[test]

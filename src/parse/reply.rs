@@ -10,7 +10,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::{LineContext, Parsed, RejectReason, anthropic, openai, reason_of};
 use crate::event::{
-    Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
+    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
 };
 
 /// One response object, read.
@@ -139,7 +139,7 @@ impl Reply<'_> {
             kind: self.kind,
             tokens: who.tokens,
             tools: self.tools,
-            dedup_key: self.id.map(Cow::into_owned),
+            dedup_key: self.id.as_deref().map(DedupKey::from),
             latency_ms: who.latency_ms,
             record_cost_usd: None,
             flags: Flags {

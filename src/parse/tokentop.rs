@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{Parsed, RejectReason, reason_of};
 use crate::event::{
-    Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
+    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
 };
 use crate::timefmt::parse_rfc3339_ms;
 
@@ -122,7 +122,7 @@ pub fn parse(text: &str) -> Parsed {
             .into_iter()
             .map(|t| ToolCall::new(owned(t.id), t.name.into_owned()))
             .collect(),
-        dedup_key: owned(line.request_id),
+        dedup_key: line.request_id.as_deref().map(DedupKey::from),
         latency_ms: line.latency_ms,
         record_cost_usd: line.cost_usd,
         flags: Flags {
@@ -160,7 +160,7 @@ mod tests {
         assert_eq!(e.tokens.output, 211);
         assert_eq!(e.tokens.reasoning, 11);
         assert_eq!(e.tools[0].name, "lookup_order");
-        assert_eq!(e.dedup_key.as_deref(), Some("req_1"));
+        assert_eq!(e.dedup_key, Some("req_1".into()));
         assert_eq!(e.latency_ms, Some(812));
         assert_eq!(e.record_cost_usd, Some(0.5));
         assert!(e.flags.estimated && e.flags.final_copy);

@@ -227,7 +227,7 @@ mod tests {
         );
         assert_eq!(e.attrs.user.as_deref(), Some("end-user-9"));
         assert_eq!(e.attrs.project.as_deref(), Some("p"));
-        assert_eq!(e.dedup_key.as_deref(), Some("chatcmpl-1"));
+        assert_eq!(e.dedup_key, Some("chatcmpl-1".into()));
         assert!(!e.flags.estimated && !e.flags.time_from_read);
     }
 

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use super::discover::SourceSpec;
 use super::health::SourceHealth;
+use super::parallel::{PARALLEL_FROM_BYTES, read_files};
 use super::tail::{FileId, TailedFile, file_id};
 use super::{BATCH, Feed};
 use crate::event::{Event, TimeMs};
@@ -41,6 +42,8 @@ struct Source {
 pub struct Follower {
     sources: Vec<Source>,
     polls: u64,
+    /// The read buffer, reused across files and polls.
+    scratch: Vec<u8>,
 }
 
 impl Follower {
@@ -56,7 +59,11 @@ impl Follower {
                 active: HashMap::new(),
             })
             .collect();
-        Follower { sources, polls: 0 }
+        Follower {
+            sources,
+            polls: 0,
+            scratch: Vec::new(),
+        }
     }
 
     /// Looks for files that appeared, moved or went away since the last scan. A file that
@@ -100,7 +107,7 @@ impl Follower {
             for id in gone {
                 if let Some(mut file) = source.files.remove(&id) {
                     // Errors here only mean there is nothing left to read.
-                    let _ = file.read_new(read_time, &mut source.health, sink);
+                    let _ = file.read_new(read_time, &mut self.scratch, &mut source.health, sink);
                     source.active.remove(&id);
                     source.draining.push((Instant::now(), file));
                 }
@@ -112,22 +119,38 @@ impl Follower {
         }
     }
 
-    /// Reads new lines from every file, handing each event to `sink`.
+    /// Reads new lines from every file, in path order, handing each event to `sink`. A
+    /// large backlog is parsed on every core.
     pub fn poll(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
         self.polls += 1;
         for source in &mut self.sources {
+            let mut files: Vec<&mut TailedFile> = source.files.values_mut().collect();
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            let ids: Vec<(FileId, PathBuf)> =
+                files.iter().map(|f| (f.id, f.path.clone())).collect();
+            let backlog: u64 = files.iter().map(|f| f.pending()).sum();
+            let results = if backlog >= PARALLEL_FROM_BYTES && files.len() > 1 {
+                read_files(files, read_time, &mut source.health, sink)
+            } else {
+                let scratch = &mut self.scratch;
+                let health = &mut source.health;
+                files
+                    .into_iter()
+                    .map(|f| f.read_new(read_time, scratch, health, sink))
+                    .collect()
+            };
             let mut error = None;
-            for (id, file) in &mut source.files {
-                match file.read_new(read_time, &mut source.health, sink) {
+            for ((id, path), result) in ids.into_iter().zip(results) {
+                match result {
                     Ok(0) => {}
                     Ok(_) => {
-                        source.active.insert(*id, self.polls);
+                        source.active.insert(id, self.polls);
                     }
-                    Err(e) => error = Some(format!("{}: {e}", file.path.display())),
+                    Err(e) => error = Some(format!("{}: {e}", path.display())),
                 }
             }
             for (_, file) in &mut source.draining {
-                let _ = file.read_new(read_time, &mut source.health, sink);
+                let _ = file.read_new(read_time, &mut self.scratch, &mut source.health, sink);
             }
             close_idle_handles(source);
             source.health.lag_bytes = source.files.values().map(TailedFile::lag).sum();
@@ -139,17 +162,6 @@ impl Follower {
 
     pub fn health(&self) -> Vec<SourceHealth> {
         self.sources.iter().map(|s| s.health.clone()).collect()
-    }
-
-    /// Where each file stands: (path, bytes consumed as whole lines).
-    pub fn positions(&self) -> Vec<(PathBuf, u64)> {
-        let mut out: Vec<(PathBuf, u64)> = self
-            .sources
-            .iter()
-            .flat_map(|s| s.files.values().map(|f| (f.path.clone(), f.consumed())))
-            .collect();
-        out.sort();
-        out
     }
 
     fn watch_roots(&self) -> Vec<(PathBuf, bool)> {

@@ -64,6 +64,22 @@ impl SourceHealth {
         }
     }
 
+    /// Adds the counts of a partial reading of the same source (one file read elsewhere).
+    pub fn absorb(&mut self, other: SourceHealth) {
+        self.bytes += other.bytes;
+        self.lines += other.lines;
+        self.events += other.events;
+        self.lines_without_usage += other.lines_without_usage;
+        self.restarts += other.restarts;
+        for (reason, r) in other.rejected {
+            let entry = self.rejected.entry(reason).or_default();
+            if entry.count == 0 {
+                entry.example = r.example;
+            }
+            entry.count += r.count;
+        }
+    }
+
     pub fn reject(&mut self, reason: RejectReason, line: &[u8]) {
         let entry = self.rejected.entry(reason).or_default();
         if entry.count == 0 {

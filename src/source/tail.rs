@@ -74,6 +74,16 @@ impl TailedFile {
         self.offset - self.lines.held() as u64
     }
 
+    /// Bytes appended since the last read, as far as a cheap look tells (0 when the file
+    /// cannot be looked at now; the read itself reports why).
+    pub fn pending(&self) -> u64 {
+        let len = match &self.handle {
+            Some(file) => file.metadata().map(|m| m.len()),
+            None => std::fs::metadata(&self.path).map(|m| m.len()),
+        };
+        len.map_or(0, |len| len.saturating_sub(self.offset))
+    }
+
     pub fn is_open(&self) -> bool {
         self.handle.is_some()
     }
@@ -104,12 +114,14 @@ impl TailedFile {
         Ok((file_id(&file.metadata()?) == self.id).then_some(file))
     }
 
-    /// Reads what was appended since the last call and parses every completed line.
+    /// Reads what was appended since the last call and parses every completed line,
+    /// through `scratch` (a buffer reused across files and calls).
     /// A file truncated in place (copytruncate), or rewritten with other first bytes (an
     /// inode reused by a new file), is read again from its start.
     pub fn read_new(
         &mut self,
         read_time: TimeMs,
+        scratch: &mut Vec<u8>,
         health: &mut SourceHealth,
         sink: &mut dyn FnMut(Event),
     ) -> io::Result<u64> {
@@ -130,10 +142,13 @@ impl TailedFile {
             return Ok(0);
         };
         file.seek(SeekFrom::Start(self.offset))?;
-        let mut buf = vec![0; CHUNK.min((len - self.offset) as usize + 1)];
+        let buf = scratch;
+        if buf.len() < CHUNK {
+            buf.resize(CHUNK, 0);
+        }
         let mut read = 0;
         loop {
-            let n = file.read(&mut buf)?;
+            let n = file.read(buf)?;
             if n == 0 {
                 break;
             }
@@ -144,9 +159,6 @@ impl TailedFile {
             read += n as u64;
             self.offset += n as u64;
             self.lines.feed(&buf[..n], read_time, health, sink);
-            if buf.len() < CHUNK {
-                buf.resize(CHUNK, 0);
-            }
         }
         self.len = self.len.max(self.offset);
         health.bytes += read;

@@ -74,7 +74,7 @@ pub fn copy(
     e.provider = "anthropic".into();
     e.model = "claude-sonnet-4-20250514".into();
     e.tokens.cache_read = 1000;
-    e.dedup_key = Some(key.to_string());
+    e.dedup_key = Some(key.into());
     e.tools = tool
         .map(|id| vec![ToolCall::new(Some(id.to_string()), "Bash".into())])
         .unwrap_or_default();

@@ -265,7 +265,10 @@ fn anthropic_streams_count_the_last_cumulative_value() {
         .iter()
         .map(|e| {
             assert!(e.flags.time_from_read && e.time == NOON);
-            let key = e.dedup_key.as_deref().unwrap_or("");
+            let key = ["msg_01", "msg_02", "msg_03"]
+                .into_iter()
+                .find(|id| e.dedup_key == Some((*id).into()))
+                .unwrap_or("");
             let last = if e.flags.final_copy { "!" } else { "" };
             format!("{key}:{}{last}", e.tokens.output)
         })
