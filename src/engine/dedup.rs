@@ -2,6 +2,7 @@
 //! tool ids over every copy, and the distributions get each response once, when final.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use super::Map;
 
@@ -16,7 +17,7 @@ pub struct Counted {
     pub identity: usize,
     pub time: TimeMs,
     pub day: Date,
-    pub model: String,
+    pub model: Arc<str>,
     pub usage: Usage,
 }
 
@@ -24,9 +25,21 @@ pub struct Counted {
 struct Kept {
     counted: Counted,
     sidechain: bool,
-    tool_ids: Vec<String>,
+    /// Hashes of the tool-call ids seen on any copy (8 bytes each instead of a string).
+    tool_ids: Vec<u64>,
     last_update: TimeMs,
     in_distributions: bool,
+}
+
+/// The responses seen are kept in this many maps, chosen by key, so that growing one
+/// (which briefly holds the old table and the new) costs a sixteenth of the memory.
+const SHARDS: usize = 16;
+
+fn tool_id_hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    static SEED: std::sync::LazyLock<foldhash::fast::RandomState> =
+        std::sync::LazyLock::new(foldhash::fast::RandomState::default);
+    SEED.hash_one(id)
 }
 
 /// What to do with a new copy.
@@ -49,13 +62,24 @@ pub struct Done {
 
 #[derive(Debug, Default)]
 pub struct Copies {
-    kept: Map<DedupKey, Kept>,
+    kept: [Map<DedupKey, Kept>; SHARDS],
     /// Keys whose response has no final copy yet, in arrival order.
     pending: VecDeque<(TimeMs, DedupKey)>,
 }
 
 impl Copies {
-    pub fn offer(&mut self, event: &Event, who: usize, day: Date, usage: &Usage) -> Decision {
+    fn shard(&mut self, key: DedupKey) -> &mut Map<DedupKey, Kept> {
+        &mut self.kept[(key.0 % SHARDS as u128) as usize]
+    }
+
+    pub fn offer(
+        &mut self,
+        event: &Event,
+        model: &Arc<str>,
+        who: usize,
+        day: Date,
+        usage: &Usage,
+    ) -> Decision {
         let Some(key) = event.dedup_key else {
             return Decision::New;
         };
@@ -63,12 +87,13 @@ impl Copies {
             identity: who,
             time: event.time,
             day,
-            model: event.model.clone(),
+            model: model.clone(),
             usage: *usage,
         };
         let sidechain = event.flags.sidechain;
-        let Some(kept) = self.kept.get_mut(&key) else {
-            self.kept.insert(
+        let shard = self.shard(key);
+        let Some(kept) = shard.get_mut(&key) else {
+            shard.insert(
                 key,
                 Kept {
                     counted,
@@ -92,16 +117,16 @@ impl Copies {
 
     /// The tool calls of this copy not seen on an earlier copy of the same response.
     pub fn new_tools<'e>(&mut self, event: &'e Event) -> Vec<&'e ToolCall> {
-        let kept = event.dedup_key.and_then(|k| self.kept.get_mut(&k));
+        let kept = event.dedup_key.and_then(|k| self.shard(k).get_mut(&k));
         let Some(kept) = kept else {
             return event.tools.iter().collect();
         };
         let mut fresh = Vec::new();
         for tool in &event.tools {
-            match &tool.id {
-                Some(id) if kept.tool_ids.contains(id) => {}
+            match tool.id.as_deref().map(tool_id_hash) {
+                Some(id) if kept.tool_ids.contains(&id) => {}
                 Some(id) => {
-                    kept.tool_ids.push(id.clone());
+                    kept.tool_ids.push(id);
                     fresh.push(tool);
                 }
                 None => fresh.push(tool),
@@ -119,7 +144,7 @@ impl Copies {
                 usage: *usage,
             });
         };
-        let kept = self.kept.get_mut(&key)?;
+        let kept = self.shard(key).get_mut(&key)?;
         if kept.in_distributions {
             return None;
         }
@@ -144,7 +169,7 @@ impl Copies {
             let Some((_, key)) = self.pending.pop_front() else {
                 break;
             };
-            if let Some(kept) = self.kept.get_mut(&key)
+            if let Some(kept) = self.shard(key).get_mut(&key)
                 && !kept.in_distributions
                 && kept.last_update <= cutoff
             {

@@ -111,6 +111,8 @@ pub struct IngestStats {
 
 pub struct Engine {
     prices: Arc<PriceTable>,
+    /// Every model name seen, shared by the entries that keep one.
+    models: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>,
     /// The price of each model id seen, as matched in `prices` (`None`: unpriced).
     price_memo: Map<String, Option<ModelPrice>>,
     days: DayClock,
@@ -127,6 +129,7 @@ impl Engine {
     pub fn new(prices: Arc<PriceTable>, tz: TimeZone) -> Self {
         Engine {
             prices,
+            models: Default::default(),
             price_memo: Map::default(),
             days: DayClock { tz, cached: None },
             now: 0,
@@ -160,6 +163,16 @@ impl Engine {
             }
         };
         price.as_ref().map(|p| p.cost(&event.tokens))
+    }
+
+    /// The shared copy of a model name.
+    fn model(&mut self, name: &str) -> Arc<str> {
+        if let Some(model) = self.models.get(name) {
+            return model.clone();
+        }
+        let model: Arc<str> = Arc::from(name);
+        self.models.insert(model.clone());
+        model
     }
 
     fn identity_index(&mut self, event: &Event) -> usize {
@@ -200,7 +213,8 @@ impl Engine {
             id.attrs.clone_from(&event.attrs);
         }
 
-        let decision = self.copies.offer(event, who, day, &usage);
+        let model = self.model(&event.model);
+        let decision = self.copies.offer(event, &model, who, day, &usage);
         match &decision {
             Decision::New => self.apply(Sign::Add, who, event.time, day, &event.model, &usage),
             Decision::Replaces(old) => {
@@ -231,7 +245,7 @@ impl Engine {
         match decision {
             Decision::New | Decision::Replaces(_) => recent.upsert(
                 key,
-                RecentEvent::of(event, cost),
+                RecentEvent::of(event, model, cost),
                 new_tools.iter().copied(),
                 moved,
             ),

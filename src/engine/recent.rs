@@ -7,6 +7,7 @@
 //! newest requests, and a larger copy of a response updates its entry instead of adding one.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -28,7 +29,7 @@ pub struct RecentTool {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecentEvent {
     pub time: TimeMs,
-    pub model: String,
+    pub model: Arc<str>,
     pub tokens: Tokens,
     /// `None`: the model has no price (never shown as $0).
     pub cost_usd: Option<f64>,
@@ -41,10 +42,10 @@ pub struct RecentEvent {
 
 impl RecentEvent {
     /// The entry for one copy of a response, before its tool calls are added.
-    pub fn of(event: &Event, cost_usd: Option<f64>) -> Self {
+    pub fn of(event: &Event, model: Arc<str>, cost_usd: Option<f64>) -> Self {
         RecentEvent {
             time: event.time,
-            model: event.model.clone(),
+            model,
             tokens: event.tokens,
             cost_usd,
             tools: Vec::new(),
@@ -201,7 +202,12 @@ mod tests {
     fn out_of_order_events_keep_the_newest() {
         let mut ring = RecentEvents::default();
         for t in (0..RECENT_EVENTS as i64 + 10).rev() {
-            ring.upsert(None, RecentEvent::of(&event(t, 1), None), [], None);
+            ring.upsert(
+                None,
+                RecentEvent::of(&event(t, 1), "m".into(), None),
+                [],
+                None,
+            );
         }
         assert_eq!(ring.entries.len(), RECENT_EVENTS);
         let times: Vec<TimeMs> = ring.newest_first().iter().map(|e| e.time).collect();
@@ -219,7 +225,7 @@ mod tests {
             .collect();
         ring.upsert(
             Some(DedupKey(1)),
-            RecentEvent::of(&event(5, 1), None),
+            RecentEvent::of(&event(5, 1), "m".into(), None),
             &many,
             None,
         );

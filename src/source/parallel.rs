@@ -2,7 +2,6 @@
 //! while the caller ingests the results in file order (so totals and tie-breaks do not
 //! depend on which thread finished first).
 
-use std::collections::BTreeMap;
 use std::io;
 use std::sync::mpsc;
 
@@ -41,48 +40,49 @@ pub fn read_files(
     for (index, file) in files.into_iter().enumerate() {
         shares[index % threads].push((index, file));
     }
-    let mut results: Vec<Option<io::Result<u64>>> = (0..count).map(|_| None).collect();
+    let mut results = Vec::with_capacity(count);
     std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::sync_channel::<Outcome>(threads * 4);
-        for share in shares {
-            let tx = tx.clone();
-            scope.spawn(move || {
-                let mut scratch = Vec::new();
-                for (index, file) in share {
-                    let mut health = SourceHealth::default();
-                    let mut events = Vec::new();
-                    let result = file.read_new(read_time, &mut scratch, &mut health, &mut |e| {
-                        events.push(e)
-                    });
-                    if tx
-                        .send(Outcome {
-                            index,
-                            events,
-                            health,
-                            result,
-                        })
-                        .is_err()
-                    {
-                        return;
+        // One short channel per thread: file i comes from thread i % threads, so taking
+        // files in order needs no reorder buffer, and no thread runs far ahead (memory).
+        let receivers: Vec<mpsc::Receiver<Outcome>> = shares
+            .into_iter()
+            .map(|share| {
+                let (tx, rx) = mpsc::sync_channel::<Outcome>(2);
+                scope.spawn(move || {
+                    let mut scratch = Vec::new();
+                    for (index, file) in share {
+                        let mut health = SourceHealth::default();
+                        let mut events = Vec::new();
+                        let result =
+                            file.read_new(read_time, &mut scratch, &mut health, &mut |e| {
+                                events.push(e)
+                            });
+                        if tx
+                            .send(Outcome {
+                                index,
+                                events,
+                                health,
+                                result,
+                            })
+                            .is_err()
+                        {
+                            return;
+                        }
                     }
-                }
-            });
-        }
-        drop(tx);
-        let mut waiting = BTreeMap::new();
-        let mut next = 0;
-        for outcome in rx {
-            waiting.insert(outcome.index, outcome);
-            while let Some(outcome) = waiting.remove(&next) {
-                outcome.events.into_iter().for_each(&mut *sink);
-                health.absorb(outcome.health);
-                results[next] = Some(outcome.result);
-                next += 1;
-            }
+                });
+                rx
+            })
+            .collect();
+        for index in 0..count {
+            let Ok(outcome) = receivers[index % threads].recv() else {
+                results.push(Err(io::Error::other("reader thread stopped")));
+                continue;
+            };
+            debug_assert_eq!(outcome.index, index);
+            outcome.events.into_iter().for_each(&mut *sink);
+            health.absorb(outcome.health);
+            results.push(outcome.result);
         }
     });
     results
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(io::Error::other("reader thread stopped"))))
-        .collect()
 }

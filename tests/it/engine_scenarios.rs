@@ -306,7 +306,7 @@ fn a_larger_copy_updates_its_recent_entry_in_place() {
         "the larger copy's time: newest"
     );
     assert_eq!(response.tokens.output, 250);
-    assert_eq!(response.model, "claude-sonnet-4-20250514");
+    assert_eq!(&*response.model, "claude-sonnet-4-20250514");
     assert!(response.cost_usd.is_some_and(|c| c > 0.0));
     let tools: Vec<(&str, u32)> = response
         .tools
