@@ -3,12 +3,16 @@
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-/// Precision kept by every histogram: 2 significant digits (1% error), a few KiB each.
+/// Precision kept by every histogram: 2 significant digits (1% error). Memory grows with
+/// the ratio of the highest to the lowest value told apart, hence bounds per use.
 const SIGFIG: u8 = 2;
-/// Tokens in one request: up to 10 M covers every context window on the market.
-const MAX_TOKENS: u64 = 10_000_000;
-/// Latency of one request: up to one hour.
-const MAX_LATENCY_MS: u64 = 3_600_000;
+/// Input of one request (all classes): 2 M covers every context window on the market;
+/// below 16 tokens values are not told apart (a request that small is rare and cheap).
+const INPUT: (u64, u64) = (16, 2_000_000);
+/// Output of one request: 256 k is above every model's output limit.
+const OUTPUT: (u64, u64) = (1, 256_000);
+/// Latency of one request, in ms: from 10 ms to 10 minutes.
+const LATENCY_MS: (u64, u64) = (10, 600_000);
 
 /// p50 / p90 / p99 / max of one distribution.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
@@ -23,34 +27,41 @@ pub struct Quantiles {
 /// A histogram that costs nothing until the first value arrives.
 #[derive(Clone, Debug, Default)]
 pub struct LazyHistogram {
-    max: u64,
+    /// Lowest value told apart, highest value kept.
+    bounds: (u64, u64),
     inner: Option<Box<Histogram<u32>>>,
 }
 
 impl LazyHistogram {
-    pub fn tokens() -> Self {
+    fn with(bounds: (u64, u64)) -> Self {
         LazyHistogram {
-            max: MAX_TOKENS,
+            bounds,
             inner: None,
         }
+    }
+
+    pub fn input_tokens() -> Self {
+        LazyHistogram::with(INPUT)
+    }
+
+    pub fn output_tokens() -> Self {
+        LazyHistogram::with(OUTPUT)
     }
 
     pub fn latency() -> Self {
-        LazyHistogram {
-            max: MAX_LATENCY_MS,
-            inner: None,
-        }
+        LazyHistogram::with(LATENCY_MS)
     }
 
     pub fn record(&mut self, value: u64) {
+        let (low, high) = self.bounds;
         if self.inner.is_none() {
-            self.inner = Histogram::new_with_bounds(1, self.max, SIGFIG)
+            self.inner = Histogram::new_with_bounds(low, high, SIGFIG)
                 .ok()
                 .map(Box::new);
         }
         if let Some(h) = &mut self.inner {
             // Values past the bound are clamped to it rather than lost.
-            h.saturating_record(value.min(self.max));
+            h.saturating_record(value.min(high));
         }
     }
 

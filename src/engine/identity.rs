@@ -8,7 +8,7 @@ use jiff::civil::Date;
 
 use super::hist::LazyHistogram;
 use super::recent::RecentEvents;
-use super::usage::Usage;
+use super::usage::{Usage, WindowUsage};
 use super::window::{Bucket, TieredWindow};
 use crate::event::{Format, IdentityAttrs, IdentityKind, TimeMs};
 
@@ -19,7 +19,7 @@ pub struct ToolStats {
     pub calls: u64,
     pub first_seen: TimeMs,
     pub last_seen: TimeMs,
-    pub window: TieredWindow<u64>,
+    pub window: TieredWindow<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -34,7 +34,7 @@ pub struct IdentityStats {
     pub totals: Usage,
     pub by_day: BTreeMap<Date, Usage>,
     pub by_model: Map<String, Usage>,
-    pub window: TieredWindow<Usage>,
+    pub window: TieredWindow<WindowUsage>,
     pub tools: Map<String, ToolStats>,
     pub input_tokens: LazyHistogram,
     pub output_tokens: LazyHistogram,
@@ -56,8 +56,8 @@ impl IdentityStats {
             by_model: Map::default(),
             window: TieredWindow::default(),
             tools: Map::default(),
-            input_tokens: LazyHistogram::tokens(),
-            output_tokens: LazyHistogram::tokens(),
+            input_tokens: LazyHistogram::input_tokens(),
+            output_tokens: LazyHistogram::output_tokens(),
             latency_ms: LazyHistogram::latency(),
             recent: RecentEvents::default(),
         }
@@ -96,7 +96,7 @@ pub trait Ledger {
         &mut Usage,
         &mut BTreeMap<Date, Usage>,
         &mut Map<String, Usage>,
-        &mut TieredWindow<Usage>,
+        &mut TieredWindow<WindowUsage>,
     );
 
     fn apply(&mut self, sign: Sign, time: TimeMs, day: Date, model: &str, usage: &Usage) {
@@ -111,13 +111,13 @@ pub trait Ledger {
                 totals.add(usage);
                 day_usage.add(usage);
                 model_usage.add(usage);
-                window.add(time, usage);
+                window.add(time, &WindowUsage::from(usage));
             }
             Sign::Sub => {
                 totals.sub(usage);
                 day_usage.sub(usage);
                 model_usage.sub(usage);
-                window.sub(time, usage);
+                window.sub(time, &WindowUsage::from(usage));
             }
         }
     }
@@ -130,7 +130,7 @@ impl Ledger for IdentityStats {
         &mut Usage,
         &mut BTreeMap<Date, Usage>,
         &mut Map<String, Usage>,
-        &mut TieredWindow<Usage>,
+        &mut TieredWindow<WindowUsage>,
     ) {
         (
             &mut self.totals,

@@ -21,7 +21,7 @@ use self::dedup::{Copies, Decision};
 use self::identity::{IdentityStats, Ledger, Sign};
 use self::recent::RecentEvent;
 pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, ModelRow, Snapshot};
-use self::usage::Usage;
+use self::usage::{Usage, WindowUsage};
 use self::window::TieredWindow;
 use crate::event::{Event, TimeMs};
 use crate::pricing::{ModelPrice, PriceTable};
@@ -45,7 +45,7 @@ struct Global {
     totals: Usage,
     by_day: BTreeMap<Date, Usage>,
     by_model: Map<String, Usage>,
-    window: TieredWindow<Usage>,
+    window: TieredWindow<WindowUsage>,
 }
 
 impl Ledger for Global {
@@ -55,7 +55,7 @@ impl Ledger for Global {
         &mut Usage,
         &mut BTreeMap<Date, Usage>,
         &mut Map<String, Usage>,
-        &mut TieredWindow<Usage>,
+        &mut TieredWindow<WindowUsage>,
     ) {
         (
             &mut self.totals,

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::event::{DedupKey, Event, TimeMs, Tokens, ToolCall};
 
 /// Requests kept per identity.
-pub const RECENT_EVENTS: usize = 50;
+pub const RECENT_EVENTS: usize = 32;
 /// Distinct tool names listed per request; further calls are only counted.
 pub const MAX_TOOLS_LISTED: usize = 8;
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::hist::Quantiles;
 use super::identity::IdentityStats;
 use super::recent::RecentEvent;
-use super::usage::Usage;
+use super::usage::{Usage, WindowUsage};
 use super::window::TieredWindow;
 use super::{Engine, IngestStats};
 use crate::event::{Format, IdentityKind, TimeMs};
@@ -21,8 +21,8 @@ pub const TREND_MINUTES: usize = 30;
 /// minute is the current one, still filling.
 pub type Trend = [u64; TREND_MINUTES];
 
-fn trend(window: &TieredWindow<Usage>, now: TimeMs) -> Trend {
-    window.per_minute_of(now, Usage::total_tokens)
+fn trend(window: &TieredWindow<WindowUsage>, now: TimeMs) -> Trend {
+    window.per_minute_of(now, |w| Usage::from(*w).total_tokens())
 }
 
 /// Live rates over the recent windows.
@@ -40,10 +40,10 @@ pub struct Rates {
 }
 
 impl Rates {
-    fn of(window: &TieredWindow<Usage>, now: TimeMs) -> Self {
-        let minute = window.sum(now, MINUTE_MS);
-        let five = window.sum(now, FIVE_MIN_MS);
-        let hour = window.sum(now, HOUR_MS);
+    fn of(window: &TieredWindow<WindowUsage>, now: TimeMs) -> Self {
+        let minute = Usage::from(window.sum(now, MINUTE_MS));
+        let five = Usage::from(window.sum(now, FIVE_MIN_MS));
+        let hour = Usage::from(window.sum(now, HOUR_MS));
         Rates {
             requests_per_min: minute.requests as f64,
             input_per_min: minute.all_input() as f64,
@@ -227,7 +227,7 @@ impl Engine {
                 name: name.clone(),
                 mcp_server: t.mcp_server.clone(),
                 calls: t.calls,
-                calls_last_min: t.window.sum(self.now, MINUTE_MS),
+                calls_last_min: t.window.sum(self.now, MINUTE_MS).into(),
                 first_seen: t.first_seen,
                 last_seen: t.last_seen,
             })

@@ -94,3 +94,103 @@ impl Bucket for Usage {
         self.tool_calls = self.tool_calls.saturating_sub(o.tool_calls);
     }
 }
+
+/// [`Usage`] as a rolling-window bucket holds it: counts of one bucket of one identity fit
+/// in 32 bits (saturating, never wrapping), which halves the windows' memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WindowUsage {
+    input: u32,
+    cache_read: u32,
+    cache_write_5m: u32,
+    cache_write_1h: u32,
+    output: u32,
+    reasoning: u32,
+    unpriced_requests: u32,
+    requests: u32,
+    tool_calls: u32,
+    cost_usd: f64,
+}
+
+fn narrow(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl From<&Usage> for WindowUsage {
+    fn from(u: &Usage) -> Self {
+        WindowUsage {
+            input: narrow(u.input),
+            cache_read: narrow(u.cache_read),
+            cache_write_5m: narrow(u.cache_write_5m),
+            cache_write_1h: narrow(u.cache_write_1h),
+            output: narrow(u.output),
+            reasoning: narrow(u.reasoning),
+            unpriced_requests: narrow(u.unpriced_requests),
+            requests: narrow(u.requests),
+            tool_calls: narrow(u.tool_calls),
+            cost_usd: u.cost_usd,
+        }
+    }
+}
+
+impl From<WindowUsage> for Usage {
+    fn from(w: WindowUsage) -> Self {
+        Usage {
+            input: w.input.into(),
+            cache_read: w.cache_read.into(),
+            cache_write_5m: w.cache_write_5m.into(),
+            cache_write_1h: w.cache_write_1h.into(),
+            output: w.output.into(),
+            reasoning: w.reasoning.into(),
+            cost_usd: w.cost_usd,
+            unpriced_requests: w.unpriced_requests.into(),
+            requests: w.requests.into(),
+            tool_calls: w.tool_calls.into(),
+        }
+    }
+}
+
+impl Bucket for WindowUsage {
+    fn add(&mut self, o: &Self) {
+        for (a, b) in self.counts_mut().into_iter().zip(o.counts()) {
+            *a = a.saturating_add(b);
+        }
+        self.cost_usd += o.cost_usd;
+    }
+
+    fn sub(&mut self, o: &Self) {
+        for (a, b) in self.counts_mut().into_iter().zip(o.counts()) {
+            *a = a.saturating_sub(b);
+        }
+        self.cost_usd = (self.cost_usd - o.cost_usd).max(0.0);
+    }
+}
+
+impl WindowUsage {
+    fn counts(&self) -> [u32; 9] {
+        [
+            self.input,
+            self.cache_read,
+            self.cache_write_5m,
+            self.cache_write_1h,
+            self.output,
+            self.reasoning,
+            self.unpriced_requests,
+            self.requests,
+            self.tool_calls,
+        ]
+    }
+
+    fn counts_mut(&mut self) -> [&mut u32; 9] {
+        [
+            &mut self.input,
+            &mut self.cache_read,
+            &mut self.cache_write_5m,
+            &mut self.cache_write_1h,
+            &mut self.output,
+            &mut self.reasoning,
+            &mut self.unpriced_requests,
+            &mut self.requests,
+            &mut self.tool_calls,
+        ]
+    }
+}

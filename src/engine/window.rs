@@ -10,9 +10,9 @@ pub trait Bucket: Default + Clone {
     fn sub(&mut self, other: &Self);
 }
 
-impl Bucket for u64 {
+impl Bucket for u32 {
     fn add(&mut self, other: &Self) {
-        *self += other;
+        *self = self.saturating_add(*other);
     }
     fn sub(&mut self, other: &Self) {
         *self = self.saturating_sub(*other);
@@ -21,10 +21,13 @@ impl Bucket for u64 {
 
 /// One ring: `slots` buckets of `width_ms` each. A slot remembers which bucket period it
 /// holds, so stale slots are recognized without a sweep.
+/// One ring: `slots` buckets of `width_ms` each, ending at `head`, the newest period with
+/// data. Slots between the old head and a new one are cleared as the head moves, so a
+/// slot needs no period of its own (memory: one bucket per slot, nothing more).
 #[derive(Clone, Debug)]
 struct Ring<B> {
     width_ms: i64,
-    periods: Box<[i64]>,
+    head: i64,
     buckets: Box<[B]>,
 }
 
@@ -32,35 +35,50 @@ impl<B: Bucket> Ring<B> {
     fn new(width_ms: i64, slots: usize) -> Self {
         Ring {
             width_ms,
-            periods: vec![i64::MIN; slots].into_boxed_slice(),
+            head: i64::MIN,
             buckets: vec![B::default(); slots].into_boxed_slice(),
         }
     }
 
+    fn len(&self) -> i64 {
+        self.buckets.len() as i64
+    }
+
     fn span_ms(&self) -> i64 {
-        self.width_ms * self.periods.len() as i64
+        self.width_ms * self.len()
     }
 
     fn slot(&self, period: i64) -> usize {
-        period.rem_euclid(self.periods.len() as i64) as usize
+        period.rem_euclid(self.len()) as usize
+    }
+
+    /// Whether the ring still holds this period.
+    fn holds(&self, period: i64) -> bool {
+        self.head != i64::MIN && period <= self.head && period > self.head - self.len()
     }
 
     fn add(&mut self, time: TimeMs, value: &B) {
         let period = time.div_euclid(self.width_ms);
-        let i = self.slot(period);
-        if self.periods[i] < period {
-            self.periods[i] = period;
-            self.buckets[i] = B::default();
+        if self.head == i64::MIN || period - self.head >= self.len() {
+            self.buckets.fill(B::default());
+            self.head = period;
+        } else if period > self.head {
+            for cleared in self.head + 1..=period {
+                let i = self.slot(cleared);
+                self.buckets[i] = B::default();
+            }
+            self.head = period;
         }
-        if self.periods[i] == period {
+        if self.holds(period) {
+            let i = self.slot(period);
             self.buckets[i].add(value);
         }
     }
 
     fn sub(&mut self, time: TimeMs, value: &B) {
         let period = time.div_euclid(self.width_ms);
-        let i = self.slot(period);
-        if self.periods[i] == period {
+        if self.holds(period) {
+            let i = self.slot(period);
             self.buckets[i].sub(value);
         }
     }
@@ -71,18 +89,15 @@ impl<B: Bucket> Ring<B> {
         let count = (len_ms / self.width_ms).max(1);
         let mut total = B::default();
         for period in (last - count + 1)..=last {
-            let i = self.slot(period);
-            if self.periods[i] == period {
-                total.add(&self.buckets[i]);
+            if let Some(bucket) = self.bucket(period) {
+                total.add(bucket);
             }
         }
         total
     }
 
-    /// The bucket of one period, if it still holds that period.
     fn bucket(&self, period: i64) -> Option<&B> {
-        let i = self.slot(period);
-        (self.periods[i] == period).then(|| &self.buckets[i])
+        self.holds(period).then(|| &self.buckets[self.slot(period)])
     }
 }
 
@@ -90,8 +105,8 @@ impl<B: Bucket> Ring<B> {
 const FINE: (i64, usize) = (5_000, 60);
 /// One-minute buckets over an hour: the 1 h window and per-minute series.
 const MINUTE: (i64, usize) = (60_000, 60);
-/// Ten-minute buckets over a day: the 24 h window.
-const COARSE: (i64, usize) = (600_000, 144);
+/// Fifteen-minute buckets over a day: the 24 h window.
+const COARSE: (i64, usize) = (900_000, 96);
 
 /// Windows of 1 min, 5 min, 1 h and 24 h over one stream of values.
 #[derive(Clone, Debug)]
@@ -165,7 +180,7 @@ mod tests {
 
     #[test]
     fn windows_roll_as_time_passes() {
-        let mut w = TieredWindow::<u64>::default();
+        let mut w = TieredWindow::<u32>::default();
         let t0 = 1_000 * MIN;
         w.add(t0, &10);
         w.add(t0 + 30_000, &5);
@@ -181,7 +196,7 @@ mod tests {
 
     #[test]
     fn reused_slots_forget_old_periods() {
-        let mut w = TieredWindow::<u64>::default();
+        let mut w = TieredWindow::<u32>::default();
         w.add(0, &7);
         // Exactly one ring span later the same fine slot is reused.
         w.add(5 * MIN, &1);
@@ -193,7 +208,7 @@ mod tests {
 
     #[test]
     fn sub_takes_back_what_add_put_in() {
-        let mut w = TieredWindow::<u64>::default();
+        let mut w = TieredWindow::<u32>::default();
         w.add(MIN, &10);
         w.sub(MIN, &4);
         assert_eq!(w.sum(MIN, MIN), 6);
@@ -202,15 +217,15 @@ mod tests {
 
     #[test]
     fn per_minute_series_ends_with_the_current_minute() {
-        let mut w = TieredWindow::<u64>::default();
+        let mut w = TieredWindow::<u32>::default();
         w.add(10 * MIN + 5, &3);
         w.add(12 * MIN, &4);
         w.add(12 * MIN + 59_999, &1);
-        let series: [u64; 4] = w.per_minute_of(12 * MIN + 30_000, |v| *v * 10);
+        let series: [u32; 4] = w.per_minute_of(12 * MIN + 30_000, |v| *v * 10);
         assert_eq!(series, [0, 30, 0, 50]);
         // Past the ring's hour, minutes read as zero rather than as a reused slot.
-        let long: [u64; 61] = w.per_minute_of(70 * MIN, |v| *v);
-        assert_eq!(long.iter().sum::<u64>(), 5);
+        let long: [u32; 61] = w.per_minute_of(70 * MIN, |v| *v);
+        assert_eq!(long.iter().sum::<u32>(), 5);
         assert_eq!(long[0], 0);
     }
 }
