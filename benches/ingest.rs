@@ -14,16 +14,20 @@ use tokentop::source::lines::LineReader;
 const OWN_LINES: usize = 100_000;
 const CLAUDE_RESPONSES: usize = 10_000;
 
+/// RFC 3339 time of line `i` when `lines` lines are spread over one minute, as a live
+/// stream of that rate would write them.
+fn stamp(i: usize, lines: usize) -> String {
+    let ms = i * 60_000 / lines;
+    format!("2026-01-01T12:00:{:02}.{:03}Z", ms / 1000, ms % 1000)
+}
+
 fn own_schema_lines() -> Vec<u8> {
     let models = ["gpt-4o-mini", "gpt-4.1", "claude-sonnet-4-5-20250929", "o3"];
     let mut out = Vec::new();
     for i in 0..OWN_LINES {
         let line = format!(
-            r#"{{"tokentop":1,"ts":"2026-01-01T{:02}:{:02}:{:02}.{:03}Z","identity":"svc-{}","identity_kind":"service-account","provider":"openai","model":"{}","kind":"completion","tokens":{{"input":{},"cache_read":{},"output":{},"reasoning":0}},"request_id":"req_{i}","latency_ms":{}}}"#,
-            (i / 3600) % 24,
-            (i / 60) % 60,
-            i % 60,
-            i % 1000,
+            r#"{{"tokentop":1,"ts":"{}","identity":"svc-{}","identity_kind":"service-account","provider":"openai","model":"{}","kind":"completion","tokens":{{"input":{},"cache_read":{},"output":{},"reasoning":0}},"request_id":"req_{i}","latency_ms":{}}}"#,
+            stamp(i, OWN_LINES),
             i % 1000,
             models[i % models.len()],
             500 + i % 3000,
@@ -44,13 +48,7 @@ fn claude_code_lines() -> Vec<u8> {
     let text = "Let me look at the failing test and the module it covers. ".repeat(4);
     let mut out = String::new();
     for i in 0..CLAUDE_RESPONSES {
-        let ts = format!(
-            "2026-01-01T{:02}:{:02}:{:02}.{:03}Z",
-            (i / 3600) % 24,
-            (i / 60) % 60,
-            i % 60,
-            i % 1000
-        );
+        let ts = stamp(i, CLAUDE_RESPONSES);
         out.push_str(&format!(
             r#"{{"parentUuid":"p{i}","isSidechain":false,"userType":"external","cwd":"/home/dev/app","sessionId":"s1","version":"2.0.76","gitBranch":"main","type":"user","message":{{"role":"user","content":[{{"tool_use_id":"toolu_{i}","type":"tool_result","content":"{result}"}}]}},"uuid":"u{i}","timestamp":"{ts}"}}"#
         ));
