@@ -91,7 +91,8 @@ pub struct CheckArgs {
 /// Options every mode takes.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Time zone for "today", days and bare dates (IANA name such as Europe/Berlin) [default: UTC]
+    /// Time zone for "today", days, bare dates and calendar budgets (IANA name such as
+    /// Europe/Berlin) [default: the config's time_zone, else UTC]
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
 

@@ -8,6 +8,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::cli::{GroupBy, ReportArgs, source_specs};
+use crate::engine::budget::BudgetState;
 use crate::engine::usage::Usage;
 use crate::engine::{Engine, GroupRow, IngestStats, Snapshot};
 use crate::event::{Event, TimeMs};
@@ -48,6 +49,9 @@ pub struct Report {
     pub until: Option<String>,
     pub totals: ReportRow,
     pub rows: Vec<ReportRow>,
+    /// The config's budgets at the time of the report (left out when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<BudgetState>,
     pub sources: Vec<SourceHealth>,
     pub ingest: IngestStats,
 }
@@ -213,6 +217,7 @@ pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
         until: until.map(crate::timefmt::format_rfc3339_ms),
         totals: ReportRow::new(None, snapshot.totals),
         rows: rows(&snapshot, args.by),
+        budgets: snapshot.budgets,
         sources,
         ingest: snapshot.ingest,
     })

@@ -146,3 +146,40 @@ fn a_bad_config_exits_1_and_bad_usage_2() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing could be read"));
 }
+
+#[test]
+fn report_shows_mapped_rows_and_budgets() {
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("report")
+        .arg(fixture("budgets.jsonl"))
+        .arg("--config")
+        .arg(fixture("budgets.toml"))
+        .arg("--json")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let keys: Vec<&str> = v["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["key"].as_str())
+        .collect();
+    assert_eq!(keys, vec!["checkout (prod)", "svc-search"]);
+    assert_eq!(v["budgets"][0]["name"], "checkout daily");
+
+    // Without a config the report has no budgets key at all.
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("report")
+        .arg(fixture("budgets.jsonl"))
+        .arg("--json")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("HOME", "/nonexistent")
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(v.get("budgets").is_none());
+    assert_eq!(v["rows"][0]["key"], "svc-checkout");
+}
