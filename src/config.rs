@@ -88,7 +88,7 @@ impl Config {
 
 /// `$XDG_CONFIG_HOME/tokentop/config.toml` when that variable holds an absolute path
 /// (as the XDG spec asks), else `$HOME/.config/tokentop/config.toml`.
-pub fn default_path() -> Option<PathBuf> {
+fn default_path() -> Option<PathBuf> {
     let xdg = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute());

@@ -11,7 +11,7 @@ use crate::engine::period::{self, Calendar, Period};
 use crate::event::IdentityKind;
 
 /// The warn threshold when a budget gives none.
-pub const DEFAULT_WARN_AT: f64 = 0.8;
+const DEFAULT_WARN_AT: f64 = 0.8;
 
 /// A message and the byte offset it is about.
 pub struct Located {

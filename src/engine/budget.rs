@@ -167,10 +167,6 @@ impl Budgets {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.trackers.is_empty()
-    }
-
     /// A new identity (engine index `who`) joins the budgets that name it.
     pub fn add_identity(&mut self, who: usize, name: &str, team: Option<&str>, labels: &[String]) {
         if self.trackers.is_empty() {

@@ -149,10 +149,6 @@ impl Mapping {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
-    }
-
     pub fn rule(&self, index: u32) -> Option<&IdentityRule> {
         self.rules.get(index as usize)
     }

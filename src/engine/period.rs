@@ -43,7 +43,7 @@ impl Period {
 }
 
 /// `90m`, `24h`, `7d`: the largest unit that divides the length.
-pub fn duration_label(ms: i64) -> String {
+fn duration_label(ms: i64) -> String {
     let minutes = ms / MINUTE_MS;
     if minutes % (24 * 60) == 0 {
         format!("{}d", minutes / (24 * 60))
@@ -122,7 +122,7 @@ pub fn bounds(calendar: Calendar, time: TimeMs, tz: &TimeZone) -> Option<(TimeMs
 const WIDTHS_MIN: [i64; 18] = [
     1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 720, 1440,
 ];
-pub const MAX_SLOTS: i64 = 240;
+const MAX_SLOTS: i64 = 240;
 
 /// `(bucket width, buckets)` for a rolling window of `ms`.
 pub fn rolling_ring(ms: i64) -> (i64, usize) {
