@@ -6,7 +6,9 @@ use std::cmp::Ordering;
 use crossterm::event::{KeyEvent, KeyEventKind};
 
 use crate::engine::Snapshot;
+use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::{IdentityDetail, IdentityRow};
+use crate::event::TimeMs;
 use crate::keymap::{Action, action_for};
 use crate::source::health::SourceHealth;
 
@@ -28,6 +30,10 @@ pub enum SortKey {
     Rate,
     /// Spend today.
     Spend,
+    /// Share used of the tightest budget; identities with none last.
+    Budget,
+    /// When the tightest budget runs out, soonest (and over) first; none last.
+    Eta,
     Tools,
     /// Tokens over the sparkline's 30 minutes.
     Trend,
@@ -35,7 +41,7 @@ pub enum SortKey {
 
 impl SortKey {
     /// Every key in column order: `s` / `S` step through it.
-    pub const ALL: [SortKey; 10] = [
+    pub const ALL: [SortKey; 12] = [
         SortKey::Name,
         SortKey::Kind,
         SortKey::Requests,
@@ -44,6 +50,8 @@ impl SortKey {
         SortKey::Cache,
         SortKey::Rate,
         SortKey::Spend,
+        SortKey::Budget,
+        SortKey::Eta,
         SortKey::Tools,
         SortKey::Trend,
     ];
@@ -58,21 +66,36 @@ impl SortKey {
             SortKey::Cache => "cache%",
             SortKey::Rate => "$/h",
             SortKey::Spend => "today",
+            SortKey::Budget => "budget",
+            SortKey::Eta => "eta",
             SortKey::Tools => "tools/min",
             SortKey::Trend => "30-min tokens",
         }
     }
 
-    /// Whether the uninverted order is highest first (numbers) rather than A to Z (text).
+    /// Whether the uninverted order is highest first (numbers) rather than A to Z (text)
+    /// or soonest first (ETA).
     fn descending(self) -> bool {
-        !matches!(self, SortKey::Name | SortKey::Kind)
+        !matches!(self, SortKey::Name | SortKey::Kind | SortKey::Eta)
     }
 
-    /// The key `step` columns away, wrapping around.
-    fn step(self, step: isize) -> SortKey {
+    /// Whether the key's column is only shown when there are budgets.
+    fn needs_budgets(self) -> bool {
+        matches!(self, SortKey::Budget | SortKey::Eta)
+    }
+
+    /// The key `step` columns away, wrapping around, skipping the budget columns when
+    /// they are not shown.
+    fn step(self, step: isize, budgets: bool) -> SortKey {
         let n = Self::ALL.len() as isize;
-        let at = Self::ALL.iter().position(|&k| k == self).unwrap_or(0) as isize;
-        Self::ALL[(at + step).rem_euclid(n) as usize]
+        let mut at = Self::ALL.iter().position(|&k| k == self).unwrap_or(0) as isize;
+        loop {
+            at = (at + step).rem_euclid(n);
+            let key = Self::ALL[at as usize];
+            if budgets || !key.needs_budgets() {
+                return key;
+            }
+        }
     }
 
     /// The uninverted order of two rows by this key alone.
@@ -93,6 +116,18 @@ impl SortKey {
                 .total_cmp(&ra.cost_per_hour)
                 .then(rb.tokens_per_min().total_cmp(&ra.tokens_per_min())),
             SortKey::Spend => b.today.cost_usd.total_cmp(&a.today.cost_usd),
+            SortKey::Budget => {
+                let share = |r: &IdentityRow| r.budget.as_ref().map_or(-1.0, |b| b.percent);
+                share(b).total_cmp(&share(a))
+            }
+            SortKey::Eta => {
+                let eta = |r: &IdentityRow| match &r.budget {
+                    Some(b) if b.level == BudgetLevel::Over => TimeMs::MIN,
+                    Some(b) => b.exhausted_at.unwrap_or(TimeMs::MAX),
+                    None => TimeMs::MAX,
+                };
+                eta(a).cmp(&eta(b))
+            }
             SortKey::Tools => rb.tool_calls_per_min.total_cmp(&ra.tool_calls_per_min),
             SortKey::Trend => {
                 let sum = |r: &IdentityRow| r.trend.iter().sum::<u64>();
@@ -238,7 +273,7 @@ impl App {
             }
             Action::NextSort | Action::PreviousSort => {
                 let step = if action == Action::NextSort { 1 } else { -1 };
-                self.sort = self.sort.step(step);
+                self.sort = self.sort.step(step, !self.snapshot.budgets.is_empty());
                 self.reverse = false;
                 self.resort();
             }

@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::Config;
 use crate::pricing::PriceTable;
 use crate::source::discover::{SourceSpec, default_specs};
 
@@ -39,6 +40,8 @@ pub struct Cli {
 pub enum Command {
     /// Print totals over everything read (or a time range) and exit
     Report(ReportArgs),
+    /// Check the config's budgets and exit 0 (all ok), 3 (a warning) or 4 (one is over)
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -67,21 +70,54 @@ pub struct ReportArgs {
     pub common: CommonArgs,
 }
 
-/// Options both modes take.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Log files, folders or globs to read, `-` for stdin [default: the Claude Code and
+    /// Codex log folders that exist]
+    pub paths: Vec<String>,
+
+    /// Print every budget as JSON instead of the lines of those not ok
+    #[arg(long)]
+    pub json: bool,
+
+    /// Check as of T instead of now, leaving out later events (same forms as report's --since)
+    #[arg(long, value_name = "T")]
+    pub at: Option<String>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options every mode takes.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Time zone for "today", days and bare dates (IANA name such as Europe/Berlin) [default: UTC]
+    /// Time zone for "today", days, bare dates and calendar budgets (IANA name such as
+    /// Europe/Berlin) [default: the config's time_zone, else UTC]
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
 
     /// A LiteLLM-format price map (JSON) whose entries override the built-in table
     #[arg(long, value_name = "FILE")]
     pub pricing: Option<std::path::PathBuf>,
+
+    /// Identity names, teams and budgets (TOML) [default: $XDG_CONFIG_HOME/tokentop/config.toml
+    /// or ~/.config/tokentop/config.toml, when it exists]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 impl CommonArgs {
-    pub fn time_zone(&self) -> anyhow::Result<jiff::tz::TimeZone> {
-        time_zone(self.tz.as_deref())
+    /// `--config`, else the default file when it exists, else an empty config.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        Ok(Config::resolve(self.config.as_deref())?)
+    }
+
+    /// `--tz`, else the config's `time_zone`, else UTC.
+    pub fn time_zone(&self, config: &Config) -> anyhow::Result<jiff::tz::TimeZone> {
+        match (&self.tz, &config.time_zone) {
+            (None, Some(tz)) => Ok(tz.clone()),
+            (name, _) => time_zone(name.as_deref()),
+        }
     }
 
     /// The built-in price table, with `--pricing` laid over it.

@@ -76,6 +76,24 @@ pub fn ago(ms: i64) -> String {
     }
 }
 
+/// A length of time ahead, short: `45s`, `12m`, `3h05m`, `2d04h` (at most 5 characters
+/// below 100 days, for the ETA column).
+pub fn span(ms: i64) -> String {
+    const MIN: i64 = 60_000;
+    const HOUR: i64 = 60 * MIN;
+    const DAY: i64 = 24 * HOUR;
+    let ms = ms.max(0);
+    if ms < MIN {
+        format!("{}s", ms / 1_000)
+    } else if ms < HOUR {
+        format!("{}m", ms / MIN)
+    } else if ms < DAY {
+        format!("{}h{:02}m", ms / HOUR, ms % HOUR / MIN)
+    } else {
+        format!("{}d{:02}h", ms / DAY, ms % DAY / HOUR)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +121,10 @@ mod tests {
         assert_eq!(ago(5 * 60_000 + 1), "5m ago");
         assert_eq!(ago(47 * 3_600_000), "47h ago");
         assert_eq!(ago(72 * 3_600_000), "3d ago");
+        assert_eq!(span(-1), "0s");
+        assert_eq!(span(45_900), "45s");
+        assert_eq!(span(12 * 60_000 + 59_000), "12m");
+        assert_eq!(span(3 * 3_600_000 + 5 * 60_000), "3h05m");
+        assert_eq!(span(52 * 3_600_000), "2d04h");
     }
 }

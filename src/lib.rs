@@ -5,7 +5,9 @@
 //! `event`, `parse`, `pricing` and `engine` never touch a terminal, a clock or the network.
 
 pub mod app;
+pub mod check;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod event;

@@ -13,6 +13,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::app::{App, Msg};
+use crate::config::Config;
 use crate::engine::Engine;
 use crate::event::TimeMs;
 use crate::pricing::PriceTable;
@@ -38,6 +39,8 @@ pub struct LiveOptions {
     pub input: Input,
     pub title: String,
     pub tz: TimeZone,
+    /// Identity names, teams and budgets.
+    pub config: Config,
     pub prices: Arc<PriceTable>,
     pub poll_every: Duration,
 }
@@ -82,7 +85,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
             }
         }
     }
-    let mut engine = Engine::new(options.prices, options.tz);
+    let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
     engine.advance(wall_clock());
     let mut app = App::new(options.title, engine.snapshot(None));
     let theme = Theme::builtin();

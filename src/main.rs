@@ -5,8 +5,8 @@ use std::time::Duration;
 use clap::Parser;
 use tokentop::cli::{Cli, Command, source_specs};
 use tokentop::live::{self, Input, LiveOptions};
-use tokentop::report;
 use tokentop::source::discover::SourceSpec;
+use tokentop::{check, report};
 
 /// Events are built on reader threads and dropped on the engine's: mimalloc handles that
 /// (and the many small allocations of parsing) far faster than the system allocator.
@@ -16,16 +16,30 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Some(Command::Report(args)) => run_report(args),
-        None => run_live(&cli),
+        Some(Command::Report(args)) => run_report(args).map(|()| 0),
+        Some(Command::Check(args)) => run_check(args),
+        None => run_live(&cli).map(|()| 0),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("tokentop: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Exit code 0, 3 or 4 by the worst budget (1 is for errors, 2 for usage).
+fn run_check(args: &tokentop::cli::CheckArgs) -> anyhow::Result<u8> {
+    let report = check::run(args, live::wall_clock())?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        check::write_lines(&report, &mut out)?;
+    }
+    Ok(report.exit_code())
 }
 
 fn run_report(args: &tokentop::cli::ReportArgs) -> anyhow::Result<()> {
@@ -52,10 +66,12 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
             .join(" ");
         (Input::Paths(specs), title)
     };
+    let config = cli.common.config()?;
     let options = LiveOptions {
         input,
         title,
-        tz: cli.common.time_zone()?,
+        tz: cli.common.time_zone(&config)?,
+        config,
         prices: cli.common.prices()?,
         poll_every: Duration::from_millis(cli.poll_ms.max(10)),
     };

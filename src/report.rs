@@ -8,6 +8,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::cli::{GroupBy, ReportArgs, source_specs};
+use crate::engine::budget::BudgetState;
 use crate::engine::usage::Usage;
 use crate::engine::{Engine, GroupRow, IngestStats, Snapshot};
 use crate::event::{Event, TimeMs};
@@ -48,6 +49,9 @@ pub struct Report {
     pub until: Option<String>,
     pub totals: ReportRow,
     pub rows: Vec<ReportRow>,
+    /// The config's budgets at the time of the report (left out when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<BudgetState>,
     pub sources: Vec<SourceHealth>,
     pub ingest: IngestStats,
 }
@@ -94,7 +98,7 @@ pub fn parse_time(
     }
 }
 
-/// Reads every source once into a fresh engine.
+/// Reads every source once into a fresh engine with no config.
 pub fn read_all(
     specs: Vec<SourceSpec>,
     prices: Arc<PriceTable>,
@@ -103,6 +107,18 @@ pub fn read_all(
     now: TimeMs,
 ) -> (Engine, Vec<SourceHealth>) {
     let mut engine = Engine::new(prices, tz);
+    let health = read_into(&mut engine, specs, range, now);
+    (engine, health)
+}
+
+/// Reads every source once into `engine`, keeping events in `[since, until)`, and moves
+/// its clock to `now`.
+pub fn read_into(
+    engine: &mut Engine,
+    specs: Vec<SourceSpec>,
+    range: (Option<TimeMs>, Option<TimeMs>),
+    now: TimeMs,
+) -> Vec<SourceHealth> {
     let (since, until) = range;
     let mut ingest = |event: Event| {
         let after_start = since.is_none_or(|s| event.time >= s);
@@ -126,7 +142,23 @@ pub fn read_all(
     }
     engine.advance(now);
     engine.finish();
-    (engine, health)
+    health
+}
+
+/// Fails, saying why for each source, when not one file or byte could be read.
+pub fn ensure_read(sources: &[SourceHealth]) -> anyhow::Result<()> {
+    if sources.iter().all(|s| s.files == 0 && s.bytes == 0) {
+        let reasons: Vec<String> = sources
+            .iter()
+            .map(|s| {
+                s.last_error
+                    .clone()
+                    .unwrap_or_else(|| format!("{}: no .jsonl or .ndjson files found", s.path))
+            })
+            .collect();
+        bail!("nothing could be read:\n  {}", reasons.join("\n  "));
+    }
+    Ok(())
 }
 
 fn rows(snapshot: &Snapshot, by: GroupBy) -> Vec<ReportRow> {
@@ -158,7 +190,8 @@ fn rows(snapshot: &Snapshot, by: GroupBy) -> Vec<ReportRow> {
 }
 
 pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
-    let tz = args.common.time_zone()?;
+    let config = args.common.config()?;
+    let tz = args.common.time_zone(&config)?;
     let prices = args.common.prices()?;
     let since = args
         .since
@@ -173,18 +206,9 @@ pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
         .transpose()
         .context("--until")?;
     let specs = source_specs(&args.paths)?;
-    let (engine, sources) = read_all(specs, prices, tz, (since, until), now);
-    if sources.iter().all(|s| s.files == 0 && s.bytes == 0) {
-        let reasons: Vec<String> = sources
-            .iter()
-            .map(|s| {
-                s.last_error
-                    .clone()
-                    .unwrap_or_else(|| format!("{}: no .jsonl or .ndjson files found", s.path))
-            })
-            .collect();
-        bail!("nothing could be read:\n  {}", reasons.join("\n  "));
-    }
+    let mut engine = Engine::with_config(prices, tz, &config);
+    let sources = read_into(&mut engine, specs, (since, until), now);
+    ensure_read(&sources)?;
     let snapshot = engine.snapshot(None);
     Ok(Report {
         by: args.by,
@@ -193,6 +217,7 @@ pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
         until: until.map(crate::timefmt::format_rfc3339_ms),
         totals: ReportRow::new(None, snapshot.totals),
         rows: rows(&snapshot, args.by),
+        budgets: snapshot.budgets,
         sources,
         ingest: snapshot.ingest,
     })

@@ -42,6 +42,17 @@ pub enum Level {
     Critical,
 }
 
+impl From<crate::engine::budget::BudgetLevel> for Level {
+    fn from(level: crate::engine::budget::BudgetLevel) -> Self {
+        use crate::engine::budget::BudgetLevel;
+        match level {
+            BudgetLevel::Ok => Level::Ok,
+            BudgetLevel::Warn => Level::Warn,
+            BudgetLevel::Over => Level::Critical,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Theme {
     pub name: String,

@@ -29,6 +29,8 @@ pub struct IdentityStats {
     pub format: Format,
     /// The raw fields of the latest event, for the drill-down.
     pub attrs: IdentityAttrs,
+    /// The config's `[[identity]]` rule that named it (its team and labels), if any.
+    pub rule: Option<u32>,
     pub first_seen: TimeMs,
     pub last_seen: TimeMs,
     pub totals: Usage,
@@ -49,6 +51,7 @@ impl IdentityStats {
             kind,
             format,
             attrs: IdentityAttrs::default(),
+            rule: None,
             first_seen: time,
             last_seen: time,
             totals: Usage::default(),

@@ -3,9 +3,12 @@
 //! Plain synchronous Rust with no clock, no IO and no terminal: time is always an argument,
 //! so live runs, reports and tests share one deterministic core.
 
+pub mod budget;
 mod dedup;
 pub mod hist;
 pub mod identity;
+pub mod mapping;
+pub mod period;
 pub mod recent;
 pub mod snapshot;
 pub mod usage;
@@ -17,12 +20,15 @@ use std::sync::Arc;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
+use self::budget::{BudgetState, Budgets};
 use self::dedup::{Copies, Decision};
 use self::identity::{IdentityStats, Ledger, Sign};
+use self::mapping::Mapping;
 use self::recent::RecentEvent;
 pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, ModelRow, Snapshot};
 use self::usage::{Usage, WindowUsage};
 use self::window::TieredWindow;
+use crate::config::Config;
 use crate::event::{Event, TimeMs};
 use crate::pricing::{ModelPrice, PriceTable};
 
@@ -118,7 +124,10 @@ pub struct Engine {
     days: DayClock,
     now: TimeMs,
     identities: Vec<IdentityStats>,
+    /// Rows by their (mapped) name.
     index: Map<String, usize>,
+    mapping: Mapping,
+    budgets: Budgets,
     global: Global,
     copies: Copies,
     stats: IngestStats,
@@ -126,11 +135,21 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine with no identity rules and no budgets.
     pub fn new(prices: Arc<PriceTable>, tz: TimeZone) -> Self {
+        Engine::with_config(prices, tz, &Config::default())
+    }
+
+    /// An engine that names identities by `config`'s rules and tracks its budgets, whose
+    /// calendar periods follow `tz` (the caller decides between `--tz` and the file's
+    /// `time_zone`).
+    pub fn with_config(prices: Arc<PriceTable>, tz: TimeZone, config: &Config) -> Self {
         Engine {
             prices,
             models: Default::default(),
             price_memo: Map::default(),
+            mapping: Mapping::new(config.identities.clone()),
+            budgets: Budgets::new(config.budgets.clone(), tz.clone()),
             days: DayClock { tz, cached: None },
             now: 0,
             identities: Vec::new(),
@@ -175,26 +194,34 @@ impl Engine {
         model
     }
 
+    /// The row an event counts in: the first matching rule's name, else the raw identity.
     fn identity_index(&mut self, event: &Event) -> usize {
-        if let Some(&i) = self.index.get(event.identity.as_str()) {
+        let rule_index = self.mapping.rule_for(event);
+        let rule = rule_index.and_then(|r| self.mapping.rule(r));
+        let mapped = rule.and_then(|r| r.name.as_deref());
+        let key = mapped.unwrap_or(event.identity.as_str());
+        if let Some(&i) = self.index.get(key) {
             return i;
         }
-        let name = if self.identities.len() >= MAX_IDENTITIES {
+        let (name, rule) = if self.identities.len() >= MAX_IDENTITIES {
             self.stats.folded += 1;
-            OTHER_IDENTITY
+            (OTHER_IDENTITY, None)
         } else {
-            event.identity.as_str()
+            (key, rule)
         };
         if let Some(&i) = self.index.get(name) {
             return i;
         }
         let i = self.identities.len();
-        self.identities.push(IdentityStats::new(
-            name,
-            event.identity_kind,
-            event.format,
-            event.time,
-        ));
+        let kind = rule.and_then(|r| r.kind).unwrap_or(event.identity_kind);
+        let mut stats = IdentityStats::new(name, kind, event.format, event.time);
+        stats.rule = rule.and(rule_index);
+        let (team, labels) = match rule {
+            Some(r) => (r.team.as_deref(), r.labels.as_slice()),
+            None => (None, &[][..]),
+        };
+        self.budgets.add_identity(i, name, team, labels);
+        self.identities.push(stats);
         self.index.insert(name.to_string(), i);
         i
     }
@@ -270,6 +297,7 @@ impl Engine {
     fn apply(&mut self, sign: Sign, who: usize, time: TimeMs, day: Date, model: &str, u: &Usage) {
         self.identities[who].apply(sign, time, day, model, u);
         self.global.apply(sign, time, day, model, u);
+        self.budgets.apply(sign, who, time, model, u);
     }
 
     fn record_distribution(&mut self, who: usize, usage: &Usage, latency_ms: Option<u64>) {
@@ -307,6 +335,12 @@ impl Engine {
 
     pub fn now(&self) -> TimeMs {
         self.now
+    }
+
+    /// Every configured budget at the engine's `now`, in config order.
+    pub fn budgets(&self) -> Vec<BudgetState> {
+        self.budgets
+            .states(self.now, &|who| self.identities[who].name.clone())
     }
 
     pub fn stats(&self) -> IngestStats {

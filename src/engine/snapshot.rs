@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
+use super::budget::{BudgetState, RowBudget};
 use super::hist::Quantiles;
-use super::identity::IdentityStats;
 use super::recent::RecentEvent;
 use super::usage::{Usage, WindowUsage};
 use super::window::TieredWindow;
@@ -72,6 +72,12 @@ pub struct IdentityRow {
     pub last_seen: TimeMs,
     /// Tokens per minute, for the overview's sparkline.
     pub trend: Trend,
+    /// From the config's `[[identity]]` rule that named the row.
+    pub team: Option<String>,
+    pub labels: Vec<String>,
+    /// The tightest of the budgets that cover this identity, for the BUDGET and ETA
+    /// columns.
+    pub budget: Option<RowBudget>,
 }
 
 /// Usage of one group (a model, a day, an identity) for reports.
@@ -101,6 +107,8 @@ pub struct Snapshot {
     pub by_day: Vec<GroupRow>,
     /// Tokens per minute over every identity.
     pub trend: Trend,
+    /// Every configured budget, in config order.
+    pub budgets: Vec<BudgetState>,
     /// The identity the UI asked about (the open detail panel), if it exists.
     pub detail: Option<IdentityDetail>,
 }
@@ -167,7 +175,9 @@ impl Engine {
         self.now_zoned().date()
     }
 
-    fn row(&self, id: &IdentityStats, today: jiff::civil::Date) -> IdentityRow {
+    fn row(&self, who: usize, today: jiff::civil::Date, budgets: &[BudgetState]) -> IdentityRow {
+        let id = &self.identities[who];
+        let rule = id.rule.and_then(|r| self.mapping.rule(r));
         IdentityRow {
             name: id.name.clone(),
             kind: id.kind,
@@ -178,6 +188,9 @@ impl Engine {
             first_seen: id.first_seen,
             last_seen: id.last_seen,
             trend: trend(&id.window, self.now),
+            team: rule.and_then(|r| r.team.clone()),
+            labels: rule.map(|r| r.labels.clone()).unwrap_or_default(),
+            budget: self.budgets.tightest(who, &id.name, budgets),
         }
     }
 
@@ -196,6 +209,7 @@ impl Engine {
             })
             .collect();
         by_day.sort_by(|a, b| a.key.cmp(&b.key));
+        let budgets = self.budgets();
         Snapshot {
             now: self.now,
             time_zone: self.days.tz.iana_name().unwrap_or("UTC").to_string(),
@@ -206,20 +220,24 @@ impl Engine {
             rates: Rates::of(&self.global.window, self.now),
             ingest_per_sec: self.ingest_rate(),
             ingest: self.stats,
-            identities: self
-                .identities
-                .iter()
-                .map(|id| self.row(id, today))
+            identities: (0..self.identities.len())
+                .map(|who| self.row(who, today, &budgets))
                 .collect(),
             by_model: group_rows(self.global.by_model.iter().map(|(m, u)| (m.clone(), u))),
             by_day,
             trend: trend(&self.global.window, self.now),
-            detail: focus.and_then(|name| self.detail(name)),
+            detail: focus.and_then(|name| self.detail_with(name, &budgets)),
+            budgets,
         }
     }
 
     pub fn detail(&self, name: &str) -> Option<IdentityDetail> {
-        let id = &self.identities[*self.index.get(name)?];
+        self.detail_with(name, &self.budgets())
+    }
+
+    fn detail_with(&self, name: &str, budgets: &[BudgetState]) -> Option<IdentityDetail> {
+        let who = *self.index.get(name)?;
+        let id = &self.identities[who];
         let mut tools: Vec<ToolRow> = id
             .tools
             .iter()
@@ -246,7 +264,7 @@ impl Engine {
             })
             .collect();
         Some(IdentityDetail {
-            row: self.row(id, self.today()),
+            row: self.row(who, self.today(), budgets),
             by_model,
             tools,
             cache_hit_rate_total: id.totals.cache_hit_rate(),

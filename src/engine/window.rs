@@ -19,25 +19,27 @@ impl Bucket for u32 {
     }
 }
 
-/// One ring: `slots` buckets of `width_ms` each. A slot remembers which bucket period it
-/// holds, so stale slots are recognized without a sweep.
 /// One ring: `slots` buckets of `width_ms` each, ending at `head`, the newest period with
 /// data. Slots between the old head and a new one are cleared as the head moves, so a
 /// slot needs no period of its own (memory: one bucket per slot, nothing more).
 #[derive(Clone, Debug)]
-struct Ring<B> {
+pub(super) struct Ring<B> {
     width_ms: i64,
     head: i64,
     buckets: Box<[B]>,
 }
 
 impl<B: Bucket> Ring<B> {
-    fn new(width_ms: i64, slots: usize) -> Self {
+    pub(super) fn new(width_ms: i64, slots: usize) -> Self {
         Ring {
             width_ms,
             head: i64::MIN,
             buckets: vec![B::default(); slots].into_boxed_slice(),
         }
+    }
+
+    pub(super) fn width_ms(&self) -> i64 {
+        self.width_ms
     }
 
     fn len(&self) -> i64 {
@@ -57,7 +59,7 @@ impl<B: Bucket> Ring<B> {
         self.head != i64::MIN && period <= self.head && period > self.head - self.len()
     }
 
-    fn add(&mut self, time: TimeMs, value: &B) {
+    pub(super) fn add(&mut self, time: TimeMs, value: &B) {
         let period = time.div_euclid(self.width_ms);
         if self.head == i64::MIN || period - self.head >= self.len() {
             self.buckets.fill(B::default());
@@ -75,7 +77,7 @@ impl<B: Bucket> Ring<B> {
         }
     }
 
-    fn sub(&mut self, time: TimeMs, value: &B) {
+    pub(super) fn sub(&mut self, time: TimeMs, value: &B) {
         let period = time.div_euclid(self.width_ms);
         if self.holds(period) {
             let i = self.slot(period);
@@ -84,7 +86,7 @@ impl<B: Bucket> Ring<B> {
     }
 
     /// Sum of the buckets overlapping `(now - len_ms, now]`.
-    fn sum(&self, now: TimeMs, len_ms: i64) -> B {
+    pub(super) fn sum(&self, now: TimeMs, len_ms: i64) -> B {
         let last = now.div_euclid(self.width_ms);
         let count = (len_ms / self.width_ms).max(1);
         let mut total = B::default();
@@ -96,7 +98,7 @@ impl<B: Bucket> Ring<B> {
         total
     }
 
-    fn bucket(&self, period: i64) -> Option<&B> {
+    pub(super) fn bucket(&self, period: i64) -> Option<&B> {
         self.holds(period).then(|| &self.buckets[self.slot(period)])
     }
 }

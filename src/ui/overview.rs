@@ -9,11 +9,12 @@ use ratatui::text::Text;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use crate::app::{App, SortKey};
+use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::{IdentityRow, TREND_MINUTES};
-use crate::event::IdentityKind;
+use crate::event::{IdentityKind, TimeMs};
 use crate::format;
 use crate::sanitize::sanitize;
-use crate::theme::Theme;
+use crate::theme::{Level, Theme};
 use crate::ui::{fit, spark};
 
 /// An identity with no event for this long is drawn muted.
@@ -27,6 +28,14 @@ enum Tone {
     Muted,
     Unpriced,
     Trend,
+    /// A budget's level, in its theme colour.
+    Budget(Level),
+}
+
+impl From<BudgetLevel> for Tone {
+    fn from(level: BudgetLevel) -> Self {
+        Tone::Budget(level.into())
+    }
 }
 
 struct Column {
@@ -38,7 +47,10 @@ struct Column {
     sort: SortKey,
     /// Numbers line up on the right; the sparkline reads from the left.
     align: Alignment,
-    cell: fn(&IdentityRow) -> (String, Tone),
+    /// The cell of a row, given the snapshot's clock.
+    cell: fn(&IdentityRow, TimeMs) -> (String, Tone),
+    /// Shown only when the config has budgets (else it would be empty on every row).
+    budgets_only: bool,
 }
 
 fn kind_label(kind: IdentityKind) -> &'static str {
@@ -63,7 +75,8 @@ const COLUMNS: &[Column] = &[
         priority: 2,
         sort: SortKey::Kind,
         align: Alignment::Right,
-        cell: |r| (kind_label(r.kind).into(), Tone::Muted),
+        budgets_only: false,
+        cell: |r, _| (kind_label(r.kind).into(), Tone::Muted),
     },
     Column {
         title: "REQ/MIN",
@@ -71,7 +84,8 @@ const COLUMNS: &[Column] = &[
         priority: 5,
         sort: SortKey::Requests,
         align: Alignment::Right,
-        cell: |r| rate(r.rates.requests_per_min),
+        budgets_only: false,
+        cell: |r, _| rate(r.rates.requests_per_min),
     },
     Column {
         title: "IN/MIN",
@@ -79,7 +93,8 @@ const COLUMNS: &[Column] = &[
         priority: 6,
         sort: SortKey::Input,
         align: Alignment::Right,
-        cell: |r| rate(r.rates.input_per_min),
+        budgets_only: false,
+        cell: |r, _| rate(r.rates.input_per_min),
     },
     Column {
         title: "OUT/MIN",
@@ -87,7 +102,8 @@ const COLUMNS: &[Column] = &[
         priority: 6,
         sort: SortKey::Output,
         align: Alignment::Right,
-        cell: |r| rate(r.rates.output_per_min),
+        budgets_only: false,
+        cell: |r, _| rate(r.rates.output_per_min),
     },
     Column {
         title: "CACHE%",
@@ -95,7 +111,8 @@ const COLUMNS: &[Column] = &[
         priority: 3,
         sort: SortKey::Cache,
         align: Alignment::Right,
-        cell: |r| match r.rates.cache_hit_rate {
+        budgets_only: false,
+        cell: |r, _| match r.rates.cache_hit_rate {
             Some(share) => (format::percent(share), Tone::Normal),
             None => ("·".into(), Tone::Muted),
         },
@@ -106,7 +123,8 @@ const COLUMNS: &[Column] = &[
         priority: 9,
         sort: SortKey::Rate,
         align: Alignment::Right,
-        cell: |r| rate_usd(r.rates.cost_per_hour),
+        budgets_only: false,
+        cell: |r, _| rate_usd(r.rates.cost_per_hour),
     },
     Column {
         title: "TODAY",
@@ -114,7 +132,26 @@ const COLUMNS: &[Column] = &[
         priority: 10,
         sort: SortKey::Spend,
         align: Alignment::Right,
-        cell: today,
+        budgets_only: false,
+        cell: |r, _| today(r),
+    },
+    Column {
+        title: "BUDGET",
+        width: 7,
+        priority: 8,
+        sort: SortKey::Budget,
+        align: Alignment::Right,
+        budgets_only: true,
+        cell: |r, _| budget(r),
+    },
+    Column {
+        title: "ETA",
+        width: 6,
+        priority: 7,
+        sort: SortKey::Eta,
+        align: Alignment::Right,
+        budgets_only: true,
+        cell: eta,
     },
     Column {
         title: "TOOLS/MIN",
@@ -122,7 +159,8 @@ const COLUMNS: &[Column] = &[
         priority: 4,
         sort: SortKey::Tools,
         align: Alignment::Right,
-        cell: |r| rate(r.rates.tool_calls_per_min),
+        budgets_only: false,
+        cell: |r, _| rate(r.rates.tool_calls_per_min),
     },
     Column {
         title: "TOKENS/MIN, 30 MIN",
@@ -130,7 +168,8 @@ const COLUMNS: &[Column] = &[
         priority: 1,
         sort: SortKey::Trend,
         align: Alignment::Left,
-        cell: |r| (spark::bars(&r.trend), Tone::Trend),
+        budgets_only: false,
+        cell: |r, _| (spark::bars(&r.trend), Tone::Trend),
     },
 ];
 
@@ -151,12 +190,46 @@ fn today(r: &IdentityRow) -> (String, Tone) {
     }
 }
 
-/// The columns that fit in `width` next to the identity column, in display order.
-fn visible_columns(width: u16) -> Vec<&'static Column> {
-    fit::columns(COLUMNS, width, NAME_MIN, |c| c.width, |c| c.priority)
+/// The tightest budget's share used: `82%`, then `12x` from ten times the limit on.
+fn budget(r: &IdentityRow) -> (String, Tone) {
+    match &r.budget {
+        None => ("·".into(), Tone::Muted),
+        Some(b) if b.percent >= 1000.0 => (format!("{:.0}x", b.percent / 100.0), b.level.into()),
+        Some(b) => (format!("{:.0}%", b.percent), b.level.into()),
+    }
+}
+
+/// How long until the tightest budget runs out at the current rate; `over` once it has.
+fn eta(r: &IdentityRow, now: TimeMs) -> (String, Tone) {
+    match &r.budget {
+        Some(b) if b.level == BudgetLevel::Over => ("over".into(), b.level.into()),
+        Some(b) => match b.exhausted_at {
+            Some(t) => (format::span(t - now), b.level.into()),
+            None => ("·".into(), Tone::Muted),
+        },
+        None => ("·".into(), Tone::Muted),
+    }
+}
+
+/// The columns that fit in `width` next to the identity column, in display order; the
+/// budget columns only when there are budgets.
+fn visible_columns(width: u16, budgets: bool) -> Vec<&'static Column> {
+    let shown: Vec<&'static Column> = COLUMNS
+        .iter()
+        .filter(|c| budgets || !c.budgets_only)
+        .collect();
+    fit::columns(&shown, width, NAME_MIN, |c| c.width, |c| c.priority)
         .into_iter()
-        .map(|i| &COLUMNS[i])
+        .map(|i| shown[i])
         .collect()
+}
+
+/// A row's style by its tightest budget: over is critical, warn is warn, whatever else.
+fn budget_style(r: &IdentityRow, theme: &Theme) -> Option<Style> {
+    match r.budget.as_ref()?.level {
+        BudgetLevel::Ok => None,
+        level => Some(theme.level(level.into())),
+    }
 }
 
 /// Rows of identities that fit in the table area (inside the border, below the header).
@@ -180,7 +253,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(waiting, area);
         return;
     }
-    let columns = visible_columns(area.width);
+    let columns = visible_columns(area.width, !app.snapshot.budgets.is_empty());
     let rows_fit = body_rows(area).max(1);
     let offset = (app.selected + 1).saturating_sub(rows_fit);
     let now = app.snapshot.now;
@@ -189,6 +262,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Tone::Muted => base.patch(theme.muted()),
         Tone::Unpriced => base.patch(theme.unpriced()),
         Tone::Trend => base.patch(theme.trend()),
+        Tone::Budget(level) => base.patch(theme.level(level)),
     };
     let rows = app
         .order
@@ -200,16 +274,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .map(|(pos, r)| {
             let selected = pos == app.selected;
             let idle = now - r.last_seen > IDLE_MS;
-            let base = if selected {
-                theme.row(true)
-            } else if idle {
-                theme.muted()
-            } else {
-                theme.row(false)
+            // A budget's state wins over idleness: an over-budget identity that went
+            // quiet is still over.
+            let base = match (selected, budget_style(r, theme)) {
+                (true, _) => theme.row(true),
+                (false, Some(state)) => theme.row(false).patch(state),
+                (false, None) if idle => theme.muted(),
+                (false, None) => theme.row(false),
             };
             let mut cells = vec![Cell::from(sanitize(&r.name, 60)).style(base)];
             cells.extend(columns.iter().map(|c| {
-                let (text, tone) = (c.cell)(r);
+                let (text, tone) = (c.cell)(r, now);
                 let style = if selected {
                     base
                 } else {

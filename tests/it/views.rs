@@ -97,6 +97,12 @@ fn ingest_agent(e: &mut Engine) {
 
 fn busy(height: u16) -> Screen {
     let mut e = engine();
+    ingest_busy(&mut e);
+    busy_screen(e, height)
+}
+
+/// Fifteen identities with their own patterns, the agent, a quiet one and a hostile name.
+fn ingest_busy(e: &mut Engine) {
     let kinds = [
         IdentityKind::ServiceAccount,
         IdentityKind::ApiKey,
@@ -134,11 +140,14 @@ fn busy(height: u16) -> Screen {
             }
         }
     }
-    ingest_agent(&mut e);
+    ingest_agent(e);
     // One identity that went quiet 20 minutes ago.
     e.ingest(&event("quiet-batch-job", NOON - 20 * MIN, 90_000, 5_000));
     // A name that tries to move the cursor and recolour the terminal.
     e.ingest(&event("evil\x1b[2J\x1b[31mname", NOON - 2_000, 10, 1));
+}
+
+fn busy_screen(e: Engine, height: u16) -> Screen {
     let mut screen = Screen::new("demo", e, height);
     let mut broken = SourceHealth::new("/var/log/llm/*.jsonl");
     broken.last_error = Some("/var/log/llm: permission denied".into());
@@ -229,7 +238,9 @@ fn every_column_sorts_and_inverting_flips_the_marker() {
         }
         seen.push(screen.app.sort);
     }
-    assert_eq!(seen.len(), SortKey::ALL.len());
+    // With no budgets configured, the BUDGET and ETA columns are hidden and skipped.
+    assert_eq!(seen.len(), SortKey::ALL.len() - 2);
+    assert!(!seen.contains(&SortKey::Budget) && !seen.contains(&SortKey::Eta));
     screen.press('n');
     assert!(!screen.app.sort_descending(), "names sort A to Z");
     let marked = |s: &Screen| format!("{}", s.draw(160, 48).backend());
@@ -370,4 +381,144 @@ fn sort_keys_reorder_and_q_quits() {
     assert!(!screen.app.quit);
     screen.press('q');
     assert!(screen.app.quit);
+}
+
+/// The busy screen under budgets: identity-14 over its own, identities 10 to 14 (team
+/// "search") warned by the team's, the quiet job over (idle, but still critical), the agent
+/// on a rolling hour with an ETA. Limits are set from the spend so the shares are round.
+fn budgeted(height: u16) -> Screen {
+    let mut plain = engine();
+    ingest_busy(&mut plain);
+    plain.advance(NOON);
+    let spent = plain.snapshot(None);
+    let today = |name: &str| {
+        spent
+            .identities
+            .iter()
+            .find(|r| r.name == name)
+            .map_or(0.0, |r| r.today.cost_usd)
+    };
+    let team: f64 = (10..15).map(|i| today(&format!("identity-{i}"))).sum();
+    let agent_hour = today("agent-triage");
+    let config = format!(
+        r#"
+[[identity]]
+match = {{ identity = "identity-1?" }}
+team = "search"
+
+[[budget]]
+name = "identity-14 daily"
+identity = "identity-14"
+period = "day"
+limit_usd = {over}
+
+[[budget]]
+name = "search daily"
+team = "search"
+period = "day"
+limit_usd = {warn}
+
+[[budget]]
+name = "quiet job"
+identity = "quiet-batch-job"
+period = "day"
+limit_usd = 0.001
+
+[[budget]]
+name = "agent hourly"
+identity = "agent-triage"
+rolling = "1h"
+limit_usd = {agent}
+"#,
+        over = today("identity-14") / 1.25,
+        warn = team / 0.85,
+        agent = agent_hour * 4.0,
+    );
+    let mut e = crate::budgets::engine_with(&config);
+    ingest_busy(&mut e);
+    busy_screen(e, height)
+}
+
+/// The style of the first cell of the row whose text starts with `name`.
+fn row_style(t: &Terminal<TestBackend>, name: &str) -> ratatui::style::Style {
+    let buffer = t.backend().buffer();
+    let area = buffer.area;
+    let y = (0..area.height)
+        .find(|&y| {
+            let line: String = (0..area.width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            line.starts_with(name)
+        })
+        .expect("row on screen");
+    buffer[(0, y)].style()
+}
+
+#[test]
+fn budgets_80x24() {
+    let screen = budgeted(24);
+    let t = screen.draw(80, 24);
+    let text = format!("{}", t.backend());
+    assert!(text.contains("BUDGET") && text.contains("ETA"), "{text}");
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn budgets_160x48() {
+    let screen = budgeted(48);
+    let t = screen.draw(160, 48);
+    let text = format!("{}", t.backend());
+    for shown in ["125%", "85%", "over", "25%"] {
+        assert!(text.contains(shown), "{shown} missing:\n{text}");
+    }
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn rows_take_their_budget_colour_from_the_theme() {
+    use tokentop::theme::Level;
+    let screen = budgeted(48);
+    let t = screen.draw(160, 48);
+    let theme = Theme::builtin();
+    let critical = theme.level(Level::Critical);
+    assert_eq!(row_style(&t, "identity-14").fg, critical.fg);
+    assert_eq!(
+        row_style(&t, "quiet-batch-job").fg,
+        critical.fg,
+        "over budget wins over idle"
+    );
+    assert_eq!(row_style(&t, "identity-12").fg, theme.level(Level::Warn).fg);
+    assert_eq!(row_style(&t, "identity-02").fg, theme.row(false).fg);
+    let selected = row_style(&t, "agent-triage");
+    let want = theme.row(true);
+    assert_eq!(
+        (selected.fg, selected.bg),
+        (want.fg, want.bg),
+        "the selected row keeps the selection's style"
+    );
+}
+
+#[test]
+fn the_budget_columns_sort() {
+    let mut screen = budgeted(24);
+    // From today's spend, `s` steps right to the budget column, then ETA.
+    screen.press('s');
+    assert_eq!(screen.app.sort, SortKey::Budget);
+    let top = |s: &Screen| s.app.snapshot.identities[s.app.order[0]].name.clone();
+    assert_eq!(top(&screen), "quiet-batch-job", "the highest share first");
+    assert!(format!("{}", screen.draw(80, 24).backend()).contains("BUDGET▼"));
+    screen.press('s');
+    assert_eq!(screen.app.sort, SortKey::Eta);
+    assert!(!screen.app.sort_descending(), "soonest first");
+    let over = |s: &Screen| {
+        s.app.snapshot.identities[s.app.order[0]]
+            .budget
+            .as_ref()
+            .map(|b| b.level)
+    };
+    assert_eq!(
+        over(&screen),
+        Some(tokentop::engine::budget::BudgetLevel::Over),
+        "over budget sorts first by ETA"
+    );
 }

@@ -1,0 +1,132 @@
+//! `tokentop check`: read like `report`, evaluate every budget, and say so in the exit
+//! code (0 all ok, 3 a warning, 4 one over) for cron and CI.
+
+use std::io::Write;
+
+use anyhow::{Context, bail};
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use crate::cli::{CheckArgs, source_specs};
+use crate::engine::Engine;
+use crate::engine::budget::{BudgetLevel, BudgetState, BudgetUnit};
+use crate::event::TimeMs;
+use crate::format;
+use crate::report::{ensure_read, parse_time, read_into};
+use crate::sanitize::sanitize;
+use crate::source::health::SourceHealth;
+
+/// What `check` found.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    /// When the budgets were evaluated (RFC 3339, UTC).
+    pub at: String,
+    #[serde(skip)]
+    pub at_ms: TimeMs,
+    pub time_zone: String,
+    /// The worst level of any budget.
+    pub status: BudgetLevel,
+    /// Every budget, in config order.
+    pub budgets: Vec<BudgetState>,
+    pub sources: Vec<SourceHealth>,
+    #[serde(skip)]
+    tz: TimeZone,
+}
+
+impl CheckReport {
+    /// The process's exit code for this result.
+    pub fn exit_code(&self) -> u8 {
+        match self.status {
+            BudgetLevel::Ok => 0,
+            BudgetLevel::Warn => 3,
+            BudgetLevel::Over => 4,
+        }
+    }
+}
+
+/// Reads the sources and evaluates the budgets at `--at`, else at `now`.
+pub fn run(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckReport> {
+    let config = args.common.config()?;
+    if config.budgets.is_empty() {
+        match &config.path {
+            Some(path) => bail!(
+                "no budgets to check: {} has no [[budget]] table",
+                path.display()
+            ),
+            None => bail!(
+                "no budgets to check: pass --config FILE, or write ~/.config/tokentop/config.toml (see sample-data/config.example.toml)"
+            ),
+        }
+    }
+    let tz = args.common.time_zone(&config)?;
+    let at = args
+        .at
+        .as_deref()
+        .map(|t| parse_time(t, &tz, now, false))
+        .transpose()
+        .context("--at")?
+        .unwrap_or(now);
+    let mut engine = Engine::with_config(args.common.prices()?, tz.clone(), &config);
+    // Events up to and including `at`: what was known at that moment.
+    let range = (None, Some(at.saturating_add(1)));
+    let sources = read_into(&mut engine, source_specs(&args.paths)?, range, at);
+    ensure_read(&sources)?;
+    let budgets = engine.budgets();
+    Ok(CheckReport {
+        at: crate::timefmt::format_rfc3339_ms(at),
+        at_ms: at,
+        time_zone: tz.iana_name().unwrap_or("UTC").to_string(),
+        status: budgets
+            .iter()
+            .map(|b| b.level)
+            .max()
+            .unwrap_or(BudgetLevel::Ok),
+        budgets,
+        sources,
+        tz,
+    })
+}
+
+fn amount(unit: BudgetUnit, x: f64) -> String {
+    match unit {
+        BudgetUnit::Usd => format::usd(x),
+        BudgetUnit::Tokens => format!("{} tokens", format::int(x.round() as u64)),
+    }
+}
+
+/// One line per budget that is not ok: level, name, scope, period, used of limit, percent,
+/// and when it runs out at the current rate.
+pub fn write_lines(report: &CheckReport, out: &mut dyn Write) -> std::io::Result<()> {
+    for b in report.budgets.iter().filter(|b| b.level != BudgetLevel::Ok) {
+        let level = match b.level {
+            BudgetLevel::Over => "OVER",
+            _ => "WARN",
+        };
+        let eta = match b.exhausted_at {
+            Some(t) => {
+                let local = jiff::Timestamp::from_millisecond(t)
+                    .map(|ts| {
+                        ts.to_zoned_datetime(report.tz.clone())
+                            .strftime("%Y-%m-%d %H:%M %Z")
+                            .to_string()
+                    })
+                    .unwrap_or_default();
+                let ahead = format::span(t - report.at_ms);
+                format!("; runs out in {ahead} at this rate ({local})")
+            }
+            None if b.level == BudgetLevel::Over => String::new(),
+            None => "; not running out at this rate".to_string(),
+        };
+        writeln!(
+            out,
+            "{level} {name} ({scope}, {period}): {used} of {limit}, {percent:.0}%{eta}",
+            name = sanitize(&b.name, 80),
+            scope = sanitize(&b.scope, 80),
+            period = b.period,
+            used = amount(b.unit, b.used),
+            limit = amount(b.unit, b.limit),
+            percent = b.percent,
+        )?;
+    }
+    Ok(())
+}

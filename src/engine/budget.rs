@@ -1,0 +1,257 @@
+//! Budgets: a limit in dollars or tokens over a calendar period or a rolling window, for
+//! one identity, a team, a label, a model or everything.
+//!
+//! Each budget keeps running sums, never events: the sums of its latest few calendar
+//! periods (start, end, amount), or a ring of buckets for a rolling window, plus fifteen
+//! one-minute buckets for the burn rate. What it reports at `now`:
+//! - `burn_per_hour`: the spend of the last 15 minutes × 4 (in whole minutes, the current
+//!   minute included), so a burst shows within a minute and a quiet spell within 15;
+//! - `exhausted_at`: when `used` reaches `limit` if that rate goes on. A calendar budget
+//!   that would only run out after its reset has none. A rolling window also counts what
+//!   leaves the window on the way (old spend dropping out can postpone or prevent it);
+//! - `projected`: for a calendar period, `used` + rate × the time left in the period; for a
+//!   rolling window, rate × the window's length (what it holds once the rate has filled it).
+
+mod tracker;
+
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use self::tracker::Tracker;
+use super::Map;
+use super::identity::Sign;
+use super::mapping::Pattern;
+use super::period::Period;
+use super::usage::Usage;
+use crate::event::TimeMs;
+
+/// The burn rate is the spend of this window, scaled to an hour.
+pub const BURN_WINDOW_MS: i64 = 15 * 60_000;
+
+/// Whose usage a budget counts. Every text is a [`Pattern`] (exact, or a `*`/`?` glob).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scope {
+    /// Identities by their (mapped) display name.
+    Identity(Pattern),
+    Team(Pattern),
+    Label(Pattern),
+    /// Requests to matching models, whoever made them.
+    Model(Pattern),
+    All,
+}
+
+impl Scope {
+    pub fn label(&self) -> String {
+        match self {
+            Scope::Identity(p) => format!("identity {}", p.as_str()),
+            Scope::Team(p) => format!("team {}", p.as_str()),
+            Scope::Label(p) => format!("label {}", p.as_str()),
+            Scope::Model(p) => format!("model {}", p.as_str()),
+            Scope::All => "all".into(),
+        }
+    }
+
+    /// Whether an identity belongs to the budget by who it is (model scopes never do:
+    /// their members are whoever uses the model).
+    fn names(&self, name: &str, team: Option<&str>, labels: &[String]) -> bool {
+        match self {
+            Scope::Identity(p) => p.matches(name),
+            Scope::Team(p) => team.is_some_and(|t| p.matches(t)),
+            Scope::Label(p) => labels.iter().any(|l| p.matches(l)),
+            Scope::Model(_) => false,
+            Scope::All => true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BudgetUnit {
+    Usd,
+    /// Every token class: uncached input, cache reads and writes, output.
+    Tokens,
+}
+
+impl BudgetUnit {
+    fn amount(self, usage: &Usage) -> f64 {
+        match self {
+            BudgetUnit::Usd => usage.cost_usd,
+            BudgetUnit::Tokens => usage.total_tokens() as f64,
+        }
+    }
+}
+
+/// How close a budget is to its limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BudgetLevel {
+    Ok,
+    /// At or past one of its `warn_at` thresholds.
+    Warn,
+    /// At or past its limit.
+    Over,
+}
+
+/// One budget as the config defines it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetSpec {
+    pub name: String,
+    pub scope: Scope,
+    pub period: Period,
+    pub unit: BudgetUnit,
+    pub limit: f64,
+    /// Shares of `limit` (in `(0, 1)`, ascending) from which the budget is at `Warn`.
+    pub warn_at: Vec<f64>,
+}
+
+/// One budget at one moment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BudgetState {
+    pub name: String,
+    /// `identity NAME`, `team NAME`, `label NAME`, `model NAME` or `all`.
+    pub scope: String,
+    /// `hour`, `day`, `week`, `month` or `rolling 24h`.
+    pub period: String,
+    pub unit: BudgetUnit,
+    pub used: f64,
+    pub limit: f64,
+    /// `used` as a percentage of `limit` (0 to 100, more when over).
+    pub percent: f64,
+    pub level: BudgetLevel,
+    /// In `unit` per hour, over the last 15 minutes (see the module docs).
+    pub burn_per_hour: f64,
+    /// When the limit is reached at that rate; `None` when not burning, already over, or
+    /// (calendar periods) not before the period resets.
+    pub exhausted_at: Option<TimeMs>,
+    /// Expected total at the end of the period at that rate (see the module docs).
+    pub projected: f64,
+    /// The identities the budget covers, by name, sorted.
+    pub members: Vec<String>,
+}
+
+/// What an identity's row shows of its tightest budget (the highest percentage).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RowBudget {
+    pub name: String,
+    pub percent: f64,
+    pub level: BudgetLevel,
+    pub exhausted_at: Option<TimeMs>,
+}
+
+/// Every budget of the config, fed by the engine as it counts usage.
+#[derive(Clone, Debug)]
+pub struct Budgets {
+    tz: TimeZone,
+    trackers: Vec<Tracker>,
+    /// For each identity (engine index), the budgets that name it.
+    by_identity: Vec<Box<[usize]>>,
+    /// The model budgets, and for each model name seen, those that match it.
+    model_budgets: Vec<usize>,
+    by_model: Map<String, Box<[usize]>>,
+}
+
+impl Budgets {
+    pub fn new(specs: Vec<BudgetSpec>, tz: TimeZone) -> Self {
+        let model_budgets = specs
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s.scope, Scope::Model(_)))
+            .map(|(i, _)| i)
+            .collect();
+        Budgets {
+            tz,
+            trackers: specs.into_iter().map(Tracker::new).collect(),
+            by_identity: Vec::new(),
+            model_budgets,
+            by_model: Map::default(),
+        }
+    }
+
+    /// A new identity (engine index `who`) joins the budgets that name it.
+    pub fn add_identity(&mut self, who: usize, name: &str, team: Option<&str>, labels: &[String]) {
+        if self.trackers.is_empty() {
+            return;
+        }
+        let named: Box<[usize]> = (0..self.trackers.len())
+            .filter(|&b| self.trackers[b].spec.scope.names(name, team, labels))
+            .collect();
+        for &b in &named {
+            self.trackers[b].members.push(who);
+        }
+        if self.by_identity.len() <= who {
+            self.by_identity.resize_with(who + 1, Default::default);
+        }
+        self.by_identity[who] = named;
+    }
+
+    /// Counts (or takes back) one contribution of identity `who` to model `model`.
+    pub fn apply(&mut self, sign: Sign, who: usize, time: TimeMs, model: &str, usage: &Usage) {
+        if self.trackers.is_empty() {
+            return;
+        }
+        let tz = &self.tz;
+        for &b in self.by_identity.get(who).into_iter().flatten() {
+            let t = &mut self.trackers[b];
+            t.apply(sign, time, t.spec.unit.amount(usage), tz);
+        }
+        if self.model_budgets.is_empty() {
+            return;
+        }
+        if !self.by_model.contains_key(model) {
+            let matching = self
+                .model_budgets
+                .iter()
+                .copied()
+                .filter(|&b| match &self.trackers[b].spec.scope {
+                    Scope::Model(p) => p.matches(model),
+                    _ => false,
+                })
+                .collect();
+            self.by_model.insert(model.to_string(), matching);
+        }
+        for &b in self.by_model.get(model).into_iter().flatten() {
+            let t = &mut self.trackers[b];
+            t.apply(sign, time, t.spec.unit.amount(usage), tz);
+            if sign == Sign::Add {
+                let last = t.users.entry(who).or_insert(time);
+                *last = (*last).max(time);
+            }
+        }
+    }
+
+    /// Every budget at `now`, in config order; `names` gives an identity's name.
+    pub fn states(&self, now: TimeMs, names: &dyn Fn(usize) -> String) -> Vec<BudgetState> {
+        self.trackers
+            .iter()
+            .map(|t| t.state(now, &self.tz, names))
+            .collect()
+    }
+
+    /// The budget of identity `who` (named `name`) with the highest percentage (the
+    /// earlier exhaustion on a tie), from `states` as [`Budgets::states`] made them.
+    pub fn tightest(&self, who: usize, name: &str, states: &[BudgetState]) -> Option<RowBudget> {
+        let named = self.by_identity.get(who).into_iter().flatten().copied();
+        // A model budget covers an identity while it is among its members (it used the
+        // model in the current period); members are sorted.
+        let used_models = self.model_budgets.iter().copied().filter(|&b| {
+            states
+                .get(b)
+                .is_some_and(|s| s.members.binary_search_by(|m| m.as_str().cmp(name)).is_ok())
+        });
+        named
+            .chain(used_models)
+            .filter_map(|b| states.get(b))
+            .max_by(|a, b| {
+                a.percent.total_cmp(&b.percent).then_with(|| {
+                    let eta = |s: &BudgetState| s.exhausted_at.unwrap_or(TimeMs::MAX);
+                    eta(b).cmp(&eta(a))
+                })
+            })
+            .map(|s| RowBudget {
+                name: s.name.clone(),
+                percent: s.percent,
+                level: s.level,
+                exhausted_at: s.exhausted_at,
+            })
+    }
+}

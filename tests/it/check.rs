@@ -1,0 +1,185 @@
+//! `tokentop check`: exit codes 0 / 3 / 4 by the worst budget, the offending budgets one
+//! per line, 1 for a bad config or nothing to read, 2 for bad usage.
+
+use assert_cmd::Command;
+
+use crate::common::fixture;
+
+fn check(at: &str) -> std::process::Output {
+    Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("check")
+        .arg(fixture("budgets.jsonl"))
+        .arg("--config")
+        .arg(fixture("budgets.toml"))
+        .args(["--at", at])
+        .output()
+        .expect("run")
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn all_ok_exits_0_quietly() {
+    // 09:30: $2 of $10, 1,100 of 100,000 tokens.
+    let out = check("2026-01-01T09:30:00Z");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn a_warning_exits_3_with_the_budget_and_when_it_runs_out() {
+    // 10:30: $2 + $5 + $1 = $8 of $10 (80%, the default warning). The last 15 minutes
+    // spent $1 (10:20): $4/h, so the $2 left last 30 minutes.
+    let out = check("2026-01-01T10:30:00Z");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert_eq!(
+        stdout(&out),
+        "WARN checkout daily (identity checkout (prod), day): $8.00 of $10.00, 80%; runs out in 30m at this rate (2026-01-01 11:00 UTC)\n"
+    );
+}
+
+#[test]
+fn over_exits_4() {
+    let out = check("2026-01-01T11:30:00Z");
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert_eq!(
+        stdout(&out),
+        "OVER checkout daily (identity checkout (prod), day): $12.00 of $10.00, 120%\n"
+    );
+}
+
+#[test]
+fn json_lists_every_budget() {
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("check")
+        .arg(fixture("budgets.jsonl"))
+        .arg("--config")
+        .arg(fixture("budgets.toml"))
+        .args(["--at", "2026-01-01T11:30:00Z", "--json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(4));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["status"], "over");
+    assert_eq!(v["at"], "2026-01-01T11:30:00.000Z");
+    assert_eq!(v["budgets"][0]["name"], "checkout daily");
+    assert_eq!(v["budgets"][0]["level"], "over");
+    assert_eq!(v["budgets"][0]["members"][0], "checkout (prod)");
+    assert_eq!(v["budgets"][1]["unit"], "tokens");
+    assert_eq!(v["budgets"][1]["used"], 5.0 * 1_100.0);
+    assert_eq!(v["budgets"][1]["level"], "ok");
+}
+
+#[test]
+fn the_default_config_path_is_used() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("xdg/tokentop");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::copy(fixture("budgets.toml"), dir.join("config.toml")).expect("copy");
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("check")
+        .arg(fixture("budgets.jsonl"))
+        .args(["--at", "2026-01-01T11:30:00Z"])
+        .env("XDG_CONFIG_HOME", home.path().join("xdg"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+
+    // No config anywhere: nothing to check is an error, not a silent pass.
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("check")
+        .arg(fixture("budgets.jsonl"))
+        .env("XDG_CONFIG_HOME", home.path().join("nothing"))
+        .env("HOME", home.path())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no budgets to check"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_bad_config_exits_1_and_bad_usage_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[[budget]]\nname = \"x\"\nall = true\nperiod = \"daily\"\nlimit_usd = 1\n",
+    )
+    .expect("write");
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("check")
+        .arg(fixture("budgets.jsonl"))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml:4:10: budget \"x\": period = \"daily\" is not"),
+        "{err}"
+    );
+
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .args(["check", "--no-such-flag"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .args(["check", "/no/such/folder", "--config"])
+        .arg(fixture("budgets.toml"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing could be read"));
+}
+
+#[test]
+fn report_shows_mapped_rows_and_budgets() {
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("report")
+        .arg(fixture("budgets.jsonl"))
+        .arg("--config")
+        .arg(fixture("budgets.toml"))
+        .arg("--json")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let keys: Vec<&str> = v["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["key"].as_str())
+        .collect();
+    assert_eq!(keys, vec!["checkout (prod)", "svc-search"]);
+    assert_eq!(v["budgets"][0]["name"], "checkout daily");
+
+    // Without a config the report has no budgets key at all.
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("report")
+        .arg(fixture("budgets.jsonl"))
+        .arg("--json")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("HOME", "/nonexistent")
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(v.get("budgets").is_none());
+    assert_eq!(v["rows"][0]["key"], "svc-checkout");
+}
