@@ -17,7 +17,7 @@ use crate::engine::Engine;
 use crate::event::TimeMs;
 use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
-use crate::source::follow::{self, Follower};
+use crate::source::follow::{self, FollowOptions, Follower};
 use crate::source::{CHANNEL_CAPACITY, Feed, stdin};
 use crate::theme::Theme;
 use crate::{demo, ui};
@@ -39,7 +39,7 @@ pub struct LiveOptions {
     pub title: String,
     pub tz: TimeZone,
     pub prices: Arc<PriceTable>,
-    pub poll_every: Duration,
+    pub follow: FollowOptions,
 }
 
 /// The wall clock, in the engine's unit. The only place live mode reads the time.
@@ -78,7 +78,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 stdin::spawn(tx.clone(), wall_clock)?;
             }
             if specs.iter().any(|s| *s != SourceSpec::Stdin) {
-                follow::spawn(Follower::new(specs), tx, options.poll_every)?;
+                follow::spawn(Follower::new(specs), tx, options.follow)?;
             }
         }
     }

@@ -7,6 +7,7 @@ use tokentop::cli::{Cli, Command, source_specs};
 use tokentop::live::{self, Input, LiveOptions};
 use tokentop::report;
 use tokentop::source::discover::SourceSpec;
+use tokentop::source::follow::FollowOptions;
 
 /// Events are built on reader threads and dropped on the engine's: mimalloc handles that
 /// (and the many small allocations of parsing) far faster than the system allocator.
@@ -57,7 +58,10 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         title,
         tz: cli.common.time_zone()?,
         prices: cli.common.prices()?,
-        poll_every: Duration::from_millis(cli.poll_ms.max(10)),
+        follow: FollowOptions {
+            poll_every: Duration::from_millis(cli.poll_ms.max(10)),
+            watch: !cli.poll_only,
+        },
     };
     let runtime = tokio::runtime::Runtime::new()?;
     // ratatui::init installs a panic hook that restores the terminal before the message.

@@ -11,7 +11,7 @@ fn help_lists_the_modes() {
     let out = tokentop().arg("--help").output().expect("run");
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for needle in ["--demo", "report", "[PATHS]...", "--tz"] {
+    for needle in ["--demo", "report", "[PATHS]...", "--tz", "--poll-only"] {
         assert!(text.contains(needle), "{needle} missing from help:\n{text}");
     }
 }
