@@ -34,6 +34,11 @@ pub struct Cli {
     /// How often files are checked when no filesystem event arrives, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub poll_ms: u64,
+
+    /// Find changes by polling every --poll-ms only, without filesystem events: for
+    /// filesystems without inotify, e.g. network mounts
+    #[arg(long)]
+    pub poll_only: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,7 +18,7 @@ use crate::engine::Engine;
 use crate::event::TimeMs;
 use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
-use crate::source::follow::{self, Follower};
+use crate::source::follow::{self, FollowOptions, Follower};
 use crate::source::{CHANNEL_CAPACITY, Feed, stdin};
 use crate::theme::Theme;
 use crate::{demo, ui};
@@ -26,8 +26,9 @@ use crate::{demo, ui};
 /// Redraws happen on this tick, and only when something changed: at most 10 frames a second.
 const TICK_PERIOD: Duration = Duration::from_millis(100);
 /// Batches taken from the sources per turn of the loop, so keys are never kept waiting
-/// behind a long backfill.
-const BATCHES_PER_TURN: usize = 4;
+/// behind a long backfill: one batch is a few ms of ingest, tens when the CPU is shared
+/// with the readers (scripts/ui_latency_during_backfill.sh).
+const BATCHES_PER_TURN: usize = 1;
 
 /// Where the live monitor's events come from.
 pub enum Input {
@@ -42,7 +43,7 @@ pub struct LiveOptions {
     /// Identity names, teams and budgets.
     pub config: Config,
     pub prices: Arc<PriceTable>,
-    pub poll_every: Duration,
+    pub follow: FollowOptions,
 }
 
 /// The wall clock, in the engine's unit. The only place live mode reads the time.
@@ -81,7 +82,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 stdin::spawn(tx.clone(), wall_clock)?;
             }
             if specs.iter().any(|s| *s != SourceSpec::Stdin) {
-                follow::spawn(Follower::new(specs), tx, options.poll_every)?;
+                follow::spawn(Follower::new(specs), tx, options.follow)?;
             }
         }
     }
@@ -108,7 +109,11 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let mut shown_second = 0;
 
     while !app.quit {
+        // In this order: keys, signals and a due frame go before the next batch, which is
+        // always ready during a backfill (an unbiased select picks it at random, so a key's
+        // frame could wait behind several batches).
         tokio::select! {
+            biased;
             key = keys.next() => match key {
                 Some(Ok(TermEvent::Key(key))) => dirty |= update(&engine, &mut app, Msg::Key(key)),
                 Some(Ok(TermEvent::Resize(w, h))) => {
@@ -118,21 +123,6 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e.into()),
                 None => app.quit = true,
-            },
-            n = rx.recv_many(&mut feeds, BATCHES_PER_TURN), if sources_open => {
-                sources_open = n > 0;
-                if !sources_open {
-                    dirty |= app.update(Msg::SourcesStopped);
-                }
-                for feed in feeds.drain(..) {
-                    match feed {
-                        Feed::Events(events) => {
-                            events.iter().for_each(|e| engine.ingest(e));
-                            ingested = true;
-                        }
-                        Feed::Health(health) => dirty |= app.update(Msg::Health(health)),
-                    }
-                }
             },
             _ = tick.tick() => {
                 let now = wall_clock();
@@ -148,6 +138,21 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
             },
             _ = sigterm.recv() => app.quit = true,
             _ = sigint.recv() => app.quit = true,
+            n = rx.recv_many(&mut feeds, BATCHES_PER_TURN), if sources_open => {
+                sources_open = n > 0;
+                if !sources_open {
+                    dirty |= app.update(Msg::SourcesStopped);
+                }
+                for feed in feeds.drain(..) {
+                    match feed {
+                        Feed::Events(events) => {
+                            events.iter().for_each(|e| engine.ingest(e));
+                            ingested = true;
+                        }
+                        Feed::Health(health) => dirty |= app.update(Msg::Health(health)),
+                    }
+                }
+            },
         }
     }
     Ok(())

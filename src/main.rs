@@ -6,6 +6,7 @@ use clap::Parser;
 use tokentop::cli::{Cli, Command, source_specs};
 use tokentop::live::{self, Input, LiveOptions};
 use tokentop::source::discover::SourceSpec;
+use tokentop::source::follow::FollowOptions;
 use tokentop::{check, report};
 
 /// Events are built on reader threads and dropped on the engine's: mimalloc handles that
@@ -73,7 +74,10 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         tz: cli.common.time_zone(&config)?,
         config,
         prices: cli.common.prices()?,
-        poll_every: Duration::from_millis(cli.poll_ms.max(10)),
+        follow: FollowOptions {
+            poll_every: Duration::from_millis(cli.poll_ms.max(10)),
+            watch: !cli.poll_only,
+        },
     };
     let runtime = tokio::runtime::Runtime::new()?;
     // ratatui::init installs a panic hook that restores the terminal before the message.

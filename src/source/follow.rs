@@ -1,7 +1,8 @@
 //! Following files: backfill what is there, then read appends as they land. Files are
 //! known by inode, not by name, so rotation (rename + create), truncation, deletion and
 //! files or folders that appear later are each read exactly once. Filesystem events
-//! (notify) wake the reader at once; a poll interval catches what events miss.
+//! (notify) wake the reader at once; a poll interval catches what events miss, and is all
+//! there is where events never come (network mounts: [`FollowOptions::watch`] off).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -218,16 +219,36 @@ impl Batcher {
     }
 }
 
+/// How the follow thread learns that files changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FollowOptions {
+    /// Files are read at least this often, whether or not an event came.
+    pub poll_every: Duration,
+    /// Whether filesystem events wake the reader; off, only the poll interval does (for
+    /// filesystems that never send events, such as network mounts).
+    pub watch: bool,
+}
+
+impl FollowOptions {
+    /// Filesystem events, and a poll every `poll_every` for what they miss.
+    pub fn watching(poll_every: Duration) -> Self {
+        FollowOptions {
+            poll_every,
+            watch: true,
+        }
+    }
+}
+
 /// Runs `follower` on its own thread until the receiving side closes, then hands it back
 /// (so a restarted loop continues from the same offsets).
 pub fn spawn(
     follower: Follower,
     tx: mpsc::Sender<Feed>,
-    poll_every: Duration,
+    options: FollowOptions,
 ) -> std::io::Result<std::thread::JoinHandle<Follower>> {
     std::thread::Builder::new()
         .name("tokentop-follow".into())
-        .spawn(move || run(follower, tx, poll_every))
+        .spawn(move || run(follower, tx, options))
 }
 
 /// Whether a filesystem event can mean a file appeared, moved or went away.
@@ -241,13 +262,20 @@ fn needs_rescan(kind: &EventKind) -> bool {
     )
 }
 
-fn run(mut follower: Follower, tx: mpsc::Sender<Feed>, poll_every: Duration) -> Follower {
+fn run(mut follower: Follower, tx: mpsc::Sender<Feed>, options: FollowOptions) -> Follower {
+    let poll_every = options.poll_every;
     let (fs_tx, fs_rx) = std_mpsc::channel::<notify::Result<notify::Event>>();
-    // Without a watcher the poll interval still finds every change, only later.
-    let mut watcher = notify::recommended_watcher(move |res| {
-        let _ = fs_tx.send(res);
-    })
-    .ok();
+    // Without a watcher (off, or none to be had) the poll interval still finds every
+    // change, only later: `fs_tx` is dropped and the wait below is a plain sleep.
+    let mut watcher = if options.watch {
+        notify::recommended_watcher(move |res| {
+            let _ = fs_tx.send(res);
+        })
+        .ok()
+    } else {
+        drop(fs_tx);
+        None
+    };
     let mut watched = HashSet::new();
     let mut out = Batcher {
         tx,

@@ -18,6 +18,7 @@ fn help_lists_the_modes() {
         "[PATHS]...",
         "--tz",
         "--config",
+        "--poll-only",
     ] {
         assert!(text.contains(needle), "{needle} missing from help:\n{text}");
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokentop::event::Event;
 use tokentop::source::discover::SourceSpec;
-use tokentop::source::follow::{self, Follower};
+use tokentop::source::follow::{self, FollowOptions, Follower};
 use tokentop::source::health::SourceHealth;
 use tokentop::source::{CHANNEL_CAPACITY, Feed};
 use tokio::sync::mpsc;
@@ -31,14 +31,23 @@ struct Followed {
 
 impl Followed {
     fn start(path: &Path) -> Self {
-        Followed::resume(Follower::new(vec![SourceSpec::parse(
-            &path.to_string_lossy(),
-        )]))
+        Followed::start_with(path, FollowOptions::watching(POLL))
+    }
+
+    fn start_with(path: &Path, options: FollowOptions) -> Self {
+        Followed::resume_with(
+            Follower::new(vec![SourceSpec::parse(&path.to_string_lossy())]),
+            options,
+        )
     }
 
     fn resume(follower: Follower) -> Self {
+        Followed::resume_with(follower, FollowOptions::watching(POLL))
+    }
+
+    fn resume_with(follower: Follower, options: FollowOptions) -> Self {
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-        let thread = follow::spawn(follower, tx, POLL).expect("spawn follower");
+        let thread = follow::spawn(follower, tx, options).expect("spawn follower");
         Followed {
             rx,
             thread,
@@ -205,6 +214,28 @@ fn rotation_by_rename_and_create_loses_and_doubles_nothing() {
         f.wait_until("a later line arrives", |f| f.events.len() >= 8);
         assert_eq!(f.inputs(), all(1..=8), "folder followed: {follow_folder}");
     }
+}
+
+#[test]
+fn without_a_watcher_polling_alone_reads_appends_rotation_and_new_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("usage.jsonl");
+    append(&path, &lines(1..=2));
+    let poll_only = FollowOptions {
+        poll_every: POLL,
+        watch: false,
+    };
+    let mut f = Followed::start_with(dir.path(), poll_only);
+    f.wait_until("the backfill is read", |f| f.events.len() == 2);
+    append(&path, &lines(3..=4));
+    f.wait_until("appends arrive", |f| f.events.len() == 4);
+    std::fs::rename(&path, dir.path().join("usage-1.jsonl")).expect("rename");
+    append(&path, &lines(5..=5));
+    append(&dir.path().join("late.jsonl"), &lines(6..=6));
+    f.wait_until("the rotated and the new file are read", |f| {
+        f.events.len() >= 6
+    });
+    assert_eq!(f.inputs(), all(1..=6));
 }
 
 #[test]

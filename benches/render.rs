@@ -1,0 +1,118 @@
+//! One frame of the live monitor with many identities: an engine holding 10,000 identities
+//! (a few requests each over the last half hour), an app sorted by spend today, drawn by
+//! `ui::render` into a 160x48 `TestBackend`. Separately, what the loop does on a tick
+//! before drawing: `Engine::snapshot(None)` and `App::update(Msg::Snapshot)`, which sorts.
+//! The same frame with 100 identities shows that drawing does not grow with the identity
+//! count (only the rows on screen are formatted).
+//!   cargo bench --bench render
+//! Figures are quoted in docs/benchmarks.md.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use tokentop::app::{App, Msg, SortKey};
+use tokentop::engine::Engine;
+use tokentop::event::{Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens, ToolCall};
+use tokentop::pricing::PriceTable;
+use tokentop::theme::Theme;
+use tokentop::ui;
+
+const WIDTH: u16 = 160;
+const HEIGHT: u16 = 48;
+const EVENTS_PER_IDENTITY: u64 = 4;
+/// 2026-01-01T12:00:00Z, the engine's "now".
+const NOW: i64 = 1_767_268_800_000;
+
+fn engine(identities: u64) -> Engine {
+    let models = ["gpt-4o-mini", "gpt-4.1", "claude-sonnet-4-5-20250929", "o3"];
+    let kinds = [
+        IdentityKind::ServiceAccount,
+        IdentityKind::ApiKey,
+        IdentityKind::Agent,
+    ];
+    let mut engine = Engine::new(
+        Arc::new(PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+    );
+    for i in 0..identities * EVENTS_PER_IDENTITY {
+        let who = i % identities;
+        let event = Event {
+            // Spread over the last 30 minutes, so rates and sparklines have something.
+            time: NOW - 1_800_000 + (i * 7_919 % 1_800_000) as i64,
+            identity: format!("identity-{who:05}"),
+            identity_kind: kinds[(who % 3) as usize],
+            attrs: IdentityAttrs::default(),
+            format: Format::Tokentop,
+            provider: "openai".into(),
+            model: models[(i % 4) as usize].into(),
+            kind: Kind::Completion,
+            tokens: Tokens {
+                input: 500 + i * 37 % 30_000,
+                cache_read: i * 13 % 2048,
+                output: 50 + i * 11 % 700,
+                ..Tokens::default()
+            },
+            tools: if i % 7 == 0 {
+                vec![ToolCall::new(None, "search".into())]
+            } else {
+                Vec::new()
+            },
+            dedup_key: None,
+            latency_ms: Some(100 + i % 5000),
+            record_cost_usd: None,
+            flags: Flags {
+                final_copy: true,
+                ..Flags::default()
+            },
+        };
+        engine.ingest(&event);
+    }
+    engine.advance(NOW);
+    engine
+}
+
+fn app(engine: &Engine) -> App {
+    let mut app = App::new("bench".into(), engine.snapshot(None));
+    assert_eq!(app.sort, SortKey::Spend);
+    app.update(Msg::Viewport(ui::table_rows(Rect::new(
+        0, 0, WIDTH, HEIGHT,
+    ))));
+    app
+}
+
+fn benches(c: &mut Criterion) {
+    let theme = Theme::builtin();
+    let mut group = c.benchmark_group("live");
+    for identities in [10_000, 100] {
+        let engine = engine(identities);
+        let app = app(&engine);
+        assert_eq!(app.order.len(), identities as usize);
+        let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal");
+        group.bench_function(
+            format!("frame {WIDTH}x{HEIGHT}, {identities} identities"),
+            |b| {
+                b.iter(|| {
+                    terminal
+                        .draw(|frame| ui::render(frame, &app, &theme))
+                        .expect("draw");
+                })
+            },
+        );
+    }
+    let engine = engine(10_000);
+    let mut app = app(&engine);
+    group.bench_function("snapshot + sort, 10000 identities", |b| {
+        b.iter(|| {
+            let snapshot = engine.snapshot(None);
+            black_box(app.update(Msg::Snapshot(Box::new(snapshot))));
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(render, benches);
+criterion_main!(render);
