@@ -32,8 +32,25 @@ struct Kept {
 }
 
 /// The responses seen are kept in this many maps, chosen by key, so that growing one
-/// (which briefly holds the old table and the new) costs a sixteenth of the memory.
+/// (which briefly holds the old table and the new, and rehashes every entry) costs a
+/// fraction of the memory and time. Shard `i` takes a share of keys proportional to
+/// `i + 1`: equal shards would all fill up and rehash within the same few events, one
+/// long stall for the live loop instead of sixteen short ones spread out.
 const SHARDS: usize = 16;
+/// `1 + 2 + ... + SHARDS`: the keys are spread over this many equal slices.
+const SLICES: u128 = (SHARDS * (SHARDS + 1) / 2) as u128;
+
+/// The shard of a key: slices `0` to `SLICES - 1`, shard `i` owning `i + 1` of them.
+fn shard_of(key: DedupKey) -> usize {
+    let slice = (key.0 % SLICES) as usize;
+    let mut end = 0;
+    (0..SHARDS)
+        .find(|i| {
+            end += i + 1;
+            slice < end
+        })
+        .unwrap_or(SHARDS - 1)
+}
 
 fn tool_id_hash(id: &str) -> u64 {
     use std::hash::BuildHasher;
@@ -69,7 +86,7 @@ pub struct Copies {
 
 impl Copies {
     fn shard(&mut self, key: DedupKey) -> &mut Map<DedupKey, Kept> {
-        &mut self.kept[(key.0 % SHARDS as u128) as usize]
+        &mut self.kept[shard_of(key)]
     }
 
     pub fn offer(
@@ -181,5 +198,20 @@ impl Copies {
             }
         }
         done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_take_growing_shares_of_the_keys() {
+        let mut counts = [0usize; SHARDS];
+        for n in 0..SLICES {
+            counts[shard_of(DedupKey(n))] += 1;
+        }
+        let want: Vec<usize> = (1..=SHARDS).collect();
+        assert_eq!(counts.to_vec(), want);
     }
 }
