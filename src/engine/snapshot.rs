@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::alerts::{Alert, AlertCounts};
 use super::hist::Quantiles;
 use super::identity::IdentityStats;
 use super::recent::RecentEvent;
@@ -103,6 +104,10 @@ pub struct Snapshot {
     pub trend: Trend,
     /// The identity the UI asked about (the open detail panel), if it exists.
     pub detail: Option<IdentityDetail>,
+    /// Open alerts and the latest ended ones, newest first (bounded).
+    pub alerts: Vec<Alert>,
+    /// Open alerts by severity.
+    pub active_alerts: AlertCounts,
 }
 
 /// One identity in depth, for the detail panel and tests.
@@ -215,6 +220,8 @@ impl Engine {
             by_day,
             trend: trend(&self.global.window, self.now),
             detail: focus.and_then(|name| self.detail(name)),
+            alerts: self.alerts.list(),
+            active_alerts: self.alerts.counts(),
         }
     }
 

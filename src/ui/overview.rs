@@ -1,6 +1,7 @@
 //! The identity table. Columns drop out by priority when the terminal is narrow, and only
 //! the rows on screen are formatted (there may be thousands of identities). Every column
-//! sorts (the order itself is the app's); the sorted one's title carries ▼ or ▲.
+//! sorts (the order itself is the app's); the sorted one's title carries ▼ or ▲. Rows with
+//! an active alert are coloured by its severity and marked ▲ (△ once acknowledged).
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};
@@ -196,21 +197,28 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .enumerate()
         .skip(offset)
         .take(rows_fit)
-        .filter_map(|(pos, &i)| Some((pos, app.snapshot.identities.get(i)?)))
-        .map(|(pos, r)| {
+        .filter_map(|(pos, &i)| Some((pos, app.snapshot.identities.get(i)?, app.row_alert(i))))
+        .map(|(pos, r, alert)| {
             let selected = pos == app.selected;
             let idle = now - r.last_seen > IDLE_MS;
-            let base = if selected {
-                theme.row(true)
-            } else if idle {
-                theme.muted()
-            } else {
-                theme.row(false)
+            let base = match alert {
+                _ if selected => theme.row(true),
+                Some(a) if a.acknowledged => theme.acknowledged(),
+                Some(a) => theme.alert_row(a.severity),
+                None if idle => theme.muted(),
+                None => theme.row(false),
             };
-            let mut cells = vec![Cell::from(sanitize(&r.name, 60)).style(base)];
+            // A marker too, for terminals (and people) that do not see the colours.
+            let name = match alert {
+                Some(a) if a.acknowledged => format!("△ {}", sanitize(&r.name, 60)),
+                Some(_) => format!("▲ {}", sanitize(&r.name, 60)),
+                None => sanitize(&r.name, 60),
+            };
+            let mut cells = vec![Cell::from(name).style(base)];
             cells.extend(columns.iter().map(|c| {
                 let (text, tone) = (c.cell)(r);
-                let style = if selected {
+                // Rows in an alert keep one style across: tones would break the band.
+                let style = if selected || alert.is_some() {
                     base
                 } else {
                     tone_style(tone, base)
