@@ -37,7 +37,8 @@ impl LimitUnit {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BudgetSignal {
     pub name: String,
-    /// The period as it reads before "budget": "daily", "monthly", "rolling 1h".
+    /// As the budget engine writes it: `hour`, `day`, `week`, `month` (which read as
+    /// "hourly", "daily", ...) or `rolling 24h`.
     pub period: String,
     pub level: SignalLevel,
     pub used: f64,
@@ -51,6 +52,17 @@ pub struct BudgetSignal {
     pub members: Vec<String>,
 }
 
+/// A period as it reads before "budget".
+fn adjective(period: &str) -> &str {
+    match period {
+        "hour" => "hourly",
+        "day" => "daily",
+        "week" => "weekly",
+        "month" => "monthly",
+        other => other,
+    }
+}
+
 /// The alert conditions that hold for these budgets: a warning past a warn threshold, an
 /// over-budget alert past the limit (the warning then ends, as it would on a pager that
 /// escalates). `clock` writes a time for a reason ("17:40").
@@ -60,6 +72,7 @@ pub fn conditions(signals: &[BudgetSignal], clock: &dyn Fn(TimeMs) -> String) ->
         let limit = s.unit.amount(s.limit);
         let used = s.unit.amount(s.used);
         let percent = s.percent.round();
+        let period = adjective(&s.period);
         let base = Condition {
             kind: AlertKind::BudgetWarn,
             subject: s.name.clone(),
@@ -83,16 +96,16 @@ pub fn conditions(signals: &[BudgetSignal], clock: &dyn Fn(TimeMs) -> String) ->
                 kind: AlertKind::BudgetOver,
                 severity: Severity::Critical,
                 reason: format!(
-                    "{}: over its {limit} {} budget, {used} used ({percent}%)",
-                    s.name, s.period
+                    "{}: over its {limit} {period} budget, {used} used ({percent}%)",
+                    s.name
                 ),
                 ..base
             }
         } else {
             Condition {
                 reason: format!(
-                    "{}: {percent}% of its {limit} {} budget used ({used}){runs_out}",
-                    s.name, s.period
+                    "{}: {percent}% of its {limit} {period} budget used ({used}){runs_out}",
+                    s.name
                 ),
                 ..base
             }
@@ -108,7 +121,7 @@ mod tests {
     fn signal(level: SignalLevel, used: f64) -> BudgetSignal {
         BudgetSignal {
             name: "payments-team".into(),
-            period: "daily".into(),
+            period: "day".into(),
             level,
             used,
             limit: 50.0,
@@ -148,12 +161,13 @@ mod tests {
         over.limit = 2e6;
         over.used = 2.5e6;
         over.percent = 125.0;
+        over.period = "rolling 24h".into();
         let c = conditions(&[over], &clock);
         let kinds: Vec<_> = c.iter().map(|c| (c.kind, c.severity)).collect();
         assert_eq!(kinds, [(AlertKind::BudgetOver, Severity::Critical)]);
         assert_eq!(
             c[0].reason,
-            "payments-team: over its 2.0M tokens daily budget, 2.5M tokens used (125%)"
+            "payments-team: over its 2.0M tokens rolling 24h budget, 2.5M tokens used (125%)"
         );
     }
 }

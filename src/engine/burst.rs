@@ -174,7 +174,8 @@ pub enum Subject<'a> {
 }
 
 fn times(r: f64) -> String {
-    if r >= 10.0 {
+    // 9.96 reads "10x", not "10.0x".
+    if r >= 9.95 {
         format!("{r:.0}x")
     } else {
         format!("{r:.1}x")

@@ -15,7 +15,7 @@ fn changes() -> Vec<AlertEvent> {
     let mut e = engine();
     let mut signal = BudgetSignal {
         name: "team daily".into(),
-        period: "daily".into(),
+        period: "day".into(),
         level: SignalLevel::Warn,
         used: 41.0,
         limit: 50.0,

@@ -29,7 +29,7 @@ fn steady(name: &str, (from, to): (TimeMs, TimeMs), every: TimeMs, size: u64) ->
 fn budget(name: &str, level: SignalLevel, used: f64, limit: f64, member: &str) -> BudgetSignal {
     BudgetSignal {
         name: name.into(),
-        period: "daily".into(),
+        period: "day".into(),
         level,
         used,
         limit,

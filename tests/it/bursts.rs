@@ -335,7 +335,7 @@ fn late_lines_for_closed_minutes_are_learnt_at_the_next_advance() {
 fn budget(level: SignalLevel, used: f64) -> BudgetSignal {
     BudgetSignal {
         name: "payments daily".into(),
-        period: "daily".into(),
+        period: "day".into(),
         level,
         used,
         limit: 50.0,
