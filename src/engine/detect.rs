@@ -110,12 +110,12 @@ impl Engine {
         let mut conditions = Vec::new();
         let mut fleet = Fleet::default();
         for id in &mut self.identities {
-            if id.detector.due(minute) {
+            if id.detector.due(now) {
                 if id.last_seen >= learn_after {
                     let minutes = closed_minutes(&id.window, |m| id.units.in_minute(m), now);
-                    id.detector.refresh(minute, &minutes);
+                    id.detector.refresh(now, &minutes);
                 } else {
-                    id.detector.skip(minute);
+                    id.detector.skip(now);
                 }
             }
             if id.last_seen <= now - MINUTE_MS {

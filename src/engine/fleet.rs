@@ -100,7 +100,7 @@ mod tests {
     fn the_fleet_is_held_against_the_sum_of_its_usual_rates() {
         let settings = BurstSettings::default();
         let mut d = Detector::default();
-        d.refresh(100, &steady(30.0, 60));
+        d.refresh(6_000_000, &steady(30.0, 60));
         let (level, threshold) = d.usual(&settings, true, 1).expect("warm");
         assert_eq!(d.usual(&settings, false, 1), None);
         // Neither a big identity starting at its own pace, nor one bursting alone, is a
