@@ -89,7 +89,10 @@ impl AlertOut {
                 .create(true)
                 .append(true)
                 .open(&path)
-                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+                .map_err(|e| {
+                    let message = format!("--alerts-file {}: {e}", path.display());
+                    std::io::Error::new(e.kind(), message)
+                })?;
             let health = SourceHealth::new(&format!("alerts file {}", path.display()));
             let report = report_tx.clone();
             let mut state = health.clone();

@@ -13,7 +13,7 @@ use ratatui::layout::Rect;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::alert_out::{AlertOut, AlertSinks};
+use crate::alert_out::AlertOut;
 use crate::app::{App, Msg};
 use crate::engine::Engine;
 use crate::engine::alerts::{AlertEvent, Change, Severity};
@@ -43,8 +43,9 @@ pub struct LiveOptions {
     pub tz: TimeZone,
     pub prices: Arc<PriceTable>,
     pub poll_every: Duration,
-    /// Where alerts go besides the screen.
-    pub sinks: AlertSinks,
+    /// Where alerts go besides the screen (started before the terminal is taken over, so
+    /// that a bad path fails cleanly).
+    pub sinks: AlertOut,
     /// Ring the terminal bell when a critical alert starts.
     pub bell: bool,
 }
@@ -82,8 +83,7 @@ pub fn rings_bell(events: &[AlertEvent]) -> bool {
 }
 
 pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow::Result<()> {
-    let mut sinks =
-        AlertOut::start(options.sinks).map_err(|e| anyhow::anyhow!("alert sinks: {e}"))?;
+    let mut sinks = options.sinks;
     let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CAPACITY);
     match options.input {
         Input::Demo => {

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use tokentop::alert_out::AlertSinks;
+use tokentop::alert_out::{AlertOut, AlertSinks};
 use tokentop::cli::{Cli, Command, source_specs};
 use tokentop::live::{self, Input, LiveOptions};
 use tokentop::report;
@@ -59,10 +59,10 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         tz: cli.common.time_zone()?,
         prices: cli.common.prices()?,
         poll_every: Duration::from_millis(cli.poll_ms.max(10)),
-        sinks: AlertSinks {
+        sinks: AlertOut::start(AlertSinks {
             file: cli.alerts_file.clone(),
             command: cli.on_alert.clone(),
-        },
+        })?,
         bell: cli.bell,
     };
     let runtime = tokio::runtime::Runtime::new()?;
