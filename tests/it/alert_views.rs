@@ -136,7 +136,7 @@ fn critical_rows_stand_out_and_dim_once_acknowledged() {
     screen.press('j');
     let t = screen.draw(160, 48);
     let style = row_style(&t, RUNAWAY);
-    assert_eq!(style.fg, Some(Color::Rgb(0x8a, 0x6d, 0x6d)));
+    assert_eq!(style.fg, Some(Color::Indexed(95)));
     assert_ne!(style.bg, Some(Color::Red));
     assert!(format!("{}", t.backend()).contains(&format!("△ {RUNAWAY}")));
     assert_eq!(
