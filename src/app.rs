@@ -1,10 +1,14 @@
 //! UI state and its one update function: every key, resize and new snapshot enters as a
 //! [`Msg`]. Tests drive the app through the same `update` the loop uses.
 
+mod alerts;
+
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use crossterm::event::{KeyEvent, KeyEventKind};
 
+pub use self::alerts::RowAlert;
 use crate::engine::Snapshot;
 use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::{IdentityDetail, IdentityRow};
@@ -166,6 +170,18 @@ pub struct App {
     focus: Option<String>,
     pub viewport_rows: usize,
     pub quit: bool,
+    /// The alerts pane under the table is shown.
+    pub alerts_pane: bool,
+    /// The full-screen alert list is open.
+    alert_list: bool,
+    /// Position in `snapshot.alerts` of the selected alert, and its id, so the selection
+    /// stays on it as newer alerts arrive above.
+    alert_cursor: usize,
+    alert_cursor_id: Option<u64>,
+    /// Alerts the viewer acknowledged (only ids still in the snapshot are kept).
+    acknowledged: BTreeSet<u64>,
+    /// The alert state of each row of `snapshot.identities`, worked out per snapshot.
+    row_alerts: Vec<Option<RowAlert>>,
 }
 
 impl App {
@@ -182,8 +198,15 @@ impl App {
             focus: None,
             viewport_rows: 20,
             quit: false,
+            alerts_pane: false,
+            alert_list: false,
+            alert_cursor: 0,
+            alert_cursor_id: None,
+            acknowledged: BTreeSet::new(),
+            row_alerts: Vec::new(),
         };
         app.resort();
+        app.mark_rows();
         app
     }
 
@@ -225,7 +248,12 @@ impl App {
             Msg::Key(_) => false,
             Msg::Snapshot(snapshot) => {
                 self.snapshot = *snapshot;
+                let alerts = &self.snapshot.alerts;
+                self.acknowledged
+                    .retain(|id| alerts.iter().any(|a| a.id == *id));
                 self.resort();
+                self.follow_alert_cursor();
+                self.mark_rows();
                 true
             }
             Msg::Health(reports) => {
@@ -256,6 +284,9 @@ impl App {
     }
 
     fn act(&mut self, action: Action) {
+        if self.alert_list && self.act_on_alert_list(action) {
+            return;
+        }
         let last = self.order.len().saturating_sub(1);
         let page = self.viewport_rows.max(1);
         match action {
@@ -287,7 +318,13 @@ impl App {
                     None => self.selected_name.clone(),
                 }
             }
-            Action::CloseDetail => self.focus = None,
+            Action::Close => self.focus = None,
+            Action::ToggleAlertPane => self.alerts_pane = !self.alerts_pane,
+            Action::Acknowledge => self.acknowledge_selected_row(),
+            Action::ToggleAlertList => {
+                self.alert_list = true;
+                self.move_alert_cursor(self.alert_cursor);
+            }
         }
     }
 

@@ -39,6 +39,19 @@ pub struct Cli {
     /// filesystems without inotify, e.g. network mounts
     #[arg(long)]
     pub poll_only: bool,
+
+    /// Append every alert, as it starts and as it ends, to FILE as a JSON line
+    #[arg(long, value_name = "FILE")]
+    pub alerts_file: Option<std::path::PathBuf>,
+
+    /// Run CMD (with sh -c) for every new alert, the alert as JSON on its stdin; killed
+    /// after 10 s, failures shown with the sources
+    #[arg(long, value_name = "CMD")]
+    pub on_alert: Option<String>,
+
+    /// Ring the terminal bell when a critical alert starts
+    #[arg(long)]
+    pub bell: bool,
 }
 
 #[derive(Debug, Subcommand)]

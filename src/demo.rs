@@ -1,18 +1,26 @@
 //! `--demo`: bundled sample logs replayed as a live stream, through the same parsers and
-//! engine as real files. The recording is a 10-minute loop; the first pass is placed in the
-//! past (so the windows are full at start), later passes play in real time, forever.
+//! engine as real files. The recording is a 10-minute loop. At start, about two hours of
+//! history ([`HISTORY_PASSES`] loops) are replayed at full speed, so that windows are full
+//! and burst baselines warm; then playback goes on in real time, forever. Live playback
+//! starts [`LIVE_FROM_MS`] into the loop, a few seconds into a burst of
+//! `agent-loop-runner`, so that the first burst alert shows within seconds.
+//!
+//! Each pass is its own: its responses get ids of their own (else the engine would take a
+//! pass for copies of the one before and count nothing), and every pass but the first live
+//! one leaves out a share of each identity's responses (0-20%, chosen per pass and
+//! identity by a fixed hash), so that the history is not one perfect loop.
 
 use std::path::Path;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::event::{Event, TimeMs};
+use crate::event::{DedupKey, Event, TimeMs};
 use crate::parse::{LineContext, Parsed, parse_line};
 use crate::source::health::SourceHealth;
 use crate::source::tail::project_dir;
 use crate::source::{BATCH, Feed};
-use crate::timefmt::{format_rfc3339_ms, parse_rfc3339_ms};
+use crate::timefmt::parse_rfc3339_ms;
 
 /// The recorded files, by the path they would have on disk (it decides the identity of
 /// Claude Code lines, as for real logs).
@@ -43,82 +51,141 @@ const FILES: &[(&str, &str)] = &[
 
 /// The recording starts at this time (2026-01-01T00:00:00Z) and lasts [`LOOP_MS`].
 const RECORDING_START: TimeMs = 1_767_225_600_000;
-const LOOP_MS: TimeMs = 600_000;
+pub const LOOP_MS: TimeMs = 600_000;
+/// Loops of history replayed at start: two hours.
+pub const HISTORY_PASSES: i64 = 12;
+/// Where in the loop live playback starts: 5 s into `agent-loop-runner`'s first burst
+/// (120-160 s).
+pub const LIVE_FROM_MS: TimeMs = 125_000;
 /// How often replayed events are handed over while playing in real time.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// The keys that hold a line's time in the two recorded formats.
 const TIME_KEYS: [&str; 2] = ["\"timestamp\":\"", "\"ts\":\""];
+/// Every pass but live pass 0 keeps between this share and all of an identity's responses.
+const LEAST_KEPT: f64 = 0.8;
 
-/// One recorded line and where its time sits in the text.
-#[derive(Clone, Copy, Debug)]
-pub struct DemoLine {
-    pub offset_ms: TimeMs,
-    file: usize,
+/// One recorded line, parsed once.
+#[derive(Debug)]
+struct RecordedLine {
+    offset_ms: TimeMs,
     text: &'static str,
-    time_at: usize,
-    time_len: usize,
+    parsed: Parsed,
+    /// The same number for every copy of one response, and on every run (dedup keys are
+    /// seeded per process): what decides whether a pass keeps the response.
+    response: u64,
 }
 
-impl DemoLine {
-    /// The line with its time moved by `shift_ms`.
-    pub fn shifted(&self, shift_ms: TimeMs) -> String {
-        let time = format_rfc3339_ms(RECORDING_START + self.offset_ms + shift_ms);
-        let mut out = String::with_capacity(self.text.len() + 4);
-        out.push_str(&self.text[..self.time_at]);
-        out.push_str(&time);
-        out.push_str(&self.text[self.time_at + self.time_len..]);
-        out
-    }
-}
-
-fn locate_time(text: &str) -> Option<(usize, usize, TimeMs)> {
+fn locate_time(text: &str) -> Option<TimeMs> {
     TIME_KEYS.iter().find_map(|key| {
         let at = text.find(key)? + key.len();
         let len = text[at..].find('"')?;
-        Some((at, len, parse_rfc3339_ms(&text[at..at + len])?))
+        parse_rfc3339_ms(&text[at..at + len])
     })
 }
 
-/// Every recorded line in time order (lines without a time are left out).
-pub fn recording() -> Vec<DemoLine> {
-    let mut lines: Vec<DemoLine> = FILES
-        .iter()
-        .enumerate()
-        .flat_map(|(file, (_, text))| {
-            text.lines().filter_map(move |line| {
-                let (time_at, time_len, time) = locate_time(line)?;
-                Some(DemoLine {
-                    offset_ms: time - RECORDING_START,
-                    file,
-                    text: line,
-                    time_at,
-                    time_len,
-                })
-            })
-        })
-        .collect();
-    lines.sort_by_key(|l| l.offset_ms);
-    lines
+/// A fixed 64-bit mix (splitmix64): the same pass looks the same on every run.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
-/// Parses a replayed line exactly as the file reader would.
-fn parse(
-    line: &DemoLine,
-    shift_ms: TimeMs,
-    projects: &[Option<String>],
-    health: &mut SourceHealth,
-) -> Option<Event> {
-    let text = line.shifted(shift_ms);
-    let ctx = LineContext {
-        project_dir: projects[line.file].as_deref(),
-        read_time: RECORDING_START + line.offset_ms + shift_ms,
-    };
-    let parsed = parse_line(text.as_bytes(), &ctx);
-    health.count(text.as_bytes(), &parsed);
-    health.bytes += text.len() as u64 + 1;
-    match parsed {
-        Parsed::Event(e) => Some(*e),
-        _ => None,
+/// A fixed hash of a name (FNV-1a), for choices that must not change between runs.
+fn name_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A number in [0, 1) from a hash.
+fn unit_interval(h: u64) -> f64 {
+    (h >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The recording, every line parsed once, in time order.
+#[derive(Debug)]
+pub struct Recording {
+    lines: Vec<RecordedLine>,
+}
+
+impl Recording {
+    /// Parses the embedded files (lines without a time are left out).
+    pub fn load() -> Recording {
+        let projects: Vec<Option<String>> = FILES
+            .iter()
+            .map(|(p, _)| project_dir(Path::new(p)))
+            .collect();
+        let mut lines: Vec<RecordedLine> = FILES
+            .iter()
+            .enumerate()
+            .flat_map(|(file, (_, text))| {
+                let project = projects[file].as_deref();
+                text.lines().filter_map(move |line| {
+                    let time = locate_time(line)?;
+                    let ctx = LineContext {
+                        project_dir: project,
+                        read_time: time,
+                    };
+                    Some(RecordedLine {
+                        offset_ms: time - RECORDING_START,
+                        text: line,
+                        parsed: parse_line(line.as_bytes(), &ctx),
+                        response: 0,
+                    })
+                })
+            })
+            .collect();
+        lines.sort_by_key(|l| l.offset_ms);
+        // Responses numbered in order of first appearance.
+        let mut first_seen = std::collections::HashMap::new();
+        for (i, line) in lines.iter_mut().enumerate() {
+            let key = match &line.parsed {
+                Parsed::Event(e) => e.dedup_key,
+                _ => None,
+            };
+            line.response = match key {
+                Some(key) => *first_seen.entry(key).or_insert(i as u64),
+                None => i as u64,
+            };
+        }
+        Recording { lines }
+    }
+
+    /// Whether pass `n` keeps this response.
+    fn keeps(n: i64, line: &RecordedLine, event: &Event) -> bool {
+        if n == 0 {
+            return true;
+        }
+        let pass = mix(n as u64);
+        let share =
+            LEAST_KEPT + (1.0 - LEAST_KEPT) * unit_interval(mix(pass ^ name_hash(&event.identity)));
+        unit_interval(mix(pass ^ mix(line.response))) < share
+    }
+
+    /// Line `line`'s event as pass `n` plays it, with the loop's start at `zero + n × LOOP`;
+    /// `None` for lines without usage and responses the pass leaves out.
+    fn event(&self, line: &RecordedLine, n: i64, zero: TimeMs) -> Option<Event> {
+        let Parsed::Event(recorded) = &line.parsed else {
+            return None;
+        };
+        if !Self::keeps(n, line, recorded) {
+            return None;
+        }
+        let mut event = Event::clone(recorded);
+        event.time += zero + n * LOOP_MS - RECORDING_START;
+        if n != 0 {
+            let salt = u128::from(mix(n as u64)) << 64 | u128::from(mix(!(n as u64)));
+            event.dedup_key = event.dedup_key.map(|k| DedupKey(k.0 ^ salt));
+        }
+        Some(event)
+    }
+
+    /// The events of pass `n`, in time order, with the loop's start at `zero + n × LOOP`.
+    pub fn events(&self, n: i64, zero: TimeMs) -> impl Iterator<Item = Event> + '_ {
+        self.lines
+            .iter()
+            .filter_map(move |l| self.event(l, n, zero))
     }
 }
 
@@ -134,25 +201,42 @@ pub fn spawn(
 }
 
 fn run(tx: mpsc::Sender<Feed>, clock: fn() -> TimeMs) {
-    let lines = recording();
-    let projects: Vec<Option<String>> = FILES
-        .iter()
-        .map(|(p, _)| project_dir(Path::new(p)))
-        .collect();
+    let recording = Recording::load();
     let mut health = SourceHealth::new("demo (bundled sample data)");
     health.files = FILES.len();
     let start = clock();
+    let zero = start - LIVE_FROM_MS;
     let mut batch = Vec::with_capacity(BATCH);
     let send = |batch: &mut Vec<Event>, health: &SourceHealth| -> bool {
         let events = std::mem::take(batch);
         (events.is_empty() || tx.blocking_send(Feed::Events(events)).is_ok())
             && tx.blocking_send(Feed::Health(vec![health.clone()])).is_ok()
     };
-    for pass in 0.. {
-        // Pass 0 ends at `start`; pass 1 begins there.
-        let shift = start - RECORDING_START + (pass - 1) * LOOP_MS;
-        for line in &lines {
-            let due = RECORDING_START + line.offset_ms + shift;
+    let replay =
+        |line: &RecordedLine, n: i64, batch: &mut Vec<Event>, health: &mut SourceHealth| {
+            health.count(line.text.as_bytes(), &line.parsed);
+            health.bytes += line.text.len() as u64 + 1;
+            batch.extend(recording.event(line, n, zero));
+        };
+    // History, as fast as the engine takes it: every line before `start`.
+    for n in -HISTORY_PASSES..=0 {
+        for line in &recording.lines {
+            if zero + n * LOOP_MS + line.offset_ms >= start {
+                break;
+            }
+            replay(line, n, &mut batch, &mut health);
+            if batch.len() >= BATCH && !send(&mut batch, &health) {
+                return;
+            }
+        }
+    }
+    // Then in real time, forever.
+    for n in 0.. {
+        for line in &recording.lines {
+            let due = zero + n * LOOP_MS + line.offset_ms;
+            if due < start {
+                continue;
+            }
             loop {
                 let now = clock();
                 if now >= due {
@@ -163,9 +247,7 @@ fn run(tx: mpsc::Sender<Feed>, clock: fn() -> TimeMs) {
                 }
                 std::thread::sleep(FLUSH_EVERY.min(Duration::from_millis((due - now) as u64)));
             }
-            if let Some(event) = parse(line, shift, &projects, &mut health) {
-                batch.push(event);
-            }
+            replay(line, n, &mut batch, &mut health);
             if batch.len() >= BATCH && !send(&mut batch, &health) {
                 return;
             }
@@ -178,26 +260,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_recorded_usage_line_parses_after_shifting() {
-        let lines = recording();
-        let projects: Vec<Option<String>> = FILES
-            .iter()
-            .map(|(p, _)| project_dir(Path::new(p)))
-            .collect();
+    fn every_recorded_usage_line_parses() {
+        let recording = Recording::load();
         let mut health = SourceHealth::new("demo");
-        let shift = 123_456_789;
-        let events: Vec<Event> = lines
-            .iter()
-            .filter_map(|l| parse(l, shift, &projects, &mut health))
-            .collect();
+        for line in &recording.lines {
+            health.count(line.text.as_bytes(), &line.parsed);
+        }
         assert!(health.rejected.is_empty(), "{:?}", health.rejected);
-        assert!(lines.iter().all(|l| (0..LOOP_MS).contains(&l.offset_ms)));
+        assert!(
+            recording
+                .lines
+                .iter()
+                .all(|l| (0..LOOP_MS).contains(&l.offset_ms))
+        );
+        let events: Vec<Event> = recording.events(0, 0).collect();
         let mut identities: Vec<&str> = events.iter().map(|e| e.identity.as_str()).collect();
         identities.sort();
         identities.dedup();
         assert_eq!(identities.len(), 12, "{identities:?}");
         assert!(identities.contains(&"-home-dev-payments-api"));
-        let first = &events[0];
-        assert!(first.time >= RECORDING_START + shift);
+        assert!(events.windows(2).all(|w| w[0].time <= w[1].time));
+        assert!(events[0].time >= 0 && events[events.len() - 1].time < LOOP_MS);
+    }
+
+    #[test]
+    fn passes_differ_and_never_share_a_response() {
+        let recording = Recording::load();
+        let zero = 1_000 * LOOP_MS;
+        let live: Vec<Event> = recording.events(0, zero).collect();
+        let history: Vec<Event> = recording.events(-3, zero).collect();
+        let kept = history.len() as f64 / live.len() as f64;
+        assert!((0.8..0.97).contains(&kept), "{kept}");
+        assert!(history.iter().all(|e| e.time < zero - 2 * LOOP_MS));
+        let keys: std::collections::HashSet<_> = live.iter().filter_map(|e| e.dedup_key).collect();
+        assert!(
+            history
+                .iter()
+                .filter_map(|e| e.dedup_key)
+                .all(|k| !keys.contains(&k))
+        );
+        let again: Vec<Event> = recording.events(-3, zero).collect();
+        assert_eq!(history, again, "the same on every run");
     }
 }

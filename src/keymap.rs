@@ -1,5 +1,6 @@
 //! Keys to actions, as one table: the loop looks keys up here and the status line (and
-//! later the help overlay) is generated from the same rows.
+//! later the help overlay) is generated from the same rows. What an action does can
+//! depend on the screen (moving in the alert list moves its cursor, not the table's).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -18,23 +19,36 @@ pub enum Action {
     NextSort,
     PreviousSort,
     ReverseSort,
-    /// Enter: open the selected identity's detail panel, or close the open one.
+    /// Enter: open the selected identity's detail panel, or close the open one; in the
+    /// alert list, go to the selected alert's identity.
     ToggleDetail,
-    CloseDetail,
+    /// Esc: close the detail panel or the alert list.
+    Close,
+    /// Show or hide the alerts pane under the table.
+    ToggleAlertPane,
+    /// Open or close the full-screen alert list.
+    ToggleAlertList,
+    /// Acknowledge the selected alert (in the list) or the selected identity's alerts;
+    /// again to take it back.
+    Acknowledge,
 }
 
-/// Where a binding is listed in the status line. Every key works everywhere; this only
-/// keeps the line to what makes sense on the screen at hand.
+/// The screens, for the status line: every key works everywhere, but the line lists only
+/// what makes sense on the screen at hand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shown {
-    /// Only in help.
-    Never,
-    Always,
-    /// On the identity table.
+pub enum Screen {
+    /// The identity table.
     Table,
-    /// With the detail panel open.
+    /// The detail panel of one identity.
     Detail,
+    /// The full-screen alert list.
+    Alerts,
 }
+
+const EVERYWHERE: &[Screen] = &[Screen::Table, Screen::Detail, Screen::Alerts];
+/// Listed in help only.
+const HELP_ONLY: &[Screen] = &[];
+const TABLE: &[Screen] = &[Screen::Table];
 
 pub struct Binding {
     pub keys: &'static [(KeyCode, KeyModifiers)],
@@ -42,8 +56,9 @@ pub struct Binding {
     pub label: &'static str,
     pub action: Action,
     pub help: &'static str,
-    /// In the status line, in table order: when the line is short the last ones drop out.
-    pub status: Shown,
+    /// The screens whose status line lists it, in table order: when the line is short,
+    /// the last ones drop out.
+    pub status: &'static [Screen],
 }
 
 const NONE: KeyModifiers = KeyModifiers::NONE;
@@ -56,56 +71,77 @@ pub const KEYMAP: &[Binding] = &[
         label: "q",
         action: Action::Quit,
         help: "quit",
-        status: Shown::Always,
+        status: EVERYWHERE,
     },
     Binding {
         keys: &[(KeyCode::Enter, NONE)],
         label: "⏎",
         action: Action::ToggleDetail,
         help: "detail",
-        status: Shown::Table,
+        status: TABLE,
     },
     Binding {
         keys: &[(KeyCode::Esc, NONE)],
         label: "⏎/Esc",
-        action: Action::CloseDetail,
+        action: Action::Close,
         help: "close",
-        status: Shown::Detail,
+        status: &[Screen::Detail, Screen::Alerts],
     },
     Binding {
         keys: &[(KeyCode::Up, NONE), (KeyCode::Char('k'), NONE)],
         label: "↑↓/jk",
         action: Action::Up,
         help: "move",
-        status: Shown::Always,
+        status: EVERYWHERE,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('a'), NONE)],
+        label: "a/A",
+        action: Action::ToggleAlertPane,
+        help: "alerts",
+        status: &[Screen::Table, Screen::Detail],
+    },
+    Binding {
+        keys: &[(KeyCode::Char('A'), SHIFT), (KeyCode::Char('A'), NONE)],
+        label: "A",
+        action: Action::ToggleAlertList,
+        help: "alert list",
+        status: HELP_ONLY,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('x'), NONE)],
+        label: "x",
+        action: Action::Acknowledge,
+        help: "ack",
+        status: &[Screen::Table, Screen::Alerts],
     },
     Binding {
         keys: &[(KeyCode::Down, NONE), (KeyCode::Char('j'), NONE)],
         label: "↓j",
         action: Action::Down,
         help: "down",
-        status: Shown::Never,
+        status: HELP_ONLY,
     },
     Binding {
         keys: &[(KeyCode::PageUp, NONE), (KeyCode::Char('b'), CTRL)],
         label: "PgUp",
         action: Action::PageUp,
         help: "page up",
-        status: Shown::Never,
+        status: HELP_ONLY,
     },
     Binding {
         keys: &[(KeyCode::PageDown, NONE), (KeyCode::Char('f'), CTRL)],
         label: "PgDn",
         action: Action::PageDown,
         help: "page down",
-        status: Shown::Never,
+        status: HELP_ONLY,
     },
     Binding {
         keys: &[(KeyCode::Home, NONE), (KeyCode::Char('g'), NONE)],
         label: "g",
         action: Action::Top,
         help: "top",
-        status: Shown::Never,
+        status: HELP_ONLY,
     },
     Binding {
         keys: &[
@@ -116,49 +152,49 @@ pub const KEYMAP: &[Binding] = &[
         label: "G",
         action: Action::Bottom,
         help: "bottom",
-        status: Shown::Never,
+        status: HELP_ONLY,
     },
     Binding {
         keys: &[(KeyCode::Char('s'), NONE)],
         label: "s/S",
         action: Action::NextSort,
         help: "sort column",
-        status: Shown::Table,
+        status: TABLE,
     },
     Binding {
         keys: &[(KeyCode::Char('S'), SHIFT), (KeyCode::Char('S'), NONE)],
         label: "S",
         action: Action::PreviousSort,
         help: "previous sort column",
-        status: Shown::Never,
+        status: HELP_ONLY,
     },
     Binding {
         keys: &[(KeyCode::Char('i'), NONE)],
         label: "i",
         action: Action::ReverseSort,
         help: "invert",
-        status: Shown::Table,
+        status: TABLE,
     },
     Binding {
         keys: &[(KeyCode::Char('$'), NONE), (KeyCode::Char('$'), SHIFT)],
         label: "$",
         action: Action::Sort(SortKey::Spend),
         help: "spend",
-        status: Shown::Table,
+        status: TABLE,
     },
     Binding {
         keys: &[(KeyCode::Char('r'), NONE)],
         label: "r",
         action: Action::Sort(SortKey::Rate),
         help: "rate",
-        status: Shown::Table,
+        status: TABLE,
     },
     Binding {
         keys: &[(KeyCode::Char('n'), NONE)],
         label: "n",
         action: Action::Sort(SortKey::Name),
         help: "name",
-        status: Shown::Table,
+        status: TABLE,
     },
 ];
 

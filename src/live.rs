@@ -1,6 +1,7 @@
 //! The live monitor's loop: one `select!` over terminal input, source batches, a render
 //! tick and signals. The engine is fed here; views only ever see the latest snapshot.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,9 +13,11 @@ use ratatui::layout::Rect;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
+use crate::alert_out::AlertOut;
 use crate::app::{App, Msg};
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::engine::alerts::{AlertEvent, Change, Severity};
 use crate::event::TimeMs;
 use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
@@ -44,6 +47,11 @@ pub struct LiveOptions {
     pub config: Config,
     pub prices: Arc<PriceTable>,
     pub follow: FollowOptions,
+    /// Where alerts go besides the screen (started before the terminal is taken over, so
+    /// that a bad path fails cleanly).
+    pub sinks: AlertOut,
+    /// Ring the terminal bell when a critical alert starts.
+    pub bell: bool,
 }
 
 /// The wall clock, in the engine's unit. The only place live mode reads the time.
@@ -71,7 +79,15 @@ pub fn update(engine: &Engine, app: &mut App, msg: Msg) -> bool {
     dirty
 }
 
+/// Whether any of these changes is a critical alert starting: what the bell is for.
+pub fn rings_bell(events: &[AlertEvent]) -> bool {
+    events
+        .iter()
+        .any(|e| e.change == Change::Started && e.alert.severity == Severity::Critical)
+}
+
 pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow::Result<()> {
+    let mut sinks = options.sinks;
     let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CAPACITY);
     match options.input {
         Input::Demo => {
@@ -128,8 +144,21 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 let now = wall_clock();
                 if ingested || now / 1000 != shown_second {
                     engine.advance(now);
+                    let alerts = engine.take_alert_events();
+                    if !alerts.is_empty() {
+                        sinks.send(&alerts);
+                        if options.bell && rings_bell(&alerts) {
+                            // BEL between frames: the bell, never a drawn character.
+                            let out = terminal.backend_mut();
+                            out.write_all(b"\x07")?;
+                            out.flush()?;
+                        }
+                    }
                     refresh(&engine, &mut app);
                     (ingested, dirty, shown_second) = (false, true, now / 1000);
+                }
+                if let Some(health) = sinks.health() {
+                    dirty |= app.update(Msg::Health(health));
                 }
                 if dirty {
                     terminal.draw(|frame| ui::render(frame, &app, &theme))?;

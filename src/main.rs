@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use tokentop::alert_out::{AlertOut, AlertSinks};
 use tokentop::cli::{Cli, Command, source_specs};
 use tokentop::live::{self, Input, LiveOptions};
 use tokentop::source::discover::SourceSpec;
@@ -78,6 +79,11 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
             poll_every: Duration::from_millis(cli.poll_ms.max(10)),
             watch: !cli.poll_only,
         },
+        sinks: AlertOut::start(AlertSinks {
+            file: cli.alerts_file.clone(),
+            command: cli.on_alert.clone(),
+        })?,
+        bell: cli.bell,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     // ratatui::init installs a panic hook that restores the terminal before the message.

@@ -4,6 +4,8 @@
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
+use crate::engine::alerts::Severity;
+
 /// The built-in default theme, embedded in the binary.
 pub const DEFAULT_THEME: &str = include_str!("../themes/default.toml");
 
@@ -32,6 +34,9 @@ struct Colors {
     unpriced: String,
     key: String,
     trend: String,
+    alert_fg: String,
+    alert_bg: String,
+    acknowledged: String,
 }
 
 /// How alarming a value is.
@@ -71,6 +76,11 @@ pub struct Theme {
     unpriced: Color,
     key: Color,
     trend: Color,
+    /// A row with a critical alert: these colours, so it cannot be missed.
+    alert_fg: Color,
+    alert_bg: Color,
+    /// Alerts and rows the viewer has acknowledged.
+    acknowledged: Color,
 }
 
 fn color(key: &str, value: &str) -> Result<Color, String> {
@@ -100,6 +110,9 @@ impl Theme {
             unpriced: color("unpriced", &c.unpriced)?,
             key: color("key", &c.key)?,
             trend: color("trend", &c.trend)?,
+            alert_fg: color("alert_fg", &c.alert_fg)?,
+            alert_bg: color("alert_bg", &c.alert_bg)?,
+            acknowledged: color("acknowledged", &c.acknowledged)?,
         })
     }
 
@@ -130,6 +143,9 @@ impl Theme {
             unpriced: Color::Magenta,
             key: Color::Yellow,
             trend: Color::Green,
+            alert_fg: Color::White,
+            alert_bg: Color::Red,
+            acknowledged: Color::DarkGray,
         }
     }
 
@@ -179,6 +195,29 @@ impl Theme {
     /// Sparklines of usage over time.
     pub fn trend(&self) -> Style {
         Style::new().fg(self.trend)
+    }
+    /// An active alert's text.
+    pub fn alert(&self, severity: Severity) -> Style {
+        match severity {
+            Severity::Info => self.accent(),
+            Severity::Warn => self.level(Level::Warn),
+            Severity::Critical => self.level(Level::Critical),
+        }
+    }
+    /// A whole table row with an active alert: critical ones stand out from every other row.
+    pub fn alert_row(&self, severity: Severity) -> Style {
+        match severity {
+            Severity::Critical => Style::new()
+                .fg(self.alert_fg)
+                .bg(self.alert_bg)
+                .add_modifier(Modifier::BOLD),
+            Severity::Warn => self.level(Level::Warn).add_modifier(Modifier::BOLD),
+            Severity::Info => self.accent(),
+        }
+    }
+    /// An alert (or a row whose alerts are all) acknowledged: still there, no longer loud.
+    pub fn acknowledged(&self) -> Style {
+        Style::new().fg(self.acknowledged)
     }
 }
 

@@ -6,8 +6,10 @@ use super::Map;
 
 use jiff::civil::Date;
 
+use super::burst::Detector;
 use super::hist::LazyHistogram;
 use super::recent::RecentEvents;
+use super::units::Units;
 use super::usage::{Usage, WindowUsage};
 use super::window::{Bucket, TieredWindow};
 use crate::event::{Format, IdentityAttrs, IdentityKind, TimeMs};
@@ -42,6 +44,9 @@ pub struct IdentityStats {
     pub output_tokens: LazyHistogram,
     pub latency_ms: LazyHistogram,
     pub recent: RecentEvents,
+    /// Sessions and agents seen lately, for the burst detector's concurrency rule.
+    pub units: Units,
+    pub detector: Detector,
 }
 
 impl IdentityStats {
@@ -63,6 +68,8 @@ impl IdentityStats {
             output_tokens: LazyHistogram::output_tokens(),
             latency_ms: LazyHistogram::latency(),
             recent: RecentEvents::default(),
+            units: Units::default(),
+            detector: Detector::default(),
         }
     }
 

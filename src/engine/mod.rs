@@ -3,14 +3,21 @@
 //! Plain synchronous Rust with no clock, no IO and no terminal: time is always an argument,
 //! so live runs, reports and tests share one deterministic core.
 
+pub mod alerts;
 pub mod budget;
+pub mod budget_signal;
+pub mod burst;
 mod dedup;
+mod detect;
+mod fleet;
 pub mod hist;
 pub mod identity;
 pub mod mapping;
 pub mod period;
 pub mod recent;
+mod signal;
 pub mod snapshot;
+pub mod units;
 pub mod usage;
 pub mod window;
 
@@ -20,12 +27,16 @@ use std::sync::Arc;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
+use self::alerts::Alerts;
 use self::budget::{BudgetState, Budgets};
+use self::burst::BurstSettings;
 use self::dedup::{Copies, Decision};
+pub use self::detect::ALL_IDENTITIES;
 use self::identity::{IdentityStats, Ledger, Sign};
 use self::mapping::Mapping;
 use self::recent::RecentEvent;
 pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, ModelRow, Snapshot};
+use self::units::unit_key;
 use self::usage::{Usage, WindowUsage};
 use self::window::TieredWindow;
 use crate::config::Config;
@@ -40,6 +51,7 @@ pub const MAX_IDENTITIES: usize = 20_000;
 pub const OTHER_IDENTITY: &str = "(other)";
 /// The ingest rate shown in the header is averaged over this long.
 const INGEST_RATE_WINDOW_MS: i64 = 5_000;
+const MINUTE_MS: i64 = 60_000;
 
 /// The engine's hash maps: foldhash is several times faster than SipHash on short keys,
 /// and still seeded per process, so crafted log content cannot force collisions.
@@ -132,6 +144,10 @@ pub struct Engine {
     copies: Copies,
     stats: IngestStats,
     ingest_marks: VecDeque<(TimeMs, u64)>,
+    bursts: BurstSettings,
+    /// The earliest event time seen: global bursts wait for the engine's own warm-up.
+    first_event: TimeMs,
+    alerts: Alerts,
 }
 
 impl Engine {
@@ -158,6 +174,9 @@ impl Engine {
             copies: Copies::default(),
             stats: IngestStats::default(),
             ingest_marks: VecDeque::new(),
+            bursts: BurstSettings::default(),
+            first_event: TimeMs::MAX,
+            alerts: Alerts::default(),
         }
     }
 
@@ -233,12 +252,7 @@ impl Engine {
         let usage = Usage::request(&event.tokens, cost);
         let who = self.identity_index(event);
         let day = self.days.day(event.time);
-        {
-            let id = &mut self.identities[who];
-            id.last_seen = id.last_seen.max(event.time);
-            id.first_seen = id.first_seen.min(event.time);
-            id.attrs.clone_from(&event.attrs);
-        }
+        self.note_activity(who, event);
 
         let model = self.model(&event.model);
         let decision = self.copies.offer(event, &model, who, day, &usage);
@@ -294,6 +308,23 @@ impl Engine {
         }
     }
 
+    /// First and last seen, raw fields, units, and a line for a minute whose baseline is
+    /// already worked out (it is worked out again at the next `advance`).
+    fn note_activity(&mut self, who: usize, event: &Event) {
+        let minute = event.time.div_euclid(MINUTE_MS);
+        let id = &mut self.identities[who];
+        if minute < self.now.div_euclid(MINUTE_MS) {
+            id.detector.mark_stale();
+        }
+        if let Some(key) = unit_key(&event.attrs) {
+            id.units.see(key, event.time);
+        }
+        id.last_seen = id.last_seen.max(event.time);
+        id.first_seen = id.first_seen.min(event.time);
+        id.attrs.clone_from(&event.attrs);
+        self.first_event = self.first_event.min(event.time);
+    }
+
     fn apply(&mut self, sign: Sign, who: usize, time: TimeMs, day: Date, model: &str, u: &Usage) {
         self.identities[who].apply(sign, time, day, model, u);
         self.global.apply(sign, time, day, model, u);
@@ -309,8 +340,8 @@ impl Engine {
         }
     }
 
-    /// Moves the engine's clock: settles responses that stopped changing and keeps the
-    /// ingest rate.
+    /// Moves the engine's clock: settles responses that stopped changing, keeps the
+    /// ingest rate, and runs the burst detector (alerts start and end here).
     pub fn advance(&mut self, now: TimeMs) {
         self.now = now;
         for done in self.copies.settle(now - SETTLE_MS) {
@@ -324,6 +355,7 @@ impl Engine {
         {
             self.ingest_marks.pop_front();
         }
+        self.detect();
     }
 
     /// Settles every pending response: for reports, once all input has been read.

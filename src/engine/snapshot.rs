@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::alerts::{Alert, AlertCounts};
 use super::budget::{BudgetState, RowBudget};
 use super::hist::Quantiles;
 use super::recent::RecentEvent;
@@ -111,6 +112,10 @@ pub struct Snapshot {
     pub budgets: Vec<BudgetState>,
     /// The identity the UI asked about (the open detail panel), if it exists.
     pub detail: Option<IdentityDetail>,
+    /// Open alerts and the latest ended ones, newest first (bounded).
+    pub alerts: Vec<Alert>,
+    /// Open alerts by severity.
+    pub active_alerts: AlertCounts,
 }
 
 /// One identity in depth, for the detail panel and tests.
@@ -228,6 +233,8 @@ impl Engine {
             trend: trend(&self.global.window, self.now),
             detail: focus.and_then(|name| self.detail_with(name, &budgets)),
             budgets,
+            alerts: self.alerts.list(),
+            active_alerts: self.alerts.counts(),
         }
     }
 

@@ -1,4 +1,5 @@
-//! The top two lines: spend and rates now, and whether the sources are healthy.
+//! The top two lines: spend and rates now, whether the sources are healthy, and how many
+//! alerts are active, by severity.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,6 +8,7 @@ use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
 use crate::app::App;
+use crate::engine::alerts::Severity;
 use crate::format;
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
@@ -87,7 +89,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             one(u8::MAX, text, theme.level(Level::Critical))
         }
     };
-    let mut second = vec![health];
+    let mut second = vec![health, alerts(app, theme)];
     let rejected: u64 = app.sources.iter().map(|h| h.rejected_lines()).sum();
     if rejected > 0 {
         second.push(one(
@@ -110,4 +112,40 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let width = area.width as usize;
     let lines = vec![line(first, width, theme), line(second, width, theme)];
     frame.render_widget(Paragraph::new(lines).style(theme.header()), area);
+}
+
+/// Active alerts by severity: loud while any is unacknowledged, dimmed once all are.
+fn alerts<'a>(app: &App, theme: &Theme) -> Segment<'a> {
+    let active = app.snapshot.active_alerts;
+    if active.total() == 0 {
+        return Segment {
+            priority: 2,
+            spans: vec![Span::styled("no alerts", theme.muted())],
+        };
+    }
+    let open = app.unacknowledged();
+    let mut spans = vec![Span::styled("alerts", theme.muted())];
+    let by_severity = [
+        (active.critical, open.critical, Severity::Critical),
+        (active.warn, open.warn, Severity::Warn),
+        (active.info, open.info, Severity::Info),
+    ];
+    for (count, unacknowledged, severity) in by_severity {
+        if count == 0 {
+            continue;
+        }
+        let style = if unacknowledged > 0 {
+            theme.alert(severity)
+        } else {
+            theme.acknowledged()
+        };
+        spans.push(Span::styled(
+            format!(" {count} {}", severity.label()),
+            style,
+        ));
+    }
+    Segment {
+        priority: u8::MAX - 1,
+        spans,
+    }
 }

@@ -1,5 +1,6 @@
 //! Views: pure functions of `(&App, &Theme)` into a frame. No IO, no clock, no aggregates.
 
+mod alerts;
 mod detail;
 mod detail_tables;
 mod fit;
@@ -13,6 +14,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::app::App;
+use crate::keymap::Screen;
 use crate::theme::Theme;
 
 /// Lines the header takes.
@@ -36,10 +38,20 @@ pub fn table_rows(area: Rect) -> usize {
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     let [head, body, foot] = areas(frame.area());
     header::render(frame, head, app, theme);
-    if app.focus().is_some() {
-        detail::render(frame, body, app, theme);
+    if app.screen() == Screen::Alerts {
+        alerts::render_list(frame, body, app, theme);
     } else {
-        overview::render(frame, body, app, theme);
+        let pane = alerts::pane_height(app, body);
+        let [main, bottom] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(pane)]).areas(body);
+        if app.focus().is_some() {
+            detail::render(frame, main, app, theme);
+        } else {
+            overview::render(frame, main, app, theme);
+        }
+        if pane > 0 {
+            alerts::render_pane(frame, bottom, app, theme);
+        }
     }
     status::render(frame, foot, app, theme);
 }

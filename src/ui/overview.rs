@@ -1,6 +1,7 @@
 //! The identity table. Columns drop out by priority when the terminal is narrow, and only
 //! the rows on screen are formatted (there may be thousands of identities). Every column
-//! sorts (the order itself is the app's); the sorted one's title carries ▼ or ▲.
+//! sorts (the order itself is the app's); the sorted one's title carries ▼ or ▲. Rows with
+//! an active alert are coloured by its severity and marked ▲ (△ once acknowledged).
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};
@@ -270,22 +271,31 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .enumerate()
         .skip(offset)
         .take(rows_fit)
-        .filter_map(|(pos, &i)| Some((pos, app.snapshot.identities.get(i)?)))
-        .map(|(pos, r)| {
+        .filter_map(|(pos, &i)| Some((pos, app.snapshot.identities.get(i)?, app.row_alert(i))))
+        .map(|(pos, r, alert)| {
             let selected = pos == app.selected;
             let idle = now - r.last_seen > IDLE_MS;
-            // A budget's state wins over idleness: an over-budget identity that went
-            // quiet is still over.
-            let base = match (selected, budget_style(r, theme)) {
-                (true, _) => theme.row(true),
-                (false, Some(state)) => theme.row(false).patch(state),
-                (false, None) if idle => theme.muted(),
-                (false, None) => theme.row(false),
+            // An alert wins over a budget's state, which wins over idleness: an
+            // over-budget identity that went quiet is still over.
+            let base = match (alert, budget_style(r, theme)) {
+                _ if selected => theme.row(true),
+                (Some(a), _) if a.acknowledged => theme.acknowledged(),
+                (Some(a), _) => theme.alert_row(a.severity),
+                (None, Some(state)) => theme.row(false).patch(state),
+                (None, None) if idle => theme.muted(),
+                (None, None) => theme.row(false),
             };
-            let mut cells = vec![Cell::from(sanitize(&r.name, 60)).style(base)];
+            // A marker too, for terminals (and people) that do not see the colours.
+            let name = match alert {
+                Some(a) if a.acknowledged => format!("△ {}", sanitize(&r.name, 60)),
+                Some(_) => format!("▲ {}", sanitize(&r.name, 60)),
+                None => sanitize(&r.name, 60),
+            };
+            let mut cells = vec![Cell::from(name).style(base)];
             cells.extend(columns.iter().map(|c| {
                 let (text, tone) = (c.cell)(r, now);
-                let style = if selected {
+                // Rows in an alert keep one style across: tones would break the band.
+                let style = if selected || alert.is_some() {
                     base
                 } else {
                     tone_style(tone, base)

@@ -1,4 +1,4 @@
-//! The bottom line: the sort in effect (or that the detail panel is open) and the keys,
+//! The bottom line: the sort in effect (or which panel or list is open) and the keys,
 //! generated from the keymap table. Keys that do not fit drop out from the end of the table.
 
 use ratatui::Frame;
@@ -7,26 +7,23 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::App;
-use crate::keymap::{KEYMAP, Shown};
+use crate::keymap::{KEYMAP, Screen};
 use crate::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let (lead, screen) = match app.focus() {
-        Some(_) => (" detail ".to_string(), Shown::Detail),
-        None => {
+    let screen = app.screen();
+    let lead = match screen {
+        Screen::Alerts => " alerts ".to_string(),
+        Screen::Detail => " detail ".to_string(),
+        Screen::Table => {
             let arrow = if app.sort_descending() { "▼" } else { "▲" };
-            (
-                format!(" sort: {} {arrow} ", app.sort.label()),
-                Shown::Table,
-            )
+            format!(" sort: {} {arrow} ", app.sort.label())
         }
     };
     let mut used = lead.chars().count();
     let mut spans = vec![Span::styled(lead, theme.accent())];
     let room = area.width as usize;
-    let shown = KEYMAP
-        .iter()
-        .filter(|b| b.status == Shown::Always || b.status == screen);
+    let shown = KEYMAP.iter().filter(|b| b.status.contains(&screen));
     for binding in shown {
         let key = format!(" {}", binding.label);
         let help = format!(" {}", binding.help);

@@ -19,9 +19,27 @@ fn help_lists_the_modes() {
         "--tz",
         "--config",
         "--poll-only",
+        "--alerts-file",
+        "--on-alert",
+        "--bell",
     ] {
         assert!(text.contains(needle), "{needle} missing from help:\n{text}");
     }
+}
+
+#[test]
+fn an_alerts_file_that_cannot_be_opened_fails_before_the_screen_is_taken() {
+    let out = tokentop()
+        .args(["--demo", "--alerts-file", "/nonexistent-dir/alerts.jsonl"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--alerts-file /nonexistent-dir/alerts.jsonl: No such file"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "the terminal was never touched");
 }
 
 #[test]

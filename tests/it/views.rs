@@ -17,29 +17,29 @@ use tokentop::ui;
 use crate::common::{MIN, NOON, copy, engine, event};
 
 /// An engine and the app on top of it, as the loop holds them.
-struct Screen {
-    engine: Engine,
-    app: App,
+pub struct Screen {
+    pub engine: Engine,
+    pub app: App,
 }
 
 impl Screen {
-    fn new(title: &str, mut engine: Engine, height: u16) -> Screen {
+    pub fn new(title: &str, mut engine: Engine, height: u16) -> Screen {
         engine.advance(NOON);
         let mut app = App::new(title.into(), engine.snapshot(None));
         app.update(Msg::Viewport(ui::table_rows(Rect::new(0, 0, 80, height))));
         Screen { engine, app }
     }
 
-    fn key(&mut self, code: KeyCode) {
+    pub fn key(&mut self, code: KeyCode) {
         let key = KeyEvent::new(code, KeyModifiers::NONE);
         live::update(&self.engine, &mut self.app, Msg::Key(key));
     }
 
-    fn press(&mut self, c: char) {
+    pub fn press(&mut self, c: char) {
         self.key(KeyCode::Char(c));
     }
 
-    fn draw(&self, width: u16, height: u16) -> Terminal<TestBackend> {
+    pub fn draw(&self, width: u16, height: u16) -> Terminal<TestBackend> {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
         terminal
             .draw(|frame| ui::render(frame, &self.app, &Theme::builtin()))
@@ -47,7 +47,7 @@ impl Screen {
         terminal
     }
 
-    fn selected(&self) -> Option<&str> {
+    pub fn selected(&self) -> Option<&str> {
         self.app.selected_row().map(|r| r.name.as_str())
     }
 }

@@ -1,0 +1,181 @@
+//! The app's side of alerts: which rows are marked, what the viewer acknowledged, and the
+//! full-screen list's cursor. Acknowledging is viewing state: the engine's alerts stay as
+//! they are, and only ids still in the snapshot are remembered.
+
+use std::collections::HashMap;
+
+use super::App;
+use crate::engine::alerts::{Alert, AlertCounts, Severity};
+use crate::keymap::{Action, Screen};
+
+/// How a row is marked for its active alerts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowAlert {
+    /// The highest severity among its unacknowledged alerts, or among all of them when
+    /// every one is acknowledged.
+    pub severity: Severity,
+    /// Every active alert of the row is acknowledged: drawn dimmed.
+    pub acknowledged: bool,
+}
+
+impl App {
+    /// The screen the status line describes.
+    pub fn screen(&self) -> Screen {
+        if self.alert_list {
+            Screen::Alerts
+        } else if self.focus.is_some() {
+            Screen::Detail
+        } else {
+            Screen::Table
+        }
+    }
+
+    /// Position of the selected alert in `snapshot.alerts` (the alert list's cursor).
+    pub fn alert_cursor(&self) -> usize {
+        self.alert_cursor
+    }
+
+    pub fn is_acknowledged(&self, alert: &Alert) -> bool {
+        self.acknowledged.contains(&alert.id)
+    }
+
+    /// The alert state of row `i` of `snapshot.identities`.
+    pub fn row_alert(&self, i: usize) -> Option<RowAlert> {
+        self.row_alerts.get(i).copied().flatten()
+    }
+
+    /// Active alerts nobody has acknowledged yet, by severity.
+    pub fn unacknowledged(&self) -> AlertCounts {
+        let mut counts = AlertCounts::default();
+        let open = self.snapshot.alerts.iter().filter(|a| a.active());
+        for alert in open.filter(|a| !self.is_acknowledged(a)) {
+            match alert.severity {
+                Severity::Info => counts.info += 1,
+                Severity::Warn => counts.warn += 1,
+                Severity::Critical => counts.critical += 1,
+            }
+        }
+        counts
+    }
+
+    /// Works out each row's alert state from the active alerts and the acknowledgements.
+    pub(super) fn mark_rows(&mut self) {
+        let rows = &self.snapshot.identities;
+        self.row_alerts = vec![None; rows.len()];
+        let active: Vec<&Alert> = self.snapshot.alerts.iter().filter(|a| a.active()).collect();
+        if active.is_empty() {
+            return;
+        }
+        let index: HashMap<&str, usize> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.as_str(), i))
+            .collect();
+        // Per row: the highest unacknowledged severity, and the highest of all.
+        let mut seen: Vec<(Option<Severity>, Option<Severity>)> = vec![(None, None); rows.len()];
+        for alert in active {
+            let acked = self.acknowledged.contains(&alert.id);
+            for name in &alert.identities {
+                let Some(&i) = index.get(name.as_str()) else {
+                    continue;
+                };
+                let (open, all) = &mut seen[i];
+                *all = (*all).max(Some(alert.severity));
+                if !acked {
+                    *open = (*open).max(Some(alert.severity));
+                }
+            }
+        }
+        for (slot, (open, all)) in self.row_alerts.iter_mut().zip(seen) {
+            *slot = match (open, all) {
+                (Some(severity), _) => Some(RowAlert {
+                    severity,
+                    acknowledged: false,
+                }),
+                (None, Some(severity)) => Some(RowAlert {
+                    severity,
+                    acknowledged: true,
+                }),
+                (None, None) => None,
+            };
+        }
+    }
+
+    /// Acknowledges every active alert of the selected identity, or takes them all back
+    /// when they already are.
+    pub(super) fn acknowledge_selected_row(&mut self) {
+        let Some(name) = self.selected_name.clone() else {
+            return;
+        };
+        let ids: Vec<u64> = self
+            .snapshot
+            .alerts
+            .iter()
+            .filter(|a| a.active() && a.concerns(&name))
+            .map(|a| a.id)
+            .collect();
+        if ids.iter().all(|id| self.acknowledged.contains(id)) {
+            ids.iter().for_each(|id| {
+                self.acknowledged.remove(id);
+            });
+        } else {
+            self.acknowledged.extend(ids);
+        }
+        self.mark_rows();
+    }
+
+    /// Keys that mean something else in the alert list; returns whether it took the action.
+    pub(super) fn act_on_alert_list(&mut self, action: Action) -> bool {
+        let last = self.snapshot.alerts.len().saturating_sub(1);
+        let page = self.viewport_rows.max(1);
+        let cursor = self.alert_cursor;
+        match action {
+            Action::Up => self.move_alert_cursor(cursor.saturating_sub(1)),
+            Action::Down => self.move_alert_cursor((cursor + 1).min(last)),
+            Action::PageUp => self.move_alert_cursor(cursor.saturating_sub(page)),
+            Action::PageDown => self.move_alert_cursor((cursor + page).min(last)),
+            Action::Top => self.move_alert_cursor(0),
+            Action::Bottom => self.move_alert_cursor(last),
+            Action::Close | Action::ToggleAlertList => self.alert_list = false,
+            Action::Acknowledge => {
+                if let Some(id) = self.alert_cursor_id
+                    && !self.acknowledged.remove(&id)
+                {
+                    self.acknowledged.insert(id);
+                }
+                self.mark_rows();
+            }
+            Action::ToggleDetail => {
+                // Back to the table, on the alert's first identity that has a row.
+                self.alert_list = false;
+                let alert = self.snapshot.alerts.get(self.alert_cursor);
+                let rows = &self.snapshot.identities;
+                let target = alert.and_then(|a| {
+                    a.identities
+                        .iter()
+                        .find_map(|name| self.order.iter().position(|&i| &rows[i].name == name))
+                });
+                if let Some(position) = target {
+                    self.select(position);
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    pub(super) fn move_alert_cursor(&mut self, position: usize) {
+        self.alert_cursor = position;
+        self.alert_cursor_id = self.snapshot.alerts.get(position).map(|a| a.id);
+    }
+
+    /// Keeps the alert cursor on the same alert after a new snapshot.
+    pub(super) fn follow_alert_cursor(&mut self) {
+        let alerts = &self.snapshot.alerts;
+        let found = self
+            .alert_cursor_id
+            .and_then(|id| alerts.iter().position(|a| a.id == id));
+        let position = found.unwrap_or(self.alert_cursor.min(alerts.len().saturating_sub(1)));
+        self.move_alert_cursor(position);
+    }
+}

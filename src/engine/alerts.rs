@@ -1,0 +1,409 @@
+//! Alerts: one per episode, not one per tick. A condition that holds (an identity bursting,
+//! a budget past its warning) opens an alert; while it holds, the alert keeps its peak;
+//! once it has been clear for [`CLEAR_AFTER_MS`], the alert ends, dated when it cleared.
+//! That hysteresis keeps a rate that wobbles around its threshold to one alert.
+//!
+//! History is bounded ([`MAX_ALERTS`] ended alerts, plus those still open), and so is the
+//! queue of changes the loop hands to the alert sinks. Acknowledging an alert is the
+//! viewer's business (UI state), not the engine's.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::Serialize;
+
+use super::burst::Signal;
+use crate::event::TimeMs;
+
+/// An episode ends once its condition has been clear this long.
+pub const CLEAR_AFTER_MS: i64 = 60_000;
+/// Ended alerts kept in history.
+pub const MAX_ALERTS: usize = 500;
+/// Changes kept for the sinks between two calls of [`Alerts::take_events`]; past this the
+/// oldest are dropped (and counted).
+pub const MAX_EVENTS: usize = 1_000;
+
+/// What an alert is about. New kinds go at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    BudgetWarn,
+    BudgetOver,
+    /// One identity far above its usual rates.
+    Burst,
+    /// Every identity together far above the usual rate per active identity.
+    GlobalBurst,
+}
+
+impl AlertKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            AlertKind::BudgetWarn => "budget warn",
+            AlertKind::BudgetOver => "over budget",
+            AlertKind::Burst => "burst",
+            AlertKind::GlobalBurst => "global burst",
+        }
+    }
+}
+
+/// How loud an alert is. Bursts and overspent budgets are critical, budget warnings and
+/// global bursts (whose identities usually have alerts of their own) warn; info is for
+/// kinds that only inform, none of which exists yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warn,
+    Critical,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warn => "warn",
+            Severity::Critical => "crit",
+        }
+    }
+}
+
+/// One episode.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Alert {
+    /// Increasing in order of start: newest first is highest id first.
+    pub id: u64,
+    pub kind: AlertKind,
+    pub severity: Severity,
+    /// The identity, the budget's name, or "all identities".
+    pub subject: String,
+    /// The identities concerned: the bursting one, or a budget's members.
+    pub identities: Vec<String>,
+    /// Bursts: the rate furthest past its threshold at the peak.
+    pub signal: Option<Signal>,
+    /// At the peak: a burst's rate (per minute), a budget's amount used.
+    pub value: f64,
+    /// A burst's threshold per unit, a budget's limit.
+    pub threshold: Option<f64>,
+    /// A burst's usual rate per unit.
+    pub baseline: Option<f64>,
+    /// A burst's rate per unit over its usual one; a budget's share used.
+    pub ratio: Option<f64>,
+    /// A burst's active sessions or agents (or identities, for a global burst).
+    pub units: Option<u32>,
+    pub started_at: TimeMs,
+    pub peak_at: TimeMs,
+    pub ended_at: Option<TimeMs>,
+    /// One line for a person, as of the peak.
+    pub reason: String,
+}
+
+impl Alert {
+    pub fn active(&self) -> bool {
+        self.ended_at.is_none()
+    }
+
+    /// Whether the alert concerns this identity.
+    pub fn concerns(&self, identity: &str) -> bool {
+        self.identities.iter().any(|i| i == identity)
+    }
+
+    fn apply(&mut self, c: Condition, now: TimeMs, since: &str) {
+        self.severity = self.severity.max(c.severity);
+        self.identities = c.identities;
+        self.signal = c.signal;
+        self.value = c.value;
+        self.threshold = c.threshold;
+        self.baseline = c.baseline;
+        self.ratio = c.ratio;
+        self.units = c.units;
+        self.peak_at = now;
+        self.reason = format!("{} (since {since})", c.reason);
+    }
+}
+
+/// Active alerts by severity, for the header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AlertCounts {
+    pub info: u32,
+    pub warn: u32,
+    pub critical: u32,
+}
+
+impl AlertCounts {
+    pub fn total(&self) -> u32 {
+        self.info + self.warn + self.critical
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Started,
+    Ended,
+}
+
+/// An alert that started or ended, for the sinks (JSON lines, the `--on-alert` command).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AlertEvent {
+    #[serde(rename = "event")]
+    pub change: Change,
+    pub alert: Alert,
+}
+
+/// A condition as it holds at one moment; a run of them is one alert.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    pub kind: AlertKind,
+    pub subject: String,
+    pub identities: Vec<String>,
+    pub severity: Severity,
+    pub signal: Option<Signal>,
+    pub value: f64,
+    pub threshold: Option<f64>,
+    pub baseline: Option<f64>,
+    pub ratio: Option<f64>,
+    pub units: Option<u32>,
+    /// The highest score of an episode is its peak.
+    pub score: f64,
+    /// The reason, without the start time the alert adds.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug)]
+struct Open {
+    alert: Alert,
+    score: f64,
+    /// The round that last reported the condition.
+    seen: u64,
+    clear_since: Option<TimeMs>,
+}
+
+/// Every alert: the open episodes and the history of ended ones.
+#[derive(Clone, Debug, Default)]
+pub struct Alerts {
+    next_id: u64,
+    round: u64,
+    open: BTreeMap<(AlertKind, String), Open>,
+    ended: VecDeque<Alert>,
+    events: VecDeque<AlertEvent>,
+    dropped_events: u64,
+}
+
+impl Alerts {
+    /// One evaluation of the `kinds` given: `conditions` are those that hold at `now`;
+    /// every open alert of those kinds not among them is clear. `clock` writes a time
+    /// for a reason ("16:02").
+    pub fn round(
+        &mut self,
+        now: TimeMs,
+        kinds: &[AlertKind],
+        conditions: Vec<Condition>,
+        clock: &dyn Fn(TimeMs) -> String,
+    ) {
+        self.round += 1;
+        for c in conditions {
+            let key = (c.kind, c.subject.clone());
+            if let Some(open) = self.open.get_mut(&key) {
+                open.seen = self.round;
+                open.clear_since = None;
+                if c.score > open.score {
+                    open.score = c.score;
+                    let since = clock(open.alert.started_at);
+                    open.alert.apply(c, now, &since);
+                }
+                continue;
+            }
+            self.next_id += 1;
+            let score = c.score;
+            let mut alert = Alert {
+                id: self.next_id,
+                kind: c.kind,
+                severity: c.severity,
+                subject: c.subject.clone(),
+                identities: Vec::new(),
+                signal: None,
+                value: 0.0,
+                threshold: None,
+                baseline: None,
+                ratio: None,
+                units: None,
+                started_at: now,
+                peak_at: now,
+                ended_at: None,
+                reason: String::new(),
+            };
+            alert.apply(c, now, &clock(now));
+            self.emit(Change::Started, &alert);
+            let seen = self.round;
+            self.open.insert(
+                key,
+                Open {
+                    alert,
+                    score,
+                    seen,
+                    clear_since: None,
+                },
+            );
+        }
+        let round = self.round;
+        let mut over = Vec::new();
+        for (key, open) in &mut self.open {
+            if !kinds.contains(&key.0) || open.seen == round {
+                continue;
+            }
+            let since = *open.clear_since.get_or_insert(now);
+            if now - since >= CLEAR_AFTER_MS {
+                over.push(key.clone());
+            }
+        }
+        for key in over {
+            if let Some(open) = self.open.remove(&key) {
+                let mut alert = open.alert;
+                alert.ended_at = open.clear_since;
+                self.emit(Change::Ended, &alert);
+                self.ended.push_back(alert);
+                if self.ended.len() > MAX_ALERTS {
+                    self.ended.pop_front();
+                }
+            }
+        }
+    }
+
+    fn emit(&mut self, change: Change, alert: &Alert) {
+        if self.events.len() >= MAX_EVENTS {
+            self.events.pop_front();
+            self.dropped_events += 1;
+        }
+        self.events.push_back(AlertEvent {
+            change,
+            alert: alert.clone(),
+        });
+    }
+
+    /// The changes since the last call, oldest first.
+    pub fn take_events(&mut self) -> Vec<AlertEvent> {
+        self.events.drain(..).collect()
+    }
+
+    /// Changes dropped because nobody took them in time.
+    pub fn dropped_events(&self) -> u64 {
+        self.dropped_events
+    }
+
+    /// Open alerts and history, newest first, at most [`MAX_ALERTS`] (open ones first).
+    pub fn list(&self) -> Vec<Alert> {
+        let mut all: Vec<Alert> = self.open.values().map(|o| o.alert.clone()).collect();
+        let room = MAX_ALERTS.saturating_sub(all.len());
+        all.extend(self.ended.iter().rev().take(room).cloned());
+        all.sort_by_key(|a| std::cmp::Reverse(a.id));
+        all
+    }
+
+    pub fn counts(&self) -> AlertCounts {
+        let mut counts = AlertCounts::default();
+        for open in self.open.values() {
+            match open.alert.severity {
+                Severity::Info => counts.info += 1,
+                Severity::Warn => counts.warn += 1,
+                Severity::Critical => counts.critical += 1,
+            }
+        }
+        counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: i64 = 1_000;
+
+    fn clock(t: TimeMs) -> String {
+        format!("t{}", t / SEC)
+    }
+
+    fn burst(subject: &str, score: f64) -> Condition {
+        Condition {
+            kind: AlertKind::Burst,
+            subject: subject.into(),
+            identities: vec![subject.into()],
+            severity: Severity::Critical,
+            signal: Some(Signal::Requests),
+            value: score * 10.0,
+            threshold: Some(30.0),
+            baseline: Some(10.0),
+            ratio: Some(score),
+            units: Some(1),
+            score,
+            reason: format!("{subject}: {score}x"),
+        }
+    }
+
+    fn tick(a: &mut Alerts, t: i64, conditions: Vec<Condition>) {
+        a.round(t * SEC, &[AlertKind::Burst], conditions, &clock);
+    }
+
+    #[test]
+    fn one_alert_per_episode_with_its_peak_and_end() {
+        let mut a = Alerts::default();
+        for (t, score) in [(0, 3.0), (1, 8.0), (2, 5.0)] {
+            tick(&mut a, t, vec![burst("x", score)]);
+        }
+        let events = a.take_events();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].change, Change::Started);
+        let list = a.list();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].reason, "x: 8x (since t0)");
+        assert_eq!((list[0].peak_at, list[0].value), (SEC, 80.0));
+        assert_eq!(a.counts().critical, 1);
+        // Clear for less than a minute, then back: the same episode.
+        tick(&mut a, 3, vec![]);
+        tick(&mut a, 50, vec![]);
+        tick(&mut a, 55, vec![burst("x", 4.0)]);
+        tick(&mut a, 56, vec![]);
+        tick(&mut a, 115, vec![]);
+        assert!(a.list()[0].active());
+        tick(&mut a, 116, vec![]);
+        let ended = &a.list()[0];
+        assert_eq!(ended.ended_at, Some(56 * SEC), "dated when it cleared");
+        let events = a.take_events();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].change, Change::Ended);
+        assert_eq!(a.counts(), AlertCounts::default());
+        // A new episode is a new alert, listed first.
+        tick(&mut a, 200, vec![burst("x", 3.0)]);
+        let list = a.list();
+        assert_eq!(list.len(), 2);
+        assert!(list[0].id > list[1].id && list[0].active());
+    }
+
+    #[test]
+    fn rounds_only_clear_their_own_kinds() {
+        let mut a = Alerts::default();
+        let mut warn = burst("daily", 85.0);
+        warn.kind = AlertKind::BudgetWarn;
+        warn.severity = Severity::Warn;
+        a.round(0, &[AlertKind::BudgetWarn], vec![warn], &clock);
+        tick(&mut a, 0, vec![burst("x", 3.0)]);
+        for t in 1..200 {
+            tick(&mut a, t, vec![]);
+        }
+        let counts = a.counts();
+        assert_eq!((counts.warn, counts.critical), (1, 0));
+    }
+
+    #[test]
+    fn history_and_the_change_queue_are_bounded() {
+        let mut a = Alerts::default();
+        for i in 0..(MAX_ALERTS as i64 + 20) {
+            let t = i * 1_000;
+            tick(&mut a, t, vec![burst("x", 3.0)]);
+            tick(&mut a, t + 100, vec![]);
+            tick(&mut a, t + 200, vec![]);
+        }
+        assert_eq!(a.list().len(), MAX_ALERTS);
+        assert!(a.dropped_events() > 0);
+        assert_eq!(a.take_events().len(), MAX_EVENTS);
+        assert!(a.take_events().is_empty());
+    }
+}

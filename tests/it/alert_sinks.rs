@@ -1,0 +1,150 @@
+//! Alerts out of the terminal: the JSON-lines file, the `--on-alert` command, and their
+//! health when things go wrong.
+
+use std::time::{Duration, Instant};
+
+use tokentop::alert_out::{AlertOut, AlertSinks, run_command};
+use tokentop::engine::alerts::AlertEvent;
+use tokentop::engine::budget_signal::{BudgetSignal, LimitUnit, SignalLevel};
+use tokentop::source::health::SourceHealth;
+
+use crate::common::{MIN, NOON, engine};
+
+/// A budget warning that starts, then ends: two changes.
+fn changes() -> Vec<AlertEvent> {
+    let mut e = engine();
+    let mut signal = BudgetSignal {
+        name: "team daily".into(),
+        period: "day".into(),
+        level: SignalLevel::Warn,
+        used: 41.0,
+        limit: 50.0,
+        percent: 82.0,
+        unit: LimitUnit::Usd,
+        exhausted_at: None,
+        members: vec!["svc-a".into()],
+    };
+    e.advance(NOON);
+    e.observe_budgets(&[signal.clone()]);
+    signal.level = SignalLevel::Ok;
+    for t in [NOON + MIN, NOON + 2 * MIN] {
+        e.advance(t);
+        e.observe_budgets(&[signal.clone()]);
+    }
+    e.take_alert_events()
+}
+
+/// Waits (briefly) for the sinks' health to satisfy `done`.
+fn health_until(out: &mut AlertOut, done: impl Fn(&[SourceHealth]) -> bool) -> Vec<SourceHealth> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = Vec::new();
+    while Instant::now() < deadline {
+        if let Some(health) = out.health() {
+            last = health;
+        }
+        if done(&last) {
+            return last;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("sink health never settled: {last:?}");
+}
+
+#[test]
+fn the_alerts_file_gets_one_json_line_per_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("alerts.jsonl");
+    std::fs::write(&path, "{\"earlier\":true}\n").expect("write");
+    let mut out = AlertOut::start(AlertSinks {
+        file: Some(path.clone()),
+        command: None,
+    })
+    .expect("start");
+    let events = changes();
+    assert_eq!(events.len(), 2);
+    out.send(&events);
+    let health = health_until(&mut out, |h| h.first().is_some_and(|h| h.events == 2));
+    assert!(
+        health[0].path.starts_with("alerts file "),
+        "{:?}",
+        health[0].path
+    );
+    assert!(health[0].is_ok());
+    let text = std::fs::read_to_string(&path).expect("read");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 3, "appended, not truncated");
+    assert_eq!(lines[1]["event"], "started");
+    assert_eq!(lines[1]["time"], "2026-01-01T12:00:00.000Z");
+    assert_eq!(lines[1]["alert"]["kind"], "budget_warn");
+    assert_eq!(lines[1]["alert"]["severity"], "warn");
+    assert_eq!(lines[2]["event"], "ended");
+    assert_eq!(lines[2]["time"], "2026-01-01T12:01:00.000Z");
+    assert_eq!(lines[2]["alert"]["identities"][0], "svc-a");
+}
+
+#[test]
+fn a_bad_alerts_file_fails_at_start_with_its_path() {
+    let err = AlertOut::start(AlertSinks {
+        file: Some("/nonexistent-dir/alerts.jsonl".into()),
+        command: None,
+    })
+    .err()
+    .expect("cannot open");
+    assert!(
+        err.to_string().contains("/nonexistent-dir/alerts.jsonl"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_command_gets_the_alert_on_stdin_and_in_its_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = changes();
+    let command = format!(
+        "printf %s \"$TOKENTOP_ALERT_SEVERITY $TOKENTOP_ALERT_KIND\" > {d}/env; cat > {d}/stdin",
+        d = dir.path().display()
+    );
+    run_command(&command, &events[0], Duration::from_secs(10)).expect("runs");
+    let env = std::fs::read_to_string(dir.path().join("env")).expect("env");
+    assert_eq!(env, "warn budget warn");
+    let stdin = std::fs::read_to_string(dir.path().join("stdin")).expect("stdin");
+    let alert: serde_json::Value = serde_json::from_str(stdin.trim()).expect("JSON");
+    assert_eq!(alert["alert"]["subject"], "team daily");
+}
+
+#[test]
+fn failing_and_hung_commands_are_explained() {
+    let events = changes();
+    let err = run_command(
+        "echo first >&2; echo boom >&2; exit 3",
+        &events[0],
+        Duration::from_secs(10),
+    )
+    .expect_err("fails");
+    assert_eq!(err, "exit status: 3: boom");
+    let started = Instant::now();
+    let err = run_command("sleep 5", &events[0], Duration::from_millis(200)).expect_err("hangs");
+    assert_eq!(err, "timed out after 200ms, killed");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[test]
+fn command_failures_show_in_the_sinks_health_and_never_block_the_caller() {
+    let mut out = AlertOut::start(AlertSinks {
+        file: None,
+        command: Some("exit 1".into()),
+    })
+    .expect("start");
+    let events = changes();
+    let started = Instant::now();
+    out.send(&events);
+    assert!(started.elapsed() < Duration::from_millis(100));
+    let health = health_until(&mut out, |h| h.first().is_some_and(|h| !h.is_ok()));
+    assert_eq!(health[0].path, "--on-alert exit 1");
+    let error = health[0].last_error.as_deref().unwrap_or_default();
+    assert_eq!(error, "1 of 1 runs failed; last: exit status: 1");
+    assert_eq!(health[0].events, 1, "only the start ran the command");
+}

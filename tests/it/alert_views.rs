@@ -1,0 +1,235 @@
+//! Alert states on screen: coloured rows, the header's counts, the alerts pane and the
+//! full-screen list, acknowledging. Driven through `live::update` like the other views;
+//! the text is snapshotted, and the colours that carry the meaning are checked cell by cell.
+
+use crossterm::event::KeyCode;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::{Color, Modifier};
+use tokentop::engine::budget_signal::{BudgetSignal, LimitUnit, SignalLevel};
+use tokentop::event::{Event, IdentityKind, TimeMs};
+
+use crate::common::{MIN, NOON, engine, event};
+use crate::views::Screen;
+
+const RUNAWAY: &str = "agent-loop-runner";
+
+/// Requests of `name` every `every` ms over `[from, to)`.
+fn steady(name: &str, (from, to): (TimeMs, TimeMs), every: TimeMs, size: u64) -> Vec<Event> {
+    (from..to)
+        .step_by(every as usize)
+        .map(|t| {
+            let mut ev = event(name, t, size, size / 8);
+            ev.identity_kind = IdentityKind::Agent;
+            ev
+        })
+        .collect()
+}
+
+fn budget(name: &str, level: SignalLevel, used: f64, limit: f64, member: &str) -> BudgetSignal {
+    BudgetSignal {
+        name: name.into(),
+        period: "day".into(),
+        level,
+        used,
+        limit,
+        percent: used / limit * 100.0,
+        unit: LimitUnit::Usd,
+        exhausted_at: Some(NOON + 95 * MIN),
+        members: vec![member.into()],
+    }
+}
+
+/// Two hours of four identities; the runaway agent burst once an hour ago (ended) and is
+/// bursting again now; one budget is over and one past its warning.
+fn alerting(height: u16) -> Screen {
+    let start = NOON - 2 * 60 * MIN;
+    let mut events = Vec::new();
+    let services = [
+        ("svc-checkout", 2_000, 1_500),
+        ("svc-search-rag", 1_500, 3_000),
+        ("key_prod_web", 3_000, 2_500),
+    ];
+    for (name, every, size) in services {
+        events.extend(steady(name, (start, NOON), every, size));
+    }
+    let quiet = |from, to| steady(RUNAWAY, (from, to), 6_000, 2_000);
+    let runaway = |from, to| steady(RUNAWAY, (from, to), 300, 20_000);
+    events.extend(quiet(start, NOON - 60 * MIN));
+    events.extend(runaway(NOON - 60 * MIN, NOON - 58 * MIN));
+    events.extend(quiet(NOON - 58 * MIN, NOON - 40_000));
+    events.extend(runaway(NOON - 40_000, NOON));
+    events.sort_by_key(|ev| ev.time);
+    let mut e = engine();
+    let mut events = events.into_iter().peekable();
+    for t in (start..=NOON).step_by(5_000) {
+        while let Some(ev) = events.next_if(|ev| ev.time <= t) {
+            e.ingest(&ev);
+        }
+        e.advance(t);
+    }
+    e.observe_budgets(&[
+        budget(
+            "checkout daily",
+            SignalLevel::Over,
+            52.4,
+            50.0,
+            "svc-checkout",
+        ),
+        budget(
+            "search daily",
+            SignalLevel::Warn,
+            41.0,
+            50.0,
+            "svc-search-rag",
+        ),
+    ]);
+    Screen::new("demo", e, height)
+}
+
+/// The style of the first cell of the row whose text contains `needle`.
+fn row_style(t: &Terminal<TestBackend>, needle: &str) -> ratatui::style::Style {
+    let buffer = t.backend().buffer();
+    let width = buffer.area.width as usize;
+    let text: Vec<String> = buffer
+        .content
+        .chunks(width)
+        .map(|row| row.iter().map(|c| c.symbol()).collect())
+        .collect();
+    let y = text
+        .iter()
+        .position(|l| l.contains(needle))
+        .expect("row on screen");
+    buffer.content[y * width].style()
+}
+
+#[test]
+fn alerting_rows_and_header_80x24() {
+    let screen = alerting(24);
+    let t = screen.draw(80, 24);
+    let text = format!("{}", t.backend());
+    assert!(text.contains("alerts 2 crit 1 warn"), "{text}");
+    assert!(text.contains("▲ agent-loop"), "{text}");
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn alerting_rows_and_header_160x48() {
+    insta::assert_snapshot!(alerting(48).draw(160, 48).backend());
+}
+
+#[test]
+fn critical_rows_stand_out_and_dim_once_acknowledged() {
+    let mut screen = alerting(24);
+    screen.press('n');
+    screen.press('g');
+    assert_eq!(screen.selected(), Some(RUNAWAY));
+    screen.press('j');
+    let style = row_style(&screen.draw(160, 48), RUNAWAY);
+    assert_eq!((style.fg, style.bg), (Some(Color::White), Some(Color::Red)));
+    assert!(style.add_modifier.contains(Modifier::BOLD));
+    let warn = row_style(&screen.draw(160, 48), "svc-search-rag");
+    assert_eq!(warn.fg, Some(Color::Yellow));
+    // x on the runaway's row acknowledges its alerts: still marked, no longer loud.
+    screen.press('g');
+    screen.press('x');
+    screen.press('j');
+    let t = screen.draw(160, 48);
+    let style = row_style(&t, RUNAWAY);
+    assert_eq!(style.fg, Some(Color::Indexed(95)));
+    assert_ne!(style.bg, Some(Color::Red));
+    assert!(format!("{}", t.backend()).contains(&format!("△ {RUNAWAY}")));
+    assert_eq!(
+        screen.app.unacknowledged().critical,
+        1,
+        "the budget is still loud"
+    );
+    screen.press('g');
+    screen.press('x');
+    assert_eq!(
+        screen.app.unacknowledged().critical,
+        2,
+        "x again takes it back"
+    );
+}
+
+#[test]
+fn alerts_pane_80x24() {
+    let mut screen = alerting(24);
+    screen.press('a');
+    let t = screen.draw(80, 24);
+    assert!(format!("{}", t.backend()).contains("alerts: 3 active"));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn alerts_pane_160x48() {
+    let mut screen = alerting(48);
+    screen.press('a');
+    let t = screen.draw(160, 48);
+    let text = format!("{}", t.backend());
+    for shown in [
+        "over budget",
+        "budget warn",
+        "burst",
+        "ended",
+        "x its usual",
+    ] {
+        assert!(text.contains(shown), "{shown} missing:\n{text}");
+    }
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn alert_list_80x24() {
+    let mut screen = alerting(24);
+    screen.key(KeyCode::Char('A'));
+    screen.press('j');
+    screen.press('x');
+    let t = screen.draw(80, 24);
+    let status = format!("{}", t.backend());
+    assert!(status.contains(" alerts  q quit"), "{status}");
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn alert_list_160x48() {
+    let mut screen = alerting(48);
+    screen.key(KeyCode::Char('A'));
+    screen.press('j');
+    screen.press('x');
+    insta::assert_snapshot!(screen.draw(160, 48).backend());
+}
+
+#[test]
+fn the_alert_list_acknowledges_and_leads_back_to_the_identity() {
+    let mut screen = alerting(24);
+    screen.key(KeyCode::Char('A'));
+    let newest = screen.app.snapshot.alerts[0].clone();
+    assert!(newest.active());
+    screen.press('x');
+    assert!(screen.app.is_acknowledged(&newest));
+    // The acknowledgement survives a new snapshot; the alert stays in the list.
+    tokentop::live::refresh(&screen.engine, &mut screen.app);
+    assert!(screen.app.is_acknowledged(&newest));
+    assert_eq!(screen.app.snapshot.alerts.len(), 4);
+    screen.press('G');
+    let oldest = &screen.app.snapshot.alerts[3];
+    assert!(!oldest.active(), "the earlier burst ended");
+    screen.key(KeyCode::Enter);
+    assert_eq!(screen.app.screen(), tokentop::keymap::Screen::Table);
+    assert_eq!(screen.selected(), Some(RUNAWAY));
+    screen.key(KeyCode::Char('A'));
+    screen.key(KeyCode::Esc);
+    assert_eq!(screen.app.screen(), tokentop::keymap::Screen::Table);
+}
+
+#[test]
+fn bell_rings_for_critical_starts_only() {
+    let mut e = engine();
+    e.advance(NOON);
+    e.observe_budgets(&[budget("b", SignalLevel::Warn, 41.0, 50.0, "x")]);
+    assert!(!tokentop::live::rings_bell(&e.take_alert_events()));
+    e.observe_budgets(&[budget("b", SignalLevel::Over, 51.0, 50.0, "x")]);
+    assert!(tokentop::live::rings_bell(&e.take_alert_events()));
+}
