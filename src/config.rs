@@ -7,6 +7,7 @@
 
 mod file;
 
+use crate::engine::burst::BurstSettings;
 use std::path::{Path, PathBuf};
 
 use jiff::tz::TimeZone;
@@ -23,6 +24,8 @@ pub struct Config {
     pub time_zone: Option<TimeZone>,
     pub identities: Vec<IdentityRule>,
     pub budgets: Vec<BudgetSpec>,
+    /// `[bursts]`: how eager burst detection is.
+    pub bursts: BurstSettings,
 }
 
 #[derive(Debug, thiserror::Error)]

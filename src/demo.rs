@@ -51,6 +51,15 @@ const FILES: &[(&str, &str)] = &[
 
 /// The recording starts at this time (2026-01-01T00:00:00Z) and lasts [`LOOP_MS`].
 const RECORDING_START: TimeMs = 1_767_225_600_000;
+/// The demo's own identity names and budgets (rolling, so that what it shows does not
+/// depend on the time of day): used unless `--config` names another file.
+pub const CONFIG: &str = include_str!("../sample-data/demo/config.toml");
+
+/// [`CONFIG`], parsed.
+pub fn config() -> Result<crate::config::Config, crate::config::ConfigError> {
+    crate::config::Config::parse(CONFIG, std::path::Path::new("sample-data/demo/config.toml"))
+}
+
 pub const LOOP_MS: TimeMs = 600_000;
 /// Loops of history replayed at start: two hours.
 pub const HISTORY_PASSES: i64 = 12;

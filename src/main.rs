@@ -68,7 +68,11 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
             .join(" ");
         (Input::Paths(specs), title)
     };
-    let config = cli.common.config()?;
+    // The demo brings its own identity names and budgets, unless a config is given.
+    let config = match (cli.demo, &cli.common.config) {
+        (true, None) => tokentop::demo::config()?,
+        _ => cli.common.config()?,
+    };
     let options = LiveOptions {
         input,
         title,

@@ -1,6 +1,7 @@
 //! The config file's shape as TOML, and its checks. Values keep their spans so that a
 //! check made after parsing (two limits, no scope) still points at the right line.
 
+use crate::engine::burst::BurstSettings;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -34,6 +35,7 @@ struct FileShape {
     identity: Vec<Spanned<IdentityShape>>,
     #[serde(default)]
     budget: Vec<Spanned<BudgetShape>>,
+    bursts: Option<Spanned<BurstSettings>>,
 }
 
 #[derive(Deserialize)]
@@ -112,11 +114,28 @@ pub fn parse(text: &str) -> Result<Config, Located> {
         }
         budgets.push(spec);
     }
+    let bursts = match shape.bursts {
+        Some(b) if b.get_ref().sensitivity.is_nan() || b.get_ref().sensitivity <= 0.0 => {
+            return Err(at(
+                &b,
+                "bursts: sensitivity must be above 0 (default 4; higher alarms less)".into(),
+            ));
+        }
+        Some(b) if b.get_ref().min_ratio.is_nan() || b.get_ref().min_ratio < 1.0 => {
+            return Err(at(
+                &b,
+                "bursts: min_ratio must be at least 1 (default 3)".into(),
+            ));
+        }
+        Some(b) => b.into_inner(),
+        None => BurstSettings::default(),
+    };
     Ok(Config {
         path: None,
         time_zone,
         identities,
         budgets,
+        bursts,
     })
 }
 

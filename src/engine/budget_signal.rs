@@ -4,6 +4,7 @@
 //! alerts can be tested on their own.
 
 use super::alerts::{AlertKind, Condition, Severity};
+use super::budget::{BudgetLevel, BudgetState, BudgetUnit};
 use crate::event::TimeMs;
 use crate::format;
 
@@ -112,6 +113,29 @@ pub fn conditions(signals: &[BudgetSignal], clock: &dyn Fn(TimeMs) -> String) ->
         });
     }
     out
+}
+
+impl From<&BudgetState> for BudgetSignal {
+    fn from(b: &BudgetState) -> Self {
+        BudgetSignal {
+            name: b.name.clone(),
+            period: b.period.clone(),
+            level: match b.level {
+                BudgetLevel::Ok => SignalLevel::Ok,
+                BudgetLevel::Warn => SignalLevel::Warn,
+                BudgetLevel::Over => SignalLevel::Over,
+            },
+            used: b.used,
+            limit: b.limit,
+            percent: b.percent,
+            unit: match b.unit {
+                BudgetUnit::Usd => LimitUnit::Usd,
+                BudgetUnit::Tokens => LimitUnit::Tokens,
+            },
+            exhausted_at: b.exhausted_at,
+            members: b.members.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ use jiff::tz::TimeZone;
 
 use self::alerts::Alerts;
 use self::budget::{BudgetState, Budgets};
+use self::budget_signal::BudgetSignal;
 use self::burst::BurstSettings;
 use self::dedup::{Copies, Decision};
 pub use self::detect::ALL_IDENTITIES;
@@ -174,7 +175,7 @@ impl Engine {
             copies: Copies::default(),
             stats: IngestStats::default(),
             ingest_marks: VecDeque::new(),
-            bursts: BurstSettings::default(),
+            bursts: config.bursts.clone(),
             first_event: TimeMs::MAX,
             alerts: Alerts::default(),
         }
@@ -356,6 +357,8 @@ impl Engine {
             self.ingest_marks.pop_front();
         }
         self.detect();
+        let budgets: Vec<BudgetSignal> = self.budgets().iter().map(BudgetSignal::from).collect();
+        self.observe_budgets(&budgets);
     }
 
     /// Settles every pending response: for reports, once all input has been read.

@@ -25,9 +25,14 @@ fn count_bursts(e: &mut Engine, into: &mut BTreeMap<String, u32>) {
 }
 
 #[test]
-fn the_demo_shows_a_burst_within_its_first_30_seconds() {
+fn the_demo_shows_a_warning_an_overspend_and_a_burst_within_its_first_30_seconds() {
     let recording = Recording::load();
-    let mut e = engine();
+    let config = tokentop::demo::config().expect("the embedded demo config parses");
+    let mut e = Engine::with_config(
+        std::sync::Arc::new(tokentop::pricing::PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+        &config,
+    );
     let start = NOON;
     let zero = start - LIVE_FROM_MS;
     // The history arrives in batches while the clock already reads `start`, as in the app.
@@ -70,6 +75,14 @@ fn the_demo_shows_a_burst_within_its_first_30_seconds() {
     assert!(runaway.active(), "{runaway:?}");
     assert!(runaway.reason.contains("x its usual"), "{}", runaway.reason);
     assert_eq!(bursts.len(), 1, "only the runaway bursts: {bursts:?}");
+    let active = |kind: AlertKind| {
+        s.alerts
+            .iter()
+            .filter(|a| a.kind == kind && a.active())
+            .count()
+    };
+    assert!(active(AlertKind::BudgetOver) >= 1, "{:?}", s.budgets);
+    assert!(active(AlertKind::BudgetWarn) >= 1, "{:?}", s.budgets);
     eprintln!(
         "demo: {RUNAWAY} alarmed {}s after start: {}",
         first.unwrap_or(0),

@@ -448,7 +448,8 @@ fn row_style(t: &Terminal<TestBackend>, name: &str) -> ratatui::style::Style {
             let line: String = (0..area.width)
                 .map(|x| buffer[(x, y)].symbol().to_string())
                 .collect();
-            line.starts_with(name)
+            // Rows in an alert start with its marker.
+            line.trim_start_matches(['▲', '△', ' ']).starts_with(name)
         })
         .expect("row on screen");
     buffer[(0, y)].style()
@@ -480,7 +481,8 @@ fn rows_take_their_budget_colour_from_the_theme() {
     let screen = budgeted(48);
     let t = screen.draw(160, 48);
     let theme = Theme::builtin();
-    let critical = theme.level(Level::Critical);
+    // An over-budget identity is in a critical budget alert: the alert's row style.
+    let critical = theme.alert_row(tokentop::engine::alerts::Severity::Critical);
     assert_eq!(row_style(&t, "identity-14").fg, critical.fg);
     assert_eq!(
         row_style(&t, "quiet-batch-job").fg,
