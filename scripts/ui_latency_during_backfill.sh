@@ -26,12 +26,13 @@ max_keys="${MAX_KEYS:-200}"
 [ -x "$bin" ] || { echo "error: no binary at $bin; run cargo build --release" >&2; exit 1; }
 command -v tmux >/dev/null || { echo "error: tmux is not installed" >&2; exit 1; }
 
-# A tmux server of our own per run, so no other session is touched (and a run never meets
-# the previous run's server on its way out).
-sock="tokentop-latency-$$-0"
-tm() { tmux -L "$sock" "$@"; }
-pooled=$(mktemp)
-trap 'tm kill-server 2>/dev/null || true; rm -f "$pooled"' EXIT
+# A tmux server of our own per run, its socket in a temp dir of ours, so no other session
+# is touched (and a run never meets the previous run's server on its way out).
+work=$(mktemp -d)
+sock="$work/tmux-0"
+tm() { tmux -S "$sock" "$@"; }
+pooled="$work/latencies"
+trap 'tm kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 now_us() { local t="${EPOCHREALTIME//[!0-9]/}"; echo "$((10#$t))"; }
 ms_since() { awk -v us=$(($(now_us) - $1)) 'BEGIN { printf "%.1f", us / 1000 }'; }
@@ -47,7 +48,7 @@ QUIET_US=1500000
 run_once() {
   local run=$1 start cap r at=7 k want sent seen requests changed last_requests=-1 final stable
   local -a latencies=() shown=()
-  sock="tokentop-latency-$$-$run"
+  sock="$work/tmux-$run"
   start=$(now_us)
   tm new-session -d -s bench -x 120 -y 40 "$bin $tree"
   # The first frame: the header and the status line are drawn.
