@@ -25,16 +25,18 @@ pub struct Tokens {
 impl Tokens {
     /// Every input class: what the model read, cached or not.
     pub fn all_input(&self) -> u64 {
-        self.input + self.cache_read + self.cache_write()
+        self.input
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write())
     }
 
     pub fn cache_write(&self) -> u64 {
-        self.cache_write_5m + self.cache_write_1h
+        self.cache_write_5m.saturating_add(self.cache_write_1h)
     }
 
     /// All tokens billed for the request (reasoning is inside output).
     pub fn total(&self) -> u64 {
-        self.all_input() + self.output
+        self.all_input().saturating_add(self.output)
     }
 }
 

@@ -91,17 +91,19 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CAPACITY);
     match options.input {
         Input::Demo => {
-            demo::spawn(tx, wall_clock)?;
+            demo::spawn(tx.clone(), wall_clock)?;
         }
         Input::Paths(specs) => {
             if specs.contains(&SourceSpec::Stdin) {
                 stdin::spawn(tx.clone(), wall_clock)?;
             }
             if specs.iter().any(|s| *s != SourceSpec::Stdin) {
-                follow::spawn(Follower::new(specs), tx, options.follow)?;
+                follow::spawn(Follower::new(specs), tx.clone(), options.follow)?;
             }
         }
     }
+    // Only the readers hold senders now: the channel closes when the last one ends.
+    drop(tx);
     let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
     engine.advance(wall_clock());
     let mut app = App::new(options.title, engine.snapshot(None));

@@ -91,7 +91,7 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Runtime::new()?;
     // ratatui::init installs a panic hook that restores the terminal before the message.
-    let mut terminal = ratatui::init();
+    let mut terminal = ratatui::try_init()?;
     let result = runtime.block_on(live::run(&mut terminal, options));
     ratatui::restore();
     result

@@ -47,6 +47,10 @@ use crate::pricing::{ModelPrice, PriceTable};
 /// A response copy with no final marker is put into the histograms once no newer copy
 /// has arrived for this long (event time).
 pub const SETTLE_MS: i64 = 30_000;
+/// An event stamped further than this past the engine's clock (a host whose clock runs
+/// ahead) counts as this far past it: one such line must not move every window ahead and
+/// leave the correctly stamped events behind it out of the windows.
+pub const MAX_SKEW_MS: i64 = 60_000;
 /// Past this many identities, new ones fold into [`OTHER_IDENTITY`] (with a warning).
 pub const MAX_IDENTITIES: usize = 20_000;
 pub const OTHER_IDENTITY: &str = "(other)";
@@ -126,6 +130,8 @@ pub struct IngestStats {
     pub copies_merged: u64,
     /// Events folded into the "(other)" identity because of [`MAX_IDENTITIES`].
     pub folded: u64,
+    /// Events stamped more than [`MAX_SKEW_MS`] ahead of the clock, counted at that limit.
+    pub future: u64,
 }
 
 pub struct Engine {
@@ -246,8 +252,19 @@ impl Engine {
         i
     }
 
-    /// Counts one event at its own time.
+    /// Counts one event at its own time (or at most [`MAX_SKEW_MS`] past the clock).
     pub fn ingest(&mut self, event: &Event) {
+        let clamped;
+        let event = if self.now > 0 && event.time > self.now + MAX_SKEW_MS {
+            self.stats.future += 1;
+            clamped = Event {
+                time: self.now + MAX_SKEW_MS,
+                ..event.clone()
+            };
+            &clamped
+        } else {
+            event
+        };
         self.stats.events += 1;
         let cost = self.cost(event);
         let usage = Usage::request(&event.tokens, cost);

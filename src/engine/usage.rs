@@ -46,17 +46,19 @@ impl Usage {
     }
 
     pub fn cache_write(&self) -> u64 {
-        self.cache_write_5m + self.cache_write_1h
+        self.cache_write_5m.saturating_add(self.cache_write_1h)
     }
 
     /// Every input class.
     pub fn all_input(&self) -> u64 {
-        self.input + self.cache_read + self.cache_write()
+        self.input
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write())
     }
 
     /// All billed tokens (reasoning is part of output).
     pub fn total_tokens(&self) -> u64 {
-        self.all_input() + self.output
+        self.all_input().saturating_add(self.output)
     }
 
     /// Cache reads as a share of all input, when there was input at all.
@@ -68,16 +70,16 @@ impl Usage {
 
 impl Bucket for Usage {
     fn add(&mut self, o: &Self) {
-        self.input += o.input;
-        self.cache_read += o.cache_read;
-        self.cache_write_5m += o.cache_write_5m;
-        self.cache_write_1h += o.cache_write_1h;
-        self.output += o.output;
-        self.reasoning += o.reasoning;
+        self.input = self.input.saturating_add(o.input);
+        self.cache_read = self.cache_read.saturating_add(o.cache_read);
+        self.cache_write_5m = self.cache_write_5m.saturating_add(o.cache_write_5m);
+        self.cache_write_1h = self.cache_write_1h.saturating_add(o.cache_write_1h);
+        self.output = self.output.saturating_add(o.output);
+        self.reasoning = self.reasoning.saturating_add(o.reasoning);
         self.cost_usd += o.cost_usd;
-        self.unpriced_requests += o.unpriced_requests;
-        self.requests += o.requests;
-        self.tool_calls += o.tool_calls;
+        self.unpriced_requests = self.unpriced_requests.saturating_add(o.unpriced_requests);
+        self.requests = self.requests.saturating_add(o.requests);
+        self.tool_calls = self.tool_calls.saturating_add(o.tool_calls);
     }
 
     fn sub(&mut self, o: &Self) {

@@ -183,12 +183,11 @@ const MARKERS: [&str; 9] = [
     "\"content_block_start\"",
 ];
 
-fn markers() -> &'static AhoCorasick {
-    static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        // The patterns are fixed literals, so building cannot fail.
-        AhoCorasick::new(MARKERS).expect("fixed marker patterns")
-    });
-    &MATCHER
+/// `None` only if the fixed patterns could not be built: then every line is parsed.
+fn markers() -> Option<&'static AhoCorasick> {
+    static MATCHER: LazyLock<Option<AhoCorasick>> =
+        LazyLock::new(|| AhoCorasick::new(MARKERS).ok());
+    MATCHER.as_ref()
 }
 
 /// The outcome of a line that no parser needs to look into, found with one vectorized
@@ -205,7 +204,8 @@ fn without_markers(line: &[u8]) -> Option<Parsed> {
     if !(line.starts_with(b"{") && line.ends_with(b"}")) {
         return Some(Parsed::Rejected(RejectReason::InvalidJson));
     }
-    (!markers().is_match(line)).then_some(Parsed::NoUsage)
+    let has_marker = markers().is_none_or(|m| m.is_match(line));
+    (!has_marker).then_some(Parsed::NoUsage)
 }
 
 /// Bytes that JSON text never contains (outside the whitespace between tokens).

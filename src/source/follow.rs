@@ -23,7 +23,7 @@ use crate::event::{Event, TimeMs};
 /// rename or delete event).
 const RESCAN_EVERY: Duration = Duration::from_secs(2);
 /// Open handles kept at most; the least recently active files are closed beyond this.
-const MAX_OPEN_FILES: usize = 256;
+pub const MAX_OPEN_FILES: usize = 256;
 /// A file that went away (rotated out of sight, deleted) is still read this long, for
 /// writers that append a last line before they reopen their log.
 const DRAIN_FOR: Duration = Duration::from_secs(5);
@@ -33,6 +33,8 @@ struct Source {
     files: HashMap<FileId, TailedFile>,
     /// Files no longer at any path in scope, read until `DRAIN_FOR` has passed.
     draining: Vec<(Instant, TailedFile)>,
+    /// Files with an open handle after the last poll.
+    files_open: usize,
     /// When each file last had new bytes (in polls), to close the idlest handles first.
     active: HashMap<FileId, u64>,
     health: SourceHealth,
@@ -57,6 +59,7 @@ impl Follower {
                 spec,
                 files: HashMap::new(),
                 draining: Vec::new(),
+                files_open: 0,
                 active: HashMap::new(),
             })
             .collect();
@@ -78,7 +81,8 @@ impl Follower {
                         "{}: {e}; check the path, or point tokentop at a file or folder of JSONL logs",
                         source.spec.label()
                     ));
-                    Vec::new()
+                    // A listing that failed says nothing about the files: keep them all.
+                    continue;
                 }
             };
             let mut present = HashSet::new();
@@ -125,8 +129,17 @@ impl Follower {
     pub fn poll(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
         self.polls += 1;
         for source in &mut self.sources {
-            let mut files: Vec<&mut TailedFile> = source.files.values_mut().collect();
+            // Only files whose length moved are read (a closed file is not reopened for
+            // nothing); files newly opened beyond the handle limit are closed after reading.
+            let mut files: Vec<&mut TailedFile> =
+                source.files.values_mut().filter(|f| f.has_news()).collect();
             files.sort_by(|a, b| a.path.cmp(&b.path));
+            let mut open = source.files_open;
+            for file in &mut files {
+                let keep = file.is_open() || open < MAX_OPEN_FILES;
+                open += usize::from(keep && !file.is_open());
+                file.keep_open(keep);
+            }
             let ids: Vec<(FileId, PathBuf)> =
                 files.iter().map(|f| (f.id, f.path.clone())).collect();
             let backlog: u64 = files.iter().map(|f| f.pending()).sum();
@@ -154,11 +167,20 @@ impl Follower {
                 let _ = file.read_new(read_time, &mut self.scratch, &mut source.health, sink);
             }
             close_idle_handles(source);
+            source.files_open = source.files.values().filter(|f| f.is_open()).count();
             source.health.lag_bytes = source.files.values().map(TailedFile::lag).sum();
             if error.is_some() || !source.files.is_empty() {
                 source.health.last_error = error;
             }
         }
+    }
+
+    /// File handles held now: never more than `MAX_OPEN_FILES` a source.
+    pub fn open_handles(&self) -> usize {
+        self.sources
+            .iter()
+            .map(|s| s.files.values().filter(|f| f.is_open()).count())
+            .sum()
     }
 
     pub fn health(&self) -> Vec<SourceHealth> {

@@ -44,7 +44,9 @@ pub fn read_to_end(
         }
     }
     let mut events = Vec::new();
-    lines.feed(b"\n", clock(), health, &mut |e| events.push(e));
+    if lines.held() > 0 {
+        lines.feed(b"\n", clock(), health, &mut |e| events.push(e));
+    }
     health.lag_bytes = 0;
     health.finished = true;
     on_read(events, health);

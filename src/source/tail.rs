@@ -49,6 +49,7 @@ pub struct TailedFile {
     /// The file's first bytes, to tell it from another file that reuses its inode.
     head: Vec<u8>,
     lines: LineReader,
+    keep_open: bool,
 }
 
 impl TailedFile {
@@ -61,6 +62,7 @@ impl TailedFile {
             offset: 0,
             len: 0,
             head: Vec::new(),
+            keep_open: true,
         }
     }
 
@@ -74,14 +76,25 @@ impl TailedFile {
         self.offset - self.lines.held() as u64
     }
 
-    /// Bytes appended since the last read, as far as a cheap look tells (0 when the file
-    /// cannot be looked at now; the read itself reports why).
+    /// The file's length now, as far as a cheap look tells (`None` when it cannot be
+    /// looked at now; a read would report why).
+    fn current_len(&self) -> Option<u64> {
+        match &self.handle {
+            Some(file) => file.metadata().map(|m| m.len()).ok(),
+            None => std::fs::metadata(&self.path).map(|m| m.len()).ok(),
+        }
+    }
+
+    /// Bytes appended since the last read.
     pub fn pending(&self) -> u64 {
-        let len = match &self.handle {
-            Some(file) => file.metadata().map(|m| m.len()),
-            None => std::fs::metadata(&self.path).map(|m| m.len()),
-        };
-        len.map_or(0, |len| len.saturating_sub(self.offset))
+        self.current_len()
+            .map_or(0, |len| len.saturating_sub(self.offset))
+    }
+
+    /// Whether a read could find something: the length moved (grown, truncated or
+    /// replaced), or the file cannot be looked at (the read reports the error).
+    pub fn has_news(&self) -> bool {
+        self.current_len() != Some(self.offset)
     }
 
     pub fn is_open(&self) -> bool {
@@ -92,6 +105,12 @@ impl TailedFile {
     /// the file by path if it is still the same file.
     pub fn close(&mut self) {
         self.handle = None;
+    }
+
+    /// Whether the handle stays open after the next read (false: it is closed at once, so
+    /// a backfill of thousands of files never holds more handles than the limit).
+    pub fn keep_open(&mut self, keep: bool) {
+        self.keep_open = keep;
     }
 
     fn restart(&mut self, health: &mut SourceHealth) {
@@ -162,6 +181,9 @@ impl TailedFile {
         }
         self.len = self.len.max(self.offset);
         health.bytes += read;
+        if !self.keep_open {
+            self.handle = None;
+        }
         Ok(read)
     }
 }

@@ -84,13 +84,18 @@ limit_usd = 10
     assert_eq!((b.used, b.level), (0.0, BudgetLevel::Ok));
     assert_eq!(s.today, "2026-01-02");
 
+    e.advance(at("2026-01-02T05:10:00Z"));
     e.ingest(&spend("svc", at("2026-01-02T05:10:00Z"), 1.0));
     // A late line from the day before counts for that day, not this one.
     e.ingest(&spend("svc", at("2026-01-02T04:00:00Z"), 50.0));
-    // A line stamped a day ahead (a skewed clock) does not blank today's sum.
-    e.ingest(&spend("svc", at("2026-01-03T12:00:00Z"), 70.0));
     let s = state_at(&mut e, at("2026-01-02T05:15:00Z"));
     assert_eq!(budget(&s, "svc daily").used, 1.0);
+    // A line stamped a day ahead (a skewed clock) is spend that happened: it counts now
+    // (at most a minute past the clock), and does not blank today's sum.
+    e.ingest(&spend("svc", at("2026-01-03T12:00:00Z"), 70.0));
+    let s = state_at(&mut e, at("2026-01-02T05:15:00Z"));
+    assert_eq!(budget(&s, "svc daily").used, 71.0);
+    assert_eq!(s.ingest.future, 1);
     assert_eq!(e.budgets(), s.budgets, "Engine::budgets is the snapshot's");
 }
 

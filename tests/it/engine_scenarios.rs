@@ -373,3 +373,18 @@ fn recent_events_say_unpriced_and_estimated() {
         vec![("gpt-4o-mini", Some(1.0)), ("acme-internal-llm-v2", None)]
     );
 }
+
+#[test]
+fn a_line_stamped_in_the_future_does_not_empty_the_windows() {
+    let mut e = engine();
+    e.advance(NOON);
+    e.ingest(&event("svc", NOON - 10_000, 1000, 100));
+    // A host whose clock runs a day ahead.
+    e.ingest(&event("skewed", NOON + 24 * 60 * MIN, 500, 50));
+    e.ingest(&event("svc", NOON - 5_000, 1000, 100));
+    e.advance(NOON);
+    let s = e.snapshot(None);
+    assert_eq!(row(&s, "svc").rates.requests_per_min, 2.0);
+    assert_eq!(s.ingest.future, 1);
+    assert_eq!(s.totals.requests, 3, "the skewed line still counts");
+}

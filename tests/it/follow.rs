@@ -333,3 +333,26 @@ fn a_restarted_follow_loop_continues_where_it_stopped() {
         "nothing from before the restart again"
     );
 }
+
+#[test]
+fn more_files_than_the_handle_limit_are_all_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let count = follow::MAX_OPEN_FILES as u64 + 50;
+    for n in 1..=count {
+        append(&dir.path().join(format!("f{n:04}.jsonl")), &lines(n..=n));
+    }
+    let mut follower = Follower::new(vec![SourceSpec::parse(&dir.path().to_string_lossy())]);
+    let mut inputs = Vec::new();
+    follower.rescan(0, &mut |e| inputs.push(e.tokens.input));
+    follower.poll(0, &mut |e| inputs.push(e.tokens.input));
+    assert!(follower.open_handles() <= follow::MAX_OPEN_FILES);
+    // A later append to a file whose handle was given back is still read, once.
+    append(
+        &dir.path().join(format!("f{count:04}.jsonl")),
+        &lines(count + 1..=count + 1),
+    );
+    follower.poll(0, &mut |e| inputs.push(e.tokens.input));
+    inputs.sort();
+    assert_eq!(inputs, all(1..=count + 1));
+    assert!(follower.open_handles() <= follow::MAX_OPEN_FILES);
+}
