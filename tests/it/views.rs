@@ -524,3 +524,27 @@ fn the_budget_columns_sort() {
         "over budget sorts first by ETA"
     );
 }
+
+/// NO_COLOR (passed as the flag `main` reads from the environment): the busy screen with
+/// alerts and a selection draws no colour in any cell, yet the selection is still marked.
+#[test]
+fn no_color_draws_no_colours() {
+    use ratatui::style::{Color, Modifier};
+    let screen = busy(24);
+    let theme = Theme::load(Some("high-contrast"), true).expect("theme");
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    terminal
+        .draw(|frame| ui::render(frame, &screen.app, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+    assert!(
+        buffer
+            .content()
+            .iter()
+            .any(|c| c.modifier.contains(Modifier::REVERSED)),
+        "the selected row is drawn in reverse video"
+    );
+}
