@@ -182,6 +182,8 @@ pub struct App {
     acknowledged: BTreeSet<u64>,
     /// The alert state of each row of `snapshot.identities`, worked out per snapshot.
     row_alerts: Vec<Option<RowAlert>>,
+    /// The help overlay is open: it takes the keys until closed.
+    help: bool,
 }
 
 impl App {
@@ -204,6 +206,7 @@ impl App {
             alert_cursor_id: None,
             acknowledged: BTreeSet::new(),
             row_alerts: Vec::new(),
+            help: false,
         };
         app.resort();
         app.mark_rows();
@@ -283,7 +286,25 @@ impl App {
         }
     }
 
+    /// Whether the help overlay is open.
+    pub fn help_open(&self) -> bool {
+        self.help
+    }
+
     fn act(&mut self, action: Action) {
+        if self.help {
+            // Over the help, keys only close it (or quit), so nothing moves unseen.
+            match action {
+                Action::Help | Action::Close => self.help = false,
+                Action::Quit => self.quit = true,
+                _ => {}
+            }
+            return;
+        }
+        if action == Action::Help {
+            self.help = true;
+            return;
+        }
         if self.alert_list && self.act_on_alert_list(action) {
             return;
         }
@@ -325,6 +346,8 @@ impl App {
                 self.alert_list = true;
                 self.move_alert_cursor(self.alert_cursor);
             }
+            // Handled above, before any screen sees the key.
+            Action::Help => {}
         }
     }
 

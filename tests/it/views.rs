@@ -548,3 +548,43 @@ fn no_color_draws_no_colours() {
         "the selected row is drawn in reverse video"
     );
 }
+
+/// The help overlay, opened with `?` over the busy table: every binding of the keymap.
+fn help(height: u16) -> Screen {
+    let mut screen = busy(height);
+    screen.press('?');
+    assert!(screen.app.help_open());
+    screen
+}
+
+#[test]
+fn help_80x24() {
+    let t = help(24).draw(80, 24);
+    let text = format!("{}", t.backend());
+    for binding in tokentop::keymap::KEYMAP {
+        assert!(
+            text.contains(binding.help),
+            "{} missing:\n{text}",
+            binding.help
+        );
+    }
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn help_160x48() {
+    insta::assert_snapshot!(help(48).draw(160, 48).backend());
+}
+
+#[test]
+fn help_fits_40x10_and_closes() {
+    let mut screen = help(10);
+    screen.draw(40, 10);
+    screen.press('j');
+    assert_eq!(screen.app.selected, 0, "keys under the help do nothing");
+    screen.key(KeyCode::Esc);
+    assert!(!screen.app.help_open());
+    screen.press('?');
+    screen.press('?');
+    assert!(!screen.app.help_open(), "? toggles");
+}
