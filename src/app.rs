@@ -2,6 +2,7 @@
 //! [`Msg`]. Tests drive the app through the same `update` the loop uses.
 
 mod alerts;
+mod filter;
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -9,6 +10,7 @@ use std::collections::BTreeSet;
 use crossterm::event::{KeyEvent, KeyEventKind};
 
 pub use self::alerts::RowAlert;
+pub use self::filter::Filter;
 use crate::engine::Snapshot;
 use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::{IdentityDetail, IdentityRow};
@@ -160,7 +162,7 @@ pub struct App {
     pub sources: Vec<SourceHealth>,
     pub sort: SortKey,
     pub reverse: bool,
-    /// Indices into `snapshot.identities`, in display order.
+    /// Indices into `snapshot.identities` that pass the filter, in display order.
     pub order: Vec<usize>,
     /// Position in `order` of the selected row.
     pub selected: usize,
@@ -184,6 +186,10 @@ pub struct App {
     row_alerts: Vec<Option<RowAlert>>,
     /// The help overlay is open: it takes the keys until closed.
     help: bool,
+    /// Which identities the table shows; applied in `resort`.
+    filter: Filter,
+    /// The filter prompt is open, with what has been typed.
+    prompt: Option<String>,
 }
 
 impl App {
@@ -207,6 +213,8 @@ impl App {
             acknowledged: BTreeSet::new(),
             row_alerts: Vec::new(),
             help: false,
+            filter: Filter::default(),
+            prompt: None,
         };
         app.resort();
         app.mark_rows();
@@ -241,6 +249,10 @@ impl App {
     /// Applies one message; returns whether the screen needs a redraw.
     pub fn update(&mut self, msg: Msg) -> bool {
         match msg {
+            Msg::Key(key) if key.kind == KeyEventKind::Press && self.prompt.is_some() => {
+                self.edit_prompt(key);
+                true
+            }
             Msg::Key(key) if key.kind == KeyEventKind::Press => match action_for(&key) {
                 Some(action) => {
                     self.act(action);
@@ -348,6 +360,7 @@ impl App {
             }
             // Handled above, before any screen sees the key.
             Action::Help => {}
+            Action::Filter => self.open_prompt(),
         }
     }
 
@@ -362,7 +375,9 @@ impl App {
 
     fn resort(&mut self) {
         let rows = &self.snapshot.identities;
-        let mut order: Vec<usize> = (0..rows.len()).collect();
+        let mut order: Vec<usize> = (0..rows.len())
+            .filter(|&i| self.filter.matches(&rows[i]))
+            .collect();
         let key = self.sort;
         order.sort_by(|&a, &b| {
             key.compare(&rows[a], &rows[b])

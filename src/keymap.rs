@@ -33,6 +33,8 @@ pub enum Action {
     Acknowledge,
     /// Show or hide the help overlay.
     Help,
+    /// Open the filter prompt.
+    Filter,
 }
 
 /// The screens, for the status line: every key works everywhere, but the line lists only
@@ -217,6 +219,14 @@ pub const KEYMAP: &[Binding] = &[
         help: "name",
         screen: Some(Screen::Table),
         status: TABLE,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('/'), NONE)],
+        label: "/",
+        action: Action::Filter,
+        help: "filter: name team: kind: label:",
+        screen: Some(Screen::Table),
+        status: HELP_ONLY,
     },
     Binding {
         keys: &[(KeyCode::Char('?'), NONE), (KeyCode::Char('?'), SHIFT)],

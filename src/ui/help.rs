@@ -20,14 +20,16 @@ const GROUPS: [(Option<Screen>, &str); 4] = [
 /// Width of the keys column.
 const KEYS_WIDTH: usize = 16;
 
-fn lines(theme: &Theme) -> Vec<Line<'static>> {
+/// The overlay's lines; `spaced` puts a blank line between groups (left out when the
+/// terminal is too short for them).
+fn help_lines(theme: &Theme, spaced: bool) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (screen, title) in GROUPS {
         let mut group = KEYMAP.iter().filter(|b| b.screen == screen).peekable();
         if group.peek().is_none() {
             continue;
         }
-        if !lines.is_empty() {
+        if spaced && !lines.is_empty() {
             lines.push(Line::raw(""));
         }
         lines.push(Line::styled(title, theme.table_header()));
@@ -46,7 +48,10 @@ fn lines(theme: &Theme) -> Vec<Line<'static>> {
 
 /// Draws the overlay centred over whatever is on screen, clipped to it on small terminals.
 pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let lines = lines(theme);
+    let mut lines = help_lines(theme, true);
+    if lines.len() + 2 > usize::from(area.height) {
+        lines = help_lines(theme, false);
+    }
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let width = lines.iter().map(Line::width).max().unwrap_or(0) + 4;
     let width = u16::try_from(width).unwrap_or(u16::MAX);
