@@ -2,6 +2,7 @@
 //! [`Msg`]. Tests drive the app through the same `update` the loop uses.
 
 mod alerts;
+mod filter;
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -9,6 +10,7 @@ use std::collections::BTreeSet;
 use crossterm::event::{KeyEvent, KeyEventKind};
 
 pub use self::alerts::RowAlert;
+pub use self::filter::Filter;
 use crate::engine::Snapshot;
 use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::{IdentityDetail, IdentityRow};
@@ -160,7 +162,7 @@ pub struct App {
     pub sources: Vec<SourceHealth>,
     pub sort: SortKey,
     pub reverse: bool,
-    /// Indices into `snapshot.identities`, in display order.
+    /// Indices into `snapshot.identities` that pass the filter, in display order.
     pub order: Vec<usize>,
     /// Position in `order` of the selected row.
     pub selected: usize,
@@ -182,6 +184,12 @@ pub struct App {
     acknowledged: BTreeSet<u64>,
     /// The alert state of each row of `snapshot.identities`, worked out per snapshot.
     row_alerts: Vec<Option<RowAlert>>,
+    /// The help overlay is open: it takes the keys until closed.
+    help: bool,
+    /// Which identities the table shows; applied in `resort`.
+    filter: Filter,
+    /// The filter prompt is open, with what has been typed.
+    prompt: Option<String>,
 }
 
 impl App {
@@ -204,6 +212,9 @@ impl App {
             alert_cursor_id: None,
             acknowledged: BTreeSet::new(),
             row_alerts: Vec::new(),
+            help: false,
+            filter: Filter::default(),
+            prompt: None,
         };
         app.resort();
         app.mark_rows();
@@ -238,6 +249,10 @@ impl App {
     /// Applies one message; returns whether the screen needs a redraw.
     pub fn update(&mut self, msg: Msg) -> bool {
         match msg {
+            Msg::Key(key) if key.kind == KeyEventKind::Press && self.prompt.is_some() => {
+                self.edit_prompt(key);
+                true
+            }
             Msg::Key(key) if key.kind == KeyEventKind::Press => match action_for(&key) {
                 Some(action) => {
                     self.act(action);
@@ -283,7 +298,25 @@ impl App {
         }
     }
 
+    /// Whether the help overlay is open.
+    pub fn help_open(&self) -> bool {
+        self.help
+    }
+
     fn act(&mut self, action: Action) {
+        if self.help {
+            // Over the help, keys only close it (or quit), so nothing moves unseen.
+            match action {
+                Action::Help | Action::Close => self.help = false,
+                Action::Quit => self.quit = true,
+                _ => {}
+            }
+            return;
+        }
+        if action == Action::Help {
+            self.help = true;
+            return;
+        }
         if self.alert_list && self.act_on_alert_list(action) {
             return;
         }
@@ -325,6 +358,9 @@ impl App {
                 self.alert_list = true;
                 self.move_alert_cursor(self.alert_cursor);
             }
+            // Handled above, before any screen sees the key.
+            Action::Help => {}
+            Action::Filter => self.open_prompt(),
         }
     }
 
@@ -339,7 +375,9 @@ impl App {
 
     fn resort(&mut self) {
         let rows = &self.snapshot.identities;
-        let mut order: Vec<usize> = (0..rows.len()).collect();
+        let mut order: Vec<usize> = (0..rows.len())
+            .filter(|&i| self.filter.matches(&rows[i]))
+            .collect();
         let key = self.sort;
         order.sort_by(|&a, &b| {
             key.compare(&rows[a], &rows[b])

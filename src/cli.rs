@@ -52,6 +52,11 @@ pub struct Cli {
     /// Ring the terminal bell when a critical alert starts
     #[arg(long)]
     pub bell: bool,
+
+    /// Colours: a built-in theme (default, light, high-contrast, colorblind) or a TOML
+    /// theme file; NO_COLOR in the environment turns colour off whatever the theme
+    #[arg(long, value_name = "NAME|FILE")]
+    pub theme: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -31,6 +31,10 @@ pub enum Action {
     /// Acknowledge the selected alert (in the list) or the selected identity's alerts;
     /// again to take it back.
     Acknowledge,
+    /// Show or hide the help overlay.
+    Help,
+    /// Open the filter prompt.
+    Filter,
 }
 
 /// The screens, for the status line: every key works everywhere, but the line lists only
@@ -56,6 +60,8 @@ pub struct Binding {
     pub label: &'static str,
     pub action: Action,
     pub help: &'static str,
+    /// The screen the key belongs to in the help overlay; `None`: it works everywhere.
+    pub screen: Option<Screen>,
     /// The screens whose status line lists it, in table order: when the line is short,
     /// the last ones drop out.
     pub status: &'static [Screen],
@@ -71,6 +77,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "q",
         action: Action::Quit,
         help: "quit",
+        screen: None,
         status: EVERYWHERE,
     },
     Binding {
@@ -78,6 +85,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "⏎",
         action: Action::ToggleDetail,
         help: "detail",
+        screen: None,
         status: TABLE,
     },
     Binding {
@@ -85,6 +93,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "⏎/Esc",
         action: Action::Close,
         help: "close",
+        screen: None,
         status: &[Screen::Detail, Screen::Alerts],
     },
     Binding {
@@ -92,6 +101,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "↑↓/jk",
         action: Action::Up,
         help: "move",
+        screen: None,
         status: EVERYWHERE,
     },
     Binding {
@@ -99,6 +109,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "a/A",
         action: Action::ToggleAlertPane,
         help: "alerts",
+        screen: Some(Screen::Table),
         status: &[Screen::Table, Screen::Detail],
     },
     Binding {
@@ -106,6 +117,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "A",
         action: Action::ToggleAlertList,
         help: "alert list",
+        screen: None,
         status: HELP_ONLY,
     },
     Binding {
@@ -113,6 +125,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "x",
         action: Action::Acknowledge,
         help: "ack",
+        screen: None,
         status: &[Screen::Table, Screen::Alerts],
     },
     Binding {
@@ -120,6 +133,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "↓j",
         action: Action::Down,
         help: "down",
+        screen: None,
         status: HELP_ONLY,
     },
     Binding {
@@ -127,6 +141,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "PgUp",
         action: Action::PageUp,
         help: "page up",
+        screen: None,
         status: HELP_ONLY,
     },
     Binding {
@@ -134,6 +149,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "PgDn",
         action: Action::PageDown,
         help: "page down",
+        screen: None,
         status: HELP_ONLY,
     },
     Binding {
@@ -141,6 +157,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "g",
         action: Action::Top,
         help: "top",
+        screen: None,
         status: HELP_ONLY,
     },
     Binding {
@@ -152,6 +169,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "G",
         action: Action::Bottom,
         help: "bottom",
+        screen: None,
         status: HELP_ONLY,
     },
     Binding {
@@ -159,6 +177,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "s/S",
         action: Action::NextSort,
         help: "sort column",
+        screen: Some(Screen::Table),
         status: TABLE,
     },
     Binding {
@@ -166,6 +185,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "S",
         action: Action::PreviousSort,
         help: "previous sort column",
+        screen: Some(Screen::Table),
         status: HELP_ONLY,
     },
     Binding {
@@ -173,6 +193,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "i",
         action: Action::ReverseSort,
         help: "invert",
+        screen: Some(Screen::Table),
         status: TABLE,
     },
     Binding {
@@ -180,6 +201,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "$",
         action: Action::Sort(SortKey::Spend),
         help: "spend",
+        screen: Some(Screen::Table),
         status: TABLE,
     },
     Binding {
@@ -187,6 +209,7 @@ pub const KEYMAP: &[Binding] = &[
         label: "r",
         action: Action::Sort(SortKey::Rate),
         help: "rate",
+        screen: Some(Screen::Table),
         status: TABLE,
     },
     Binding {
@@ -194,9 +217,60 @@ pub const KEYMAP: &[Binding] = &[
         label: "n",
         action: Action::Sort(SortKey::Name),
         help: "name",
+        screen: Some(Screen::Table),
         status: TABLE,
     },
+    Binding {
+        keys: &[(KeyCode::Char('/'), NONE)],
+        label: "/",
+        action: Action::Filter,
+        help: "filter: name team: kind: label:",
+        screen: Some(Screen::Table),
+        status: HELP_ONLY,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('?'), NONE), (KeyCode::Char('?'), SHIFT)],
+        label: "?",
+        action: Action::Help,
+        help: "help",
+        screen: None,
+        status: EVERYWHERE,
+    },
 ];
+
+/// How a key is written in the help overlay.
+pub fn key_name(code: KeyCode, mods: KeyModifiers) -> String {
+    let name = match code {
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Up => "↑".into(),
+        KeyCode::Down => "↓".into(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Esc".into(),
+        KeyCode::PageUp => "PgUp".into(),
+        KeyCode::PageDown => "PgDn".into(),
+        KeyCode::Home => "Home".into(),
+        KeyCode::End => "End".into(),
+        other => format!("{other:?}"),
+    };
+    if mods.contains(KeyModifiers::CONTROL) {
+        format!("Ctrl-{name}")
+    } else {
+        name
+    }
+}
+
+/// The keys of one binding as the help overlay lists them: each key once (a shifted
+/// letter is bound with and without the shift flag, as terminals differ).
+pub fn key_names(binding: &Binding) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for &(code, mods) in binding.keys {
+        let name = key_name(code, mods);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names.join(" ")
+}
 
 /// The action bound to a key press, if any.
 pub fn action_for(key: &KeyEvent) -> Option<Action> {

@@ -52,6 +52,8 @@ pub struct LiveOptions {
     pub sinks: AlertOut,
     /// Ring the terminal bell when a critical alert starts.
     pub bell: bool,
+    /// Colours, already resolved from `--theme` and `NO_COLOR`.
+    pub theme: Theme,
 }
 
 /// The wall clock, in the engine's unit. The only place live mode reads the time.
@@ -107,7 +109,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
     engine.advance(wall_clock());
     let mut app = App::new(options.title, engine.snapshot(None));
-    let theme = Theme::builtin();
+    let theme = options.theme;
     let size = terminal.size()?;
     app.update(Msg::Viewport(ui::table_rows(Rect::new(
         0,

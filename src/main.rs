@@ -8,6 +8,7 @@ use tokentop::cli::{Cli, Command, source_specs};
 use tokentop::live::{self, Input, LiveOptions};
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::FollowOptions;
+use tokentop::theme::Theme;
 use tokentop::{check, report};
 
 /// Events are built on reader threads and dropped on the engine's: mimalloc handles that
@@ -88,6 +89,7 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
             command: cli.on_alert.clone(),
         })?,
         bell: cli.bell,
+        theme: Theme::load(cli.theme.as_deref(), no_color()).map_err(anyhow::Error::msg)?,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     // ratatui::init installs a panic hook that restores the terminal before the message.
@@ -95,4 +97,9 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
     let result = runtime.block_on(live::run(&mut terminal, options));
     ratatui::restore();
     result
+}
+
+/// Whether `NO_COLOR` asks for no colour (set and not empty, as no-color.org says).
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }

@@ -1,42 +1,61 @@
 //! Semantic styles read from a TOML theme: views ask for a meaning (`muted`, `critical`,
 //! the selected row), never for a colour, so themes can change without touching views.
+//!
+//! Four themes are built in. A user file either defines every colour, or names a built-in
+//! `base` and overrides any subset of it; an unknown key is an error naming it. With
+//! `NO_COLOR` set no colour is drawn at all, and the few styles that must stand out (the
+//! selection, critical rows) use reverse video instead.
 
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 use crate::engine::alerts::Severity;
 
-/// The built-in default theme, embedded in the binary.
-pub const DEFAULT_THEME: &str = include_str!("../themes/default.toml");
+/// The built-in themes, embedded in the binary: `--theme NAME` picks one.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("default", include_str!("../themes/default.toml")),
+    ("light", include_str!("../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../themes/high-contrast.toml"),
+    ),
+    ("colorblind", include_str!("../themes/colorblind.toml")),
+];
+
+/// The built-in default theme.
+pub const DEFAULT_THEME: &str = BUILTIN[0].1;
+
+/// Every colour a theme sets, by its key under `[colors]`.
+pub const KEYS: [&str; 18] = [
+    "text",
+    "muted",
+    "accent",
+    "border",
+    "title",
+    "header_bg",
+    "table_header",
+    "selected_fg",
+    "selected_bg",
+    "ok",
+    "warn",
+    "critical",
+    "unpriced",
+    "key",
+    "trend",
+    "alert_fg",
+    "alert_bg",
+    "acknowledged",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ThemeFile {
-    name: String,
-    colors: Colors,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Colors {
-    text: String,
-    muted: String,
-    accent: String,
-    border: String,
-    title: String,
-    header_bg: String,
-    table_header: String,
-    selected_fg: String,
-    selected_bg: String,
-    ok: String,
-    warn: String,
-    critical: String,
-    unpriced: String,
-    key: String,
-    trend: String,
-    alert_fg: String,
-    alert_bg: String,
-    acknowledged: String,
+    name: Option<String>,
+    /// A built-in theme whose colours this file starts from.
+    base: Option<String>,
+    #[serde(default)]
+    colors: BTreeMap<String, String>,
 }
 
 /// How alarming a value is.
@@ -61,26 +80,10 @@ impl From<crate::engine::budget::BudgetLevel> for Level {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Theme {
     pub name: String,
-    text: Color,
-    muted: Color,
-    accent: Color,
-    border: Color,
-    title: Color,
-    header_bg: Color,
-    table_header: Color,
-    selected_fg: Color,
-    selected_bg: Color,
-    ok: Color,
-    warn: Color,
-    critical: Color,
-    unpriced: Color,
-    key: Color,
-    trend: Color,
-    /// A row with a critical alert: these colours, so it cannot be missed.
-    alert_fg: Color,
-    alert_bg: Color,
-    /// Alerts and rows the viewer has acknowledged.
-    acknowledged: Color,
+    /// The colours, in the order of [`KEYS`].
+    colors: [Color; KEYS.len()],
+    /// `NO_COLOR`: styles carry modifiers only.
+    plain: bool,
 }
 
 fn color(key: &str, value: &str) -> Result<Color, String> {
@@ -90,111 +93,159 @@ fn color(key: &str, value: &str) -> Result<Color, String> {
 }
 
 impl Theme {
+    /// Parses a theme file: without `base` it must set every key, with one it overrides
+    /// any subset of that built-in theme.
     pub fn parse(text: &str) -> Result<Theme, String> {
         let file: ThemeFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        let c = file.colors;
+        let base = match &file.base {
+            Some(base) => Some(Theme::named(base).ok_or_else(|| {
+                format!(
+                    "base = {base:?} is not a built-in theme; use one of {}",
+                    names()
+                )
+            })?),
+            None => None,
+        };
+        let mut colors = base.as_ref().map(|b| b.colors);
+        let mut set = [false; KEYS.len()];
+        for (key, value) in &file.colors {
+            let Some(at) = KEYS.iter().position(|k| k == key) else {
+                return Err(format!(
+                    "unknown key colors.{key}; the keys are {}",
+                    KEYS.join(", ")
+                ));
+            };
+            colors.get_or_insert([Color::Reset; KEYS.len()])[at] = color(key, value)?;
+            set[at] = true;
+        }
+        if base.is_none()
+            && let Some(at) = set.iter().position(|s| !s)
+        {
+            return Err(format!(
+                "colors.{} is missing: a theme without `base` sets every colour",
+                KEYS[at]
+            ));
+        }
+        let name = file.name.or(file.base).unwrap_or_else(|| "custom".into());
         Ok(Theme {
-            name: file.name,
-            text: color("text", &c.text)?,
-            muted: color("muted", &c.muted)?,
-            accent: color("accent", &c.accent)?,
-            border: color("border", &c.border)?,
-            title: color("title", &c.title)?,
-            header_bg: color("header_bg", &c.header_bg)?,
-            table_header: color("table_header", &c.table_header)?,
-            selected_fg: color("selected_fg", &c.selected_fg)?,
-            selected_bg: color("selected_bg", &c.selected_bg)?,
-            ok: color("ok", &c.ok)?,
-            warn: color("warn", &c.warn)?,
-            critical: color("critical", &c.critical)?,
-            unpriced: color("unpriced", &c.unpriced)?,
-            key: color("key", &c.key)?,
-            trend: color("trend", &c.trend)?,
-            alert_fg: color("alert_fg", &c.alert_fg)?,
-            alert_bg: color("alert_bg", &c.alert_bg)?,
-            acknowledged: color("acknowledged", &c.acknowledged)?,
+            name,
+            colors: colors.unwrap_or([Color::Reset; KEYS.len()]),
+            plain: false,
+        })
+    }
+
+    /// A built-in theme by name.
+    pub fn named(name: &str) -> Option<Theme> {
+        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
+        Theme::parse(text).ok()
+    }
+
+    /// `--theme`: a built-in name or a file (the default theme when absent); `no_color`
+    /// is whether `NO_COLOR` is set to something non-empty.
+    pub fn load(choice: Option<&str>, no_color: bool) -> Result<Theme, String> {
+        let theme = match choice {
+            None => Theme::builtin(),
+            Some(name) => {
+                match Theme::named(name) {
+                    Some(theme) => theme,
+                    None => {
+                        let text = std::fs::read_to_string(name).map_err(|e| {
+                        format!("--theme {name}: not a built-in theme ({}) nor a readable file: {e}", names())
+                    })?;
+                        Theme::parse(&text).map_err(|e| format!("--theme {name}: {e}"))?
+                    }
+                }
+            }
+        };
+        Ok(if no_color {
+            theme.without_color()
+        } else {
+            theme
         })
     }
 
     /// The embedded default theme.
     pub fn builtin() -> Theme {
-        match Theme::parse(DEFAULT_THEME) {
-            Ok(theme) => theme,
-            // The embedded file is checked by a test; this arm keeps start-up panic-free.
-            Err(_) => Theme::fallback(),
+        // The embedded file is checked by a test; the fallback keeps start-up panic-free.
+        Theme::named("default").unwrap_or_else(|| Theme {
+            name: "fallback".into(),
+            colors: [Color::Reset; KEYS.len()],
+            plain: true,
+        })
+    }
+
+    /// The same theme drawing no colours: for `NO_COLOR`.
+    pub fn without_color(mut self) -> Theme {
+        self.plain = true;
+        self
+    }
+
+    /// The colour under `key`, or none under `NO_COLOR`.
+    fn fg(&self, key: usize) -> Style {
+        if self.plain {
+            Style::new()
+        } else {
+            Style::new().fg(self.colors[key])
         }
     }
 
-    fn fallback() -> Theme {
-        Theme {
-            name: "fallback".into(),
-            text: Color::Reset,
-            muted: Color::DarkGray,
-            accent: Color::Cyan,
-            border: Color::DarkGray,
-            title: Color::Cyan,
-            header_bg: Color::Reset,
-            table_header: Color::Blue,
-            selected_fg: Color::Black,
-            selected_bg: Color::Cyan,
-            ok: Color::Green,
-            warn: Color::Yellow,
-            critical: Color::Red,
-            unpriced: Color::Magenta,
-            key: Color::Yellow,
-            trend: Color::Green,
-            alert_fg: Color::White,
-            alert_bg: Color::Red,
-            acknowledged: Color::DarkGray,
+    /// Foreground and background colours, or reverse video under `NO_COLOR`.
+    fn pair(&self, fg: usize, bg: usize) -> Style {
+        if self.plain {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new().fg(self.colors[fg]).bg(self.colors[bg])
         }
     }
 
     pub fn text(&self) -> Style {
-        Style::new().fg(self.text)
+        self.fg(0)
     }
     pub fn muted(&self) -> Style {
-        Style::new().fg(self.muted)
+        self.fg(1)
     }
     pub fn accent(&self) -> Style {
-        Style::new().fg(self.accent)
+        self.fg(2)
     }
     pub fn border(&self) -> Style {
-        Style::new().fg(self.border)
+        self.fg(3)
     }
     pub fn title(&self) -> Style {
-        Style::new().fg(self.title).add_modifier(Modifier::BOLD)
+        self.fg(4).add_modifier(Modifier::BOLD)
     }
     pub fn header(&self) -> Style {
-        Style::new().bg(self.header_bg)
+        if self.plain {
+            Style::new()
+        } else {
+            Style::new().bg(self.colors[5])
+        }
     }
     pub fn table_header(&self) -> Style {
-        Style::new()
-            .fg(self.table_header)
-            .add_modifier(Modifier::BOLD)
+        self.fg(6).add_modifier(Modifier::BOLD)
     }
     pub fn row(&self, selected: bool) -> Style {
         if selected {
-            Style::new().fg(self.selected_fg).bg(self.selected_bg)
+            self.pair(7, 8)
         } else {
             self.text()
         }
     }
     pub fn level(&self, level: Level) -> Style {
         match level {
-            Level::Ok => Style::new().fg(self.ok),
-            Level::Warn => Style::new().fg(self.warn),
-            Level::Critical => Style::new().fg(self.critical).add_modifier(Modifier::BOLD),
+            Level::Ok => self.fg(9),
+            Level::Warn => self.fg(10),
+            Level::Critical => self.fg(11).add_modifier(Modifier::BOLD),
         }
     }
     pub fn unpriced(&self) -> Style {
-        Style::new().fg(self.unpriced)
+        self.fg(12)
     }
     pub fn key(&self) -> Style {
-        Style::new().fg(self.key).add_modifier(Modifier::BOLD)
+        self.fg(13).add_modifier(Modifier::BOLD)
     }
     /// Sparklines of usage over time.
     pub fn trend(&self) -> Style {
-        Style::new().fg(self.trend)
+        self.fg(14)
     }
     /// An active alert's text.
     pub fn alert(&self, severity: Severity) -> Style {
@@ -207,18 +258,21 @@ impl Theme {
     /// A whole table row with an active alert: critical ones stand out from every other row.
     pub fn alert_row(&self, severity: Severity) -> Style {
         match severity {
-            Severity::Critical => Style::new()
-                .fg(self.alert_fg)
-                .bg(self.alert_bg)
-                .add_modifier(Modifier::BOLD),
+            Severity::Critical => self.pair(15, 16).add_modifier(Modifier::BOLD),
             Severity::Warn => self.level(Level::Warn).add_modifier(Modifier::BOLD),
             Severity::Info => self.accent(),
         }
     }
     /// An alert (or a row whose alerts are all) acknowledged: still there, no longer loud.
     pub fn acknowledged(&self) -> Style {
-        Style::new().fg(self.acknowledged)
+        self.fg(17)
     }
+}
+
+/// The built-in names, for messages.
+fn names() -> String {
+    let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+    names.join(", ")
 }
 
 #[cfg(test)]
@@ -226,15 +280,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtin_theme_parses() {
-        let theme = Theme::parse(DEFAULT_THEME).unwrap();
-        assert_eq!(theme.name, "default");
+    fn every_builtin_theme_parses_and_sets_every_key() {
+        for (name, text) in BUILTIN {
+            let theme = Theme::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(theme.name, *name);
+            let file: ThemeFile = toml::from_str(text).unwrap();
+            assert!(file.base.is_none(), "{name} stands alone");
+            for key in KEYS {
+                assert!(file.colors.contains_key(key), "{name} lacks colors.{key}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_partial_theme_overrides_only_its_keys() {
+        let light = Theme::named("light").unwrap();
+        let mine = Theme::parse("base = \"light\"\n[colors]\nok = \"#00ff00\"\n").unwrap();
+        assert_eq!(mine.level(Level::Ok).fg, Some(Color::Rgb(0, 255, 0)));
+        assert_ne!(light.level(Level::Ok).fg, mine.level(Level::Ok).fg);
+        for other in [
+            mine.text(),
+            mine.muted(),
+            mine.row(true),
+            mine.level(Level::Warn),
+        ] {
+            assert!(
+                [
+                    light.text(),
+                    light.muted(),
+                    light.row(true),
+                    light.level(Level::Warn)
+                ]
+                .contains(&other)
+            );
+        }
+        assert_eq!(mine.name, "light");
+    }
+
+    #[test]
+    fn a_theme_without_base_must_set_every_key() {
+        let err = Theme::parse("[colors]\nok = \"green\"\n").unwrap_err();
+        assert!(err.contains("colors.text is missing"), "{err}");
     }
 
     #[test]
     fn unknown_keys_and_bad_colours_are_named() {
-        let extra = DEFAULT_THEME.replace("key = ", "sparkles = \"red\"\nkey = ");
-        let err = Theme::parse(&extra).unwrap_err();
+        let err = Theme::parse("base = \"default\"\n[colors]\nsparkles = \"red\"\n").unwrap_err();
+        assert!(err.contains("unknown key colors.sparkles"), "{err}");
+        let err = Theme::parse("base = \"default\"\nsparkles = 1\n").unwrap_err();
         assert!(err.contains("sparkles"), "{err}");
         let bad = DEFAULT_THEME.replace("ok = \"green\"", "ok = \"greenish\"");
         let err = Theme::parse(&bad).unwrap_err();
@@ -242,5 +335,39 @@ mod tests {
             err.contains("colors.ok") && err.contains("greenish"),
             "{err}"
         );
+        let err = Theme::parse("base = \"neon\"\n").unwrap_err();
+        assert!(
+            err.contains("neon") && err.contains("high-contrast"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_theme_file_names_itself_in_errors() {
+        let dir = std::env::temp_dir().join(format!("tokentop-theme-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mine.toml");
+        std::fs::write(&path, "base = \"light\"\n[colors]\nglitter = \"red\"\n").unwrap();
+        let err = Theme::load(path.to_str(), false).unwrap_err();
+        assert!(
+            err.contains("mine.toml") && err.contains("glitter"),
+            "{err}"
+        );
+        assert!(Theme::load(Some("colorblind"), false).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn no_color_keeps_only_modifiers() {
+        let theme = Theme::load(Some("default"), true).unwrap();
+        for style in [
+            theme.text(),
+            theme.row(true),
+            theme.alert_row(Severity::Critical),
+            theme.header(),
+        ] {
+            assert_eq!((style.fg, style.bg), (None, None));
+        }
+        assert!(theme.row(true).add_modifier.contains(Modifier::REVERSED));
     }
 }

@@ -98,11 +98,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.level(Level::Warn),
         ));
     }
-    second.push(one(
-        5,
-        format!("{} identities", s.identities.len()),
-        theme.muted(),
-    ));
+    let shown = if app.filter().is_empty() {
+        format!("{} identities", s.identities.len())
+    } else {
+        format!("{} of {} identities", app.order.len(), s.identities.len())
+    };
+    second.push(one(5, shown, theme.muted()));
     second.push(one(
         4,
         format!("{} requests", format::int(s.totals.requests)),

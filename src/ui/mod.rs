@@ -5,6 +5,7 @@ mod detail;
 mod detail_tables;
 mod fit;
 mod header;
+mod help;
 mod overview;
 mod spark;
 mod status;
@@ -54,4 +55,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         }
     }
     status::render(frame, foot, app, theme);
+    if app.help_open() {
+        help::render(frame, frame.area(), theme);
+    }
 }

@@ -8,9 +8,14 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::App;
 use crate::keymap::{KEYMAP, Screen};
+use crate::sanitize::sanitize;
 use crate::theme::Theme;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if let Some(text) = app.prompt() {
+        prompt(frame, area, text, theme);
+        return;
+    }
     let screen = app.screen();
     let lead = match screen {
         Screen::Alerts => " alerts ".to_string(),
@@ -19,6 +24,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let arrow = if app.sort_descending() { "▼" } else { "▲" };
             format!(" sort: {} {arrow} ", app.sort.label())
         }
+    };
+    // The filter comes first: a filtered table must never pass for the whole.
+    let filter = app.filter();
+    let lead = if filter.is_empty() {
+        lead
+    } else {
+        let (shown, all) = (app.order.len(), app.snapshot.identities.len());
+        format!(
+            " filter {}: {shown} of {all} │{lead}",
+            sanitize(filter.text(), 30)
+        )
     };
     let mut used = lead.chars().count();
     let mut spans = vec![Span::styled(lead, theme.accent())];
@@ -36,4 +52,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled(help, theme.muted()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The filter being typed, with how to finish it; the end of a long filter stays visible.
+fn prompt(frame: &mut Frame, area: Rect, text: &str, theme: &Theme) {
+    const HINT: &str = "  Enter apply  Esc clear";
+    let room = (area.width as usize).saturating_sub(HINT.chars().count() + 4);
+    let text = sanitize(text, 200);
+    let skip = text.chars().count().saturating_sub(room);
+    let shown: String = text.chars().skip(skip).collect();
+    let line = Line::from(vec![
+        Span::styled(" / ", theme.key()),
+        Span::styled(format!("{shown}▏"), theme.text()),
+        Span::styled(HINT, theme.muted()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
 }

@@ -22,9 +22,26 @@ fn help_lists_the_modes() {
         "--alerts-file",
         "--on-alert",
         "--bell",
+        "--theme",
     ] {
         assert!(text.contains(needle), "{needle} missing from help:\n{text}");
     }
+}
+
+#[test]
+fn an_unknown_theme_fails_before_the_screen_is_taken() {
+    let out = tokentop()
+        .args(["--demo", "--theme", "/nonexistent-dir/neon.toml"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--theme /nonexistent-dir/neon.toml: not a built-in theme")
+            && err.contains("high-contrast"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "the terminal was never touched");
 }
 
 #[test]

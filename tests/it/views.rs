@@ -524,3 +524,130 @@ fn the_budget_columns_sort() {
         "over budget sorts first by ETA"
     );
 }
+
+/// NO_COLOR (passed as the flag `main` reads from the environment): the busy screen with
+/// alerts and a selection draws no colour in any cell, yet the selection is still marked.
+#[test]
+fn no_color_draws_no_colours() {
+    use ratatui::style::{Color, Modifier};
+    let screen = busy(24);
+    let theme = Theme::load(Some("high-contrast"), true).expect("theme");
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    terminal
+        .draw(|frame| ui::render(frame, &screen.app, &theme))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+    assert!(
+        buffer
+            .content()
+            .iter()
+            .any(|c| c.modifier.contains(Modifier::REVERSED)),
+        "the selected row is drawn in reverse video"
+    );
+}
+
+/// The help overlay, opened with `?` over the busy table: every binding of the keymap.
+fn help(height: u16) -> Screen {
+    let mut screen = busy(height);
+    screen.press('?');
+    assert!(screen.app.help_open());
+    screen
+}
+
+#[test]
+fn help_80x24() {
+    let t = help(24).draw(80, 24);
+    let text = format!("{}", t.backend());
+    for binding in tokentop::keymap::KEYMAP {
+        assert!(
+            text.contains(binding.help),
+            "{} missing:\n{text}",
+            binding.help
+        );
+    }
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn help_160x48() {
+    insta::assert_snapshot!(help(48).draw(160, 48).backend());
+}
+
+#[test]
+fn help_fits_40x10_and_closes() {
+    let mut screen = help(10);
+    screen.draw(40, 10);
+    screen.press('j');
+    assert_eq!(screen.app.selected, 0, "keys under the help do nothing");
+    screen.key(KeyCode::Esc);
+    assert!(!screen.app.help_open());
+    screen.press('?');
+    screen.press('?');
+    assert!(!screen.app.help_open(), "? toggles");
+}
+
+/// Types `text` after `/` as a person would, through the loop's update.
+fn type_filter(screen: &mut Screen, text: &str) {
+    screen.press('/');
+    for c in text.chars() {
+        screen.press(c);
+    }
+}
+
+#[test]
+fn filter_prompt_while_typing_80x24() {
+    let mut screen = busy(24);
+    type_filter(&mut screen, "identity-1 kind:ag");
+    assert_eq!(screen.app.prompt(), Some("identity-1 kind:ag"));
+    assert_eq!(screen.app.order.len(), 18, "nothing applies before Enter");
+    insta::assert_snapshot!(screen.draw(80, 24).backend());
+}
+
+#[test]
+fn filter_applied_80x24() {
+    let mut screen = busy(24);
+    type_filter(&mut screen, "identity-1 kind:ag");
+    screen.key(KeyCode::Enter);
+    let names: Vec<&str> = screen
+        .app
+        .order
+        .iter()
+        .map(|&i| screen.app.snapshot.identities[i].name.as_str())
+        .collect();
+    assert_eq!(names, ["identity-14", "identity-11"]);
+    let t = screen.draw(80, 24);
+    assert!(format!("{}", t.backend()).contains("2 of 18 identities"));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn filter_applied_160x48() {
+    let mut screen = busy(48);
+    type_filter(&mut screen, "kind:service");
+    screen.key(KeyCode::Backspace);
+    screen.key(KeyCode::Enter);
+    assert_eq!(screen.app.filter().text(), "kind:servic");
+    assert_eq!(screen.app.order.len(), 7, "the service accounts");
+    insta::assert_snapshot!(screen.draw(160, 48).backend());
+}
+
+#[test]
+fn the_filter_holds_across_snapshots_and_esc_clears_it() {
+    let mut screen = busy(24);
+    type_filter(&mut screen, "quiet");
+    screen.key(KeyCode::Enter);
+    assert_eq!(screen.app.order.len(), 1);
+    assert_eq!(screen.selected(), Some("quiet-batch-job"));
+    live::refresh(&screen.engine, &mut screen.app);
+    assert_eq!(screen.app.order.len(), 1, "a new snapshot is filtered too");
+    // `/` opens the prompt on the filter in effect; Esc clears it.
+    screen.press('/');
+    assert_eq!(screen.app.prompt(), Some("quiet"));
+    screen.key(KeyCode::Esc);
+    assert_eq!(screen.app.prompt(), None);
+    assert!(screen.app.filter().is_empty());
+    assert_eq!(screen.app.order.len(), 18);
+}

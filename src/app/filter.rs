@@ -1,0 +1,146 @@
+//! The identity filter typed after `/`: words AND-ed together, each either a substring of
+//! the identity's name or `field:value` (`team:`, `kind:`, `label:`). Matching ignores case
+//! and is by substring, so `kind:svc` finds service accounts. The app applies it when a
+//! snapshot arrives and when it changes; views only see the filtered order.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::engine::snapshot::IdentityRow;
+
+/// One word of the filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Term {
+    Name(String),
+    Team(String),
+    Kind(String),
+    Label(String),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// As typed, for the header.
+    text: String,
+    terms: Vec<Term>,
+}
+
+impl Filter {
+    /// Parses what was typed; a word with an unknown field (or a colon in a name, as in
+    /// `msg_1:req`) is a name substring.
+    pub fn parse(text: &str) -> Filter {
+        let terms = text
+            .split_whitespace()
+            .map(|word| {
+                let lower = word.to_lowercase();
+                match lower.split_once(':') {
+                    Some(("team", v)) => Term::Team(v.to_string()),
+                    Some(("kind", v)) => Term::Kind(v.to_string()),
+                    Some(("label", v)) => Term::Label(v.to_string()),
+                    _ => Term::Name(lower),
+                }
+            })
+            .collect();
+        Filter {
+            text: text.trim().to_string(),
+            terms,
+        }
+    }
+
+    /// The filter as typed; empty when none is set.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    pub fn matches(&self, row: &IdentityRow) -> bool {
+        self.matches_fields(
+            row.name.as_str(),
+            row.kind.label(),
+            row.team.as_deref(),
+            &row.labels,
+        )
+    }
+
+    fn matches_fields(
+        &self,
+        name: &str,
+        kind: &str,
+        team: Option<&str>,
+        labels: &[String],
+    ) -> bool {
+        let has = |text: &str, part: &str| text.to_lowercase().contains(part);
+        self.terms.iter().all(|term| match term {
+            Term::Name(part) => has(name, part),
+            Term::Kind(part) => has(kind, part),
+            Term::Team(part) => team.is_some_and(|t| has(t, part)),
+            Term::Label(part) => labels.iter().any(|l| has(l, part)),
+        })
+    }
+}
+
+impl super::App {
+    /// The filter in effect.
+    pub fn filter(&self) -> &Filter {
+        &self.filter
+    }
+
+    /// What is being typed after `/`, while the prompt is open.
+    pub fn prompt(&self) -> Option<&str> {
+        self.prompt.as_deref()
+    }
+
+    /// `/`: opens the prompt with the filter in effect, to edit it.
+    pub(super) fn open_prompt(&mut self) {
+        self.prompt = Some(self.filter.text().to_string());
+    }
+
+    /// A key while the prompt is open: typing edits it, Enter applies it, Esc clears the
+    /// filter. Other keys are swallowed so that letters never act as commands.
+    pub(super) fn edit_prompt(&mut self, key: KeyEvent) {
+        let Some(text) = self.prompt.as_mut() else {
+            return;
+        };
+        match key.code {
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Enter => {
+                self.filter = Filter::parse(text);
+                self.prompt = None;
+                self.resort();
+            }
+            KeyCode::Esc => {
+                self.filter = Filter::default();
+                self.prompt = None;
+                self.resort();
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_are_anded_and_fields_match_by_substring() {
+        let labels = vec!["prod".to_string(), "eu".to_string()];
+        let row = |f: &Filter| f.matches_fields("Billing-Bot", "agent", Some("payments"), &labels);
+        assert!(row(&Filter::parse("")));
+        assert!(row(&Filter::parse("bill")));
+        assert!(row(&Filter::parse("BOT team:pay kind:agent label:prod")));
+        assert!(!row(&Filter::parse("bot team:search")));
+        assert!(!row(&Filter::parse("kind:human")));
+        assert!(!row(&Filter::parse("label:staging")));
+        assert!(row(&Filter::parse("label:eu")));
+        let no_team = Filter::parse("team:payments");
+        assert!(!no_team.matches_fields("x", "agent", None, &[]));
+        // An unknown field is part of a name.
+        assert!(Filter::parse("msg_1:req").matches_fields("msg_1:req_1", "agent", None, &[]));
+        assert_eq!(Filter::parse("  a  b ").text(), "a  b");
+    }
+}
