@@ -234,8 +234,12 @@ pub fn run_command(command: &str, event: &AlertEvent, timeout: Duration) -> Resu
         .spawn()
         .map_err(|e| format!("cannot run sh: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
-        // One alert fits a pipe's buffer; a command that never reads it is no error.
-        let _ = stdin.write_all(&json_line(event));
+        // Written on a thread: an alert larger than the pipe's buffer, sent to a command that
+        // never reads it, must not hold up the timeout below. Not reading it is no error.
+        let line = json_line(event);
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&line);
+        });
     }
     // Stderr is drained on a thread (a chatty command must not block on a full pipe) and
     // waited for only briefly: a background child of the shell may hold it open.

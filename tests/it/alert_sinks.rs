@@ -12,6 +12,10 @@ use crate::common::{MIN, NOON, engine};
 
 /// A budget warning that starts, then ends: two changes.
 fn changes() -> Vec<AlertEvent> {
+    changes_with_members(vec!["svc-a".into()])
+}
+
+fn changes_with_members(members: Vec<String>) -> Vec<AlertEvent> {
     let mut e = engine();
     let mut signal = BudgetSignal {
         name: "team daily".into(),
@@ -22,7 +26,7 @@ fn changes() -> Vec<AlertEvent> {
         percent: 82.0,
         unit: LimitUnit::Usd,
         exhausted_at: None,
-        members: vec!["svc-a".into()],
+        members,
     };
     e.advance(NOON);
     e.observe_budgets(&[signal.clone()]);
@@ -125,6 +129,20 @@ fn failing_and_hung_commands_are_explained() {
     )
     .expect_err("fails");
     assert_eq!(err, "exit status: 3: boom");
+    let started = Instant::now();
+    let err = run_command("sleep 5", &events[0], Duration::from_millis(200)).expect_err("hangs");
+    assert_eq!(err, "timed out after 200ms, killed");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[test]
+fn an_alert_larger_than_a_pipe_never_holds_up_the_timeout() {
+    // Thousands of members make the JSON far larger than a pipe's 64 KiB buffer; the
+    // command never reads its stdin.
+    let members = (0..5_000)
+        .map(|i| format!("identity-with-a-long-name-{i:05}"))
+        .collect();
+    let events = changes_with_members(members);
     let started = Instant::now();
     let err = run_command("sleep 5", &events[0], Duration::from_millis(200)).expect_err("hangs");
     assert_eq!(err, "timed out after 200ms, killed");
