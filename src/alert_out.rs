@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -63,6 +64,7 @@ pub fn json_line(event: &AlertEvent) -> Vec<u8> {
 
 struct Worker {
     queue: SyncSender<AlertEvent>,
+    thread: JoinHandle<()>,
     /// The latest report from the worker.
     health: SourceHealth,
     /// Alerts the queue had no room for.
@@ -96,13 +98,14 @@ impl AlertOut {
             let health = SourceHealth::new(&format!("alerts file {}", path.display()));
             let report = report_tx.clone();
             let mut state = health.clone();
-            let queue = spawn("tokentop-alerts-file", move |event| {
+            let (queue, thread) = spawn("tokentop-alerts-file", move |event| {
                 write_line(&file, &event, &mut state);
                 // A full report queue only delays the news: the next report carries it.
                 let _ = report.try_send(state.clone());
             })?;
             workers.push(Worker {
                 queue,
+                thread,
                 health,
                 dropped: 0,
                 started_only: false,
@@ -112,7 +115,7 @@ impl AlertOut {
             let health = SourceHealth::new(&format!("--on-alert {command}"));
             let mut state = health.clone();
             let mut failed = 0u64;
-            let queue = spawn("tokentop-on-alert", move |event| {
+            let (queue, thread) = spawn("tokentop-on-alert", move |event| {
                 state.events += 1;
                 if let Err(e) = run_command(&command, &event, COMMAND_TIMEOUT) {
                     failed += 1;
@@ -123,6 +126,7 @@ impl AlertOut {
             })?;
             workers.push(Worker {
                 queue,
+                thread,
                 health,
                 dropped: 0,
                 started_only: true,
@@ -133,6 +137,17 @@ impl AlertOut {
             workers,
             reports,
         })
+    }
+
+    /// Lets the sinks finish what is queued, waiting at most `grace` in all (on quit, so
+    /// that the last alerts reach the file; a hung command is not waited for).
+    pub fn shutdown(self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        let threads: Vec<JoinHandle<()>> = self.workers.into_iter().map(|w| w.thread).collect();
+        // The queues are gone with the workers: each thread ends after its last alert.
+        while threads.iter().any(|t| !t.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(POLL);
+        }
     }
 
     /// Hands new alert events to every sink without waiting.
@@ -186,12 +201,12 @@ impl AlertOut {
 fn spawn(
     name: &str,
     mut handle: impl FnMut(AlertEvent) + Send + 'static,
-) -> std::io::Result<SyncSender<AlertEvent>> {
+) -> std::io::Result<(SyncSender<AlertEvent>, JoinHandle<()>)> {
     let (tx, rx) = mpsc::sync_channel::<AlertEvent>(QUEUE);
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name(name.into())
         .spawn(move || rx.into_iter().for_each(&mut handle))?;
-    Ok(tx)
+    Ok((tx, thread))
 }
 
 fn write_line(mut file: &File, event: &AlertEvent, health: &mut SourceHealth) {

@@ -26,6 +26,8 @@ use crate::source::{CHANNEL_CAPACITY, Feed, stdin};
 use crate::theme::Theme;
 use crate::{demo, ui};
 
+/// On quit, alerts still queued for the file or the command get this long to go out.
+const SINKS_GRACE: Duration = Duration::from_secs(1);
 /// Redraws happen on this tick, and only when something changed: at most 10 frames a second.
 const TICK_PERIOD: Duration = Duration::from_millis(100);
 /// Batches taken from the sources per turn of the loop, so keys are never kept waiting
@@ -188,5 +190,6 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
             },
         }
     }
+    sinks.shutdown(SINKS_GRACE);
     Ok(())
 }

@@ -166,3 +166,18 @@ fn command_failures_show_in_the_sinks_health_and_never_block_the_caller() {
     assert_eq!(error, "1 of 1 runs failed; last: exit status: 1");
     assert_eq!(health[0].events, 1, "only the start ran the command");
 }
+
+#[test]
+fn alerts_sent_just_before_quit_still_reach_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("alerts.jsonl");
+    let mut out = AlertOut::start(AlertSinks {
+        file: Some(path.clone()),
+        command: None,
+    })
+    .expect("start");
+    out.send(&changes());
+    out.shutdown(Duration::from_secs(10));
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert_eq!(text.lines().count(), 2, "{text}");
+}
