@@ -71,11 +71,6 @@ impl TailedFile {
         self.len.saturating_sub(self.offset) + self.lines.held() as u64
     }
 
-    /// Where the reader stands: bytes consumed as whole lines.
-    pub fn consumed(&self) -> u64 {
-        self.offset - self.lines.held() as u64
-    }
-
     /// The file's length now, as far as a cheap look tells (`None` when it cannot be
     /// looked at now; a read would report why).
     fn current_len(&self) -> Option<u64> {
