@@ -13,7 +13,8 @@ pub use self::alerts::RowAlert;
 pub use self::filter::Filter;
 use crate::engine::Snapshot;
 use crate::engine::budget::BudgetLevel;
-use crate::engine::snapshot::{IdentityDetail, IdentityRow};
+use crate::engine::recent::RecentEvent;
+use crate::engine::snapshot::{IdentityDetail, IdentityRow, RateWindow, TimelineSpan, View};
 use crate::event::TimeMs;
 use crate::keymap::{Action, action_for};
 use crate::source::health::SourceHealth;
@@ -190,6 +191,17 @@ pub struct App {
     filter: Filter,
     /// The filter prompt is open, with what has been typed.
     prompt: Option<String>,
+    /// The window the overview's rates are averaged over.
+    pub window: RateWindow,
+    /// The span of the identity view's timeline.
+    pub span: TimelineSpan,
+    /// Position in the identity view's recent events of the selected one, and its time,
+    /// so the cursor stays on it as newer events arrive above (at the top, it stays at
+    /// the top: the newest event).
+    event_cursor: usize,
+    event_cursor_time: Option<TimeMs>,
+    /// The selected event's popup is open.
+    event_popup: bool,
 }
 
 impl App {
@@ -215,6 +227,11 @@ impl App {
             help: false,
             filter: Filter::default(),
             prompt: None,
+            window: RateWindow::default(),
+            span: TimelineSpan::default(),
+            event_cursor: 0,
+            event_cursor_time: None,
+            event_popup: false,
         };
         app.resort();
         app.mark_rows();
@@ -230,6 +247,28 @@ impl App {
     /// The identity whose detail panel is open.
     pub fn focus(&self) -> Option<&str> {
         self.focus.as_deref()
+    }
+
+    /// What the snapshot must hold for the screens as they are now.
+    pub fn view(&self) -> View<'_> {
+        View {
+            focus: self.focus.as_deref(),
+            window: self.window,
+            span: self.span,
+        }
+    }
+
+    /// Position of the selected event in the identity view's recent events.
+    pub fn event_cursor(&self) -> usize {
+        self.event_cursor
+    }
+
+    /// The event whose popup is open.
+    pub fn event_popup(&self) -> Option<&RecentEvent> {
+        if !self.event_popup {
+            return None;
+        }
+        self.detail()?.recent.get(self.event_cursor)
     }
 
     /// The open panel's data, once a snapshot for the focused identity has arrived.
@@ -268,6 +307,7 @@ impl App {
                     .retain(|id| alerts.iter().any(|a| a.id == *id));
                 self.resort();
                 self.follow_alert_cursor();
+                self.follow_event_cursor();
                 self.mark_rows();
                 true
             }
@@ -320,6 +360,16 @@ impl App {
         if self.alert_list && self.act_on_alert_list(action) {
             return;
         }
+        if action == Action::NextWindow {
+            match self.focus {
+                Some(_) => self.span = self.span.next(),
+                None => self.window = self.window.next(),
+            }
+            return;
+        }
+        if self.focus.is_some() && self.act_on_identity(action) {
+            return;
+        }
         let last = self.order.len().saturating_sub(1);
         let page = self.viewport_rows.max(1);
         match action {
@@ -345,12 +395,7 @@ impl App {
                 self.reverse = !self.reverse;
                 self.resort();
             }
-            Action::ToggleDetail => {
-                self.focus = match self.focus {
-                    Some(_) => None,
-                    None => self.selected_name.clone(),
-                }
-            }
+            Action::ToggleDetail => self.open_identity(),
             Action::Close => self.focus = None,
             Action::ToggleAlertPane => self.alerts_pane = !self.alerts_pane,
             Action::Acknowledge => self.acknowledge_selected_row(),
@@ -359,9 +404,75 @@ impl App {
                 self.move_alert_cursor(self.alert_cursor);
             }
             // Handled above, before any screen sees the key.
-            Action::Help => {}
+            Action::Help | Action::NextWindow => {}
             Action::Filter => self.open_prompt(),
         }
+    }
+
+    /// Keys of the identity view: moving goes through its recent events, Enter opens the
+    /// selected one, Esc closes the popup and then the view. Returns whether it was taken.
+    fn act_on_identity(&mut self, action: Action) -> bool {
+        let count = self.detail().map_or(0, |d| d.recent.len());
+        let last = count.saturating_sub(1);
+        let page = self.viewport_rows.max(1);
+        let at = self.event_cursor;
+        let to = match action {
+            Action::Up => at.saturating_sub(1),
+            Action::Down => (at + 1).min(last),
+            Action::PageUp => at.saturating_sub(page),
+            Action::PageDown => (at + page).min(last),
+            Action::Top => 0,
+            Action::Bottom => last,
+            Action::ToggleDetail if self.event_popup => {
+                self.event_popup = false;
+                return true;
+            }
+            Action::ToggleDetail => {
+                self.event_popup = count > 0;
+                return true;
+            }
+            Action::Close if self.event_popup => {
+                self.event_popup = false;
+                return true;
+            }
+            Action::Close => {
+                self.focus = None;
+                return true;
+            }
+            _ => return false,
+        };
+        self.move_event_cursor(to);
+        true
+    }
+
+    fn move_event_cursor(&mut self, to: usize) {
+        self.event_cursor = to;
+        self.event_cursor_time = self.detail().and_then(|d| d.recent.get(to)).map(|e| e.time);
+    }
+
+    /// Keeps the event cursor on its event when newer ones arrive, or on the newest.
+    fn follow_event_cursor(&mut self) {
+        let Some(recent) = self.detail().map(|d| &d.recent) else {
+            (self.event_cursor, self.event_cursor_time) = (0, None);
+            self.event_popup = false;
+            return;
+        };
+        let found = match self.event_cursor_time {
+            Some(time) if self.event_cursor > 0 => recent.iter().position(|e| e.time == time),
+            _ => None,
+        };
+        let to = found.unwrap_or(if self.event_cursor == 0 {
+            0
+        } else {
+            self.event_cursor.min(recent.len().saturating_sub(1))
+        });
+        self.move_event_cursor(to);
+    }
+
+    /// Opens the identity view of the selected row, on its newest event.
+    fn open_identity(&mut self) {
+        self.focus.clone_from(&self.selected_name);
+        (self.event_cursor, self.event_cursor_time, self.event_popup) = (0, None, false);
     }
 
     /// Moves the selection; an open panel follows it to the newly selected identity.

@@ -51,6 +51,25 @@ pub enum Kind {
     Tool,
 }
 
+impl Kind {
+    /// Every kind, in the order breakdowns list them.
+    pub const ALL: [Kind; 4] = [
+        Kind::Completion,
+        Kind::Embedding,
+        Kind::Retrieval,
+        Kind::Tool,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Completion => "completion",
+            Kind::Embedding => "embedding",
+            Kind::Retrieval => "retrieval",
+            Kind::Tool => "tool",
+        }
+    }
+}
+
 /// The kind of non-human (or human) identity behind the usage. Inferred from the source
 /// format until a config file says otherwise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

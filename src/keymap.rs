@@ -19,10 +19,10 @@ pub enum Action {
     NextSort,
     PreviousSort,
     ReverseSort,
-    /// Enter: open the selected identity's detail panel, or close the open one; in the
-    /// alert list, go to the selected alert's identity.
+    /// Enter: open the selected identity's view; in it, open (or close) the selected
+    /// event's popup; in the alert list, go to the selected alert's identity.
     ToggleDetail,
-    /// Esc: close the detail panel or the alert list.
+    /// Esc: close the event popup, the identity view or the alert list.
     Close,
     /// Show or hide the alerts pane under the table.
     ToggleAlertPane,
@@ -35,6 +35,9 @@ pub enum Action {
     Help,
     /// Open the filter prompt.
     Filter,
+    /// The overview: the next rate window (1m, 5m, 1h, 24h); the identity view: the
+    /// timeline's next span (15m, 1h, 6h, 24h).
+    NextWindow,
 }
 
 /// The screens, for the status line: every key works everywhere, but the line lists only
@@ -43,13 +46,15 @@ pub enum Action {
 pub enum Screen {
     /// The identity table.
     Table,
-    /// The detail panel of one identity.
+    /// The view of one identity.
     Detail,
     /// The full-screen alert list.
     Alerts,
+    /// One event's popup over the identity view.
+    Event,
 }
 
-const EVERYWHERE: &[Screen] = &[Screen::Table, Screen::Detail, Screen::Alerts];
+const EVERYWHERE: &[Screen] = &[Screen::Table, Screen::Detail, Screen::Alerts, Screen::Event];
 /// Listed in help only.
 const HELP_ONLY: &[Screen] = &[];
 const TABLE: &[Screen] = &[Screen::Table];
@@ -84,17 +89,17 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[(KeyCode::Enter, NONE)],
         label: "⏎",
         action: Action::ToggleDetail,
-        help: "detail",
+        help: "open",
         screen: None,
-        status: TABLE,
+        status: &[Screen::Table, Screen::Detail],
     },
     Binding {
         keys: &[(KeyCode::Esc, NONE)],
-        label: "⏎/Esc",
+        label: "Esc",
         action: Action::Close,
-        help: "close",
+        help: "back",
         screen: None,
-        status: &[Screen::Detail, Screen::Alerts],
+        status: &[Screen::Detail, Screen::Alerts, Screen::Event],
     },
     Binding {
         keys: &[(KeyCode::Up, NONE), (KeyCode::Char('k'), NONE)],
@@ -219,6 +224,14 @@ pub const KEYMAP: &[Binding] = &[
         help: "name",
         screen: Some(Screen::Table),
         status: TABLE,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('w'), NONE)],
+        label: "w",
+        action: Action::NextWindow,
+        help: "time window",
+        screen: None,
+        status: &[Screen::Table, Screen::Detail],
     },
     Binding {
         keys: &[(KeyCode::Char('/'), NONE)],

@@ -66,17 +66,17 @@ pub fn wall_clock() -> TimeMs {
 /// Hands the app a snapshot at the engine's `now`, with the detail of the identity the app
 /// has in focus.
 pub fn refresh(engine: &Engine, app: &mut App) {
-    let snapshot = engine.snapshot(app.focus());
+    let snapshot = engine.snapshot_with(&app.view());
     app.update(Msg::Snapshot(Box::new(snapshot)));
 }
 
-/// Applies one message as the loop does: when it opens, closes or moves the detail panel,
-/// a fresh snapshot follows at once, so the panel never waits for the next tick or shows
-/// another identity. Returns whether the screen needs a redraw.
+/// Applies one message as the loop does: when it changes what the snapshot must hold (the
+/// identity in focus, the rate window, the timeline's span), a fresh snapshot follows at
+/// once, so the screen never waits for the next tick or shows another identity. Returns whether the screen needs a redraw.
 pub fn update(engine: &Engine, app: &mut App, msg: Msg) -> bool {
-    let focus = app.focus().map(str::to_string);
+    let before = (app.focus().map(str::to_string), app.window, app.span);
     let dirty = app.update(msg);
-    if app.focus() != focus.as_deref() {
+    if (app.focus(), app.window, app.span) != (before.0.as_deref(), before.1, before.2) {
         refresh(engine, app);
         return true;
     }

@@ -27,7 +27,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
 pub const DEFAULT_THEME: &str = BUILTIN[0].1;
 
 /// Every colour a theme sets, by its key under `[colors]`.
-pub const KEYS: [&str; 18] = [
+pub const KEYS: [&str; 24] = [
     "text",
     "muted",
     "accent",
@@ -46,7 +46,18 @@ pub const KEYS: [&str; 18] = [
     "alert_fg",
     "alert_bg",
     "acknowledged",
+    "class_input",
+    "class_cache_read",
+    "class_cache_write",
+    "class_output",
+    "class_reasoning",
+    "budget_line",
 ];
+
+/// The token classes a timeline stacks, bottom up, in the order of their theme keys.
+pub const CLASSES: [&str; 5] = ["input", "cache read", "cache write", "output", "reasoning"];
+/// Under `NO_COLOR` the classes are told apart by their fill instead.
+const PLAIN_FILLS: [char; 5] = ['█', '▓', '▒', '░', '▚'];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -266,6 +277,23 @@ impl Theme {
     /// An alert (or a row whose alerts are all) acknowledged: still there, no longer loud.
     pub fn acknowledged(&self) -> Style {
         self.fg(17)
+    }
+    /// One token class (an index into [`CLASSES`]) in a stacked chart.
+    pub fn class(&self, class: usize) -> Style {
+        self.fg(18 + class.min(CLASSES.len() - 1))
+    }
+    /// What a full cell of the class is filled with: one block in colour, a distinct
+    /// shade without.
+    pub fn class_fill(&self, class: usize) -> char {
+        if self.plain {
+            PLAIN_FILLS[class.min(CLASSES.len() - 1)]
+        } else {
+            '█'
+        }
+    }
+    /// The pace line of a budget across a timeline.
+    pub fn budget_line(&self) -> Style {
+        self.fg(23)
     }
 }
 

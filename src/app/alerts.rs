@@ -23,6 +23,8 @@ impl App {
     pub fn screen(&self) -> Screen {
         if self.alert_list {
             Screen::Alerts
+        } else if self.event_popup().is_some() {
+            Screen::Event
         } else if self.focus.is_some() {
             Screen::Detail
         } else {

@@ -227,19 +227,42 @@ impl Budgets {
             .collect()
     }
 
-    /// The budget of identity `who` (named `name`) with the highest percentage (the
-    /// earlier exhaustion on a tie), from `states` as [`Budgets::states`] made them.
-    pub fn tightest(&self, who: usize, name: &str, states: &[BudgetState]) -> Option<RowBudget> {
+    /// The budgets (indices into `states`) that cover identity `who`, named `name`: those
+    /// whose scope names it, and the model budgets while it is among their members (it
+    /// used the model in the current period; members are sorted).
+    pub fn covering<'a>(
+        &'a self,
+        who: usize,
+        name: &'a str,
+        states: &'a [BudgetState],
+    ) -> impl Iterator<Item = usize> + 'a {
         let named = self.by_identity.get(who).into_iter().flatten().copied();
-        // A model budget covers an identity while it is among its members (it used the
-        // model in the current period); members are sorted.
-        let used_models = self.model_budgets.iter().copied().filter(|&b| {
+        let used_models = self.model_budgets.iter().copied().filter(move |&b| {
             states
                 .get(b)
                 .is_some_and(|s| s.members.binary_search_by(|m| m.as_str().cmp(name)).is_ok())
         });
-        named
-            .chain(used_models)
+        named.chain(used_models)
+    }
+
+    /// How fast budget `b` may be spent, in its unit per minute, for its limit to last
+    /// its whole period (the period `now` falls in): the line a timeline draws.
+    pub fn pace_per_min(&self, b: usize, now: TimeMs) -> Option<f64> {
+        let spec = &self.trackers.get(b)?.spec;
+        let period_ms = match spec.period {
+            Period::Rolling { ms } => ms,
+            Period::Calendar(calendar) => {
+                let (start, end) = super::period::bounds(calendar, now, &self.tz)?;
+                end - start
+            }
+        };
+        (period_ms > 0).then(|| spec.limit * 60_000.0 / period_ms as f64)
+    }
+
+    /// The budget of identity `who` (named `name`) with the highest percentage (the
+    /// earlier exhaustion on a tie), from `states` as [`Budgets::states`] made them.
+    pub fn tightest(&self, who: usize, name: &str, states: &[BudgetState]) -> Option<RowBudget> {
+        self.covering(who, name, states)
             .filter_map(|b| states.get(b))
             .max_by(|a, b| {
                 a.percent.total_cmp(&b.percent).then_with(|| {

@@ -132,6 +132,11 @@ impl Copies {
         Decision::Replaces(std::mem::replace(&mut kept.counted, counted))
     }
 
+    /// The copy counted for a response so far.
+    pub fn counted(&self, key: DedupKey) -> Option<&Counted> {
+        self.kept[shard_of(key)].get(&key).map(|k| &k.counted)
+    }
+
     /// The tool calls of this copy not seen on an earlier copy of the same response.
     pub fn new_tools<'e>(&mut self, event: &'e Event) -> Vec<&'e ToolCall> {
         let kept = event.dedup_key.and_then(|k| self.shard(k).get_mut(&k));

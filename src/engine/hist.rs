@@ -14,14 +14,50 @@ const OUTPUT: (u64, u64) = (1, 256_000);
 /// Latency of one request, in ms: from 10 ms to 10 minutes.
 const LATENCY_MS: (u64, u64) = (10, 600_000);
 
-/// p50 / p90 / p99 / max of one distribution.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+/// Bars of the distribution chart in the identity view.
+pub const BINS: usize = 12;
+
+/// p50 / p90 / p99 / max of one distribution, and its shape as [`BINS`] bars.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Quantiles {
     pub count: u64,
     pub p50: u64,
     pub p90: u64,
     pub p99: u64,
     pub max: u64,
+    /// Counts in log-spaced bins from the lowest value recorded to the highest.
+    pub bins: Vec<Bin>,
+}
+
+/// Values up to `upto` (and above the previous bin's `upto`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Bin {
+    pub upto: u64,
+    pub count: u64,
+}
+
+/// [`BINS`] bins spaced evenly on a log scale over `[low, high]`: token counts and
+/// latencies spread over orders of magnitude, and a linear scale would put nearly every
+/// request in the first bar.
+fn log_bins(h: &Histogram<u32>) -> Vec<Bin> {
+    let (low, high) = (h.min().max(1), h.max().max(1));
+    let ratio = (high as f64 / low as f64).max(1.0);
+    let mut bins: Vec<Bin> = (1..=BINS)
+        .map(|i| Bin {
+            upto: (low as f64 * ratio.powf(i as f64 / BINS as f64)).round() as u64,
+            count: 0,
+        })
+        .collect();
+    if let Some(last) = bins.last_mut() {
+        last.upto = high;
+    }
+    for step in h.iter_recorded() {
+        // Each recorded value stands for its bucket's range: it goes where that lands.
+        let value = h.highest_equivalent(step.value_iterated_to()).min(high);
+        let at = bins.partition_point(|b| b.upto < value).min(BINS - 1);
+        bins[at].count += u64::from(step.count_at_value());
+    }
+    bins
 }
 
 /// A histogram that costs nothing until the first value arrives.
@@ -73,6 +109,36 @@ impl LazyHistogram {
             p90: h.value_at_quantile(0.90),
             p99: h.value_at_quantile(0.99),
             max: h.max(),
+            bins: log_bins(h),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_hold_every_value_once_on_a_log_scale() {
+        let mut h = LazyHistogram::output_tokens();
+        for v in [10, 10, 12, 100, 1_000, 10_000] {
+            h.record(v);
+        }
+        let q = h.quantiles().expect("recorded");
+        assert_eq!(q.bins.len(), BINS);
+        assert_eq!(q.bins.iter().map(|b| b.count).sum::<u64>(), 6);
+        assert_eq!(q.bins.last().map(|b| b.upto), Some(q.max));
+        // 10 to 10,000 is three decades over twelve bars: four bars a decade.
+        assert_eq!(q.bins[0].count, 3);
+        assert_eq!(q.bins[4].count + q.bins[3].count, 1);
+        assert!(q.bins.windows(2).all(|w| w[0].upto <= w[1].upto));
+    }
+
+    #[test]
+    fn one_value_fills_the_last_bin() {
+        let mut h = LazyHistogram::latency();
+        h.record(500);
+        let q = h.quantiles().expect("recorded");
+        assert_eq!(q.bins.iter().map(|b| b.count).sum::<u64>(), 1);
     }
 }

@@ -12,7 +12,7 @@ use super::recent::RecentEvents;
 use super::units::Units;
 use super::usage::{Usage, WindowUsage};
 use super::window::{Bucket, TieredWindow};
-use crate::event::{Format, IdentityAttrs, IdentityKind, TimeMs};
+use crate::event::{Format, IdentityAttrs, IdentityKind, Kind, TimeMs};
 
 /// Calls of one tool by one identity.
 #[derive(Clone, Debug)]
@@ -22,6 +22,9 @@ pub struct ToolStats {
     pub first_seen: TimeMs,
     pub last_seen: TimeMs,
     pub window: TieredWindow<u32>,
+    /// Cost of the responses that called it (each response once per tool name, at its
+    /// cost when the call was first seen).
+    pub cost_usd: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -36,6 +39,8 @@ pub struct IdentityStats {
     pub first_seen: TimeMs,
     pub last_seen: TimeMs,
     pub totals: Usage,
+    /// Usage by the kind of call, in [`Kind::ALL`] order: completions against retrieval.
+    pub by_kind: [Usage; 4],
     pub by_day: BTreeMap<Date, Usage>,
     pub by_model: Map<String, Usage>,
     pub window: TieredWindow<WindowUsage>,
@@ -60,6 +65,7 @@ impl IdentityStats {
             first_seen: time,
             last_seen: time,
             totals: Usage::default(),
+            by_kind: Default::default(),
             by_day: BTreeMap::new(),
             by_model: Map::default(),
             window: TieredWindow::default(),
@@ -73,7 +79,24 @@ impl IdentityStats {
         }
     }
 
-    pub fn record_tool(&mut self, name: &str, mcp_server: Option<&str>, time: TimeMs) {
+    /// Counts (or takes back) a request under its kind of call.
+    pub fn apply_kind(&mut self, sign: Sign, kind: Kind, usage: &Usage) {
+        let at = Kind::ALL.iter().position(|&k| k == kind).unwrap_or(0);
+        match sign {
+            Sign::Add => self.by_kind[at].add(usage),
+            Sign::Sub => self.by_kind[at].sub(usage),
+        }
+    }
+
+    /// One call of a tool; `response_cost` goes to the tool when it is the first call of
+    /// that name in its response.
+    pub fn record_tool(
+        &mut self,
+        name: &str,
+        mcp_server: Option<&str>,
+        time: TimeMs,
+        response_cost: Option<f64>,
+    ) {
         let stats = match self.tools.get_mut(name) {
             Some(stats) => stats,
             None => self.tools.entry(name.to_string()).or_insert(ToolStats {
@@ -82,9 +105,11 @@ impl IdentityStats {
                 first_seen: time,
                 last_seen: time,
                 window: TieredWindow::default(),
+                cost_usd: 0.0,
             }),
         };
         stats.calls += 1;
+        stats.cost_usd += response_cost.unwrap_or(0.0);
         stats.first_seen = stats.first_seen.min(time);
         stats.last_seen = stats.last_seen.max(time);
         stats.window.add(time, &1);

@@ -275,7 +275,10 @@ impl Engine {
         let model = self.model(&event.model);
         let decision = self.copies.offer(event, &model, who, day, &usage);
         match &decision {
-            Decision::New => self.apply(Sign::Add, who, event.time, day, &event.model, &usage),
+            Decision::New => {
+                self.apply(Sign::Add, who, event.time, day, &event.model, &usage);
+                self.identities[who].apply_kind(Sign::Add, event.kind, &usage);
+            }
             Decision::Replaces(old) => {
                 self.stats.copies_merged += 1;
                 self.apply(
@@ -286,7 +289,10 @@ impl Engine {
                     &old.model,
                     &old.usage,
                 );
+                // Copies of one response are one kind of call.
+                self.identities[old.identity].apply_kind(Sign::Sub, event.kind, &old.usage);
                 self.apply(Sign::Add, who, event.time, day, &event.model, &usage);
+                self.identities[who].apply_kind(Sign::Add, event.kind, &usage);
             }
             Decision::Smaller => self.stats.copies_merged += 1,
         }
@@ -312,12 +318,23 @@ impl Engine {
         }
         if !new_tools.is_empty() {
             let calls = Usage::tool_calls(new_tools.len() as u64);
+            // The cost of the response as counted now (a smaller copy: the counted one's).
+            let response_cost = match key.and_then(|k| self.copies.counted(k)) {
+                Some(counted) if counted.usage.unpriced_requests == 0 => {
+                    Some(counted.usage.cost_usd)
+                }
+                Some(_) => None,
+                None => cost,
+            };
             let id = &mut self.identities[who];
             id.apply(Sign::Add, event.time, day, &event.model, &calls);
             self.global
                 .apply(Sign::Add, event.time, day, &event.model, &calls);
-            for tool in new_tools {
-                id.record_tool(&tool.name, tool.mcp_server.as_deref(), event.time);
+            for (i, tool) in new_tools.iter().enumerate() {
+                // Several calls of one tool in a response share its cost once.
+                let first = !new_tools[..i].iter().any(|t| t.name == tool.name);
+                let share = response_cost.filter(|_| first);
+                id.record_tool(&tool.name, tool.mcp_server.as_deref(), event.time, share);
             }
         }
 

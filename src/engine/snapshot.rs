@@ -10,11 +10,13 @@ use super::recent::RecentEvent;
 use super::usage::{Usage, WindowUsage};
 use super::window::TieredWindow;
 use super::{Engine, IngestStats};
-use crate::event::{Format, IdentityKind, TimeMs};
+use crate::event::{Format, IdentityKind, Kind, TimeMs};
 
 const MINUTE_MS: i64 = 60_000;
 const FIVE_MIN_MS: i64 = 5 * MINUTE_MS;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
+const QUARTER_HOUR_MS: i64 = 15 * MINUTE_MS;
+const DAY_MS: i64 = 24 * HOUR_MS;
 /// Minutes in the per-minute trend series of every row and of the totals.
 pub const TREND_MINUTES: usize = 30;
 
@@ -26,32 +28,128 @@ fn trend(window: &TieredWindow<WindowUsage>, now: TimeMs) -> Trend {
     window.per_minute_of(now, |w| Usage::from(*w).total_tokens())
 }
 
-/// Live rates over the recent windows.
+/// The window the overview's rates are averaged over: short to see an incident as it
+/// happens, long to see what is normal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum RateWindow {
+    #[default]
+    OneMinute,
+    FiveMinutes,
+    OneHour,
+    OneDay,
+}
+
+impl RateWindow {
+    pub const ALL: [RateWindow; 4] = [
+        RateWindow::OneMinute,
+        RateWindow::FiveMinutes,
+        RateWindow::OneHour,
+        RateWindow::OneDay,
+    ];
+
+    pub fn ms(self) -> i64 {
+        match self {
+            RateWindow::OneMinute => MINUTE_MS,
+            RateWindow::FiveMinutes => FIVE_MIN_MS,
+            RateWindow::OneHour => HOUR_MS,
+            RateWindow::OneDay => DAY_MS,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RateWindow::OneMinute => "1m",
+            RateWindow::FiveMinutes => "5m",
+            RateWindow::OneHour => "1h",
+            RateWindow::OneDay => "24h",
+        }
+    }
+
+    /// The next longer window, back to the shortest after the longest.
+    pub fn next(self) -> Self {
+        let at = Self::ALL.iter().position(|&w| w == self).unwrap_or(0);
+        Self::ALL[(at + 1) % Self::ALL.len()]
+    }
+}
+
+/// The span of the identity view's timeline, and the buckets it is drawn from (the
+/// engine's minute ring up to an hour, its 15-minute ring beyond).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum TimelineSpan {
+    FifteenMinutes,
+    #[default]
+    OneHour,
+    SixHours,
+    OneDay,
+}
+
+impl TimelineSpan {
+    pub const ALL: [TimelineSpan; 4] = [
+        TimelineSpan::FifteenMinutes,
+        TimelineSpan::OneHour,
+        TimelineSpan::SixHours,
+        TimelineSpan::OneDay,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TimelineSpan::FifteenMinutes => "15m",
+            TimelineSpan::OneHour => "1h",
+            TimelineSpan::SixHours => "6h",
+            TimelineSpan::OneDay => "24h",
+        }
+    }
+
+    /// Bucket width and count.
+    pub fn buckets(self) -> (i64, usize) {
+        match self {
+            TimelineSpan::FifteenMinutes => (MINUTE_MS, 15),
+            TimelineSpan::OneHour => (MINUTE_MS, 60),
+            TimelineSpan::SixHours => (QUARTER_HOUR_MS, 24),
+            TimelineSpan::OneDay => (QUARTER_HOUR_MS, 96),
+        }
+    }
+
+    pub fn next(self) -> Self {
+        let at = Self::ALL.iter().position(|&s| s == self).unwrap_or(0);
+        Self::ALL[(at + 1) % Self::ALL.len()]
+    }
+}
+
+/// What the UI shows, so that the snapshot holds just that: the overview's rate window,
+/// and the identity in focus with its timeline's span.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct View<'a> {
+    pub focus: Option<&'a str>,
+    pub window: RateWindow,
+    pub span: TimelineSpan,
+}
+
+/// Live rates over the view's window (see [`RateWindow`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Rates {
     pub requests_per_min: f64,
-    /// Every input class, per minute (last minute).
+    /// Every input class, per minute.
     pub input_per_min: f64,
     pub output_per_min: f64,
     pub tool_calls_per_min: f64,
-    /// Cost of the last 5 minutes, scaled to an hour.
+    /// Cost over the window, scaled to an hour.
     pub cost_per_hour: f64,
-    /// Cache reads as a share of all input over the last hour.
+    /// Cache reads as a share of all input over the window.
     pub cache_hit_rate: Option<f64>,
 }
 
 impl Rates {
-    fn of(window: &TieredWindow<WindowUsage>, now: TimeMs) -> Self {
-        let minute = Usage::from(window.sum(now, MINUTE_MS));
-        let five = Usage::from(window.sum(now, FIVE_MIN_MS));
-        let hour = Usage::from(window.sum(now, HOUR_MS));
+    fn of(window: &TieredWindow<WindowUsage>, now: TimeMs, over: RateWindow) -> Self {
+        let sum = Usage::from(window.sum(now, over.ms()));
+        let minutes = (over.ms() / MINUTE_MS) as f64;
         Rates {
-            requests_per_min: minute.requests as f64,
-            input_per_min: minute.all_input() as f64,
-            output_per_min: minute.output as f64,
-            tool_calls_per_min: minute.tool_calls as f64,
-            cost_per_hour: five.cost_usd * (HOUR_MS / FIVE_MIN_MS) as f64,
-            cache_hit_rate: hour.cache_hit_rate(),
+            requests_per_min: sum.requests as f64 / minutes,
+            input_per_min: sum.all_input() as f64 / minutes,
+            output_per_min: sum.output as f64 / minutes,
+            tool_calls_per_min: sum.tool_calls as f64 / minutes,
+            cost_per_hour: sum.cost_usd * HOUR_MS as f64 / over.ms() as f64,
+            cache_hit_rate: sum.cache_hit_rate(),
         }
     }
 
@@ -97,6 +195,8 @@ pub struct Snapshot {
     pub today: String,
     /// `now` as a wall clock in `time_zone`, for the header.
     pub clock: String,
+    /// The window the rates are over.
+    pub window: RateWindow,
     pub totals: Usage,
     pub today_usage: Usage,
     pub rates: Rates,
@@ -134,6 +234,74 @@ pub struct IdentityDetail {
     pub latency_ms: Option<Quantiles>,
     /// The latest responses, newest first (at most [`super::recent::RECENT_EVENTS`]).
     pub recent: Vec<RecentEvent>,
+    /// Usage by kind of call (completion, embedding, retrieval, tool), kinds never seen
+    /// left out.
+    pub by_kind: Vec<KindRow>,
+    pub timeline: Timeline,
+    /// The budgets that cover this identity, in config order.
+    pub budgets: Vec<IdentityBudget>,
+    /// Alerts that concern this identity (its own, and fleet-wide ones naming it), newest
+    /// first.
+    pub alerts: Vec<Alert>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KindRow {
+    pub kind: Kind,
+    pub usage: Usage,
+}
+
+/// Per-minute rates of one identity over the view's span, oldest bucket first; the last
+/// bucket is the one `now` falls in, still filling.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Timeline {
+    pub span: TimelineSpan,
+    /// Start of the first bucket.
+    pub start: TimeMs,
+    pub bucket_ms: i64,
+    pub points: Vec<TimelinePoint>,
+}
+
+/// One bucket, as rates per minute: the token classes are disjoint and stack to the
+/// total (`output` here is output without its reasoning part).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct TimelinePoint {
+    pub input: f64,
+    pub cache_read: f64,
+    pub cache_write: f64,
+    pub output: f64,
+    pub reasoning: f64,
+    pub cost: f64,
+    pub requests: f64,
+}
+
+impl TimelinePoint {
+    fn of(usage: Usage, bucket_ms: i64) -> Self {
+        let minutes = bucket_ms as f64 / MINUTE_MS as f64;
+        let per_min = |n: u64| n as f64 / minutes;
+        TimelinePoint {
+            input: per_min(usage.input),
+            cache_read: per_min(usage.cache_read),
+            cache_write: per_min(usage.cache_write()),
+            output: per_min(usage.output.saturating_sub(usage.reasoning)),
+            reasoning: per_min(usage.reasoning.min(usage.output)),
+            cost: usage.cost_usd / minutes,
+            requests: per_min(usage.requests),
+        }
+    }
+
+    /// Every token class: the height of the stacked bar.
+    pub fn tokens(&self) -> f64 {
+        self.input + self.cache_read + self.cache_write + self.output + self.reasoning
+    }
+}
+
+/// One budget covering the identity, with the pace that spends exactly its limit over
+/// its period (in its unit per minute), for the timeline's budget line.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IdentityBudget {
+    pub state: BudgetState,
+    pub pace_per_min: Option<f64>,
 }
 
 /// One model used by one identity.
@@ -154,6 +322,10 @@ pub struct ToolRow {
     pub calls_last_min: u64,
     pub first_seen: TimeMs,
     pub last_seen: TimeMs,
+    /// Cost of the responses that called it, and that as a share of the identity's
+    /// priced cost (`None` while that is zero).
+    pub cost_usd: f64,
+    pub cost_share: Option<f64>,
 }
 
 fn group_rows<'a>(groups: impl Iterator<Item = (String, &'a Usage)>) -> Vec<GroupRow> {
@@ -180,14 +352,20 @@ impl Engine {
         self.now_zoned().date()
     }
 
-    fn row(&self, who: usize, today: jiff::civil::Date, budgets: &[BudgetState]) -> IdentityRow {
+    fn row(
+        &self,
+        who: usize,
+        today: jiff::civil::Date,
+        budgets: &[BudgetState],
+        window: RateWindow,
+    ) -> IdentityRow {
         let id = &self.identities[who];
         let rule = id.rule.and_then(|r| self.mapping.rule(r));
         IdentityRow {
             name: id.name.clone(),
             kind: id.kind,
             format: id.format,
-            rates: Rates::of(&id.window, self.now),
+            rates: Rates::of(&id.window, self.now, window),
             today: id.by_day.get(&today).copied().unwrap_or_default(),
             totals: id.totals,
             first_seen: id.first_seen,
@@ -199,9 +377,18 @@ impl Engine {
         }
     }
 
-    /// Everything the views and reports need at the engine's `now`. `focus` names the
-    /// identity whose detail the UI shows: only that one is worked out in depth.
+    /// Everything the views and reports need at the engine's `now`, with the detail of
+    /// `focus` and the overview's default window.
     pub fn snapshot(&self, focus: Option<&str>) -> Snapshot {
+        self.snapshot_with(&View {
+            focus,
+            ..View::default()
+        })
+    }
+
+    /// Everything the views need at the engine's `now`, for what they show: only the
+    /// identity in focus is worked out in depth.
+    pub fn snapshot_with(&self, view: &View) -> Snapshot {
         let now = self.now_zoned();
         let today = now.date();
         let mut by_day: Vec<GroupRow> = self
@@ -220,18 +407,21 @@ impl Engine {
             time_zone: self.days.tz.iana_name().unwrap_or("UTC").to_string(),
             today: today.to_string(),
             clock: now.strftime("%H:%M:%S %Z").to_string(),
+            window: view.window,
             totals: self.global.totals,
             today_usage: self.global.by_day.get(&today).copied().unwrap_or_default(),
-            rates: Rates::of(&self.global.window, self.now),
+            rates: Rates::of(&self.global.window, self.now, view.window),
             ingest_per_sec: self.ingest_rate(),
             ingest: self.stats,
             identities: (0..self.identities.len())
-                .map(|who| self.row(who, today, &budgets))
+                .map(|who| self.row(who, today, &budgets, view.window))
                 .collect(),
             by_model: group_rows(self.global.by_model.iter().map(|(m, u)| (m.clone(), u))),
             by_day,
             trend: trend(&self.global.window, self.now),
-            detail: focus.and_then(|name| self.detail_with(name, &budgets)),
+            detail: view
+                .focus
+                .and_then(|name| self.detail_with(name, &budgets, view)),
             budgets,
             alerts: self.alerts.list(),
             active_alerts: self.alerts.counts(),
@@ -239,12 +429,23 @@ impl Engine {
     }
 
     pub fn detail(&self, name: &str) -> Option<IdentityDetail> {
-        self.detail_with(name, &self.budgets())
+        let view = View {
+            focus: Some(name),
+            ..View::default()
+        };
+        self.detail_with(name, &self.budgets(), &view)
     }
 
-    fn detail_with(&self, name: &str, budgets: &[BudgetState]) -> Option<IdentityDetail> {
+    fn detail_with(
+        &self,
+        name: &str,
+        budgets: &[BudgetState],
+        view: &View,
+    ) -> Option<IdentityDetail> {
         let who = *self.index.get(name)?;
         let id = &self.identities[who];
+        let total_cost = id.totals.cost_usd;
+        let share = |cost: f64| (total_cost > 0.0).then(|| (cost / total_cost).min(1.0));
         let mut tools: Vec<ToolRow> = id
             .tools
             .iter()
@@ -255,10 +456,11 @@ impl Engine {
                 calls_last_min: t.window.sum(self.now, MINUTE_MS).into(),
                 first_seen: t.first_seen,
                 last_seen: t.last_seen,
+                cost_usd: t.cost_usd,
+                cost_share: share(t.cost_usd),
             })
             .collect();
         tools.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.name.cmp(&b.name)));
-        let total_cost = id.totals.cost_usd;
         let by_model = group_rows(id.by_model.iter().map(|(m, u)| (m.clone(), u)))
             .into_iter()
             // A copy that moved to another identity leaves an all-zero model behind.
@@ -270,8 +472,27 @@ impl Engine {
                 usage: g.usage,
             })
             .collect();
+        let by_kind = Kind::ALL
+            .iter()
+            .zip(&id.by_kind)
+            .filter(|(_, usage)| usage.requests > 0)
+            .map(|(&kind, &usage)| KindRow { kind, usage })
+            .collect();
+        let covering: Vec<IdentityBudget> = {
+            let mut at: Vec<usize> = self.budgets.covering(who, &id.name, budgets).collect();
+            at.sort_unstable();
+            at.dedup();
+            at.into_iter()
+                .filter_map(|b| {
+                    Some(IdentityBudget {
+                        state: budgets.get(b)?.clone(),
+                        pace_per_min: self.budgets.pace_per_min(b, self.now),
+                    })
+                })
+                .collect()
+        };
         Some(IdentityDetail {
-            row: self.row(who, self.today(), budgets),
+            row: self.row(who, self.today(), budgets, view.window),
             by_model,
             tools,
             cache_hit_rate_total: id.totals.cache_hit_rate(),
@@ -279,6 +500,32 @@ impl Engine {
             output_tokens: id.output_tokens.quantiles(),
             latency_ms: id.latency_ms.quantiles(),
             recent: id.recent.newest_first(),
+            by_kind,
+            timeline: self.timeline(who, view.span),
+            budgets: covering,
+            alerts: self
+                .alerts
+                .list()
+                .into_iter()
+                .filter(|a| a.concerns(&id.name))
+                .collect(),
         })
+    }
+
+    fn timeline(&self, who: usize, span: TimelineSpan) -> Timeline {
+        let (bucket_ms, count) = span.buckets();
+        let window = &self.identities[who].window;
+        let buckets = window
+            .series(self.now, bucket_ms, count)
+            .unwrap_or_default();
+        Timeline {
+            span,
+            start: (self.now.div_euclid(bucket_ms) - count as i64 + 1) * bucket_ms,
+            bucket_ms,
+            points: buckets
+                .into_iter()
+                .map(|b| TimelinePoint::of(Usage::from(b), bucket_ms))
+                .collect(),
+        }
     }
 }

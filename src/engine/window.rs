@@ -153,6 +153,20 @@ impl<B: Bucket> TieredWindow<B> {
         ring.sum(now, len_ms)
     }
 
+    /// The last `count` buckets of the tier whose buckets are `bucket_ms` wide, oldest
+    /// first, ending with the one `now` falls in (still filling); periods the tier no
+    /// longer holds (or never had) read as empty. `None` when no tier has that width.
+    pub fn series(&self, now: TimeMs, bucket_ms: i64, count: usize) -> Option<Vec<B>> {
+        let ring = self.tiers.iter().find(|r| r.width_ms == bucket_ms)?;
+        let last = now.div_euclid(bucket_ms);
+        let first = last - count as i64 + 1;
+        Some(
+            (first..=last)
+                .map(|period| ring.bucket(period).cloned().unwrap_or_default())
+                .collect(),
+        )
+    }
+
     /// One number per minute for the last `N` minutes (at most 60; the current, partial
     /// minute last), straight from the minute ring into a fixed array: no allocation, so
     /// every row of a snapshot can carry its own series.
@@ -194,6 +208,18 @@ mod tests {
         assert_eq!(w.sum(t0 + 10 * MIN, 60 * MIN), 15);
         assert_eq!(w.sum(t0 + 23 * 60 * MIN, 24 * 60 * MIN), 15);
         assert_eq!(w.sum(t0 + 25 * 60 * MIN, 24 * 60 * MIN), 0);
+    }
+
+    #[test]
+    fn series_reads_one_tier_oldest_first_with_gaps_empty() {
+        let mut w = TieredWindow::<u32>::default();
+        let t0 = 1_000 * MIN;
+        w.add(t0, &4);
+        w.add(t0 + 2 * MIN + 1, &6);
+        let series = w.series(t0 + 2 * MIN + 30_000, MIN, 4);
+        assert_eq!(series, Some(vec![0, 4, 0, 6]));
+        assert_eq!(w.series(t0, 900_000, 2).map(|s| s.len()), Some(2));
+        assert_eq!(w.series(t0, 7_000, 2), None);
     }
 
     #[test]

@@ -6,22 +6,22 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::app::App;
 use crate::engine::snapshot::IdentityDetail;
 use crate::format;
 use crate::sanitize::sanitize;
 use crate::theme::Theme;
+use crate::ui::detail_side as side;
 use crate::ui::detail_tables as tables;
 use crate::ui::fit::{self, Segment};
+use crate::ui::timeline;
 
 /// From this inner width the latest requests get a column of their own.
 const TWO_COLUMNS: u16 = 120;
 /// The left column's least width: every column of the tools table fits in it.
 const LEFT_MIN: u16 = 64;
-/// Rows the trend chart takes at most (plus its label).
-const TREND_ROWS: u16 = 3;
 
 /// The rows one section can use.
 #[derive(Clone, Copy, Debug)]
@@ -100,10 +100,14 @@ fn stack(frame: &mut Frame, area: Rect, sections: Vec<Section>) {
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let name = sanitize(app.focus().unwrap_or_default(), 60);
+    let title = Line::from(vec![
+        Span::styled(format!(" {name} "), theme.title()),
+        Span::styled(format!("timeline {} (w) ", app.span.label()), theme.muted()),
+    ]);
     let block = Block::default()
         .borders(Borders::TOP | Borders::BOTTOM)
         .border_style(theme.border())
-        .title(Line::styled(format!(" {name} "), theme.title()));
+        .title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(detail) = app.detail() else {
@@ -112,6 +116,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     };
     let now = app.snapshot.now;
+    let cursor = app.event_cursor();
+    let window = app.snapshot.window.label();
     if inner.width >= TWO_COLUMNS {
         let [left, _, right] = Layout::horizontal([
             Constraint::Length((inner.width * 9 / 20).max(LEFT_MIN)),
@@ -119,23 +125,50 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Constraint::Fill(1),
         ])
         .areas(inner);
-        stack(frame, left, sections(detail, now, left.width, theme));
-        stack(frame, right, vec![tables::recent(detail, now, theme)]);
+        stack(
+            frame,
+            left,
+            sections(detail, now, window, left.width, theme),
+        );
+        let mut side = at_stake(detail, now, theme);
+        side.push(tables::recent(detail, now, cursor, theme));
+        stack(frame, right, side);
     } else {
-        let mut all = sections(detail, now, inner.width, theme);
-        all.push(tables::recent(detail, now, theme));
+        let mut all = sections(detail, now, window, inner.width, theme);
+        all.splice(1..1, at_stake(detail, now, theme));
+        all.push(tables::recent(detail, now, cursor, theme));
         stack(frame, inner, all);
     }
 }
 
-/// Everything but the latest requests, top to bottom.
-fn sections<'a>(d: &'a IdentityDetail, now: i64, width: u16, theme: &'a Theme) -> Vec<Section<'a>> {
+/// The identity's budgets and alerts, when it has any.
+fn at_stake<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Vec<Section<'a>> {
+    let mut parts = Vec::new();
+    if !d.budgets.is_empty() {
+        parts.push(side::budgets(d, now, theme));
+    }
+    if !d.alerts.is_empty() {
+        parts.push(side::alerts(d, now, theme));
+    }
+    parts
+}
+
+/// Everything but the budgets, alerts and latest requests, top to bottom.
+fn sections<'a>(
+    d: &'a IdentityDetail,
+    now: i64,
+    window: &str,
+    width: u16,
+    theme: &'a Theme,
+) -> Vec<Section<'a>> {
     let mut all = vec![
         line_section(10, summary(d, width, theme)),
-        line_section(6, activity(d, now, width, theme)),
-        trend(d, theme),
+        line_section(6, activity(d, now, window, width, theme)),
+        timeline::tokens(d, theme),
+        timeline::cost(d, theme),
         tables::sizes(d, theme),
         tables::models(d, theme),
+        tables::kinds(d, theme),
         tables::tools(d, now, theme),
     ];
     if d.row.totals.requests == 0 && d.tools.is_empty() {
@@ -200,7 +233,13 @@ fn summary<'a>(d: &IdentityDetail, width: u16, theme: &'a Theme) -> Line<'a> {
 }
 
 /// Cache use and when it was seen.
-fn activity<'a>(d: &IdentityDetail, now: i64, width: u16, theme: &'a Theme) -> Line<'a> {
+fn activity<'a>(
+    d: &IdentityDetail,
+    now: i64,
+    window: &str,
+    width: u16,
+    theme: &'a Theme,
+) -> Line<'a> {
     let r = &d.row;
     let share = |s: Option<f64>| s.map_or("·".to_string(), format::percent);
     let plain = |priority: u8, text: String| Segment {
@@ -211,8 +250,9 @@ fn activity<'a>(d: &IdentityDetail, now: i64, width: u16, theme: &'a Theme) -> L
         plain(
             8,
             format!(
-                "cache hit {} last hour, {} overall",
+                "cache hit {} over {}, {} overall",
                 share(r.rates.cache_hit_rate),
+                window,
                 share(d.cache_hit_rate_total)
             ),
         ),
@@ -224,46 +264,6 @@ fn activity<'a>(d: &IdentityDetail, now: i64, width: u16, theme: &'a Theme) -> L
         ),
     ];
     fit::line(segments, width as usize, theme)
-}
-
-/// Tokens per minute over the last 30 minutes, as a chart as wide as it can be while each
-/// minute keeps the same number of columns.
-fn trend<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
-    Section {
-        rows: Rows {
-            priority: 5,
-            min: 2,
-            want: TREND_ROWS + 1,
-            fill: false,
-        },
-        draw: Box::new(move |frame, area| {
-            let series = &d.row.trend;
-            let peak = series.iter().copied().max().unwrap_or(0);
-            let now = series.last().copied().unwrap_or(0);
-            let label = Line::from(vec![
-                Span::styled("tokens/min, last 30 min", theme.table_header()),
-                Span::styled(
-                    format!(
-                        "  peak {}  now {}",
-                        format::si(peak as f64),
-                        format::si(now as f64)
-                    ),
-                    theme.muted(),
-                ),
-            ]);
-            let [top, chart] =
-                Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-            frame.render_widget(Paragraph::new(label), top);
-            let per_minute = (chart.width as usize / series.len().max(1)).clamp(1, 3);
-            // Narrower than the series: the newest minutes are the ones shown.
-            let fits = (chart.width as usize / per_minute).min(series.len());
-            let data: Vec<u64> = series[series.len() - fits..]
-                .iter()
-                .flat_map(|&v| std::iter::repeat_n(v, per_minute))
-                .collect();
-            frame.render_widget(Sparkline::default().data(&data).style(theme.trend()), chart);
-        }),
-    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
-//! The tables of the detail panel: request sizes, models, tools and the latest requests.
+//! The tables of the identity view: request sizes, models, kinds of call, tools and the
+//! latest requests.
 
 use ratatui::style::Style;
 use ratatui::widgets::Paragraph;
 
-use crate::engine::hist::Quantiles;
+use crate::engine::hist::{BINS, Quantiles};
 use crate::engine::recent::RecentEvent;
 use crate::engine::snapshot::IdentityDetail;
 use crate::engine::usage::Usage;
@@ -11,6 +12,7 @@ use crate::format;
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
 use crate::ui::detail::{Rows, Section};
+use crate::ui::spark;
 use crate::ui::table::{self, Cells, Col};
 
 /// A table section: a header line and `count` rows, at least one of them shown.
@@ -55,24 +57,31 @@ fn cost(u: &Usage, theme: &Theme) -> (String, Style) {
     }
 }
 
-const SIZE_COLS: [Col; 6] = [
+const SIZE_COLS: [Col; 7] = [
     Col::flex("PER REQUEST", 13),
     Col::num("N", 7, 5),
     Col::num("P50", 7, 9),
     Col::num("P90", 7, 7),
     Col::num("P99", 7, 8),
     Col::num("MAX", 7, 6),
+    Col::text("SHAPE", BINS as u16, 4),
 ];
+
+/// The distribution as one bar per log-spaced bin, smallest values on the left.
+fn shape(q: &Quantiles) -> String {
+    let counts: Vec<u64> = q.bins.iter().map(|b| b.count).collect();
+    spark::bars(&counts)
+}
 
 /// p50 / p90 / p99 / max of input and output tokens (and latency, when logged).
 pub fn sizes<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
-    let lines: Vec<(&'static str, Quantiles)> = [
-        ("input tokens", d.input_tokens),
-        ("output tokens", d.output_tokens),
-        ("latency ms", d.latency_ms),
+    let lines: Vec<(&'static str, &Quantiles)> = [
+        ("input tokens", &d.input_tokens),
+        ("output tokens", &d.output_tokens),
+        ("latency ms", &d.latency_ms),
     ]
     .into_iter()
-    .filter_map(|(label, q)| Some((label, q?)))
+    .filter_map(|(label, q)| Some((label, q.as_ref()?)))
     .collect();
     if lines.is_empty() {
         return note(3, "No finished request yet to size.", theme);
@@ -94,6 +103,7 @@ pub fn sizes<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
                     n(q.p90),
                     n(q.p99),
                     n(q.max),
+                    (shape(q), theme.trend()),
                 ]
             };
             let fits = lines.len().min(area.height.saturating_sub(1) as usize);
@@ -136,12 +146,44 @@ pub fn models<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
     }
 }
 
-const TOOL_COLS: [Col; 6] = [
+const KIND_COLS: [Col; 5] = [
+    Col::flex("CALLS BY KIND", 13),
+    Col::num("REQ", 6, 5),
+    Col::num("TOKENS", 7, 6),
+    Col::num("COST", 10, 9),
+    Col::num("TOKEN%", 6, 8),
+];
+
+/// Completions against retrieval and embeddings (and tool calls logged as requests):
+/// what the identity's tokens went to.
+pub fn kinds<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
+    let all: u64 = d.by_kind.iter().map(|k| k.usage.total_tokens()).sum();
+    Section {
+        rows: rows(3, d.by_kind.len(), false),
+        draw: Box::new(move |frame, area| {
+            let row = |i: usize| -> Cells {
+                let k = &d.by_kind[i];
+                let share = k.usage.total_tokens() as f64 / all.max(1) as f64;
+                vec![
+                    (k.kind.label().to_string(), theme.text()),
+                    count(k.usage.requests, theme),
+                    count(k.usage.total_tokens(), theme),
+                    cost(&k.usage, theme),
+                    (format::percent(share), theme.text()),
+                ]
+            };
+            table::render(frame, area, &KIND_COLS, d.by_kind.len(), row, theme);
+        }),
+    }
+}
+
+const TOOL_COLS: [Col; 7] = [
     Col::flex("TOOL", 12),
     Col::text("MCP", 10, 10),
     Col::num("CALLS", 6, 9),
-    Col::num("LAST MIN", 8, 8),
-    Col::num("FIRST USE", 9, 5),
+    Col::num("/MIN", 5, 8),
+    Col::num("COST%", 5, 6),
+    Col::num("FIRST USE", 9, 4),
     Col::num("LAST USE", 9, 7),
 ];
 
@@ -157,7 +199,8 @@ fn tool_name(name: &str, mcp_server: Option<&str>) -> String {
     sanitize(own, 60)
 }
 
-/// Calls per tool, the MCP server it belongs to, and when it was used.
+/// Calls per tool, the MCP server it belongs to, calls in the last minute, the share of
+/// the identity's cost spent in responses that called it, and when it was used.
 pub fn tools<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section<'a> {
     if d.tools.is_empty() {
         return note(4, "No tool calls.", theme);
@@ -175,6 +218,10 @@ pub fn tools<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section<'
                     },
                     count(t.calls, theme),
                     count(t.calls_last_min, theme),
+                    match t.cost_share {
+                        Some(share) => (format::percent(share), theme.text()),
+                        None => ("·".into(), theme.muted()),
+                    },
                     (format::ago(now - t.first_seen), theme.muted()),
                     (format::ago(now - t.last_seen), theme.text()),
                 ]
@@ -213,8 +260,14 @@ fn tool_list(e: &RecentEvent) -> String {
     names.join(", ")
 }
 
-/// The latest requests, newest first; `~` marks estimated token counts.
-pub fn recent<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section<'a> {
+/// The latest requests, newest first, the selected one highlighted (Enter opens it); `~`
+/// marks estimated token counts.
+pub fn recent<'a>(
+    d: &'a IdentityDetail,
+    now: i64,
+    selected: usize,
+    theme: &'a Theme,
+) -> Section<'a> {
     if d.recent.is_empty() {
         return note(8, "No request yet.", theme);
     }
@@ -247,7 +300,8 @@ pub fn recent<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section<
                     (tool_list(e), theme.muted()),
                 ]
             };
-            table::render(frame, area, &RECENT_COLS, d.recent.len(), row, theme);
+            let count = d.recent.len();
+            table::render_selected(frame, area, &RECENT_COLS, count, Some(selected), row, theme);
         }),
     }
 }

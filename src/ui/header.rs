@@ -39,11 +39,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         one(u8::MAX, " tokentop".into(), theme.title()),
         one(3, sanitize(&app.title, 40), theme.muted()),
         today,
-        one(
-            9,
-            format!("{}/h", format::usd(s.rates.cost_per_hour)),
-            theme.text(),
-        ),
+        Segment {
+            priority: 9,
+            spans: vec![
+                Span::styled(format!("{} ", s.window.label()), theme.key()),
+                Span::styled(
+                    format!("{}/h", format::usd(s.rates.cost_per_hour)),
+                    theme.text(),
+                ),
+            ],
+        },
         one(
             7,
             format!("{} tok/min", format::si(s.rates.tokens_per_min())),

@@ -2,7 +2,9 @@
 
 mod alerts;
 mod detail;
+mod detail_side;
 mod detail_tables;
+mod event_popup;
 mod fit;
 mod header;
 mod help;
@@ -10,6 +12,7 @@ mod overview;
 mod spark;
 mod status;
 mod table;
+mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -55,6 +58,9 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         }
     }
     status::render(frame, foot, app, theme);
+    if app.event_popup().is_some() {
+        event_popup::render(frame, body, app, theme);
+    }
     if app.help_open() {
         help::render(frame, frame.area(), theme);
     }

@@ -19,7 +19,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let screen = app.screen();
     let lead = match screen {
         Screen::Alerts => " alerts ".to_string(),
-        Screen::Detail => " detail ".to_string(),
+        Screen::Detail => " identity ".to_string(),
+        Screen::Event => " event ".to_string(),
         Screen::Table => {
             let arrow = if app.sort_descending() { "▼" } else { "▲" };
             format!(" sort: {} {arrow} ", app.sort.label())

@@ -70,6 +70,19 @@ pub fn render(
     row: impl Fn(usize) -> Cells,
     theme: &Theme,
 ) {
+    render_selected(frame, area, cols, count, None, row, theme);
+}
+
+/// [`render`] with row `selected` highlighted and scrolled into view.
+pub fn render_selected(
+    frame: &mut Frame,
+    area: Rect,
+    cols: &[Col],
+    count: usize,
+    selected: Option<usize>,
+    row: impl Fn(usize) -> Cells,
+    theme: &Theme,
+) {
     let visible = fit::columns(cols, area.width, 0, |c| c.width, |c| c.priority);
     let body = area.height.saturating_sub(1) as usize;
     let shown = if count > body && body >= 2 {
@@ -77,16 +90,28 @@ pub fn render(
     } else {
         count.min(body)
     };
+    let offset = selected.map_or(0, |s| (s + 1).saturating_sub(shown.max(1)));
     let cell = |text: String, style: Style, col: &Col| {
         Cell::from(Text::from(text).alignment(col.align)).style(style)
     };
-    let rows: Vec<Row> = (0..shown)
+    let rows: Vec<Row> = (offset..offset + shown)
         .map(|i| {
             let mut cells = row(i);
+            if selected == Some(i) {
+                // The selection's own colours win over each cell's.
+                for (_, style) in &mut cells {
+                    *style = theme.row(true);
+                }
+            }
             Row::new(visible.iter().map(|&j| {
                 let (text, style) = cells.get_mut(j).map(std::mem::take).unwrap_or_default();
                 cell(text, style, &cols[j])
             }))
+            .style(if selected == Some(i) {
+                theme.row(true)
+            } else {
+                Style::new()
+            })
         })
         .collect();
     let widths = visible.iter().map(|&j| {
@@ -112,8 +137,9 @@ pub fn render(
             ..area
         },
     );
-    if shown < count && body >= 2 {
-        let more = Paragraph::new(format!("… {} more", count - shown)).style(theme.muted());
+    let below = count - (offset + shown).min(count);
+    if below > 0 && body >= 2 {
+        let more = Paragraph::new(format!("… {below} more")).style(theme.muted());
         let y = area.y + table_rows;
         frame.render_widget(
             more,

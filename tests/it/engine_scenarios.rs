@@ -3,6 +3,7 @@
 use tokentop::engine::SETTLE_MS;
 use tokentop::engine::recent::RECENT_EVENTS;
 use tokentop::engine::snapshot::TREND_MINUTES;
+use tokentop::engine::snapshot::{RateWindow, View};
 use tokentop::event::ToolCall;
 
 use crate::common::{MIN, NOON, copy, engine, event};
@@ -22,18 +23,38 @@ fn windows_roll_with_the_clock() {
     e.advance(NOON);
     let s = e.snapshot(None);
     let r = row(&s, "svc");
+    assert_eq!(s.window, RateWindow::OneMinute, "the default window");
     assert_eq!(r.rates.requests_per_min, 1.0);
     assert_eq!(r.rates.input_per_min, 1000.0);
     assert_eq!(r.rates.output_per_min, 100.0);
-    // gpt-4o-mini: $0.15 / $0.60 per million; both requests are inside the last 5 minutes.
+    // gpt-4o-mini: $0.15 / $0.60 per million; only the first request is in the last minute.
+    let minute_cost = (1000.0 * 0.15 + 100.0 * 0.60) / 1e6;
+    assert!((r.rates.cost_per_hour - minute_cost * 60.0).abs() < 1e-12);
+
+    // Over 5 minutes both requests count, averaged per minute and scaled to an hour.
+    let five = e.snapshot_with(&View {
+        window: RateWindow::FiveMinutes,
+        ..View::default()
+    });
+    let r = row(&five, "svc");
+    assert_eq!(five.window, RateWindow::FiveMinutes);
+    assert_eq!(r.rates.requests_per_min, 2.0 / 5.0);
+    assert_eq!(r.rates.input_per_min, 3000.0 / 5.0);
     let five_min_cost = (3000.0 * 0.15 + 300.0 * 0.60) / 1e6;
     assert!((r.rates.cost_per_hour - five_min_cost * 12.0).abs() < 1e-12);
+    assert!((five.rates.cost_per_hour - five_min_cost * 12.0).abs() < 1e-12);
 
     e.advance(NOON + 2 * MIN);
     let s = e.snapshot(None);
-    let r = row(&s, "svc");
-    assert_eq!(r.rates.requests_per_min, 0.0);
-    assert!((r.rates.cost_per_hour - (1000.0 * 0.15 + 100.0 * 0.60) / 1e6 * 12.0).abs() < 1e-12);
+    assert_eq!(row(&s, "svc").rates.requests_per_min, 0.0);
+    for (window, hours) in [(RateWindow::OneHour, 1.0), (RateWindow::OneDay, 24.0)] {
+        let s = e.snapshot_with(&View {
+            window,
+            ..View::default()
+        });
+        let r = row(&s, "svc");
+        assert!((r.rates.cost_per_hour - five_min_cost / hours).abs() < 1e-12);
+    }
 
     e.advance(NOON + 10 * MIN);
     let s = e.snapshot(None);

@@ -8,6 +8,7 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use tokentop::app::{App, Msg, SortKey};
 use tokentop::engine::Engine;
+use tokentop::engine::snapshot::{RateWindow, TimelineSpan};
 use tokentop::event::{IdentityKind, ToolCall};
 use tokentop::live;
 use tokentop::source::health::SourceHealth;
@@ -279,15 +280,33 @@ fn detail_40x10() {
 }
 
 #[test]
-fn the_detail_panel_follows_the_selection_and_closes() {
+fn the_identity_view_moves_through_its_events_and_opens_one() {
     let mut screen = detail(24);
     assert_eq!(screen.app.focus(), Some("agent-triage"));
     let shown = |s: &Screen| s.app.detail().map(|d| d.row.name.clone());
     assert_eq!(shown(&screen).as_deref(), Some("agent-triage"));
-    // Moving while the panel is open shows the next identity at once, with no tick.
+    let events = screen.app.detail().map_or(0, |d| d.recent.len());
+    assert!(events > 3);
+    // In the view, moving goes through its events, not to another identity.
     screen.press('j');
-    assert_eq!(screen.app.focus(), screen.selected());
-    assert_eq!(shown(&screen).as_deref(), screen.selected());
+    screen.press('j');
+    assert_eq!(screen.app.focus(), Some("agent-triage"));
+    assert_eq!(screen.app.event_cursor(), 2);
+    screen.press('G');
+    assert_eq!(screen.app.event_cursor(), events - 1);
+    screen.press('g');
+    screen.press('j');
+    // Enter opens the selected event; ↑↓ step through events inside the popup.
+    screen.key(KeyCode::Enter);
+    let second = screen.app.detail().map(|d| d.recent[1].time);
+    assert_eq!(screen.app.event_popup().map(|e| e.time), second);
+    screen.press('k');
+    let first = screen.app.detail().map(|d| d.recent[0].time);
+    assert_eq!(screen.app.event_popup().map(|e| e.time), first);
+    // Esc closes the popup, then the view.
+    screen.key(KeyCode::Esc);
+    assert!(screen.app.event_popup().is_none());
+    assert_eq!(screen.app.focus(), Some("agent-triage"));
     screen.key(KeyCode::Esc);
     assert_eq!(screen.app.focus(), None);
     assert_eq!(
@@ -296,11 +315,60 @@ fn the_detail_panel_follows_the_selection_and_closes() {
     );
     screen.key(KeyCode::Enter);
     assert!(screen.app.focus().is_some());
-    screen.key(KeyCode::Enter);
-    assert_eq!(screen.app.focus(), None, "Enter closes too");
-    screen.key(KeyCode::Enter);
+    assert_eq!(
+        screen.app.event_cursor(),
+        0,
+        "a view opens on the newest event"
+    );
     screen.press('q');
-    assert!(screen.app.quit, "q quits from the panel");
+    assert!(screen.app.quit, "q quits from the view");
+}
+
+#[test]
+fn the_event_cursor_stays_on_its_event_as_newer_ones_arrive() {
+    let mut screen = detail(24);
+    screen.press('j');
+    let picked = screen.app.detail().map(|d| d.recent[1].time);
+    screen
+        .engine
+        .ingest(&event("agent-triage", NOON + 1_000, 10, 10));
+    screen.engine.advance(NOON + 2_000);
+    live::refresh(&screen.engine, &mut screen.app);
+    assert_eq!(screen.app.event_cursor(), 2);
+    let now_at = screen.app.detail().map(|d| d.recent[2].time);
+    assert_eq!(now_at, picked);
+}
+
+#[test]
+fn w_switches_the_rate_window_and_the_timeline_span() {
+    let mut screen = busy(24);
+    assert_eq!(screen.app.snapshot.window, RateWindow::OneMinute);
+    screen.press('w');
+    assert_eq!(
+        screen.app.snapshot.window,
+        RateWindow::FiveMinutes,
+        "a fresh snapshot at once"
+    );
+    let header = format!("{}", screen.draw(160, 48).backend());
+    assert!(header.contains("5m $"), "the header names the window");
+    for _ in 0..3 {
+        screen.press('w');
+    }
+    assert_eq!(
+        screen.app.snapshot.window,
+        RateWindow::OneMinute,
+        "and round again"
+    );
+    screen.key(KeyCode::Enter);
+    let span = |s: &Screen| s.app.detail().map(|d| d.timeline.span);
+    assert_eq!(span(&screen), Some(TimelineSpan::OneHour));
+    screen.press('w');
+    assert_eq!(span(&screen), Some(TimelineSpan::SixHours));
+    assert_eq!(
+        screen.app.snapshot.window,
+        RateWindow::OneMinute,
+        "the overview's is kept"
+    );
 }
 
 #[test]
@@ -316,7 +384,14 @@ fn the_status_line_follows_the_screen() {
     assert!(!table.contains("Esc"));
     screen.key(KeyCode::Enter);
     let panel = status(&screen);
-    assert!(panel.contains("⏎/Esc close") && !panel.contains("sort column"));
+    assert!(panel.contains("Esc back") && !panel.contains("sort column"));
+    assert!(panel.starts_with("\" identity "), "{panel}");
+    screen.key(KeyCode::Enter);
+    let popup = status(&screen);
+    assert!(
+        popup.starts_with("\" event ") && popup.contains("Esc back"),
+        "{popup}"
+    );
 }
 
 #[test]
@@ -650,4 +725,114 @@ fn the_filter_holds_across_snapshots_and_esc_clears_it() {
     assert_eq!(screen.app.prompt(), None);
     assert!(screen.app.filter().is_empty());
     assert_eq!(screen.app.order.len(), 18);
+}
+
+/// The identity view of an identity over its budget, with its alert.
+fn identity_at_stake(height: u16) -> Screen {
+    let mut screen = budgeted(height);
+    screen.press('n');
+    let at = screen
+        .app
+        .order
+        .iter()
+        .position(|&i| screen.app.snapshot.identities[i].name == "identity-14")
+        .expect("identity-14 listed");
+    for _ in 0..at {
+        screen.press('j');
+    }
+    screen.key(KeyCode::Enter);
+    screen
+}
+
+#[test]
+fn identity_view_with_budgets_and_alerts_80x24() {
+    let t = identity_at_stake(24).draw(80, 24);
+    let text = format!("{}", t.backend());
+    assert!(
+        text.contains("BUDGETS") && text.contains("identity-14 daily"),
+        "{text}"
+    );
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn identity_view_with_budgets_and_alerts_160x48() {
+    let t = identity_at_stake(48).draw(160, 48);
+    let text = format!("{}", t.backend());
+    for shown in [
+        "BUDGETS",
+        "ALERTS",
+        "TOKENS/MIN",
+        "COST/MIN",
+        "CALLS BY KIND",
+        "over",
+    ] {
+        assert!(text.contains(shown), "{shown} missing:\n{text}");
+    }
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn identity_view_over_24_hours_160x48() {
+    let mut screen = detail(48);
+    for _ in 0..2 {
+        screen.press('w');
+    }
+    let t = screen.draw(160, 48);
+    assert!(format!("{}", t.backend()).contains("last 24h"));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn event_popup_80x24() {
+    let mut screen = detail(24);
+    screen.press('j');
+    screen.key(KeyCode::Enter);
+    insta::assert_snapshot!(screen.draw(80, 24).backend());
+}
+
+#[test]
+fn event_popup_160x48() {
+    let mut screen = detail(48);
+    screen.key(KeyCode::Enter);
+    let t = screen.draw(160, 48);
+    let text = format!("{}", t.backend());
+    for shown in ["event 1 of", "cache read", "reasoning", "Bash"] {
+        assert!(text.contains(shown), "{shown} missing:\n{text}");
+    }
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn the_timeline_colours_each_token_class_from_the_theme() {
+    let screen = detail(48);
+    let t = screen.draw(160, 48);
+    let theme = Theme::builtin();
+    let buf = t.backend().buffer();
+    let used: Vec<_> = buf
+        .content()
+        .iter()
+        .filter(|c| c.symbol() == "█")
+        .map(|c| c.fg)
+        .collect();
+    // The agent reads from cache and writes output: both classes are drawn in their colours.
+    for class in [1, 3] {
+        assert!(
+            used.contains(&theme.class(class).fg.expect("colour")),
+            "class {class}"
+        );
+    }
+}
+
+#[test]
+fn every_view_survives_tiny_terminals() {
+    let mut screens = vec![busy(10), detail(10), identity_at_stake(10)];
+    let mut popup = detail(10);
+    popup.key(KeyCode::Enter);
+    screens.push(popup);
+    for screen in &screens {
+        for (w, h) in [(40, 10), (1, 1), (20, 5), (39, 9), (60, 12)] {
+            screen.draw(w, h);
+        }
+    }
 }

@@ -1,0 +1,125 @@
+//! One event of the identity view in full: every normalized field the engine kept, over
+//! the view (Enter opens it, ↑↓ step through the events, Esc closes it).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::app::App;
+use crate::engine::recent::RecentEvent;
+use crate::format;
+use crate::sanitize::sanitize;
+use crate::theme::Theme;
+
+/// Width of the field names.
+const LABEL: usize = 14;
+
+fn field<'a>(label: &str, value: String, theme: &Theme) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{label:<LABEL$}"), theme.muted()),
+        Span::styled(value, theme.text()),
+    ])
+}
+
+/// `2026-01-01T12:00:05.250Z`: the event's own time, to the millisecond, in UTC.
+fn timestamp(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| format!("{t:.3}"))
+        .unwrap_or_else(|_| ms.to_string())
+}
+
+/// Every field of one event, one per line.
+fn lines<'a>(e: &RecentEvent, now: i64, identity: &str, theme: &Theme) -> Vec<Line<'a>> {
+    let t = &e.tokens;
+    let n = |v: u64| format::int(v);
+    let estimated = if e.estimated { " (estimated)" } else { "" };
+    let tools = if e.tools.is_empty() {
+        "none".to_string()
+    } else {
+        let mut names: Vec<String> = e
+            .tools
+            .iter()
+            .map(|t| format!("{} ×{}", sanitize(&t.name, 60), t.calls))
+            .collect();
+        if e.tools_unlisted > 0 {
+            names.push(format!("+{} more calls", e.tools_unlisted));
+        }
+        names.join(", ")
+    };
+    vec![
+        field(
+            "time",
+            format!("{} ({})", timestamp(e.time), format::ago(now - e.time)),
+            theme,
+        ),
+        field("identity", sanitize(identity, 80), theme),
+        field("model", sanitize(&e.model, 80), theme),
+        field(
+            "cost",
+            match e.cost_usd {
+                Some(c) => format::usd(c),
+                None => "unpriced: the model is not in the price table".into(),
+            },
+            theme,
+        ),
+        field(
+            "tokens",
+            format!("{} in total{estimated}", n(t.total())),
+            theme,
+        ),
+        field("  input", n(t.input), theme),
+        field("  cache read", n(t.cache_read), theme),
+        field(
+            "  cache wr.",
+            format!(
+                "{} (5 min {}, 1 h {})",
+                n(t.cache_write()),
+                n(t.cache_write_5m),
+                n(t.cache_write_1h)
+            ),
+            theme,
+        ),
+        field(
+            "  output",
+            format!("{} (reasoning {})", n(t.output), n(t.reasoning)),
+            theme,
+        ),
+        field("tools", tools, theme),
+    ]
+}
+
+/// Draws the popup of the selected event, centred over the identity view.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let (Some(event), Some(detail)) = (app.event_popup(), app.detail()) else {
+        return;
+    };
+    let body = lines(event, app.snapshot.now, &detail.row.name, theme);
+    let width = area.width.saturating_sub(4).min(100);
+    let height = u16::try_from(body.len() + 2)
+        .unwrap_or(u16::MAX)
+        .min(area.height);
+    let [row] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(row);
+    let title = format!(
+        " event {} of {} ",
+        app.event_cursor() + 1,
+        detail.recent.len()
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Line::styled(title, theme.title()))
+        .title_bottom(
+            Line::styled(" ↑↓ other events · Esc closes ", theme.muted()).right_aligned(),
+        );
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(body).block(block).wrap(Wrap { trim: false }),
+        popup,
+    );
+}

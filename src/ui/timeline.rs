@@ -1,0 +1,395 @@
+//! The identity view's timeline: tokens per minute stacked by class, cost per minute, a
+//! line at each budget's pace (spend above it runs the budget out before its period
+//! ends) and a marker under the minute each of the identity's alerts started.
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::engine::budget::BudgetUnit;
+use crate::engine::snapshot::{IdentityDetail, Timeline, TimelinePoint, TimelineSpan};
+use crate::format;
+use crate::theme::{CLASSES, Theme};
+use crate::ui::detail::{Rows, Section};
+
+/// Eighths of a cell, bottom up.
+const EIGHTHS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// A budget line further above the data than this many times its peak is not drawn
+/// (the bars would flatten to nothing); the legend says it is off the scale.
+const LINE_HEADROOM: f64 = 4.0;
+/// Rows of the token chart at most, and of the cost chart.
+const TOKEN_ROWS: u16 = 8;
+const COST_ROWS: u16 = 3;
+
+/// Bars as drawn: the timeline's buckets averaged in groups when there are more buckets
+/// than columns, each bar `width` columns wide.
+struct Bars {
+    values: Vec<Vec<f64>>,
+    /// Buckets per bar, columns per bar.
+    group: usize,
+    width: u16,
+}
+
+impl Bars {
+    fn of(
+        points: &[TimelinePoint],
+        columns: u16,
+        value: impl Fn(&TimelinePoint) -> Vec<f64>,
+    ) -> Self {
+        let columns = usize::from(columns.max(1));
+        let group = points.len().div_ceil(columns).max(1);
+        let values: Vec<Vec<f64>> = points
+            .chunks(group)
+            .map(|chunk| {
+                let mut sum = vec![0.0; value(&chunk[0]).len()];
+                for point in chunk {
+                    for (s, v) in sum.iter_mut().zip(value(point)) {
+                        *s += v;
+                    }
+                }
+                sum.iter().map(|s| s / chunk.len() as f64).collect()
+            })
+            .collect();
+        let width = u16::try_from(columns / values.len().max(1))
+            .unwrap_or(1)
+            .clamp(1, 4);
+        Bars {
+            values,
+            group,
+            width,
+        }
+    }
+
+    fn peak(&self) -> f64 {
+        self.values
+            .iter()
+            .map(|v| v.iter().sum::<f64>())
+            .fold(0.0, f64::max)
+    }
+}
+
+/// A level line across a chart: a budget's pace, in the chart's unit.
+struct Pace {
+    value: f64,
+    label: String,
+}
+
+/// Stacks each bar's values bottom up, scaled so that `top` fills `area`; each cell takes
+/// the class that covers the middle of its filled part, and the top cell of a bar shows
+/// its fraction in eighths. Lines at `paces` are drawn where no bar reaches them.
+fn draw_stacked(
+    buf: &mut Buffer,
+    area: Rect,
+    bars: &Bars,
+    top: f64,
+    class: &dyn Fn(usize) -> (Style, char),
+    paces: &[f64],
+    line_style: Style,
+) {
+    if top <= 0.0 || area.height == 0 {
+        return;
+    }
+    let levels = f64::from(area.height) * 8.0;
+    let level = |v: f64| ((v / top) * levels).round().clamp(0.0, levels) as u32;
+    for (i, values) in bars.values.iter().enumerate() {
+        let mut bounds = Vec::with_capacity(values.len());
+        let mut sum = 0.0;
+        for v in values {
+            sum += v;
+            bounds.push(level(sum));
+        }
+        let filled = bounds.last().copied().unwrap_or(0);
+        let x0 = area.x + (i as u16) * bars.width;
+        for row in 0..area.height {
+            let base = u32::from(row) * 8;
+            let y = area.y + area.height - 1 - row;
+            let height = filled.saturating_sub(base).min(8);
+            let mut cell_char = None;
+            if height > 0 {
+                let middle = base + height / 2;
+                let at = bounds.iter().position(|&b| b > middle).unwrap_or(0);
+                let (style, fill) = class(at);
+                let glyph = if height == 8 {
+                    fill
+                } else {
+                    EIGHTHS[height as usize - 1]
+                };
+                cell_char = Some((glyph, style));
+            } else if paces.iter().any(|&p| {
+                let l = level(p);
+                l > base && l <= base + 8
+            }) {
+                cell_char = Some(('─', line_style));
+            }
+            if let Some((glyph, style)) = cell_char {
+                for dx in 0..bars.width {
+                    let x = x0 + dx;
+                    if x < area.right() {
+                        buf[(x, y)].set_char(glyph).set_style(style);
+                    }
+                }
+            }
+        }
+    }
+    // The line also crosses where there are no bars (the chart's empty right part).
+    let drawn = (bars.values.len() as u16).saturating_mul(bars.width);
+    for &p in paces {
+        let l = level(p);
+        if l == 0 {
+            continue;
+        }
+        let row = ((l - 1) / 8) as u16;
+        let y = area.y + area.height - 1 - row.min(area.height - 1);
+        for x in (area.x + drawn)..area.right() {
+            buf[(x, y)].set_char('─').set_style(line_style);
+        }
+    }
+}
+
+/// The paces of the budgets in `unit` that fit on a chart whose data peaks at `peak`,
+/// and the chart's top; the others are named as off the scale.
+fn fit_paces(paces: &[Pace], peak: f64) -> (f64, Vec<f64>, Vec<&Pace>) {
+    let mut top = peak;
+    let mut drawn = Vec::new();
+    let mut off = Vec::new();
+    for p in paces {
+        if peak > 0.0 && p.value > peak * LINE_HEADROOM {
+            off.push(p);
+        } else {
+            top = top.max(p.value * 1.05);
+            drawn.push(p.value);
+        }
+    }
+    (top, drawn, off)
+}
+
+fn paces(d: &IdentityDetail, unit: BudgetUnit, per: &dyn Fn(f64) -> String) -> Vec<Pace> {
+    d.budgets
+        .iter()
+        .filter(|b| b.state.unit == unit)
+        .filter_map(|b| {
+            let value = b.pace_per_min?;
+            Some(Pace {
+                value,
+                label: format!(
+                    "{} {}/min",
+                    crate::sanitize::sanitize(&b.state.name, 24),
+                    per(value)
+                ),
+            })
+        })
+        .collect()
+}
+
+/// `last 1h` and the keys that change it.
+fn span_label(span: TimelineSpan) -> String {
+    format!("last {}", span.label())
+}
+
+/// The row under the chart: where alerts started, and the ends of the time axis.
+fn markers(frame: &mut Frame, area: Rect, d: &IdentityDetail, bars: &Bars, theme: &Theme) {
+    let t: &Timeline = &d.timeline;
+    let line = Line::from(vec![Span::styled(
+        format!("-{}", t.span.label()),
+        theme.muted(),
+    )]);
+    frame.render_widget(Paragraph::new(line), area);
+    let now = Paragraph::new(Line::styled("now", theme.muted()).right_aligned());
+    frame.render_widget(now, area);
+    let end = t.start + t.bucket_ms * t.points.len() as i64;
+    let buf = frame.buffer_mut();
+    // Oldest first, so the newest alert's marker is the one left on a shared column.
+    for alert in d.alerts.iter().rev() {
+        if alert.started_at < t.start || alert.started_at >= end || t.bucket_ms <= 0 {
+            continue;
+        }
+        let bucket = ((alert.started_at - t.start) / t.bucket_ms) as usize;
+        let x = area.x + (bucket / bars.group) as u16 * bars.width;
+        if x < area.right() {
+            buf[(x, area.y)]
+                .set_char('▲')
+                .set_style(theme.alert(alert.severity));
+        }
+    }
+}
+
+/// Tokens per minute, stacked by class, with token budgets' pace and alert markers.
+pub fn tokens<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
+    Section {
+        rows: Rows {
+            priority: 6,
+            min: 4,
+            want: TOKEN_ROWS + 3,
+            fill: false,
+        },
+        draw: Box::new(move |frame, area| {
+            let [label, legend, chart, marks] = Layout::vertical([
+                Constraint::Length(1),
+                Constraint::Length(u16::from(area.height >= 6)),
+                Constraint::Fill(1),
+                Constraint::Length(1),
+            ])
+            .areas(area);
+            let points = &d.timeline.points;
+            let bars = Bars::of(points, chart.width, |p| {
+                vec![p.input, p.cache_read, p.cache_write, p.output, p.reasoning]
+            });
+            let peak = bars.peak();
+            let now = points.last().map_or(0.0, TimelinePoint::tokens);
+            let paces = paces(d, BudgetUnit::Tokens, &|v| format::si(v));
+            let (top, drawn, off) = fit_paces(&paces, peak);
+            let mut head = vec![
+                Span::styled("TOKENS/MIN ", theme.table_header()),
+                Span::styled(span_label(d.timeline.span), theme.text()),
+                Span::styled(
+                    format!("  peak {}  now {}", format::si(peak), format::si(now)),
+                    theme.muted(),
+                ),
+            ];
+            for p in &off {
+                head.push(Span::styled(
+                    format!("  {} (off scale)", p.label),
+                    theme.budget_line(),
+                ));
+            }
+            frame.render_widget(Paragraph::new(Line::from(head)), label);
+            let mut key: Vec<Span> = Vec::new();
+            for (i, name) in CLASSES.iter().enumerate() {
+                key.push(Span::styled(
+                    format!("{} ", theme.class_fill(i)),
+                    theme.class(i),
+                ));
+                key.push(Span::styled(format!("{name}  "), theme.muted()));
+            }
+            for p in paces.iter().filter(|p| drawn.contains(&p.value)) {
+                key.push(Span::styled(
+                    format!("─ {}  ", p.label),
+                    theme.budget_line(),
+                ));
+            }
+            frame.render_widget(Paragraph::new(Line::from(key)), legend);
+            let class = |i: usize| (theme.class(i), theme.class_fill(i));
+            let buf = frame.buffer_mut();
+            draw_stacked(buf, chart, &bars, top, &class, &drawn, theme.budget_line());
+            markers(frame, marks, d, &bars, theme);
+        }),
+    }
+}
+
+/// Cost per minute, with USD budgets' pace.
+pub fn cost<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
+    Section {
+        rows: Rows {
+            priority: 5,
+            min: 2,
+            want: COST_ROWS + 1,
+            fill: false,
+        },
+        draw: Box::new(move |frame, area| {
+            let [label, chart] =
+                Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+            let points = &d.timeline.points;
+            let bars = Bars::of(points, chart.width, |p| vec![p.cost]);
+            let peak = bars.peak();
+            let now = points.last().map_or(0.0, |p| p.cost);
+            let paces = paces(d, BudgetUnit::Usd, &|v| format::usd(v));
+            let (top, drawn, off) = fit_paces(&paces, peak);
+            let mut head = vec![
+                Span::styled("COST/MIN ", theme.table_header()),
+                Span::styled(
+                    format!("peak {}  now {}", format::usd(peak), format::usd(now)),
+                    theme.muted(),
+                ),
+            ];
+            for p in &paces {
+                let note = if off.iter().any(|o| std::ptr::eq(*o, p)) {
+                    " (off scale)"
+                } else {
+                    ""
+                };
+                head.push(Span::styled(
+                    format!("  ─ {}{note}", p.label),
+                    theme.budget_line(),
+                ));
+            }
+            frame.render_widget(Paragraph::new(Line::from(head)), label);
+            let class = |_: usize| (theme.accent(), theme.class_fill(0));
+            let buf = frame.buffer_mut();
+            draw_stacked(buf, chart, &bars, top, &class, &drawn, theme.budget_line());
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(input: f64, output: f64) -> TimelinePoint {
+        TimelinePoint {
+            input,
+            output,
+            ..TimelinePoint::default()
+        }
+    }
+
+    fn chart(bars: &Bars, top: f64, paces: &[f64], height: u16) -> Vec<String> {
+        let area = Rect::new(0, 0, 6, height);
+        let mut buf = Buffer::empty(area);
+        let class = |i: usize| (Style::new(), ['I', 'C', 'W', 'O', 'R'][i]);
+        draw_stacked(&mut buf, area, bars, top, &class, paces, Style::new());
+        (0..height)
+            .map(|y| (0..6).map(|x| buf[(x, y)].symbol().to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn bars_stack_classes_bottom_up_scaled_to_the_top() {
+        let points = [point(8.0, 8.0), point(4.0, 0.0), point(0.0, 0.0)];
+        let bars = Bars::of(&points, 6, |p| vec![p.input, 0.0, 0.0, p.output, 0.0]);
+        assert_eq!((bars.group, bars.width), (1, 2));
+        assert_eq!(
+            chart(&bars, 16.0, &[], 2),
+            vec!["OO    ".to_string(), "II▄▄  ".to_string()]
+        );
+        // Twice the scale: the first bar is one cell, the second a quarter of one.
+        assert_eq!(chart(&bars, 32.0, &[], 2), vec!["      ", "OO▂▂  "]);
+    }
+
+    #[test]
+    fn more_buckets_than_columns_are_averaged_in_groups() {
+        let points: Vec<TimelinePoint> = (0..12).map(|i| point(i as f64, 0.0)).collect();
+        let bars = Bars::of(&points, 6, |p| vec![p.input]);
+        assert_eq!((bars.group, bars.width, bars.values.len()), (2, 1, 6));
+        assert_eq!(bars.values[0], vec![0.5]);
+        assert_eq!(bars.peak(), 10.5);
+    }
+
+    #[test]
+    fn a_pace_line_crosses_where_no_bar_reaches_it() {
+        let points = [point(16.0, 0.0), point(2.0, 0.0)];
+        let bars = Bars::of(&points, 6, |p| vec![p.input]);
+        let rows = chart(&bars, 16.0, &[12.0], 2);
+        assert_eq!(rows[0], "III───", "{rows:?}");
+    }
+
+    #[test]
+    fn a_pace_far_above_the_data_is_not_drawn() {
+        let paces = [
+            Pace {
+                value: 10.0,
+                label: "a".into(),
+            },
+            Pace {
+                value: 1_000.0,
+                label: "b".into(),
+            },
+        ];
+        let (top, drawn, off) = fit_paces(&paces, 8.0);
+        assert_eq!(drawn, vec![10.0]);
+        assert_eq!(off.len(), 1);
+        assert!((top - 10.5).abs() < 1e-9);
+    }
+}
