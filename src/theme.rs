@@ -320,6 +320,45 @@ mod tests {
         }
     }
 
+    /// Severity must be readable from colour alone in every built-in theme: ok, warn and
+    /// critical (and the alerts' info, warn and critical) differ from each other and from
+    /// plain text, a critical row is not mistaken for the selection, and no pair of
+    /// foreground and background is one colour.
+    #[test]
+    fn every_builtin_theme_tells_severities_apart() {
+        for (name, _) in BUILTIN {
+            let theme = Theme::named(name).unwrap();
+            let levels = [Level::Ok, Level::Warn, Level::Critical].map(|l| theme.level(l).fg);
+            let alerts =
+                [Severity::Info, Severity::Warn, Severity::Critical].map(|s| theme.alert(s).fg);
+            for colours in [levels, alerts] {
+                for (i, a) in colours.iter().enumerate() {
+                    assert!(a.is_some(), "{name}: a severity without a colour");
+                    assert_ne!(*a, theme.text().fg, "{name}: severity {i} is plain text");
+                    assert_ne!(*a, theme.muted().fg, "{name}: severity {i} is muted");
+                    for b in &colours[i + 1..] {
+                        assert_ne!(a, b, "{name}: two severities share {a:?}");
+                    }
+                }
+            }
+            let critical = theme.alert_row(Severity::Critical);
+            let selected = theme.row(true);
+            for (what, style) in [("critical row", critical), ("selection", selected)] {
+                assert!(style.bg.is_some(), "{name}: {what} has no background");
+                assert_ne!(style.fg, style.bg, "{name}: {what} is one colour");
+            }
+            assert_ne!(
+                critical.bg, selected.bg,
+                "{name}: critical row looks selected"
+            );
+            assert_ne!(
+                theme.acknowledged().fg,
+                theme.alert(Severity::Critical).fg,
+                "{name}: an acknowledged alert still looks critical"
+            );
+        }
+    }
+
     #[test]
     fn a_partial_theme_overrides_only_its_keys() {
         let light = Theme::named("light").unwrap();

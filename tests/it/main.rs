@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod config;
 mod demo_alerts;
+mod e2e;
 mod engine_scenarios;
 mod fixtures;
 mod follow;

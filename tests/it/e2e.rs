@@ -1,0 +1,298 @@
+//! End to end: the built binary in a real terminal. `tokentop --demo` runs in a detached
+//! 120x40 tmux session on a server of its own; keys go in with `send-keys`, and each step
+//! waits until `capture-pane` shows what it expects. The checks name identities and the
+//! status line's screen label, never table layouts, so that views can change under them.
+//! tmux is required: without it the test fails, it never skips.
+
+use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// The demo's identities (`sample-data/demo/`, with the names `config.toml` gives them).
+const DEMO_IDENTITIES: [&str; 12] = [
+    "svc-support-bot",
+    "batch-nightly-summarizer",
+    "-home-dev-payments-api",
+    "agent-triage",
+    "-home-dev-infra-terraform",
+    "svc-search-rag",
+    "key_partner_acme",
+    "web (prod)",
+    "agent-loop-runner",
+    "svc-checkout",
+    "mobile (ios)",
+    "svc-labs-experimental",
+];
+/// Those of kind `agent`.
+const DEMO_AGENTS: [&str; 4] = [
+    "-home-dev-payments-api",
+    "agent-triage",
+    "-home-dev-infra-terraform",
+    "agent-loop-runner",
+];
+
+/// What the shell prints once tokentop has ended.
+const EXITED: &str = "tokentop exited ";
+/// The shell around tokentop: one line with the exit code and whether the terminal was
+/// left in raw mode, then a pause that keeps the pane (and what it shows) alive until the
+/// server is killed.
+const SCRIPT: &str = r#""$TOKENTOP_BIN" --demo
+code=$?
+if stty -a | grep -q -e -icanon; then tty=raw; else tty=cooked; fi
+echo "tokentop exited $code, tty $tty"
+sleep 600"#;
+
+/// A hang guard for each step, not a timing assertion: a step normally takes well under
+/// a second, but the machine may be busy.
+const STEP_LIMIT: Duration = Duration::from_secs(60);
+const POLL_EVERY: Duration = Duration::from_millis(100);
+const SESSION: &str = "e2e";
+
+/// A tmux server on a private socket, killed when dropped, even when a step fails.
+struct Tmux {
+    socket: String,
+    /// Where tmux put the socket: removed with the server, which leaves it behind.
+    socket_path: Option<String>,
+}
+
+impl Tmux {
+    /// Starts `tokentop --demo` in a detached 120x40 session.
+    fn start() -> Tmux {
+        match Command::new("tmux").arg("-V").output() {
+            Ok(out) if out.status.success() => {}
+            _ => panic!(
+                "tmux is required for the end-to-end test: install it (apt-get install tmux)"
+            ),
+        }
+        let mut tmux = Tmux {
+            socket: format!("tokentop-e2e-{}", std::process::id()),
+            socket_path: None,
+        };
+        // `-f /dev/null`: none of the user's tmux configuration. The command is given as
+        // separate arguments, so tmux runs it without another shell's quoting.
+        tmux.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-s",
+            SESSION,
+            "env",
+            "-u",
+            "NO_COLOR",
+            "TERM=tmux-256color",
+            &format!("TOKENTOP_BIN={}", env!("CARGO_BIN_EXE_tokentop")),
+            "sh",
+            "-c",
+            SCRIPT,
+        ]);
+        tmux.socket_path = Some(tmux.display("#{socket_path}"));
+        assert_eq!(tmux.display("#{pane_width}x#{pane_height}"), "120x40");
+        tmux
+    }
+
+    /// Runs a tmux command on this server; a failing command fails the test.
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            // Run from inside tmux or not, only the private socket is used.
+            .env_remove("TMUX")
+            .env_remove("TMUX_PANE")
+            .output()
+            .expect("run tmux");
+        assert!(
+            out.status.success(),
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends keys as tmux names them (`Enter`, `Escape`, `q`).
+    fn send(&self, keys: &str) {
+        self.run(&["send-keys", "-t", SESSION, keys]);
+    }
+
+    /// Types text literally.
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", SESSION, "-l", text]);
+    }
+
+    /// What the pane shows, as text.
+    fn pane(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", SESSION])
+    }
+
+    /// Pane state as tmux formats it: `#{alternate_on}` and so on.
+    fn display(&self, format: &str) -> String {
+        self.run(&["display-message", "-p", "-t", SESSION, format])
+            .trim()
+            .to_string()
+    }
+
+    /// Polls the pane until `found` gives a value. Fails with the last pane after
+    /// [`STEP_LIMIT`], or at once when tokentop ended before showing it.
+    fn wait_for<T>(&self, what: &str, mut found: impl FnMut(&str) -> Option<T>) -> T {
+        let start = Instant::now();
+        loop {
+            let pane = self.pane();
+            if let Some(value) = found(&pane) {
+                return value;
+            }
+            assert!(
+                !pane.contains(EXITED),
+                "tokentop ended while waiting for {what}:\n{pane}"
+            );
+            assert!(
+                start.elapsed() < STEP_LIMIT,
+                "gave up waiting for {what} after {STEP_LIMIT:?}; the pane shows:\n{pane}"
+            );
+            sleep(POLL_EVERY);
+        }
+    }
+
+    /// [`Tmux::wait_for`] a pane that passes `shows`.
+    fn wait_until(&self, what: &str, shows: impl Fn(&str) -> bool) {
+        self.wait_for(what, |pane| shows(pane).then_some(()));
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        // Ends tokentop and the shell with the session; errors do not matter here.
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .env_remove("TMUX")
+            .output();
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// The last line with text: the status line while the TUI is up.
+fn status_line(pane: &str) -> &str {
+    pane.lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+}
+
+fn shows_all(pane: &str, names: &[&str]) -> bool {
+    names.iter().all(|name| pane.contains(name))
+}
+
+/// The table's "N of M" (selected row, rows shown) at the end of its bottom border.
+fn table_position(pane: &str) -> Option<(usize, usize)> {
+    pane.lines().filter(|l| l.contains('─')).find_map(|line| {
+        let (before, shown) = line.trim_end().rsplit_once(" of ")?;
+        let (_, selected) = before.rsplit_once(' ')?;
+        Some((selected.parse().ok()?, shown.parse().ok()?))
+    })
+}
+
+/// The demo identity in the selected row: the Nth line under the table header, N from
+/// the table's "N of M".
+fn selected_identity(pane: &str) -> Option<&'static str> {
+    let (selected, _) = table_position(pane)?;
+    let lines: Vec<&str> = pane.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("IDENTITY"))?;
+    let row = lines.get(header + selected)?;
+    let mut named = DEMO_IDENTITIES.iter().filter(|name| row.contains(*name));
+    match (named.next(), named.next()) {
+        (Some(name), None) => Some(name),
+        _ => None,
+    }
+}
+
+/// A line that names `name` inside a border: a panel title.
+fn titled(pane: &str, name: &str) -> bool {
+    pane.lines()
+        .any(|l| l.contains(name) && l.chars().any(|c| ('\u{2500}'..='\u{257f}').contains(&c)))
+}
+
+#[test]
+fn demo_overview_detail_filter_and_quit_in_a_real_terminal() {
+    let tmux = Tmux::start();
+
+    // 1. The overview: the header, and every demo identity once the replay has run.
+    tmux.wait_until("the overview with the 12 demo identities", |pane| {
+        pane.contains("tokentop")
+            && pane.contains("12 identities")
+            && shows_all(pane, &DEMO_IDENTITIES)
+    });
+
+    // 2. Down one row, note who is selected, Enter: that identity's detail panel. The
+    // name must read the same in two captures in a row, so that a frame caught half
+    // drawn cannot pass.
+    tmux.send("j");
+    let mut last = None;
+    let selected = tmux.wait_for("the second row selected", |pane| {
+        if table_position(pane)?.0 != 2 {
+            return None;
+        }
+        let now = selected_identity(pane)?;
+        (last.replace(now) == Some(now)).then_some(now)
+    });
+    tmux.send("Enter");
+    tmux.wait_until(&format!("the detail panel of {selected}"), |pane| {
+        status_line(pane).starts_with("detail") && titled(pane, selected)
+    });
+
+    // 3. Esc: back to the overview, every identity listed again.
+    tmux.send("Escape");
+    tmux.wait_until("the overview again", |pane| {
+        status_line(pane).starts_with("sort:") && shows_all(pane, &DEMO_IDENTITIES)
+    });
+
+    // 4. A filter: only the agents are left.
+    tmux.send("/");
+    tmux.wait_until("the filter prompt", |pane| {
+        status_line(pane).starts_with('/')
+    });
+    tmux.type_text("kind:agent");
+    tmux.wait_until("the typed filter", |pane| {
+        status_line(pane).contains("kind:agent")
+    });
+    tmux.send("Enter");
+    let of = format!("{} of {}", DEMO_AGENTS.len(), DEMO_IDENTITIES.len());
+    tmux.wait_until(&format!("the filtered table ({of})"), |pane| {
+        let status = status_line(pane);
+        status.starts_with("filter kind:agent")
+            && status.contains(&of)
+            && table_position(pane).map(|(_, shown)| shown) == Some(DEMO_AGENTS.len())
+            && shows_all(pane, &DEMO_AGENTS)
+            && !pane.contains("batch-nightly-summarizer")
+            && !pane.contains("svc-checkout")
+    });
+
+    // 5. q: tokentop ends with 0 and gives the terminal back as it found it.
+    tmux.send("q");
+    let (exit, pane) = tmux.wait_for("tokentop's exit", |pane| {
+        let line = pane.lines().find(|l| l.starts_with(EXITED))?;
+        Some((line.trim().to_string(), pane.to_string()))
+    });
+    assert_eq!(exit, "tokentop exited 0, tty cooked", "{pane}");
+    assert!(
+        !pane.contains("IDENTITY") && !pane.contains("sort:") && !pane.contains("│ demo │"),
+        "the TUI is still on screen:\n{pane}"
+    );
+    let modes = "#{alternate_on} #{cursor_flag} #{mouse_any_flag} #{mouse_button_flag} \
+                 #{mouse_standard_flag} #{mouse_sgr_flag}";
+    assert_eq!(
+        tmux.display(modes),
+        "0 1 0 0 0 0",
+        "alternate screen off, cursor shown, mouse reporting off (any, button, standard, SGR)"
+    );
+}
