@@ -223,7 +223,7 @@ fn titled(pane: &str, name: &str) -> bool {
 }
 
 #[test]
-fn demo_overview_detail_filter_and_quit_in_a_real_terminal() {
+fn demo_overview_identity_event_filter_and_quit_in_a_real_terminal() {
     let tmux = Tmux::start();
 
     // 1. The overview: the header, and every demo identity once the replay has run.
@@ -233,7 +233,7 @@ fn demo_overview_detail_filter_and_quit_in_a_real_terminal() {
             && shows_all(pane, &DEMO_IDENTITIES)
     });
 
-    // 2. Down one row, note who is selected, Enter: that identity's detail panel. The
+    // 2. Down one row, note who is selected, Enter: that identity's view. The
     // name must read the same in two captures in a row, so that a frame caught half
     // drawn cannot pass.
     tmux.send("j");
@@ -246,8 +246,17 @@ fn demo_overview_detail_filter_and_quit_in_a_real_terminal() {
         (last.replace(now) == Some(now)).then_some(now)
     });
     tmux.send("Enter");
-    tmux.wait_until(&format!("the detail panel of {selected}"), |pane| {
-        status_line(pane).starts_with("detail") && titled(pane, selected)
+    tmux.wait_until(&format!("the identity view of {selected}"), |pane| {
+        status_line(pane).starts_with("identity") && titled(pane, selected)
+    });
+    // Enter again: the newest event in full; Esc closes it, back to the identity.
+    tmux.send("Enter");
+    tmux.wait_until("the newest event's popup", |pane| {
+        status_line(pane).starts_with("event") && pane.contains("event 1 of")
+    });
+    tmux.send("Escape");
+    tmux.wait_until(&format!("the identity view of {selected} again"), |pane| {
+        status_line(pane).starts_with("identity") && !pane.contains("event 1 of")
     });
 
     // 3. Esc: back to the overview, every identity listed again.
