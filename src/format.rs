@@ -22,6 +22,9 @@ pub fn si(x: f64) -> String {
         (x / 1e6, "M")
     } else if a >= 1e3 {
         (x / 1e3, "k")
+    } else if a > 0.0 && a < 0.1 {
+        // A rare event averaged over a long window: small, but not nothing.
+        return if x < 0.0 { ">-0.1" } else { "<0.1" }.to_string();
     } else {
         return if a == 0.0 || a >= 10.0 || x.fract() == 0.0 {
             format!("{x:.0}")
@@ -105,6 +108,7 @@ mod tests {
         assert_eq!(int(999), "999");
         assert_eq!(si(0.0), "0");
         assert_eq!(si(2.5), "2.5");
+        assert_eq!(si(0.02), "<0.1", "not zero when it is not");
         assert_eq!(si(950.0), "950");
         assert_eq!(si(12_345.0), "12.3k");
         assert_eq!(si(1_234_567.0), "1.2M");
