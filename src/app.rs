@@ -3,11 +3,14 @@
 
 mod alerts;
 mod filter;
+mod pause;
+mod sources;
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use crossterm::event::{KeyEvent, KeyEventKind};
+use ratatui::layout::Rect;
 
 pub use self::alerts::RowAlert;
 pub use self::filter::Filter;
@@ -152,6 +155,9 @@ pub enum Msg {
     Viewport(usize),
     /// The source readers ended (they never should while the app runs).
     SourcesStopped,
+    /// The terminal's area, at start and after a resize: what the sources view scrolls
+    /// in and mouse events are hit-tested against.
+    Area(Rect),
 }
 
 #[derive(Debug)]
@@ -190,6 +196,12 @@ pub struct App {
     filter: Filter,
     /// The filter prompt is open, with what has been typed.
     prompt: Option<String>,
+    /// Paused: new snapshots are not shown (see `pause`).
+    frozen: Option<pause::Frozen>,
+    /// The sources view is open, scrolled down this many lines.
+    sources_scroll: Option<usize>,
+    /// The terminal's area: the sources view scrolls and the mouse is hit-tested in it.
+    area: Rect,
 }
 
 impl App {
@@ -215,6 +227,9 @@ impl App {
             help: false,
             filter: Filter::default(),
             prompt: None,
+            frozen: None,
+            sources_scroll: None,
+            area: Rect::default(),
         };
         app.resort();
         app.mark_rows();
@@ -261,6 +276,7 @@ impl App {
                 None => false,
             },
             Msg::Key(_) => false,
+            Msg::Snapshot(_) if !self.takes_snapshot() => false,
             Msg::Snapshot(snapshot) => {
                 self.snapshot = *snapshot;
                 let alerts = &self.snapshot.alerts;
@@ -290,6 +306,11 @@ impl App {
                 }
                 true
             }
+            Msg::Area(area) => {
+                let changed = area != self.area;
+                self.area = area;
+                changed
+            }
             Msg::Viewport(rows) => {
                 let changed = rows != self.viewport_rows;
                 self.viewport_rows = rows.max(1);
@@ -315,6 +336,9 @@ impl App {
         }
         if action == Action::Help {
             self.help = true;
+            return;
+        }
+        if self.sources_scroll.is_some() && self.act_on_sources(action) {
             return;
         }
         if self.alert_list && self.act_on_alert_list(action) {
@@ -361,6 +385,8 @@ impl App {
             // Handled above, before any screen sees the key.
             Action::Help => {}
             Action::Filter => self.open_prompt(),
+            Action::Pause => self.toggle_pause(),
+            Action::ToggleSources => self.sources_scroll = Some(0),
         }
     }
 

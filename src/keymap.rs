@@ -22,7 +22,7 @@ pub enum Action {
     /// Enter: open the selected identity's detail panel, or close the open one; in the
     /// alert list, go to the selected alert's identity.
     ToggleDetail,
-    /// Esc: close the detail panel or the alert list.
+    /// Esc: close the detail panel, the alert list or the sources view.
     Close,
     /// Show or hide the alerts pane under the table.
     ToggleAlertPane,
@@ -35,6 +35,10 @@ pub enum Action {
     Help,
     /// Open the filter prompt.
     Filter,
+    /// Freeze the screen on the snapshot shown (ingest and alerts go on), or resume.
+    Pause,
+    /// Open or close the sources view: each source's health, broken ones first.
+    ToggleSources,
 }
 
 /// The screens, for the status line: every key works everywhere, but the line lists only
@@ -47,9 +51,16 @@ pub enum Screen {
     Detail,
     /// The full-screen alert list.
     Alerts,
+    /// The full-screen health of every source.
+    Sources,
 }
 
-const EVERYWHERE: &[Screen] = &[Screen::Table, Screen::Detail, Screen::Alerts];
+const EVERYWHERE: &[Screen] = &[
+    Screen::Table,
+    Screen::Detail,
+    Screen::Alerts,
+    Screen::Sources,
+];
 /// Listed in help only.
 const HELP_ONLY: &[Screen] = &[];
 const TABLE: &[Screen] = &[Screen::Table];
@@ -233,6 +244,22 @@ pub const KEYMAP: &[Binding] = &[
         label: "?",
         action: Action::Help,
         help: "help",
+        screen: None,
+        status: EVERYWHERE,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('p'), NONE)],
+        label: "p",
+        action: Action::Pause,
+        help: "pause/resume",
+        screen: None,
+        status: EVERYWHERE,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('h'), NONE)],
+        label: "h",
+        action: Action::ToggleSources,
+        help: "sources",
         screen: None,
         status: EVERYWHERE,
     },

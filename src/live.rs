@@ -72,11 +72,12 @@ pub fn refresh(engine: &Engine, app: &mut App) {
 
 /// Applies one message as the loop does: when it opens, closes or moves the detail panel,
 /// a fresh snapshot follows at once, so the panel never waits for the next tick or shows
-/// another identity. Returns whether the screen needs a redraw.
+/// another identity; so does resuming from a pause, which jumps to now. Returns whether
+/// the screen needs a redraw.
 pub fn update(engine: &Engine, app: &mut App, msg: Msg) -> bool {
-    let focus = app.focus().map(str::to_string);
+    let (focus, paused) = (app.focus().map(str::to_string), app.paused());
     let dirty = app.update(msg);
-    if app.focus() != focus.as_deref() {
+    if app.focus() != focus.as_deref() || (paused && !app.paused()) {
         refresh(engine, app);
         return true;
     }
@@ -113,12 +114,9 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let mut app = App::new(options.title, engine.snapshot(None));
     let theme = options.theme;
     let size = terminal.size()?;
-    app.update(Msg::Viewport(ui::table_rows(Rect::new(
-        0,
-        0,
-        size.width,
-        size.height,
-    ))));
+    let area = Rect::new(0, 0, size.width, size.height);
+    app.update(Msg::Viewport(ui::table_rows(area)));
+    app.update(Msg::Area(area));
 
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(TICK_PERIOD);
@@ -139,7 +137,9 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
             key = keys.next() => match key {
                 Some(Ok(TermEvent::Key(key))) => dirty |= update(&engine, &mut app, Msg::Key(key)),
                 Some(Ok(TermEvent::Resize(w, h))) => {
-                    app.update(Msg::Viewport(ui::table_rows(Rect::new(0, 0, w, h))));
+                    let area = Rect::new(0, 0, w, h);
+                    app.update(Msg::Viewport(ui::table_rows(area)));
+                    app.update(Msg::Area(area));
                     dirty = true;
                 }
                 Some(Ok(_)) => {}
@@ -160,8 +160,12 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                             out.flush()?;
                         }
                     }
-                    refresh(&engine, &mut app);
-                    (ingested, dirty, shown_second) = (false, true, now / 1000);
+                    // Paused, the screen keeps its snapshot: none is built for it.
+                    if !app.paused() {
+                        refresh(&engine, &mut app);
+                        dirty = true;
+                    }
+                    (ingested, shown_second) = (false, now / 1000);
                 }
                 if let Some(health) = sinks.health() {
                     dirty |= app.update(Msg::Health(health));

@@ -7,6 +7,7 @@ mod fit;
 mod header;
 mod help;
 mod overview;
+mod sources;
 mod spark;
 mod status;
 mod table;
@@ -36,10 +37,18 @@ pub fn table_rows(area: Rect) -> usize {
     overview::body_rows(areas(area)[1])
 }
 
+/// How far the sources view can scroll on a screen of this size, and its page: what the
+/// app clamps its scrolling to.
+pub fn sources_scroll(app: &App, screen: Rect) -> (usize, usize) {
+    sources::scroll(app, areas(screen)[1])
+}
+
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     let [head, body, foot] = areas(frame.area());
     header::render(frame, head, app, theme);
-    if app.screen() == Screen::Alerts {
+    if app.screen() == Screen::Sources {
+        sources::render(frame, body, app, theme);
+    } else if app.screen() == Screen::Alerts {
         alerts::render_list(frame, body, app, theme);
     } else {
         let pane = alerts::pane_height(app, body);

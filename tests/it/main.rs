@@ -15,4 +15,5 @@ mod fixtures;
 mod follow;
 mod formats;
 mod real_logs;
+mod tui_more;
 mod views;
