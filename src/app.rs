@@ -3,13 +3,14 @@
 
 mod alerts;
 mod filter;
+mod mouse;
 mod pause;
 mod sources;
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-use crossterm::event::{KeyEvent, KeyEventKind};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 use ratatui::layout::Rect;
 
 pub use self::alerts::RowAlert;
@@ -20,6 +21,7 @@ use crate::engine::snapshot::{IdentityDetail, IdentityRow};
 use crate::event::TimeMs;
 use crate::keymap::{Action, action_for};
 use crate::source::health::SourceHealth;
+use crate::ui::Hit;
 
 /// Shown on every source when its reader thread ends.
 const SOURCES_STOPPED: &str = "the reader stopped: no new lines are read; restart tokentop";
@@ -158,6 +160,12 @@ pub enum Msg {
     /// The terminal's area, at start and after a resize: what the sources view scrolls
     /// in and mouse events are hit-tested against.
     Area(Rect),
+    /// A mouse event, at `at_ms` on a monotonic millisecond clock the loop keeps (for
+    /// double-clicks; tests pass their own times).
+    Mouse {
+        event: MouseEvent,
+        at_ms: i64,
+    },
 }
 
 #[derive(Debug)]
@@ -202,6 +210,9 @@ pub struct App {
     sources_scroll: Option<usize>,
     /// The terminal's area: the sources view scrolls and the mouse is hit-tested in it.
     area: Rect,
+    /// The last left press and when: a second on the same thing soon after is a
+    /// double-click.
+    last_click: Option<(Hit, i64)>,
 }
 
 impl App {
@@ -230,6 +241,7 @@ impl App {
             frozen: None,
             sources_scroll: None,
             area: Rect::default(),
+            last_click: None,
         };
         app.resort();
         app.mark_rows();
@@ -311,6 +323,7 @@ impl App {
                 self.area = area;
                 changed
             }
+            Msg::Mouse { event, at_ms } => self.mouse(event, at_ms),
             Msg::Viewport(rows) => {
                 let changed = rows != self.viewport_rows;
                 self.viewport_rows = rows.max(1);

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
@@ -119,6 +119,8 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     app.update(Msg::Area(area));
 
     let mut keys = EventStream::new();
+    // Times mouse events for double-clicks: monotonic, as the wall clock may jump.
+    let clock = Instant::now();
     let mut tick = tokio::time::interval(TICK_PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -141,6 +143,10 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                     app.update(Msg::Viewport(ui::table_rows(area)));
                     app.update(Msg::Area(area));
                     dirty = true;
+                }
+                Some(Ok(TermEvent::Mouse(event))) => {
+                    let at_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    dirty |= update(&engine, &mut app, Msg::Mouse { event, at_ms });
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e.into()),

@@ -33,4 +33,12 @@ impl App {
         self.sources_scroll = Some(to.min(max));
         true
     }
+
+    /// Scrolls the open sources view by `lines` (the wheel).
+    pub(super) fn scroll_sources(&mut self, lines: isize) {
+        let (max, _) = crate::ui::sources_scroll(self, self.area);
+        if let Some(at) = self.sources_scroll {
+            self.sources_scroll = Some(at.min(max).saturating_add_signed(lines).min(max));
+        }
+    }
 }

@@ -6,6 +6,7 @@ mod detail_tables;
 mod fit;
 mod header;
 mod help;
+mod hit;
 mod overview;
 mod sources;
 mod spark;
@@ -15,6 +16,7 @@ mod table;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
+pub use self::hit::{Hit, hit};
 use crate::app::App;
 use crate::keymap::Screen;
 use crate::theme::Theme;
@@ -30,6 +32,12 @@ fn areas(area: Rect) -> [Rect; 3] {
         Constraint::Length(1),
     ])
     .areas(area)
+}
+
+/// The table's (or the detail panel's) area and the alerts pane's under it.
+fn main_and_pane(app: &App, body: Rect) -> [Rect; 2] {
+    let pane = alerts::pane_height(app, body);
+    Layout::vertical([Constraint::Min(0), Constraint::Length(pane)]).areas(body)
 }
 
 /// Identity rows that fit on a screen of this size (table minus its header line).
@@ -51,15 +59,13 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     } else if app.screen() == Screen::Alerts {
         alerts::render_list(frame, body, app, theme);
     } else {
-        let pane = alerts::pane_height(app, body);
-        let [main, bottom] =
-            Layout::vertical([Constraint::Min(0), Constraint::Length(pane)]).areas(body);
+        let [main, bottom] = main_and_pane(app, body);
         if app.focus().is_some() {
             detail::render(frame, main, app, theme);
         } else {
             overview::render(frame, main, app, theme);
         }
-        if pane > 0 {
+        if bottom.height > 0 {
             alerts::render_pane(frame, bottom, app, theme);
         }
     }

@@ -1,12 +1,13 @@
 //! Pause, the sources view and the mouse, driven through `live::update` as the loop does:
 //! screens are drawn into a TestBackend, and clicks are aimed at what was drawn.
 
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
-use tokentop::app::Msg;
+use tokentop::app::{Msg, SortKey};
 use tokentop::engine::Engine;
+use tokentop::engine::budget_signal::{BudgetSignal, LimitUnit, SignalLevel};
 use tokentop::event::IdentityKind;
 use tokentop::keymap::Screen as View;
 use tokentop::live;
@@ -305,4 +306,243 @@ fn the_sources_view_fits_small_terminals() {
             empty.draw(w, h);
         }
     }
+}
+
+// ---- mouse ----
+
+const LEFT: MouseEventKind = MouseEventKind::Down(MouseButton::Left);
+
+/// A mouse event at (`column`, `row`), `at_ms` on the test's own clock.
+fn mouse(s: &mut Screen, kind: MouseEventKind, column: u16, row: u16, at_ms: i64) -> bool {
+    let event = MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    live::update(&s.engine, &mut s.app, Msg::Mouse { event, at_ms })
+}
+
+/// The first word drawn on line `y`.
+fn word(t: &Terminal<TestBackend>, y: u16) -> String {
+    line(t, y)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The column where `title` is drawn on line `y`.
+fn column_of(t: &Terminal<TestBackend>, y: u16, title: &str) -> u16 {
+    let text = line(t, y);
+    let at = text.find(title).expect("title drawn");
+    text[..at].chars().count() as u16
+}
+
+#[test]
+fn a_click_selects_the_row_drawn_where_it_lands() {
+    for (w, h) in [(80, 24), (160, 48), (50, 12)] {
+        let mut s = screen(w, h);
+        let t = s.draw(w, h);
+        // Rows start under the header (2 lines), the rule and the column titles.
+        for y in [4, 6, 9, 11].into_iter().filter(|&y| y < h - 2) {
+            let drawn = word(&t, y);
+            assert!(mouse(&mut s, LEFT, 2, y, 10_000 * i64::from(y)));
+            assert_eq!(s.selected(), Some(drawn.as_str()), "{w}x{h} line {y}");
+            assert_eq!(s.app.focus(), None, "one click only selects");
+        }
+        // Below the last row, on the header or on the status line: nothing.
+        let selected = s.app.selected;
+        for y in [0, 1, 12.min(h - 2), h - 1] {
+            mouse(&mut s, LEFT, 2, y, 900_000);
+            assert_eq!(s.app.selected, selected, "{w}x{h} line {y}");
+        }
+    }
+}
+
+#[test]
+fn a_click_lands_on_the_row_drawn_after_scrolling() {
+    let mut s = screen(80, 10);
+    s.press('G');
+    for y in [7, 4, 5, 6] {
+        let t = s.draw(80, 10);
+        let drawn = word(&t, y);
+        mouse(&mut s, LEFT, 0, y, 10_000 * i64::from(y));
+        assert_eq!(
+            s.selected(),
+            Some(drawn.as_str()),
+            "line {y}:\n{}",
+            text(&t)
+        );
+    }
+}
+
+#[test]
+fn a_double_click_opens_the_detail_and_a_slow_one_does_not() {
+    let mut s = screen(80, 24);
+    let t = s.draw(80, 24);
+    let name = word(&t, 6);
+    mouse(&mut s, LEFT, 5, 6, 1_000);
+    mouse(&mut s, LEFT, 5, 6, 1_401);
+    assert_eq!(s.app.focus(), None, "401 ms apart is two clicks");
+    // Two presses on different rows are two clicks too.
+    mouse(&mut s, LEFT, 5, 7, 1_500);
+    mouse(&mut s, LEFT, 5, 6, 1_600);
+    assert_eq!(s.app.focus(), None);
+    mouse(&mut s, LEFT, 30, 6, 1_990);
+    assert_eq!(s.app.focus(), Some(name.as_str()));
+    assert_eq!(
+        s.app.detail().map(|d| d.row.name.as_str()),
+        Some(name.as_str()),
+        "the detail came with it, as after Enter"
+    );
+    assert_eq!(s.app.screen(), View::Detail);
+    // In the open panel, clicks do nothing for now.
+    mouse(&mut s, LEFT, 5, 8, 5_000);
+    mouse(&mut s, LEFT, 5, 8, 5_100);
+    assert_eq!(s.app.focus(), Some(name.as_str()));
+}
+
+#[test]
+fn a_click_on_a_column_title_sorts_and_again_inverts() {
+    let mut s = screen(80, 24);
+    let t = s.draw(80, 24);
+    let x = column_of(&t, 3, "OUT/MIN");
+    mouse(&mut s, LEFT, x + 2, 3, 1_000);
+    assert_eq!(s.app.sort, SortKey::Output);
+    assert!(s.app.sort_descending());
+    assert!(line(&s.draw(80, 24), 3).contains("OUT/MIN▼"));
+    mouse(&mut s, LEFT, x, 3, 3_000);
+    assert_eq!(s.app.sort, SortKey::Output);
+    assert!(!s.app.sort_descending(), "the same title again inverts");
+    assert!(line(&s.draw(80, 24), 3).contains("OUT/MIN▲"));
+    // Every title drawn sorts by its own column, the identity's included.
+    let t = s.draw(80, 24);
+    for (title, key) in [
+        ("IDENTITY", SortKey::Name),
+        ("REQ/MIN", SortKey::Requests),
+        ("CACHE%", SortKey::Cache),
+        ("TODAY", SortKey::Spend),
+        ("TOOLS/MIN", SortKey::Tools),
+    ] {
+        let x = column_of(&t, 3, title);
+        mouse(&mut s, LEFT, x, 3, 10_000);
+        assert_eq!(s.app.sort, key, "{title}");
+    }
+    assert_eq!(s.selected(), Some("svc-7"), "the selection follows its row");
+}
+
+#[test]
+fn the_wheel_moves_the_selection_by_three() {
+    let mut s = screen(80, 24);
+    let down = MouseEventKind::ScrollDown;
+    mouse(&mut s, down, 10, 8, 0);
+    assert_eq!(s.app.selected, 3);
+    mouse(&mut s, down, 10, 8, 0);
+    assert_eq!(s.app.selected, 6);
+    mouse(&mut s, down, 10, 8, 0);
+    assert_eq!(s.app.selected, 7, "no further than the last row");
+    mouse(&mut s, MouseEventKind::ScrollUp, 10, 3, 0);
+    assert_eq!(s.app.selected, 4);
+    assert_eq!(s.selected(), Some("svc-3"));
+    // Paused, the wheel still moves.
+    s.press('p');
+    mouse(&mut s, MouseEventKind::ScrollUp, 10, 8, 0);
+    assert_eq!(s.app.selected, 1);
+    // Moving the pointer alone does nothing and asks for no redraw.
+    assert!(!mouse(&mut s, MouseEventKind::Moved, 10, 8, 0));
+}
+
+#[test]
+fn the_mouse_waits_under_the_help_and_the_filter_prompt() {
+    let mut s = screen(80, 24);
+    s.press('?');
+    mouse(&mut s, MouseEventKind::ScrollDown, 1, 8, 0);
+    assert_eq!(s.app.selected, 0);
+    s.key(KeyCode::Esc);
+    s.press('/');
+    mouse(&mut s, LEFT, 1, 8, 0);
+    assert_eq!(s.app.selected, 0);
+}
+
+/// Over-budget alerts for `svc-1` to `svc-6`, newest (svc-6) first, with the list open.
+fn alert_list(width: u16, height: u16) -> Screen {
+    let mut s = screen(width, height);
+    for i in 1..=6 {
+        let member = format!("svc-{i}");
+        s.engine.observe_budgets(&[BudgetSignal {
+            name: format!("{member} daily"),
+            period: "day".into(),
+            level: SignalLevel::Over,
+            used: 12.0,
+            limit: 10.0,
+            percent: 120.0,
+            unit: LimitUnit::Usd,
+            exhausted_at: None,
+            members: vec![member],
+        }]);
+    }
+    live::refresh(&s.engine, &mut s.app);
+    assert_eq!(s.app.snapshot.alerts.len(), 6);
+    s.press('A');
+    s
+}
+
+#[test]
+fn in_the_alert_list_a_click_selects_a_double_click_goes_to_it_and_the_wheel_scrolls() {
+    let mut s = alert_list(80, 24);
+    let t = s.draw(80, 24);
+    let drawn = line(&t, 6);
+    mouse(&mut s, LEFT, 3, 6, 1_000);
+    let cursor = s.app.alert_cursor();
+    let alert = &s.app.snapshot.alerts[cursor];
+    assert!(
+        drawn.contains(&alert.reason[..20]),
+        "{drawn} / {}",
+        alert.reason
+    );
+    assert_eq!(cursor, 2);
+    let name = alert.identities[0].clone();
+    mouse(&mut s, MouseEventKind::ScrollDown, 3, 6, 1_100);
+    assert_eq!(s.app.alert_cursor(), 5);
+    mouse(&mut s, MouseEventKind::ScrollUp, 3, 20, 1_200);
+    assert_eq!(s.app.alert_cursor(), 2);
+    // Double-click: back to the table, on the alert's identity, as Enter does.
+    mouse(&mut s, LEFT, 3, 6, 2_000);
+    mouse(&mut s, LEFT, 3, 6, 2_200);
+    assert_eq!(s.app.screen(), View::Table);
+    assert_eq!(s.selected(), Some(name.as_str()));
+}
+
+#[test]
+fn in_a_short_alert_list_clicks_land_on_the_alerts_shown() {
+    let mut s = alert_list(80, 9);
+    s.press('G');
+    let t = s.draw(80, 9);
+    let y = (0..9)
+        .find(|&y| line(&t, y).contains("svc-1 daily"))
+        .expect("the selected alert is in view");
+    mouse(&mut s, LEFT, 3, y - 1, 1_000);
+    assert!(line(&t, y - 1).contains(&s.app.snapshot.alerts[s.app.alert_cursor()].reason[..20]));
+    // The "… more" line and the rules are no alert.
+    let cursor = s.app.alert_cursor();
+    for y in [2, 3, 7] {
+        mouse(&mut s, LEFT, 3, y, 5_000 + i64::from(y) * 1_000);
+        assert_eq!(s.app.alert_cursor(), cursor, "line {y}:\n{}", text(&t));
+    }
+}
+
+#[test]
+fn the_wheel_scrolls_the_sources_view() {
+    let mut s = sources(80, 12);
+    mouse(&mut s, MouseEventKind::ScrollDown, 5, 5, 0);
+    assert_eq!(s.app.sources_scroll(), Some(3));
+    for _ in 0..5 {
+        mouse(&mut s, MouseEventKind::ScrollDown, 5, 5, 0);
+    }
+    assert_eq!(s.app.sources_scroll(), Some(10), "no further than the end");
+    mouse(&mut s, MouseEventKind::ScrollUp, 5, 5, 0);
+    assert_eq!(s.app.sources_scroll(), Some(7));
+    mouse(&mut s, LEFT, 5, 5, 0);
+    assert_eq!(s.app.screen(), View::Sources, "a click does nothing here");
 }
