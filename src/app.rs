@@ -180,6 +180,9 @@ pub struct App {
     pub order: Vec<usize>,
     /// Position in `order` of the selected row.
     pub selected: usize,
+    /// Position in `order` of the first row the table shows: it moves only as far as
+    /// keeps the selection in view, so a click does not scroll the row away.
+    table_top: usize,
     /// The selected identity's name, so the selection follows it across re-sorts.
     selected_name: Option<String>,
     /// The identity whose detail panel is open; the loop asks the engine for its detail.
@@ -225,6 +228,7 @@ impl App {
             reverse: false,
             order: Vec::new(),
             selected: 0,
+            table_top: 0,
             selected_name: None,
             focus: None,
             viewport_rows: 20,
@@ -327,6 +331,7 @@ impl App {
             Msg::Viewport(rows) => {
                 let changed = rows != self.viewport_rows;
                 self.viewport_rows = rows.max(1);
+                self.keep_in_view();
                 changed
             }
         }
@@ -406,6 +411,7 @@ impl App {
     /// Moves the selection; an open panel follows it to the newly selected identity.
     fn select(&mut self, position: usize) {
         self.selected = position;
+        self.keep_in_view();
         self.selected_name = self.selected_row().map(|r| r.name.clone());
         if self.focus.is_some() {
             self.focus.clone_from(&self.selected_name);
@@ -435,5 +441,18 @@ impl App {
         if found.is_none() {
             self.selected_name = self.selected_row().map(|r| r.name.clone());
         }
+        self.keep_in_view();
+    }
+
+    /// The first row the table shows (the view keeps the selection in view whatever
+    /// this says, should fewer rows fit than the viewport).
+    pub fn table_top(&self) -> usize {
+        self.table_top
+    }
+
+    /// Scrolls the table just enough to show the selection.
+    fn keep_in_view(&mut self) {
+        let lowest = (self.selected + 1).saturating_sub(self.viewport_rows);
+        self.table_top = self.table_top.clamp(lowest, self.selected);
     }
 }

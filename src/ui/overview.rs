@@ -267,7 +267,9 @@ fn shape(app: &App, area: Rect) -> Shape {
         columns,
         widths,
         rows_fit,
-        offset: (app.selected + 1).saturating_sub(rows_fit),
+        offset: app
+            .table_top()
+            .clamp((app.selected + 1).saturating_sub(rows_fit), app.selected),
     }
 }
 

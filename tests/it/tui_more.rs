@@ -378,6 +378,22 @@ fn a_click_lands_on_the_row_drawn_after_scrolling() {
 }
 
 #[test]
+fn a_click_on_a_scrolled_table_does_not_scroll_it_and_a_double_click_opens_that_row() {
+    let mut s = screen(80, 10);
+    s.press('G');
+    let before: Vec<String> = (4..8).map(|y| word(&s.draw(80, 10), y)).collect();
+    mouse(&mut s, LEFT, 0, 4, 1_000);
+    let after: Vec<String> = (4..8).map(|y| word(&s.draw(80, 10), y)).collect();
+    assert_eq!(before, after, "the rows stay where they were clicked");
+    mouse(&mut s, LEFT, 0, 4, 1_200);
+    assert_eq!(s.app.focus(), Some(before[0].as_str()));
+    // Keys scroll just enough too: up from the top row shows the row above it there.
+    s.key(KeyCode::Esc);
+    s.press('k');
+    assert_eq!(word(&s.draw(80, 10), 4), s.selected().unwrap_or_default());
+}
+
+#[test]
 fn a_double_click_opens_the_detail_and_a_slow_one_does_not() {
     let mut s = screen(80, 24);
     let t = s.draw(80, 24);
