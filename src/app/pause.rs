@@ -2,7 +2,8 @@
 //! alerting. Keys, sorting, the filter and scrolling still work on the frozen snapshot.
 //! Opening (or moving) the detail panel needs the new identity's detail, which the frozen
 //! snapshot lacks: the fresh snapshot taken for it is shown and the screen stays paused,
-//! so the paused clock moves to that snapshot's time.
+//! so the paused clock moves to that snapshot's time. Source health is not part of the
+//! snapshot and stays live, so a feed that breaks during a pause still shows.
 
 use super::App;
 

@@ -562,3 +562,29 @@ fn the_wheel_scrolls_the_sources_view() {
     mouse(&mut s, LEFT, 5, 5, 0);
     assert_eq!(s.app.screen(), View::Sources, "a click does nothing here");
 }
+
+#[test]
+fn hits_and_clicks_on_tiny_screens_do_not_panic() {
+    let mut screens = vec![screen(80, 24), alert_list(80, 24), sources(80, 24)];
+    let mut paused = screen(80, 24);
+    paused.press('p');
+    screens.push(paused);
+    let mut empty_list = Screen::new("demo", engine(), 24);
+    empty_list.press('A');
+    screens.push(empty_list);
+    for s in &mut screens {
+        for w in 1..=20 {
+            for h in 1..=8 {
+                resize(s, w, h);
+                s.draw(w, h);
+                for x in 0..=w {
+                    for y in 0..=h {
+                        ui::hit(&s.app, Rect::new(0, 0, w, h), x, y);
+                        mouse(s, MouseEventKind::ScrollDown, x, y, 0);
+                        mouse(s, LEFT, x, y, i64::from(y));
+                    }
+                }
+            }
+        }
+    }
+}
