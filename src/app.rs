@@ -3,11 +3,15 @@
 
 mod alerts;
 mod filter;
+mod mouse;
+mod pause;
+mod sources;
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-use crossterm::event::{KeyEvent, KeyEventKind};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
+use ratatui::layout::Rect;
 
 pub use self::alerts::RowAlert;
 pub use self::filter::Filter;
@@ -18,6 +22,7 @@ use crate::engine::snapshot::{IdentityDetail, IdentityRow, RateWindow, TimelineS
 use crate::event::TimeMs;
 use crate::keymap::{Action, action_for};
 use crate::source::health::SourceHealth;
+use crate::ui::Hit;
 
 /// Shown on every source when its reader thread ends.
 const SOURCES_STOPPED: &str = "the reader stopped: no new lines are read; restart tokentop";
@@ -153,6 +158,15 @@ pub enum Msg {
     Viewport(usize),
     /// The source readers ended (they never should while the app runs).
     SourcesStopped,
+    /// The terminal's area, at start and after a resize: what the sources view scrolls
+    /// in and mouse events are hit-tested against.
+    Area(Rect),
+    /// A mouse event, at `at_ms` on a monotonic millisecond clock the loop keeps (for
+    /// double-clicks; tests pass their own times).
+    Mouse {
+        event: MouseEvent,
+        at_ms: i64,
+    },
 }
 
 #[derive(Debug)]
@@ -167,6 +181,9 @@ pub struct App {
     pub order: Vec<usize>,
     /// Position in `order` of the selected row.
     pub selected: usize,
+    /// Position in `order` of the first row the table shows: it moves only as far as
+    /// keeps the selection in view, so a click does not scroll the row away.
+    table_top: usize,
     /// The selected identity's name, so the selection follows it across re-sorts.
     selected_name: Option<String>,
     /// The identity whose detail panel is open; the loop asks the engine for its detail.
@@ -202,6 +219,15 @@ pub struct App {
     event_cursor_time: Option<TimeMs>,
     /// The selected event's popup is open.
     event_popup: bool,
+    /// Paused: new snapshots are not shown (see `pause`).
+    frozen: Option<pause::Frozen>,
+    /// The sources view is open, scrolled down this many lines.
+    sources_scroll: Option<usize>,
+    /// The terminal's area: the sources view scrolls and the mouse is hit-tested in it.
+    area: Rect,
+    /// The last left press and when: a second on the same thing soon after is a
+    /// double-click.
+    last_click: Option<(Hit, i64)>,
 }
 
 impl App {
@@ -214,6 +240,7 @@ impl App {
             reverse: false,
             order: Vec::new(),
             selected: 0,
+            table_top: 0,
             selected_name: None,
             focus: None,
             viewport_rows: 20,
@@ -232,6 +259,10 @@ impl App {
             event_cursor: 0,
             event_cursor_time: None,
             event_popup: false,
+            frozen: None,
+            sources_scroll: None,
+            area: Rect::default(),
+            last_click: None,
         };
         app.resort();
         app.mark_rows();
@@ -300,6 +331,7 @@ impl App {
                 None => false,
             },
             Msg::Key(_) => false,
+            Msg::Snapshot(_) if !self.takes_snapshot() => false,
             Msg::Snapshot(snapshot) => {
                 self.snapshot = *snapshot;
                 let alerts = &self.snapshot.alerts;
@@ -330,9 +362,16 @@ impl App {
                 }
                 true
             }
+            Msg::Area(area) => {
+                let changed = area != self.area;
+                self.area = area;
+                changed
+            }
+            Msg::Mouse { event, at_ms } => self.mouse(event, at_ms),
             Msg::Viewport(rows) => {
                 let changed = rows != self.viewport_rows;
                 self.viewport_rows = rows.max(1);
+                self.keep_in_view();
                 changed
             }
         }
@@ -355,6 +394,9 @@ impl App {
         }
         if action == Action::Help {
             self.help = true;
+            return;
+        }
+        if self.sources_scroll.is_some() && self.act_on_sources(action) {
             return;
         }
         if self.alert_list && self.act_on_alert_list(action) {
@@ -406,6 +448,8 @@ impl App {
             // Handled above, before any screen sees the key.
             Action::Help | Action::NextWindow => {}
             Action::Filter => self.open_prompt(),
+            Action::Pause => self.toggle_pause(),
+            Action::ToggleSources => self.sources_scroll = Some(0),
         }
     }
 
@@ -478,6 +522,7 @@ impl App {
     /// Moves the selection; an open panel follows it to the newly selected identity.
     fn select(&mut self, position: usize) {
         self.selected = position;
+        self.keep_in_view();
         self.selected_name = self.selected_row().map(|r| r.name.clone());
         if self.focus.is_some() {
             self.focus.clone_from(&self.selected_name);
@@ -507,5 +552,18 @@ impl App {
         if found.is_none() {
             self.selected_name = self.selected_row().map(|r| r.name.clone());
         }
+        self.keep_in_view();
+    }
+
+    /// The first row the table shows (the view keeps the selection in view whatever
+    /// this says, should fewer rows fit than the viewport).
+    pub fn table_top(&self) -> usize {
+        self.table_top
+    }
+
+    /// Scrolls the table just enough to show the selection.
+    fn keep_in_view(&mut self) {
+        let lowest = (self.selected + 1).saturating_sub(self.viewport_rows);
+        self.table_top = self.table_top.clamp(lowest, self.selected);
     }
 }

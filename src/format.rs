@@ -39,6 +39,25 @@ pub fn si(x: f64) -> String {
     }
 }
 
+/// Sizes in binary units: `512 B`, `3.4 KiB`, `1.2 MiB`, `120 GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if v >= 100.0 {
+        format!("{v:.0} {}", UNITS[unit])
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
 /// Dollars: cents for amounts over a dollar, more digits for small ones.
 pub fn usd(x: f64) -> String {
     let a = x.abs();
@@ -130,5 +149,15 @@ mod tests {
         assert_eq!(span(12 * 60_000 + 59_000), "12m");
         assert_eq!(span(3 * 3_600_000 + 5 * 60_000), "3h05m");
         assert_eq!(span(52 * 3_600_000), "2d04h");
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(3_500), "3.4 KiB");
+        assert_eq!(bytes(1_258_291), "1.2 MiB");
+        assert_eq!(bytes(150 << 30), "150 GiB");
+        assert_eq!(bytes(u64::MAX), "16777216 TiB");
     }
 }

@@ -22,7 +22,7 @@ pub enum Action {
     /// Enter: open the selected identity's view; in it, open (or close) the selected
     /// event's popup; in the alert list, go to the selected alert's identity.
     ToggleDetail,
-    /// Esc: close the event popup, the identity view or the alert list.
+    /// Esc: close the event popup, the identity view, the alert list or the sources view.
     Close,
     /// Show or hide the alerts pane under the table.
     ToggleAlertPane,
@@ -38,6 +38,10 @@ pub enum Action {
     /// The overview: the next rate window (1m, 5m, 1h, 24h); the identity view: the
     /// timeline's next span (15m, 1h, 6h, 24h).
     NextWindow,
+    /// Freeze the screen on the snapshot shown (ingest and alerts go on), or resume.
+    Pause,
+    /// Open or close the sources view: each source's health, broken ones first.
+    ToggleSources,
 }
 
 /// The screens, for the status line: every key works everywhere, but the line lists only
@@ -52,9 +56,17 @@ pub enum Screen {
     Alerts,
     /// One event's popup over the identity view.
     Event,
+    /// The full-screen health of every source.
+    Sources,
 }
 
-const EVERYWHERE: &[Screen] = &[Screen::Table, Screen::Detail, Screen::Alerts, Screen::Event];
+const EVERYWHERE: &[Screen] = &[
+    Screen::Table,
+    Screen::Detail,
+    Screen::Alerts,
+    Screen::Event,
+    Screen::Sources,
+];
 /// Listed in help only.
 const HELP_ONLY: &[Screen] = &[];
 const TABLE: &[Screen] = &[Screen::Table];
@@ -246,6 +258,22 @@ pub const KEYMAP: &[Binding] = &[
         label: "?",
         action: Action::Help,
         help: "help",
+        screen: None,
+        status: EVERYWHERE,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('p'), NONE)],
+        label: "p",
+        action: Action::Pause,
+        help: "pause/resume",
+        screen: None,
+        status: EVERYWHERE,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('h'), NONE)],
+        label: "h",
+        action: Action::ToggleSources,
+        help: "sources",
         screen: None,
         status: EVERYWHERE,
     },

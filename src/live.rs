@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
@@ -72,11 +72,15 @@ pub fn refresh(engine: &Engine, app: &mut App) {
 
 /// Applies one message as the loop does: when it changes what the snapshot must hold (the
 /// identity in focus, the rate window, the timeline's span), a fresh snapshot follows at
-/// once, so the screen never waits for the next tick or shows another identity. Returns whether the screen needs a redraw.
+/// once, so the screen never waits for the next tick or shows another identity; so does
+/// resuming from a pause, which jumps to now. Returns whether the screen needs a redraw.
 pub fn update(engine: &Engine, app: &mut App, msg: Msg) -> bool {
     let before = (app.focus().map(str::to_string), app.window, app.span);
+    let paused = app.paused();
     let dirty = app.update(msg);
-    if (app.focus(), app.window, app.span) != (before.0.as_deref(), before.1, before.2) {
+    let view_changed =
+        (app.focus(), app.window, app.span) != (before.0.as_deref(), before.1, before.2);
+    if view_changed || (paused && !app.paused()) {
         refresh(engine, app);
         return true;
     }
@@ -113,14 +117,13 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let mut app = App::new(options.title, engine.snapshot(None));
     let theme = options.theme;
     let size = terminal.size()?;
-    app.update(Msg::Viewport(ui::table_rows(Rect::new(
-        0,
-        0,
-        size.width,
-        size.height,
-    ))));
+    let area = Rect::new(0, 0, size.width, size.height);
+    app.update(Msg::Viewport(ui::table_rows(area)));
+    app.update(Msg::Area(area));
 
     let mut keys = EventStream::new();
+    // Times mouse events for double-clicks: monotonic, as the wall clock may jump.
+    let clock = Instant::now();
     let mut tick = tokio::time::interval(TICK_PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -139,8 +142,14 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
             key = keys.next() => match key {
                 Some(Ok(TermEvent::Key(key))) => dirty |= update(&engine, &mut app, Msg::Key(key)),
                 Some(Ok(TermEvent::Resize(w, h))) => {
-                    app.update(Msg::Viewport(ui::table_rows(Rect::new(0, 0, w, h))));
+                    let area = Rect::new(0, 0, w, h);
+                    app.update(Msg::Viewport(ui::table_rows(area)));
+                    app.update(Msg::Area(area));
                     dirty = true;
+                }
+                Some(Ok(TermEvent::Mouse(event))) => {
+                    let at_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    dirty |= update(&engine, &mut app, Msg::Mouse { event, at_ms });
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e.into()),
@@ -160,8 +169,12 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                             out.flush()?;
                         }
                     }
-                    refresh(&engine, &mut app);
-                    (ingested, dirty, shown_second) = (false, true, now / 1000);
+                    // Paused, the screen keeps its snapshot: none is built for it.
+                    if !app.paused() {
+                        refresh(&engine, &mut app);
+                        dirty = true;
+                    }
+                    (ingested, shown_second) = (false, now / 1000);
                 }
                 if let Some(health) = sinks.health() {
                     dirty |= app.update(Msg::Health(health));

@@ -3,6 +3,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::execute;
+use ratatui::DefaultTerminal;
 use tokentop::alert_out::{AlertOut, AlertSinks};
 use tokentop::cli::{Cli, Command, source_specs};
 use tokentop::live::{self, Input, LiveOptions};
@@ -92,11 +95,40 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         theme: Theme::load(cli.theme.as_deref(), no_color()).map_err(anyhow::Error::msg)?,
     };
     let runtime = tokio::runtime::Runtime::new()?;
-    // ratatui::init installs a panic hook that restores the terminal before the message.
-    let mut terminal = ratatui::try_init()?;
+    let mut terminal = take_terminal()?;
+    // Quitting, an error, SIGINT and SIGTERM all return here; a panic has its hook.
     let result = runtime.block_on(live::run(&mut terminal, options));
-    ratatui::restore();
+    restore_terminal();
     result
+}
+
+/// Raw mode, the alternate screen and mouse capture, each given back by a panic before
+/// its message is printed.
+fn take_terminal() -> anyhow::Result<DefaultTerminal> {
+    // ratatui's hook gives back raw mode and the screen; this one, run before it, the mouse.
+    let terminal = ratatui::try_init()?;
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        release_mouse();
+        hook(info);
+    }));
+    if let Err(e) = execute!(std::io::stdout(), EnableMouseCapture) {
+        restore_terminal();
+        return Err(e.into());
+    }
+    Ok(terminal)
+}
+
+fn restore_terminal() {
+    release_mouse();
+    ratatui::restore();
+}
+
+/// Best effort, as when ratatui restores the rest: the process is ending either way.
+fn release_mouse() {
+    if let Err(e) = execute!(std::io::stdout(), DisableMouseCapture) {
+        eprintln!("tokentop: could not turn mouse capture off: {e}");
+    }
 }
 
 /// Whether `NO_COLOR` asks for no colour (set and not empty, as no-color.org says).

@@ -274,6 +274,11 @@ impl Theme {
             Severity::Info => self.accent(),
         }
     }
+    /// The paused indicator: a frozen screen must never pass for a live one.
+    pub fn paused(&self) -> Style {
+        self.level(Level::Warn)
+            .add_modifier(Modifier::REVERSED | Modifier::BOLD)
+    }
     /// An alert (or a row whose alerts are all) acknowledged: still there, no longer loud.
     pub fn acknowledged(&self) -> Style {
         self.fg(17)

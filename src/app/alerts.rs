@@ -21,7 +21,9 @@ pub struct RowAlert {
 impl App {
     /// The screen the status line describes.
     pub fn screen(&self) -> Screen {
-        if self.alert_list {
+        if self.sources_scroll.is_some() {
+            Screen::Sources
+        } else if self.alert_list {
             Screen::Alerts
         } else if self.event_popup().is_some() {
             Screen::Event

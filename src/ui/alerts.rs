@@ -2,7 +2,7 @@
 //! first. Active alerts are coloured by severity, acknowledged ones dimmed, ended ones muted.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Rect};
+use ratatui::layout::{Alignment, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Paragraph};
@@ -12,6 +12,7 @@ use crate::engine::alerts::Alert;
 use crate::format;
 use crate::sanitize::sanitize;
 use crate::theme::Theme;
+use crate::ui::hit::Hit;
 use crate::ui::table::{self, Col};
 
 /// The pane never takes more than this share of the body (1/n), nor more lines than this.
@@ -105,6 +106,44 @@ const LIST: &[Col] = &[
     Col::flex("REASON", 20),
 ];
 
+/// The full-screen list's frame: a rule above and below.
+fn list_block<'a>() -> Block<'a> {
+    Block::default().borders(Borders::TOP | Borders::BOTTOM)
+}
+
+/// Position in `snapshot.alerts` of the first alert the list shows in `inner`: the
+/// selected one is kept in view.
+fn list_offset(app: &App, inner: Rect) -> usize {
+    // Rows under the header line, less the "… more" line when not all fit.
+    let body = inner.height.saturating_sub(1) as usize;
+    let fit = if app.snapshot.alerts.len() > body {
+        body.saturating_sub(1)
+    } else {
+        body
+    }
+    .max(1);
+    (app.alert_cursor() + 1).saturating_sub(fit)
+}
+
+/// What the full-screen list draws at `at` in its `area`: an alert, or the list.
+pub fn hit_list(area: Rect, app: &App, at: Position) -> Option<Hit> {
+    if !area.contains(at) {
+        return None;
+    }
+    let inner = list_block().inner(area);
+    let alerts = &app.snapshot.alerts;
+    if alerts.is_empty() || !inner.contains(at) || at.y == inner.y {
+        return Some(Hit::AlertList);
+    }
+    let offset = list_offset(app, inner);
+    let row = usize::from(at.y - inner.y - 1);
+    if row < table::shown(alerts.len() - offset, inner.height) {
+        Some(Hit::Alert(offset + row))
+    } else {
+        Some(Hit::AlertList)
+    }
+}
+
 /// The full-screen list, with the selected alert highlighted and kept in view.
 pub fn render_list(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let alerts = &app.snapshot.alerts;
@@ -113,8 +152,7 @@ pub fn render_list(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (app.alert_cursor() + 1).min(alerts.len()),
         alerts.len()
     );
-    let block = Block::default()
-        .borders(Borders::TOP | Borders::BOTTOM)
+    let block = list_block()
         .border_style(theme.border())
         .title(Line::styled(title(app), theme.title()))
         .title_bottom(Line::styled(position, theme.muted()).right_aligned());
@@ -127,15 +165,7 @@ pub fn render_list(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(none, inner);
         return;
     }
-    // Rows under the header line, less the "… more" line when not all fit.
-    let body = inner.height.saturating_sub(1) as usize;
-    let fit = if alerts.len() > body {
-        body.saturating_sub(1)
-    } else {
-        body
-    }
-    .max(1);
-    let offset = (app.alert_cursor() + 1).saturating_sub(fit);
+    let offset = list_offset(app, inner);
     let now = app.snapshot.now;
     let row = |i: usize| {
         let Some(a) = alerts.get(offset + i) else {

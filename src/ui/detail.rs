@@ -4,7 +4,7 @@
 //! short, whole sections give way, least telling first, rather than all being cut.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
@@ -16,6 +16,8 @@ use crate::theme::Theme;
 use crate::ui::detail_side as side;
 use crate::ui::detail_tables as tables;
 use crate::ui::fit::{self, Segment};
+use crate::ui::hit::Hit;
+use crate::ui::table;
 use crate::ui::timeline;
 
 /// From this inner width the latest requests get a column of their own.
@@ -85,39 +87,54 @@ fn allocate(height: u16, parts: &[Rows]) -> Vec<u16> {
     heights
 }
 
+/// Where each section goes in `area`: `None` for those that do not fit.
+fn places(area: Rect, parts: &[Rows]) -> Vec<Option<Rect>> {
+    let mut y = area.y;
+    allocate(area.height, parts)
+        .into_iter()
+        .map(|height| {
+            let place = (height > 0).then(|| Rect::new(area.x, y, area.width, height));
+            y += height;
+            place
+        })
+        .collect()
+}
+
 /// Draws sections top to bottom in `area`, as many as fit.
 fn stack(frame: &mut Frame, area: Rect, sections: Vec<Section>) {
     let parts: Vec<Rows> = sections.iter().map(|s| s.rows).collect();
-    let mut y = area.y;
-    for (section, height) in sections.into_iter().zip(allocate(area.height, &parts)) {
-        if height == 0 {
-            continue;
+    for (section, place) in sections.into_iter().zip(places(area, &parts)) {
+        if let Some(place) = place {
+            (section.draw)(frame, place);
         }
-        (section.draw)(frame, Rect::new(area.x, y, area.width, height));
-        y += height;
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+/// The panel's frame: a rule above with the identity's name, and one below.
+fn block<'a>(app: &App, theme: &Theme) -> Block<'a> {
     let name = sanitize(app.focus().unwrap_or_default(), 60);
     let title = Line::from(vec![
         Span::styled(format!(" {name} "), theme.title()),
         Span::styled(format!("timeline {} (w) ", app.span.label()), theme.muted()),
     ]);
-    let block = Block::default()
+    Block::default()
         .borders(Borders::TOP | Borders::BOTTOM)
         .border_style(theme.border())
-        .title(title);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let Some(detail) = app.detail() else {
-        let waiting = Paragraph::new("No data for this identity yet.").style(theme.muted());
-        frame.render_widget(waiting, inner);
-        return;
-    };
+        .title(title)
+}
+
+/// The columns of the panel and their sections, top to bottom: from [`TWO_COLUMNS`] the
+/// budgets, alerts and latest requests go right. The latest requests are always the last
+/// section of the last column.
+fn columns<'a>(
+    inner: Rect,
+    app: &'a App,
+    d: &'a IdentityDetail,
+    theme: &'a Theme,
+) -> Vec<(Rect, Vec<Section<'a>>)> {
     let now = app.snapshot.now;
-    let cursor = app.event_cursor();
     let window = app.snapshot.window.label();
+    let recent = tables::recent(d, now, app.event_cursor(), theme);
     if inner.width >= TWO_COLUMNS {
         let [left, _, right] = Layout::horizontal([
             Constraint::Length((inner.width * 9 / 20).max(LEFT_MIN)),
@@ -125,20 +142,57 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Constraint::Fill(1),
         ])
         .areas(inner);
-        stack(
-            frame,
-            left,
-            sections(detail, now, window, left.width, theme),
-        );
-        let mut side = at_stake(detail, now, theme);
-        side.push(tables::recent(detail, now, cursor, theme));
-        stack(frame, right, side);
+        let mut side = at_stake(d, now, theme);
+        side.push(recent);
+        vec![
+            (left, sections(d, now, window, left.width, theme)),
+            (right, side),
+        ]
     } else {
-        let mut all = sections(detail, now, window, inner.width, theme);
-        all.splice(1..1, at_stake(detail, now, theme));
-        all.push(tables::recent(detail, now, cursor, theme));
-        stack(frame, inner, all);
+        let mut all = sections(d, now, window, inner.width, theme);
+        all.splice(1..1, at_stake(d, now, theme));
+        all.push(recent);
+        vec![(inner, all)]
     }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let block = block(app, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(detail) = app.detail() else {
+        let waiting = Paragraph::new("No data for this identity yet.").style(theme.muted());
+        frame.render_widget(waiting, inner);
+        return;
+    };
+    for (place, sections) in columns(inner, app, detail, theme) {
+        stack(frame, place, sections);
+    }
+}
+
+/// What a click at `at` in the panel (drawn in `area`) lands on: one of the latest
+/// requests, or elsewhere in the panel (where the wheel still scrolls them).
+pub fn hit(area: Rect, app: &App, at: Position) -> Option<Hit> {
+    if app.event_popup().is_some() || !area.contains(at) {
+        return None;
+    }
+    let theme = Theme::builtin();
+    let inner = block(app, &theme).inner(area);
+    let Some(detail) = app.detail() else {
+        return Some(Hit::Identity);
+    };
+    let (column, sections) = columns(inner, app, detail, &theme).pop()?;
+    let parts: Vec<Rows> = sections.iter().map(|s| s.rows).collect();
+    let recent = places(column, &parts).pop().flatten();
+    let row = recent
+        .filter(|r| r.contains(at) && at.y > r.y)
+        .and_then(|r| {
+            let count = detail.recent.len();
+            let line = usize::from(at.y - r.y - 1);
+            let shown = table::shown(count, r.height);
+            (line < shown).then(|| table::first_row(shown, app.event_cursor()) + line)
+        });
+    Some(row.map_or(Hit::Identity, Hit::Event))
 }
 
 /// The identity's budgets and alerts, when it has any.

@@ -59,7 +59,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             format!("{} ev/s", format::si(s.ingest_per_sec)),
             theme.text(),
         ),
-        one(8, s.clock.clone(), theme.text()),
+        clock(app, theme),
     ];
 
     // The global trend, unless there is nothing to draw yet.
@@ -118,6 +118,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let width = area.width as usize;
     let lines = vec![line(first, width, theme), line(second, width, theme)];
     frame.render_widget(Paragraph::new(lines).style(theme.header()), area);
+}
+
+/// The snapshot's clock; when paused, the indicator, with the frozen snapshot's time.
+fn clock<'a>(app: &App, theme: &Theme) -> Segment<'a> {
+    let clock = &app.snapshot.clock;
+    if app.paused() {
+        Segment {
+            priority: u8::MAX,
+            spans: vec![Span::styled(format!("⏸ PAUSED {clock}"), theme.paused())],
+        }
+    } else {
+        Segment {
+            priority: 8,
+            spans: vec![Span::styled(clock.clone(), theme.text())],
+        }
+    }
 }
 
 /// Active alerts by severity: loud while any is unacknowledged, dimmed once all are.

@@ -1,5 +1,6 @@
 //! The help overlay: every binding of the keymap table the loop looks keys up in, grouped
-//! by the screen it belongs to, so the help can never disagree with the keys.
+//! by the screen it belongs to, so the help can never disagree with the keys. When the
+//! groups are too tall for the terminal they are set side by side.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -17,77 +18,80 @@ const GROUPS: [(Option<Screen>, &str); 4] = [
     (Some(Screen::Alerts), "alert list"),
 ];
 
-/// Width of the keys column.
-const KEYS_WIDTH: usize = 13;
+/// Columns of groups set side by side are this far apart.
+const GAP: u16 = 2;
 
-/// The overlay's lines; `spaced` puts a blank line between groups (left out when the
-/// terminal is too short for them).
-fn help_lines(theme: &Theme, spaced: bool) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    for (screen, title) in GROUPS {
-        let mut group = KEYMAP.iter().filter(|b| b.screen == screen).peekable();
-        if group.peek().is_none() {
-            continue;
-        }
-        if spaced && !lines.is_empty() {
-            lines.push(Line::raw(""));
-        }
-        lines.push(Line::styled(title, theme.table_header()));
-        for binding in group {
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("  {:<KEYS_WIDTH$}", key_names(binding)),
-                    theme.key(),
-                ),
-                Span::styled(binding.help, theme.text()),
-            ]));
+/// Each group's lines: its title, then one line per binding, keys padded to the widest.
+fn groups(theme: &Theme) -> Vec<Vec<Line<'static>>> {
+    let keys_width = KEYMAP
+        .iter()
+        .map(|b| key_names(b).chars().count())
+        .max()
+        .unwrap_or(0)
+        + 2;
+    GROUPS
+        .iter()
+        .filter_map(|&(screen, title)| {
+            let mut lines = vec![Line::styled(title, theme.table_header())];
+            for binding in KEYMAP.iter().filter(|b| b.screen == screen) {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("  {:<keys_width$}", key_names(binding)),
+                        theme.key(),
+                    ),
+                    Span::styled(binding.help, theme.text()),
+                ]));
+            }
+            (lines.len() > 1).then_some(lines)
+        })
+        .collect()
+}
+
+/// Stacks the groups into columns of at most `rows` lines, in order, each group whole;
+/// `spaced` puts a blank line between groups of a column.
+fn columns(groups: &[Vec<Line<'static>>], rows: usize, spaced: bool) -> Vec<Vec<Line<'static>>> {
+    let mut columns: Vec<Vec<Line<'static>>> = Vec::new();
+    for group in groups {
+        match columns.last_mut() {
+            Some(column) if column.len() + usize::from(spaced) + group.len() <= rows => {
+                if spaced {
+                    column.push(Line::raw(""));
+                }
+                column.extend(group.iter().cloned());
+            }
+            _ => columns.push(group.clone()),
         }
     }
-    lines
+    columns
 }
 
-/// Splits the lines in two columns at the group boundary nearest the middle.
-fn two_columns(lines: Vec<Line<'static>>) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
-    let middle = lines.len().div_ceil(2);
-    // A group starts at a line without the keys' indent.
-    let starts = |i: &usize| {
-        !lines[*i]
-            .spans
-            .first()
-            .is_some_and(|s| s.content.starts_with("  "))
-    };
-    let split = (1..lines.len())
-        .filter(starts)
-        .min_by_key(|&i| i.abs_diff(middle))
-        .unwrap_or(middle);
-    let mut left = lines;
-    let right = left.split_off(split.min(left.len()));
-    (left, right)
-}
-
-/// Draws the overlay centred over whatever is on screen: in two columns when one is
-/// too tall, clipped to the screen on very small terminals.
+/// Draws the overlay centred over whatever is on screen: one spaced column when it fits,
+/// else groups side by side, clipped to the screen on small terminals.
 pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let mut lines = help_lines(theme, true);
-    if lines.len() + 2 > usize::from(area.height) {
-        lines = help_lines(theme, false);
-    }
-    let columns = if lines.len() + 2 > usize::from(area.height) {
-        let (left, right) = two_columns(lines);
-        vec![left, right]
-    } else {
-        vec![lines]
-    };
+    let groups = groups(theme);
+    let rows = usize::from(area.height.saturating_sub(2));
+    let columns = [
+        (usize::MAX, true),
+        (usize::MAX, false),
+        (rows, true),
+        (rows, false),
+    ]
+    .into_iter()
+    .map(|(rows, spaced)| columns(&groups, rows, spaced))
+    .find(|c| c.iter().all(|lines| lines.len() <= rows))
+    .unwrap_or_else(|| columns(&groups, rows, false));
     let widths: Vec<u16> = columns
         .iter()
-        .map(|c| {
-            let w = c.iter().map(Line::width).max().unwrap_or(0) + 2;
-            u16::try_from(w).unwrap_or(u16::MAX)
-        })
+        .map(|c| c.iter().map(Line::width).max().unwrap_or(0))
+        .map(|w| u16::try_from(w).unwrap_or(u16::MAX))
         .collect();
-    let rows = columns.iter().map(Vec::len).max().unwrap_or(0);
-    let height = u16::try_from(rows + 2).unwrap_or(u16::MAX);
-    let width = widths.iter().sum::<u16>() + 2;
+    let tallest = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let height = u16::try_from(tallest + 2).unwrap_or(u16::MAX);
+    let gaps = GAP.saturating_mul(u16::try_from(widths.len().saturating_sub(1)).unwrap_or(0));
+    let width = widths
+        .iter()
+        .fold(gaps, |sum, &w| sum.saturating_add(w))
+        .saturating_add(4);
     let [row] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
         .areas(area);
@@ -102,13 +106,15 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
     frame.render_widget(Clear, popup);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let areas = Layout::horizontal(widths.iter().map(|&w| Constraint::Length(w))).split(inner);
-    for (column, area) in columns.into_iter().zip(areas.iter()) {
-        let padded = Rect {
-            x: area.x + 1,
-            width: area.width.saturating_sub(1),
-            ..*area
-        };
-        frame.render_widget(Paragraph::new(column), padded);
+    let inner = Rect {
+        x: inner.x.saturating_add(1),
+        width: inner.width.saturating_sub(2),
+        ..inner
+    };
+    let places = Layout::horizontal(widths.iter().map(|&w| Constraint::Length(w)))
+        .spacing(GAP)
+        .split(inner);
+    for (lines, place) in columns.into_iter().zip(places.iter()) {
+        frame.render_widget(Paragraph::new(lines), *place);
     }
 }

@@ -8,7 +8,9 @@ mod event_popup;
 mod fit;
 mod header;
 mod help;
+mod hit;
 mod overview;
+mod sources;
 mod spark;
 mod status;
 mod table;
@@ -17,6 +19,7 @@ mod timeline;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
+pub use self::hit::{Hit, hit};
 use crate::app::App;
 use crate::keymap::Screen;
 use crate::theme::Theme;
@@ -34,26 +37,38 @@ fn areas(area: Rect) -> [Rect; 3] {
     .areas(area)
 }
 
+/// The table's (or the detail panel's) area and the alerts pane's under it.
+fn main_and_pane(app: &App, body: Rect) -> [Rect; 2] {
+    let pane = alerts::pane_height(app, body);
+    Layout::vertical([Constraint::Min(0), Constraint::Length(pane)]).areas(body)
+}
+
 /// Identity rows that fit on a screen of this size (table minus its header line).
 pub fn table_rows(area: Rect) -> usize {
     overview::body_rows(areas(area)[1])
 }
 
+/// How far the sources view can scroll on a screen of this size, and its page: what the
+/// app clamps its scrolling to.
+pub fn sources_scroll(app: &App, screen: Rect) -> (usize, usize) {
+    sources::scroll(app, areas(screen)[1])
+}
+
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     let [head, body, foot] = areas(frame.area());
     header::render(frame, head, app, theme);
-    if app.screen() == Screen::Alerts {
+    if app.screen() == Screen::Sources {
+        sources::render(frame, body, app, theme);
+    } else if app.screen() == Screen::Alerts {
         alerts::render_list(frame, body, app, theme);
     } else {
-        let pane = alerts::pane_height(app, body);
-        let [main, bottom] =
-            Layout::vertical([Constraint::Min(0), Constraint::Length(pane)]).areas(body);
+        let [main, bottom] = main_and_pane(app, body);
         if app.focus().is_some() {
             detail::render(frame, main, app, theme);
         } else {
             overview::render(frame, main, app, theme);
         }
-        if pane > 0 {
+        if bottom.height > 0 {
             alerts::render_pane(frame, bottom, app, theme);
         }
     }

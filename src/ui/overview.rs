@@ -4,7 +4,7 @@
 //! an active alert are coloured by its severity and marked ▲ (△ once acknowledged).
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::layout::{Alignment, Constraint, Flex, Layout, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::Text;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
@@ -16,12 +16,16 @@ use crate::event::{IdentityKind, TimeMs};
 use crate::format;
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
+use crate::ui::hit::Hit;
 use crate::ui::{fit, spark};
 
 /// An identity with no event for this long is drawn muted.
 const IDLE_MS: i64 = 5 * 60_000;
 /// The identity column never gets narrower than this.
 const NAME_MIN: u16 = 12;
+/// How the columns are spaced and placed: the drawing and hit-testing share these.
+const COLUMN_SPACING: u16 = 1;
+const COLUMN_FLEX: Flex = Flex::Start;
 
 /// How a cell wants to be drawn.
 enum Tone {
@@ -238,10 +242,72 @@ pub fn body_rows(area: Rect) -> usize {
     area.height.saturating_sub(3) as usize
 }
 
+/// The table's frame: a rule above and below.
+fn frame_block<'a>() -> Block<'a> {
+    Block::default().borders(Borders::TOP | Borders::BOTTOM)
+}
+
+/// How the table is laid out in `area`: what the drawing and hit-testing both go by.
+struct Shape {
+    /// The columns shown beside the identity.
+    columns: Vec<&'static Column>,
+    /// The identity's width, then each column's.
+    widths: Vec<Constraint>,
+    rows_fit: usize,
+    /// Position in `app.order` of the first row shown.
+    offset: usize,
+}
+
+fn shape(app: &App, area: Rect) -> Shape {
+    let columns = visible_columns(area.width, !app.snapshot.budgets.is_empty());
+    let rows_fit = body_rows(area).max(1);
+    let mut widths = vec![Constraint::Min(NAME_MIN)];
+    widths.extend(columns.iter().map(|c| Constraint::Length(c.width)));
+    Shape {
+        columns,
+        widths,
+        rows_fit,
+        offset: app
+            .table_top()
+            .clamp((app.selected + 1).saturating_sub(rows_fit), app.selected),
+    }
+}
+
+/// What is drawn at `at` in the table's `area`: a row, a column title, or the table.
+pub fn hit(area: Rect, app: &App, at: Position) -> Option<Hit> {
+    if !area.contains(at) {
+        return None;
+    }
+    let inner = frame_block().inner(area);
+    if app.order.is_empty() || !inner.contains(at) {
+        return Some(Hit::Table);
+    }
+    let shape = shape(app, area);
+    let line = usize::from(at.y - inner.y);
+    if line == 0 {
+        // The split ratatui's Table makes of its width (it has no selection column).
+        let cells = Layout::horizontal(shape.widths)
+            .flex(COLUMN_FLEX)
+            .spacing(COLUMN_SPACING)
+            .split(Rect::new(0, 0, inner.width, 1));
+        let x = at.x - inner.x;
+        let column = cells.iter().position(|c| c.x <= x && x < c.right());
+        let key = column.map(|i| match i.checked_sub(1) {
+            None => SortKey::Name,
+            Some(i) => shape.columns[i].sort,
+        });
+        return Some(key.map_or(Hit::Table, Hit::Title));
+    }
+    let position = shape.offset + line - 1;
+    if line - 1 < shape.rows_fit && position < app.order.len() {
+        Some(Hit::Row(position))
+    } else {
+        Some(Hit::Table)
+    }
+}
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let block = Block::default()
-        .borders(Borders::TOP | Borders::BOTTOM)
-        .border_style(theme.border());
+    let block = frame_block().border_style(theme.border());
     if app.order.is_empty() {
         let waiting = Paragraph::new(Text::from(vec![
             "".into(),
@@ -254,9 +320,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(waiting, area);
         return;
     }
-    let columns = visible_columns(area.width, !app.snapshot.budgets.is_empty());
-    let rows_fit = body_rows(area).max(1);
-    let offset = (app.selected + 1).saturating_sub(rows_fit);
+    let Shape {
+        columns,
+        widths,
+        rows_fit,
+        offset,
+    } = shape(app, area);
     let now = app.snapshot.now;
     let tone_style = |tone: Tone, base: Style| match tone {
         Tone::Normal => base,
@@ -304,8 +373,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }));
             Row::new(cells).style(base)
         });
-    let mut widths = vec![Constraint::Min(NAME_MIN)];
-    widths.extend(columns.iter().map(|c| Constraint::Length(c.width)));
     let marker = if app.sort_descending() { "▼" } else { "▲" };
     let title = |text: &str, sort: SortKey| {
         if app.sort == sort {
@@ -327,7 +394,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     );
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.table_header()))
-        .column_spacing(1)
+        .column_spacing(COLUMN_SPACING)
+        .flex(COLUMN_FLEX)
         .block(
             block.title_bottom(ratatui::text::Line::styled(title, theme.muted()).right_aligned()),
         );

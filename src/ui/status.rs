@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::App;
-use crate::keymap::{KEYMAP, Screen};
+use crate::keymap::{Action, Binding, KEYMAP, Screen};
 use crate::sanitize::sanitize;
-use crate::theme::Theme;
+use crate::theme::{Level, Theme};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(text) = app.prompt() {
@@ -21,6 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Screen::Alerts => " alerts ".to_string(),
         Screen::Detail => " identity ".to_string(),
         Screen::Event => " event ".to_string(),
+        Screen::Sources => " sources ".to_string(),
         Screen::Table => {
             let arrow = if app.sort_descending() { "▼" } else { "▲" };
             format!(" sort: {} {arrow} ", app.sort.label())
@@ -40,8 +41,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut used = lead.chars().count();
     let mut spans = vec![Span::styled(lead, theme.accent())];
     let room = area.width as usize;
-    let shown = KEYMAP.iter().filter(|b| b.status.contains(&screen));
-    for binding in shown {
+    // While a source fails (the header says so), the key to its details comes first.
+    let failing = screen != Screen::Sources && app.sources.iter().any(|s| !s.is_ok());
+    let promoted = |b: &&Binding| failing && b.action == Action::ToggleSources;
+    let first = KEYMAP.iter().filter(promoted);
+    let rest = KEYMAP
+        .iter()
+        .filter(|b| b.status.contains(&screen) && !promoted(b));
+    for binding in first.chain(rest) {
         let key = format!(" {}", binding.label);
         let help = format!(" {}", binding.help);
         let width = key.chars().count() + help.chars().count();
@@ -49,8 +56,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             break;
         }
         used += width;
+        let help_style = if promoted(&binding) {
+            theme.level(Level::Critical)
+        } else {
+            theme.muted()
+        };
         spans.push(Span::styled(key, theme.key()));
-        spans.push(Span::styled(help, theme.muted()));
+        spans.push(Span::styled(help, help_style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -17,4 +17,5 @@ mod follow;
 mod formats;
 mod identity_detail;
 mod real_logs;
+mod tui_more;
 mod views;

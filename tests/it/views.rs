@@ -160,7 +160,7 @@ fn busy_screen(e: Engine, height: u16) -> Screen {
 
 /// The busy screen with the agent's detail panel open, reached as a person would: sort
 /// by name, go to the top, press Enter.
-fn detail(height: u16) -> Screen {
+pub fn detail(height: u16) -> Screen {
     let mut screen = busy(height);
     screen.press('n');
     screen.press('g');

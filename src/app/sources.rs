@@ -1,0 +1,44 @@
+//! The sources view's state: open or not, and how far it is scrolled. How many lines it
+//! has and how many fit come from the view's own layout (`ui::sources_scroll`), for the
+//! terminal size the loop last reported.
+
+use super::App;
+use crate::keymap::Action;
+
+impl App {
+    /// The first line the sources view shows, while it is open.
+    pub fn sources_scroll(&self) -> Option<usize> {
+        self.sources_scroll
+    }
+
+    /// Keys in the sources view: moving scrolls, Esc or `h` close. Quitting and pausing
+    /// go through (returns false); other keys wait until the view is closed.
+    pub(super) fn act_on_sources(&mut self, action: Action) -> bool {
+        let (max, page) = crate::ui::sources_scroll(self, self.area);
+        let at = self.sources_scroll.unwrap_or(0).min(max);
+        let to = match action {
+            Action::Up => at.saturating_sub(1),
+            Action::Down => at + 1,
+            Action::PageUp => at.saturating_sub(page),
+            Action::PageDown => at + page,
+            Action::Top => 0,
+            Action::Bottom => max,
+            Action::Close | Action::ToggleSources => {
+                self.sources_scroll = None;
+                return true;
+            }
+            Action::Quit | Action::Pause => return false,
+            _ => return true,
+        };
+        self.sources_scroll = Some(to.min(max));
+        true
+    }
+
+    /// Scrolls the open sources view by `lines` (the wheel).
+    pub(super) fn scroll_sources(&mut self, lines: isize) {
+        let (max, _) = crate::ui::sources_scroll(self, self.area);
+        if let Some(at) = self.sources_scroll {
+            self.sources_scroll = Some(at.min(max).saturating_add_signed(lines).min(max));
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! The sources view (`h`): one block per source with what it read, what it used, what it
+//! rejected and why (with an example line), and its last error. Broken sources come first,
+//! in the error style, so a broken feed is found in seconds. Every source has a known
+//! number of lines whatever the width ([`block_height`]), so the app can scroll the view.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use crate::app::App;
+use crate::format;
+use crate::sanitize::sanitize;
+use crate::source::health::SourceHealth;
+use crate::theme::{Level, Theme};
+
+/// Width of the labels column, indent included.
+const LABEL: usize = 12;
+/// Longest path or error drawn (lines are cut at the edge anyway).
+const TEXT_CHARS: usize = 300;
+
+/// The view's frame: a rule above and below.
+fn frame_block<'a>() -> Block<'a> {
+    Block::default().borders(Borders::TOP | Borders::BOTTOM)
+}
+
+/// The sources in the order shown: failing, then running, then finished; otherwise as
+/// they reported.
+fn ordered(app: &App) -> Vec<&SourceHealth> {
+    let mut sources: Vec<&SourceHealth> = app.sources.iter().collect();
+    sources.sort_by_key(|s| (s.is_ok(), s.finished));
+    sources
+}
+
+/// Lines one source takes: its title, the error if any, two of counts, one per reject
+/// reason, and a blank line.
+fn block_height(source: &SourceHealth) -> usize {
+    4 + usize::from(source.last_error.is_some()) + source.rejected.len()
+}
+
+/// The view's lines and how many fit in `screen`'s body: the most the app may scroll
+/// and a page.
+pub fn scroll(app: &App, body: Rect) -> (usize, usize) {
+    let visible = frame_block().inner(body).height as usize;
+    let lines: usize = app.sources.iter().map(block_height).sum();
+    (lines.saturating_sub(visible), visible.max(1))
+}
+
+fn state(source: &SourceHealth) -> &'static str {
+    match (source.is_ok(), source.finished) {
+        (false, _) => "failing",
+        (true, true) => "finished",
+        (true, false) => "ok",
+    }
+}
+
+fn label<'a>(text: &str, theme: &Theme) -> Span<'a> {
+    Span::styled(
+        format!("  {text:<width$}", width = LABEL - 2),
+        theme.muted(),
+    )
+}
+
+/// `name value` pairs joined by a dot.
+fn pairs<'a>(items: Vec<(&str, String, Style)>, theme: &Theme) -> Vec<Span<'a>> {
+    let mut spans = Vec::new();
+    for (i, (name, value, style)) in items.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.muted()));
+        }
+        spans.push(Span::styled(format!("{name} "), theme.muted()));
+        spans.push(Span::styled(value, style));
+    }
+    spans
+}
+
+/// One source's lines, [`block_height`] of them; examples are cut to `width`.
+fn source_lines<'a>(source: &SourceHealth, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let failing = !source.is_ok();
+    let (marker, title) = match (failing, source.finished) {
+        (true, _) => ("✗", theme.level(Level::Critical)),
+        (false, true) => ("■", theme.muted()),
+        (false, false) => ("✓", theme.title()),
+    };
+    let marker_style = if failing || source.finished {
+        title
+    } else {
+        theme.level(Level::Ok)
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{marker} "), marker_style),
+        Span::styled(sanitize(&source.path, TEXT_CHARS), title),
+        Span::styled(format!("  {}", state(source)), marker_style),
+    ])];
+    if let Some(error) = &source.last_error {
+        let error_style = theme.level(Level::Critical);
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {:<width$}", "error", width = LABEL - 2),
+                error_style,
+            ),
+            Span::styled(sanitize(error, TEXT_CHARS), error_style),
+        ]));
+    }
+    let text = theme.text();
+    let restarts = if source.restarts > 0 {
+        theme.level(Level::Warn)
+    } else {
+        text
+    };
+    let mut read = vec![label("read", theme)];
+    read.extend(pairs(
+        vec![
+            ("files", format::int(source.files as u64), text),
+            ("bytes", format::bytes(source.bytes), text),
+            ("lines", format::si(source.lines as f64), text),
+            ("lag", format::bytes(source.lag_bytes), text),
+            ("restarts", format::int(source.restarts), restarts),
+        ],
+        theme,
+    ));
+    lines.push(Line::from(read));
+    let rejected = source.rejected_lines();
+    let warn = |n: u64| {
+        if n > 0 {
+            theme.level(Level::Warn)
+        } else {
+            text
+        }
+    };
+    let mut parsed = vec![label("parsed", theme)];
+    parsed.extend(pairs(
+        vec![
+            ("events", format::si(source.events as f64), text),
+            (
+                "without usage",
+                format::si(source.lines_without_usage as f64),
+                text,
+            ),
+            ("rejected", format::si(rejected as f64), warn(rejected)),
+        ],
+        theme,
+    ));
+    lines.push(Line::from(parsed));
+    let reason_width = source.rejected.keys().map(|r| r.label().len()).max();
+    let count_width = source
+        .rejected
+        .values()
+        .map(|r| format::si(r.count as f64).len())
+        .max();
+    for (i, (reason, r)) in source.rejected.iter().enumerate() {
+        let (reason_width, count_width) = (reason_width.unwrap_or(0), count_width.unwrap_or(0));
+        let lead = format!(
+            "{:<reason_width$} {:>count_width$}  ",
+            reason.label(),
+            format::si(r.count as f64)
+        );
+        let room = width
+            .saturating_sub(LABEL + lead.chars().count() + 1)
+            .max(1);
+        lines.push(Line::from(vec![
+            label(if i == 0 { "rejected" } else { "" }, theme),
+            Span::styled(lead, theme.level(Level::Warn)),
+            Span::styled(sanitize(&r.example, room), theme.muted()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let failing = app.sources.iter().filter(|s| !s.is_ok()).count();
+    let title = match failing {
+        0 => Line::styled(format!(" sources: {} ", app.sources.len()), theme.title()),
+        n => Line::from(vec![
+            Span::styled(format!(" sources: {}, ", app.sources.len()), theme.title()),
+            Span::styled(format!("{n} failing "), theme.level(Level::Critical)),
+        ]),
+    };
+    let (max, visible) = scroll(app, area);
+    let offset = app.sources_scroll().unwrap_or(0).min(max);
+    let lines: usize = app.sources.iter().map(block_height).sum();
+    let position = if max > 0 {
+        format!(
+            " lines {}-{} of {lines} │ h or Esc closes ",
+            offset + 1,
+            (offset + visible).min(lines)
+        )
+    } else {
+        " h or Esc closes ".to_string()
+    };
+    let block = frame_block()
+        .border_style(theme.border())
+        .title(title)
+        .title_bottom(Line::styled(position, theme.muted()).right_aligned());
+    if app.sources.is_empty() {
+        let none = Paragraph::new(Text::from(vec![
+            "".into(),
+            "No source has reported yet.".into(),
+        ]))
+        .alignment(Alignment::Center)
+        .style(theme.muted())
+        .block(block);
+        frame.render_widget(none, area);
+        return;
+    }
+    let width = area.width as usize;
+    // Only the blocks on screen are formatted: skip whole blocks above the offset.
+    let mut skip = offset;
+    let mut shown = Vec::with_capacity(visible);
+    for source in ordered(app) {
+        let height = block_height(source);
+        if skip >= height {
+            skip -= height;
+            continue;
+        }
+        let lines = source_lines(source, width, theme);
+        shown.extend(lines.into_iter().skip(skip));
+        skip = 0;
+        if shown.len() >= visible {
+            break;
+        }
+    }
+    shown.truncate(visible);
+    frame.render_widget(Paragraph::new(shown).block(block), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::RejectReason;
+
+    #[test]
+    fn block_height_is_the_lines_drawn() {
+        let theme = Theme::builtin();
+        let mut source = SourceHealth::new("a");
+        assert_eq!(
+            source_lines(&source, 80, &theme).len(),
+            block_height(&source)
+        );
+        source.last_error = Some("gone".into());
+        source.reject(RejectReason::InvalidJson, b"{");
+        source.reject(RejectReason::TooLong, b"xxxx");
+        for width in [0, 10, 200] {
+            let lines = source_lines(&source, width, &theme).len();
+            assert_eq!(lines, block_height(&source));
+        }
+    }
+}
