@@ -184,6 +184,7 @@ mod tests {
             dedup_key: None,
             latency_ms: None,
             record_cost_usd: None,
+            origin: None,
             flags: Flags::default(),
         }
     }
