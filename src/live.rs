@@ -98,7 +98,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let origins = Origins::default();
     match options.input {
         Input::Demo => {
-            demo::spawn(tx.clone(), wall_clock)?;
+            demo::spawn(tx.clone(), wall_clock, origins.clone())?;
         }
         Input::Paths(specs) => {
             if specs.contains(&SourceSpec::Stdin) {
