@@ -14,5 +14,6 @@ mod engine_scenarios;
 mod fixtures;
 mod follow;
 mod formats;
+mod origins;
 mod real_logs;
 mod views;
