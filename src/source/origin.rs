@@ -137,22 +137,20 @@ impl Origins {
     /// happened and what it means.
     pub fn fetch(&self, origin: Origin, time: TimeMs) -> Result<Record, String> {
         let source = self.read().sources.get(origin.source.0 as usize).cloned();
-        let (name, line) = match source {
-            None => return Err(
+        let Some(source) = source else {
+            return Err(
                 "this event's source is not known to this run, so its raw record cannot be shown"
                     .to_string(),
-            ),
-            Some(OriginSource::File(path)) => {
+            );
+        };
+        let (name, line) = match source {
+            OriginSource::File(path) => {
                 let name = path.display().to_string();
-                let line = read_file_line(&path, origin.offset).map_err(|e| match e.kind() {
-                    io::ErrorKind::NotFound => format!(
-                        "{name} no longer exists (deleted or rotated away): look for it under its rotated name to see the record"
-                    ),
-                    _ => format!("{name} cannot be read now ({e}): check its permissions, or try again"),
-                })?;
+                let line =
+                    read_file_line(&path, origin.offset).map_err(|e| file_error(&name, &e))?;
                 (name, line)
             }
-            Some(OriginSource::Embedded { name, bytes }) => {
+            OriginSource::Embedded { name, bytes } => {
                 let rest = usize::try_from(origin.offset)
                     .ok()
                     .and_then(|at| bytes.get(at..))
@@ -161,13 +159,22 @@ impl Origins {
                 (name.to_string(), line)
             }
         };
-        let line = line.filter(|l| line_hash(l) == origin.line_hash).ok_or_else(|| {
-            format!(
-                "the line at byte {} of {name} is no longer the same record (the file was truncated or rewritten); the counts already taken stand",
+        match line {
+            Some(line) if line_hash(&line) == origin.line_hash => Ok(record(&line, &name, time)),
+            _ => Err(format!(
+                "the line at byte {} of {name} is no longer the same record (the file was rotated, truncated or rewritten): the event stays counted, but its raw text is gone",
                 origin.offset
-            )
-        })?;
-        Ok(record(&line, &name, time))
+            )),
+        }
+    }
+}
+
+fn file_error(name: &str, e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => format!(
+            "{name} no longer exists (deleted or rotated away): the event stays counted; look for the file under its rotated name to see the record"
+        ),
+        _ => format!("{name} cannot be read now ({e}): check its permissions, or try again"),
     }
 }
 
@@ -292,7 +299,7 @@ mod tests {
         assert_eq!(
             err,
             format!(
-                "{} no longer exists (deleted or rotated away): look for it under its rotated name to see the record",
+                "{} no longer exists (deleted or rotated away): the event stays counted; look for the file under its rotated name to see the record",
                 path.display()
             )
         );
