@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -27,9 +27,10 @@ pub struct SourceId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Origin {
     pub source: SourceId,
-    /// A hash of the whole line, to tell whether the bytes at `offset` are still the record
-    /// read there: exact for every format, including those a lone line cannot be re-parsed
-    /// into the same event (Codex cumulative counts, stream deltas, lines without a time).
+    /// A hash of the line (see [`line_hash`]), to tell whether the bytes at `offset` are
+    /// still the record read there: it works for every format, including those a lone line
+    /// cannot be re-parsed into the same event (Codex cumulative counts, stream deltas,
+    /// lines without a time), and costs the readers no more for a long line than a short one.
     pub line_hash: u32,
     /// Where the line starts in the file.
     pub offset: u64,
@@ -45,9 +46,24 @@ impl Origin {
     }
 }
 
-/// A fixed-seed hash: only ever compared within one process.
+/// Bytes hashed at each end of a longer line: stamping costs the same for any line length.
+const HASHED_END: usize = 128;
+
+/// A hash of the line's length and of its first and last [`HASHED_END`] bytes (all of a
+/// shorter line). Log records differ at both ends (ids and times: Claude Code's `uuid` and
+/// `timestamp` close its lines, other formats open with a time or an id), so a record
+/// rewritten at the same offset with the same length and the same ends does not happen in
+/// practice. Fixed seed: only ever compared within one process.
 fn line_hash(line: &[u8]) -> u32 {
-    let h = foldhash::fast::FixedState::with_seed(0x746f_6b65_6e74_6f70).hash_one(line);
+    let mut h = foldhash::fast::FixedState::with_seed(0x746f_6b65_6e74_6f70).build_hasher();
+    h.write_usize(line.len());
+    if line.len() <= 2 * HASHED_END {
+        h.write(line);
+    } else {
+        h.write(&line[..HASHED_END]);
+        h.write(&line[line.len() - HASHED_END..]);
+    }
+    let h = h.finish();
     (h ^ (h >> 32)) as u32
 }
 
@@ -328,6 +344,21 @@ mod tests {
         // Written back as it was: the record is there again.
         std::fs::write(&path, format!("{LINE}\n{LINE}\n")).expect("restore");
         assert_eq!(origins.fetch(at[1], 0).expect("same again").raw, LINE);
+    }
+
+    #[test]
+    fn a_long_line_rewritten_at_either_end_is_told_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let line = |head: char, tail: char| {
+            format!("{{\"{head}\":\"{}\",\"{tail}\":1}}", "x".repeat(1000))
+        };
+        let (origins, at, path) = file(dir.path(), "a.jsonl", &[line('a', 'z').as_bytes()]);
+        for other in [line('b', 'z'), line('a', 'y')] {
+            std::fs::write(&path, format!("{other}\n")).expect("rewrite");
+            assert!(origins.fetch(at[0], 0).is_err(), "{}", &other[..10]);
+        }
+        std::fs::write(&path, format!("{}\n", line('a', 'z'))).expect("restore");
+        assert!(origins.fetch(at[0], 0).is_ok());
     }
 
     #[test]
