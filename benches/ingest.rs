@@ -10,6 +10,7 @@ use tokentop::engine::Engine;
 use tokentop::pricing::PriceTable;
 use tokentop::source::health::SourceHealth;
 use tokentop::source::lines::LineReader;
+use tokentop::source::origin::SourceId;
 
 const OWN_LINES: usize = 100_000;
 const CLAUDE_RESPONSES: usize = 10_000;
@@ -73,7 +74,8 @@ fn claude_code_lines() -> Vec<u8> {
 
 fn run(bytes: &[u8], prices: &Arc<PriceTable>, project: Option<&str>) -> u64 {
     let mut engine = Engine::new(prices.clone(), jiff::tz::TimeZone::UTC);
-    let mut lines = LineReader::new(project.map(str::to_string));
+    // Stamped with an origin, as lines read from files are.
+    let mut lines = LineReader::new(project.map(str::to_string), Some(SourceId(0)));
     let mut health = SourceHealth::new("bench");
     lines.feed(bytes, 0, &mut health, &mut |e| engine.ingest(&e));
     engine.finish();

@@ -20,6 +20,7 @@ use tokentop::engine::Engine;
 use tokentop::pricing::PriceTable;
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::{self, FollowOptions, Follower};
+use tokentop::source::origin::Origins;
 use tokentop::source::{CHANNEL_CAPACITY, Feed};
 use tokio::sync::mpsc;
 
@@ -114,8 +115,12 @@ fn run(mode: &Mode, lines: usize, prices: &Arc<PriceTable>) -> Stages {
         .expect("runtime");
     let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CAPACITY);
     let spec = SourceSpec::parse(&dir.path().to_string_lossy());
-    let follower =
-        follow::spawn(Follower::new(vec![spec]), tx, mode.options).expect("spawn follower");
+    let follower = follow::spawn(
+        Follower::new(vec![spec], Origins::default()),
+        tx,
+        mode.options,
+    )
+    .expect("spawn follower");
     let mut engine = Engine::new(prices.clone(), jiff::tz::TimeZone::UTC);
     let mut received = vec![None; lines + 1];
     let mut in_snapshot = vec![None; lines + 1];

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use crate::event::{DedupKey, Event, TimeMs};
 use crate::parse::{LineContext, Parsed, parse_line};
 use crate::source::health::SourceHealth;
+use crate::source::origin::{Origin, Origins};
 use crate::source::tail::project_dir;
 use crate::source::{BATCH, Feed};
 use crate::timefmt::parse_rfc3339_ms;
@@ -119,27 +120,37 @@ pub struct Recording {
 }
 
 impl Recording {
-    /// Parses the embedded files (lines without a time are left out).
-    pub fn load() -> Recording {
-        let projects: Vec<Option<String>> = FILES
+    /// Parses the embedded files (lines without a time are left out), registering each
+    /// in `origins` so that every event points at its recorded line.
+    pub fn load(origins: &Origins) -> Recording {
+        let files: Vec<_> = FILES
             .iter()
-            .map(|(p, _)| project_dir(Path::new(p)))
+            .map(|(path, text)| {
+                let source = origins.register_embedded(path, text.as_bytes());
+                (project_dir(Path::new(path)), source, *text)
+            })
             .collect();
-        let mut lines: Vec<RecordedLine> = FILES
+        let mut lines: Vec<RecordedLine> = files
             .iter()
-            .enumerate()
-            .flat_map(|(file, (_, text))| {
-                let project = projects[file].as_deref();
-                text.lines().filter_map(move |line| {
+            .flat_map(|(project, source, text)| {
+                let mut offset = 0;
+                text.split_inclusive('\n').filter_map(move |with_end| {
+                    let at = offset;
+                    offset += with_end.len() as u64;
+                    let line = with_end.strip_suffix('\n').unwrap_or(with_end);
                     let time = locate_time(line)?;
                     let ctx = LineContext {
-                        project_dir: project,
+                        project_dir: project.as_deref(),
                         read_time: time,
                     };
+                    let mut parsed = parse_line(line.as_bytes(), &ctx);
+                    if let Parsed::Event(event) = &mut parsed {
+                        event.origin = Some(Origin::new(*source, at, line.as_bytes()));
+                    }
                     Some(RecordedLine {
                         offset_ms: time - RECORDING_START,
                         text: line,
-                        parsed: parse_line(line.as_bytes(), &ctx),
+                        parsed,
                         response: 0,
                     })
                 })
@@ -199,18 +210,19 @@ impl Recording {
 }
 
 /// Replays the recording on its own thread until the receiver closes. `clock` gives the
-/// current time (the wall clock in the app).
+/// current time (the wall clock in the app); the recordings are registered in `origins`.
 pub fn spawn(
     tx: mpsc::Sender<Feed>,
     clock: fn() -> TimeMs,
+    origins: Origins,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("tokentop-demo".into())
-        .spawn(move || run(tx, clock))
+        .spawn(move || run(tx, clock, &origins))
 }
 
-fn run(tx: mpsc::Sender<Feed>, clock: fn() -> TimeMs) {
-    let recording = Recording::load();
+fn run(tx: mpsc::Sender<Feed>, clock: fn() -> TimeMs, origins: &Origins) {
+    let recording = Recording::load(origins);
     let mut health = SourceHealth::new("demo (bundled sample data)");
     health.files = FILES.len();
     let start = clock();
@@ -270,7 +282,7 @@ mod tests {
 
     #[test]
     fn every_recorded_usage_line_parses() {
-        let recording = Recording::load();
+        let recording = Recording::load(&Origins::default());
         let mut health = SourceHealth::new("demo");
         for line in &recording.lines {
             health.count(line.text.as_bytes(), &line.parsed);
@@ -293,8 +305,27 @@ mod tests {
     }
 
     #[test]
+    fn every_event_points_at_its_recorded_line() {
+        let origins = Origins::default();
+        let recording = Recording::load(&origins);
+        let mut fetched = 0;
+        for line in &recording.lines {
+            if let Parsed::Event(event) = &line.parsed {
+                let origin = event.origin.expect("origin");
+                let record = origins.fetch(origin, event.time).expect("fetch");
+                assert_eq!(record.raw, line.text);
+                assert_eq!(record.events[0].tokens, event.tokens);
+                fetched += 1;
+            }
+        }
+        assert!(fetched > 100, "{fetched}");
+        let played = recording.events(-2, 0).next().expect("event");
+        assert!(played.origin.is_some(), "replayed passes keep the origin");
+    }
+
+    #[test]
     fn passes_differ_and_never_share_a_response() {
-        let recording = Recording::load();
+        let recording = Recording::load(&Origins::default());
         let zero = 1_000 * LOOP_MS;
         let live: Vec<Event> = recording.events(0, zero).collect();
         let history: Vec<Event> = recording.events(-3, zero).collect();

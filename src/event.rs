@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::source::origin::Origin;
+
 /// Milliseconds since the Unix epoch, UTC. Every time in tokentop is one of these.
 pub type TimeMs = i64;
 
@@ -229,6 +231,10 @@ pub struct Event {
     /// Cost written in the record itself, which wins over the price table.
     pub record_cost_usd: Option<f64>,
     pub flags: Flags,
+    /// The line the event was read from, set by the reader (parsers leave it `None`, and so
+    /// does stdin, which cannot be read back): how the raw record is fetched on demand.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use crate::event::TimeMs;
 use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
 use crate::source::follow::{self, FollowOptions, Follower};
+use crate::source::origin::Origins;
 use crate::source::{CHANNEL_CAPACITY, Feed, stdin};
 use crate::theme::Theme;
 use crate::{demo, ui};
@@ -97,16 +98,22 @@ pub fn rings_bell(events: &[AlertEvent]) -> bool {
 pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow::Result<()> {
     let mut sinks = options.sinks;
     let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CAPACITY);
+    // Where each event's line is: fetched by the event popup.
+    let origins = Origins::default();
     match options.input {
         Input::Demo => {
-            demo::spawn(tx.clone(), wall_clock)?;
+            demo::spawn(tx.clone(), wall_clock, origins.clone())?;
         }
         Input::Paths(specs) => {
             if specs.contains(&SourceSpec::Stdin) {
                 stdin::spawn(tx.clone(), wall_clock)?;
             }
             if specs.iter().any(|s| *s != SourceSpec::Stdin) {
-                follow::spawn(Follower::new(specs), tx.clone(), options.follow)?;
+                follow::spawn(
+                    Follower::new(specs, origins.clone()),
+                    tx.clone(),
+                    options.follow,
+                )?;
             }
         }
     }

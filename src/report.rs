@@ -17,6 +17,7 @@ use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
 use crate::source::follow::Follower;
 use crate::source::health::SourceHealth;
+use crate::source::origin::Origins;
 use crate::source::stdin;
 
 /// Usage of one group with the derived totals spelled out.
@@ -128,7 +129,8 @@ pub fn read_into(
         }
     };
     let read_stdin = specs.contains(&SourceSpec::Stdin);
-    let mut follower = Follower::new(specs);
+    // Reports show no raw records: the registry is filled and dropped.
+    let mut follower = Follower::new(specs, Origins::default());
     follower.rescan(now, &mut ingest);
     follower.poll(now, &mut ingest);
     let mut health = follower.health();

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::event::{DedupKey, Event, TimeMs, Tokens, ToolCall};
+use crate::event::{DedupKey, Event, Format, Kind, TimeMs, Tokens, ToolCall};
+use crate::source::origin::Origin;
 
 /// Requests kept per identity.
 pub const RECENT_EVENTS: usize = 32;
@@ -38,6 +39,15 @@ pub struct RecentEvent {
     pub tools_unlisted: u32,
     /// Token counts were estimated, not reported.
     pub estimated: bool,
+    /// The record carried no time: `time` is when it was read.
+    pub time_from_read: bool,
+    pub kind: Kind,
+    pub format: Format,
+    pub latency_ms: Option<u64>,
+    /// The line of the copy counted, for the event popup to fetch the raw record from
+    /// (process-local, so never serialized).
+    #[serde(skip)]
+    pub origin: Option<Origin>,
 }
 
 impl RecentEvent {
@@ -51,6 +61,11 @@ impl RecentEvent {
             tools: Vec::new(),
             tools_unlisted: 0,
             estimated: event.flags.estimated,
+            time_from_read: event.flags.time_from_read,
+            kind: event.kind,
+            format: event.format,
+            latency_ms: event.latency_ms,
+            origin: event.origin,
         }
     }
 
@@ -164,7 +179,8 @@ impl RecentEvents {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Flags, Format, IdentityAttrs, IdentityKind, Kind};
+    use crate::event::{Flags, IdentityAttrs, IdentityKind};
+    use crate::source::origin::SourceId;
 
     fn event(time: TimeMs, output: u64) -> Event {
         Event {
@@ -185,6 +201,7 @@ mod tests {
             latency_ms: None,
             record_cost_usd: None,
             flags: Flags::default(),
+            origin: None,
         }
     }
 
@@ -234,5 +251,26 @@ mod tests {
         assert_eq!(e.tools.len(), MAX_TOOLS_LISTED);
         assert_eq!((e.tools[0].calls, e.tools[1].calls), (2, 2));
         assert_eq!(e.tools_unlisted, 2);
+    }
+
+    #[test]
+    fn a_larger_copy_brings_its_own_line() {
+        let mut ring = RecentEvents::default();
+        let key = Some(DedupKey(1));
+        for (output, offset) in [(3, 0), (400, 100), (5, 200)] {
+            let mut copy = event(5, output);
+            copy.origin = Some(Origin::new(SourceId(0), offset, b"line"));
+            copy.latency_ms = Some(output);
+            if output == 5 {
+                // A smaller copy after the larger one: not counted, nothing replaced.
+                ring.add_tools(key, &copy.tools);
+            } else {
+                ring.upsert(key, RecentEvent::of(&copy, "m".into(), None), [], None);
+            }
+        }
+        let e = &ring.newest_first()[0];
+        assert_eq!(e.origin.map(|o| o.offset), Some(100));
+        assert_eq!((e.tokens.output, e.latency_ms), (400, Some(400)));
+        assert_eq!((e.kind, e.format), (Kind::Completion, Format::Tokentop));
     }
 }

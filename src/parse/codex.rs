@@ -287,6 +287,7 @@ impl State {
             dedup_key,
             latency_ms: None,
             record_cost_usd: None,
+            origin: None,
             flags: Flags {
                 final_copy: true,
                 time_from_read: time.is_none(),

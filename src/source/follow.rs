@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use super::discover::SourceSpec;
 use super::health::SourceHealth;
+use super::origin::Origins;
 use super::parallel::{PARALLEL_FROM_BYTES, read_files};
 use super::tail::{FileId, TailedFile, file_id};
 use super::{BATCH, Feed};
@@ -47,10 +48,14 @@ pub struct Follower {
     polls: u64,
     /// The read buffer, reused across files and polls.
     scratch: Vec<u8>,
+    /// Where every file read is registered, for events to say where they came from.
+    origins: Origins,
 }
 
 impl Follower {
-    pub fn new(specs: Vec<SourceSpec>) -> Self {
+    /// `origins`: the registry the files' events point into (the caller keeps a clone to
+    /// fetch raw records from).
+    pub fn new(specs: Vec<SourceSpec>, origins: Origins) -> Self {
         let sources = specs
             .into_iter()
             .filter(|spec| *spec != SourceSpec::Stdin)
@@ -67,6 +72,7 @@ impl Follower {
             sources,
             polls: 0,
             scratch: Vec::new(),
+            origins,
         }
     }
 
@@ -93,14 +99,21 @@ impl Follower {
                 let id = file_id(&meta);
                 present.insert(id);
                 if let Some(file) = source.files.get_mut(&id) {
-                    file.path = path;
+                    if file.path != path {
+                        let origin = self.origins.register_file(&path);
+                        file.moved(path, origin);
+                    }
                 } else if let Some(i) = source.draining.iter().position(|(_, f)| f.id == id) {
                     // Back in sight under a name the scan covers (e.g. renamed into the folder).
                     let (_, mut file) = source.draining.swap_remove(i);
-                    file.path = path;
+                    if file.path != path {
+                        let origin = self.origins.register_file(&path);
+                        file.moved(path, origin);
+                    }
                     source.files.insert(id, file);
                 } else {
-                    source.files.insert(id, TailedFile::new(path, id));
+                    let origin = self.origins.register_file(&path);
+                    source.files.insert(id, TailedFile::new(path, id, origin));
                 }
             }
             let gone: Vec<FileId> = source

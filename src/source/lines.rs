@@ -3,6 +3,7 @@
 //! without being held in memory whole.
 
 use super::health::SourceHealth;
+use super::origin::{Origin, SourceId};
 use crate::event::{Event, TimeMs};
 use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason};
 
@@ -18,14 +19,26 @@ pub struct LineReader {
     partial: Vec<u8>,
     /// Inside a line longer than [`MAX_LINE_BYTES`]: drop bytes until its newline.
     discarding: bool,
+    /// What events are stamped as read from; `None` for a stream that cannot be read back.
+    source: Option<SourceId>,
+    /// Bytes taken so far: the stream offset of the next byte fed.
+    fed: u64,
+    /// The stream offset where the line being assembled starts.
+    line_start: u64,
 }
 
 impl LineReader {
-    pub fn new(project_dir: Option<String>) -> Self {
+    pub fn new(project_dir: Option<String>, source: Option<SourceId>) -> Self {
         LineReader {
             project_dir,
+            source,
             ..LineReader::default()
         }
+    }
+
+    /// Stamps the next events with another source: the file now has another name.
+    pub fn set_source(&mut self, source: SourceId) {
+        self.source = Some(source);
     }
 
     /// Bytes held back waiting for a newline.
@@ -35,7 +48,7 @@ impl LineReader {
 
     /// Forgets everything about the stream (the file was truncated or replaced).
     pub fn reset(&mut self) {
-        *self = LineReader::new(self.project_dir.take());
+        *self = LineReader::new(self.project_dir.take(), self.source);
     }
 
     /// Takes the next bytes of the stream; every line they complete is parsed, counted in
@@ -51,19 +64,26 @@ impl LineReader {
             project_dir: self.project_dir.as_deref(),
             read_time,
         };
+        let mut at = self.fed;
+        self.fed += chunk.len() as u64;
         while let Some(nl) = memchr::memchr(b'\n', chunk) {
             let (head, rest) = (&chunk[..nl], &chunk[nl + 1..]);
             chunk = rest;
+            at += nl as u64 + 1;
+            let line = Line {
+                source: self.source,
+                start: std::mem::replace(&mut self.line_start, at),
+            };
             if self.discarding {
                 self.discarding = false;
                 health.lines += 1;
                 health.reject(RejectReason::TooLong, &self.partial);
                 self.partial.clear();
             } else if self.partial.is_empty() {
-                handle(&mut self.parser, head, &ctx, health, sink);
+                line.handle(&mut self.parser, head, &ctx, health, sink);
             } else {
                 self.partial.extend_from_slice(head);
-                handle(&mut self.parser, &self.partial, &ctx, health, sink);
+                line.handle(&mut self.parser, &self.partial, &ctx, health, sink);
                 self.partial.clear();
             }
         }
@@ -79,17 +99,27 @@ impl LineReader {
     }
 }
 
-fn handle(
-    parser: &mut LineParser,
-    line: &[u8],
-    ctx: &LineContext,
-    health: &mut SourceHealth,
-    sink: &mut dyn FnMut(Event),
-) {
-    let parsed = parser.parse(line, ctx);
-    health.count(line, &parsed);
-    if let Parsed::Event(event) = parsed {
-        sink(*event);
+/// Where a complete line was found.
+struct Line {
+    source: Option<SourceId>,
+    start: u64,
+}
+
+impl Line {
+    fn handle(
+        self,
+        parser: &mut LineParser,
+        bytes: &[u8],
+        ctx: &LineContext,
+        health: &mut SourceHealth,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let parsed = parser.parse(bytes, ctx);
+        health.count(bytes, &parsed);
+        if let Parsed::Event(mut event) = parsed {
+            event.origin = self.source.map(|s| Origin::new(s, self.start, bytes));
+            sink(*event);
+        }
     }
 }
 
@@ -101,7 +131,7 @@ mod tests {
         r#"{"tokentop":1,"ts":1767225600000,"identity":"k","model":"m","tokens":{"input":5}}"#;
 
     fn run(chunks: &[&[u8]]) -> (Vec<Event>, SourceHealth, usize) {
-        let mut reader = LineReader::new(None);
+        let mut reader = LineReader::new(None, Some(SourceId(7)));
         let mut health = SourceHealth::new("test");
         let mut events = Vec::new();
         for chunk in chunks {
@@ -127,5 +157,35 @@ mod tests {
         let bytes = format!("{LINE}\n\n{LINE}\n{LINE}");
         let (events, health, held) = run(&[bytes.as_bytes()]);
         assert_eq!((events.len(), health.lines, held), (2, 3, LINE.len()));
+    }
+
+    #[test]
+    fn events_are_stamped_with_the_offset_where_their_line_starts() {
+        let long = format!("{}\n", "x".repeat(MAX_LINE_BYTES + 1));
+        let bytes = format!("{LINE}\n\n{long}{LINE}\r\n{LINE}\n");
+        // Whole, and cut so that lines straddle chunks.
+        for size in [bytes.len(), 4093] {
+            let pieces: Vec<&[u8]> = bytes.as_bytes().chunks(size).collect();
+            let (events, _, _) = run(&pieces);
+            let origins: Vec<Option<Origin>> = events.iter().map(|e| e.origin).collect();
+            let second = LINE.len() + 2 + long.len();
+            let want = [
+                Origin::new(SourceId(7), 0, LINE.as_bytes()),
+                Origin::new(SourceId(7), second as u64, format!("{LINE}\r").as_bytes()),
+                Origin::new(
+                    SourceId(7),
+                    (second + LINE.len() + 2) as u64,
+                    LINE.as_bytes(),
+                ),
+            ];
+            assert_eq!(origins, want.map(Some), "chunks of {size}");
+        }
+        let mut stdin = LineReader::new(None, None);
+        let mut events = Vec::new();
+        let mut health = SourceHealth::new("stdin");
+        stdin.feed(format!("{LINE}\n").as_bytes(), 0, &mut health, &mut |e| {
+            events.push(e)
+        });
+        assert_eq!(events[0].origin, None);
     }
 }

@@ -5,6 +5,7 @@ pub mod discover;
 pub mod follow;
 pub mod health;
 pub mod lines;
+pub mod origin;
 pub mod parallel;
 pub mod stdin;
 pub mod tail;

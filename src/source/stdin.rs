@@ -22,7 +22,7 @@ pub fn read_to_end(
     health: &mut SourceHealth,
     mut on_read: impl FnMut(Vec<Event>, &SourceHealth) -> bool,
 ) {
-    let mut lines = LineReader::new(None);
+    let mut lines = LineReader::new(None, None);
     let mut buf = vec![0; CHUNK];
     loop {
         let mut events = Vec::new();

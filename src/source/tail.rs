@@ -8,6 +8,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::health::SourceHealth;
 use super::lines::LineReader;
+use super::origin::SourceId;
 use crate::event::{Event, TimeMs};
 
 /// Bytes read per system call.
@@ -53,9 +54,10 @@ pub struct TailedFile {
 }
 
 impl TailedFile {
-    pub fn new(path: PathBuf, id: FileId) -> Self {
+    /// `source`: the path's id, which the file's events are stamped with.
+    pub fn new(path: PathBuf, id: FileId, source: SourceId) -> Self {
         TailedFile {
-            lines: LineReader::new(project_dir(&path)),
+            lines: LineReader::new(project_dir(&path), Some(source)),
             path,
             id,
             handle: None,
@@ -64,6 +66,13 @@ impl TailedFile {
             head: Vec::new(),
             keep_open: true,
         }
+    }
+
+    /// The file now has this name (renamed, e.g. rotated), registered as `source`: events
+    /// read from now on are stamped with it, so that they are fetched from where they are.
+    pub fn moved(&mut self, path: PathBuf, source: SourceId) {
+        self.path = path;
+        self.lines.set_source(source);
     }
 
     /// Bytes written but not yet consumed as whole lines.

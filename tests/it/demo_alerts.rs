@@ -9,6 +9,7 @@ use tokentop::engine::burst::BurstSettings;
 use tokentop::engine::{ALL_IDENTITIES, Engine, SETTLE_MS};
 use tokentop::event::{Event, TimeMs};
 use tokentop::source::BATCH;
+use tokentop::source::origin::Origins;
 
 use crate::common::{NOON, engine};
 
@@ -26,7 +27,7 @@ fn count_bursts(e: &mut Engine, into: &mut BTreeMap<String, u32>) {
 
 #[test]
 fn the_demo_shows_a_warning_an_overspend_and_a_burst_within_its_first_30_seconds() {
-    let recording = Recording::load();
+    let recording = Recording::load(&Origins::default());
     let config = tokentop::demo::config().expect("the embedded demo config parses");
     let mut e = Engine::with_config(
         std::sync::Arc::new(tokentop::pricing::PriceTable::builtin().clone()),
@@ -92,7 +93,7 @@ fn the_demo_shows_a_warning_an_overspend_and_a_burst_within_its_first_30_seconds
 
 /// Plays the demo loop for `hours` with the clock advancing every `step`.
 fn replay_day(hours: i64, step: TimeMs, settings: BurstSettings) -> BTreeMap<String, u32> {
-    let recording = Recording::load();
+    let recording = Recording::load(&Origins::default());
     let mut e = engine();
     e.set_burst_settings(settings);
     let zero = NOON;

@@ -14,6 +14,7 @@ use tokentop::event::Event;
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::{self, FollowOptions, Follower};
 use tokentop::source::health::SourceHealth;
+use tokentop::source::origin::Origins;
 use tokentop::source::{CHANNEL_CAPACITY, Feed};
 use tokio::sync::mpsc;
 
@@ -36,7 +37,10 @@ impl Followed {
 
     fn start_with(path: &Path, options: FollowOptions) -> Self {
         Followed::resume_with(
-            Follower::new(vec![SourceSpec::parse(&path.to_string_lossy())]),
+            Follower::new(
+                vec![SourceSpec::parse(&path.to_string_lossy())],
+                Origins::default(),
+            ),
             options,
         )
     }
@@ -341,7 +345,10 @@ fn more_files_than_the_handle_limit_are_all_read() {
     for n in 1..=count {
         append(&dir.path().join(format!("f{n:04}.jsonl")), &lines(n..=n));
     }
-    let mut follower = Follower::new(vec![SourceSpec::parse(&dir.path().to_string_lossy())]);
+    let mut follower = Follower::new(
+        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
+        Origins::default(),
+    );
     let mut inputs = Vec::new();
     follower.rescan(0, &mut |e| inputs.push(e.tokens.input));
     follower.poll(0, &mut |e| inputs.push(e.tokens.input));

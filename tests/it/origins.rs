@@ -1,0 +1,239 @@
+//! Raw records read back on demand: an event counted by the engine points at its line,
+//! and fetching that origin gives the line as written (from a followed folder, after a
+//! rotation, and from the demo's embedded recordings).
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tokentop::engine::recent::RecentEvent;
+use tokentop::event::{Event, TimeMs};
+use tokentop::source::discover::SourceSpec;
+use tokentop::source::follow::{self, FollowOptions, Follower};
+use tokentop::source::origin::Origins;
+use tokentop::source::{CHANNEL_CAPACITY, Feed};
+use tokio::sync::mpsc;
+
+use crate::common::{NOON, engine};
+
+const HANG_GUARD: Duration = Duration::from_secs(60);
+const PROJECT: &str = "-home-dev-app";
+
+/// A Claude Code user turn, then response `n` in two copies (text, then the final
+/// tool_use copy with more output), as Claude Code writes them.
+fn response(n: u64) -> Vec<String> {
+    let user = format!(
+        r#"{{"parentUuid":"p{n}","isSidechain":false,"userType":"external","cwd":"/home/dev/app","sessionId":"s1","version":"2.0.76","gitBranch":"main","type":"user","message":{{"role":"user","content":[{{"tool_use_id":"toolu_{n}","type":"tool_result","content":"ok"}}]}},"uuid":"u{n}","timestamp":"2026-01-01T11:00:0{n}.000Z"}}"#
+    );
+    let copy = |block: &str, output: u64, stop: &str, ms: u64| {
+        format!(
+            r#"{{"parentUuid":"u{n}","isSidechain":false,"userType":"external","cwd":"/home/dev/app","sessionId":"s1","version":"2.0.76","gitBranch":"main","message":{{"model":"claude-sonnet-4-20250514","id":"msg_{n}","type":"message","role":"assistant","content":[{block}],"stop_reason":{stop},"stop_sequence":null,"usage":{{"input_tokens":4,"cache_creation_input_tokens":{n}00,"cache_read_input_tokens":20000,"output_tokens":{output},"service_tier":"standard"}}}},"requestId":"req_{n}","type":"assistant","uuid":"a{n}-{ms}","timestamp":"2026-01-01T11:00:0{n}.{ms:03}Z"}}"#
+        )
+    };
+    vec![
+        user,
+        copy(r#"{"type":"text","text":"Looking."}"#, 3, "null", 100),
+        copy(
+            r#"{"type":"tool_use","id":"toolu_b1","name":"Bash","input":{"command":"cargo test"}}"#,
+            400 + n,
+            r#""tool_use""#,
+            200,
+        ),
+    ]
+}
+
+fn append(path: &Path, lines: &[String]) {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open");
+    for line in lines {
+        writeln!(f, "{line}").expect("append");
+    }
+}
+
+/// A follow thread over `dir`, registering into `origins`.
+struct Following {
+    rx: mpsc::Receiver<Feed>,
+    events: Vec<Event>,
+}
+
+impl Following {
+    fn start(dir: &Path, origins: &Origins) -> Self {
+        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let follower = Follower::new(
+            vec![SourceSpec::parse(&dir.to_string_lossy())],
+            origins.clone(),
+        );
+        // The thread ends when `rx` is dropped.
+        follow::spawn(
+            follower,
+            tx,
+            FollowOptions::watching(Duration::from_millis(50)),
+        )
+        .expect("spawn follower");
+        Following {
+            rx,
+            events: Vec::new(),
+        }
+    }
+
+    fn wait_for(&mut self, count: usize) {
+        let deadline = Instant::now() + HANG_GUARD;
+        while self.events.len() < count {
+            assert!(
+                Instant::now() < deadline,
+                "timed out with {} events",
+                self.events.len()
+            );
+            match self.rx.try_recv() {
+                Ok(Feed::Events(batch)) => self.events.extend(batch),
+                Ok(Feed::Health(_)) => {}
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
+                Err(e) => panic!("follower stopped: {e}"),
+            }
+        }
+    }
+}
+
+/// The newest entry of `name`'s recent list after ingesting `events`.
+fn newest(events: &[Event], name: &str) -> RecentEvent {
+    let mut engine = engine();
+    events.iter().for_each(|e| engine.ingest(e));
+    engine.advance(NOON);
+    let detail = engine.detail(name).expect("identity");
+    detail.recent[0].clone()
+}
+
+fn fetch_raw(origins: &Origins, recent: &RecentEvent) -> Result<String, String> {
+    let origin = recent.origin.expect("the event has an origin");
+    origins.fetch(origin, recent.time).map(|r| r.raw)
+}
+
+#[test]
+fn a_followed_claude_code_response_is_fetched_back_as_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let folder = dir.path().join("projects").join(PROJECT);
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    let path = folder.join("s1.jsonl");
+    let first = response(1);
+    append(&path, &first);
+    let origins = Origins::default();
+    let mut f = Following::start(dir.path(), &origins);
+    f.wait_for(2);
+
+    let counted = newest(&f.events, PROJECT);
+    assert_eq!(
+        counted.tokens.output, 401,
+        "the larger copy is the one counted"
+    );
+    let origin = counted.origin.expect("origin");
+    let record = origins.fetch(origin, counted.time).expect("fetch");
+    assert_eq!(record.raw, first[2], "the exact line of the counted copy");
+    assert!(!record.truncated);
+    let again = &record.events[0];
+    assert_eq!((again.tokens, again.time), (counted.tokens, counted.time));
+    assert_eq!(
+        again.identity, PROJECT,
+        "re-parsed with the file's project folder"
+    );
+
+    // Rotation: the file is renamed (still in the folder) and a new one takes its name.
+    // Once the new file is read, the follower knows the old one's new name.
+    let rotated = folder.join("s1-1.jsonl");
+    std::fs::rename(&path, &rotated).expect("rename");
+    append(&path, &response(2));
+    f.wait_for(4);
+    let late = response(3);
+    append(&rotated, &late);
+    f.wait_for(6);
+    let recent = newest(&f.events, PROJECT);
+    assert_eq!(recent.tokens.output, 403);
+    assert_eq!(fetch_raw(&origins, &recent), Ok(late[2].clone()));
+
+    // The first response was read under the old name, which now holds another file.
+    let err = fetch_raw(&origins, &counted).expect_err("the old name holds another file");
+    assert!(
+        err.contains("is no longer the same record") && err.contains("s1.jsonl"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_backfill_read_on_every_core_stamps_every_event() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pad = "p".repeat(1000);
+    let per_file = 2500;
+    for file in 0..2 {
+        let lines: Vec<String> = (0..per_file)
+            .map(|n| {
+                format!(
+                    r#"{{"tokentop":1,"ts":{},"identity":"svc","model":"gpt-4o-mini","tokens":{{"input":{}}},"note":"{pad}"}}"#,
+                    NOON - 1000 + n,
+                    file * per_file + n
+                )
+            })
+            .collect();
+        append(&dir.path().join(format!("f{file}.jsonl")), &lines);
+    }
+    let origins = Origins::default();
+    let mut follower = Follower::new(
+        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
+        origins.clone(),
+    );
+    let mut events = Vec::new();
+    follower.rescan(NOON, &mut |e| events.push(e));
+    follower.poll(NOON, &mut |e| events.push(e));
+    assert!(
+        events.len() as u64 * 1000 >= tokentop::source::parallel::PARALLEL_FROM_BYTES,
+        "enough to be read in parallel"
+    );
+    assert_eq!(events.len() as i64, 2 * per_file);
+    for event in &events {
+        let origin = event.origin.expect("origin");
+        let record = origins.fetch(origin, event.time).expect("fetch");
+        assert_eq!(record.events[0].tokens, event.tokens);
+    }
+}
+
+/// A fixed clock for the demo: history is replayed up to it.
+fn noon() -> TimeMs {
+    NOON
+}
+
+#[test]
+fn a_demo_event_is_fetched_from_its_embedded_recording() {
+    let origins = Origins::default();
+    let (tx, mut rx) = mpsc::channel(CHANNEL_CAPACITY);
+    tokentop::demo::spawn(tx, noon, origins.clone()).expect("spawn demo");
+    let events = loop {
+        match rx.blocking_recv().expect("demo feed") {
+            Feed::Events(events) => break events,
+            Feed::Health(_) => {}
+        }
+    };
+    drop(rx);
+    let name = events[0].identity.clone();
+    let recent = newest(&events, &name);
+    let origin = recent.origin.expect("origin");
+    let record = origins.fetch(origin, recent.time).expect("fetch");
+    let recordings = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/demo");
+    let recorded = ["tokentop.jsonl", "claude/projects"]
+        .iter()
+        .any(|p| contains_line(&recordings.join(p), &record.raw));
+    assert!(recorded, "{} is a recorded line", record.raw);
+    assert_eq!(record.events[0].tokens, recent.tokens);
+}
+
+/// Whether the file, or a file below the folder, has `line` as one of its lines.
+fn contains_line(path: &Path, line: &str) -> bool {
+    if path.is_dir() {
+        let entries = std::fs::read_dir(path).expect("read dir");
+        return entries.flatten().any(|e| contains_line(&e.path(), line));
+    }
+    std::fs::read_to_string(path).is_ok_and(|text| text.lines().any(|l| l == line))
+}
