@@ -5,6 +5,7 @@ mod alerts;
 mod filter;
 mod mouse;
 mod pause;
+mod record;
 mod sources;
 
 use std::cmp::Ordering;
@@ -15,6 +16,7 @@ use ratatui::layout::Rect;
 
 pub use self::alerts::RowAlert;
 pub use self::filter::Filter;
+pub use self::record::RawRecord;
 use crate::engine::Snapshot;
 use crate::engine::budget::BudgetLevel;
 use crate::engine::recent::RecentEvent;
@@ -22,6 +24,7 @@ use crate::engine::snapshot::{IdentityDetail, IdentityRow, RateWindow, TimelineS
 use crate::event::TimeMs;
 use crate::keymap::{Action, action_for};
 use crate::source::health::SourceHealth;
+use crate::source::origin::{Origin, Record};
 use crate::ui::Hit;
 
 /// Shown on every source when its reader thread ends.
@@ -158,6 +161,12 @@ pub enum Msg {
     Viewport(usize),
     /// The source readers ended (they never should while the app runs).
     SourcesStopped,
+    /// The line behind an event, read back for its popup (or why it could not be).
+    Record {
+        origin: Origin,
+        time: TimeMs,
+        result: Result<Record, String>,
+    },
     /// The terminal's area, at start and after a resize: what the sources view scrolls
     /// in and mouse events are hit-tested against.
     Area(Rect),
@@ -219,6 +228,8 @@ pub struct App {
     event_cursor_time: Option<TimeMs>,
     /// The selected event's popup is open.
     event_popup: bool,
+    /// The raw record last fetched for the popup.
+    record: Option<record::Fetched>,
     /// Paused: new snapshots are not shown (see `pause`).
     frozen: Option<pause::Frozen>,
     /// The sources view is open, scrolled down this many lines.
@@ -259,6 +270,7 @@ impl App {
             event_cursor: 0,
             event_cursor_time: None,
             event_popup: false,
+            record: None,
             frozen: None,
             sources_scroll: None,
             area: Rect::default(),
@@ -355,6 +367,14 @@ impl App {
                     changed = true;
                 }
                 changed
+            }
+            Msg::Record {
+                origin,
+                time,
+                result,
+            } => {
+                self.take_record(origin, time, result);
+                true
             }
             Msg::SourcesStopped => {
                 for source in self.sources.iter_mut().filter(|s| !s.finished) {

@@ -17,6 +17,7 @@ pub mod keymap;
 pub mod live;
 pub mod parse;
 pub mod pricing;
+pub mod redact;
 pub mod report;
 pub mod sanitize;
 pub mod source;

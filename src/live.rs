@@ -88,6 +88,19 @@ pub fn update(engine: &Engine, app: &mut App, msg: Msg) -> bool {
     dirty
 }
 
+/// Reads back the line of the event whose popup is open, if the app wants it: IO on the
+/// loop, one bounded line (see `Origins::fetch`). Returns whether the screen changed.
+pub fn fetch_record(origins: &Origins, app: &mut App) -> bool {
+    match app.wanted_record() {
+        Some((origin, time)) => app.update(Msg::Record {
+            origin,
+            time,
+            result: origins.fetch(origin, time),
+        }),
+        None => false,
+    }
+}
+
 /// Whether any of these changes is a critical alert starting: what the bell is for.
 pub fn rings_bell(events: &[AlertEvent]) -> bool {
     events
@@ -209,6 +222,8 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 }
             },
         }
+        // A popup just opened (or moved to another event): its line, before the frame.
+        dirty |= fetch_record(&origins, &mut app);
     }
     sinks.shutdown(SINKS_GRACE);
     Ok(())

@@ -26,14 +26,6 @@ fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
-/// Sanitizes raw bytes that may not be UTF-8 (an example of a rejected line).
-pub fn sanitize_bytes(b: &[u8], max_chars: usize) -> String {
-    sanitize(
-        &String::from_utf8_lossy(&b[..b.len().min(max_chars * 4)]),
-        max_chars,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +48,5 @@ mod tests {
     #[test]
     fn long_strings_are_cut() {
         assert_eq!(sanitize("abcdef", 3), "abc…");
-        assert_eq!(sanitize_bytes(b"ok\xff", 10), "ok\u{fffd}");
     }
 }

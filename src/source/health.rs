@@ -5,10 +5,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::parse::{Parsed, RejectReason};
-use crate::sanitize::sanitize_bytes;
+use crate::redact::redact;
+use crate::sanitize::sanitize;
 
 /// How much of a rejected line is kept as an example.
 const EXAMPLE_CHARS: usize = 120;
+/// How much of a rejected line is searched for secrets before its example is cut.
+const REDACT_BYTES: usize = 64 * 1024;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Rejections {
@@ -83,8 +86,28 @@ impl SourceHealth {
     pub fn reject(&mut self, reason: RejectReason, line: &[u8]) {
         let entry = self.rejected.entry(reason).or_default();
         if entry.count == 0 {
-            entry.example = sanitize_bytes(line, EXAMPLE_CHARS);
+            // Redacted whole (up to a bound far past what is kept), so no key is cut
+            // short of what its pattern needs and shown in part.
+            let text = String::from_utf8_lossy(&line[..line.len().min(REDACT_BYTES)]);
+            entry.example = sanitize(&redact(&text), EXAMPLE_CHARS);
         }
         entry.count += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejected_example_never_shows_a_secret() {
+        let key = format!("sk-ant-api03-{}AA", "k".repeat(93));
+        // The key runs past the example's length: it is redacted before the cut.
+        let line = format!("{}{{broken \"auth\": \"{key}\"", "x".repeat(80));
+        let mut health = SourceHealth::new("/logs");
+        health.reject(RejectReason::InvalidJson, line.as_bytes());
+        let example = &health.rejected[&RejectReason::InvalidJson].example;
+        assert!(!example.contains("kkkk"), "{example}");
+        assert!(example.contains("sk-ant-…[redacted]"), "{example}");
     }
 }

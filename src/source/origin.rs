@@ -101,6 +101,8 @@ pub struct Origins(Arc<RwLock<Registry>>);
 /// One record read back: the raw line, and what it parses into now.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
+    /// The file (or recording) it was read from, for people.
+    pub source: String,
     /// The line, lossily decoded, at most [`MAX_RAW_BYTES`]; not sanitized (views do that).
     pub raw: String,
     /// The line was longer than `raw`.
@@ -244,6 +246,7 @@ fn record(line: &[u8], name: &str, time: TimeMs) -> Record {
         Parsed::NoUsage | Parsed::Rejected(_) => Vec::new(),
     };
     Record {
+        source: name.to_string(),
         raw,
         truncated,
         events,

@@ -1,5 +1,5 @@
-//! One event of the identity view in full: every normalized field the engine kept, over
-//! the view (Enter opens it, ↑↓ step through the events, Esc closes it).
+//! One event of the identity view in full: every normalized field the engine kept and
+//! the raw record it came from (read back by the loop, secrets redacted), over the view (Enter opens it, ↑↓ step through the events, Esc closes it).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -8,9 +8,10 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::App;
 use crate::engine::recent::RecentEvent;
+use crate::event::Format;
 use crate::format;
 use crate::sanitize::sanitize;
-use crate::theme::Theme;
+use crate::theme::{Level, Theme};
 
 /// Width of the field names.
 const LABEL: usize = 14;
@@ -86,7 +87,73 @@ fn lines<'a>(e: &RecentEvent, now: i64, identity: &str, theme: &Theme) -> Vec<Li
             theme,
         ),
         field("tools", tools, theme),
+        field(
+            "latency",
+            e.latency_ms
+                .map_or("not logged".into(), |ms| format!("{} ms", format::int(ms))),
+            theme,
+        ),
+        field(
+            "call",
+            format!("{} · {} log", e.kind.label(), format_label(e.format)),
+            theme,
+        ),
     ]
+}
+
+fn format_label(format: Format) -> &'static str {
+    match format {
+        Format::ClaudeCode => "Claude Code",
+        Format::Tokentop => "tokentop",
+        Format::Codex => "Codex",
+        Format::OpenAi => "OpenAI",
+        Format::Anthropic => "Anthropic",
+        Format::Wrapper => "wrapped provider",
+    }
+}
+
+/// Where the record is and its text (redacted by the app, sanitized here), or why it
+/// cannot be shown.
+fn raw<'a>(app: &App, e: &RecentEvent, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    let Some(origin) = e.origin else {
+        lines.push(field(
+            "record",
+            "not kept: records read from standard input cannot be read back".into(),
+            theme,
+        ));
+        return lines;
+    };
+    match app.popup_record() {
+        None => lines.push(field("record", "reading…".into(), theme)),
+        Some(Err(why)) => lines.push(Line::from(vec![
+            Span::styled(format!("{:<LABEL$}", "record"), theme.muted()),
+            Span::styled(sanitize(why, 400), theme.level(Level::Warn)),
+        ])),
+        Some(Ok(record)) => {
+            let cut = if record.truncated {
+                ", first 64 KiB"
+            } else {
+                ""
+            };
+            lines.push(field(
+                "record",
+                format!(
+                    "{}, byte {}{cut} (secrets redacted)",
+                    sanitize(&record.source, 200),
+                    format::int(origin.offset)
+                ),
+                theme,
+            ));
+            lines.extend(
+                record
+                    .lines
+                    .iter()
+                    .map(|l| Line::styled(sanitize(l, width.max(1) * 4), theme.text())),
+            );
+        }
+    }
+    lines
 }
 
 /// Draws the popup of the selected event, centred over the identity view.
@@ -94,11 +161,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let (Some(event), Some(detail)) = (app.event_popup(), app.detail()) else {
         return;
     };
-    let body = lines(event, app.snapshot.now, &detail.row.name, theme);
-    let width = area.width.saturating_sub(4).min(100);
-    let height = u16::try_from(body.len() + 2)
-        .unwrap_or(u16::MAX)
-        .min(area.height);
+    let width = area.width.saturating_sub(4).min(120);
+    let mut body = lines(event, app.snapshot.now, &detail.row.name, theme);
+    body.extend(raw(app, event, usize::from(width), theme));
+    // A record's lines wrap: it takes the whole height.
+    let height = if matches!(app.popup_record(), Some(Ok(_))) {
+        area.height
+    } else {
+        u16::try_from(body.len() + 2)
+            .unwrap_or(u16::MAX)
+            .min(area.height)
+    };
     let [row] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
         .areas(area);

@@ -237,3 +237,59 @@ fn contains_line(path: &Path, line: &str) -> bool {
     }
     std::fs::read_to_string(path).is_ok_and(|text| text.lines().any(|l| l == line))
 }
+
+#[test]
+fn the_event_popup_shows_the_raw_record_with_its_secrets_redacted() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use tokentop::app::{App, Msg};
+    use tokentop::live;
+    use tokentop::theme::Theme;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let folder = dir.path().join("projects").join(PROJECT);
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    let key = format!("sk-ant-api03-{}AA", "Q".repeat(93));
+    let lines: Vec<String> = response(1)
+        .into_iter()
+        .map(|l| l.replace("cargo test", &format!("ANTHROPIC_API_KEY={key} cargo test")))
+        .collect();
+    append(&folder.join("s1.jsonl"), &lines);
+    let origins = Origins::default();
+    let mut f = Following::start(dir.path(), &origins);
+    f.wait_for(2);
+
+    let mut engine = engine();
+    f.events.iter().for_each(|e| engine.ingest(e));
+    engine.advance(NOON);
+    let mut app = App::new("test".into(), engine.snapshot(None));
+    let key_press = |app: &mut App, code| {
+        let msg = Msg::Key(KeyEvent::new(code, KeyModifiers::NONE));
+        live::update(&engine, app, msg);
+    };
+    key_press(&mut app, KeyCode::Enter);
+    key_press(&mut app, KeyCode::Enter);
+    assert!(app.event_popup().is_some());
+    assert!(app.wanted_record().is_some(), "the popup asks for its line");
+    assert!(live::fetch_record(&origins, &mut app));
+    assert!(app.wanted_record().is_none(), "fetched once");
+    assert!(!live::fetch_record(&origins, &mut app));
+
+    let mut terminal = Terminal::new(TestBackend::new(160, 60)).expect("terminal");
+    terminal
+        .draw(|frame| tokentop::ui::render(frame, &app, &Theme::builtin()))
+        .expect("draw");
+    let text = format!("{}", terminal.backend());
+    for shown in [
+        "s1.jsonl, byte",
+        "\"requestId\": \"req_1\"",
+        "sk-ant-…[redacted] cargo test",
+    ] {
+        assert!(text.contains(shown), "{shown} missing:\n{text}");
+    }
+    assert!(
+        !text.contains("QQQQ"),
+        "the key never reaches the screen:\n{text}"
+    );
+}

@@ -1,0 +1,87 @@
+//! The raw record behind the event in the popup: the loop reads its line back (IO stays
+//! in the loop, see `live::fetch_record`) and hands it over; here it is made readable
+//! (pretty JSON when it parses) and every secret in it redacted, once, before anything
+//! draws it.
+
+use super::App;
+use crate::event::TimeMs;
+use crate::redact::redact;
+use crate::source::origin::{Origin, Record};
+
+/// A record ready to draw (still to be sanitized, as all log text is, when drawn).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawRecord {
+    /// Where it was read from.
+    pub source: String,
+    /// Its text, redacted, one entry per line.
+    pub lines: Vec<String>,
+    /// The line was longer than what was read back.
+    pub truncated: bool,
+}
+
+impl From<Record> for RawRecord {
+    fn from(record: Record) -> Self {
+        let pretty = if record.truncated {
+            None
+        } else {
+            serde_json::from_str::<serde_json::Value>(&record.raw)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        };
+        let mut text = pretty.unwrap_or(record.raw);
+        if record.truncated {
+            // A token cut at the end could be too short to be told for a secret: drop it.
+            let keep = text
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .map_or(0, |at| at + 1);
+            text.truncate(keep);
+        }
+        RawRecord {
+            source: record.source,
+            lines: redact(&text).lines().map(str::to_string).collect(),
+            truncated: record.truncated,
+        }
+    }
+}
+
+/// What the loop fetched for one event: its record, or why there is none.
+#[derive(Debug)]
+pub(super) struct Fetched {
+    origin: Origin,
+    time: TimeMs,
+    result: Result<RawRecord, String>,
+}
+
+impl App {
+    /// The line the popup needs and does not have yet: for the loop to fetch.
+    pub fn wanted_record(&self) -> Option<(Origin, TimeMs)> {
+        let event = self.event_popup()?;
+        let origin = event.origin?;
+        let have = self
+            .record
+            .as_ref()
+            .is_some_and(|f| f.origin == origin && f.time == event.time);
+        (!have).then_some((origin, event.time))
+    }
+
+    /// The popup event's raw record: `None` while not fetched (or never kept: stdin).
+    pub fn popup_record(&self) -> Option<&Result<RawRecord, String>> {
+        let event = self.event_popup()?;
+        let fetched = self.record.as_ref()?;
+        (event.origin == Some(fetched.origin) && event.time == fetched.time)
+            .then_some(&fetched.result)
+    }
+
+    pub(super) fn take_record(
+        &mut self,
+        origin: Origin,
+        time: TimeMs,
+        result: Result<Record, String>,
+    ) {
+        self.record = Some(Fetched {
+            origin,
+            time,
+            result: result.map(RawRecord::from),
+        });
+    }
+}
