@@ -152,6 +152,25 @@ impl SortKey {
     }
 }
 
+/// What tells one of an identity's recent events from the others: its time alone does
+/// not (two requests in one millisecond, or logs stamped to the second).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct EventKey {
+    time: TimeMs,
+    origin: Option<Origin>,
+    tokens: crate::event::Tokens,
+}
+
+impl EventKey {
+    fn of(e: &RecentEvent) -> Self {
+        EventKey {
+            time: e.time,
+            origin: e.origin,
+            tokens: e.tokens,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
@@ -221,11 +240,10 @@ pub struct App {
     pub window: RateWindow,
     /// The span of the identity view's timeline.
     pub span: TimelineSpan,
-    /// Position in the identity view's recent events of the selected one, and its time,
-    /// so the cursor stays on it as newer events arrive above (at the top, it stays at
-    /// the top: the newest event).
+    /// Position in the identity view's recent events of the selected one, and what tells
+    /// that event apart, so the cursor stays on it as newer events arrive above.
     event_cursor: usize,
-    event_cursor_time: Option<TimeMs>,
+    event_cursor_key: Option<EventKey>,
     /// The selected event's popup is open.
     event_popup: bool,
     /// The raw record last fetched for the popup.
@@ -268,7 +286,7 @@ impl App {
             window: RateWindow::default(),
             span: TimelineSpan::default(),
             event_cursor: 0,
-            event_cursor_time: None,
+            event_cursor_key: None,
             event_popup: false,
             record: None,
             frozen: None,
@@ -511,18 +529,24 @@ impl App {
 
     fn move_event_cursor(&mut self, to: usize) {
         self.event_cursor = to;
-        self.event_cursor_time = self.detail().and_then(|d| d.recent.get(to)).map(|e| e.time);
+        self.event_cursor_key = self
+            .detail()
+            .and_then(|d| d.recent.get(to))
+            .map(EventKey::of);
     }
 
-    /// Keeps the event cursor on its event when newer ones arrive, or on the newest.
+    /// Keeps the event cursor on its event when newer ones arrive (at the top with no
+    /// popup open, it stays at the top: the newest event). An open popup never changes
+    /// event under the reader: when its event leaves the list, the popup closes.
     fn follow_event_cursor(&mut self) {
         let Some(recent) = self.detail().map(|d| &d.recent) else {
-            (self.event_cursor, self.event_cursor_time) = (0, None);
+            (self.event_cursor, self.event_cursor_key) = (0, None);
             self.event_popup = false;
             return;
         };
-        let found = match self.event_cursor_time {
-            Some(time) if self.event_cursor > 0 => recent.iter().position(|e| e.time == time),
+        let follows = self.event_popup || self.event_cursor > 0;
+        let found = match &self.event_cursor_key {
+            Some(key) if follows => recent.iter().position(|e| EventKey::of(e) == *key),
             _ => None,
         };
         let to = found.unwrap_or(if self.event_cursor == 0 {
@@ -530,13 +554,21 @@ impl App {
         } else {
             self.event_cursor.min(recent.len().saturating_sub(1))
         });
+        if found.is_none() && self.event_popup {
+            self.event_popup = false;
+        }
         self.move_event_cursor(to);
+    }
+
+    /// Forgets the identity view's cursor and popup: for another identity.
+    fn reset_events(&mut self) {
+        (self.event_cursor, self.event_cursor_key, self.event_popup) = (0, None, false);
     }
 
     /// Opens the identity view of the selected row, on its newest event.
     fn open_identity(&mut self) {
         self.focus.clone_from(&self.selected_name);
-        (self.event_cursor, self.event_cursor_time, self.event_popup) = (0, None, false);
+        self.reset_events();
     }
 
     /// Moves the selection; an open panel follows it to the newly selected identity.
@@ -544,8 +576,9 @@ impl App {
         self.selected = position;
         self.keep_in_view();
         self.selected_name = self.selected_row().map(|r| r.name.clone());
-        if self.focus.is_some() {
+        if self.focus.is_some() && self.focus != self.selected_name {
             self.focus.clone_from(&self.selected_name);
+            self.reset_events();
         }
     }
 

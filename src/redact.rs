@@ -25,6 +25,9 @@ enum Body {
     Jwt(usize),
     /// A PEM private key: everything up to its END line.
     PrivateKey,
+    /// An opaque credential (after `Bearer `): letters, digits and `-._~+/=`, at least
+    /// this many.
+    Opaque(usize),
 }
 
 /// Prefixes, longest first where one starts another (`sk-ant-` before `sk-`): the
@@ -58,6 +61,8 @@ const PATTERNS: &[(&str, Body)] = &[
     ("ASIA", Body::AwsId),
     ("eyJ", Body::Jwt(30)),
     ("-----BEGIN", Body::PrivateKey),
+    ("Bearer ", Body::Opaque(16)),
+    ("bearer ", Body::Opaque(16)),
 ];
 
 static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
@@ -95,6 +100,13 @@ fn body_len(text: &[u8], at: usize, body: Body) -> usize {
             let dots = rest[..n].iter().filter(|&&b| b == b'.').count();
             if n >= min && dots >= 2 { n } else { 0 }
         }
+        Body::Opaque(min) => {
+            let n = rest
+                .iter()
+                .take_while(|&&b| word_byte(b) || b"._~+/=".contains(&b))
+                .count();
+            if n >= min { n } else { 0 }
+        }
         Body::PrivateKey => {
             let head = &rest[..rest.len().min(120)];
             let is_private = head
@@ -111,6 +123,62 @@ fn body_len(text: &[u8], at: usize, body: Body) -> usize {
     }
 }
 
+/// Whether a token can start at `at`: `task-` or `mask-` hold no `sk-` key, but an
+/// escape (`\n`, `\t`, `\r`, `\u0009` in JSON text) or a percent-encoded byte (`%3D`)
+/// right before it is not part of the word.
+fn starts_word(text: &[u8], at: usize) -> bool {
+    let before = |n: usize| at.checked_sub(n).map(|i| text[i]);
+    match before(1) {
+        None => true,
+        Some(b) if !word_byte(b) => true,
+        Some(b'n' | b't' | b'r') if before(2) == Some(b'\\') => true,
+        Some(b) if b.is_ascii_hexdigit() => {
+            let hex = |n: usize| before(n).is_some_and(|c| c.is_ascii_hexdigit());
+            let percent = hex(2) && before(3) == Some(b'%');
+            let unicode = (2..=4).all(hex) && before(5) == Some(b'u') && before(6) == Some(b'\\');
+            percent || unicode
+        }
+        Some(_) => false,
+    }
+}
+
+/// Whether a JSON field of this name holds a credential whatever it looks like:
+/// `authorization`, `api_key` / `x-api-key`, `password`, `secret`, `*token` (not the
+/// `*_tokens` counts, nor a key's id or name: `api_key_id` names an identity).
+pub fn is_secret_field(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let squeezed: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    if squeezed.ends_with("id") || squeezed.ends_with("name") {
+        return false;
+    }
+    squeezed.contains("authorization")
+        || squeezed.contains("apikey")
+        || squeezed.contains("password")
+        || squeezed.contains("secret")
+        || squeezed.ends_with("token")
+}
+
+/// A JSON value with every secret redacted: strings by [`redact`] (decoded, so escapes
+/// cannot hide a key), and the whole value of a credential field ([`is_secret_field`]).
+pub fn redact_json(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => *text = redact(text),
+        Value::Array(items) => items.iter_mut().for_each(redact_json),
+        Value::Object(fields) => {
+            for (name, field) in fields.iter_mut() {
+                match field {
+                    Value::String(text) if is_secret_field(name) && !text.is_empty() => {
+                        *text = REDACTED.to_string();
+                    }
+                    other => redact_json(other),
+                }
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -124,8 +192,7 @@ pub fn redact(text: &str) -> String {
         if m.start() < copied {
             continue;
         }
-        // A token starts a word: `task-` or `mask-` do not hold an `sk-` key.
-        let starts_word = m.start() == 0 || !word_byte(bytes[m.start() - 1]);
+        let starts_word = starts_word(bytes, m.start());
         let (prefix, body) = PATTERNS[m.pattern().as_usize()];
         let len = if starts_word {
             body_len(bytes, m.end(), body)
@@ -162,8 +229,8 @@ mod tests {
         let gh = format!("token ghp_{}\\n", "x".repeat(36));
         assert_eq!(redact(&gh), "token ghp_…[redacted]\\n");
         assert_eq!(
-            redact("Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig_nature-1"),
-            "Bearer eyJ…[redacted]"
+            redact("jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig_nature-1"),
+            "jwt=eyJ…[redacted]"
         );
         assert_eq!(
             redact("xoxb-1234567890-abcdefghij end"),
@@ -178,6 +245,48 @@ mod tests {
         assert_eq!(redact(pem), "a\n-----BEGIN…[redacted]\nb");
         let public = "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----";
         assert_eq!(redact(public), public, "a public key is no secret");
+    }
+
+    #[test]
+    fn escapes_and_percent_encoding_do_not_hide_a_key() {
+        let key = format!("sk-ant-api03-{}AA", "a".repeat(93));
+        for before in ["x\\t", "x\\n", "line\\r", "q%3D", "%20", "a\\u0009"] {
+            let text = format!("{before}{key}");
+            assert_eq!(
+                redact(&text),
+                format!("{before}sk-ant-…[redacted]"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            redact("Authorization: Bearer abc.DEF-123_456/789+xyz="),
+            "Authorization: Bearer …[redacted]"
+        );
+        assert_eq!(redact("Bearer short"), "Bearer short");
+    }
+
+    #[test]
+    fn credential_fields_are_redacted_whatever_their_value() {
+        let mut value = serde_json::json!({
+            "headers": {"Authorization": "opaque-0123", "x-api-key": "k", "Accept": "json"},
+            "api_key_id": "key_846a32c3bb81",
+            "password": "hunter2",
+            "input_tokens": 12,
+            "refresh_token": "r-1",
+            "content": [{"text": "1\tghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}],
+        });
+        redact_json(&mut value);
+        assert_eq!(value["headers"]["Authorization"], "…[redacted]");
+        assert_eq!(value["headers"]["x-api-key"], "…[redacted]");
+        assert_eq!(value["headers"]["Accept"], "json");
+        assert_eq!(value["password"], "…[redacted]");
+        assert_eq!(value["refresh_token"], "…[redacted]");
+        assert_eq!(value["input_tokens"], 12, "a count is no credential");
+        assert_eq!(value["content"][0]["text"], "1\tghp_…[redacted]");
+        assert_eq!(
+            value["api_key_id"], "key_846a32c3bb81",
+            "a key's id names it, it is no secret (and it is the identity)"
+        );
     }
 
     #[test]

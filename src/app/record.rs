@@ -5,7 +5,7 @@
 
 use super::App;
 use crate::event::TimeMs;
-use crate::redact::redact;
+use crate::redact::{redact, redact_json};
 use crate::source::origin::{Origin, Record};
 
 /// A record ready to draw (still to be sanitized, as all log text is, when drawn).
@@ -21,24 +21,32 @@ pub struct RawRecord {
 
 impl From<Record> for RawRecord {
     fn from(record: Record) -> Self {
+        // JSON is redacted as values, decoded: no escape can hide a key, and credential
+        // fields go whole whatever they hold.
         let pretty = if record.truncated {
             None
         } else {
             serde_json::from_str::<serde_json::Value>(&record.raw)
                 .ok()
-                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .and_then(|mut v| {
+                    redact_json(&mut v);
+                    serde_json::to_string_pretty(&v).ok()
+                })
         };
-        let mut text = pretty.unwrap_or(record.raw);
-        if record.truncated {
-            // A token cut at the end could be too short to be told for a secret: drop it.
-            let keep = text
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                .map_or(0, |at| at + 1);
-            text.truncate(keep);
-        }
+        let text = pretty.unwrap_or_else(|| {
+            let mut raw = record.raw;
+            if record.truncated {
+                // A token cut at the end could be too short to be told for a secret.
+                let keep = raw
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                    .map_or(0, |at| at + 1);
+                raw.truncate(keep);
+            }
+            redact(&raw)
+        });
         RawRecord {
             source: record.source,
-            lines: redact(&text).lines().map(str::to_string).collect(),
+            lines: text.lines().map(str::to_string).collect(),
             truncated: record.truncated,
         }
     }

@@ -73,7 +73,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         }
     }
     status::render(frame, foot, app, theme);
-    if app.event_popup().is_some() {
+    if app.screen() == Screen::Event {
         event_popup::render(frame, body, app, theme);
     }
     if app.help_open() {

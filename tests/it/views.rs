@@ -836,3 +836,70 @@ fn every_view_survives_tiny_terminals() {
         }
     }
 }
+
+#[test]
+fn an_open_popup_keeps_its_event_as_newer_ones_arrive_and_closes_when_it_leaves() {
+    let mut screen = detail(24);
+    screen.key(KeyCode::Enter);
+    let shown = screen.app.event_popup().map(|e| (e.time, e.tokens));
+    screen
+        .engine
+        .ingest(&event("agent-triage", NOON + 1_000, 777, 1));
+    screen.engine.advance(NOON + 2_000);
+    live::refresh(&screen.engine, &mut screen.app);
+    assert_eq!(screen.app.event_popup().map(|e| (e.time, e.tokens)), shown);
+    assert_eq!(screen.app.event_cursor(), 1, "the newest moved down one");
+    // Two requests in the same millisecond are still two events.
+    screen
+        .engine
+        .ingest(&event("agent-triage", NOON + 1_000, 5, 5));
+    live::refresh(&screen.engine, &mut screen.app);
+    assert_eq!(screen.app.event_popup().map(|e| (e.time, e.tokens)), shown);
+    // Pushed out of the list by newer requests: the popup closes, never shows another.
+    for i in 0..40 {
+        screen
+            .engine
+            .ingest(&event("agent-triage", NOON + 3_000 + i, 1, 1));
+    }
+    live::refresh(&screen.engine, &mut screen.app);
+    assert!(screen.app.event_popup().is_none());
+    assert_eq!(screen.app.focus(), Some("agent-triage"));
+}
+
+#[test]
+fn the_popup_is_drawn_only_on_its_own_screen() {
+    let mut screen = detail(48);
+    screen.key(KeyCode::Enter);
+    assert!(format!("{}", screen.draw(160, 48).backend()).contains("event 1 of"));
+    for key in ['h', 'A'] {
+        screen.press(key);
+        let text = format!("{}", screen.draw(160, 48).backend());
+        assert!(!text.contains("event 1 of"), "under {key}:\n{text}");
+        screen.key(KeyCode::Esc);
+    }
+    assert!(format!("{}", screen.draw(160, 48).backend()).contains("event 1 of"));
+}
+
+#[test]
+fn going_to_another_identity_from_the_alert_list_starts_its_view_afresh() {
+    let mut screen = identity_at_stake(48);
+    screen.press('j');
+    screen.press('j');
+    screen.key(KeyCode::Enter);
+    assert!(screen.app.event_popup().is_some());
+    screen.press('A');
+    let other = screen
+        .app
+        .snapshot
+        .alerts
+        .iter()
+        .position(|a| !a.concerns("identity-14"))
+        .expect("an alert of another identity");
+    for _ in 0..other {
+        screen.press('j');
+    }
+    screen.key(KeyCode::Enter);
+    assert_ne!(screen.app.focus(), Some("identity-14"));
+    assert_eq!(screen.app.event_cursor(), 0);
+    assert!(screen.app.event_popup().is_none());
+}
