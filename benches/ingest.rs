@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokentop::engine::Engine;
+use tokentop::event::SourceId;
 use tokentop::pricing::PriceTable;
 use tokentop::source::health::SourceHealth;
 use tokentop::source::lines::LineReader;
-use tokentop::source::origin::SourceId;
 
 const OWN_LINES: usize = 100_000;
 const CLAUDE_RESPONSES: usize = 10_000;

@@ -22,9 +22,10 @@ use crate::engine::budget::BudgetLevel;
 use crate::engine::recent::RecentEvent;
 use crate::engine::snapshot::{IdentityDetail, IdentityRow, RateWindow, TimelineSpan, View};
 use crate::event::TimeMs;
+use crate::event::{DedupKey, Origin, Tokens};
 use crate::keymap::{Action, action_for};
 use crate::source::health::SourceHealth;
-use crate::source::origin::{Origin, Record};
+use crate::source::origin::Record;
 use crate::ui::Hit;
 
 /// Shown on every source when its reader thread ends.
@@ -39,7 +40,7 @@ pub enum SortKey {
     Requests,
     Input,
     Output,
-    /// Cache hit rate over the last hour; identities with no input last.
+    /// Cache hit rate over the rate window; identities with no input last.
     Cache,
     /// Current $/h (then tokens/min).
     Rate,
@@ -152,21 +153,29 @@ impl SortKey {
     }
 }
 
-/// What tells one of an identity's recent events from the others: its time alone does
-/// not (two requests in one millisecond, or logs stamped to the second).
+/// What tells one of an identity's recent events from the others as snapshots come: a
+/// response's dedup key (its entry is updated in place as larger copies arrive), else its
+/// time, line and tokens (time alone is not enough: two requests in one millisecond, or
+/// logs stamped to the second).
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct EventKey {
-    time: TimeMs,
-    origin: Option<Origin>,
-    tokens: crate::event::Tokens,
+enum EventKey {
+    Response(DedupKey),
+    Request {
+        time: TimeMs,
+        origin: Option<Origin>,
+        tokens: Tokens,
+    },
 }
 
 impl EventKey {
     fn of(e: &RecentEvent) -> Self {
-        EventKey {
-            time: e.time,
-            origin: e.origin,
-            tokens: e.tokens,
+        match e.key {
+            Some(key) => EventKey::Response(key),
+            None => EventKey::Request {
+                time: e.time,
+                origin: e.origin,
+                tokens: e.tokens,
+            },
         }
     }
 }
@@ -244,8 +253,12 @@ pub struct App {
     /// that event apart, so the cursor stays on it as newer events arrive above.
     event_cursor: usize,
     event_cursor_key: Option<EventKey>,
-    /// The selected event's popup is open.
-    event_popup: bool,
+    /// The event whose popup is open: held here, so that it stays on screen even when
+    /// newer requests push it out of the identity's latest (a backfill does that within
+    /// a frame), and updated while it is listed.
+    event_popup: Option<RecentEvent>,
+    /// Whether the popup's event is still among the identity's latest (at the cursor).
+    popup_listed: bool,
     /// The raw record last fetched for the popup.
     record: Option<record::Fetched>,
     /// Paused: new snapshots are not shown (see `pause`).
@@ -287,7 +300,8 @@ impl App {
             span: TimelineSpan::default(),
             event_cursor: 0,
             event_cursor_key: None,
-            event_popup: false,
+            event_popup: None,
+            popup_listed: false,
             record: None,
             frozen: None,
             sources_scroll: None,
@@ -326,10 +340,13 @@ impl App {
 
     /// The event whose popup is open.
     pub fn event_popup(&self) -> Option<&RecentEvent> {
-        if !self.event_popup {
-            return None;
-        }
-        self.detail()?.recent.get(self.event_cursor)
+        self.event_popup.as_ref()
+    }
+
+    /// Whether the popup's event is still among the identity's latest requests (at the
+    /// cursor); when not, the popup shows it as it was last listed.
+    pub fn popup_listed(&self) -> bool {
+        self.popup_listed
     }
 
     /// The open panel's data, once a snapshot for the focused identity has arrived.
@@ -505,16 +522,17 @@ impl App {
             Action::PageDown => (at + page).min(last),
             Action::Top => 0,
             Action::Bottom => last,
-            Action::ToggleDetail if self.event_popup => {
-                self.event_popup = false;
+            Action::ToggleDetail if self.event_popup.is_some() => {
+                self.event_popup = None;
                 return true;
             }
             Action::ToggleDetail => {
-                self.event_popup = count > 0;
+                self.move_event_cursor(at);
+                self.open_popup();
                 return true;
             }
-            Action::Close if self.event_popup => {
-                self.event_popup = false;
+            Action::Close if self.event_popup.is_some() => {
+                self.event_popup = None;
                 return true;
             }
             Action::Close => {
@@ -524,7 +542,17 @@ impl App {
             _ => return false,
         };
         self.move_event_cursor(to);
+        if self.event_popup.is_some() {
+            self.open_popup();
+        }
         true
+    }
+
+    /// Opens (or moves) the popup on the event at the cursor, if there is one.
+    fn open_popup(&mut self) {
+        let event = self.detail().and_then(|d| d.recent.get(self.event_cursor));
+        self.event_popup = event.cloned();
+        self.popup_listed = self.event_popup.is_some();
     }
 
     fn move_event_cursor(&mut self, to: usize) {
@@ -537,32 +565,44 @@ impl App {
 
     /// Keeps the event cursor on its event when newer ones arrive (at the top with no
     /// popup open, it stays at the top: the newest event). An open popup never changes
-    /// event under the reader: when its event leaves the list, the popup closes.
+    /// event under the reader: it follows its event while listed, and holds on to it
+    /// once newer requests have pushed it out.
     fn follow_event_cursor(&mut self) {
         let Some(recent) = self.detail().map(|d| &d.recent) else {
-            (self.event_cursor, self.event_cursor_key) = (0, None);
-            self.event_popup = false;
+            self.reset_events();
             return;
         };
-        let follows = self.event_popup || self.event_cursor > 0;
+        let popup = self.event_popup.is_some();
         let found = match &self.event_cursor_key {
-            Some(key) if follows => recent.iter().position(|e| EventKey::of(e) == *key),
+            Some(key) if popup || self.event_cursor > 0 => {
+                recent.iter().position(|e| EventKey::of(e) == *key)
+            }
             _ => None,
         };
-        let to = found.unwrap_or(if self.event_cursor == 0 {
-            0
-        } else {
-            self.event_cursor.min(recent.len().saturating_sub(1))
-        });
-        if found.is_none() && self.event_popup {
-            self.event_popup = false;
+        let last = recent.len().saturating_sub(1);
+        match found {
+            Some(at) => {
+                self.move_event_cursor(at);
+                if popup {
+                    self.open_popup();
+                }
+            }
+            // The held event is kept, and so is its key: the cursor only stays in range.
+            None if popup => {
+                self.event_cursor = self.event_cursor.min(last);
+                self.popup_listed = false;
+            }
+            None => self.move_event_cursor(if self.event_cursor == 0 {
+                0
+            } else {
+                self.event_cursor.min(last)
+            }),
         }
-        self.move_event_cursor(to);
     }
 
     /// Forgets the identity view's cursor and popup: for another identity.
     fn reset_events(&mut self) {
-        (self.event_cursor, self.event_cursor_key, self.event_popup) = (0, None, false);
+        (self.event_cursor, self.event_cursor_key, self.event_popup) = (0, None, None);
     }
 
     /// Opens the identity view of the selected row, on its newest event.

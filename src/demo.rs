@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use crate::event::Origin;
 use crate::event::{DedupKey, Event, TimeMs};
 use crate::parse::{LineContext, Parsed, parse_line};
 use crate::source::health::SourceHealth;
-use crate::source::origin::{Origin, Origins};
+use crate::source::origin::Origins;
 use crate::source::tail::project_dir;
 use crate::source::{BATCH, Feed};
 use crate::timefmt::parse_rfc3339_ms;

@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::source::origin::Origin;
+mod origin;
+pub(crate) use self::origin::line_hash;
+pub use self::origin::{Origin, SourceId};
 
 /// Milliseconds since the Unix epoch, UTC. Every time in tokentop is one of these.
 pub type TimeMs = i64;

@@ -2,8 +2,9 @@
 //! alerting. Keys, sorting, the filter and scrolling still work on the frozen snapshot.
 //! Opening another identity's view, or switching the rate window or the timeline's span,
 //! needs numbers the frozen snapshot lacks: the fresh snapshot taken for it is shown and
-//! the screen stays paused, so the paused clock moves to that snapshot's time. Source health is not part of the
-//! snapshot and stays live, so a feed that breaks during a pause still shows.
+//! the screen stays paused, so the paused clock moves to that snapshot's time. Source
+//! health is not part of the snapshot and stays live, so a feed that breaks during a
+//! pause still shows.
 
 use super::App;
 use crate::engine::snapshot::{RateWindow, TimelineSpan};

@@ -4,9 +4,10 @@
 //! draws it.
 
 use super::App;
+use crate::event::Origin;
 use crate::event::TimeMs;
 use crate::redact::{redact, redact_json};
-use crate::source::origin::{Origin, Record};
+use crate::source::origin::Record;
 
 /// A record ready to draw (still to be sanitized, as all log text is, when drawn).
 #[derive(Clone, Debug, PartialEq)]

@@ -9,7 +9,7 @@ use super::Map;
 use jiff::civil::Date;
 
 use super::usage::Usage;
-use crate::event::{DedupKey, Event, TimeMs, ToolCall};
+use crate::event::{DedupKey, Event, Kind, TimeMs, ToolCall};
 
 /// Where and how a response was counted, so that it can be taken back out.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,13 +19,17 @@ pub struct Counted {
     pub day: Date,
     pub model: Arc<str>,
     pub usage: Usage,
+    /// Copies of one response are normally one kind of call; the counted copy's is what
+    /// is taken back out when a larger one replaces it.
+    pub kind: Kind,
 }
 
 #[derive(Debug)]
 struct Kept {
     counted: Counted,
     sidechain: bool,
-    /// Hashes of the tool-call ids seen on any copy (8 bytes each instead of a string).
+    /// Hashes of the tool-call ids seen on any copy (8 bytes each instead of a string),
+    /// and, marked by [`CHARGED`], of the tool names charged the response's cost.
     tool_ids: Vec<u64>,
     last_update: TimeMs,
     in_distributions: bool,
@@ -51,6 +55,10 @@ fn shard_of(key: DedupKey) -> usize {
         })
         .unwrap_or(SHARDS - 1)
 }
+
+/// Sets apart a charged tool name's hash from the call ids' in `tool_ids` (one vector for
+/// both: no extra memory per response).
+const CHARGED: u64 = 0x9e37_79b9_7f4a_7c15;
 
 fn tool_id_hash(id: &str) -> u64 {
     use std::hash::BuildHasher;
@@ -106,6 +114,7 @@ impl Copies {
             day,
             model: model.clone(),
             usage: *usage,
+            kind: event.kind,
         };
         let sidechain = event.flags.sidechain;
         let shard = self.shard(key);
@@ -130,6 +139,28 @@ impl Copies {
         }
         kept.sidechain = sidechain;
         Decision::Replaces(std::mem::replace(&mut kept.counted, counted))
+    }
+
+    /// Whether tool `name` is charged the cost of response `key` for the first time (it
+    /// is charged once, however many calls and copies name it).
+    pub fn first_charge(&mut self, key: DedupKey, name: &str) -> bool {
+        let Some(kept) = self.shard(key).get_mut(&key) else {
+            return true;
+        };
+        let mark = tool_id_hash(name) ^ CHARGED;
+        if kept.tool_ids.contains(&mark) {
+            return false;
+        }
+        kept.tool_ids.push(mark);
+        true
+    }
+
+    /// Whether tool `name` was charged the cost of response `key`.
+    pub fn charged(&self, key: DedupKey, name: &str) -> bool {
+        let mark = tool_id_hash(name) ^ CHARGED;
+        self.kept[shard_of(key)]
+            .get(&key)
+            .is_some_and(|k| k.tool_ids.contains(&mark))
     }
 
     /// The copy counted for a response so far.

@@ -31,7 +31,7 @@ use self::alerts::Alerts;
 use self::budget::{BudgetState, Budgets};
 use self::budget_signal::BudgetSignal;
 use self::burst::BurstSettings;
-use self::dedup::{Copies, Decision};
+use self::dedup::{Copies, Counted, Decision};
 pub use self::detect::ALL_IDENTITIES;
 use self::identity::{IdentityStats, Ledger, Sign};
 use self::mapping::Mapping;
@@ -41,7 +41,7 @@ use self::units::unit_key;
 use self::usage::{Usage, WindowUsage};
 use self::window::TieredWindow;
 use crate::config::Config;
-use crate::event::{Event, TimeMs};
+use crate::event::{DedupKey, Event, TimeMs};
 use crate::pricing::{ModelPrice, PriceTable};
 
 /// A response copy with no final marker is put into the histograms once no newer copy
@@ -289,10 +289,12 @@ impl Engine {
                     &old.model,
                     &old.usage,
                 );
-                // Copies of one response are one kind of call.
-                self.identities[old.identity].apply_kind(Sign::Sub, event.kind, &old.usage);
+                self.identities[old.identity].apply_kind(Sign::Sub, old.kind, &old.usage);
                 self.apply(Sign::Add, who, event.time, day, &event.model, &usage);
                 self.identities[who].apply_kind(Sign::Add, event.kind, &usage);
+                if let Some(key) = event.dedup_key {
+                    self.recharge_tools(key, old, who, &usage);
+                }
             }
             Decision::Smaller => self.stats.copies_merged += 1,
         }
@@ -326,20 +328,42 @@ impl Engine {
                 Some(_) => None,
                 None => cost,
             };
-            let id = &mut self.identities[who];
-            id.apply(Sign::Add, event.time, day, &event.model, &calls);
+            self.identities[who].apply(Sign::Add, event.time, day, &event.model, &calls);
             self.global
                 .apply(Sign::Add, event.time, day, &event.model, &calls);
             for (i, tool) in new_tools.iter().enumerate() {
-                // Several calls of one tool in a response share its cost once.
-                let first = !new_tools[..i].iter().any(|t| t.name == tool.name);
+                // A response is charged to a tool once, however many calls and copies.
+                let first = match key {
+                    Some(key) => self.copies.first_charge(key, &tool.name),
+                    None => !new_tools[..i].iter().any(|t| t.name == tool.name),
+                };
                 let share = response_cost.filter(|_| first);
+                let id = &mut self.identities[who];
                 id.record_tool(&tool.name, tool.mcp_server.as_deref(), event.time, share);
             }
         }
 
         if let Some(done) = self.copies.finished(event, who, &usage) {
             self.record_distribution(done.identity, &done.usage, event.latency_ms);
+        }
+    }
+
+    /// A larger copy changed a response's cost: the tools already charged it follow (on
+    /// the identity that now counts it; a copy that moved identity leaves them be).
+    fn recharge_tools(&mut self, key: DedupKey, old: &Counted, who: usize, usage: &Usage) {
+        let priced = old.usage.unpriced_requests == 0 && usage.unpriced_requests == 0;
+        if old.identity != who || !priced {
+            return;
+        }
+        let diff = usage.cost_usd - old.usage.cost_usd;
+        if diff == 0.0 {
+            return;
+        }
+        let copies = &self.copies;
+        for (name, tool) in self.identities[who].tools.iter_mut() {
+            if copies.charged(key, name) {
+                tool.cost_usd = (tool.cost_usd + diff).max(0.0);
+            }
         }
     }
 

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::event::Origin;
 use crate::event::{DedupKey, Event, Format, Kind, TimeMs, Tokens, ToolCall};
-use crate::source::origin::Origin;
 
 /// Requests kept per identity.
 pub const RECENT_EVENTS: usize = 32;
@@ -48,6 +48,9 @@ pub struct RecentEvent {
     /// (process-local, so never serialized).
     #[serde(skip)]
     pub origin: Option<Origin>,
+    /// The response's copies share it: what tells this entry apart as it is updated.
+    #[serde(skip)]
+    pub key: Option<DedupKey>,
 }
 
 impl RecentEvent {
@@ -66,6 +69,7 @@ impl RecentEvent {
             format: event.format,
             latency_ms: event.latency_ms,
             origin: event.origin,
+            key: event.dedup_key,
         }
     }
 
@@ -98,16 +102,10 @@ impl RecentEvent {
     }
 }
 
-#[derive(Clone, Debug)]
-struct Entry {
-    key: Option<DedupKey>,
-    event: RecentEvent,
-}
-
 /// The newest [`RECENT_EVENTS`] responses of one identity, oldest first inside.
 #[derive(Clone, Debug, Default)]
 pub struct RecentEvents {
-    entries: VecDeque<Entry>,
+    entries: VecDeque<RecentEvent>,
 }
 
 impl RecentEvents {
@@ -126,14 +124,15 @@ impl RecentEvents {
         tools: impl IntoIterator<Item = &'t ToolCall>,
         moved: Option<RecentEvent>,
     ) {
+        event.key = key;
         event.add_tools(tools);
         if let Some(old) = self.position(key).and_then(|i| self.entries.remove(i)) {
-            event.merge_tools(old.event);
+            event.merge_tools(old);
         }
         if let Some(old) = moved {
             event.merge_tools(old);
         }
-        self.insert(Entry { key, event });
+        self.insert(event);
     }
 
     /// Adds the new tool calls of a copy that did not replace the counted one.
@@ -143,27 +142,27 @@ impl RecentEvents {
         tools: impl IntoIterator<Item = &'t ToolCall>,
     ) {
         if let Some(i) = self.position(key) {
-            self.entries[i].event.add_tools(tools);
+            self.entries[i].add_tools(tools);
         }
     }
 
     /// Takes out a response that a larger copy moves to another identity.
     pub fn take(&mut self, key: DedupKey) -> Option<RecentEvent> {
         let i = self.position(Some(key))?;
-        self.entries.remove(i).map(|e| e.event)
+        self.entries.remove(i)
     }
 
-    fn insert(&mut self, entry: Entry) {
-        let time = entry.event.time;
+    fn insert(&mut self, entry: RecentEvent) {
+        let time = entry.time;
         if self.entries.len() >= RECENT_EVENTS
-            && self.entries.front().is_some_and(|e| time < e.event.time)
+            && self.entries.front().is_some_and(|e| time < e.time)
         {
             return;
         }
         if self.entries.capacity() == 0 {
             self.entries.reserve_exact(RECENT_EVENTS + 1);
         }
-        let at = self.entries.partition_point(|e| e.event.time <= time);
+        let at = self.entries.partition_point(|e| e.time <= time);
         self.entries.insert(at, entry);
         if self.entries.len() > RECENT_EVENTS {
             self.entries.pop_front();
@@ -172,15 +171,15 @@ impl RecentEvents {
 
     /// The entries, newest first.
     pub fn newest_first(&self) -> Vec<RecentEvent> {
-        self.entries.iter().rev().map(|e| e.event.clone()).collect()
+        self.entries.iter().rev().cloned().collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::SourceId;
     use crate::event::{Flags, IdentityAttrs, IdentityKind};
-    use crate::source::origin::SourceId;
 
     fn event(time: TimeMs, output: u64) -> Event {
         Event {

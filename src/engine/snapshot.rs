@@ -252,7 +252,7 @@ pub struct KindRow {
 }
 
 /// Per-minute rates of one identity over the view's span, oldest bucket first; the last
-/// bucket is the one `now` falls in, still filling.
+/// bucket is the one `now` falls in, still filling, its rate over the time it has had.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Timeline {
     pub span: TimelineSpan,
@@ -276,8 +276,9 @@ pub struct TimelinePoint {
 }
 
 impl TimelinePoint {
-    fn of(usage: Usage, bucket_ms: i64) -> Self {
-        let minutes = bucket_ms as f64 / MINUTE_MS as f64;
+    /// The rates of `usage` summed over `over_ms`.
+    fn of(usage: Usage, over_ms: i64) -> Self {
+        let minutes = over_ms as f64 / MINUTE_MS as f64;
         let per_min = |n: u64| n as f64 / minutes;
         TimelinePoint {
             input: per_min(usage.input),
@@ -518,13 +519,22 @@ impl Engine {
         let buckets = window
             .series(self.now, bucket_ms, count)
             .unwrap_or_default();
+        let last_start = self.now.div_euclid(bucket_ms) * bucket_ms;
+        // The current bucket is still filling: its rate is over the time it has had (at
+        // least a tenth of a bucket, so its first seconds do not read as a spike).
+        let filled = (self.now - last_start).clamp(bucket_ms / 10, bucket_ms);
+        let last = buckets.len().saturating_sub(1);
         Timeline {
             span,
-            start: (self.now.div_euclid(bucket_ms) - count as i64 + 1) * bucket_ms,
+            start: last_start - (count as i64 - 1) * bucket_ms,
             bucket_ms,
             points: buckets
                 .into_iter()
-                .map(|b| TimelinePoint::of(Usage::from(b), bucket_ms))
+                .enumerate()
+                .map(|(i, b)| {
+                    let over = if i == last { filled } else { bucket_ms };
+                    TimelinePoint::of(Usage::from(b), over)
+                })
                 .collect(),
         }
     }

@@ -3,8 +3,8 @@
 //! without being held in memory whole.
 
 use super::health::SourceHealth;
-use super::origin::{Origin, SourceId};
 use crate::event::{Event, TimeMs};
+use crate::event::{Origin, SourceId};
 use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason};
 
 /// How much of an over-long line is kept, as the example in the source's health.

@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::health::SourceHealth;
 use super::lines::LineReader;
-use super::origin::SourceId;
+use crate::event::SourceId;
 use crate::event::{Event, TimeMs};
 
 /// Bytes read per system call.

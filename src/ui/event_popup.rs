@@ -1,5 +1,6 @@
 //! One event of the identity view in full: every normalized field the engine kept and
-//! the raw record it came from (read back by the loop, secrets redacted), over the view (Enter opens it, ↑↓ step through the events, Esc closes it).
+//! the raw record it came from (read back by the loop, secrets redacted), over the view
+//! (Enter opens it, ↑↓ step through the events, Esc closes it).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -178,11 +179,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let [popup] = Layout::horizontal([Constraint::Length(width)])
         .flex(Flex::Center)
         .areas(row);
-    let title = format!(
-        " event {} of {} ",
-        app.event_cursor() + 1,
-        detail.recent.len()
-    );
+    let title = if app.popup_listed() {
+        format!(
+            " event {} of {} ",
+            app.event_cursor() + 1,
+            detail.recent.len()
+        )
+    } else {
+        format!(
+            " event (no longer among the latest {}) ",
+            detail.recent.len()
+        )
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())

@@ -1,6 +1,8 @@
 //! The identity view's timeline: tokens per minute stacked by class, cost per minute, a
-//! line at each budget's pace (spend above it runs the budget out before its period
-//! ends) and a marker under the minute each of the identity's alerts started.
+//! line at each budget's pace and a marker under the minute each of the identity's alerts
+//! started. For a budget of this identity alone, spend above its line runs the budget out
+//! before its period ends; a budget it shares (team, label, model, all) is paced for all
+//! its members together, and its line is labelled `shared`.
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -172,13 +174,14 @@ fn paces(d: &IdentityDetail, unit: BudgetUnit, per: &dyn Fn(f64) -> String) -> V
         .filter(|b| b.state.unit == unit)
         .filter_map(|b| {
             let value = b.pace_per_min?;
+            // A budget of a team, label, model or several identities is paced for all of
+            // them together: against this one identity's rate it is only an upper line.
+            let own = b.state.scope.starts_with("identity ") && b.state.members.len() <= 1;
+            let shared = if own { "" } else { " shared" };
+            let name = crate::sanitize::sanitize(&b.state.name, 24);
             Some(Pace {
                 value,
-                label: format!(
-                    "{} {}/min",
-                    crate::sanitize::sanitize(&b.state.name, 24),
-                    per(value)
-                ),
+                label: format!("{name} {}/min{shared}", per(value)),
             })
         })
         .collect()

@@ -251,12 +251,16 @@ fn demo_overview_identity_event_filter_and_quit_in_a_real_terminal() {
     });
     // Enter again: the newest event in full; Esc closes it, back to the identity.
     tmux.send("Enter");
-    tmux.wait_until("the newest event's popup", |pane| {
-        status_line(pane).starts_with("event") && pane.contains("event 1 of")
+    // Newer events may arrive above it meanwhile: the popup stays on its own (its number
+    // grows). Its raw record is read back from the demo's recording.
+    tmux.wait_until("the newest event's popup with its raw record", |pane| {
+        status_line(pane).starts_with("event")
+            && pane.contains("┌ event ")
+            && pane.contains("sample-data/demo/")
     });
     tmux.send("Escape");
     tmux.wait_until(&format!("the identity view of {selected} again"), |pane| {
-        status_line(pane).starts_with("identity") && !pane.contains("event 1 of")
+        status_line(pane).starts_with("identity") && !pane.contains("┌ event ")
     });
 
     // 3. Esc: back to the overview, every identity listed again.

@@ -185,3 +185,121 @@ limit_tokens = 1200
     );
     assert!(d.alerts.iter().all(|a| a.concerns("svc")));
 }
+
+#[test]
+fn a_tool_on_several_copies_is_charged_the_final_cost_of_its_response_once() {
+    let mut e = engine();
+    // Response 1 in three copies: Bash on the first two (two calls), output growing.
+    e.ingest(&copy(
+        "agent",
+        NOON - 9_000,
+        "msg_1:req_1",
+        100,
+        Some("toolu_a"),
+        false,
+    ));
+    e.ingest(&copy(
+        "agent",
+        NOON - 8_500,
+        "msg_1:req_1",
+        100,
+        Some("toolu_b"),
+        false,
+    ));
+    e.ingest(&copy("agent", NOON - 8_000, "msg_1:req_1", 900, None, true));
+    e.ingest(&copy("agent", NOON - 5_000, "msg_2:req_2", 300, None, true));
+    e.advance(NOON);
+
+    let d = e.detail("agent").expect("detail");
+    let cost_of = |time: i64| {
+        d.recent
+            .iter()
+            .find(|r| r.time == time)
+            .and_then(|r| r.cost_usd)
+            .expect("priced response")
+    };
+    let (first, second) = (cost_of(NOON - 8_000), cost_of(NOON - 5_000));
+    let bash = d.tools.iter().find(|t| t.name == "Bash").expect("Bash");
+    assert_eq!(bash.calls, 2);
+    assert!(
+        (bash.cost_usd - first).abs() < 1e-12,
+        "{} vs {first}",
+        bash.cost_usd
+    );
+    let share = bash.cost_share.expect("priced");
+    assert!((share - first / (first + second)).abs() < 1e-9, "{share}");
+    assert!(share < 0.99, "never the whole cost: {share}");
+}
+
+#[test]
+fn a_replaced_copy_of_another_kind_is_taken_out_of_its_own_kind() {
+    let mut e = engine();
+    let mut first = event("rag", NOON - 3_000, 50, 0);
+    first.kind = Kind::Retrieval;
+    first.dedup_key = Some("r-1".into());
+    e.ingest(&first);
+    let mut larger = first.clone();
+    larger.kind = Kind::Completion;
+    larger.tokens.input = 90;
+    e.ingest(&larger);
+    e.advance(NOON);
+    let d = e.detail("rag").expect("detail");
+    let kinds: Vec<(Kind, u64)> = d.by_kind.iter().map(|k| (k.kind, k.usage.input)).collect();
+    assert_eq!(kinds, vec![(Kind::Completion, 90)]);
+}
+
+#[test]
+fn the_current_bucket_is_a_rate_over_the_time_it_has_had() {
+    let mut e = engine();
+    e.ingest(&event("svc", NOON + 10_000, 600, 0));
+    e.advance(NOON + 30_000);
+    let d = detail_at(&e, "svc", TimelineSpan::FifteenMinutes);
+    let last = d.timeline.points.last().copied().expect("points");
+    assert_eq!(last.input, 1_200.0, "600 tokens in half a minute");
+    // One second into a bucket, a tenth of it is the least it counts over.
+    e.advance(NOON + 60_000 + 1_000);
+    e.ingest(&event("svc", NOON + 60_500, 60, 0));
+    let d = detail_at(&e, "svc", TimelineSpan::FifteenMinutes);
+    let last = d.timeline.points.last().copied().expect("points");
+    assert_eq!(last.input, 600.0);
+    assert_eq!(
+        d.timeline.points[13].input, 600.0,
+        "a full minute: as it was"
+    );
+}
+
+#[test]
+fn a_calendar_budget_is_paced_over_the_period_it_is_in() {
+    let mut e = engine_with(
+        r#"
+time_zone = "America/New_York"
+[[budget]]
+name = "svc daily"
+identity = "svc"
+period = "day"
+limit_usd = 23
+
+[[budget]]
+name = "svc monthly"
+identity = "svc"
+period = "month"
+limit_usd = 31
+"#,
+    );
+    // 8 March 2026 in New York is 23 hours long (clocks go forward); March has 31 days
+    // (less that hour).
+    let now = at("2026-03-08T18:00:00Z");
+    e.ingest(&spend("svc", now - MIN, 1.0));
+    e.advance(now);
+    let d = e.detail("svc").expect("detail");
+    let pace = |name: &str| {
+        d.budgets
+            .iter()
+            .find(|b| b.state.name == name)
+            .and_then(|b| b.pace_per_min)
+            .expect("pace")
+    };
+    assert!((pace("svc daily") - 23.0 / (23.0 * 60.0)).abs() < 1e-12);
+    let march_minutes = (31.0 * 24.0 - 1.0) * 60.0;
+    assert!((pace("svc monthly") - 31.0 / march_minutes).abs() < 1e-12);
+}

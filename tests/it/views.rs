@@ -833,13 +833,18 @@ fn every_view_survives_tiny_terminals() {
     for screen in &screens {
         for (w, h) in [(40, 10), (1, 1), (20, 5), (39, 9), (60, 12)] {
             screen.draw(w, h);
+            // Every cell can be clicked: the hit-test follows the same layout.
+            for (x, y) in (0..w).flat_map(|x| (0..h).map(move |y| (x, y))) {
+                ui::hit(&screen.app, Rect::new(0, 0, w, h), x, y);
+            }
         }
     }
 }
 
 #[test]
-fn an_open_popup_keeps_its_event_as_newer_ones_arrive_and_closes_when_it_leaves() {
+fn an_open_popup_keeps_its_event_as_newer_ones_arrive_and_after_it_leaves_the_list() {
     let mut screen = detail(24);
+    // Opened straight away on the newest, before any snapshot has placed the cursor.
     screen.key(KeyCode::Enter);
     let shown = screen.app.event_popup().map(|e| (e.time, e.tokens));
     screen
@@ -855,15 +860,22 @@ fn an_open_popup_keeps_its_event_as_newer_ones_arrive_and_closes_when_it_leaves(
         .ingest(&event("agent-triage", NOON + 1_000, 5, 5));
     live::refresh(&screen.engine, &mut screen.app);
     assert_eq!(screen.app.event_popup().map(|e| (e.time, e.tokens)), shown);
-    // Pushed out of the list by newer requests: the popup closes, never shows another.
+    // Pushed out of the list by newer requests (a backfill does that within a frame):
+    // the popup holds on to its event, and says so; it never shows another.
     for i in 0..40 {
         screen
             .engine
             .ingest(&event("agent-triage", NOON + 3_000 + i, 1, 1));
     }
     live::refresh(&screen.engine, &mut screen.app);
-    assert!(screen.app.event_popup().is_none());
-    assert_eq!(screen.app.focus(), Some("agent-triage"));
+    assert_eq!(screen.app.event_popup().map(|e| (e.time, e.tokens)), shown);
+    assert!(!screen.app.popup_listed());
+    let text = format!("{}", screen.draw(80, 24).backend());
+    assert!(text.contains("no longer among the latest 32"), "{text}");
+    // Moving picks a listed event again.
+    screen.press('g');
+    assert!(screen.app.popup_listed());
+    assert_eq!(screen.app.event_popup().map(|e| e.time), Some(NOON + 3_039));
 }
 
 #[test]
@@ -902,4 +914,33 @@ fn going_to_another_identity_from_the_alert_list_starts_its_view_afresh() {
     assert_ne!(screen.app.focus(), Some("identity-14"));
     assert_eq!(screen.app.event_cursor(), 0);
     assert!(screen.app.event_popup().is_none());
+}
+
+#[test]
+fn an_open_popup_follows_its_response_as_a_larger_copy_arrives() {
+    let mut screen = detail(24);
+    screen.key(KeyCode::Enter);
+    let before = screen.app.event_popup().cloned().expect("popup");
+    assert!(
+        before.key.is_some(),
+        "the newest event is a response with copies"
+    );
+    let mut larger = copy(
+        "agent-triage",
+        NOON - 4_000,
+        "msg_0:req_0",
+        5_000,
+        None,
+        true,
+    );
+    larger.identity_kind = IdentityKind::Agent;
+    larger.tokens.cache_read = 20_000;
+    screen.engine.ingest(&larger);
+    live::refresh(&screen.engine, &mut screen.app);
+    let after = screen.app.event_popup().expect("still open");
+    assert_eq!(after.key, before.key);
+    assert_eq!(
+        after.tokens.output, 5_000,
+        "the popup shows the larger copy"
+    );
 }
