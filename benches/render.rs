@@ -3,7 +3,8 @@
 //! `ui::render` into a 160x48 `TestBackend`. Separately, what the loop does on a tick
 //! before drawing: `Engine::snapshot(None)` and `App::update(Msg::Snapshot)`, which sorts.
 //! The same frame with 100 identities shows that drawing does not grow with the identity
-//! count (only the rows on screen are formatted).
+//! count (only the rows on screen are formatted). The identity view of one of them (its
+//! timeline over 24 hours, tables and latest requests), and the snapshot that carries it.
 //!   cargo bench --bench render
 //! Figures are quoted in docs/benchmarks.md.
 
@@ -11,6 +12,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
@@ -19,7 +21,7 @@ use tokentop::engine::Engine;
 use tokentop::event::{Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens, ToolCall};
 use tokentop::pricing::PriceTable;
 use tokentop::theme::Theme;
-use tokentop::ui;
+use tokentop::{live, ui};
 
 const WIDTH: u16 = 160;
 const HEIGHT: u16 = 48;
@@ -110,6 +112,24 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let snapshot = engine.snapshot(None);
             black_box(app.update(Msg::Snapshot(Box::new(snapshot))));
+        })
+    });
+    // The identity view, its timeline over 24 hours: the widest one to draw.
+    let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+    let w = KeyEvent::new(KeyCode::Char('w'), KeyModifiers::NONE);
+    for key in [enter, w, w] {
+        live::update(&engine, &mut app, Msg::Key(key));
+    }
+    assert!(app.detail().is_some_and(|d| d.timeline.points.len() == 96));
+    group.bench_function("identity view snapshot, 10000 identities", |b| {
+        b.iter(|| black_box(engine.snapshot_with(&app.view())))
+    });
+    let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("terminal");
+    group.bench_function(format!("identity view frame {WIDTH}x{HEIGHT}"), |b| {
+        b.iter(|| {
+            terminal
+                .draw(|frame| ui::render(frame, &app, &theme))
+                .expect("draw");
         })
     });
     group.finish();
