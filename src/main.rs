@@ -167,7 +167,10 @@ mod tests {
         // Its default is 1000 ms, and no other option of mimalloc 3 defaults to 1000.
         // SAFETY: reads a plain option value.
         let default = unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) };
-        assert_eq!(default, 1000, "mimalloc's version or option numbering changed");
+        assert_eq!(
+            default, 1000,
+            "mimalloc's version or option numbering changed"
+        );
         tune_allocator();
         assert_eq!(unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) }, 0);
     }

@@ -100,15 +100,13 @@ impl Follower {
                 present.insert(id);
                 if let Some(file) = source.files.get_mut(&id) {
                     if file.path != path {
-                        let origin = self.origins.register_file(&path);
-                        file.moved(path, origin);
+                        relocate(&self.origins, file, path);
                     }
                 } else if let Some(i) = source.draining.iter().position(|(_, f)| f.id == id) {
                     // Back in sight under a name the scan covers (e.g. renamed into the folder).
                     let (_, mut file) = source.draining.swap_remove(i);
                     if file.path != path {
-                        let origin = self.origins.register_file(&path);
-                        file.moved(path, origin);
+                        relocate(&self.origins, &mut file, path);
                     }
                     source.files.insert(id, file);
                 } else {
@@ -284,6 +282,15 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("tokentop-follow".into())
         .spawn(move || run(follower, tx, options))
+}
+
+/// A followed file was found under a new name: it, and the origins of every event read
+/// from it, move there.
+fn relocate(origins: &Origins, file: &mut TailedFile, path: PathBuf) {
+    if let Some(id) = file.source() {
+        origins.relocate(id, &path);
+    }
+    file.moved(path);
 }
 
 /// Whether a filesystem event can mean a file appeared, moved or went away.

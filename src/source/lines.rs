@@ -36,9 +36,9 @@ impl LineReader {
         }
     }
 
-    /// Stamps the next events with another source: the file now has another name.
-    pub fn set_source(&mut self, source: SourceId) {
-        self.source = Some(source);
+    /// The source its events are stamped with.
+    pub fn source(&self) -> Option<SourceId> {
+        self.source
     }
 
     /// Bytes held back waiting for a newline.

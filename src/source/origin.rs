@@ -81,6 +81,22 @@ impl Origins {
         id
     }
 
+    /// The file known as `id` now has this name (renamed, e.g. rotated): every event
+    /// read from it, before the rename or after, is fetched from here, and a new file
+    /// taking its old name gets an id of its own.
+    pub fn relocate(&self, id: SourceId, path: &Path) {
+        let mut registry = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(OriginSource::File(old)) = registry.sources.get(id.0 as usize).cloned() else {
+            return;
+        };
+        if registry.files.get(&old) == Some(&id) {
+            registry.files.remove(&old);
+        }
+        let path: Arc<Path> = path.into();
+        registry.sources[id.0 as usize] = OriginSource::File(path.clone());
+        registry.files.insert(path, id);
+    }
+
     /// The id of bytes built into the binary, the same for the same name.
     pub fn register_embedded(&self, name: &str, bytes: &'static [u8]) -> SourceId {
         let mut registry = self.0.write().unwrap_or_else(PoisonError::into_inner);
@@ -244,6 +260,16 @@ mod tests {
         assert_eq!(clone.register_file(Path::new("/x/a.jsonl")), a);
         assert_eq!(origins.register_embedded("demo/a.jsonl", b""), e);
         assert_eq!(std::mem::size_of::<Origin>(), 16);
+    }
+
+    #[test]
+    fn a_relocated_file_keeps_its_id_and_its_old_name_gets_a_new_one() {
+        let origins = Origins::default();
+        let a = origins.register_file(Path::new("/x/a.jsonl"));
+        origins.relocate(a, Path::new("/x/a.jsonl.1"));
+        assert_eq!(origins.register_file(Path::new("/x/a.jsonl.1")), a);
+        let new = origins.register_file(Path::new("/x/a.jsonl"));
+        assert_ne!(new, a, "the file now under the old name is another");
     }
 
     #[test]

@@ -68,11 +68,15 @@ impl TailedFile {
         }
     }
 
-    /// The file now has this name (renamed, e.g. rotated), registered as `source`: events
-    /// read from now on are stamped with it, so that they are fetched from where they are.
-    pub fn moved(&mut self, path: PathBuf, source: SourceId) {
+    /// The file now has this name (renamed, e.g. rotated). Its events keep their source
+    /// id: the follower moves that id to the new name (`Origins::relocate`).
+    pub fn moved(&mut self, path: PathBuf) {
         self.path = path;
-        self.lines.set_source(source);
+    }
+
+    /// The id its events are stamped with.
+    pub fn source(&self) -> Option<SourceId> {
+        self.lines.source()
     }
 
     /// Bytes written but not yet consumed as whole lines.

@@ -143,7 +143,7 @@ fn a_followed_claude_code_response_is_fetched_back_as_written() {
     );
 
     // Rotation: the file is renamed (still in the folder) and a new one takes its name.
-    // Once the new file is read, the follower knows the old one's new name.
+    // Once the folder is scanned again, the follower knows the old one's new name.
     let rotated = folder.join("s1-1.jsonl");
     std::fs::rename(&path, &rotated).expect("rename");
     append(&path, &response(2));
@@ -155,12 +155,18 @@ fn a_followed_claude_code_response_is_fetched_back_as_written() {
     assert_eq!(recent.tokens.output, 403);
     assert_eq!(fetch_raw(&origins, &recent), Ok(late[2].clone()));
 
-    // The first response was read under the old name, which now holds another file.
-    let err = fetch_raw(&origins, &counted).expect_err("the old name holds another file");
-    assert!(
-        err.contains("is no longer the same record") && err.contains("s1.jsonl"),
-        "{err}"
-    );
+    // The first response was read under the old name, which now holds another file: it
+    // is fetched from the file's new name, and the new file's from the old name.
+    assert_eq!(fetch_raw(&origins, &counted), Ok(first[2].clone()));
+    let record = origins.fetch(counted.origin.expect("origin"), counted.time);
+    assert!(record.expect("fetch").source.ends_with("s1-1.jsonl"));
+    let second = f
+        .events
+        .iter()
+        .find(|e| e.tokens.output == 402)
+        .expect("the new file's response");
+    let fetched = origins.fetch(second.origin.expect("origin"), second.time);
+    assert_eq!(fetched.map(|r| r.raw), Ok(response(2)[2].clone()));
 }
 
 #[test]
