@@ -18,7 +18,7 @@ use crate::app::{App, Msg};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::engine::alerts::{AlertEvent, Change, Severity};
-use crate::event::TimeMs;
+use crate::event::{Origin, TimeMs};
 use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
 use crate::source::follow::{self, FollowOptions, Follower};
@@ -88,16 +88,13 @@ pub fn update(engine: &Engine, app: &mut App, msg: Msg) -> bool {
     dirty
 }
 
-/// Reads back the line of the event whose popup is open, if the app wants it: IO on the
-/// loop, one bounded line (see `Origins::fetch`). Returns whether the screen changed.
-pub fn fetch_record(origins: &Origins, app: &mut App) -> bool {
-    match app.wanted_record() {
-        Some((origin, time)) => app.update(Msg::Record {
-            origin,
-            time,
-            result: origins.fetch(origin, time),
-        }),
-        None => false,
+/// Reads back the line an event came from, for its popup: IO (one line, bounded, see
+/// `Origins::fetch`), so the loop runs it on the blocking pool, never on its own turn.
+pub fn fetch_record(origins: &Origins, (origin, time): (Origin, TimeMs)) -> Msg {
+    Msg::Record {
+        origin,
+        time,
+        result: origins.fetch(origin, time),
     }
 }
 
@@ -152,6 +149,9 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let mut feeds = Vec::with_capacity(BATCHES_PER_TURN);
     let (mut dirty, mut ingested, mut sources_open) = (true, false, true);
     let mut shown_second = 0;
+    // Raw records read for the event popup, and the one being read.
+    let (fetched_tx, mut fetched_rx) = mpsc::channel::<Msg>(1);
+    let mut fetching = None;
 
     while !app.quit {
         // In this order: keys, signals and a due frame go before the next batch, which is
@@ -204,6 +204,10 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                     dirty = false;
                 }
             },
+            Some(record) = fetched_rx.recv() => {
+                fetching = None;
+                dirty |= app.update(record);
+            },
             _ = sigterm.recv() => app.quit = true,
             _ = sigint.recv() => app.quit = true,
             n = rx.recv_many(&mut feeds, BATCHES_PER_TURN), if sources_open => {
@@ -222,8 +226,17 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 }
             },
         }
-        // A popup just opened (or moved to another event): its line, before the frame.
-        dirty |= fetch_record(&origins, &mut app);
+        // A popup just opened (or moved to another event): its line, read off the loop.
+        if let Some(wanted) = app.wanted_record()
+            && fetching != Some(wanted)
+        {
+            fetching = Some(wanted);
+            let (origins, done) = (origins.clone(), fetched_tx.clone());
+            tokio::task::spawn_blocking(move || {
+                // The loop may have ended meanwhile: then nobody wants it.
+                let _ = done.blocking_send(fetch_record(&origins, wanted));
+            });
+        }
     }
     sinks.shutdown(SINKS_GRACE);
     Ok(())
