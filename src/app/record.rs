@@ -1,5 +1,5 @@
-//! The raw record behind the event in the popup: the loop reads its line back (IO stays
-//! in the loop, see `live::fetch_record`) and hands it over; here it is made readable
+//! The raw record behind the event in the popup: the loop reads its line back (IO, on its
+//! blocking pool: `live::fetch_record`) and hands it over; here it is made readable
 //! (pretty JSON when it parses) and every secret in it redacted, once, before anything
 //! draws it.
 
