@@ -1,10 +1,11 @@
 //! The engine's side of bursts and alerts: baselines from the identities' minute buckets,
 //! the last minute's rates, and one round of alerts per `advance` (bursts) or per budget
-//! update. The rules themselves live in `burst`, `alerts` and `budget_signal`.
+//! update. The rules themselves live in `burst`, `alerts` and `budget_alerts`.
 
 use super::Engine;
 use super::alerts::{AlertEvent, AlertKind, Condition, Severity};
-use super::budget_signal::{self, BudgetSignal};
+use super::budget::BudgetState;
+use super::budget_alerts;
 use super::burst::{BASELINE_MINUTES, Burst, BurstSettings, Minute, Signal, Subject};
 use super::fleet::{Fleet, Usual};
 use super::usage::{Usage, WindowUsage};
@@ -69,10 +70,10 @@ impl Engine {
 
     /// One round of budget alerts at the engine's `now`: call it with every budget's
     /// current state whenever the states are worked out (each `advance`, say). A budget
-    /// missing from `signals` counts as clear.
-    pub fn observe_budgets(&mut self, signals: &[BudgetSignal]) {
+    /// missing from `states` counts as clear.
+    pub fn observe_budgets(&mut self, states: &[BudgetState]) {
         let clock = self.hour_minute();
-        let conditions = budget_signal::conditions(signals, &clock);
+        let conditions = budget_alerts::conditions(states, &clock);
         let kinds = [AlertKind::BudgetWarn, AlertKind::BudgetOver];
         self.alerts.round(self.now, &kinds, conditions, &clock);
     }

@@ -5,7 +5,7 @@
 
 pub mod alerts;
 pub mod budget;
-pub mod budget_signal;
+pub mod budget_alerts;
 pub mod burst;
 mod dedup;
 mod detect;
@@ -29,7 +29,6 @@ use jiff::tz::TimeZone;
 
 use self::alerts::Alerts;
 use self::budget::{BudgetState, Budgets};
-use self::budget_signal::BudgetSignal;
 use self::burst::BurstSettings;
 use self::dedup::{Copies, Counted, Decision};
 pub use self::detect::ALL_IDENTITIES;
@@ -415,7 +414,7 @@ impl Engine {
             self.ingest_marks.pop_front();
         }
         self.detect();
-        let budgets: Vec<BudgetSignal> = self.budgets().iter().map(BudgetSignal::from).collect();
+        let budgets = self.budgets();
         self.observe_budgets(&budgets);
     }
 

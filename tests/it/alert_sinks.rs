@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 
 use tokentop::alert_out::{AlertOut, AlertSinks, run_command};
 use tokentop::engine::alerts::AlertEvent;
-use tokentop::engine::budget_signal::{BudgetSignal, LimitUnit, SignalLevel};
+use tokentop::engine::budget::BudgetLevel;
 use tokentop::source::health::SourceHealth;
 
-use crate::common::{MIN, NOON, engine};
+use crate::common::{MIN, NOON, budget_state, engine};
 
 /// A budget warning that starts, then ends: two changes.
 fn changes() -> Vec<AlertEvent> {
@@ -17,20 +17,10 @@ fn changes() -> Vec<AlertEvent> {
 
 fn changes_with_members(members: Vec<String>) -> Vec<AlertEvent> {
     let mut e = engine();
-    let mut signal = BudgetSignal {
-        name: "team daily".into(),
-        period: "day".into(),
-        level: SignalLevel::Warn,
-        used: 41.0,
-        limit: 50.0,
-        percent: 82.0,
-        unit: LimitUnit::Usd,
-        exhausted_at: None,
-        members,
-    };
+    let mut signal = budget_state("team daily", BudgetLevel::Warn, 41.0, 50.0, members);
     e.advance(NOON);
     e.observe_budgets(&[signal.clone()]);
-    signal.level = SignalLevel::Ok;
+    signal.level = BudgetLevel::Ok;
     for t in [NOON + MIN, NOON + 2 * MIN] {
         e.advance(t);
         e.observe_budgets(&[signal.clone()]);

@@ -6,10 +6,10 @@ use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
-use tokentop::engine::budget_signal::{BudgetSignal, LimitUnit, SignalLevel};
+use tokentop::engine::budget::{BudgetLevel, BudgetState};
 use tokentop::event::{Event, IdentityKind, TimeMs};
 
-use crate::common::{MIN, NOON, engine, event};
+use crate::common::{MIN, NOON, budget_state, engine, event};
 use crate::views::Screen;
 
 const RUNAWAY: &str = "agent-loop-runner";
@@ -26,17 +26,10 @@ fn steady(name: &str, (from, to): (TimeMs, TimeMs), every: TimeMs, size: u64) ->
         .collect()
 }
 
-fn budget(name: &str, level: SignalLevel, used: f64, limit: f64, member: &str) -> BudgetSignal {
-    BudgetSignal {
-        name: name.into(),
-        period: "day".into(),
-        level,
-        used,
-        limit,
-        percent: used / limit * 100.0,
-        unit: LimitUnit::Usd,
+fn budget(name: &str, level: BudgetLevel, used: f64, limit: f64, member: &str) -> BudgetState {
+    BudgetState {
         exhausted_at: Some(NOON + 95 * MIN),
-        members: vec![member.into()],
+        ..budget_state(name, level, used, limit, vec![member.into()])
     }
 }
 
@@ -71,14 +64,14 @@ fn alerting(height: u16) -> Screen {
     e.observe_budgets(&[
         budget(
             "checkout daily",
-            SignalLevel::Over,
+            BudgetLevel::Over,
             52.4,
             50.0,
             "svc-checkout",
         ),
         budget(
             "search daily",
-            SignalLevel::Warn,
+            BudgetLevel::Warn,
             41.0,
             50.0,
             "svc-search-rag",
@@ -228,8 +221,8 @@ fn the_alert_list_acknowledges_and_leads_back_to_the_identity() {
 fn bell_rings_for_critical_starts_only() {
     let mut e = engine();
     e.advance(NOON);
-    e.observe_budgets(&[budget("b", SignalLevel::Warn, 41.0, 50.0, "x")]);
+    e.observe_budgets(&[budget("b", BudgetLevel::Warn, 41.0, 50.0, "x")]);
     assert!(!tokentop::live::rings_bell(&e.take_alert_events()));
-    e.observe_budgets(&[budget("b", SignalLevel::Over, 51.0, 50.0, "x")]);
+    e.observe_budgets(&[budget("b", BudgetLevel::Over, 51.0, 50.0, "x")]);
     assert!(tokentop::live::rings_bell(&e.take_alert_events()));
 }

@@ -3,12 +3,12 @@
 //! seconds, as the live loop does.
 
 use tokentop::engine::alerts::{Alert, AlertKind, Severity};
-use tokentop::engine::budget_signal::{BudgetSignal, LimitUnit, SignalLevel};
+use tokentop::engine::budget::{BudgetLevel, BudgetState};
 use tokentop::engine::burst::BurstSettings;
 use tokentop::engine::{ALL_IDENTITIES, Engine};
 use tokentop::event::{Event, TimeMs, ToolCall};
 
-use crate::common::{MIN, NOON, engine, event};
+use crate::common::{MIN, NOON, budget_state, engine, event};
 
 const HOUR: TimeMs = 60 * MIN;
 /// The clock moves this often, as a live loop's ticks do.
@@ -332,31 +332,27 @@ fn late_lines_for_closed_minutes_are_learnt_at_the_next_advance() {
     assert!(found[0].signal.is_some());
 }
 
-fn budget(level: SignalLevel, used: f64) -> BudgetSignal {
-    BudgetSignal {
-        name: "payments daily".into(),
-        period: "day".into(),
+fn budget(level: BudgetLevel, used: f64) -> BudgetState {
+    budget_state(
+        "payments daily",
         level,
         used,
-        limit: 50.0,
-        percent: used * 2.0,
-        unit: LimitUnit::Usd,
-        exhausted_at: None,
-        members: vec!["svc-checkout".into()],
-    }
+        50.0,
+        vec!["svc-checkout".into()],
+    )
 }
 
 #[test]
 fn budget_alerts_are_episodes_too() {
-    fn at(e: &mut Engine, t: TimeMs, b: BudgetSignal) {
+    fn at(e: &mut Engine, t: TimeMs, b: BudgetState) {
         e.advance(t);
         e.observe_budgets(&[b]);
     }
     let mut e = engine();
-    at(&mut e, NOON, budget(SignalLevel::Ok, 30.0));
-    at(&mut e, NOON + MIN, budget(SignalLevel::Warn, 41.0));
-    at(&mut e, NOON + 2 * MIN, budget(SignalLevel::Warn, 45.0));
-    at(&mut e, NOON + 3 * MIN, budget(SignalLevel::Over, 52.0));
+    at(&mut e, NOON, budget(BudgetLevel::Ok, 30.0));
+    at(&mut e, NOON + MIN, budget(BudgetLevel::Warn, 41.0));
+    at(&mut e, NOON + 2 * MIN, budget(BudgetLevel::Warn, 45.0));
+    at(&mut e, NOON + 3 * MIN, budget(BudgetLevel::Over, 52.0));
     let s = e.snapshot(None);
     assert_eq!((s.active_alerts.warn, s.active_alerts.critical), (1, 1));
     let warn = alerts(&e, AlertKind::BudgetWarn);
@@ -370,8 +366,8 @@ fn budget_alerts_are_episodes_too() {
     let events = e.take_alert_events();
     assert_eq!(events.len(), 2, "two starts, no repeats");
     // The warning ends a minute after the budget went over; a new day ends the rest.
-    at(&mut e, NOON + 4 * MIN, budget(SignalLevel::Ok, 0.0));
-    at(&mut e, NOON + 5 * MIN, budget(SignalLevel::Ok, 0.5));
+    at(&mut e, NOON + 4 * MIN, budget(BudgetLevel::Ok, 0.0));
+    at(&mut e, NOON + 5 * MIN, budget(BudgetLevel::Ok, 0.5));
     assert_eq!(e.snapshot(None).active_alerts.total(), 0);
     assert_eq!(e.take_alert_events().len(), 2);
     assert_eq!(warn[0].signal, None);

@@ -7,7 +7,7 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use tokentop::app::{Msg, SortKey};
 use tokentop::engine::Engine;
-use tokentop::engine::budget_signal::{BudgetSignal, LimitUnit, SignalLevel};
+use tokentop::engine::budget::BudgetLevel;
 use tokentop::event::IdentityKind;
 use tokentop::keymap::Screen as View;
 use tokentop::live;
@@ -15,7 +15,7 @@ use tokentop::parse::RejectReason;
 use tokentop::source::health::SourceHealth;
 use tokentop::ui;
 
-use crate::common::{NOON, engine, event};
+use crate::common::{NOON, budget_state, engine, event};
 use crate::views::Screen;
 
 /// Eight identities spending different amounts, so the default order (today's spend) is
@@ -486,17 +486,14 @@ fn alert_list(width: u16, height: u16) -> Screen {
     let mut s = screen(width, height);
     for i in 1..=6 {
         let member = format!("svc-{i}");
-        s.engine.observe_budgets(&[BudgetSignal {
-            name: format!("{member} daily"),
-            period: "day".into(),
-            level: SignalLevel::Over,
-            used: 12.0,
-            limit: 10.0,
-            percent: 120.0,
-            unit: LimitUnit::Usd,
-            exhausted_at: None,
-            members: vec![member],
-        }]);
+        let name = format!("{member} daily");
+        s.engine.observe_budgets(&[budget_state(
+            &name,
+            BudgetLevel::Over,
+            12.0,
+            10.0,
+            vec![member],
+        )]);
     }
     live::refresh(&s.engine, &mut s.app);
     assert_eq!(s.app.snapshot.alerts.len(), 6);
