@@ -407,10 +407,7 @@ impl App {
                 origin,
                 time,
                 result,
-            } => {
-                self.take_record(origin, time, result);
-                true
-            }
+            } => self.take_record(origin, time, result),
             Msg::SourcesStopped => {
                 for source in self.sources.iter_mut().filter(|s| !s.finished) {
                     source.last_error = Some(SOURCES_STOPPED.to_string());
@@ -514,7 +511,17 @@ impl App {
         let count = self.detail().map_or(0, |d| d.recent.len());
         let last = count.saturating_sub(1);
         let page = self.viewport_rows.max(1);
-        let at = self.event_cursor;
+        // A held popup event has left the list at its end: it sits just past the last one,
+        // so moving up reaches the oldest listed event and there is nothing below it.
+        let held = self.event_popup.is_some() && !self.popup_listed;
+        let at = if held { count } else { self.event_cursor };
+        let downward = matches!(action, Action::Down | Action::PageDown | Action::Bottom);
+        if held
+            && (downward
+                || (count == 0 && matches!(action, Action::Up | Action::PageUp | Action::Top)))
+        {
+            return true;
+        }
         let to = match action {
             Action::Up => at.saturating_sub(1),
             Action::Down => (at + 1).min(last),

@@ -18,7 +18,7 @@ use crate::app::{App, Msg};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::engine::alerts::{AlertEvent, Change, Severity};
-use crate::event::{Origin, TimeMs};
+use crate::event::TimeMs;
 use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
 use crate::source::follow::{self, FollowOptions, Follower};
@@ -26,6 +26,10 @@ use crate::source::origin::Origins;
 use crate::source::{CHANNEL_CAPACITY, Feed, stdin};
 use crate::theme::Theme;
 use crate::{demo, ui};
+
+mod record_fetch;
+
+pub use record_fetch::{RecordFetch, fetch_record};
 
 /// On quit, alerts still queued for the file or the command get this long to go out.
 const SINKS_GRACE: Duration = Duration::from_secs(1);
@@ -88,16 +92,6 @@ pub fn update(engine: &Engine, app: &mut App, msg: Msg) -> bool {
     dirty
 }
 
-/// Reads back the line an event came from, for its popup: IO (one line, bounded, see
-/// `Origins::fetch`), so the loop runs it on the blocking pool, never on its own turn.
-pub fn fetch_record(origins: &Origins, (origin, time): (Origin, TimeMs)) -> Msg {
-    Msg::Record {
-        origin,
-        time,
-        result: origins.fetch(origin, time),
-    }
-}
-
 /// Whether any of these changes is a critical alert starting: what the bell is for.
 pub fn rings_bell(events: &[AlertEvent]) -> bool {
     events
@@ -151,7 +145,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let mut shown_second = 0;
     // Raw records read for the event popup, and the one being read.
     let (fetched_tx, mut fetched_rx) = mpsc::channel::<Msg>(1);
-    let mut fetching = None;
+    let mut fetching = RecordFetch::default();
 
     while !app.quit {
         // In this order: keys, signals and a due frame go before the next batch, which is
@@ -205,7 +199,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 }
             },
             Some(record) = fetched_rx.recv() => {
-                fetching = None;
+                fetching.answered(&record);
                 dirty |= app.update(record);
             },
             _ = sigterm.recv() => app.quit = true,
@@ -227,10 +221,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
             },
         }
         // A popup just opened (or moved to another event): its line, read off the loop.
-        if let Some(wanted) = app.wanted_record()
-            && fetching != Some(wanted)
-        {
-            fetching = Some(wanted);
+        if let Some(wanted) = fetching.start(app.wanted_record()) {
             let (origins, done) = (origins.clone(), fetched_tx.clone());
             tokio::task::spawn_blocking(move || {
                 // The loop may have ended meanwhile: then nobody wants it.

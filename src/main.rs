@@ -19,29 +19,10 @@ use tokentop::{check, report};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-unsafe extern "C" {
-    /// mimalloc's own setter (the `mimalloc` crate binds it only with its `extended`
-    /// feature; the symbol is always in the library).
-    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-    #[cfg(test)]
-    fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
-}
-
-/// `mi_option_purge_delay` in the `mi_option_e` of mimalloc 3, the version the crate
-/// builds by default (include/mimalloc.h); a test checks it.
-const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
-
-/// Freed pages go back to the OS at once instead of after mimalloc 3's default second: a
-/// backfill frees the events of every batch, and holding those pages cost a quarter of
-/// the peak RSS for no measurable speed (`report` on the 200k-response tree: 152-165 MiB
-/// down to 113-126 MiB, wall time unchanged; docs/benchmarks.md).
-fn tune_allocator() {
-    // SAFETY: sets a plain option value; called first thing in main, before any thread.
-    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
-}
+/// On quit, work still running on the blocking pool gets this long before the process ends.
+const QUIT_GRACE: Duration = Duration::from_millis(200);
 
 fn main() -> ExitCode {
-    tune_allocator();
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::Report(args)) => run_report(args).map(|()| 0),
@@ -121,6 +102,8 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
     // Quitting, an error, SIGINT and SIGTERM all return here; a panic has its hook.
     let result = runtime.block_on(live::run(&mut terminal, options));
     restore_terminal();
+    // A record still being read (a hung network mount) must not keep the process alive.
+    runtime.shutdown_timeout(QUIT_GRACE);
     result
 }
 
@@ -156,22 +139,4 @@ fn release_mouse() {
 /// Whether `NO_COLOR` asks for no colour (set and not empty, as no-color.org says).
 fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_option_set_is_mimallocs_purge_delay() {
-        // Its default is 1000 ms, and no other option of mimalloc 3 defaults to 1000.
-        // SAFETY: reads a plain option value.
-        let default = unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) };
-        assert_eq!(
-            default, 1000,
-            "mimalloc's version or option numbering changed"
-        );
-        tune_allocator();
-        assert_eq!(unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) }, 0);
-    }
 }

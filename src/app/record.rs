@@ -1,5 +1,5 @@
 //! The raw record behind the event in the popup: the loop reads its line back (IO, on its
-//! blocking pool: `live::fetch_record`) and hands it over; here it is made readable
+//! blocking pool: `live::RecordFetch`) and hands it over; here it is made readable
 //! (pretty JSON when it parses) and every secret in it redacted, once, before anything
 //! draws it.
 
@@ -81,16 +81,22 @@ impl App {
             .then_some(&fetched.result)
     }
 
+    /// Keeps a record read back, if it is the one the popup waits for: an answer that
+    /// comes after the popup moved on is dropped. Whether it was kept.
     pub(super) fn take_record(
         &mut self,
         origin: Origin,
         time: TimeMs,
         result: Result<Record, String>,
-    ) {
+    ) -> bool {
+        if self.wanted_record() != Some((origin, time)) {
+            return false;
+        }
         self.record = Some(Fetched {
             origin,
             time,
             result: result.map(RawRecord::from),
         });
+        true
     }
 }

@@ -81,7 +81,7 @@ pub fn conditions(states: &[BudgetState], clock: &dyn Fn(TimeMs) -> String) -> V
 mod tests {
     use super::*;
 
-    fn signal(level: BudgetLevel, used: f64) -> BudgetState {
+    fn state(level: BudgetLevel, used: f64) -> BudgetState {
         BudgetState {
             name: "payments-team".into(),
             scope: "team payments".into(),
@@ -104,12 +104,12 @@ mod tests {
 
     #[test]
     fn ok_budgets_hold_no_condition() {
-        assert!(conditions(&[signal(BudgetLevel::Ok, 10.0)], &clock).is_empty());
+        assert!(conditions(&[state(BudgetLevel::Ok, 10.0)], &clock).is_empty());
     }
 
     #[test]
     fn a_warning_names_the_share_and_when_it_runs_out() {
-        let c = conditions(&[signal(BudgetLevel::Warn, 41.0)], &clock);
+        let c = conditions(&[state(BudgetLevel::Warn, 41.0)], &clock);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].kind, AlertKind::BudgetWarn);
         assert_eq!(c[0].severity, Severity::Warn);
@@ -122,7 +122,7 @@ mod tests {
 
     #[test]
     fn over_budget_is_critical_and_takes_over_from_the_warning() {
-        let mut over = signal(BudgetLevel::Over, 51.2);
+        let mut over = state(BudgetLevel::Over, 51.2);
         over.unit = BudgetUnit::Tokens;
         over.limit = 2e6;
         over.used = 2.5e6;

@@ -92,6 +92,9 @@ impl Follower {
                 }
             };
             let mut present = HashSet::new();
+            let mut new_files = Vec::new();
+            // Known files first: a renamed file must take its new name (and keep its
+            // source id) before a new file at its old name is registered.
             for path in paths {
                 let Ok(meta) = std::fs::metadata(&path) else {
                     continue;
@@ -103,15 +106,13 @@ impl Follower {
                         relocate(&self.origins, file, path);
                     }
                 } else if let Some(i) = source.draining.iter().position(|(_, f)| f.id == id) {
-                    // Back in sight under a name the scan covers (e.g. renamed into the folder).
+                    // Back in sight under a name the scan covers (e.g. renamed into the
+                    // folder): it takes that name again, released when it went away.
                     let (_, mut file) = source.draining.swap_remove(i);
-                    if file.path != path {
-                        relocate(&self.origins, &mut file, path);
-                    }
+                    relocate(&self.origins, &mut file, path);
                     source.files.insert(id, file);
                 } else {
-                    let origin = self.origins.register_file(&path);
-                    source.files.insert(id, TailedFile::new(path, id, origin));
+                    new_files.push((id, path));
                 }
             }
             let gone: Vec<FileId> = source
@@ -125,8 +126,16 @@ impl Follower {
                     // Errors here only mean there is nothing left to read.
                     let _ = file.read_new(read_time, &mut self.scratch, &mut source.health, sink);
                     source.active.remove(&id);
+                    // Its name is free for whatever file comes to stand there.
+                    if let Some(origin) = file.source() {
+                        self.origins.release(origin, &file.path);
+                    }
                     source.draining.push((Instant::now(), file));
                 }
+            }
+            for (id, path) in new_files {
+                let origin = self.origins.register_file(&path);
+                source.files.insert(id, TailedFile::new(path, id, origin));
             }
             source
                 .draining

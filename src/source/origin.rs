@@ -97,6 +97,15 @@ impl Origins {
         registry.files.insert(path, id);
     }
 
+    /// The file known as `id` is no longer at `path` (deleted, or renamed out of sight):
+    /// a file that comes to stand there gets an id of its own. Its events keep `id`.
+    pub fn release(&self, id: SourceId, path: &Path) {
+        let mut registry = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if registry.files.get(path) == Some(&id) {
+            registry.files.remove(path);
+        }
+    }
+
     /// The id of bytes built into the binary, the same for the same name.
     pub fn register_embedded(&self, name: &str, bytes: &'static [u8]) -> SourceId {
         let mut registry = self.0.write().unwrap_or_else(PoisonError::into_inner);

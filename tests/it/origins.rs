@@ -169,6 +169,83 @@ fn a_followed_claude_code_response_is_fetched_back_as_written() {
     assert_eq!(fetched.map(|r| r.raw), Ok(response(2)[2].clone()));
 }
 
+/// One rescan and poll of `follower`, its events added to `events`.
+fn scan(follower: &mut Follower, events: &mut Vec<Event>) {
+    follower.rescan(NOON, &mut |e| events.push(e));
+    follower.poll(NOON, &mut |e| events.push(e));
+}
+
+/// The raw line of the event with `output` tokens, and the file it was fetched from.
+fn fetch_by_output(origins: &Origins, events: &[Event], output: u64) -> (String, String) {
+    let event = events
+        .iter()
+        .find(|e| e.tokens.output == output)
+        .expect("the response was read");
+    let record = origins
+        .fetch(event.origin.expect("origin"), event.time)
+        .expect("fetch");
+    (record.raw, record.source)
+}
+
+#[test]
+fn a_file_renamed_to_a_later_name_keeps_its_id_when_a_new_file_takes_the_old_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (old, renamed) = (dir.path().join("s1.jsonl"), dir.path().join("s2.jsonl"));
+    append(&old, &response(1));
+    let origins = Origins::default();
+    let mut follower = Follower::new(
+        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
+        origins.clone(),
+    );
+    let mut events = Vec::new();
+    scan(&mut follower, &mut events);
+
+    // The new file at the old name is listed before the renamed one: it must not take
+    // the id the renamed file's events carry.
+    std::fs::rename(&old, &renamed).expect("rename");
+    append(&old, &response(2));
+    scan(&mut follower, &mut events);
+
+    let (raw, source) = fetch_by_output(&origins, &events, 401);
+    assert_eq!(raw, response(1)[2]);
+    assert!(source.ends_with("s2.jsonl"), "fetched from {source}");
+    let (raw, source) = fetch_by_output(&origins, &events, 402);
+    assert_eq!(raw, response(2)[2]);
+    assert!(source.ends_with("s1.jsonl"), "fetched from {source}");
+}
+
+#[test]
+fn a_file_rotated_out_of_sight_frees_its_name_for_the_next_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("s1.jsonl");
+    append(&path, &response(1));
+    let origins = Origins::default();
+    let mut follower = Follower::new(
+        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
+        origins.clone(),
+    );
+    let mut events = Vec::new();
+    scan(&mut follower, &mut events);
+
+    // Rotated to a name the folder scan does not cover, then a new file starts.
+    let hidden = dir.path().join("s1.jsonl.1");
+    std::fs::rename(&path, &hidden).expect("rename");
+    scan(&mut follower, &mut events);
+    append(&path, &response(2));
+    scan(&mut follower, &mut events);
+    // The old file comes back in sight (renamed into the scan) while still draining:
+    // only its own events move with it.
+    std::fs::rename(&hidden, dir.path().join("s0.jsonl")).expect("rename");
+    scan(&mut follower, &mut events);
+
+    let (raw, source) = fetch_by_output(&origins, &events, 401);
+    assert_eq!(raw, response(1)[2]);
+    assert!(source.ends_with("s0.jsonl"), "fetched from {source}");
+    let (raw, source) = fetch_by_output(&origins, &events, 402);
+    assert_eq!(raw, response(2)[2]);
+    assert!(source.ends_with("s1.jsonl"), "fetched from {source}");
+}
+
 #[test]
 fn a_backfill_read_on_every_core_stamps_every_event() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -279,6 +356,19 @@ fn the_event_popup_shows_the_raw_record_with_its_secrets_redacted() {
     assert!(app.event_popup().is_some());
     assert!(app.wanted_record().is_some(), "the popup asks for its line");
     let wanted = app.wanted_record().expect("the popup's line");
+    // An answer for another event (the popup moved on before it came) is dropped.
+    let (origin, time) = wanted;
+    let stale = Msg::Record {
+        origin: tokentop::event::Origin::new(origin.source, origin.offset + 1, b"other"),
+        time,
+        result: Err("stale".to_string()),
+    };
+    assert!(!app.update(stale), "a stale answer changes nothing");
+    assert_eq!(
+        app.wanted_record(),
+        Some(wanted),
+        "still waiting for its own"
+    );
     assert!(app.update(live::fetch_record(&origins, wanted)));
     assert!(app.wanted_record().is_none(), "fetched once");
 

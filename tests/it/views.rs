@@ -872,6 +872,18 @@ fn an_open_popup_keeps_its_event_as_newer_ones_arrive_and_after_it_leaves_the_li
     assert!(!screen.app.popup_listed());
     let text = format!("{}", screen.draw(80, 24).backend());
     assert!(text.contains("no longer among the latest 32"), "{text}");
+    // Nothing is older in the list: moving down keeps the held event (and the key does
+    // not fall through to the overview's selection).
+    let identity = screen.selected().map(str::to_string);
+    for key in [KeyCode::Down, KeyCode::PageDown, KeyCode::End] {
+        screen.key(key);
+        assert_eq!(screen.app.event_popup().map(|e| (e.time, e.tokens)), shown);
+        assert_eq!(screen.selected().map(str::to_string), identity);
+    }
+    // Up reaches the oldest listed event, the one just newer than the held one.
+    screen.key(KeyCode::Up);
+    assert!(screen.app.popup_listed());
+    assert_eq!(screen.app.event_popup().map(|e| e.time), Some(NOON + 3_008));
     // Moving picks a listed event again.
     screen.press('g');
     assert!(screen.app.popup_listed());
