@@ -81,9 +81,7 @@ fn engine(identities: u64) -> Engine {
 fn app(engine: &Engine) -> App {
     let mut app = App::new("bench".into(), engine.snapshot(None));
     assert_eq!(app.sort, SortKey::Spend);
-    app.update(Msg::Viewport(ui::table_rows(Rect::new(
-        0, 0, WIDTH, HEIGHT,
-    ))));
+    app.update(Msg::Area(Rect::new(0, 0, WIDTH, HEIGHT)));
     app
 }
 

@@ -185,8 +185,6 @@ pub enum Msg {
     Key(KeyEvent),
     Snapshot(Box<Snapshot>),
     Health(Vec<SourceHealth>),
-    /// Rows that fit in the table, known after a resize or draw.
-    Viewport(usize),
     /// The source readers ended (they never should while the app runs).
     SourcesStopped,
     /// The line behind an event, read back for its popup (or why it could not be).
@@ -225,7 +223,6 @@ pub struct App {
     selected_name: Option<String>,
     /// The identity whose detail panel is open; the loop asks the engine for its detail.
     focus: Option<String>,
-    pub viewport_rows: usize,
     pub quit: bool,
     /// The alerts pane under the table is shown.
     pub alerts_pane: bool,
@@ -265,7 +262,8 @@ pub struct App {
     frozen: Option<pause::Frozen>,
     /// The sources view is open, scrolled down this many lines.
     sources_scroll: Option<usize>,
-    /// The terminal's area: the sources view scrolls and the mouse is hit-tested in it.
+    /// The terminal's area: lists are paged, the sources view scrolls and the mouse is
+    /// hit-tested in it.
     area: Rect,
     /// The last left press and when: a second on the same thing soon after is a
     /// double-click.
@@ -285,7 +283,6 @@ impl App {
             table_top: 0,
             selected_name: None,
             focus: None,
-            viewport_rows: 20,
             quit: false,
             alerts_pane: false,
             alert_list: false,
@@ -417,15 +414,10 @@ impl App {
             Msg::Area(area) => {
                 let changed = area != self.area;
                 self.area = area;
-                changed
-            }
-            Msg::Mouse { event, at_ms } => self.mouse(event, at_ms),
-            Msg::Viewport(rows) => {
-                let changed = rows != self.viewport_rows;
-                self.viewport_rows = rows.max(1);
                 self.keep_in_view();
                 changed
             }
+            Msg::Mouse { event, at_ms } => self.mouse(event, at_ms),
         }
     }
 
@@ -465,7 +457,7 @@ impl App {
             return;
         }
         let last = self.order.len().saturating_sub(1);
-        let page = self.viewport_rows.max(1);
+        let page = self.page();
         match action {
             Action::Quit => self.quit = true,
             Action::Up => self.select(self.selected.saturating_sub(1)),
@@ -510,7 +502,7 @@ impl App {
     fn act_on_identity(&mut self, action: Action) -> bool {
         let count = self.detail().map_or(0, |d| d.recent.len());
         let last = count.saturating_sub(1);
-        let page = self.viewport_rows.max(1);
+        let page = self.page();
         // A held popup event has left the list at its end: it sits just past the last one,
         // so moving up reaches the oldest listed event and there is nothing below it.
         let held = self.event_popup.is_some() && !self.popup_listed;
@@ -661,9 +653,15 @@ impl App {
         self.table_top
     }
 
+    /// The rows PgUp/PgDn move: what is in sight of the list on screen.
+    fn page(&self) -> usize {
+        crate::ui::page_rows(self, self.area)
+    }
+
     /// Scrolls the table just enough to show the selection.
     fn keep_in_view(&mut self) {
-        let lowest = (self.selected + 1).saturating_sub(self.viewport_rows);
+        let rows = crate::ui::table_rows(self, self.area).max(1);
+        let lowest = (self.selected + 1).saturating_sub(rows);
         self.table_top = self.table_top.clamp(lowest, self.selected);
     }
 }

@@ -129,7 +129,6 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let theme = options.theme;
     let size = terminal.size()?;
     let area = Rect::new(0, 0, size.width, size.height);
-    app.update(Msg::Viewport(ui::table_rows(area)));
     app.update(Msg::Area(area));
 
     let mut keys = EventStream::new();
@@ -157,7 +156,6 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 Some(Ok(TermEvent::Key(key))) => dirty |= update(&engine, &mut app, Msg::Key(key)),
                 Some(Ok(TermEvent::Resize(w, h))) => {
                     let area = Rect::new(0, 0, w, h);
-                    app.update(Msg::Viewport(ui::table_rows(area)));
                     app.update(Msg::Area(area));
                     dirty = true;
                 }

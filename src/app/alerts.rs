@@ -131,7 +131,7 @@ impl App {
     /// Keys that mean something else in the alert list; returns whether it took the action.
     pub(super) fn act_on_alert_list(&mut self, action: Action) -> bool {
         let last = self.snapshot.alerts.len().saturating_sub(1);
-        let page = self.viewport_rows.max(1);
+        let page = self.page();
         let cursor = self.alert_cursor;
         match action {
             Action::Up => self.move_alert_cursor(cursor.saturating_sub(1)),

@@ -114,15 +114,23 @@ fn list_block<'a>() -> Block<'a> {
 /// Position in `snapshot.alerts` of the first alert the list shows in `inner`: the
 /// selected one is kept in view.
 fn list_offset(app: &App, inner: Rect) -> usize {
-    // Rows under the header line, less the "… more" line when not all fit.
+    (app.alert_cursor() + 1).saturating_sub(list_fit(app, inner).max(1))
+}
+
+/// Alerts the list shows in its `inner` area: the rows under the header line, less the
+/// "… more" line when not all fit.
+fn list_fit(app: &App, inner: Rect) -> usize {
     let body = inner.height.saturating_sub(1) as usize;
-    let fit = if app.snapshot.alerts.len() > body {
+    if app.snapshot.alerts.len() > body {
         body.saturating_sub(1)
     } else {
         body
     }
-    .max(1);
-    (app.alert_cursor() + 1).saturating_sub(fit)
+}
+
+/// Alerts in sight in the full-screen list drawn in `area`: its page.
+pub fn list_rows(app: &App, area: Rect) -> usize {
+    list_fit(app, list_block().inner(area))
 }
 
 /// What the full-screen list draws at `at` in its `area`: an alert, or the list.

@@ -176,23 +176,31 @@ pub fn hit(area: Rect, app: &App, at: Position) -> Option<Hit> {
     if app.event_popup().is_some() || !area.contains(at) {
         return None;
     }
-    let theme = Theme::builtin();
-    let inner = block(app, &theme).inner(area);
-    let Some(detail) = app.detail() else {
-        return Some(Hit::Identity);
-    };
-    let (column, sections) = columns(inner, app, detail, &theme).pop()?;
-    let parts: Vec<Rows> = sections.iter().map(|s| s.rows).collect();
-    let recent = places(column, &parts).pop().flatten();
-    let row = recent
-        .filter(|r| r.contains(at) && at.y > r.y)
-        .and_then(|r| {
-            let count = detail.recent.len();
+    let row = recent_area(area, app)
+        .filter(|(r, _)| r.contains(at) && at.y > r.y)
+        .and_then(|(r, count)| {
             let line = usize::from(at.y - r.y - 1);
             let shown = table::shown(count, r.height);
             (line < shown).then(|| table::first_row(shown, app.event_cursor()) + line)
         });
     Some(row.map_or(Hit::Identity, Hit::Event))
+}
+
+/// Latest requests in sight in the identity view drawn in `area`: its page.
+pub fn recent_rows(area: Rect, app: &App) -> usize {
+    recent_area(area, app).map_or(0, |(r, count)| table::shown(count, r.height))
+}
+
+/// Where the latest requests are drawn in the view's `area` (their title line first), and
+/// how many there are.
+fn recent_area(area: Rect, app: &App) -> Option<(Rect, usize)> {
+    let theme = Theme::builtin();
+    let inner = block(app, &theme).inner(area);
+    let detail = app.detail()?;
+    let (column, sections) = columns(inner, app, detail, &theme).pop()?;
+    let parts: Vec<Rows> = sections.iter().map(|s| s.rows).collect();
+    let recent = places(column, &parts).pop().flatten()?;
+    Some((recent, detail.recent.len()))
 }
 
 /// The identity's budgets and alerts, when it has any.

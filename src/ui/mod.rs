@@ -43,9 +43,21 @@ fn main_and_pane(app: &App, body: Rect) -> [Rect; 2] {
     Layout::vertical([Constraint::Min(0), Constraint::Length(pane)]).areas(body)
 }
 
-/// Identity rows that fit on a screen of this size (table minus its header line).
-pub fn table_rows(area: Rect) -> usize {
-    overview::body_rows(areas(area)[1])
+/// Identity rows the table shows on a screen of this size, beside the alerts pane.
+pub fn table_rows(app: &App, screen: Rect) -> usize {
+    overview::body_rows(main_and_pane(app, areas(screen)[1])[0])
+}
+
+/// The rows one page moves in the list the screen shows (identities, alerts or an
+/// identity's latest requests): what is in sight of it on a screen of this size.
+pub fn page_rows(app: &App, screen: Rect) -> usize {
+    let body = areas(screen)[1];
+    let rows = match app.screen() {
+        Screen::Table | Screen::Sources => table_rows(app, screen),
+        Screen::Alerts => alerts::list_rows(app, body),
+        Screen::Detail | Screen::Event => detail::recent_rows(main_and_pane(app, body)[0], app),
+    };
+    rows.max(1)
 }
 
 /// How far the sources view can scroll on a screen of this size, and its page: what the

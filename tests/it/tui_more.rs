@@ -48,7 +48,6 @@ fn screen(width: u16, height: u16) -> Screen {
 fn resize(screen: &mut Screen, width: u16, height: u16) {
     let area = Rect::new(0, 0, width, height);
     screen.app.update(Msg::Area(area));
-    screen.app.update(Msg::Viewport(ui::table_rows(area)));
 }
 
 fn text(t: &Terminal<TestBackend>) -> String {

@@ -27,7 +27,7 @@ impl Screen {
     pub fn new(title: &str, mut engine: Engine, height: u16) -> Screen {
         engine.advance(NOON);
         let mut app = App::new(title.into(), engine.snapshot(None));
-        app.update(Msg::Viewport(ui::table_rows(Rect::new(0, 0, 80, height))));
+        app.update(Msg::Area(Rect::new(0, 0, 80, height)));
         Screen { engine, app }
     }
 
@@ -955,4 +955,41 @@ fn an_open_popup_follows_its_response_as_a_larger_copy_arrives() {
         after.tokens.output, 5_000,
         "the popup shows the larger copy"
     );
+}
+
+#[test]
+fn a_page_is_the_rows_in_sight_beside_the_alerts_pane() {
+    let mut e = engine();
+    for i in 0..60 {
+        e.ingest(&event(&format!("svc-{i:02}"), NOON - 1_000, 10 + i, 1));
+    }
+    let mut screen = Screen::new("t", e, 24);
+    let area = Rect::new(0, 0, 80, 24);
+    let full = ui::table_rows(&screen.app, area);
+    screen.key(KeyCode::PageDown);
+    assert_eq!(screen.app.selected, full);
+    screen.press('g');
+    screen.press('a');
+    let beside = ui::table_rows(&screen.app, area);
+    assert!(beside < full, "the pane takes rows: {beside} of {full}");
+    for page in 1..=3 {
+        screen.key(KeyCode::PageDown);
+        assert_eq!(screen.app.selected, page * beside);
+        // The selection is in sight above the pane, and no row was skipped unseen.
+        let name = screen.selected().expect("a selection").to_string();
+        let text = format!("{}", screen.draw(80, 24).backend());
+        assert!(text.contains(&name), "{name} not in sight:\n{text}");
+    }
+}
+
+#[test]
+fn a_page_of_latest_requests_is_the_rows_in_sight() {
+    let mut screen = detail(30);
+    let area = Rect::new(0, 0, 100, 30);
+    screen.app.update(Msg::Area(area));
+    let rows = ui::page_rows(&screen.app, area);
+    let count = screen.app.detail().map_or(0, |d| d.recent.len());
+    assert!(1 < rows && rows < count, "{rows} in sight of {count}");
+    screen.key(KeyCode::PageDown);
+    assert_eq!(screen.app.event_cursor(), rows);
 }
