@@ -483,7 +483,11 @@ impl App {
             }
             Action::ToggleDetail => self.open_identity(),
             Action::Close => self.focus = None,
-            Action::ToggleAlertPane => self.alerts_pane = !self.alerts_pane,
+            Action::ToggleAlertPane => {
+                // The pane takes rows from the table: the selection stays in sight.
+                self.alerts_pane = !self.alerts_pane;
+                self.keep_in_view();
+            }
             Action::Acknowledge => self.acknowledge_selected_row(),
             Action::ToggleAlertList => {
                 self.alert_list = true;
@@ -522,7 +526,7 @@ impl App {
             Action::Top => 0,
             Action::Bottom => last,
             Action::ToggleDetail if self.event_popup.is_some() => {
-                self.event_popup = None;
+                self.close_popup();
                 return true;
             }
             Action::ToggleDetail => {
@@ -531,7 +535,7 @@ impl App {
                 return true;
             }
             Action::Close if self.event_popup.is_some() => {
-                self.event_popup = None;
+                self.close_popup();
                 return true;
             }
             Action::Close => {
@@ -601,7 +605,14 @@ impl App {
 
     /// Forgets the identity view's cursor and popup: for another identity.
     fn reset_events(&mut self) {
-        (self.event_cursor, self.event_cursor_key, self.event_popup) = (0, None, None);
+        (self.event_cursor, self.event_cursor_key) = (0, None);
+        self.close_popup();
+    }
+
+    /// Closes the popup and forgets its record: opened again, it is read again (a file
+    /// that could not be read may be readable by then).
+    fn close_popup(&mut self) {
+        (self.event_popup, self.record) = (None, None);
     }
 
     /// Opens the identity view of the selected row, on its newest event.
@@ -648,7 +659,7 @@ impl App {
     }
 
     /// The first row the table shows (the view keeps the selection in view whatever
-    /// this says, should fewer rows fit than the viewport).
+    /// this says, should fewer rows fit than the app reckoned).
     pub fn table_top(&self) -> usize {
         self.table_top
     }

@@ -108,7 +108,7 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
 }
 
 /// Raw mode, the alternate screen and mouse capture, each given back by a panic before
-/// its message is printed.
+/// its message is printed (and the process then ends).
 fn take_terminal() -> anyhow::Result<DefaultTerminal> {
     // ratatui's hook gives back raw mode and the screen; this one, run before it, the mouse.
     let terminal = ratatui::try_init()?;
@@ -116,6 +116,9 @@ fn take_terminal() -> anyhow::Result<DefaultTerminal> {
     std::panic::set_hook(Box::new(move |info| {
         release_mouse();
         hook(info);
+        // The terminal is given back: a panic on any thread (a reader, the blocking pool)
+        // ends the monitor rather than leave it drawing on a screen it no longer holds.
+        std::process::exit(101);
     }));
     if let Err(e) = execute!(std::io::stdout(), EnableMouseCapture) {
         restore_terminal();

@@ -1,8 +1,7 @@
 //! The raw record the event popup waits for. Reading it is IO, so the loop runs it on the
-//! blocking pool: one read per event shown, and an answer is taken only for the event
-//! still shown (the app checks that too, so a late answer never replaces the right one).
-
-use std::panic::{AssertUnwindSafe, catch_unwind};
+//! blocking pool: a read starts when the popup shows an event not being read already, and
+//! an answer is taken only for the event still shown (the app checks that too, so a late
+//! answer never replaces the right one).
 
 use crate::app::Msg;
 use crate::event::{Origin, TimeMs};
@@ -16,8 +15,8 @@ pub struct RecordFetch {
 
 impl RecordFetch {
     /// The read to start for what the popup wants now (`App::wanted_record`): none while
-    /// that one is being read. No popup forgets the read in progress, so one that never
-    /// answered is tried again when the popup opens again.
+    /// that one is being read. With no popup the read in progress is forgotten: whatever
+    /// happened to it, opening the popup again starts another.
     pub fn start(&mut self, wanted: Option<(Origin, TimeMs)>) -> Option<(Origin, TimeMs)> {
         if wanted == self.reading {
             return None;
@@ -37,17 +36,12 @@ impl RecordFetch {
 }
 
 /// Reads back the line an event came from, for its popup (one line, bounded: see
-/// `Origins::fetch`). Always answers: a read that panicked says so rather than leaving
-/// the popup waiting.
+/// `Origins::fetch`).
 pub fn fetch_record(origins: &Origins, (origin, time): (Origin, TimeMs)) -> Msg {
-    let result = catch_unwind(AssertUnwindSafe(|| origins.fetch(origin, time)))
-        .unwrap_or_else(|_| {
-            Err("reading this record failed unexpectedly: the event stays counted; close the popup and open it again to retry".to_string())
-        });
     Msg::Record {
         origin,
         time,
-        result,
+        result: origins.fetch(origin, time),
     }
 }
 

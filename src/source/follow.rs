@@ -100,7 +100,10 @@ impl Follower {
                     continue;
                 };
                 let id = file_id(&meta);
-                present.insert(id);
+                if !present.insert(id) {
+                    // Another name (a hard link) of a file already seen: the first name holds.
+                    continue;
+                }
                 if let Some(file) = source.files.get_mut(&id) {
                     if file.path != path {
                         relocate(&self.origins, file, path);

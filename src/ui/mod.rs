@@ -43,7 +43,7 @@ fn main_and_pane(app: &App, body: Rect) -> [Rect; 2] {
     Layout::vertical([Constraint::Min(0), Constraint::Length(pane)]).areas(body)
 }
 
-/// Identity rows the table shows on a screen of this size, beside the alerts pane.
+/// Identity rows the table shows on a screen of this size, above the alerts pane.
 pub fn table_rows(app: &App, screen: Rect) -> usize {
     overview::body_rows(main_and_pane(app, areas(screen)[1])[0])
 }

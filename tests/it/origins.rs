@@ -247,6 +247,26 @@ fn a_file_rotated_out_of_sight_frees_its_name_for_the_next_file() {
 }
 
 #[test]
+fn a_file_with_two_names_is_read_once_under_the_first() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("a.jsonl");
+    append(&path, &response(1));
+    std::fs::hard_link(&path, dir.path().join("b.jsonl")).expect("hard link");
+    let origins = Origins::default();
+    let mut follower = Follower::new(
+        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
+        origins.clone(),
+    );
+    let mut events = Vec::new();
+    scan(&mut follower, &mut events);
+    scan(&mut follower, &mut events);
+    assert_eq!(events.len(), 2, "the two copies of one response, once");
+    let (raw, source) = fetch_by_output(&origins, &events, 401);
+    assert_eq!(raw, response(1)[2]);
+    assert!(source.ends_with("a.jsonl"), "fetched from {source}");
+}
+
+#[test]
 fn a_backfill_read_on_every_core_stamps_every_event() {
     let dir = tempfile::tempdir().expect("temp dir");
     let pad = "p".repeat(1000);
@@ -371,6 +391,11 @@ fn the_event_popup_shows_the_raw_record_with_its_secrets_redacted() {
     );
     assert!(app.update(live::fetch_record(&origins, wanted)));
     assert!(app.wanted_record().is_none(), "fetched once");
+    // Closed and opened again, it is read again (what could not be read may be by now).
+    key_press(&mut app, KeyCode::Esc);
+    key_press(&mut app, KeyCode::Enter);
+    assert_eq!(app.wanted_record(), Some(wanted));
+    assert!(app.update(live::fetch_record(&origins, wanted)));
 
     let mut terminal = Terminal::new(TestBackend::new(160, 60)).expect("terminal");
     terminal

@@ -958,7 +958,7 @@ fn an_open_popup_follows_its_response_as_a_larger_copy_arrives() {
 }
 
 #[test]
-fn a_page_is_the_rows_in_sight_beside_the_alerts_pane() {
+fn a_page_is_the_rows_in_sight_above_the_alerts_pane() {
     let mut e = engine();
     for i in 0..60 {
         e.ingest(&event(&format!("svc-{i:02}"), NOON - 1_000, 10 + i, 1));
@@ -990,6 +990,13 @@ fn a_page_of_latest_requests_is_the_rows_in_sight() {
     let rows = ui::page_rows(&screen.app, area);
     let count = screen.app.detail().map_or(0, |d| d.recent.len());
     assert!(1 < rows && rows < count, "{rows} in sight of {count}");
+    // The requests drawn: the lines between the list's title and its "… N more".
+    let text = format!("{}", screen.draw(100, 30).backend());
+    let lines: Vec<&str> = text.lines().collect();
+    let title = lines.iter().position(|l| l.contains("WHEN    MODEL"));
+    let more = lines.iter().position(|l| l.contains("more "));
+    let drawn = title.zip(more).map(|(t, m)| m - t - 1);
+    assert_eq!(drawn, Some(rows), "a page is what is drawn:\n{text}");
     screen.key(KeyCode::PageDown);
     assert_eq!(screen.app.event_cursor(), rows);
 }
