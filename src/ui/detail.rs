@@ -36,6 +36,28 @@ pub struct Rows {
     pub fill: bool,
 }
 
+impl Rows {
+    /// One line, and nothing more.
+    pub fn line(priority: u8) -> Self {
+        Rows {
+            priority,
+            min: 1,
+            want: 1,
+            fill: false,
+        }
+    }
+
+    /// A heading line and `count` lines under it, at least one of them shown.
+    pub fn listing(priority: u8, count: usize, fill: bool) -> Self {
+        Rows {
+            priority,
+            min: 2,
+            want: u16::try_from(count.saturating_add(1)).unwrap_or(u16::MAX),
+            fill,
+        }
+    }
+}
+
 /// Draws a section into the rows it was given (known only once every section is placed).
 pub type Draw<'a> = Box<dyn FnOnce(&mut Frame, Rect) + 'a>;
 
@@ -241,12 +263,7 @@ fn sections<'a>(
 
 fn line_section<'a>(priority: u8, line: Line<'a>) -> Section<'a> {
     Section {
-        rows: Rows {
-            priority,
-            min: 1,
-            want: 1,
-            fill: false,
-        },
+        rows: Rows::line(priority),
         draw: Box::new(move |frame, area| frame.render_widget(Paragraph::new(line), area)),
     }
 }

@@ -51,14 +51,8 @@ fn gauge<'a>(b: &BudgetState, now: i64, width: u16, theme: &'a Theme) -> Line<'a
 
 /// One gauge per budget covering the identity.
 pub fn budgets<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section<'a> {
-    let count = u16::try_from(d.budgets.len()).unwrap_or(u16::MAX);
     Section {
-        rows: Rows {
-            priority: 9,
-            min: 2,
-            want: count.saturating_add(1),
-            fill: false,
-        },
+        rows: Rows::listing(9, d.budgets.len(), false),
         draw: Box::new(move |frame, area| {
             let mut lines = vec![Line::styled("BUDGETS", theme.table_header())];
             lines.extend(
@@ -74,14 +68,8 @@ pub fn budgets<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section
 
 /// The identity's alerts, newest first: open ones loud, ended ones muted.
 pub fn alerts<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section<'a> {
-    let count = u16::try_from(d.alerts.len()).unwrap_or(u16::MAX);
     Section {
-        rows: Rows {
-            priority: 9,
-            min: 2,
-            want: count.saturating_add(1),
-            fill: false,
-        },
+        rows: Rows::listing(9, d.alerts.len(), false),
         draw: Box::new(move |frame, area: Rect| {
             let mut lines = vec![Line::styled("ALERTS", theme.table_header())];
             for a in &d.alerts {

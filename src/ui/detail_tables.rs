@@ -15,25 +15,10 @@ use crate::ui::detail::{Rows, Section};
 use crate::ui::spark;
 use crate::ui::table::{self, Cells, Col};
 
-/// A table section: a header line and `count` rows, at least one of them shown.
-fn rows(priority: u8, count: usize, fill: bool) -> Rows {
-    Rows {
-        priority,
-        min: 2,
-        want: u16::try_from(count.saturating_add(1)).unwrap_or(u16::MAX),
-        fill,
-    }
-}
-
 /// One muted line in place of an empty table.
 fn note<'a>(priority: u8, text: &'static str, theme: &'a Theme) -> Section<'a> {
     Section {
-        rows: Rows {
-            priority,
-            min: 1,
-            want: 1,
-            fill: false,
-        },
+        rows: Rows::line(priority),
         draw: Box::new(move |frame, area| {
             frame.render_widget(Paragraph::new(text).style(theme.muted()), area)
         }),
@@ -90,7 +75,7 @@ pub fn sizes<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
         // Input and output at least; latency when there is room.
         rows: Rows {
             min: 1 + lines.len().min(2) as u16,
-            ..rows(3, lines.len(), false)
+            ..Rows::listing(3, lines.len(), false)
         },
         draw: Box::new(move |frame, area| {
             let row = |i: usize| -> Cells {
@@ -126,7 +111,7 @@ pub fn models<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
         return note(7, "No model used yet.", theme);
     }
     Section {
-        rows: rows(7, d.by_model.len(), false),
+        rows: Rows::listing(7, d.by_model.len(), false),
         draw: Box::new(move |frame, area| {
             let row = |i: usize| -> Cells {
                 let m = &d.by_model[i];
@@ -159,7 +144,7 @@ const KIND_COLS: [Col; 5] = [
 pub fn kinds<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
     let all: u64 = d.by_kind.iter().map(|k| k.usage.total_tokens()).sum();
     Section {
-        rows: rows(3, d.by_kind.len(), false),
+        rows: Rows::listing(3, d.by_kind.len(), false),
         draw: Box::new(move |frame, area| {
             let row = |i: usize| -> Cells {
                 let k = &d.by_kind[i];
@@ -206,7 +191,7 @@ pub fn tools<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section<'
         return note(4, "No tool calls.", theme);
     }
     Section {
-        rows: rows(4, d.tools.len(), false),
+        rows: Rows::listing(4, d.tools.len(), false),
         draw: Box::new(move |frame, area| {
             let row = |i: usize| -> Cells {
                 let t = &d.tools[i];
@@ -274,7 +259,7 @@ pub fn recent<'a>(
     Section {
         rows: Rows {
             want: 6,
-            ..rows(8, d.recent.len(), true)
+            ..Rows::listing(8, d.recent.len(), true)
         },
         draw: Box::new(move |frame, area| {
             let row = |i: usize| -> Cells {

@@ -3,7 +3,7 @@
 //! (Enter opens it, ↑↓ step through the events, Esc closes it).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
@@ -173,12 +173,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .unwrap_or(u16::MAX)
             .min(area.height)
     };
-    let [row] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)])
-        .flex(Flex::Center)
-        .areas(row);
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     let title = if app.popup_listed() {
         format!(
             " event {} of {} ",

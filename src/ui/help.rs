@@ -3,7 +3,7 @@
 //! groups are too tall for the terminal they are set side by side.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -92,12 +92,7 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
         .iter()
         .fold(gaps, |sum, &w| sum.saturating_add(w))
         .saturating_add(4);
-    let [row] = Layout::vertical([Constraint::Length(height)])
-        .flex(Flex::Center)
-        .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)])
-        .flex(Flex::Center)
-        .areas(row);
+    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())

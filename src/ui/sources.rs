@@ -104,10 +104,13 @@ fn source_lines<'a>(source: &SourceHealth, width: usize, theme: &Theme) -> Vec<L
         ]));
     }
     let text = theme.text();
-    let restarts = if source.restarts > 0 {
-        theme.level(Level::Warn)
-    } else {
-        text
+    // Counts that are bad news as soon as they are not zero.
+    let warn = |n: u64| {
+        if n > 0 {
+            theme.level(Level::Warn)
+        } else {
+            text
+        }
     };
     let mut read = vec![label("read", theme)];
     read.extend(pairs(
@@ -116,19 +119,16 @@ fn source_lines<'a>(source: &SourceHealth, width: usize, theme: &Theme) -> Vec<L
             ("bytes", format::bytes(source.bytes), text),
             ("lines", format::si(source.lines as f64), text),
             ("lag", format::bytes(source.lag_bytes), text),
-            ("restarts", format::int(source.restarts), restarts),
+            (
+                "restarts",
+                format::int(source.restarts),
+                warn(source.restarts),
+            ),
         ],
         theme,
     ));
     lines.push(Line::from(read));
     let rejected = source.rejected_lines();
-    let warn = |n: u64| {
-        if n > 0 {
-            theme.level(Level::Warn)
-        } else {
-            text
-        }
-    };
     let mut parsed = vec![label("parsed", theme)];
     parsed.extend(pairs(
         vec![

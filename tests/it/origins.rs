@@ -63,10 +63,7 @@ struct Following {
 impl Following {
     fn start(dir: &Path, origins: &Origins) -> Self {
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-        let follower = Follower::new(
-            vec![SourceSpec::parse(&dir.to_string_lossy())],
-            origins.clone(),
-        );
+        let follower = folder_follower(dir, origins);
         // The thread ends when `rx` is dropped.
         follow::spawn(
             follower,
@@ -169,6 +166,14 @@ fn a_followed_claude_code_response_is_fetched_back_as_written() {
     assert_eq!(fetched.map(|r| r.raw), Ok(response(2)[2].clone()));
 }
 
+/// A reader of the folder `dir`, registering into `origins`.
+fn folder_follower(dir: &Path, origins: &Origins) -> Follower {
+    Follower::new(
+        vec![SourceSpec::parse(&dir.to_string_lossy())],
+        origins.clone(),
+    )
+}
+
 /// One rescan and poll of `follower`, its events added to `events`.
 fn scan(follower: &mut Follower, events: &mut Vec<Event>) {
     follower.rescan(NOON, &mut |e| events.push(e));
@@ -193,10 +198,7 @@ fn a_file_renamed_to_a_later_name_keeps_its_id_when_a_new_file_takes_the_old_one
     let (old, renamed) = (dir.path().join("s1.jsonl"), dir.path().join("s2.jsonl"));
     append(&old, &response(1));
     let origins = Origins::default();
-    let mut follower = Follower::new(
-        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
-        origins.clone(),
-    );
+    let mut follower = folder_follower(dir.path(), &origins);
     let mut events = Vec::new();
     scan(&mut follower, &mut events);
 
@@ -220,10 +222,7 @@ fn a_file_rotated_out_of_sight_frees_its_name_for_the_next_file() {
     let path = dir.path().join("s1.jsonl");
     append(&path, &response(1));
     let origins = Origins::default();
-    let mut follower = Follower::new(
-        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
-        origins.clone(),
-    );
+    let mut follower = folder_follower(dir.path(), &origins);
     let mut events = Vec::new();
     scan(&mut follower, &mut events);
 
@@ -253,10 +252,7 @@ fn a_file_with_two_names_is_read_once_under_the_first() {
     append(&path, &response(1));
     std::fs::hard_link(&path, dir.path().join("b.jsonl")).expect("hard link");
     let origins = Origins::default();
-    let mut follower = Follower::new(
-        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
-        origins.clone(),
-    );
+    let mut follower = folder_follower(dir.path(), &origins);
     let mut events = Vec::new();
     scan(&mut follower, &mut events);
     scan(&mut follower, &mut events);
@@ -284,13 +280,9 @@ fn a_backfill_read_on_every_core_stamps_every_event() {
         append(&dir.path().join(format!("f{file}.jsonl")), &lines);
     }
     let origins = Origins::default();
-    let mut follower = Follower::new(
-        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
-        origins.clone(),
-    );
+    let mut follower = folder_follower(dir.path(), &origins);
     let mut events = Vec::new();
-    follower.rescan(NOON, &mut |e| events.push(e));
-    follower.poll(NOON, &mut |e| events.push(e));
+    scan(&mut follower, &mut events);
     assert!(
         events.len() as u64 * 1000 >= tokentop::source::parallel::PARALLEL_FROM_BYTES,
         "enough to be read in parallel"
