@@ -219,7 +219,10 @@ pub struct App {
     /// Position in `order` of the first row the table shows: it moves only as far as
     /// keeps the selection in view, so a click does not scroll the row away.
     table_top: usize,
-    /// The selected identity's name, so the selection follows it across re-sorts.
+    /// The identity the user moved the selection to, so the selection follows it across
+    /// re-sorts. `None` until the user moves: the selection then stays on the top row while
+    /// the first snapshots fill and re-sort the table (it must not cling to whichever
+    /// identity happened to come first).
     selected_name: Option<String>,
     /// The identity whose detail panel is open; the loop asks the engine for its detail.
     focus: Option<String>,
@@ -617,7 +620,7 @@ impl App {
 
     /// Opens the identity view of the selected row, on its newest event.
     fn open_identity(&mut self) {
-        self.focus.clone_from(&self.selected_name);
+        self.focus = self.selected_row().map(|r| r.name.clone());
         self.reset_events();
     }
 
@@ -652,7 +655,9 @@ impl App {
                 .position(|&i| &self.snapshot.identities[i].name == name)
         });
         self.selected = found.unwrap_or(self.selected.min(self.order.len().saturating_sub(1)));
-        if found.is_none() {
+        if found.is_none() && self.selected_name.is_some() {
+            // The chosen identity left the table: the selection stays where it was, on
+            // whoever is there now.
             self.selected_name = self.selected_row().map(|r| r.name.clone());
         }
         self.keep_in_view();

@@ -108,7 +108,7 @@ impl App {
     /// Acknowledges every active alert of the selected identity, or takes them all back
     /// when they already are.
     pub(super) fn acknowledge_selected_row(&mut self) {
-        let Some(name) = self.selected_name.clone() else {
+        let Some(name) = self.selected_row().map(|r| r.name.clone()) else {
             return;
         };
         let ids: Vec<u64> = self

@@ -233,10 +233,16 @@ fn demo_overview_identity_event_filter_and_quit_in_a_real_terminal() {
             && shows_all(pane, &DEMO_IDENTITIES)
     });
 
-    // 2. Down one row, note who is selected, Enter: that identity's view. The
-    // name must read the same in two captures in a row, so that a frame caught half
-    // drawn cannot pass.
+    // 2. Sorted by name, so that the live demo's spend cannot reorder the rows under the
+    // keys: down one row, note who is selected, Enter: that identity's view. The name must
+    // read the same in two captures in a row, so that a frame caught half drawn cannot pass.
+    tmux.send("n");
+    tmux.wait_until("the table sorted by name", |pane| {
+        status_line(pane).starts_with("sort: name")
+    });
     tmux.send("j");
+    let mut by_name = DEMO_IDENTITIES;
+    by_name.sort_unstable();
     let mut last = None;
     let selected = tmux.wait_for("the second row selected", |pane| {
         if table_position(pane)?.0 != 2 {
@@ -245,6 +251,10 @@ fn demo_overview_identity_event_filter_and_quit_in_a_real_terminal() {
         let now = selected_identity(pane)?;
         (last.replace(now) == Some(now)).then_some(now)
     });
+    assert_eq!(
+        selected, by_name[1],
+        "j moves from the top row to the second"
+    );
     tmux.send("Enter");
     tmux.wait_until(&format!("the identity view of {selected}"), |pane| {
         status_line(pane).starts_with("identity") && titled(pane, selected)

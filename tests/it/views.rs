@@ -434,10 +434,40 @@ fn tiny_terminals_do_not_panic() {
     }
 }
 
+/// The cause of the end-to-end test's flake: the selection clung to whichever identity
+/// came first in the first snapshot, so once the table filled and re-sorted, `j` moved from
+/// wherever that identity had gone. Until the user moves, the selection is the top row.
+#[test]
+fn the_selection_stays_on_the_top_row_until_the_user_moves_it() {
+    let mut screen = empty(24);
+    let arrive = |screen: &mut Screen, name: &str, at: i64, input: u64| {
+        screen.engine.ingest(&event(name, NOON + at, input, 10));
+        screen.engine.advance(NOON + at);
+        live::refresh(&screen.engine, &mut screen.app);
+    };
+    arrive(&mut screen, "first-to-arrive", 1_000, 1_000);
+    assert_eq!(screen.selected(), Some("first-to-arrive"));
+    arrive(&mut screen, "big-spender", 2_000, 9_000_000);
+    assert_eq!(
+        screen.selected(),
+        Some("big-spender"),
+        "an untouched selection stays on the top row as the table re-sorts"
+    );
+    screen.press('j');
+    assert_eq!(screen.selected(), Some("first-to-arrive"));
+    arrive(&mut screen, "first-to-arrive", 3_000, 90_000_000);
+    assert_eq!(
+        (screen.selected(), screen.app.selected),
+        (Some("first-to-arrive"), 0),
+        "once the user has moved, the selection follows its identity"
+    );
+}
+
 #[test]
 fn sort_keys_reorder_and_q_quits() {
     let mut screen = busy(24);
     let top = |s: &Screen| s.app.snapshot.identities[s.app.order[0]].name.clone();
+    screen.press('j');
     let selected = screen.selected().map(str::to_string);
     screen.press('n');
     assert_eq!(top(&screen), "agent-triage");
