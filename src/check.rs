@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
@@ -15,6 +15,7 @@ use crate::format;
 use crate::report::{ensure_read, parse_time, read_into};
 use crate::sanitize::sanitize;
 use crate::source::health::SourceHealth;
+use crate::usage::{OrUsage, usage_error};
 
 /// What `check` found.
 #[derive(Debug, Serialize)]
@@ -49,13 +50,17 @@ pub fn run(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckReport> {
     let config = args.common.config()?;
     if config.budgets.is_empty() {
         match &config.path {
-            Some(path) => bail!(
-                "no budgets to check: {} has no [[budget]] table",
-                path.display()
-            ),
-            None => bail!(
-                "no budgets to check: pass --config FILE, or write ~/.config/tokentop/config.toml (see sample-data/config.example.toml)"
-            ),
+            Some(path) => {
+                return Err(usage_error(format!(
+                    "no budgets to check: {} has no [[budget]] table",
+                    path.display()
+                )));
+            }
+            None => {
+                return Err(usage_error(
+                    "no budgets to check: pass --config FILE, or write ~/.config/tokentop/config.toml (see sample-data/config.example.toml)",
+                ));
+            }
         }
     }
     let tz = args.common.time_zone(&config)?;
@@ -64,7 +69,8 @@ pub fn run(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckReport> {
         .as_deref()
         .map(|t| parse_time(t, &tz, now, false))
         .transpose()
-        .context("--at")?
+        .context("--at")
+        .or_usage()?
         .unwrap_or(now);
     let mut engine = Engine::with_config(args.common.prices()?, tz.clone(), &config);
     // Events up to and including `at`: what was known at that moment.

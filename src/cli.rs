@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::config::Config;
 use crate::pricing::PriceTable;
 use crate::source::discover::{SourceSpec, default_specs};
+use crate::usage::OrUsage;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -132,19 +133,23 @@ pub struct CommonArgs {
 impl CommonArgs {
     /// `--config`, else the default file when it exists, else an empty config.
     pub fn config(&self) -> anyhow::Result<Config> {
-        Ok(Config::resolve(self.config.as_deref())?)
+        Config::resolve(self.config.as_deref()).or_usage()
     }
 
     /// `--tz`, else the config's `time_zone`, else UTC.
     pub fn time_zone(&self, config: &Config) -> anyhow::Result<jiff::tz::TimeZone> {
         match (&self.tz, &config.time_zone) {
             (None, Some(tz)) => Ok(tz.clone()),
-            (name, _) => time_zone(name.as_deref()),
+            (name, _) => time_zone(name.as_deref()).or_usage(),
         }
     }
 
     /// The built-in price table, with `--pricing` laid over it.
     pub fn prices(&self) -> anyhow::Result<std::sync::Arc<PriceTable>> {
+        self.read_prices().or_usage()
+    }
+
+    fn read_prices(&self) -> anyhow::Result<std::sync::Arc<PriceTable>> {
         let mut table = PriceTable::builtin().clone();
         if let Some(path) = &self.pricing {
             let text = std::fs::read_to_string(path)

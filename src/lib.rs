@@ -24,3 +24,4 @@ pub mod source;
 pub mod theme;
 pub mod timefmt;
 pub mod ui;
+pub mod usage;

@@ -33,12 +33,13 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("tokentop: {e:#}");
-            ExitCode::FAILURE
+            ExitCode::from(tokentop::usage::exit_code(&e))
         }
     }
 }
 
-/// Exit code 0, 3 or 4 by the worst budget (1 is for errors, 2 for usage).
+/// Exit code 0, 3 or 4 by the worst budget (1 when a source could not be read, 2 for usage
+/// and config errors).
 fn run_check(args: &tokentop::cli::CheckArgs) -> anyhow::Result<u8> {
     let report = check::run(args, live::wall_clock())?;
     let mut out = std::io::stdout().lock();

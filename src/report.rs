@@ -19,6 +19,7 @@ use crate::source::follow::Follower;
 use crate::source::health::SourceHealth;
 use crate::source::origin::Origins;
 use crate::source::stdin;
+use crate::usage::{OrUsage, usage_error};
 
 /// Usage of one group with the derived totals spelled out.
 #[derive(Debug, Serialize)]
@@ -92,11 +93,47 @@ pub fn parse_time(
         _ => 0,
     };
     match number.parse::<i64>() {
-        Ok(n) if unit_ms > 0 => Ok(now - n * unit_ms),
+        Ok(n) if unit_ms > 0 => n
+            .checked_mul(unit_ms)
+            .and_then(|age| now.checked_sub(age))
+            .filter(|&t| jiff::Timestamp::from_millisecond(t).is_ok())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the age {text:?} reaches back past the year -9999: use a smaller one"
+                )
+            }),
         _ => bail!(
             "cannot read the time {text:?}: use RFC 3339 (2025-06-08T10:00:00Z), a date (2025-06-08 or 20250608) or an age (30m, 2h, 7d)"
         ),
     }
+}
+
+/// `--since` and `--until` as times; a value that cannot be read, or a range that ends
+/// before it starts, is a usage error.
+pub fn time_range(
+    since: Option<&str>,
+    until: Option<&str>,
+    tz: &TimeZone,
+    now: TimeMs,
+) -> anyhow::Result<(Option<TimeMs>, Option<TimeMs>)> {
+    let read = |text: Option<&str>, end_of_day, flag| {
+        text.map(|t| parse_time(t, tz, now, end_of_day))
+            .transpose()
+            .context(flag)
+            .or_usage()
+    };
+    let since = read(since, false, "--since")?;
+    let until = read(until, true, "--until")?;
+    if let (Some(s), Some(u)) = (since, until)
+        && s >= u
+    {
+        return Err(usage_error(format!(
+            "--since {} is not before --until {}: the range is empty; swap them",
+            crate::timefmt::format_rfc3339_ms(s),
+            crate::timefmt::format_rfc3339_ms(u)
+        )));
+    }
+    Ok((since, until))
 }
 
 /// Reads every source once into a fresh engine with no config.
@@ -195,18 +232,7 @@ pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
     let config = args.common.config()?;
     let tz = args.common.time_zone(&config)?;
     let prices = args.common.prices()?;
-    let since = args
-        .since
-        .as_deref()
-        .map(|t| parse_time(t, &tz, now, false))
-        .transpose()
-        .context("--since")?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|t| parse_time(t, &tz, now, true))
-        .transpose()
-        .context("--until")?;
+    let (since, until) = time_range(args.since.as_deref(), args.until.as_deref(), &tz, now)?;
     let specs = source_specs(&args.paths)?;
     let mut engine = Engine::with_config(prices, tz, &config);
     let sources = read_into(&mut engine, specs, (since, until), now);

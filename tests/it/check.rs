@@ -1,5 +1,5 @@
 //! `tokentop check`: exit codes 0 / 3 / 4 by the worst budget, the offending budgets one
-//! per line, 1 for a bad config or nothing to read, 2 for bad usage.
+//! per line, 2 for bad usage or a bad config, 1 when nothing could be read.
 
 use assert_cmd::Command;
 
@@ -99,7 +99,7 @@ fn the_default_config_path_is_used() {
         .env("HOME", home.path())
         .output()
         .expect("run");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "a config error");
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("no budgets to check"),
         "{out:?}"
@@ -107,7 +107,7 @@ fn the_default_config_path_is_used() {
 }
 
 #[test]
-fn a_bad_config_exits_1_and_bad_usage_2() {
+fn a_bad_config_and_bad_usage_exit_2_and_an_unreadable_source_1() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("bad.toml");
     std::fs::write(
@@ -123,7 +123,7 @@ fn a_bad_config_exits_1_and_bad_usage_2() {
         .arg(&config)
         .output()
         .expect("run");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("bad.toml:4:10: budget \"x\": period = \"daily\" is not"),
@@ -136,6 +136,14 @@ fn a_bad_config_exits_1_and_bad_usage_2() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
+
+    // What the README promises for usage errors holds for values clap cannot check.
+    let out = check("garbage");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--at: cannot read the time \"garbage\""),
+        "{out:?}"
+    );
 
     let out = Command::cargo_bin("tokentop")
         .expect("binary")

@@ -197,3 +197,39 @@ fn default_locations_are_used_and_named() {
             .ends_with(".claude/projects")
     );
 }
+
+/// Times `clap` cannot check are usage errors too (exit 2), each saying what to type.
+#[test]
+fn unreadable_inverted_or_overflowing_times_are_usage_errors() {
+    let sample = crate::common::fixture("budgets.jsonl");
+    for (args, says) in [
+        (
+            &["--since", "yesterday"][..],
+            "cannot read the time \"yesterday\"",
+        ),
+        (&["--since", "200000000000000d"][..], "reaches back past"),
+        (
+            &["--since", "9223372036854775807m"][..],
+            "reaches back past",
+        ),
+        (
+            &["--since", "2026-01-02", "--until", "2026-01-01"][..],
+            "is not before --until",
+        ),
+        (&["--tz", "Mars/Olympus"][..], "unknown time zone"),
+    ] {
+        let out = tokentop()
+            .arg("report")
+            .arg(&sample)
+            .args(args)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?}: no report on a usage error"
+        );
+    }
+}
