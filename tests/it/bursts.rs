@@ -211,6 +211,31 @@ fn a_new_identity_does_not_alarm_during_warm_up() {
 }
 
 #[test]
+fn a_line_stamped_1970_warms_no_one() {
+    let mut e = engine();
+    let mut rng = Rng::new(29);
+    let (start, end) = (NOON, NOON + 25 * MIN);
+    // Ten minutes in, long before 30 minutes of its own history: a 10x burst.
+    let burst = (start + 10 * MIN)..(start + 15 * MIN);
+    let rate = move |t: TimeMs| if burst.contains(&t) { 300.0 } else { 30.0 };
+    let mut events = traffic(&mut rng, "fresh-key", None, (start, end), rate);
+    for i in 0..4 {
+        let name = format!("svc-{i}");
+        events.extend(traffic(&mut rng, &name, None, (start, end), |_| 30.0));
+    }
+    // One line of its own and one of another identity, both at the epoch.
+    events.push(event("fresh-key", 0, 10, 10));
+    events.push(event("stray", 0, 10, 10));
+    run(&mut e, events, start, end);
+    assert_eq!(alerts(&e, AlertKind::Burst), [], "still warming up");
+    assert_eq!(
+        alerts(&e, AlertKind::GlobalBurst),
+        [],
+        "no one is usual yet"
+    );
+}
+
+#[test]
 fn quiet_identities_do_not_alarm_under_the_minimum_volume() {
     let mut e = engine();
     let mut rng = Rng::new(5);
