@@ -41,6 +41,7 @@ fn main() -> ExitCode {
 /// Exit code 0, 3 or 4 by the worst budget (1 is for errors, 2 for usage).
 fn run_check(args: &tokentop::cli::CheckArgs) -> anyhow::Result<u8> {
     let report = check::run(args, live::wall_clock())?;
+    check::write_warnings(&report, &mut std::io::stderr().lock())?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &report)?;

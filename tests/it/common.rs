@@ -104,5 +104,6 @@ pub fn budget_state(
         exhausted_at: None,
         projected: used,
         members,
+        matched: true,
     }
 }
