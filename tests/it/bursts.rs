@@ -3,7 +3,7 @@
 //! seconds, as the live loop does.
 
 use tokentop::engine::alerts::{Alert, AlertKind, Severity};
-use tokentop::engine::burst::BurstSettings;
+use tokentop::engine::burst::{BurstSettings, MinVolume};
 use tokentop::engine::{ALL_IDENTITIES, Engine};
 use tokentop::event::{Event, TimeMs, ToolCall};
 
@@ -183,6 +183,11 @@ fn a_10x_burst_alarms_within_a_minute_and_its_episode_ends_when_it_stops() {
         a.reason
     );
     assert_eq!(e.snapshot(None).active_alerts.total(), 0);
+    assert_eq!(
+        alerts(&e, AlertKind::GlobalBurst),
+        [],
+        "one identity bursting alone makes no global burst"
+    );
 }
 
 #[test]
@@ -339,6 +344,24 @@ fn sensitivity_is_a_setting() {
         ..BurstSettings::default()
     };
     assert_eq!(run_with(eager), 1);
+}
+
+#[test]
+fn the_config_s_bursts_table_sets_them() {
+    let e = engine_with(
+        "[bursts]\nsensitivity = 3.0\nmin_ratio = 2.0\nwarmup_minutes = 10\nmin_volume = { requests = 5.0 }\n",
+    );
+    let defaults = BurstSettings::default();
+    let expected = BurstSettings {
+        sensitivity: 3.0,
+        min_ratio: 2.0,
+        warmup_minutes: 10,
+        min_volume: MinVolume {
+            requests: 5.0,
+            ..defaults.min_volume
+        },
+    };
+    assert_eq!(e.burst_settings(), &expected);
 }
 
 #[test]
