@@ -100,6 +100,20 @@ fn amount(unit: BudgetUnit, x: f64) -> String {
     }
 }
 
+/// One line per budget whose scope matches nothing read, for stderr: such a budget (a
+/// typo, `cctrace-agent` for `cctrace agent`) stays at 0 and ok whatever is spent.
+pub fn write_warnings(report: &CheckReport, out: &mut dyn Write) -> std::io::Result<()> {
+    for b in report.budgets.iter().filter(|b| !b.matched) {
+        writeln!(
+            out,
+            "tokentop: warning: budget {name} ({scope}) matches nothing read; check its scope",
+            name = sanitize(&b.name, 80),
+            scope = sanitize(&b.scope, 80),
+        )?;
+    }
+    Ok(())
+}
+
 /// One line per budget that is not ok: level, name, scope, period, used of limit, percent,
 /// and when it runs out at the current rate.
 pub fn write_lines(report: &CheckReport, out: &mut dyn Write) -> std::io::Result<()> {

@@ -42,6 +42,7 @@ fn main() -> ExitCode {
 /// and config errors).
 fn run_check(args: &tokentop::cli::CheckArgs) -> anyhow::Result<u8> {
     let report = check::run(args, live::wall_clock())?;
+    check::write_warnings(&report, &mut std::io::stderr().lock())?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &report)?;

@@ -127,6 +127,9 @@ pub struct BudgetState {
     pub projected: f64,
     /// The identities the budget covers, by name, sorted.
     pub members: Vec<String>,
+    /// Whether its scope has matched anything read: an identity, or for a model budget a
+    /// request to a matching model. `false` most likely means a typo in the scope.
+    pub matched: bool,
 }
 
 /// What an identity's row shows of its tightest budget (the highest percentage).

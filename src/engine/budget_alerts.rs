@@ -95,6 +95,7 @@ mod tests {
             exhausted_at: Some(3_600_000),
             projected: 60.0,
             members: vec!["svc-checkout".into(), "key_prod_web".into()],
+            matched: true,
         }
     }
 

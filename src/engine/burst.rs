@@ -19,11 +19,11 @@
 //!
 //! A rate bursts when, per unit, it is above `exp(level + sensitivity × σ) − c` *and* at
 //! least `min_ratio` times the usual rate, *and* the raw rate reaches `min_volume` (quiet
-//! identities never alarm over a handful of calls), once the identity is warm: first seen
-//! at least `warmup_minutes` ago, with at least [`MIN_ACTIVE_MINUTES`] active minutes
-//! learnt. The threshold is thus a multiple of the usual rate that grows with the
-//! identity's own variability: about 3x (`min_ratio`) for a steady service, more for a
-//! coding agent.
+//! identities never alarm over a handful of calls), once the identity is warm: its own
+//! events have spanned `warmup_minutes` (see `warmup`), with at least
+//! [`MIN_ACTIVE_MINUTES`] active minutes learnt. The threshold is thus a multiple of the
+//! usual rate that grows with the identity's own variability: about 3x (`min_ratio`) for
+//! a steady service, more for a coding agent.
 //!
 //! # Why median/MAD of logs over the minute ring rather than an EWMA
 //! - Robust: the median ignores up to half the minutes, so a runaway that recurs (the

@@ -103,10 +103,9 @@ impl Engine {
         let now = self.now;
         let minute = now.div_euclid(MINUTE_MS);
         let warmup = i64::from(self.bursts.warmup_minutes) * MINUTE_MS;
-        let warm_before = now - warmup;
-        let engine_warm = self.first_event <= warm_before;
-        // Identities first seen after this are new to an engine that knew the rest.
-        let new_after = self.first_event.saturating_add(warmup);
+        // Identities whose work began after this are new to an engine that knew the rest.
+        let new_after = self.fleet_warm_from;
+        let mut warm_from = None;
         let learn_after = (minute - BASELINE_MINUTES as i64 - 1) * MINUTE_MS;
         let mut conditions = Vec::new();
         let mut fleet = Fleet::default();
@@ -123,11 +122,15 @@ impl Engine {
                 continue;
             }
             let rates = Signal::values(&Usage::from(id.window.sum(now, MINUTE_MS)));
-            let warm = id.first_seen <= warm_before;
+            let id_warm_from = id.warm.warm_from(warmup);
+            let warm = id_warm_from.is_some();
             let units = id.units.active(now);
             let usual = match id.detector.usual(&self.bursts, warm, units) {
-                Some((level, spread)) => Usual::Known(level, spread),
-                None if !warm && id.first_seen > new_after => Usual::New,
+                Some((level, spread)) => {
+                    warm_from = warm_from.into_iter().chain(id_warm_from).min();
+                    Usual::Known(level, spread)
+                }
+                None if !warm && new_after.is_some_and(|t| id.warm.run_since() > t) => Usual::New,
                 None => Usual::AsItIs,
             };
             fleet.add(rates, usual);
@@ -138,7 +141,10 @@ impl Engine {
                 conditions.push(c);
             }
         }
-        if engine_warm && let Some(burst) = fleet.check(&self.bursts) {
+        self.fleet_warm_from = self.fleet_warm_from.or(warm_from);
+        if self.fleet_warm_from.is_some()
+            && let Some(burst) = fleet.check(&self.bursts)
+        {
             let subject = Subject::All(ALL_IDENTITIES);
             let c = condition(
                 AlertKind::GlobalBurst,

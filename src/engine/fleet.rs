@@ -8,9 +8,10 @@
 //! and identities that start or stop work at their own pace never do, however different
 //! their sizes (a baseline of the totals would alarm each time a big identity starts).
 //! What can: many identities near their own bounds at once (together at least `min_ratio`
-//! times their usual), and identities that are new, still warming up though first seen
-//! over `warmup_minutes` after the engine's first event (a new key with a flood of traffic
-//! is a global burst before it can be a burst of its own), whose rates count in full.
+//! times their usual), and identities that are new, still warming up though their work
+//! began after the first identity with a usual rate had warmed up (a new key with a flood
+//! of traffic is a global burst before it can be a burst of its own), whose rates count in
+//! full. Until an identity has a usual rate, there are no global bursts.
 //! Other identities without a baseline (too few active minutes yet, or still warming up
 //! after a fresh start) count as their own usual.
 

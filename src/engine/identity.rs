@@ -11,6 +11,7 @@ use super::hist::LazyHistogram;
 use super::recent::RecentEvents;
 use super::units::Units;
 use super::usage::{Usage, WindowUsage};
+use super::warmup::WarmUp;
 use super::window::{Bucket, TieredWindow};
 use crate::event::{Format, IdentityAttrs, IdentityKind, Kind, TimeMs};
 
@@ -52,6 +53,8 @@ pub struct IdentityStats {
     /// Sessions and agents seen lately, for the burst detector's concurrency rule.
     pub units: Units,
     pub detector: Detector,
+    /// Whether it has been at work long enough to burst, in its own event time.
+    pub warm: WarmUp,
 }
 
 impl IdentityStats {
@@ -76,6 +79,7 @@ impl IdentityStats {
             recent: RecentEvents::default(),
             units: Units::default(),
             detector: Detector::default(),
+            warm: WarmUp::new(time),
         }
     }
 

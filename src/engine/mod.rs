@@ -19,6 +19,7 @@ mod signal;
 pub mod snapshot;
 pub mod units;
 pub mod usage;
+mod warmup;
 pub mod window;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -151,8 +152,9 @@ pub struct Engine {
     stats: IngestStats,
     ingest_marks: VecDeque<(TimeMs, u64)>,
     bursts: BurstSettings,
-    /// The earliest event time seen: global bursts wait for the engine's own warm-up.
-    first_event: TimeMs,
+    /// When (event time) the first identity with a usual pace had warmed up: global
+    /// bursts wait for it, and identities whose work begins later are new.
+    fleet_warm_from: Option<TimeMs>,
     alerts: Alerts,
 }
 
@@ -181,7 +183,7 @@ impl Engine {
             stats: IngestStats::default(),
             ingest_marks: VecDeque::new(),
             bursts: config.bursts.clone(),
-            first_event: TimeMs::MAX,
+            fleet_warm_from: None,
             alerts: Alerts::default(),
         }
     }
@@ -379,8 +381,8 @@ impl Engine {
         }
         id.last_seen = id.last_seen.max(event.time);
         id.first_seen = id.first_seen.min(event.time);
+        id.warm.see(event.time);
         id.attrs.clone_from(&event.attrs);
-        self.first_event = self.first_event.min(event.time);
     }
 
     fn apply(&mut self, sign: Sign, who: usize, time: TimeMs, day: Date, model: &str, u: &Usage) {

@@ -238,7 +238,8 @@ pub struct IdentityDetail {
     /// left out.
     pub by_kind: Vec<KindRow>,
     pub timeline: Timeline,
-    /// The budgets that cover this identity, in config order.
+    /// The budgets that cover this identity, and those that match nothing read (a typo in
+    /// a scope shows where its budget was expected), in config order.
     pub budgets: Vec<IdentityBudget>,
     /// Alerts that concern this identity (its own, and fleet-wide ones naming it), newest
     /// first.
@@ -481,13 +482,19 @@ impl Engine {
             .collect();
         let covering: Vec<IdentityBudget> = {
             let mut at: Vec<usize> = self.budgets.covering(who, &id.name, budgets).collect();
+            at.extend((0..budgets.len()).filter(|&b| !budgets[b].matched));
             at.sort_unstable();
             at.dedup();
             at.into_iter()
                 .filter_map(|b| {
+                    let state = budgets.get(b)?;
+                    // A budget that matches nothing paces no one.
+                    let pace = state
+                        .matched
+                        .then(|| self.budgets.pace_per_min(b, self.now));
                     Some(IdentityBudget {
-                        state: budgets.get(b)?.clone(),
-                        pace_per_min: self.budgets.pace_per_min(b, self.now),
+                        state: state.clone(),
+                        pace_per_min: pace.flatten(),
                     })
                 })
                 .collect()

@@ -22,8 +22,20 @@ fn amount(unit: BudgetUnit, value: f64) -> String {
     }
 }
 
-/// `[██████░░░░] 62% $6.20 of $10 · day · out in 3h`: one budget on one line.
+/// `[██████░░░░] 62% $6.20 of $10 · day · out in 3h`: one budget on one line; a budget
+/// whose scope matches nothing read says so instead (`no members · identity cctrace-agent`).
 fn gauge<'a>(b: &BudgetState, now: i64, width: u16, theme: &'a Theme) -> Line<'a> {
+    let name = Span::styled(format!("{:<18} ", sanitize(&b.name, 18)), theme.text());
+    if !b.matched {
+        return Line::from(vec![
+            name,
+            Span::styled("no members", theme.level(Level::Warn)),
+            Span::styled(
+                format!(" · {} matches nothing read", sanitize(&b.scope, 60)),
+                theme.muted(),
+            ),
+        ]);
+    }
     let cells = (usize::from(width) / 6).clamp(GAUGE.1, GAUGE.0);
     let filled = ((b.percent / 100.0).clamp(0.0, 1.0) * cells as f64).round() as usize;
     let style = theme.level(Level::from(b.level));
@@ -33,7 +45,7 @@ fn gauge<'a>(b: &BudgetState, now: i64, width: u16, theme: &'a Theme) -> Line<'a
         None => String::new(),
     };
     Line::from(vec![
-        Span::styled(format!("{:<18} ", sanitize(&b.name, 18)), theme.text()),
+        name,
         Span::styled("█".repeat(filled), style),
         Span::styled("░".repeat(cells - filled), theme.muted()),
         Span::styled(format!(" {:>4.0}% ", b.percent), style),

@@ -5,25 +5,43 @@ use std::time::{Duration, Instant};
 
 use tokentop::alert_out::{AlertOut, AlertSinks, run_command};
 use tokentop::engine::alerts::AlertEvent;
-use tokentop::engine::budget::BudgetLevel;
 use tokentop::source::health::SourceHealth;
 
-use crate::common::{MIN, NOON, budget_state, engine};
+use crate::budgets::{at, engine_with, spend};
+use crate::common::MIN;
 
 /// A budget warning that starts, then ends: two changes.
 fn changes() -> Vec<AlertEvent> {
     changes_with_members(vec!["svc-a".into()])
 }
 
+/// A team's $50 daily budget: its first member spends $41 a minute before midnight (a
+/// warning), and the new day clears it.
 fn changes_with_members(members: Vec<String>) -> Vec<AlertEvent> {
-    let mut e = engine();
-    let mut signal = budget_state("team daily", BudgetLevel::Warn, 41.0, 50.0, members);
-    e.advance(NOON);
-    e.observe_budgets(&[signal.clone()]);
-    signal.level = BudgetLevel::Ok;
-    for t in [NOON + MIN, NOON + 2 * MIN] {
+    let mut e = engine_with(
+        r#"
+[[identity]]
+match = { identity = "*" }
+team = "team"
+
+[[budget]]
+name = "team daily"
+team = "team"
+period = "day"
+limit_usd = 50
+"#,
+    );
+    let before_midnight = at("2026-01-01T23:59:00Z");
+    for (i, member) in members.iter().enumerate() {
+        let usd = if i == 0 { 41.0 } else { 0.0 };
+        e.ingest(&spend(member, before_midnight, usd));
+    }
+    for t in [
+        before_midnight,
+        before_midnight + MIN,
+        before_midnight + 2 * MIN,
+    ] {
         e.advance(t);
-        e.observe_budgets(&[signal.clone()]);
     }
     e.take_alert_events()
 }
@@ -71,11 +89,11 @@ fn the_alerts_file_gets_one_json_line_per_change() {
         .collect();
     assert_eq!(lines.len(), 3, "appended, not truncated");
     assert_eq!(lines[1]["event"], "started");
-    assert_eq!(lines[1]["time"], "2026-01-01T12:00:00.000Z");
+    assert_eq!(lines[1]["time"], "2026-01-01T23:59:00.000Z");
     assert_eq!(lines[1]["alert"]["kind"], "budget_warn");
     assert_eq!(lines[1]["alert"]["severity"], "warn");
     assert_eq!(lines[2]["event"], "ended");
-    assert_eq!(lines[2]["time"], "2026-01-01T12:01:00.000Z");
+    assert_eq!(lines[2]["time"], "2026-01-02T00:00:00.000Z");
     assert_eq!(lines[2]["alert"]["identities"][0], "svc-a");
 }
 

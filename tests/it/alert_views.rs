@@ -6,10 +6,11 @@ use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
-use tokentop::engine::budget::{BudgetLevel, BudgetState};
+use tokentop::engine::Engine;
 use tokentop::event::{Event, IdentityKind, TimeMs};
 
-use crate::common::{MIN, NOON, budget_state, engine, event};
+use crate::budgets::{engine_with, spend};
+use crate::common::{MIN, NOON, engine, event};
 use crate::views::Screen;
 
 const RUNAWAY: &str = "agent-loop-runner";
@@ -26,15 +27,21 @@ fn steady(name: &str, (from, to): (TimeMs, TimeMs), every: TimeMs, size: u64) ->
         .collect()
 }
 
-fn budget(name: &str, level: BudgetLevel, used: f64, limit: f64, member: &str) -> BudgetState {
-    BudgetState {
-        exhausted_at: Some(NOON + 95 * MIN),
-        ..budget_state(name, level, used, limit, vec![member.into()])
+/// Feeds `events` in time order, the clock advancing every 5 s up to `NOON`.
+fn play(e: &mut Engine, mut events: Vec<Event>, start: TimeMs) {
+    events.sort_by_key(|ev| ev.time);
+    let mut events = events.into_iter().peekable();
+    for t in (start..=NOON).step_by(5_000) {
+        while let Some(ev) = events.next_if(|ev| ev.time <= t) {
+            e.ingest(&ev);
+        }
+        e.advance(t);
     }
 }
 
 /// Two hours of four identities; the runaway agent burst once an hour ago (ended) and is
-/// bursting again now; one budget is over and one past its warning.
+/// bursting again now; the checkout service passed its daily budget's warning, then its
+/// limit (the warning ended), and the search service passed its warning three minutes ago.
 fn alerting(height: u16) -> Screen {
     let start = NOON - 2 * 60 * MIN;
     let mut events = Vec::new();
@@ -52,31 +59,35 @@ fn alerting(height: u16) -> Screen {
     events.extend(runaway(NOON - 60 * MIN, NOON - 58 * MIN));
     events.extend(quiet(NOON - 58 * MIN, NOON - 40_000));
     events.extend(runaway(NOON - 40_000, NOON));
-    events.sort_by_key(|ev| ev.time);
-    let mut e = engine();
-    let mut events = events.into_iter().peekable();
-    for t in (start..=NOON).step_by(5_000) {
-        while let Some(ev) = events.next_if(|ev| ev.time <= t) {
-            e.ingest(&ev);
-        }
-        e.advance(t);
-    }
-    e.observe_budgets(&[
-        budget(
-            "checkout daily",
-            BudgetLevel::Over,
-            52.4,
-            50.0,
-            "svc-checkout",
-        ),
-        budget(
-            "search daily",
-            BudgetLevel::Warn,
-            41.0,
-            50.0,
-            "svc-search-rag",
-        ),
-    ]);
+    // What the services spend in those two hours sets the limits: round shares of them.
+    let mut plain = engine();
+    play(&mut plain, events.clone(), start);
+    let spent = |name: &str| {
+        let s = plain.snapshot(None);
+        s.identities
+            .iter()
+            .find(|r| r.name == name)
+            .map_or(0.0, |r| r.today.cost_usd)
+    };
+    let config = format!(
+        r#"
+[[budget]]
+name = "checkout daily"
+identity = "svc-checkout"
+period = "day"
+limit_usd = {checkout}
+
+[[budget]]
+name = "search daily"
+identity = "svc-search-rag"
+period = "day"
+limit_usd = {search}
+"#,
+        checkout = spent("svc-checkout") / 1.25,
+        search = spent("svc-search-rag") / 0.82,
+    );
+    let mut e = engine_with(&config);
+    play(&mut e, events, start);
     Screen::new("demo", e, height)
 }
 
@@ -205,9 +216,9 @@ fn the_alert_list_acknowledges_and_leads_back_to_the_identity() {
     // The acknowledgement survives a new snapshot; the alert stays in the list.
     tokentop::live::refresh(&screen.engine, &mut screen.app);
     assert!(screen.app.is_acknowledged(&newest));
-    assert_eq!(screen.app.snapshot.alerts.len(), 4);
+    assert_eq!(screen.app.snapshot.alerts.len(), 5);
     screen.press('G');
-    let oldest = &screen.app.snapshot.alerts[3];
+    let oldest = &screen.app.snapshot.alerts[4];
     assert!(!oldest.active(), "the earlier burst ended");
     screen.key(KeyCode::Enter);
     assert_eq!(screen.app.screen(), tokentop::keymap::Screen::Table);
@@ -219,10 +230,13 @@ fn the_alert_list_acknowledges_and_leads_back_to_the_identity() {
 
 #[test]
 fn bell_rings_for_critical_starts_only() {
-    let mut e = engine();
+    let mut e = engine_with(
+        "[[budget]]\nname = \"b\"\nidentity = \"x\"\nperiod = \"day\"\nlimit_usd = 50\n",
+    );
+    e.ingest(&spend("x", NOON - 1_000, 41.0));
     e.advance(NOON);
-    e.observe_budgets(&[budget("b", BudgetLevel::Warn, 41.0, 50.0, "x")]);
     assert!(!tokentop::live::rings_bell(&e.take_alert_events()));
-    e.observe_budgets(&[budget("b", BudgetLevel::Over, 51.0, 50.0, "x")]);
+    e.ingest(&spend("x", NOON + 1_000, 10.0));
+    e.advance(NOON + 2_000);
     assert!(tokentop::live::rings_bell(&e.take_alert_events()));
 }

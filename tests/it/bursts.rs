@@ -3,12 +3,12 @@
 //! seconds, as the live loop does.
 
 use tokentop::engine::alerts::{Alert, AlertKind, Severity};
-use tokentop::engine::budget::{BudgetLevel, BudgetState};
-use tokentop::engine::burst::BurstSettings;
+use tokentop::engine::burst::{BurstSettings, MinVolume};
 use tokentop::engine::{ALL_IDENTITIES, Engine};
 use tokentop::event::{Event, TimeMs, ToolCall};
 
-use crate::common::{MIN, NOON, budget_state, engine, event};
+use crate::budgets::{engine_with, spend};
+use crate::common::{MIN, NOON, engine, event};
 
 const HOUR: TimeMs = 60 * MIN;
 /// The clock moves this often, as a live loop's ticks do.
@@ -183,6 +183,11 @@ fn a_10x_burst_alarms_within_a_minute_and_its_episode_ends_when_it_stops() {
         a.reason
     );
     assert_eq!(e.snapshot(None).active_alerts.total(), 0);
+    assert_eq!(
+        alerts(&e, AlertKind::GlobalBurst),
+        [],
+        "one identity bursting alone makes no global burst"
+    );
 }
 
 #[test]
@@ -207,6 +212,31 @@ fn a_new_identity_does_not_alarm_during_warm_up() {
     assert!(
         found[0].started_at >= start + 90 * MIN,
         "only the burst after warm-up"
+    );
+}
+
+#[test]
+fn a_line_stamped_1970_warms_no_one() {
+    let mut e = engine();
+    let mut rng = Rng::new(29);
+    let (start, end) = (NOON, NOON + 25 * MIN);
+    // Ten minutes in, long before 30 minutes of its own history: a 10x burst.
+    let burst = (start + 10 * MIN)..(start + 15 * MIN);
+    let rate = move |t: TimeMs| if burst.contains(&t) { 300.0 } else { 30.0 };
+    let mut events = traffic(&mut rng, "fresh-key", None, (start, end), rate);
+    for i in 0..4 {
+        let name = format!("svc-{i}");
+        events.extend(traffic(&mut rng, &name, None, (start, end), |_| 30.0));
+    }
+    // One line of its own and one of another identity, both at the epoch.
+    events.push(event("fresh-key", 0, 10, 10));
+    events.push(event("stray", 0, 10, 10));
+    run(&mut e, events, start, end);
+    assert_eq!(alerts(&e, AlertKind::Burst), [], "still warming up");
+    assert_eq!(
+        alerts(&e, AlertKind::GlobalBurst),
+        [],
+        "no one is usual yet"
     );
 }
 
@@ -317,6 +347,24 @@ fn sensitivity_is_a_setting() {
 }
 
 #[test]
+fn the_config_s_bursts_table_sets_them() {
+    let e = engine_with(
+        "[bursts]\nsensitivity = 3.0\nmin_ratio = 2.0\nwarmup_minutes = 10\nmin_volume = { requests = 5.0 }\n",
+    );
+    let defaults = BurstSettings::default();
+    let expected = BurstSettings {
+        sensitivity: 3.0,
+        min_ratio: 2.0,
+        warmup_minutes: 10,
+        min_volume: MinVolume {
+            requests: 5.0,
+            ..defaults.min_volume
+        },
+    };
+    assert_eq!(e.burst_settings(), &expected);
+}
+
+#[test]
 fn late_lines_for_closed_minutes_are_learnt_at_the_next_advance() {
     // A backfill: an hour of history arrives after the clock has already moved on.
     let mut e = engine();
@@ -332,28 +380,28 @@ fn late_lines_for_closed_minutes_are_learnt_at_the_next_advance() {
     assert!(found[0].signal.is_some());
 }
 
-fn budget(level: BudgetLevel, used: f64) -> BudgetState {
-    budget_state(
-        "payments daily",
-        level,
-        used,
-        50.0,
-        vec!["svc-checkout".into()],
-    )
-}
-
 #[test]
 fn budget_alerts_are_episodes_too() {
-    fn at(e: &mut Engine, t: TimeMs, b: BudgetState) {
+    /// Spends `usd` a second before `t`, then moves the clock to `t`.
+    fn at(e: &mut Engine, t: TimeMs, usd: f64) {
+        e.ingest(&spend("svc-checkout", t - 1_000, usd));
         e.advance(t);
-        e.observe_budgets(&[b]);
     }
-    let mut e = engine();
-    at(&mut e, NOON, budget(BudgetLevel::Ok, 30.0));
-    at(&mut e, NOON + MIN, budget(BudgetLevel::Warn, 41.0));
-    at(&mut e, NOON + 2 * MIN, budget(BudgetLevel::Warn, 45.0));
-    at(&mut e, NOON + 3 * MIN, budget(BudgetLevel::Over, 52.0));
+    let mut e = engine_with(
+        r#"
+[[budget]]
+name = "payments daily"
+identity = "svc-checkout"
+period = "day"
+limit_usd = 50
+"#,
+    );
+    at(&mut e, NOON, 30.0);
+    at(&mut e, NOON + MIN, 11.0);
+    at(&mut e, NOON + 2 * MIN, 4.0);
+    at(&mut e, NOON + 3 * MIN, 7.0);
     let s = e.snapshot(None);
+    assert_eq!(s.budgets[0].used, 52.0);
     assert_eq!((s.active_alerts.warn, s.active_alerts.critical), (1, 1));
     let warn = alerts(&e, AlertKind::BudgetWarn);
     assert_eq!(warn.len(), 1);
@@ -366,9 +414,13 @@ fn budget_alerts_are_episodes_too() {
     let events = e.take_alert_events();
     assert_eq!(events.len(), 2, "two starts, no repeats");
     // The warning ends a minute after the budget went over; a new day ends the rest.
-    at(&mut e, NOON + 4 * MIN, budget(BudgetLevel::Ok, 0.0));
-    at(&mut e, NOON + 5 * MIN, budget(BudgetLevel::Ok, 0.5));
-    assert_eq!(e.snapshot(None).active_alerts.total(), 0);
-    assert_eq!(e.take_alert_events().len(), 2);
+    let midnight = NOON + 12 * HOUR;
+    at(&mut e, NOON + 4 * MIN, 0.0);
+    assert_eq!(e.take_alert_events().len(), 1, "the warning ended");
+    at(&mut e, midnight, 0.0);
+    at(&mut e, midnight + MIN, 0.5);
+    let s = e.snapshot(None);
+    assert_eq!((s.budgets[0].used, s.active_alerts.total()), (0.5, 0));
+    assert_eq!(e.take_alert_events().len(), 1, "the overspend ended");
     assert_eq!(warn[0].signal, None);
 }

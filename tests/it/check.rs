@@ -191,3 +191,47 @@ fn report_shows_mapped_rows_and_budgets() {
     assert!(v.get("budgets").is_none());
     assert_eq!(v["rows"][0]["key"], "svc-checkout");
 }
+
+#[test]
+fn a_budget_whose_scope_matches_nothing_read_is_warned_about() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("typo.toml");
+    let fixture_config = std::fs::read_to_string(fixture("budgets.toml")).expect("read");
+    let typos = r#"
+[[budget]]
+name = "checkout typo"
+identity = "checkout-prod"
+period = "day"
+limit_usd = 1
+
+[[budget]]
+name = "claude"
+model = "claude-*"
+period = "day"
+limit_usd = 1
+"#;
+    std::fs::write(&config, fixture_config + typos).expect("write");
+    let run = |json: bool| {
+        let mut cmd = Command::cargo_bin("tokentop").expect("binary");
+        cmd.arg("check")
+            .arg(fixture("budgets.jsonl"))
+            .arg("--config")
+            .arg(&config)
+            .args(["--at", "2026-01-01T09:30:00Z"]);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.output().expect("run")
+    };
+    let out = run(false);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "tokentop: warning: budget checkout typo (identity checkout-prod) matches nothing read; check its scope\n\
+         tokentop: warning: budget claude (model claude-*) matches nothing read; check its scope\n"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&run(true).stdout).expect("JSON");
+    let matched: Vec<&serde_json::Value> = (0..4).map(|i| &v["budgets"][i]["matched"]).collect();
+    assert_eq!(matched, [true, true, false, false]);
+}

@@ -82,27 +82,3 @@ pub fn copy(
     e.flags.final_copy = last;
     e
 }
-
-/// A daily USD budget at `used` of `limit`, covering `members`, as the engine states it.
-pub fn budget_state(
-    name: &str,
-    level: tokentop::engine::budget::BudgetLevel,
-    used: f64,
-    limit: f64,
-    members: Vec<String>,
-) -> tokentop::engine::budget::BudgetState {
-    tokentop::engine::budget::BudgetState {
-        name: name.into(),
-        scope: "team test".into(),
-        period: "day".into(),
-        unit: tokentop::engine::budget::BudgetUnit::Usd,
-        used,
-        limit,
-        percent: used / limit * 100.0,
-        level,
-        burn_per_hour: 0.0,
-        exhausted_at: None,
-        projected: used,
-        members,
-    }
-}

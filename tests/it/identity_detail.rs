@@ -1,11 +1,13 @@
 //! The identity view's data: its timeline, kinds of call, tool cost shares, budgets with
 //! their pace, and its alerts, as the engine works them out.
 
+use crossterm::event::KeyCode;
 use tokentop::engine::snapshot::{TimelineSpan, View};
 use tokentop::event::{Kind, ToolCall};
 
 use crate::budgets::{at, engine_with, spend};
 use crate::common::{MIN, NOON, copy, engine, event};
+use crate::views::Screen;
 
 fn detail_at(
     e: &tokentop::engine::Engine,
@@ -184,6 +186,53 @@ limit_tokens = 1200
         d.alerts
     );
     assert!(d.alerts.iter().all(|a| a.concerns("svc")));
+}
+
+#[test]
+fn a_budget_whose_scope_matches_nothing_says_no_members_on_its_gauge() {
+    let mut e = engine_with(
+        r#"
+[[budget]]
+name = "cctrace daily"
+identity = "cctrace-agent"
+period = "day"
+limit_usd = 10
+
+[[budget]]
+name = "agent daily"
+identity = "cctrace agent"
+period = "day"
+limit_usd = 10
+"#,
+    );
+    e.ingest(&spend("cctrace agent", NOON - 30 * MIN, 20.0));
+    e.advance(NOON);
+    let d = e.detail("cctrace agent").expect("detail");
+    let shown: Vec<_> = d
+        .budgets
+        .iter()
+        .map(|b| {
+            (
+                b.state.name.as_str(),
+                b.state.matched,
+                b.pace_per_min.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [("cctrace daily", false, false), ("agent daily", true, true)],
+        "shown where it was expected, with no pace line"
+    );
+    let mut screen = Screen::new("logs", e, 48);
+    screen.key(KeyCode::Enter);
+    let drawn = format!("{}", screen.draw(160, 48).backend());
+    assert!(
+        drawn.contains(
+            "cctrace daily      no members · identity cctrace-agent matches nothing read"
+        ),
+        "{drawn}"
+    );
 }
 
 #[test]

@@ -7,7 +7,6 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use tokentop::app::{Msg, SortKey};
 use tokentop::engine::Engine;
-use tokentop::engine::budget::BudgetLevel;
 use tokentop::event::IdentityKind;
 use tokentop::keymap::Screen as View;
 use tokentop::live;
@@ -15,24 +14,29 @@ use tokentop::parse::RejectReason;
 use tokentop::source::health::SourceHealth;
 use tokentop::ui;
 
-use crate::common::{NOON, budget_state, engine, event};
+use crate::common::{NOON, engine, event};
 use crate::views::Screen;
 
 /// Eight identities spending different amounts, so the default order (today's spend) is
 /// known: `svc-7` first, `svc-0` last.
 fn ingest(e: &mut Engine, at: i64) {
     for i in 0..8u64 {
-        let name = format!("svc-{i}");
-        for k in 0..=i {
-            let mut ev = event(
-                &name,
-                at - (k as i64) * 20_000 - 1_000,
-                2_000 * (i + 1),
-                300,
-            );
-            ev.identity_kind = IdentityKind::ServiceAccount;
-            e.ingest(&ev);
-        }
+        ingest_one(e, i, at);
+    }
+}
+
+/// The requests of `svc-{i}`: `i + 1` of them, 20 s apart, the last a second before `at`.
+fn ingest_one(e: &mut Engine, i: u64, at: i64) {
+    let name = format!("svc-{i}");
+    for k in 0..=i {
+        let mut ev = event(
+            &name,
+            at - (k as i64) * 20_000 - 1_000,
+            2_000 * (i + 1),
+            300,
+        );
+        ev.identity_kind = IdentityKind::ServiceAccount;
+        e.ingest(&ev);
     }
 }
 
@@ -480,21 +484,21 @@ fn the_mouse_waits_under_the_help_and_the_filter_prompt() {
     assert_eq!(s.app.selected, 0);
 }
 
-/// Over-budget alerts for `svc-1` to `svc-6`, newest (svc-6) first, with the list open.
+/// Over-budget alerts for `svc-1` to `svc-6`, newest (svc-6) first, with the list open:
+/// each has a tiny daily budget, and its spend is read a second after the one before.
 fn alert_list(width: u16, height: u16) -> Screen {
-    let mut s = screen(width, height);
-    for i in 1..=6 {
-        let member = format!("svc-{i}");
-        let name = format!("{member} daily");
-        s.engine.observe_budgets(&[budget_state(
-            &name,
-            BudgetLevel::Over,
-            12.0,
-            10.0,
-            vec![member],
-        )]);
+    let config: String = (1..=6)
+        .map(|i| {
+            format!("[[budget]]\nname = \"svc-{i} daily\"\nidentity = \"svc-{i}\"\nperiod = \"day\"\nlimit_usd = 0.000001\n")
+        })
+        .collect();
+    let mut e = crate::budgets::engine_with(&config);
+    for i in 0..8 {
+        ingest_one(&mut e, i, NOON);
+        e.advance(NOON - 8_000 + i as i64 * 1_000);
     }
-    live::refresh(&s.engine, &mut s.app);
+    let mut s = Screen::new("demo", e, height);
+    resize(&mut s, width, height);
     assert_eq!(s.app.snapshot.alerts.len(), 6);
     s.press('A');
     s

@@ -219,6 +219,7 @@ impl Tracker {
             exhausted_at,
             projected,
             members,
+            matched: !self.members.is_empty() || !self.users.is_empty(),
         }
     }
 }
