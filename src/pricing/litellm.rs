@@ -139,20 +139,31 @@ mod tests {
         ));
     }
 
+    /// The LiteLLM map the built-in table is generated from: `$TOKENTOP_LITELLM_JSON`, else
+    /// `data/litellm-model-prices.json` in `$TOKENTOP_SHARED` (default `../shared` beside the
+    /// repository).
+    fn litellm_map_path() -> std::path::PathBuf {
+        if let Some(path) = std::env::var_os("TOKENTOP_LITELLM_JSON") {
+            return path.into();
+        }
+        std::env::var_os("TOKENTOP_SHARED")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| format!("{}/../shared", env!("CARGO_MANIFEST_DIR")).into())
+            .join("data/litellm-model-prices.json")
+    }
+
     /// The TSV and a direct parse of the LiteLLM map agree (the script and Rust share rules).
-    /// Needs the map: `$TOKENTOP_LITELLM_JSON` or `../shared/data/litellm-model-prices.json`.
+    /// Fails, never skips, when the map is missing (see `litellm_map_path`).
     #[test]
-    fn tsv_matches_litellm_json_when_available() {
-        let path = std::env::var("TOKENTOP_LITELLM_JSON").unwrap_or_else(|_| {
-            format!(
-                "{}/../shared/data/litellm-model-prices.json",
-                env!("CARGO_MANIFEST_DIR")
+    fn tsv_matches_litellm_json() {
+        let path = litellm_map_path();
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}: set TOKENTOP_SHARED to the shared folder or TOKENTOP_LITELLM_JSON to \
+                 the map (this test never skips)",
+                path.display()
             )
         });
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            eprintln!("skipped: {path} not found");
-            return;
-        };
         let json = PriceTable::from_litellm_json(&text).expect("map parses");
         let tsv = PriceTable::builtin();
         assert_eq!(json.len(), tsv.len());
