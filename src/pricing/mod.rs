@@ -27,12 +27,16 @@
 //! ordinary price (including the fallbacks above). Note that for entries that list no
 //! above-200k 1-hour cache-write price this keeps the ordinary 1-hour price, although Anthropic
 //! doubles that too. Other tiers in the map (`_above_128k`, `_above_272k`, ...) and batch,
-//! priority or flex prices are not used. An unknown model has no cost ([`PriceTable::cost`]
-//! returns `None`); the caller shows it as unpriced, never as $0.
+//! priority or flex prices are not used. A model the table cannot price has no cost
+//! ([`PriceTable::cost`] returns `None`); the caller shows it as unpriced, never as $0.
 //!
 //! # Matching a model id
-//! See [`PriceTable::lookup`]: exact key, then the exact id after the last `/`, then a
-//! normalized id, then (the only approximation) the normalized id without a trailing date.
+//! See [`PriceTable::resolve`]: the entry the config names, the exact key, a key the id names
+//! (another case, or the part after its last `/`), then a normalized id, where a first-party
+//! provider's entry wins, resellers are taken only when they agree, and $0 entries are left
+//! out; then (the only approximation) the normalized id without a trailing date. An id with no
+//! entry is [`UnpricedReason::UnknownModel`]; one whose entries cannot be chosen between is
+//! [`UnpricedReason::AmbiguousPrice`].
 
 mod litellm;
 mod matching;
@@ -43,7 +47,8 @@ use std::sync::OnceLock;
 
 use crate::event::Tokens;
 
-use self::matching::build_index;
+use self::matching::Index;
+pub use self::matching::UnpricedReason;
 use self::table::BUILTIN_TSV;
 pub use self::table::{ModelPrice, TIER_THRESHOLD_TOKENS, TierPrices};
 
@@ -62,14 +67,17 @@ pub enum PricingError {
         field: &'static str,
         message: String,
     },
+    #[error("{model:?} is priced as {key:?}, which is not an entry of the price table")]
+    UnknownEntry { model: String, key: String },
 }
 
 /// Model prices by model id, with an index of normalized ids for ids written other ways.
 #[derive(Clone, Debug, Default)]
 pub struct PriceTable {
     entries: HashMap<Box<str>, ModelPrice>,
-    /// Normalized id -> the key it resolves to (see [`PriceTable::lookup`]).
-    normalized: HashMap<Box<str>, Box<str>>,
+    index: Index,
+    /// Model id -> the key the config names for it (`[prices]`).
+    named: HashMap<Box<str>, Box<str>>,
 }
 
 impl PriceTable {
@@ -91,7 +99,20 @@ impl PriceTable {
     /// Adds `other`'s entries, replacing entries of the same key.
     pub fn overlay(&mut self, other: PriceTable) {
         self.entries.extend(other.entries);
-        self.normalized = build_index(&self.entries);
+        self.index = Index::build(&self.entries);
+    }
+
+    /// Prices `model` (exactly as written in logs) as the entry `key`, whatever else matches
+    /// it: the config's `[prices]`. Fails when the table has no entry `key`.
+    pub fn name_entry(&mut self, model: &str, key: &str) -> Result<(), PricingError> {
+        if !self.entries.contains_key(key) {
+            return Err(PricingError::UnknownEntry {
+                model: model.to_string(),
+                key: key.to_string(),
+            });
+        }
+        self.named.insert(model.into(), key.into());
+        Ok(())
     }
 
     /// Cost in USD of one request of `model`, or `None` when the model is unknown (the caller
@@ -110,10 +131,10 @@ impl PriceTable {
     }
 
     pub(super) fn with_entries(entries: HashMap<Box<str>, ModelPrice>) -> PriceTable {
-        let normalized = build_index(&entries);
         PriceTable {
+            index: Index::build(&entries),
             entries,
-            normalized,
+            named: HashMap::new(),
         }
     }
 }

@@ -85,6 +85,35 @@ struct Rates {
 }
 
 impl ModelPrice {
+    /// Every price it gives is 0: a local server's entry (`ollama/...`) or a free preview.
+    /// Such an entry prices only ids that name it.
+    pub fn is_free(&self) -> bool {
+        let zero = |p: Option<f64>| p.is_none_or(|p| p == 0.0);
+        let tier = self.above_200k.unwrap_or_default();
+        self.input == 0.0
+            && self.output == 0.0
+            && [self.cache_read, self.cache_write_5m, self.cache_write_1h]
+                .into_iter()
+                .chain([
+                    tier.input,
+                    tier.output,
+                    tier.cache_read,
+                    tier.cache_write_5m,
+                    tier.cache_write_1h,
+                ])
+                .all(zero)
+    }
+
+    /// Charges what `other` charges, whoever the provider.
+    pub fn same_prices(&self, other: &ModelPrice) -> bool {
+        self.input == other.input
+            && self.output == other.output
+            && self.cache_read == other.cache_read
+            && self.cache_write_5m == other.cache_write_5m
+            && self.cache_write_1h == other.cache_write_1h
+            && self.above_200k == other.above_200k
+    }
+
     /// Cost in USD of one request with these token counts (rules in the module docs).
     pub fn cost(&self, tokens: &Tokens) -> f64 {
         let base = Rates {
