@@ -143,8 +143,9 @@ impl CommonArgs {
         }
     }
 
-    /// The built-in price table, with `--pricing` laid over it.
-    pub fn prices(&self) -> anyhow::Result<std::sync::Arc<PriceTable>> {
+    /// The built-in price table, with `--pricing` laid over it and the config's `[prices]`
+    /// naming entries.
+    pub fn prices(&self, config: &Config) -> anyhow::Result<std::sync::Arc<PriceTable>> {
         let mut table = PriceTable::builtin().clone();
         if let Some(path) = &self.pricing {
             let text = std::fs::read_to_string(path)
@@ -153,6 +154,15 @@ impl CommonArgs {
                 anyhow::anyhow!("--pricing {}: {e}; expected LiteLLM's model_prices_and_context_window.json format", path.display())
             })?;
             table.overlay(overrides);
+        }
+        for name in &config.prices {
+            table.name_entry(&name.model, &name.entry).map_err(|e| {
+                let path = config
+                    .path
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("config"));
+                anyhow::anyhow!("{}:{}: [prices] {e}", path.display(), name.line)
+            })?;
         }
         Ok(std::sync::Arc::new(table))
     }
