@@ -40,6 +40,7 @@
 
 mod litellm;
 mod matching;
+mod normalize;
 mod table;
 
 use std::collections::HashMap;
