@@ -92,6 +92,29 @@ fn the_config_names_the_entry_of_an_ambiguous_model() {
 }
 
 #[test]
+fn a_pricing_map_entry_keyed_by_the_id_prices_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let map = dir.path().join("prices.json");
+    let entry = json!({MIXTRAL: {"litellm_provider": "mine", "mode": "chat",
+        "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}});
+    std::fs::write(&map, entry.to_string()).expect("write map");
+    let log = dir.path().join("usage.jsonl");
+    std::fs::write(&log, line(MIXTRAL, 0) + "\n").expect("write log");
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .args(["report", "--json", "--by", "model", "--pricing"])
+        .arg(&map)
+        .arg(&log)
+        .output()
+        .expect("run");
+    let rows = rows(&out);
+    let mixtral = row(&rows, MIXTRAL);
+    assert_eq!(mixtral["price_key"], MIXTRAL);
+    let cost = mixtral["cost_usd"].as_f64().expect("cost");
+    assert!((cost - 3.0).abs() < 1e-9, "{cost}");
+}
+
+#[test]
 fn a_named_entry_that_does_not_exist_is_an_error_with_its_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = "time_zone = \"UTC\"\n\n[prices]\n\"my-model\" = \"nowhere/my-model\"\n";
