@@ -8,7 +8,7 @@ LITELLM_JSON defaults to ../shared/data/litellm-model-prices.json relative to th
 defaults to pricing/model-prices.tsv. Standard library only; the output is deterministic (sorted
 by key, floats written with repr() so they parse back to the same f64).
 
-The rules here must stay in step with PriceTable::from_litellm_json in src/pricing.rs:
+The rules here must stay in step with PriceTable::from_litellm_json in src/pricing/litellm.rs:
 - skip `sample_spec` and every value that is not an object;
 - resolve `alias_of` entries to their target's prices (following chains; a missing target or a
   loop is reported and the alias skipped);

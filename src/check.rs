@@ -72,7 +72,7 @@ pub fn run(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckReport> {
         .context("--at")
         .or_usage()?
         .unwrap_or(now);
-    let mut engine = Engine::with_config(args.common.prices()?, tz.clone(), &config);
+    let mut engine = Engine::with_config(args.common.prices(&config)?, tz.clone(), &config);
     // Events up to and including `at`: what was known at that moment.
     let range = (None, Some(at.saturating_add(1)));
     let sources = read_into(&mut engine, source_specs(&args.paths)?, range, at);

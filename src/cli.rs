@@ -144,12 +144,13 @@ impl CommonArgs {
         }
     }
 
-    /// The built-in price table, with `--pricing` laid over it.
-    pub fn prices(&self) -> anyhow::Result<std::sync::Arc<PriceTable>> {
-        self.read_prices().or_usage()
+    /// The built-in price table, with `--pricing` laid over it and the config's `[prices]`
+    /// naming entries. A file that cannot be read or names no entry is a usage error.
+    pub fn prices(&self, config: &Config) -> anyhow::Result<std::sync::Arc<PriceTable>> {
+        self.read_prices(config).or_usage()
     }
 
-    fn read_prices(&self) -> anyhow::Result<std::sync::Arc<PriceTable>> {
+    fn read_prices(&self, config: &Config) -> anyhow::Result<std::sync::Arc<PriceTable>> {
         let mut table = PriceTable::builtin().clone();
         if let Some(path) = &self.pricing {
             let text = std::fs::read_to_string(path)
@@ -158,6 +159,15 @@ impl CommonArgs {
                 anyhow::anyhow!("--pricing {}: {e}; expected LiteLLM's model_prices_and_context_window.json format", path.display())
             })?;
             table.overlay(overrides);
+        }
+        for name in &config.prices {
+            table.name_entry(&name.model, &name.entry).map_err(|e| {
+                let path = config
+                    .path
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("config"));
+                anyhow::anyhow!("{}:{}: [prices] {e}", path.display(), name.line)
+            })?;
         }
         Ok(std::sync::Arc::new(table))
     }

@@ -1,4 +1,4 @@
-//! The config file: identity rules, budgets and the time zone, in TOML.
+//! The config file: identity rules, budgets, the time zone and price entries, in TOML.
 //!
 //! Read from `--config FILE`, else `$XDG_CONFIG_HOME/tokentop/config.toml` or
 //! `~/.config/tokentop/config.toml` when it exists. Every table rejects unknown keys, and
@@ -26,6 +26,18 @@ pub struct Config {
     pub budgets: Vec<BudgetSpec>,
     /// `[bursts]`: how eager burst detection is.
     pub bursts: BurstSettings,
+    /// `[prices]`: the price table entries that price given model ids.
+    pub prices: Vec<PriceName>,
+}
+
+/// One line of `[prices]`: `"model id" = "price table key"`, for a model whose entries
+/// disagree (or that the table prices otherwise than you pay).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PriceName {
+    pub model: String,
+    pub entry: String,
+    /// Where it is in the file, for the message when the table has no such entry.
+    pub line: usize,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -82,12 +82,13 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         (true, None) => tokentop::demo::config()?,
         _ => cli.common.config()?,
     };
+    let prices = cli.common.prices(&config)?;
     let options = LiveOptions {
         input,
         title,
         tz: cli.common.time_zone(&config)?,
         config,
-        prices: cli.common.prices()?,
+        prices,
         follow: FollowOptions {
             poll_every: Duration::from_millis(cli.poll_ms.max(10)),
             watch: !cli.poll_only,

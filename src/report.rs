@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cli::{GroupBy, ReportArgs, source_specs};
 use crate::engine::budget::BudgetState;
 use crate::engine::usage::Usage;
-use crate::engine::{Engine, GroupRow, IngestStats, Snapshot};
+use crate::engine::{Engine, GroupRow, IngestStats, ModelPricing, Snapshot};
 use crate::event::{Event, TimeMs};
 use crate::format;
 use crate::pricing::PriceTable;
@@ -30,15 +30,19 @@ pub struct ReportRow {
     pub usage: Usage,
     pub cache_write: u64,
     pub total_tokens: u64,
+    /// Rows by model: `price_key`, the price table entry, and `unpriced_reason`.
+    #[serde(flatten)]
+    pub pricing: Option<ModelPricing>,
 }
 
 impl ReportRow {
-    fn new(key: Option<String>, usage: Usage) -> Self {
+    fn new(key: Option<String>, usage: Usage, pricing: Option<ModelPricing>) -> Self {
         ReportRow {
             key,
             cache_write: usage.cache_write(),
             total_tokens: usage.total_tokens(),
             usage,
+            pricing,
         }
     }
 }
@@ -211,6 +215,7 @@ fn rows(snapshot: &Snapshot, by: GroupBy) -> Vec<ReportRow> {
                 .map(|r| GroupRow {
                     key: r.name.clone(),
                     usage: r.totals,
+                    pricing: None,
                 })
                 .collect();
             rows.sort_by(|a, b| {
@@ -224,14 +229,14 @@ fn rows(snapshot: &Snapshot, by: GroupBy) -> Vec<ReportRow> {
     };
     groups
         .into_iter()
-        .map(|g| ReportRow::new(Some(g.key), g.usage))
+        .map(|g| ReportRow::new(Some(g.key), g.usage, g.pricing))
         .collect()
 }
 
 pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
     let config = args.common.config()?;
     let tz = args.common.time_zone(&config)?;
-    let prices = args.common.prices()?;
+    let prices = args.common.prices(&config)?;
     let (since, until) = time_range(args.since.as_deref(), args.until.as_deref(), &tz, now)?;
     let specs = source_specs(&args.paths)?;
     let mut engine = Engine::with_config(prices, tz, &config);
@@ -243,7 +248,7 @@ pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
         time_zone: snapshot.time_zone.clone(),
         since: since.map(crate::timefmt::format_rfc3339_ms),
         until: until.map(crate::timefmt::format_rfc3339_ms),
-        totals: ReportRow::new(None, snapshot.totals),
+        totals: ReportRow::new(None, snapshot.totals, None),
         rows: rows(&snapshot, args.by),
         budgets: snapshot.budgets,
         sources,

@@ -5,7 +5,7 @@ use crate::engine::burst::BurstSettings;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::Config;
+use super::{Config, PriceName};
 use crate::engine::budget::{BudgetSpec, BudgetUnit, Scope};
 use crate::engine::mapping::{IdentityRule, Pattern, RawField};
 use crate::engine::period::{self, Calendar, Period};
@@ -36,6 +36,9 @@ struct FileShape {
     #[serde(default)]
     budget: Vec<Spanned<BudgetShape>>,
     bursts: Option<Spanned<BurstSettings>>,
+    /// `[prices]`: model id -> the price table entry that prices it.
+    #[serde(default)]
+    prices: std::collections::BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -130,12 +133,22 @@ pub fn parse(text: &str) -> Result<Config, Located> {
         Some(b) => b.into_inner(),
         None => BurstSettings::default(),
     };
+    let prices = shape
+        .prices
+        .into_iter()
+        .map(|(model, entry)| PriceName {
+            model,
+            line: super::position(text, entry.span().start).0,
+            entry: entry.into_inner(),
+        })
+        .collect();
     Ok(Config {
         path: None,
         time_zone,
         identities,
         budgets,
         bursts,
+        prices,
     })
 }
 

@@ -35,14 +35,14 @@ use self::dedup::{Copies, Counted, Decision};
 pub use self::detect::ALL_IDENTITIES;
 use self::identity::{IdentityStats, Ledger, Sign};
 use self::mapping::Mapping;
-use self::recent::RecentEvent;
-pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, ModelRow, Snapshot};
+use self::recent::{CostSource, RecentEvent};
+pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, ModelPricing, ModelRow, Snapshot};
 use self::units::unit_key;
 use self::usage::{Usage, WindowUsage};
 use self::window::TieredWindow;
 use crate::config::Config;
 use crate::event::{DedupKey, Event, TimeMs};
-use crate::pricing::{ModelPrice, PriceTable};
+use crate::pricing::{ModelPrice, PriceTable, UnpricedReason};
 
 /// A response copy with no final marker is put into the histograms once no newer copy
 /// has arrived for this long (event time).
@@ -138,8 +138,8 @@ pub struct Engine {
     prices: Arc<PriceTable>,
     /// Every model name seen, shared by the entries that keep one.
     models: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>,
-    /// The price of each model id seen, as matched in `prices` (`None`: unpriced).
-    price_memo: Map<String, Option<ModelPrice>>,
+    /// The entry that prices each model id seen, as matched in `prices`, or why none does.
+    price_memo: Map<String, Result<(Arc<str>, ModelPrice), UnpricedReason>>,
     days: DayClock,
     now: TimeMs,
     identities: Vec<IdentityStats>,
@@ -193,22 +193,34 @@ impl Engine {
     }
 
     /// Cost of one event: the record's own cost, else the price table's; `None` = unpriced.
-    fn cost(&mut self, event: &Event) -> Option<f64> {
-        if event.flags.no_cost {
-            return Some(0.0);
-        }
-        if let Some(cost) = event.record_cost_usd {
-            return Some(cost);
-        }
-        // Matching a model id as people write it can take several lookups: do it once.
-        let price = match self.price_memo.get(event.model.as_str()) {
-            Some(price) => price,
+    fn cost(&mut self, event: &Event) -> (Option<f64>, CostSource) {
+        // Matching a model id as people write it can take several lookups: do it once
+        // (for every model, so that its report row can name its entry).
+        let matched = match self.price_memo.get(event.model.as_str()) {
+            Some(matched) => matched,
             None => {
-                let price = self.prices.lookup(&event.model).cloned();
-                self.price_memo.entry(event.model.clone()).or_insert(price)
+                let matched = self
+                    .prices
+                    .resolve(&event.model)
+                    .map(|(key, price)| (Arc::from(key), price.clone()));
+                self.price_memo
+                    .entry(event.model.clone())
+                    .or_insert(matched)
             }
         };
-        price.as_ref().map(|p| p.cost(&event.tokens))
+        if event.flags.no_cost {
+            return (Some(0.0), CostSource::Record);
+        }
+        if let Some(cost) = event.record_cost_usd {
+            return (Some(cost), CostSource::Record);
+        }
+        match matched {
+            Ok((key, price)) => (
+                Some(price.cost(&event.tokens)),
+                CostSource::Table(key.clone()),
+            ),
+            Err(reason) => (None, CostSource::Unpriced(*reason)),
+        }
     }
 
     /// The shared copy of a model name.
@@ -267,7 +279,7 @@ impl Engine {
             event
         };
         self.stats.events += 1;
-        let cost = self.cost(event);
+        let (cost, cost_source) = self.cost(event);
         let usage = Usage::request(&event.tokens, cost);
         let who = self.identity_index(event);
         let day = self.days.day(event.time);
@@ -313,7 +325,7 @@ impl Engine {
         match decision {
             Decision::New | Decision::Replaces(_) => recent.upsert(
                 key,
-                RecentEvent::of(event, model, cost),
+                RecentEvent::of(event, model, cost, cost_source),
                 new_tools.iter().copied(),
                 moved,
             ),

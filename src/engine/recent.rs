@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::event::Origin;
 use crate::event::{DedupKey, Event, Format, Kind, TimeMs, Tokens, ToolCall};
+use crate::pricing::UnpricedReason;
 
 /// Requests kept per identity.
 pub const RECENT_EVENTS: usize = 32;
@@ -34,6 +35,8 @@ pub struct RecentEvent {
     pub tokens: Tokens,
     /// `None`: the model has no price (never shown as $0).
     pub cost_usd: Option<f64>,
+    /// Where `cost_usd` came from.
+    pub cost_source: CostSource,
     pub tools: Vec<RecentTool>,
     /// Calls of tools past [`MAX_TOOLS_LISTED`] distinct names.
     pub tools_unlisted: u32,
@@ -53,14 +56,32 @@ pub struct RecentEvent {
     pub key: Option<DedupKey>,
 }
 
+/// Where a response's cost came from, for the event popup.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostSource {
+    /// The record's own cost (or none is due: Claude Code's `<synthetic>` lines).
+    Record,
+    /// The price table's entry with this key.
+    Table(Arc<str>),
+    /// The table has no price for the model.
+    Unpriced(UnpricedReason),
+}
+
 impl RecentEvent {
     /// The entry for one copy of a response, before its tool calls are added.
-    pub fn of(event: &Event, model: Arc<str>, cost_usd: Option<f64>) -> Self {
+    pub fn of(
+        event: &Event,
+        model: Arc<str>,
+        cost_usd: Option<f64>,
+        cost_source: CostSource,
+    ) -> Self {
         RecentEvent {
             time: event.time,
             model,
             tokens: event.tokens,
             cost_usd,
+            cost_source,
             tools: Vec::new(),
             tools_unlisted: 0,
             estimated: event.flags.estimated,
@@ -204,6 +225,8 @@ mod tests {
         }
     }
 
+    const UNPRICED: CostSource = CostSource::Unpriced(UnpricedReason::UnknownModel);
+
     fn tool(name: &str) -> ToolCall {
         ToolCall::new(None, name.into())
     }
@@ -220,7 +243,7 @@ mod tests {
         for t in (0..RECENT_EVENTS as i64 + 10).rev() {
             ring.upsert(
                 None,
-                RecentEvent::of(&event(t, 1), "m".into(), None),
+                RecentEvent::of(&event(t, 1), "m".into(), None, UNPRICED),
                 [],
                 None,
             );
@@ -241,7 +264,7 @@ mod tests {
             .collect();
         ring.upsert(
             Some(DedupKey(1)),
-            RecentEvent::of(&event(5, 1), "m".into(), None),
+            RecentEvent::of(&event(5, 1), "m".into(), None, UNPRICED),
             &many,
             None,
         );
@@ -264,7 +287,12 @@ mod tests {
                 // A smaller copy after the larger one: not counted, nothing replaced.
                 ring.add_tools(key, &copy.tools);
             } else {
-                ring.upsert(key, RecentEvent::of(&copy, "m".into(), None), [], None);
+                ring.upsert(
+                    key,
+                    RecentEvent::of(&copy, "m".into(), None, UNPRICED),
+                    [],
+                    None,
+                );
             }
         }
         let e = &ring.newest_first()[0];

@@ -11,6 +11,7 @@ use super::usage::{Usage, WindowUsage};
 use super::window::TieredWindow;
 use super::{Engine, IngestStats};
 use crate::event::{Format, IdentityKind, Kind, TimeMs};
+use crate::pricing::UnpricedReason;
 
 const MINUTE_MS: i64 = 60_000;
 const FIVE_MIN_MS: i64 = 5 * MINUTE_MS;
@@ -185,6 +186,17 @@ pub struct GroupRow {
     pub key: String,
     #[serde(flatten)]
     pub usage: Usage,
+    /// A model's row only: how the price table prices it.
+    #[serde(flatten)]
+    pub pricing: Option<ModelPricing>,
+}
+
+/// How the price table prices one model: by the entry `price_key`, or not at all, for
+/// `unpriced_reason` (the one is `None` exactly when the other is not).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ModelPricing {
+    pub price_key: Option<String>,
+    pub unpriced_reason: Option<UnpricedReason>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -332,7 +344,11 @@ pub struct ToolRow {
 
 fn group_rows<'a>(groups: impl Iterator<Item = (String, &'a Usage)>) -> Vec<GroupRow> {
     let mut rows: Vec<GroupRow> = groups
-        .map(|(key, usage)| GroupRow { key, usage: *usage })
+        .map(|(key, usage)| GroupRow {
+            key,
+            usage: *usage,
+            pricing: None,
+        })
         .collect();
     rows.sort_by(|a, b| {
         b.usage
@@ -344,6 +360,25 @@ fn group_rows<'a>(groups: impl Iterator<Item = (String, &'a Usage)>) -> Vec<Grou
 }
 
 impl Engine {
+    /// The table entry that prices `model`, or why none does, for its report row.
+    fn model_pricing(&self, model: &str) -> ModelPricing {
+        let matched = match self.price_memo.get(model) {
+            Some(Ok((key, _))) => Ok(key.to_string()),
+            Some(Err(reason)) => Err(*reason),
+            None => self.prices.resolve(model).map(|(key, _)| key.to_string()),
+        };
+        match matched {
+            Ok(key) => ModelPricing {
+                price_key: Some(key),
+                unpriced_reason: None,
+            },
+            Err(reason) => ModelPricing {
+                price_key: None,
+                unpriced_reason: Some(reason),
+            },
+        }
+    }
+
     fn now_zoned(&self) -> jiff::ZonedDateTime {
         jiff::Timestamp::from_millisecond(self.now)
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
@@ -400,10 +435,15 @@ impl Engine {
             .map(|(day, usage)| GroupRow {
                 key: day.to_string(),
                 usage: *usage,
+                pricing: None,
             })
             .collect();
         by_day.sort_by(|a, b| a.key.cmp(&b.key));
         let budgets = self.budgets();
+        let mut by_model = group_rows(self.global.by_model.iter().map(|(m, u)| (m.clone(), u)));
+        for row in &mut by_model {
+            row.pricing = Some(self.model_pricing(&row.key));
+        }
         Snapshot {
             now: self.now,
             time_zone: self.days.tz.iana_name().unwrap_or("UTC").to_string(),
@@ -418,7 +458,7 @@ impl Engine {
             identities: (0..self.identities.len())
                 .map(|who| self.row(who, today, &budgets, view.window))
                 .collect(),
-            by_model: group_rows(self.global.by_model.iter().map(|(m, u)| (m.clone(), u))),
+            by_model,
             by_day,
             trend: trend(&self.global.window, self.now),
             detail: view

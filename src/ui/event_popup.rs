@@ -8,9 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::App;
-use crate::engine::recent::RecentEvent;
+use crate::engine::recent::{CostSource, RecentEvent};
 use crate::event::Format;
 use crate::format;
+use crate::pricing::UnpricedReason;
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
 
@@ -57,14 +58,7 @@ fn lines<'a>(e: &RecentEvent, now: i64, identity: &str, theme: &Theme) -> Vec<Li
         ),
         field("identity", sanitize(identity, 80), theme),
         field("model", sanitize(&e.model, 80), theme),
-        field(
-            "cost",
-            match e.cost_usd {
-                Some(c) => format::usd(c),
-                None => "unpriced: the model is not in the price table".into(),
-            },
-            theme,
-        ),
+        field("cost", cost(e), theme),
         field(
             "tokens",
             format!("{} in total{estimated}", n(t.total())),
@@ -100,6 +94,20 @@ fn lines<'a>(e: &RecentEvent, now: i64, identity: &str, theme: &Theme) -> Vec<Li
             theme,
         ),
     ]
+}
+
+/// The cost and where it came from: the price table's entry, the record, or why neither.
+fn cost(e: &RecentEvent) -> String {
+    match (e.cost_usd, &e.cost_source) {
+        (Some(c), CostSource::Table(key)) => {
+            format!("{} · priced as {}", format::usd(c), sanitize(key, 80))
+        }
+        (Some(c), _) => format!("{} · the record's own cost", format::usd(c)),
+        (None, CostSource::Unpriced(UnpricedReason::AmbiguousPrice)) => {
+            "unpriced: its price table entries disagree; name one in the config's [prices]".into()
+        }
+        (None, _) => "unpriced: the model is not in the price table".into(),
+    }
 }
 
 fn format_label(format: Format) -> &'static str {

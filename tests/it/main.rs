@@ -17,6 +17,7 @@ mod follow;
 mod formats;
 mod identity_detail;
 mod origins;
+mod prices;
 mod real_logs;
 mod tui_more;
 mod views;
