@@ -232,14 +232,11 @@ fn json_object_text(line: &[u8]) -> Result<&str, Parsed> {
     Ok(text)
 }
 
-/// A line with a `"usage"` key and no other format's marker: Claude Code (the hot path,
-/// told by its `sessionId` without a second parse), a bare provider response, or a format
-/// tokentop does not know, which is rejected so that it shows in the source's health
-/// instead of vanishing as a line without usage.
+/// A line with a `"usage"` key and no other format's marker: Claude Code, a bare provider
+/// response, or a format tokentop does not know, which is rejected so that it shows in the
+/// source's health instead of vanishing as a line without usage. Told apart by their
+/// top-level keys only: a response object may carry any field (a `sessionId` too).
 fn usage_line(text: &str, ctx: &LineContext) -> Parsed {
-    if text.contains("\"sessionId\"") {
-        return claude_code::parse(text, ctx);
-    }
     match reply::shape(text) {
         Err(reason) => Parsed::Rejected(reason),
         Ok(reply::Shape::ClaudeCode) => claude_code::parse(text, ctx),
@@ -304,6 +301,18 @@ mod tests {
         // Usage-like words in values or other keys are not usage.
         assert_eq!(reason(br#"{"type":"note","text":"usage"}"#), None);
         assert_eq!(reason(br#"{"total_token_usage":1}"#), None);
+    }
+
+    #[test]
+    fn a_response_with_a_session_id_field_is_still_a_response() {
+        let chat = br#"{"id":"chatcmpl-1","object":"chat.completion","created":1767225600,"model":"gpt-4o-mini","sessionId":"s1","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}"#;
+        let message = br#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","sessionId":"s1","content":[],"stop_reason":"end_turn","usage":{"input_tokens":7,"output_tokens":3}}"#;
+        for (line, input) in [(&chat[..], 10), (&message[..], 7)] {
+            match parse_line(line, &LineContext::default()) {
+                Parsed::Event(e) => assert_eq!(e.tokens.input, input),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
