@@ -41,6 +41,7 @@ use self::usage::{Usage, WindowUsage};
 use self::window::TieredWindow;
 use crate::config::Config;
 use crate::event::{DedupKey, Event, TimeMs};
+use crate::parse::plausible;
 use crate::pricing::{ModelPrice, PriceTable};
 
 /// A response copy with no final marker is put into the histograms once no newer copy
@@ -131,6 +132,9 @@ pub struct IngestStats {
     pub folded: u64,
     /// Events stamped more than [`MAX_SKEW_MS`] ahead of the clock, counted at that limit.
     pub future: u64,
+    /// Events left out because their priced cost is more than one request can cost
+    /// ([`crate::parse::plausible`]); a recorded cost is checked by the reader.
+    pub implausible: u64,
 }
 
 pub struct Engine {
@@ -264,8 +268,12 @@ impl Engine {
         } else {
             event
         };
-        self.stats.events += 1;
         let cost = self.cost(event);
+        if cost.is_some_and(|c| !plausible::cost_is_plausible(c)) {
+            self.stats.implausible += 1;
+            return;
+        }
+        self.stats.events += 1;
         let usage = Usage::request(&event.tokens, cost);
         let who = self.identity_index(event);
         let day = self.days.day(event.time);

@@ -7,6 +7,7 @@ pub mod claude_code;
 pub mod codex;
 pub mod estimate;
 pub mod openai;
+pub mod plausible;
 mod reply;
 pub mod tokentop;
 pub mod wrapper;
@@ -54,6 +55,10 @@ impl LineParser {
             Parsed::Rejected(RejectReason::InvalidJson) if has_control_bytes(line) => {
                 Parsed::Rejected(RejectReason::Binary)
             }
+            Parsed::Event(event) => match plausible::check(&event) {
+                Some(reason) => Parsed::Rejected(reason),
+                None => Parsed::Event(event),
+            },
             parsed => parsed,
         }
     }
@@ -124,6 +129,8 @@ pub enum RejectReason {
     UnsupportedVersion,
     /// A JSON object with a `"usage"` key in no format this build reads.
     UnknownFormat,
+    /// More tokens or a higher cost than one request can have (see [`plausible`]).
+    Implausible,
 }
 
 impl RejectReason {
@@ -137,6 +144,7 @@ impl RejectReason {
             RejectReason::InvalidField => "invalid_field",
             RejectReason::UnsupportedVersion => "unsupported_version",
             RejectReason::UnknownFormat => "unknown_format",
+            RejectReason::Implausible => "implausible",
         }
     }
 }
@@ -312,6 +320,54 @@ mod tests {
                 Parsed::Event(e) => assert_eq!(e.tokens.input, input),
                 other => panic!("{other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn negative_and_absurd_values_are_rejected_in_every_format() {
+        let cc = |cost: &str, input: &str| {
+            format!(
+                r#"{{"type":"assistant","sessionId":"s","timestamp":"2026-01-01T00:00:00Z","costUSD":{cost},"message":{{"id":"m","model":"claude-sonnet-4-5","usage":{{"input_tokens":{input},"output_tokens":1}}}}}}"#
+            )
+        };
+        let own = |cost: &str, input: &str| {
+            format!(
+                r#"{{"tokentop":1,"ts":1767225600000,"identity":"k","model":"m","cost_usd":{cost},"tokens":{{"input":{input}}}}}"#
+            )
+        };
+        let chat = |input: &str| {
+            format!(
+                r#"{{"id":"c","object":"chat.completion","created":1767225600,"model":"gpt-4o","choices":[],"usage":{{"prompt_tokens":{input},"completion_tokens":1}}}}"#
+            )
+        };
+        let codex = |input: &str| {
+            format!(
+                r#"{{"timestamp":"2026-01-01T00:00:00Z","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{{"input_tokens":{input},"output_tokens":1}}}}}}}}"#
+            )
+        };
+        let over = (plausible::MAX_TOKENS_PER_CLASS + 1).to_string();
+        let cases = [
+            (cc("-1000", "5"), Some(RejectReason::InvalidField)),
+            (cc("100001", "5"), Some(RejectReason::Implausible)),
+            // JSON has no infinity: the reader refuses a number past f64's range.
+            (cc("1e999", "5"), Some(RejectReason::InvalidJson)),
+            (cc("0.5", "-5"), Some(RejectReason::InvalidField)),
+            (cc("0.5", &over), Some(RejectReason::Implausible)),
+            (cc("0.5", "10000000000"), None),
+            (own("-1", "5"), Some(RejectReason::InvalidField)),
+            (own("100001", "5"), Some(RejectReason::Implausible)),
+            (
+                own("1", &u64::MAX.to_string()),
+                Some(RejectReason::Implausible),
+            ),
+            (chat(&over), Some(RejectReason::Implausible)),
+            (chat("-3"), Some(RejectReason::InvalidField)),
+            (codex(&over), Some(RejectReason::Implausible)),
+            (codex("-3"), Some(RejectReason::InvalidField)),
+            (codex("3"), None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(reason(line.as_bytes()), want, "{line}");
         }
     }
 

@@ -197,3 +197,43 @@ fn default_locations_are_used_and_named() {
             .ends_with(".claude/projects")
     );
 }
+
+#[test]
+fn negative_and_absurd_values_never_bend_a_total() {
+    let cc = |id: &str, cost: &str| {
+        format!(
+            r#"{{"type":"assistant","sessionId":"s","timestamp":"2026-01-01T00:00:00Z","requestId":"{id}","costUSD":{cost},"message":{{"id":"{id}","model":"claude-sonnet-4-5","usage":{{"input_tokens":10,"output_tokens":1}}}}}}"#
+        )
+    };
+    let huge = LINE.replace("1000000,\"output", &format!("{},\"output", u64::MAX));
+    let input = [
+        LINE.to_string(),
+        cc("r1", "-1000"),
+        cc("r2", "1e308"),
+        cc("r3", "1e308"),
+        huge.clone(),
+        huge,
+    ]
+    .join("\n");
+    let r = report_json(
+        tokentop()
+            .args(["report", "-", "--json"])
+            .write_stdin(input.clone()),
+    );
+    let cost = r["totals"]["cost_usd"]
+        .as_f64()
+        .expect("a number, never null");
+    assert!((cost - 0.75).abs() < 1e-9, "{cost}");
+    assert_eq!(r["totals"]["input"], 1_000_000);
+    let rejected = &r["sources"][0]["rejected"];
+    assert_eq!(rejected["invalid_field"]["count"], 1);
+    assert_eq!(rejected["implausible"]["count"], 4);
+    let table = tokentop()
+        .args(["report", "-"])
+        .write_stdin(input)
+        .output()
+        .expect("run");
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(!table.contains("18,446,744"), "{table}");
+    assert!(table.contains("4 implausible"), "{table}");
+}

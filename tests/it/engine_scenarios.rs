@@ -409,3 +409,20 @@ fn a_line_stamped_in_the_future_does_not_empty_the_windows() {
     assert_eq!(s.ingest.future, 1);
     assert_eq!(s.totals.requests, 3, "the skewed line still counts");
 }
+
+#[test]
+fn a_request_priced_past_the_bound_is_left_out_and_counted() {
+    let mut e = engine();
+    let mut normal = event("svc", NOON, 1000, 100);
+    normal.model = "claude-opus-4-20250514".into();
+    let mut absurd = normal.clone();
+    // Within the token bound, but priced far past what one request can cost.
+    absurd.tokens.output = tokentop::parse::plausible::MAX_TOKENS_PER_CLASS;
+    e.ingest(&normal);
+    e.ingest(&absurd);
+    e.advance(NOON);
+    let s = e.snapshot(None);
+    assert_eq!((s.totals.requests, s.totals.output), (1, 100));
+    assert!(s.totals.cost_usd > 0.0 && s.totals.cost_usd < 1.0);
+    assert_eq!((s.ingest.events, s.ingest.implausible), (1, 1));
+}
