@@ -37,7 +37,7 @@ use self::mapping::Mapping;
 use self::recent::RecentEvent;
 pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, ModelRow, Snapshot};
 use self::units::unit_key;
-use self::usage::{Usage, WindowUsage};
+use self::usage::Usage;
 use self::window::TieredWindow;
 use crate::config::Config;
 use crate::event::{DedupKey, Event, TimeMs};
@@ -68,7 +68,7 @@ struct Global {
     totals: Usage,
     by_day: BTreeMap<Date, Usage>,
     by_model: Map<String, Usage>,
-    window: TieredWindow<WindowUsage>,
+    window: TieredWindow<Usage>,
 }
 
 impl Ledger for Global {
@@ -78,7 +78,7 @@ impl Ledger for Global {
         &mut Usage,
         &mut BTreeMap<Date, Usage>,
         &mut Map<String, Usage>,
-        &mut TieredWindow<WindowUsage>,
+        &mut TieredWindow<Usage>,
     ) {
         (
             &mut self.totals,

@@ -7,7 +7,7 @@ use super::alerts::{Alert, AlertCounts};
 use super::budget::{BudgetState, RowBudget};
 use super::hist::Quantiles;
 use super::recent::RecentEvent;
-use super::usage::{Usage, WindowUsage};
+use super::usage::Usage;
 use super::window::TieredWindow;
 use super::{Engine, IngestStats};
 use crate::event::{Format, IdentityKind, Kind, TimeMs};
@@ -24,8 +24,8 @@ pub const TREND_MINUTES: usize = 30;
 /// minute is the current one, still filling.
 pub type Trend = [u64; TREND_MINUTES];
 
-fn trend(window: &TieredWindow<WindowUsage>, now: TimeMs) -> Trend {
-    window.per_minute_of(now, |w| Usage::from(*w).total_tokens())
+fn trend(window: &TieredWindow<Usage>, now: TimeMs) -> Trend {
+    window.per_minute_of(now, Usage::total_tokens)
 }
 
 /// The window the overview's rates are averaged over: short to see an incident as it
@@ -140,8 +140,8 @@ pub struct Rates {
 }
 
 impl Rates {
-    fn of(window: &TieredWindow<WindowUsage>, now: TimeMs, over: RateWindow) -> Self {
-        let sum = Usage::from(window.sum(now, over.ms()));
+    fn of(window: &TieredWindow<Usage>, now: TimeMs, over: RateWindow) -> Self {
+        let sum = window.sum(now, over.ms());
         let minutes = (over.ms() / MINUTE_MS) as f64;
         Rates {
             requests_per_min: sum.requests as f64 / minutes,
@@ -533,7 +533,7 @@ impl Engine {
                 .enumerate()
                 .map(|(i, b)| {
                     let over = if i == last { filled } else { bucket_ms };
-                    TimelinePoint::of(Usage::from(b), over)
+                    TimelinePoint::of(b, over)
                 })
                 .collect(),
         }

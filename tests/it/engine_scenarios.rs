@@ -426,3 +426,25 @@ fn a_request_priced_past_the_bound_is_left_out_and_counted() {
     assert!(s.totals.cost_usd > 0.0 && s.totals.cost_usd < 1.0);
     assert_eq!((s.ingest.events, s.ingest.implausible), (1, 1));
 }
+
+#[test]
+fn window_sums_do_not_saturate_at_32_bits() {
+    let mut e = engine();
+    // Two requests within the bounds whose sum is past u32::MAX, in one bucket.
+    e.ingest(&event("svc", NOON - 2_000, 10, 3_000_000_000));
+    e.ingest(&event("svc", NOON - 1_000, 10, 3_000_000_000));
+    e.advance(NOON);
+    let s = e.snapshot(None);
+    let per_min = 6_000_000_000.0;
+    assert_eq!(s.rates.output_per_min, per_min, "the global window");
+    assert_eq!(
+        row(&s, "svc").rates.output_per_min,
+        per_min,
+        "a row's window"
+    );
+    assert_eq!(
+        s.trend[TREND_MINUTES - 2],
+        6_000_000_020,
+        "the minute before now"
+    );
+}
