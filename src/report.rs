@@ -121,6 +121,8 @@ pub fn read_into(
     now: TimeMs,
 ) -> Vec<SourceHealth> {
     let (since, until) = range;
+    // The clock first, as live: a record stamped ahead of it is clamped and counted.
+    engine.advance(now);
     let mut ingest = |event: Event| {
         let after_start = since.is_none_or(|s| event.time >= s);
         let before_end = until.is_none_or(|u| event.time < u);

@@ -131,6 +131,8 @@ pub enum RejectReason {
     UnknownFormat,
     /// More tokens or a higher cost than one request can have (see [`plausible`]).
     Implausible,
+    /// Stamped more than [`plausible::MAX_AHEAD_MS`] past the clock it was read by.
+    FutureTime,
 }
 
 impl RejectReason {
@@ -145,6 +147,7 @@ impl RejectReason {
             RejectReason::UnsupportedVersion => "unsupported_version",
             RejectReason::UnknownFormat => "unknown_format",
             RejectReason::Implausible => "implausible",
+            RejectReason::FutureTime => "future_time",
         }
     }
 }

@@ -237,3 +237,32 @@ fn negative_and_absurd_values_never_bend_a_total() {
     assert!(!table.contains("18,446,744"), "{table}");
     assert!(table.contains("4 implausible"), "{table}");
 }
+
+#[test]
+fn a_record_a_day_ahead_of_the_clock_is_rejected_and_an_hour_ahead_is_clamped() {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let hour = 3_600_000;
+    let at = |ts: String| LINE.replace("\"2026-01-01T00:00:00Z\"", &ts);
+    let input = [
+        at((now - hour).to_string()),
+        at((now + hour).to_string()),
+        at((now + 25 * hour).to_string()),
+        at("\"9999-12-31T00:00:00Z\"".to_string()),
+    ]
+    .join("\n");
+    let r = report_json(
+        tokentop()
+            .args(["report", "-", "--json", "--since", "1d", "--by", "day"])
+            .write_stdin(input),
+    );
+    assert_eq!(r["totals"]["requests"], 2);
+    assert_eq!(r["ingest"]["future"], 1, "the hour-ahead record, clamped");
+    assert_eq!(r["sources"][0]["rejected"]["future_time"]["count"], 2);
+    let days: Vec<&str> = r["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|row| row["key"].as_str())
+        .collect();
+    assert!(days.iter().all(|d| d.starts_with("20")), "{days:?}");
+}
