@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod budget;
 pub mod budget_alerts;
 pub mod burst;
+mod cumulative;
 mod dedup;
 mod detect;
 mod fleet;
@@ -30,6 +31,7 @@ use jiff::tz::TimeZone;
 use self::alerts::Alerts;
 use self::budget::{BudgetState, Budgets};
 use self::burst::BurstSettings;
+use self::cumulative::RunningTotals;
 use self::dedup::{Copies, Counted, Decision};
 pub use self::detect::ALL_IDENTITIES;
 use self::identity::{IdentityStats, Ledger, Sign};
@@ -152,6 +154,7 @@ pub struct Engine {
     budgets: Budgets,
     global: Global,
     copies: Copies,
+    running_totals: RunningTotals,
     stats: IngestStats,
     ingest_marks: VecDeque<(TimeMs, u64)>,
     bursts: BurstSettings,
@@ -182,6 +185,7 @@ impl Engine {
             index: Map::default(),
             global: Global::default(),
             copies: Copies::default(),
+            running_totals: RunningTotals::default(),
             stats: IngestStats::default(),
             ingest_marks: VecDeque::new(),
             bursts: config.bursts.clone(),
@@ -267,6 +271,17 @@ impl Engine {
             &clamped
         } else {
             event
+        };
+        let grown;
+        let event = match (&event.cumulative, &event.attrs.session) {
+            (Some(total), Some(session)) => {
+                grown = Event {
+                    tokens: self.running_totals.growth(session, total),
+                    ..event.clone()
+                };
+                &grown
+            }
+            _ => event,
         };
         let cost = self.cost(event);
         if cost.is_some_and(|c| !plausible::cost_is_plausible(c)) {
