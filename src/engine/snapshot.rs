@@ -133,8 +133,10 @@ pub struct Rates {
     pub input_per_min: f64,
     pub output_per_min: f64,
     pub tool_calls_per_min: f64,
-    /// Cost over the window, scaled to an hour.
+    /// Cost over the window, scaled to an hour: a lower bound when some are unpriced.
     pub cost_per_hour: f64,
+    /// Requests in the window with no price, left out of `cost_per_hour`.
+    pub unpriced_requests: u64,
     /// Cache reads as a share of all input over the window.
     pub cache_hit_rate: Option<f64>,
 }
@@ -149,6 +151,7 @@ impl Rates {
             output_per_min: sum.output as f64 / minutes,
             tool_calls_per_min: sum.tool_calls as f64 / minutes,
             cost_per_hour: sum.cost_usd * HOUR_MS as f64 / over.ms() as f64,
+            unpriced_requests: sum.unpriced_requests,
             cache_hit_rate: sum.cache_hit_rate(),
         }
     }

@@ -448,3 +448,17 @@ fn window_sums_do_not_saturate_at_32_bits() {
         "the minute before now"
     );
 }
+
+#[test]
+fn rates_say_how_many_requests_they_leave_unpriced() {
+    let mut e = engine();
+    let mut unknown = event("lab", NOON - 1_000, 100, 10);
+    unknown.model = "acme-internal-llm-v2".into();
+    e.ingest(&unknown);
+    e.ingest(&event("lab", NOON - 1_000, 100, 10));
+    e.advance(NOON);
+    let s = e.snapshot(None);
+    assert_eq!(s.rates.unpriced_requests, 1);
+    assert_eq!(row(&s, "lab").rates.unpriced_requests, 1);
+    assert!(s.rates.cost_per_hour > 0.0);
+}
