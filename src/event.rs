@@ -233,8 +233,9 @@ pub struct Event {
     /// Cost written in the record itself, which wins over the price table.
     pub record_cost_usd: Option<f64>,
     /// For a format that logs its session's running total (Codex), that total after this
-    /// request: the engine counts the growth over the session's running maximum instead of
-    /// `tokens`, so that a copy of a session, made at any point, counts once.
+    /// request (`tokens` is then its growth since the previous count of the same file): the
+    /// engine counts only what grew past the session's running maximum, so that a copy of
+    /// a session, made at any point, counts once.
     #[serde(default)]
     pub cumulative: Option<Tokens>,
     pub flags: Flags,

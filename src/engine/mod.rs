@@ -276,7 +276,7 @@ impl Engine {
         let event = match (&event.cumulative, &event.attrs.session) {
             (Some(total), Some(session)) => {
                 grown = Event {
-                    tokens: self.running_totals.growth(session, total),
+                    tokens: self.running_totals.growth(session, total, &event.tokens),
                     ..event.clone()
                 };
                 &grown

@@ -395,4 +395,17 @@ fn a_codex_rollout_copied_from_mid_session_counts_once_in_either_order() {
         assert_eq!((t.input, t.output), (6_000, 60), "original in {}", names[0]);
         assert_eq!(t.requests, 3, "original in {}", names[0]);
     }
+    // Counts before `--since` are left out: the first one after it adds its growth only.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("a.jsonl"), &original).expect("write");
+    let since = tokentop::timefmt::parse_rfc3339_ms("2025-10-01T10:00:15Z");
+    let (engine, _) = read_all(
+        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
+        Arc::new(PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+        (since, None),
+        NOON,
+    );
+    let t = engine.snapshot(None).totals;
+    assert_eq!((t.input, t.output, t.requests), (5_000, 50, 2));
 }
