@@ -134,8 +134,9 @@ pub struct IngestStats {
     pub folded: u64,
     /// Events stamped more than [`MAX_SKEW_MS`] ahead of the clock, counted at that limit.
     pub future: u64,
-    /// Events left out because their priced cost is more than one request can cost
-    /// ([`crate::parse::plausible`]); a recorded cost is checked by the reader.
+    /// Events left out because their cost is not one a request can have
+    /// ([`crate::parse::plausible`]): a priced cost (a recorded one is checked by the
+    /// reader already, and here again for events that come from elsewhere).
     pub implausible: u64,
 }
 
