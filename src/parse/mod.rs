@@ -348,6 +348,12 @@ mod tests {
                 r#"{{"timestamp":"2026-01-01T00:00:00Z","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{{"input_tokens":{input},"output_tokens":1}}}}}}}}"#
             )
         };
+        // The cache writes split in two, each past the bound (their sum overflowed once).
+        let message = |writes: &str| {
+            format!(
+                r#"{{"id":"m","type":"message","model":"claude-sonnet-4-5","content":[],"usage":{{"input_tokens":1,"output_tokens":1,"cache_creation":{{"ephemeral_5m_input_tokens":{writes},"ephemeral_1h_input_tokens":{writes}}}}}}}"#
+            )
+        };
         let over = (plausible::MAX_TOKENS_PER_CLASS + 1).to_string();
         let cases = [
             (cc("-1000", "5"), Some(RejectReason::InvalidField)),
@@ -365,6 +371,10 @@ mod tests {
             ),
             (chat(&over), Some(RejectReason::Implausible)),
             (chat("-3"), Some(RejectReason::InvalidField)),
+            (
+                message(&u64::MAX.to_string()),
+                Some(RejectReason::Implausible),
+            ),
             (codex(&over), Some(RejectReason::Implausible)),
             (codex("-3"), Some(RejectReason::InvalidField)),
             (codex("3"), None),
