@@ -306,5 +306,15 @@ pub fn write_table(report: &Report, out: &mut dyn Write) -> std::io::Result<()> 
         }
         writeln!(out, "{line}")?;
     }
+    // What the engine, not a source, set apart.
+    let ingest = &report.ingest;
+    if ingest.future > 0 || ingest.implausible > 0 {
+        writeln!(
+            out,
+            "all sources: {} ahead of the clock (counted at it), {} implausible at their price (left out)",
+            format::int(ingest.future),
+            format::int(ingest.implausible)
+        )?;
+    }
     Ok(())
 }

@@ -263,6 +263,8 @@ pub struct Timeline {
     pub start: TimeMs,
     pub bucket_ms: i64,
     pub points: Vec<TimelinePoint>,
+    /// Requests with no price over the whole span, left out of its costs.
+    pub unpriced_requests: u64,
 }
 
 /// One bucket, as rates per minute: the token classes are disjoint and stack to the
@@ -531,6 +533,7 @@ impl Engine {
             span,
             start: last_start - (count as i64 - 1) * bucket_ms,
             bucket_ms,
+            unpriced_requests: buckets.iter().map(|b| b.unpriced_requests).sum(),
             points: buckets
                 .into_iter()
                 .enumerate()

@@ -236,6 +236,20 @@ fn negative_and_absurd_values_never_bend_a_total() {
     let table = String::from_utf8_lossy(&table.stdout);
     assert!(!table.contains("18,446,744"), "{table}");
     assert!(table.contains("4 implausible"), "{table}");
+    // Within the token bound, but priced past any request's cost: left out, and said so.
+    let max = tokentop::parse::plausible::MAX_TOKENS_PER_CLASS;
+    let priced = LINE.replace("\"gpt-4o-mini\"", "\"claude-opus-4-20250514\"");
+    let priced = priced.replace("\"output\":1000000", &format!("\"output\":{max}"));
+    let table = tokentop()
+        .args(["report", "-"])
+        .write_stdin(format!("{LINE}\n{priced}\n"))
+        .output()
+        .expect("run");
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.contains("1 implausible at their price (left out)"),
+        "{table}"
+    );
 }
 
 #[test]
