@@ -71,6 +71,7 @@ fn main() {
             dedup_key: None,
             latency_ms: Some(100 + i % 5000),
             record_cost_usd: None,
+            cumulative: None,
             origin: None,
             flags: Flags {
                 final_copy: true,

@@ -66,6 +66,7 @@ fn engine(identities: u64) -> Engine {
             dedup_key: None,
             latency_ms: Some(100 + i % 5000),
             record_cost_usd: None,
+            cumulative: None,
             origin: None,
             flags: Flags {
                 final_copy: true,

@@ -162,6 +162,8 @@ pub fn read_into(
     now: TimeMs,
 ) -> Vec<SourceHealth> {
     let (since, until) = range;
+    // The clock first, as live: a record stamped ahead of it is clamped and counted.
+    engine.advance(now);
     let mut ingest = |event: Event| {
         let after_start = since.is_none_or(|s| event.time >= s);
         let before_end = until.is_none_or(|u| event.time < u);
@@ -334,6 +336,16 @@ pub fn write_table(report: &Report, out: &mut dyn Write) -> std::io::Result<()> 
             line.push_str(&format!("; error: {}", crate::sanitize::sanitize(e, 300)));
         }
         writeln!(out, "{line}")?;
+    }
+    // What the engine, not a source, set apart.
+    let ingest = &report.ingest;
+    if ingest.future > 0 || ingest.implausible > 0 {
+        writeln!(
+            out,
+            "all sources: {} ahead of the clock (counted at it), {} implausible at their price (left out)",
+            format::int(ingest.future),
+            format::int(ingest.implausible)
+        )?;
     }
     Ok(())
 }

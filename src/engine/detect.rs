@@ -8,7 +8,7 @@ use super::budget::BudgetState;
 use super::budget_alerts;
 use super::burst::{BASELINE_MINUTES, Burst, BurstSettings, Minute, Signal, Subject};
 use super::fleet::{Fleet, Usual};
-use super::usage::{Usage, WindowUsage};
+use super::usage::Usage;
 use super::window::TieredWindow;
 use crate::event::TimeMs;
 
@@ -19,12 +19,12 @@ pub const ALL_IDENTITIES: &str = "all identities";
 /// The closed minutes of the hour before `now`, oldest first, with the units active in
 /// each (`units` of a minute index).
 fn closed_minutes(
-    window: &TieredWindow<WindowUsage>,
+    window: &TieredWindow<Usage>,
     units: impl Fn(i64) -> u32,
     now: TimeMs,
 ) -> [Minute; BASELINE_MINUTES] {
     let values: [[f64; 4]; BASELINE_MINUTES] =
-        window.per_minute_of(now - MINUTE_MS, |w| Signal::values(&Usage::from(*w)));
+        window.per_minute_of(now - MINUTE_MS, Signal::values);
     let last = now.div_euclid(MINUTE_MS) - 1;
     std::array::from_fn(|i| Minute {
         values: values[i],
@@ -121,7 +121,7 @@ impl Engine {
             if id.last_seen <= now - MINUTE_MS {
                 continue;
             }
-            let rates = Signal::values(&Usage::from(id.window.sum(now, MINUTE_MS)));
+            let rates = Signal::values(&id.window.sum(now, MINUTE_MS));
             let id_warm_from = id.warm.warm_from(warmup);
             let warm = id_warm_from.is_some();
             let units = id.units.active(now);

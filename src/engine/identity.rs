@@ -10,7 +10,7 @@ use super::burst::Detector;
 use super::hist::LazyHistogram;
 use super::recent::RecentEvents;
 use super::units::Units;
-use super::usage::{Usage, WindowUsage};
+use super::usage::Usage;
 use super::warmup::WarmUp;
 use super::window::{Bucket, TieredWindow};
 use crate::event::{Format, IdentityAttrs, IdentityKind, Kind, TimeMs};
@@ -44,7 +44,7 @@ pub struct IdentityStats {
     pub by_kind: [Usage; 4],
     pub by_day: BTreeMap<Date, Usage>,
     pub by_model: Map<String, Usage>,
-    pub window: TieredWindow<WindowUsage>,
+    pub window: TieredWindow<Usage>,
     pub tools: Map<String, ToolStats>,
     pub input_tokens: LazyHistogram,
     pub output_tokens: LazyHistogram,
@@ -135,7 +135,7 @@ pub trait Ledger {
         &mut Usage,
         &mut BTreeMap<Date, Usage>,
         &mut Map<String, Usage>,
-        &mut TieredWindow<WindowUsage>,
+        &mut TieredWindow<Usage>,
     );
 
     fn apply(&mut self, sign: Sign, time: TimeMs, day: Date, model: &str, usage: &Usage) {
@@ -150,13 +150,13 @@ pub trait Ledger {
                 totals.add(usage);
                 day_usage.add(usage);
                 model_usage.add(usage);
-                window.add(time, &WindowUsage::from(usage));
+                window.add(time, usage);
             }
             Sign::Sub => {
                 totals.sub(usage);
                 day_usage.sub(usage);
                 model_usage.sub(usage);
-                window.sub(time, &WindowUsage::from(usage));
+                window.sub(time, usage);
             }
         }
     }
@@ -169,7 +169,7 @@ impl Ledger for IdentityStats {
         &mut Usage,
         &mut BTreeMap<Date, Usage>,
         &mut Map<String, Usage>,
-        &mut TieredWindow<WindowUsage>,
+        &mut TieredWindow<Usage>,
     ) {
         (
             &mut self.totals,

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod budget;
 pub mod budget_alerts;
 pub mod burst;
+mod cumulative;
 mod dedup;
 mod detect;
 mod fleet;
@@ -31,6 +32,7 @@ use jiff::tz::TimeZone;
 use self::alerts::Alerts;
 use self::budget::{BudgetState, Budgets};
 use self::burst::BurstSettings;
+use self::cumulative::RunningTotals;
 use self::dedup::{Copies, Counted, Decision};
 pub use self::detect::ALL_IDENTITIES;
 use self::identity::{IdentityStats, Ledger, Sign};
@@ -38,10 +40,11 @@ use self::mapping::Mapping;
 use self::recent::{CostSource, RecentEvent};
 pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, ModelPricing, ModelRow, Snapshot};
 use self::units::unit_key;
-use self::usage::{Usage, WindowUsage};
+use self::usage::Usage;
 use self::window::TieredWindow;
 use crate::config::Config;
 use crate::event::{DedupKey, Event, TimeMs};
+use crate::parse::plausible;
 use crate::pricing::{ModelPrice, PriceTable, UnpricedReason};
 
 /// A response copy with no final marker is put into the histograms once no newer copy
@@ -68,7 +71,7 @@ struct Global {
     totals: Usage,
     by_day: BTreeMap<Date, Usage>,
     by_model: Map<String, Usage>,
-    window: TieredWindow<WindowUsage>,
+    window: TieredWindow<Usage>,
 }
 
 impl Ledger for Global {
@@ -78,7 +81,7 @@ impl Ledger for Global {
         &mut Usage,
         &mut BTreeMap<Date, Usage>,
         &mut Map<String, Usage>,
-        &mut TieredWindow<WindowUsage>,
+        &mut TieredWindow<Usage>,
     ) {
         (
             &mut self.totals,
@@ -132,6 +135,10 @@ pub struct IngestStats {
     pub folded: u64,
     /// Events stamped more than [`MAX_SKEW_MS`] ahead of the clock, counted at that limit.
     pub future: u64,
+    /// Events left out because their cost is not one a request can have
+    /// ([`crate::parse::plausible`]): a priced cost (a recorded one is checked by the
+    /// reader already, and here again for events that come from elsewhere).
+    pub implausible: u64,
 }
 
 pub struct Engine {
@@ -149,6 +156,7 @@ pub struct Engine {
     budgets: Budgets,
     global: Global,
     copies: Copies,
+    running_totals: RunningTotals,
     stats: IngestStats,
     ingest_marks: VecDeque<(TimeMs, u64)>,
     bursts: BurstSettings,
@@ -180,6 +188,7 @@ impl Engine {
             index: Map::default(),
             global: Global::default(),
             copies: Copies::default(),
+            running_totals: RunningTotals::default(),
             stats: IngestStats::default(),
             ingest_marks: VecDeque::new(),
             bursts: config.bursts.clone(),
@@ -278,8 +287,23 @@ impl Engine {
         } else {
             event
         };
-        self.stats.events += 1;
+        let grown;
+        let event = match (&event.cumulative, &event.attrs.session) {
+            (Some(total), Some(session)) => {
+                grown = Event {
+                    tokens: self.running_totals.growth(session, total, &event.tokens),
+                    ..event.clone()
+                };
+                &grown
+            }
+            _ => event,
+        };
         let (cost, cost_source) = self.cost(event);
+        if cost.is_some_and(|c| !plausible::cost_is_plausible(c)) {
+            self.stats.implausible += 1;
+            return;
+        }
+        self.stats.events += 1;
         let usage = Usage::request(&event.tokens, cost);
         let who = self.identity_index(event);
         let day = self.days.day(event.time);

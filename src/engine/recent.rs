@@ -220,6 +220,7 @@ mod tests {
             dedup_key: None,
             latency_ms: None,
             record_cost_usd: None,
+            cumulative: None,
             flags: Flags::default(),
             origin: None,
         }

@@ -7,7 +7,7 @@ use super::alerts::{Alert, AlertCounts};
 use super::budget::{BudgetState, RowBudget};
 use super::hist::Quantiles;
 use super::recent::RecentEvent;
-use super::usage::{Usage, WindowUsage};
+use super::usage::Usage;
 use super::window::TieredWindow;
 use super::{Engine, IngestStats};
 use crate::event::{Format, IdentityKind, Kind, TimeMs};
@@ -25,8 +25,8 @@ pub const TREND_MINUTES: usize = 30;
 /// minute is the current one, still filling.
 pub type Trend = [u64; TREND_MINUTES];
 
-fn trend(window: &TieredWindow<WindowUsage>, now: TimeMs) -> Trend {
-    window.per_minute_of(now, |w| Usage::from(*w).total_tokens())
+fn trend(window: &TieredWindow<Usage>, now: TimeMs) -> Trend {
+    window.per_minute_of(now, Usage::total_tokens)
 }
 
 /// The window the overview's rates are averaged over: short to see an incident as it
@@ -134,15 +134,17 @@ pub struct Rates {
     pub input_per_min: f64,
     pub output_per_min: f64,
     pub tool_calls_per_min: f64,
-    /// Cost over the window, scaled to an hour.
+    /// Cost over the window, scaled to an hour: a lower bound when some are unpriced.
     pub cost_per_hour: f64,
+    /// Requests in the window with no price, left out of `cost_per_hour`.
+    pub unpriced_requests: u64,
     /// Cache reads as a share of all input over the window.
     pub cache_hit_rate: Option<f64>,
 }
 
 impl Rates {
-    fn of(window: &TieredWindow<WindowUsage>, now: TimeMs, over: RateWindow) -> Self {
-        let sum = Usage::from(window.sum(now, over.ms()));
+    fn of(window: &TieredWindow<Usage>, now: TimeMs, over: RateWindow) -> Self {
+        let sum = window.sum(now, over.ms());
         let minutes = (over.ms() / MINUTE_MS) as f64;
         Rates {
             requests_per_min: sum.requests as f64 / minutes,
@@ -150,6 +152,7 @@ impl Rates {
             output_per_min: sum.output as f64 / minutes,
             tool_calls_per_min: sum.tool_calls as f64 / minutes,
             cost_per_hour: sum.cost_usd * HOUR_MS as f64 / over.ms() as f64,
+            unpriced_requests: sum.unpriced_requests,
             cache_hit_rate: sum.cache_hit_rate(),
         }
     }
@@ -273,6 +276,8 @@ pub struct Timeline {
     pub start: TimeMs,
     pub bucket_ms: i64,
     pub points: Vec<TimelinePoint>,
+    /// Requests with no price over the whole span, left out of its costs.
+    pub unpriced_requests: u64,
 }
 
 /// One bucket, as rates per minute: the token classes are disjoint and stack to the
@@ -575,12 +580,13 @@ impl Engine {
             span,
             start: last_start - (count as i64 - 1) * bucket_ms,
             bucket_ms,
+            unpriced_requests: buckets.iter().map(|b| b.unpriced_requests).sum(),
             points: buckets
                 .into_iter()
                 .enumerate()
                 .map(|(i, b)| {
                     let over = if i == last { filled } else { bucket_ms };
-                    TimelinePoint::of(Usage::from(b), over)
+                    TimelinePoint::of(b, over)
                 })
                 .collect(),
         }

@@ -75,7 +75,9 @@ impl Usage {
             split.ephemeral_1h_input_tokens.unwrap_or(0),
         );
         // Older responses give only the total: all of it was 5-minute writes then.
-        let writes = self.cache_creation_input_tokens.unwrap_or(five + hour);
+        let writes = self
+            .cache_creation_input_tokens
+            .unwrap_or(five.saturating_add(hour));
         let hour = hour.min(writes);
         let output = self.output_tokens.unwrap_or(0);
         let reasoning = self

@@ -192,6 +192,7 @@ pub fn parse(text: &str, ctx: &LineContext) -> Parsed {
         dedup_key,
         latency_ms: None,
         record_cost_usd: line.cost_usd,
+        cumulative: None,
         origin: None,
     }))
 }

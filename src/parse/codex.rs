@@ -244,9 +244,9 @@ impl State {
         if total == self.total {
             return Parsed::NoUsage;
         }
-        let tokens = match total.since(self.total).tokens() {
-            Ok(tokens) => tokens,
-            Err(reason) => return Parsed::Rejected(reason),
+        let (tokens, cumulative) = match (total.since(self.total).tokens(), total.tokens()) {
+            (Ok(tokens), Ok(cumulative)) => (tokens, cumulative),
+            (Err(reason), _) | (_, Err(reason)) => return Parsed::Rejected(reason),
         };
         self.total = total;
         // The same count read from two copies of a rollout is one count.
@@ -255,7 +255,15 @@ impl State {
             .as_ref()
             .map(|s| format!("codex:{s}:{}:{}", total.input_tokens, total.output_tokens))
             .map(|key| DedupKey::from(key.as_str()));
-        self.event(tokens, time, model, key, ctx)
+        let mut parsed = self.event(tokens, time, model, key, ctx);
+        // Within a named session the engine counts against the session's running maximum:
+        // a rollout copied from mid-session then adds nothing before the copy point again.
+        if let Parsed::Event(event) = &mut parsed
+            && self.session.is_some()
+        {
+            event.cumulative = Some(cumulative);
+        }
+        parsed
     }
 
     fn event(
@@ -287,6 +295,7 @@ impl State {
             dedup_key,
             latency_ms: None,
             record_cost_usd: None,
+            cumulative: None,
             origin: None,
             flags: Flags {
                 final_copy: true,

@@ -7,6 +7,7 @@ pub mod claude_code;
 pub mod codex;
 pub mod estimate;
 pub mod openai;
+pub mod plausible;
 mod reply;
 pub mod tokentop;
 pub mod wrapper;
@@ -54,6 +55,10 @@ impl LineParser {
             Parsed::Rejected(RejectReason::InvalidJson) if has_control_bytes(line) => {
                 Parsed::Rejected(RejectReason::Binary)
             }
+            Parsed::Event(event) => match plausible::check(&event) {
+                Some(reason) => Parsed::Rejected(reason),
+                None => Parsed::Event(event),
+            },
             parsed => parsed,
         }
     }
@@ -124,6 +129,10 @@ pub enum RejectReason {
     UnsupportedVersion,
     /// A JSON object with a `"usage"` key in no format this build reads.
     UnknownFormat,
+    /// More tokens or a higher cost than one request can have (see [`plausible`]).
+    Implausible,
+    /// Stamped more than [`plausible::MAX_AHEAD_MS`] past the clock it was read by.
+    FutureTime,
 }
 
 impl RejectReason {
@@ -137,6 +146,8 @@ impl RejectReason {
             RejectReason::InvalidField => "invalid_field",
             RejectReason::UnsupportedVersion => "unsupported_version",
             RejectReason::UnknownFormat => "unknown_format",
+            RejectReason::Implausible => "implausible",
+            RejectReason::FutureTime => "future_time",
         }
     }
 }
@@ -232,14 +243,11 @@ fn json_object_text(line: &[u8]) -> Result<&str, Parsed> {
     Ok(text)
 }
 
-/// A line with a `"usage"` key and no other format's marker: Claude Code (the hot path,
-/// told by its `sessionId` without a second parse), a bare provider response, or a format
-/// tokentop does not know, which is rejected so that it shows in the source's health
-/// instead of vanishing as a line without usage.
+/// A line with a `"usage"` key and no other format's marker: Claude Code, a bare provider
+/// response, or a format tokentop does not know, which is rejected so that it shows in the
+/// source's health instead of vanishing as a line without usage. Told apart by their
+/// top-level keys only: a response object may carry any field (a `sessionId` too).
 fn usage_line(text: &str, ctx: &LineContext) -> Parsed {
-    if text.contains("\"sessionId\"") {
-        return claude_code::parse(text, ctx);
-    }
     match reply::shape(text) {
         Err(reason) => Parsed::Rejected(reason),
         Ok(reply::Shape::ClaudeCode) => claude_code::parse(text, ctx),
@@ -304,6 +312,76 @@ mod tests {
         // Usage-like words in values or other keys are not usage.
         assert_eq!(reason(br#"{"type":"note","text":"usage"}"#), None);
         assert_eq!(reason(br#"{"total_token_usage":1}"#), None);
+    }
+
+    #[test]
+    fn a_response_with_a_session_id_field_is_still_a_response() {
+        let chat = br#"{"id":"chatcmpl-1","object":"chat.completion","created":1767225600,"model":"gpt-4o-mini","sessionId":"s1","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}"#;
+        let message = br#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","sessionId":"s1","content":[],"stop_reason":"end_turn","usage":{"input_tokens":7,"output_tokens":3}}"#;
+        for (line, input) in [(&chat[..], 10), (&message[..], 7)] {
+            match parse_line(line, &LineContext::default()) {
+                Parsed::Event(e) => assert_eq!(e.tokens.input, input),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn negative_and_absurd_values_are_rejected_in_every_format() {
+        let cc = |cost: &str, input: &str| {
+            format!(
+                r#"{{"type":"assistant","sessionId":"s","timestamp":"2026-01-01T00:00:00Z","costUSD":{cost},"message":{{"id":"m","model":"claude-sonnet-4-5","usage":{{"input_tokens":{input},"output_tokens":1}}}}}}"#
+            )
+        };
+        let own = |cost: &str, input: &str| {
+            format!(
+                r#"{{"tokentop":1,"ts":1767225600000,"identity":"k","model":"m","cost_usd":{cost},"tokens":{{"input":{input}}}}}"#
+            )
+        };
+        let chat = |input: &str| {
+            format!(
+                r#"{{"id":"c","object":"chat.completion","created":1767225600,"model":"gpt-4o","choices":[],"usage":{{"prompt_tokens":{input},"completion_tokens":1}}}}"#
+            )
+        };
+        let codex = |input: &str| {
+            format!(
+                r#"{{"timestamp":"2026-01-01T00:00:00Z","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{{"input_tokens":{input},"output_tokens":1}}}}}}}}"#
+            )
+        };
+        // The cache writes split in two, each past the bound (their sum overflowed once).
+        let message = |writes: &str| {
+            format!(
+                r#"{{"id":"m","type":"message","model":"claude-sonnet-4-5","content":[],"usage":{{"input_tokens":1,"output_tokens":1,"cache_creation":{{"ephemeral_5m_input_tokens":{writes},"ephemeral_1h_input_tokens":{writes}}}}}}}"#
+            )
+        };
+        let over = (plausible::MAX_TOKENS_PER_CLASS + 1).to_string();
+        let cases = [
+            (cc("-1000", "5"), Some(RejectReason::InvalidField)),
+            (cc("100001", "5"), Some(RejectReason::Implausible)),
+            // JSON has no infinity: the reader refuses a number past f64's range.
+            (cc("1e999", "5"), Some(RejectReason::InvalidJson)),
+            (cc("0.5", "-5"), Some(RejectReason::InvalidField)),
+            (cc("0.5", &over), Some(RejectReason::Implausible)),
+            (cc("0.5", "10000000000"), None),
+            (own("-1", "5"), Some(RejectReason::InvalidField)),
+            (own("100001", "5"), Some(RejectReason::Implausible)),
+            (
+                own("1", &u64::MAX.to_string()),
+                Some(RejectReason::Implausible),
+            ),
+            (chat(&over), Some(RejectReason::Implausible)),
+            (chat("-3"), Some(RejectReason::InvalidField)),
+            (
+                message(&u64::MAX.to_string()),
+                Some(RejectReason::Implausible),
+            ),
+            (codex(&over), Some(RejectReason::Implausible)),
+            (codex("-3"), Some(RejectReason::InvalidField)),
+            (codex("3"), None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(reason(line.as_bytes()), want, "{line}");
+        }
     }
 
     #[test]

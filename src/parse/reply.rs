@@ -142,6 +142,7 @@ impl Reply<'_> {
             dedup_key: self.id.as_deref().map(DedupKey::from),
             latency_ms: who.latency_ms,
             record_cost_usd: None,
+            cumulative: None,
             origin: None,
             flags: Flags {
                 estimated: who.estimated,

@@ -125,6 +125,7 @@ pub fn parse(text: &str) -> Parsed {
         dedup_key: line.request_id.as_deref().map(DedupKey::from),
         latency_ms: line.latency_ms,
         record_cost_usd: line.cost_usd,
+        cumulative: None,
         origin: None,
         flags: Flags {
             estimated: line.estimated,

@@ -5,7 +5,7 @@
 use super::health::SourceHealth;
 use crate::event::{Event, TimeMs};
 use crate::event::{Origin, SourceId};
-use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason};
+use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason, plausible};
 
 /// How much of an over-long line is kept, as the example in the source's health.
 const TOO_LONG_EXAMPLE: usize = 256;
@@ -114,7 +114,12 @@ impl Line {
         health: &mut SourceHealth,
         sink: &mut dyn FnMut(Event),
     ) {
-        let parsed = parser.parse(bytes, ctx);
+        let parsed = match parser.parse(bytes, ctx) {
+            Parsed::Event(e) if !plausible::time_is_plausible(&e, ctx.read_time) => {
+                Parsed::Rejected(RejectReason::FutureTime)
+            }
+            parsed => parsed,
+        };
         health.count(bytes, &parsed);
         if let Parsed::Event(mut event) = parsed {
             event.origin = self.source.map(|s| Origin::new(s, self.start, bytes));
@@ -129,13 +134,15 @@ mod tests {
 
     const LINE: &str =
         r#"{"tokentop":1,"ts":1767225600000,"identity":"k","model":"m","tokens":{"input":5}}"#;
+    /// When the lines are read: the day `LINE` is stamped.
+    const READ_AT: TimeMs = 1_767_225_600_000;
 
     fn run(chunks: &[&[u8]]) -> (Vec<Event>, SourceHealth, usize) {
         let mut reader = LineReader::new(None, Some(SourceId(7)));
         let mut health = SourceHealth::new("test");
         let mut events = Vec::new();
         for chunk in chunks {
-            reader.feed(chunk, 0, &mut health, &mut |e| events.push(e));
+            reader.feed(chunk, READ_AT, &mut health, &mut |e| events.push(e));
         }
         (events, health, reader.held())
     }
@@ -183,9 +190,12 @@ mod tests {
         let mut stdin = LineReader::new(None, None);
         let mut events = Vec::new();
         let mut health = SourceHealth::new("stdin");
-        stdin.feed(format!("{LINE}\n").as_bytes(), 0, &mut health, &mut |e| {
-            events.push(e)
-        });
+        stdin.feed(
+            format!("{LINE}\n").as_bytes(),
+            READ_AT,
+            &mut health,
+            &mut |e| events.push(e),
+        );
         assert_eq!(events[0].origin, None);
     }
 }

@@ -281,9 +281,14 @@ fn summary<'a>(d: &IdentityDetail, width: u16, theme: &'a Theme) -> Line<'a> {
         today.push(Span::styled(unpriced, theme.unpriced()));
     }
     let rate = |text: String| vec![Span::styled(text, theme.text())];
+    let unpriced = |n: u64| {
+        (n > 0).then(|| Span::styled(format!(" +{} unpriced", format::int(n)), theme.unpriced()))
+    };
+    let mut per_hour = rate(format!("{}/h", format::usd(r.rates.cost_per_hour)));
+    per_hour.extend(unpriced(r.rates.unpriced_requests));
     let segments = vec![
         seg(10, today),
-        seg(9, rate(format!("{}/h", format::usd(r.rates.cost_per_hour)))),
+        seg(9, per_hour),
         seg(
             7,
             rate(format!("{} req/min", format::si(r.rates.requests_per_min))),
@@ -297,6 +302,7 @@ fn summary<'a>(d: &IdentityDetail, width: u16, theme: &'a Theme) -> Line<'a> {
             vec![
                 Span::styled("total ", theme.muted()),
                 Span::styled(format::usd(r.totals.cost_usd), theme.text()),
+                unpriced(r.totals.unpriced_requests).unwrap_or_default(),
                 Span::styled(
                     format!(" over {} requests", format::int(r.totals.requests)),
                     theme.muted(),

@@ -35,20 +35,28 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.unpriced(),
         ));
     }
+    let mut rate = Segment {
+        priority: 9,
+        spans: vec![
+            Span::styled(format!("{} ", s.window.label()), theme.key()),
+            Span::styled(
+                format!("{}/h", format::usd(s.rates.cost_per_hour)),
+                theme.text(),
+            ),
+        ],
+    };
+    if s.rates.unpriced_requests > 0 {
+        let unpriced = format::si(s.rates.unpriced_requests as f64);
+        rate.spans.push(Span::styled(
+            format!(" +{unpriced} unpriced"),
+            theme.unpriced(),
+        ));
+    }
     let mut first = vec![
         one(u8::MAX, " tokentop".into(), theme.title()),
         one(3, sanitize(&app.title, 40), theme.muted()),
         today,
-        Segment {
-            priority: 9,
-            spans: vec![
-                Span::styled(format!("{} ", s.window.label()), theme.key()),
-                Span::styled(
-                    format!("{}/h", format::usd(s.rates.cost_per_hour)),
-                    theme.text(),
-                ),
-            ],
-        },
+        rate,
         one(
             7,
             format!("{} tok/min", format::si(s.rates.tokens_per_min())),

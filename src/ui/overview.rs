@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use crate::app::{App, SortKey};
 use crate::engine::budget::BudgetLevel;
-use crate::engine::snapshot::{IdentityRow, TREND_MINUTES};
+use crate::engine::snapshot::{IdentityRow, Rates, TREND_MINUTES};
 use crate::event::{IdentityKind, TimeMs};
 use crate::format;
 use crate::sanitize::sanitize;
@@ -129,7 +129,7 @@ const COLUMNS: &[Column] = &[
         sort: SortKey::Rate,
         align: Alignment::Right,
         budgets_only: false,
-        cell: |r, _| rate_usd(r.rates.cost_per_hour),
+        cell: |r, _| rate_usd(&r.rates),
     },
     Column {
         title: "TODAY",
@@ -178,11 +178,13 @@ const COLUMNS: &[Column] = &[
     },
 ];
 
-fn rate_usd(x: f64) -> (String, Tone) {
-    if x == 0.0 {
-        ("·".into(), Tone::Muted)
-    } else {
-        (format::usd(x), Tone::Normal)
+/// Spend per hour; requests with no price make it a lower bound, marked as `today` is.
+fn rate_usd(rates: &Rates) -> (String, Tone) {
+    match (rates.unpriced_requests, rates.cost_per_hour) {
+        (0, 0.0) => ("·".into(), Tone::Muted),
+        (0, x) => (format::usd(x), Tone::Normal),
+        (_, 0.0) => ("unpriced".into(), Tone::Unpriced),
+        (_, x) => (format!("{}+?", format::usd(x)), Tone::Unpriced),
     }
 }
 

@@ -171,13 +171,24 @@ fn source_lines<'a>(source: &SourceHealth, width: usize, theme: &Theme) -> Vec<L
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let failing = app.sources.iter().filter(|s| !s.is_ok()).count();
-    let title = match failing {
+    let mut title = match failing {
         0 => Line::styled(format!(" sources: {} ", app.sources.len()), theme.title()),
         n => Line::from(vec![
             Span::styled(format!(" sources: {}, ", app.sources.len()), theme.title()),
             Span::styled(format!("{n} failing "), theme.level(Level::Critical)),
         ]),
     };
+    // What the engine, not a source, set apart: the same for every source.
+    let ingest = &app.snapshot.ingest;
+    for (n, what) in [
+        (ingest.future, "ahead of the clock, counted at it"),
+        (ingest.implausible, "implausible at their price, left out"),
+    ] {
+        if n > 0 {
+            let note = format!("│ {} {what} ", format::int(n));
+            title.push_span(Span::styled(note, theme.level(Level::Warn)));
+        }
+    }
     let (max, visible) = scroll(app, area);
     let offset = app.sources_scroll().unwrap_or(0).min(max);
     let lines: usize = app.sources.iter().map(block_height).sum();

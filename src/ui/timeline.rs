@@ -307,6 +307,11 @@ pub fn cost<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
                     theme.muted(),
                 ),
             ];
+            let unpriced = d.timeline.unpriced_requests;
+            if unpriced > 0 {
+                let note = format!(" +{} unpriced", format::int(unpriced));
+                head.push(Span::styled(note, theme.unpriced()));
+            }
             for p in &paces {
                 let note = if off.iter().any(|o| std::ptr::eq(*o, p)) {
                     " (off scale)"

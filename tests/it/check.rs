@@ -235,3 +235,34 @@ limit_usd = 1
     let matched: Vec<&serde_json::Value> = (0..4).map(|i| &v["budgets"][i]["matched"]).collect();
     assert_eq!(matched, [true, true, false, false]);
 }
+
+#[test]
+fn a_negative_cost_does_not_bring_a_budget_back_under() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let line = |id: usize, cost: &str| {
+        format!(
+            r#"{{"type":"assistant","sessionId":"s","timestamp":"2026-01-01T10:00:00Z","requestId":"r{id}","costUSD":{cost},"message":{{"id":"m{id}","model":"claude-sonnet-4-5","stop_reason":"end_turn","usage":{{"input_tokens":10,"output_tokens":1}}}}}}"#
+        ) + "\n"
+    };
+    // Fifty real requests, $12.50 of a $10 day, then one line that claims -$1,000.
+    let mut log: String = (0..50).map(|i| line(i, "0.25")).collect();
+    log.push_str(&line(50, "-1000"));
+    std::fs::write(dir.path().join("s.jsonl"), log).expect("write");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[budget]]\nname = \"daily\"\nall = true\nperiod = \"day\"\nlimit_usd = 10\n",
+    )
+    .expect("write");
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("check")
+        .arg(dir.path().join("s.jsonl"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--at", "2026-01-01T12:00:00Z"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert!(stdout(&out).contains("$12.50 of $10.00"), "{out:?}");
+}

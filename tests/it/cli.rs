@@ -233,3 +233,86 @@ fn unreadable_inverted_or_overflowing_times_are_usage_errors() {
         );
     }
 }
+
+#[test]
+fn negative_and_absurd_values_never_bend_a_total() {
+    let cc = |id: &str, cost: &str| {
+        format!(
+            r#"{{"type":"assistant","sessionId":"s","timestamp":"2026-01-01T00:00:00Z","requestId":"{id}","costUSD":{cost},"message":{{"id":"{id}","model":"claude-sonnet-4-5","usage":{{"input_tokens":10,"output_tokens":1}}}}}}"#
+        )
+    };
+    let huge = LINE.replace("1000000,\"output", &format!("{},\"output", u64::MAX));
+    let input = [
+        LINE.to_string(),
+        cc("r1", "-1000"),
+        cc("r2", "1e308"),
+        cc("r3", "1e308"),
+        huge.clone(),
+        huge,
+    ]
+    .join("\n");
+    let r = report_json(
+        tokentop()
+            .args(["report", "-", "--json"])
+            .write_stdin(input.clone()),
+    );
+    let cost = r["totals"]["cost_usd"]
+        .as_f64()
+        .expect("a number, never null");
+    assert!((cost - 0.75).abs() < 1e-9, "{cost}");
+    assert_eq!(r["totals"]["input"], 1_000_000);
+    let rejected = &r["sources"][0]["rejected"];
+    assert_eq!(rejected["invalid_field"]["count"], 1);
+    assert_eq!(rejected["implausible"]["count"], 4);
+    let table = tokentop()
+        .args(["report", "-"])
+        .write_stdin(input)
+        .output()
+        .expect("run");
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(!table.contains("18,446,744"), "{table}");
+    assert!(table.contains("4 implausible"), "{table}");
+    // Within the token bound, but priced past any request's cost: left out, and said so.
+    let max = tokentop::parse::plausible::MAX_TOKENS_PER_CLASS;
+    let priced = LINE.replace("\"gpt-4o-mini\"", "\"claude-opus-4-20250514\"");
+    let priced = priced.replace("\"output\":1000000", &format!("\"output\":{max}"));
+    let table = tokentop()
+        .args(["report", "-"])
+        .write_stdin(format!("{LINE}\n{priced}\n"))
+        .output()
+        .expect("run");
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.contains("1 implausible at their price (left out)"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_record_a_day_ahead_of_the_clock_is_rejected_and_an_hour_ahead_is_clamped() {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let hour = 3_600_000;
+    let at = |ts: String| LINE.replace("\"2026-01-01T00:00:00Z\"", &ts);
+    let input = [
+        at((now - hour).to_string()),
+        at((now + hour).to_string()),
+        at((now + 25 * hour).to_string()),
+        at("\"9999-12-31T00:00:00Z\"".to_string()),
+    ]
+    .join("\n");
+    let r = report_json(
+        tokentop()
+            .args(["report", "-", "--json", "--since", "1d", "--by", "day"])
+            .write_stdin(input),
+    );
+    assert_eq!(r["totals"]["requests"], 2);
+    assert_eq!(r["ingest"]["future"], 1, "the hour-ahead record, clamped");
+    assert_eq!(r["sources"][0]["rejected"]["future_time"]["count"], 2);
+    let days: Vec<&str> = r["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|row| row["key"].as_str())
+        .collect();
+    assert!(days.iter().all(|d| d.starts_with("20")), "{days:?}");
+}

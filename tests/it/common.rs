@@ -53,6 +53,7 @@ pub fn event(identity: &str, time: TimeMs, input: u64, output: u64) -> Event {
         dedup_key: None,
         latency_ms: None,
         record_cost_usd: None,
+        cumulative: None,
         origin: None,
         flags: Flags {
             final_copy: true,

@@ -409,3 +409,56 @@ fn a_line_stamped_in_the_future_does_not_empty_the_windows() {
     assert_eq!(s.ingest.future, 1);
     assert_eq!(s.totals.requests, 3, "the skewed line still counts");
 }
+
+#[test]
+fn a_request_priced_past_the_bound_is_left_out_and_counted() {
+    let mut e = engine();
+    let mut normal = event("svc", NOON, 1000, 100);
+    normal.model = "claude-opus-4-20250514".into();
+    let mut absurd = normal.clone();
+    // Within the token bound, but priced far past what one request can cost.
+    absurd.tokens.output = tokentop::parse::plausible::MAX_TOKENS_PER_CLASS;
+    e.ingest(&normal);
+    e.ingest(&absurd);
+    e.advance(NOON);
+    let s = e.snapshot(None);
+    assert_eq!((s.totals.requests, s.totals.output), (1, 100));
+    assert!(s.totals.cost_usd > 0.0 && s.totals.cost_usd < 1.0);
+    assert_eq!((s.ingest.events, s.ingest.implausible), (1, 1));
+}
+
+#[test]
+fn window_sums_do_not_saturate_at_32_bits() {
+    let mut e = engine();
+    // Two requests within the bounds whose sum is past u32::MAX, in one bucket.
+    e.ingest(&event("svc", NOON - 2_000, 10, 3_000_000_000));
+    e.ingest(&event("svc", NOON - 1_000, 10, 3_000_000_000));
+    e.advance(NOON);
+    let s = e.snapshot(None);
+    let per_min = 6_000_000_000.0;
+    assert_eq!(s.rates.output_per_min, per_min, "the global window");
+    assert_eq!(
+        row(&s, "svc").rates.output_per_min,
+        per_min,
+        "a row's window"
+    );
+    assert_eq!(
+        s.trend[TREND_MINUTES - 2],
+        6_000_000_020,
+        "the minute before now"
+    );
+}
+
+#[test]
+fn rates_say_how_many_requests_they_leave_unpriced() {
+    let mut e = engine();
+    let mut unknown = event("lab", NOON - 1_000, 100, 10);
+    unknown.model = "acme-internal-llm-v2".into();
+    e.ingest(&unknown);
+    e.ingest(&event("lab", NOON - 1_000, 100, 10));
+    e.advance(NOON);
+    let s = e.snapshot(None);
+    assert_eq!(s.rates.unpriced_requests, 1);
+    assert_eq!(row(&s, "lab").rates.unpriced_requests, 1);
+    assert!(s.rates.cost_per_hour > 0.0);
+}

@@ -18,6 +18,8 @@ use tokentop::source::origin::Origins;
 use tokentop::source::{CHANNEL_CAPACITY, Feed};
 use tokio::sync::mpsc;
 
+use crate::common::NOON;
+
 /// Long enough for the slowest CI machine; the tests finish in milliseconds normally.
 const HANG_GUARD: Duration = Duration::from_secs(60);
 /// A short poll interval also exercises the fallback when no inotify event comes.
@@ -350,15 +352,15 @@ fn more_files_than_the_handle_limit_are_all_read() {
         Origins::default(),
     );
     let mut inputs = Vec::new();
-    follower.rescan(0, &mut |e| inputs.push(e.tokens.input));
-    follower.poll(0, &mut |e| inputs.push(e.tokens.input));
+    follower.rescan(NOON, &mut |e| inputs.push(e.tokens.input));
+    follower.poll(NOON, &mut |e| inputs.push(e.tokens.input));
     assert!(follower.open_handles() <= follow::MAX_OPEN_FILES);
     // A later append to a file whose handle was given back is still read, once.
     append(
         &dir.path().join(format!("f{count:04}.jsonl")),
         &lines(count + 1..=count + 1),
     );
-    follower.poll(0, &mut |e| inputs.push(e.tokens.input));
+    follower.poll(NOON, &mut |e| inputs.push(e.tokens.input));
     inputs.sort();
     assert_eq!(inputs, all(1..=count + 1));
     assert!(follower.open_handles() <= follow::MAX_OPEN_FILES);

@@ -357,3 +357,55 @@ fn wrapper_gives_who_and_when_and_estimates_missing_counts() {
     assert_eq!(counts, vec![(10, 4), (11, 4)]);
     assert_eq!(e[1].time, 1_767_268_500_000, "ts in epoch ms");
 }
+
+#[test]
+fn a_codex_rollout_copied_from_mid_session_counts_once_in_either_order() {
+    let head = concat!(
+        r#"{"timestamp":"2025-10-01T10:00:00.000Z","type":"session_meta","payload":{"id":"sess-1","cwd":"/home/dev/payments"}}"#,
+        "\n",
+        r#"{"timestamp":"2025-10-01T10:00:01.000Z","type":"turn_context","payload":{"cwd":"/home/dev/payments","model":"gpt-5"}}"#,
+        "\n"
+    );
+    let count = |second: u32, input: u64, output: u64| {
+        format!(
+            r#"{{"timestamp":"2025-10-01T10:00:{second:02}.000Z","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{{"input_tokens":{input},"output_tokens":{output}}}}}}}}}"#
+        ) + "\n"
+    };
+    let original = [
+        head.to_string(),
+        count(10, 1_000, 10),
+        count(20, 3_000, 30),
+        count(30, 6_000, 60),
+    ]
+    .concat();
+    // Copied after the first count (a resumed session): the second and third again.
+    let copy = [head.to_string(), count(20, 3_000, 30), count(30, 6_000, 60)].concat();
+    for names in [["a.jsonl", "b.jsonl"], ["b.jsonl", "a.jsonl"]] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join(names[0]), &original).expect("write");
+        std::fs::write(dir.path().join(names[1]), &copy).expect("write");
+        let (engine, _) = read_all(
+            vec![SourceSpec::parse(&dir.path().to_string_lossy())],
+            Arc::new(PriceTable::builtin().clone()),
+            jiff::tz::TimeZone::UTC,
+            (None, None),
+            NOON,
+        );
+        let t = engine.snapshot(None).totals;
+        assert_eq!((t.input, t.output), (6_000, 60), "original in {}", names[0]);
+        assert_eq!(t.requests, 3, "original in {}", names[0]);
+    }
+    // Counts before `--since` are left out: the first one after it adds its growth only.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("a.jsonl"), &original).expect("write");
+    let since = tokentop::timefmt::parse_rfc3339_ms("2025-10-01T10:00:15Z");
+    let (engine, _) = read_all(
+        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
+        Arc::new(PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+        (since, None),
+        NOON,
+    );
+    let t = engine.snapshot(None).totals;
+    assert_eq!((t.input, t.output, t.requests), (5_000, 50, 2));
+}

@@ -643,3 +643,25 @@ fn in_the_identity_view_a_click_selects_the_event_drawn_and_a_double_click_opens
         assert_eq!(s.app.event_cursor(), 3);
     }
 }
+
+#[test]
+fn the_sources_view_says_what_the_engine_set_apart() {
+    let mut e = engine();
+    e.advance(NOON);
+    // An hour ahead of the clock: counted at it.
+    e.ingest(&event("svc", NOON + 3_600_000, 10, 10));
+    // Within the token bound, priced far past what one request costs.
+    let max = tokentop::parse::plausible::MAX_TOKENS_PER_CLASS;
+    let mut absurd = event("svc", NOON, 10, max);
+    absurd.model = "claude-opus-4-20250514".into();
+    e.ingest(&absurd);
+    let mut s = with_sources(Screen::new("demo", e, 48));
+    resize(&mut s, 160, 48);
+    s.press('h');
+    let all = text(&s.draw(160, 48));
+    assert!(all.contains("1 ahead of the clock, counted at it"), "{all}");
+    assert!(
+        all.contains("1 implausible at their price, left out"),
+        "{all}"
+    );
+}
