@@ -25,10 +25,10 @@ pub(super) fn normalize(model: &str) -> String {
         id = rest;
     }
     id = strip_bedrock_version(id);
-    if let Some((head, date)) = id.rsplit_once('@') {
-        if is_yyyymmdd(date) {
-            return format!("{head}-{date}");
-        }
+    if let Some((head, date)) = id.rsplit_once('@')
+        && is_yyyymmdd(date)
+    {
+        return format!("{head}-{date}");
     }
     id.to_string()
 }
