@@ -133,6 +133,7 @@ pub fn read_into(
     let mut follower = Follower::new(specs, Origins::default());
     follower.rescan(now, &mut ingest);
     follower.poll(now, &mut ingest);
+    follower.finish(now, &mut ingest);
     let mut health = follower.health();
     if read_stdin {
         let mut stdin = SourceHealth::new("stdin");

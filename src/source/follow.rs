@@ -189,12 +189,31 @@ impl Follower {
             for (_, file) in &mut source.draining {
                 let _ = file.read_new(read_time, &mut self.scratch, &mut source.health, sink);
             }
+            let now = Instant::now();
+            let draining = source.draining.iter_mut().map(|(_, f)| f);
+            for file in source.files.values_mut().chain(draining) {
+                file.complete_idle(read_time, now, &mut source.health, sink);
+            }
             close_idle_handles(source);
             source.files_open = source.files.values().filter(|f| f.is_open()).count();
             source.health.lag_bytes = source.files.values().map(TailedFile::lag).sum();
             if error.is_some() || !source.files.is_empty() {
                 source.health.last_error = error;
             }
+        }
+    }
+
+    /// The input ends here (a report): every last line without a newline is complete.
+    pub fn finish(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
+        for source in &mut self.sources {
+            let draining = source.draining.iter_mut().map(|(_, f)| f);
+            let mut files: Vec<&mut TailedFile> =
+                source.files.values_mut().chain(draining).collect();
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            for file in files {
+                file.finish(read_time, &mut source.health, sink);
+            }
+            source.health.lag_bytes = source.files.values().map(TailedFile::lag).sum();
         }
     }
 

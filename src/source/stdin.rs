@@ -44,9 +44,7 @@ pub fn read_to_end(
         }
     }
     let mut events = Vec::new();
-    if lines.held() > 0 {
-        lines.feed(b"\n", clock(), health, &mut |e| events.push(e));
-    }
+    lines.finish(clock(), health, &mut |e| events.push(e));
     health.lag_bytes = 0;
     health.finished = true;
     on_read(events, health);

@@ -5,6 +5,7 @@ use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::health::SourceHealth;
 use super::lines::LineReader;
@@ -15,6 +16,10 @@ use crate::event::{Event, TimeMs};
 const CHUNK: usize = 1 << 20;
 /// Bytes remembered from the start of a file, to recognize it when it is opened again.
 const FINGERPRINT: usize = 64;
+
+/// A last line without its newline that has not grown for this long is counted if it is
+/// one whole JSON object (a writer that ends its last line late, or never).
+pub const IDLE_LINE: Duration = Duration::from_secs(1);
 
 /// (device, inode): what makes a file the same file whatever its name.
 pub type FileId = (u64, u64);
@@ -51,6 +56,9 @@ pub struct TailedFile {
     head: Vec<u8>,
     lines: LineReader,
     keep_open: bool,
+    /// When the file last had new bytes, while a partial last line is held and was not
+    /// yet looked at as an idle line.
+    held_since: Option<Instant>,
 }
 
 impl TailedFile {
@@ -65,7 +73,36 @@ impl TailedFile {
             len: 0,
             head: Vec::new(),
             keep_open: true,
+            held_since: None,
         }
+    }
+
+    /// Counts the held last line if it has sat idle for [`IDLE_LINE`] as one whole JSON
+    /// object. Each held line is looked at once per growth.
+    pub fn complete_idle(
+        &mut self,
+        read_time: TimeMs,
+        now: Instant,
+        health: &mut SourceHealth,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        if self
+            .held_since
+            .is_some_and(|t| now.saturating_duration_since(t) >= IDLE_LINE)
+        {
+            self.held_since = None;
+            self.lines.complete_idle(read_time, health, sink);
+        }
+    }
+
+    /// The input ended (a report): a last line without a newline is complete.
+    pub fn finish(
+        &mut self,
+        read_time: TimeMs,
+        health: &mut SourceHealth,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        self.lines.finish(read_time, health, sink);
     }
 
     /// The file now has this name (renamed, e.g. rotated). Its events keep their source
@@ -188,6 +225,9 @@ impl TailedFile {
             self.lines.feed(&buf[..n], read_time, health, sink);
         }
         self.len = self.len.max(self.offset);
+        if read > 0 {
+            self.held_since = (self.lines.held() > 0).then(Instant::now);
+        }
         health.bytes += read;
         if !self.keep_open {
             self.handle = None;

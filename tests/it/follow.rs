@@ -363,3 +363,34 @@ fn more_files_than_the_handle_limit_are_all_read() {
     assert_eq!(inputs, all(1..=count + 1));
     assert!(follower.open_handles() <= follow::MAX_OPEN_FILES);
 }
+
+#[test]
+fn an_idle_last_line_without_a_newline_counts_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("usage.jsonl");
+    append(&path, &format!("{}{}", lines(1..=1), line(2)));
+    let mut f = Followed::start(&path);
+    // The whole object on the last line counts once it has sat idle.
+    f.wait_until("the idle last line counts", |f| f.events.len() == 2);
+    f.wait_until("nothing is held", |f| {
+        f.health
+            .first()
+            .is_some_and(|h| h.lines == 2 && h.lag_bytes == 0)
+    });
+    // Bytes that extend that line make it a rejected line, never a second event.
+    append(&path, &format!(r#","late":true}}{}"#, "\n"));
+    append(&path, &lines(3..=3));
+    f.wait_until("the next line arrives", |f| f.events.len() == 3);
+    f.wait_until("the extended line is rejected", |f| {
+        f.health().rejected_lines() == 1
+    });
+    assert_eq!(f.inputs(), all(1..=3));
+    assert_eq!(
+        f.health()
+            .rejected
+            .keys()
+            .map(|r| r.label())
+            .collect::<Vec<_>>(),
+        ["invalid_json"]
+    );
+}
