@@ -128,20 +128,18 @@ pub fn read_into(
             engine.ingest(&event);
         }
     };
-    let read_stdin = specs.contains(&SourceSpec::Stdin);
+    let streams: Vec<SourceSpec> = specs.iter().filter(|s| s.is_stream()).cloned().collect();
     // Reports show no raw records: the registry is filled and dropped.
     let mut follower = Follower::new(specs, Origins::default());
     follower.rescan(now, &mut ingest);
     follower.poll(now, &mut ingest);
     follower.finish(now, &mut ingest);
     let mut health = follower.health();
-    if read_stdin {
-        let mut stdin = SourceHealth::new("stdin");
-        stdin::read_to_end(std::io::stdin().lock(), &|| now, &mut stdin, |events, _| {
+    for spec in &streams {
+        health.push(stdin::read_spec(spec, &|| now, |events, _| {
             events.into_iter().for_each(&mut ingest);
             true
-        });
-        health.push(stdin);
+        }));
     }
     engine.advance(now);
     engine.finish();

@@ -2,6 +2,7 @@
 //! finding the agents' default log folders when no path is given.
 
 use std::io;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 /// File extensions read from folders (a file named explicitly is read whatever its name).
@@ -15,6 +16,8 @@ pub enum SourceSpec {
     Glob(String),
     /// `-`: standard input.
     Stdin,
+    /// A FIFO or a device (`<(cmd)` is one): read once as a stream until it ends, as stdin.
+    Stream(PathBuf),
 }
 
 fn expand_home(arg: &str) -> String {
@@ -31,15 +34,25 @@ impl SourceSpec {
         }
         let arg = expand_home(arg);
         if arg.contains(['*', '?', '[']) {
-            SourceSpec::Glob(arg)
-        } else {
-            SourceSpec::Path(PathBuf::from(arg))
+            return SourceSpec::Glob(arg);
         }
+        let path = PathBuf::from(arg);
+        match std::fs::metadata(&path).map(|m| m.file_type()) {
+            Ok(kind) if kind.is_fifo() || kind.is_char_device() || kind.is_socket() => {
+                SourceSpec::Stream(path)
+            }
+            _ => SourceSpec::Path(path),
+        }
+    }
+
+    /// Whether it is read once as a stream (stdin, a FIFO) rather than followed as files.
+    pub fn is_stream(&self) -> bool {
+        matches!(self, SourceSpec::Stdin | SourceSpec::Stream(_))
     }
 
     pub fn label(&self) -> String {
         match self {
-            SourceSpec::Path(p) => p.display().to_string(),
+            SourceSpec::Path(p) | SourceSpec::Stream(p) => p.display().to_string(),
             SourceSpec::Glob(g) => g.clone(),
             SourceSpec::Stdin => "stdin".to_string(),
         }
@@ -61,7 +74,7 @@ impl SourceSpec {
                     .collect();
                 literal.is_dir().then_some((literal, true))
             }
-            SourceSpec::Stdin => None,
+            SourceSpec::Stdin | SourceSpec::Stream(_) => None,
         }
     }
 
@@ -83,7 +96,7 @@ impl SourceSpec {
                 })?;
                 files.extend(paths.flatten().filter(|p| p.is_file()));
             }
-            SourceSpec::Stdin => {}
+            SourceSpec::Stdin | SourceSpec::Stream(_) => {}
         }
         files.sort();
         Ok(files)

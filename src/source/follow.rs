@@ -58,7 +58,7 @@ impl Follower {
     pub fn new(specs: Vec<SourceSpec>, origins: Origins) -> Self {
         let sources = specs
             .into_iter()
-            .filter(|spec| *spec != SourceSpec::Stdin)
+            .filter(|spec| !spec.is_stream())
             .map(|spec| Source {
                 health: SourceHealth::new(&spec.label()),
                 spec,

@@ -1,4 +1,5 @@
-//! `-`: lines piped into standard input, read until it closes.
+//! Streams: `-` (lines piped into standard input) and FIFOs named as paths (`<(cmd)` is
+//! one), each read until it closes.
 
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
@@ -6,6 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::Feed;
+use super::discover::SourceSpec;
 use super::health::SourceHealth;
 use super::lines::LineReader;
 use crate::event::{Event, TimeMs};
@@ -50,19 +52,42 @@ pub fn read_to_end(
     on_read(events, health);
 }
 
-/// Follows standard input on its own thread until it closes. What each read brings is
-/// sent at once (a pipe may go quiet for minutes); health at most every `HEALTH_EVERY`,
-/// and once more at the end.
+/// Reads the stream `spec` names (stdin, or a FIFO opened now) to its end, as
+/// [`read_to_end`] does; a stream that cannot be opened is reported in its health.
+pub fn read_spec(
+    spec: &SourceSpec,
+    clock: &dyn Fn() -> TimeMs,
+    mut on_read: impl FnMut(Vec<Event>, &SourceHealth) -> bool,
+) -> SourceHealth {
+    let mut health = SourceHealth::new(&spec.label());
+    match spec {
+        SourceSpec::Stream(path) => match std::fs::File::open(path) {
+            Ok(file) => read_to_end(file, clock, &mut health, on_read),
+            Err(e) => {
+                health.last_error = Some(format!("{}: {e}", path.display()));
+                health.finished = true;
+                on_read(Vec::new(), &health);
+            }
+        },
+        _ => read_to_end(io::stdin().lock(), clock, &mut health, on_read),
+    }
+    health
+}
+
+/// Follows the stream `spec` names on its own thread until it closes. What each read
+/// brings is sent at once (a pipe may go quiet for minutes); health at most every
+/// `HEALTH_EVERY`, and once more at the end.
 pub fn spawn(
+    spec: &SourceSpec,
     tx: mpsc::Sender<Feed>,
     clock: fn() -> TimeMs,
 ) -> io::Result<std::thread::JoinHandle<()>> {
+    let spec = spec.clone();
     std::thread::Builder::new()
-        .name("tokentop-stdin".into())
+        .name("tokentop-stream".into())
         .spawn(move || {
-            let mut health = SourceHealth::new("stdin");
             let mut last_health: Option<Instant> = None;
-            read_to_end(io::stdin().lock(), &clock, &mut health, |events, h| {
+            read_spec(&spec, &clock, |events, h| {
                 let mut open = events.is_empty() || tx.blocking_send(Feed::Events(events)).is_ok();
                 if h.finished || last_health.is_none_or(|t| t.elapsed() >= HEALTH_EVERY) {
                     last_health = Some(Instant::now());
