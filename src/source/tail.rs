@@ -14,7 +14,8 @@ use crate::event::{Event, TimeMs};
 
 /// Bytes read per system call.
 const CHUNK: usize = 1 << 20;
-/// Bytes remembered from the start of a file, to recognize it when it is opened again.
+/// Bytes remembered from the start of a file and from just before the offset read to, to
+/// recognize it as the same content when it is read again.
 const FINGERPRINT: usize = 64;
 
 /// A last line without its newline that has not grown for this long is counted if it is
@@ -54,6 +55,10 @@ pub struct TailedFile {
     len: u64,
     /// The file's first bytes, to tell it from another file that reuses its inode.
     head: Vec<u8>,
+    /// The bytes just before `offset`: a file cut and written past the offset again
+    /// between two reads (copytruncate, or an inode reused by a file that starts alike)
+    /// no longer has them there.
+    before: Vec<u8>,
     lines: LineReader,
     keep_open: bool,
     /// When the file last had new bytes, while a partial last line is held and was not
@@ -72,6 +77,7 @@ impl TailedFile {
             offset: 0,
             len: 0,
             head: Vec::new(),
+            before: Vec::new(),
             keep_open: true,
             held_since: None,
         }
@@ -162,14 +168,23 @@ impl TailedFile {
         health.restarts += u64::from(self.offset > 0);
         self.offset = 0;
         self.head.clear();
+        self.before.clear();
         self.lines.reset();
     }
 
-    /// Whether the file still starts with the bytes it started with when first read: a
-    /// file truncated and rewritten past the old offset between two reads does not.
-    fn same_start(&self, file: &File) -> bool {
-        let mut start = vec![0; self.head.len()];
-        file.read_exact_at(&mut start, 0).is_ok() && start == self.head
+    /// Whether the file still holds the bytes it held at its start and just before the
+    /// offset: a file truncated and rewritten past the old offset between two reads does
+    /// not (unless it was written again with the very same bytes there).
+    fn same_content(&self, file: &File) -> bool {
+        let holds = |bytes: &[u8], at: u64| {
+            let mut now = vec![0; bytes.len()];
+            file.read_exact_at(&mut now, at).is_ok() && now == bytes
+        };
+        holds(&self.head, 0)
+            && holds(
+                &self.before,
+                self.offset.saturating_sub(self.before.len() as u64),
+            )
     }
 
     /// Opens the file by path, if the path still names this file.
@@ -197,7 +212,7 @@ impl TailedFile {
             return Ok(0);
         };
         let len = file.metadata()?.len();
-        let rewritten = len > self.offset && !self.same_start(file);
+        let rewritten = len > self.offset && !self.same_content(file);
         if len < self.offset || rewritten {
             self.restart(health);
         }
@@ -222,6 +237,7 @@ impl TailedFile {
             }
             read += n as u64;
             self.offset += n as u64;
+            remember_last(&mut self.before, &buf[..n]);
             self.lines.feed(&buf[..n], read_time, health, sink);
         }
         self.len = self.len.max(self.offset);
@@ -234,6 +250,14 @@ impl TailedFile {
         }
         Ok(read)
     }
+}
+
+/// Keeps in `before` the last [`FINGERPRINT`] bytes of what was read, `read` included.
+fn remember_last(before: &mut Vec<u8>, read: &[u8]) {
+    let keep = read.len().min(FINGERPRINT);
+    let drop = (before.len() + keep).saturating_sub(FINGERPRINT);
+    before.drain(..drop);
+    before.extend_from_slice(&read[read.len() - keep..]);
 }
 
 #[cfg(test)]

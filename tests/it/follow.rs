@@ -394,3 +394,31 @@ fn an_idle_last_line_without_a_newline_counts_once() {
         ["invalid_json"]
     );
 }
+
+#[test]
+fn a_rewrite_that_starts_alike_between_two_polls_is_read_from_its_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("usage.jsonl");
+    append(&path, &lines(1..=3));
+    let mut follower = Follower::new(
+        vec![SourceSpec::parse(&path.to_string_lossy())],
+        Origins::default(),
+    );
+    let mut inputs = Vec::new();
+    follower.rescan(0, &mut |e| inputs.push(e.tokens.input));
+    follower.poll(0, &mut |e| inputs.push(e.tokens.input));
+    assert_eq!(inputs, all(1..=3));
+    // copytruncate, then one write past the old offset before the next poll: line 61
+    // starts with the very bytes line 1 did (the time is the same second of a minute).
+    OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open")
+        .set_len(0)
+        .expect("truncate");
+    append(&path, &lines(61..=66));
+    follower.poll(0, &mut |e| inputs.push(e.tokens.input));
+    assert_eq!(inputs, [all(1..=3), all(61..=66)].concat());
+    assert_eq!(follower.health()[0].restarts, 1);
+    assert_eq!(follower.health()[0].rejected_lines(), 0);
+}
