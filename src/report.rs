@@ -162,6 +162,18 @@ pub fn ensure_read(sources: &[SourceHealth]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Warns on `err` about every source that could not be read in full: the totals leave
+/// out what it could not read.
+pub fn warn_unread(sources: &[SourceHealth], err: &mut dyn Write) -> std::io::Result<()> {
+    for s in sources {
+        if let Some(e) = &s.last_error {
+            let e = crate::sanitize::sanitize(e, 300);
+            writeln!(err, "tokentop: warning: not everything could be read: {e}")?;
+        }
+    }
+    Ok(())
+}
+
 fn rows(snapshot: &Snapshot, by: GroupBy) -> Vec<ReportRow> {
     let groups: Vec<GroupRow> = match by {
         GroupBy::Model => snapshot.by_model.clone(),

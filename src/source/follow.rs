@@ -4,7 +4,7 @@
 //! (notify) wake the reader at once; a poll interval catches what events miss, and is all
 //! there is where events never come (network mounts: [`FollowOptions::watch`] off).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
@@ -39,6 +39,22 @@ struct Source {
     /// When each file last had new bytes (in polls), to close the idlest handles first.
     active: HashMap<FileId, u64>,
     health: SourceHealth,
+    /// What the last scan could not read (the spec itself, folders, dangling links).
+    scan_errors: Vec<String>,
+    /// The files whose last read failed, and why.
+    read_errors: BTreeMap<FileId, String>,
+}
+
+impl Source {
+    /// The source's `last_error`: the first thing that could not be read, and how many
+    /// more there are.
+    fn update_error(&mut self) {
+        let mut errors = self.scan_errors.iter().chain(self.read_errors.values());
+        self.health.last_error = errors.next().map(|first| match errors.count() {
+            0 => first.clone(),
+            more => format!("{first} (and {more} more unreadable)"),
+        });
+    }
 }
 
 /// Every source's files and health; the same reader serves reports and live follow. It
@@ -66,6 +82,8 @@ impl Follower {
                 draining: Vec::new(),
                 files_open: 0,
                 active: HashMap::new(),
+                scan_errors: Vec::new(),
+                read_errors: BTreeMap::new(),
             })
             .collect();
         Follower {
@@ -81,12 +99,16 @@ impl Follower {
     pub fn rescan(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
         for source in &mut self.sources {
             let paths = match source.spec.files() {
-                Ok(paths) => paths,
+                Ok(walk) => {
+                    source.scan_errors = walk.errors;
+                    walk.files
+                }
                 Err(e) => {
-                    source.health.last_error = Some(format!(
+                    source.scan_errors = vec![format!(
                         "{}: {e}; check the path, or point tokentop at a file or folder of JSONL logs",
                         source.spec.label()
-                    ));
+                    )];
+                    source.update_error();
                     // A listing that failed says nothing about the files: keep them all.
                     continue;
                 }
@@ -129,6 +151,7 @@ impl Follower {
                     // Errors here only mean there is nothing left to read.
                     let _ = file.read_new(read_time, &mut self.scratch, &mut source.health, sink);
                     source.active.remove(&id);
+                    source.read_errors.remove(&id);
                     // Its name is free for whatever file comes to stand there.
                     if let Some(origin) = file.source() {
                         self.origins.release(origin, &file.path);
@@ -144,6 +167,7 @@ impl Follower {
                 .draining
                 .retain(|(since, _)| since.elapsed() < DRAIN_FOR);
             source.health.files = source.files.len();
+            source.update_error();
         }
     }
 
@@ -176,14 +200,18 @@ impl Follower {
                     .map(|f| f.read_new(read_time, scratch, health, sink))
                     .collect()
             };
-            let mut error = None;
             for ((id, path), result) in ids.into_iter().zip(results) {
                 match result {
-                    Ok(0) => {}
-                    Ok(_) => {
-                        source.active.insert(id, self.polls);
+                    Ok(read) => {
+                        if read > 0 {
+                            source.active.insert(id, self.polls);
+                        }
+                        source.read_errors.remove(&id);
                     }
-                    Err(e) => error = Some(format!("{}: {e}", path.display())),
+                    Err(e) => {
+                        let error = format!("{}: {e}", path.display());
+                        source.read_errors.insert(id, error);
+                    }
                 }
             }
             for (_, file) in &mut source.draining {
@@ -197,9 +225,7 @@ impl Follower {
             close_idle_handles(source);
             source.files_open = source.files.values().filter(|f| f.is_open()).count();
             source.health.lag_bytes = source.files.values().map(TailedFile::lag).sum();
-            if error.is_some() || !source.files.is_empty() {
-                source.health.last_error = error;
-            }
+            source.update_error();
         }
     }
 

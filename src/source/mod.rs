@@ -9,6 +9,7 @@ pub mod origin;
 pub mod parallel;
 pub mod stdin;
 pub mod tail;
+pub mod walk;
 
 use crate::event::Event;
 use health::SourceHealth;

@@ -422,3 +422,45 @@ fn a_rewrite_that_starts_alike_between_two_polls_is_read_from_its_start() {
     assert_eq!(follower.health()[0].restarts, 1);
     assert_eq!(follower.health()[0].rejected_lines(), 0);
 }
+
+#[test]
+fn what_cannot_be_read_shows_in_the_source_health() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    append(&dir.path().join("a.jsonl"), &lines(1..=1));
+    let mut f = Followed::start(dir.path());
+    f.wait_until("the file is read", |f| f.events.len() == 1);
+    // Tests may run as root: a link to nowhere is a file in scope that cannot be opened.
+    std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("b.jsonl"))
+        .expect("symlink");
+    f.wait_until("the unreadable file is reported", |f| {
+        f.health.first().is_some_and(|h| !h.is_ok())
+    });
+    assert!(
+        f.health()
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("b.jsonl"),
+        "{:?}",
+        f.health()
+    );
+    std::fs::remove_file(dir.path().join("b.jsonl")).expect("remove");
+    f.wait_until("the error clears", |f| f.health().is_ok());
+
+    // A file named on its own that goes away stays reported while it is gone, however
+    // many polls follow.
+    let named = dir.path().join("a.jsonl");
+    let mut follower = Follower::new(
+        vec![SourceSpec::parse(&named.to_string_lossy())],
+        Origins::default(),
+    );
+    follower.rescan(0, &mut |_| {});
+    follower.poll(0, &mut |_| {});
+    assert!(follower.health()[0].is_ok());
+    std::fs::remove_file(&named).expect("remove");
+    follower.rescan(0, &mut |_| {});
+    follower.poll(0, &mut |_| {});
+    follower.poll(0, &mut |_| {});
+    let error = follower.health()[0].last_error.clone().unwrap_or_default();
+    assert!(error.contains("a.jsonl"), "{error:?}");
+}

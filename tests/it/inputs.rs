@@ -98,3 +98,71 @@ fn fifos_and_process_substitution_are_read_as_streams() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v["totals"]["requests"], 1, "{v}");
 }
+
+#[test]
+fn a_symlink_loop_under_a_glob_ends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = dir.path().join("a");
+    std::fs::create_dir_all(&a).expect("mkdir");
+    std::fs::write(a.join("usage.jsonl"), format!("{BIG}\n")).expect("write");
+    // Two loops: glob's `**` walked 2^depth paths, until the path was too long.
+    for sub in ["a", "b"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        std::os::unix::fs::symlink("..", dir.path().join(sub).join("up")).expect("symlink");
+    }
+    let pattern = format!("{}/**/*.jsonl", dir.path().display());
+    for args in [
+        vec![pattern.as_str()],
+        vec![dir.path().to_str().expect("utf-8")],
+    ] {
+        let out = tokentop()
+            .arg("report")
+            .args(&args)
+            .arg("--json")
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{out:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(v["totals"]["requests"], 1, "{v}");
+    }
+}
+
+#[test]
+fn what_cannot_be_read_is_reported_and_fails_check() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).expect("mkdir");
+    std::fs::write(logs.join("ok.jsonl"), format!("{BIG}\n")).expect("write");
+    // Tests may run as root, where no permission stops a read: a link to nowhere is a
+    // file in scope that cannot be opened.
+    std::os::unix::fs::symlink(dir.path().join("gone"), logs.join("bad.jsonl")).expect("link");
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(&good, format!("{BIG}\n")).expect("write");
+    let vanished = dir.path().join("vanished.jsonl");
+
+    for paths in [
+        vec![logs.as_path()],
+        vec![good.as_path(), vanished.as_path()],
+    ] {
+        let (v, out) = report_json(&paths);
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(v["totals"]["requests"], 1, "{v}");
+        let errors: Vec<&str> = v["sources"]
+            .as_array()
+            .expect("sources")
+            .iter()
+            .filter_map(|s| s["last_error"].as_str())
+            .collect();
+        assert_eq!(errors.len(), 1, "{v}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("warning"), "{stderr}");
+        assert!(stderr.contains(errors[0]), "{stderr}");
+
+        let out = check(&paths, &[]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("warning"));
+        let out = check(&paths, &["--allow-partial"]);
+        assert_eq!(out.status.code(), Some(4), "{out:?}");
+    }
+}
