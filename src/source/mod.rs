@@ -10,6 +10,7 @@ pub mod parallel;
 pub mod stdin;
 pub mod tail;
 pub mod walk;
+pub mod watch;
 
 use crate::event::Event;
 use health::SourceHealth;

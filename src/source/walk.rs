@@ -58,14 +58,19 @@ fn walk_folder(
         Err(e) => return walk.error(dir, &e),
     };
     for entry in entries {
-        let path = match entry {
-            Ok(entry) => entry.path(),
+        // The entry's type comes with the listing: only symlinks cost a stat.
+        let (path, is_dir) = match entry.and_then(|e| Ok((e.path(), e.file_type()?))) {
+            Ok((path, kind)) if kind.is_symlink() => {
+                let is_dir = path.is_dir();
+                (path, is_dir)
+            }
+            Ok((path, kind)) => (path, kind.is_dir()),
             Err(e) => {
                 walk.error(dir, &e);
                 continue;
             }
         };
-        if path.is_dir() {
+        if is_dir {
             walk_folder(&path, wanted, seen, walk);
         } else if wanted(&path) {
             walk.file(path);

@@ -464,3 +464,55 @@ fn what_cannot_be_read_shows_in_the_source_health() {
     let error = follower.health()[0].last_error.clone().unwrap_or_default();
     assert!(error.contains("a.jsonl"), "{error:?}");
 }
+
+#[test]
+fn a_wake_reads_only_the_files_its_events_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    append(&a, &lines(1..=1));
+    append(&b, &lines(2..=2));
+    let mut follower = Follower::new(
+        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
+        Origins::default(),
+    );
+    let mut inputs = Vec::new();
+    follower.rescan(0, &mut |e| inputs.push(e.tokens.input));
+    follower.poll(0, &mut |e| inputs.push(e.tokens.input));
+    append(&a, &lines(3..=3));
+    append(&b, &lines(4..=4));
+    let named = std::collections::HashSet::from([a.clone()]);
+    follower.poll_paths(0, &named, &mut |e| inputs.push(e.tokens.input));
+    assert_eq!(inputs, [1, 2, 3], "b was not named");
+    follower.poll(0, &mut |e| inputs.push(e.tokens.input));
+    assert_eq!(inputs, [1, 2, 3, 4]);
+}
+
+#[test]
+fn a_followed_folder_deleted_and_made_again_is_watched_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).expect("mkdir");
+    std::fs::create_dir_all(&b).expect("mkdir");
+    append(&a.join("x.jsonl"), &lines(1..=1));
+    let specs = [&a, &b].map(|p| SourceSpec::parse(&p.to_string_lossy()));
+    // No poll in the test's time: only filesystem events can wake the reader.
+    let events_only = FollowOptions::watching(Duration::from_secs(3600));
+    let mut f = Followed::resume_with(
+        Follower::new(specs.to_vec(), Origins::default()),
+        events_only,
+    );
+    f.wait_until("the first line is read", |f| f.events.len() == 1);
+    std::fs::remove_dir_all(&a).expect("remove");
+    // An event from the other folder wakes the reader after `a` is gone.
+    append(&b.join("y.jsonl"), &lines(2..=2));
+    f.wait_until("the deleted folder is reported", |f| {
+        f.events.len() == 2 && !f.health[0].is_ok()
+    });
+    std::fs::create_dir_all(&a).expect("mkdir");
+    f.wait_until("the folder is back", |f| f.health[0].is_ok());
+    append(&a.join("z.jsonl"), &lines(3..=3));
+    f.wait_until("the remade folder's new file is read", |f| {
+        f.events.len() == 3
+    });
+    assert_eq!(f.inputs(), all(1..=3));
+}
