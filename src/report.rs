@@ -136,7 +136,7 @@ pub fn read_into(
     follower.finish(now, &mut ingest);
     let mut health = follower.health();
     for spec in &streams {
-        health.push(stdin::read_spec(spec, &|| now, |events, _| {
+        health.push(stdin::read_spec(spec, false, &|| now, |events, _| {
             events.into_iter().for_each(&mut ingest);
             true
         }));
