@@ -88,7 +88,7 @@ impl SourceSpec {
                 std::fs::metadata(p)?;
                 Walk {
                     files: vec![p.clone()],
-                    errors: Vec::new(),
+                    ..Walk::default()
                 }
             }
             SourceSpec::Glob(g) => walk::glob(g)?,

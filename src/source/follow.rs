@@ -103,11 +103,8 @@ impl Follower {
     /// went away (deleted, or renamed out of sight) is read to its end, and drained a while.
     pub fn rescan(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
         for source in &mut self.sources {
-            let paths = match source.spec.files() {
-                Ok(walk) => {
-                    source.scan_errors = walk.errors;
-                    walk.files
-                }
+            let mut walk = match source.spec.files() {
+                Ok(walk) => walk,
                 Err(e) => {
                     source.scan_errors = vec![format!(
                         "{}: {e}; check the path, or point tokentop at a file or folder of JSONL logs",
@@ -118,11 +115,12 @@ impl Follower {
                     continue;
                 }
             };
+            source.scan_errors = std::mem::take(&mut walk.errors);
             let mut present = HashSet::new();
             let mut new_files = Vec::new();
             // Known files first: a renamed file must take its new name (and keep its
             // source id) before a new file at its old name is registered.
-            for path in paths {
+            for path in std::mem::take(&mut walk.files) {
                 let Ok(meta) = std::fs::metadata(&path) else {
                     continue;
                 };
@@ -145,11 +143,12 @@ impl Follower {
                     new_files.push((id, path));
                 }
             }
+            // A file below a folder that could not be listed was not seen: it stays.
             let gone: Vec<FileId> = source
                 .files
-                .keys()
-                .filter(|id| !present.contains(id))
-                .copied()
+                .iter()
+                .filter(|(id, f)| !present.contains(*id) && !walk.missed(&f.path))
+                .map(|(id, _)| *id)
                 .collect();
             for id in gone {
                 if let Some(mut file) = source.files.remove(&id) {

@@ -15,11 +15,19 @@ pub struct Walk {
     pub files: Vec<PathBuf>,
     /// One line per folder or file that could not be read: the path and why.
     pub errors: Vec<String>,
+    /// Those paths: what is below them was not seen, which does not mean it is gone.
+    pub unseen: Vec<PathBuf>,
 }
 
 impl Walk {
     fn error(&mut self, path: &Path, e: &io::Error) {
         self.errors.push(format!("{}: {e}", path.display()));
+        self.unseen.push(path.to_path_buf());
+    }
+
+    /// Whether the walk could not look at `path` (it or a folder above it failed).
+    pub fn missed(&self, path: &Path) -> bool {
+        self.unseen.iter().any(|p| path.starts_with(p))
     }
 
     /// A path whose name is in scope: a file to read; a symlink that points nowhere is an
@@ -244,6 +252,9 @@ mod tests {
         assert_eq!(names(&walk, root), ["ok.jsonl"]);
         assert_eq!(walk.errors.len(), 1);
         assert!(walk.errors[0].contains("bad.jsonl"), "{:?}", walk.errors);
+        // What could not be looked at is not taken for gone.
+        assert!(walk.missed(&root.join("bad.jsonl")));
+        assert!(!walk.missed(&root.join("ok.jsonl")));
         let walk = glob(&format!("{}/*.jsonl", root.display())).expect("glob");
         assert!(walk.errors[0].contains("bad.jsonl"), "{:?}", walk.errors);
     }

@@ -192,3 +192,31 @@ fn needs_rescan(kind: &EventKind) -> bool {
             | EventKind::Any
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::discover::SourceSpec;
+    use crate::source::origin::Origins;
+
+    #[test]
+    fn a_watcher_error_is_the_last_error_of_the_sources_it_names() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).expect("mkdir");
+        std::fs::create_dir_all(&b).expect("mkdir");
+        let specs = [&a, &b].map(|p| SourceSpec::parse(&p.to_string_lossy()));
+        let mut follower = Follower::new(specs.to_vec(), Origins::default());
+        let mut watches = Watches::new(true);
+        assert!(watches.keep(&mut follower), "both folders are watched");
+        let error = notify::Error::generic("queue overflow").add_path(a.join("x.jsonl"));
+        watch_failed(&mut watches.watched, &error, &mut follower);
+        let health = follower.health();
+        let last = health[0].last_error.as_deref().unwrap_or_default();
+        assert!(last.contains("queue overflow"), "{last}");
+        assert!(health[1].is_ok(), "{:?}", health[1]);
+        // Not retried at once: the error stays in sight a while.
+        assert!(!watches.keep(&mut follower));
+        assert!(!follower.health()[0].is_ok());
+    }
+}
