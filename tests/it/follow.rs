@@ -516,3 +516,20 @@ fn a_followed_folder_deleted_and_made_again_is_watched_again() {
     });
     assert_eq!(f.inputs(), all(1..=3));
 }
+
+#[test]
+fn a_symlink_loop_under_a_followed_glob_ends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for sub in ["a", "b"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        std::os::unix::fs::symlink("..", dir.path().join(sub).join("up")).expect("symlink");
+    }
+    append(&dir.path().join("a/x.jsonl"), &lines(1..=1));
+    let pattern = format!("{}/**/*.jsonl", dir.path().display());
+    let mut f = Followed::start(Path::new(&pattern));
+    f.wait_until("the file is read", |f| f.events.len() == 1);
+    append(&dir.path().join("b/y.jsonl"), &lines(2..=2));
+    f.wait_until("a new file is read", |f| f.events.len() == 2);
+    f.wait_until("both files are counted", |f| f.health().files == 2);
+    assert_eq!(f.inputs(), all(1..=2), "each file once, under one name");
+}
