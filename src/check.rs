@@ -32,11 +32,17 @@ pub struct CheckReport {
     pub sources: Vec<SourceHealth>,
     #[serde(skip)]
     tz: TimeZone,
+    /// A source could not be read in full and `--allow-partial` was not given.
+    #[serde(skip)]
+    partial: bool,
 }
 
 impl CheckReport {
     /// The process's exit code for this result.
     pub fn exit_code(&self) -> u8 {
+        if self.partial {
+            return 1;
+        }
         match self.status {
             BudgetLevel::Ok => 0,
             BudgetLevel::Warn => 3,
@@ -88,6 +94,7 @@ pub fn run(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckReport> {
             .max()
             .unwrap_or(BudgetLevel::Ok),
         budgets,
+        partial: !args.allow_partial && sources.iter().any(|s| !s.is_ok()),
         sources,
         tz,
     })

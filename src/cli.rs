@@ -108,6 +108,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "T")]
     pub at: Option<String>,
 
+    /// Exit by the budgets even when a file or folder could not be read (without it, exit 1)
+    #[arg(long)]
+    pub allow_partial: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -109,10 +109,10 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
             demo::spawn(tx.clone(), wall_clock, origins.clone())?;
         }
         Input::Paths(specs) => {
-            if specs.contains(&SourceSpec::Stdin) {
-                stdin::spawn(tx.clone(), wall_clock)?;
+            for spec in specs.iter().filter(|s| s.is_stream()) {
+                stdin::spawn(spec, tx.clone(), wall_clock)?;
             }
-            if specs.iter().any(|s| *s != SourceSpec::Stdin) {
+            if specs.iter().any(|s| !s.is_stream()) {
                 follow::spawn(
                     Follower::new(specs, origins.clone()),
                     tx.clone(),

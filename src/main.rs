@@ -38,10 +38,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Exit code 0, 3 or 4 by the worst budget (1 when a source could not be read, 2 for usage
-/// and config errors).
+/// Exit code 0, 3 or 4 by the worst budget (1 when a source could not be read in full
+/// without `--allow-partial`, 2 for usage and config errors).
 fn run_check(args: &tokentop::cli::CheckArgs) -> anyhow::Result<u8> {
     let report = check::run(args, live::wall_clock())?;
+    report::warn_unread(&report.sources, &mut std::io::stderr().lock())?;
     check::write_warnings(&report, &mut std::io::stderr().lock())?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -55,6 +56,7 @@ fn run_check(args: &tokentop::cli::CheckArgs) -> anyhow::Result<u8> {
 
 fn run_report(args: &tokentop::cli::ReportArgs) -> anyhow::Result<()> {
     let report = report::build(args, live::wall_clock())?;
+    report::warn_unread(&report.sources, &mut std::io::stderr().lock())?;
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &report)?;

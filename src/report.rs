@@ -171,19 +171,18 @@ pub fn read_into(
             engine.ingest(&event);
         }
     };
-    let read_stdin = specs.contains(&SourceSpec::Stdin);
+    let streams: Vec<SourceSpec> = specs.iter().filter(|s| s.is_stream()).cloned().collect();
     // Reports show no raw records: the registry is filled and dropped.
     let mut follower = Follower::new(specs, Origins::default());
     follower.rescan(now, &mut ingest);
     follower.poll(now, &mut ingest);
+    follower.finish(now, &mut ingest);
     let mut health = follower.health();
-    if read_stdin {
-        let mut stdin = SourceHealth::new("stdin");
-        stdin::read_to_end(std::io::stdin().lock(), &|| now, &mut stdin, |events, _| {
+    for spec in &streams {
+        health.push(stdin::read_spec(spec, false, &|| now, |events, _| {
             events.into_iter().for_each(&mut ingest);
             true
-        });
-        health.push(stdin);
+        }));
     }
     engine.advance(now);
     engine.finish();
@@ -202,6 +201,18 @@ pub fn ensure_read(sources: &[SourceHealth]) -> anyhow::Result<()> {
             })
             .collect();
         bail!("nothing could be read:\n  {}", reasons.join("\n  "));
+    }
+    Ok(())
+}
+
+/// Warns on `err` about every source that could not be read in full: the totals leave
+/// out what it could not read.
+pub fn warn_unread(sources: &[SourceHealth], err: &mut dyn Write) -> std::io::Result<()> {
+    for s in sources {
+        if let Some(e) = &s.last_error {
+            let e = crate::sanitize::sanitize(e, 300);
+            writeln!(err, "tokentop: warning: not everything could be read: {e}")?;
+        }
     }
     Ok(())
 }

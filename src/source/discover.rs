@@ -2,7 +2,10 @@
 //! finding the agents' default log folders when no path is given.
 
 use std::io;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+
+use super::walk::{self, Walk};
 
 /// File extensions read from folders (a file named explicitly is read whatever its name).
 const LOG_EXTENSIONS: [&str; 2] = ["jsonl", "ndjson"];
@@ -15,6 +18,8 @@ pub enum SourceSpec {
     Glob(String),
     /// `-`: standard input.
     Stdin,
+    /// A FIFO or a device (`<(cmd)` is one): read once as a stream until it ends, as stdin.
+    Stream(PathBuf),
 }
 
 fn expand_home(arg: &str) -> String {
@@ -31,15 +36,25 @@ impl SourceSpec {
         }
         let arg = expand_home(arg);
         if arg.contains(['*', '?', '[']) {
-            SourceSpec::Glob(arg)
-        } else {
-            SourceSpec::Path(PathBuf::from(arg))
+            return SourceSpec::Glob(arg);
         }
+        let path = PathBuf::from(arg);
+        match std::fs::metadata(&path).map(|m| m.file_type()) {
+            Ok(kind) if kind.is_fifo() || kind.is_char_device() || kind.is_socket() => {
+                SourceSpec::Stream(path)
+            }
+            _ => SourceSpec::Path(path),
+        }
+    }
+
+    /// Whether it is read once as a stream (stdin, a FIFO) rather than followed as files.
+    pub fn is_stream(&self) -> bool {
+        matches!(self, SourceSpec::Stdin | SourceSpec::Stream(_))
     }
 
     pub fn label(&self) -> String {
         match self {
-            SourceSpec::Path(p) => p.display().to_string(),
+            SourceSpec::Path(p) | SourceSpec::Stream(p) => p.display().to_string(),
             SourceSpec::Glob(g) => g.clone(),
             SourceSpec::Stdin => "stdin".to_string(),
         }
@@ -61,52 +76,33 @@ impl SourceSpec {
                     .collect();
                 literal.is_dir().then_some((literal, true))
             }
-            SourceSpec::Stdin => None,
+            SourceSpec::Stdin | SourceSpec::Stream(_) => None,
         }
     }
 
-    /// The files this spec names now, sorted.
-    pub fn files(&self) -> io::Result<Vec<PathBuf>> {
-        let mut files = Vec::new();
-        match self {
-            SourceSpec::Path(p) if p.is_dir() => walk(p, &mut files)?,
+    /// The files this spec names now, sorted, and what could not be read on the way.
+    pub fn files(&self) -> io::Result<Walk> {
+        let mut walk = match self {
+            SourceSpec::Path(p) if p.is_dir() => walk::folder(p, &is_log_file),
             SourceSpec::Path(p) => {
                 std::fs::metadata(p)?;
-                files.push(p.clone());
+                Walk {
+                    files: vec![p.clone()],
+                    ..Walk::default()
+                }
             }
-            SourceSpec::Glob(g) => {
-                let paths = glob::glob(g).map_err(|e| {
-                    io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        format!("bad glob pattern: {e}"),
-                    )
-                })?;
-                files.extend(paths.flatten().filter(|p| p.is_file()));
-            }
-            SourceSpec::Stdin => {}
-        }
-        files.sort();
-        Ok(files)
+            SourceSpec::Glob(g) => walk::glob(g)?,
+            SourceSpec::Stdin | SourceSpec::Stream(_) => Walk::default(),
+        };
+        walk.files.sort();
+        Ok(walk)
     }
 }
 
-/// Log files below `dir`, not following symlinked folders (no loops).
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let path = entry.path();
-        if kind.is_dir() {
-            // A folder that vanished or cannot be read mid-walk is skipped, not fatal.
-            let _ = walk(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| LOG_EXTENSIONS.iter().any(|x| e == *x))
-        {
-            out.push(path);
-        }
-    }
-    Ok(())
+/// Whether a file in a folder is read: by its extension.
+fn is_log_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| LOG_EXTENSIONS.iter().any(|x| e == *x))
 }
 
 /// Where Claude Code and Codex write their logs by default, for these environment values

@@ -4,12 +4,10 @@
 //! (notify) wake the reader at once; a poll interval catches what events miss, and is all
 //! there is where events never come (network mounts: [`FollowOptions::watch`] off).
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::sync::mpsc as std_mpsc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
 use super::discover::SourceSpec;
@@ -17,6 +15,7 @@ use super::health::SourceHealth;
 use super::origin::Origins;
 use super::parallel::{PARALLEL_FROM_BYTES, read_files};
 use super::tail::{FileId, TailedFile, file_id};
+use super::watch::{Wake, Watches};
 use super::{BATCH, Feed};
 use crate::event::{Event, TimeMs};
 
@@ -39,6 +38,27 @@ struct Source {
     /// When each file last had new bytes (in polls), to close the idlest handles first.
     active: HashMap<FileId, u64>,
     health: SourceHealth,
+    /// What the last scan could not read (the spec itself, folders, dangling links).
+    scan_errors: Vec<String>,
+    /// The files whose last read failed, and why.
+    read_errors: BTreeMap<FileId, String>,
+    /// Why the filesystem watcher does not watch this source's folder (changes are then
+    /// found by polling only).
+    watch_error: Option<(PathBuf, String)>,
+}
+
+impl Source {
+    /// The source's `last_error`: the first thing that could not be read, and how many
+    /// more there are.
+    fn update_error(&mut self) {
+        let mut errors = (self.watch_error.iter().map(|(_, e)| e))
+            .chain(&self.scan_errors)
+            .chain(self.read_errors.values());
+        self.health.last_error = errors.next().map(|first| match errors.count() {
+            0 => first.clone(),
+            more => format!("{first} (and {more} more unreadable)"),
+        });
+    }
 }
 
 /// Every source's files and health; the same reader serves reports and live follow. It
@@ -58,7 +78,7 @@ impl Follower {
     pub fn new(specs: Vec<SourceSpec>, origins: Origins) -> Self {
         let sources = specs
             .into_iter()
-            .filter(|spec| *spec != SourceSpec::Stdin)
+            .filter(|spec| !spec.is_stream())
             .map(|spec| Source {
                 health: SourceHealth::new(&spec.label()),
                 spec,
@@ -66,6 +86,9 @@ impl Follower {
                 draining: Vec::new(),
                 files_open: 0,
                 active: HashMap::new(),
+                scan_errors: Vec::new(),
+                read_errors: BTreeMap::new(),
+                watch_error: None,
             })
             .collect();
         Follower {
@@ -80,22 +103,24 @@ impl Follower {
     /// went away (deleted, or renamed out of sight) is read to its end, and drained a while.
     pub fn rescan(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
         for source in &mut self.sources {
-            let paths = match source.spec.files() {
-                Ok(paths) => paths,
+            let mut walk = match source.spec.files() {
+                Ok(walk) => walk,
                 Err(e) => {
-                    source.health.last_error = Some(format!(
+                    source.scan_errors = vec![format!(
                         "{}: {e}; check the path, or point tokentop at a file or folder of JSONL logs",
                         source.spec.label()
-                    ));
+                    )];
+                    source.update_error();
                     // A listing that failed says nothing about the files: keep them all.
                     continue;
                 }
             };
+            source.scan_errors = std::mem::take(&mut walk.errors);
             let mut present = HashSet::new();
             let mut new_files = Vec::new();
             // Known files first: a renamed file must take its new name (and keep its
             // source id) before a new file at its old name is registered.
-            for path in paths {
+            for path in std::mem::take(&mut walk.files) {
                 let Ok(meta) = std::fs::metadata(&path) else {
                     continue;
                 };
@@ -118,17 +143,19 @@ impl Follower {
                     new_files.push((id, path));
                 }
             }
+            // A file below a folder that could not be listed was not seen: it stays.
             let gone: Vec<FileId> = source
                 .files
-                .keys()
-                .filter(|id| !present.contains(id))
-                .copied()
+                .iter()
+                .filter(|(id, f)| !present.contains(*id) && !walk.missed(&f.path))
+                .map(|(id, _)| *id)
                 .collect();
             for id in gone {
                 if let Some(mut file) = source.files.remove(&id) {
                     // Errors here only mean there is nothing left to read.
                     let _ = file.read_new(read_time, &mut self.scratch, &mut source.health, sink);
                     source.active.remove(&id);
+                    source.read_errors.remove(&id);
                     // Its name is free for whatever file comes to stand there.
                     if let Some(origin) = file.source() {
                         self.origins.release(origin, &file.path);
@@ -144,18 +171,42 @@ impl Follower {
                 .draining
                 .retain(|(since, _)| since.elapsed() < DRAIN_FOR);
             source.health.files = source.files.len();
+            source.update_error();
         }
     }
 
     /// Reads new lines from every file, in path order, handing each event to `sink`. A
     /// large backlog is parsed on every core.
     pub fn poll(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
+        self.poll_some(read_time, None, sink);
+    }
+
+    /// Reads new lines, as [`Follower::poll`] does, from the files at these paths only
+    /// (those a filesystem event named): a wake does not look at every file.
+    pub fn poll_paths(
+        &mut self,
+        read_time: TimeMs,
+        paths: &HashSet<PathBuf>,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        self.poll_some(read_time, Some(paths), sink);
+    }
+
+    fn poll_some(
+        &mut self,
+        read_time: TimeMs,
+        only: Option<&HashSet<PathBuf>>,
+        sink: &mut dyn FnMut(Event),
+    ) {
         self.polls += 1;
         for source in &mut self.sources {
             // Only files whose length moved are read (a closed file is not reopened for
             // nothing); files newly opened beyond the handle limit are closed after reading.
-            let mut files: Vec<&mut TailedFile> =
-                source.files.values_mut().filter(|f| f.has_news()).collect();
+            let mut files: Vec<&mut TailedFile> = source
+                .files
+                .values_mut()
+                .filter(|f| only.is_none_or(|paths| paths.contains(&f.path)) && f.has_news())
+                .collect();
             files.sort_by(|a, b| a.path.cmp(&b.path));
             let mut open = source.files_open;
             for file in &mut files {
@@ -176,25 +227,46 @@ impl Follower {
                     .map(|f| f.read_new(read_time, scratch, health, sink))
                     .collect()
             };
-            let mut error = None;
             for ((id, path), result) in ids.into_iter().zip(results) {
                 match result {
-                    Ok(0) => {}
-                    Ok(_) => {
-                        source.active.insert(id, self.polls);
+                    Ok(read) => {
+                        if read > 0 {
+                            source.active.insert(id, self.polls);
+                        }
+                        source.read_errors.remove(&id);
                     }
-                    Err(e) => error = Some(format!("{}: {e}", path.display())),
+                    Err(e) => {
+                        let error = format!("{}: {e}", path.display());
+                        source.read_errors.insert(id, error);
+                    }
                 }
             }
             for (_, file) in &mut source.draining {
                 let _ = file.read_new(read_time, &mut self.scratch, &mut source.health, sink);
             }
+            let now = Instant::now();
+            let draining = source.draining.iter_mut().map(|(_, f)| f);
+            for file in source.files.values_mut().chain(draining) {
+                file.complete_idle(read_time, now, &mut source.health, sink);
+            }
             close_idle_handles(source);
             source.files_open = source.files.values().filter(|f| f.is_open()).count();
             source.health.lag_bytes = source.files.values().map(TailedFile::lag).sum();
-            if error.is_some() || !source.files.is_empty() {
-                source.health.last_error = error;
+            source.update_error();
+        }
+    }
+
+    /// The input ends here (a report): every last line without a newline is complete.
+    pub fn finish(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
+        for source in &mut self.sources {
+            let draining = source.draining.iter_mut().map(|(_, f)| f);
+            let mut files: Vec<&mut TailedFile> =
+                source.files.values_mut().chain(draining).collect();
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            for file in files {
+                file.finish(read_time, &mut source.health, sink);
             }
+            source.health.lag_bytes = source.files.values().map(TailedFile::lag).sum();
         }
     }
 
@@ -210,7 +282,24 @@ impl Follower {
         self.sources.iter().map(|s| s.health.clone()).collect()
     }
 
-    fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
+    /// Records why the folder `root` is not watched (`None`: it is watched now, or let go),
+    /// on the sources watched from there.
+    pub(super) fn watch_failed(&mut self, root: &Path, error: Option<&str>) {
+        for source in &mut self.sources {
+            match error {
+                Some(error) if source.spec.watch_root().is_some_and(|(r, _)| r == root) => {
+                    source.watch_error = Some((root.to_path_buf(), error.to_string()));
+                }
+                None if source.watch_error.as_ref().is_some_and(|(r, _)| r == root) => {
+                    source.watch_error = None;
+                }
+                _ => continue,
+            }
+            source.update_error();
+        }
+    }
+
+    pub(super) fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
         self.sources
             .iter()
             .filter_map(|s| s.spec.watch_root())
@@ -305,77 +394,44 @@ fn relocate(origins: &Origins, file: &mut TailedFile, path: PathBuf) {
     file.moved(path);
 }
 
-/// Whether a filesystem event can mean a file appeared, moved or went away.
-fn needs_rescan(kind: &EventKind) -> bool {
-    matches!(
-        kind,
-        EventKind::Create(_)
-            | EventKind::Remove(_)
-            | EventKind::Modify(notify::event::ModifyKind::Name(_))
-            | EventKind::Any
-    )
-}
-
 fn run(mut follower: Follower, tx: mpsc::Sender<Feed>, options: FollowOptions) -> Follower {
     let poll_every = options.poll_every;
-    let (fs_tx, fs_rx) = std_mpsc::channel::<notify::Result<notify::Event>>();
-    // Without a watcher (off, or none to be had) the poll interval still finds every
-    // change, only later: `fs_tx` is dropped and the wait below is a plain sleep.
-    let mut watcher = if options.watch {
-        notify::recommended_watcher(move |res| {
-            let _ = fs_tx.send(res);
-        })
-        .ok()
-    } else {
-        drop(fs_tx);
-        None
-    };
-    let mut watched = HashSet::new();
+    let mut watches = Watches::new(options.watch);
     let mut out = Batcher {
         tx,
         batch: Vec::with_capacity(BATCH),
         open: true,
     };
     let mut last_scan: Option<Instant> = None;
-    let mut rescan_now = true;
+    let mut last_full_poll: Option<Instant> = None;
+    let mut wake = Wake::everything(true);
     let mut last_health = Vec::new();
     while out.open {
         let now = jiff::Timestamp::now().as_millisecond();
-        if rescan_now || last_scan.is_none_or(|t| t.elapsed() >= RESCAN_EVERY) {
+        let newly_watched = watches.keep(&mut follower);
+        let rescan =
+            wake.rescan || newly_watched || last_scan.is_none_or(|t| t.elapsed() >= RESCAN_EVERY);
+        if rescan {
             follower.rescan(now, &mut |e| out.push(e));
             last_scan = Some(Instant::now());
-            if let Some(w) = watcher.as_mut() {
-                for (root, recursive) in follower.watch_roots() {
-                    let mode = if recursive {
-                        RecursiveMode::Recursive
-                    } else {
-                        RecursiveMode::NonRecursive
-                    };
-                    if !watched.contains(&root) && w.watch(&root, mode).is_ok() {
-                        watched.insert(root);
-                    }
-                }
+        }
+        // A wake looks at the files its events name; every file is looked at once per
+        // poll interval, and after a scan.
+        let full = rescan || last_full_poll.is_none_or(|t| t.elapsed() >= poll_every);
+        match wake.paths.as_ref().filter(|_| !full) {
+            Some(paths) => follower.poll_paths(now, paths, &mut |e| out.push(e)),
+            None => {
+                follower.poll(now, &mut |e| out.push(e));
+                last_full_poll = Some(Instant::now());
             }
         }
-        follower.poll(now, &mut |e| out.push(e));
         out.flush();
         let health = follower.health();
         if health != last_health {
             out.send_health(health.clone());
             last_health = health;
         }
-        rescan_now = match fs_rx.recv_timeout(poll_every) {
-            Ok(event) => event.is_ok_and(|e| needs_rescan(&e.kind)),
-            Err(std_mpsc::RecvTimeoutError::Timeout) => false,
-            Err(std_mpsc::RecvTimeoutError::Disconnected) => {
-                std::thread::sleep(poll_every);
-                false
-            }
-        };
-        // Coalesce a burst of filesystem events into one pass.
-        while let Ok(event) = fs_rx.try_recv() {
-            rescan_now |= event.is_ok_and(|e| needs_rescan(&e.kind));
-        }
+        wake = watches.wait(poll_every, &mut follower);
         out.open &= !out.tx.is_closed();
     }
     follower

@@ -1,5 +1,6 @@
 //! Cutting a byte stream into whole lines and parsing each: shared by files and stdin.
-//! A line is parsed only once its newline has arrived; an over-long one is skipped
+//! A line is parsed once its newline has arrived, at the end of the input, or (when
+//! following) once it has sat idle as one whole JSON object; an over-long one is skipped
 //! without being held in memory whole.
 
 use super::health::SourceHealth;
@@ -19,6 +20,13 @@ pub struct LineReader {
     partial: Vec<u8>,
     /// Inside a line longer than [`MAX_LINE_BYTES`]: drop bytes until its newline.
     discarding: bool,
+    /// The line being assembled was already counted before its newline came (it sat idle
+    /// as a whole JSON object): its newline ends it, and bytes before that newline make
+    /// it a rejected line, never a second event.
+    counted: bool,
+    /// Something other than blanks was written after the counted line (`partial` keeps
+    /// the start of it, as the rejected line's example).
+    extended: bool,
     /// What events are stamped as read from; `None` for a stream that cannot be read back.
     source: Option<SourceId>,
     /// Bytes taken so far: the stream offset of the next byte fed.
@@ -43,7 +51,46 @@ impl LineReader {
 
     /// Bytes held back waiting for a newline.
     pub fn held(&self) -> usize {
-        self.partial.len()
+        if self.counted { 0 } else { self.partial.len() }
+    }
+
+    /// The input ended: a last line without a newline is complete.
+    pub fn finish(
+        &mut self,
+        read_time: TimeMs,
+        health: &mut SourceHealth,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        if self.held() > 0 || self.discarding || self.extended {
+            self.feed(b"\n", read_time, health, sink);
+        }
+    }
+
+    /// Counts the held last line now, without its newline, when it is one whole JSON
+    /// object (a writer that ends its last line late, or never): for a line that has sat
+    /// idle. Returns whether it was counted. Whatever is later written on the same line
+    /// makes it a rejected line, not a second event.
+    pub fn complete_idle(
+        &mut self,
+        read_time: TimeMs,
+        health: &mut SourceHealth,
+        sink: &mut dyn FnMut(Event),
+    ) -> bool {
+        if self.counted || self.discarding || !is_whole_object(&self.partial) {
+            return false;
+        }
+        let ctx = LineContext {
+            project_dir: self.project_dir.as_deref(),
+            read_time,
+        };
+        let line = Line {
+            source: self.source,
+            start: self.line_start,
+        };
+        line.handle(&mut self.parser, &self.partial, &ctx, health, sink);
+        self.partial.clear();
+        self.counted = true;
+        true
     }
 
     /// Forgets everything about the stream (the file was truncated or replaced).
@@ -74,7 +121,17 @@ impl LineReader {
                 source: self.source,
                 start: std::mem::replace(&mut self.line_start, at),
             };
-            if self.discarding {
+            if self.counted {
+                // The end of a line counted while it sat idle.
+                take_extension(&mut self.partial, &mut self.extended, head);
+                if self.extended {
+                    health.reject(RejectReason::InvalidJson, &self.partial);
+                }
+                self.counted = false;
+                self.extended = false;
+                self.discarding = false;
+                self.partial.clear();
+            } else if self.discarding {
                 self.discarding = false;
                 health.lines += 1;
                 health.reject(RejectReason::TooLong, &self.partial);
@@ -87,6 +144,11 @@ impl LineReader {
                 self.partial.clear();
             }
         }
+        if self.counted {
+            // Bytes after a counted line: kept only as an example of the rejected line.
+            take_extension(&mut self.partial, &mut self.extended, chunk);
+            return;
+        }
         if self.discarding {
             return;
         }
@@ -97,6 +159,21 @@ impl LineReader {
             self.partial.shrink_to_fit();
         }
     }
+}
+
+/// Bytes written after a counted line, before its newline: whether they are more than
+/// blanks goes to `extended`, their start to `example`.
+fn take_extension(example: &mut Vec<u8>, extended: &mut bool, bytes: &[u8]) {
+    *extended |= !bytes.trim_ascii().is_empty();
+    let room = TOO_LONG_EXAMPLE.saturating_sub(example.len());
+    example.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
+/// Whether `bytes` are one JSON object and nothing else (surrounding blanks aside): a
+/// line that can be complete without its newline.
+fn is_whole_object(bytes: &[u8]) -> bool {
+    bytes.trim_ascii_start().starts_with(b"{")
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
 }
 
 /// Where a complete line was found.
@@ -164,6 +241,78 @@ mod tests {
         let bytes = format!("{LINE}\n\n{LINE}\n{LINE}");
         let (events, health, held) = run(&[bytes.as_bytes()]);
         assert_eq!((events.len(), health.lines, held), (2, 3, LINE.len()));
+    }
+
+    #[test]
+    fn a_last_line_without_a_newline_counts_at_the_end_of_the_input() {
+        let mut reader = LineReader::new(None, Some(SourceId(7)));
+        let mut health = SourceHealth::new("test");
+        let mut events = Vec::new();
+        reader.feed(
+            format!("{LINE}\n{LINE}").as_bytes(),
+            READ_AT,
+            &mut health,
+            &mut |e| events.push(e),
+        );
+        assert_eq!(events.len(), 1);
+        reader.finish(READ_AT, &mut health, &mut |e| events.push(e));
+        assert_eq!((events.len(), health.lines, reader.held()), (2, 2, 0));
+    }
+
+    #[test]
+    fn an_idle_whole_object_counts_once_and_an_extension_is_rejected() {
+        let mut health = SourceHealth::new("test");
+        let mut events = Vec::new();
+        let mut reader = LineReader::new(None, Some(SourceId(7)));
+        // Half an object is never complete.
+        let (head, tail) = LINE.split_at(20);
+        reader.feed(head.as_bytes(), READ_AT, &mut health, &mut |e| {
+            events.push(e)
+        });
+        assert!(!reader.complete_idle(READ_AT, &mut health, &mut |e| events.push(e)));
+        reader.feed(tail.as_bytes(), READ_AT, &mut health, &mut |e| {
+            events.push(e)
+        });
+        assert!(reader.complete_idle(READ_AT, &mut health, &mut |e| events.push(e)));
+        assert!(!reader.complete_idle(READ_AT, &mut health, &mut |e| events.push(e)));
+        assert_eq!((events.len(), health.lines, reader.held()), (1, 1, 0));
+        // Its late newline ends it without a second count.
+        reader.feed(b"\n", READ_AT, &mut health, &mut |e| events.push(e));
+        assert_eq!(
+            (events.len(), health.lines, health.rejected_lines()),
+            (1, 1, 0)
+        );
+
+        // Bytes that extend a counted line make it rejected, never a second event.
+        reader.feed(LINE.as_bytes(), READ_AT, &mut health, &mut |e| {
+            events.push(e)
+        });
+        assert!(reader.complete_idle(READ_AT, &mut health, &mut |e| events.push(e)));
+        reader.feed(br#","more":1}"#, READ_AT, &mut health, &mut |e| {
+            events.push(e)
+        });
+        reader.feed(
+            format!("\n{LINE}\n").as_bytes(),
+            READ_AT,
+            &mut health,
+            &mut |e| events.push(e),
+        );
+        assert_eq!(events.len(), 3);
+        assert_eq!(health.rejected[&RejectReason::InvalidJson].count, 1);
+        assert!(
+            health.rejected[&RejectReason::InvalidJson]
+                .example
+                .contains("more")
+        );
+        // At the end of the input too.
+        reader.feed(LINE.as_bytes(), READ_AT, &mut health, &mut |e| {
+            events.push(e)
+        });
+        assert!(reader.complete_idle(READ_AT, &mut health, &mut |e| events.push(e)));
+        reader.feed(b"x", READ_AT, &mut health, &mut |e| events.push(e));
+        reader.finish(READ_AT, &mut health, &mut |e| events.push(e));
+        assert_eq!(events.len(), 4);
+        assert_eq!(health.rejected[&RejectReason::InvalidJson].count, 2);
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod origin;
 pub mod parallel;
 pub mod stdin;
 pub mod tail;
+pub mod walk;
+pub mod watch;
 
 use crate::event::Event;
 use health::SourceHealth;

@@ -5,6 +5,7 @@ use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::health::SourceHealth;
 use super::lines::LineReader;
@@ -13,8 +14,13 @@ use crate::event::{Event, TimeMs};
 
 /// Bytes read per system call.
 const CHUNK: usize = 1 << 20;
-/// Bytes remembered from the start of a file, to recognize it when it is opened again.
+/// Bytes remembered from the start of a file and from just before the offset read to, to
+/// recognize it as the same content when it is read again.
 const FINGERPRINT: usize = 64;
+
+/// A last line without its newline that has not grown for this long is counted if it is
+/// one whole JSON object (a writer that ends its last line late, or never).
+pub const IDLE_LINE: Duration = Duration::from_secs(1);
 
 /// (device, inode): what makes a file the same file whatever its name.
 pub type FileId = (u64, u64);
@@ -49,8 +55,15 @@ pub struct TailedFile {
     len: u64,
     /// The file's first bytes, to tell it from another file that reuses its inode.
     head: Vec<u8>,
+    /// The bytes just before `offset`: a file cut and written past the offset again
+    /// between two reads (copytruncate, or an inode reused by a file that starts alike)
+    /// no longer has them there.
+    before: Vec<u8>,
     lines: LineReader,
     keep_open: bool,
+    /// When the file last had new bytes, while a partial last line is held and was not
+    /// yet looked at as an idle line.
+    held_since: Option<Instant>,
 }
 
 impl TailedFile {
@@ -64,8 +77,38 @@ impl TailedFile {
             offset: 0,
             len: 0,
             head: Vec::new(),
+            before: Vec::new(),
             keep_open: true,
+            held_since: None,
         }
+    }
+
+    /// Counts the held last line if it has sat idle for [`IDLE_LINE`] as one whole JSON
+    /// object. Each held line is looked at once per growth.
+    pub fn complete_idle(
+        &mut self,
+        read_time: TimeMs,
+        now: Instant,
+        health: &mut SourceHealth,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        if self
+            .held_since
+            .is_some_and(|t| now.saturating_duration_since(t) >= IDLE_LINE)
+        {
+            self.held_since = None;
+            self.lines.complete_idle(read_time, health, sink);
+        }
+    }
+
+    /// The input ended (a report): a last line without a newline is complete.
+    pub fn finish(
+        &mut self,
+        read_time: TimeMs,
+        health: &mut SourceHealth,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        self.lines.finish(read_time, health, sink);
     }
 
     /// The file now has this name (renamed, e.g. rotated). Its events keep their source
@@ -125,14 +168,23 @@ impl TailedFile {
         health.restarts += u64::from(self.offset > 0);
         self.offset = 0;
         self.head.clear();
+        self.before.clear();
         self.lines.reset();
     }
 
-    /// Whether the file still starts with the bytes it started with when first read: a
-    /// file truncated and rewritten past the old offset between two reads does not.
-    fn same_start(&self, file: &File) -> bool {
-        let mut start = vec![0; self.head.len()];
-        file.read_exact_at(&mut start, 0).is_ok() && start == self.head
+    /// Whether the file still holds the bytes it held at its start and just before the
+    /// offset: a file truncated and rewritten past the old offset between two reads does
+    /// not (unless it was written again with the very same bytes there).
+    fn same_content(&self, file: &File) -> bool {
+        let holds = |bytes: &[u8], at: u64| {
+            let mut now = vec![0; bytes.len()];
+            file.read_exact_at(&mut now, at).is_ok() && now == bytes
+        };
+        holds(&self.head, 0)
+            && holds(
+                &self.before,
+                self.offset.saturating_sub(self.before.len() as u64),
+            )
     }
 
     /// Opens the file by path, if the path still names this file.
@@ -160,7 +212,7 @@ impl TailedFile {
             return Ok(0);
         };
         let len = file.metadata()?.len();
-        let rewritten = len > self.offset && !self.same_start(file);
+        let rewritten = len > self.offset && !self.same_content(file);
         if len < self.offset || rewritten {
             self.restart(health);
         }
@@ -185,15 +237,27 @@ impl TailedFile {
             }
             read += n as u64;
             self.offset += n as u64;
+            remember_last(&mut self.before, &buf[..n]);
             self.lines.feed(&buf[..n], read_time, health, sink);
         }
         self.len = self.len.max(self.offset);
+        if read > 0 {
+            self.held_since = (self.lines.held() > 0).then(Instant::now);
+        }
         health.bytes += read;
         if !self.keep_open {
             self.handle = None;
         }
         Ok(read)
     }
+}
+
+/// Keeps in `before` the last [`FINGERPRINT`] bytes of what was read, `read` included.
+fn remember_last(before: &mut Vec<u8>, read: &[u8]) {
+    let keep = read.len().min(FINGERPRINT);
+    let drop = (before.len() + keep).saturating_sub(FINGERPRINT);
+    before.drain(..drop);
+    before.extend_from_slice(&read[read.len() - keep..]);
 }
 
 #[cfg(test)]

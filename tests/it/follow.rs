@@ -365,3 +365,173 @@ fn more_files_than_the_handle_limit_are_all_read() {
     assert_eq!(inputs, all(1..=count + 1));
     assert!(follower.open_handles() <= follow::MAX_OPEN_FILES);
 }
+
+#[test]
+fn an_idle_last_line_without_a_newline_counts_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("usage.jsonl");
+    append(&path, &format!("{}{}", lines(1..=1), line(2)));
+    let mut f = Followed::start(&path);
+    // The whole object on the last line counts once it has sat idle.
+    f.wait_until("the idle last line counts", |f| f.events.len() == 2);
+    f.wait_until("nothing is held", |f| {
+        f.health
+            .first()
+            .is_some_and(|h| h.lines == 2 && h.lag_bytes == 0)
+    });
+    // Bytes that extend that line make it a rejected line, never a second event.
+    append(&path, &format!(r#","late":true}}{}"#, "\n"));
+    append(&path, &lines(3..=3));
+    f.wait_until("the next line arrives", |f| f.events.len() == 3);
+    f.wait_until("the extended line is rejected", |f| {
+        f.health().rejected_lines() == 1
+    });
+    assert_eq!(f.inputs(), all(1..=3));
+    assert_eq!(
+        f.health()
+            .rejected
+            .keys()
+            .map(|r| r.label())
+            .collect::<Vec<_>>(),
+        ["invalid_json"]
+    );
+}
+
+#[test]
+fn a_rewrite_that_starts_alike_between_two_polls_is_read_from_its_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("usage.jsonl");
+    append(&path, &lines(1..=3));
+    let mut follower = Follower::new(
+        vec![SourceSpec::parse(&path.to_string_lossy())],
+        Origins::default(),
+    );
+    let mut inputs = Vec::new();
+    follower.rescan(NOON, &mut |e| inputs.push(e.tokens.input));
+    follower.poll(NOON, &mut |e| inputs.push(e.tokens.input));
+    assert_eq!(inputs, all(1..=3));
+    // copytruncate, then one write past the old offset before the next poll: line 61
+    // starts with the very bytes line 1 did (the time is the same second of a minute).
+    OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open")
+        .set_len(0)
+        .expect("truncate");
+    append(&path, &lines(61..=66));
+    follower.poll(NOON, &mut |e| inputs.push(e.tokens.input));
+    assert_eq!(inputs, [all(1..=3), all(61..=66)].concat());
+    assert_eq!(follower.health()[0].restarts, 1);
+    assert_eq!(follower.health()[0].rejected_lines(), 0);
+}
+
+#[test]
+fn what_cannot_be_read_shows_in_the_source_health() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    append(&dir.path().join("a.jsonl"), &lines(1..=1));
+    let mut f = Followed::start(dir.path());
+    f.wait_until("the file is read", |f| f.events.len() == 1);
+    // Tests may run as root: a link to nowhere is a file in scope that cannot be opened.
+    std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("b.jsonl"))
+        .expect("symlink");
+    f.wait_until("the unreadable file is reported", |f| {
+        f.health.first().is_some_and(|h| !h.is_ok())
+    });
+    assert!(
+        f.health()
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("b.jsonl"),
+        "{:?}",
+        f.health()
+    );
+    std::fs::remove_file(dir.path().join("b.jsonl")).expect("remove");
+    f.wait_until("the error clears", |f| f.health().is_ok());
+
+    // A file named on its own that goes away stays reported while it is gone, however
+    // many polls follow.
+    let named = dir.path().join("a.jsonl");
+    let mut follower = Follower::new(
+        vec![SourceSpec::parse(&named.to_string_lossy())],
+        Origins::default(),
+    );
+    follower.rescan(NOON, &mut |_| {});
+    follower.poll(NOON, &mut |_| {});
+    assert!(follower.health()[0].is_ok());
+    std::fs::remove_file(&named).expect("remove");
+    follower.rescan(NOON, &mut |_| {});
+    follower.poll(NOON, &mut |_| {});
+    follower.poll(NOON, &mut |_| {});
+    let error = follower.health()[0].last_error.clone().unwrap_or_default();
+    assert!(error.contains("a.jsonl"), "{error:?}");
+}
+
+#[test]
+fn a_wake_reads_only_the_files_its_events_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    append(&a, &lines(1..=1));
+    append(&b, &lines(2..=2));
+    let mut follower = Follower::new(
+        vec![SourceSpec::parse(&dir.path().to_string_lossy())],
+        Origins::default(),
+    );
+    let mut inputs = Vec::new();
+    follower.rescan(NOON, &mut |e| inputs.push(e.tokens.input));
+    follower.poll(NOON, &mut |e| inputs.push(e.tokens.input));
+    append(&a, &lines(3..=3));
+    append(&b, &lines(4..=4));
+    let named = std::collections::HashSet::from([a.clone()]);
+    follower.poll_paths(NOON, &named, &mut |e| inputs.push(e.tokens.input));
+    assert_eq!(inputs, [1, 2, 3], "b was not named");
+    follower.poll(NOON, &mut |e| inputs.push(e.tokens.input));
+    assert_eq!(inputs, [1, 2, 3, 4]);
+}
+
+#[test]
+fn a_followed_folder_deleted_and_made_again_is_watched_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).expect("mkdir");
+    std::fs::create_dir_all(&b).expect("mkdir");
+    append(&a.join("x.jsonl"), &lines(1..=1));
+    let specs = [&a, &b].map(|p| SourceSpec::parse(&p.to_string_lossy()));
+    // No poll in the test's time: only filesystem events can wake the reader.
+    let events_only = FollowOptions::watching(Duration::from_secs(3600));
+    let mut f = Followed::resume_with(
+        Follower::new(specs.to_vec(), Origins::default()),
+        events_only,
+    );
+    f.wait_until("the first line is read", |f| f.events.len() == 1);
+    std::fs::remove_dir_all(&a).expect("remove");
+    // An event from the other folder wakes the reader after `a` is gone.
+    append(&b.join("y.jsonl"), &lines(2..=2));
+    f.wait_until("the deleted folder is reported", |f| {
+        f.events.len() == 2 && !f.health[0].is_ok()
+    });
+    std::fs::create_dir_all(&a).expect("mkdir");
+    f.wait_until("the folder is back", |f| f.health[0].is_ok());
+    append(&a.join("z.jsonl"), &lines(3..=3));
+    f.wait_until("the remade folder's new file is read", |f| {
+        f.events.len() == 3
+    });
+    assert_eq!(f.inputs(), all(1..=3));
+}
+
+#[test]
+fn a_symlink_loop_under_a_followed_glob_ends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for sub in ["a", "b"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        std::os::unix::fs::symlink("..", dir.path().join(sub).join("up")).expect("symlink");
+    }
+    append(&dir.path().join("a/x.jsonl"), &lines(1..=1));
+    let pattern = format!("{}/**/*.jsonl", dir.path().display());
+    let mut f = Followed::start(Path::new(&pattern));
+    f.wait_until("the file is read", |f| f.events.len() == 1);
+    append(&dir.path().join("b/y.jsonl"), &lines(2..=2));
+    f.wait_until("a new file is read", |f| f.events.len() == 2);
+    f.wait_until("both files are counted", |f| f.health().files == 2);
+    assert_eq!(f.inputs(), all(1..=2), "each file once, under one name");
+}

@@ -16,6 +16,7 @@ mod fixtures;
 mod follow;
 mod formats;
 mod identity_detail;
+mod inputs;
 mod origins;
 mod prices;
 mod real_logs;
