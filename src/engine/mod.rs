@@ -9,6 +9,7 @@ pub mod budget_alerts;
 pub mod burst;
 mod dedup;
 mod detect;
+mod fingerprints;
 mod fleet;
 pub mod hist;
 pub mod identity;
@@ -30,6 +31,7 @@ use jiff::tz::TimeZone;
 use self::alerts::Alerts;
 use self::budget::{BudgetState, Budgets};
 use self::burst::BurstSettings;
+pub use self::dedup::{ACTIVE_RESPONSES, RETENTION_MS, Retained};
 use self::dedup::{Copies, Counted, Decision};
 pub use self::detect::ALL_IDENTITIES;
 use self::identity::{IdentityStats, Ledger, Sign};
@@ -295,10 +297,16 @@ impl Engine {
                     self.recharge_tools(key, old, who, &usage);
                 }
             }
-            Decision::Smaller => self.stats.copies_merged += 1,
+            Decision::Smaller | Decision::Seen => self.stats.copies_merged += 1,
+        }
+        for done in self.copies.let_go(self.now) {
+            self.record_distribution(done.identity, &done.usage, None);
         }
 
-        let new_tools = self.copies.new_tools(event);
+        let new_tools = match decision {
+            Decision::Seen => Vec::new(),
+            _ => self.copies.new_tools(event),
+        };
         let key = event.dedup_key;
         // A larger copy under another identity (a resumed session) moves the entry there.
         let moved = match (&decision, key) {
@@ -316,6 +324,7 @@ impl Engine {
                 moved,
             ),
             Decision::Smaller => recent.add_tools(key, new_tools.iter().copied()),
+            Decision::Seen => {}
         }
         if !new_tools.is_empty() {
             let calls = Usage::tool_calls(new_tools.len() as u64);
@@ -405,6 +414,7 @@ impl Engine {
         for done in self.copies.settle(now - SETTLE_MS) {
             self.record_distribution(done.identity, &done.usage, None);
         }
+        self.copies.expire(now);
         self.ingest_marks.push_back((now, self.stats.events));
         while self
             .ingest_marks
@@ -433,6 +443,11 @@ impl Engine {
     pub fn budgets(&self) -> Vec<BudgetState> {
         self.budgets
             .states(self.now, &|who| self.identities[who].name.clone())
+    }
+
+    /// How many responses the dedup table holds, whole and as fingerprints.
+    pub fn retained(&self) -> Retained {
+        self.copies.retained()
     }
 
     pub fn stats(&self) -> IngestStats {

@@ -18,5 +18,6 @@ mod formats;
 mod identity_detail;
 mod origins;
 mod real_logs;
+mod retention;
 mod tui_more;
 mod views;
