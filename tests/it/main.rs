@@ -5,6 +5,7 @@ mod alert_sinks;
 mod alert_views;
 pub mod budgets;
 mod bursts;
+mod caps_on_screen;
 mod check;
 mod cli;
 mod common;
