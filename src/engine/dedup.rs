@@ -117,15 +117,6 @@ pub struct Copies {
     fingerprints: Fingerprints,
 }
 
-/// How many responses the dedup table holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Retained {
-    /// Kept whole, at most [`ACTIVE_RESPONSES`].
-    pub whole: usize,
-    /// Let go within the retention horizon: 16 bytes each.
-    pub fingerprints: usize,
-}
-
 impl Copies {
     fn shard(&mut self, key: DedupKey) -> &mut Map<DedupKey, Kept> {
         &mut self.kept[shard_of(key)]
@@ -285,7 +276,7 @@ impl Copies {
     /// returns those that had not gone into the distributions yet.
     pub fn let_go(&mut self, now: TimeMs) -> Vec<Done> {
         let mut done = Vec::new();
-        while self.kept.iter().map(|s| s.len()).sum::<usize>() > ACTIVE_RESPONSES {
+        while self.whole() > ACTIVE_RESPONSES {
             let Some((seq, key)) = self.order.pop_front() else {
                 break;
             };
@@ -319,11 +310,14 @@ impl Copies {
         self.fingerprints.expire(now.saturating_sub(RETENTION_MS));
     }
 
-    pub fn retained(&self) -> Retained {
-        Retained {
-            whole: self.kept.iter().map(|s| s.len()).sum(),
-            fingerprints: self.fingerprints.len(),
-        }
+    /// Responses kept whole, at most [`ACTIVE_RESPONSES`].
+    pub fn whole(&self) -> usize {
+        self.kept.iter().map(|s| s.len()).sum()
+    }
+
+    /// Responses let go within the retention horizon: 16 bytes each.
+    pub fn fingerprints(&self) -> usize {
+        self.fingerprints.len()
     }
 }
 

@@ -1,10 +1,12 @@
 //! A long run keeps whole only the latest responses and a 16-byte fingerprint of the older
-//! ones for the retention horizon: copies are still counted once inside it.
+//! ones for the retention horizon: copies are still counted once inside it. Sums by day,
+//! by model and by tool are bounded too.
 
-use tokentop::engine::{ACTIVE_RESPONSES, Engine, RETENTION_MS};
-use tokentop::event::TimeMs;
+use tokentop::engine::identity::{MAX_TOOLS, OTHER_TOOLS};
+use tokentop::engine::{ACTIVE_RESPONSES, Engine, MAX_MODELS, OTHER_MODEL, RETENTION_MS};
+use tokentop::event::{TimeMs, ToolCall};
 
-use crate::common::{MIN, NOON, copy, engine};
+use crate::common::{MIN, NOON, copy, engine, event};
 
 const DAY: TimeMs = 86_400_000;
 
@@ -80,4 +82,59 @@ fn beyond_the_horizon_a_copy_counts_again() {
     engine.advance(NOON + RETENTION_MS + DAY);
     engine.ingest(&copy("agent", NOON, "r1", 40, None, true));
     assert_eq!(requests_and_tools(&engine, "agent"), (2, 0));
+}
+
+#[test]
+fn an_identity_keeps_its_sums_by_day_for_the_horizon_only() {
+    let mut engine = engine();
+    for day in 0..30 {
+        engine.ingest(&event("svc", NOON + day * DAY, 10, 1));
+    }
+    engine.advance(NOON + 29 * DAY);
+    // The 7 days before today's, and today's.
+    assert_eq!(engine.retained().identity_days, 8);
+    let snapshot = engine.snapshot(None);
+    assert_eq!(snapshot.identities[0].totals.requests, 30);
+    assert_eq!(snapshot.identities[0].today.requests, 1);
+    assert_eq!(snapshot.by_day.len(), 30, "the report's days stay");
+}
+
+#[test]
+fn model_names_past_the_cap_are_summed_as_one_and_still_priced() {
+    let mut engine = engine();
+    for i in 0..MAX_MODELS {
+        let mut e = event("svc", NOON - 1_000, 10, 1);
+        e.model = format!("junk-{i}");
+        engine.ingest(&e);
+    }
+    for model in ["junk-late-1", "gpt-4o-mini"] {
+        let mut e = event("svc", NOON - 1_000, 1_000_000, 0);
+        e.model = model.into();
+        engine.ingest(&e);
+    }
+    engine.advance(NOON);
+    let snapshot = engine.snapshot(Some("svc"));
+    assert_eq!(snapshot.by_model.len(), MAX_MODELS + 1);
+    let other = snapshot.by_model.iter().find(|g| g.key == OTHER_MODEL);
+    let other = other.expect("the (other models) row").usage;
+    assert_eq!(other.requests, 2);
+    // gpt-4o-mini is priced by its own name: $0.15 per million input tokens.
+    assert!((other.cost_usd - 0.15).abs() < 1e-9, "{other:?}");
+    let detail = snapshot.detail.expect("detail");
+    assert_eq!(detail.by_model.len(), MAX_MODELS + 1);
+}
+
+#[test]
+fn tools_past_the_cap_are_counted_as_one() {
+    let mut engine = engine();
+    for i in 0..MAX_TOOLS + 3 {
+        let mut e = event("svc", NOON - 1_000, 10, 1);
+        e.tools = vec![ToolCall::new(None, format!("tool_{i}"))];
+        engine.ingest(&e);
+    }
+    engine.advance(NOON);
+    let detail = engine.snapshot(Some("svc")).detail.expect("detail");
+    assert_eq!(detail.tools.len(), MAX_TOOLS + 1);
+    let other = detail.tools.iter().find(|t| t.name == OTHER_TOOLS);
+    assert_eq!(other.map(|t| t.calls), Some(3));
 }
