@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -107,7 +108,7 @@ def main():
               f"VmRSS {status(pid, 'VmRSS:'):.0f} MiB (now); target peak <= 200 MB")
     finally:
         subprocess.run(tm + ["kill-server"], capture_output=True)
-        os.remove(log)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
