@@ -1,10 +1,15 @@
 //! Copies of one response: the largest copy is counted, tool calls are the union of the
 //! tool ids over every copy, and the distributions get each response once, when final.
+//!
+//! Memory stays bounded: the latest [`ACTIVE_RESPONSES`] responses are kept whole; an
+//! older one is let go and only its 16-byte fingerprint is kept, for [`RETENTION_MS`], so
+//! that a later copy (a resumed session copying lines days old) is still not counted again.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::Map;
+use super::fingerprints::Fingerprints;
 
 use jiff::civil::Date;
 
@@ -33,7 +38,18 @@ struct Kept {
     tool_ids: Vec<u64>,
     last_update: TimeMs,
     in_distributions: bool,
+    /// When a copy last arrived, in the order of arrivals (see [`Copies::order`]).
+    seq: u64,
 }
+
+/// Responses kept whole (about 300 bytes each, 20 MB): a copy that arrives after this many
+/// other responses can no longer replace the counted one (it counts as a smaller copy).
+/// Copies of a response are written within seconds, and a resumed session's copies are
+/// identical, so this is never reached in practice.
+pub const ACTIVE_RESPONSES: usize = 1 << 16;
+/// The retention horizon: a response's fingerprint is kept this long (engine time) after
+/// it is let go. A copy read later than that counts again.
+pub const RETENTION_MS: TimeMs = 7 * 86_400_000;
 
 /// The responses seen are kept in this many maps, chosen by key, so that growing one
 /// (which briefly holds the old table and the new, and rehashes every entry) costs a
@@ -76,6 +92,9 @@ pub enum Decision {
     Replaces(Counted),
     /// Not larger than what is already counted.
     Smaller,
+    /// A response counted earlier and let go: only its fingerprint is left, so neither the
+    /// copy nor its tool calls count.
+    Seen,
 }
 
 /// A response ready for the distributions.
@@ -90,6 +109,12 @@ pub struct Copies {
     kept: [Map<DedupKey, Kept>; SHARDS],
     /// Keys whose response has no final copy yet, in arrival order.
     pending: VecDeque<(TimeMs, DedupKey)>,
+    /// Keys in the order their copies arrived, with the arrival's number: the oldest
+    /// whose number is still its entry's `seq` is let go first.
+    order: VecDeque<(u64, DedupKey)>,
+    next_seq: u64,
+    /// Responses let go.
+    fingerprints: Fingerprints,
 }
 
 impl Copies {
@@ -117,8 +142,14 @@ impl Copies {
             kind: event.kind,
         };
         let sidechain = event.flags.sidechain;
-        let shard = self.shard(key);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let shard = &mut self.kept[shard_of(key)];
         let Some(kept) = shard.get_mut(&key) else {
+            if self.fingerprints.contains(key) {
+                return Decision::Seen;
+            }
+            self.order.push_back((seq, key));
             shard.insert(
                 key,
                 Kept {
@@ -127,11 +158,14 @@ impl Copies {
                     tool_ids: Vec::new(),
                     last_update: event.time,
                     in_distributions: false,
+                    seq,
                 },
             );
             return Decision::New;
         };
         kept.last_update = kept.last_update.max(event.time);
+        kept.seq = seq;
+        self.order.push_back((seq, key));
         let (new, old) = (usage.total_tokens(), kept.counted.usage.total_tokens());
         let larger = new > old || (new == old && kept.sidechain && !sidechain);
         if !larger {
@@ -234,6 +268,56 @@ impl Copies {
             }
         }
         done
+    }
+}
+
+impl Copies {
+    /// Lets go of the oldest responses past [`ACTIVE_RESPONSES`], at engine time `now`;
+    /// returns those that had not gone into the distributions yet.
+    pub fn let_go(&mut self, now: TimeMs) -> Vec<Done> {
+        let mut done = Vec::new();
+        while self.whole() > ACTIVE_RESPONSES {
+            let Some((seq, key)) = self.order.pop_front() else {
+                break;
+            };
+            let shard = self.shard(key);
+            if shard.get(&key).is_none_or(|k| k.seq != seq) {
+                continue; // a later copy arrived: its own entry comes later
+            }
+            let Some(kept) = shard.remove(&key) else {
+                continue;
+            };
+            if !kept.in_distributions {
+                done.push(Done {
+                    identity: kept.counted.identity,
+                    usage: kept.counted.usage,
+                });
+            }
+            self.fingerprints.insert(key, now);
+        }
+        // Copies of responses still kept add entries without letting any go: drop the
+        // outdated ones before they outnumber the responses.
+        if self.order.len() > 4 * ACTIVE_RESPONSES {
+            let kept = &self.kept;
+            self.order
+                .retain(|&(seq, key)| kept[shard_of(key)].get(&key).is_some_and(|k| k.seq == seq));
+        }
+        done
+    }
+
+    /// Forgets the fingerprints older than the retention horizon at `now`.
+    pub fn expire(&mut self, now: TimeMs) {
+        self.fingerprints.expire(now.saturating_sub(RETENTION_MS));
+    }
+
+    /// Responses kept whole, at most [`ACTIVE_RESPONSES`].
+    pub fn whole(&self) -> usize {
+        self.kept.iter().map(|s| s.len()).sum()
+    }
+
+    /// Responses let go within the retention horizon: 16 bytes each.
+    pub fn fingerprints(&self) -> usize {
+        self.fingerprints.len()
     }
 }
 

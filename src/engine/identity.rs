@@ -15,6 +15,10 @@ use super::warmup::WarmUp;
 use super::window::{Bucket, TieredWindow};
 use crate::event::{Format, IdentityAttrs, IdentityKind, Kind, TimeMs};
 
+/// Past this many distinct tools, an identity's new ones are counted under [`OTHER_TOOLS`].
+pub const MAX_TOOLS: usize = 500;
+pub const OTHER_TOOLS: &str = "(other tools)";
+
 /// Calls of one tool by one identity.
 #[derive(Clone, Debug)]
 pub struct ToolStats {
@@ -101,6 +105,10 @@ impl IdentityStats {
         time: TimeMs,
         response_cost: Option<f64>,
     ) {
+        let (name, mcp_server) = match self.tools.contains_key(name) {
+            false if self.tools.len() >= MAX_TOOLS => (OTHER_TOOLS, None),
+            _ => (name, mcp_server),
+        };
         let stats = match self.tools.get_mut(name) {
             Some(stats) => stats,
             None => self.tools.entry(name.to_string()).or_insert(ToolStats {

@@ -10,6 +10,7 @@ pub mod burst;
 mod cumulative;
 mod dedup;
 mod detect;
+mod fingerprints;
 mod fleet;
 pub mod hist;
 pub mod identity;
@@ -33,6 +34,7 @@ use self::alerts::Alerts;
 use self::budget::{BudgetState, Budgets};
 use self::burst::BurstSettings;
 use self::cumulative::RunningTotals;
+pub use self::dedup::{ACTIVE_RESPONSES, RETENTION_MS};
 use self::dedup::{Copies, Counted, Decision};
 pub use self::detect::ALL_IDENTITIES;
 use self::identity::{IdentityStats, Ledger, Sign};
@@ -57,6 +59,10 @@ pub const MAX_SKEW_MS: i64 = 60_000;
 /// Past this many identities, new ones fold into [`OTHER_IDENTITY`] (with a warning).
 pub const MAX_IDENTITIES: usize = 20_000;
 pub const OTHER_IDENTITY: &str = "(other)";
+/// Past this many distinct model names, new ones are summed under [`OTHER_MODEL`] (they are
+/// still priced by their own name): junk names must not grow every per-model map.
+pub const MAX_MODELS: usize = 1_000;
+pub const OTHER_MODEL: &str = "(other models)";
 /// The ingest rate shown in the header is averaged over this long.
 const INGEST_RATE_WINDOW_MS: i64 = 5_000;
 const MINUTE_MS: i64 = 60_000;
@@ -141,6 +147,17 @@ pub struct IngestStats {
     pub implausible: u64,
 }
 
+/// What a long run holds on to, for tests and benchmarks of its memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retained {
+    /// Responses kept whole, at most [`ACTIVE_RESPONSES`].
+    pub whole: usize,
+    /// Responses let go within the retention horizon: 16 bytes each.
+    pub fingerprints: usize,
+    /// Per-identity sums by day, over every identity.
+    pub identity_days: usize,
+}
+
 pub struct Engine {
     prices: Arc<PriceTable>,
     /// Every model name seen, shared by the entries that keep one.
@@ -164,6 +181,8 @@ pub struct Engine {
     /// bursts wait for it, and identities whose work begins later are new.
     fleet_warm_from: Option<TimeMs>,
     alerts: Alerts,
+    /// The oldest day an identity's sums by day may hold (`None`: none yet).
+    oldest_day: Option<Date>,
 }
 
 impl Engine {
@@ -194,6 +213,7 @@ impl Engine {
             bursts: config.bursts.clone(),
             fleet_warm_from: None,
             alerts: Alerts::default(),
+            oldest_day: None,
         }
     }
 
@@ -304,6 +324,16 @@ impl Engine {
             return;
         }
         self.stats.events += 1;
+        let renamed;
+        let event = if self.models.len() >= MAX_MODELS && !self.models.contains(&*event.model) {
+            renamed = Event {
+                model: OTHER_MODEL.into(),
+                ..event.clone()
+            };
+            &renamed
+        } else {
+            event
+        };
         let usage = Usage::request(&event.tokens, cost);
         let who = self.identity_index(event);
         let day = self.days.day(event.time);
@@ -333,10 +363,16 @@ impl Engine {
                     self.recharge_tools(key, old, who, &usage);
                 }
             }
-            Decision::Smaller => self.stats.copies_merged += 1,
+            Decision::Smaller | Decision::Seen => self.stats.copies_merged += 1,
+        }
+        for done in self.copies.let_go(self.now) {
+            self.record_distribution(done.identity, &done.usage, None);
         }
 
-        let new_tools = self.copies.new_tools(event);
+        let new_tools = match decision {
+            Decision::Seen => Vec::new(),
+            _ => self.copies.new_tools(event),
+        };
         let key = event.dedup_key;
         // A larger copy under another identity (a resumed session) moves the entry there.
         let moved = match (&decision, key) {
@@ -354,6 +390,7 @@ impl Engine {
                 moved,
             ),
             Decision::Smaller => recent.add_tools(key, new_tools.iter().copied()),
+            Decision::Seen => {}
         }
         if !new_tools.is_empty() {
             let calls = Usage::tool_calls(new_tools.len() as u64);
@@ -422,6 +459,7 @@ impl Engine {
     }
 
     fn apply(&mut self, sign: Sign, who: usize, time: TimeMs, day: Date, model: &str, u: &Usage) {
+        self.oldest_day = Some(self.oldest_day.map_or(day, |d| d.min(day)));
         self.identities[who].apply(sign, time, day, model, u);
         self.global.apply(sign, time, day, model, u);
         self.budgets.apply(sign, who, time, model, u);
@@ -443,6 +481,8 @@ impl Engine {
         for done in self.copies.settle(now - SETTLE_MS) {
             self.record_distribution(done.identity, &done.usage, None);
         }
+        self.copies.expire(now);
+        self.forget_old_days(now);
         self.ingest_marks.push_back((now, self.stats.events));
         while self
             .ingest_marks
@@ -454,6 +494,19 @@ impl Engine {
         self.detect();
         let budgets = self.budgets();
         self.observe_budgets(&budgets);
+    }
+
+    /// Drops the identities' sums of days past the retention horizon: only today's is
+    /// shown. The global sums by day stay (one entry a day), for `report --by day`.
+    fn forget_old_days(&mut self, now: TimeMs) {
+        let cutoff = self.days.day(now.saturating_sub(RETENTION_MS));
+        if self.oldest_day.is_none_or(|d| d >= cutoff) {
+            return;
+        }
+        for id in &mut self.identities {
+            id.by_day = id.by_day.split_off(&cutoff);
+        }
+        self.oldest_day = Some(cutoff);
     }
 
     /// Settles every pending response: for reports, once all input has been read.
@@ -471,6 +524,15 @@ impl Engine {
     pub fn budgets(&self) -> Vec<BudgetState> {
         self.budgets
             .states(self.now, &|who| self.identities[who].name.clone())
+    }
+
+    /// How much a long run holds on to.
+    pub fn retained(&self) -> Retained {
+        Retained {
+            whole: self.copies.whole(),
+            fingerprints: self.copies.fingerprints(),
+            identity_days: self.identities.iter().map(|id| id.by_day.len()).sum(),
+        }
     }
 
     pub fn stats(&self) -> IngestStats {

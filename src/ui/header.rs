@@ -111,14 +111,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.level(Level::Warn),
         ));
     }
+    // While a filter is on, what it lets through outranks the request count.
     let shown = if app.filter().is_empty() {
-        format!("{} identities", s.identities.len())
+        one(
+            5,
+            format!("{} identities", s.identities.len()),
+            theme.muted(),
+        )
     } else {
-        format!("{} of {} identities", app.order.len(), s.identities.len())
+        let text = format!("{} of {} identities", app.order.len(), s.identities.len());
+        one(7, text, theme.muted())
     };
-    second.push(one(5, shown, theme.muted()));
+    second.push(shown);
+    // Above the identities: how much was read stays in sight on a wide terminal.
     second.push(one(
-        4,
+        6,
         format!("{} requests", format::int(s.totals.requests)),
         theme.muted(),
     ));

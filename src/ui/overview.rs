@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use crate::app::{App, SortKey};
 use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::{IdentityRow, Rates, TREND_MINUTES};
+use crate::engine::{MAX_IDENTITIES, OTHER_IDENTITY};
 use crate::event::{IdentityKind, TimeMs};
 use crate::format;
 use crate::sanitize::sanitize;
@@ -239,6 +240,19 @@ fn budget_style(r: &IdentityRow, theme: &Theme) -> Option<Style> {
     }
 }
 
+/// Past the identity cap, the row that folds the rest and how much it folded: in sight
+/// whatever the sort and the scroll.
+fn folded_note(app: &App) -> Option<String> {
+    let folded = app.snapshot.ingest.folded;
+    (folded > 0).then(|| {
+        format!(
+            " {OTHER_IDENTITY}: {} requests of identities past the first {} ",
+            format::int(folded),
+            format::int(MAX_IDENTITIES as u64)
+        )
+    })
+}
+
 /// Rows of identities that fit in the table area (inside the border, below the header).
 pub fn body_rows(area: Rect) -> usize {
     area.height.saturating_sub(3) as usize
@@ -394,12 +408,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (app.selected + 1).min(app.order.len()),
         app.order.len()
     );
+    let mut block =
+        block.title_bottom(ratatui::text::Line::styled(title, theme.muted()).right_aligned());
+    if let Some(folded) = folded_note(app) {
+        block = block.title_bottom(ratatui::text::Line::styled(
+            folded,
+            theme.level(Level::Warn),
+        ));
+    }
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.table_header()))
         .column_spacing(COLUMN_SPACING)
         .flex(COLUMN_FLEX)
-        .block(
-            block.title_bottom(ratatui::text::Line::styled(title, theme.muted()).right_aligned()),
-        );
+        .block(block);
     frame.render_widget(table, area);
 }

@@ -1,0 +1,177 @@
+//! The responses counted within the retention horizon, 16 bytes each (their [`DedupKey`]),
+//! so that a copy read later (a resumed session copying lines days old) is not counted
+//! again, while memory stays bounded: keys are grouped by the engine day they were let go
+//! on, and a day's group is dropped whole once it is older than the horizon.
+//!
+//! Keys of the current group go into a hash set; a full set is sealed into a sorted array
+//! (exactly 16 bytes a key, plus a small index), merged with the other arrays of its day
+//! so that a lookup probes about one array per day.
+
+use std::collections::{HashSet, VecDeque};
+
+use crate::event::{DedupKey, TimeMs};
+
+const DAY_MS: i64 = 86_400_000;
+/// Keys held in the hash set before it is sealed: the most a table of 2^20 slots holds
+/// (hashbrown fills to 7/8), 17 MB whatever the rate.
+const OPEN_LIMIT: usize = (1 << 20) / 8 * 7;
+
+/// A sealed group: sorted keys and, for each value of their top `bits` bits, where its
+/// keys start (keys are uniform hashes, so each slice holds a handful).
+#[derive(Debug)]
+struct Sealed {
+    day: i64,
+    keys: Box<[u128]>,
+    starts: Box<[u32]>,
+    bits: u32,
+}
+
+impl Sealed {
+    fn new(day: i64, keys: Vec<u128>) -> Self {
+        // About four keys a slice; at most 2^24 slices (64 MB of index is never needed).
+        let bits = (keys.len() / 4).max(1).ilog2().min(24);
+        let mut starts = Vec::with_capacity((1 << bits) + 1);
+        let mut at = 0;
+        for slice in 0..(1u128 << bits) {
+            while at < keys.len() && top(keys[at], bits) < slice {
+                at += 1;
+            }
+            starts.push(at as u32);
+        }
+        starts.push(keys.len() as u32);
+        Sealed {
+            day,
+            keys: keys.into_boxed_slice(),
+            starts: starts.into_boxed_slice(),
+            bits,
+        }
+    }
+
+    fn contains(&self, key: u128) -> bool {
+        let slice = top(key, self.bits) as usize;
+        let (from, to) = (self.starts[slice] as usize, self.starts[slice + 1] as usize);
+        self.keys[from..to].binary_search(&key).is_ok()
+    }
+}
+
+/// The top `bits` bits of a key.
+fn top(key: u128, bits: u32) -> u128 {
+    key.checked_shr(128 - bits).unwrap_or(0)
+}
+
+fn merge(a: &[u128], b: &[u128]) -> Vec<u128> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+#[derive(Debug, Default)]
+pub struct Fingerprints {
+    open: HashSet<u128, foldhash::fast::RandomState>,
+    open_day: i64,
+    /// Oldest day first.
+    sealed: VecDeque<Sealed>,
+}
+
+impl Fingerprints {
+    /// Remembers `key`, let go at engine time `now`.
+    pub fn insert(&mut self, key: DedupKey, now: TimeMs) {
+        let day = now.div_euclid(DAY_MS);
+        if day > self.open_day {
+            self.seal();
+            self.open_day = day;
+        }
+        self.open.insert(key.0);
+        if self.open.len() >= OPEN_LIMIT {
+            self.seal();
+        }
+    }
+
+    pub fn contains(&self, key: DedupKey) -> bool {
+        self.open.contains(&key.0) || self.sealed.iter().rev().any(|s| s.contains(key.0))
+    }
+
+    /// Forgets the keys let go before `cutoff` (whole days: a key is kept at least until
+    /// `cutoff` passes its time, at most a day longer).
+    pub fn expire(&mut self, cutoff: TimeMs) {
+        let day = cutoff.div_euclid(DAY_MS);
+        while self.sealed.front().is_some_and(|s| s.day < day) {
+            self.sealed.pop_front();
+        }
+        if self.open_day < day {
+            self.open.clear();
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.open.len() + self.sealed.iter().map(|s| s.keys.len()).sum::<usize>()
+    }
+
+    /// Moves the open keys into a sorted array, merged with the last one of the same day.
+    fn seal(&mut self) {
+        if self.open.is_empty() {
+            return;
+        }
+        let mut keys: Vec<u128> = self.open.drain().collect();
+        keys.sort_unstable();
+        if let Some(last) = self.sealed.back()
+            && last.day == self.open_day
+            && let Some(last) = self.sealed.pop_back()
+        {
+            keys = merge(&last.keys, &keys);
+        }
+        self.sealed.push_back(Sealed::new(self.open_day, keys));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Spread-out keys, as the real hashes are.
+    fn key(n: u64) -> DedupKey {
+        DedupKey(u128::from(n.wrapping_mul(0x9e37_79b9_7f4a_7c15)) << 64 | u128::from(n))
+    }
+
+    #[test]
+    fn sealed_keys_are_found_and_others_are_not() {
+        let mut prints = Fingerprints::default();
+        let n = OPEN_LIMIT as u64 * 2 + 10;
+        for i in 0..n {
+            prints.insert(key(i), 0);
+        }
+        assert_eq!(prints.sealed.len(), 1, "one merged array for the day");
+        assert_eq!(prints.len(), n as usize);
+        for i in (0..n).step_by(997) {
+            assert!(prints.contains(key(i)));
+            assert!(!prints.contains(key(i + n)));
+        }
+        assert!(prints.contains(key(0)) && prints.contains(key(n - 1)));
+        assert!(!prints.contains(DedupKey(1)) && !prints.contains(DedupKey(u128::MAX)));
+    }
+
+    #[test]
+    fn days_past_the_cutoff_are_forgotten() {
+        let mut prints = Fingerprints::default();
+        for day in 0..4 {
+            prints.insert(key(day as u64), day * DAY_MS + 5);
+        }
+        prints.expire(2 * DAY_MS);
+        assert!(!prints.contains(key(0)) && !prints.contains(key(1)));
+        assert!(prints.contains(key(2)) && prints.contains(key(3)));
+        assert_eq!(prints.len(), 2);
+        prints.expire(9 * DAY_MS);
+        assert_eq!(prints.len(), 0);
+    }
+}

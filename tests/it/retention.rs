@@ -1,0 +1,140 @@
+//! A long run keeps whole only the latest responses and a 16-byte fingerprint of the older
+//! ones for the retention horizon: copies are still counted once inside it. Sums by day,
+//! by model and by tool are bounded too.
+
+use tokentop::engine::identity::{MAX_TOOLS, OTHER_TOOLS};
+use tokentop::engine::{ACTIVE_RESPONSES, Engine, MAX_MODELS, OTHER_MODEL, RETENTION_MS};
+use tokentop::event::{TimeMs, ToolCall};
+
+use crate::common::{MIN, NOON, copy, engine, event};
+
+const DAY: TimeMs = 86_400_000;
+
+/// Enough other responses (one a millisecond after `from`) that the earlier ones are let go.
+fn flood(engine: &mut Engine, from: TimeMs, tag: &str) {
+    for i in 0..ACTIVE_RESPONSES as i64 + 100 {
+        engine.ingest(&copy(
+            "busy",
+            from + i,
+            &format!("{tag}-{i}"),
+            5,
+            None,
+            true,
+        ));
+    }
+}
+
+fn requests_and_tools(engine: &Engine, name: &str) -> (u64, u64) {
+    let snapshot = engine.snapshot(None);
+    let row = snapshot.identities.iter().find(|r| r.name == name);
+    row.map_or((0, 0), |r| (r.totals.requests, r.totals.tool_calls))
+}
+
+#[test]
+fn the_dedup_table_keeps_the_latest_responses_whole_and_fingerprints_the_rest() {
+    let mut engine = engine();
+    engine.advance(NOON);
+    flood(&mut engine, NOON, "a");
+    flood(&mut engine, NOON, "b");
+    let retained = engine.retained();
+    assert_eq!(retained.whole, ACTIVE_RESPONSES);
+    assert_eq!(retained.fingerprints, ACTIVE_RESPONSES + 200);
+    // Past the horizon the fingerprints go too.
+    engine.advance(NOON + RETENTION_MS + DAY);
+    assert_eq!(engine.retained().fingerprints, 0);
+}
+
+#[test]
+fn a_copy_minutes_apart_counts_once_after_its_response_was_let_go() {
+    let mut engine = engine();
+    engine.advance(NOON);
+    engine.ingest(&copy("agent", NOON, "r1", 40, Some("toolu_1"), true));
+    flood(&mut engine, NOON, "busy");
+    engine.advance(NOON + 5 * MIN);
+    engine.ingest(&copy("agent", NOON, "r1", 40, Some("toolu_1"), true));
+    assert_eq!(requests_and_tools(&engine, "agent"), (1, 1));
+}
+
+#[test]
+fn a_resumed_session_copying_lines_days_old_counts_once() {
+    let mut engine = engine();
+    engine.advance(NOON);
+    engine.ingest(&copy("agent", NOON, "r1", 40, Some("toolu_1"), true));
+    flood(&mut engine, NOON, "busy");
+    // Six days later, inside the horizon, a resumed session copies the old line.
+    let later = NOON + RETENTION_MS - DAY;
+    engine.advance(later);
+    engine.ingest(&copy("agent", NOON, "r1", 40, Some("toolu_1"), true));
+    engine.ingest(&copy("resumed", NOON, "r1", 40, Some("toolu_1"), true));
+    assert_eq!(requests_and_tools(&engine, "agent"), (1, 1));
+    assert_eq!(requests_and_tools(&engine, "resumed"), (0, 0));
+    assert_eq!(engine.stats().copies_merged, 2);
+}
+
+/// As documented in the README: a response read more than the horizon ago is forgotten, so
+/// a copy of it read later counts again.
+#[test]
+fn beyond_the_horizon_a_copy_counts_again() {
+    let mut engine = engine();
+    engine.advance(NOON);
+    engine.ingest(&copy("agent", NOON, "r1", 40, None, true));
+    flood(&mut engine, NOON, "busy");
+    engine.advance(NOON + RETENTION_MS + DAY);
+    engine.ingest(&copy("agent", NOON, "r1", 40, None, true));
+    assert_eq!(requests_and_tools(&engine, "agent"), (2, 0));
+}
+
+#[test]
+fn an_identity_keeps_its_sums_by_day_for_the_horizon_only() {
+    let mut engine = engine();
+    for day in 0..30 {
+        engine.ingest(&event("svc", NOON + day * DAY, 10, 1));
+    }
+    engine.advance(NOON + 29 * DAY);
+    // The 7 days before today's, and today's.
+    assert_eq!(engine.retained().identity_days, 8);
+    let snapshot = engine.snapshot(None);
+    assert_eq!(snapshot.identities[0].totals.requests, 30);
+    assert_eq!(snapshot.identities[0].today.requests, 1);
+    assert_eq!(snapshot.by_day.len(), 30, "the report's days stay");
+}
+
+#[test]
+fn model_names_past_the_cap_are_summed_as_one_and_still_priced() {
+    let mut engine = engine();
+    for i in 0..MAX_MODELS {
+        let mut e = event("svc", NOON - 1_000, 10, 1);
+        e.model = format!("junk-{i}");
+        engine.ingest(&e);
+    }
+    for model in ["junk-late-1", "gpt-4o-mini"] {
+        let mut e = event("svc", NOON - 1_000, 1_000_000, 0);
+        e.model = model.into();
+        engine.ingest(&e);
+    }
+    engine.advance(NOON);
+    let snapshot = engine.snapshot(Some("svc"));
+    assert_eq!(snapshot.by_model.len(), MAX_MODELS + 1);
+    let other = snapshot.by_model.iter().find(|g| g.key == OTHER_MODEL);
+    let other = other.expect("the (other models) row").usage;
+    assert_eq!(other.requests, 2);
+    // gpt-4o-mini is priced by its own name: $0.15 per million input tokens.
+    assert!((other.cost_usd - 0.15).abs() < 1e-9, "{other:?}");
+    let detail = snapshot.detail.expect("detail");
+    assert_eq!(detail.by_model.len(), MAX_MODELS + 1);
+}
+
+#[test]
+fn tools_past_the_cap_are_counted_as_one() {
+    let mut engine = engine();
+    for i in 0..MAX_TOOLS + 3 {
+        let mut e = event("svc", NOON - 1_000, 10, 1);
+        e.tools = vec![ToolCall::new(None, format!("tool_{i}"))];
+        engine.ingest(&e);
+    }
+    engine.advance(NOON);
+    let detail = engine.snapshot(Some("svc")).detail.expect("detail");
+    assert_eq!(detail.tools.len(), MAX_TOOLS + 1);
+    let other = detail.tools.iter().find(|t| t.name == OTHER_TOOLS);
+    assert_eq!(other.map(|t| t.calls), Some(3));
+}
