@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::engine::alerts::{Alert, AlertEvent, Change};
-use crate::sanitize::sanitize;
+use crate::sanitize::{json_safe, sanitize};
 use crate::source::health::SourceHealth;
 use crate::timefmt::format_rfc3339_ms;
 
@@ -57,7 +57,7 @@ pub fn json_line(event: &AlertEvent) -> Vec<u8> {
         alert: &event.alert,
     };
     // Serializing plain data into memory cannot fail; an empty line would say it did.
-    let mut line = serde_json::to_vec(&record).unwrap_or_default();
+    let mut line = json_safe(serde_json::to_string(&record).unwrap_or_default()).into_bytes();
     line.push(b'\n');
     line
 }

@@ -9,6 +9,7 @@ use ratatui::DefaultTerminal;
 use tokentop::alert_out::{AlertOut, AlertSinks};
 use tokentop::cli::{Cli, Command, source_specs};
 use tokentop::live::{self, Input, LiveOptions};
+use tokentop::sanitize::json_safe;
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::FollowOptions;
 use tokentop::theme::Theme;
@@ -43,8 +44,7 @@ fn run_check(args: &tokentop::cli::CheckArgs) -> anyhow::Result<u8> {
     let report = check::run(args, live::wall_clock())?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+        writeln!(out, "{}", json_safe(serde_json::to_string_pretty(&report)?))?;
     } else {
         check::write_lines(&report, &mut out)?;
     }
@@ -55,8 +55,7 @@ fn run_report(args: &tokentop::cli::ReportArgs) -> anyhow::Result<()> {
     let report = report::build(args, live::wall_clock())?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+        writeln!(out, "{}", json_safe(serde_json::to_string_pretty(&report)?))?;
     } else {
         report::write_table(&report, &mut out)?;
     }
