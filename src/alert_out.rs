@@ -1,14 +1,16 @@
 //! Alerts out of the terminal. `--alerts-file` appends every alert's start and end as one
 //! JSON line, written and flushed per alert; `--on-alert` runs a command (with `sh -c`)
-//! per new alert, the alert as JSON on its stdin, killed after [`COMMAND_TIMEOUT`]. Each
+//! per new alert, the alert as JSON on its stdin, in its own process group, and the whole
+//! group is killed after [`COMMAND_TIMEOUT`] (a `sleep` or `yes` it started goes too). Each
 //! sink has its own worker thread behind a bounded queue, so a slow disk or a hung command
 //! never holds up the screen. Each reports its health as a source does (alerts handled,
 //! last error), shown in the header with the real sources.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -28,6 +30,9 @@ const QUEUE: usize = 256;
 const POLL: Duration = Duration::from_millis(20);
 /// Bytes of a failed command's stderr quoted in the error.
 const STDERR_TAIL: usize = 200;
+/// Bytes of a command's stderr read at most; past this its pipe is closed (its stdout
+/// goes nowhere), so a chatty command costs no more than this.
+const STDERR_MAX: u64 = 64 * 1024;
 
 /// Where alerts go besides the screen.
 #[derive(Clone, Debug, Default)]
@@ -236,6 +241,20 @@ impl Write for Tail {
     }
 }
 
+/// Kills the command's process group (it leads its own, see `process_group(0)`), so
+/// what the shell started dies with it; the shell alone if the group is gone.
+fn kill_group(child: &mut Child) {
+    let group = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw);
+    let killed = group.is_some_and(|pid| {
+        rustix::process::kill_process_group(pid, rustix::process::Signal::KILL).is_ok()
+    });
+    if !killed {
+        let _ = child.kill();
+    }
+}
+
 /// Runs `command` with the alert on its stdin; an error says why it failed, in one line.
 pub fn run_command(command: &str, event: &AlertEvent, timeout: Duration) -> Result<(), String> {
     let mut child = Command::new("sh")
@@ -246,6 +265,7 @@ pub fn run_command(command: &str, event: &AlertEvent, timeout: Duration) -> Resu
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot run sh: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
@@ -262,7 +282,7 @@ pub fn run_command(command: &str, event: &AlertEvent, timeout: Duration) -> Resu
     if let Some(mut stderr) = child.stderr.take() {
         std::thread::spawn(move || {
             let mut tail = Tail(Vec::new());
-            let _ = std::io::copy(&mut stderr, &mut tail);
+            let _ = std::io::copy(&mut (&mut stderr).take(STDERR_MAX), &mut tail);
             let _ = tail_tx.send(tail.0);
         });
     }
@@ -271,7 +291,7 @@ pub fn run_command(command: &str, event: &AlertEvent, timeout: Duration) -> Resu
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
+                kill_group(&mut child);
                 let _ = child.wait();
                 return Err(format!("timed out after {timeout:?}, killed"));
             }
