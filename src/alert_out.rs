@@ -8,8 +8,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::fs::FileTypeExt;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
@@ -87,24 +88,31 @@ pub struct AlertOut {
 
 impl AlertOut {
     /// Opens the alerts file at once (a bad path fails at start, not at the first alert)
-    /// and starts one worker per sink.
+    /// and starts one worker per sink. A FIFO is opened by its worker at the first alert:
+    /// opening one waits for a reader, which must never hold up the start.
     pub fn start(sinks: AlertSinks) -> std::io::Result<AlertOut> {
         let (report_tx, reports) = mpsc::sync_channel(QUEUE);
         let mut workers = Vec::new();
         if let Some(path) = sinks.file {
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| {
-                    let message = format!("--alerts-file {}: {e}", path.display());
-                    std::io::Error::new(e.kind(), message)
-                })?;
+            let fifo = std::fs::metadata(&path).is_ok_and(|m| m.file_type().is_fifo());
+            let mut file = if fifo {
+                None
+            } else {
+                Some(open_alerts_file(&path)?)
+            };
             let health = SourceHealth::new(&format!("alerts file {}", path.display()));
             let report = report_tx.clone();
             let mut state = health.clone();
             let (queue, thread) = spawn("tokentop-alerts-file", move |event| {
-                write_line(&file, &event, &mut state);
+                if file.is_none() {
+                    match open_alerts_file(&path) {
+                        Ok(opened) => file = Some(opened),
+                        Err(e) => state.last_error = Some(e.to_string()),
+                    }
+                }
+                if let Some(file) = &file {
+                    write_line(file, &event, &mut state);
+                }
                 // A full report queue only delays the news: the next report carries it.
                 let _ = report.try_send(state.clone());
             })?;
@@ -200,6 +208,18 @@ impl AlertOut {
         });
         Some(health.collect())
     }
+}
+
+/// The alerts file opened for appending, its path in any error.
+fn open_alerts_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| {
+            let message = format!("--alerts-file {}: {e}", path.display());
+            std::io::Error::new(e.kind(), message)
+        })
 }
 
 /// A thread that hands each queued event to `handle` until the queue's sender is gone.

@@ -1,6 +1,7 @@
 //! Alerts out of the terminal: the JSON-lines file, the `--on-alert` command, and their
 //! health when things go wrong.
 
+use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 use tokentop::alert_out::{AlertOut, AlertSinks, run_command};
@@ -212,4 +213,39 @@ fn a_chatty_command_is_cut_off_not_read_forever() {
     let err =
         run_command("yes >&2; exit 3", &events[0], Duration::from_secs(30)).expect_err("fails");
     assert_eq!(err, "exit status: 3: y");
+}
+
+#[test]
+fn an_alerts_fifo_without_a_reader_never_blocks_the_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("alerts.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    // Started on a thread: on the old code the start never returns.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let out = AlertOut::start(AlertSinks {
+            file: Some(path),
+            command: None,
+        });
+        let _ = tx.send(out);
+    });
+    let mut out = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the start returned")
+        .expect("started");
+    out.send(&changes());
+    // A reader comes later and gets the alerts queued meanwhile.
+    let reader = std::io::BufReader::new(std::fs::File::open(&fifo).expect("open the FIFO"));
+    let lines: Vec<serde_json::Value> = reader
+        .lines()
+        .take(2)
+        .map(|l| serde_json::from_str(&l.expect("read")).expect("JSON"))
+        .collect();
+    assert_eq!(lines[0]["event"], "started");
+    assert_eq!(lines[1]["event"], "ended");
 }
