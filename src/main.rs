@@ -33,7 +33,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("tokentop: {e:#}");
+            eprintln!("tokentop: {}", tokentop::redact::tag(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

@@ -1,10 +1,15 @@
 //! Strings from logs are data, never terminal commands: control characters (ESC, BEL, CR,
 //! C1 controls, bidi overrides, line separators, tag characters...) are shown as visible
 //! escapes before anything draws them, and written as `\uXXXX` escapes in JSON output.
+//! Both also show a credential (an identity that is an API key) as its prefix and a short
+//! tag ([`crate::redact::tag`]): every view draws through here, and every JSON output.
 
-/// A copy of `s` safe to draw: every control or format character becomes `\xNN` / `\u{NNNN}`,
-/// cut to `max_chars` (with an ellipsis).
+use crate::redact::tag;
+
+/// A copy of `s` safe to draw: credentials tagged, every control or format character
+/// `\xNN` / `\u{NNNN}`, cut to `max_chars` (with an ellipsis).
 pub fn sanitize(s: &str, max_chars: usize) -> String {
+    let s = tag(s);
     let mut out = String::with_capacity(s.len().min(max_chars * 2));
     for (count, c) in s.chars().enumerate() {
         if count == max_chars {
@@ -33,11 +38,15 @@ fn is_invisible_format(c: char) -> bool {
         | '\u{e0000}'..='\u{e007f}')
 }
 
-/// JSON text with every character [`sanitize`] would escape (C0 and C1 controls, bidi and
-/// other invisible format characters) written as `\uXXXX`, so a terminal showing the
-/// output reads no command from it. Such characters only occur inside JSON strings, where
-/// an escape means the same character.
+/// JSON text with credentials tagged and every character [`sanitize`] would escape (C0
+/// and C1 controls, bidi and other invisible format characters) written as `\uXXXX`, so a
+/// terminal showing the output reads no command from it. Such characters only occur
+/// inside JSON strings, where an escape means the same character.
 pub fn json_safe(json: String) -> String {
+    let json = match tag(&json) {
+        std::borrow::Cow::Borrowed(_) => json,
+        std::borrow::Cow::Owned(tagged) => tagged,
+    };
     // Newlines and indents of pretty JSON are its layout: serde_json escapes the C0
     // controls inside strings already.
     let escaped =

@@ -11,7 +11,10 @@
 
 mod escapes;
 mod pairs;
+mod tag;
 mod tokens;
+
+pub use tag::tag;
 
 const REDACTED: &str = "…[redacted]";
 

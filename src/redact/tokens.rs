@@ -7,6 +7,7 @@
 //! scan the rest of the line for its body. A scan remembers where its run of body
 //! characters ends, and a later match inside that run reuses it.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -195,10 +196,14 @@ pub(super) fn known_prefix(value: &str) -> Option<&'static str> {
         .find(|p| value.starts_with(p) && !p.ends_with(' '))
 }
 
-/// `text` with every token it holds cut to its prefix and `…[redacted]`.
-pub(super) fn redact_tokens(text: &str) -> String {
+/// `text` with every token it holds replaced by `with(prefix, token)`; borrowed when it
+/// holds none.
+pub(super) fn replace_tokens<'a>(
+    text: &'a str,
+    mut with: impl FnMut(&str, &str) -> String,
+) -> Cow<'a, str> {
     let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::new();
     let mut copied = 0;
     let mut runs = Runs::default();
     for m in MATCHER.find_iter(text) {
@@ -211,10 +216,17 @@ pub(super) fn redact_tokens(text: &str) -> String {
             continue;
         }
         out.push_str(&text[copied..m.start()]);
-        out.push_str(prefix);
-        out.push_str(REDACTED);
+        out.push_str(&with(prefix, &text[m.start()..m.end() + len]));
         copied = m.end() + len;
     }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
     out.push_str(&text[copied..]);
-    out
+    Cow::Owned(out)
+}
+
+/// `text` with every token it holds cut to its prefix and `…[redacted]`.
+pub(super) fn redact_tokens(text: &str) -> String {
+    replace_tokens(text, |prefix, _| format!("{prefix}{REDACTED}")).into_owned()
 }

@@ -249,3 +249,12 @@ fn an_alerts_fifo_without_a_reader_never_blocks_the_start() {
     assert_eq!(lines[0]["event"], "started");
     assert_eq!(lines[1]["event"], "ended");
 }
+
+#[test]
+fn an_alert_line_tags_a_key_identity() {
+    let key = "sk-proj-AAAAbbbbCCCCddddEEEEffffGGGGhhhh0001";
+    let events = changes_with_members(vec![key.into()]);
+    let line = String::from_utf8(tokentop::alert_out::json_line(&events[0])).expect("UTF-8");
+    assert!(!line.contains(key), "{line}");
+    assert!(line.contains("sk-proj-…#"), "{line}");
+}
