@@ -26,19 +26,40 @@ const SCHEMES: &[&str] = &["basic", "bearer", "digest", "token", "negotiate"];
 /// `private_key`, `*token` (not the `*_tokens` counts, nor a key's id or name:
 /// `api_key_id` names an identity).
 pub fn is_secret_field(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    let squeezed: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    if squeezed.ends_with("id") || squeezed.ends_with("name") {
+    // Lower-case letters and digits only; on the stack, as this runs for every `:` and `=`.
+    let mut stack = [0u8; 128];
+    let mut len = 0;
+    let heap: Vec<u8>;
+    let squeezed: &[u8] = if name.len() <= stack.len() {
+        for b in name.bytes().filter(u8::is_ascii_alphanumeric) {
+            stack[len] = b.to_ascii_lowercase();
+            len += 1;
+        }
+        &stack[..len]
+    } else {
+        heap = name
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| b.to_ascii_lowercase())
+            .collect();
+        &heap
+    };
+    let has = |part: &str| memchr::memmem::find(squeezed, part.as_bytes()).is_some();
+    if squeezed.ends_with(b"id") || squeezed.ends_with(b"name") {
         return false;
     }
-    squeezed.contains("authorization")
-        || squeezed.contains("apikey")
-        || squeezed.contains("password")
-        || squeezed.contains("passwd")
-        || squeezed.contains("secret")
-        || squeezed.contains("cookie")
-        || squeezed.contains("privatekey")
-        || squeezed.ends_with("token")
+    [
+        "authorization",
+        "apikey",
+        "password",
+        "passwd",
+        "secret",
+        "cookie",
+        "privatekey",
+    ]
+    .into_iter()
+    .any(has)
+        || squeezed.ends_with(b"token")
 }
 
 /// A credential's value redacted, its quotes, authorization scheme or token prefix kept;
