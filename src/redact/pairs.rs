@@ -20,7 +20,9 @@ fn name_byte(b: u8) -> bool {
 /// credential fields: `key`, `sig`, `signature`.
 fn is_secret_param(name: &str) -> bool {
     is_secret_field(name)
-        || ["key", "sig", "signature"].contains(&name.to_ascii_lowercase().as_str())
+        || ["key", "sig", "signature"]
+            .iter()
+            .any(|p| name.eq_ignore_ascii_case(p))
 }
 
 /// How the name before a separator was written.
