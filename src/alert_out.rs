@@ -1,14 +1,17 @@
 //! Alerts out of the terminal. `--alerts-file` appends every alert's start and end as one
 //! JSON line, written and flushed per alert; `--on-alert` runs a command (with `sh -c`)
-//! per new alert, the alert as JSON on its stdin, killed after [`COMMAND_TIMEOUT`]. Each
+//! per new alert, the alert as JSON on its stdin, in its own process group, and the whole
+//! group is killed after [`COMMAND_TIMEOUT`] (a `sleep` or `yes` it started goes too). Each
 //! sink has its own worker thread behind a bounded queue, so a slow disk or a hung command
 //! never holds up the screen. Each reports its health as a source does (alerts handled,
 //! last error), shown in the header with the real sources.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::io::{Read, Write};
+use std::os::unix::fs::FileTypeExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -16,7 +19,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::engine::alerts::{Alert, AlertEvent, Change};
-use crate::sanitize::sanitize;
+use crate::sanitize::{json_safe, sanitize};
 use crate::source::health::SourceHealth;
 use crate::timefmt::format_rfc3339_ms;
 
@@ -28,6 +31,9 @@ const QUEUE: usize = 256;
 const POLL: Duration = Duration::from_millis(20);
 /// Bytes of a failed command's stderr quoted in the error.
 const STDERR_TAIL: usize = 200;
+/// Bytes of a command's stderr read at most; past this its pipe is closed (its stdout
+/// goes nowhere), so a chatty command costs no more than this.
+const STDERR_MAX: u64 = 64 * 1024;
 
 /// Where alerts go besides the screen.
 #[derive(Clone, Debug, Default)]
@@ -57,7 +63,7 @@ pub fn json_line(event: &AlertEvent) -> Vec<u8> {
         alert: &event.alert,
     };
     // Serializing plain data into memory cannot fail; an empty line would say it did.
-    let mut line = serde_json::to_vec(&record).unwrap_or_default();
+    let mut line = json_safe(serde_json::to_string(&record).unwrap_or_default()).into_bytes();
     line.push(b'\n');
     line
 }
@@ -82,24 +88,31 @@ pub struct AlertOut {
 
 impl AlertOut {
     /// Opens the alerts file at once (a bad path fails at start, not at the first alert)
-    /// and starts one worker per sink.
+    /// and starts one worker per sink. A FIFO is opened by its worker at the first alert:
+    /// opening one waits for a reader, which must never hold up the start.
     pub fn start(sinks: AlertSinks) -> std::io::Result<AlertOut> {
         let (report_tx, reports) = mpsc::sync_channel(QUEUE);
         let mut workers = Vec::new();
         if let Some(path) = sinks.file {
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| {
-                    let message = format!("--alerts-file {}: {e}", path.display());
-                    std::io::Error::new(e.kind(), message)
-                })?;
+            let fifo = std::fs::metadata(&path).is_ok_and(|m| m.file_type().is_fifo());
+            let mut file = if fifo {
+                None
+            } else {
+                Some(open_alerts_file(&path)?)
+            };
             let health = SourceHealth::new(&format!("alerts file {}", path.display()));
             let report = report_tx.clone();
             let mut state = health.clone();
             let (queue, thread) = spawn("tokentop-alerts-file", move |event| {
-                write_line(&file, &event, &mut state);
+                if file.is_none() {
+                    match open_alerts_file(&path) {
+                        Ok(opened) => file = Some(opened),
+                        Err(e) => state.last_error = Some(e.to_string()),
+                    }
+                }
+                if let Some(file) = &file {
+                    write_line(file, &event, &mut state);
+                }
                 // A full report queue only delays the news: the next report carries it.
                 let _ = report.try_send(state.clone());
             })?;
@@ -197,6 +210,18 @@ impl AlertOut {
     }
 }
 
+/// The alerts file opened for appending, its path in any error.
+fn open_alerts_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| {
+            let message = format!("--alerts-file {}: {e}", path.display());
+            std::io::Error::new(e.kind(), message)
+        })
+}
+
 /// A thread that hands each queued event to `handle` until the queue's sender is gone.
 fn spawn(
     name: &str,
@@ -236,6 +261,20 @@ impl Write for Tail {
     }
 }
 
+/// Kills the command's process group (it leads its own, see `process_group(0)`), so
+/// what the shell started dies with it; the shell alone if the group is gone.
+fn kill_group(child: &mut Child) {
+    let group = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw);
+    let killed = group.is_some_and(|pid| {
+        rustix::process::kill_process_group(pid, rustix::process::Signal::KILL).is_ok()
+    });
+    if !killed {
+        let _ = child.kill();
+    }
+}
+
 /// Runs `command` with the alert on its stdin; an error says why it failed, in one line.
 pub fn run_command(command: &str, event: &AlertEvent, timeout: Duration) -> Result<(), String> {
     let mut child = Command::new("sh")
@@ -246,6 +285,7 @@ pub fn run_command(command: &str, event: &AlertEvent, timeout: Duration) -> Resu
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot run sh: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
@@ -262,7 +302,7 @@ pub fn run_command(command: &str, event: &AlertEvent, timeout: Duration) -> Resu
     if let Some(mut stderr) = child.stderr.take() {
         std::thread::spawn(move || {
             let mut tail = Tail(Vec::new());
-            let _ = std::io::copy(&mut stderr, &mut tail);
+            let _ = std::io::copy(&mut (&mut stderr).take(STDERR_MAX), &mut tail);
             let _ = tail_tx.send(tail.0);
         });
     }
@@ -271,7 +311,7 @@ pub fn run_command(command: &str, event: &AlertEvent, timeout: Duration) -> Resu
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
+                kill_group(&mut child);
                 let _ = child.wait();
                 return Err(format!("timed out after {timeout:?}, killed"));
             }

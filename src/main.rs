@@ -9,6 +9,7 @@ use ratatui::DefaultTerminal;
 use tokentop::alert_out::{AlertOut, AlertSinks};
 use tokentop::cli::{Cli, Command, source_specs};
 use tokentop::live::{self, Input, LiveOptions};
+use tokentop::sanitize::json_safe;
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::FollowOptions;
 use tokentop::theme::Theme;
@@ -32,7 +33,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("tokentop: {e:#}");
+            eprintln!("tokentop: {}", tokentop::redact::tag(&format!("{e:#}")));
             ExitCode::from(tokentop::usage::exit_code(&e))
         }
     }
@@ -46,8 +47,7 @@ fn run_check(args: &tokentop::cli::CheckArgs) -> anyhow::Result<u8> {
     check::write_warnings(&report, &mut std::io::stderr().lock())?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+        writeln!(out, "{}", json_safe(serde_json::to_string_pretty(&report)?))?;
     } else {
         check::write_lines(&report, &mut out)?;
     }
@@ -59,8 +59,7 @@ fn run_report(args: &tokentop::cli::ReportArgs) -> anyhow::Result<()> {
     report::warn_unread(&report.sources, &mut std::io::stderr().lock())?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+        writeln!(out, "{}", json_safe(serde_json::to_string_pretty(&report)?))?;
     } else {
         report::write_table(&report, &mut out)?;
     }

@@ -100,3 +100,35 @@ impl App {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::origin::MAX_RAW_BYTES;
+
+    #[test]
+    fn a_long_record_read_in_part_is_redacted_too() {
+        let filler = "x".repeat(MAX_RAW_BYTES);
+        let raw = format!(
+            r#"{{"request":{{"password":"hunter2","client_secret":"cs-9f8e7d","text":"{filler}"#
+        );
+        let record = RawRecord::from(Record {
+            source: "/logs/a.jsonl".into(),
+            raw,
+            truncated: true,
+            events: Vec::new(),
+        });
+        let text = record.lines.join("\n");
+        assert!(
+            !text.contains("hunter2"),
+            "{}",
+            text.chars().take(80).collect::<String>()
+        );
+        assert!(
+            !text.contains("cs-9f8e7d"),
+            "{}",
+            text.chars().take(80).collect::<String>()
+        );
+        assert!(text.contains(r#""password":"…[redacted]""#));
+    }
+}

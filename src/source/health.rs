@@ -110,4 +110,16 @@ mod tests {
         assert!(!example.contains("kkkk"), "{example}");
         assert!(example.contains("sk-ant-…[redacted]"), "{example}");
     }
+
+    #[test]
+    fn a_rejected_example_hides_credential_fields_and_headers() {
+        let line =
+            r#"{"password":"hunter2","client_secret":"cs_live_1","headers":"Cookie: sid=abc"#;
+        let mut health = SourceHealth::new("/logs");
+        health.reject(RejectReason::InvalidJson, line.as_bytes());
+        let example = &health.rejected[&RejectReason::InvalidJson].example;
+        for secret in ["hunter2", "cs_live_1", "sid=abc"] {
+            assert!(!example.contains(secret), "{example}");
+        }
+    }
 }

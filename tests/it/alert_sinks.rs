@@ -1,6 +1,7 @@
 //! Alerts out of the terminal: the JSON-lines file, the `--on-alert` command, and their
 //! health when things go wrong.
 
+use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 use tokentop::alert_out::{AlertOut, AlertSinks, run_command};
@@ -188,4 +189,90 @@ fn alerts_sent_just_before_quit_still_reach_the_file() {
     out.shutdown(Duration::from_secs(10));
     let text = std::fs::read_to_string(&path).expect("read");
     assert_eq!(text.lines().count(), 2, "{text}");
+}
+
+/// Whether the process is gone (or dead, waiting to be reaped).
+fn is_dead(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|s| s.trim_start().starts_with('Z')),
+    }
+}
+
+#[test]
+fn a_timed_out_command_dies_with_what_it_started() {
+    let events = changes();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("child.pid");
+    let command = format!("sleep 300 & echo $! > {}; wait", pid_file.display());
+    let err = run_command(&command, &events[0], Duration::from_millis(500)).expect_err("hangs");
+    assert_eq!(err, "timed out after 500ms, killed");
+    let pid = std::fs::read_to_string(&pid_file).expect("the command wrote its child's pid");
+    let pid = pid.trim();
+    // The kill is sent before run_command returns; the kernel ends the process soon after.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !is_dead(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        is_dead(pid),
+        "the command's `sleep` (pid {pid}) outlived it"
+    );
+}
+
+#[test]
+fn a_chatty_command_is_cut_off_not_read_forever() {
+    let events = changes();
+    // `yes` never stops by itself: once its stderr has given what is read, its pipe is
+    // closed and it ends, long before the timeout.
+    let err =
+        run_command("yes >&2; exit 3", &events[0], Duration::from_secs(30)).expect_err("fails");
+    assert_eq!(err, "exit status: 3: y");
+}
+
+#[test]
+fn an_alerts_fifo_without_a_reader_never_blocks_the_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("alerts.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    // Started on a thread: on the old code the start never returns.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let out = AlertOut::start(AlertSinks {
+            file: Some(path),
+            command: None,
+        });
+        let _ = tx.send(out);
+    });
+    let mut out = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the start returned")
+        .expect("started");
+    out.send(&changes());
+    // A reader comes later and gets the alerts queued meanwhile.
+    let reader = std::io::BufReader::new(std::fs::File::open(&fifo).expect("open the FIFO"));
+    let lines: Vec<serde_json::Value> = reader
+        .lines()
+        .take(2)
+        .map(|l| serde_json::from_str(&l.expect("read")).expect("JSON"))
+        .collect();
+    assert_eq!(lines[0]["event"], "started");
+    assert_eq!(lines[1]["event"], "ended");
+}
+
+#[test]
+fn an_alert_line_tags_a_key_identity() {
+    let key = "sk-proj-AAAAbbbbCCCCddddEEEEffffGGGGhhhh0001";
+    let events = changes_with_members(vec![key.into()]);
+    let line = String::from_utf8(tokentop::alert_out::json_line(&events[0])).expect("UTF-8");
+    assert!(!line.contains(key), "{line}");
+    assert!(line.contains("sk-proj-…#"), "{line}");
 }

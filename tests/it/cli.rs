@@ -316,3 +316,20 @@ fn a_record_a_day_ahead_of_the_clock_is_rejected_and_an_hour_ahead_is_clamped() 
         .collect();
     assert!(days.iter().all(|d| d.starts_with("20")), "{days:?}");
 }
+
+#[test]
+fn report_json_escapes_c1_and_bidi_controls() {
+    let line = LINE.replace(r#""svc""#, r#""svc\u009b2J\u202egnp.exe\u2028""#);
+    let out = tokentop()
+        .args(["report", "-", "--json", "--by", "identity"])
+        .write_stdin(format!("{line}\nnot json \u{202e}\u{9b}\n"))
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    for raw in ['\u{9b}', '\u{202e}', '\u{2028}'] {
+        assert!(!text.contains(raw), "{raw:?} written raw:\n{text}");
+    }
+    let r: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(r["rows"][0]["key"], "svc\u{9b}2J\u{202e}gnp.exe\u{2028}");
+}

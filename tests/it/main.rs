@@ -10,6 +10,7 @@ mod check;
 mod cli;
 mod common;
 mod config;
+mod credential_identities;
 mod demo_alerts;
 mod e2e;
 mod engine_scenarios;
