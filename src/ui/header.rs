@@ -94,8 +94,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         Some(first) => {
             let error = sanitize(first.last_error.as_deref().unwrap_or(""), 80);
+            // Degraded, not down: the sources with errors still read what they can.
             let text = format!(
-                " {} of {} sources failing: {error}",
+                " {} of {} sources degraded: {error}",
                 failing.len(),
                 app.sources.len()
             );

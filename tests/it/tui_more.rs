@@ -244,6 +244,8 @@ fn broken_sources_are_drawn_as_errors() {
 #[test]
 fn the_status_line_leads_to_the_sources_when_one_fails() {
     let s = with_sources(screen(80, 24));
+    let header = line(&s.draw(80, 24), 1);
+    assert!(header.starts_with(" 1 of 3 sources degraded: "), "{header}");
     let status = line(&s.draw(80, 24), 23);
     assert!(status.contains(" h sources q quit"), "{status}");
     let healthy = screen(80, 24);
