@@ -242,15 +242,19 @@ fn budget_style(r: &IdentityRow, theme: &Theme) -> Option<Style> {
 
 /// Past the identity cap, the row that folds the rest and how much it folded: in sight
 /// whatever the sort and the scroll.
+/// The count is the row's own requests (copies of a response counted once), whatever the
+/// filter shows.
 fn folded_note(app: &App) -> Option<String> {
-    let folded = app.snapshot.ingest.folded;
-    (folded > 0).then(|| {
-        format!(
-            " {OTHER_IDENTITY}: {} requests of identities past the first {} ",
-            format::int(folded),
-            format::int(MAX_IDENTITIES as u64)
-        )
-    })
+    let other = app
+        .snapshot
+        .identities
+        .iter()
+        .find(|row| row.name == OTHER_IDENTITY)?;
+    Some(format!(
+        " {OTHER_IDENTITY}: {} requests of identities past the first {} ",
+        format::int(other.totals.requests),
+        format::int(MAX_IDENTITIES as u64)
+    ))
 }
 
 /// Rows of identities that fit in the table area (inside the border, below the header).

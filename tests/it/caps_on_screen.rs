@@ -8,7 +8,7 @@ use tokentop::engine::{MAX_IDENTITIES, OTHER_IDENTITY};
 use tokentop::parse::RejectReason;
 use tokentop::source::health::SourceHealth;
 
-use crate::common::{NOON, engine, event};
+use crate::common::{NOON, copy, engine, event};
 use crate::views::Screen;
 
 fn text(t: &Terminal<TestBackend>) -> String {
@@ -47,12 +47,23 @@ fn at_the_identity_cap_the_folding_row_is_on_screen_with_its_count() {
     for i in 0..3 {
         e.ingest(&event(&format!("late-{i}"), NOON - 1_000, 1, 1));
     }
+    // Two copies of one response: one request, not two.
+    for output in [1, 2] {
+        e.ingest(&copy(
+            "late-copied",
+            NOON - 1_000,
+            "msg_1:req_1",
+            output,
+            None,
+            output == 2,
+        ));
+    }
     let screen = Screen::new("demo", e, 24);
-    assert_eq!(screen.app.snapshot.ingest.folded, 3);
+    assert_eq!(screen.app.snapshot.ingest.folded, 5, "events folded");
     for width in [80, 160] {
         let drawn = text(&screen.draw(width, 24));
         assert!(
-            drawn.contains(&format!("{OTHER_IDENTITY}: 3 requests of identities past")),
+            drawn.contains(&format!("{OTHER_IDENTITY}: 4 requests of identities past")),
             "{drawn}"
         );
     }
