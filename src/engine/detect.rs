@@ -68,10 +68,10 @@ impl Engine {
         self.bursts = settings;
     }
 
-    /// One round of budget alerts at the engine's `now`: call it with every budget's
-    /// current state whenever the states are worked out (each `advance`, say). A budget
-    /// missing from `states` counts as clear.
-    pub fn observe_budgets(&mut self, states: &[BudgetState]) {
+    /// One round of budget alerts at the engine's `now`, from every budget's state as
+    /// `advance` works them out. A budget missing from `states` counts as clear. Not public:
+    /// alerts come from real budgets, never from states made up outside the engine.
+    pub(super) fn observe_budgets(&mut self, states: &[BudgetState]) {
         let clock = self.hour_minute();
         let conditions = budget_alerts::conditions(states, &clock);
         let kinds = [AlertKind::BudgetWarn, AlertKind::BudgetOver];
