@@ -5,23 +5,46 @@
 //! earlier counts left out (`--since`) do not make the next one count them again.
 
 use super::Map;
-use crate::event::Tokens;
+use super::dedup::RETENTION_MS;
+use crate::event::{TimeMs, Tokens};
 
-/// The largest running total seen per session, class by class.
+/// The largest running total seen per session, class by class, and when (engine time) a
+/// count of the session was last read.
+///
+/// A session is let go once no count of it has been read for the retention horizon
+/// ([`RETENTION_MS`]), as a response's fingerprint is: a copy of a rollout read within the
+/// horizon of its session's last count still counts once, and one read later counts again,
+/// as a copied response does. Memory is then bounded by the sessions read within the
+/// horizon. A cap on sessions would not keep counting right: a burst of short sessions
+/// would push out one read minutes ago, and a copy of it would count twice. Letting a
+/// session go costs its own file nothing: a count adds at most its growth in its file.
 #[derive(Clone, Debug, Default)]
 pub struct RunningTotals {
-    max: Map<String, Tokens>,
+    max: Map<String, (Tokens, TimeMs)>,
+    /// The earliest last read among the sessions kept (`None`: none kept).
+    oldest: Option<TimeMs>,
 }
 
 impl RunningTotals {
     /// What `total` adds to `session` over its running maximum, at most `in_file` (its
     /// growth since the previous count of its file), class by class: zero for a copy of a
-    /// count already seen. The maximum then takes `total` in.
-    pub fn growth(&mut self, session: &str, total: &Tokens, in_file: &Tokens) -> Tokens {
-        let max = match self.max.get_mut(session) {
-            Some(max) => max,
-            None => self.max.entry(session.to_string()).or_default(),
+    /// count already seen. The maximum then takes `total` in, read at `now`.
+    pub fn growth(
+        &mut self,
+        session: &str,
+        total: &Tokens,
+        in_file: &Tokens,
+        now: TimeMs,
+    ) -> Tokens {
+        let (max, read) = match self.max.get_mut(session) {
+            Some(kept) => kept,
+            None => self
+                .max
+                .entry(session.to_string())
+                .or_insert((Tokens::default(), now)),
         };
+        *read = (*read).max(now);
+        self.oldest = Some(self.oldest.map_or(now, |oldest| oldest.min(now)));
         let step = |max: &mut u64, total: u64, in_file: u64| {
             let grew = total.saturating_sub(*max).min(in_file);
             *max = (*max).max(total);
@@ -45,6 +68,21 @@ impl RunningTotals {
             // Reasoning is part of output, also in what grew.
             reasoning: step(&mut max.reasoning, total.reasoning, in_file.reasoning).min(output),
         }
+    }
+
+    /// Lets go the sessions with no count read within the horizon before `now`.
+    pub fn forget_idle(&mut self, now: TimeMs) {
+        let cutoff = now.saturating_sub(RETENTION_MS);
+        if self.oldest.is_none_or(|oldest| oldest >= cutoff) {
+            return;
+        }
+        self.max.retain(|_, (_, read)| *read >= cutoff);
+        self.oldest = self.max.values().map(|(_, read)| *read).min();
+    }
+
+    /// Sessions kept.
+    pub fn sessions(&self) -> usize {
+        self.max.len()
     }
 }
 
@@ -83,22 +121,22 @@ mod tests {
                 .iter()
                 .chain(second)
                 .fold(Tokens::default(), |sum, (t, f)| {
-                    let g = totals.growth("s", t, f);
+                    let g = totals.growth("s", t, f, 0);
                     total(sum.input + g.input, sum.output + g.output)
                 });
             assert_eq!(sum, total(350, 31));
         }
         let mut totals = RunningTotals::default();
-        totals.growth("s", &total(300, 30), &total(300, 30));
+        totals.growth("s", &total(300, 30), &total(300, 30), 0);
         let other = total(5, 1);
-        assert_eq!(totals.growth("other", &other, &other), other);
+        assert_eq!(totals.growth("other", &other, &other, 0), other);
     }
 
     #[test]
     fn a_count_adds_at_most_its_growth_in_its_file() {
         // The earlier counts of the file were left out (`--since`).
         let mut totals = RunningTotals::default();
-        let grew = totals.growth("s", &total(300, 30), &total(100, 10));
+        let grew = totals.growth("s", &total(300, 30), &total(100, 10), 0);
         assert_eq!(grew, total(100, 10));
     }
 }

@@ -60,7 +60,8 @@ pub const MAX_SKEW_MS: i64 = 60_000;
 pub const MAX_IDENTITIES: usize = 20_000;
 pub const OTHER_IDENTITY: &str = "(other)";
 /// Past this many distinct model names, new ones are summed under [`OTHER_MODEL`] (they are
-/// still priced by their own name): junk names must not grow every per-model map.
+/// still priced by their own name, matched again each time): junk names must not grow every
+/// per-model map, nor the remembered prices.
 pub const MAX_MODELS: usize = 1_000;
 pub const OTHER_MODEL: &str = "(other models)";
 /// The ingest rate shown in the header is averaged over this long.
@@ -156,13 +157,19 @@ pub struct Retained {
     pub fingerprints: usize,
     /// Per-identity sums by day, over every identity.
     pub identity_days: usize,
+    /// Model names whose price entry is remembered, at most [`MAX_MODELS`].
+    pub priced_models: usize,
+    /// Sessions whose running total is kept: those read within the retention horizon.
+    pub running_sessions: usize,
 }
 
 pub struct Engine {
     prices: Arc<PriceTable>,
     /// Every model name seen, shared by the entries that keep one.
     models: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>,
-    /// The entry that prices each model id seen, as matched in `prices`, or why none does.
+    /// The entry that prices each model id seen, as matched in `prices`, or why none does,
+    /// for the first [`MAX_MODELS`] ids (a model name is free text from logs): later ones
+    /// are matched again each time.
     price_memo: Map<String, Result<(Arc<str>, ModelPrice), UnpricedReason>>,
     days: DayClock,
     now: TimeMs,
@@ -224,7 +231,8 @@ impl Engine {
     /// Cost of one event: the record's own cost, else the price table's; `None` = unpriced.
     fn cost(&mut self, event: &Event) -> (Option<f64>, CostSource) {
         // Matching a model id as people write it can take several lookups: do it once
-        // (for every model, so that its report row can name its entry).
+        // per model, up to the cap (so that its report row can name its entry).
+        let unmemoized;
         let matched = match self.price_memo.get(event.model.as_str()) {
             Some(matched) => matched,
             None => {
@@ -232,9 +240,14 @@ impl Engine {
                     .prices
                     .resolve(&event.model)
                     .map(|(key, price)| (Arc::from(key), price.clone()));
-                self.price_memo
-                    .entry(event.model.clone())
-                    .or_insert(matched)
+                if self.price_memo.len() < MAX_MODELS {
+                    self.price_memo
+                        .entry(event.model.clone())
+                        .or_insert(matched)
+                } else {
+                    unmemoized = matched;
+                    &unmemoized
+                }
             }
         };
         if event.flags.no_cost {
@@ -311,7 +324,9 @@ impl Engine {
         let event = match (&event.cumulative, &event.attrs.session) {
             (Some(total), Some(session)) => {
                 grown = Event {
-                    tokens: self.running_totals.growth(session, total, &event.tokens),
+                    tokens: self
+                        .running_totals
+                        .growth(session, total, &event.tokens, self.now),
                     ..event.clone()
                 };
                 &grown
@@ -482,6 +497,7 @@ impl Engine {
             self.record_distribution(done.identity, &done.usage, None);
         }
         self.copies.expire(now);
+        self.running_totals.forget_idle(now);
         self.forget_old_days(now);
         self.ingest_marks.push_back((now, self.stats.events));
         while self
@@ -532,6 +548,8 @@ impl Engine {
             whole: self.copies.whole(),
             fingerprints: self.copies.fingerprints(),
             identity_days: self.identities.iter().map(|id| id.by_day.len()).sum(),
+            priced_models: self.price_memo.len(),
+            running_sessions: self.running_totals.sessions(),
         }
     }
 

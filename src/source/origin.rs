@@ -3,7 +3,7 @@
 //! each event with an [`Origin`] and [`Origins::fetch`] reads that one line back on demand,
 //! for the event popup. Fetching is IO: the live loop calls it, never a view or the engine.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -17,6 +17,11 @@ use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed};
 pub const MAX_RAW_BYTES: usize = 64 * 1024;
 /// Bytes read per call while looking for the end of the line.
 const READ_CHUNK: usize = 64 * 1024;
+/// Files gone (deleted, or renamed out of sight) whose name is kept at most: past this the
+/// one gone longest is forgotten, and the popup of one of its events says its record
+/// cannot be read back. Files in sight are all kept, so over a long run where files come
+/// and go the registry holds the files present and at most this many more.
+pub const MAX_GONE_FILES: usize = 1_024;
 
 #[derive(Clone, Debug)]
 enum OriginSource {
@@ -30,22 +35,28 @@ enum OriginSource {
 
 #[derive(Debug, Default)]
 struct Registry {
-    sources: Vec<OriginSource>,
+    sources: HashMap<SourceId, OriginSource>,
     files: HashMap<Arc<Path>, SourceId>,
     embedded: HashMap<Arc<str>, SourceId>,
+    /// The id the next source gets: ids are not reused, so a forgotten one stays unknown.
+    next: u32,
+    /// Files no longer at any path, the one gone longest first.
+    gone: VecDeque<SourceId>,
 }
 
 impl Registry {
     fn add(&mut self, source: OriginSource) -> SourceId {
         // Four billion files in one run do not happen; past that, fetch reports an unknown source.
-        let id = SourceId(u32::try_from(self.sources.len()).unwrap_or(u32::MAX));
-        self.sources.push(source);
+        let id = SourceId(self.next);
+        self.next = self.next.saturating_add(1);
+        self.sources.insert(id, source);
         id
     }
 }
 
 /// The files and recordings events came from, shared by the readers (which register) and
-/// the live loop (which fetches). Cheap to clone; grows by one entry per distinct path.
+/// the live loop (which fetches). Cheap to clone; holds the files in sight and at most
+/// [`MAX_GONE_FILES`] gone.
 #[derive(Clone, Debug, Default)]
 pub struct Origins(Arc<RwLock<Registry>>);
 
@@ -86,23 +97,37 @@ impl Origins {
     /// taking its old name gets an id of its own.
     pub fn relocate(&self, id: SourceId, path: &Path) {
         let mut registry = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        let Some(OriginSource::File(old)) = registry.sources.get(id.0 as usize).cloned() else {
-            return;
-        };
-        if registry.files.get(&old) == Some(&id) {
-            registry.files.remove(&old);
+        match registry.sources.get(&id).cloned() {
+            Some(OriginSource::Embedded { .. }) => return,
+            Some(OriginSource::File(old)) if registry.files.get(&old) == Some(&id) => {
+                registry.files.remove(&old);
+            }
+            // Released from its old name already (gone, and now back in sight), or
+            // forgotten while gone: known again from here on.
+            _ => {}
         }
+        registry.gone.retain(|gone| *gone != id);
         let path: Arc<Path> = path.into();
-        registry.sources[id.0 as usize] = OriginSource::File(path.clone());
+        registry
+            .sources
+            .insert(id, OriginSource::File(path.clone()));
         registry.files.insert(path, id);
     }
 
     /// The file known as `id` is no longer at `path` (deleted, or renamed out of sight):
-    /// a file that comes to stand there gets an id of its own. Its events keep `id`.
+    /// a file that comes to stand there gets an id of its own. Its events keep `id`, and
+    /// its name is kept while it is among the latest [`MAX_GONE_FILES`] gone.
     pub fn release(&self, id: SourceId, path: &Path) {
         let mut registry = self.0.write().unwrap_or_else(PoisonError::into_inner);
-        if registry.files.get(path) == Some(&id) {
-            registry.files.remove(path);
+        if registry.files.get(path) != Some(&id) {
+            return;
+        }
+        registry.files.remove(path);
+        registry.gone.push_back(id);
+        if registry.gone.len() > MAX_GONE_FILES
+            && let Some(forgotten) = registry.gone.pop_front()
+        {
+            registry.sources.remove(&forgotten);
         }
     }
 
@@ -130,12 +155,19 @@ impl Origins {
     /// when read) so that its re-parse matches. The error is one line for a person: what
     /// happened and what it means.
     pub fn fetch(&self, origin: Origin, time: TimeMs) -> Result<Record, String> {
-        let source = self.read().sources.get(origin.source.0 as usize).cloned();
+        let (source, next) = {
+            let registry = self.read();
+            (registry.sources.get(&origin.source).cloned(), registry.next)
+        };
         let Some(source) = source else {
-            return Err(
+            return Err(if origin.source.0 < next {
+                format!(
+                    "this event's file went away long ago and is no longer remembered (the last {MAX_GONE_FILES} files gone are): the event stays counted, but its raw record cannot be shown"
+                )
+            } else {
                 "this event's source is not known to this run, so its raw record cannot be shown"
-                    .to_string(),
-            );
+                    .to_string()
+            });
         };
         let (name, line) = match source {
             OriginSource::File(path) => {
@@ -279,6 +311,43 @@ mod tests {
         assert_eq!(origins.register_file(Path::new("/x/a.jsonl.1")), a);
         let new = origins.register_file(Path::new("/x/a.jsonl"));
         assert_ne!(new, a, "the file now under the old name is another");
+    }
+
+    #[test]
+    fn files_gone_are_forgotten_past_the_cap_and_files_in_sight_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (origins, at, _) = file(dir.path(), "kept.jsonl", &[LINE.as_bytes()]);
+        let gone = |name: &str| {
+            let path = PathBuf::from(format!("/x/{name}"));
+            let id = origins.register_file(&path);
+            origins.release(id, &path);
+            id
+        };
+        let first = gone("first.jsonl");
+        // Gone, then back in sight under another name: kept however many go after it.
+        let back = gone("back.jsonl");
+        origins.relocate(back, Path::new("/x/back.jsonl.1"));
+        for i in 0..2 * MAX_GONE_FILES {
+            gone(&format!("s{i}.jsonl"));
+        }
+        let registry = origins.read();
+        assert_eq!(registry.sources.len(), MAX_GONE_FILES + 2);
+        assert_eq!(registry.gone.len(), MAX_GONE_FILES);
+        drop(registry);
+        assert_eq!(origins.fetch(at[0], 0).expect("in sight").raw, LINE);
+        let err = origins.fetch(Origin::new(first, 0, b""), 0);
+        let err = err.expect_err("forgotten");
+        assert!(err.contains("no longer remembered"), "{err}");
+        let err = origins.fetch(Origin::new(back, 0, b""), 0);
+        let err = err.expect_err("not there");
+        assert!(err.starts_with("/x/back.jsonl.1 no longer exists"), "{err}");
+        let last = Origin::new(SourceId(origins.read().next - 1), 0, b"");
+        let err = origins.fetch(last, 0).expect_err("not there");
+        let name = format!("/x/s{}.jsonl", 2 * MAX_GONE_FILES - 1);
+        assert!(
+            err.starts_with(&format!("{name} no longer exists")),
+            "{err}"
+        );
     }
 
     #[test]

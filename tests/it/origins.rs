@@ -11,7 +11,7 @@ use tokentop::engine::recent::RecentEvent;
 use tokentop::event::{Event, TimeMs};
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::{self, FollowOptions, Follower};
-use tokentop::source::origin::Origins;
+use tokentop::source::origin::{MAX_GONE_FILES, Origins};
 use tokentop::source::{CHANNEL_CAPACITY, Feed};
 use tokio::sync::mpsc;
 
@@ -260,6 +260,36 @@ fn a_file_with_two_names_is_read_once_under_the_first() {
     let (raw, source) = fetch_by_output(&origins, &events, 401);
     assert_eq!(raw, response(1)[2]);
     assert!(source.ends_with("a.jsonl"), "fetched from {source}");
+}
+
+#[test]
+fn a_folder_where_files_come_and_go_forgets_the_files_gone_longest() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let origins = Origins::default();
+    let mut follower = folder_follower(dir.path(), &origins);
+    let mut events = Vec::new();
+    // A new session file per run, deleted after it.
+    let name = |n: usize| dir.path().join(format!("run-{n}.jsonl"));
+    for n in 0..=MAX_GONE_FILES {
+        let line = format!(
+            r#"{{"tokentop":1,"ts":{NOON},"identity":"k","model":"m","tokens":{{"output":{n}}}}}"#
+        );
+        append(&name(n), &[line]);
+        scan(&mut follower, &mut events);
+        std::fs::remove_file(name(n)).expect("remove");
+        scan(&mut follower, &mut events);
+    }
+    assert_eq!(events.len(), MAX_GONE_FILES + 1);
+    let fetch = |n: usize| {
+        let event = &events[n];
+        assert_eq!(event.tokens.output, n as u64);
+        origins.fetch(event.origin.expect("origin"), event.time)
+    };
+    let first = fetch(0).expect_err("forgotten");
+    assert!(first.contains("no longer remembered"), "{first}");
+    let last = fetch(MAX_GONE_FILES).expect_err("deleted");
+    let gone = format!("{} no longer exists", name(MAX_GONE_FILES).display());
+    assert!(last.starts_with(&gone), "{last}");
 }
 
 #[test]

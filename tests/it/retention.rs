@@ -1,10 +1,10 @@
 //! A long run keeps whole only the latest responses and a 16-byte fingerprint of the older
 //! ones for the retention horizon: copies are still counted once inside it. Sums by day,
-//! by model and by tool are bounded too.
+//! by model and by tool, remembered prices and Codex running totals are bounded too.
 
 use tokentop::engine::identity::{MAX_TOOLS, OTHER_TOOLS};
 use tokentop::engine::{ACTIVE_RESPONSES, Engine, MAX_MODELS, OTHER_MODEL, RETENTION_MS};
-use tokentop::event::{TimeMs, ToolCall};
+use tokentop::event::{Event, TimeMs, Tokens, ToolCall};
 
 use crate::common::{MIN, NOON, copy, engine, event};
 
@@ -137,4 +137,76 @@ fn tools_past_the_cap_are_counted_as_one() {
     assert_eq!(detail.tools.len(), MAX_TOOLS + 1);
     let other = detail.tools.iter().find(|t| t.name == OTHER_TOOLS);
     assert_eq!(other.map(|t| t.calls), Some(3));
+}
+
+#[test]
+fn prices_are_remembered_for_the_model_cap_only() {
+    let mut engine = engine();
+    for i in 0..MAX_MODELS + 100 {
+        let mut e = event("svc", NOON - 1_000, 10, 1);
+        e.model = format!("junk-{i}");
+        engine.ingest(&e);
+    }
+    assert_eq!(engine.retained().priced_models, MAX_MODELS);
+    // A name past the cap is still priced, matched again each time.
+    let mut e = event("svc", NOON - 1_000, 1_000_000, 0);
+    e.model = "openai/gpt-4o-mini".into();
+    engine.ingest(&e);
+    engine.ingest(&e);
+    assert_eq!(engine.retained().priced_models, MAX_MODELS);
+    engine.advance(NOON);
+    let totals = engine.snapshot(None).totals;
+    assert_eq!(
+        totals.unpriced_requests,
+        MAX_MODELS as u64 + 100,
+        "the junk"
+    );
+    // Twice $0.15 per million input tokens.
+    assert!((totals.cost_usd - 0.3).abs() < 1e-9, "{totals:?}");
+}
+
+/// A Codex count of `session`: its running `total` input, of which `in_file` grew since
+/// the previous count of its file.
+fn codex(session: &str, time: TimeMs, total: u64, in_file: u64) -> Event {
+    let mut e = event("codex", time, in_file, 0);
+    e.cumulative = Some(Tokens {
+        input: total,
+        ..Tokens::default()
+    });
+    e.attrs.session = Some(session.into());
+    e
+}
+
+fn input(engine: &Engine) -> u64 {
+    engine.snapshot(None).totals.input
+}
+
+#[test]
+fn codex_sessions_idle_past_the_horizon_are_let_go() {
+    let mut engine = engine();
+    engine.advance(NOON);
+    for i in 0..1_000 {
+        engine.ingest(&codex(&format!("s{i}"), NOON, 100, 100));
+    }
+    engine.ingest(&codex("busy", NOON, 100, 100));
+    assert_eq!(engine.retained().running_sessions, 1_001);
+    // Inside the horizon a copy of a rollout (its first count whole) adds nothing, and a
+    // session still being read stays.
+    let later = NOON + RETENTION_MS - DAY;
+    engine.advance(later);
+    engine.ingest(&codex("s0", later, 100, 100));
+    engine.ingest(&codex("busy", later, 150, 50));
+    assert_eq!(input(&engine), 1_001 * 100 + 50);
+    // Past the horizon of their last count the idle sessions go; "s0" was read again.
+    engine.advance(NOON + RETENTION_MS + DAY);
+    assert_eq!(engine.retained().running_sessions, 2);
+    engine.ingest(&codex("busy", later, 150, 150));
+    assert_eq!(
+        input(&engine),
+        1_001 * 100 + 50,
+        "a copy of busy still counts once"
+    );
+    // As a response read more than the horizon ago: a copy read later counts again.
+    engine.ingest(&codex("s1", NOON, 100, 100));
+    assert_eq!(input(&engine), 1_002 * 100 + 50);
 }
