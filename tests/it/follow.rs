@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokentop::event::Event;
+use tokentop::parse::RejectReason;
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::{self, FollowOptions, Follower};
 use tokentop::source::health::SourceHealth;
@@ -395,6 +396,12 @@ fn an_idle_last_line_without_a_newline_counts_once() {
             .collect::<Vec<_>>(),
         ["invalid_json"]
     );
+    // Lines 1 and 3, line 2 while idle, and line 2 extended: four lines, three events,
+    // one rejected, shown from the line's start.
+    let h = f.health();
+    assert_eq!((h.lines, h.events), (4, 3));
+    let example = &h.rejected[&RejectReason::InvalidJson].example;
+    assert!(example.starts_with(&line(2)[..40]), "{example}");
 }
 
 #[test]
