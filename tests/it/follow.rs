@@ -497,6 +497,23 @@ fn a_wake_reads_only_the_files_its_events_name() {
 }
 
 #[test]
+fn the_live_loop_reads_the_files_its_wakes_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    append(&a, &lines(1..=1));
+    append(&b, &lines(2..=2));
+    // No poll in the test's time: each line below is read because its event named its file.
+    let events_only = FollowOptions::watching(Duration::from_secs(3600));
+    let mut f = Followed::start_with(dir.path(), events_only);
+    f.wait_until("the backfill is read", |f| f.events.len() == 2);
+    append(&a, &lines(3..=3));
+    f.wait_until("a's line is read", |f| f.events.len() == 3);
+    append(&b, &lines(4..=4));
+    f.wait_until("b's line is read", |f| f.events.len() == 4);
+    assert_eq!(f.inputs(), all(1..=4));
+}
+
+#[test]
 fn a_followed_folder_deleted_and_made_again_is_watched_again() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
