@@ -544,6 +544,30 @@ fn a_followed_folder_deleted_and_made_again_is_watched_again() {
 }
 
 #[test]
+fn a_followed_folder_deleted_and_made_again_is_read_again_when_polling_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = dir.path().join("a");
+    std::fs::create_dir_all(&a).expect("mkdir");
+    append(&a.join("x.jsonl"), &lines(1..=1));
+    let poll_only = FollowOptions {
+        poll_every: POLL,
+        watch: false,
+    };
+    let mut f = Followed::start_with(&a, poll_only);
+    f.wait_until("the first line is read", |f| f.events.len() == 1);
+    std::fs::remove_dir_all(&a).expect("remove");
+    f.wait_until("the deleted folder is reported", |f| {
+        f.health.first().is_some_and(|h| !h.is_ok())
+    });
+    std::fs::create_dir_all(&a).expect("mkdir");
+    append(&a.join("z.jsonl"), &lines(2..=2));
+    f.wait_until("the remade folder's new file is read", |f| {
+        f.events.len() == 2 && f.health().is_ok()
+    });
+    assert_eq!(f.inputs(), all(1..=2));
+}
+
+#[test]
 fn a_symlink_loop_under_a_followed_glob_ends() {
     let dir = tempfile::tempdir().expect("temp dir");
     for sub in ["a", "b"] {
