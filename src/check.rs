@@ -81,7 +81,7 @@ pub fn run(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckReport> {
     let mut engine = Engine::with_config(args.common.prices(&config)?, tz.clone(), &config);
     // Events up to and including `at`: what was known at that moment.
     let range = (None, Some(at.saturating_add(1)));
-    let sources = read_into(&mut engine, source_specs(&args.paths)?, range, at);
+    let sources = read_into(&mut engine, source_specs(&args.paths)?, range, now, at);
     ensure_read(&sources)?;
     let budgets = engine.budgets();
     Ok(CheckReport {

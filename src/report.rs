@@ -149,21 +149,24 @@ pub fn read_all(
     now: TimeMs,
 ) -> (Engine, Vec<SourceHealth>) {
     let mut engine = Engine::new(prices, tz);
-    let health = read_into(&mut engine, specs, range, now);
+    let health = read_into(&mut engine, specs, range, now, now);
     (engine, health)
 }
 
 /// Reads every source once into `engine`, keeping events in `[since, until)`, and moves
-/// its clock to `now`.
+/// its clock to `at`. Records are read at `now`, the wall clock: one stamped more than a
+/// day ahead of it is rejected as `future_time`, while one after an earlier `at` (`check
+/// --at`) is only outside the range.
 pub fn read_into(
     engine: &mut Engine,
     specs: Vec<SourceSpec>,
     range: (Option<TimeMs>, Option<TimeMs>),
     now: TimeMs,
+    at: TimeMs,
 ) -> Vec<SourceHealth> {
     let (since, until) = range;
     // The clock first, as live: a record stamped ahead of it is clamped and counted.
-    engine.advance(now);
+    engine.advance(at);
     let mut ingest = |event: Event| {
         let after_start = since.is_none_or(|s| event.time >= s);
         let before_end = until.is_none_or(|u| event.time < u);
@@ -184,7 +187,7 @@ pub fn read_into(
             true
         }));
     }
-    engine.advance(now);
+    engine.advance(at);
     engine.finish();
     health
 }
@@ -253,7 +256,7 @@ pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
     let (since, until) = time_range(args.since.as_deref(), args.until.as_deref(), &tz, now)?;
     let specs = source_specs(&args.paths)?;
     let mut engine = Engine::with_config(prices, tz, &config);
-    let sources = read_into(&mut engine, specs, (since, until), now);
+    let sources = read_into(&mut engine, specs, (since, until), now, now);
     ensure_read(&sources)?;
     let snapshot = engine.snapshot(None);
     Ok(Report {

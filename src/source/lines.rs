@@ -25,7 +25,7 @@ pub struct LineReader {
     /// it a rejected line, never a second event.
     counted: bool,
     /// Something other than blanks was written after the counted line (`partial` keeps
-    /// the start of it, as the rejected line's example).
+    /// the start of the line and of what extends it, as the rejected line's example).
     extended: bool,
     /// What events are stamped as read from; `None` for a stream that cannot be read back.
     source: Option<SourceId>,
@@ -69,7 +69,10 @@ impl LineReader {
     /// Counts the held last line now, without its newline, when it is one whole JSON
     /// object (a writer that ends its last line late, or never): for a line that has sat
     /// idle. Returns whether it was counted. Whatever is later written on the same line
-    /// makes it a rejected line, not a second event.
+    /// makes it a rejected line, not a second event: the extended line counts as one more
+    /// line, rejected as `invalid_json` with the line's start as its example, so `lines`
+    /// stays the sum of events, lines without usage and rejected lines (the idle line's
+    /// event, already counted, stays).
     pub fn complete_idle(
         &mut self,
         read_time: TimeMs,
@@ -88,7 +91,8 @@ impl LineReader {
             start: self.line_start,
         };
         line.handle(&mut self.parser, &self.partial, &ctx, health, sink);
-        self.partial.clear();
+        // Its start stays, as the example should the line be extended.
+        self.partial.truncate(TOO_LONG_EXAMPLE);
         self.counted = true;
         true
     }
@@ -125,6 +129,7 @@ impl LineReader {
                 // The end of a line counted while it sat idle.
                 take_extension(&mut self.partial, &mut self.extended, head);
                 if self.extended {
+                    health.lines += 1;
                     health.reject(RejectReason::InvalidJson, &self.partial);
                 }
                 self.counted = false;
@@ -299,11 +304,16 @@ mod tests {
         );
         assert_eq!(events.len(), 3);
         assert_eq!(health.rejected[&RejectReason::InvalidJson].count, 1);
-        assert!(
-            health.rejected[&RejectReason::InvalidJson]
-                .example
-                .contains("more")
-        );
+        // The extended line is one more line, the rejected one: every line is counted
+        // once, as an event, a line without usage or a rejection.
+        let consistent =
+            |h: &SourceHealth| h.lines == h.events + h.lines_without_usage + h.rejected_lines();
+        assert_eq!((health.lines, health.events), (4, 3));
+        assert!(consistent(&health), "{health:?}");
+        // Its example is the line, from its start.
+        let example = &health.rejected[&RejectReason::InvalidJson].example;
+        assert!(example.starts_with(r#"{"tokentop":1,"#), "{example}");
+        assert!(example.ends_with(r#","more":1}"#), "{example}");
         // At the end of the input too.
         reader.feed(LINE.as_bytes(), READ_AT, &mut health, &mut |e| {
             events.push(e)
@@ -313,6 +323,8 @@ mod tests {
         reader.finish(READ_AT, &mut health, &mut |e| events.push(e));
         assert_eq!(events.len(), 4);
         assert_eq!(health.rejected[&RejectReason::InvalidJson].count, 2);
+        assert_eq!(health.lines, 6);
+        assert!(consistent(&health), "{health:?}");
     }
 
     #[test]

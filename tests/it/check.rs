@@ -266,3 +266,31 @@ fn a_negative_cost_does_not_bring_a_budget_back_under() {
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     assert!(stdout(&out).contains("$12.50 of $10.00"), "{out:?}");
 }
+
+#[test]
+fn records_after_at_are_outside_the_range_not_future_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("budgets.jsonl");
+    let mut text = std::fs::read_to_string(fixture("budgets.jsonl")).expect("read");
+    // Days after --at but before the real clock: outside the range, not ahead of the clock.
+    // Year 9999 is ahead of the real clock: that one is future_time.
+    let later = text.lines().next().expect("a line").to_string();
+    for ts in ["2026-01-05T09:00:00Z", "9999-01-01T00:00:00Z"] {
+        text.push_str(&later.replace("2026-01-01T09:00:00Z", ts));
+        text.push('\n');
+    }
+    std::fs::write(&log, text).expect("write");
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("check")
+        .arg(&log)
+        .arg("--config")
+        .arg(fixture("budgets.toml"))
+        .args(["--at", "2026-01-01T10:30:00Z", "--json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["budgets"][0]["used"], 8.0);
+    assert_eq!(v["sources"][0]["rejected"]["future_time"]["count"], 1);
+}

@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokentop::event::Event;
+use tokentop::parse::RejectReason;
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::{self, FollowOptions, Follower};
 use tokentop::source::health::SourceHealth;
@@ -395,6 +396,12 @@ fn an_idle_last_line_without_a_newline_counts_once() {
             .collect::<Vec<_>>(),
         ["invalid_json"]
     );
+    // Lines 1 and 3, line 2 while idle, and line 2 extended: four lines, three events,
+    // one rejected, shown from the line's start.
+    let h = f.health();
+    assert_eq!((h.lines, h.events), (4, 3));
+    let example = &h.rejected[&RejectReason::InvalidJson].example;
+    assert!(example.starts_with(&line(2)[..40]), "{example}");
 }
 
 #[test]
@@ -490,6 +497,23 @@ fn a_wake_reads_only_the_files_its_events_name() {
 }
 
 #[test]
+fn the_live_loop_reads_the_files_its_wakes_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    append(&a, &lines(1..=1));
+    append(&b, &lines(2..=2));
+    // No poll in the test's time: each line below is read because its event named its file.
+    let events_only = FollowOptions::watching(Duration::from_secs(3600));
+    let mut f = Followed::start_with(dir.path(), events_only);
+    f.wait_until("the backfill is read", |f| f.events.len() == 2);
+    append(&a, &lines(3..=3));
+    f.wait_until("a's line is read", |f| f.events.len() == 3);
+    append(&b, &lines(4..=4));
+    f.wait_until("b's line is read", |f| f.events.len() == 4);
+    assert_eq!(f.inputs(), all(1..=4));
+}
+
+#[test]
 fn a_followed_folder_deleted_and_made_again_is_watched_again() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
@@ -517,6 +541,30 @@ fn a_followed_folder_deleted_and_made_again_is_watched_again() {
         f.events.len() == 3
     });
     assert_eq!(f.inputs(), all(1..=3));
+}
+
+#[test]
+fn a_followed_folder_deleted_and_made_again_is_read_again_when_polling_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let a = dir.path().join("a");
+    std::fs::create_dir_all(&a).expect("mkdir");
+    append(&a.join("x.jsonl"), &lines(1..=1));
+    let poll_only = FollowOptions {
+        poll_every: POLL,
+        watch: false,
+    };
+    let mut f = Followed::start_with(&a, poll_only);
+    f.wait_until("the first line is read", |f| f.events.len() == 1);
+    std::fs::remove_dir_all(&a).expect("remove");
+    f.wait_until("the deleted folder is reported", |f| {
+        f.health.first().is_some_and(|h| !h.is_ok())
+    });
+    std::fs::create_dir_all(&a).expect("mkdir");
+    append(&a.join("z.jsonl"), &lines(2..=2));
+    f.wait_until("the remade folder's new file is read", |f| {
+        f.events.len() == 2 && f.health().is_ok()
+    });
+    assert_eq!(f.inputs(), all(1..=2));
 }
 
 #[test]
