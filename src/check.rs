@@ -107,16 +107,35 @@ fn amount(unit: BudgetUnit, x: f64) -> String {
     }
 }
 
-/// One line per budget whose scope matches nothing read, for stderr: such a budget (a
-/// typo, `cctrace-agent` for `cctrace agent`) stays at 0 and ok whatever is spent.
+/// ` +N unpriced` after a USD budget's amount when requests in its scope and period have no
+/// price (their cost is not in it); empty otherwise.
+fn unpriced(b: &BudgetState) -> String {
+    match b.unpriced_requests {
+        0 => String::new(),
+        n => format!(" +{} unpriced", format::int(n)),
+    }
+}
+
+/// Warnings for stderr, one line per budget: one whose scope matches nothing read (a typo,
+/// `cctrace-agent` for `cctrace agent`) stays at 0 and ok whatever is spent; a USD budget
+/// that left requests unpriced counts less than was spent.
 pub fn write_warnings(report: &CheckReport, out: &mut dyn Write) -> std::io::Result<()> {
-    for b in report.budgets.iter().filter(|b| !b.matched) {
-        writeln!(
-            out,
-            "tokentop: warning: budget {name} ({scope}) matches nothing read; check its scope",
-            name = sanitize(&b.name, 80),
-            scope = sanitize(&b.scope, 80),
-        )?;
+    for b in &report.budgets {
+        let (name, scope) = (sanitize(&b.name, 80), sanitize(&b.scope, 80));
+        if !b.matched {
+            writeln!(
+                out,
+                "tokentop: warning: budget {name} ({scope}) matches nothing read; check its scope",
+            )?;
+        }
+        if b.unpriced_requests > 0 {
+            writeln!(
+                out,
+                "tokentop: warning: budget {name} ({scope}) left {n} requests unpriced; their cost is not in its {used}",
+                n = format::int(b.unpriced_requests),
+                used = amount(b.unit, b.used),
+            )?;
+        }
     }
     Ok(())
 }
@@ -146,11 +165,12 @@ pub fn write_lines(report: &CheckReport, out: &mut dyn Write) -> std::io::Result
         };
         writeln!(
             out,
-            "{level} {name} ({scope}, {period}): {used} of {limit}, {percent:.0}%{eta}",
+            "{level} {name} ({scope}, {period}): {used}{unpriced} of {limit}, {percent:.0}%{eta}",
             name = sanitize(&b.name, 80),
             scope = sanitize(&b.scope, 80),
             period = b.period,
             used = amount(b.unit, b.used),
+            unpriced = unpriced(b),
             limit = amount(b.unit, b.limit),
             percent = b.percent,
         )?;

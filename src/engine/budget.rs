@@ -17,7 +17,7 @@ mod tracker;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use self::tracker::Tracker;
+use self::tracker::{Spend, Tracker};
 use super::Map;
 use super::identity::Sign;
 use super::mapping::Pattern;
@@ -73,10 +73,17 @@ pub enum BudgetUnit {
 }
 
 impl BudgetUnit {
-    fn amount(self, usage: &Usage) -> f64 {
+    /// What one contribution adds to a budget in this unit.
+    fn spend(self, usage: &Usage) -> Spend {
         match self {
-            BudgetUnit::Usd => usage.cost_usd,
-            BudgetUnit::Tokens => usage.total_tokens() as f64,
+            BudgetUnit::Usd => Spend {
+                amount: usage.cost_usd,
+                unpriced: usage.unpriced_requests,
+            },
+            BudgetUnit::Tokens => Spend {
+                amount: usage.total_tokens() as f64,
+                unpriced: 0,
+            },
         }
     }
 }
@@ -114,6 +121,9 @@ pub struct BudgetState {
     pub period: String,
     pub unit: BudgetUnit,
     pub used: f64,
+    /// USD budgets: the requests in scope and period that no price covers (their cost is
+    /// not in `used`). Always 0 for token budgets.
+    pub unpriced_requests: u64,
     pub limit: f64,
     /// `used` as a percentage of `limit` (0 to 100, more when over).
     pub percent: f64,
@@ -195,7 +205,7 @@ impl Budgets {
         let tz = &self.tz;
         for &b in self.by_identity.get(who).into_iter().flatten() {
             let t = &mut self.trackers[b];
-            t.apply(sign, time, t.spec.unit.amount(usage), tz);
+            t.apply(sign, time, t.spec.unit.spend(usage), tz);
         }
         if self.model_budgets.is_empty() {
             return;
@@ -214,7 +224,7 @@ impl Budgets {
         }
         for &b in self.by_model.get(model).into_iter().flatten() {
             let t = &mut self.trackers[b];
-            t.apply(sign, time, t.spec.unit.amount(usage), tz);
+            t.apply(sign, time, t.spec.unit.spend(usage), tz);
             if sign == Sign::Add {
                 let last = t.users.entry(who).or_insert(time);
                 *last = (*last).max(time);

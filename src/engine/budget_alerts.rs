@@ -88,6 +88,7 @@ mod tests {
             period: "day".into(),
             unit: BudgetUnit::Usd,
             used,
+            unpriced_requests: 0,
             limit: 50.0,
             percent: used / 50.0 * 100.0,
             level,

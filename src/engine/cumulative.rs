@@ -28,14 +28,37 @@ pub struct RunningTotals {
 impl RunningTotals {
     /// What `total` adds to `session` over its running maximum, at most `in_file` (its
     /// growth since the previous count of its file), class by class: zero for a copy of a
-    /// count already seen. The maximum then takes `total` in, read at `now`.
-    pub fn growth(
-        &mut self,
-        session: &str,
-        total: &Tokens,
-        in_file: &Tokens,
-        now: TimeMs,
-    ) -> Tokens {
+    /// count already seen. The maximum moves only by [`RunningTotals::take_in`], once the
+    /// count is kept.
+    pub fn growth(&self, session: &str, total: &Tokens, in_file: &Tokens) -> Tokens {
+        let max = self
+            .max
+            .get(session)
+            .map(|(max, _)| *max)
+            .unwrap_or_default();
+        let step = |max: u64, total: u64, in_file: u64| total.saturating_sub(max).min(in_file);
+        let output = step(max.output, total.output, in_file.output);
+        Tokens {
+            input: step(max.input, total.input, in_file.input),
+            cache_read: step(max.cache_read, total.cache_read, in_file.cache_read),
+            cache_write_5m: step(
+                max.cache_write_5m,
+                total.cache_write_5m,
+                in_file.cache_write_5m,
+            ),
+            cache_write_1h: step(
+                max.cache_write_1h,
+                total.cache_write_1h,
+                in_file.cache_write_1h,
+            ),
+            output,
+            // Reasoning is part of output, also in what grew.
+            reasoning: step(max.reasoning, total.reasoning, in_file.reasoning).min(output),
+        }
+    }
+
+    /// Takes a kept count's `total`, read at `now`, into the running maximum of `session`.
+    pub fn take_in(&mut self, session: &str, total: &Tokens, now: TimeMs) {
         let (max, read) = match self.max.get_mut(session) {
             Some(kept) => kept,
             None => self
@@ -45,29 +68,12 @@ impl RunningTotals {
         };
         *read = (*read).max(now);
         self.oldest = Some(self.oldest.map_or(now, |oldest| oldest.min(now)));
-        let step = |max: &mut u64, total: u64, in_file: u64| {
-            let grew = total.saturating_sub(*max).min(in_file);
-            *max = (*max).max(total);
-            grew
-        };
-        let output = step(&mut max.output, total.output, in_file.output);
-        Tokens {
-            input: step(&mut max.input, total.input, in_file.input),
-            cache_read: step(&mut max.cache_read, total.cache_read, in_file.cache_read),
-            cache_write_5m: step(
-                &mut max.cache_write_5m,
-                total.cache_write_5m,
-                in_file.cache_write_5m,
-            ),
-            cache_write_1h: step(
-                &mut max.cache_write_1h,
-                total.cache_write_1h,
-                in_file.cache_write_1h,
-            ),
-            output,
-            // Reasoning is part of output, also in what grew.
-            reasoning: step(&mut max.reasoning, total.reasoning, in_file.reasoning).min(output),
-        }
+        max.input = max.input.max(total.input);
+        max.cache_read = max.cache_read.max(total.cache_read);
+        max.cache_write_5m = max.cache_write_5m.max(total.cache_write_5m);
+        max.cache_write_1h = max.cache_write_1h.max(total.cache_write_1h);
+        max.output = max.output.max(total.output);
+        max.reasoning = max.reasoning.max(total.reasoning);
     }
 
     /// Lets go the sessions with no count read within the horizon before `now`.
@@ -121,22 +127,23 @@ mod tests {
                 .iter()
                 .chain(second)
                 .fold(Tokens::default(), |sum, (t, f)| {
-                    let g = totals.growth("s", t, f, 0);
+                    let g = totals.growth("s", t, f);
+                    totals.take_in("s", t, 0);
                     total(sum.input + g.input, sum.output + g.output)
                 });
             assert_eq!(sum, total(350, 31));
         }
         let mut totals = RunningTotals::default();
-        totals.growth("s", &total(300, 30), &total(300, 30), 0);
+        totals.take_in("s", &total(300, 30), 0);
         let other = total(5, 1);
-        assert_eq!(totals.growth("other", &other, &other, 0), other);
+        assert_eq!(totals.growth("other", &other, &other), other);
     }
 
     #[test]
     fn a_count_adds_at_most_its_growth_in_its_file() {
         // The earlier counts of the file were left out (`--since`).
-        let mut totals = RunningTotals::default();
-        let grew = totals.growth("s", &total(300, 30), &total(100, 10), 0);
+        let totals = RunningTotals::default();
+        let grew = totals.growth("s", &total(300, 30), &total(100, 10));
         assert_eq!(grew, total(100, 10));
     }
 }

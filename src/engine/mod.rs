@@ -309,9 +309,10 @@ impl Engine {
 
     /// Counts one event at its own time (or at most [`MAX_SKEW_MS`] past the clock).
     pub fn ingest(&mut self, event: &Event) {
+        // A request left out as implausible leaves no trace but `ingest.implausible`.
+        let ahead = self.now > 0 && event.time > self.now + MAX_SKEW_MS;
         let clamped;
-        let event = if self.now > 0 && event.time > self.now + MAX_SKEW_MS {
-            self.stats.future += 1;
+        let event = if ahead {
             clamped = Event {
                 time: self.now + MAX_SKEW_MS,
                 ..event.clone()
@@ -324,9 +325,7 @@ impl Engine {
         let event = match (&event.cumulative, &event.attrs.session) {
             (Some(total), Some(session)) => {
                 grown = Event {
-                    tokens: self
-                        .running_totals
-                        .growth(session, total, &event.tokens, self.now),
+                    tokens: self.running_totals.growth(session, total, &event.tokens),
                     ..event.clone()
                 };
                 &grown
@@ -337,6 +336,12 @@ impl Engine {
         if cost.is_some_and(|c| !plausible::cost_is_plausible(c)) {
             self.stats.implausible += 1;
             return;
+        }
+        if ahead {
+            self.stats.future += 1;
+        }
+        if let (Some(total), Some(session)) = (&event.cumulative, &event.attrs.session) {
+            self.running_totals.take_in(session, total, self.now);
         }
         self.stats.events += 1;
         let renamed;

@@ -9,7 +9,7 @@ use super::hist::Quantiles;
 use super::recent::RecentEvent;
 use super::usage::Usage;
 use super::window::TieredWindow;
-use super::{Engine, IngestStats};
+use super::{Engine, IngestStats, OTHER_MODEL};
 use crate::event::{Format, IdentityKind, Kind, TimeMs};
 use crate::pricing::UnpricedReason;
 
@@ -195,7 +195,8 @@ pub struct GroupRow {
 }
 
 /// How the price table prices one model: by the entry `price_key`, or not at all, for
-/// `unpriced_reason` (the one is `None` exactly when the other is not).
+/// `unpriced_reason` (the one is `None` exactly when the other is not). The [`OTHER_MODEL`]
+/// row has neither: its requests were priced each under its own name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ModelPricing {
     pub price_key: Option<String>,
@@ -367,6 +368,12 @@ fn group_rows<'a>(groups: impl Iterator<Item = (String, &'a Usage)>) -> Vec<Grou
 impl Engine {
     /// The table entry that prices `model`, or why none does, for its report row.
     fn model_pricing(&self, model: &str) -> ModelPricing {
+        if model == OTHER_MODEL {
+            return ModelPricing {
+                price_key: None,
+                unpriced_reason: None,
+            };
+        }
         let matched = match self.price_memo.get(model) {
             Some(Ok((key, _))) => Ok(key.to_string()),
             Some(Err(reason)) => Err(*reason),

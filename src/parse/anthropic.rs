@@ -198,15 +198,25 @@ struct Delta<'a> {
 }
 
 /// The lines of a stream that this module reads (cheap test, before any parsing).
-pub(super) fn is_stream_event(text: &str) -> bool {
-    [
-        "\"message_start\"",
-        "\"message_delta\"",
-        "\"message_stop\"",
-        "\"content_block_start\"",
-    ]
-    .iter()
-    .any(|marker| text.contains(marker))
+pub(super) fn may_be_stream_event(text: &str) -> bool {
+    STREAM_EVENTS.iter().any(|quoted| text.contains(quoted))
+}
+
+/// The `type` of the stream events read here, quoted.
+const STREAM_EVENTS: [&str; 4] = [
+    "\"message_start\"",
+    "\"message_delta\"",
+    "\"message_stop\"",
+    "\"content_block_start\"",
+];
+
+/// A stream event this module reads, by its top-level `type`.
+pub(super) fn is_stream_event(kind: Option<&str>) -> bool {
+    kind.is_some_and(|kind| {
+        STREAM_EVENTS
+            .iter()
+            .any(|quoted| quoted.trim_matches('"') == kind)
+    })
 }
 
 impl Stream {

@@ -126,9 +126,10 @@ struct ExecLine<'a> {
     usage: Option<Counts>,
 }
 
-/// Rollout lines worth parsing (cheap test): metadata, counts, and tool-call items. Other
-/// `response_item` lines (messages, reasoning, call outputs) are most of the bytes.
-pub(super) fn is_rollout_line(text: &str) -> bool {
+/// The words every rollout line worth parsing holds (cheap test, before any parsing):
+/// metadata, counts, and tool-call items. Other `response_item` lines (messages,
+/// reasoning, call outputs) are most of the bytes.
+pub(super) fn may_be_rollout_line(text: &str) -> bool {
     if !text.contains("\"payload\"") {
         return false;
     }
@@ -136,20 +137,38 @@ pub(super) fn is_rollout_line(text: &str) -> bool {
     has("\"session_meta\"")
         || has("\"turn_context\"")
         || has("\"token_count\"")
-        || (has("\"response_item\"")
-            && [
-                "\"function_call\"",
-                "\"custom_tool_call\"",
-                "\"local_shell_call\"",
-                "\"web_search_call\"",
-            ]
-            .iter()
-            .any(|call| has(call)))
+        || (has("\"response_item\"") && CALLS.iter().any(|quoted| has(quoted)))
 }
 
-/// `codex exec --json` lines worth parsing.
-pub(super) fn is_exec_line(text: &str) -> bool {
+/// The `payload.type` of the `response_item` lines read here (tool calls), quoted.
+const CALLS: [&str; 4] = [
+    "\"function_call\"",
+    "\"custom_tool_call\"",
+    "\"local_shell_call\"",
+    "\"web_search_call\"",
+];
+
+/// A rollout line worth parsing, by its top-level `type` and `payload.type` (the line
+/// has a `payload`).
+pub(super) fn is_rollout(kind: Option<&str>, payload_kind: Option<&str>) -> bool {
+    match (kind, payload_kind) {
+        (Some("session_meta" | "turn_context"), _) => true,
+        (Some("event_msg"), Some("token_count")) => true,
+        (Some("response_item"), Some(call)) => {
+            CALLS.iter().any(|quoted| quoted.trim_matches('"') == call)
+        }
+        _ => false,
+    }
+}
+
+/// The words of the `codex exec --json` lines worth parsing (cheap test).
+pub(super) fn may_be_exec_line(text: &str) -> bool {
     text.contains("\"turn.completed\"") || text.contains("\"thread.started\"")
+}
+
+/// A `codex exec --json` line worth parsing, by its top-level `type`.
+pub(super) fn is_exec(kind: Option<&str>) -> bool {
+    matches!(kind, Some("turn.completed" | "thread.started"))
 }
 
 fn owned(s: Option<Cow<'_, str>>) -> Option<String> {

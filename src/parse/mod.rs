@@ -5,6 +5,7 @@
 pub mod anthropic;
 pub mod claude_code;
 pub mod codex;
+mod detect;
 pub mod estimate;
 pub mod openai;
 pub mod plausible;
@@ -17,6 +18,7 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 use serde::Serialize;
 
+use self::detect::Detected;
 use crate::event::{Event, TimeMs};
 
 /// Lines longer than this are skipped (and counted) without being held in memory whole.
@@ -47,7 +49,8 @@ impl LineParser {
     /// Cheap byte tests come first so that the many lines without usage (Claude Code user
     /// turns and tool results, Codex messages, stream text deltas) are never JSON-parsed:
     /// such a line is only checked to look like one whole JSON object, which catches
-    /// truncation. Each format is told apart by keys or values only it has.
+    /// truncation. Each format is told apart by its top-level keys and `type` (see
+    /// [`detect`]).
     pub fn parse(&mut self, line: &[u8], ctx: &LineContext) -> Parsed {
         // Control bytes are looked for only in lines that failed: JSON text never holds
         // them, so a line that parsed has none worth reporting.
@@ -74,25 +77,16 @@ impl LineParser {
             Ok(text) => text,
             Err(parsed) => return parsed,
         };
-        if text.contains("\"tokentop_wrap\"") {
-            return wrapper::parse(text, ctx);
+        match detect::detect(text) {
+            Ok(Detected::Wrapper) => wrapper::parse(text, ctx),
+            Ok(Detected::Own) => tokentop::parse(text),
+            Ok(Detected::Rollout) => self.codex.parse_rollout(text, ctx),
+            Ok(Detected::Exec) => self.codex.parse_exec(text, ctx),
+            Ok(Detected::Stream) => self.stream.parse(text, ctx),
+            Ok(Detected::Usage) => usage_line(text, ctx),
+            Ok(Detected::NoUsage) => Parsed::NoUsage,
+            Err(reason) => Parsed::Rejected(reason),
         }
-        if text.contains("\"tokentop\"") {
-            return tokentop::parse(text);
-        }
-        if codex::is_rollout_line(text) {
-            return self.codex.parse_rollout(text, ctx);
-        }
-        if codex::is_exec_line(text) {
-            return self.codex.parse_exec(text, ctx);
-        }
-        if anthropic::is_stream_event(text) {
-            return self.stream.parse(text, ctx);
-        }
-        if has_key(text, "\"usage\"") {
-            return usage_line(text, ctx);
-        }
-        Parsed::NoUsage
     }
 }
 
@@ -318,7 +312,20 @@ mod tests {
     fn a_response_with_a_session_id_field_is_still_a_response() {
         let chat = br#"{"id":"chatcmpl-1","object":"chat.completion","created":1767225600,"model":"gpt-4o-mini","sessionId":"s1","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}"#;
         let message = br#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","sessionId":"s1","content":[],"stop_reason":"end_turn","usage":{"input_tokens":7,"output_tokens":3}}"#;
-        for (line, input) in [(&chat[..], 10), (&message[..], 7)] {
+        // Another format's word in a value or a nested object: still a response.
+        let user = br#"{"id":"chatcmpl-2","object":"chat.completion","created":1767225600,"model":"gpt-4o-mini","user":"tokentop","choices":[],"usage":{"prompt_tokens":11,"completion_tokens":5,"total_tokens":16}}"#;
+        let tool_input = br#"{"id":"msg_2","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"tool_use","id":"toolu_1","name":"emit","input":{"type":"message_start"}}],"stop_reason":"tool_use","usage":{"input_tokens":12,"output_tokens":3}}"#;
+        let payload = br#"{"id":"resp_1","object":"response","created_at":1767225600,"model":"gpt-4o-mini","metadata":{"payload":"p","kind":"token_count"},"output":[],"usage":{"input_tokens":13,"output_tokens":2,"total_tokens":15}}"#;
+        let event = br#"{"id":"chatcmpl-3","object":"chat.completion","created":1767225600,"model":"gpt-4o-mini","metadata":{"event":"turn.completed"},"choices":[],"usage":{"prompt_tokens":14,"completion_tokens":5,"total_tokens":19}}"#;
+        let lines = [
+            (&chat[..], 10),
+            (&message[..], 7),
+            (&user[..], 11),
+            (&tool_input[..], 12),
+            (&payload[..], 13),
+            (&event[..], 14),
+        ];
+        for (line, input) in lines {
             match parse_line(line, &LineContext::default()) {
                 Parsed::Event(e) => assert_eq!(e.tokens.input, input),
                 other => panic!("{other:?}"),

@@ -322,6 +322,11 @@ mod tests {
                 .get(&normalize(id))
                 .is_some_and(|all| all.iter().all(|q| q.same_prices(p)))
         };
+        // The first provider in the issue's order with a priced entry for the id.
+        let earliest = |id: &str| {
+            let all = priced.get(&normalize(id))?;
+            all.iter().filter_map(|q| provider_rank(&q.provider)).min()
+        };
         let mut ambiguous = 0;
         for key in table.entries.keys() {
             let id = bare(key);
@@ -332,11 +337,24 @@ mod tests {
                         !p.is_free() || names,
                         "{id} (from {key}) is priced by the $0 entry {found}"
                     );
-                    assert!(
-                        names || provider_rank(&p.provider).is_some() || agrees(id, p),
-                        "{id} (from {key}) is priced by {found} ({}), which disagrees",
-                        p.provider
-                    );
+                    if names {
+                        continue;
+                    }
+                    // The entry's own group: the id's, or its undated alias's (step 5).
+                    match earliest(found) {
+                        Some(rank) => assert_eq!(
+                            provider_rank(&p.provider),
+                            Some(rank),
+                            "{id} (from {key}) is priced by {found} ({}), not by the first \
+                             provider in the order with an entry for it",
+                            p.provider
+                        ),
+                        None => assert!(
+                            agrees(found, p),
+                            "{id} (from {key}) is priced by {found} ({}), which disagrees",
+                            p.provider
+                        ),
+                    }
                 }
                 Err(reason) => {
                     assert_eq!(reason, UnpricedReason::AmbiguousPrice, "{id} (from {key})");

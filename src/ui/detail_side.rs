@@ -22,8 +22,9 @@ fn amount(unit: BudgetUnit, value: f64) -> String {
     }
 }
 
-/// `[██████░░░░] 62% $6.20 of $10 · day · out in 3h`: one budget on one line; a budget
-/// whose scope matches nothing read says so instead (`no members · identity cctrace-agent`).
+/// `[██████░░░░] 62% $6.20 +3 unpriced of $10 · day · out in 3h`: one budget on one line
+/// (`+N unpriced` only when a USD budget has requests no price covers); a budget whose scope
+/// matches nothing read says so instead (`no members · identity cctrace-agent`).
 fn gauge<'a>(b: &BudgetState, now: i64, width: u16, theme: &'a Theme) -> Line<'a> {
     let name = Span::styled(format!("{:<18} ", sanitize(&b.name, 18)), theme.text());
     if !b.matched {
@@ -44,18 +45,20 @@ fn gauge<'a>(b: &BudgetState, now: i64, width: u16, theme: &'a Theme) -> Line<'a
         Some(at) => format!(" · out in {}", format::span(at - now)),
         None => String::new(),
     };
+    // A USD budget's requests with no price: their cost is not in the amount.
+    let unpriced = match b.unpriced_requests {
+        0 => Span::raw(""),
+        n => Span::styled(format!(" +{} unpriced", format::int(n)), theme.unpriced()),
+    };
     Line::from(vec![
         name,
         Span::styled("█".repeat(filled), style),
         Span::styled("░".repeat(cells - filled), theme.muted()),
         Span::styled(format!(" {:>4.0}% ", b.percent), style),
+        Span::styled(amount(b.unit, b.used), theme.muted()),
+        unpriced,
         Span::styled(
-            format!(
-                "{} of {} · {}{eta}",
-                amount(b.unit, b.used),
-                amount(b.unit, b.limit),
-                b.period
-            ),
+            format!(" of {} · {}{eta}", amount(b.unit, b.limit), b.period),
             theme.muted(),
         ),
     ])

@@ -478,3 +478,45 @@ kind = "agent"
     );
     assert!(s.budgets.is_empty());
 }
+
+#[test]
+fn usd_budgets_count_the_requests_they_leave_unpriced_in_their_scope_and_period() {
+    let mut e = engine_with(
+        r#"
+[[budget]]
+name = "svc daily"
+identity = "svc"
+period = "day"
+limit_usd = 10
+
+[[budget]]
+name = "svc hour"
+identity = "svc"
+rolling = "1h"
+limit_usd = 10
+
+[[budget]]
+name = "svc tokens"
+identity = "svc"
+period = "day"
+limit_tokens = 1000000
+"#,
+    );
+    let unpriced = |identity: &str, time: TimeMs| {
+        let mut e = event(identity, time, 1_000, 100);
+        e.model = "acme-internal-llm-v2".into();
+        e
+    };
+    e.ingest(&spend("svc", NOON - MIN, 2.0));
+    e.ingest(&unpriced("svc", NOON - MIN));
+    e.ingest(&unpriced("svc", NOON - 2 * HOUR)); // today, but out of the last hour
+    e.ingest(&unpriced("svc", NOON - 13 * HOUR)); // yesterday
+    e.ingest(&unpriced("lab", NOON - MIN)); // out of scope
+    let s = state_at(&mut e, NOON);
+    let counts: Vec<(f64, u64)> = ["svc daily", "svc hour", "svc tokens"]
+        .iter()
+        .map(|name| budget(&s, name))
+        .map(|b| (b.used, b.unpriced_requests))
+        .collect();
+    assert_eq!(counts, [(2.0, 2), (2.0, 1), (3_300.0, 0)]);
+}

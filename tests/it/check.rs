@@ -294,3 +294,60 @@ fn records_after_at_are_outside_the_range_not_future_time() {
     assert_eq!(v["budgets"][0]["used"], 8.0);
     assert_eq!(v["sources"][0]["rejected"]["future_time"]["count"], 1);
 }
+
+#[test]
+fn usd_budgets_say_how_many_requests_they_leave_unpriced() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let line = |id: usize, model: &str, cost: &str| {
+        format!(
+            r#"{{"type":"assistant","sessionId":"s","timestamp":"2026-01-01T10:00:00Z","requestId":"r{id}",{cost}"message":{{"id":"m{id}","model":"{model}","stop_reason":"end_turn","usage":{{"input_tokens":10,"output_tokens":1}}}}}}"#
+        ) + "\n"
+    };
+    // Five priced requests ($1.25) and two of a model no price covers.
+    let mut log: String = (0..5)
+        .map(|i| line(i, "claude-sonnet-4-5", r#""costUSD":0.25,"#))
+        .collect();
+    log.push_str(&line(5, "acme-internal-llm-v2", ""));
+    log.push_str(&line(6, "acme-internal-llm-v2", ""));
+    std::fs::write(dir.path().join("s.jsonl"), log).expect("write");
+    let run = |limit_usd: &str, json: bool| {
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[[budget]]\nname = \"daily\"\nall = true\nperiod = \"day\"\nlimit_usd = {limit_usd}\n\n\
+                 [[budget]]\nname = \"tokens\"\nall = true\nperiod = \"day\"\nlimit_tokens = 1000000\n"
+            ),
+        )
+        .expect("write");
+        let mut cmd = Command::cargo_bin("tokentop").expect("binary");
+        cmd.arg("check")
+            .arg(dir.path().join("s.jsonl"))
+            .arg("--config")
+            .arg(&config)
+            .args(["--at", "2026-01-01T12:00:00Z"]);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.output().expect("run")
+    };
+    let warning = "tokentop: warning: budget daily (all) left 2 requests unpriced; their cost is not in its $1.25\n";
+    // Over: the line says it; the exit code stays the budgets'.
+    let out = run("1", false);
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert_eq!(
+        stdout(&out),
+        "OVER daily (all, day): $1.25 +2 unpriced of $1.00, 125%\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), warning);
+    // Ok: nothing on stdout, the warning on stderr, exit 0.
+    let out = run("10", false);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(stdout(&out), "");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), warning);
+    let v: serde_json::Value = serde_json::from_slice(&run("10", true).stdout).expect("JSON");
+    let unpriced: Vec<&serde_json::Value> = (0..2)
+        .map(|i| &v["budgets"][i]["unpriced_requests"])
+        .collect();
+    assert_eq!(unpriced, [2, 0]);
+}

@@ -462,3 +462,33 @@ fn rates_say_how_many_requests_they_leave_unpriced() {
     assert_eq!(row(&s, "lab").rates.unpriced_requests, 1);
     assert!(s.rates.cost_per_hour > 0.0);
 }
+
+#[test]
+fn a_request_left_out_as_implausible_leaves_no_other_trace() {
+    let mut e = engine();
+    e.advance(NOON);
+    // A Codex count: its growth over the session's running maximum is what counts.
+    let count = |time, input, output| {
+        let mut c = event("codex", time, input, output);
+        c.model = "claude-opus-4-20250514".into();
+        c.attrs.session = Some("s1".into());
+        c.cumulative = Some(c.tokens);
+        c
+    };
+    // Ahead of the clock, and priced far past what one request can cost.
+    let absurd = count(
+        NOON + 10 * MIN,
+        0,
+        tokentop::parse::plausible::MAX_TOKENS_PER_CLASS,
+    );
+    e.ingest(&absurd);
+    e.ingest(&count(NOON, 1000, 100));
+    e.advance(NOON);
+    let s = e.snapshot(None);
+    assert_eq!((s.ingest.implausible, s.ingest.future), (1, 0));
+    assert_eq!(
+        (s.totals.requests, s.totals.input, s.totals.output),
+        (1, 1000, 100),
+        "the session's maximum did not move"
+    );
+}

@@ -236,6 +236,33 @@ limit_usd = 10
 }
 
 #[test]
+fn a_usd_gauge_says_how_many_requests_it_leaves_unpriced() {
+    let mut e = engine_with(
+        r#"
+[[budget]]
+name = "svc daily"
+identity = "svc"
+period = "day"
+limit_usd = 10
+"#,
+    );
+    e.ingest(&spend("svc", NOON - 30 * MIN, 2.0));
+    for i in 1..=3 {
+        let mut unknown = event("svc", NOON - i * MIN, 1_000, 100);
+        unknown.model = "acme-internal-llm-v2".into();
+        e.ingest(&unknown);
+    }
+    e.advance(NOON);
+    let mut screen = Screen::new("logs", e, 48);
+    screen.key(KeyCode::Enter);
+    let drawn = format!("{}", screen.draw(160, 48).backend());
+    assert!(
+        drawn.contains("$2.00 +3 unpriced of $10.00 · day"),
+        "{drawn}"
+    );
+}
+
+#[test]
 fn a_tool_on_several_copies_is_charged_the_final_cost_of_its_response_once() {
     let mut e = engine();
     // Response 1 in three copies: Bash on the first two (two calls), output growing.

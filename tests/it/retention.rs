@@ -116,7 +116,11 @@ fn model_names_past_the_cap_are_summed_as_one_and_still_priced() {
     let snapshot = engine.snapshot(Some("svc"));
     assert_eq!(snapshot.by_model.len(), MAX_MODELS + 1);
     let other = snapshot.by_model.iter().find(|g| g.key == OTHER_MODEL);
-    let other = other.expect("the (other models) row").usage;
+    let other = other.expect("the (other models) row");
+    // No verdict of its own: not an unknown model, its requests were priced by name.
+    let pricing = other.pricing.as_ref().expect("a model row's pricing");
+    assert_eq!((&pricing.price_key, pricing.unpriced_reason), (&None, None));
+    let other = other.usage;
     assert_eq!(other.requests, 2);
     // gpt-4o-mini is priced by its own name: $0.15 per million input tokens.
     assert!((other.cost_usd - 0.15).abs() < 1e-9, "{other:?}");

@@ -26,18 +26,37 @@ impl Bucket for f64 {
     }
 }
 
+/// What a budget sums over its period: the amount, and (USD budgets) the requests in scope
+/// that no price covers, so their cost is not in the amount.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Spend {
+    pub(super) amount: f64,
+    pub(super) unpriced: u64,
+}
+
+impl Bucket for Spend {
+    fn add(&mut self, other: &Self) {
+        self.amount.add(&other.amount);
+        self.unpriced = self.unpriced.saturating_add(other.unpriced);
+    }
+    fn sub(&mut self, other: &Self) {
+        self.amount.sub(&other.amount);
+        self.unpriced = self.unpriced.saturating_sub(other.unpriced);
+    }
+}
+
 #[derive(Clone, Debug)]
 struct PeriodSum {
     start: TimeMs,
     end: TimeMs,
-    used: f64,
+    used: Spend,
 }
 
 #[derive(Clone, Debug)]
 enum Sums {
     /// At most [`KEPT_PERIODS`], oldest first.
     Calendar(Calendar, Vec<PeriodSum>),
-    Rolling(i64, Ring<f64>),
+    Rolling(i64, Ring<Spend>),
 }
 
 #[derive(Clone, Debug)]
@@ -69,21 +88,21 @@ impl Tracker {
         }
     }
 
-    pub(super) fn apply(&mut self, sign: Sign, time: TimeMs, amount: f64, tz: &TimeZone) {
+    pub(super) fn apply(&mut self, sign: Sign, time: TimeMs, spend: Spend, tz: &TimeZone) {
         match sign {
-            Sign::Add => self.recent.add(time, &amount),
-            Sign::Sub => self.recent.sub(time, &amount),
+            Sign::Add => self.recent.add(time, &spend.amount),
+            Sign::Sub => self.recent.sub(time, &spend.amount),
         }
         match &mut self.sums {
             Sums::Rolling(_, ring) => match sign {
-                Sign::Add => ring.add(time, &amount),
-                Sign::Sub => ring.sub(time, &amount),
+                Sign::Add => ring.add(time, &spend),
+                Sign::Sub => ring.sub(time, &spend),
             },
             Sums::Calendar(calendar, kept) => {
                 if let Some(p) = kept.iter_mut().find(|p| (p.start..p.end).contains(&time)) {
                     match sign {
-                        Sign::Add => p.used += amount,
-                        Sign::Sub => p.used = (p.used - amount).max(0.0),
+                        Sign::Add => p.used.add(&spend),
+                        Sign::Sub => p.used.sub(&spend),
                     }
                     return;
                 }
@@ -102,7 +121,7 @@ impl Tracker {
                     PeriodSum {
                         start,
                         end,
-                        used: amount,
+                        used: spend,
                     },
                 );
                 if kept.len() > KEPT_PERIODS {
@@ -123,12 +142,12 @@ impl Tracker {
         }
     }
 
-    fn used(&self, now: TimeMs) -> f64 {
+    fn used(&self, now: TimeMs) -> Spend {
         match &self.sums {
             Sums::Calendar(_, kept) => kept
                 .iter()
                 .find(|p| (p.start..p.end).contains(&now))
-                .map_or(0.0, |p| p.used),
+                .map_or_else(Spend::default, |p| p.used),
             Sums::Rolling(ms, ring) => ring.sum(now, *ms),
         }
     }
@@ -153,7 +172,7 @@ impl Tracker {
                 return Some(at);
             }
             // At `segment_end` the oldest bucket still in the window leaves it.
-            base -= ring.bucket(last - count + k + 1).copied().unwrap_or(0.0);
+            base -= ring.bucket(last - count + k + 1).map_or(0.0, |b| b.amount);
         }
         None
     }
@@ -165,7 +184,10 @@ impl Tracker {
         names: &dyn Fn(usize) -> String,
     ) -> BudgetState {
         let spec = &self.spec;
-        let used = self.used(now);
+        let Spend {
+            amount: used,
+            unpriced,
+        } = self.used(now);
         let percent = used / spec.limit * 100.0;
         let level = if used >= spec.limit {
             BudgetLevel::Over
@@ -212,6 +234,7 @@ impl Tracker {
             period: spec.period.label(),
             unit: spec.unit,
             used,
+            unpriced_requests: unpriced,
             limit: spec.limit,
             percent,
             level,

@@ -1,0 +1,89 @@
+//! Which format a line is, told by its top-level keys and its top-level `type` (for a Codex
+//! rollout, `payload.type` too): a value or a nested object that holds another format's
+//! word (`"user": "tokentop"`, a tool input `{"type": "message_start"}`, metadata) does not
+//! change the format.
+//!
+//! Cheap byte tests come first: a line holding none of a format's words is not that format,
+//! and only a line that holds one has its top level read (keys and those values only).
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+
+use super::{RejectReason, anthropic, codex, has_key, reason_of};
+
+/// The parser a line goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Detected {
+    Wrapper,
+    Own,
+    Rollout,
+    Exec,
+    Stream,
+    /// A `"usage"` key somewhere: a response object, Claude Code, or an unknown format.
+    Usage,
+    NoUsage,
+}
+
+/// The top level of a line: the keys that name a format and the values that do.
+#[derive(Deserialize)]
+struct Top<'a> {
+    tokentop_wrap: Option<IgnoredAny>,
+    tokentop: Option<IgnoredAny>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow)]
+    payload: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Payload<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<&'a RawValue>,
+}
+
+/// A JSON string without escapes, as text; any other value is `None`.
+fn word(raw: Option<&RawValue>) -> Option<&str> {
+    raw.and_then(|raw| serde_json::from_str(raw.get()).ok())
+}
+
+pub(super) fn detect(text: &str) -> Result<Detected, RejectReason> {
+    // The own schema and the wrapper write their key first: no need to read the line.
+    if text.starts_with("{\"tokentop_wrap\":") {
+        return Ok(Detected::Wrapper);
+    }
+    if text.starts_with("{\"tokentop\":") {
+        return Ok(Detected::Own);
+    }
+    let maybe = text.contains("\"tokentop")
+        || codex::may_be_rollout_line(text)
+        || codex::may_be_exec_line(text)
+        || anthropic::may_be_stream_event(text);
+    if maybe {
+        let top: Top = serde_json::from_str(text).map_err(|e| reason_of(&e))?;
+        if top.tokentop_wrap.is_some() {
+            return Ok(Detected::Wrapper);
+        }
+        if top.tokentop.is_some() {
+            return Ok(Detected::Own);
+        }
+        let kind = word(top.kind);
+        if let Some(payload) = top.payload {
+            let inner = serde_json::from_str::<Payload>(payload.get()).ok();
+            if codex::is_rollout(kind, word(inner.and_then(|p| p.kind))) {
+                return Ok(Detected::Rollout);
+            }
+        }
+        if codex::is_exec(kind) {
+            return Ok(Detected::Exec);
+        }
+        if anthropic::is_stream_event(kind) {
+            return Ok(Detected::Stream);
+        }
+    }
+    Ok(if has_key(text, "\"usage\"") {
+        Detected::Usage
+    } else {
+        Detected::NoUsage
+    })
+}
