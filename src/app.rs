@@ -24,9 +24,9 @@ use crate::engine::snapshot::{IdentityDetail, IdentityRow, RateWindow, TimelineS
 use crate::event::TimeMs;
 use crate::event::{DedupKey, Origin, Tokens};
 use crate::keymap::{Action, action_for};
+use crate::layout::{self, Hit};
 use crate::source::health::SourceHealth;
 use crate::source::origin::Record;
-use crate::ui::Hit;
 
 /// Shown on every source when its reader thread ends.
 const SOURCES_STOPPED: &str = "the reader stopped: no new lines are read; restart tokentop";
@@ -671,12 +671,12 @@ impl App {
 
     /// The rows PgUp/PgDn move: what is in sight of the list on screen.
     fn page(&self) -> usize {
-        crate::ui::page_rows(self, self.area)
+        layout::page_rows(self, self.area)
     }
 
     /// Scrolls the table just enough to show the selection.
     fn keep_in_view(&mut self) {
-        let rows = crate::ui::table_rows(self, self.area).max(1);
+        let rows = layout::table_rows(self, self.area).max(1);
         let lowest = (self.selected + 1).saturating_sub(rows);
         self.table_top = self.table_top.clamp(lowest, self.selected);
     }

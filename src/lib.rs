@@ -14,6 +14,7 @@ pub mod engine;
 pub mod event;
 pub mod format;
 pub mod keymap;
+pub mod layout;
 pub mod live;
 pub mod parse;
 pub mod pricing;

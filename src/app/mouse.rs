@@ -1,5 +1,5 @@
 //! The mouse: the loop hands over each event with a monotonic time, the views say what
-//! is drawn under it (`ui::hit`), and it acts as the matching key would. A left press
+//! is drawn under it (`layout::hit`), and it acts as the matching key would. A left press
 //! selects, a second one on the same thing soon after opens it (as Enter does), the wheel
 //! moves by a few rows, and a column title sorts (again: inverts).
 
@@ -7,7 +7,7 @@ use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
 use super::App;
 use crate::keymap::Action;
-use crate::ui::{self, Hit};
+use crate::layout::{self, Hit};
 
 /// Two left presses on the same thing at most this far apart make a double-click.
 const DOUBLE_CLICK_MS: i64 = 400;
@@ -27,7 +27,7 @@ impl App {
         if !wanted || self.prompt.is_some() {
             return false;
         }
-        let Some(hit) = ui::hit(self, self.area, event.column, event.row) else {
+        let Some(hit) = layout::hit(self, self.area, event.column, event.row) else {
             return false;
         };
         match event.kind {

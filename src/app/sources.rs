@@ -1,5 +1,5 @@
 //! The sources view's state: open or not, and how far it is scrolled. How many lines it
-//! has and how many fit come from the view's own layout (`ui::sources_scroll`), for the
+//! has and how many fit come from the layout the view draws by (`layout::sources_scroll`), for the
 //! terminal size the loop last reported.
 
 use super::App;
@@ -14,7 +14,7 @@ impl App {
     /// Keys in the sources view: moving scrolls, Esc or `h` close. Quitting and pausing
     /// go through (returns false); other keys wait until the view is closed.
     pub(super) fn act_on_sources(&mut self, action: Action) -> bool {
-        let (max, page) = crate::ui::sources_scroll(self, self.area);
+        let (max, page) = crate::layout::sources_scroll(self, self.area);
         let at = self.sources_scroll.unwrap_or(0).min(max);
         let to = match action {
             Action::Up => at.saturating_sub(1),
@@ -36,7 +36,7 @@ impl App {
 
     /// Scrolls the open sources view by `lines` (the wheel).
     pub(super) fn scroll_sources(&mut self, lines: isize) {
-        let (max, _) = crate::ui::sources_scroll(self, self.area);
+        let (max, _) = crate::layout::sources_scroll(self, self.area);
         if let Some(at) = self.sources_scroll {
             self.sources_scroll = Some(at.min(max).saturating_add_signed(lines).min(max));
         }

@@ -2,7 +2,7 @@
 //! first. Active alerts are coloured by severity, acknowledged ones dimmed, ended ones muted.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Position, Rect};
+use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Paragraph};
@@ -10,31 +10,15 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::app::App;
 use crate::engine::alerts::Alert;
 use crate::format;
+use crate::layout::{alerts::list_offset, ruled};
 use crate::sanitize::sanitize;
 use crate::theme::Theme;
-use crate::ui::hit::Hit;
 use crate::ui::table::{self, Col};
 
-/// The pane never takes more than this share of the body (1/n), nor more lines than this.
-const PANE_SHARE: u16 = 3;
-const PANE_MAX: u16 = 10;
 /// Longest reason drawn (they are one line; the list's column cuts them further).
 const REASON_CHARS: usize = 240;
 const NO_ALERTS: &str = "No alerts. Bursts are judged against each identity's own usual pace, \
                          once it has enough history; budgets alert at their thresholds.";
-
-/// Lines the pane takes out of `body` (0 when hidden): its border and the alerts, within
-/// bounds.
-pub fn pane_height(app: &App, body: Rect) -> u16 {
-    if !app.alerts_pane {
-        return 0;
-    }
-    let want = (app.snapshot.alerts.len().max(1) as u16).saturating_add(1);
-    want.min(PANE_MAX + 1)
-        .min(body.height / PANE_SHARE)
-        .max(2)
-        .min(body.height)
-}
 
 fn style(app: &App, alert: &Alert, theme: &Theme) -> Style {
     if !alert.active() {
@@ -106,52 +90,6 @@ const LIST: &[Col] = &[
     Col::flex("REASON", 20),
 ];
 
-/// The full-screen list's frame: a rule above and below.
-fn list_block<'a>() -> Block<'a> {
-    Block::default().borders(Borders::TOP | Borders::BOTTOM)
-}
-
-/// Position in `snapshot.alerts` of the first alert the list shows in `inner`: the
-/// selected one is kept in view.
-fn list_offset(app: &App, inner: Rect) -> usize {
-    (app.alert_cursor() + 1).saturating_sub(list_fit(app, inner).max(1))
-}
-
-/// Alerts the list shows in its `inner` area: the rows under the header line, less the
-/// "… more" line when not all fit.
-fn list_fit(app: &App, inner: Rect) -> usize {
-    let body = inner.height.saturating_sub(1) as usize;
-    if app.snapshot.alerts.len() > body {
-        body.saturating_sub(1)
-    } else {
-        body
-    }
-}
-
-/// Alerts in sight in the full-screen list drawn in `area`: its page.
-pub fn list_rows(app: &App, area: Rect) -> usize {
-    list_fit(app, list_block().inner(area))
-}
-
-/// What the full-screen list draws at `at` in its `area`: an alert, or the list.
-pub fn hit_list(area: Rect, app: &App, at: Position) -> Option<Hit> {
-    if !area.contains(at) {
-        return None;
-    }
-    let inner = list_block().inner(area);
-    let alerts = &app.snapshot.alerts;
-    if alerts.is_empty() || !inner.contains(at) || at.y == inner.y {
-        return Some(Hit::AlertList);
-    }
-    let offset = list_offset(app, inner);
-    let row = usize::from(at.y - inner.y - 1);
-    if row < table::shown(alerts.len() - offset, inner.height) {
-        Some(Hit::Alert(offset + row))
-    } else {
-        Some(Hit::AlertList)
-    }
-}
-
 /// The full-screen list, with the selected alert highlighted and kept in view.
 pub fn render_list(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let alerts = &app.snapshot.alerts;
@@ -160,7 +98,7 @@ pub fn render_list(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (app.alert_cursor() + 1).min(alerts.len()),
         alerts.len()
     );
-    let block = list_block()
+    let block = ruled()
         .border_style(theme.border())
         .title(Line::styled(title(app), theme.title()))
         .title_bottom(Line::styled(position, theme.muted()).right_aligned());

@@ -10,7 +10,7 @@ use crate::engine::snapshot::IdentityDetail;
 use crate::format;
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
-use crate::ui::detail::{Rows, Section};
+use crate::ui::detail::Draw;
 
 /// Cells of a gauge's bar, at most and at least (a sixth of the width in between).
 const GAUGE: (usize, usize) = (16, 6);
@@ -65,49 +65,43 @@ fn gauge<'a>(b: &BudgetState, now: i64, width: u16, theme: &'a Theme) -> Line<'a
 }
 
 /// One gauge per budget covering the identity.
-pub fn budgets<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section<'a> {
-    Section {
-        rows: Rows::listing(9, d.budgets.len(), false),
-        draw: Box::new(move |frame, area| {
-            let mut lines = vec![Line::styled("BUDGETS", theme.table_header())];
-            lines.extend(
-                d.budgets
-                    .iter()
-                    .map(|b| gauge(&b.state, now, area.width, theme)),
-            );
-            lines.truncate(area.height as usize);
-            frame.render_widget(Paragraph::new(lines), area);
-        }),
-    }
+pub fn budgets<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Draw<'a> {
+    Box::new(move |frame, area| {
+        let mut lines = vec![Line::styled("BUDGETS", theme.table_header())];
+        lines.extend(
+            d.budgets
+                .iter()
+                .map(|b| gauge(&b.state, now, area.width, theme)),
+        );
+        lines.truncate(area.height as usize);
+        frame.render_widget(Paragraph::new(lines), area);
+    })
 }
 
 /// The identity's alerts, newest first: open ones loud, ended ones muted.
-pub fn alerts<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section<'a> {
-    Section {
-        rows: Rows::listing(9, d.alerts.len(), false),
-        draw: Box::new(move |frame, area: Rect| {
-            let mut lines = vec![Line::styled("ALERTS", theme.table_header())];
-            for a in &d.alerts {
-                let (state, style) = match a.ended_at {
-                    None => ("open", theme.alert(a.severity)),
-                    Some(_) => ("ended", theme.muted()),
-                };
-                lines.push(Line::from(vec![
-                    Span::styled(format!("{:<8} ", a.severity.label()), style),
-                    Span::styled(
-                        format!("{:<5} {:>7} ", state, format::ago(now - a.started_at)),
-                        theme.muted(),
-                    ),
-                    Span::styled(sanitize(&a.reason, 200), style),
-                ]));
-            }
-            if lines.len() > area.height as usize && area.height >= 3 {
-                let more = lines.len() - area.height as usize + 1;
-                lines.truncate(area.height as usize - 1);
-                lines.push(Line::styled(format!("… {more} more"), theme.muted()));
-            }
-            lines.truncate(area.height as usize);
-            frame.render_widget(Paragraph::new(lines), area);
-        }),
-    }
+pub fn alerts<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Draw<'a> {
+    Box::new(move |frame, area: Rect| {
+        let mut lines = vec![Line::styled("ALERTS", theme.table_header())];
+        for a in &d.alerts {
+            let (state, style) = match a.ended_at {
+                None => ("open", theme.alert(a.severity)),
+                Some(_) => ("ended", theme.muted()),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<8} ", a.severity.label()), style),
+                Span::styled(
+                    format!("{:<5} {:>7} ", state, format::ago(now - a.started_at)),
+                    theme.muted(),
+                ),
+                Span::styled(sanitize(&a.reason, 200), style),
+            ]));
+        }
+        if lines.len() > area.height as usize && area.height >= 3 {
+            let more = lines.len() - area.height as usize + 1;
+            lines.truncate(area.height as usize - 1);
+            lines.push(Line::styled(format!("… {more} more"), theme.muted()));
+        }
+        lines.truncate(area.height as usize);
+        frame.render_widget(Paragraph::new(lines), area);
+    })
 }

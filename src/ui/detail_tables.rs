@@ -11,18 +11,15 @@ use crate::engine::usage::Usage;
 use crate::format;
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
-use crate::ui::detail::{Rows, Section};
+use crate::ui::detail::Draw;
 use crate::ui::spark;
 use crate::ui::table::{self, Cells, Col};
 
 /// One muted line in place of an empty table.
-fn note<'a>(priority: u8, text: &'static str, theme: &'a Theme) -> Section<'a> {
-    Section {
-        rows: Rows::line(priority),
-        draw: Box::new(move |frame, area| {
-            frame.render_widget(Paragraph::new(text).style(theme.muted()), area)
-        }),
-    }
+fn note<'a>(text: &'static str, theme: &'a Theme) -> Draw<'a> {
+    Box::new(move |frame, area| {
+        frame.render_widget(Paragraph::new(text).style(theme.muted()), area)
+    })
 }
 
 /// `·` for nothing, so zeros do not crowd the numbers that matter.
@@ -59,7 +56,7 @@ fn shape(q: &Quantiles) -> String {
 }
 
 /// p50 / p90 / p99 / max of input and output tokens (and latency, when logged).
-pub fn sizes<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
+pub fn sizes<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Draw<'a> {
     let lines: Vec<(&'static str, &Quantiles)> = [
         ("input tokens", &d.input_tokens),
         ("output tokens", &d.output_tokens),
@@ -69,32 +66,25 @@ pub fn sizes<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
     .filter_map(|(label, q)| Some((label, q.as_ref()?)))
     .collect();
     if lines.is_empty() {
-        return note(3, "No finished request yet to size.", theme);
+        return note("No finished request yet to size.", theme);
     }
-    Section {
-        // Input and output at least; latency when there is room.
-        rows: Rows {
-            min: 1 + lines.len().min(2) as u16,
-            ..Rows::listing(3, lines.len(), false)
-        },
-        draw: Box::new(move |frame, area| {
-            let row = |i: usize| -> Cells {
-                let (label, q) = lines[i];
-                let n = |v: u64| (format::si(v as f64), theme.text());
-                vec![
-                    (label.to_string(), theme.text()),
-                    (format::int(q.count), theme.muted()),
-                    n(q.p50),
-                    n(q.p90),
-                    n(q.p99),
-                    n(q.max),
-                    (shape(q), theme.trend()),
-                ]
-            };
-            let fits = lines.len().min(area.height.saturating_sub(1) as usize);
-            table::render(frame, area, &SIZE_COLS, fits, row, theme);
-        }),
-    }
+    Box::new(move |frame, area| {
+        let row = |i: usize| -> Cells {
+            let (label, q) = lines[i];
+            let n = |v: u64| (format::si(v as f64), theme.text());
+            vec![
+                (label.to_string(), theme.text()),
+                (format::int(q.count), theme.muted()),
+                n(q.p50),
+                n(q.p90),
+                n(q.p99),
+                n(q.max),
+                (shape(q), theme.trend()),
+            ]
+        };
+        let fits = lines.len().min(area.height.saturating_sub(1) as usize);
+        table::render(frame, area, &SIZE_COLS, fits, row, theme);
+    })
 }
 
 const MODEL_COLS: [Col; 5] = [
@@ -106,29 +96,26 @@ const MODEL_COLS: [Col; 5] = [
 ];
 
 /// Requests, tokens and cost per model, with each model's share of the priced cost.
-pub fn models<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
+pub fn models<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Draw<'a> {
     if d.by_model.is_empty() {
-        return note(7, "No model used yet.", theme);
+        return note("No model used yet.", theme);
     }
-    Section {
-        rows: Rows::listing(7, d.by_model.len(), false),
-        draw: Box::new(move |frame, area| {
-            let row = |i: usize| -> Cells {
-                let m = &d.by_model[i];
-                vec![
-                    (sanitize(&m.model, 60), theme.text()),
-                    count(m.usage.requests, theme),
-                    count(m.usage.total_tokens(), theme),
-                    cost(&m.usage, theme),
-                    match m.cost_share {
-                        Some(share) => (format::percent(share), theme.text()),
-                        None => ("·".into(), theme.muted()),
-                    },
-                ]
-            };
-            table::render(frame, area, &MODEL_COLS, d.by_model.len(), row, theme);
-        }),
-    }
+    Box::new(move |frame, area| {
+        let row = |i: usize| -> Cells {
+            let m = &d.by_model[i];
+            vec![
+                (sanitize(&m.model, 60), theme.text()),
+                count(m.usage.requests, theme),
+                count(m.usage.total_tokens(), theme),
+                cost(&m.usage, theme),
+                match m.cost_share {
+                    Some(share) => (format::percent(share), theme.text()),
+                    None => ("·".into(), theme.muted()),
+                },
+            ]
+        };
+        table::render(frame, area, &MODEL_COLS, d.by_model.len(), row, theme);
+    })
 }
 
 const KIND_COLS: [Col; 5] = [
@@ -141,25 +128,22 @@ const KIND_COLS: [Col; 5] = [
 
 /// Completions against retrieval and embeddings (and tool calls logged as requests):
 /// what the identity's tokens went to.
-pub fn kinds<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
+pub fn kinds<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Draw<'a> {
     let all: u64 = d.by_kind.iter().map(|k| k.usage.total_tokens()).sum();
-    Section {
-        rows: Rows::listing(3, d.by_kind.len(), false),
-        draw: Box::new(move |frame, area| {
-            let row = |i: usize| -> Cells {
-                let k = &d.by_kind[i];
-                let share = k.usage.total_tokens() as f64 / all.max(1) as f64;
-                vec![
-                    (k.kind.label().to_string(), theme.text()),
-                    count(k.usage.requests, theme),
-                    count(k.usage.total_tokens(), theme),
-                    cost(&k.usage, theme),
-                    (format::percent(share), theme.text()),
-                ]
-            };
-            table::render(frame, area, &KIND_COLS, d.by_kind.len(), row, theme);
-        }),
-    }
+    Box::new(move |frame, area| {
+        let row = |i: usize| -> Cells {
+            let k = &d.by_kind[i];
+            let share = k.usage.total_tokens() as f64 / all.max(1) as f64;
+            vec![
+                (k.kind.label().to_string(), theme.text()),
+                count(k.usage.requests, theme),
+                count(k.usage.total_tokens(), theme),
+                cost(&k.usage, theme),
+                (format::percent(share), theme.text()),
+            ]
+        };
+        table::render(frame, area, &KIND_COLS, d.by_kind.len(), row, theme);
+    })
 }
 
 const TOOL_COLS: [Col; 7] = [
@@ -186,34 +170,31 @@ fn tool_name(name: &str, mcp_server: Option<&str>) -> String {
 
 /// Calls per tool, the MCP server it belongs to, calls in the last minute, the share of
 /// the identity's cost spent in responses that called it, and when it was used.
-pub fn tools<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Section<'a> {
+pub fn tools<'a>(d: &'a IdentityDetail, now: i64, theme: &'a Theme) -> Draw<'a> {
     if d.tools.is_empty() {
-        return note(4, "No tool calls.", theme);
+        return note("No tool calls.", theme);
     }
-    Section {
-        rows: Rows::listing(4, d.tools.len(), false),
-        draw: Box::new(move |frame, area| {
-            let row = |i: usize| -> Cells {
-                let t = &d.tools[i];
-                vec![
-                    (tool_name(&t.name, t.mcp_server.as_deref()), theme.text()),
-                    match &t.mcp_server {
-                        Some(server) => (sanitize(server, 30), theme.text()),
-                        None => ("·".into(), theme.muted()),
-                    },
-                    count(t.calls, theme),
-                    count(t.calls_last_min, theme),
-                    match t.cost_share {
-                        Some(share) => (format::percent(share), theme.text()),
-                        None => ("·".into(), theme.muted()),
-                    },
-                    (format::ago(now - t.first_seen), theme.muted()),
-                    (format::ago(now - t.last_seen), theme.text()),
-                ]
-            };
-            table::render(frame, area, &TOOL_COLS, d.tools.len(), row, theme);
-        }),
-    }
+    Box::new(move |frame, area| {
+        let row = |i: usize| -> Cells {
+            let t = &d.tools[i];
+            vec![
+                (tool_name(&t.name, t.mcp_server.as_deref()), theme.text()),
+                match &t.mcp_server {
+                    Some(server) => (sanitize(server, 30), theme.text()),
+                    None => ("·".into(), theme.muted()),
+                },
+                count(t.calls, theme),
+                count(t.calls_last_min, theme),
+                match t.cost_share {
+                    Some(share) => (format::percent(share), theme.text()),
+                    None => ("·".into(), theme.muted()),
+                },
+                (format::ago(now - t.first_seen), theme.muted()),
+                (format::ago(now - t.last_seen), theme.text()),
+            ]
+        };
+        table::render(frame, area, &TOOL_COLS, d.tools.len(), row, theme);
+    })
 }
 
 const RECENT_COLS: [Col; 7] = [
@@ -247,48 +228,37 @@ fn tool_list(e: &RecentEvent) -> String {
 
 /// The latest requests, newest first, the selected one highlighted (Enter opens it); `~`
 /// marks estimated token counts.
-pub fn recent<'a>(
-    d: &'a IdentityDetail,
-    now: i64,
-    selected: usize,
-    theme: &'a Theme,
-) -> Section<'a> {
+pub fn recent<'a>(d: &'a IdentityDetail, now: i64, selected: usize, theme: &'a Theme) -> Draw<'a> {
     if d.recent.is_empty() {
-        return note(8, "No request yet.", theme);
+        return note("No request yet.", theme);
     }
-    Section {
-        rows: Rows {
-            want: 6,
-            ..Rows::listing(8, d.recent.len(), true)
-        },
-        draw: Box::new(move |frame, area| {
-            let row = |i: usize| -> Cells {
-                let e = &d.recent[i];
-                let tokens = |n: u64| {
-                    let text = format::si(n as f64);
-                    if e.estimated {
-                        (format!("~{text}"), theme.level(Level::Warn))
-                    } else {
-                        (text, theme.text())
-                    }
-                };
-                vec![
-                    (format::ago(now - e.time), theme.muted()),
-                    (sanitize(&e.model, 60), theme.text()),
-                    tokens(e.tokens.total()),
-                    tokens(e.tokens.all_input()),
-                    tokens(e.tokens.output),
-                    match e.cost_usd {
-                        Some(c) => (format::usd(c), theme.text()),
-                        None => ("unpriced".into(), theme.unpriced()),
-                    },
-                    (tool_list(e), theme.muted()),
-                ]
+    Box::new(move |frame, area| {
+        let row = |i: usize| -> Cells {
+            let e = &d.recent[i];
+            let tokens = |n: u64| {
+                let text = format::si(n as f64);
+                if e.estimated {
+                    (format!("~{text}"), theme.level(Level::Warn))
+                } else {
+                    (text, theme.text())
+                }
             };
-            let count = d.recent.len();
-            table::render_selected(frame, area, &RECENT_COLS, count, Some(selected), row, theme);
-        }),
-    }
+            vec![
+                (format::ago(now - e.time), theme.muted()),
+                (sanitize(&e.model, 60), theme.text()),
+                tokens(e.tokens.total()),
+                tokens(e.tokens.all_input()),
+                tokens(e.tokens.output),
+                match e.cost_usd {
+                    Some(c) => (format::usd(c), theme.text()),
+                    None => ("unpriced".into(), theme.unpriced()),
+                },
+                (tool_list(e), theme.muted()),
+            ]
+        };
+        let count = d.recent.len();
+        table::render_selected(frame, area, &RECENT_COLS, count, Some(selected), row, theme);
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Making things fit: lines and tables give up their least important parts first when the
-//! terminal is small, instead of being cut off at the right edge.
+//! Making lines fit: they give up their least important parts first when the terminal is
+//! small, instead of being cut off at the right edge (tables: `layout::table::columns`).
 
 use ratatui::text::{Line, Span};
 
@@ -38,28 +38,4 @@ pub fn line<'a>(mut segments: Vec<Segment<'a>>, width: usize, theme: &Theme) -> 
         spans.extend(segment.spans);
     }
     Line::from(spans)
-}
-
-/// The indices of the columns that fit in `width` beside a first column of at least
-/// `first_min`, highest priority first, in their original order. Columns are one space
-/// apart.
-pub fn columns<T>(
-    all: &[T],
-    width: u16,
-    first_min: u16,
-    column_width: impl Fn(&T) -> u16,
-    priority: impl Fn(&T) -> u8,
-) -> Vec<usize> {
-    let mut by_priority: Vec<usize> = (0..all.len()).collect();
-    by_priority.sort_by_key(|&i| std::cmp::Reverse(priority(&all[i])));
-    let mut used = first_min;
-    let mut keep = vec![false; all.len()];
-    for i in by_priority {
-        let w = column_width(&all[i]);
-        if used.saturating_add(w) < width {
-            used += w + 1;
-            keep[i] = true;
-        }
-    }
-    (0..all.len()).filter(|&i| keep[i]).collect()
 }

@@ -1,16 +1,18 @@
 //! The sources view (`h`): one block per source with what it read, what it used, what it
 //! rejected and why (with an example line), and its last error. Broken sources come first,
 //! in the error style, so a broken feed is found in seconds. Every source has a known
-//! number of lines whatever the width ([`block_height`]), so the app can scroll the view.
+//! number of lines whatever the width (`layout::sources::block_height`), so the app can scroll the view.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::app::App;
 use crate::format;
+use crate::layout::ruled;
+use crate::layout::sources::{block_height, scroll};
 use crate::sanitize::sanitize;
 use crate::source::health::SourceHealth;
 use crate::theme::{Level, Theme};
@@ -20,31 +22,12 @@ const LABEL: usize = 12;
 /// Longest path or error drawn (lines are cut at the edge anyway).
 const TEXT_CHARS: usize = 300;
 
-/// The view's frame: a rule above and below.
-fn frame_block<'a>() -> Block<'a> {
-    Block::default().borders(Borders::TOP | Borders::BOTTOM)
-}
-
 /// The sources in the order shown: failing, then running, then finished; otherwise as
 /// they reported.
 fn ordered(app: &App) -> Vec<&SourceHealth> {
     let mut sources: Vec<&SourceHealth> = app.sources.iter().collect();
     sources.sort_by_key(|s| (s.is_ok(), s.finished));
     sources
-}
-
-/// Lines one source takes: its title, the error if any, two of counts, one per reject
-/// reason, and a blank line.
-fn block_height(source: &SourceHealth) -> usize {
-    4 + usize::from(source.last_error.is_some()) + source.rejected.len()
-}
-
-/// The view's lines and how many fit in `screen`'s body: the most the app may scroll
-/// and a page.
-pub fn scroll(app: &App, body: Rect) -> (usize, usize) {
-    let visible = frame_block().inner(body).height as usize;
-    let lines: usize = app.sources.iter().map(block_height).sum();
-    (lines.saturating_sub(visible), visible.max(1))
 }
 
 fn state(source: &SourceHealth) -> &'static str {
@@ -201,7 +184,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         " h or Esc closes ".to_string()
     };
-    let block = frame_block()
+    let block = ruled()
         .border_style(theme.border())
         .title(title)
         .title_bottom(Line::styled(position, theme.muted()).right_aligned());

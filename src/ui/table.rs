@@ -8,8 +8,8 @@ use ratatui::style::Style;
 use ratatui::text::Text;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
+use crate::layout::table::{columns, first_row, shown};
 use crate::theme::Theme;
-use crate::ui::fit;
 
 pub struct Col {
     pub title: &'static str,
@@ -60,22 +60,6 @@ impl Col {
 /// One cell: its text and how it is drawn.
 pub type Cells = Vec<(String, Style)>;
 
-/// How many of `count` rows are drawn in `height` lines: the header takes one, and the
-/// "… N more" line one when not all fit (and there is room for it besides one row).
-pub fn shown(count: usize, height: u16) -> usize {
-    let body = height.saturating_sub(1) as usize;
-    if count > body && body >= 2 {
-        body - 1
-    } else {
-        count.min(body)
-    }
-}
-
-/// The first row drawn when `shown` rows fit and row `selected` must be one of them.
-pub fn first_row(shown: usize, selected: usize) -> usize {
-    (selected + 1).saturating_sub(shown.max(1))
-}
-
 /// Draws `count` rows under a header line; `row(i)` formats row `i` with one cell per
 /// column in `cols`, and is only called for the rows on screen.
 pub fn render(
@@ -99,7 +83,7 @@ pub fn render_selected(
     row: impl Fn(usize) -> Cells,
     theme: &Theme,
 ) {
-    let visible = fit::columns(cols, area.width, 0, |c| c.width, |c| c.priority);
+    let visible = columns(cols, area.width, 0, |c| c.width, |c| c.priority);
     let body = area.height.saturating_sub(1) as usize;
     let shown = shown(count, area.height);
     let offset = selected.map_or(0, |s| first_row(shown, s));

@@ -15,16 +15,13 @@ use crate::engine::budget::BudgetUnit;
 use crate::engine::snapshot::{IdentityDetail, Timeline, TimelinePoint, TimelineSpan};
 use crate::format;
 use crate::theme::{CLASSES, Theme};
-use crate::ui::detail::{Rows, Section};
+use crate::ui::detail::Draw;
 
 /// Eighths of a cell, bottom up.
 const EIGHTHS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 /// A budget line further above the data than this many times its peak is not drawn
 /// (the bars would flatten to nothing); the legend says it is off the scale.
 const LINE_HEADROOM: f64 = 4.0;
-/// Rows of the token chart at most, and of the cost chart.
-const TOKEN_ROWS: u16 = 8;
-const COST_ROWS: u16 = 3;
 
 /// Bars as drawn: the timeline's buckets averaged in groups when there are more buckets
 /// than columns, each bar `width` columns wide.
@@ -220,115 +217,99 @@ fn markers(frame: &mut Frame, area: Rect, d: &IdentityDetail, bars: &Bars, theme
 }
 
 /// Tokens per minute, stacked by class, with token budgets' pace and alert markers.
-pub fn tokens<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
-    Section {
-        rows: Rows {
-            priority: 6,
-            min: 4,
-            want: TOKEN_ROWS + 3,
-            fill: false,
-        },
-        draw: Box::new(move |frame, area| {
-            let [label, legend, chart, marks] = Layout::vertical([
-                Constraint::Length(1),
-                Constraint::Length(u16::from(area.height >= 6)),
-                Constraint::Fill(1),
-                Constraint::Length(1),
-            ])
-            .areas(area);
-            let points = &d.timeline.points;
-            let bars = Bars::of(points, chart.width, |p| {
-                vec![p.input, p.cache_read, p.cache_write, p.output, p.reasoning]
-            });
-            let peak = bars.peak();
-            let now = points.last().map_or(0.0, TimelinePoint::tokens);
-            let paces = paces(d, BudgetUnit::Tokens, &|v| format::si(v));
-            let (top, drawn, off) = fit_paces(&paces, peak);
-            let mut head = vec![
-                Span::styled("TOKENS/MIN ", theme.table_header()),
-                Span::styled(span_label(d.timeline.span), theme.text()),
-                Span::styled(
-                    format!("  peak {}  now {}", format::si(peak), format::si(now)),
-                    theme.muted(),
-                ),
-            ];
-            for p in &off {
-                head.push(Span::styled(
-                    format!("  {} (off scale)", p.label),
-                    theme.budget_line(),
-                ));
-            }
-            frame.render_widget(Paragraph::new(Line::from(head)), label);
-            let mut key: Vec<Span> = Vec::new();
-            for (i, name) in CLASSES.iter().enumerate() {
-                key.push(Span::styled(
-                    format!("{} ", theme.class_fill(i)),
-                    theme.class(i),
-                ));
-                key.push(Span::styled(format!("{name}  "), theme.muted()));
-            }
-            for p in paces.iter().filter(|p| drawn.contains(&p.value)) {
-                key.push(Span::styled(
-                    format!("─ {}  ", p.label),
-                    theme.budget_line(),
-                ));
-            }
-            frame.render_widget(Paragraph::new(Line::from(key)), legend);
-            let class = |i: usize| (theme.class(i), theme.class_fill(i));
-            let buf = frame.buffer_mut();
-            draw_stacked(buf, chart, &bars, top, &class, &drawn, theme.budget_line());
-            markers(frame, marks, d, &bars, theme);
-        }),
-    }
+pub fn tokens<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Draw<'a> {
+    Box::new(move |frame, area| {
+        let [label, legend, chart, marks] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(u16::from(area.height >= 6)),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        let points = &d.timeline.points;
+        let bars = Bars::of(points, chart.width, |p| {
+            vec![p.input, p.cache_read, p.cache_write, p.output, p.reasoning]
+        });
+        let peak = bars.peak();
+        let now = points.last().map_or(0.0, TimelinePoint::tokens);
+        let paces = paces(d, BudgetUnit::Tokens, &|v| format::si(v));
+        let (top, drawn, off) = fit_paces(&paces, peak);
+        let mut head = vec![
+            Span::styled("TOKENS/MIN ", theme.table_header()),
+            Span::styled(span_label(d.timeline.span), theme.text()),
+            Span::styled(
+                format!("  peak {}  now {}", format::si(peak), format::si(now)),
+                theme.muted(),
+            ),
+        ];
+        for p in &off {
+            head.push(Span::styled(
+                format!("  {} (off scale)", p.label),
+                theme.budget_line(),
+            ));
+        }
+        frame.render_widget(Paragraph::new(Line::from(head)), label);
+        let mut key: Vec<Span> = Vec::new();
+        for (i, name) in CLASSES.iter().enumerate() {
+            key.push(Span::styled(
+                format!("{} ", theme.class_fill(i)),
+                theme.class(i),
+            ));
+            key.push(Span::styled(format!("{name}  "), theme.muted()));
+        }
+        for p in paces.iter().filter(|p| drawn.contains(&p.value)) {
+            key.push(Span::styled(
+                format!("─ {}  ", p.label),
+                theme.budget_line(),
+            ));
+        }
+        frame.render_widget(Paragraph::new(Line::from(key)), legend);
+        let class = |i: usize| (theme.class(i), theme.class_fill(i));
+        let buf = frame.buffer_mut();
+        draw_stacked(buf, chart, &bars, top, &class, &drawn, theme.budget_line());
+        markers(frame, marks, d, &bars, theme);
+    })
 }
 
 /// Cost per minute, with USD budgets' pace.
-pub fn cost<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Section<'a> {
-    Section {
-        rows: Rows {
-            priority: 5,
-            min: 2,
-            want: COST_ROWS + 1,
-            fill: false,
-        },
-        draw: Box::new(move |frame, area| {
-            let [label, chart] =
-                Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-            let points = &d.timeline.points;
-            let bars = Bars::of(points, chart.width, |p| vec![p.cost]);
-            let peak = bars.peak();
-            let now = points.last().map_or(0.0, |p| p.cost);
-            let paces = paces(d, BudgetUnit::Usd, &|v| format::usd(v));
-            let (top, drawn, off) = fit_paces(&paces, peak);
-            let mut head = vec![
-                Span::styled("COST/MIN ", theme.table_header()),
-                Span::styled(
-                    format!("peak {}  now {}", format::usd(peak), format::usd(now)),
-                    theme.muted(),
-                ),
-            ];
-            let unpriced = d.timeline.unpriced_requests;
-            if unpriced > 0 {
-                let note = format!(" +{} unpriced", format::int(unpriced));
-                head.push(Span::styled(note, theme.unpriced()));
-            }
-            for p in &paces {
-                let note = if off.iter().any(|o| std::ptr::eq(*o, p)) {
-                    " (off scale)"
-                } else {
-                    ""
-                };
-                head.push(Span::styled(
-                    format!("  ─ {}{note}", p.label),
-                    theme.budget_line(),
-                ));
-            }
-            frame.render_widget(Paragraph::new(Line::from(head)), label);
-            let class = |_: usize| (theme.accent(), theme.class_fill(0));
-            let buf = frame.buffer_mut();
-            draw_stacked(buf, chart, &bars, top, &class, &drawn, theme.budget_line());
-        }),
-    }
+pub fn cost<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Draw<'a> {
+    Box::new(move |frame, area| {
+        let [label, chart] =
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+        let points = &d.timeline.points;
+        let bars = Bars::of(points, chart.width, |p| vec![p.cost]);
+        let peak = bars.peak();
+        let now = points.last().map_or(0.0, |p| p.cost);
+        let paces = paces(d, BudgetUnit::Usd, &|v| format::usd(v));
+        let (top, drawn, off) = fit_paces(&paces, peak);
+        let mut head = vec![
+            Span::styled("COST/MIN ", theme.table_header()),
+            Span::styled(
+                format!("peak {}  now {}", format::usd(peak), format::usd(now)),
+                theme.muted(),
+            ),
+        ];
+        let unpriced = d.timeline.unpriced_requests;
+        if unpriced > 0 {
+            let note = format!(" +{} unpriced", format::int(unpriced));
+            head.push(Span::styled(note, theme.unpriced()));
+        }
+        for p in &paces {
+            let note = if off.iter().any(|o| std::ptr::eq(*o, p)) {
+                " (off scale)"
+            } else {
+                ""
+            };
+            head.push(Span::styled(
+                format!("  ─ {}{note}", p.label),
+                theme.budget_line(),
+            ));
+        }
+        frame.render_widget(Paragraph::new(Line::from(head)), label);
+        let class = |_: usize| (theme.accent(), theme.class_fill(0));
+        let buf = frame.buffer_mut();
+        draw_stacked(buf, chart, &bars, top, &class, &drawn, theme.budget_line());
+    })
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@ use tokentop::app::{Msg, SortKey};
 use tokentop::engine::Engine;
 use tokentop::event::IdentityKind;
 use tokentop::keymap::Screen as View;
+use tokentop::layout;
 use tokentop::live;
 use tokentop::parse::RejectReason;
 use tokentop::source::health::SourceHealth;
-use tokentop::ui;
 
 use crate::common::{NOON, engine, event};
 use crate::views::Screen;
@@ -588,7 +588,7 @@ fn hits_and_clicks_on_tiny_screens_do_not_panic() {
                 s.draw(w, h);
                 for x in 0..=w {
                     for y in 0..=h {
-                        ui::hit(&s.app, Rect::new(0, 0, w, h), x, y);
+                        layout::hit(&s.app, Rect::new(0, 0, w, h), x, y);
                         mouse(s, MouseEventKind::ScrollDown, x, y, 0);
                         mouse(s, LEFT, x, y, i64::from(y));
                     }

@@ -10,6 +10,7 @@ use tokentop::app::{App, Msg, SortKey};
 use tokentop::engine::Engine;
 use tokentop::engine::snapshot::{RateWindow, TimelineSpan};
 use tokentop::event::{IdentityKind, ToolCall};
+use tokentop::layout;
 use tokentop::live;
 use tokentop::source::health::SourceHealth;
 use tokentop::theme::Theme;
@@ -865,7 +866,7 @@ fn every_view_survives_tiny_terminals() {
             screen.draw(w, h);
             // Every cell can be clicked: the hit-test follows the same layout.
             for (x, y) in (0..w).flat_map(|x| (0..h).map(move |y| (x, y))) {
-                ui::hit(&screen.app, Rect::new(0, 0, w, h), x, y);
+                layout::hit(&screen.app, Rect::new(0, 0, w, h), x, y);
             }
         }
     }
@@ -995,12 +996,12 @@ fn a_page_is_the_rows_in_sight_above_the_alerts_pane() {
     }
     let mut screen = Screen::new("t", e, 24);
     let area = Rect::new(0, 0, 80, 24);
-    let full = ui::table_rows(&screen.app, area);
+    let full = layout::table_rows(&screen.app, area);
     screen.key(KeyCode::PageDown);
     assert_eq!(screen.app.selected, full);
     screen.press('g');
     screen.press('a');
-    let beside = ui::table_rows(&screen.app, area);
+    let beside = layout::table_rows(&screen.app, area);
     assert!(beside < full, "the pane takes rows: {beside} of {full}");
     for page in 1..=3 {
         screen.key(KeyCode::PageDown);
@@ -1017,7 +1018,7 @@ fn a_page_of_latest_requests_is_the_rows_in_sight() {
     let mut screen = detail(30);
     let area = Rect::new(0, 0, 100, 30);
     screen.app.update(Msg::Area(area));
-    let rows = ui::page_rows(&screen.app, area);
+    let rows = layout::page_rows(&screen.app, area);
     let count = screen.app.detail().map_or(0, |d| d.recent.len());
     assert!(1 < rows && rows < count, "{rows} in sight of {count}");
     // The requests drawn: the lines between the list's title and its "… N more".

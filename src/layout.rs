@@ -1,0 +1,103 @@
+//! Where things go on screen, for a frame size and the app's state: the areas of each
+//! pane, the rows in sight, how far a view scrolls, and what a click lands on. The views
+//! draw by it and the app pages and hit-tests by it, so the two cannot disagree; it draws
+//! nothing and the app never needs the views.
+
+pub mod alerts;
+pub mod detail;
+pub mod identity_table;
+pub mod sources;
+pub mod table;
+
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::widgets::{Block, Borders};
+
+use crate::app::{App, SortKey};
+use crate::keymap::Screen;
+
+/// Lines the header takes.
+const HEADER_LINES: u16 = 2;
+
+/// What a mouse event lands on. A view that wants clicks adds its variants here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hit {
+    /// The identity table, away from its rows and titles (rules, blank lines).
+    Table,
+    /// A row of the identity table: its position in `app.order`.
+    Row(usize),
+    /// A column title of the identity table: the key it sorts by.
+    Title(SortKey),
+    /// The full-screen alert list, away from its alerts.
+    AlertList,
+    /// An alert of the list: its index in `snapshot.alerts`.
+    Alert(usize),
+    /// The sources view.
+    Sources,
+    /// The identity view, away from its latest requests.
+    Identity,
+    /// One of the identity view's latest requests: its position, newest first.
+    Event(usize),
+}
+
+/// The frame of the identity table, the alert list, the sources view and the identity
+/// view: a rule above and below. The views style it; its inside is where they draw.
+pub fn ruled<'a>() -> Block<'a> {
+    Block::default().borders(Borders::TOP | Borders::BOTTOM)
+}
+
+/// The three areas of the screen: header, body and status line.
+pub fn areas(screen: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(HEADER_LINES),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(screen)
+}
+
+/// The table's (or the identity view's) area and the alerts pane's under it.
+pub fn main_and_pane(app: &App, body: Rect) -> [Rect; 2] {
+    let pane = alerts::pane_height(app, body);
+    Layout::vertical([Constraint::Min(0), Constraint::Length(pane)]).areas(body)
+}
+
+/// Identity rows the table shows on a screen of this size, above the alerts pane.
+pub fn table_rows(app: &App, screen: Rect) -> usize {
+    identity_table::body_rows(main_and_pane(app, areas(screen)[1])[0])
+}
+
+/// The rows one page moves in the list the screen shows (identities, alerts or an
+/// identity's latest requests): what is in sight of it on a screen of this size.
+pub fn page_rows(app: &App, screen: Rect) -> usize {
+    let body = areas(screen)[1];
+    let rows = match app.screen() {
+        Screen::Table | Screen::Sources => table_rows(app, screen),
+        Screen::Alerts => alerts::list_rows(app, body),
+        Screen::Detail | Screen::Event => detail::recent_rows(main_and_pane(app, body)[0], app),
+    };
+    rows.max(1)
+}
+
+/// How far the sources view can scroll on a screen of this size, and its page: what the
+/// app clamps its scrolling to.
+pub fn sources_scroll(app: &App, screen: Rect) -> (usize, usize) {
+    sources::scroll(app, areas(screen)[1])
+}
+
+/// What is drawn at (`column`, `row`) on a `screen` of this size; nothing on the header,
+/// the status line, the alerts pane or under the help overlay.
+pub fn hit(app: &App, screen: Rect, column: u16, row: u16) -> Option<Hit> {
+    let at = Position::new(column, row);
+    let [_, body, _] = areas(screen);
+    if app.help_open() || !body.contains(at) {
+        return None;
+    }
+    match app.screen() {
+        Screen::Table => identity_table::hit(main_and_pane(app, body)[0], app, at),
+        Screen::Alerts => alerts::hit_list(body, app, at),
+        Screen::Sources => Some(Hit::Sources),
+        Screen::Detail => detail::hit(main_and_pane(app, body)[0], app, at),
+        // Over an event's popup the mouse waits, as under the help.
+        Screen::Event => None,
+    }
+}
