@@ -3,6 +3,7 @@
 
 mod alert_sinks;
 mod alert_views;
+mod boundaries;
 pub mod budgets;
 mod bursts;
 mod caps_on_screen;
