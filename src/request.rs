@@ -1,6 +1,7 @@
 //! The edge between the command line and the headless modes: a subcommand's arguments and
 //! the config they name resolve here into the plain request `report` or `check` runs, so
-//! neither mode reads a flag or a config file. Every mistake is a usage error (exit 2).
+//! neither mode reads a flag or a config file. A flag or config that cannot be used is a
+//! usage error (exit 2).
 
 use anyhow::{Context, bail};
 use jiff::tz::TimeZone;
