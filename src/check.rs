@@ -3,19 +3,36 @@
 
 use std::io::Write;
 
-use anyhow::Context;
+use std::sync::Arc;
+
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use crate::cli::{CheckArgs, source_specs};
+use crate::config::Config;
 use crate::engine::Engine;
 use crate::engine::budget::{BudgetLevel, BudgetState, BudgetUnit};
 use crate::event::TimeMs;
 use crate::format;
-use crate::report::{ensure_read, parse_time, read_into};
+use crate::pricing::PriceTable;
+use crate::report::{ensure_read, read_into};
 use crate::sanitize::sanitize;
+use crate::source::discover::SourceSpec;
 use crate::source::health::SourceHealth;
-use crate::usage::{OrUsage, usage_error};
+
+/// What one check reads and when it evaluates the budgets, resolved from the command line
+/// at the edge.
+#[derive(Debug)]
+pub struct CheckRequest {
+    pub specs: Vec<SourceSpec>,
+    /// Has at least one budget.
+    pub config: Config,
+    pub tz: TimeZone,
+    pub prices: Arc<PriceTable>,
+    /// When the budgets are evaluated: `--at`, else now.
+    pub at: TimeMs,
+    /// Exit by the budgets even when a source could not be read in full.
+    pub allow_partial: bool,
+}
 
 /// What `check` found.
 #[derive(Debug, Serialize)]
@@ -51,37 +68,20 @@ impl CheckReport {
     }
 }
 
-/// Reads the sources and evaluates the budgets at `--at`, else at `now`.
-pub fn run(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckReport> {
-    let config = args.common.config()?;
-    if config.budgets.is_empty() {
-        match &config.path {
-            Some(path) => {
-                return Err(usage_error(format!(
-                    "no budgets to check: {} has no [[budget]] table",
-                    path.display()
-                )));
-            }
-            None => {
-                return Err(usage_error(
-                    "no budgets to check: pass --config FILE, or write ~/.config/tokentop/config.toml (see sample-data/config.example.toml)",
-                ));
-            }
-        }
-    }
-    let tz = args.common.time_zone(&config)?;
-    let at = args
-        .at
-        .as_deref()
-        .map(|t| parse_time(t, &tz, now, false))
-        .transpose()
-        .context("--at")
-        .or_usage()?
-        .unwrap_or(now);
-    let mut engine = Engine::with_config(args.common.prices(&config)?, tz.clone(), &config);
+/// Reads the request's sources at `now` (the wall clock) and evaluates the budgets at its `at`.
+pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
+    let CheckRequest {
+        specs,
+        config,
+        tz,
+        prices,
+        at,
+        allow_partial,
+    } = request;
+    let mut engine = Engine::with_config(prices, tz.clone(), &config);
     // Events up to and including `at`: what was known at that moment.
     let range = (None, Some(at.saturating_add(1)));
-    let sources = read_into(&mut engine, source_specs(&args.paths)?, range, now, at);
+    let sources = read_into(&mut engine, specs, range, now, at);
     ensure_read(&sources)?;
     let budgets = engine.budgets();
     Ok(CheckReport {
@@ -94,7 +94,7 @@ pub fn run(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckReport> {
             .max()
             .unwrap_or(BudgetLevel::Ok),
         budgets,
-        partial: !args.allow_partial && sources.iter().any(|s| !s.is_ok()),
+        partial: !allow_partial && sources.iter().any(|s| !s.is_ok()),
         sources,
         tz,
     })

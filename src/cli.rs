@@ -1,9 +1,10 @@
 //! Command-line interface (clap derive).
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
 use crate::pricing::PriceTable;
+use crate::report::GroupBy;
 use crate::source::discover::{SourceSpec, default_specs};
 use crate::usage::OrUsage;
 
@@ -183,14 +184,6 @@ pub fn source_specs(paths: &[String]) -> anyhow::Result<Vec<SourceSpec>> {
         return default_specs().map_err(anyhow::Error::msg);
     }
     Ok(paths.iter().map(|p| SourceSpec::parse(p)).collect())
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupBy {
-    Identity,
-    Model,
-    Day,
 }
 
 /// Resolves `--tz` (UTC when absent) with a message that says what to type instead.

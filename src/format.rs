@@ -1,4 +1,5 @@
-//! Numbers formatted for people: `1.2M`, `$3.41`, `12.5/min`, `1,234,567`.
+//! Numbers formatted for people: `1.2M`, `$3.41`, `12.5/min`, `1,234,567`. Every USD
+//! amount is written by [`usd`].
 
 /// Groups thousands: `1234567` -> `1,234,567`.
 pub fn int(n: u64) -> String {
@@ -74,6 +75,16 @@ pub fn usd(x: f64) -> String {
     }
 }
 
+/// Spend that leaves out the requests no price covers: [`usd`] when all were priced,
+/// `$1.20+?` (a lower bound) when some were not, `unpriced` when none of it was.
+pub fn usd_lower_bound(x: f64, unpriced_requests: u64) -> String {
+    match (unpriced_requests, x) {
+        (0, x) => usd(x),
+        (_, 0.0) => "unpriced".to_string(),
+        (_, x) => format!("{}+?", usd(x)),
+    }
+}
+
 /// A percentage from a 0..1 share.
 pub fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)
@@ -137,6 +148,9 @@ mod tests {
         assert_eq!(usd(0.0), "$0");
         assert_eq!(usd(0.00001), "<$0.0001");
         assert_eq!(usd(12_345.6), "$12,346");
+        assert_eq!(usd_lower_bound(0.0, 0), "$0");
+        assert_eq!(usd_lower_bound(1.204, 3), "$1.20+?");
+        assert_eq!(usd_lower_bound(0.0, 3), "unpriced");
         assert_eq!(percent(0.874), "87%");
         assert_eq!(ago(-5_000), "now");
         assert_eq!(ago(999), "now");

@@ -20,6 +20,7 @@ pub mod parse;
 pub mod pricing;
 pub mod redact;
 pub mod report;
+pub mod request;
 pub mod sanitize;
 pub mod source;
 pub mod theme;

@@ -7,13 +7,13 @@ use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use ratatui::DefaultTerminal;
 use tokentop::alert_out::{AlertOut, AlertSinks};
-use tokentop::cli::{Cli, Command, source_specs};
+use tokentop::cli::{CheckArgs, Cli, Command, ReportArgs, source_specs};
 use tokentop::live::{self, Input, LiveOptions};
 use tokentop::sanitize::json_safe;
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::FollowOptions;
 use tokentop::theme::Theme;
-use tokentop::{check, report};
+use tokentop::{check, report, request};
 
 /// Events are built on reader threads and dropped on the engine's: mimalloc handles that
 /// (and the many small allocations of parsing) far faster than the system allocator.
@@ -41,8 +41,9 @@ fn main() -> ExitCode {
 
 /// Exit code 0, 3 or 4 by the worst budget (1 when a source could not be read in full
 /// without `--allow-partial`, 2 for usage and config errors).
-fn run_check(args: &tokentop::cli::CheckArgs) -> anyhow::Result<u8> {
-    let report = check::run(args, live::wall_clock())?;
+fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
+    let now = live::wall_clock();
+    let report = check::run(request::check(args, now)?, now)?;
     report::warn_unread(&report.sources, &mut std::io::stderr().lock())?;
     check::write_warnings(&report, &mut std::io::stderr().lock())?;
     let mut out = std::io::stdout().lock();
@@ -54,8 +55,9 @@ fn run_check(args: &tokentop::cli::CheckArgs) -> anyhow::Result<u8> {
     Ok(report.exit_code())
 }
 
-fn run_report(args: &tokentop::cli::ReportArgs) -> anyhow::Result<()> {
-    let report = report::build(args, live::wall_clock())?;
+fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
+    let now = live::wall_clock();
+    let report = report::build(request::report(args, now)?, now)?;
     report::warn_unread(&report.sources, &mut std::io::stderr().lock())?;
     let mut out = std::io::stdout().lock();
     if args.json {

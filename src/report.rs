@@ -3,11 +3,11 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use crate::cli::{GroupBy, ReportArgs, source_specs};
+use crate::config::Config;
 use crate::engine::budget::BudgetState;
 use crate::engine::usage::Usage;
 use crate::engine::{Engine, GroupRow, IngestStats, ModelPricing, Snapshot};
@@ -19,7 +19,27 @@ use crate::source::follow::Follower;
 use crate::source::health::SourceHealth;
 use crate::source::origin::Origins;
 use crate::source::stdin;
-use crate::usage::{OrUsage, usage_error};
+
+/// What one report reads and how it groups it, resolved from the command line at the edge.
+#[derive(Debug)]
+pub struct ReportRequest {
+    pub specs: Vec<SourceSpec>,
+    pub config: Config,
+    pub tz: TimeZone,
+    pub prices: Arc<PriceTable>,
+    /// Events in `[since, until)`.
+    pub range: (Option<TimeMs>, Option<TimeMs>),
+    pub by: GroupBy,
+}
+
+/// What a report has one row per.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    Identity,
+    Model,
+    Day,
+}
 
 /// Usage of one group with the derived totals spelled out.
 #[derive(Debug, Serialize)]
@@ -60,84 +80,6 @@ pub struct Report {
     pub budgets: Vec<BudgetState>,
     pub sources: Vec<SourceHealth>,
     pub ingest: IngestStats,
-}
-
-/// Parses a `--since` / `--until` value. `end_of_day` makes a bare date mean its end.
-pub fn parse_time(
-    text: &str,
-    tz: &TimeZone,
-    now: TimeMs,
-    end_of_day: bool,
-) -> anyhow::Result<TimeMs> {
-    if let Some(ms) = crate::timefmt::parse_rfc3339_ms(text) {
-        return Ok(ms);
-    }
-    let compact = text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit());
-    let date_text = if compact {
-        format!("{}-{}-{}", &text[..4], &text[4..6], &text[6..])
-    } else {
-        text.to_string()
-    };
-    if let Ok(date) = date_text.parse::<jiff::civil::Date>() {
-        let date = if end_of_day { date.tomorrow()? } else { date };
-        return Ok(date
-            .to_zoned_datetime(tz.clone())?
-            .timestamp()
-            .as_millisecond());
-    }
-    let (number, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let unit_ms = match unit {
-        "m" | "min" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        "w" => 7 * 86_400_000,
-        _ => 0,
-    };
-    match number.parse::<i64>() {
-        Ok(n) if unit_ms > 0 => n
-            .checked_mul(unit_ms)
-            .and_then(|age| now.checked_sub(age))
-            .filter(|&t| jiff::Timestamp::from_millisecond(t).is_ok())
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "the age {text:?} reaches back past the year -9999: use a smaller one"
-                )
-            }),
-        _ => bail!(
-            "cannot read the time {text:?}: use RFC 3339 (2025-06-08T10:00:00Z), a date (2025-06-08 or 20250608) or an age (30m, 2h, 7d)"
-        ),
-    }
-}
-
-/// `--since` and `--until` as times; a value that cannot be read, or a range that ends
-/// before it starts, is a usage error.
-pub fn time_range(
-    since: Option<&str>,
-    until: Option<&str>,
-    tz: &TimeZone,
-    now: TimeMs,
-) -> anyhow::Result<(Option<TimeMs>, Option<TimeMs>)> {
-    let read = |text: Option<&str>, end_of_day, flag| {
-        text.map(|t| parse_time(t, tz, now, end_of_day))
-            .transpose()
-            .context(flag)
-            .or_usage()
-    };
-    let since = read(since, false, "--since")?;
-    let until = read(until, true, "--until")?;
-    if let (Some(s), Some(u)) = (since, until)
-        && s >= u
-    {
-        return Err(usage_error(format!(
-            "--since {} is not before --until {}: the range is empty; swap them",
-            crate::timefmt::format_rfc3339_ms(s),
-            crate::timefmt::format_rfc3339_ms(u)
-        )));
-    }
-    Ok((since, until))
 }
 
 /// Reads every source once into a fresh engine with no config.
@@ -249,23 +191,28 @@ fn rows(snapshot: &Snapshot, by: GroupBy) -> Vec<ReportRow> {
         .collect()
 }
 
-pub fn build(args: &ReportArgs, now: TimeMs) -> anyhow::Result<Report> {
-    let config = args.common.config()?;
-    let tz = args.common.time_zone(&config)?;
-    let prices = args.common.prices(&config)?;
-    let (since, until) = time_range(args.since.as_deref(), args.until.as_deref(), &tz, now)?;
-    let specs = source_specs(&args.paths)?;
+/// Reads the request's sources at `now` into an engine with its config, and totals them.
+pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
+    let ReportRequest {
+        specs,
+        config,
+        tz,
+        prices,
+        range,
+        by,
+    } = request;
+    let (since, until) = range;
     let mut engine = Engine::with_config(prices, tz, &config);
-    let sources = read_into(&mut engine, specs, (since, until), now, now);
+    let sources = read_into(&mut engine, specs, range, now, now);
     ensure_read(&sources)?;
     let snapshot = engine.snapshot(None);
     Ok(Report {
-        by: args.by,
+        by,
         time_zone: snapshot.time_zone.clone(),
         since: since.map(crate::timefmt::format_rfc3339_ms),
         until: until.map(crate::timefmt::format_rfc3339_ms),
         totals: ReportRow::new(None, snapshot.totals, None),
-        rows: rows(&snapshot, args.by),
+        rows: rows(&snapshot, by),
         budgets: snapshot.budgets,
         sources,
         ingest: snapshot.ingest,

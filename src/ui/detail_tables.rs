@@ -32,11 +32,14 @@ fn count(n: u64, theme: &Theme) -> (String, Style) {
 
 /// Spend that is a lower bound when some requests have no price.
 fn cost(u: &Usage, theme: &Theme) -> (String, Style) {
-    match (u.unpriced_requests, u.cost_usd) {
-        (0, c) => (format::usd(c), theme.text()),
-        (_, 0.0) => ("unpriced".into(), theme.unpriced()),
-        (_, c) => (format!("{}+?", format::usd(c)), theme.unpriced()),
-    }
+    let style = match u.unpriced_requests {
+        0 => theme.text(),
+        _ => theme.unpriced(),
+    };
+    (
+        format::usd_lower_bound(u.cost_usd, u.unpriced_requests),
+        style,
+    )
 }
 
 const SIZE_COLS: [Col; 7] = [

@@ -91,18 +91,18 @@ fn rate_usd(rates: &Rates) -> (String, Tone) {
     match (rates.unpriced_requests, rates.cost_per_hour) {
         (0, 0.0) => ("·".into(), Tone::Muted),
         (0, x) => (format::usd(x), Tone::Normal),
-        (_, 0.0) => ("unpriced".into(), Tone::Unpriced),
-        (_, x) => (format!("{}+?", format::usd(x)), Tone::Unpriced),
+        (n, x) => (format::usd_lower_bound(x, n), Tone::Unpriced),
     }
 }
 
 /// Spend today; requests with no price make it a lower bound, marked with `+?`.
 fn today(r: &IdentityRow) -> (String, Tone) {
-    match (r.today.unpriced_requests, r.today.cost_usd) {
-        (0, cost) => (format::usd(cost), Tone::Normal),
-        (_, 0.0) => ("unpriced".into(), Tone::Unpriced),
-        (_, cost) => (format!("{}+?", format::usd(cost)), Tone::Unpriced),
-    }
+    let tone = match r.today.unpriced_requests {
+        0 => Tone::Normal,
+        _ => Tone::Unpriced,
+    };
+    let cost = format::usd_lower_bound(r.today.cost_usd, r.today.unpriced_requests);
+    (cost, tone)
 }
 
 /// The tightest budget's share used: `82%`, then `12x` from ten times the limit on.

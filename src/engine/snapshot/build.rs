@@ -1,0 +1,269 @@
+//! Taking the snapshot: the engine's windows, totals and budgets read into the plain rows of
+//! [`super`], only as much as the view asks for.
+
+use super::{
+    GroupRow, IdentityBudget, IdentityDetail, IdentityRow, KindRow, MINUTE_MS, ModelPricing,
+    ModelRow, RateWindow, Rates, Snapshot, Timeline, TimelinePoint, TimelineSpan, ToolRow, Trend,
+    View,
+};
+use crate::engine::budget::BudgetState;
+use crate::engine::usage::Usage;
+use crate::engine::window::TieredWindow;
+use crate::engine::{Engine, OTHER_MODEL};
+use crate::event::{Kind, TimeMs};
+
+fn trend(window: &TieredWindow<Usage>, now: TimeMs) -> Trend {
+    window.per_minute_of(now, Usage::total_tokens)
+}
+
+fn group_rows<'a>(groups: impl Iterator<Item = (String, &'a Usage)>) -> Vec<GroupRow> {
+    let mut rows: Vec<GroupRow> = groups
+        .map(|(key, usage)| GroupRow {
+            key,
+            usage: *usage,
+            pricing: None,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.usage
+            .cost_usd
+            .total_cmp(&a.usage.cost_usd)
+            .then(a.key.cmp(&b.key))
+    });
+    rows
+}
+
+impl Engine {
+    /// The table entry that prices `model`, or why none does, for its report row.
+    fn model_pricing(&self, model: &str) -> ModelPricing {
+        if model == OTHER_MODEL {
+            return ModelPricing {
+                price_key: None,
+                unpriced_reason: None,
+            };
+        }
+        let matched = match self.price_memo.get(model) {
+            Some(Ok((key, _))) => Ok(key.to_string()),
+            Some(Err(reason)) => Err(*reason),
+            None => self.prices.resolve(model).map(|(key, _)| key.to_string()),
+        };
+        match matched {
+            Ok(key) => ModelPricing {
+                price_key: Some(key),
+                unpriced_reason: None,
+            },
+            Err(reason) => ModelPricing {
+                price_key: None,
+                unpriced_reason: Some(reason),
+            },
+        }
+    }
+
+    fn now_zoned(&self) -> jiff::ZonedDateTime {
+        jiff::Timestamp::from_millisecond(self.now)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .to_zoned_datetime(self.days.tz.clone())
+    }
+
+    fn today(&self) -> jiff::civil::Date {
+        self.now_zoned().date()
+    }
+
+    fn row(
+        &self,
+        who: usize,
+        today: jiff::civil::Date,
+        budgets: &[BudgetState],
+        window: RateWindow,
+    ) -> IdentityRow {
+        let id = &self.identities[who];
+        let rule = id.rule.and_then(|r| self.mapping.rule(r));
+        IdentityRow {
+            name: id.name.clone(),
+            kind: id.kind,
+            format: id.format,
+            rates: Rates::of(&id.window, self.now, window),
+            today: id.by_day.get(&today).copied().unwrap_or_default(),
+            totals: id.totals,
+            first_seen: id.first_seen,
+            last_seen: id.last_seen,
+            trend: trend(&id.window, self.now),
+            team: rule.and_then(|r| r.team.clone()),
+            labels: rule.map(|r| r.labels.clone()).unwrap_or_default(),
+            budget: self.budgets.tightest(who, &id.name, budgets),
+        }
+    }
+
+    /// Everything the views and reports need at the engine's `now`, with the detail of
+    /// `focus` and the overview's default window.
+    pub fn snapshot(&self, focus: Option<&str>) -> Snapshot {
+        self.snapshot_with(&View {
+            focus,
+            ..View::default()
+        })
+    }
+
+    /// Everything the views need at the engine's `now`, for what they show: only the
+    /// identity in focus is worked out in depth.
+    pub fn snapshot_with(&self, view: &View) -> Snapshot {
+        let now = self.now_zoned();
+        let today = now.date();
+        let mut by_day: Vec<GroupRow> = self
+            .global
+            .by_day
+            .iter()
+            .map(|(day, usage)| GroupRow {
+                key: day.to_string(),
+                usage: *usage,
+                pricing: None,
+            })
+            .collect();
+        by_day.sort_by(|a, b| a.key.cmp(&b.key));
+        let budgets = self.budgets();
+        let mut by_model = group_rows(self.global.by_model.iter().map(|(m, u)| (m.clone(), u)));
+        for row in &mut by_model {
+            row.pricing = Some(self.model_pricing(&row.key));
+        }
+        Snapshot {
+            now: self.now,
+            time_zone: self.days.tz.iana_name().unwrap_or("UTC").to_string(),
+            today: today.to_string(),
+            clock: now.strftime("%H:%M:%S %Z").to_string(),
+            window: view.window,
+            totals: self.global.totals,
+            today_usage: self.global.by_day.get(&today).copied().unwrap_or_default(),
+            rates: Rates::of(&self.global.window, self.now, view.window),
+            ingest_per_sec: self.ingest_rate(),
+            ingest: self.stats,
+            identities: (0..self.identities.len())
+                .map(|who| self.row(who, today, &budgets, view.window))
+                .collect(),
+            by_model,
+            by_day,
+            trend: trend(&self.global.window, self.now),
+            detail: view
+                .focus
+                .and_then(|name| self.detail_with(name, &budgets, view)),
+            budgets,
+            alerts: self.alerts.list(),
+            active_alerts: self.alerts.counts(),
+        }
+    }
+
+    pub fn detail(&self, name: &str) -> Option<IdentityDetail> {
+        let view = View {
+            focus: Some(name),
+            ..View::default()
+        };
+        self.detail_with(name, &self.budgets(), &view)
+    }
+
+    fn detail_with(
+        &self,
+        name: &str,
+        budgets: &[BudgetState],
+        view: &View,
+    ) -> Option<IdentityDetail> {
+        let who = *self.index.get(name)?;
+        let id = &self.identities[who];
+        let total_cost = id.totals.cost_usd;
+        let share = |cost: f64| (total_cost > 0.0).then(|| (cost / total_cost).min(1.0));
+        let mut tools: Vec<ToolRow> = id
+            .tools
+            .iter()
+            .map(|(name, t)| ToolRow {
+                name: name.clone(),
+                mcp_server: t.mcp_server.clone(),
+                calls: t.calls,
+                calls_last_min: t.window.sum(self.now, MINUTE_MS).into(),
+                first_seen: t.first_seen,
+                last_seen: t.last_seen,
+                cost_usd: t.cost_usd,
+                cost_share: share(t.cost_usd),
+            })
+            .collect();
+        tools.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.name.cmp(&b.name)));
+        let by_model = group_rows(id.by_model.iter().map(|(m, u)| (m.clone(), u)))
+            .into_iter()
+            // A copy that moved to another identity leaves an all-zero model behind.
+            .filter(|g| g.usage != Usage::default())
+            .map(|g| ModelRow {
+                model: g.key,
+                cost_share: (total_cost > 0.0 && g.usage.unpriced_requests < g.usage.requests)
+                    .then(|| g.usage.cost_usd / total_cost),
+                usage: g.usage,
+            })
+            .collect();
+        let by_kind = Kind::ALL
+            .iter()
+            .zip(&id.by_kind)
+            .filter(|(_, usage)| usage.requests > 0)
+            .map(|(&kind, &usage)| KindRow { kind, usage })
+            .collect();
+        let covering: Vec<IdentityBudget> = {
+            let mut at: Vec<usize> = self.budgets.covering(who, &id.name, budgets).collect();
+            at.extend((0..budgets.len()).filter(|&b| !budgets[b].matched));
+            at.sort_unstable();
+            at.dedup();
+            at.into_iter()
+                .filter_map(|b| {
+                    let state = budgets.get(b)?;
+                    // A budget that matches nothing paces no one.
+                    let pace = state
+                        .matched
+                        .then(|| self.budgets.pace_per_min(b, self.now));
+                    Some(IdentityBudget {
+                        state: state.clone(),
+                        pace_per_min: pace.flatten(),
+                    })
+                })
+                .collect()
+        };
+        Some(IdentityDetail {
+            row: self.row(who, self.today(), budgets, view.window),
+            by_model,
+            tools,
+            cache_hit_rate_total: id.totals.cache_hit_rate(),
+            input_tokens: id.input_tokens.quantiles(),
+            output_tokens: id.output_tokens.quantiles(),
+            latency_ms: id.latency_ms.quantiles(),
+            recent: id.recent.newest_first(),
+            by_kind,
+            timeline: self.timeline(who, view.span),
+            budgets: covering,
+            alerts: self
+                .alerts
+                .list()
+                .into_iter()
+                .filter(|a| a.concerns(&id.name))
+                .collect(),
+        })
+    }
+
+    fn timeline(&self, who: usize, span: TimelineSpan) -> Timeline {
+        let (bucket_ms, count) = span.buckets();
+        let window = &self.identities[who].window;
+        let buckets = window
+            .series(self.now, bucket_ms, count)
+            .unwrap_or_default();
+        let last_start = self.now.div_euclid(bucket_ms) * bucket_ms;
+        // The current bucket is still filling: its rate is over the time it has had (at
+        // least a tenth of a bucket, so its first seconds do not read as a spike).
+        let filled = (self.now - last_start).clamp(bucket_ms / 10, bucket_ms);
+        let last = buckets.len().saturating_sub(1);
+        Timeline {
+            span,
+            start: last_start - (count as i64 - 1) * bucket_ms,
+            bucket_ms,
+            unpriced_requests: buckets.iter().map(|b| b.unpriced_requests).sum(),
+            points: buckets
+                .into_iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let over = if i == last { filled } else { bucket_ms };
+                    TimelinePoint::of(b, over)
+                })
+                .collect(),
+        }
+    }
+}

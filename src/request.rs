@@ -1,0 +1,143 @@
+//! The edge between the command line and the headless modes: a subcommand's arguments and
+//! the config they name resolve here into the plain request `report` or `check` runs, so
+//! neither mode reads a flag or a config file. A flag or config that cannot be used is a
+//! usage error (exit 2).
+
+use anyhow::{Context, bail};
+use jiff::tz::TimeZone;
+
+use crate::check::CheckRequest;
+use crate::cli::{CheckArgs, ReportArgs, source_specs};
+use crate::config::Config;
+use crate::event::TimeMs;
+use crate::report::ReportRequest;
+use crate::usage::{OrUsage, usage_error};
+
+/// `tokentop report`'s arguments, with `now` for ages such as `--since 2h`.
+pub fn report(args: &ReportArgs, now: TimeMs) -> anyhow::Result<ReportRequest> {
+    let config = args.common.config()?;
+    let tz = args.common.time_zone(&config)?;
+    let prices = args.common.prices(&config)?;
+    let range = time_range(args.since.as_deref(), args.until.as_deref(), &tz, now)?;
+    Ok(ReportRequest {
+        specs: source_specs(&args.paths)?,
+        config,
+        tz,
+        prices,
+        range,
+        by: args.by,
+    })
+}
+
+/// `tokentop check`'s arguments, with `now` for `--at` (and as `at` without it).
+pub fn check(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckRequest> {
+    let config = args.common.config()?;
+    ensure_budgets(&config)?;
+    let tz = args.common.time_zone(&config)?;
+    let at = args
+        .at
+        .as_deref()
+        .map(|t| parse_time(t, &tz, now, false))
+        .transpose()
+        .context("--at")
+        .or_usage()?
+        .unwrap_or(now);
+    let prices = args.common.prices(&config)?;
+    Ok(CheckRequest {
+        specs: source_specs(&args.paths)?,
+        config,
+        tz,
+        prices,
+        at,
+        allow_partial: args.allow_partial,
+    })
+}
+
+/// A check without budgets would always pass: say where to write them instead.
+fn ensure_budgets(config: &Config) -> anyhow::Result<()> {
+    if !config.budgets.is_empty() {
+        return Ok(());
+    }
+    match &config.path {
+        Some(path) => Err(usage_error(format!(
+            "no budgets to check: {} has no [[budget]] table",
+            path.display()
+        ))),
+        None => Err(usage_error(
+            "no budgets to check: pass --config FILE, or write ~/.config/tokentop/config.toml (see sample-data/config.example.toml)",
+        )),
+    }
+}
+
+/// Parses a `--since` / `--until` value. `end_of_day` makes a bare date mean its end.
+fn parse_time(text: &str, tz: &TimeZone, now: TimeMs, end_of_day: bool) -> anyhow::Result<TimeMs> {
+    if let Some(ms) = crate::timefmt::parse_rfc3339_ms(text) {
+        return Ok(ms);
+    }
+    let compact = text.len() == 8 && text.bytes().all(|b| b.is_ascii_digit());
+    let date_text = if compact {
+        format!("{}-{}-{}", &text[..4], &text[4..6], &text[6..])
+    } else {
+        text.to_string()
+    };
+    if let Ok(date) = date_text.parse::<jiff::civil::Date>() {
+        let date = if end_of_day { date.tomorrow()? } else { date };
+        return Ok(date
+            .to_zoned_datetime(tz.clone())?
+            .timestamp()
+            .as_millisecond());
+    }
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let unit_ms = match unit {
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => 0,
+    };
+    match number.parse::<i64>() {
+        Ok(n) if unit_ms > 0 => n
+            .checked_mul(unit_ms)
+            .and_then(|age| now.checked_sub(age))
+            .filter(|&t| jiff::Timestamp::from_millisecond(t).is_ok())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the age {text:?} reaches back past the year -9999: use a smaller one"
+                )
+            }),
+        _ => bail!(
+            "cannot read the time {text:?}: use RFC 3339 (2025-06-08T10:00:00Z), a date (2025-06-08 or 20250608) or an age (30m, 2h, 7d)"
+        ),
+    }
+}
+
+/// `--since` and `--until` as times; a value that cannot be read, or a range that ends
+/// before it starts, is a usage error.
+fn time_range(
+    since: Option<&str>,
+    until: Option<&str>,
+    tz: &TimeZone,
+    now: TimeMs,
+) -> anyhow::Result<(Option<TimeMs>, Option<TimeMs>)> {
+    let read = |text: Option<&str>, end_of_day, flag| {
+        text.map(|t| parse_time(t, tz, now, end_of_day))
+            .transpose()
+            .context(flag)
+            .or_usage()
+    };
+    let since = read(since, false, "--since")?;
+    let until = read(until, true, "--until")?;
+    if let (Some(s), Some(u)) = (since, until)
+        && s >= u
+    {
+        return Err(usage_error(format!(
+            "--since {} is not before --until {}: the range is empty; swap them",
+            crate::timefmt::format_rfc3339_ms(s),
+            crate::timefmt::format_rfc3339_ms(u)
+        )));
+    }
+    Ok((since, until))
+}
