@@ -3,9 +3,11 @@
 
 mod alerts;
 mod filter;
+mod identity;
 mod mouse;
 mod pause;
 mod record;
+mod screen;
 mod sources;
 
 use std::cmp::Ordering;
@@ -17,13 +19,12 @@ use ratatui::layout::Rect;
 pub use self::alerts::RowAlert;
 pub use self::filter::Filter;
 pub use self::record::RawRecord;
+use self::screen::Screen;
 use crate::engine::Snapshot;
 use crate::engine::budget::BudgetLevel;
-use crate::engine::recent::RecentEvent;
-use crate::engine::snapshot::{IdentityDetail, IdentityRow, RateWindow, TimelineSpan, View};
-use crate::event::TimeMs;
-use crate::event::{DedupKey, Origin, Tokens};
-use crate::keymap::{Action, action_for};
+use crate::engine::snapshot::{IdentityRow, RateWindow, TimelineSpan, View};
+use crate::event::{Origin, TimeMs};
+use crate::keymap::{self, Action, action_for};
 use crate::layout::{self, Hit};
 use crate::source::health::SourceHealth;
 use crate::source::origin::Record;
@@ -153,33 +154,6 @@ impl SortKey {
     }
 }
 
-/// What tells one of an identity's recent events from the others as snapshots come: a
-/// response's dedup key (its entry is updated in place as larger copies arrive), else its
-/// time, line and tokens (time alone is not enough: two requests in one millisecond, or
-/// logs stamped to the second).
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum EventKey {
-    Response(DedupKey),
-    Request {
-        time: TimeMs,
-        origin: Option<Origin>,
-        tokens: Tokens,
-    },
-}
-
-impl EventKey {
-    fn of(e: &RecentEvent) -> Self {
-        match e.key {
-            Some(key) => EventKey::Response(key),
-            None => EventKey::Request {
-                time: e.time,
-                origin: e.origin,
-                tokens: e.tokens,
-            },
-        }
-    }
-}
-
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
@@ -224,23 +198,19 @@ pub struct App {
     /// the first snapshots fill and re-sort the table (it must not cling to whichever
     /// identity happened to come first).
     selected_name: Option<String>,
-    /// The identity whose detail panel is open; the loop asks the engine for its detail.
-    focus: Option<String>,
+    /// The screen up, with its own state, and the screens under it.
+    screen: Screen,
     pub quit: bool,
     /// The alerts pane under the table is shown.
     pub alerts_pane: bool,
-    /// The full-screen alert list is open.
-    alert_list: bool,
-    /// Position in `snapshot.alerts` of the selected alert, and its id, so the selection
-    /// stays on it as newer alerts arrive above.
+    /// Position in `snapshot.alerts` of the alert list's selected alert, and its id, so
+    /// the selection stays on it as newer alerts arrive above (and while the list is closed).
     alert_cursor: usize,
     alert_cursor_id: Option<u64>,
     /// Alerts the viewer acknowledged (only ids still in the snapshot are kept).
     acknowledged: BTreeSet<u64>,
     /// The alert state of each row of `snapshot.identities`, worked out per snapshot.
     row_alerts: Vec<Option<RowAlert>>,
-    /// The help overlay is open: it takes the keys until closed.
-    help: bool,
     /// Which identities the table shows; applied in `resort`.
     filter: Filter,
     /// The filter prompt is open, with what has been typed.
@@ -249,22 +219,8 @@ pub struct App {
     pub window: RateWindow,
     /// The span of the identity view's timeline.
     pub span: TimelineSpan,
-    /// Position in the identity view's recent events of the selected one, and what tells
-    /// that event apart, so the cursor stays on it as newer events arrive above.
-    event_cursor: usize,
-    event_cursor_key: Option<EventKey>,
-    /// The event whose popup is open: held here, so that it stays on screen even when
-    /// newer requests push it out of the identity's latest (a backfill does that within
-    /// a frame), and updated while it is listed.
-    event_popup: Option<RecentEvent>,
-    /// Whether the popup's event is still among the identity's latest (at the cursor).
-    popup_listed: bool,
-    /// The raw record last fetched for the popup.
-    record: Option<record::Fetched>,
     /// Paused: new snapshots are not shown (see `pause`).
     frozen: Option<pause::Frozen>,
-    /// The sources view is open, scrolled down this many lines.
-    sources_scroll: Option<usize>,
     /// The terminal's area: lists are paged, the sources view scrolls and the mouse is
     /// hit-tested in it.
     area: Rect,
@@ -285,26 +241,18 @@ impl App {
             selected: 0,
             table_top: 0,
             selected_name: None,
-            focus: None,
+            screen: Screen::Overview,
             quit: false,
             alerts_pane: false,
-            alert_list: false,
             alert_cursor: 0,
             alert_cursor_id: None,
             acknowledged: BTreeSet::new(),
             row_alerts: Vec::new(),
-            help: false,
             filter: Filter::default(),
             prompt: None,
             window: RateWindow::default(),
             span: TimelineSpan::default(),
-            event_cursor: 0,
-            event_cursor_key: None,
-            event_popup: None,
-            popup_listed: false,
-            record: None,
             frozen: None,
-            sources_scroll: None,
             area: Rect::default(),
             last_click: None,
         };
@@ -319,43 +267,13 @@ impl App {
             .and_then(|&i| self.snapshot.identities.get(i))
     }
 
-    /// The identity whose detail panel is open.
-    pub fn focus(&self) -> Option<&str> {
-        self.focus.as_deref()
-    }
-
     /// What the snapshot must hold for the screens as they are now.
     pub fn view(&self) -> View<'_> {
         View {
-            focus: self.focus.as_deref(),
+            focus: self.focus(),
             window: self.window,
             span: self.span,
         }
-    }
-
-    /// Position of the selected event in the identity view's recent events.
-    pub fn event_cursor(&self) -> usize {
-        self.event_cursor
-    }
-
-    /// The event whose popup is open.
-    pub fn event_popup(&self) -> Option<&RecentEvent> {
-        self.event_popup.as_ref()
-    }
-
-    /// Whether the popup's event is still among the identity's latest requests (at the
-    /// cursor); when not, the popup shows it as it was last listed.
-    pub fn popup_listed(&self) -> bool {
-        self.popup_listed
-    }
-
-    /// The open panel's data, once a snapshot for the focused identity has arrived.
-    pub fn detail(&self) -> Option<&IdentityDetail> {
-        let focus = self.focus.as_deref()?;
-        self.snapshot
-            .detail
-            .as_ref()
-            .filter(|d| d.row.name == focus)
     }
 
     /// Whether the table shows the highest (or Z) first, for the ▼/▲ marker.
@@ -426,37 +344,45 @@ impl App {
 
     /// Whether the help overlay is open.
     pub fn help_open(&self) -> bool {
-        self.help
+        matches!(self.screen, Screen::Help(_))
     }
 
+    /// The screen the status line describes.
+    pub fn screen(&self) -> keymap::Screen {
+        self.screen.status()
+    }
+
+    /// One key: the screen up takes it first; what it leaves acts on the table.
     fn act(&mut self, action: Action) {
-        if self.help {
+        let taken = match self.screen {
             // Over the help, keys only close it (or quit), so nothing moves unseen.
-            match action {
-                Action::Help | Action::Close => self.help = false,
-                Action::Quit => self.quit = true,
-                _ => {}
+            Screen::Help(_) => {
+                match action {
+                    Action::Help | Action::Close => self.screen.close(),
+                    Action::Quit => self.quit = true,
+                    _ => {}
+                }
+                true
             }
-            return;
-        }
-        if action == Action::Help {
-            self.help = true;
-            return;
-        }
-        if self.sources_scroll.is_some() && self.act_on_sources(action) {
-            return;
-        }
-        if self.alert_list && self.act_on_alert_list(action) {
+            _ if action == Action::Help => {
+                self.screen.open(Screen::Help);
+                true
+            }
+            Screen::Sources { .. } => self.act_on_sources(action),
+            Screen::Alerts(_) => self.act_on_alert_list(action),
+            Screen::Overview | Screen::Identity(_) => false,
+        };
+        if taken {
             return;
         }
         if action == Action::NextWindow {
-            match self.focus {
+            match self.focus() {
                 Some(_) => self.span = self.span.next(),
                 None => self.window = self.window.next(),
             }
             return;
         }
-        if self.focus.is_some() && self.act_on_identity(action) {
+        if self.act_on_identity(action) {
             return;
         }
         let last = self.order.len().saturating_sub(1);
@@ -484,8 +410,9 @@ impl App {
                 self.reverse = !self.reverse;
                 self.resort();
             }
-            Action::ToggleDetail => self.open_identity(),
-            Action::Close => self.focus = None,
+            // Only the table is up here: the other screens took these.
+            Action::ToggleDetail => self.focus_on(self.selected_row().map(|r| r.name.clone())),
+            Action::Close => {}
             Action::ToggleAlertPane => {
                 // The pane takes rows from the table: the selection stays in sight.
                 self.alerts_pane = !self.alerts_pane;
@@ -493,135 +420,17 @@ impl App {
             }
             Action::Acknowledge => self.acknowledge_selected_row(),
             Action::ToggleAlertList => {
-                self.alert_list = true;
+                self.screen.open(Screen::Alerts);
                 self.move_alert_cursor(self.alert_cursor);
             }
             // Handled above, before any screen sees the key.
             Action::Help | Action::NextWindow => {}
             Action::Filter => self.open_prompt(),
             Action::Pause => self.toggle_pause(),
-            Action::ToggleSources => self.sources_scroll = Some(0),
+            Action::ToggleSources => self
+                .screen
+                .open(|under| Screen::Sources { scroll: 0, under }),
         }
-    }
-
-    /// Keys of the identity view: moving goes through its recent events, Enter opens the
-    /// selected one, Esc closes the popup and then the view. Returns whether it was taken.
-    fn act_on_identity(&mut self, action: Action) -> bool {
-        let count = self.detail().map_or(0, |d| d.recent.len());
-        let last = count.saturating_sub(1);
-        let page = self.page();
-        // A held popup event has left the list at its end: it sits just past the last one,
-        // so moving up reaches the oldest listed event and there is nothing below it.
-        let held = self.event_popup.is_some() && !self.popup_listed;
-        let at = if held { count } else { self.event_cursor };
-        let downward = matches!(action, Action::Down | Action::PageDown | Action::Bottom);
-        if held
-            && (downward
-                || (count == 0 && matches!(action, Action::Up | Action::PageUp | Action::Top)))
-        {
-            return true;
-        }
-        let to = match action {
-            Action::Up => at.saturating_sub(1),
-            Action::Down => (at + 1).min(last),
-            Action::PageUp => at.saturating_sub(page),
-            Action::PageDown => (at + page).min(last),
-            Action::Top => 0,
-            Action::Bottom => last,
-            Action::ToggleDetail if self.event_popup.is_some() => {
-                self.close_popup();
-                return true;
-            }
-            Action::ToggleDetail => {
-                self.move_event_cursor(at);
-                self.open_popup();
-                return true;
-            }
-            Action::Close if self.event_popup.is_some() => {
-                self.close_popup();
-                return true;
-            }
-            Action::Close => {
-                self.focus = None;
-                return true;
-            }
-            _ => return false,
-        };
-        self.move_event_cursor(to);
-        if self.event_popup.is_some() {
-            self.open_popup();
-        }
-        true
-    }
-
-    /// Opens (or moves) the popup on the event at the cursor, if there is one.
-    fn open_popup(&mut self) {
-        let event = self.detail().and_then(|d| d.recent.get(self.event_cursor));
-        self.event_popup = event.cloned();
-        self.popup_listed = self.event_popup.is_some();
-    }
-
-    fn move_event_cursor(&mut self, to: usize) {
-        self.event_cursor = to;
-        self.event_cursor_key = self
-            .detail()
-            .and_then(|d| d.recent.get(to))
-            .map(EventKey::of);
-    }
-
-    /// Keeps the event cursor on its event when newer ones arrive (at the top with no
-    /// popup open, it stays at the top: the newest event). An open popup never changes
-    /// event under the reader: it follows its event while listed, and holds on to it
-    /// once newer requests have pushed it out.
-    fn follow_event_cursor(&mut self) {
-        let Some(recent) = self.detail().map(|d| &d.recent) else {
-            self.reset_events();
-            return;
-        };
-        let popup = self.event_popup.is_some();
-        let found = match &self.event_cursor_key {
-            Some(key) if popup || self.event_cursor > 0 => {
-                recent.iter().position(|e| EventKey::of(e) == *key)
-            }
-            _ => None,
-        };
-        let last = recent.len().saturating_sub(1);
-        match found {
-            Some(at) => {
-                self.move_event_cursor(at);
-                if popup {
-                    self.open_popup();
-                }
-            }
-            // The held event is kept, and so is its key: the cursor only stays in range.
-            None if popup => {
-                self.event_cursor = self.event_cursor.min(last);
-                self.popup_listed = false;
-            }
-            None => self.move_event_cursor(if self.event_cursor == 0 {
-                0
-            } else {
-                self.event_cursor.min(last)
-            }),
-        }
-    }
-
-    /// Forgets the identity view's cursor and popup: for another identity.
-    fn reset_events(&mut self) {
-        (self.event_cursor, self.event_cursor_key) = (0, None);
-        self.close_popup();
-    }
-
-    /// Closes the popup and forgets its record: opened again, it is read again (a file
-    /// that could not be read may be readable by then).
-    fn close_popup(&mut self) {
-        (self.event_popup, self.record) = (None, None);
-    }
-
-    /// Opens the identity view of the selected row, on its newest event.
-    fn open_identity(&mut self) {
-        self.focus = self.selected_row().map(|r| r.name.clone());
-        self.reset_events();
     }
 
     /// Moves the selection; an open panel follows it to the newly selected identity.
@@ -629,9 +438,8 @@ impl App {
         self.selected = position;
         self.keep_in_view();
         self.selected_name = self.selected_row().map(|r| r.name.clone());
-        if self.focus.is_some() && self.focus != self.selected_name {
-            self.focus.clone_from(&self.selected_name);
-            self.reset_events();
+        if self.focus().is_some() && self.focus() != self.selected_name.as_deref() {
+            self.focus_on(self.selected_name.clone());
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::App;
 use crate::engine::alerts::{Alert, AlertCounts, Severity};
-use crate::keymap::{Action, Screen};
+use crate::keymap::Action;
 
 /// How a row is marked for its active alerts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,21 +19,6 @@ pub struct RowAlert {
 }
 
 impl App {
-    /// The screen the status line describes.
-    pub fn screen(&self) -> Screen {
-        if self.sources_scroll.is_some() {
-            Screen::Sources
-        } else if self.alert_list {
-            Screen::Alerts
-        } else if self.event_popup().is_some() {
-            Screen::Event
-        } else if self.focus.is_some() {
-            Screen::Detail
-        } else {
-            Screen::Table
-        }
-    }
-
     /// Position of the selected alert in `snapshot.alerts` (the alert list's cursor).
     pub fn alert_cursor(&self) -> usize {
         self.alert_cursor
@@ -140,7 +125,7 @@ impl App {
             Action::PageDown => self.move_alert_cursor((cursor + page).min(last)),
             Action::Top => self.move_alert_cursor(0),
             Action::Bottom => self.move_alert_cursor(last),
-            Action::Close | Action::ToggleAlertList => self.alert_list = false,
+            Action::Close | Action::ToggleAlertList => self.screen.close(),
             Action::Acknowledge => {
                 if let Some(id) = self.alert_cursor_id
                     && !self.acknowledged.remove(&id)
@@ -151,7 +136,7 @@ impl App {
             }
             Action::ToggleDetail => {
                 // Back to the table, on the alert's first identity that has a row.
-                self.alert_list = false;
+                self.screen.close();
                 let alert = self.snapshot.alerts.get(self.alert_cursor);
                 let rows = &self.snapshot.identities;
                 let target = alert.and_then(|a| {

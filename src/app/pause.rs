@@ -28,7 +28,7 @@ impl App {
         self.frozen = match self.frozen {
             Some(_) => None,
             None => Some(Frozen {
-                focus: self.focus.clone(),
+                focus: self.focus().map(str::to_string),
                 window: self.window,
                 span: self.span,
             }),
@@ -41,9 +41,10 @@ impl App {
         let Some(frozen) = &mut self.frozen else {
             return true;
         };
-        let new_focus = self.focus.is_some() && frozen.focus != self.focus;
+        let focus = self.screen.identity().map(|v| v.name());
+        let new_focus = focus.is_some() && frozen.focus.as_deref() != focus;
         if new_focus || frozen.window != self.window || frozen.span != self.span {
-            frozen.focus.clone_from(&self.focus);
+            frozen.focus = focus.map(str::to_string);
             (frozen.window, frozen.span) = (self.window, self.span);
             return true;
         }

@@ -67,8 +67,9 @@ impl App {
         let event = self.event_popup()?;
         let origin = event.origin?;
         let have = self
-            .record
-            .as_ref()
+            .screen
+            .identity()
+            .and_then(|v| v.record.as_ref())
             .is_some_and(|f| f.origin == origin && f.time == event.time);
         (!have).then_some((origin, event.time))
     }
@@ -76,7 +77,7 @@ impl App {
     /// The popup event's raw record: `None` while not fetched (or never kept: stdin).
     pub fn popup_record(&self) -> Option<&Result<RawRecord, String>> {
         let event = self.event_popup()?;
-        let fetched = self.record.as_ref()?;
+        let fetched = self.screen.identity()?.record.as_ref()?;
         (event.origin == Some(fetched.origin) && event.time == fetched.time)
             .then_some(&fetched.result)
     }
@@ -92,7 +93,10 @@ impl App {
         if self.wanted_record() != Some((origin, time)) {
             return false;
         }
-        self.record = Some(Fetched {
+        let Some(view) = self.screen.identity_mut() else {
+            return false;
+        };
+        view.record = Some(Fetched {
             origin,
             time,
             result: result.map(RawRecord::from),

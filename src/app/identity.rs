@@ -1,0 +1,257 @@
+//! The identity view's state and keys: which identity, the cursor in its recent events,
+//! and the popup of one event with the raw record read back for it.
+
+use super::App;
+use super::record::Fetched;
+use super::screen::Screen;
+use crate::engine::recent::RecentEvent;
+use crate::engine::snapshot::IdentityDetail;
+use crate::event::{DedupKey, Origin, TimeMs, Tokens};
+use crate::keymap::Action;
+
+/// What tells one of an identity's recent events from the others as snapshots come: a
+/// response's dedup key (its entry is updated in place as larger copies arrive), else its
+/// time, line and tokens (time alone is not enough: two requests in one millisecond, or
+/// logs stamped to the second).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum EventKey {
+    Response(DedupKey),
+    Request {
+        time: TimeMs,
+        origin: Option<Origin>,
+        tokens: Tokens,
+    },
+}
+
+impl EventKey {
+    fn of(e: &RecentEvent) -> Self {
+        match e.key {
+            Some(key) => EventKey::Response(key),
+            None => EventKey::Request {
+                time: e.time,
+                origin: e.origin,
+                tokens: e.tokens,
+            },
+        }
+    }
+}
+
+/// One identity's view; the loop asks the engine for its detail.
+#[derive(Debug)]
+pub(super) struct IdentityView {
+    name: String,
+    /// Position in the identity's recent events of the selected one, and what tells that
+    /// event apart, so the cursor stays on it as newer events arrive above.
+    cursor: usize,
+    cursor_key: Option<EventKey>,
+    /// The event whose popup is open: held here, so that it stays on screen even when
+    /// newer requests push it out of the identity's latest (a backfill does that within
+    /// a frame), and updated while it is listed.
+    popup: Option<RecentEvent>,
+    /// Whether the popup's event is still among the identity's latest (at the cursor).
+    popup_listed: bool,
+    /// The raw record last fetched for the popup.
+    pub(super) record: Option<Fetched>,
+}
+
+impl IdentityView {
+    /// The view of `name`, on its newest event.
+    pub(super) fn new(name: String) -> Self {
+        IdentityView {
+            name,
+            cursor: 0,
+            cursor_key: None,
+            popup: None,
+            popup_listed: false,
+            record: None,
+        }
+    }
+
+    pub(super) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(super) fn popup(&self) -> Option<&RecentEvent> {
+        self.popup.as_ref()
+    }
+
+    /// Opens (or moves) the popup on the event at the cursor, if there is one.
+    fn open_popup(&mut self, recent: &[RecentEvent]) {
+        self.popup = recent.get(self.cursor).cloned();
+        self.popup_listed = self.popup.is_some();
+    }
+
+    fn move_cursor(&mut self, to: usize, recent: &[RecentEvent]) {
+        self.cursor = to;
+        self.cursor_key = recent.get(to).map(EventKey::of);
+    }
+
+    /// Keeps the event cursor on its event when newer ones arrive (at the top with no
+    /// popup open, it stays at the top: the newest event). An open popup never changes
+    /// event under the reader: it follows its event while listed, and holds on to it
+    /// once newer requests have pushed it out. With no detail yet (another identity's
+    /// snapshot), the cursor and popup start over.
+    fn follow(&mut self, recent: Option<&[RecentEvent]>) {
+        let Some(recent) = recent else {
+            (self.cursor, self.cursor_key) = (0, None);
+            self.close_popup();
+            return;
+        };
+        let popup = self.popup.is_some();
+        let found = match &self.cursor_key {
+            Some(key) if popup || self.cursor > 0 => {
+                recent.iter().position(|e| EventKey::of(e) == *key)
+            }
+            _ => None,
+        };
+        let last = recent.len().saturating_sub(1);
+        match found {
+            Some(at) => {
+                self.move_cursor(at, recent);
+                if popup {
+                    self.open_popup(recent);
+                }
+            }
+            // The held event is kept, and so is its key: the cursor only stays in range.
+            None if popup => {
+                self.cursor = self.cursor.min(last);
+                self.popup_listed = false;
+            }
+            None => {
+                let to = if self.cursor == 0 {
+                    0
+                } else {
+                    self.cursor.min(last)
+                };
+                self.move_cursor(to, recent);
+            }
+        }
+    }
+
+    /// Closes the popup and forgets its record: opened again, it is read again (a file
+    /// that could not be read may be readable by then).
+    fn close_popup(&mut self) {
+        (self.popup, self.record) = (None, None);
+    }
+
+    /// Keys of the view: moving goes through its recent events, Enter opens the selected
+    /// one, Esc closes the popup. Returns whether it was taken.
+    fn act(&mut self, action: Action, recent: &[RecentEvent], page: usize) -> bool {
+        let count = recent.len();
+        let last = count.saturating_sub(1);
+        // A held popup event has left the list at its end: it sits just past the last one,
+        // so moving up reaches the oldest listed event and there is nothing below it.
+        let held = self.popup.is_some() && !self.popup_listed;
+        let at = if held { count } else { self.cursor };
+        let downward = matches!(action, Action::Down | Action::PageDown | Action::Bottom);
+        if held
+            && (downward
+                || (count == 0 && matches!(action, Action::Up | Action::PageUp | Action::Top)))
+        {
+            return true;
+        }
+        let to = match action {
+            Action::Up => at.saturating_sub(1),
+            Action::Down => (at + 1).min(last),
+            Action::PageUp => at.saturating_sub(page),
+            Action::PageDown => (at + page).min(last),
+            Action::Top => 0,
+            Action::Bottom => last,
+            Action::ToggleDetail | Action::Close if self.popup.is_some() => {
+                self.close_popup();
+                return true;
+            }
+            Action::ToggleDetail => {
+                self.move_cursor(at, recent);
+                self.open_popup(recent);
+                return true;
+            }
+            _ => return false,
+        };
+        self.move_cursor(to, recent);
+        if self.popup.is_some() {
+            self.open_popup(recent);
+        }
+        true
+    }
+}
+
+impl App {
+    /// The identity whose detail panel is open.
+    pub fn focus(&self) -> Option<&str> {
+        self.screen.identity().map(IdentityView::name)
+    }
+
+    /// The open panel's data, once a snapshot for the focused identity has arrived.
+    pub fn detail(&self) -> Option<&IdentityDetail> {
+        let focus = self.focus()?;
+        self.snapshot
+            .detail
+            .as_ref()
+            .filter(|d| d.row.name == focus)
+    }
+
+    /// Position of the selected event in the identity view's recent events.
+    pub fn event_cursor(&self) -> usize {
+        self.screen.identity().map_or(0, |v| v.cursor)
+    }
+
+    /// The event whose popup is open.
+    pub fn event_popup(&self) -> Option<&RecentEvent> {
+        self.screen.identity()?.popup()
+    }
+
+    /// Whether the popup's event is still among the identity's latest requests (at the
+    /// cursor); when not, the popup shows it as it was last listed.
+    pub fn popup_listed(&self) -> bool {
+        self.screen.identity().is_some_and(|v| v.popup_listed)
+    }
+
+    /// The identity view (up or under another screen) and its recent events, once a
+    /// snapshot for it has arrived.
+    fn identity_and_events(&mut self) -> Option<(&mut IdentityView, Option<&[RecentEvent]>)> {
+        let view = self.screen.identity_mut()?;
+        let recent = self.snapshot.detail.as_ref();
+        let recent = recent
+            .filter(|d| d.row.name == view.name)
+            .map(|d| d.recent.as_slice());
+        Some((view, recent))
+    }
+
+    /// Keys of the identity view, while it is up; Esc with no popup closes it. Returns
+    /// whether the key was taken.
+    pub(super) fn act_on_identity(&mut self, action: Action) -> bool {
+        let page = self.page();
+        let Screen::Identity(view) = &self.screen else {
+            return false;
+        };
+        if action == Action::Close && view.popup.is_none() {
+            self.screen = Screen::Overview;
+            return true;
+        }
+        self.identity_and_events()
+            .is_some_and(|(view, recent)| view.act(action, recent.unwrap_or_default(), page))
+    }
+
+    /// Moves the identity view's cursor (a click or the wheel).
+    pub(super) fn move_event_cursor(&mut self, to: usize) {
+        if let Some((view, recent)) = self.identity_and_events() {
+            view.move_cursor(to, recent.unwrap_or_default());
+        }
+    }
+
+    /// Keeps the identity view's cursor and popup on their events after a new snapshot.
+    pub(super) fn follow_event_cursor(&mut self) {
+        if let Some((view, recent)) = self.identity_and_events() {
+            view.follow(recent);
+        }
+    }
+
+    /// Shows `name`'s view at the bottom, on its newest event, or the table for `None`.
+    pub(super) fn focus_on(&mut self, name: Option<String>) {
+        *self.screen.bottom_mut() = match name {
+            Some(name) => Screen::Identity(Box::new(IdentityView::new(name))),
+            None => Screen::Overview,
+        };
+    }
+}

@@ -1,0 +1,96 @@
+//! Which screen is up, each with its own state. The identity table or one identity's view
+//! is always at the bottom; the alert list, the sources view and the help open over what
+//! is up and keep it, so closing them goes back to it as it was.
+
+use std::mem;
+
+use super::identity::IdentityView;
+use crate::keymap;
+
+#[derive(Debug)]
+pub(super) enum Screen {
+    /// The identity table (its order and selection are shared: every screen goes back to it).
+    Overview,
+    /// One identity's view, with its event cursor and popup (boxed: it holds an event).
+    Identity(Box<IdentityView>),
+    /// The full-screen alert list (its cursor is kept while it is closed, beside the screens).
+    Alerts(Box<Screen>),
+    /// The sources view, scrolled down `scroll` lines.
+    Sources { scroll: usize, under: Box<Screen> },
+    /// The help overlay: drawn over the screen under it, it takes the keys until closed.
+    Help(Box<Screen>),
+}
+
+impl Screen {
+    /// The screen this one is open over.
+    fn under(&self) -> Option<&Screen> {
+        match self {
+            Screen::Alerts(under) | Screen::Help(under) | Screen::Sources { under, .. } => {
+                Some(under)
+            }
+            Screen::Overview | Screen::Identity(_) => None,
+        }
+    }
+
+    /// The identity view, up or under another screen.
+    pub(super) fn identity(&self) -> Option<&IdentityView> {
+        match self {
+            Screen::Identity(view) => Some(view.as_ref()),
+            _ => self.under()?.identity(),
+        }
+    }
+
+    pub(super) fn identity_mut(&mut self) -> Option<&mut IdentityView> {
+        match self {
+            Screen::Identity(view) => Some(view.as_mut()),
+            Screen::Overview => None,
+            Screen::Alerts(under) | Screen::Help(under) | Screen::Sources { under, .. } => {
+                under.identity_mut()
+            }
+        }
+    }
+
+    /// The table or identity view at the bottom.
+    pub(super) fn bottom_mut(&mut self) -> &mut Screen {
+        match self {
+            Screen::Alerts(under) | Screen::Help(under) | Screen::Sources { under, .. } => {
+                under.bottom_mut()
+            }
+            bottom => bottom,
+        }
+    }
+
+    /// How far the sources view is scrolled, while it is open (under the help too).
+    pub(super) fn sources_scroll(&self) -> Option<usize> {
+        match self {
+            Screen::Sources { scroll, .. } => Some(*scroll),
+            _ => self.under()?.sources_scroll(),
+        }
+    }
+
+    /// Opens a screen over this one: `open` builds it around what is up now.
+    pub(super) fn open(&mut self, open: impl FnOnce(Box<Screen>) -> Screen) {
+        let under = mem::replace(self, Screen::Overview);
+        *self = open(Box::new(under));
+    }
+
+    /// Closes the screen on top: back to the one under it, or to the table.
+    pub(super) fn close(&mut self) {
+        *self = match mem::replace(self, Screen::Overview) {
+            Screen::Alerts(under) | Screen::Help(under) | Screen::Sources { under, .. } => *under,
+            Screen::Overview | Screen::Identity(_) => Screen::Overview,
+        };
+    }
+
+    /// What the status line describes: the screen under the help.
+    pub(super) fn status(&self) -> keymap::Screen {
+        match self {
+            Screen::Overview => keymap::Screen::Table,
+            Screen::Identity(view) if view.popup().is_some() => keymap::Screen::Event,
+            Screen::Identity(_) => keymap::Screen::Detail,
+            Screen::Alerts(_) => keymap::Screen::Alerts,
+            Screen::Sources { .. } => keymap::Screen::Sources,
+            Screen::Help(under) => under.status(),
+        }
+    }
+}
