@@ -8,9 +8,9 @@ mod mouse;
 mod pause;
 mod record;
 mod screen;
+mod sort;
 mod sources;
 
-use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
@@ -20,8 +20,8 @@ pub use self::alerts::RowAlert;
 pub use self::filter::Filter;
 pub use self::record::RawRecord;
 use self::screen::Screen;
+pub use self::sort::SortKey;
 use crate::engine::Snapshot;
-use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::{IdentityRow, RateWindow, TimelineSpan, View};
 use crate::event::{Origin, TimeMs};
 use crate::keymap::{self, Action, action_for};
@@ -31,128 +31,6 @@ use crate::source::origin::Record;
 
 /// Shown on every source when its reader thread ends.
 const SOURCES_STOPPED: &str = "the reader stopped: no new lines are read; restart tokentop";
-
-/// What the identity table is sorted by: one key per column, in column order. Text sorts
-/// A to Z and numbers highest first unless inverted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SortKey {
-    Name,
-    Kind,
-    Requests,
-    Input,
-    Output,
-    /// Cache hit rate over the rate window; identities with no input last.
-    Cache,
-    /// Current $/h (then tokens/min).
-    Rate,
-    /// Spend today.
-    Spend,
-    /// Share used of the tightest budget; identities with none last.
-    Budget,
-    /// When the tightest budget runs out, soonest (and over) first; none last.
-    Eta,
-    Tools,
-    /// Tokens over the sparkline's 30 minutes.
-    Trend,
-}
-
-impl SortKey {
-    /// Every key in column order: `s` / `S` step through it.
-    pub const ALL: [SortKey; 12] = [
-        SortKey::Name,
-        SortKey::Kind,
-        SortKey::Requests,
-        SortKey::Input,
-        SortKey::Output,
-        SortKey::Cache,
-        SortKey::Rate,
-        SortKey::Spend,
-        SortKey::Budget,
-        SortKey::Eta,
-        SortKey::Tools,
-        SortKey::Trend,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortKey::Name => "name",
-            SortKey::Kind => "kind",
-            SortKey::Requests => "req/min",
-            SortKey::Input => "in/min",
-            SortKey::Output => "out/min",
-            SortKey::Cache => "cache%",
-            SortKey::Rate => "$/h",
-            SortKey::Spend => "today",
-            SortKey::Budget => "budget",
-            SortKey::Eta => "eta",
-            SortKey::Tools => "tools/min",
-            SortKey::Trend => "30-min tokens",
-        }
-    }
-
-    /// Whether the uninverted order is highest first (numbers) rather than A to Z (text)
-    /// or soonest first (ETA).
-    fn descending(self) -> bool {
-        !matches!(self, SortKey::Name | SortKey::Kind | SortKey::Eta)
-    }
-
-    /// Whether the key's column is only shown when there are budgets.
-    fn needs_budgets(self) -> bool {
-        matches!(self, SortKey::Budget | SortKey::Eta)
-    }
-
-    /// The key `step` columns away, wrapping around, skipping the budget columns when
-    /// they are not shown.
-    fn step(self, step: isize, budgets: bool) -> SortKey {
-        let n = Self::ALL.len() as isize;
-        let mut at = Self::ALL.iter().position(|&k| k == self).unwrap_or(0) as isize;
-        loop {
-            at = (at + step).rem_euclid(n);
-            let key = Self::ALL[at as usize];
-            if budgets || !key.needs_budgets() {
-                return key;
-            }
-        }
-    }
-
-    /// The uninverted order of two rows by this key alone.
-    fn compare(self, a: &IdentityRow, b: &IdentityRow) -> Ordering {
-        let (ra, rb) = (&a.rates, &b.rates);
-        match self {
-            SortKey::Name => a.name.cmp(&b.name),
-            SortKey::Kind => a.kind.label().cmp(b.kind.label()),
-            SortKey::Requests => rb.requests_per_min.total_cmp(&ra.requests_per_min),
-            SortKey::Input => rb.input_per_min.total_cmp(&ra.input_per_min),
-            SortKey::Output => rb.output_per_min.total_cmp(&ra.output_per_min),
-            SortKey::Cache => {
-                let rate = |r: &IdentityRow| r.rates.cache_hit_rate.unwrap_or(-1.0);
-                rate(b).total_cmp(&rate(a))
-            }
-            SortKey::Rate => rb
-                .cost_per_hour
-                .total_cmp(&ra.cost_per_hour)
-                .then(rb.tokens_per_min().total_cmp(&ra.tokens_per_min())),
-            SortKey::Spend => b.today.cost_usd.total_cmp(&a.today.cost_usd),
-            SortKey::Budget => {
-                let share = |r: &IdentityRow| r.budget.as_ref().map_or(-1.0, |b| b.percent);
-                share(b).total_cmp(&share(a))
-            }
-            SortKey::Eta => {
-                let eta = |r: &IdentityRow| match &r.budget {
-                    Some(b) if b.level == BudgetLevel::Over => TimeMs::MIN,
-                    Some(b) => b.exhausted_at.unwrap_or(TimeMs::MAX),
-                    None => TimeMs::MAX,
-                };
-                eta(a).cmp(&eta(b))
-            }
-            SortKey::Tools => rb.tool_calls_per_min.total_cmp(&ra.tool_calls_per_min),
-            SortKey::Trend => {
-                let sum = |r: &IdentityRow| r.trend.iter().sum::<u64>();
-                sum(b).cmp(&sum(a))
-            }
-        }
-    }
-}
 
 #[derive(Debug)]
 pub enum Msg {
