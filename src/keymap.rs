@@ -44,8 +44,8 @@ pub enum Action {
     ToggleSources,
 }
 
-/// The screens, for the status line: every key works everywhere, but the line lists only
-/// what makes sense on the screen at hand.
+/// The screens, for the status line (`App::screen` derives it from the app's screen): every
+/// key works everywhere, but the line lists only what makes sense on the screen at hand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
     /// The identity table.
