@@ -4,12 +4,11 @@
 //!   /usr/bin/time -v target/release/deps/memory-<hash> 10000000 10000
 //! Figures are quoted in docs/benchmarks.md.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Instant;
 
-use tokentop::engine::Engine;
-use tokentop::event::{Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens, ToolCall};
-use tokentop::pricing::PriceTable;
+use tokentop::event::{Tokens, ToolCall};
 
 fn arg(n: usize, default: u64) -> u64 {
     std::env::args()
@@ -33,51 +32,34 @@ fn peak_rss_mib() -> f64 {
 fn main() {
     let events = arg(0, 10_000_000);
     let identities = arg(1, 10_000);
-    let models = ["gpt-4o-mini", "gpt-4.1", "claude-sonnet-4-5-20250929", "o3"];
     let tools = ["search", "lookup_order", "mcp__github__get_file"];
     let names: Vec<String> = (0..identities)
         .map(|i| format!("identity-{i:05}"))
         .collect();
-    let mut engine = Engine::new(
-        Arc::new(PriceTable::builtin().clone()),
-        jiff::tz::TimeZone::UTC,
-    );
+    let mut engine = common::engine();
     // A day of traffic ending at `end`, spread evenly; every identity active all day.
     let end: i64 = 1_767_268_800_000;
     let step = (86_400_000 / events.max(1)).max(1) as i64;
     let start = Instant::now();
     for i in 0..events {
         let who = (i % identities) as usize;
-        let event = Event {
-            time: end - 86_400_000 + i as i64 * step,
-            identity: names[who].clone(),
-            identity_kind: IdentityKind::ServiceAccount,
-            attrs: IdentityAttrs::default(),
-            format: Format::Tokentop,
-            provider: "openai".into(),
-            model: models[(i / identities) as usize % models.len()].into(),
-            kind: Kind::Completion,
-            tokens: Tokens {
+        let event = common::request(
+            end - 86_400_000 + i as i64 * step,
+            names[who].clone(),
+            common::MODELS[(i / identities) as usize % common::MODELS.len()],
+            Tokens {
                 input: 500 + i % 3000,
                 cache_read: i % 2048,
                 output: 50 + i % 700,
                 ..Tokens::default()
             },
-            tools: if i % 7 == 0 {
+            if i % 7 == 0 {
                 vec![ToolCall::new(None, tools[i as usize % tools.len()].into())]
             } else {
                 Vec::new()
             },
-            dedup_key: None,
-            latency_ms: Some(100 + i % 5000),
-            record_cost_usd: None,
-            cumulative: None,
-            origin: None,
-            flags: Flags {
-                final_copy: true,
-                ..Flags::default()
-            },
-        };
+            100 + i % 5000,
+        );
         engine.ingest(&event);
     }
     engine.advance(end);

@@ -8,8 +8,9 @@
 //!   cargo bench --bench render
 //! Figures are quoted in docs/benchmarks.md.
 
+mod common;
+
 use std::hint::black_box;
-use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -18,8 +19,7 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use tokentop::app::{App, Msg, SortKey};
 use tokentop::engine::Engine;
-use tokentop::event::{Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens, ToolCall};
-use tokentop::pricing::PriceTable;
+use tokentop::event::{Event, IdentityKind, Tokens, ToolCall};
 use tokentop::theme::Theme;
 use tokentop::{live, ui};
 
@@ -30,48 +30,34 @@ const EVENTS_PER_IDENTITY: u64 = 4;
 const NOW: i64 = 1_767_268_800_000;
 
 fn engine(identities: u64) -> Engine {
-    let models = ["gpt-4o-mini", "gpt-4.1", "claude-sonnet-4-5-20250929", "o3"];
     let kinds = [
         IdentityKind::ServiceAccount,
         IdentityKind::ApiKey,
         IdentityKind::Agent,
     ];
-    let mut engine = Engine::new(
-        Arc::new(PriceTable::builtin().clone()),
-        jiff::tz::TimeZone::UTC,
-    );
+    let mut engine = common::engine();
     for i in 0..identities * EVENTS_PER_IDENTITY {
         let who = i % identities;
         let event = Event {
-            // Spread over the last 30 minutes, so rates and sparklines have something.
-            time: NOW - 1_800_000 + (i * 7_919 % 1_800_000) as i64,
-            identity: format!("identity-{who:05}"),
             identity_kind: kinds[(who % 3) as usize],
-            attrs: IdentityAttrs::default(),
-            format: Format::Tokentop,
-            provider: "openai".into(),
-            model: models[(i % 4) as usize].into(),
-            kind: Kind::Completion,
-            tokens: Tokens {
-                input: 500 + i * 37 % 30_000,
-                cache_read: i * 13 % 2048,
-                output: 50 + i * 11 % 700,
-                ..Tokens::default()
-            },
-            tools: if i % 7 == 0 {
-                vec![ToolCall::new(None, "search".into())]
-            } else {
-                Vec::new()
-            },
-            dedup_key: None,
-            latency_ms: Some(100 + i % 5000),
-            record_cost_usd: None,
-            cumulative: None,
-            origin: None,
-            flags: Flags {
-                final_copy: true,
-                ..Flags::default()
-            },
+            ..common::request(
+                // Spread over the last 30 minutes, so rates and sparklines have something.
+                NOW - 1_800_000 + (i * 7_919 % 1_800_000) as i64,
+                format!("identity-{who:05}"),
+                common::MODELS[(i % 4) as usize],
+                Tokens {
+                    input: 500 + i * 37 % 30_000,
+                    cache_read: i * 13 % 2048,
+                    output: 50 + i * 11 % 700,
+                    ..Tokens::default()
+                },
+                if i % 7 == 0 {
+                    vec![ToolCall::new(None, "search".into())]
+                } else {
+                    Vec::new()
+                },
+                100 + i % 5000,
+            )
         };
         engine.ingest(&event);
     }

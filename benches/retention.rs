@@ -7,14 +7,12 @@
 //!   cargo bench --bench retention -- 2 20 50 10   # days, rate, identities, tools
 //! Figures are quoted in docs/benchmarks.md.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Instant;
 
-use tokentop::engine::{Engine, RETENTION_MS};
-use tokentop::event::{
-    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens, ToolCall,
-};
-use tokentop::pricing::PriceTable;
+use tokentop::engine::RETENTION_MS;
+use tokentop::event::{DedupKey, Event, Tokens, ToolCall};
 
 // The binary's allocator, so that the resident set is the one `tokentop` would have.
 #[global_allocator]
@@ -55,15 +53,11 @@ fn main() {
     let rate = arg(1, 100).max(1);
     let identities = arg(2, 500).max(1);
     let tool_count = arg(3, 200).max(1);
-    let models = ["gpt-4o-mini", "gpt-4.1", "claude-sonnet-4-5-20250929", "o3"];
     let names: Vec<String> = (0..identities)
         .map(|i| format!("identity-{i:03}"))
         .collect();
     let tools: Vec<String> = (0..tool_count).map(|i| format!("tool_{i:03}")).collect();
-    let mut engine = Engine::new(
-        Arc::new(PriceTable::builtin().clone()),
-        jiff::tz::TimeZone::UTC,
-    );
+    let mut engine = common::engine();
     let start_ms: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
     let step = 1000 / rate as i64;
     let wall = Instant::now();
@@ -78,34 +72,26 @@ fn main() {
                 let who = (mixed % identities) as usize;
                 let tool = (mixed >> 20) % (tool_count * 2);
                 let event = Event {
-                    time: now + k as i64 * step,
-                    identity: names[who].clone(),
-                    identity_kind: IdentityKind::ServiceAccount,
-                    attrs: IdentityAttrs::default(),
-                    format: Format::Tokentop,
-                    provider: "openai".into(),
-                    model: models[(mixed >> 40) as usize % models.len()].into(),
-                    kind: Kind::Completion,
-                    tokens: Tokens {
-                        input: 500 + n % 3000,
-                        cache_read: n % 2048,
-                        output: 50 + n % 700,
-                        ..Tokens::default()
-                    },
-                    // Half the requests call a tool.
-                    tools: match tools.get(tool as usize) {
-                        Some(name) => vec![ToolCall::new(Some(format!("call_{n}")), name.clone())],
-                        None => Vec::new(),
-                    },
                     dedup_key: Some(DedupKey(u128::from(mixed) << 64 | u128::from(mix(!n)))),
-                    latency_ms: Some(100 + n % 5000),
-                    record_cost_usd: None,
-                    cumulative: None,
-                    origin: None,
-                    flags: Flags {
-                        final_copy: true,
-                        ..Flags::default()
-                    },
+                    ..common::request(
+                        now + k as i64 * step,
+                        names[who].clone(),
+                        common::MODELS[(mixed >> 40) as usize % common::MODELS.len()],
+                        Tokens {
+                            input: 500 + n % 3000,
+                            cache_read: n % 2048,
+                            output: 50 + n % 700,
+                            ..Tokens::default()
+                        },
+                        // Half the requests call a tool.
+                        match tools.get(tool as usize) {
+                            Some(name) => {
+                                vec![ToolCall::new(Some(format!("call_{n}")), name.clone())]
+                            }
+                            None => Vec::new(),
+                        },
+                        100 + n % 5000,
+                    )
                 };
                 engine.ingest(&event);
                 n += 1;

@@ -85,7 +85,7 @@ fn tool_id_hash(id: &str) -> u64 {
     SEED.hash_one(id)
 }
 
-/// What to do with a new copy.
+/// Whether a copy is counted.
 #[derive(Debug, PartialEq)]
 pub enum Decision {
     /// The first copy of its response (or an event with no dedup key): count it.
@@ -97,6 +97,43 @@ pub enum Decision {
     /// A response counted earlier and let go: only its fingerprint is left, so neither the
     /// copy nor its tool calls count.
     Seen,
+}
+
+/// Everything one copy changes, decided at once by [`Copies::take`]; the engine applies it.
+#[derive(Debug)]
+pub struct Verdict<'e> {
+    pub decision: Decision,
+    /// A larger copy changed the response's cost: the tools charged it earlier follow.
+    pub recharge: Option<Recharge>,
+    /// The tool calls of this copy new to its response.
+    pub tools: Vec<ToolCharge<'e>>,
+    /// The response this copy completes, if it goes into the distributions now: events
+    /// without a key at once, keyed ones on their final copy (else later, by `settle`).
+    pub finished: Option<Done>,
+}
+
+/// A tool call new to its response, and the response's cost if the tool is charged it now
+/// (once per response, however many calls and copies name the tool; `None` if unpriced).
+#[derive(Debug)]
+pub struct ToolCharge<'e> {
+    pub call: &'e ToolCall,
+    pub share: Option<f64>,
+}
+
+/// The change in a response's cost, for the tools it was charged to before this copy (on
+/// the identity that counts it; a copy that moved identity leaves them be).
+#[derive(Debug)]
+pub struct Recharge {
+    pub diff: f64,
+    /// The response's `tool_ids` before this copy, charged tool names marked.
+    marks: Vec<u64>,
+}
+
+impl Recharge {
+    /// Whether tool `name` was charged the response's cost before this copy.
+    pub fn charged(&self, name: &str) -> bool {
+        self.marks.contains(&(tool_id_hash(name) ^ CHARGED))
+    }
 }
 
 /// A response ready for the distributions.
@@ -124,7 +161,36 @@ impl Copies {
         &mut self.kept[shard_of(key)]
     }
 
-    pub fn offer(
+    /// Takes in one copy of a response (or an event with no dedup key) and says what it
+    /// changes: counted or not, its new tool calls and their charges, and whether it
+    /// completes its response.
+    pub fn take<'e>(
+        &mut self,
+        event: &'e Event,
+        model: &Arc<str>,
+        who: usize,
+        day: Date,
+        usage: &Usage,
+    ) -> Verdict<'e> {
+        let decision = self.offer(event, model, who, day, usage);
+        let recharge = match (&decision, event.dedup_key) {
+            (Decision::Replaces(old), Some(key)) => self.recharge(key, old, who, usage),
+            _ => None,
+        };
+        let tools = match decision {
+            Decision::Seen => Vec::new(),
+            _ => self.charge_tools(event, usage),
+        };
+        let finished = self.finished(event, who, usage);
+        Verdict {
+            decision,
+            recharge,
+            tools,
+            finished,
+        }
+    }
+
+    fn offer(
         &mut self,
         event: &Event,
         model: &Arc<str>,
@@ -177,9 +243,50 @@ impl Copies {
         Decision::Replaces(std::mem::replace(&mut kept.counted, counted))
     }
 
+    /// How the cost change from `old` to `usage` reaches the tools charged the response
+    /// before: only when both are priced, on the same identity, and the cost moved.
+    fn recharge(
+        &self,
+        key: DedupKey,
+        old: &Counted,
+        who: usize,
+        usage: &Usage,
+    ) -> Option<Recharge> {
+        let priced = old.usage.unpriced_requests == 0 && usage.unpriced_requests == 0;
+        let diff = usage.cost_usd - old.usage.cost_usd;
+        if old.identity != who || !priced || diff == 0.0 {
+            return None;
+        }
+        let marks = self.kept[shard_of(key)].get(&key)?.tool_ids.clone();
+        Some(Recharge { diff, marks })
+    }
+
+    /// This copy's new tool calls, each with the cost it charges its tool: the response's
+    /// as counted now (for a smaller copy, the counted one's), to a tool not charged it yet.
+    fn charge_tools<'e>(&mut self, event: &'e Event, usage: &Usage) -> Vec<ToolCharge<'e>> {
+        let fresh = self.new_tools(event);
+        let counted = match event.dedup_key.and_then(|k| self.kept[shard_of(k)].get(&k)) {
+            Some(kept) => kept.counted.usage,
+            None => *usage,
+        };
+        let cost = (counted.unpriced_requests == 0).then_some(counted.cost_usd);
+        let mut charges = Vec::with_capacity(fresh.len());
+        for (i, &call) in fresh.iter().enumerate() {
+            let first = match event.dedup_key {
+                Some(key) => self.first_charge(key, &call.name),
+                None => !fresh[..i].iter().any(|t| t.name == call.name),
+            };
+            charges.push(ToolCharge {
+                call,
+                share: cost.filter(|_| first),
+            });
+        }
+        charges
+    }
+
     /// Whether tool `name` is charged the cost of response `key` for the first time (it
     /// is charged once, however many calls and copies name it).
-    pub fn first_charge(&mut self, key: DedupKey, name: &str) -> bool {
+    fn first_charge(&mut self, key: DedupKey, name: &str) -> bool {
         let Some(kept) = self.shard(key).get_mut(&key) else {
             return true;
         };
@@ -191,21 +298,8 @@ impl Copies {
         true
     }
 
-    /// Whether tool `name` was charged the cost of response `key`.
-    pub fn charged(&self, key: DedupKey, name: &str) -> bool {
-        let mark = tool_id_hash(name) ^ CHARGED;
-        self.kept[shard_of(key)]
-            .get(&key)
-            .is_some_and(|k| k.tool_ids.contains(&mark))
-    }
-
-    /// The copy counted for a response so far.
-    pub fn counted(&self, key: DedupKey) -> Option<&Counted> {
-        self.kept[shard_of(key)].get(&key).map(|k| &k.counted)
-    }
-
     /// The tool calls of this copy not seen on an earlier copy of the same response.
-    pub fn new_tools<'e>(&mut self, event: &'e Event) -> Vec<&'e ToolCall> {
+    fn new_tools<'e>(&mut self, event: &'e Event) -> Vec<&'e ToolCall> {
         let kept = event.dedup_key.and_then(|k| self.shard(k).get_mut(&k));
         let Some(kept) = kept else {
             return event.tools.iter().collect();
@@ -224,9 +318,8 @@ impl Copies {
         fresh
     }
 
-    /// The response this event completes, if it goes into the distributions now: events
-    /// without a key at once, keyed ones on their final copy (else later, by `settle`).
-    pub fn finished(&mut self, event: &Event, who: usize, usage: &Usage) -> Option<Done> {
+    /// The response this event completes, if it goes into the distributions now.
+    fn finished(&mut self, event: &Event, who: usize, usage: &Usage) -> Option<Done> {
         let Some(key) = event.dedup_key else {
             return Some(Done {
                 identity: who,

@@ -14,6 +14,7 @@ mod fingerprints;
 mod fleet;
 pub mod hist;
 pub mod identity;
+mod ingest;
 pub mod mapping;
 pub mod period;
 pub mod recent;
@@ -34,19 +35,16 @@ use self::alerts::Alerts;
 use self::budget::{BudgetState, Budgets};
 use self::burst::BurstSettings;
 use self::cumulative::RunningTotals;
+use self::dedup::Copies;
 pub use self::dedup::{ACTIVE_RESPONSES, RETENTION_MS};
-use self::dedup::{Copies, Counted, Decision};
 pub use self::detect::ALL_IDENTITIES;
 use self::identity::{IdentityStats, Ledger, Sign};
 use self::mapping::Mapping;
-use self::recent::{CostSource, RecentEvent};
 pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, ModelPricing, ModelRow, Snapshot};
-use self::units::unit_key;
 use self::usage::Usage;
 use self::window::TieredWindow;
 use crate::config::Config;
-use crate::event::{DedupKey, Event, TimeMs};
-use crate::parse::plausible;
+use crate::event::TimeMs;
 use crate::pricing::{ModelPrice, PriceTable, UnpricedReason};
 
 /// A response copy with no final marker is put into the histograms once no newer copy
@@ -226,256 +224,6 @@ impl Engine {
 
     pub fn time_zone(&self) -> &TimeZone {
         &self.days.tz
-    }
-
-    /// Cost of one event: the record's own cost, else the price table's; `None` = unpriced.
-    fn cost(&mut self, event: &Event) -> (Option<f64>, CostSource) {
-        // Matching a model id as people write it can take several lookups: do it once
-        // per model, up to the cap (so that its report row can name its entry).
-        let unmemoized;
-        let matched = match self.price_memo.get(event.model.as_str()) {
-            Some(matched) => matched,
-            None => {
-                let matched = self
-                    .prices
-                    .resolve(&event.model)
-                    .map(|(key, price)| (Arc::from(key), price.clone()));
-                if self.price_memo.len() < MAX_MODELS {
-                    self.price_memo
-                        .entry(event.model.clone())
-                        .or_insert(matched)
-                } else {
-                    unmemoized = matched;
-                    &unmemoized
-                }
-            }
-        };
-        if event.flags.no_cost {
-            return (Some(0.0), CostSource::Record);
-        }
-        if let Some(cost) = event.record_cost_usd {
-            return (Some(cost), CostSource::Record);
-        }
-        match matched {
-            Ok((key, price)) => (
-                Some(price.cost(&event.tokens)),
-                CostSource::Table(key.clone()),
-            ),
-            Err(reason) => (None, CostSource::Unpriced(*reason)),
-        }
-    }
-
-    /// The shared copy of a model name.
-    fn model(&mut self, name: &str) -> Arc<str> {
-        if let Some(model) = self.models.get(name) {
-            return model.clone();
-        }
-        let model: Arc<str> = Arc::from(name);
-        self.models.insert(model.clone());
-        model
-    }
-
-    /// The row an event counts in: the first matching rule's name, else the raw identity.
-    fn identity_index(&mut self, event: &Event) -> usize {
-        let rule_index = self.mapping.rule_for(event);
-        let rule = rule_index.and_then(|r| self.mapping.rule(r));
-        let mapped = rule.and_then(|r| r.name.as_deref());
-        let key = mapped.unwrap_or(event.identity.as_str());
-        if let Some(&i) = self.index.get(key) {
-            return i;
-        }
-        let (name, rule) = if self.identities.len() >= MAX_IDENTITIES {
-            self.stats.folded += 1;
-            (OTHER_IDENTITY, None)
-        } else {
-            (key, rule)
-        };
-        if let Some(&i) = self.index.get(name) {
-            return i;
-        }
-        let i = self.identities.len();
-        let kind = rule.and_then(|r| r.kind).unwrap_or(event.identity_kind);
-        let mut stats = IdentityStats::new(name, kind, event.format, event.time);
-        stats.rule = rule.and(rule_index);
-        let (team, labels) = match rule {
-            Some(r) => (r.team.as_deref(), r.labels.as_slice()),
-            None => (None, &[][..]),
-        };
-        self.budgets.add_identity(i, name, team, labels);
-        self.identities.push(stats);
-        self.index.insert(name.to_string(), i);
-        i
-    }
-
-    /// Counts one event at its own time (or at most [`MAX_SKEW_MS`] past the clock).
-    pub fn ingest(&mut self, event: &Event) {
-        // A request left out as implausible leaves no trace but `ingest.implausible`.
-        let ahead = self.now > 0 && event.time > self.now + MAX_SKEW_MS;
-        let clamped;
-        let event = if ahead {
-            clamped = Event {
-                time: self.now + MAX_SKEW_MS,
-                ..event.clone()
-            };
-            &clamped
-        } else {
-            event
-        };
-        let grown;
-        let event = match (&event.cumulative, &event.attrs.session) {
-            (Some(total), Some(session)) => {
-                grown = Event {
-                    tokens: self.running_totals.growth(session, total, &event.tokens),
-                    ..event.clone()
-                };
-                &grown
-            }
-            _ => event,
-        };
-        let (cost, cost_source) = self.cost(event);
-        if cost.is_some_and(|c| !plausible::cost_is_plausible(c)) {
-            self.stats.implausible += 1;
-            return;
-        }
-        if ahead {
-            self.stats.future += 1;
-        }
-        if let (Some(total), Some(session)) = (&event.cumulative, &event.attrs.session) {
-            self.running_totals.take_in(session, total, self.now);
-        }
-        self.stats.events += 1;
-        let renamed;
-        let event = if self.models.len() >= MAX_MODELS && !self.models.contains(&*event.model) {
-            renamed = Event {
-                model: OTHER_MODEL.into(),
-                ..event.clone()
-            };
-            &renamed
-        } else {
-            event
-        };
-        let usage = Usage::request(&event.tokens, cost);
-        let who = self.identity_index(event);
-        let day = self.days.day(event.time);
-        self.note_activity(who, event);
-
-        let model = self.model(&event.model);
-        let decision = self.copies.offer(event, &model, who, day, &usage);
-        match &decision {
-            Decision::New => {
-                self.apply(Sign::Add, who, event.time, day, &event.model, &usage);
-                self.identities[who].apply_kind(Sign::Add, event.kind, &usage);
-            }
-            Decision::Replaces(old) => {
-                self.stats.copies_merged += 1;
-                self.apply(
-                    Sign::Sub,
-                    old.identity,
-                    old.time,
-                    old.day,
-                    &old.model,
-                    &old.usage,
-                );
-                self.identities[old.identity].apply_kind(Sign::Sub, old.kind, &old.usage);
-                self.apply(Sign::Add, who, event.time, day, &event.model, &usage);
-                self.identities[who].apply_kind(Sign::Add, event.kind, &usage);
-                if let Some(key) = event.dedup_key {
-                    self.recharge_tools(key, old, who, &usage);
-                }
-            }
-            Decision::Smaller | Decision::Seen => self.stats.copies_merged += 1,
-        }
-        for done in self.copies.let_go(self.now) {
-            self.record_distribution(done.identity, &done.usage, None);
-        }
-
-        let new_tools = match decision {
-            Decision::Seen => Vec::new(),
-            _ => self.copies.new_tools(event),
-        };
-        let key = event.dedup_key;
-        // A larger copy under another identity (a resumed session) moves the entry there.
-        let moved = match (&decision, key) {
-            (Decision::Replaces(old), Some(key)) if old.identity != who => {
-                self.identities[old.identity].recent.take(key)
-            }
-            _ => None,
-        };
-        let recent = &mut self.identities[who].recent;
-        match decision {
-            Decision::New | Decision::Replaces(_) => recent.upsert(
-                key,
-                RecentEvent::of(event, model, cost, cost_source),
-                new_tools.iter().copied(),
-                moved,
-            ),
-            Decision::Smaller => recent.add_tools(key, new_tools.iter().copied()),
-            Decision::Seen => {}
-        }
-        if !new_tools.is_empty() {
-            let calls = Usage::tool_calls(new_tools.len() as u64);
-            // The cost of the response as counted now (a smaller copy: the counted one's).
-            let response_cost = match key.and_then(|k| self.copies.counted(k)) {
-                Some(counted) if counted.usage.unpriced_requests == 0 => {
-                    Some(counted.usage.cost_usd)
-                }
-                Some(_) => None,
-                None => cost,
-            };
-            self.identities[who].apply(Sign::Add, event.time, day, &event.model, &calls);
-            self.global
-                .apply(Sign::Add, event.time, day, &event.model, &calls);
-            for (i, tool) in new_tools.iter().enumerate() {
-                // A response is charged to a tool once, however many calls and copies.
-                let first = match key {
-                    Some(key) => self.copies.first_charge(key, &tool.name),
-                    None => !new_tools[..i].iter().any(|t| t.name == tool.name),
-                };
-                let share = response_cost.filter(|_| first);
-                let id = &mut self.identities[who];
-                id.record_tool(&tool.name, tool.mcp_server.as_deref(), event.time, share);
-            }
-        }
-
-        if let Some(done) = self.copies.finished(event, who, &usage) {
-            self.record_distribution(done.identity, &done.usage, event.latency_ms);
-        }
-    }
-
-    /// A larger copy changed a response's cost: the tools already charged it follow (on
-    /// the identity that now counts it; a copy that moved identity leaves them be).
-    fn recharge_tools(&mut self, key: DedupKey, old: &Counted, who: usize, usage: &Usage) {
-        let priced = old.usage.unpriced_requests == 0 && usage.unpriced_requests == 0;
-        if old.identity != who || !priced {
-            return;
-        }
-        let diff = usage.cost_usd - old.usage.cost_usd;
-        if diff == 0.0 {
-            return;
-        }
-        let copies = &self.copies;
-        for (name, tool) in self.identities[who].tools.iter_mut() {
-            if copies.charged(key, name) {
-                tool.cost_usd = (tool.cost_usd + diff).max(0.0);
-            }
-        }
-    }
-
-    /// First and last seen, raw fields, units, and a line for a minute whose baseline is
-    /// already worked out (it is worked out again at the next `advance`).
-    fn note_activity(&mut self, who: usize, event: &Event) {
-        let minute = event.time.div_euclid(MINUTE_MS);
-        let id = &mut self.identities[who];
-        if minute < self.now.div_euclid(MINUTE_MS) {
-            id.detector.mark_stale();
-        }
-        if let Some(key) = unit_key(&event.attrs) {
-            id.units.see(key, event.time);
-        }
-        id.last_seen = id.last_seen.max(event.time);
-        id.first_seen = id.first_seen.min(event.time);
-        id.warm.see(event.time);
-        id.attrs.clone_from(&event.attrs);
     }
 
     fn apply(&mut self, sign: Sign, who: usize, time: TimeMs, day: Date, model: &str, u: &Usage) {

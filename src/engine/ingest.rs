@@ -1,0 +1,247 @@
+//! Taking in one event: clamp its time to the clock, turn a running total into growth,
+//! leave out an implausible cost, fold models past the cap, then apply what the dedup
+//! table decides for the copy (counted, replaced, its tool calls, finished).
+
+use std::sync::Arc;
+
+use super::dedup::{Decision, Recharge};
+use super::identity::{IdentityStats, Ledger, Sign};
+use super::recent::{CostSource, RecentEvent};
+use super::units::unit_key;
+use super::usage::Usage;
+use super::{
+    Engine, MAX_IDENTITIES, MAX_MODELS, MAX_SKEW_MS, MINUTE_MS, OTHER_IDENTITY, OTHER_MODEL,
+};
+use crate::event::Event;
+use crate::parse::plausible;
+
+impl Engine {
+    /// Cost of one event: the record's own cost, else the price table's; `None` = unpriced.
+    fn cost(&mut self, event: &Event) -> (Option<f64>, CostSource) {
+        // Matching a model id as people write it can take several lookups: do it once
+        // per model, up to the cap (so that its report row can name its entry).
+        let unmemoized;
+        let matched = match self.price_memo.get(event.model.as_str()) {
+            Some(matched) => matched,
+            None => {
+                let matched = self
+                    .prices
+                    .resolve(&event.model)
+                    .map(|(key, price)| (Arc::from(key), price.clone()));
+                if self.price_memo.len() < MAX_MODELS {
+                    self.price_memo
+                        .entry(event.model.clone())
+                        .or_insert(matched)
+                } else {
+                    unmemoized = matched;
+                    &unmemoized
+                }
+            }
+        };
+        if event.flags.no_cost {
+            return (Some(0.0), CostSource::Record);
+        }
+        if let Some(cost) = event.record_cost_usd {
+            return (Some(cost), CostSource::Record);
+        }
+        match matched {
+            Ok((key, price)) => (
+                Some(price.cost(&event.tokens)),
+                CostSource::Table(key.clone()),
+            ),
+            Err(reason) => (None, CostSource::Unpriced(*reason)),
+        }
+    }
+
+    /// The shared copy of a model name.
+    fn model(&mut self, name: &str) -> Arc<str> {
+        if let Some(model) = self.models.get(name) {
+            return model.clone();
+        }
+        let model: Arc<str> = Arc::from(name);
+        self.models.insert(model.clone());
+        model
+    }
+
+    /// The row an event counts in: the first matching rule's name, else the raw identity.
+    fn identity_index(&mut self, event: &Event) -> usize {
+        let rule_index = self.mapping.rule_for(event);
+        let rule = rule_index.and_then(|r| self.mapping.rule(r));
+        let mapped = rule.and_then(|r| r.name.as_deref());
+        let key = mapped.unwrap_or(event.identity.as_str());
+        if let Some(&i) = self.index.get(key) {
+            return i;
+        }
+        let (name, rule) = if self.identities.len() >= MAX_IDENTITIES {
+            self.stats.folded += 1;
+            (OTHER_IDENTITY, None)
+        } else {
+            (key, rule)
+        };
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = self.identities.len();
+        let kind = rule.and_then(|r| r.kind).unwrap_or(event.identity_kind);
+        let mut stats = IdentityStats::new(name, kind, event.format, event.time);
+        stats.rule = rule.and(rule_index);
+        let (team, labels) = match rule {
+            Some(r) => (r.team.as_deref(), r.labels.as_slice()),
+            None => (None, &[][..]),
+        };
+        self.budgets.add_identity(i, name, team, labels);
+        self.identities.push(stats);
+        self.index.insert(name.to_string(), i);
+        i
+    }
+
+    /// Counts one event at its own time (or at most [`MAX_SKEW_MS`] past the clock).
+    pub fn ingest(&mut self, event: &Event) {
+        // A request left out as implausible leaves no trace but `ingest.implausible`.
+        let ahead = self.now > 0 && event.time > self.now + MAX_SKEW_MS;
+        let clamped;
+        let event = if ahead {
+            clamped = Event {
+                time: self.now + MAX_SKEW_MS,
+                ..event.clone()
+            };
+            &clamped
+        } else {
+            event
+        };
+        let grown;
+        let event = match (&event.cumulative, &event.attrs.session) {
+            (Some(total), Some(session)) => {
+                grown = Event {
+                    tokens: self.running_totals.growth(session, total, &event.tokens),
+                    ..event.clone()
+                };
+                &grown
+            }
+            _ => event,
+        };
+        let (cost, cost_source) = self.cost(event);
+        if cost.is_some_and(|c| !plausible::cost_is_plausible(c)) {
+            self.stats.implausible += 1;
+            return;
+        }
+        if ahead {
+            self.stats.future += 1;
+        }
+        if let (Some(total), Some(session)) = (&event.cumulative, &event.attrs.session) {
+            self.running_totals.take_in(session, total, self.now);
+        }
+        self.stats.events += 1;
+        let renamed;
+        let event = if self.models.len() >= MAX_MODELS && !self.models.contains(&*event.model) {
+            renamed = Event {
+                model: OTHER_MODEL.into(),
+                ..event.clone()
+            };
+            &renamed
+        } else {
+            event
+        };
+        let usage = Usage::request(&event.tokens, cost);
+        let who = self.identity_index(event);
+        let day = self.days.day(event.time);
+        self.note_activity(who, event);
+
+        let model = self.model(&event.model);
+        let verdict = self.copies.take(event, &model, who, day, &usage);
+        match &verdict.decision {
+            Decision::New => {
+                self.apply(Sign::Add, who, event.time, day, &event.model, &usage);
+                self.identities[who].apply_kind(Sign::Add, event.kind, &usage);
+            }
+            Decision::Replaces(old) => {
+                self.stats.copies_merged += 1;
+                self.apply(
+                    Sign::Sub,
+                    old.identity,
+                    old.time,
+                    old.day,
+                    &old.model,
+                    &old.usage,
+                );
+                self.identities[old.identity].apply_kind(Sign::Sub, old.kind, &old.usage);
+                self.apply(Sign::Add, who, event.time, day, &event.model, &usage);
+                self.identities[who].apply_kind(Sign::Add, event.kind, &usage);
+                if let Some(recharge) = &verdict.recharge {
+                    self.recharge_tools(who, recharge);
+                }
+            }
+            Decision::Smaller | Decision::Seen => self.stats.copies_merged += 1,
+        }
+        for done in self.copies.let_go(self.now) {
+            self.record_distribution(done.identity, &done.usage, None);
+        }
+
+        let key = event.dedup_key;
+        // A larger copy under another identity (a resumed session) moves the entry there.
+        let moved = match (&verdict.decision, key) {
+            (Decision::Replaces(old), Some(key)) if old.identity != who => {
+                self.identities[old.identity].recent.take(key)
+            }
+            _ => None,
+        };
+        let new_tools = verdict.tools.iter().map(|t| t.call);
+        let recent = &mut self.identities[who].recent;
+        match verdict.decision {
+            Decision::New | Decision::Replaces(_) => recent.upsert(
+                key,
+                RecentEvent::of(event, model, cost, cost_source),
+                new_tools,
+                moved,
+            ),
+            Decision::Smaller => recent.add_tools(key, new_tools),
+            Decision::Seen => {}
+        }
+        if !verdict.tools.is_empty() {
+            let calls = Usage::tool_calls(verdict.tools.len() as u64);
+            self.identities[who].apply(Sign::Add, event.time, day, &event.model, &calls);
+            self.global
+                .apply(Sign::Add, event.time, day, &event.model, &calls);
+            let id = &mut self.identities[who];
+            for tool in &verdict.tools {
+                let call = tool.call;
+                id.record_tool(
+                    &call.name,
+                    call.mcp_server.as_deref(),
+                    event.time,
+                    tool.share,
+                );
+            }
+        }
+
+        if let Some(done) = verdict.finished {
+            self.record_distribution(done.identity, &done.usage, event.latency_ms);
+        }
+    }
+
+    /// A larger copy changed a response's cost: the tools already charged it follow.
+    fn recharge_tools(&mut self, who: usize, recharge: &Recharge) {
+        for (name, tool) in self.identities[who].tools.iter_mut() {
+            if recharge.charged(name) {
+                tool.cost_usd = (tool.cost_usd + recharge.diff).max(0.0);
+            }
+        }
+    }
+
+    /// First and last seen, raw fields, units, and a line for a minute whose baseline is
+    /// already worked out (it is worked out again at the next `advance`).
+    fn note_activity(&mut self, who: usize, event: &Event) {
+        let minute = event.time.div_euclid(MINUTE_MS);
+        let id = &mut self.identities[who];
+        if minute < self.now.div_euclid(MINUTE_MS) {
+            id.detector.mark_stale();
+        }
+        if let Some(key) = unit_key(&event.attrs) {
+            id.units.see(key, event.time);
+        }
+        id.last_seen = id.last_seen.max(event.time);
+        id.first_seen = id.first_seen.min(event.time);
+        id.warm.see(event.time);
+        id.attrs.clone_from(&event.attrs);
+    }
+}
