@@ -176,12 +176,7 @@ fn rows(snapshot: &Snapshot, by: GroupBy) -> Vec<ReportRow> {
                     pricing: None,
                 })
                 .collect();
-            rows.sort_by(|a, b| {
-                b.usage
-                    .cost_usd
-                    .total_cmp(&a.usage.cost_usd)
-                    .then(a.key.cmp(&b.key))
-            });
+            GroupRow::sort_by_cost(&mut rows);
             rows
         }
     };

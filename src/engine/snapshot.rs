@@ -192,6 +192,18 @@ pub struct GroupRow {
     pub pricing: Option<ModelPricing>,
 }
 
+impl GroupRow {
+    /// The order of every report's rows: most spent first, then by key.
+    pub fn sort_by_cost(rows: &mut [GroupRow]) {
+        rows.sort_by(|a, b| {
+            b.usage
+                .cost_usd
+                .total_cmp(&a.usage.cost_usd)
+                .then(a.key.cmp(&b.key))
+        });
+    }
+}
+
 /// How the price table prices one model: by the entry `price_key`, or not at all, for
 /// `unpriced_reason` (the one is `None` exactly when the other is not). The
 /// [`OTHER_MODEL`](super::OTHER_MODEL) row has neither: its requests were priced each under

@@ -43,6 +43,27 @@ mod matching;
 mod normalize;
 mod table;
 
+/// What the pricing tests share: costs compared to the femto-dollar, and tokens by class.
+#[cfg(test)]
+mod test_support {
+    use crate::event::Tokens;
+
+    pub fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    pub fn tokens(input: u64, cr: u64, cw5: u64, cw1: u64, output: u64) -> Tokens {
+        Tokens {
+            input,
+            cache_read: cr,
+            cache_write_5m: cw5,
+            cache_write_1h: cw1,
+            output,
+            reasoning: 0,
+        }
+    }
+}
+
 use std::collections::HashMap;
 use std::sync::OnceLock;
 

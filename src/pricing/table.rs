@@ -240,22 +240,8 @@ impl PriceTable {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{close, tokens};
     use super::*;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() < 1e-12
-    }
-
-    fn tokens(input: u64, cr: u64, cw5: u64, cw1: u64, output: u64) -> Tokens {
-        Tokens {
-            input,
-            cache_read: cr,
-            cache_write_5m: cw5,
-            cache_write_1h: cw1,
-            output,
-            reasoning: 0,
-        }
-    }
 
     #[test]
     fn builtin_table_loads_and_has_opus_4_5() {

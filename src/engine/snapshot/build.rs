@@ -24,12 +24,7 @@ fn group_rows<'a>(groups: impl Iterator<Item = (String, &'a Usage)>) -> Vec<Grou
             pricing: None,
         })
         .collect();
-    rows.sort_by(|a, b| {
-        b.usage
-            .cost_usd
-            .total_cmp(&a.usage.cost_usd)
-            .then(a.key.cmp(&b.key))
-    });
+    GroupRow::sort_by_cost(&mut rows);
     rows
 }
 
