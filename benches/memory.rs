@@ -5,29 +5,12 @@
 //! Figures are quoted in docs/benchmarks.md.
 
 mod common;
+mod process;
 
 use std::time::Instant;
 
+use process::{arg, status_mib};
 use tokentop::event::{Tokens, ToolCall};
-
-fn arg(n: usize, default: u64) -> u64 {
-    std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .nth(n)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Peak resident set size of this process, in MiB (Linux).
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
 
 fn main() {
     let events = arg(0, 10_000_000);
@@ -69,7 +52,7 @@ fn main() {
         "{events} events over {} identities: ingest {ingest_s:.2} s ({:.2} M events/s), peak RSS {:.0} MiB ({:.1} KiB per identity)",
         snapshot.identities.len(),
         events as f64 / ingest_s / 1e6,
-        peak_rss_mib(),
-        peak_rss_mib() * 1024.0 / identities as f64,
+        status_mib("VmHWM:"),
+        status_mib("VmHWM:") * 1024.0 / identities as f64,
     );
 }

@@ -8,8 +8,11 @@
 //! Figures are quoted in docs/benchmarks.md.
 
 mod common;
+mod process;
 
 use std::time::Instant;
+
+use process::{arg, status_mib};
 
 use tokentop::engine::RETENTION_MS;
 use tokentop::event::{DedupKey, Event, Tokens, ToolCall};
@@ -19,25 +22,6 @@ use tokentop::event::{DedupKey, Event, Tokens, ToolCall};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const DAY_MS: i64 = 86_400_000;
-
-fn arg(n: usize, default: u64) -> u64 {
-    std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .nth(n)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(default)
-}
-
-/// A line of /proc/self/status, in MiB (Linux).
-fn status_mib(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
 
 /// Spreads a counter over 64 bits (splitmix64), as the real keys' hash does.
 fn mix(mut x: u64) -> u64 {
