@@ -13,7 +13,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use tokentop::engine::Engine;
@@ -22,7 +22,6 @@ use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::{self, FollowOptions, Follower};
 use tokentop::source::origin::Origins;
 use tokentop::source::{CHANNEL_CAPACITY, Feed};
-use tokio::sync::mpsc;
 
 const DEFAULT_LINES: usize = 2_000;
 /// Appends are this far apart, plus up to `SPACING_JITTER`.
@@ -109,11 +108,7 @@ fn run(mode: &Mode, lines: usize, prices: &Arc<PriceTable>) -> Stages {
     // Line 0 is there before the follower starts: once it arrives the follower is watching.
     file.write_all(line(0).as_bytes()).expect("write");
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("runtime");
-    let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CAPACITY);
+    let (tx, rx) = mpsc::sync_channel::<Feed>(CHANNEL_CAPACITY);
     let spec = SourceSpec::parse(&dir.path().to_string_lossy());
     let follower = follow::spawn(
         Follower::new(vec![spec], Origins::default()),
@@ -127,10 +122,13 @@ fn run(mode: &Mode, lines: usize, prices: &Arc<PriceTable>) -> Stages {
     let mut count = 0;
     let mut writer = None;
     while count < lines + 1 {
-        let feed = runtime
-            .block_on(async { tokio::time::timeout(HANG_GUARD, rx.recv()).await })
-            .unwrap_or_else(|_| panic!("{}: {count} of {} lines arrived", mode.name, lines + 1))
-            .expect("the follower stopped");
+        let feed = rx.recv_timeout(HANG_GUARD).unwrap_or_else(|e| {
+            panic!(
+                "{}: {count} of {} lines arrived ({e})",
+                mode.name,
+                lines + 1
+            )
+        });
         let Feed::Events(batch) = feed else { continue };
         let arrived = Instant::now();
         for event in &batch {

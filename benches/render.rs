@@ -96,7 +96,7 @@ fn benches(c: &mut Criterion) {
     group.bench_function("snapshot + sort, 10000 identities", |b| {
         b.iter(|| {
             let snapshot = engine.snapshot(None);
-            black_box(app.update(Msg::Snapshot(Box::new(snapshot))));
+            black_box(app.update(Msg::Snapshot(std::sync::Arc::new(snapshot))));
         })
     });
     // The identity view, its timeline over 24 hours: the widest one to draw.

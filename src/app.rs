@@ -12,6 +12,7 @@ mod sort;
 mod sources;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 use ratatui::layout::Rect;
@@ -35,7 +36,7 @@ const SOURCES_STOPPED: &str = "the reader stopped: no new lines are read; restar
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
-    Snapshot(Box<Snapshot>),
+    Snapshot(Arc<Snapshot>),
     Health(Vec<SourceHealth>),
     /// The source readers ended (they never should while the app runs).
     SourcesStopped,
@@ -60,7 +61,7 @@ pub enum Msg {
 pub struct App {
     /// What is being watched, for the title ("demo", or the paths).
     pub title: String,
-    pub snapshot: Snapshot,
+    pub snapshot: Arc<Snapshot>,
     pub sources: Vec<SourceHealth>,
     pub sort: SortKey,
     pub reverse: bool,
@@ -111,7 +112,7 @@ impl App {
     pub fn new(title: String, snapshot: Snapshot) -> Self {
         let mut app = App {
             title,
-            snapshot,
+            snapshot: Arc::new(snapshot),
             sources: Vec::new(),
             sort: SortKey::Spend,
             reverse: false,
@@ -176,7 +177,7 @@ impl App {
             Msg::Key(_) => false,
             Msg::Snapshot(_) if !self.takes_snapshot() => false,
             Msg::Snapshot(snapshot) => {
-                self.snapshot = *snapshot;
+                self.snapshot = snapshot;
                 let alerts = &self.snapshot.alerts;
                 self.acknowledged
                     .retain(|id| alerts.iter().any(|a| a.id == *id));

@@ -11,9 +11,8 @@
 //! identity by a fixed hash), so that the history is not one perfect loop.
 
 use std::path::Path;
+use std::sync::mpsc::SyncSender;
 use std::time::Duration;
-
-use tokio::sync::mpsc;
 
 use crate::event::Origin;
 use crate::event::{DedupKey, Event, TimeMs};
@@ -213,7 +212,7 @@ impl Recording {
 /// Replays the recording on its own thread until the receiver closes. `clock` gives the
 /// current time (the wall clock in the app); the recordings are registered in `origins`.
 pub fn spawn(
-    tx: mpsc::Sender<Feed>,
+    tx: SyncSender<Feed>,
     clock: fn() -> TimeMs,
     origins: Origins,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
@@ -222,7 +221,7 @@ pub fn spawn(
         .spawn(move || run(tx, clock, &origins))
 }
 
-fn run(tx: mpsc::Sender<Feed>, clock: fn() -> TimeMs, origins: &Origins) {
+fn run(tx: SyncSender<Feed>, clock: fn() -> TimeMs, origins: &Origins) {
     let recording = Recording::load(origins);
     let mut health = SourceHealth::new("demo (bundled sample data)");
     health.files = FILES.len();
@@ -231,8 +230,8 @@ fn run(tx: mpsc::Sender<Feed>, clock: fn() -> TimeMs, origins: &Origins) {
     let mut batch = Vec::with_capacity(BATCH);
     let send = |batch: &mut Vec<Event>, health: &SourceHealth| -> bool {
         let events = std::mem::take(batch);
-        (events.is_empty() || tx.blocking_send(Feed::Events(events)).is_ok())
-            && tx.blocking_send(Feed::Health(vec![health.clone()])).is_ok()
+        (events.is_empty() || tx.send(Feed::Events(events)).is_ok())
+            && tx.send(Feed::Health(vec![health.clone()])).is_ok()
     };
     let replay =
         |line: &RecordedLine, n: i64, batch: &mut Vec<Event>, health: &mut SourceHealth| {

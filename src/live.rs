@@ -1,5 +1,6 @@
-//! The live monitor's loop: one `select!` over terminal input, source batches, a render
-//! tick and signals. The engine is fed here; views only ever see the latest snapshot.
+//! The live monitor's loop: one `select!` over terminal input, the engine thread's snapshots
+//! and reports, a render tick and signals. The engine runs on its own thread
+//! (`engine_thread`), fed by the sources; views only ever see the latest snapshot.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use ratatui::DefaultTerminal;
 use ratatui::layout::Rect;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
+
+use self::engine_thread::{EngineLink, Report, Wanted};
 
 use crate::alert_out::AlertOut;
 use crate::app::{App, Msg};
@@ -27,6 +30,7 @@ use crate::source::{CHANNEL_CAPACITY, Feed, stdin};
 use crate::theme::Theme;
 use crate::{demo, ui};
 
+mod engine_thread;
 mod record_fetch;
 
 pub use record_fetch::{RecordFetch, fetch_record};
@@ -34,11 +38,8 @@ pub use record_fetch::{RecordFetch, fetch_record};
 /// On quit, alerts still queued for the file or the command get this long to go out.
 const SINKS_GRACE: Duration = Duration::from_secs(1);
 /// Redraws happen on this tick, and only when something changed: at most 10 frames a second.
+/// The engine thread advances its clock on the same period.
 const TICK_PERIOD: Duration = Duration::from_millis(100);
-/// Batches taken from the sources per turn of the loop, so keys are never kept waiting
-/// behind a long backfill: one batch is a few ms of ingest, tens when the CPU is shared
-/// with the readers (scripts/ui_latency_during_backfill.sh).
-const BATCHES_PER_TURN: usize = 1;
 
 /// Where the live monitor's events come from.
 pub enum Input {
@@ -72,24 +73,30 @@ pub fn wall_clock() -> TimeMs {
 /// has in focus.
 pub fn refresh(engine: &Engine, app: &mut App) {
     let snapshot = engine.snapshot_with(&app.view());
-    app.update(Msg::Snapshot(Box::new(snapshot)));
+    app.update(Msg::Snapshot(Arc::new(snapshot)));
 }
 
 /// Applies one message as the loop does: when it changes what the snapshot must hold (the
 /// identity in focus, the rate window, the timeline's span), a fresh snapshot follows at
 /// once, so the screen never waits for the next tick or shows another identity; so does
 /// resuming from a pause, which jumps to now. Returns whether the screen needs a redraw.
+/// The loop does the same through the engine thread (`engine_thread`); this runs the engine
+/// in place, for tests.
 pub fn update(engine: &Engine, app: &mut App, msg: Msg) -> bool {
-    let before = (app.focus().map(str::to_string), app.window, app.span);
-    let paused = app.paused();
+    let before = Wanted::of(app);
     let dirty = app.update(msg);
-    let view_changed =
-        (app.focus(), app.window, app.span) != (before.0.as_deref(), before.1, before.2);
-    if view_changed || (paused && !app.paused()) {
+    if Wanted::of(app).needs_snapshot_after(&before) {
         refresh(engine, app);
         return true;
     }
     dirty
+}
+
+/// `update` through the engine thread: the loop's way.
+async fn update_live(link: &mut EngineLink, app: &mut App, msg: Msg) -> bool {
+    let before = Wanted::of(app);
+    let dirty = app.update(msg);
+    link.follow(app, &before).await || dirty
 }
 
 /// Whether any of these changes is a critical alert starting: what the bell is for.
@@ -101,7 +108,7 @@ pub fn rings_bell(events: &[AlertEvent]) -> bool {
 
 pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow::Result<()> {
     let mut sinks = options.sinks;
-    let (tx, mut rx) = mpsc::channel::<Feed>(CHANNEL_CAPACITY);
+    let (tx, feeds) = std::sync::mpsc::sync_channel::<Feed>(CHANNEL_CAPACITY);
     // Where each event's line is: fetched by the event popup.
     let origins = Origins::default();
     match options.input {
@@ -130,6 +137,8 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let size = terminal.size()?;
     let area = Rect::new(0, 0, size.width, size.height);
     app.update(Msg::Area(area));
+    let first = Arc::clone(&app.snapshot);
+    let mut link = engine_thread::spawn(engine, feeds, Wanted::of(&app), first, wall_clock)?;
 
     let mut keys = EventStream::new();
     // Times mouse events for double-clicks: monotonic, as the wall clock may jump.
@@ -139,21 +148,17 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let mut sigterm = signal(SignalKind::terminate())?;
     // Ctrl-C arrives as a key in raw mode; this catches `kill -INT` from elsewhere.
     let mut sigint = signal(SignalKind::interrupt())?;
-    let mut feeds = Vec::with_capacity(BATCHES_PER_TURN);
-    let (mut dirty, mut ingested, mut sources_open) = (true, false, true);
-    let mut shown_second = 0;
+    let mut dirty = true;
     // Raw records read for the event popup, and the one being read.
     let (fetched_tx, mut fetched_rx) = mpsc::channel::<Msg>(1);
     let mut fetching = RecordFetch::default();
 
     while !app.quit {
-        // In this order: keys, signals and a due frame go before the next batch, which is
-        // always ready during a backfill (an unbiased select picks it at random, so a key's
-        // frame could wait behind several batches).
+        // Keys and signals first, then a due frame, then what the engine thread sent.
         tokio::select! {
             biased;
             key = keys.next() => match key {
-                Some(Ok(TermEvent::Key(key))) => dirty |= update(&engine, &mut app, Msg::Key(key)),
+                Some(Ok(TermEvent::Key(key))) => dirty |= update_live(&mut link, &mut app, Msg::Key(key)).await,
                 Some(Ok(TermEvent::Resize(w, h))) => {
                     let area = Rect::new(0, 0, w, h);
                     app.update(Msg::Area(area));
@@ -161,33 +166,15 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 }
                 Some(Ok(TermEvent::Mouse(event))) => {
                     let at_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
-                    dirty |= update(&engine, &mut app, Msg::Mouse { event, at_ms });
+                    dirty |= update_live(&mut link, &mut app, Msg::Mouse { event, at_ms }).await;
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e.into()),
                 None => app.quit = true,
             },
+            _ = sigterm.recv() => app.quit = true,
+            _ = sigint.recv() => app.quit = true,
             _ = tick.tick() => {
-                let now = wall_clock();
-                if ingested || now / 1000 != shown_second {
-                    engine.advance(now);
-                    let alerts = engine.take_alert_events();
-                    if !alerts.is_empty() {
-                        sinks.send(&alerts);
-                        if options.bell && rings_bell(&alerts) {
-                            // BEL between frames: the bell, never a drawn character.
-                            let out = terminal.backend_mut();
-                            out.write_all(b"\x07")?;
-                            out.flush()?;
-                        }
-                    }
-                    // Paused, the screen keeps its snapshot: none is built for it.
-                    if !app.paused() {
-                        refresh(&engine, &mut app);
-                        dirty = true;
-                    }
-                    (ingested, shown_second) = (false, now / 1000);
-                }
                 if let Some(health) = sinks.health() {
                     dirty |= app.update(Msg::Health(health));
                 }
@@ -196,26 +183,30 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                     dirty = false;
                 }
             },
+            Ok(()) = link.snapshots.changed() => {
+                let published = link.snapshots.borrow_and_update().clone();
+                // One built for a view the screen has just left is dropped: the one for
+                // the new view follows.
+                if published.view.view() == app.view() {
+                    dirty |= app.update(Msg::Snapshot(published.snapshot));
+                }
+            },
+            Some(report) = link.reports.recv() => match report {
+                Report::Alerts(alerts) => {
+                    sinks.send(&alerts);
+                    if options.bell && rings_bell(&alerts) {
+                        // BEL between frames: the bell, never a drawn character.
+                        let out = terminal.backend_mut();
+                        out.write_all(b"\x07")?;
+                        out.flush()?;
+                    }
+                }
+                Report::Health(health) => dirty |= app.update(Msg::Health(health)),
+                Report::SourcesStopped => dirty |= app.update(Msg::SourcesStopped),
+            },
             Some(record) = fetched_rx.recv() => {
                 fetching.answered(&record);
                 dirty |= app.update(record);
-            },
-            _ = sigterm.recv() => app.quit = true,
-            _ = sigint.recv() => app.quit = true,
-            n = rx.recv_many(&mut feeds, BATCHES_PER_TURN), if sources_open => {
-                sources_open = n > 0;
-                if !sources_open {
-                    dirty |= app.update(Msg::SourcesStopped);
-                }
-                for feed in feeds.drain(..) {
-                    match feed {
-                        Feed::Events(events) => {
-                            events.iter().for_each(|e| engine.ingest(e));
-                            ingested = true;
-                        }
-                        Feed::Health(health) => dirty |= app.update(Msg::Health(health)),
-                    }
-                }
             },
         }
         // A popup just opened (or moved to another event): its line, read off the loop.

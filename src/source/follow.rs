@@ -6,9 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
-
-use tokio::sync::mpsc;
 
 use super::discover::SourceSpec;
 use super::health::SourceHealth;
@@ -328,7 +327,7 @@ fn close_idle_handles(source: &mut Source) {
 
 /// Collects events into batches and sends them; `open` turns false once the receiver is gone.
 struct Batcher {
-    tx: mpsc::Sender<Feed>,
+    tx: SyncSender<Feed>,
     batch: Vec<Event>,
     open: bool,
 }
@@ -344,12 +343,12 @@ impl Batcher {
     fn flush(&mut self) {
         if !self.batch.is_empty() {
             let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-            self.open &= self.tx.blocking_send(Feed::Events(batch)).is_ok();
+            self.open &= self.tx.send(Feed::Events(batch)).is_ok();
         }
     }
 
     fn send_health(&mut self, health: Vec<SourceHealth>) {
-        self.open &= self.tx.blocking_send(Feed::Health(health)).is_ok();
+        self.open &= self.tx.send(Feed::Health(health)).is_ok();
     }
 }
 
@@ -377,7 +376,7 @@ impl FollowOptions {
 /// (so a restarted loop continues from the same offsets).
 pub fn spawn(
     follower: Follower,
-    tx: mpsc::Sender<Feed>,
+    tx: SyncSender<Feed>,
     options: FollowOptions,
 ) -> std::io::Result<std::thread::JoinHandle<Follower>> {
     std::thread::Builder::new()
@@ -394,7 +393,7 @@ fn relocate(origins: &Origins, file: &mut TailedFile, path: PathBuf) {
     file.moved(path);
 }
 
-fn run(mut follower: Follower, tx: mpsc::Sender<Feed>, options: FollowOptions) -> Follower {
+fn run(mut follower: Follower, tx: SyncSender<Feed>, options: FollowOptions) -> Follower {
     let poll_every = options.poll_every;
     let mut watches = Watches::new(options.watch);
     let mut out = Batcher {
@@ -426,13 +425,14 @@ fn run(mut follower: Follower, tx: mpsc::Sender<Feed>, options: FollowOptions) -
             }
         }
         out.flush();
+        // A std sender learns that the receiver is gone only when it sends: the health goes
+        // out again on every full poll, so an idle follower also ends once nobody listens.
         let health = follower.health();
-        if health != last_health {
+        if health != last_health || full {
             out.send_health(health.clone());
             last_health = health;
         }
         wake = watches.wait(poll_every, &mut follower);
-        out.open &= !out.tx.is_closed();
     }
     follower
 }

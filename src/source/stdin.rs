@@ -2,10 +2,8 @@
 //! one), each read until it closes.
 
 use std::io::{self, Read};
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
-
-use tokio::sync::mpsc;
 
 use super::Feed;
 use super::discover::SourceSpec;
@@ -173,7 +171,7 @@ pub fn read_spec(
 /// `HEALTH_EVERY`, and once more at the end.
 pub fn spawn(
     spec: &SourceSpec,
-    tx: mpsc::Sender<Feed>,
+    tx: SyncSender<Feed>,
     clock: fn() -> TimeMs,
 ) -> io::Result<std::thread::JoinHandle<()>> {
     let spec = spec.clone();
@@ -182,10 +180,10 @@ pub fn spawn(
         .spawn(move || {
             let mut last_health: Option<Instant> = None;
             read_spec(&spec, true, &clock, |events, h| {
-                let mut open = events.is_empty() || tx.blocking_send(Feed::Events(events)).is_ok();
+                let mut open = events.is_empty() || tx.send(Feed::Events(events)).is_ok();
                 if h.finished || last_health.is_none_or(|t| t.elapsed() >= HEALTH_EVERY) {
                     last_health = Some(Instant::now());
-                    open &= tx.blocking_send(Feed::Health(vec![h.clone()])).is_ok();
+                    open &= tx.send(Feed::Health(vec![h.clone()])).is_ok();
                 }
                 open
             });

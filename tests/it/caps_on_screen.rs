@@ -29,9 +29,11 @@ fn the_header_keeps_the_request_count_beside_a_long_error_at_160_columns() {
     screen
         .app
         .update(Msg::Health(vec![SourceHealth::new("demo"), broken]));
-    let mut snapshot = screen.app.snapshot.clone();
+    let mut snapshot = (*screen.app.snapshot).clone();
     snapshot.totals.requests = 2_000_000;
-    screen.app.update(Msg::Snapshot(Box::new(snapshot)));
+    screen
+        .app
+        .update(Msg::Snapshot(std::sync::Arc::new(snapshot)));
     let drawn = text(&screen.draw(160, 48));
     assert!(drawn.contains("sources degraded"), "{drawn}");
     assert!(drawn.contains("2,000,000 requests"), "{drawn}");

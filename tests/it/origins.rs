@@ -5,6 +5,7 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tokentop::engine::recent::RecentEvent;
@@ -13,7 +14,6 @@ use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::{self, FollowOptions, Follower};
 use tokentop::source::origin::{MAX_GONE_FILES, Origins};
 use tokentop::source::{CHANNEL_CAPACITY, Feed};
-use tokio::sync::mpsc;
 
 use crate::common::{NOON, engine};
 
@@ -62,7 +62,7 @@ struct Following {
 
 impl Following {
     fn start(dir: &Path, origins: &Origins) -> Self {
-        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let (tx, rx) = mpsc::sync_channel(CHANNEL_CAPACITY);
         let follower = folder_follower(dir, origins);
         // The thread ends when `rx` is dropped.
         follow::spawn(
@@ -88,9 +88,7 @@ impl Following {
             match self.rx.try_recv() {
                 Ok(Feed::Events(batch)) => self.events.extend(batch),
                 Ok(Feed::Health(_)) => {}
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    std::thread::sleep(Duration::from_millis(5))
-                }
+                Err(mpsc::TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(5)),
                 Err(e) => panic!("follower stopped: {e}"),
             }
         }
@@ -333,10 +331,10 @@ fn noon() -> TimeMs {
 #[test]
 fn a_demo_event_is_fetched_from_its_embedded_recording() {
     let origins = Origins::default();
-    let (tx, mut rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let (tx, rx) = mpsc::sync_channel(CHANNEL_CAPACITY);
     tokentop::demo::spawn(tx, noon, origins.clone()).expect("spawn demo");
     let events = loop {
-        match rx.blocking_recv().expect("demo feed") {
+        match rx.recv().expect("demo feed") {
             Feed::Events(events) => break events,
             Feed::Health(_) => {}
         }
