@@ -37,7 +37,8 @@ pub use record_fetch::{RecordFetch, fetch_record};
 
 /// On quit, alerts still queued for the file or the command get this long to go out.
 const SINKS_GRACE: Duration = Duration::from_secs(1);
-/// Redraws happen on this tick, and only when something changed: at most 10 frames a second.
+/// Redraws happen on this tick, and only when something changed: at most 10 frames a second
+/// (a key's frame is drawn at once).
 /// The engine thread advances its clock on the same period.
 const TICK_PERIOD: Duration = Duration::from_millis(100);
 
@@ -154,23 +155,31 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let mut fetching = RecordFetch::default();
 
     while !app.quit {
-        // Keys and signals first, then a due frame, then what the engine thread sent.
+        // Keys (drawn at once) and signals first, then a due frame, then what the engine
+        // thread sent.
         tokio::select! {
             biased;
-            key = keys.next() => match key {
-                Some(Ok(TermEvent::Key(key))) => dirty |= update_live(&mut link, &mut app, Msg::Key(key)).await,
-                Some(Ok(TermEvent::Resize(w, h))) => {
-                    let area = Rect::new(0, 0, w, h);
-                    app.update(Msg::Area(area));
-                    dirty = true;
+            key = keys.next() => {
+                match key {
+                    Some(Ok(TermEvent::Key(key))) => dirty |= update_live(&mut link, &mut app, Msg::Key(key)).await,
+                    Some(Ok(TermEvent::Resize(w, h))) => {
+                        let area = Rect::new(0, 0, w, h);
+                        app.update(Msg::Area(area));
+                        dirty = true;
+                    }
+                    Some(Ok(TermEvent::Mouse(event))) => {
+                        let at_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
+                        dirty |= update_live(&mut link, &mut app, Msg::Mouse { event, at_ms }).await;
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(e.into()),
+                    None => app.quit = true,
                 }
-                Some(Ok(TermEvent::Mouse(event))) => {
-                    let at_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
-                    dirty |= update_live(&mut link, &mut app, Msg::Mouse { event, at_ms }).await;
+                // A key's (or a click's) frame goes out at once, not at the next tick.
+                if dirty && !app.quit {
+                    terminal.draw(|frame| ui::render(frame, &app, &theme))?;
+                    dirty = false;
                 }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e.into()),
-                None => app.quit = true,
             },
             _ = sigterm.recv() => app.quit = true,
             _ = sigint.recv() => app.quit = true,
