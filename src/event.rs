@@ -42,6 +42,18 @@ impl Tokens {
     pub fn total(&self) -> u64 {
         self.all_input().saturating_add(self.output)
     }
+
+    /// Class by class, `f` of this count and `other`'s.
+    pub fn zip_with(&self, other: &Tokens, f: impl Fn(u64, u64) -> u64) -> Tokens {
+        Tokens {
+            input: f(self.input, other.input),
+            cache_read: f(self.cache_read, other.cache_read),
+            cache_write_5m: f(self.cache_write_5m, other.cache_write_5m),
+            cache_write_1h: f(self.cache_write_1h, other.cache_write_1h),
+            output: f(self.output, other.output),
+            reasoning: f(self.reasoning, other.reasoning),
+        }
+    }
 }
 
 /// What sort of call produced the usage.

@@ -36,24 +36,13 @@ impl RunningTotals {
             .get(session)
             .map(|(max, _)| *max)
             .unwrap_or_default();
-        let step = |max: u64, total: u64, in_file: u64| total.saturating_sub(max).min(in_file);
-        let output = step(max.output, total.output, in_file.output);
+        let grew = total
+            .zip_with(&max, u64::saturating_sub)
+            .zip_with(in_file, u64::min);
         Tokens {
-            input: step(max.input, total.input, in_file.input),
-            cache_read: step(max.cache_read, total.cache_read, in_file.cache_read),
-            cache_write_5m: step(
-                max.cache_write_5m,
-                total.cache_write_5m,
-                in_file.cache_write_5m,
-            ),
-            cache_write_1h: step(
-                max.cache_write_1h,
-                total.cache_write_1h,
-                in_file.cache_write_1h,
-            ),
-            output,
             // Reasoning is part of output, also in what grew.
-            reasoning: step(max.reasoning, total.reasoning, in_file.reasoning).min(output),
+            reasoning: grew.reasoning.min(grew.output),
+            ..grew
         }
     }
 
@@ -68,12 +57,7 @@ impl RunningTotals {
         };
         *read = (*read).max(now);
         self.oldest = Some(self.oldest.map_or(now, |oldest| oldest.min(now)));
-        max.input = max.input.max(total.input);
-        max.cache_read = max.cache_read.max(total.cache_read);
-        max.cache_write_5m = max.cache_write_5m.max(total.cache_write_5m);
-        max.cache_write_1h = max.cache_write_1h.max(total.cache_write_1h);
-        max.output = max.output.max(total.output);
-        max.reasoning = max.reasoning.max(total.reasoning);
+        *max = max.zip_with(total, u64::max);
     }
 
     /// Lets go the sessions with no count read within the horizon before `now`.
