@@ -1,7 +1,9 @@
 //! One frame of the live monitor with many identities: an engine holding 10,000 identities
 //! (a few requests each over the last half hour), an app sorted by spend today, drawn by
 //! `ui::render` into a 160x48 `TestBackend`. Separately, what the loop does on a tick
-//! before drawing: `Engine::snapshot(None)` and `App::update(Msg::Snapshot)`, which sorts.
+//! before drawing: `Engine::snapshot(None)` and `App::update(Msg::Snapshot)`, which sorts
+//! (the engine thread's share now), and what stays on the loop: taking a snapshot whose
+//! order the engine thread worked out (`Msg::Arranged`).
 //! The same frame with 100 identities shows that drawing does not grow with the identity
 //! count (only the rows on screen are formatted). The identity view of one of them (its
 //! timeline over 24 hours, tables and latest requests), and the snapshot that carries it.
@@ -17,7 +19,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
-use tokentop::app::{App, Msg, SortKey};
+use tokentop::app::{App, Arranged, Msg, SortKey};
 use tokentop::engine::Engine;
 use tokentop::event::{Event, IdentityKind, Tokens, ToolCall};
 use tokentop::theme::Theme;
@@ -67,7 +69,7 @@ fn engine(identities: u64) -> Engine {
 
 fn app(engine: &Engine) -> App {
     let mut app = App::new("bench".into(), engine.snapshot(None));
-    assert_eq!(app.sort, SortKey::Spend);
+    assert_eq!(app.sort(), SortKey::Spend);
     app.update(Msg::Area(Rect::new(0, 0, WIDTH, HEIGHT)));
     app
 }
@@ -97,6 +99,19 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let snapshot = engine.snapshot(None);
             black_box(app.update(Msg::Snapshot(std::sync::Arc::new(snapshot))));
+        })
+    });
+    // What is left on the UI loop when the engine thread has sorted the table: taking the
+    // snapshot with its order (cloned from the watch, as the loop does).
+    let snapshot = std::sync::Arc::new(engine.snapshot(None));
+    let arranged = Arranged {
+        by: app.table_order().clone(),
+        order: app.table_order().arrange(&snapshot.identities),
+    };
+    group.bench_function("take an arranged snapshot, 10000 identities", |b| {
+        b.iter(|| {
+            let msg = Msg::Arranged(std::sync::Arc::clone(&snapshot), arranged.clone());
+            black_box(app.update(msg));
         })
     });
     // The identity view, its timeline over 24 hours: the widest one to draw.

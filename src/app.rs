@@ -17,11 +17,12 @@ use std::sync::Arc;
 use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 use ratatui::layout::Rect;
 
+use self::alerts::AlertCursor;
 pub use self::alerts::RowAlert;
 pub use self::filter::Filter;
 pub use self::record::RawRecord;
 use self::screen::Screen;
-pub use self::sort::SortKey;
+pub use self::sort::{Arranged, SortKey, TableOrder};
 use crate::engine::Snapshot;
 use crate::engine::snapshot::{IdentityRow, RateWindow, TimelineSpan, View};
 use crate::event::{Origin, TimeMs};
@@ -36,7 +37,11 @@ const SOURCES_STOPPED: &str = "the reader stopped: no new lines are read; restar
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A snapshot to show; the table is sorted for it here.
     Snapshot(Arc<Snapshot>),
+    /// A snapshot with the table's order already worked out (by the engine thread), used
+    /// when it was worked out by the sort and filter in effect.
+    Arranged(Arc<Snapshot>, Arranged),
     Health(Vec<SourceHealth>),
     /// The source readers ended (they never should while the app runs).
     SourcesStopped,
@@ -63,8 +68,8 @@ pub struct App {
     pub title: String,
     pub snapshot: Arc<Snapshot>,
     pub sources: Vec<SourceHealth>,
-    pub sort: SortKey,
-    pub reverse: bool,
+    /// The sort and filter the table is arranged by.
+    ordered_by: TableOrder,
     /// Indices into `snapshot.identities` that pass the filter, in display order.
     pub order: Vec<usize>,
     /// Position in `order` of the selected row.
@@ -82,16 +87,10 @@ pub struct App {
     pub quit: bool,
     /// The alerts pane under the table is shown.
     pub alerts_pane: bool,
-    /// Position in `snapshot.alerts` of the alert list's selected alert, and its id, so
-    /// the selection stays on it as newer alerts arrive above (and while the list is closed).
-    alert_cursor: usize,
-    alert_cursor_id: Option<u64>,
     /// Alerts the viewer acknowledged (only ids still in the snapshot are kept).
     acknowledged: BTreeSet<u64>,
     /// The alert state of each row of `snapshot.identities`, worked out per snapshot.
     row_alerts: Vec<Option<RowAlert>>,
-    /// Which identities the table shows; applied in `resort`.
-    filter: Filter,
     /// The filter prompt is open, with what has been typed.
     prompt: Option<String>,
     /// The window the overview's rates are averaged over.
@@ -114,8 +113,7 @@ impl App {
             title,
             snapshot: Arc::new(snapshot),
             sources: Vec::new(),
-            sort: SortKey::Spend,
-            reverse: false,
+            ordered_by: TableOrder::default(),
             order: Vec::new(),
             selected: 0,
             table_top: 0,
@@ -123,11 +121,8 @@ impl App {
             screen: Screen::Overview,
             quit: false,
             alerts_pane: false,
-            alert_cursor: 0,
-            alert_cursor_id: None,
             acknowledged: BTreeSet::new(),
             row_alerts: Vec::new(),
-            filter: Filter::default(),
             prompt: None,
             window: RateWindow::default(),
             span: TimelineSpan::default(),
@@ -135,7 +130,7 @@ impl App {
             area: Rect::default(),
             last_click: None,
         };
-        app.resort();
+        app.arrange(None);
         app.mark_rows();
         app
     }
@@ -155,9 +150,19 @@ impl App {
         }
     }
 
+    /// What the table is sorted by.
+    pub fn sort(&self) -> SortKey {
+        self.ordered_by.sort
+    }
+
     /// Whether the table shows the highest (or Z) first, for the ▼/▲ marker.
     pub fn sort_descending(&self) -> bool {
-        self.sort.descending() != self.reverse
+        self.ordered_by.descending()
+    }
+
+    /// The sort and filter in effect: what the engine thread arranges its snapshots by.
+    pub fn table_order(&self) -> &TableOrder {
+        &self.ordered_by
     }
 
     /// Applies one message; returns whether the screen needs a redraw.
@@ -175,18 +180,8 @@ impl App {
                 None => false,
             },
             Msg::Key(_) => false,
-            Msg::Snapshot(_) if !self.takes_snapshot() => false,
-            Msg::Snapshot(snapshot) => {
-                self.snapshot = snapshot;
-                let alerts = &self.snapshot.alerts;
-                self.acknowledged
-                    .retain(|id| alerts.iter().any(|a| a.id == *id));
-                self.resort();
-                self.follow_alert_cursor();
-                self.follow_event_cursor();
-                self.mark_rows();
-                true
-            }
+            Msg::Snapshot(snapshot) => self.show(snapshot, None),
+            Msg::Arranged(snapshot, arranged) => self.show(snapshot, Some(arranged)),
             Msg::Health(reports) => {
                 // Each reader reports its own sources: replace those, keep the others.
                 let mut changed = false;
@@ -248,7 +243,7 @@ impl App {
                 true
             }
             Screen::Sources { .. } => self.act_on_sources(action),
-            Screen::Alerts(_) => self.act_on_alert_list(action),
+            Screen::Alerts { .. } => self.act_on_alert_list(action),
             Screen::Overview | Screen::Identity(_) => false,
         };
         if taken {
@@ -275,19 +270,21 @@ impl App {
             Action::Top => self.select(0),
             Action::Bottom => self.select(last),
             Action::Sort(key) => {
-                self.reverse = self.sort == key && !self.reverse;
-                self.sort = key;
-                self.resort();
+                let by = &mut self.ordered_by;
+                by.reverse = by.sort == key && !by.reverse;
+                by.sort = key;
+                self.arrange(None);
             }
             Action::NextSort | Action::PreviousSort => {
                 let step = if action == Action::NextSort { 1 } else { -1 };
-                self.sort = self.sort.step(step, !self.snapshot.budgets.is_empty());
-                self.reverse = false;
-                self.resort();
+                let by = &mut self.ordered_by;
+                by.sort = by.sort.step(step, !self.snapshot.budgets.is_empty());
+                by.reverse = false;
+                self.arrange(None);
             }
             Action::ReverseSort => {
-                self.reverse = !self.reverse;
-                self.resort();
+                self.ordered_by.reverse = !self.ordered_by.reverse;
+                self.arrange(None);
             }
             // Only the table is up here: the other screens took these.
             Action::ToggleDetail => self.focus_on(self.selected_row().map(|r| r.name.clone())),
@@ -299,8 +296,8 @@ impl App {
             }
             Action::Acknowledge => self.acknowledge_selected_row(),
             Action::ToggleAlertList => {
-                self.screen.open(Screen::Alerts);
-                self.move_alert_cursor(self.alert_cursor);
+                let cursor = AlertCursor::at(&self.snapshot.alerts, 0);
+                self.screen.open(|under| Screen::Alerts { cursor, under });
             }
             // Handled above, before any screen sees the key.
             Action::Help | Action::NextWindow => {}
@@ -322,20 +319,29 @@ impl App {
         }
     }
 
-    fn resort(&mut self) {
-        let rows = &self.snapshot.identities;
-        let mut order: Vec<usize> = (0..rows.len())
-            .filter(|&i| self.filter.matches(&rows[i]))
-            .collect();
-        let key = self.sort;
-        order.sort_by(|&a, &b| {
-            key.compare(&rows[a], &rows[b])
-                .then(rows[a].name.cmp(&rows[b].name))
-        });
-        if self.reverse {
-            order.reverse();
+    /// Shows a snapshot that arrived (unless paused); returns whether it was taken.
+    fn show(&mut self, snapshot: Arc<Snapshot>, arranged: Option<Arranged>) -> bool {
+        if !self.takes_snapshot() {
+            return false;
         }
-        self.order = order;
+        self.snapshot = snapshot;
+        let alerts = &self.snapshot.alerts;
+        self.acknowledged
+            .retain(|id| alerts.iter().any(|a| a.id == *id));
+        self.arrange(arranged);
+        self.follow_alert_cursor();
+        self.follow_event_cursor();
+        self.mark_rows();
+        true
+    }
+
+    /// Puts the table in order: the order handed over when it was worked out by the sort
+    /// and filter in effect, otherwise sorted here. The selection follows its identity.
+    fn arrange(&mut self, arranged: Option<Arranged>) {
+        self.order = match arranged {
+            Some(arranged) if arranged.by == self.ordered_by => arranged.order,
+            _ => self.ordered_by.arrange(&self.snapshot.identities),
+        };
         let found = self.selected_name.as_ref().and_then(|name| {
             self.order
                 .iter()

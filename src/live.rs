@@ -14,7 +14,7 @@ use ratatui::layout::Rect;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use self::engine_thread::{EngineLink, Report, Wanted};
+use self::engine_thread::{EngineLink, Readers, Report, Start, Wanted};
 
 use crate::alert_out::AlertOut;
 use crate::app::{App, Msg};
@@ -112,25 +112,24 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let (tx, feeds) = std::sync::mpsc::sync_channel::<Feed>(CHANNEL_CAPACITY);
     // Where each event's line is: fetched by the event popup.
     let origins = Origins::default();
+    let mut readers = Readers::default();
     match options.input {
         Input::Demo => {
-            demo::spawn(tx.clone(), wall_clock, origins.clone())?;
+            readers.watch(demo::spawn(tx.clone(), wall_clock, origins.clone())?);
         }
         Input::Paths(specs) => {
             for spec in specs.iter().filter(|s| s.is_stream()) {
-                stdin::spawn(spec, tx.clone(), wall_clock)?;
+                readers.watch(stdin::spawn(spec, tx.clone(), wall_clock)?);
             }
             if specs.iter().any(|s| !s.is_stream()) {
-                follow::spawn(
+                readers.watch(follow::spawn(
                     Follower::new(specs, origins.clone()),
                     tx.clone(),
                     options.follow,
-                )?;
+                )?);
             }
         }
     }
-    // Only the readers hold senders now: the channel closes when the last one ends.
-    drop(tx);
     let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
     engine.advance(wall_clock());
     let mut app = App::new(options.title, engine.snapshot(None));
@@ -139,7 +138,14 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let area = Rect::new(0, 0, size.width, size.height);
     app.update(Msg::Area(area));
     let first = Arc::clone(&app.snapshot);
-    let mut link = engine_thread::spawn(engine, feeds, Wanted::of(&app), first, wall_clock)?;
+    let mut link = engine_thread::spawn(Start {
+        engine,
+        feeds: (tx, feeds),
+        readers,
+        wanted: Wanted::of(&app),
+        first,
+        clock: wall_clock,
+    })?;
 
     let mut keys = EventStream::new();
     // Times mouse events for double-clicks: monotonic, as the wall clock may jump.
@@ -197,7 +203,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 // One built for a view the screen has just left is dropped: the one for
                 // the new view follows.
                 if published.view.view() == app.view() {
-                    dirty |= app.update(Msg::Snapshot(published.snapshot));
+                    dirty |= app.update(published.into_msg());
                 }
             },
             Some(report) = link.reports.recv() => match report {

@@ -1,5 +1,5 @@
 //! The app's side of alerts: which rows are marked, what the viewer acknowledged, and the
-//! full-screen list's cursor. Acknowledging is viewing state: the engine's alerts stay as
+//! full-screen list's cursor (kept by the list's screen). Acknowledging is viewing state: the engine's alerts stay as
 //! they are, and only ids still in the snapshot are remembered.
 
 use std::collections::HashMap;
@@ -18,10 +18,37 @@ pub struct RowAlert {
     pub acknowledged: bool,
 }
 
+/// The alert list's cursor: a position in `snapshot.alerts`, and the id of the alert
+/// there, so that the cursor stays on its alert as newer ones arrive above.
+#[derive(Debug)]
+pub(super) struct AlertCursor {
+    position: usize,
+    id: Option<u64>,
+}
+
+impl AlertCursor {
+    pub(super) fn at(alerts: &[Alert], position: usize) -> Self {
+        Self {
+            position,
+            id: alerts.get(position).map(|a| a.id),
+        }
+    }
+
+    /// The same alert in a newer list, or the same position when it is gone.
+    fn follow(&self, alerts: &[Alert]) -> Self {
+        let found = self
+            .id
+            .and_then(|id| alerts.iter().position(|a| a.id == id));
+        let position = found.unwrap_or(self.position.min(alerts.len().saturating_sub(1)));
+        Self::at(alerts, position)
+    }
+}
+
 impl App {
-    /// Position of the selected alert in `snapshot.alerts` (the alert list's cursor).
+    /// Position of the selected alert in `snapshot.alerts` (the alert list's cursor; the
+    /// top while the list is closed).
     pub fn alert_cursor(&self) -> usize {
-        self.alert_cursor
+        self.screen.alert_cursor().map_or(0, |c| c.position)
     }
 
     pub fn is_acknowledged(&self, alert: &Alert) -> bool {
@@ -117,7 +144,7 @@ impl App {
     pub(super) fn act_on_alert_list(&mut self, action: Action) -> bool {
         let last = self.snapshot.alerts.len().saturating_sub(1);
         let page = self.page();
-        let cursor = self.alert_cursor;
+        let cursor = self.alert_cursor();
         match action {
             Action::Up => self.move_alert_cursor(cursor.saturating_sub(1)),
             Action::Down => self.move_alert_cursor((cursor + 1).min(last)),
@@ -127,7 +154,7 @@ impl App {
             Action::Bottom => self.move_alert_cursor(last),
             Action::Close | Action::ToggleAlertList => self.screen.close(),
             Action::Acknowledge => {
-                if let Some(id) = self.alert_cursor_id
+                if let Some(id) = self.screen.alert_cursor().and_then(|c| c.id)
                     && !self.acknowledged.remove(&id)
                 {
                     self.acknowledged.insert(id);
@@ -136,8 +163,8 @@ impl App {
             }
             Action::ToggleDetail => {
                 // Back to the table, on the alert's first identity that has a row.
+                let alert = self.snapshot.alerts.get(cursor);
                 self.screen.close();
-                let alert = self.snapshot.alerts.get(self.alert_cursor);
                 let rows = &self.snapshot.identities;
                 let target = alert.and_then(|a| {
                     a.identities
@@ -154,17 +181,15 @@ impl App {
     }
 
     pub(super) fn move_alert_cursor(&mut self, position: usize) {
-        self.alert_cursor = position;
-        self.alert_cursor_id = self.snapshot.alerts.get(position).map(|a| a.id);
+        if let Some(cursor) = self.screen.alert_cursor_mut() {
+            *cursor = AlertCursor::at(&self.snapshot.alerts, position);
+        }
     }
 
     /// Keeps the alert cursor on the same alert after a new snapshot.
     pub(super) fn follow_alert_cursor(&mut self) {
-        let alerts = &self.snapshot.alerts;
-        let found = self
-            .alert_cursor_id
-            .and_then(|id| alerts.iter().position(|a| a.id == id));
-        let position = found.unwrap_or(self.alert_cursor.min(alerts.len().saturating_sub(1)));
-        self.move_alert_cursor(position);
+        if let Some(cursor) = self.screen.alert_cursor_mut() {
+            *cursor = cursor.follow(&self.snapshot.alerts);
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The identity filter typed after `/`: words AND-ed together, each either a substring of
 //! the identity's name or `field:value` (`team:`, `kind:`, `label:`). Matching ignores case
-//! and is by substring, so `kind:svc` finds service accounts. The app applies it when a
-//! snapshot arrives and when it changes; views only see the filtered order.
+//! and is by substring, so `kind:svc` finds service accounts. The table's order applies it
+//! (`TableOrder`); views only see the filtered order.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -83,7 +83,7 @@ impl Filter {
 impl super::App {
     /// The filter in effect.
     pub fn filter(&self) -> &Filter {
-        &self.filter
+        &self.ordered_by.filter
     }
 
     /// What is being typed after `/`, while the prompt is open.
@@ -93,7 +93,7 @@ impl super::App {
 
     /// `/`: opens the prompt with the filter in effect, to edit it.
     pub(super) fn open_prompt(&mut self) {
-        self.prompt = Some(self.filter.text().to_string());
+        self.prompt = Some(self.ordered_by.filter.text().to_string());
     }
 
     /// A key while the prompt is open: typing edits it, Enter applies it, Esc clears the
@@ -108,14 +108,14 @@ impl super::App {
                 text.pop();
             }
             KeyCode::Enter => {
-                self.filter = Filter::parse(text);
+                self.ordered_by.filter = Filter::parse(text);
                 self.prompt = None;
-                self.resort();
+                self.arrange(None);
             }
             KeyCode::Esc => {
-                self.filter = Filter::default();
+                self.ordered_by.filter = Filter::default();
                 self.prompt = None;
-                self.resort();
+                self.arrange(None);
             }
             _ => {}
         }

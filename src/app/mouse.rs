@@ -76,7 +76,7 @@ impl App {
             }
             Hit::AlertList | Hit::Alert(_) => {
                 let last = self.snapshot.alerts.len().saturating_sub(1);
-                let to = self.alert_cursor.saturating_add_signed(rows).min(last);
+                let to = self.alert_cursor().saturating_add_signed(rows).min(last);
                 self.move_alert_cursor(to);
             }
             Hit::Sources => self.scroll_sources(rows),

@@ -4,6 +4,7 @@
 
 use std::mem;
 
+use super::alerts::AlertCursor;
 use super::identity::IdentityView;
 use crate::keymap;
 
@@ -13,8 +14,11 @@ pub(super) enum Screen {
     Overview,
     /// One identity's view, with its event cursor and popup (boxed: it holds an event).
     Identity(Box<IdentityView>),
-    /// The full-screen alert list (its cursor is kept while it is closed, beside the screens).
-    Alerts(Box<Screen>),
+    /// The full-screen alert list, with its cursor (it opens on the newest alert).
+    Alerts {
+        cursor: AlertCursor,
+        under: Box<Screen>,
+    },
     /// The sources view, scrolled down `scroll` lines.
     Sources { scroll: usize, under: Box<Screen> },
     /// The help overlay: drawn over the screen under it, it takes the keys until closed.
@@ -25,7 +29,7 @@ impl Screen {
     /// The screen this one is open over.
     fn under(&self) -> Option<&Screen> {
         match self {
-            Screen::Alerts(under) | Screen::Help(under) | Screen::Sources { under, .. } => {
+            Screen::Alerts { under, .. } | Screen::Help(under) | Screen::Sources { under, .. } => {
                 Some(under)
             }
             Screen::Overview | Screen::Identity(_) => None,
@@ -44,7 +48,7 @@ impl Screen {
         match self {
             Screen::Identity(view) => Some(view.as_mut()),
             Screen::Overview => None,
-            Screen::Alerts(under) | Screen::Help(under) | Screen::Sources { under, .. } => {
+            Screen::Alerts { under, .. } | Screen::Help(under) | Screen::Sources { under, .. } => {
                 under.identity_mut()
             }
         }
@@ -53,10 +57,26 @@ impl Screen {
     /// The table or identity view at the bottom.
     pub(super) fn bottom_mut(&mut self) -> &mut Screen {
         match self {
-            Screen::Alerts(under) | Screen::Help(under) | Screen::Sources { under, .. } => {
+            Screen::Alerts { under, .. } | Screen::Help(under) | Screen::Sources { under, .. } => {
                 under.bottom_mut()
             }
             bottom => bottom,
+        }
+    }
+
+    /// The alert list's cursor, while the list is open (under the help too).
+    pub(super) fn alert_cursor(&self) -> Option<&AlertCursor> {
+        match self {
+            Screen::Alerts { cursor, .. } => Some(cursor),
+            _ => self.under()?.alert_cursor(),
+        }
+    }
+
+    pub(super) fn alert_cursor_mut(&mut self) -> Option<&mut AlertCursor> {
+        match self {
+            Screen::Alerts { cursor, .. } => Some(cursor),
+            Screen::Help(under) | Screen::Sources { under, .. } => under.alert_cursor_mut(),
+            Screen::Overview | Screen::Identity(_) => None,
         }
     }
 
@@ -77,7 +97,9 @@ impl Screen {
     /// Closes the screen on top: back to the one under it, or to the table.
     pub(super) fn close(&mut self) {
         *self = match mem::replace(self, Screen::Overview) {
-            Screen::Alerts(under) | Screen::Help(under) | Screen::Sources { under, .. } => *under,
+            Screen::Alerts { under, .. } | Screen::Help(under) | Screen::Sources { under, .. } => {
+                *under
+            }
             Screen::Overview | Screen::Identity(_) => Screen::Overview,
         };
     }
@@ -88,7 +110,7 @@ impl Screen {
             Screen::Overview => keymap::Screen::Table,
             Screen::Identity(view) if view.popup().is_some() => keymap::Screen::Event,
             Screen::Identity(_) => keymap::Screen::Detail,
-            Screen::Alerts(_) => keymap::Screen::Alerts,
+            Screen::Alerts { .. } => keymap::Screen::Alerts,
             Screen::Sources { .. } => keymap::Screen::Sources,
             Screen::Help(under) => under.status(),
         }

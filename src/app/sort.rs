@@ -1,10 +1,64 @@
-//! What the identity table is sorted by, and how two rows compare by it.
+//! What the identity table is sorted by, how two rows compare by it, and the table's order
+//! as a pure function of the rows: the engine thread works it out with every snapshot it
+//! publishes, so that sorting 10,000 rows stays off the UI loop.
 
 use std::cmp::Ordering;
 
+use super::Filter;
 use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::IdentityRow;
 use crate::event::TimeMs;
+
+/// Which rows the table shows and in what order: everything the order depends on besides
+/// the rows themselves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableOrder {
+    pub sort: SortKey,
+    /// Inverted: the key's other way round.
+    pub reverse: bool,
+    pub filter: Filter,
+}
+
+impl Default for TableOrder {
+    fn default() -> Self {
+        Self {
+            sort: SortKey::Spend,
+            reverse: false,
+            filter: Filter::default(),
+        }
+    }
+}
+
+impl TableOrder {
+    /// Whether the table shows the highest (or Z) first, for the ▼/▲ marker.
+    pub fn descending(&self) -> bool {
+        self.sort.descending() != self.reverse
+    }
+
+    /// Indices into `rows` of those that pass the filter, in display order (ties by name).
+    pub fn arrange(&self, rows: &[IdentityRow]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..rows.len())
+            .filter(|&i| self.filter.matches(&rows[i]))
+            .collect();
+        order.sort_by(|&a, &b| {
+            self.sort
+                .compare(&rows[a], &rows[b])
+                .then(rows[a].name.cmp(&rows[b].name))
+        });
+        if self.reverse {
+            order.reverse();
+        }
+        order
+    }
+}
+
+/// A table order worked out for one snapshot, and what it was worked out by, so that the
+/// app can tell whether it still holds after the user changed the sort or the filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arranged {
+    pub by: TableOrder,
+    pub order: Vec<usize>,
+}
 
 /// What the identity table is sorted by: one key per column, in column order. Text sorts
 /// A to Z and numbers highest first unless inverted.
@@ -66,7 +120,7 @@ impl SortKey {
 
     /// Whether the uninverted order is highest first (numbers) rather than A to Z (text)
     /// or soonest first (ETA).
-    pub(super) fn descending(self) -> bool {
+    fn descending(self) -> bool {
         !matches!(self, SortKey::Name | SortKey::Kind | SortKey::Eta)
     }
 
@@ -90,7 +144,7 @@ impl SortKey {
     }
 
     /// The uninverted order of two rows by this key alone.
-    pub(super) fn compare(self, a: &IdentityRow, b: &IdentityRow) -> Ordering {
+    fn compare(self, a: &IdentityRow, b: &IdentityRow) -> Ordering {
         let (ra, rb) = (&a.rates, &b.rates);
         match self {
             SortKey::Name => a.name.cmp(&b.name),

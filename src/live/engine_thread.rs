@@ -1,15 +1,18 @@
-//! The engine on its own thread, so that ingesting a backfill and building a snapshot (tens
-//! of ms at 10,000 identities) never keep a key waiting. Sources feed it through one bounded
-//! channel; the loop says which view it shows (`Wanted`); the thread publishes the latest
-//! snapshot for it, which the loop takes when it arrives, and hands over alerts and health.
+//! The engine on its own thread, so that ingesting a backfill, building a snapshot and
+//! sorting the table (tens of ms at 10,000 identities) never keep a key waiting. Sources
+//! feed it through one bounded channel; the loop says which view it shows and how the table
+//! is ordered (`Wanted`, latest wins) and nudges the thread through the same channel; the
+//! thread publishes the latest snapshot for it, with the table's order worked out, which the
+//! loop takes when it arrives, and hands over alerts and health.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::thread::JoinHandle;
+use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::app::{App, Msg};
+use crate::app::{App, Arranged, Msg, TableOrder};
 use crate::engine::alerts::AlertEvent;
 use crate::engine::snapshot::{RateWindow, TimelineSpan, View};
 use crate::engine::{Engine, Snapshot};
@@ -19,16 +22,14 @@ use crate::source::health::SourceHealth;
 
 use super::TICK_PERIOD;
 
-/// How long the thread waits for a batch before it looks again at what the loop wants: the
-/// most a new focus waits for its snapshot while the sources are idle.
-const WANTED_POLL: Duration = Duration::from_millis(10);
-
 /// What the screen needs the snapshot to hold, owned so that it can cross to the thread.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Wanted {
     pub focus: Option<String>,
     pub window: RateWindow,
     pub span: TimelineSpan,
+    /// How the table is sorted and filtered.
+    pub table: TableOrder,
     /// Paused, the screen keeps its snapshot: ticks build none for it.
     pub paused: bool,
 }
@@ -39,6 +40,7 @@ impl Wanted {
             focus: app.focus().map(str::to_string),
             window: app.window,
             span: app.span,
+            table: app.table_order().clone(),
             paused: app.paused(),
         }
     }
@@ -60,11 +62,46 @@ impl Wanted {
 }
 
 /// A snapshot and the view it was built for, so that the loop can drop one built for a view
-/// it has just left.
+/// it has just left, with the table's order for it.
 #[derive(Clone, Debug)]
 pub struct Published {
     pub view: Wanted,
     pub snapshot: Arc<Snapshot>,
+    pub arranged: Arranged,
+}
+
+impl Published {
+    fn new(view: Wanted, snapshot: Arc<Snapshot>) -> Self {
+        let arranged = Arranged {
+            order: view.table.arrange(&snapshot.identities),
+            by: view.table.clone(),
+        };
+        Self {
+            view,
+            snapshot,
+            arranged,
+        }
+    }
+
+    /// The message that shows it.
+    pub fn into_msg(self) -> Msg {
+        Msg::Arranged(self.snapshot, self.arranged)
+    }
+}
+
+/// The threads that read the sources, watched so that the screen can say when every one
+/// has ended (they never should while the monitor runs).
+#[derive(Default)]
+pub struct Readers(Vec<Box<dyn Fn() -> bool + Send>>);
+
+impl Readers {
+    pub fn watch<T: Send + 'static>(&mut self, reader: JoinHandle<T>) {
+        self.0.push(Box::new(move || reader.is_finished()));
+    }
+
+    fn all_finished(&self) -> bool {
+        self.0.iter().all(|finished| finished())
+    }
 }
 
 /// What the thread hands the loop besides snapshots.
@@ -72,13 +109,15 @@ pub struct Published {
 pub enum Report {
     Alerts(Vec<AlertEvent>),
     Health(Vec<SourceHealth>),
-    /// The sources' channel closed: every reader ended.
+    /// Every reader thread ended.
     SourcesStopped,
 }
 
 /// The loop's ends of the thread's channels.
 pub struct EngineLink {
     pub wanted: watch::Sender<Wanted>,
+    /// The sources' channel, on which the loop nudges the thread to look at `wanted`.
+    nudge: SyncSender<Feed>,
     pub snapshots: watch::Receiver<Published>,
     pub reports: mpsc::Receiver<Report>,
 }
@@ -95,36 +134,49 @@ impl EngineLink {
         }
         let needed = wanted.needs_snapshot_after(before);
         self.wanted.send_replace(wanted.clone());
+        // A full channel means the thread is busy and looks at `wanted` between batches.
+        let _ = self.nudge.try_send(Feed::Nudge);
         while needed && self.snapshots.changed().await.is_ok() {
             let published = self.snapshots.borrow_and_update().clone();
             if published.view.view() == wanted.view() {
-                return app.update(Msg::Snapshot(published.snapshot));
+                return app.update(published.into_msg());
             }
         }
         false
     }
 }
 
-/// Starts the engine thread on `feeds`, publishing first for `wanted` (with `first`, the
-/// snapshot the app starts with). The thread ends when the loop drops its link.
-pub fn spawn(
-    engine: Engine,
-    feeds: Receiver<Feed>,
-    wanted: Wanted,
-    first: Arc<Snapshot>,
-    clock: fn() -> TimeMs,
-) -> std::io::Result<EngineLink> {
+/// The engine, where its input comes from and what the loop shows first.
+pub struct Start {
+    pub engine: Engine,
+    /// The sources' channel: its receiver, and a sender for the loop's nudges.
+    pub feeds: (SyncSender<Feed>, Receiver<Feed>),
+    pub readers: Readers,
+    pub wanted: Wanted,
+    /// The snapshot the app starts with.
+    pub first: Arc<Snapshot>,
+    pub clock: fn() -> TimeMs,
+}
+
+/// Starts the engine thread. It ends when the loop drops its link.
+pub fn spawn(start: Start) -> std::io::Result<EngineLink> {
+    let Start {
+        engine,
+        feeds: (nudge, feeds),
+        readers,
+        wanted,
+        first,
+        clock,
+    } = start;
     let (wanted_tx, wanted_rx) = watch::channel(wanted.clone());
-    let (snapshots_tx, snapshots_rx) = watch::channel(Published {
-        view: wanted,
-        snapshot: first,
-    });
+    let (snapshots_tx, snapshots_rx) = watch::channel(Published::new(wanted, first));
     let (reports_tx, reports_rx) = mpsc::channel(crate::source::CHANNEL_CAPACITY);
     let mut thread = EngineThread {
         engine,
         wanted: wanted_rx,
         snapshots: snapshots_tx,
         reports: reports_tx,
+        readers,
         clock,
     };
     std::thread::Builder::new()
@@ -132,6 +184,7 @@ pub fn spawn(
         .spawn(move || thread.run(&feeds))?;
     Ok(EngineLink {
         wanted: wanted_tx,
+        nudge,
         snapshots: snapshots_rx,
         reports: reports_rx,
     })
@@ -142,15 +195,16 @@ struct EngineThread {
     wanted: watch::Receiver<Wanted>,
     snapshots: watch::Sender<Published>,
     reports: mpsc::Sender<Report>,
+    readers: Readers,
     clock: fn() -> TimeMs,
 }
 
 impl EngineThread {
     /// Until the loop is gone: what the loop wants first, then the tick when due, then one
-    /// batch (or a short wait for one).
+    /// batch, a nudge or the next tick, whichever comes first.
     fn run(&mut self, feeds: &Receiver<Feed>) {
         let mut current = self.wanted.borrow().clone();
-        let (mut ingested, mut shown_second, mut sources_open) = (false, 0, true);
+        let (mut ingested, mut shown_second, mut readers_ended) = (false, 0, false);
         let mut next_tick = Instant::now();
         loop {
             match self.wanted.has_changed() {
@@ -181,15 +235,14 @@ impl EngineThread {
                     }
                     (ingested, shown_second) = (false, now / 1000);
                 }
+                if !readers_ended && self.readers.all_finished() {
+                    readers_ended = true;
+                    if !self.report(Report::SourcesStopped) {
+                        return;
+                    }
+                }
             }
-            let wait = next_tick
-                .saturating_duration_since(Instant::now())
-                .min(WANTED_POLL);
-            if !sources_open {
-                std::thread::sleep(wait);
-                continue;
-            }
-            match feeds.recv_timeout(wait) {
+            match feeds.recv_timeout(next_tick.saturating_duration_since(Instant::now())) {
                 Ok(Feed::Events(events)) => {
                     events.iter().for_each(|e| self.engine.ingest(e));
                     ingested = true;
@@ -199,13 +252,10 @@ impl EngineThread {
                         return;
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    sources_open = false;
-                    if !self.report(Report::SourcesStopped) {
-                        return;
-                    }
-                }
+                // Back to the top, where `wanted` is looked at.
+                Ok(Feed::Nudge) | Err(RecvTimeoutError::Timeout) => {}
+                // The loop's sender is gone with its link: the loop has ended.
+                Err(RecvTimeoutError::Disconnected) => return,
             }
         }
     }
@@ -214,15 +264,159 @@ impl EngineThread {
     fn publish(&self, view: &Wanted) -> bool {
         let snapshot = Arc::new(self.engine.snapshot_with(&view.view()));
         self.snapshots
-            .send(Published {
-                view: view.clone(),
-                snapshot,
-            })
+            .send(Published::new(view.clone(), snapshot))
             .is_ok()
     }
 
     /// Hands the loop a report, waiting while it is behind; false once the loop is gone.
     fn report(&self, report: Report) -> bool {
         self.reports.blocking_send(report).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::sync_channel;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::app::SortKey;
+    use crate::event::Event;
+    use crate::parse::{LineContext, Parsed, parse_line};
+    use crate::pricing::PriceTable;
+
+    /// 2026-01-01 09:00 UTC, the time of the events below.
+    const NINE: TimeMs = 1_767_258_000_000;
+
+    fn clock() -> TimeMs {
+        NINE + 30_000
+    }
+
+    fn event(identity: &str, output: u64) -> Event {
+        let line = format!(
+            r#"{{"tokentop":1,"ts":"2026-01-01T09:00:00Z","identity":"{identity}","model":"gpt-4o-mini","tokens":{{"input":1000,"output":{output}}}}}"#
+        );
+        let ctx = LineContext {
+            project_dir: None,
+            read_time: NINE,
+        };
+        match parse_line(line.as_bytes(), &ctx) {
+            Parsed::Event(event) => *event,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn start(readers: Readers) -> (EngineLink, SyncSender<Feed>, Runtime) {
+        let engine = Engine::new(
+            Arc::new(PriceTable::builtin().clone()),
+            jiff::tz::TimeZone::UTC,
+        );
+        let first = Arc::new(engine.snapshot(None));
+        let (tx, rx) = sync_channel(crate::source::CHANNEL_CAPACITY);
+        let link = spawn(Start {
+            engine,
+            feeds: (tx.clone(), rx),
+            readers,
+            wanted: Wanted::default(),
+            first,
+            clock,
+        })
+        .expect("spawn");
+        (link, tx, Runtime::new())
+    }
+
+    /// A runtime for the link's async ends.
+    struct Runtime(tokio::runtime::Runtime);
+
+    impl Runtime {
+        fn new() -> Self {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            Self(runtime)
+        }
+    }
+
+    /// Waits (up to a minute, far beyond any tick) for a snapshot that satisfies `done`.
+    fn published_until(
+        link: &mut EngineLink,
+        rt: &Runtime,
+        done: impl Fn(&Published) -> bool,
+    ) -> Published {
+        let wait = async {
+            loop {
+                link.snapshots.changed().await.expect("thread alive");
+                let published = link.snapshots.borrow_and_update().clone();
+                if done(&published) {
+                    return published;
+                }
+            }
+        };
+        rt.0.block_on(async { tokio::time::timeout(Duration::from_secs(60), wait).await })
+            .expect("a snapshot within a minute")
+    }
+
+    #[test]
+    fn snapshots_come_with_the_table_sorted_the_way_the_screen_asks() {
+        let (mut link, tx, rt) = start(Readers::default());
+        let batch = vec![
+            event("a-small", 10),
+            event("b-large", 900),
+            event("c-mid", 300),
+        ];
+        tx.send(Feed::Events(batch)).expect("send");
+        let names = |p: &Published| -> Vec<String> {
+            let rows = &p.snapshot.identities;
+            p.arranged
+                .order
+                .iter()
+                .map(|&i| rows[i].name.clone())
+                .collect()
+        };
+        let by_output = TableOrder {
+            sort: SortKey::Output,
+            ..TableOrder::default()
+        };
+        link.wanted.send_replace(Wanted {
+            table: by_output.clone(),
+            ..Wanted::default()
+        });
+        let _ = link.nudge.try_send(Feed::Nudge);
+        let published = published_until(&mut link, &rt, |p| {
+            p.snapshot.identities.len() == 3 && p.arranged.by == by_output
+        });
+        assert_eq!(names(&published), ["b-large", "c-mid", "a-small"]);
+        let mut by_name_filtered = TableOrder {
+            sort: SortKey::Name,
+            ..TableOrder::default()
+        };
+        by_name_filtered.filter = crate::app::Filter::parse("-");
+        link.wanted.send_replace(Wanted {
+            table: by_name_filtered.clone(),
+            ..Wanted::default()
+        });
+        let _ = link.nudge.try_send(Feed::Nudge);
+        let published = published_until(&mut link, &rt, |p| p.arranged.by == by_name_filtered);
+        assert_eq!(names(&published), ["a-small", "b-large", "c-mid"]);
+    }
+
+    /// The loop holds a sender of the sources' channel (for its nudges), so the channel never
+    /// closes: the thread tells that every reader ended from the readers themselves.
+    #[test]
+    fn the_screen_hears_once_every_reader_has_ended() {
+        let (release, wait) = sync_channel::<()>(0);
+        let reader = std::thread::spawn(move || wait.recv().ok());
+        let mut readers = Readers::default();
+        readers.watch(reader);
+        let (mut link, _tx, rt) = start(readers);
+        let next_report = |link: &mut EngineLink, within: Duration| {
+            rt.0.block_on(async { tokio::time::timeout(within, link.reports.recv()).await })
+        };
+        // Several ticks go by with the reader alive: no word of it stopping.
+        assert!(next_report(&mut link, Duration::from_millis(500)).is_err());
+        release.send(()).expect("release the reader");
+        let report = next_report(&mut link, Duration::from_secs(60)).expect("a report");
+        assert!(matches!(report, Some(Report::SourcesStopped)), "{report:?}");
     }
 }

@@ -21,6 +21,9 @@ pub enum Feed {
     Events(Vec<Event>),
     /// The current health of the sender's sources (replacing earlier reports of the same paths).
     Health(Vec<SourceHealth>),
+    /// Not from a source: the screen wakes the engine's thread to look at what it wants now,
+    /// so that the thread can sleep until a batch, a nudge or its tick.
+    Nudge,
 }
 
 /// Events are sent in batches of at most this many, so one busy file cannot hog the channel.

@@ -221,7 +221,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         });
     let marker = if app.sort_descending() { "▼" } else { "▲" };
     let title = |text: &str, sort: SortKey| {
-        if app.sort == sort {
+        if app.sort() == sort {
             format!("{text}{marker}")
         } else {
             text.to_string()

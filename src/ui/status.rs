@@ -24,7 +24,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Screen::Sources => " sources ".to_string(),
         Screen::Table => {
             let arrow = if app.sort_descending() { "▼" } else { "▲" };
-            format!(" sort: {} {arrow} ", app.sort.label())
+            format!(" sort: {} {arrow} ", app.sort().label())
         }
     };
     // The filter comes first: a filtered table must never pass for the whole.

@@ -82,6 +82,7 @@ impl Followed {
             match self.rx.try_recv() {
                 Ok(Feed::Events(batch)) => self.events.extend(batch),
                 Ok(Feed::Health(h)) => self.health = h,
+                Ok(Feed::Nudge) => unreachable!("sources never nudge"),
                 Err(mpsc::TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(5)),
                 Err(e) => panic!("follower stopped: {e}"),
             }

@@ -87,7 +87,7 @@ impl Following {
             );
             match self.rx.try_recv() {
                 Ok(Feed::Events(batch)) => self.events.extend(batch),
-                Ok(Feed::Health(_)) => {}
+                Ok(Feed::Health(_) | Feed::Nudge) => {}
                 Err(mpsc::TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(5)),
                 Err(e) => panic!("follower stopped: {e}"),
             }
@@ -336,7 +336,7 @@ fn a_demo_event_is_fetched_from_its_embedded_recording() {
     let events = loop {
         match rx.recv().expect("demo feed") {
             Feed::Events(events) => break events,
-            Feed::Health(_) => {}
+            Feed::Health(_) | Feed::Nudge => {}
         }
     };
     drop(rx);

@@ -433,11 +433,11 @@ fn a_click_on_a_column_title_sorts_and_again_inverts() {
     let t = s.draw(80, 24);
     let x = column_of(&t, 3, "OUT/MIN");
     mouse(&mut s, LEFT, x + 2, 3, 1_000);
-    assert_eq!(s.app.sort, SortKey::Output);
+    assert_eq!(s.app.sort(), SortKey::Output);
     assert!(s.app.sort_descending());
     assert!(line(&s.draw(80, 24), 3).contains("OUT/MIN▼"));
     mouse(&mut s, LEFT, x, 3, 3_000);
-    assert_eq!(s.app.sort, SortKey::Output);
+    assert_eq!(s.app.sort(), SortKey::Output);
     assert!(!s.app.sort_descending(), "the same title again inverts");
     assert!(line(&s.draw(80, 24), 3).contains("OUT/MIN▲"));
     // Every title drawn sorts by its own column, the identity's included.
@@ -451,7 +451,7 @@ fn a_click_on_a_column_title_sorts_and_again_inverts() {
     ] {
         let x = column_of(&t, 3, title);
         mouse(&mut s, LEFT, x, 3, 10_000);
-        assert_eq!(s.app.sort, key, "{title}");
+        assert_eq!(s.app.sort(), key, "{title}");
     }
     assert_eq!(
         s.selected().map(str::to_string),
@@ -666,4 +666,20 @@ fn the_sources_view_says_what_the_engine_set_apart() {
         all.contains("1 implausible at their price, left out"),
         "{all}"
     );
+}
+
+/// The list's cursor belongs to the list: it opens on the newest alert every time, as
+/// reopening a list does in k9s or btop, rather than where it was left.
+#[test]
+fn the_alert_list_opens_on_the_newest_alert_each_time() {
+    let mut s = alert_list(80, 24);
+    assert_eq!(s.app.alert_cursor(), 0);
+    s.press('j');
+    s.press('j');
+    assert_eq!(s.app.alert_cursor(), 2);
+    s.key(KeyCode::Esc);
+    assert_eq!(s.app.screen(), View::Table);
+    s.press('A');
+    assert_eq!(s.app.screen(), View::Alerts);
+    assert_eq!(s.app.alert_cursor(), 0);
 }

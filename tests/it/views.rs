@@ -6,7 +6,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
-use tokentop::app::{App, Msg, SortKey};
+use std::sync::Arc;
+
+use tokentop::app::{App, Arranged, Msg, SortKey};
 use tokentop::engine::Engine;
 use tokentop::engine::snapshot::{RateWindow, TimelineSpan};
 use tokentop::event::{IdentityKind, ToolCall};
@@ -211,7 +213,7 @@ fn sorted_by_output(height: u16) -> Screen {
     for _ in 0..3 {
         screen.key(KeyCode::Char('S'));
     }
-    assert_eq!(screen.app.sort, SortKey::Output);
+    assert_eq!(screen.app.sort(), SortKey::Output);
     assert!(screen.app.sort_descending());
     screen
 }
@@ -228,17 +230,43 @@ fn sorted_by_output_160x48() {
     insta::assert_snapshot!(sorted_by_output(48).draw(160, 48).backend());
 }
 
+/// The engine thread hands over each snapshot with the table's order worked out: the app
+/// takes that order while it was worked out by the sort and filter in effect, and sorts the
+/// snapshot itself once the user has changed either (the thread's next one catches up).
+#[test]
+fn an_order_worked_out_elsewhere_is_used_only_for_the_sort_and_filter_in_effect() {
+    let mut screen = busy(24);
+    let snapshot = Arc::new(screen.engine.snapshot(None));
+    let by = screen.app.table_order().clone();
+    // Not the order the app would work out: proof that it was taken as given.
+    let mut order = by.arrange(&snapshot.identities);
+    order.reverse();
+    let given = order.clone();
+    let arranged = Arranged { by, order };
+    screen
+        .app
+        .update(Msg::Arranged(Arc::clone(&snapshot), arranged.clone()));
+    assert_eq!(screen.app.order, given);
+    screen.press('n');
+    screen
+        .app
+        .update(Msg::Arranged(Arc::clone(&snapshot), arranged));
+    let by_name = screen.app.table_order().arrange(&snapshot.identities);
+    assert_ne!(by_name, given);
+    assert_eq!(screen.app.order, by_name, "sorted by name here");
+}
+
 #[test]
 fn every_column_sorts_and_inverting_flips_the_marker() {
     let mut screen = busy(24);
-    let start = screen.app.sort;
+    let start = screen.app.sort();
     let mut seen = vec![start];
     loop {
         screen.press('s');
-        if screen.app.sort == start {
+        if screen.app.sort() == start {
             break;
         }
-        seen.push(screen.app.sort);
+        seen.push(screen.app.sort());
     }
     // With no budgets configured, the BUDGET and ETA columns are hidden and skipped.
     assert_eq!(seen.len(), SortKey::ALL.len() - 2);
@@ -250,7 +278,7 @@ fn every_column_sorts_and_inverting_flips_the_marker() {
     screen.press('i');
     assert!(marked(&screen).contains("IDENTITY▼"));
     screen.press('s');
-    assert_eq!(screen.app.sort, SortKey::Kind);
+    assert_eq!(screen.app.sort(), SortKey::Kind);
     assert!(
         !screen.app.sort_descending(),
         "a new column starts uninverted"
@@ -611,12 +639,12 @@ fn the_budget_columns_sort() {
     let mut screen = budgeted(24);
     // From today's spend, `s` steps right to the budget column, then ETA.
     screen.press('s');
-    assert_eq!(screen.app.sort, SortKey::Budget);
+    assert_eq!(screen.app.sort(), SortKey::Budget);
     let top = |s: &Screen| s.app.snapshot.identities[s.app.order[0]].name.clone();
     assert_eq!(top(&screen), "quiet-batch-job", "the highest share first");
     assert!(format!("{}", screen.draw(80, 24).backend()).contains("BUDGET▼"));
     screen.press('s');
-    assert_eq!(screen.app.sort, SortKey::Eta);
+    assert_eq!(screen.app.sort(), SortKey::Eta);
     assert!(!screen.app.sort_descending(), "soonest first");
     let over = |s: &Screen| {
         s.app.snapshot.identities[s.app.order[0]]
