@@ -72,3 +72,63 @@ fn the_guard_sees_each_way_of_naming_the_views() {
     assert!(!names_ui("use crate::{app::{ui, x}, keymap};"));
     assert!(!names_ui("use crate::layout::hit; // guide ui"));
 }
+
+/// Whether `source` names one of `crates` as a path (`tokio::…`, `use ratatui…`).
+fn names_crate(source: &str, krate: &str) -> bool {
+    source.match_indices(krate).any(|(at, _)| {
+        let before = source[..at].chars().next_back();
+        let after = &source[at + krate.len()..];
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+            && (after.starts_with("::") || after.starts_with(';') || after.starts_with(" as "))
+    })
+}
+
+/// The engine, parsers, prices and events are pure: no async runtime, network, terminal
+/// or drawing, so that they run the same on any thread, in reports, tests and benches.
+#[test]
+fn the_pure_core_names_no_runtime_terminal_or_network_crate() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    for module in ["engine", "parse", "pricing", "event"] {
+        files.extend(rust_files(&src.join(module)));
+        files.push(src.join(format!("{module}.rs")));
+    }
+    let files: Vec<PathBuf> = files.into_iter().filter(|p| p.exists()).collect();
+    assert!(files.len() > 20, "too few core sources: {files:?}");
+    let mut offenders = Vec::new();
+    for path in &files {
+        let source = fs::read_to_string(path).expect("read a source file");
+        for krate in ["tokio", "reqwest", "ratatui", "crossterm"] {
+            if names_crate(&source, krate) {
+                offenders.push(format!("{} names {krate}", path.display()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:?}");
+}
+
+#[test]
+fn the_crate_guard_sees_paths_and_uses() {
+    assert!(names_crate("use tokio::sync::mpsc;", "tokio"));
+    assert!(names_crate(
+        "let t = ratatui::layout::Rect::default();",
+        "ratatui"
+    ));
+    assert!(names_crate("extern crate reqwest;", "reqwest"));
+    assert!(!names_crate("// tokio is not used here", "tokio"));
+    assert!(!names_crate("use crate::my_tokio::x;", "tokio"));
+}
+
+/// Files stay small enough to read in one sitting.
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let long: Vec<String> = rust_files(&src)
+        .iter()
+        .filter_map(|path| {
+            let lines = fs::read_to_string(path).ok()?.lines().count();
+            (lines > 600).then(|| format!("{}: {lines} lines", path.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these: {long:?}");
+}
