@@ -23,6 +23,7 @@ mod inputs;
 mod origins;
 mod prices;
 mod real_logs;
+mod report_out;
 mod retention;
 mod tui_more;
 mod views;
