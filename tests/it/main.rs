@@ -25,5 +25,6 @@ mod prices;
 mod real_logs;
 mod report_out;
 mod retention;
+mod shared_data;
 mod tui_more;
 mod views;
