@@ -269,3 +269,33 @@ fn wide_characters_keep_the_columns_straight_and_counts_read_as_words() {
     assert!(ends.iter().all(|&e| e == ends[0]), "{ends:?}\n{table}");
     assert!(table.contains(": 1 file, 2 lines, 2 events"), "{table}");
 }
+
+#[test]
+fn rolling_budgets_are_echoed_as_written() {
+    let dir = fleet();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[budget]]\nname = \"day\"\nall = true\nrolling = \"24h\"\nlimit_usd = 0.01\n\n\
+         [[budget]]\nname = \"fortnight\"\nall = true\nrolling = \"2w\"\nlimit_usd = 100\n",
+    )
+    .expect("config");
+    let logs = dir.path().join("a.jsonl");
+    let config = config.to_str().unwrap();
+    let r = json(&dir, &["--config", config]);
+    let periods: Vec<&str> = r["budgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(periods, vec!["rolling 24h", "rolling 2w"]);
+    let check = Command::cargo_bin("tokentop")
+        .unwrap()
+        .args(["check", "--config", config, "--at", "2026-01-05T12:00:00Z"])
+        .arg(&logs)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(text.contains("(all, rolling 24h)"), "{text}");
+}
