@@ -83,7 +83,7 @@ pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
     let range = (None, Some(at.saturating_add(1)));
     let sources = read_into(&mut engine, specs, range, now, at);
     ensure_read(&sources)?;
-    let budgets = engine.budgets();
+    let budgets = crate::report::printable(engine.budgets());
     Ok(CheckReport {
         at: crate::timefmt::format_rfc3339_ms(at),
         at_ms: at,

@@ -13,7 +13,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::engine::budget::BudgetState;
+use crate::engine::budget::{BudgetState, BudgetUnit};
 use crate::engine::mapping::Pattern;
 use crate::engine::tally::{Dimension, Filter, Tally};
 use crate::engine::{Engine, IngestStats};
@@ -155,6 +155,23 @@ pub fn read_into(
     health
 }
 
+/// Dollars rounded to the micro-dollar: printed, at most 6 decimals.
+fn micro_usd(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// The budgets as printed: USD amounts (summed in floats by the engine) to the
+/// micro-dollar, so JSON never shows `10.58909675000001`.
+pub fn printable(mut budgets: Vec<BudgetState>) -> Vec<BudgetState> {
+    for b in budgets.iter_mut().filter(|b| b.unit == BudgetUnit::Usd) {
+        b.used = micro_usd(b.used);
+        b.limit = micro_usd(b.limit);
+        b.burn_per_hour = micro_usd(b.burn_per_hour);
+        b.projected = micro_usd(b.projected);
+    }
+    budgets
+}
+
 /// Fails, saying why for each source, when not one file or byte could be read.
 pub fn ensure_read(sources: &[SourceHealth]) -> anyhow::Result<()> {
     if sources.iter().all(|s| s.files == 0 && s.bytes == 0) {
@@ -212,7 +229,7 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
         totals: ReportRow::new(Keys::default(), &tally.total(), None),
         rows: rows::rows(tally, &snapshot),
         by,
-        budgets: snapshot.budgets,
+        budgets: printable(snapshot.budgets),
         sources,
         ingest: snapshot.ingest,
     })

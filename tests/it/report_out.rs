@@ -299,3 +299,31 @@ fn rolling_budgets_are_echoed_as_written() {
     let text = String::from_utf8_lossy(&check.stdout);
     assert!(text.contains("(all, rolling 24h)"), "{text}");
 }
+
+#[test]
+fn budget_amounts_print_with_at_most_six_decimals() {
+    let dir = fleet();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[budget]]\nname = \"bill\"\nall = true\nperiod = \"month\"\nlimit_usd = 10\n",
+    )
+    .expect("config");
+    let config = config.to_str().unwrap();
+    // 0.1 + 0.1 + 0.1 in floats is 0.30000000000000004 (report and check print alike).
+    let check = Command::cargo_bin("tokentop")
+        .unwrap()
+        .args([
+            "check",
+            "--json",
+            "--config",
+            config,
+            "--at",
+            "2026-01-05T12:00:00Z",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&check.stdout).expect("JSON");
+    assert_eq!(r["budgets"][0]["used"].to_string(), "0.3");
+}
