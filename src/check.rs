@@ -131,8 +131,8 @@ pub fn write_warnings(report: &CheckReport, out: &mut dyn Write) -> std::io::Res
         if b.unpriced_requests > 0 {
             writeln!(
                 out,
-                "tokentop: warning: budget {name} ({scope}) left {n} requests unpriced; their cost is not in its {used}",
-                n = format::int(b.unpriced_requests),
+                "tokentop: warning: budget {name} ({scope}) left {n} unpriced; their cost is not in its {used}",
+                n = format::count(b.unpriced_requests, "request", "requests"),
                 used = amount(b.unit, b.used),
             )?;
         }

@@ -26,7 +26,6 @@ use crate::source::origin::Origins;
 use crate::source::stdin;
 
 pub use self::rows::{Keys, ReportRow};
-pub use self::table::count;
 
 /// What one report reads and how it groups it, resolved from the command line at the edge.
 #[derive(Debug)]

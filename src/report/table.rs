@@ -110,11 +110,6 @@ fn overlap_note(report: &Report) -> Option<String> {
     })
 }
 
-/// `n thing` or `n things`.
-pub fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", format::int(n), if n == 1 { one } else { many })
-}
-
 fn pad(cell: &str, width: usize, right: bool) -> String {
     let fill = " ".repeat(width.saturating_sub(cell.width()));
     if right {
@@ -160,9 +155,9 @@ pub fn write_table(report: &Report, out: &mut dyn Write) -> std::io::Result<()> 
         let mut line = format!(
             "source {}: {}, {}, {}",
             sanitize(&s.path, 200),
-            count(s.files as u64, "file", "files"),
-            count(s.lines, "line", "lines"),
-            count(s.events, "event", "events"),
+            format::count(s.files as u64, "file", "files"),
+            format::count(s.lines, "line", "lines"),
+            format::count(s.events, "event", "events"),
         );
         for (reason, r) in &s.rejected {
             line.push_str(&format!(", {} {}", r.count, reason.label()));
