@@ -193,7 +193,13 @@ impl Engine {
             let calls: Vec<_> = verdict.tools.iter().map(|t| t.call).collect();
             tally.take(event.dedup_key, &verdict.decision, &fields, &usage, &calls);
         }
-        for done in self.copies.let_go(self.now) {
+        let tally = &mut self.tally;
+        let let_go = self.copies.let_go(self.now, |key| {
+            if let Some(tally) = tally {
+                tally.forget(key);
+            }
+        });
+        for done in let_go {
             self.record_distribution(done.identity, &done.usage, None);
         }
 

@@ -290,6 +290,18 @@ impl Tally {
         }
     }
 
+    /// Responses whose later copies could still change the sums: no more than the engine
+    /// keeps whole ([`super::ACTIVE_RESPONSES`]).
+    pub fn responses_kept(&self) -> usize {
+        self.responses.len()
+    }
+
+    /// The engine let go of a response: later copies of it count nothing, so its
+    /// entry goes (its sums stay).
+    pub fn forget(&mut self, key: DedupKey) {
+        self.responses.remove(&key);
+    }
+
     /// The response a copy starts or replaces, keyed by this copy's fields.
     fn response(
         &mut self,

@@ -26,5 +26,6 @@ mod real_logs;
 mod report_out;
 mod retention;
 mod shared_data;
+mod tally;
 mod tui_more;
 mod views;
