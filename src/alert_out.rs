@@ -198,7 +198,10 @@ impl AlertOut {
         let health = self.workers.iter().map(|w| {
             let mut health = w.health.clone();
             if w.dropped > 0 {
-                let dropped = format!("{} alerts dropped: the sink is too slow", w.dropped);
+                let dropped = format!(
+                    "{} dropped: the sink is too slow",
+                    crate::format::count(w.dropped, "alert", "alerts")
+                );
                 health.last_error = Some(match health.last_error {
                     Some(error) => format!("{error}; {dropped}"),
                     None => dropped,

@@ -83,7 +83,7 @@ pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
     let range = (None, Some(at.saturating_add(1)));
     let sources = read_into(&mut engine, specs, range, now, at);
     ensure_read(&sources)?;
-    let budgets = engine.budgets();
+    let budgets = crate::report::printable(engine.budgets());
     Ok(CheckReport {
         at: crate::timefmt::format_rfc3339_ms(at),
         at_ms: at,
@@ -131,8 +131,8 @@ pub fn write_warnings(report: &CheckReport, out: &mut dyn Write) -> std::io::Res
         if b.unpriced_requests > 0 {
             writeln!(
                 out,
-                "tokentop: warning: budget {name} ({scope}) left {n} requests unpriced; their cost is not in its {used}",
-                n = format::int(b.unpriced_requests),
+                "tokentop: warning: budget {name} ({scope}) left {n} unpriced; their cost is not in its {used}",
+                n = format::count(b.unpriced_requests, "request", "requests"),
                 used = amount(b.unit, b.used),
             )?;
         }

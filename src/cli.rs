@@ -3,8 +3,9 @@
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
+use crate::engine::tally::Dimension;
 use crate::pricing::PriceTable;
-use crate::report::GroupBy;
+use crate::report::OutputFormat;
 use crate::source::discover::{SourceSpec, default_specs};
 use crate::usage::OrUsage;
 
@@ -75,8 +76,13 @@ pub struct ReportArgs {
     /// Codex log folders that exist]
     pub paths: Vec<String>,
 
-    /// Print JSON instead of a table
-    #[arg(long)]
+    /// How to print it: an aligned table, JSON, CSV (for spreadsheets) or a Markdown table
+    /// (for a ticket)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// The same as --format json
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
     /// Only events at or after T (RFC 3339, YYYY-MM-DD, YYYYMMDD, or an age such as 2h, 7d)
@@ -87,9 +93,20 @@ pub struct ReportArgs {
     #[arg(long, value_name = "T")]
     pub until: Option<String>,
 
-    /// One row per identity, model or day
-    #[arg(long, value_enum, default_value_t = GroupBy::Identity)]
-    pub by: GroupBy,
+    /// One row per identity, model, day, week (from Monday), month, hour, session, project,
+    /// team, tool or mcp-server; several combine: --by day,identity. Rows by tool or MCP
+    /// server overlap (a response counts under every tool it called)
+    #[arg(long, value_name = "DIM[,DIM...]", value_delimiter = ',', value_parser = dimension, default_value = "identity")]
+    pub by: Vec<Dimension>,
+
+    /// Only identities matching NAME (exact, or a glob with * and ?); repeat for several.
+    /// Matches the name rows show and the raw one in the logs
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub identity: Vec<String>,
+
+    /// Only models matching NAME (exact, or a glob with * and ?); repeat for several
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub model: Vec<String>,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -176,6 +193,17 @@ impl CommonArgs {
         }
         Ok(std::sync::Arc::new(table))
     }
+}
+
+/// A `--by` dimension by its name.
+fn dimension(name: &str) -> Result<Dimension, String> {
+    Dimension::ALL
+        .into_iter()
+        .find(|d| d.flag() == name || d.name() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Dimension::ALL.iter().map(|d| d.flag()).collect();
+            format!("{name:?} is not one of {}", names.join(", "))
+        })
 }
 
 /// The sources to read: the paths given, else the default log folders that exist.

@@ -14,6 +14,11 @@ pub fn int(n: u64) -> String {
     out
 }
 
+/// A count and its noun, grouped: `1 file`, `0 files`, `1,290 lines`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", int(n), if n == 1 { one } else { many })
+}
+
 /// Short magnitude: `950`, `12.3k`, `1.2M`, `3.4B`.
 pub fn si(x: f64) -> String {
     let a = x.abs();
@@ -136,6 +141,9 @@ mod tests {
         assert_eq!(int(0), "0");
         assert_eq!(int(1_027_170), "1,027,170");
         assert_eq!(int(999), "999");
+        assert_eq!(count(1, "identity", "identities"), "1 identity");
+        assert_eq!(count(0, "file", "files"), "0 files");
+        assert_eq!(count(1_290, "line", "lines"), "1,290 lines");
         assert_eq!(si(0.0), "0");
         assert_eq!(si(2.5), "2.5");
         assert_eq!(si(0.02), "<0.1", "not zero when it is not");

@@ -59,13 +59,12 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
     let now = live::wall_clock();
     let report = report::build(request::report(args, now)?, now)?;
     report::warn_unread(&report.sources, &mut std::io::stderr().lock())?;
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        writeln!(out, "{}", json_safe(serde_json::to_string_pretty(&report)?))?;
+    let format = if args.json {
+        report::OutputFormat::Json
     } else {
-        report::write_table(&report, &mut out)?;
-    }
-    Ok(())
+        args.format
+    };
+    report.write(format, &mut std::io::stdout().lock())
 }
 
 fn run_live(cli: &Cli) -> anyhow::Result<()> {

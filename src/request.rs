@@ -9,8 +9,10 @@ use jiff::tz::TimeZone;
 use crate::check::CheckRequest;
 use crate::cli::{CheckArgs, ReportArgs, source_specs};
 use crate::config::Config;
+use crate::engine::mapping::Pattern;
+use crate::engine::tally::{Dimension, Filter};
 use crate::event::TimeMs;
-use crate::report::ReportRequest;
+use crate::report::{GroupBy, ReportRequest};
 use crate::usage::{OrUsage, usage_error};
 
 /// `tokentop report`'s arguments, with `now` for ages such as `--since 2h`.
@@ -25,8 +27,25 @@ pub fn report(args: &ReportArgs, now: TimeMs) -> anyhow::Result<ReportRequest> {
         tz,
         prices,
         range,
-        by: args.by,
+        by: group_by(&args.by)?,
+        filter: Filter {
+            identities: args.identity.iter().map(Pattern::new).collect(),
+            models: args.model.iter().map(Pattern::new).collect(),
+        },
     })
+}
+
+/// `--by`'s dimensions, each once.
+fn group_by(dims: &[Dimension]) -> anyhow::Result<GroupBy> {
+    for (i, d) in dims.iter().enumerate() {
+        if dims[..i].contains(d) {
+            return Err(usage_error(format!(
+                "--by names {} twice: name each dimension once",
+                d.flag()
+            )));
+        }
+    }
+    Ok(GroupBy(dims.to_vec()))
 }
 
 /// `tokentop check`'s arguments, with `now` for `--at` (and as `at` without it).

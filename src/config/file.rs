@@ -313,8 +313,8 @@ fn budget(spanned: &Spanned<BudgetShape>) -> Result<BudgetSpec, Located> {
                 return Err(fail(p.span().start, what));
             }
         }),
-        (None, Some(r)) => match period::parse_duration(r.get_ref()) {
-            Some(ms) => Period::Rolling { ms },
+        (None, Some(r)) => match period::parse_rolling(r.get_ref()) {
+            Some(rolling) => rolling,
             None => {
                 let what = format!(
                     "rolling = {:?} is not a length such as \"90m\", \"24h\", \"7d\" or \"2w\" (whole minutes, hours, days or weeks, at most 366d)",

@@ -263,7 +263,7 @@ impl Budgets {
     pub fn pace_per_min(&self, b: usize, now: TimeMs) -> Option<f64> {
         let spec = &self.trackers.get(b)?.spec;
         let period_ms = match spec.period {
-            Period::Rolling { ms } => ms,
+            Period::Rolling { ms, .. } => ms,
             Period::Calendar(calendar) => {
                 let (start, end) = super::period::bounds(calendar, now, &self.tz)?;
                 end - start

@@ -367,9 +367,9 @@ impl Copies {
 }
 
 impl Copies {
-    /// Lets go of the oldest responses past [`ACTIVE_RESPONSES`], at engine time `now`;
-    /// returns those that had not gone into the distributions yet.
-    pub fn let_go(&mut self, now: TimeMs) -> Vec<Done> {
+    /// Lets go of the oldest responses past [`ACTIVE_RESPONSES`], at engine time `now`,
+    /// telling `gone` each key; returns those that had not gone into the distributions yet.
+    pub fn let_go(&mut self, now: TimeMs, mut gone: impl FnMut(DedupKey)) -> Vec<Done> {
         let mut done = Vec::new();
         while self.whole() > ACTIVE_RESPONSES {
             let Some((seq, key)) = self.order.pop_front() else {
@@ -382,6 +382,7 @@ impl Copies {
             let Some(kept) = shard.remove(&key) else {
                 continue;
             };
+            gone(key);
             if !kept.in_distributions {
                 done.push(Done {
                     identity: kept.counted.identity,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::dedup::{Decision, Recharge};
 use super::identity::{IdentityStats, Ledger, Sign};
 use super::recent::{CostSource, RecentEvent};
+use super::tally::Fields;
 use super::units::unit_key;
 use super::usage::Usage;
 use super::{
@@ -132,6 +133,7 @@ impl Engine {
             self.running_totals.take_in(session, total, self.now);
         }
         self.stats.events += 1;
+        let raw_model = event.model.as_str();
         let renamed;
         let event = if self.models.len() >= MAX_MODELS && !self.models.contains(&*event.model) {
             renamed = Event {
@@ -173,7 +175,31 @@ impl Engine {
             }
             Decision::Smaller | Decision::Seen => self.stats.copies_merged += 1,
         }
-        for done in self.copies.let_go(self.now) {
+        if let Some(tally) = &mut self.tally {
+            let id = &self.identities[who];
+            let fields = Fields {
+                identity: &id.name,
+                raw_identity: &event.identity,
+                team: id
+                    .rule
+                    .and_then(|r| self.mapping.rule(r))
+                    .and_then(|r| r.team.as_deref()),
+                model: &event.model,
+                raw_model,
+                time: event.time,
+                session: event.attrs.session.as_deref(),
+                project: event.attrs.project.as_deref(),
+            };
+            let calls: Vec<_> = verdict.tools.iter().map(|t| t.call).collect();
+            tally.take(event.dedup_key, &verdict.decision, &fields, &usage, &calls);
+        }
+        let tally = &mut self.tally;
+        let let_go = self.copies.let_go(self.now, |key| {
+            if let Some(tally) = tally {
+                tally.forget(key);
+            }
+        });
+        for done in let_go {
             self.record_distribution(done.identity, &done.usage, None);
         }
 

@@ -20,6 +20,7 @@ pub mod period;
 pub mod recent;
 mod signal;
 pub mod snapshot;
+pub mod tally;
 pub mod units;
 pub mod usage;
 mod warmup;
@@ -41,6 +42,7 @@ pub use self::detect::ALL_IDENTITIES;
 use self::identity::{IdentityStats, Ledger, Sign};
 use self::mapping::Mapping;
 pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, ModelPricing, ModelRow, Snapshot};
+use self::tally::Tally;
 use self::usage::Usage;
 use self::window::TieredWindow;
 use crate::config::Config;
@@ -188,6 +190,8 @@ pub struct Engine {
     alerts: Alerts,
     /// The oldest day an identity's sums by day may hold (`None`: none yet).
     oldest_day: Option<Date>,
+    /// Sums by a report's dimensions, when a report asked for them.
+    tally: Option<Box<Tally>>,
 }
 
 impl Engine {
@@ -219,7 +223,17 @@ impl Engine {
             fleet_warm_from: None,
             alerts: Alerts::default(),
             oldest_day: None,
+            tally: None,
         }
+    }
+
+    /// Sums what is ingested from now on by `tally`'s dimensions too (`report --by`).
+    pub fn keep_tally(&mut self, tally: Tally) {
+        self.tally = Some(Box::new(tally));
+    }
+
+    pub fn tally(&self) -> Option<&Tally> {
+        self.tally.as_deref()
     }
 
     pub fn time_zone(&self) -> &TimeZone {

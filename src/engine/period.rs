@@ -23,10 +23,41 @@ pub enum Calendar {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Period {
     Calendar(Calendar),
-    /// The last `ms` milliseconds (a whole number of minutes), ending now.
+    /// The last `ms` milliseconds (a whole number of minutes), ending now, written in
+    /// `unit` (`24h` stays `24h`, not `1d`).
     Rolling {
         ms: i64,
+        unit: LengthUnit,
     },
+}
+
+/// The unit a rolling length was written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LengthUnit {
+    Minute,
+    Hour,
+    Day,
+    Week,
+}
+
+impl LengthUnit {
+    fn ms(self) -> i64 {
+        match self {
+            LengthUnit::Minute => MINUTE_MS,
+            LengthUnit::Hour => HOUR_MS,
+            LengthUnit::Day => 24 * HOUR_MS,
+            LengthUnit::Week => 7 * 24 * HOUR_MS,
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            LengthUnit::Minute => "m",
+            LengthUnit::Hour => "h",
+            LengthUnit::Day => "d",
+            LengthUnit::Week => "w",
+        }
+    }
 }
 
 impl Period {
@@ -37,38 +68,30 @@ impl Period {
             Period::Calendar(Calendar::Day) => "day".into(),
             Period::Calendar(Calendar::Week) => "week".into(),
             Period::Calendar(Calendar::Month) => "month".into(),
-            Period::Rolling { ms } => format!("rolling {}", duration_label(ms)),
+            Period::Rolling { ms, unit } => {
+                format!("rolling {}{}", ms / unit.ms(), unit.suffix())
+            }
         }
     }
 }
 
-/// `90m`, `24h`, `7d`: the largest unit that divides the length.
-fn duration_label(ms: i64) -> String {
-    let minutes = ms / MINUTE_MS;
-    if minutes % (24 * 60) == 0 {
-        format!("{}d", minutes / (24 * 60))
-    } else if minutes % 60 == 0 {
-        format!("{}h", minutes / 60)
-    } else {
-        format!("{minutes}m")
-    }
-}
-
-/// Reads a rolling length: a whole number of minutes (`m`), hours (`h`), days (`d`) or
-/// weeks (`w`), at least one minute and at most a year.
-pub fn parse_duration(text: &str) -> Option<i64> {
+/// Reads a rolling window's length: a whole number of minutes (`m`), hours (`h`), days
+/// (`d`) or weeks (`w`), at least one minute and at most a year.
+pub fn parse_rolling(text: &str) -> Option<Period> {
     let split = text.find(|c: char| !c.is_ascii_digit())?;
     let (number, unit) = text.split_at(split);
     let n: i64 = number.parse().ok()?;
-    let unit_ms = match unit {
-        "m" => MINUTE_MS,
-        "h" => HOUR_MS,
-        "d" => 24 * HOUR_MS,
-        "w" => 7 * 24 * HOUR_MS,
+    let unit = match unit {
+        "m" => LengthUnit::Minute,
+        "h" => LengthUnit::Hour,
+        "d" => LengthUnit::Day,
+        "w" => LengthUnit::Week,
         _ => return None,
     };
-    let ms = n.checked_mul(unit_ms)?;
-    (MINUTE_MS..=366 * 24 * HOUR_MS).contains(&ms).then_some(ms)
+    let ms = n.checked_mul(unit.ms())?;
+    (MINUTE_MS..=366 * 24 * HOUR_MS)
+        .contains(&ms)
+        .then_some(Period::Rolling { ms, unit })
 }
 
 fn zoned(time: TimeMs, tz: &TimeZone) -> ZonedDateTime {
@@ -179,17 +202,23 @@ mod tests {
 
     #[test]
     fn rolling_lengths_and_rings() {
-        assert_eq!(parse_duration("90m"), Some(90 * MINUTE_MS));
-        assert_eq!(parse_duration("7d"), Some(7 * 24 * HOUR_MS));
-        assert_eq!(parse_duration("2w"), Some(14 * 24 * HOUR_MS));
+        let ms = |text| match parse_rolling(text) {
+            Some(Period::Rolling { ms, .. }) => Some(ms),
+            _ => None,
+        };
+        assert_eq!(ms("90m"), Some(90 * MINUTE_MS));
+        assert_eq!(ms("7d"), Some(7 * 24 * HOUR_MS));
+        assert_eq!(ms("2w"), Some(14 * 24 * HOUR_MS));
         for bad in ["", "24", "h", "1.5h", "0m", "1y", "-1h", "400d"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
+            assert_eq!(parse_rolling(bad), None, "{bad}");
         }
         assert_eq!(rolling_ring(HOUR_MS), (MINUTE_MS, 60));
         assert_eq!(rolling_ring(24 * HOUR_MS), (6 * MINUTE_MS, 240));
         assert_eq!(rolling_ring(7 * 24 * HOUR_MS), (60 * MINUTE_MS, 168));
-        assert_eq!(duration_label(90 * MINUTE_MS), "90m");
-        assert_eq!(duration_label(48 * HOUR_MS), "2d");
-        assert_eq!(Period::Rolling { ms: HOUR_MS }.label(), "rolling 1h");
+        // Echoed as written: not `1d`, `1h` or `2d`.
+        for written in ["24h", "60m", "48h", "2w", "14d", "90m"] {
+            let period = parse_rolling(written).expect(written);
+            assert_eq!(period.label(), format!("rolling {written}"));
+        }
     }
 }

@@ -90,6 +90,11 @@ fn json_price(
     }
 }
 
+/// The test suites' access to the shared data, with their skip rule.
+#[cfg(test)]
+#[path = "../../tests/it/shared_data.rs"]
+mod shared_data;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,31 +144,23 @@ mod tests {
         ));
     }
 
-    /// The LiteLLM map the built-in table is generated from: `$TOKENTOP_LITELLM_JSON`, else
-    /// `data/litellm-model-prices.json` in `$TOKENTOP_SHARED` (default `../shared` beside the
-    /// repository).
-    fn litellm_map_path() -> std::path::PathBuf {
-        if let Some(path) = std::env::var_os("TOKENTOP_LITELLM_JSON") {
-            return path.into();
-        }
-        std::env::var_os("TOKENTOP_SHARED")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| format!("{}/../shared", env!("CARGO_MANIFEST_DIR")).into())
-            .join("data/litellm-model-prices.json")
-    }
-
     /// The TSV and a direct parse of the LiteLLM map agree (the script and Rust share rules).
-    /// Fails, never skips, when the map is missing (see `litellm_map_path`).
+    /// The map: `$TOKENTOP_LITELLM_JSON`, else `data/litellm-model-prices.json` in the shared
+    /// folder; without it the test skips, saying so, or fails under CI (see `shared_data`).
     #[test]
     fn tsv_matches_litellm_json() {
-        let path = litellm_map_path();
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}: set TOKENTOP_SHARED to the shared folder or TOKENTOP_LITELLM_JSON to \
-                 the map (this test never skips)",
-                path.display()
-            )
-        });
+        let path = match std::env::var_os("TOKENTOP_LITELLM_JSON") {
+            Some(path) => std::path::PathBuf::from(path),
+            None => match super::shared_data::shared_or_skip(
+                "data/litellm-model-prices.json",
+                "pricing::litellm::tests::tsv_matches_litellm_json",
+            ) {
+                Some(path) => path,
+                None => return,
+            },
+        };
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let json = PriceTable::from_litellm_json(&text).expect("map parses");
         let tsv = PriceTable::builtin();
         assert_eq!(json.len(), tsv.len());

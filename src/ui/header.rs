@@ -108,7 +108,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if rejected > 0 {
         second.push(one(
             9,
-            format!("{} lines rejected", format::int(rejected)),
+            format!("{} rejected", format::count(rejected, "line", "lines")),
             theme.level(Level::Warn),
         ));
     }
@@ -116,7 +116,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let shown = if app.filter().is_empty() {
         one(
             5,
-            format!("{} identities", s.identities.len()),
+            format::count(s.identities.len() as u64, "identity", "identities"),
             theme.muted(),
         )
     } else {
@@ -127,7 +127,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Above the identities: how much was read stays in sight on a wide terminal.
     second.push(one(
         6,
-        format!("{} requests", format::int(s.totals.requests)),
+        format::count(s.totals.requests, "request", "requests"),
         theme.muted(),
     ));
 

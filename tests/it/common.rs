@@ -9,13 +9,6 @@ use tokentop::event::{
 };
 use tokentop::pricing::PriceTable;
 
-/// The shared data folder: `$TOKENTOP_SHARED`, else `../shared` beside the repository.
-pub fn shared_dir() -> PathBuf {
-    std::env::var_os("TOKENTOP_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
-}
-
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")

@@ -74,7 +74,7 @@ impl Tracker {
     pub(super) fn new(spec: BudgetSpec) -> Self {
         let sums = match spec.period {
             Period::Calendar(c) => Sums::Calendar(c, Vec::with_capacity(KEPT_PERIODS)),
-            Period::Rolling { ms } => {
+            Period::Rolling { ms, .. } => {
                 let (width, slots) = period::rolling_ring(ms);
                 Sums::Rolling(ms, Ring::new(width, slots))
             }

@@ -1,0 +1,235 @@
+//! `tokentop report`: read everything, print totals by the chosen dimensions (table, JSON,
+//! CSV or Markdown), exit.
+
+mod csv;
+mod rows;
+mod table;
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::engine::budget::{BudgetState, BudgetUnit};
+use crate::engine::mapping::Pattern;
+use crate::engine::tally::{Dimension, Filter, Tally};
+use crate::engine::{Engine, IngestStats};
+use crate::event::{Event, TimeMs};
+use crate::pricing::PriceTable;
+use crate::source::discover::SourceSpec;
+use crate::source::follow::Follower;
+use crate::source::health::SourceHealth;
+use crate::source::origin::Origins;
+use crate::source::stdin;
+
+pub use self::rows::{Keys, ReportRow};
+
+/// What one report reads and how it groups it, resolved from the command line at the edge.
+#[derive(Debug)]
+pub struct ReportRequest {
+    pub specs: Vec<SourceSpec>,
+    pub config: Config,
+    pub tz: TimeZone,
+    pub prices: Arc<PriceTable>,
+    /// Events in `[since, until)`.
+    pub range: (Option<TimeMs>, Option<TimeMs>),
+    pub by: GroupBy,
+    /// Only these identities and models (`--identity`, `--model`).
+    pub filter: Filter,
+}
+
+/// What a report has one row per: one dimension or several (`--by day,identity`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupBy(pub Vec<Dimension>);
+
+/// JSON `by`: a string for one dimension, an array for several.
+impl Serialize for GroupBy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => one.serialize(s),
+            many => many.serialize(s),
+        }
+    }
+}
+
+/// How the report is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub by: GroupBy,
+    pub time_zone: String,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// `--identity` and `--model`, when given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub identities: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
+    pub totals: ReportRow,
+    pub rows: Vec<ReportRow>,
+    /// The config's budgets at the time of the report (left out when there are none),
+    /// over everything read whatever the filters.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<BudgetState>,
+    pub sources: Vec<SourceHealth>,
+    pub ingest: IngestStats,
+}
+
+impl Report {
+    /// Prints the report in `format`.
+    pub fn write(&self, format: OutputFormat, out: &mut dyn Write) -> anyhow::Result<()> {
+        match format {
+            OutputFormat::Table => table::write_table(self, out)?,
+            OutputFormat::Markdown => table::write_markdown(self, out)?,
+            OutputFormat::Csv => csv::write_csv(self, out)?,
+            OutputFormat::Json => writeln!(
+                out,
+                "{}",
+                crate::sanitize::json_safe(serde_json::to_string_pretty(self)?)
+            )?,
+        }
+        Ok(())
+    }
+}
+
+/// Reads every source once into a fresh engine with no config.
+pub fn read_all(
+    specs: Vec<SourceSpec>,
+    prices: Arc<PriceTable>,
+    tz: TimeZone,
+    range: (Option<TimeMs>, Option<TimeMs>),
+    now: TimeMs,
+) -> (Engine, Vec<SourceHealth>) {
+    let mut engine = Engine::new(prices, tz);
+    let health = read_into(&mut engine, specs, range, now, now);
+    (engine, health)
+}
+
+/// Reads every source once into `engine`, keeping events in `[since, until)`, and moves
+/// its clock to `at`. Records are read at `now`, the wall clock: one stamped more than a
+/// day ahead of it is rejected as `future_time`, while one after an earlier `at` (`check
+/// --at`) is only outside the range.
+pub fn read_into(
+    engine: &mut Engine,
+    specs: Vec<SourceSpec>,
+    range: (Option<TimeMs>, Option<TimeMs>),
+    now: TimeMs,
+    at: TimeMs,
+) -> Vec<SourceHealth> {
+    let (since, until) = range;
+    // The clock first, as live: a record stamped ahead of it is clamped and counted.
+    engine.advance(at);
+    let mut ingest = |event: Event| {
+        let after_start = since.is_none_or(|s| event.time >= s);
+        let before_end = until.is_none_or(|u| event.time < u);
+        if after_start && before_end {
+            engine.ingest(&event);
+        }
+    };
+    let streams: Vec<SourceSpec> = specs.iter().filter(|s| s.is_stream()).cloned().collect();
+    // Reports show no raw records: the registry is filled and dropped.
+    let mut follower = Follower::new(specs, Origins::default());
+    follower.rescan(now, &mut ingest);
+    follower.poll(now, &mut ingest);
+    follower.finish(now, &mut ingest);
+    let mut health = follower.health();
+    for spec in &streams {
+        health.push(stdin::read_spec(spec, false, &|| now, |events, _| {
+            events.into_iter().for_each(&mut ingest);
+            true
+        }));
+    }
+    engine.advance(at);
+    engine.finish();
+    health
+}
+
+/// Dollars rounded to the micro-dollar: printed, at most 6 decimals.
+fn micro_usd(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// The budgets as printed: USD amounts (summed in floats by the engine) to the
+/// micro-dollar, so JSON never shows `10.58909675000001`.
+pub fn printable(mut budgets: Vec<BudgetState>) -> Vec<BudgetState> {
+    for b in budgets.iter_mut().filter(|b| b.unit == BudgetUnit::Usd) {
+        b.used = micro_usd(b.used);
+        b.limit = micro_usd(b.limit);
+        b.burn_per_hour = micro_usd(b.burn_per_hour);
+        b.projected = micro_usd(b.projected);
+    }
+    budgets
+}
+
+/// Fails, saying why for each source, when not one file or byte could be read.
+pub fn ensure_read(sources: &[SourceHealth]) -> anyhow::Result<()> {
+    if sources.iter().all(|s| s.files == 0 && s.bytes == 0) {
+        let reasons: Vec<String> = sources
+            .iter()
+            .map(|s| {
+                s.last_error
+                    .clone()
+                    .unwrap_or_else(|| format!("{}: no .jsonl or .ndjson files found", s.path))
+            })
+            .collect();
+        bail!("nothing could be read:\n  {}", reasons.join("\n  "));
+    }
+    Ok(())
+}
+
+/// Warns on `err` about every source that could not be read in full: the totals leave
+/// out what it could not read.
+pub fn warn_unread(sources: &[SourceHealth], err: &mut dyn Write) -> std::io::Result<()> {
+    for s in sources {
+        if let Some(e) = &s.last_error {
+            let e = crate::sanitize::sanitize(e, 300);
+            writeln!(err, "tokentop: warning: not everything could be read: {e}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the request's sources at `now` into an engine with its config, and totals them.
+pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
+    let ReportRequest {
+        specs,
+        config,
+        tz,
+        prices,
+        range,
+        by,
+        filter,
+    } = request;
+    let (since, until) = range;
+    let names = |patterns: &[Pattern]| patterns.iter().map(|p| p.as_str().to_string()).collect();
+    let (identities, models) = (names(&filter.identities), names(&filter.models));
+    let mut engine = Engine::with_config(prices, tz.clone(), &config);
+    engine.keep_tally(Tally::new(by.0.clone(), filter, tz));
+    let sources = read_into(&mut engine, specs, range, now, now);
+    ensure_read(&sources)?;
+    let snapshot = engine.snapshot(None);
+    let tally = engine.tally().context("the report's tally")?;
+    Ok(Report {
+        time_zone: snapshot.time_zone.clone(),
+        since: since.map(crate::timefmt::format_rfc3339_ms),
+        until: until.map(crate::timefmt::format_rfc3339_ms),
+        identities,
+        models,
+        totals: ReportRow::new(Keys::default(), &tally.total(), None),
+        rows: rows::rows(tally, &snapshot),
+        by,
+        budgets: printable(snapshot.budgets),
+        sources,
+        ingest: snapshot.ingest,
+    })
+}
