@@ -218,11 +218,12 @@ fn the_alert_list_acknowledges_and_leads_back_to_the_identity() {
     assert!(screen.app.is_acknowledged(&newest));
     assert_eq!(screen.app.snapshot.alerts.len(), 5);
     screen.press('G');
-    let oldest = &screen.app.snapshot.alerts[4];
-    assert!(!oldest.active(), "the earlier burst ended");
+    let last = &screen.app.snapshot.alerts[4];
+    assert!(!last.active(), "ended alerts come last");
+    assert_eq!(last.identities, ["svc-checkout"]);
     screen.key(KeyCode::Enter);
     assert_eq!(screen.app.screen(), tokentop::keymap::Screen::Table);
-    assert_eq!(screen.selected(), Some(RUNAWAY));
+    assert_eq!(screen.selected(), Some("svc-checkout"));
     screen.key(KeyCode::Char('A'));
     screen.key(KeyCode::Esc);
     assert_eq!(screen.app.screen(), tokentop::keymap::Screen::Table);

@@ -423,7 +423,9 @@ limit_usd = 50
     let warn = alerts(&e, AlertKind::BudgetWarn);
     assert_eq!(warn.len(), 1);
     assert!(
-        warn[0].reason.contains("90% of its $50.00 daily budget"),
+        warn[0]
+            .reason
+            .contains("svc-checkout: budget payments daily 90% used ($45.00 of $50.00 daily)"),
         "{}",
         warn[0].reason
     );
