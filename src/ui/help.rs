@@ -1,6 +1,7 @@
 //! The help overlay: every binding of the keymap table the loop looks keys up in, grouped
 //! by the screen it belongs to, so the help can never disagree with the keys. When the
-//! groups are too tall for the terminal they are set side by side.
+//! groups are too tall for the terminal they are set side by side. A legend of the
+//! table's columns and marks closes it.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -16,6 +17,19 @@ const GROUPS: [(Option<Screen>, &str); 4] = [
     (Some(Screen::Table), "identity table"),
     (Some(Screen::Detail), "identity view"),
     (Some(Screen::Alerts), "alert list"),
+];
+
+/// What the table's less obvious columns and marks mean, kept short to share a column
+/// with the keys.
+const LEGEND: &[(&str, &str)] = &[
+    ("▲", "active alert: crit, warn"),
+    ("△", "its alerts acknowledged (x)"),
+    ("CACHE%", "input read from the cache"),
+    ("BUDGET", "tightest budget's share used"),
+    ("ETA", "till it runs out at this pace"),
+    ("$/H", "spend per hour in the window"),
+    ("+?", "some requests have no price"),
+    ("·", "none"),
 ];
 
 /// Columns of groups set side by side are this far apart.
@@ -44,7 +58,19 @@ fn groups(theme: &Theme) -> Vec<Vec<Line<'static>>> {
             }
             (lines.len() > 1).then_some(lines)
         })
+        .chain(std::iter::once(legend(keys_width, theme)))
         .collect()
+}
+
+fn legend(keys_width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled("columns and marks", theme.table_header())];
+    lines.extend(LEGEND.iter().map(|&(mark, meaning)| {
+        Line::from(vec![
+            Span::styled(format!("  {mark:<keys_width$}"), theme.text()),
+            Span::styled(meaning, theme.muted()),
+        ])
+    }));
+    lines
 }
 
 /// Stacks the groups into columns of at most `rows` lines, in order, each group whole;

@@ -192,7 +192,7 @@ fn alert_list_80x24() {
     screen.press('x');
     let t = screen.draw(80, 24);
     let status = format!("{}", t.backend());
-    assert!(status.contains(" alerts  q quit"), "{status}");
+    assert!(status.contains(" alerts  ? help q quit"), "{status}");
     insta::assert_snapshot!(t.backend());
 }
 

@@ -247,7 +247,7 @@ fn the_status_line_leads_to_the_sources_when_one_fails() {
     let header = line(&s.draw(80, 24), 1);
     assert!(header.starts_with(" 1 of 3 sources degraded: "), "{header}");
     let status = line(&s.draw(80, 24), 23);
-    assert!(status.contains(" h sources q quit"), "{status}");
+    assert!(status.contains(" h sources ? help q quit"), "{status}");
     let healthy = screen(80, 24);
     assert!(!line(&healthy.draw(80, 24), 23).contains("h sources"));
 }
