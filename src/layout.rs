@@ -94,6 +94,8 @@ pub fn hit(app: &App, screen: Rect, column: u16, row: u16) -> Option<Hit> {
     }
     match app.screen() {
         Screen::Table => identity_table::hit(main_and_pane(app, body)[0], app, at),
+        // Over an alert's popup the mouse waits, as over an event's.
+        Screen::Alerts if app.alert_popup().is_some() => None,
         Screen::Alerts => alerts::hit_list(body, app, at),
         Screen::Sources => Some(Hit::Sources),
         Screen::Detail => detail::hit(main_and_pane(app, body)[0], app, at),

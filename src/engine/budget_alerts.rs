@@ -46,7 +46,11 @@ pub fn conditions(states: &[BudgetState], clock: &dyn Fn(TimeMs) -> String) -> V
         let limit = amount(s.unit, s.limit);
         let used = amount(s.unit, s.used);
         // Rounded as the table's BUDGET column rounds it, so the two read the same.
-        let percent = format!("{:.0}%", s.percent);
+        let percent = if s.percent >= 1000.0 {
+            format!("{:.0}x the limit", s.percent / 100.0)
+        } else {
+            format!("{:.0}%", s.percent)
+        };
         let who = who(s);
         let name = &s.name;
         let period = adjective(&s.period);

@@ -1011,6 +1011,7 @@ fn going_to_another_identity_from_the_alert_list_starts_its_view_afresh() {
         screen.press('j');
     }
     screen.key(KeyCode::Enter);
+    screen.key(KeyCode::Enter);
     assert_ne!(screen.app.focus(), Some("identity-14"));
     assert_eq!(screen.app.event_cursor(), 0);
     assert!(screen.app.event_popup().is_none());
