@@ -300,8 +300,9 @@ impl App {
                     under,
                 });
             }
-            // Handled above, before any screen sees the key.
-            Action::Help | Action::NextWindow => {}
+            // Handled above, before any screen sees the key; `[` `]` only move in the
+            // identity view.
+            Action::Help | Action::NextWindow | Action::PreviousEvent | Action::NextEvent => {}
             Action::Filter => self.open_prompt(),
             Action::Pause => self.toggle_pause(),
             Action::ToggleSources => self

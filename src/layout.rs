@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod detail;
+pub mod event_popup;
 pub mod identity_table;
 pub mod sources;
 pub mod table;
@@ -76,6 +77,11 @@ pub fn page_rows(app: &App, screen: Rect) -> usize {
         Screen::Detail | Screen::Event => detail::recent_rows(main_and_pane(app, body)[0], app),
     };
     rows.max(1)
+}
+
+/// How far the event popup's record can scroll on a screen of this size, and its page.
+pub fn record_scroll(app: &App, screen: Rect) -> (usize, usize) {
+    event_popup::scroll(app, areas(screen)[1])
 }
 
 /// How far the sources view can scroll on a screen of this size, and its page: what the
