@@ -24,5 +24,6 @@ mod origins;
 mod prices;
 mod real_logs;
 mod retention;
+mod themes;
 mod tui_more;
 mod views;
