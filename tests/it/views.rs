@@ -1092,3 +1092,55 @@ fn a_page_of_latest_requests_is_the_rows_in_sight() {
     screen.key(KeyCode::PageDown);
     assert_eq!(screen.app.event_cursor(), rows);
 }
+
+/// The time axis ends under the last bar ("now" sat at the right edge, past the bars, at
+/// 80 columns), and an alert's ▲ at the last minute leaves "now" readable (at 60 it wrote
+/// over it).
+#[test]
+fn the_time_axis_ends_under_the_bars_beside_its_markers() {
+    for width in [160, 80, 60] {
+        let t = identity_at_stake(24).draw(width, 24);
+        let rows: Vec<Vec<char>> = (0..24)
+            .map(|y| {
+                (0..width)
+                    .map(|x| {
+                        t.backend().buffer()[(x, y)]
+                            .symbol()
+                            .chars()
+                            .next()
+                            .unwrap_or(' ')
+                    })
+                    .collect()
+            })
+            .collect();
+        let text = |y: usize| rows[y].iter().collect::<String>();
+        let axis = (0..24).find(|&y| text(y).starts_with("-1h")).expect("axis");
+        let head = (0..axis)
+            .rev()
+            .find(|&y| text(y).starts_with("TOKENS/MIN"))
+            .expect("chart");
+        // The last column with a bar (the charts share the left column with tables at 160).
+        let last_bar = (head + 1..axis)
+            .filter_map(|y| {
+                rows[y][..60]
+                    .iter()
+                    .rposition(|&c| ('▁'..='█').contains(&c))
+            })
+            .max()
+            .expect("bars");
+        let line = text(axis);
+        let now = line
+            .find("now")
+            .map(|b| line[..b].chars().count())
+            .expect("now");
+        let marker = rows[axis].iter().position(|&c| c == '▲').expect("marker");
+        assert!(
+            marker <= last_bar + 1 && marker > now + 2,
+            "{width}: {line}"
+        );
+        assert!(
+            now + 3 <= last_bar + 1 && now + 6 >= last_bar,
+            "{width}: {line}"
+        );
+    }
+}
