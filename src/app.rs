@@ -85,8 +85,9 @@ pub struct App {
     /// The screen up, with its own state, and the screens under it.
     screen: Screen,
     pub quit: bool,
-    /// The alerts pane under the table is shown.
-    pub alerts_pane: bool,
+    /// The viewer's choice of the alerts pane (`a`), once made: until then the pane opens
+    /// by itself (see `layout::alerts::pane`).
+    alerts_pane: Option<bool>,
     /// Alerts the viewer acknowledged (only ids still in the snapshot are kept).
     acknowledged: BTreeSet<u64>,
     /// The alert state of each row of `snapshot.identities`, worked out per snapshot.
@@ -120,7 +121,7 @@ impl App {
             selected_name: None,
             screen: Screen::Overview,
             quit: false,
-            alerts_pane: false,
+            alerts_pane: None,
             acknowledged: BTreeSet::new(),
             row_alerts: Vec::new(),
             prompt: None,
@@ -289,18 +290,19 @@ impl App {
             // Only the table is up here: the other screens took these.
             Action::ToggleDetail => self.focus_on(self.selected_row().map(|r| r.name.clone())),
             Action::Close => {}
-            Action::ToggleAlertPane => {
-                // The pane takes rows from the table: the selection stays in sight.
-                self.alerts_pane = !self.alerts_pane;
-                self.keep_in_view();
-            }
+            Action::ToggleAlertPane => self.toggle_alert_pane(),
             Action::Acknowledge => self.acknowledge_selected_row(),
             Action::ToggleAlertList => {
                 let cursor = AlertCursor::at(&self.snapshot.alerts, 0);
-                self.screen.open(|under| Screen::Alerts { cursor, under });
+                self.screen.open(|under| Screen::Alerts {
+                    cursor,
+                    popup: false,
+                    under,
+                });
             }
-            // Handled above, before any screen sees the key.
-            Action::Help | Action::NextWindow => {}
+            // Handled above, before any screen sees the key; `[` `]` only move in the
+            // identity view.
+            Action::Help | Action::NextWindow | Action::PreviousEvent | Action::NextEvent => {}
             Action::Filter => self.open_prompt(),
             Action::Pause => self.toggle_pause(),
             Action::ToggleSources => self

@@ -42,6 +42,10 @@ pub enum Action {
     Pause,
     /// Open or close the sources view: each source's health, broken ones first.
     ToggleSources,
+    /// `[` `]`: the previous or next of the identity's latest requests (in the event
+    /// popup, where moving scrolls the record).
+    PreviousEvent,
+    NextEvent,
 }
 
 /// The screens, for the status line (`App::screen` derives it from the app's screen): every
@@ -187,6 +191,22 @@ pub const KEYMAP: &[Binding] = &[
         action: Action::Bottom,
         help: "bottom",
         screen: None,
+        status: HELP_ONLY,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('['), NONE)],
+        label: "[ ]",
+        action: Action::PreviousEvent,
+        help: "prev/next request",
+        screen: Some(Screen::Event),
+        status: &[Screen::Event],
+    },
+    Binding {
+        keys: &[(KeyCode::Char(']'), NONE)],
+        label: "]",
+        action: Action::NextEvent,
+        help: "next request",
+        screen: Some(Screen::Event),
         status: HELP_ONLY,
     },
     Binding {

@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod detail;
+pub mod event_popup;
 pub mod identity_table;
 pub mod sources;
 pub mod table;
@@ -78,6 +79,11 @@ pub fn page_rows(app: &App, screen: Rect) -> usize {
     rows.max(1)
 }
 
+/// How far the event popup's record can scroll on a screen of this size, and its page.
+pub fn record_scroll(app: &App, screen: Rect) -> (usize, usize) {
+    event_popup::scroll(app, areas(screen)[1])
+}
+
 /// How far the sources view can scroll on a screen of this size, and its page: what the
 /// app clamps its scrolling to.
 pub fn sources_scroll(app: &App, screen: Rect) -> (usize, usize) {
@@ -94,6 +100,8 @@ pub fn hit(app: &App, screen: Rect, column: u16, row: u16) -> Option<Hit> {
     }
     match app.screen() {
         Screen::Table => identity_table::hit(main_and_pane(app, body)[0], app, at),
+        // Over an alert's popup the mouse waits, as over an event's.
+        Screen::Alerts if app.alert_popup().is_some() => None,
         Screen::Alerts => alerts::hit_list(body, app, at),
         Screen::Sources => Some(Hit::Sources),
         Screen::Detail => detail::hit(main_and_pane(app, body)[0], app, at),

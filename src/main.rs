@@ -1,4 +1,4 @@
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use tokentop::sanitize::json_safe;
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::FollowOptions;
 use tokentop::theme::Theme;
+use tokentop::usage::usage_error;
 use tokentop::{check, report, request};
 
 /// Events are built on reader threads and dropped on the engine's: mimalloc handles that
@@ -102,6 +103,7 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         bell: cli.bell,
         theme: Theme::load(cli.theme.as_deref(), no_color()).map_err(anyhow::Error::msg)?,
     };
+    need_terminal()?;
     let runtime = tokio::runtime::Runtime::new()?;
     let mut terminal = take_terminal()?;
     // Quitting, an error, SIGINT and SIGTERM all return here; a panic has its hook.
@@ -110,6 +112,38 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
     // A record still being read (a hung network mount) must not keep the process alive.
     runtime.shutdown_timeout(QUIT_GRACE);
     result
+}
+
+/// The monitor draws on stdout and reads keys from the controlling terminal (stdin may be
+/// a pipe of log lines): without them, say what to run instead rather than the bare OS
+/// error that taking the terminal gives. A usage error: exit 2.
+fn need_terminal() -> anyhow::Result<()> {
+    let why = if !std::io::stdout().is_terminal() {
+        "standard output is not a terminal".to_string()
+    } else {
+        match controlling_terminal() {
+            Ok(()) => return Ok(()),
+            Err(e) => format!("/dev/tty cannot be opened ({e})"),
+        }
+    };
+    Err(usage_error(format!(
+        "the monitor needs a terminal, and {why}. `tokentop report [PATHS]` is the headless \
+         way to read the same logs (`--json` for scripts; `tokentop check` for budgets)"
+    )))
+}
+
+#[cfg(unix)]
+fn controlling_terminal() -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map(drop)
+}
+
+#[cfg(not(unix))]
+fn controlling_terminal() -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Raw mode, the alternate screen and mouse capture, each given back by a panic before

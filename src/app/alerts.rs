@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::App;
 use crate::engine::alerts::{Alert, AlertCounts, Severity};
 use crate::keymap::Action;
+use crate::layout::{self, alerts::Pane};
 
 /// How a row is marked for its active alerts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,10 +46,33 @@ impl AlertCursor {
 }
 
 impl App {
+    /// The viewer's choice of the alerts pane, once `a` was pressed: shown or hidden.
+    pub fn alerts_pane(&self) -> Option<bool> {
+        self.alerts_pane
+    }
+
+    /// `a`: hides the pane when it is open, else opens it (the strip too grows into it);
+    /// from then on the viewer's choice holds for the session.
+    pub(super) fn toggle_alert_pane(&mut self) {
+        let body = layout::areas(self.area)[1];
+        let open = matches!(layout::alerts::pane(self, body), Pane::Open(_));
+        self.alerts_pane = Some(!open);
+        // The pane takes rows from the table: the selection stays in sight.
+        self.keep_in_view();
+    }
+
     /// Position of the selected alert in `snapshot.alerts` (the alert list's cursor; the
     /// top while the list is closed).
     pub fn alert_cursor(&self) -> usize {
         self.screen.alert_cursor().map_or(0, |c| c.position)
+    }
+
+    /// The alert open in full over the alert list, if any.
+    pub fn alert_popup(&self) -> Option<&Alert> {
+        if !self.screen.alert_popup() {
+            return None;
+        }
+        self.snapshot.alerts.get(self.alert_cursor())
     }
 
     pub fn is_acknowledged(&self, alert: &Alert) -> bool {
@@ -152,7 +176,15 @@ impl App {
             Action::PageDown => self.move_alert_cursor((cursor + page).min(last)),
             Action::Top => self.move_alert_cursor(0),
             Action::Bottom => self.move_alert_cursor(last),
+            // Esc closes the popup first, then the list.
+            Action::Close if self.alert_popup().is_some() => self.set_alert_popup(false),
             Action::Close | Action::ToggleAlertList => self.screen.close(),
+            // Enter opens the alert in full; Enter again goes to its identity.
+            Action::ToggleDetail
+                if self.alert_popup().is_none() && !self.snapshot.alerts.is_empty() =>
+            {
+                self.set_alert_popup(true);
+            }
             Action::Acknowledge => {
                 if let Some(id) = self.screen.alert_cursor().and_then(|c| c.id)
                     && !self.acknowledged.remove(&id)
@@ -178,6 +210,12 @@ impl App {
             _ => return false,
         }
         true
+    }
+
+    fn set_alert_popup(&mut self, open: bool) {
+        if let Some(popup) = self.screen.alert_popup_mut() {
+            *popup = open;
+        }
     }
 
     pub(super) fn move_alert_cursor(&mut self, position: usize) {

@@ -52,6 +52,8 @@ pub(super) struct IdentityView {
     popup_listed: bool,
     /// The raw record last fetched for the popup.
     pub(super) record: Option<Fetched>,
+    /// How far the popup's record is scrolled: back to its top on another event.
+    scroll: usize,
 }
 
 impl IdentityView {
@@ -64,6 +66,7 @@ impl IdentityView {
             popup: None,
             popup_listed: false,
             record: None,
+            scroll: 0,
         }
     }
 
@@ -77,8 +80,12 @@ impl IdentityView {
 
     /// Opens (or moves) the popup on the event at the cursor, if there is one.
     fn open_popup(&mut self, recent: &[RecentEvent]) {
+        let before = self.popup.as_ref().map(EventKey::of);
         self.popup = recent.get(self.cursor).cloned();
         self.popup_listed = self.popup.is_some();
+        if self.popup.as_ref().map(EventKey::of) != before {
+            self.scroll = 0;
+        }
     }
 
     fn move_cursor(&mut self, to: usize, recent: &[RecentEvent]) {
@@ -131,12 +138,44 @@ impl IdentityView {
     /// Closes the popup and forgets its record: opened again, it is read again (a file
     /// that could not be read may be readable by then).
     fn close_popup(&mut self) {
-        (self.popup, self.record) = (None, None);
+        (self.popup, self.record, self.scroll) = (None, None, 0);
     }
 
-    /// Keys of the view: moving goes through its recent events, Enter opens the selected
-    /// one, Esc closes the popup. Returns whether it was taken.
-    fn act(&mut self, action: Action, recent: &[RecentEvent], page: usize) -> bool {
+    /// Over the popup, moving scrolls its record (`max` and `page` from the layout);
+    /// returns whether the key did.
+    fn scroll_record(&mut self, action: Action, (max, page): (usize, usize)) -> bool {
+        let at = self.scroll.min(max);
+        self.scroll = match action {
+            Action::Up => at.saturating_sub(1),
+            Action::Down => at + 1,
+            Action::PageUp => at.saturating_sub(page),
+            Action::PageDown => at + page,
+            Action::Top => 0,
+            Action::Bottom => max,
+            _ => return false,
+        }
+        .min(max);
+        true
+    }
+
+    /// Keys of the view: moving goes through its recent events (over the popup, `[` `]`
+    /// do, and moving scrolls the record), Enter opens the selected one, Esc closes the
+    /// popup. Returns whether it was taken.
+    fn act(
+        &mut self,
+        action: Action,
+        recent: &[RecentEvent],
+        page: usize,
+        record: (usize, usize),
+    ) -> bool {
+        if self.popup.is_some() && self.scroll_record(action, record) {
+            return true;
+        }
+        let action = match action {
+            Action::PreviousEvent => Action::Up,
+            Action::NextEvent => Action::Down,
+            other => other,
+        };
         let count = recent.len();
         let last = count.saturating_sub(1);
         // A held popup event has left the list at its end: it sits just past the last one,
@@ -201,6 +240,11 @@ impl App {
         self.screen.identity()?.popup()
     }
 
+    /// How far the popup's record is scrolled (the view keeps it within the record).
+    pub fn record_scroll(&self) -> usize {
+        self.screen.identity().map_or(0, |v| v.scroll)
+    }
+
     /// Whether the popup's event is still among the identity's latest requests (at the
     /// cursor); when not, the popup shows it as it was last listed.
     pub fn popup_listed(&self) -> bool {
@@ -222,6 +266,7 @@ impl App {
     /// whether the key was taken.
     pub(super) fn act_on_identity(&mut self, action: Action) -> bool {
         let page = self.page();
+        let record = crate::layout::record_scroll(self, self.area);
         let Screen::Identity(view) = &self.screen else {
             return false;
         };
@@ -229,8 +274,9 @@ impl App {
             self.screen = Screen::Overview;
             return true;
         }
-        self.identity_and_events()
-            .is_some_and(|(view, recent)| view.act(action, recent.unwrap_or_default(), page))
+        self.identity_and_events().is_some_and(|(view, recent)| {
+            view.act(action, recent.unwrap_or_default(), page, record)
+        })
     }
 
     /// Moves the identity view's cursor (a click or the wheel).

@@ -14,9 +14,11 @@ pub(super) enum Screen {
     Overview,
     /// One identity's view, with its event cursor and popup (boxed: it holds an event).
     Identity(Box<IdentityView>),
-    /// The full-screen alert list, with its cursor (it opens on the newest alert).
+    /// The full-screen alert list, with its cursor (it opens on its first alert) and
+    /// whether the selected alert is open in full in a popup.
     Alerts {
         cursor: AlertCursor,
+        popup: bool,
         under: Box<Screen>,
     },
     /// The sources view, scrolled down `scroll` lines.
@@ -76,6 +78,22 @@ impl Screen {
         match self {
             Screen::Alerts { cursor, .. } => Some(cursor),
             Screen::Help(under) | Screen::Sources { under, .. } => under.alert_cursor_mut(),
+            Screen::Overview | Screen::Identity(_) => None,
+        }
+    }
+
+    /// Whether the alert list's popup is open (under the help too).
+    pub(super) fn alert_popup(&self) -> bool {
+        match self {
+            Screen::Alerts { popup, .. } => *popup,
+            _ => self.under().is_some_and(Screen::alert_popup),
+        }
+    }
+
+    pub(super) fn alert_popup_mut(&mut self) -> Option<&mut bool> {
+        match self {
+            Screen::Alerts { popup, .. } => Some(popup),
+            Screen::Help(under) | Screen::Sources { under, .. } => under.alert_popup_mut(),
             Screen::Overview | Screen::Identity(_) => None,
         }
     }

@@ -92,7 +92,9 @@ pub struct Alert {
     pub started_at: TimeMs,
     pub peak_at: TimeMs,
     pub ended_at: Option<TimeMs>,
-    /// One line for a person, as of the peak.
+    /// One line for a person: while active, as of the latest round its condition held (so
+    /// that it says what the table says now); once ended, as of its peak, as the figures
+    /// above are.
     pub reason: String,
 }
 
@@ -172,6 +174,8 @@ pub struct Condition {
 struct Open {
     alert: Alert,
     score: f64,
+    /// The reason at the peak, which the alert keeps once it ends.
+    peak_reason: String,
     /// The round that last reported the condition.
     seen: u64,
     clear_since: Option<TimeMs>,
@@ -205,10 +209,14 @@ impl Alerts {
             if let Some(open) = self.open.get_mut(&key) {
                 open.seen = self.round;
                 open.clear_since = None;
+                let since = clock(open.alert.started_at);
                 if c.score > open.score {
                     open.score = c.score;
-                    let since = clock(open.alert.started_at);
                     open.alert.apply(c, now, &since);
+                    open.peak_reason.clone_from(&open.alert.reason);
+                } else {
+                    open.alert.reason = format!("{} (since {since})", c.reason);
+                    open.alert.identities = c.identities;
                 }
                 continue;
             }
@@ -237,6 +245,7 @@ impl Alerts {
             self.open.insert(
                 key,
                 Open {
+                    peak_reason: alert.reason.clone(),
                     alert,
                     score,
                     seen,
@@ -259,6 +268,7 @@ impl Alerts {
             if let Some(open) = self.open.remove(&key) {
                 let mut alert = open.alert;
                 alert.ended_at = open.clear_since;
+                alert.reason = open.peak_reason;
                 self.emit(Change::Ended, &alert);
                 self.ended.push_back(alert);
                 if self.ended.len() > MAX_ALERTS {
@@ -289,12 +299,13 @@ impl Alerts {
         self.dropped_events
     }
 
-    /// Open alerts and history, newest first, at most [`MAX_ALERTS`] (open ones first).
+    /// Open alerts and history, at most [`MAX_ALERTS`]: what needs attention first, so
+    /// active before ended, then critical before warn, then newest first.
     pub fn list(&self) -> Vec<Alert> {
         let mut all: Vec<Alert> = self.open.values().map(|o| o.alert.clone()).collect();
         let room = MAX_ALERTS.saturating_sub(all.len());
         all.extend(self.ended.iter().rev().take(room).cloned());
-        all.sort_by_key(|a| std::cmp::Reverse(a.id));
+        all.sort_by_key(|a| std::cmp::Reverse((a.active(), a.severity, a.id)));
         all
     }
 
@@ -353,8 +364,8 @@ mod tests {
         assert_eq!(events[0].change, Change::Started);
         let list = a.list();
         assert_eq!(list.len(), 1);
-        assert_eq!(list[0].reason, "x: 8x (since t0)");
-        assert_eq!((list[0].peak_at, list[0].value), (SEC, 80.0));
+        assert_eq!(list[0].reason, "x: 5x (since t0)", "as of the latest round");
+        assert_eq!((list[0].peak_at, list[0].value), (SEC, 80.0), "the peak's");
         assert_eq!(a.counts().critical, 1);
         // Clear for less than a minute, then back: the same episode.
         tick(&mut a, 3, vec![]);
@@ -366,6 +377,7 @@ mod tests {
         tick(&mut a, 116, vec![]);
         let ended = &a.list()[0];
         assert_eq!(ended.ended_at, Some(56 * SEC), "dated when it cleared");
+        assert_eq!(ended.reason, "x: 8x (since t0)", "as of its peak");
         let events = a.take_events();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].change, Change::Ended);
@@ -375,6 +387,33 @@ mod tests {
         let list = a.list();
         assert_eq!(list.len(), 2);
         assert!(list[0].id > list[1].id && list[0].active());
+    }
+
+    #[test]
+    fn active_first_then_critical_before_warn_then_newest() {
+        let mut a = Alerts::default();
+        let warn = |subject: &str| Condition {
+            kind: AlertKind::BudgetWarn,
+            severity: Severity::Warn,
+            ..burst(subject, 2.0)
+        };
+        let kinds = [AlertKind::Burst, AlertKind::BudgetWarn];
+        a.round(0, &kinds, vec![burst("old", 3.0)], &clock);
+        a.round(SEC, &kinds, vec![burst("crit", 3.0), warn("w1")], &clock);
+        a.round(
+            2 * SEC,
+            &kinds,
+            vec![burst("crit", 3.0), warn("w1"), warn("w2")],
+            &clock,
+        );
+        a.round(
+            200 * SEC,
+            &kinds,
+            vec![burst("crit", 3.0), warn("w1"), warn("w2")],
+            &clock,
+        );
+        let order: Vec<_> = a.list().iter().map(|a| a.subject.clone()).collect();
+        assert_eq!(order, ["crit", "w2", "w1", "old"]);
     }
 
     #[test]

@@ -26,6 +26,17 @@ fn adjective(period: &str) -> &str {
     }
 }
 
+/// Who a budget alert is about, named first: its one identity, else its scope and how
+/// many identities that holds.
+fn who(s: &BudgetState) -> String {
+    match s.members.as_slice() {
+        [one] => one.clone(),
+        [] => format!("{} (no identity)", s.scope),
+        many if s.scope == "all" => format!("all {} identities", many.len()),
+        many => format!("{} ({} identities)", s.scope, many.len()),
+    }
+}
+
 /// The alert conditions that hold for these budgets: a warning past a warn threshold, an
 /// over-budget alert past the limit (the warning then ends, as it would on a pager that
 /// escalates). `clock` writes a time for a reason ("17:40").
@@ -34,7 +45,14 @@ pub fn conditions(states: &[BudgetState], clock: &dyn Fn(TimeMs) -> String) -> V
     for s in states.iter().filter(|s| s.level >= BudgetLevel::Warn) {
         let limit = amount(s.unit, s.limit);
         let used = amount(s.unit, s.used);
-        let percent = s.percent.round();
+        // Rounded as the table's BUDGET column rounds it, so the two read the same.
+        let percent = if s.percent >= 1000.0 {
+            format!("{:.0}x the limit", s.percent / 100.0)
+        } else {
+            format!("{:.0}%", s.percent)
+        };
+        let who = who(s);
+        let name = &s.name;
         let period = adjective(&s.period);
         let base = Condition {
             kind: AlertKind::BudgetWarn,
@@ -59,16 +77,14 @@ pub fn conditions(states: &[BudgetState], clock: &dyn Fn(TimeMs) -> String) -> V
                 kind: AlertKind::BudgetOver,
                 severity: Severity::Critical,
                 reason: format!(
-                    "{}: over its {limit} {period} budget, {used} used ({percent}%)",
-                    s.name
+                    "{who}: over budget {name}, {percent} used ({used} of {limit} {period})"
                 ),
                 ..base
             }
         } else {
             Condition {
                 reason: format!(
-                    "{}: {percent}% of its {limit} {period} budget used ({used}){runs_out}",
-                    s.name
+                    "{who}: budget {name} {percent} used ({used} of {limit} {period}){runs_out}"
                 ),
                 ..base
             }
@@ -117,9 +133,27 @@ mod tests {
         assert_eq!(c[0].severity, Severity::Warn);
         assert_eq!(
             c[0].reason,
-            "payments-team: 82% of its $50.00 daily budget used ($41.00), runs out at 01:00 at this pace"
+            "team payments (2 identities): budget payments-team 82% used ($41.00 of $50.00 daily), runs out at 01:00 at this pace"
         );
         assert_eq!(c[0].identities.len(), 2);
+    }
+
+    #[test]
+    fn the_identity_comes_first_when_the_budget_has_one() {
+        let mut one = state(BudgetLevel::Over, 63.25);
+        one.members = vec!["svc-support-bot".into()];
+        one.scope = "identity svc-support-bot".into();
+        let c = conditions(&[one.clone()], &clock);
+        assert!(
+            c[0].reason
+                .starts_with("svc-support-bot: over budget payments-team, 126% used"),
+            "{}",
+            c[0].reason
+        );
+        one.scope = "all".into();
+        one.members = vec!["a".into(), "b".into(), "c".into()];
+        let c = conditions(&[one], &clock);
+        assert!(c[0].reason.starts_with("all 3 identities: over budget"));
     }
 
     #[test]
@@ -135,7 +169,7 @@ mod tests {
         assert_eq!(kinds, [(AlertKind::BudgetOver, Severity::Critical)]);
         assert_eq!(
             c[0].reason,
-            "payments-team: over its 2.0M tokens rolling 24h budget, 2.5M tokens used (125%)"
+            "team payments (2 identities): over budget payments-team, 125% used (2.5M tokens of 2.0M tokens rolling 24h)"
         );
     }
 }

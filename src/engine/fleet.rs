@@ -11,7 +11,9 @@
 //! times their usual), and identities that are new, still warming up though their work
 //! began after the first identity with a usual rate had warmed up (a new key with a flood
 //! of traffic is a global burst before it can be a burst of its own), whose rates count in
-//! full. Until an identity has a usual rate, there are no global bursts.
+//! full. A global burst needs a global baseline: some identity at work now with a usual
+//! rate of that signal. Until then (no one warm yet, or a new identity at work alone while
+//! the warm ones are quiet: "usually none") there are no global bursts.
 //! Other identities without a baseline (too few active minutes yet, or still warming up
 //! after a fresh start) count as their own usual.
 
@@ -25,6 +27,8 @@ pub struct Fleet {
     /// Sum of the squared leeways (threshold − usual rate).
     leeway: [f64; 4],
     identities: u32,
+    /// Identities at work now with a usual rate: the global baseline is theirs.
+    known: u32,
 }
 
 /// What one active identity's current rates are held against in the global sum.
@@ -42,6 +46,7 @@ impl Fleet {
     /// Adds one identity active in the last minute, with its rates now.
     pub fn add(&mut self, now: [f64; 4], usual: Usual) {
         self.identities += 1;
+        self.known += u32::from(matches!(usual, Usual::Known(..)));
         for i in 0..4 {
             match usual {
                 Usual::Known(level, threshold) => {
@@ -65,6 +70,9 @@ impl Fleet {
             .filter_map(|&signal| {
                 let i = signal.index();
                 let (value, level) = (self.now[i], self.expected[i]);
+                if self.known == 0 || level <= 0.0 {
+                    return None;
+                }
                 let threshold = (level + self.leeway[i].sqrt()).max(settings.min_ratio * level);
                 let burst = Burst {
                     signal,
@@ -115,7 +123,12 @@ mod tests {
         fleet.add(rates(30.0), Usual::Known(level, threshold));
         fleet.add(rates(900.0), Usual::AsItIs);
         assert_eq!(fleet.check(&settings), None);
-        // A new one with a flood of traffic is.
+        // A new one at work alone has nothing usual to burst over.
+        let mut alone = Fleet::default();
+        alone.add(rates(3000.0), Usual::New);
+        alone.add(rates(900.0), Usual::AsItIs);
+        assert_eq!(alone.check(&settings), None);
+        // A new one with a flood of traffic beside warm ones is.
         fleet.add(rates(3000.0), Usual::New);
         let burst = fleet.check(&settings).expect("global burst");
         assert_eq!(burst.units, 3);

@@ -239,7 +239,8 @@ pub struct Snapshot {
     pub budgets: Vec<BudgetState>,
     /// The identity the UI asked about (the open detail panel), if it exists.
     pub detail: Option<IdentityDetail>,
-    /// Open alerts and the latest ended ones, newest first (bounded).
+    /// Open alerts and the latest ended ones: active first, critical before warn, then
+    /// newest (bounded).
     pub alerts: Vec<Alert>,
     /// Open alerts by severity.
     pub active_alerts: AlertCounts,

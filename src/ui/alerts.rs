@@ -1,5 +1,7 @@
-//! Alerts on screen: the pane under the table (`a`) and the full-screen list (`A`), newest
-//! first. Active alerts are coloured by severity, acknowledged ones dimmed, ended ones muted.
+//! Alerts on screen: the pane under the table (open by itself while there is room, else a
+//! one-line strip; `a` chooses) and the full-screen list (`A`), in the snapshot's order
+//! (active first, critical first, newest first). Active alerts are coloured by severity,
+//! acknowledged ones dimmed, ended ones muted.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -10,7 +12,8 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::app::App;
 use crate::engine::alerts::Alert;
 use crate::format;
-use crate::layout::{alerts::list_offset, ruled};
+use crate::layout::alerts::{Pane, REASON_AT, list_offset, reason_lines, reason_width};
+use crate::layout::ruled;
 use crate::sanitize::sanitize;
 use crate::theme::Theme;
 use crate::ui::table::{self, Col};
@@ -50,12 +53,56 @@ fn title(app: &App) -> String {
     format!(" alerts: {active} active ")
 }
 
-/// The pane: one line per alert, newest first, as many as fit.
-pub fn render_pane(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+/// The alerts under the table, as `pane` (from the layout) says: the strip or the pane.
+pub fn render_pane(frame: &mut Frame, area: Rect, pane: Pane, app: &App, theme: &Theme) {
+    match pane {
+        Pane::Hidden => {}
+        Pane::Strip => render_strip(frame, area, app, theme),
+        Pane::Open(_) => render_open(frame, area, app, theme),
+    }
+}
+
+/// One line: the worst active alert (the first), cut with `…`, and how many more.
+fn render_strip(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let alerts = &app.snapshot.alerts;
+    let Some(worst) = alerts.first() else {
+        return;
+    };
+    let style = style(app, worst, theme);
+    let more = app.snapshot.active_alerts.total().saturating_sub(1);
+    let tail = if more > 0 {
+        format!(" +{more} more: a, A ")
+    } else {
+        " a, A ".to_string()
+    };
+    let head = format!(
+        "{} {} {} ",
+        marker(app, worst),
+        worst.severity.label(),
+        worst.kind.label()
+    );
+    let room = usize::from(area.width)
+        .saturating_sub(head.chars().count() + tail.chars().count())
+        .max(1);
+    let line = Line::from(vec![
+        Span::styled(head, style),
+        Span::styled(sanitize(&worst.reason, room.saturating_sub(1)), style),
+        Span::styled(tail, theme.muted()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The pane: each alert on a line, its reason wrapped under itself, as many as fit.
+fn render_open(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let hint = match app.alerts_pane() {
+        Some(_) => " a hides · A lists ",
+        None => " a hides · A lists all ",
+    };
     let block = Block::default()
         .borders(Borders::TOP)
         .border_style(theme.border())
-        .title(Line::styled(title(app), theme.title()));
+        .title(Line::styled(title(app), theme.title()))
+        .title(Line::styled(hint, theme.muted()).right_aligned());
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let alerts = &app.snapshot.alerts;
@@ -64,20 +111,27 @@ pub fn render_pane(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     let now = app.snapshot.now;
-    let lines: Vec<Line> = alerts
-        .iter()
-        .take(inner.height as usize)
-        .map(|a| {
-            let style = style(app, a, theme);
-            Line::from(vec![
-                Span::styled(format!("{} ", marker(app, a)), style),
-                Span::styled(format!("{:<5}", a.severity.label()), style),
-                Span::styled(format!("{:<13}", a.kind.label()), style),
-                Span::styled(format!("{:<14} ", state(a, now)), theme.muted()),
-                Span::styled(sanitize(&a.reason, REASON_CHARS), style),
-            ])
-        })
-        .collect();
+    let width = reason_width(inner.width);
+    let indent = " ".repeat(usize::from(REASON_AT));
+    let mut lines: Vec<Line> = Vec::new();
+    for a in alerts {
+        if lines.len() >= usize::from(inner.height) {
+            break;
+        }
+        let style = style(app, a, theme);
+        let mut reason = reason_lines(a, width).into_iter();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", marker(app, a)), style),
+            Span::styled(format!("{:<5}", a.severity.label()), style),
+            Span::styled(format!("{:<13}", a.kind.label()), style),
+            Span::styled(format!("{:<14} ", state(a, now)), theme.muted()),
+            Span::styled(reason.next().unwrap_or_default(), style),
+        ]));
+        lines
+            .extend(reason.map(|more| {
+                Line::from(vec![Span::raw(indent.clone()), Span::styled(more, style)])
+            }));
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 }
 

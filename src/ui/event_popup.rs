@@ -1,16 +1,18 @@
 //! One event of the identity view in full: every normalized field the engine kept and
-//! the raw record it came from (read back by the loop, secrets redacted), over the view
-//! (Enter opens it, ↑↓ step through the events, Esc closes it).
+//! the raw record it came from (read back by the loop, secrets redacted, its keys in the
+//! order the log wrote them), over the view. Enter opens it, ↑↓ PgUp PgDn g G scroll the
+//! record, `[` `]` step to the previous or next request, Esc closes it.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::app::App;
 use crate::engine::recent::{CostSource, RecentEvent};
 use crate::event::Format;
 use crate::format;
+use crate::layout::event_popup::{self as shape, FIELD_LINES};
 use crate::pricing::UnpricedReason;
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
@@ -32,7 +34,7 @@ fn timestamp(ms: i64) -> String {
         .unwrap_or_else(|_| ms.to_string())
 }
 
-/// Every field of one event, one per line.
+/// Every field of one event, one per line: [`FIELD_LINES`] of them.
 fn lines<'a>(e: &RecentEvent, now: i64, identity: &str, theme: &Theme) -> Vec<Line<'a>> {
     let t = &e.tokens;
     let n = |v: u64| format::int(v);
@@ -121,31 +123,28 @@ fn format_label(format: Format) -> &'static str {
     }
 }
 
-/// Where the record is and its text (redacted by the app, sanitized here), or why it
-/// cannot be shown.
-fn raw<'a>(app: &App, e: &RecentEvent, width: usize, theme: &Theme) -> Vec<Line<'a>> {
-    let mut lines = Vec::new();
+/// Where the record is (its lines follow, from the layout), or why it cannot be shown.
+fn record_header<'a>(app: &App, e: &RecentEvent, theme: &Theme) -> Line<'a> {
     let Some(origin) = e.origin else {
-        lines.push(field(
+        return field(
             "record",
-            "not kept: records read from standard input cannot be read back".into(),
+            "not kept: standard input cannot be read back".into(),
             theme,
-        ));
-        return lines;
+        );
     };
     match app.popup_record() {
-        None => lines.push(field("record", "reading…".into(), theme)),
-        Some(Err(why)) => lines.push(Line::from(vec![
+        None => field("record", "reading…".into(), theme),
+        Some(Err(why)) => Line::from(vec![
             Span::styled(format!("{:<LABEL$}", "record"), theme.muted()),
             Span::styled(sanitize(why, 400), theme.level(Level::Warn)),
-        ])),
+        ]),
         Some(Ok(record)) => {
             let cut = if record.truncated {
                 ", first 64 KiB"
             } else {
                 ""
             };
-            lines.push(field(
+            field(
                 "record",
                 format!(
                     "{}, byte {}{cut} (secrets redacted)",
@@ -153,35 +152,27 @@ fn raw<'a>(app: &App, e: &RecentEvent, width: usize, theme: &Theme) -> Vec<Line<
                     format::int(origin.offset)
                 ),
                 theme,
-            ));
-            lines.extend(
-                record
-                    .lines
-                    .iter()
-                    .map(|l| Line::styled(sanitize(l, width.max(1) * 4), theme.text())),
-            );
+            )
         }
     }
-    lines
 }
 
-/// Draws the popup of the selected event, centred over the identity view.
+/// Draws the popup of the selected event, centred over the identity view, its record
+/// scrolled as far as the app says (within what there is).
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let (Some(event), Some(detail)) = (app.event_popup(), app.detail()) else {
         return;
     };
-    let width = area.width.saturating_sub(4).min(120);
+    let popup = shape::area(app, area);
+    let inner = shape::inner(popup);
     let mut body = lines(event, app.snapshot.now, &detail.row.name, theme);
-    body.extend(raw(app, event, usize::from(width), theme));
-    // A record's lines wrap: it takes the whole height.
-    let height = if matches!(app.popup_record(), Some(Ok(_))) {
-        area.height
-    } else {
-        u16::try_from(body.len() + 2)
-            .unwrap_or(u16::MAX)
-            .min(area.height)
-    };
-    let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
+    debug_assert_eq!(body.len(), usize::from(FIELD_LINES));
+    body.push(record_header(app, event, theme));
+    let record = shape::record_lines(app, inner.width);
+    let rows = shape::record_rows(popup);
+    let top = app.record_scroll().min(record.len().saturating_sub(rows));
+    let shown = record.iter().skip(top).take(rows);
+    body.extend(shown.map(|l| Line::styled(l.clone(), theme.text())));
     let title = if app.popup_listed() {
         format!(
             " event {} of {} ",
@@ -194,16 +185,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             detail.recent.len()
         )
     };
+    let keys = if record.len() > rows {
+        format!(
+            " lines {}-{} of {} · ↑↓ PgUp PgDn g G scroll · [ ] other requests · Esc closes ",
+            top + 1,
+            (top + rows).min(record.len()),
+            record.len()
+        )
+    } else {
+        " [ ] other requests · Esc closes ".to_string()
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Line::styled(title, theme.title()))
-        .title_bottom(
-            Line::styled(" ↑↓ other events · Esc closes ", theme.muted()).right_aligned(),
-        );
+        .title_bottom(Line::styled(keys, theme.muted()).right_aligned());
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(body).block(block).wrap(Wrap { trim: false }),
-        popup,
-    );
+    frame.render_widget(Paragraph::new(body).block(block), popup);
 }

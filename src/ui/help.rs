@@ -1,6 +1,7 @@
 //! The help overlay: every binding of the keymap table the loop looks keys up in, grouped
 //! by the screen it belongs to, so the help can never disagree with the keys. When the
-//! groups are too tall for the terminal they are set side by side.
+//! groups are too tall for the terminal they are set side by side. A legend of the
+//! table's columns and marks closes it.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,11 +12,25 @@ use crate::keymap::{KEYMAP, Screen, key_names};
 use crate::theme::Theme;
 
 /// The groups, in the order shown; a group without keys is left out.
-const GROUPS: [(Option<Screen>, &str); 4] = [
+const GROUPS: [(Option<Screen>, &str); 5] = [
     (None, "everywhere"),
     (Some(Screen::Table), "identity table"),
     (Some(Screen::Detail), "identity view"),
+    (Some(Screen::Event), "event popup"),
     (Some(Screen::Alerts), "alert list"),
+];
+
+/// What the table's less obvious columns and marks mean, kept short to share a column
+/// with the keys.
+const LEGEND: &[(&str, &str)] = &[
+    ("▲", "active alert: crit, warn"),
+    ("△", "its alerts acknowledged (x)"),
+    ("CACHE%", "input read from the cache"),
+    ("BUDGET", "tightest budget's share used"),
+    ("ETA", "till it runs out at this pace"),
+    ("$/H", "spend per hour in the window"),
+    ("+?", "some requests have no price"),
+    ("·", "none"),
 ];
 
 /// Columns of groups set side by side are this far apart.
@@ -44,7 +59,19 @@ fn groups(theme: &Theme) -> Vec<Vec<Line<'static>>> {
             }
             (lines.len() > 1).then_some(lines)
         })
+        .chain(std::iter::once(legend(keys_width, theme)))
         .collect()
+}
+
+fn legend(keys_width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled("columns and marks", theme.table_header())];
+    lines.extend(LEGEND.iter().map(|&(mark, meaning)| {
+        Line::from(vec![
+            Span::styled(format!("  {mark:<keys_width$}"), theme.text()),
+            Span::styled(meaning, theme.muted()),
+        ])
+    }));
+    lines
 }
 
 /// Stacks the groups into columns of at most `rows` lines, in order, each group whole;
@@ -70,6 +97,21 @@ fn columns(groups: &[Vec<Line<'static>>], rows: usize, spaced: bool) -> Vec<Vec<
 pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
     let groups = groups(theme);
     let rows = usize::from(area.height.saturating_sub(2));
+    let widths = |columns: &[Vec<Line<'static>>]| -> Vec<u16> {
+        columns
+            .iter()
+            .map(|c| c.iter().map(Line::width).max().unwrap_or(0))
+            .map(|w| u16::try_from(w).unwrap_or(u16::MAX))
+            .collect()
+    };
+    // Borders and margins, and the gaps between columns.
+    let width_of = |widths: &[u16]| -> u16 {
+        let gaps = GAP.saturating_mul(u16::try_from(widths.len().saturating_sub(1)).unwrap_or(0));
+        widths
+            .iter()
+            .fold(gaps, |sum, &w| sum.saturating_add(w))
+            .saturating_add(4)
+    };
     let columns = [
         (usize::MAX, true),
         (usize::MAX, false),
@@ -78,20 +120,12 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
     ]
     .into_iter()
     .map(|(rows, spaced)| columns(&groups, rows, spaced))
-    .find(|c| c.iter().all(|lines| lines.len() <= rows))
+    .find(|c| c.iter().all(|lines| lines.len() <= rows) && width_of(&widths(c)) <= area.width)
     .unwrap_or_else(|| columns(&groups, rows, false));
-    let widths: Vec<u16> = columns
-        .iter()
-        .map(|c| c.iter().map(Line::width).max().unwrap_or(0))
-        .map(|w| u16::try_from(w).unwrap_or(u16::MAX))
-        .collect();
+    let widths = widths(&columns);
     let tallest = columns.iter().map(Vec::len).max().unwrap_or(0);
     let height = u16::try_from(tallest + 2).unwrap_or(u16::MAX);
-    let gaps = GAP.saturating_mul(u16::try_from(widths.len().saturating_sub(1)).unwrap_or(0));
-    let width = widths
-        .iter()
-        .fold(gaps, |sum, &w| sum.saturating_add(w))
-        .saturating_add(4);
+    let width = width_of(&widths);
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
     let block = Block::default()
         .borders(Borders::ALL)

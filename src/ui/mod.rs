@@ -1,6 +1,7 @@
 //! Views: pure functions of `(&App, &Theme)` into a frame, drawn where `crate::layout`
 //! places them. No IO, no clock, no aggregates.
 
+mod alert_popup;
 mod alerts;
 mod detail;
 mod detail_side;
@@ -20,7 +21,7 @@ use ratatui::Frame;
 
 use crate::app::App;
 use crate::keymap::Screen;
-use crate::layout::{areas, main_and_pane};
+use crate::layout::{alerts::pane, areas, main_and_pane};
 use crate::theme::Theme;
 
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
@@ -30,6 +31,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         sources::render(frame, body, app, theme);
     } else if app.screen() == Screen::Alerts {
         alerts::render_list(frame, body, app, theme);
+        alert_popup::render(frame, body, app, theme);
     } else {
         let [main, bottom] = main_and_pane(app, body);
         if app.focus().is_some() {
@@ -38,7 +40,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
             overview::render(frame, main, app, theme);
         }
         if bottom.height > 0 {
-            alerts::render_pane(frame, bottom, app, theme);
+            alerts::render_pane(frame, bottom, pane(app, body), app, theme);
         }
     }
     status::render(frame, foot, app, theme);

@@ -1,5 +1,6 @@
 //! The bottom line: the sort in effect (or which panel or list is open) and the keys,
-//! generated from the keymap table. Keys that do not fit drop out from the end of the table.
+//! generated from the keymap table: `?` and `q` first, then the table's order. Keys that do
+//! not fit drop out from the end.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -45,9 +46,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let failing = screen != Screen::Sources && app.sources.iter().any(|s| !s.is_ok());
     let promoted = |b: &&Binding| failing && b.action == Action::ToggleSources;
     let first = KEYMAP.iter().filter(promoted);
-    let rest = KEYMAP
+    let mut rest: Vec<&Binding> = KEYMAP
         .iter()
-        .filter(|b| b.status.contains(&screen) && !promoted(b));
+        .filter(|b| b.status.contains(&screen) && !promoted(b))
+        .collect();
+    // Help and quit come first, so that no width hides how to learn the rest or leave.
+    rest.sort_by_key(|b| match b.action {
+        Action::Help => 0,
+        Action::Quit => 1,
+        _ => 2,
+    });
     for binding in first.chain(rest) {
         let key = format!(" {}", binding.label);
         let help = format!(" {}", binding.help);

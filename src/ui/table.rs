@@ -60,6 +60,18 @@ impl Col {
 /// One cell: its text and how it is drawn.
 pub type Cells = Vec<(String, Style)>;
 
+/// `text` in at most `width` characters: cut visibly, with `…`, never silently.
+fn cut(text: String, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text;
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
 /// Draws `count` rows under a header line; `row(i)` formats row `i` with one cell per
 /// column in `cols`, and is only called for the rows on screen.
 pub fn render(
@@ -84,6 +96,17 @@ pub fn render_selected(
     theme: &Theme,
 ) {
     let visible = columns(cols, area.width, 0, |c| c.width, |c| c.priority);
+    // The flex columns share what the others and the spacing leave (rounded down: a cell
+    // is cut a column early rather than silently).
+    let fixed: u16 = visible
+        .iter()
+        .filter(|&&j| !cols[j].flex)
+        .map(|&j| cols[j].width + 1)
+        .sum();
+    let flexes = visible.iter().filter(|&&j| cols[j].flex).count().max(1) as u16;
+    let spacing = flexes.saturating_sub(1);
+    let flex_width = area.width.saturating_sub(fixed + spacing) / flexes;
+    let room = |col: &Col| usize::from(if col.flex { flex_width } else { col.width });
     let body = area.height.saturating_sub(1) as usize;
     let shown = shown(count, area.height);
     let offset = selected.map_or(0, |s| first_row(shown, s));
@@ -101,7 +124,7 @@ pub fn render_selected(
             }
             Row::new(visible.iter().map(|&j| {
                 let (text, style) = cells.get_mut(j).map(std::mem::take).unwrap_or_default();
-                cell(text, style, &cols[j])
+                cell(cut(text, room(&cols[j])), style, &cols[j])
             }))
             .style(if selected == Some(i) {
                 theme.row(true)

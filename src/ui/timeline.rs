@@ -2,7 +2,9 @@
 //! line at each budget's pace and a marker under the minute each of the identity's alerts
 //! started. For a budget of this identity alone, spend above its line runs the budget out
 //! before its period ends; a budget it shares (team, label, model, all) is paced for all
-//! its members together, and its line is labelled `shared`.
+//! its members together, and its line is labelled `shared`. Pace lines cross the whole
+//! chart over the bars (a bar over its pace shows it), each labelled on its own line, so
+//! the labels fit however narrow the chart; the time axis ends under the last bar.
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -78,14 +80,16 @@ struct Pace {
 
 /// Stacks each bar's values bottom up, scaled so that `top` fills `area`; each cell takes
 /// the class that covers the middle of its filled part, and the top cell of a bar shows
-/// its fraction in eighths. Lines at `paces` are drawn where no bar reaches them.
+/// its fraction in eighths. Then a line at each of `paces` crosses the whole chart, over
+/// the bars (where it crosses one, on the bar's colour), labelled with `labels` from its
+/// left end.
 fn draw_stacked(
     buf: &mut Buffer,
     area: Rect,
     bars: &Bars,
     top: f64,
     class: &dyn Fn(usize) -> (Style, char),
-    paces: &[f64],
+    paces: &[(f64, &str)],
     line_style: Style,
 ) {
     if top <= 0.0 || area.height == 0 {
@@ -106,51 +110,70 @@ fn draw_stacked(
             let base = u32::from(row) * 8;
             let y = area.y + area.height - 1 - row;
             let height = filled.saturating_sub(base).min(8);
-            let mut cell_char = None;
-            if height > 0 {
-                let middle = base + height / 2;
-                let at = bounds.iter().position(|&b| b > middle).unwrap_or(0);
-                let (style, fill) = class(at);
-                let glyph = if height == 8 {
-                    fill
-                } else {
-                    EIGHTHS[height as usize - 1]
-                };
-                cell_char = Some((glyph, style));
-            } else if paces.iter().any(|&p| {
-                let l = level(p);
-                l > base && l <= base + 8
-            }) {
-                cell_char = Some(('─', line_style));
+            if height == 0 {
+                continue;
             }
-            if let Some((glyph, style)) = cell_char {
-                for dx in 0..bars.width {
-                    let x = x0 + dx;
-                    if x < area.right() {
-                        buf[(x, y)].set_char(glyph).set_style(style);
-                    }
+            let middle = base + height / 2;
+            let at = bounds.iter().position(|&b| b > middle).unwrap_or(0);
+            let (style, fill) = class(at);
+            let glyph = if height == 8 {
+                fill
+            } else {
+                EIGHTHS[height as usize - 1]
+            };
+            for dx in 0..bars.width {
+                let x = x0 + dx;
+                if x < area.right() {
+                    buf[(x, y)].set_char(glyph).set_style(style);
                 }
             }
         }
     }
-    // The line also crosses where there are no bars (the chart's empty right part).
-    let drawn = (bars.values.len() as u16).saturating_mul(bars.width);
-    for &p in paces {
+    let row_of = |p: f64| {
         let l = level(p);
-        if l == 0 {
+        (l > 0).then(|| (((l - 1) / 8) as u16).min(area.height - 1))
+    };
+    for &(p, _) in paces {
+        let Some(row) = row_of(p) else { continue };
+        let y = area.y + area.height - 1 - row;
+        for x in area.x..area.right() {
+            let cell = &mut buf[(x, y)];
+            let bar = (cell.symbol() != " ").then_some(cell.fg);
+            cell.set_char('─').set_style(line_style);
+            if let Some(colour) = bar {
+                cell.set_bg(colour);
+            }
+        }
+    }
+    // Each row's labels so far end here (two paces may share a row).
+    let mut used: Vec<u16> = vec![area.x; usize::from(area.height)];
+    for &(p, label) in paces {
+        let Some(row) = row_of(p) else { continue };
+        let y = area.y + area.height - 1 - row;
+        let at = &mut used[usize::from(row)];
+        let start = at.saturating_add(1);
+        let room = usize::from(area.right().saturating_sub(start).saturating_sub(1));
+        if label.is_empty() || room < 3 {
             continue;
         }
-        let row = ((l - 1) / 8) as u16;
-        let y = area.y + area.height - 1 - row.min(area.height - 1);
-        for x in (area.x + drawn)..area.right() {
-            buf[(x, y)].set_char('─').set_style(line_style);
-        }
+        let text = format!(" {} ", fit(label, room - 2));
+        *at = buf.set_stringn(start, y, &text, room, line_style).0;
     }
 }
 
-/// The paces of the budgets in `unit` that fit on a chart whose data peaks at `peak`,
-/// and the chart's top; the others are named as off the scale.
-fn fit_paces(paces: &[Pace], peak: f64) -> (f64, Vec<f64>, Vec<&Pace>) {
+/// `text` in at most `width` characters, cut with `…`.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The paces of the budgets in `unit` that fit on a chart whose data peaks at `peak`
+/// (each with its label), and the chart's top; the others are named as off the scale.
+fn fit_paces(paces: &[Pace], peak: f64) -> (f64, Vec<(f64, &str)>, Vec<&Pace>) {
     let mut top = peak;
     let mut drawn = Vec::new();
     let mut off = Vec::new();
@@ -159,10 +182,34 @@ fn fit_paces(paces: &[Pace], peak: f64) -> (f64, Vec<f64>, Vec<&Pace>) {
             off.push(p);
         } else {
             top = top.max(p.value * 1.05);
-            drawn.push(p.value);
+            drawn.push((p.value, p.label.as_str()));
         }
     }
     (top, drawn, off)
+}
+
+/// Off-scale budgets after a chart's heading, as many named as fit in `room` columns
+/// (the heading uses `used`), the rest counted.
+fn off_scale<'a>(off: &[&Pace], used: usize, room: usize, theme: &Theme) -> Vec<Span<'a>> {
+    let mut spans = Vec::new();
+    let mut used = used;
+    for (i, p) in off.iter().enumerate() {
+        let named = format!("  ─ {} (off scale)", p.label);
+        let rest = off.len() - i - 1;
+        let tail = if rest > 0 { 16 } else { 0 };
+        if used + named.chars().count() + tail <= room {
+            used += named.chars().count();
+            spans.push(Span::styled(named, theme.budget_line()));
+        } else {
+            let n = off.len() - i;
+            spans.push(Span::styled(
+                format!("  +{n} off scale"),
+                theme.budget_line(),
+            ));
+            break;
+        }
+    }
+    spans
 }
 
 fn paces(d: &IdentityDetail, unit: BudgetUnit, per: &dyn Fn(f64) -> String) -> Vec<Pace> {
@@ -189,30 +236,53 @@ fn span_label(span: TimelineSpan) -> String {
     format!("last {}", span.label())
 }
 
-/// The row under the chart: where alerts started, and the ends of the time axis.
+/// The row under the chart, as wide as the bars: where alerts started (▲), and the ends
+/// of the time axis, moved aside rather than hidden by a marker.
 fn markers(frame: &mut Frame, area: Rect, d: &IdentityDetail, bars: &Bars, theme: &Theme) {
     let t: &Timeline = &d.timeline;
-    let line = Line::from(vec![Span::styled(
-        format!("-{}", t.span.label()),
-        theme.muted(),
-    )]);
-    frame.render_widget(Paragraph::new(line), area);
-    let now = Paragraph::new(Line::styled("now", theme.muted()).right_aligned());
-    frame.render_widget(now, area);
+    let drawn = u16::try_from(bars.values.len())
+        .unwrap_or(u16::MAX)
+        .saturating_mul(bars.width);
+    let axis = Rect {
+        width: area.width.min(drawn),
+        ..area
+    };
     let end = t.start + t.bucket_ms * t.points.len() as i64;
-    let buf = frame.buffer_mut();
     // Oldest first, so the newest alert's marker is the one left on a shared column.
+    let mut marks: Vec<(u16, Style)> = Vec::new();
     for alert in d.alerts.iter().rev() {
         if alert.started_at < t.start || alert.started_at >= end || t.bucket_ms <= 0 {
             continue;
         }
         let bucket = ((alert.started_at - t.start) / t.bucket_ms) as usize;
-        let x = area.x + (bucket / bars.group) as u16 * bars.width;
-        if x < area.right() {
-            buf[(x, area.y)]
-                .set_char('▲')
-                .set_style(theme.alert(alert.severity));
+        let x = axis.x + (bucket / bars.group) as u16 * bars.width;
+        if x < axis.right() {
+            marks.push((x, theme.alert(alert.severity)));
         }
+    }
+    let marked = |x: u16| marks.iter().any(|&(m, _)| m == x);
+    let buf = frame.buffer_mut();
+    let oldest = format!("-{}", t.span.label());
+    let width = |s: &str| u16::try_from(s.chars().count()).unwrap_or(u16::MAX);
+    // "-1h" from the left, past any marker; "now" ending under the last bar, or just
+    // before a marker there.
+    let mut x = axis.x;
+    while x < axis.right() && (x..x + width(&oldest)).any(marked) {
+        x += 1;
+    }
+    let oldest_end = x + width(&oldest);
+    if oldest_end <= axis.right() {
+        buf.set_string(x, axis.y, &oldest, theme.muted());
+    }
+    let mut now_end = axis.right();
+    while now_end > oldest_end + width("now") && (now_end - width("now")..now_end).any(marked) {
+        now_end -= 1;
+    }
+    if now_end > oldest_end + width("now") {
+        buf.set_string(now_end - width("now"), axis.y, "now", theme.muted());
+    }
+    for (x, style) in marks {
+        buf[(x, axis.y)].set_char('▲').set_style(style);
     }
 }
 
@@ -242,12 +312,8 @@ pub fn tokens<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Draw<'a> {
                 theme.muted(),
             ),
         ];
-        for p in &off {
-            head.push(Span::styled(
-                format!("  {} (off scale)", p.label),
-                theme.budget_line(),
-            ));
-        }
+        let used = Line::from(head.clone()).width();
+        head.extend(off_scale(&off, used, usize::from(label.width), theme));
         frame.render_widget(Paragraph::new(Line::from(head)), label);
         let mut key: Vec<Span> = Vec::new();
         for (i, name) in CLASSES.iter().enumerate() {
@@ -256,12 +322,6 @@ pub fn tokens<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Draw<'a> {
                 theme.class(i),
             ));
             key.push(Span::styled(format!("{name}  "), theme.muted()));
-        }
-        for p in paces.iter().filter(|p| drawn.contains(&p.value)) {
-            key.push(Span::styled(
-                format!("─ {}  ", p.label),
-                theme.budget_line(),
-            ));
         }
         frame.render_widget(Paragraph::new(Line::from(key)), legend);
         let class = |i: usize| (theme.class(i), theme.class_fill(i));
@@ -294,17 +354,8 @@ pub fn cost<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Draw<'a> {
             let note = format!(" +{} unpriced", format::int(unpriced));
             head.push(Span::styled(note, theme.unpriced()));
         }
-        for p in &paces {
-            let note = if off.iter().any(|o| std::ptr::eq(*o, p)) {
-                " (off scale)"
-            } else {
-                ""
-            };
-            head.push(Span::styled(
-                format!("  ─ {}{note}", p.label),
-                theme.budget_line(),
-            ));
-        }
+        let used = Line::from(head.clone()).width();
+        head.extend(off_scale(&off, used, usize::from(label.width), theme));
         frame.render_widget(Paragraph::new(Line::from(head)), label);
         let class = |_: usize| (theme.accent(), theme.class_fill(0));
         let buf = frame.buffer_mut();
@@ -324,13 +375,18 @@ mod tests {
         }
     }
 
-    fn chart(bars: &Bars, top: f64, paces: &[f64], height: u16) -> Vec<String> {
-        let area = Rect::new(0, 0, 6, height);
+    fn chart(bars: &Bars, top: f64, paces: &[(f64, &str)], size: (u16, u16)) -> Vec<String> {
+        let (width, height) = size;
+        let area = Rect::new(0, 0, width, height);
         let mut buf = Buffer::empty(area);
         let class = |i: usize| (Style::new(), ['I', 'C', 'W', 'O', 'R'][i]);
         draw_stacked(&mut buf, area, bars, top, &class, paces, Style::new());
         (0..height)
-            .map(|y| (0..6).map(|x| buf[(x, y)].symbol().to_string()).collect())
+            .map(|y| {
+                (0..width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect()
+            })
             .collect()
     }
 
@@ -340,11 +396,11 @@ mod tests {
         let bars = Bars::of(&points, 6, |p| vec![p.input, 0.0, 0.0, p.output, 0.0]);
         assert_eq!((bars.group, bars.width), (1, 2));
         assert_eq!(
-            chart(&bars, 16.0, &[], 2),
+            chart(&bars, 16.0, &[], (6, 2)),
             vec!["OO    ".to_string(), "II▄▄  ".to_string()]
         );
         // Twice the scale: the first bar is one cell, the second a quarter of one.
-        assert_eq!(chart(&bars, 32.0, &[], 2), vec!["      ", "OO▂▂  "]);
+        assert_eq!(chart(&bars, 32.0, &[], (6, 2)), vec!["      ", "OO▂▂  "]);
     }
 
     #[test]
@@ -356,12 +412,31 @@ mod tests {
         assert_eq!(bars.peak(), 10.5);
     }
 
+    /// Over the bars: a bar over its pace must show it (the line hid behind the bars, so
+    /// an identity over its budget read as under it).
     #[test]
-    fn a_pace_line_crosses_where_no_bar_reaches_it() {
+    fn a_pace_line_crosses_the_whole_chart_over_the_bars() {
         let points = [point(16.0, 0.0), point(2.0, 0.0)];
         let bars = Bars::of(&points, 6, |p| vec![p.input]);
-        let rows = chart(&bars, 16.0, &[12.0], 2);
-        assert_eq!(rows[0], "III───", "{rows:?}");
+        let rows = chart(&bars, 16.0, &[(12.0, "")], (6, 2));
+        assert_eq!(rows, ["──────", "III▂▂▂"], "{rows:?}");
+    }
+
+    #[test]
+    fn pace_labels_sit_on_their_lines_and_are_cut_visibly() {
+        let points = [point(16.0, 0.0), point(2.0, 0.0)];
+        let bars = Bars::of(&points, 20, |p| vec![p.input]);
+        let paces = [
+            (12.0, "own daily $0.05/min"),
+            (13.0, "team $1.20/min shared"),
+        ];
+        let rows = chart(&bars, 16.0, &paces, (20, 2));
+        assert_eq!(rows[0], "─ own daily $0.05… ─", "{rows:?}");
+        let rows = chart(&bars, 16.0, &paces, (40, 2));
+        assert_eq!(
+            rows[0], "─ own daily $0.05/min ─ team $1.20/mi… ─",
+            "two on a row: side by side"
+        );
     }
 
     #[test]
@@ -377,7 +452,7 @@ mod tests {
             },
         ];
         let (top, drawn, off) = fit_paces(&paces, 8.0);
-        assert_eq!(drawn, vec![10.0]);
+        assert_eq!(drawn, vec![(10.0, "a")]);
         assert_eq!(off.len(), 1);
         assert!((top - 10.5).abs() < 1e-9);
     }

@@ -157,31 +157,94 @@ fn critical_rows_stand_out_and_dim_once_acknowledged() {
     );
 }
 
+/// The text of row `y` of a drawn screen.
+fn line(t: &Terminal<TestBackend>, y: u16) -> String {
+    let buffer = t.backend().buffer();
+    (0..buffer.area.width)
+        .map(|x| buffer[(x, y)].symbol().to_string())
+        .collect()
+}
+
+/// Unasked, the pane opens on the active alerts (critical first), each reason whole over
+/// as many lines as it takes, and the table keeps its rows.
 #[test]
 fn alerts_pane_80x24() {
-    let mut screen = alerting(24);
-    screen.press('a');
+    let screen = alerting(24);
     let t = screen.draw(80, 24);
-    assert!(format!("{}", t.backend()).contains("alerts: 3 active"));
+    let text = format!("{}", t.backend());
+    assert!(text.contains("alerts: 3 active"), "{text}");
+    assert!(!text.contains("ended"), "only the active ones: {text}");
+    for row in [
+        "svc-search-rag",
+        "agent-loop-runner",
+        "key_prod_web",
+        "svc-checkout",
+    ] {
+        assert!(text.contains(row), "{row} missing:\n{text}");
+    }
+    // Every reason ends on screen with its start, wrapped under itself.
+    assert_eq!(text.matches("(since").count(), 3, "{text}");
+    for start in ["11:59)", "11:36)", "11:57)"] {
+        assert!(text.contains(start), "{start} missing:\n{text}");
+    }
+    let first = (0..24)
+        .find(|&y| line(&t, y).starts_with("▲ crit"))
+        .expect("pane");
+    assert!(
+        line(&t, first).contains("agent-loop-runner"),
+        "critical first"
+    );
+    assert!(line(&t, first + 1).starts_with(&" ".repeat(35)), "wrapped");
     insta::assert_snapshot!(t.backend());
 }
 
 #[test]
 fn alerts_pane_160x48() {
-    let mut screen = alerting(48);
-    screen.press('a');
-    let t = screen.draw(160, 48);
+    let t = alerting(48).draw(160, 48);
     let text = format!("{}", t.backend());
-    for shown in [
-        "over budget",
-        "budget warn",
-        "burst",
-        "ended",
-        "x its usual",
-    ] {
+    for shown in ["over budget", "budget warn", "burst", "x its usual"] {
         assert!(text.contains(shown), "{shown} missing:\n{text}");
     }
     insta::assert_snapshot!(t.backend());
+}
+
+/// When the pane would leave the table too few rows, one line shows the worst alert.
+#[test]
+fn a_short_terminal_gets_the_worst_alert_on_one_line() {
+    let screen = alerting(14);
+    let t = screen.draw(80, 14);
+    let strip = line(&t, 12);
+    assert!(
+        strip.starts_with("▲ crit burst agent-loop-runner: ") && strip.contains("+2 more: a, A"),
+        "{strip}"
+    );
+    assert!(strip.contains('…'), "cut visibly: {strip}");
+    assert!(!format!("{}", t.backend()).contains("alerts: 3 active"));
+}
+
+/// `a` overrides the pane's own choice for the rest of the session, either way.
+#[test]
+fn a_hides_the_pane_and_shows_it_again_for_good() {
+    let mut screen = alerting(24);
+    screen.draw(80, 24);
+    screen.press('a');
+    let hidden = format!("{}", screen.draw(80, 24).backend());
+    assert!(!hidden.contains("alerts: 3 active"), "{hidden}");
+    tokentop::live::refresh(&screen.engine, &mut screen.app);
+    let still = format!("{}", screen.draw(80, 24).backend());
+    assert!(
+        !still.contains("alerts: 3 active"),
+        "a new snapshot keeps it hidden"
+    );
+    screen.press('a');
+    let shown = format!("{}", screen.draw(80, 24).backend());
+    assert!(shown.contains("alerts: 3 active"), "{shown}");
+    // Opened by hand it lists the ended alerts too, and grows from the strip.
+    let mut short = alerting(14);
+    short.draw(80, 14);
+    short.press('a');
+    let t = short.draw(80, 14);
+    assert!(format!("{}", t.backend()).contains("alerts: 3 active"));
 }
 
 #[test]
@@ -192,7 +255,7 @@ fn alert_list_80x24() {
     screen.press('x');
     let t = screen.draw(80, 24);
     let status = format!("{}", t.backend());
-    assert!(status.contains(" alerts  q quit"), "{status}");
+    assert!(status.contains(" alerts  ? help q quit"), "{status}");
     insta::assert_snapshot!(t.backend());
 }
 
@@ -218,14 +281,54 @@ fn the_alert_list_acknowledges_and_leads_back_to_the_identity() {
     assert!(screen.app.is_acknowledged(&newest));
     assert_eq!(screen.app.snapshot.alerts.len(), 5);
     screen.press('G');
-    let oldest = &screen.app.snapshot.alerts[4];
-    assert!(!oldest.active(), "the earlier burst ended");
+    let last = &screen.app.snapshot.alerts[4];
+    assert!(!last.active(), "ended alerts come last");
+    assert_eq!(last.identities, ["svc-checkout"]);
+    screen.key(KeyCode::Enter);
     screen.key(KeyCode::Enter);
     assert_eq!(screen.app.screen(), tokentop::keymap::Screen::Table);
-    assert_eq!(screen.selected(), Some(RUNAWAY));
+    assert_eq!(screen.selected(), Some("svc-checkout"));
     screen.key(KeyCode::Char('A'));
     screen.key(KeyCode::Esc);
     assert_eq!(screen.app.screen(), tokentop::keymap::Screen::Table);
+}
+
+/// Enter on an alert of the list opens it in full; Esc closes only that; Enter again goes
+/// to the identity.
+#[test]
+fn the_alert_list_opens_an_alert_in_full() {
+    let mut screen = alerting(24);
+    screen.key(KeyCode::Char('A'));
+    screen.key(KeyCode::Enter);
+    let alert = screen.app.alert_popup().expect("popup").clone();
+    assert_eq!(
+        alert.identities,
+        [RUNAWAY],
+        "the list opens on its first alert"
+    );
+    let t = screen.draw(80, 24);
+    let text = format!("{}", t.backend());
+    for shown in [
+        "crit burst · agent-loop-runner",
+        "peak",
+        "threshold",
+        "usual",
+        "identities",
+        "started",
+        "peak at",
+        "still active",
+        "(since 11:59)",
+    ] {
+        assert!(text.contains(shown), "{shown} missing:\n{text}");
+    }
+    insta::assert_snapshot!(t.backend());
+    screen.key(KeyCode::Esc);
+    assert!(screen.app.alert_popup().is_none());
+    assert_eq!(screen.app.screen(), tokentop::keymap::Screen::Alerts);
+    screen.key(KeyCode::Enter);
+    screen.key(KeyCode::Enter);
+    assert_eq!(screen.app.screen(), tokentop::keymap::Screen::Table);
+    assert_eq!(screen.selected(), Some(RUNAWAY));
 }
 
 #[test]

@@ -245,6 +245,31 @@ fn calendar_forecasts_match_hand_arithmetic() {
     );
 }
 
+/// While spend leaves a rolling window the share used falls: the alert says the share the
+/// row says, not the peak's (the row read 127% beside an alert's 129%).
+#[test]
+fn an_over_budget_alert_says_the_share_the_row_says() {
+    let mut e = engine_with(
+        "[[budget]]\nname = \"bot hourly\"\nidentity = \"bot\"\nrolling = \"1h\"\nlimit_usd = 25\n",
+    );
+    e.ingest(&spend("bot", NOON, 10.0));
+    e.ingest(&spend("bot", NOON + 10 * MIN, 26.0));
+    for (t, share) in [(NOON + 10 * MIN, "144%"), (NOON + 61 * MIN, "104%")] {
+        let s = state_at(&mut e, t);
+        let percent = row(&s, "bot").budget.as_ref().expect("budget").percent;
+        assert_eq!(format!("{percent:.0}%"), share);
+        let alert = &s.alerts[0];
+        assert!(
+            alert
+                .reason
+                .starts_with(&format!("bot: over budget bot hourly, {share} used")),
+            "{}",
+            alert.reason
+        );
+        assert_eq!(alert.value, 36.0, "the peak's amount");
+    }
+}
+
 #[test]
 fn rolling_forecasts_count_spend_leaving_the_window() {
     let toml = |limit: f64| {

@@ -321,6 +321,23 @@ fn a_global_burst_is_every_identity_together() {
     );
 }
 
+/// A new project folder at work alone, after the rest of the fleet went quiet: nothing is
+/// usual for the fleet right now, so there is no global baseline to burst over (it read
+/// "global burst … over 1 identity, usually none").
+#[test]
+fn a_new_identity_alone_makes_no_global_burst() {
+    let mut e = engine();
+    let mut rng = Rng::new(31);
+    let (start, quiet, fresh, end) = (NOON, NOON + 2 * HOUR, NOON + 3 * HOUR, NOON + 4 * HOUR);
+    let mut events = traffic(&mut rng, "old-project", None, (start, quiet), |_| 20.0);
+    events.extend(traffic(&mut rng, "new-project", None, (fresh, end), |_| {
+        40.0
+    }));
+    run(&mut e, events, start, end);
+    assert_eq!(alerts(&e, AlertKind::GlobalBurst), []);
+    assert_eq!(alerts(&e, AlertKind::Burst), [], "still warming up");
+}
+
 #[test]
 fn sensitivity_is_a_setting() {
     let run_with = |settings: BurstSettings| {
@@ -406,7 +423,9 @@ limit_usd = 50
     let warn = alerts(&e, AlertKind::BudgetWarn);
     assert_eq!(warn.len(), 1);
     assert!(
-        warn[0].reason.contains("90% of its $50.00 daily budget"),
+        warn[0]
+            .reason
+            .contains("svc-checkout: budget payments daily 90% used ($45.00 of $50.00 daily)"),
         "{}",
         warn[0].reason
     );

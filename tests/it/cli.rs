@@ -59,6 +59,25 @@ fn an_alerts_file_that_cannot_be_opened_fails_before_the_screen_is_taken() {
     assert!(out.stdout.is_empty(), "the terminal was never touched");
 }
 
+/// With no terminal to draw on (stdout a pipe, as under cron or in a script), the monitor
+/// says so and names the headless way, exit 2, instead of the bare OS error.
+#[test]
+fn the_monitor_without_a_terminal_names_the_headless_way() {
+    for args in [&["--demo"][..], &["-"][..]] {
+        let out = tokentop().args(args).write_stdin("").output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("the monitor needs a terminal")
+                && err.contains("standard output is not a terminal")
+                && err.contains("tokentop report"),
+            "{err}"
+        );
+        assert!(!err.contains("os error"), "{err}");
+        assert!(out.stdout.is_empty(), "the terminal was never touched");
+    }
+}
+
 #[test]
 fn report_on_nothing_readable_says_so_and_fails() {
     let out = tokentop()

@@ -58,6 +58,12 @@ struct Tmux {
 impl Tmux {
     /// Starts `tokentop --demo` in a detached 120x40 session.
     fn start() -> Tmux {
+        Tmux::start_script("demo", SCRIPT)
+    }
+
+    /// Runs `script` (with `$TOKENTOP_BIN` set) in a detached 120x40 session on a server
+    /// named after `name`.
+    fn start_script(name: &str, script: &str) -> Tmux {
         match Command::new("tmux").arg("-V").output() {
             Ok(out) if out.status.success() => {}
             _ => panic!(
@@ -65,7 +71,7 @@ impl Tmux {
             ),
         }
         let mut tmux = Tmux {
-            socket: format!("tokentop-e2e-{}", std::process::id()),
+            socket: format!("tokentop-e2e-{name}-{}", std::process::id()),
             socket_path: None,
         };
         // `-f /dev/null`: none of the user's tmux configuration. The command is given as
@@ -88,7 +94,7 @@ impl Tmux {
             &format!("TOKENTOP_BIN={}", env!("CARGO_BIN_EXE_tokentop")),
             "sh",
             "-c",
-            SCRIPT,
+            script,
         ]);
         tmux.socket_path = Some(tmux.display("#{socket_path}"));
         assert_eq!(tmux.display("#{pane_width}x#{pane_height}"), "120x40");
@@ -232,6 +238,15 @@ fn demo_overview_identity_event_filter_and_quit_in_a_real_terminal() {
             && pane.contains("12 identities")
             && shows_all(pane, &DEMO_IDENTITIES)
     });
+    // Unasked, the alerts pane shows the active alerts, the runaway's burst first; the
+    // status line starts with how to get help and how to quit.
+    tmux.wait_until("the alerts pane with the demo's burst", |pane| {
+        let pane_at = pane.find(" alerts: ");
+        let burst_at = pane.find("▲ crit burst        active         agent-loop-runner: ");
+        pane_at.zip(burst_at).is_some_and(|(p, b)| p < b)
+            && status_line(pane).starts_with("sort:")
+            && status_line(pane).contains("? help q quit")
+    });
 
     // 2. Sorted by name, so that the live demo's spend cannot reorder the rows under the
     // keys: down one row, note who is selected, Enter: that identity's view. The name must
@@ -317,5 +332,39 @@ fn demo_overview_identity_event_filter_and_quit_in_a_real_terminal() {
         tmux.display(modes),
         "0 1 0 0 0 0",
         "alternate screen off, cursor shown, mouse reporting off (any, button, standard, SGR)"
+    );
+}
+
+/// What a pipe on stdin and a missing terminal do, in a real terminal: `… | tokentop -`
+/// (stdin a pipe, stdout the terminal) runs the monitor, keys read from `/dev/tty`; with
+/// no controlling terminal to open (`setsid`), it says so, names `tokentop report`, and
+/// exits 2 (it printed only "No such device or address (os error 6)").
+#[test]
+fn a_pipe_on_stdin_runs_and_a_missing_terminal_is_explained() {
+    const PIPED: &str = r#"printf '%s\n' '{"tokentop":1,"ts":"2026-01-01T12:00:00Z","identity":"piped-in","model":"gpt-4o-mini","tokens":{"input":10,"output":5}}' | "$TOKENTOP_BIN" -
+echo "piped exited $?"
+setsid -w "$TOKENTOP_BIN" --demo
+code=$?
+echo "tokentop exited $code"
+sleep 600"#;
+    let tmux = Tmux::start_script("pipe", PIPED);
+    tmux.wait_until("the monitor on the piped line", |pane| {
+        pane.contains("piped-in") && status_line(pane).starts_with("sort:")
+    });
+    tmux.send("q");
+    let pane = tmux.wait_for("the message without a terminal", |pane| {
+        pane.lines()
+            .any(|l| l.starts_with(EXITED))
+            .then(|| pane.to_string())
+    });
+    assert!(pane.contains("piped exited 0"), "{pane}");
+    // The message wraps at the pane's width, mid-word.
+    let text: String = pane.lines().map(str::trim_end).collect();
+    assert!(
+        text.contains("the monitor needs a terminal")
+            && text.contains("/dev/tty cannot be opened")
+            && text.contains("tokentop report")
+            && text.contains("tokentop exited 2"),
+        "{pane}"
     );
 }

@@ -27,5 +27,6 @@ mod report_out;
 mod retention;
 mod shared_data;
 mod tally;
+mod themes;
 mod tui_more;
 mod views;

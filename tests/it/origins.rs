@@ -433,4 +433,53 @@ fn the_event_popup_shows_the_raw_record_with_its_secrets_redacted() {
         !text.contains("QQQQ"),
         "the key never reaches the screen:\n{text}"
     );
+
+    // The record keeps its own key order (sorted, `usage` fell off the bottom).
+    let Some(Ok(record)) = app.popup_record() else {
+        panic!("the record is fetched");
+    };
+    let at = |key: &str| {
+        record
+            .lines
+            .iter()
+            .position(|l| l.trim_start().starts_with(&format!("\"{key}\"")))
+            .unwrap_or_else(|| panic!("{key} missing"))
+    };
+    let keys = [
+        "parentUuid",
+        "cwd",
+        "message",
+        "usage",
+        "requestId",
+        "timestamp",
+    ];
+    let order: Vec<usize> = keys.iter().map(|k| at(k)).collect();
+    assert!(order.is_sorted(), "{keys:?} at {order:?}");
+    // On a short screen it scrolls: G shows its end, g its start again.
+    let draw = |app: &App| {
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+        terminal
+            .draw(|frame| tokentop::ui::render(frame, app, &Theme::builtin()))
+            .expect("draw");
+        format!("{}", terminal.backend())
+    };
+    let top = draw(&app);
+    assert!(
+        top.contains("\"parentUuid\"") && !top.contains("\"timestamp\""),
+        "{top}"
+    );
+    assert!(top.contains("scroll"), "it says it scrolls:\n{top}");
+    key_press(&mut app, KeyCode::End);
+    let bottom = draw(&app);
+    assert!(
+        bottom.contains("\"timestamp\"") && !bottom.contains("\"parentUuid\""),
+        "{bottom}"
+    );
+    key_press(&mut app, KeyCode::PageUp);
+    key_press(&mut app, KeyCode::Home);
+    assert_eq!(draw(&app), top);
+    assert!(
+        app.event_popup().is_some(),
+        "moving scrolled, the popup stayed"
+    );
 }

@@ -247,7 +247,7 @@ fn the_status_line_leads_to_the_sources_when_one_fails() {
     let header = line(&s.draw(80, 24), 1);
     assert!(header.starts_with(" 1 of 3 sources degraded: "), "{header}");
     let status = line(&s.draw(80, 24), 23);
-    assert!(status.contains(" h sources q quit"), "{status}");
+    assert!(status.contains(" h sources ? help q quit"), "{status}");
     let healthy = screen(80, 24);
     assert!(!line(&healthy.draw(80, 24), 23).contains("h sources"));
 }
@@ -528,13 +528,19 @@ fn in_the_alert_list_a_click_selects_a_double_click_goes_to_it_and_the_wheel_scr
     );
     assert_eq!(cursor, 2);
     let name = alert.identities[0].clone();
+    let alert_id = alert.id;
     mouse(&mut s, MouseEventKind::ScrollDown, 3, 6, 1_100);
     assert_eq!(s.app.alert_cursor(), 5);
     mouse(&mut s, MouseEventKind::ScrollUp, 3, 20, 1_200);
     assert_eq!(s.app.alert_cursor(), 2);
-    // Double-click: back to the table, on the alert's identity, as Enter does.
+    // Double-click: the alert in full, as Enter does; over it the mouse waits, and Enter
+    // goes on to the table, on the alert's identity.
     mouse(&mut s, LEFT, 3, 6, 2_000);
     mouse(&mut s, LEFT, 3, 6, 2_200);
+    assert_eq!(s.app.alert_popup().map(|a| a.id), Some(alert_id));
+    mouse(&mut s, MouseEventKind::ScrollDown, 3, 6, 2_300);
+    assert_eq!(s.app.alert_cursor(), 2, "the popup keeps its alert");
+    s.key(KeyCode::Enter);
     assert_eq!(s.app.screen(), View::Table);
     assert_eq!(s.selected(), Some(name.as_str()));
 }
