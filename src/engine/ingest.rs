@@ -174,7 +174,7 @@ impl Engine {
             Decision::Smaller | Decision::Seen => self.stats.copies_merged += 1,
         }
         for done in self.copies.let_go(self.now) {
-            self.record_distribution(done.identity, &done.usage, None);
+            self.record_distribution(&done, None);
         }
 
         let key = event.dedup_key;
@@ -215,7 +215,7 @@ impl Engine {
         }
 
         if let Some(done) = verdict.finished {
-            self.record_distribution(done.identity, &done.usage, event.latency_ms);
+            self.record_distribution(&done, event.latency_ms);
         }
     }
 

@@ -6,7 +6,6 @@ use serde::Serialize;
 use super::IngestStats;
 use super::alerts::{Alert, AlertCounts};
 use super::budget::{BudgetState, RowBudget};
-use super::hist::Quantiles;
 use super::recent::RecentEvent;
 use super::usage::Usage;
 use super::window::TieredWindow;
@@ -14,6 +13,9 @@ use crate::event::{Format, IdentityKind, Kind, TimeMs};
 use crate::pricing::UnpricedReason;
 
 mod build;
+mod sizes;
+
+pub use self::sizes::{SizeRow, SizeWindows, Sizes};
 
 const MINUTE_MS: i64 = 60_000;
 const FIVE_MIN_MS: i64 = 5 * MINUTE_MS;
@@ -99,6 +101,11 @@ impl TimelineSpan {
         }
     }
 
+    pub fn ms(self) -> i64 {
+        let (width, count) = self.buckets();
+        width * count as i64
+    }
+
     /// Bucket width and count.
     pub fn buckets(self) -> (i64, usize) {
         match self {
@@ -173,6 +180,8 @@ pub struct IdentityRow {
     pub last_seen: TimeMs,
     /// Tokens per minute, for the overview's sparkline.
     pub trend: Trend,
+    /// p90 of input tokens (every class) per request over the rate window.
+    pub p90_input: Option<u64>,
     /// From the config's `[[identity]]` rule that named the row.
     pub team: Option<String>,
     pub labels: Vec<String>,
@@ -235,6 +244,8 @@ pub struct Snapshot {
     pub by_day: Vec<GroupRow>,
     /// Tokens per minute over every identity.
     pub trend: Trend,
+    /// The fleet's sizes per request and per active minute over the rate window.
+    pub sizes: Sizes,
     /// Every configured budget, in config order.
     pub budgets: Vec<BudgetState>,
     /// The identity the UI asked about (the open detail panel), if it exists.
@@ -256,9 +267,8 @@ pub struct IdentityDetail {
     /// Cache reads as a share of all input since the identity was first seen (the row's
     /// rate is the last hour's).
     pub cache_hit_rate_total: Option<f64>,
-    pub input_tokens: Option<Quantiles>,
-    pub output_tokens: Option<Quantiles>,
-    pub latency_ms: Option<Quantiles>,
+    /// Sizes per request and per active minute, over the timeline's span and the day.
+    pub sizes: SizeWindows,
     /// The latest responses, newest first (at most [`super::recent::RECENT_EVENTS`]).
     pub recent: Vec<RecentEvent>,
     /// Usage by kind of call (completion, embedding, retrieval, tool), kinds never seen

@@ -70,12 +70,9 @@ impl Rows {
     }
 }
 
-/// The sizes shown (input, output, latency): those with a finished request.
+/// The sizes shown: those with a value in the last day.
 fn size_count(d: &IdentityDetail) -> usize {
-    [&d.input_tokens, &d.output_tokens, &d.latency_ms]
-        .into_iter()
-        .filter(|q| q.is_some())
-        .count()
+    d.sizes.rows().len()
 }
 
 /// The rows `part` can use for the identity `d`.

@@ -24,5 +24,7 @@ mod origins;
 mod prices;
 mod real_logs;
 mod retention;
+mod rolling_sizes;
+mod size_views;
 mod tui_more;
-mod views;
+pub mod views;

@@ -205,10 +205,11 @@ fn busy_sorted_by_name_scrolled_80x24() {
     assert_eq!(screen.selected(), Some("quiet-batch-job"));
 }
 
-/// `S` three times from the default (today's spend) steps left: $/h, cache%, out/min.
+/// `S` four times from the default (today's spend) steps left: $/h, cache%, p90 in/req,
+/// out/min.
 fn sorted_by_output(height: u16) -> Screen {
     let mut screen = busy(height);
-    for _ in 0..3 {
+    for _ in 0..4 {
         screen.key(KeyCode::Char('S'));
     }
     assert_eq!(screen.app.sort, SortKey::Output);

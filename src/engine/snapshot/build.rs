@@ -1,6 +1,7 @@
 //! Taking the snapshot: the engine's windows, totals and budgets read into the plain rows of
 //! [`super`], only as much as the view asks for.
 
+use super::sizes::Source;
 use super::{
     GroupRow, IdentityBudget, IdentityDetail, IdentityRow, KindRow, MINUTE_MS, ModelPricing,
     ModelRow, RateWindow, Rates, Snapshot, Timeline, TimelinePoint, TimelineSpan, ToolRow, Trend,
@@ -83,6 +84,11 @@ impl Engine {
             first_seen: id.first_seen,
             last_seen: id.last_seen,
             trend: trend(&id.window, self.now),
+            p90_input: Source {
+                dists: &id.dists,
+                window: &id.window,
+            }
+            .p90_input(self.now, window),
             team: rule.and_then(|r| r.team.clone()),
             labels: rule.map(|r| r.labels.clone()).unwrap_or_default(),
             budget: self.budgets.tightest(who, &id.name, budgets),
@@ -136,6 +142,11 @@ impl Engine {
             by_model,
             by_day,
             trend: trend(&self.global.window, self.now),
+            sizes: Source {
+                dists: &self.global.dists,
+                window: &self.global.window,
+            }
+            .sizes(self.now, view.window.ms()),
             detail: view
                 .focus
                 .and_then(|name| self.detail_with(name, &budgets, view)),
@@ -219,9 +230,11 @@ impl Engine {
             by_model,
             tools,
             cache_hit_rate_total: id.totals.cache_hit_rate(),
-            input_tokens: id.input_tokens.quantiles(),
-            output_tokens: id.output_tokens.quantiles(),
-            latency_ms: id.latency_ms.quantiles(),
+            sizes: Source {
+                dists: &id.dists,
+                window: &id.window,
+            }
+            .windows(self.now, view.span),
             recent: id.recent.newest_first(),
             by_kind,
             timeline: self.timeline(who, view.span),
