@@ -91,6 +91,11 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = GroupBy::Identity)]
     pub by: GroupBy,
 
+    /// Add p50, p90, p99 and max per request (input, output, tool calls, latency) to the
+    /// table, over the report's range (rows by identity; --json always has them)
+    #[arg(long)]
+    pub percentiles: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }

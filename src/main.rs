@@ -63,7 +63,7 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
     if args.json {
         writeln!(out, "{}", json_safe(serde_json::to_string_pretty(&report)?))?;
     } else {
-        report::write_table(&report, &mut out)?;
+        report::write_table(&report, args.percentiles, &mut out)?;
     }
     Ok(())
 }

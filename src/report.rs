@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::engine::budget::BudgetState;
+use crate::engine::snapshot::{QuantileSummary, RangeDetail, RequestSummary};
 use crate::engine::usage::Usage;
 use crate::engine::{Engine, GroupRow, IngestStats, ModelPricing, Snapshot};
 use crate::event::{Event, TimeMs};
@@ -53,16 +54,28 @@ pub struct ReportRow {
     /// Rows by model: `price_key`, the price table entry, and `unpriced_reason`.
     #[serde(flatten)]
     pub pricing: Option<ModelPricing>,
+    /// The priced cost by token class, summing to `cost_usd` (rows by identity and by
+    /// model, and the totals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd_by_class: Option<crate::pricing::ClassCost>,
+    /// Sizes per request over the report's range (rows by identity, and the totals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_request: Option<RequestSummary>,
 }
 
 impl ReportRow {
-    fn new(key: Option<String>, usage: Usage, pricing: Option<ModelPricing>) -> Self {
+    fn new(key: Option<String>, group: GroupRow, range: Option<RangeDetail>) -> Self {
+        let usage = group.usage;
         ReportRow {
             key,
             cache_write: usage.cache_write(),
             total_tokens: usage.total_tokens(),
             usage,
-            pricing,
+            pricing: group.pricing,
+            cost_usd_by_class: group
+                .cost_usd_by_class
+                .or(range.map(|r| r.cost_usd_by_class)),
+            per_request: range.map(|r| r.per_request),
         }
     }
 }
@@ -163,26 +176,34 @@ pub fn warn_unread(sources: &[SourceHealth], err: &mut dyn Write) -> std::io::Re
 }
 
 fn rows(snapshot: &Snapshot, by: GroupBy) -> Vec<ReportRow> {
-    let groups: Vec<GroupRow> = match by {
-        GroupBy::Model => snapshot.by_model.clone(),
-        GroupBy::Day => snapshot.by_day.clone(),
+    let groups: Vec<(GroupRow, Option<RangeDetail>)> = match by {
+        GroupBy::Model => snapshot
+            .by_model
+            .iter()
+            .map(|g| (g.clone(), None))
+            .collect(),
+        GroupBy::Day => snapshot.by_day.iter().map(|g| (g.clone(), None)).collect(),
         GroupBy::Identity => {
-            let mut rows: Vec<GroupRow> = snapshot
+            let mut rows: Vec<(GroupRow, Option<RangeDetail>)> = snapshot
                 .identities
                 .iter()
-                .map(|r| GroupRow {
-                    key: r.name.clone(),
-                    usage: r.totals,
-                    pricing: None,
+                .map(|r| {
+                    let group = GroupRow {
+                        key: r.name.clone(),
+                        usage: r.totals,
+                        pricing: None,
+                        cost_usd_by_class: None,
+                    };
+                    (group, r.range)
                 })
                 .collect();
-            GroupRow::sort_by_cost(&mut rows);
+            rows.sort_by(|a, b| GroupRow::by_cost(&a.0, &b.0));
             rows
         }
     };
     groups
         .into_iter()
-        .map(|g| ReportRow::new(Some(g.key), g.usage, g.pricing))
+        .map(|(g, range)| ReportRow::new(Some(g.key.clone()), g, range))
         .collect()
 }
 
@@ -198,6 +219,7 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
     } = request;
     let (since, until) = range;
     let mut engine = Engine::with_config(prices, tz, &config);
+    engine.keep_whole_range();
     let sources = read_into(&mut engine, specs, range, now, now);
     ensure_read(&sources)?;
     let snapshot = engine.snapshot(None);
@@ -206,7 +228,16 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
         time_zone: snapshot.time_zone.clone(),
         since: since.map(crate::timefmt::format_rfc3339_ms),
         until: until.map(crate::timefmt::format_rfc3339_ms),
-        totals: ReportRow::new(None, snapshot.totals, None),
+        totals: ReportRow::new(
+            None,
+            GroupRow {
+                key: String::new(),
+                usage: snapshot.totals,
+                pricing: None,
+                cost_usd_by_class: None,
+            },
+            snapshot.range,
+        ),
         rows: rows(&snapshot, by),
         budgets: snapshot.budgets,
         sources,
@@ -221,16 +252,52 @@ fn cost_cell(u: &Usage) -> String {
     }
 }
 
-/// The table form: the same numbers as the JSON.
-pub fn write_table(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+/// The `--percentiles` columns: p50, p90, p99 and max per request of each size.
+const PERCENTILE_HEADS: [&str; 16] = [
+    "IN P50",
+    "IN P90",
+    "IN P99",
+    "IN MAX",
+    "OUT P50",
+    "OUT P90",
+    "OUT P99",
+    "OUT MAX",
+    "TOOLS P50",
+    "TOOLS P90",
+    "TOOLS P99",
+    "TOOLS MAX",
+    "MS P50",
+    "MS P90",
+    "MS P99",
+    "MS MAX",
+];
+
+/// The `--percentiles` cells of a row: `-` where the row has no sizes (rows by model or
+/// day) or no request logged that size.
+fn percentile_cells(r: &ReportRow) -> Vec<String> {
+    let sizes = r
+        .per_request
+        .map(|p| [p.input, p.output, p.tool_calls, p.latency_ms]);
+    sizes
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|q: &Option<QuantileSummary>| match q {
+            Some(q) => [q.p50, q.p90, q.p99, q.max].map(format::int),
+            None => std::array::from_fn(|_| "-".to_string()),
+        })
+        .collect()
+}
+
+/// The table form: the same numbers as the JSON; `percentiles` adds the sizes per request.
+pub fn write_table(report: &Report, percentiles: bool, out: &mut dyn Write) -> std::io::Result<()> {
     let head = match report.by {
         GroupBy::Identity => "IDENTITY",
         GroupBy::Model => "MODEL",
         GroupBy::Day => "DAY",
     };
-    let cells = |key: &str, r: &ReportRow| -> [String; 8] {
+    let cells = |key: &str, r: &ReportRow| -> Vec<String> {
         let u = &r.usage;
-        [
+        let mut cells = vec![
             key.to_string(),
             format::int(u.requests),
             format::int(u.input),
@@ -239,9 +306,13 @@ pub fn write_table(report: &Report, out: &mut dyn Write) -> std::io::Result<()> 
             format::int(u.cache_read),
             format::int(r.total_tokens),
             cost_cell(u),
-        ]
+        ];
+        if percentiles {
+            cells.extend(percentile_cells(r));
+        }
+        cells
     };
-    let header = [
+    let mut header: Vec<String> = [
         head,
         "REQUESTS",
         "INPUT",
@@ -251,8 +322,12 @@ pub fn write_table(report: &Report, out: &mut dyn Write) -> std::io::Result<()> 
         "TOTAL TOKENS",
         "COST",
     ]
-    .map(String::from);
-    let mut table: Vec<[String; 8]> = vec![header];
+    .map(String::from)
+    .to_vec();
+    if percentiles {
+        header.extend(PERCENTILE_HEADS.map(String::from));
+    }
+    let mut table: Vec<Vec<String>> = vec![header];
     table.extend(report.rows.iter().map(|r| {
         cells(
             &crate::sanitize::sanitize(r.key.as_deref().unwrap_or(""), 60),
@@ -260,18 +335,19 @@ pub fn write_table(report: &Report, out: &mut dyn Write) -> std::io::Result<()> 
         )
     }));
     table.push(cells("TOTAL", &report.totals));
-    let mut widths = [0; 8];
+    let mut widths = vec![0; table[0].len()];
     for row in &table {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
+    let rule = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
     for (i, row) in table.iter().enumerate() {
         if i + 1 == table.len() {
-            writeln!(out, "{}", "-".repeat(widths.iter().sum::<usize>() + 2 * 7))?;
+            writeln!(out, "{}", "-".repeat(rule))?;
         }
         let mut line = format!("{:<w$}", row[0], w = widths[0]);
-        for (cell, w) in row.iter().zip(widths).skip(1) {
+        for (cell, &w) in row.iter().zip(&widths).skip(1) {
             line.push_str(&format!("  {cell:>w$}"));
         }
         writeln!(out, "{}", line.trim_end())?;

@@ -26,6 +26,8 @@ pub enum Part {
     /// Cache use and when it was seen: one line.
     Activity,
     TokenTimeline,
+    /// Its spend by token class, under the tokens by class: one line.
+    CostSplit,
     CostTimeline,
     Sizes,
     Models,
@@ -86,6 +88,8 @@ fn rows(part: Part, d: &IdentityDetail) -> Rows {
             want: TOKEN_ROWS + 3,
             fill: false,
         },
+        // Gives way before the sizes on a short terminal.
+        Part::CostSplit => Rows::line(2),
         Part::CostTimeline => Rows {
             priority: 5,
             min: 2,
@@ -167,6 +171,7 @@ fn columns(inner: Rect, d: &IdentityDetail) -> Vec<(Rect, Vec<Part>)> {
         Part::Summary,
         Part::Activity,
         Part::TokenTimeline,
+        Part::CostSplit,
         Part::CostTimeline,
         Part::Sizes,
         Part::Models,

@@ -101,8 +101,13 @@ impl Rolling {
     }
 
     pub fn record(&mut self, time: TimeMs, metric: usize, value: u64) {
-        if self.head.is_none_or(|h| time > h) {
-            self.roll(time);
+        match self.head {
+            // Within the head's hour nothing folds or leaves: only the head moves.
+            Some(h) if time > h && time.div_euclid(HOUR_MS) == h.div_euclid(HOUR_MS) => {
+                self.head = Some(time)
+            }
+            Some(h) if time <= h => {}
+            _ => self.roll(time),
         }
         let head = self.head.unwrap_or(time);
         if time < Self::oldest_kept(head) {

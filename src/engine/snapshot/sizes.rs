@@ -115,3 +115,48 @@ impl SizeWindows {
         .collect()
     }
 }
+
+/// One distribution as a report prints it: `max` exact, quantiles as in [`Quantiles`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct QuantileSummary {
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub max: u64,
+    pub n: u64,
+}
+
+impl QuantileSummary {
+    fn of(m: &Merged) -> Option<Self> {
+        let q = Quantiles::of(m)?;
+        Some(QuantileSummary {
+            p50: q.p50,
+            p90: q.p90,
+            p99: q.p99,
+            max: q.max,
+            n: q.count,
+        })
+    }
+}
+
+/// Sizes per request over everything read (`null`: no request logged that value).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RequestSummary {
+    pub input: Option<QuantileSummary>,
+    pub output: Option<QuantileSummary>,
+    pub tool_calls: Option<QuantileSummary>,
+    pub latency_ms: Option<QuantileSummary>,
+}
+
+impl RequestSummary {
+    /// Over every request recorded in the whole range (reports).
+    pub fn whole_range(dists: &Distributions) -> Self {
+        let q = |metric| QuantileSummary::of(&dists.range(metric));
+        RequestSummary {
+            input: q(Metric::Input),
+            output: q(Metric::Output),
+            tool_calls: q(Metric::ToolCalls),
+            latency_ms: q(Metric::LatencyMs),
+        }
+    }
+}
