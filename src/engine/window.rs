@@ -60,7 +60,18 @@ impl<B: Bucket> Ring<B> {
     }
 
     pub(super) fn add(&mut self, time: TimeMs, value: &B) {
-        self.add_closing(time, value, |_, _| {});
+        let period = time.div_euclid(self.width_ms);
+        if self.head == i64::MIN || period - self.head >= self.len() {
+            self.buckets.fill(B::default());
+            self.head = period;
+        } else if period > self.head {
+            for cleared in self.head + 1..=period {
+                let i = self.slot(cleared);
+                self.buckets[i] = B::default();
+            }
+            self.head = period;
+        }
+        self.put(period, value);
     }
 
     /// Adds `value`, first handing `closed` each period the ring lets go of (its start
@@ -79,6 +90,11 @@ impl<B: Bucket> Ring<B> {
             }
             self.head = period;
         }
+        self.put(period, value);
+    }
+
+    #[inline]
+    fn put(&mut self, period: i64, value: &B) {
         if self.holds(period) {
             let i = self.slot(period);
             self.buckets[i].add(value);

@@ -122,8 +122,13 @@ impl Rolling {
     /// The slot starting at `start`, made if missing (fine and hourly slots never start
     /// at the same instant: hours before `fine_from` are hourly, the rest fine).
     fn slot_at(&mut self, start: TimeMs, hourly: bool) -> &mut Slot {
-        // Values arrive mostly in order: look from the newest end.
-        let at = self.slots.partition_point(|t| t.start <= start);
+        // Values arrive mostly in order: the newest slot, or a new one after it.
+        let newest = self.slots.back().map(|t| t.start);
+        let at = match newest {
+            Some(s) if s == start => self.slots.len(),
+            Some(s) if s > start => self.slots.partition_point(|t| t.start <= start),
+            _ => self.slots.len(),
+        };
         let at = if at > 0 && self.slots[at - 1].start == start {
             at - 1
         } else {
