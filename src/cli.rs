@@ -108,6 +108,11 @@ pub struct ReportArgs {
     #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     pub model: Vec<String>,
 
+    /// Add p50, p90, p99 and max per request (input, output, tool calls, latency) to the
+    /// table, over the report's range (rows by identity; --json always has them)
+    #[arg(long)]
+    pub percentiles: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -65,7 +65,7 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
     } else {
         args.format
     };
-    report.write(format, &mut std::io::stdout().lock())
+    report.write(format, args.percentiles, &mut std::io::stdout().lock())
 }
 
 fn run_live(cli: &Cli) -> anyhow::Result<()> {

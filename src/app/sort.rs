@@ -69,6 +69,9 @@ pub enum SortKey {
     Requests,
     Input,
     Output,
+    /// p90 of input tokens per request over the rate window; identities with no request
+    /// in it last.
+    InputP90,
     /// Cache hit rate over the rate window; identities with no input last.
     Cache,
     /// Current $/h (then tokens/min).
@@ -86,12 +89,13 @@ pub enum SortKey {
 
 impl SortKey {
     /// Every key in column order: `s` / `S` step through it.
-    pub const ALL: [SortKey; 12] = [
+    pub const ALL: [SortKey; 13] = [
         SortKey::Name,
         SortKey::Kind,
         SortKey::Requests,
         SortKey::Input,
         SortKey::Output,
+        SortKey::InputP90,
         SortKey::Cache,
         SortKey::Rate,
         SortKey::Spend,
@@ -108,6 +112,7 @@ impl SortKey {
             SortKey::Requests => "req/min",
             SortKey::Input => "in/min",
             SortKey::Output => "out/min",
+            SortKey::InputP90 => "p90 in/req",
             SortKey::Cache => "cache%",
             SortKey::Rate => "$/h",
             SortKey::Spend => "today",
@@ -152,6 +157,7 @@ impl SortKey {
             SortKey::Requests => rb.requests_per_min.total_cmp(&ra.requests_per_min),
             SortKey::Input => rb.input_per_min.total_cmp(&ra.input_per_min),
             SortKey::Output => rb.output_per_min.total_cmp(&ra.output_per_min),
+            SortKey::InputP90 => b.p90_input.cmp(&a.p90_input),
             SortKey::Cache => {
                 let rate = |r: &IdentityRow| r.rates.cache_hit_rate.unwrap_or(-1.0);
                 rate(b).total_cmp(&rate(a))

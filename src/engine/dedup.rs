@@ -38,6 +38,8 @@ struct Kept {
     tool_ids: Vec<u64>,
     last_update: TimeMs,
     in_distributions: bool,
+    /// Tool calls over every copy, each call once.
+    tool_calls: u32,
     /// When a copy last arrived, in the order of arrivals (see [`Copies::order`]).
     seq: u64,
 }
@@ -140,7 +142,21 @@ impl Recharge {
 #[derive(Debug)]
 pub struct Done {
     pub identity: usize,
+    /// When its counted copy was stamped.
+    pub time: TimeMs,
     pub usage: Usage,
+    pub tool_calls: u32,
+}
+
+impl Done {
+    fn of(kept: &Kept) -> Self {
+        Done {
+            identity: kept.counted.identity,
+            time: kept.counted.time,
+            usage: kept.counted.usage,
+            tool_calls: kept.tool_calls,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -181,7 +197,7 @@ impl Copies {
             Decision::Seen => Vec::new(),
             _ => self.charge_tools(event, usage),
         };
-        let finished = self.finished(event, who, usage);
+        let finished = self.finished(event, who, usage, tools.len());
         Verdict {
             decision,
             recharge,
@@ -226,6 +242,7 @@ impl Copies {
                     tool_ids: Vec::new(),
                     last_update: event.time,
                     in_distributions: false,
+                    tool_calls: 0,
                     seq,
                 },
             );
@@ -318,24 +335,32 @@ impl Copies {
         fresh
     }
 
-    /// The response this event completes, if it goes into the distributions now.
-    fn finished(&mut self, event: &Event, who: usize, usage: &Usage) -> Option<Done> {
+    /// The response this event completes, if it goes into the distributions now; this
+    /// copy brought `new_tools` tool calls its response had not had.
+    fn finished(
+        &mut self,
+        event: &Event,
+        who: usize,
+        usage: &Usage,
+        new_tools: usize,
+    ) -> Option<Done> {
+        let new_tools = u32::try_from(new_tools).unwrap_or(u32::MAX);
         let Some(key) = event.dedup_key else {
             return Some(Done {
                 identity: who,
+                time: event.time,
                 usage: *usage,
+                tool_calls: new_tools,
             });
         };
         let kept = self.shard(key).get_mut(&key)?;
+        kept.tool_calls = kept.tool_calls.saturating_add(new_tools);
         if kept.in_distributions {
             return None;
         }
         if event.flags.final_copy {
             kept.in_distributions = true;
-            return Some(Done {
-                identity: kept.counted.identity,
-                usage: kept.counted.usage,
-            });
+            return Some(Done::of(kept));
         }
         self.pending.push_back((event.time, key));
         None
@@ -356,10 +381,7 @@ impl Copies {
                 && kept.last_update <= cutoff
             {
                 kept.in_distributions = true;
-                done.push(Done {
-                    identity: kept.counted.identity,
-                    usage: kept.counted.usage,
-                });
+                done.push(Done::of(kept));
             }
         }
         done
@@ -384,10 +406,7 @@ impl Copies {
             };
             gone(key);
             if !kept.in_distributions {
-                done.push(Done {
-                    identity: kept.counted.identity,
-                    usage: kept.counted.usage,
-                });
+                done.push(Done::of(&kept));
             }
             self.fingerprints.insert(key, now);
         }

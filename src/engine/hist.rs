@@ -1,23 +1,49 @@
-//! Per-identity distributions (tokens per request, latency), allocated on first use.
+//! Distributions per request (input and output tokens, tool calls, latency) and per active
+//! minute (tokens, tool calls), as rolling histograms over the last day: what an identity
+//! does now against what it usually does.
 
-use hdrhistogram::Histogram;
+mod buckets;
+mod rolling;
+
 use serde::Serialize;
 
-/// Precision kept by every histogram: 2 significant digits (1% error). Memory grows with
-/// the ratio of the highest to the lowest value told apart, hence bounds per use.
-const SIGFIG: u8 = 2;
-/// Input of one request (all classes): 2 M covers every context window on the market;
-/// below 16 tokens values are not told apart (a request that small is rare and cheap).
-const INPUT: (u64, u64) = (16, 2_000_000);
-/// Output of one request: 256 k is above every model's output limit.
-const OUTPUT: (u64, u64) = (1, 256_000);
-/// Latency of one request, in ms: from 10 ms to 10 minutes.
-const LATENCY_MS: (u64, u64) = (10, 600_000);
+use self::buckets::{Slot, index, lowest};
+use self::rolling::Rolling;
+pub use self::rolling::{Gather, Merged};
+use super::usage::Usage;
+use crate::event::TimeMs;
 
 /// Bars of the distribution chart in the identity view.
 pub const BINS: usize = 12;
 
-/// p50 / p90 / p99 / max of one distribution, and its shape as [`BINS`] bars.
+/// What is counted: four values per request, two per minute with any activity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    /// Every input class of one request.
+    Input,
+    Output,
+    /// Tool calls of one response, counted once over its copies.
+    ToolCalls,
+    LatencyMs,
+    /// Tokens (every class) in one minute with activity.
+    MinuteTokens,
+    MinuteToolCalls,
+}
+/// How many [`Metric`]s there are.
+pub(crate) const METRICS: usize = 6;
+
+/// One finished request's sizes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestSize {
+    pub input: u64,
+    pub output: u64,
+    pub tool_calls: u64,
+    pub latency_ms: Option<u64>,
+}
+
+/// p50 / p90 / p99 / max of one distribution, and its shape as [`BINS`] bars. Quantiles
+/// read as the lower edge of their bucket (exact below 64, at most 3% low above) except
+/// in the max's bucket; `max` is the exact largest value.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Quantiles {
     pub count: u64,
@@ -36,11 +62,51 @@ pub struct Bin {
     pub count: u64,
 }
 
+/// The value at quantile `q`: the smallest bucket whose running count reaches `q` of all
+/// values (hdrhistogram's rule), read as its lower edge, or as the exact max when that is
+/// the max's bucket (so requests all of one size read that size).
+fn value_at(m: &Merged, count: u64, q: f64) -> u64 {
+    let rank = ((q * count as f64).ceil() as u64).clamp(1, count);
+    let top = index(m.max);
+    let mut seen = 0;
+    for &(bucket, n) in &m.buckets {
+        seen += n;
+        if seen >= rank {
+            return if bucket == top { m.max } else { lowest(bucket) };
+        }
+    }
+    m.max
+}
+
+/// The value at quantile `q` of `m`, `None` when it is empty.
+pub fn quantile(m: &Merged, q: f64) -> Option<u64> {
+    let count = m.count();
+    (count > 0).then(|| value_at(m, count, q))
+}
+
+impl Quantiles {
+    pub fn of(m: &Merged) -> Option<Self> {
+        let count = m.count();
+        if count == 0 {
+            return None;
+        }
+        Some(Quantiles {
+            count,
+            p50: value_at(m, count, 0.50),
+            p90: value_at(m, count, 0.90),
+            p99: value_at(m, count, 0.99),
+            max: m.max,
+            bins: log_bins(m),
+        })
+    }
+}
+
 /// [`BINS`] bins spaced evenly on a log scale over `[low, high]`: token counts and
 /// latencies spread over orders of magnitude, and a linear scale would put nearly every
 /// request in the first bar.
-fn log_bins(h: &Histogram<u32>) -> Vec<Bin> {
-    let (low, high) = (h.min().max(1), h.max().max(1));
+fn log_bins(m: &Merged) -> Vec<Bin> {
+    let first = m.buckets.first().map_or(0, |&(b, _)| lowest(b));
+    let (low, high) = (first.max(1), m.max.max(1));
     let ratio = (high as f64 / low as f64).max(1.0);
     let mut bins: Vec<Bin> = (1..=BINS)
         .map(|i| Bin {
@@ -51,66 +117,88 @@ fn log_bins(h: &Histogram<u32>) -> Vec<Bin> {
     if let Some(last) = bins.last_mut() {
         last.upto = high;
     }
-    for step in h.iter_recorded() {
-        // Each recorded value stands for its bucket's range: it goes where that lands.
-        let value = h.highest_equivalent(step.value_iterated_to()).min(high);
+    for &(bucket, n) in &m.buckets {
+        let value = lowest(bucket).clamp(low, high);
         let at = bins.partition_point(|b| b.upto < value).min(BINS - 1);
-        bins[at].count += u64::from(step.count_at_value());
+        bins[at].count += n;
     }
     bins
 }
 
-/// A histogram that costs nothing until the first value arrives.
+/// The rolling histograms of one identity (or of the whole fleet), and, for reports, the
+/// same per-request values over everything read.
 #[derive(Clone, Debug, Default)]
-pub struct LazyHistogram {
-    /// Lowest value told apart, highest value kept.
-    bounds: (u64, u64),
-    inner: Option<Box<Histogram<u32>>>,
+pub struct Distributions {
+    rolling: Rolling,
+    /// Every request since the start, kept only when asked (reports): a live run would
+    /// grow it without bound in time, if not in memory.
+    range: Option<Box<Slot>>,
 }
 
-impl LazyHistogram {
-    fn with(bounds: (u64, u64)) -> Self {
-        LazyHistogram {
-            bounds,
-            inner: None,
+impl Distributions {
+    /// One finished request at `time`; `whole_range` also keeps it beyond the day.
+    pub fn record_request(&mut self, time: TimeMs, size: &RequestSize, whole_range: bool) {
+        let values = [
+            (Metric::Input, Some(size.input)),
+            (Metric::Output, Some(size.output)),
+            (Metric::ToolCalls, Some(size.tool_calls)),
+            (Metric::LatencyMs, size.latency_ms),
+        ];
+        for (metric, value) in values {
+            let Some(value) = value else { continue };
+            self.rolling.record(time, metric as usize, value);
+            if whole_range {
+                self.range
+                    .get_or_insert_default()
+                    .record(metric as usize, value);
+            }
         }
     }
 
-    pub fn input_tokens() -> Self {
-        LazyHistogram::with(INPUT)
-    }
-
-    pub fn output_tokens() -> Self {
-        LazyHistogram::with(OUTPUT)
-    }
-
-    pub fn latency() -> Self {
-        LazyHistogram::with(LATENCY_MS)
-    }
-
-    pub fn record(&mut self, value: u64) {
-        let (low, high) = self.bounds;
-        if self.inner.is_none() {
-            self.inner = Histogram::new_with_bounds(low, high, SIGFIG)
-                .ok()
-                .map(Box::new);
+    /// The totals of a minute starting at `start` that no longer changes (it left the
+    /// minute ring); minutes with no request and no tool call are not counted.
+    pub fn record_minute(&mut self, start: TimeMs, usage: &Usage) {
+        if usage.requests == 0 && usage.tool_calls == 0 {
+            return;
         }
-        if let Some(h) = &mut self.inner {
-            // Values past the bound are clamped to it rather than lost.
-            h.saturating_record(value.min(high));
-        }
+        let tokens = usage.total_tokens();
+        self.rolling
+            .record(start, Metric::MinuteTokens as usize, tokens);
+        let calls = usage.tool_calls;
+        self.rolling
+            .record(start, Metric::MinuteToolCalls as usize, calls);
     }
 
-    pub fn quantiles(&self) -> Option<Quantiles> {
-        let h = self.inner.as_deref()?;
-        Some(Quantiles {
-            count: h.len(),
-            p50: h.value_at_quantile(0.50),
-            p90: h.value_at_quantile(0.90),
-            p99: h.value_at_quantile(0.99),
-            max: h.max(),
-            bins: log_bins(h),
-        })
+    /// `metric` over the window of `len_ms` ending at `now` (see [`Rolling::gather`]),
+    /// with `open` adding values not yet in a slot (the minutes still in the minute ring,
+    /// given the window's first instant).
+    pub fn window(
+        &self,
+        now: TimeMs,
+        len_ms: i64,
+        metric: Metric,
+        open: impl FnOnce(TimeMs, &mut Gather),
+    ) -> Merged {
+        let mut gather = Gather::default();
+        let from = self
+            .rolling
+            .gather(now, len_ms, metric as usize, &mut gather);
+        open(from, &mut gather);
+        gather.merged()
+    }
+
+    /// `metric` over every request recorded with `whole_range`.
+    pub fn range(&self, metric: Metric) -> Merged {
+        let mut gather = Gather::default();
+        if let Some(slot) = &self.range {
+            gather.slot(slot, metric as usize);
+        }
+        gather.merged()
+    }
+
+    /// Slots allocated: what a long run holds on to.
+    pub fn slots(&self) -> usize {
+        self.rolling.slots()
     }
 }
 
@@ -118,13 +206,15 @@ impl LazyHistogram {
 mod tests {
     use super::*;
 
+    fn merged(values: &[u64]) -> Merged {
+        let mut g = Gather::default();
+        values.iter().for_each(|&v| g.value(v));
+        g.merged()
+    }
+
     #[test]
     fn bins_hold_every_value_once_on_a_log_scale() {
-        let mut h = LazyHistogram::output_tokens();
-        for v in [10, 10, 12, 100, 1_000, 10_000] {
-            h.record(v);
-        }
-        let q = h.quantiles().expect("recorded");
+        let q = Quantiles::of(&merged(&[10, 10, 12, 100, 1_000, 10_000])).expect("values");
         assert_eq!(q.bins.len(), BINS);
         assert_eq!(q.bins.iter().map(|b| b.count).sum::<u64>(), 6);
         assert_eq!(q.bins.last().map(|b| b.upto), Some(q.max));
@@ -135,10 +225,22 @@ mod tests {
     }
 
     #[test]
-    fn one_value_fills_the_last_bin() {
-        let mut h = LazyHistogram::latency();
-        h.record(500);
-        let q = h.quantiles().expect("recorded");
+    fn one_value_fills_one_bin_and_is_its_own_max() {
+        let q = Quantiles::of(&merged(&[100])).expect("a value");
         assert_eq!(q.bins.iter().map(|b| b.count).sum::<u64>(), 1);
+        assert_eq!((q.p50, q.p99, q.max), (100, 100, 100));
+        let q = Quantiles::of(&merged(&[4_999])).expect("a value");
+        assert_eq!(q.max, 4_999, "the max is exact, not a bucket's edge");
+        assert!(q.p50 <= 4_999 && q.p50 >= 4_999 - 4_999 / 32);
+    }
+
+    #[test]
+    fn quantiles_take_the_nearest_rank() {
+        let values: Vec<u64> = (1..=10).map(|i| i * 64).collect();
+        let q = Quantiles::of(&merged(&values)).expect("values");
+        assert_eq!(
+            (q.count, q.p50, q.p90, q.p99, q.max),
+            (10, 320, 576, 640, 640)
+        );
     }
 }

@@ -7,7 +7,7 @@ use super::Map;
 use jiff::civil::Date;
 
 use super::burst::Detector;
-use super::hist::LazyHistogram;
+use super::hist::Distributions;
 use super::recent::RecentEvents;
 use super::units::Units;
 use super::usage::Usage;
@@ -50,9 +50,8 @@ pub struct IdentityStats {
     pub by_model: Map<String, Usage>,
     pub window: TieredWindow<Usage>,
     pub tools: Map<String, ToolStats>,
-    pub input_tokens: LazyHistogram,
-    pub output_tokens: LazyHistogram,
-    pub latency_ms: LazyHistogram,
+    /// Sizes per request and per active minute over the last day.
+    pub dists: Distributions,
     pub recent: RecentEvents,
     /// Sessions and agents seen lately, for the burst detector's concurrency rule.
     pub units: Units,
@@ -77,9 +76,7 @@ impl IdentityStats {
             by_model: Map::default(),
             window: TieredWindow::default(),
             tools: Map::default(),
-            input_tokens: LazyHistogram::input_tokens(),
-            output_tokens: LazyHistogram::output_tokens(),
-            latency_ms: LazyHistogram::latency(),
+            dists: Distributions::default(),
             recent: RecentEvents::default(),
             units: Units::default(),
             detector: Detector::default(),
@@ -135,19 +132,28 @@ pub enum Sign {
     Sub,
 }
 
+/// Everything [`Ledger::apply`] sums into.
+pub struct Parts<'a> {
+    pub totals: &'a mut Usage,
+    pub by_day: &'a mut BTreeMap<Date, Usage>,
+    pub by_model: &'a mut Map<String, Usage>,
+    pub window: &'a mut TieredWindow<Usage>,
+    /// Takes each minute as it leaves the window's minute ring.
+    pub dists: &'a mut Distributions,
+}
+
 /// The summed views shared by an identity and the global totals.
 pub trait Ledger {
-    fn parts(
-        &mut self,
-    ) -> (
-        &mut Usage,
-        &mut BTreeMap<Date, Usage>,
-        &mut Map<String, Usage>,
-        &mut TieredWindow<Usage>,
-    );
+    fn parts(&mut self) -> Parts<'_>;
 
     fn apply(&mut self, sign: Sign, time: TimeMs, day: Date, model: &str, usage: &Usage) {
-        let (totals, by_day, by_model, window) = self.parts();
+        let Parts {
+            totals,
+            by_day,
+            by_model,
+            window,
+            dists,
+        } = self.parts();
         let model_usage = match by_model.get_mut(model) {
             Some(u) => u,
             None => by_model.entry(model.to_string()).or_default(),
@@ -158,7 +164,9 @@ pub trait Ledger {
                 totals.add(usage);
                 day_usage.add(usage);
                 model_usage.add(usage);
-                window.add(time, usage);
+                window.add_closing(time, usage, |start, minute| {
+                    dists.record_minute(start, minute)
+                });
             }
             Sign::Sub => {
                 totals.sub(usage);
@@ -171,19 +179,13 @@ pub trait Ledger {
 }
 
 impl Ledger for IdentityStats {
-    fn parts(
-        &mut self,
-    ) -> (
-        &mut Usage,
-        &mut BTreeMap<Date, Usage>,
-        &mut Map<String, Usage>,
-        &mut TieredWindow<Usage>,
-    ) {
-        (
-            &mut self.totals,
-            &mut self.by_day,
-            &mut self.by_model,
-            &mut self.window,
-        )
+    fn parts(&mut self) -> Parts<'_> {
+        Parts {
+            totals: &mut self.totals,
+            by_day: &mut self.by_day,
+            by_model: &mut self.by_model,
+            window: &mut self.window,
+            dists: &mut self.dists,
+        }
     }
 }

@@ -200,7 +200,7 @@ impl Engine {
             }
         });
         for done in let_go {
-            self.record_distribution(done.identity, &done.usage, None);
+            self.record_distribution(&done, None);
         }
 
         let key = event.dedup_key;
@@ -241,7 +241,7 @@ impl Engine {
         }
 
         if let Some(done) = verdict.finished {
-            self.record_distribution(done.identity, &done.usage, event.latency_ms);
+            self.record_distribution(&done, event.latency_ms);
         }
     }
 

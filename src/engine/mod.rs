@@ -36,10 +36,11 @@ use self::alerts::Alerts;
 use self::budget::{BudgetState, Budgets};
 use self::burst::BurstSettings;
 use self::cumulative::RunningTotals;
-use self::dedup::Copies;
 pub use self::dedup::{ACTIVE_RESPONSES, RETENTION_MS};
+use self::dedup::{Copies, Done};
 pub use self::detect::ALL_IDENTITIES;
-use self::identity::{IdentityStats, Ledger, Sign};
+use self::hist::{Distributions, RequestSize};
+use self::identity::{IdentityStats, Ledger, Parts, Sign};
 use self::mapping::Mapping;
 pub use self::snapshot::{GroupRow, IdentityDetail, IdentityRow, ModelPricing, ModelRow, Snapshot};
 use self::tally::Tally;
@@ -79,23 +80,19 @@ struct Global {
     by_day: BTreeMap<Date, Usage>,
     by_model: Map<String, Usage>,
     window: TieredWindow<Usage>,
+    /// The fleet's sizes per request and per active minute, for the header.
+    dists: Distributions,
 }
 
 impl Ledger for Global {
-    fn parts(
-        &mut self,
-    ) -> (
-        &mut Usage,
-        &mut BTreeMap<Date, Usage>,
-        &mut Map<String, Usage>,
-        &mut TieredWindow<Usage>,
-    ) {
-        (
-            &mut self.totals,
-            &mut self.by_day,
-            &mut self.by_model,
-            &mut self.window,
-        )
+    fn parts(&mut self) -> Parts<'_> {
+        Parts {
+            totals: &mut self.totals,
+            by_day: &mut self.by_day,
+            by_model: &mut self.by_model,
+            window: &mut self.window,
+            dists: &mut self.dists,
+        }
     }
 }
 
@@ -161,6 +158,9 @@ pub struct Retained {
     pub priced_models: usize,
     /// Sessions whose running total is kept: those read within the retention horizon.
     pub running_sessions: usize,
+    /// Slots of the rolling histograms, over every identity and the fleet: none older
+    /// than a day.
+    pub histogram_slots: usize,
 }
 
 pub struct Engine {
@@ -192,6 +192,8 @@ pub struct Engine {
     oldest_day: Option<Date>,
     /// Sums by a report's dimensions, when a report asked for them.
     tally: Option<Box<Tally>>,
+    /// Whether distributions keep every request read, not only the last day's.
+    whole_range: bool,
 }
 
 impl Engine {
@@ -224,6 +226,7 @@ impl Engine {
             alerts: Alerts::default(),
             oldest_day: None,
             tally: None,
+            whole_range: false,
         }
     }
 
@@ -247,13 +250,25 @@ impl Engine {
         self.budgets.apply(sign, who, time, model, u);
     }
 
-    fn record_distribution(&mut self, who: usize, usage: &Usage, latency_ms: Option<u64>) {
-        let id = &mut self.identities[who];
-        id.input_tokens.record(usage.all_input());
-        id.output_tokens.record(usage.output);
-        if let Some(ms) = latency_ms {
-            id.latency_ms.record(ms);
-        }
+    /// A finished response goes into its identity's and the fleet's distributions, at the
+    /// time of the copy counted.
+    fn record_distribution(&mut self, done: &Done, latency_ms: Option<u64>) {
+        let size = RequestSize {
+            input: done.usage.all_input(),
+            output: done.usage.output,
+            tool_calls: u64::from(done.tool_calls),
+            latency_ms,
+        };
+        let whole = self.whole_range;
+        let id = &mut self.identities[done.identity];
+        id.dists.record_request(done.time, &size, whole);
+        self.global.dists.record_request(done.time, &size, whole);
+    }
+
+    /// Also keeps every request's sizes past the rolling day, for a report over its whole
+    /// range (`--since/--until`); a live run does not.
+    pub fn keep_whole_range(&mut self) {
+        self.whole_range = true;
     }
 
     /// Moves the engine's clock: settles responses that stopped changing, keeps the
@@ -261,7 +276,7 @@ impl Engine {
     pub fn advance(&mut self, now: TimeMs) {
         self.now = now;
         for done in self.copies.settle(now - SETTLE_MS) {
-            self.record_distribution(done.identity, &done.usage, None);
+            self.record_distribution(&done, None);
         }
         self.copies.expire(now);
         self.running_totals.forget_idle(now);
@@ -295,7 +310,7 @@ impl Engine {
     /// Settles every pending response: for reports, once all input has been read.
     pub fn finish(&mut self) {
         for done in self.copies.settle(TimeMs::MAX) {
-            self.record_distribution(done.identity, &done.usage, None);
+            self.record_distribution(&done, None);
         }
     }
 
@@ -317,6 +332,12 @@ impl Engine {
             identity_days: self.identities.iter().map(|id| id.by_day.len()).sum(),
             priced_models: self.price_memo.len(),
             running_sessions: self.running_totals.sessions(),
+            histogram_slots: self.global.dists.slots()
+                + self
+                    .identities
+                    .iter()
+                    .map(|id| id.dists.slots())
+                    .sum::<usize>(),
         }
     }
 

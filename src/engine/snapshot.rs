@@ -6,14 +6,16 @@ use serde::Serialize;
 use super::IngestStats;
 use super::alerts::{Alert, AlertCounts};
 use super::budget::{BudgetState, RowBudget};
-use super::hist::Quantiles;
 use super::recent::RecentEvent;
 use super::usage::Usage;
 use super::window::TieredWindow;
 use crate::event::{Format, IdentityKind, Kind, TimeMs};
-use crate::pricing::UnpricedReason;
+use crate::pricing::{ClassCost, UnpricedReason};
 
 mod build;
+mod sizes;
+
+pub use self::sizes::{QuantileSummary, RequestSummary, SizeRow, SizeWindows, Sizes};
 
 const MINUTE_MS: i64 = 60_000;
 const FIVE_MIN_MS: i64 = 5 * MINUTE_MS;
@@ -99,6 +101,11 @@ impl TimelineSpan {
         }
     }
 
+    pub fn ms(self) -> i64 {
+        let (width, count) = self.buckets();
+        width * count as i64
+    }
+
     /// Bucket width and count.
     pub fn buckets(self) -> (i64, usize) {
         match self {
@@ -173,12 +180,25 @@ pub struct IdentityRow {
     pub last_seen: TimeMs,
     /// Tokens per minute, for the overview's sparkline.
     pub trend: Trend,
+    /// p90 of input tokens (every class) per request over the rate window.
+    pub p90_input: Option<u64>,
     /// From the config's `[[identity]]` rule that named the row.
     pub team: Option<String>,
     pub labels: Vec<String>,
     /// The tightest of the budgets that cover this identity, for the BUDGET and ETA
     /// columns.
     pub budget: Option<RowBudget>,
+    /// What a report prints beside the totals (`None` unless the engine keeps the whole
+    /// range: a live snapshot leaves it out).
+    pub range: Option<RangeDetail>,
+}
+
+/// An identity (or the fleet) over everything read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct RangeDetail {
+    pub per_request: RequestSummary,
+    /// The priced cost split by token class (sums to `cost_usd`).
+    pub cost_usd_by_class: ClassCost,
 }
 
 /// Usage of one group (a model, a day, an identity) for reports.
@@ -190,17 +210,24 @@ pub struct GroupRow {
     /// A model's row only: how the price table prices it.
     #[serde(flatten)]
     pub pricing: Option<ModelPricing>,
+    /// The priced cost split by token class (sums to `cost_usd`); not for days, whose
+    /// sums are not kept by model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd_by_class: Option<ClassCost>,
 }
 
 impl GroupRow {
     /// The order of every report's rows: most spent first, then by key.
     pub fn sort_by_cost(rows: &mut [GroupRow]) {
-        rows.sort_by(|a, b| {
-            b.usage
-                .cost_usd
-                .total_cmp(&a.usage.cost_usd)
-                .then(a.key.cmp(&b.key))
-        });
+        rows.sort_by(GroupRow::by_cost);
+    }
+
+    /// Most spent first, then by key.
+    pub fn by_cost(a: &GroupRow, b: &GroupRow) -> std::cmp::Ordering {
+        b.usage
+            .cost_usd
+            .total_cmp(&a.usage.cost_usd)
+            .then(a.key.cmp(&b.key))
     }
 }
 
@@ -235,6 +262,10 @@ pub struct Snapshot {
     pub by_day: Vec<GroupRow>,
     /// Tokens per minute over every identity.
     pub trend: Trend,
+    /// The fleet over everything read, for reports (see [`IdentityRow::range`]).
+    pub range: Option<RangeDetail>,
+    /// The fleet's sizes per request and per active minute over the rate window.
+    pub sizes: Sizes,
     /// Every configured budget, in config order.
     pub budgets: Vec<BudgetState>,
     /// The identity the UI asked about (the open detail panel), if it exists.
@@ -257,9 +288,10 @@ pub struct IdentityDetail {
     /// Cache reads as a share of all input since the identity was first seen (the row's
     /// rate is the last hour's).
     pub cache_hit_rate_total: Option<f64>,
-    pub input_tokens: Option<Quantiles>,
-    pub output_tokens: Option<Quantiles>,
-    pub latency_ms: Option<Quantiles>,
+    /// Its priced cost split by token class, over its models.
+    pub cost_by_class: ClassCost,
+    /// Sizes per request and per active minute, over the timeline's span and the day.
+    pub sizes: SizeWindows,
     /// The latest responses, newest first (at most [`super::recent::RECENT_EVENTS`]).
     pub recent: Vec<RecentEvent>,
     /// Usage by kind of call (completion, embedding, retrieval, tool), kinds never seen
@@ -344,6 +376,7 @@ pub struct ModelRow {
     /// This model's part of the identity's priced cost; `None` while that cost is zero or
     /// when the model has no price at all (its share is unknown, not 0%).
     pub cost_share: Option<f64>,
+    pub cost_by_class: ClassCost,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

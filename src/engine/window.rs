@@ -71,6 +71,30 @@ impl<B: Bucket> Ring<B> {
             }
             self.head = period;
         }
+        self.put(period, value);
+    }
+
+    /// Adds `value`, first handing `closed` each period the ring lets go of (its start
+    /// and its bucket) as the head moves past it.
+    fn add_closing(&mut self, time: TimeMs, value: &B, mut closed: impl FnMut(TimeMs, &B)) {
+        let period = time.div_euclid(self.width_ms);
+        if self.head == i64::MIN {
+            self.head = period;
+        } else if period > self.head {
+            // Periods `head - len + 1 ..= head` were held; those before `period - len + 1` go.
+            let gone_to = (period - self.len()).min(self.head);
+            for gone in (self.head - self.len() + 1)..=gone_to {
+                let i = self.slot(gone);
+                closed(gone * self.width_ms, &self.buckets[i]);
+                self.buckets[i] = B::default();
+            }
+            self.head = period;
+        }
+        self.put(period, value);
+    }
+
+    #[inline]
+    fn put(&mut self, period: i64, value: &B) {
         if self.holds(period) {
             let i = self.slot(period);
             self.buckets[i].add(value);
@@ -100,6 +124,14 @@ impl<B: Bucket> Ring<B> {
 
     pub(super) fn bucket(&self, period: i64) -> Option<&B> {
         self.holds(period).then(|| &self.buckets[self.slot(period)])
+    }
+
+    /// The buckets held for periods starting in `[from, to]`, oldest first.
+    fn held(&self, from: TimeMs, to: TimeMs) -> impl Iterator<Item = &B> {
+        let oldest = self.head.saturating_sub(self.len() - 1);
+        let first = oldest.max((from + self.width_ms - 1).div_euclid(self.width_ms));
+        let last = self.head.min(to.div_euclid(self.width_ms));
+        (first..=last).filter_map(|p| self.bucket(p))
     }
 }
 
@@ -133,6 +165,20 @@ impl<B: Bucket> TieredWindow<B> {
         for ring in &mut self.tiers {
             ring.add(time, value);
         }
+    }
+
+    /// Adds `value`, handing `closed` each minute that leaves the minute ring (its start
+    /// and its sums): from then on that minute no longer changes here.
+    pub fn add_closing(&mut self, time: TimeMs, value: &B, closed: impl FnMut(TimeMs, &B)) {
+        let [fine, minute, coarse] = &mut self.tiers;
+        fine.add(time, value);
+        minute.add_closing(time, value, closed);
+        coarse.add(time, value);
+    }
+
+    /// The minutes still in the minute ring that start in `[from, to]`, oldest first.
+    pub fn open_minutes(&self, from: TimeMs, to: TimeMs) -> impl Iterator<Item = &B> {
+        self.tiers[1].held(from, to)
     }
 
     /// Takes a value back out of the buckets it went into (where they still exist).
@@ -255,5 +301,36 @@ mod tests {
         let long: [u32; 61] = w.per_minute_of(70 * MIN, |v| *v);
         assert_eq!(long.iter().sum::<u32>(), 5);
         assert_eq!(long[0], 0);
+    }
+
+    #[test]
+    fn minutes_leaving_the_ring_are_handed_over_once_with_their_start() {
+        let mut w = TieredWindow::<u32>::default();
+        let mut closed = Vec::new();
+        // Empty minutes are handed over too: the caller skips them.
+        let mut keep = |t: TimeMs, v: &u32| {
+            if *v > 0 {
+                closed.push((t, *v));
+            }
+        };
+        w.add_closing(10 * MIN, &3, &mut keep);
+        w.add_closing(69 * MIN, &4, &mut keep);
+        w.add_closing(70 * MIN, &5, &mut keep);
+        assert_eq!(
+            closed,
+            vec![(10 * MIN, 3)],
+            "minute 10 goes at minute 70, not 69"
+        );
+        let open: Vec<u32> = w
+            .open_minutes(0, 70 * MIN)
+            .copied()
+            .filter(|&v| v > 0)
+            .collect();
+        assert_eq!(open, vec![4, 5]);
+        // A jump past the whole ring hands over every minute held.
+        let mut all = Vec::new();
+        w.add_closing(500 * MIN, &1, |t, v| all.push((t, *v)));
+        assert_eq!(all.len(), 60);
+        assert_eq!(all.iter().map(|c| c.1).sum::<u32>(), 9);
     }
 }

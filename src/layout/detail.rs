@@ -26,6 +26,8 @@ pub enum Part {
     /// Cache use and when it was seen: one line.
     Activity,
     TokenTimeline,
+    /// Its spend by token class, under the tokens by class: one line.
+    CostSplit,
     CostTimeline,
     Sizes,
     Models,
@@ -70,12 +72,9 @@ impl Rows {
     }
 }
 
-/// The sizes shown (input, output, latency): those with a finished request.
+/// The sizes shown: those with a value in the last day.
 fn size_count(d: &IdentityDetail) -> usize {
-    [&d.input_tokens, &d.output_tokens, &d.latency_ms]
-        .into_iter()
-        .filter(|q| q.is_some())
-        .count()
+    d.sizes.rows().len()
 }
 
 /// The rows `part` can use for the identity `d`.
@@ -89,6 +88,8 @@ fn rows(part: Part, d: &IdentityDetail) -> Rows {
             want: TOKEN_ROWS + 3,
             fill: false,
         },
+        // Gives way before the sizes on a short terminal.
+        Part::CostSplit => Rows::line(2),
         Part::CostTimeline => Rows {
             priority: 5,
             min: 2,
@@ -170,6 +171,7 @@ fn columns(inner: Rect, d: &IdentityDetail) -> Vec<(Rect, Vec<Part>)> {
         Part::Summary,
         Part::Activity,
         Part::TokenTimeline,
+        Part::CostSplit,
         Part::CostTimeline,
         Part::Sizes,
         Part::Models,

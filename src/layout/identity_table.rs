@@ -10,6 +10,9 @@ use crate::engine::snapshot::TREND_MINUTES;
 
 /// The identity column never gets narrower than this.
 const NAME_MIN: u16 = 12;
+/// Room for most identities whole (a Claude Code project folder name runs to 25): a column
+/// that is nice to have gives way to it.
+const NAME_COMFORT: u16 = 26;
 /// How the columns are spaced and placed: the drawing and hit-testing share these.
 pub const COLUMN_SPACING: u16 = 1;
 pub const COLUMN_FLEX: Flex = Flex::Start;
@@ -25,6 +28,8 @@ pub struct Column {
     pub sort: SortKey,
     /// Shown only when the config has budgets (else it would be empty on every row).
     pub budgets_only: bool,
+    /// Shown only when the identity column still gets this much beside it.
+    pub name_room: u16,
 }
 
 const fn column(title: &'static str, width: u16, priority: u8, sort: SortKey) -> Column {
@@ -34,6 +39,7 @@ const fn column(title: &'static str, width: u16, priority: u8, sort: SortKey) ->
         priority,
         sort,
         budgets_only: false,
+        name_room: 0,
     }
 }
 
@@ -43,6 +49,10 @@ const COLUMNS: &[Column] = &[
     column("REQ/MIN", 8, 5, SortKey::Requests),
     column("IN/MIN", 7, 6, SortKey::Input),
     column("OUT/MIN", 8, 6, SortKey::Output),
+    Column {
+        name_room: NAME_COMFORT,
+        ..column("P90 IN", 7, 2, SortKey::InputP90)
+    },
     column("CACHE%", 7, 3, SortKey::Cache),
     column("$/H", 8, 9, SortKey::Rate),
     column("TODAY", 10, 10, SortKey::Spend),
@@ -70,10 +80,19 @@ fn visible_columns(width: u16, budgets: bool) -> Vec<&'static Column> {
         .iter()
         .filter(|c| budgets || !c.budgets_only)
         .collect();
-    super::table::columns(&shown, width, NAME_MIN, |c| c.width, |c| c.priority)
-        .into_iter()
-        .map(|i| shown[i])
-        .collect()
+    let mut kept: Vec<&'static Column> =
+        super::table::columns(&shown, width, NAME_MIN, |c| c.width, |c| c.priority)
+            .into_iter()
+            .map(|i| shown[i])
+            .collect();
+    let taken = |cols: &[&Column]| cols.iter().map(|c| c.width + 1).sum::<u16>();
+    while let Some(at) = kept
+        .iter()
+        .position(|c| width.saturating_sub(taken(&kept)) < c.name_room)
+    {
+        kept.remove(at);
+    }
+    kept
 }
 
 /// Rows of identities that fit in the table area (inside the border, below the header).

@@ -38,6 +38,7 @@
 //! entry is [`UnpricedReason::UnknownModel`]; one whose entries cannot be chosen between is
 //! [`UnpricedReason::AmbiguousPrice`].
 
+mod class_cost;
 mod litellm;
 mod matching;
 mod normalize;
@@ -69,6 +70,7 @@ use std::sync::OnceLock;
 
 use crate::event::Tokens;
 
+pub use self::class_cost::ClassCost;
 use self::matching::Index;
 pub use self::matching::UnpricedReason;
 use self::table::BUILTIN_TSV;

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use super::Report;
 use super::rows::ReportRow;
+use super::sizes;
 use crate::sanitize::sanitize;
 
 const FIGURES: [&str; 11] = [
@@ -55,9 +56,13 @@ fn figures(r: &ReportRow) -> [String; 11] {
     ]
 }
 
-pub fn write_csv(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+/// `percentiles` adds the sizes per request (`in_p50`, …, `ms_max`).
+pub fn write_csv(report: &Report, percentiles: bool, out: &mut dyn Write) -> std::io::Result<()> {
     let mut header: Vec<String> = report.by.0.iter().map(|d| d.name().to_string()).collect();
     header.extend(FIGURES.map(String::from));
+    if percentiles {
+        header.extend(sizes::HEADS.map(|h| h.to_lowercase().replace(' ', "_")));
+    }
     writeln!(out, "{}", header.join(","))?;
     for r in &report.rows {
         let mut cells: Vec<String> = r
@@ -67,6 +72,9 @@ pub fn write_csv(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             .map(|(_, v)| field(&sanitize(v, 10_000)))
             .collect();
         cells.extend(figures(r));
+        if percentiles {
+            cells.extend(sizes::cells(r, |n| n.to_string()));
+        }
         writeln!(out, "{}", cells.join(","))?;
     }
     Ok(())

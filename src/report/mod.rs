@@ -3,6 +3,7 @@
 
 mod csv;
 mod rows;
+mod sizes;
 mod table;
 
 use std::io::Write;
@@ -87,11 +88,18 @@ pub struct Report {
 
 impl Report {
     /// Prints the report in `format`.
-    pub fn write(&self, format: OutputFormat, out: &mut dyn Write) -> anyhow::Result<()> {
+    /// `percentiles` adds the sizes per request to the table, Markdown and CSV forms (JSON
+    /// always has them).
+    pub fn write(
+        &self,
+        format: OutputFormat,
+        percentiles: bool,
+        out: &mut dyn Write,
+    ) -> anyhow::Result<()> {
         match format {
-            OutputFormat::Table => table::write_table(self, out)?,
-            OutputFormat::Markdown => table::write_markdown(self, out)?,
-            OutputFormat::Csv => csv::write_csv(self, out)?,
+            OutputFormat::Table => table::write_table(self, percentiles, out)?,
+            OutputFormat::Markdown => table::write_markdown(self, percentiles, out)?,
+            OutputFormat::Csv => csv::write_csv(self, percentiles, out)?,
             OutputFormat::Json => writeln!(
                 out,
                 "{}",
@@ -213,20 +221,27 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
     let (since, until) = range;
     let names = |patterns: &[Pattern]| patterns.iter().map(|p| p.as_str().to_string()).collect();
     let (identities, models) = (names(&filter.identities), names(&filter.models));
+    let unfiltered = filter.identities.is_empty() && filter.models.is_empty();
     let mut engine = Engine::with_config(prices, tz.clone(), &config);
     engine.keep_tally(Tally::new(by.0.clone(), filter, tz));
+    engine.keep_whole_range();
     let sources = read_into(&mut engine, specs, range, now, now);
     ensure_read(&sources)?;
     let snapshot = engine.snapshot(None);
     let tally = engine.tally().context("the report's tally")?;
+    let mut totals = ReportRow::new(Keys::default(), &tally.total(), None);
+    let mut rows = rows::rows(tally, &snapshot);
+    if unfiltered {
+        sizes::attach(&mut rows, &mut totals, &snapshot);
+    }
     Ok(Report {
         time_zone: snapshot.time_zone.clone(),
         since: since.map(crate::timefmt::format_rfc3339_ms),
         until: until.map(crate::timefmt::format_rfc3339_ms),
         identities,
         models,
-        totals: ReportRow::new(Keys::default(), &tally.total(), None),
-        rows: rows::rows(tally, &snapshot),
+        totals,
+        rows,
         by,
         budgets: printable(snapshot.budgets),
         sources,

@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::engine::snapshot::RequestSummary;
 use crate::engine::tally::{Dimension, Sum, Tally};
 use crate::engine::usage::Usage;
 use crate::engine::{ModelPricing, Snapshot};
+use crate::pricing::ClassCost;
 
 /// The values a row is keyed by, one per dimension (none for the totals).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -53,6 +55,14 @@ pub struct ReportRow {
     /// Rows keyed by model: `price_key`, the price table entry, and `unpriced_reason`.
     #[serde(flatten)]
     pub pricing: Option<ModelPricing>,
+    /// The priced cost by token class, summing to `cost_usd` (rows by identity or by
+    /// model, and the totals, in reports with no filter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd_by_class: Option<ClassCost>,
+    /// Sizes per request over the report's range (rows by identity, and the totals, in
+    /// reports with no filter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_request: Option<RequestSummary>,
     /// The exact sum, in nano-dollars.
     #[serde(skip)]
     pub cost_nanos: u64,
@@ -70,6 +80,8 @@ impl ReportRow {
             total_tokens: usage.total_tokens(),
             usage,
             pricing,
+            cost_usd_by_class: None,
+            per_request: None,
             cost_nanos: sum.cost_nanos,
         }
     }

@@ -8,6 +8,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::Report;
 use super::rows::ReportRow;
+use super::sizes;
 use crate::engine::tally::Dimension;
 use crate::format;
 use crate::sanitize::sanitize;
@@ -57,13 +58,24 @@ fn figures(r: &ReportRow) -> [String; 8] {
 }
 
 impl Grid {
-    fn of(report: &Report) -> Grid {
+    /// `percentiles` adds the sizes per request after the figures.
+    fn of(report: &Report, percentiles: bool) -> Grid {
         let dims = &report.by.0;
         let mut header: Vec<String> = dims
             .iter()
             .map(|d| d.name().replace('_', " ").to_uppercase())
             .collect();
         header.extend(FIGURES.map(String::from));
+        if percentiles {
+            header.extend(sizes::HEADS.map(String::from));
+        }
+        let figures = |r: &ReportRow| -> Vec<String> {
+            let mut cells = figures(r).to_vec();
+            if percentiles {
+                cells.extend(sizes::table_cells(r));
+            }
+            cells
+        };
         let rows = report
             .rows
             .iter()
@@ -120,8 +132,8 @@ fn pad(cell: &str, width: usize, right: bool) -> String {
 }
 
 /// The table form: the same numbers as the JSON, then the sources.
-pub fn write_table(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let grid = Grid::of(report);
+pub fn write_table(report: &Report, percentiles: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    let grid = Grid::of(report, percentiles);
     let mut widths = vec![0; grid.header.len()];
     for row in std::iter::once(&grid.header)
         .chain(&grid.rows)
@@ -187,8 +199,12 @@ fn md(cell: &str) -> String {
 
 /// The Markdown form: a GitHub-flavoured table (figures right-aligned), the totals in
 /// bold, and the overlap note under it.
-pub fn write_markdown(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let grid = Grid::of(report);
+pub fn write_markdown(
+    report: &Report,
+    percentiles: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let grid = Grid::of(report, percentiles);
     let row = |cells: &[String]| {
         format!(
             "| {} |",

@@ -59,6 +59,7 @@ fn draw<'a>(
         Part::Summary => line(summary(d, width, theme)),
         Part::Activity => line(activity(d, now, app.snapshot.window.label(), width, theme)),
         Part::TokenTimeline => timeline::tokens(d, theme),
+        Part::CostSplit => line(cost_split(d, width, theme)),
         Part::CostTimeline => timeline::cost(d, theme),
         Part::Sizes => tables::sizes(d, theme),
         Part::Models => tables::models(d, theme),
@@ -120,6 +121,39 @@ fn summary<'a>(d: &IdentityDetail, width: u16, theme: &'a Theme) -> Line<'a> {
             vec![Span::styled(r.kind.label().to_string(), theme.muted())],
         ),
     ];
+    fit::line(segments, width as usize, theme)
+}
+
+/// Where its priced spend went, by token class, with each class's share.
+fn cost_split<'a>(d: &IdentityDetail, width: u16, theme: &'a Theme) -> Line<'a> {
+    let c = &d.cost_by_class;
+    let total = c.total();
+    let mut segments = vec![Segment {
+        priority: u8::MAX,
+        spans: vec![Span::styled("spend by class", theme.muted())],
+    }];
+    if total <= 0.0 {
+        segments.push(Segment {
+            priority: 9,
+            spans: vec![Span::styled("none priced", theme.muted())],
+        });
+    }
+    let classes = [
+        (9, "input", c.uncached_input),
+        (8, "output", c.output),
+        (7, "cache read", c.cache_read),
+        (6, "cache write", c.cache_write),
+    ];
+    for (priority, label, cost) in classes.into_iter().filter(|_| total > 0.0) {
+        segments.push(Segment {
+            priority,
+            spans: vec![
+                Span::styled(format!("{label} "), theme.muted()),
+                Span::styled(format::usd(cost), theme.text()),
+                Span::styled(format!(" {}", format::percent(cost / total)), theme.muted()),
+            ],
+        });
+    }
     fit::line(segments, width as usize, theme)
 }
 

@@ -42,14 +42,19 @@ fn cost(u: &Usage, theme: &Theme) -> (String, Style) {
     )
 }
 
-const SIZE_COLS: [Col; 7] = [
-    Col::flex("PER REQUEST", 13),
-    Col::num("N", 7, 5),
+/// The window's quantiles, then the day's (the usual), then the window's shape: p90 now
+/// against p90 usual gives way last.
+const SIZE_COLS: [Col; 10] = [
+    Col::flex("PER REQUEST", 14),
+    Col::num("N", 7, 3),
     Col::num("P50", 7, 9),
-    Col::num("P90", 7, 7),
-    Col::num("P99", 7, 8),
-    Col::num("MAX", 7, 6),
-    Col::text("SHAPE", BINS as u16, 4),
+    Col::num("P90", 7, 8),
+    Col::num("P99", 7, 6),
+    Col::num("MAX", 7, 7),
+    Col::num("24H P50", 7, 4),
+    Col::num("24H P90", 7, 8),
+    Col::num("24H P99", 7, 2),
+    Col::text("SHAPE", BINS as u16, 5),
 ];
 
 /// The distribution as one bar per log-spaced bin, smallest values on the left.
@@ -58,31 +63,33 @@ fn shape(q: &Quantiles) -> String {
     spark::bars(&counts)
 }
 
-/// p50 / p90 / p99 / max of input and output tokens (and latency, when logged).
+/// p50 / p90 / p99 / max per request (tokens, tool calls, latency when logged) and per
+/// active minute over the view's window, beside the same quantiles over the last day.
 pub fn sizes<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Draw<'a> {
-    let lines: Vec<(&'static str, &Quantiles)> = [
-        ("input tokens", &d.input_tokens),
-        ("output tokens", &d.output_tokens),
-        ("latency ms", &d.latency_ms),
-    ]
-    .into_iter()
-    .filter_map(|(label, q)| Some((label, q.as_ref()?)))
-    .collect();
+    let lines = d.sizes.rows();
     if lines.is_empty() {
-        return note("No finished request yet to size.", theme);
+        return note("No finished request in the last day to size.", theme);
     }
     Box::new(move |frame, area| {
         let row = |i: usize| -> Cells {
-            let (label, q) = lines[i];
-            let n = |v: u64| (format::si(v as f64), theme.text());
+            let line = lines[i];
+            let n = |q: Option<&Quantiles>, v: fn(&Quantiles) -> u64| match q {
+                Some(q) => (format::si(v(q) as f64), theme.text()),
+                None => ("·".into(), theme.muted()),
+            };
+            let (now, usual) = (line.now, line.usual);
+            let muted = |(text, _): (String, Style)| (text, theme.muted());
             vec![
-                (label.to_string(), theme.text()),
-                (format::int(q.count), theme.muted()),
-                n(q.p50),
-                n(q.p90),
-                n(q.p99),
-                n(q.max),
-                (shape(q), theme.trend()),
+                (line.label.to_string(), theme.text()),
+                (format::int(now.map_or(0, |q| q.count)), theme.muted()),
+                n(now, |q| q.p50),
+                n(now, |q| q.p90),
+                n(now, |q| q.p99),
+                n(now, |q| q.max),
+                muted(n(usual, |q| q.p50)),
+                muted(n(usual, |q| q.p90)),
+                muted(n(usual, |q| q.p99)),
+                (now.map(shape).unwrap_or_default(), theme.trend()),
             ]
         };
         let fits = lines.len().min(area.height.saturating_sub(1) as usize);

@@ -124,6 +124,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         one(7, text, theme.muted())
     };
     second.push(shown);
+    // The fleet's request size over the rate window, once there is a request in it.
+    if let Some(q) = &s.sizes.input {
+        let text = format!("p90 {} in/req", format::si(q.p90 as f64));
+        second.push(one(4, text, theme.muted()));
+    }
     // Above the identities: how much was read stays in sight on a wide terminal.
     second.push(one(
         6,

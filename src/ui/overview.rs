@@ -68,6 +68,10 @@ fn look(key: SortKey) -> (Alignment, CellFn) {
         SortKey::Requests => |r, _| rate(r.rates.requests_per_min),
         SortKey::Input => |r, _| rate(r.rates.input_per_min),
         SortKey::Output => |r, _| rate(r.rates.output_per_min),
+        SortKey::InputP90 => |r, _| match r.p90_input {
+            Some(p90) => (format::si(p90 as f64), Tone::Normal),
+            None => ("·".into(), Tone::Muted),
+        },
         SortKey::Cache => |r, _| match r.rates.cache_hit_rate {
             Some(share) => (format::percent(share), Tone::Normal),
             None => ("·".into(), Tone::Muted),

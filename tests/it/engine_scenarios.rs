@@ -109,7 +109,7 @@ fn a_larger_copy_updates_by_its_difference_and_tools_are_unioned() {
     let detail = e.detail("proj").expect("detail");
     assert_eq!(detail.tools[0].name, "Bash");
     assert_eq!(detail.tools[0].calls, 2);
-    let out = detail.output_tokens.expect("recorded once final");
+    let out = detail.sizes.now.output.expect("recorded once final");
     assert_eq!((out.count, out.max), (1, 250));
 }
 
@@ -144,12 +144,14 @@ fn responses_without_a_final_copy_settle_into_histograms() {
     let mut e = engine();
     e.ingest(&copy("proj", NOON, "msg_2:req_2", 40, None, false));
     e.advance(NOON + 1_000);
-    assert_eq!(e.detail("proj").expect("detail").output_tokens, None);
+    assert_eq!(e.detail("proj").expect("detail").sizes.now.output, None);
     e.advance(NOON + SETTLE_MS);
     let q = e
         .detail("proj")
         .expect("detail")
-        .output_tokens
+        .sizes
+        .now
+        .output
         .expect("settled");
     assert_eq!((q.count, q.max), (1, 40));
 }
@@ -164,17 +166,18 @@ fn quantiles_of_tokens_and_latency() {
     }
     e.advance(NOON);
     let d = e.detail("svc").expect("detail");
-    let out = d.output_tokens.expect("output");
+    let out = d.sizes.now.output.expect("output");
     assert_eq!(
         (out.count, out.p50, out.p90, out.p99, out.max),
-        (100, 50, 90, 99, 100)
+        (100, 50, 90, 98, 100),
+        "exact below 64; 99 reads as its bucket's lower edge, 98"
     );
-    let input = d.input_tokens.expect("input");
-    // Input tokens are told apart to 16 tokens below 4,096: 500 lands in [496, 512).
-    assert!((500..=511).contains(&input.p50), "{input:?}");
-    let lat = d.latency_ms.expect("latency");
-    assert!((9_900..=9_950).contains(&lat.p99), "{lat:?}");
-    assert!((10_000..=10_050).contains(&lat.max), "{lat:?}");
+    let input = d.sizes.now.input.expect("input");
+    // Quantiles read as their bucket's lower edge, at most 1/32 low: 500 is in [496, 504).
+    assert_eq!(input.p50, 496, "{input:?}");
+    let lat = d.sizes.now.latency_ms.expect("latency");
+    assert!((9_900 - 9_900 / 32..=9_900).contains(&lat.p99), "{lat:?}");
+    assert_eq!(lat.max, 10_000, "the max is the largest value itself");
 }
 
 #[test]

@@ -207,10 +207,11 @@ fn busy_sorted_by_name_scrolled_80x24() {
     assert_eq!(screen.selected(), Some("quiet-batch-job"));
 }
 
-/// `S` three times from the default (today's spend) steps left: $/h, cache%, out/min.
+/// `S` four times from the default (today's spend) steps left: $/h, cache%, p90 in/req,
+/// out/min.
 fn sorted_by_output(height: u16) -> Screen {
     let mut screen = busy(height);
-    for _ in 0..3 {
+    for _ in 0..4 {
         screen.key(KeyCode::Char('S'));
     }
     assert_eq!(screen.app.sort(), SortKey::Output);
@@ -1086,8 +1087,9 @@ fn a_page_of_latest_requests_is_the_rows_in_sight() {
     let text = format!("{}", screen.draw(100, 30).backend());
     let lines: Vec<&str> = text.lines().collect();
     let title = lines.iter().position(|l| l.contains("WHEN    MODEL"));
-    let more = lines.iter().position(|l| l.contains("more "));
-    let drawn = title.zip(more).map(|(t, m)| m - t - 1);
+    // The first "… N more" under the title (a table above may be cut too).
+    let more = |t: usize| lines[t..].iter().position(|l| l.contains("more "));
+    let drawn = title.and_then(|t| more(t).map(|m| m - 1));
     assert_eq!(drawn, Some(rows), "a page is what is drawn:\n{text}");
     screen.key(KeyCode::PageDown);
     assert_eq!(screen.app.event_cursor(), rows);

@@ -1,16 +1,18 @@
 //! Taking the snapshot: the engine's windows, totals and budgets read into the plain rows of
 //! [`super`], only as much as the view asks for.
 
+use super::sizes::Source;
 use super::{
     GroupRow, IdentityBudget, IdentityDetail, IdentityRow, KindRow, MINUTE_MS, ModelPricing,
-    ModelRow, RateWindow, Rates, Snapshot, Timeline, TimelinePoint, TimelineSpan, ToolRow, Trend,
-    View,
+    ModelRow, RangeDetail, RateWindow, Rates, RequestSummary, Snapshot, Timeline, TimelinePoint,
+    TimelineSpan, ToolRow, Trend, View,
 };
 use crate::engine::budget::BudgetState;
 use crate::engine::usage::Usage;
 use crate::engine::window::TieredWindow;
-use crate::engine::{Engine, OTHER_MODEL};
-use crate::event::{Kind, TimeMs};
+use crate::engine::{Engine, Map, OTHER_MODEL};
+use crate::event::{Kind, TimeMs, Tokens};
+use crate::pricing::ClassCost;
 
 fn trend(window: &TieredWindow<Usage>, now: TimeMs) -> Trend {
     window.per_minute_of(now, Usage::total_tokens)
@@ -22,6 +24,7 @@ fn group_rows<'a>(groups: impl Iterator<Item = (String, &'a Usage)>) -> Vec<Grou
             key,
             usage: *usage,
             pricing: None,
+            cost_usd_by_class: None,
         })
         .collect();
     GroupRow::sort_by_cost(&mut rows);
@@ -54,6 +57,34 @@ impl Engine {
         }
     }
 
+    /// The priced cost of `usage`, all of one model, split by token class.
+    fn class_cost(&self, model: &str, usage: &Usage) -> ClassCost {
+        let price = match self.price_memo.get(model) {
+            Some(Ok((_, price))) => Some(price),
+            Some(Err(_)) => None,
+            None if model == OTHER_MODEL => None,
+            None => self.prices.resolve(model).ok().map(|(_, price)| price),
+        };
+        let tokens = Tokens {
+            input: usage.input,
+            cache_read: usage.cache_read,
+            cache_write_5m: usage.cache_write_5m,
+            cache_write_1h: usage.cache_write_1h,
+            output: usage.output,
+            reasoning: usage.reasoning,
+        };
+        ClassCost::split(usage.cost_usd, &tokens, price)
+    }
+
+    /// The cost split by class over the models of an identity (or of the fleet).
+    fn models_class_cost(&self, by_model: &Map<String, Usage>) -> ClassCost {
+        let mut sum = ClassCost::default();
+        for (model, usage) in by_model {
+            sum.add(&self.class_cost(model, usage));
+        }
+        sum
+    }
+
     fn now_zoned(&self) -> jiff::ZonedDateTime {
         jiff::Timestamp::from_millisecond(self.now)
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
@@ -83,9 +114,18 @@ impl Engine {
             first_seen: id.first_seen,
             last_seen: id.last_seen,
             trend: trend(&id.window, self.now),
+            p90_input: Source {
+                dists: &id.dists,
+                window: &id.window,
+            }
+            .p90_input(self.now, window),
             team: rule.and_then(|r| r.team.clone()),
             labels: rule.map(|r| r.labels.clone()).unwrap_or_default(),
             budget: self.budgets.tightest(who, &id.name, budgets),
+            range: self.whole_range.then(|| RangeDetail {
+                per_request: RequestSummary::whole_range(&id.dists),
+                cost_usd_by_class: self.models_class_cost(&id.by_model),
+            }),
         }
     }
 
@@ -111,6 +151,7 @@ impl Engine {
                 key: day.to_string(),
                 usage: *usage,
                 pricing: None,
+                cost_usd_by_class: None,
             })
             .collect();
         by_day.sort_by(|a, b| a.key.cmp(&b.key));
@@ -118,6 +159,7 @@ impl Engine {
         let mut by_model = group_rows(self.global.by_model.iter().map(|(m, u)| (m.clone(), u)));
         for row in &mut by_model {
             row.pricing = Some(self.model_pricing(&row.key));
+            row.cost_usd_by_class = Some(self.class_cost(&row.key, &row.usage));
         }
         Snapshot {
             now: self.now,
@@ -136,6 +178,15 @@ impl Engine {
             by_model,
             by_day,
             trend: trend(&self.global.window, self.now),
+            range: self.whole_range.then(|| RangeDetail {
+                per_request: RequestSummary::whole_range(&self.global.dists),
+                cost_usd_by_class: self.models_class_cost(&self.global.by_model),
+            }),
+            sizes: Source {
+                dists: &self.global.dists,
+                window: &self.global.window,
+            }
+            .sizes(self.now, view.window.ms()),
             detail: view
                 .focus
                 .and_then(|name| self.detail_with(name, &budgets, view)),
@@ -183,6 +234,7 @@ impl Engine {
             // A copy that moved to another identity leaves an all-zero model behind.
             .filter(|g| g.usage != Usage::default())
             .map(|g| ModelRow {
+                cost_by_class: self.class_cost(&g.key, &g.usage),
                 model: g.key,
                 cost_share: (total_cost > 0.0 && g.usage.unpriced_requests < g.usage.requests)
                     .then(|| g.usage.cost_usd / total_cost),
@@ -219,9 +271,12 @@ impl Engine {
             by_model,
             tools,
             cache_hit_rate_total: id.totals.cache_hit_rate(),
-            input_tokens: id.input_tokens.quantiles(),
-            output_tokens: id.output_tokens.quantiles(),
-            latency_ms: id.latency_ms.quantiles(),
+            cost_by_class: self.models_class_cost(&id.by_model),
+            sizes: Source {
+                dists: &id.dists,
+                window: &id.window,
+            }
+            .windows(self.now, view.span),
             recent: id.recent.newest_first(),
             by_kind,
             timeline: self.timeline(who, view.span),
