@@ -22,6 +22,8 @@ mod identity_detail;
 mod inputs;
 mod origins;
 mod prices;
+mod provider_server;
+mod providers;
 mod real_logs;
 mod report_out;
 mod retention;
