@@ -125,6 +125,25 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_table_turns_a_provider_on_with_its_defaults() {
+        let shape: ProvidersShape = toml::from_str("[anthropic]\n").unwrap();
+        let want = ProviderSpec::new(Provider::Anthropic);
+        assert_eq!(specs(shape).ok(), Some(vec![want.clone()]));
+        assert_eq!(
+            want.key_env,
+            ["ANTHROPIC_ADMIN_KEY", "ANTHROPIC_ADMIN_API_KEY"]
+        );
+        assert_eq!(want.url, "https://api.anthropic.com");
+        let shape: ProvidersShape =
+            toml::from_str("[openai]\nkey_env = \"ORG_KEY\"\ninterval = \"2m\"\n").unwrap();
+        let spec = &specs(shape).ok().unwrap()[0];
+        assert_eq!(
+            (spec.key_env.as_slice(), spec.interval),
+            (&["ORG_KEY".to_string()][..], Duration::from_secs(120))
+        );
+    }
+
+    #[test]
     fn urls_are_http_or_https_without_a_trailing_slash() {
         assert_eq!(
             url_of("http://127.0.0.1:9/v1/").as_deref(),
