@@ -13,11 +13,13 @@ use crate::engine::Engine;
 use crate::engine::budget::{BudgetLevel, BudgetState, BudgetUnit};
 use crate::event::TimeMs;
 use crate::format;
+use crate::parse::provider::Provider;
 use crate::pricing::PriceTable;
 use crate::report::{ensure_read, read_into};
 use crate::sanitize::sanitize;
 use crate::source::discover::SourceSpec;
 use crate::source::health::SourceHealth;
+use crate::source::provider::{ProviderHealth, ProviderSpec, fetch_blocking};
 
 /// What one check reads and when it evaluates the budgets, resolved from the command line
 /// at the edge.
@@ -32,6 +34,16 @@ pub struct CheckRequest {
     pub at: TimeMs,
     /// Exit by the budgets even when a source could not be read in full.
     pub allow_partial: bool,
+    /// Provider APIs to read (a provider that cannot be read is a source that could not).
+    pub providers: Vec<ProviderSpec>,
+    pub provider_range: (TimeMs, TimeMs),
+}
+
+/// A provider's health in a check.
+#[derive(Debug, Serialize)]
+pub struct ProviderCheck {
+    pub provider: Provider,
+    pub health: ProviderHealth,
 }
 
 /// What `check` found.
@@ -47,6 +59,8 @@ pub struct CheckReport {
     /// Every budget, in config order.
     pub budgets: Vec<BudgetState>,
     pub sources: Vec<SourceHealth>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<ProviderCheck>,
     #[serde(skip)]
     tz: TimeZone,
     /// A source could not be read in full and `--allow-partial` was not given.
@@ -77,12 +91,24 @@ pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
         prices,
         at,
         allow_partial,
+        providers,
+        provider_range,
     } = request;
     let mut engine = Engine::with_config(prices, tz.clone(), &config);
     // Events up to and including `at`: what was known at that moment.
     let range = (None, Some(at.saturating_add(1)));
     let sources = read_into(&mut engine, specs, range, now, at);
-    ensure_read(&sources)?;
+    if providers.is_empty() {
+        ensure_read(&sources)?;
+    }
+    let providers: Vec<ProviderCheck> = fetch_blocking(&providers, provider_range, now)
+        .into_iter()
+        .map(|f| ProviderCheck {
+            provider: f.provider,
+            health: f.health,
+        })
+        .collect();
+    let unread = sources.iter().any(|s| !s.is_ok()) || providers.iter().any(|p| !p.health.ok);
     let budgets = crate::report::printable(engine.budgets());
     Ok(CheckReport {
         at: crate::timefmt::format_rfc3339_ms(at),
@@ -94,8 +120,9 @@ pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
             .max()
             .unwrap_or(BudgetLevel::Ok),
         budgets,
-        partial: !allow_partial && sources.iter().any(|s| !s.is_ok()),
+        partial: !allow_partial && unread,
         sources,
+        providers,
         tz,
     })
 }

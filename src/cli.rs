@@ -114,6 +114,9 @@ pub struct ReportArgs {
     pub percentiles: bool,
 
     #[command(flatten)]
+    pub providers: ProviderArgs,
+
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
@@ -136,7 +139,32 @@ pub struct CheckArgs {
     pub allow_partial: bool,
 
     #[command(flatten)]
+    pub providers: ProviderArgs,
+
+    #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// Provider usage and cost APIs, read beside the logs as a ledger of their own.
+#[derive(Debug, Default, Args)]
+pub struct ProviderArgs {
+    /// Also read OpenAI's organization usage and costs (admin key in OPENAI_ADMIN_KEY) for
+    /// --since/--until in day buckets [default range: this UTC month]
+    #[arg(long)]
+    pub openai: bool,
+
+    /// Also read Anthropic's usage and cost reports (admin key in ANTHROPIC_ADMIN_KEY or
+    /// ANTHROPIC_ADMIN_API_KEY) for --since/--until in day buckets
+    #[arg(long)]
+    pub anthropic: bool,
+
+    /// OpenAI's API base URL, for proxies and tests [default: https://api.openai.com/v1]
+    #[arg(long, value_name = "URL")]
+    pub openai_url: Option<String>,
+
+    /// Anthropic's API base URL [default: https://api.anthropic.com]
+    #[arg(long, value_name = "URL")]
+    pub anthropic_url: Option<String>,
 }
 
 /// Options every mode takes.

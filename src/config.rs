@@ -6,6 +6,7 @@
 //! silently never applies is worse than no budget at all.
 
 mod file;
+pub mod providers;
 
 use crate::engine::burst::BurstSettings;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,8 @@ pub struct Config {
     pub bursts: BurstSettings,
     /// `[prices]`: the price table entries that price given model ids.
     pub prices: Vec<PriceName>,
+    /// `[providers.openai]`, `[providers.anthropic]`: provider APIs to read.
+    pub providers: Vec<crate::source::provider::ProviderSpec>,
 }
 
 /// One line of `[prices]`: `"model id" = "price table key"`, for a model whose entries

@@ -46,6 +46,10 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
     let now = live::wall_clock();
     let report = check::run(request::check(args, now)?, now)?;
     report::warn_unread(&report.sources, &mut std::io::stderr().lock())?;
+    report::warn_providers(
+        report.providers.iter().map(|p| &p.health),
+        &mut std::io::stderr().lock(),
+    )?;
     check::write_warnings(&report, &mut std::io::stderr().lock())?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -60,6 +64,10 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
     let now = live::wall_clock();
     let report = report::build(request::report(args, now)?, now)?;
     report::warn_unread(&report.sources, &mut std::io::stderr().lock())?;
+    report::warn_providers(
+        report.providers.iter().map(|p| &p.health),
+        &mut std::io::stderr().lock(),
+    )?;
     let format = if args.json {
         report::OutputFormat::Json
     } else {

@@ -7,12 +7,15 @@ use anyhow::{Context, bail};
 use jiff::tz::TimeZone;
 
 use crate::check::CheckRequest;
-use crate::cli::{CheckArgs, ReportArgs, source_specs};
+use crate::cli::{CheckArgs, ProviderArgs, ReportArgs, source_specs};
 use crate::config::Config;
 use crate::engine::mapping::Pattern;
 use crate::engine::tally::{Dimension, Filter};
 use crate::event::TimeMs;
+use crate::parse::provider::Provider;
 use crate::report::{GroupBy, ReportRequest};
+use crate::source::discover::{SourceSpec, default_specs};
+use crate::source::provider::ProviderSpec;
 use crate::usage::{OrUsage, usage_error};
 
 /// `tokentop report`'s arguments, with `now` for ages such as `--since 2h`.
@@ -21,8 +24,11 @@ pub fn report(args: &ReportArgs, now: TimeMs) -> anyhow::Result<ReportRequest> {
     let tz = args.common.time_zone(&config)?;
     let prices = args.common.prices(&config)?;
     let range = time_range(args.since.as_deref(), args.until.as_deref(), &tz, now)?;
+    let providers = providers(&args.providers, &config)?;
     Ok(ReportRequest {
-        specs: source_specs(&args.paths)?,
+        specs: log_specs(&args.paths, &providers)?,
+        provider_range: provider_range(range, now),
+        providers,
         config,
         tz,
         prices,
@@ -62,14 +68,84 @@ pub fn check(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckRequest> {
         .or_usage()?
         .unwrap_or(now);
     let prices = args.common.prices(&config)?;
+    let providers = providers(&args.providers, &config)?;
     Ok(CheckRequest {
-        specs: source_specs(&args.paths)?,
+        specs: log_specs(&args.paths, &providers)?,
+        provider_range: provider_range((None, Some(at)), at),
+        providers,
         config,
         tz,
         prices,
         at,
         allow_partial: args.allow_partial,
     })
+}
+
+/// The providers the flags and the config turn on, the flags' URLs over the config's.
+fn providers(args: &ProviderArgs, config: &Config) -> anyhow::Result<Vec<ProviderSpec>> {
+    let mut specs = Vec::new();
+    for (provider, on, url, flag) in [
+        (
+            Provider::OpenAi,
+            args.openai,
+            &args.openai_url,
+            "--openai-url",
+        ),
+        (
+            Provider::Anthropic,
+            args.anthropic,
+            &args.anthropic_url,
+            "--anthropic-url",
+        ),
+    ] {
+        let configured = config.providers.iter().find(|s| s.provider == provider);
+        let mut spec = match (configured, on) {
+            (Some(spec), _) => spec.clone(),
+            (None, true) => ProviderSpec::new(provider),
+            (None, false) if url.is_some() => {
+                return Err(usage_error(format!(
+                    "{flag} is given but {} is not on: add --{}",
+                    provider.name(),
+                    provider.name()
+                )));
+            }
+            (None, false) => continue,
+        };
+        if let Some(url) = url {
+            spec.url = crate::config::providers::url_of(url)
+                .map_err(|why| usage_error(format!("{flag}: {why}")))?;
+        }
+        specs.push(spec);
+    }
+    Ok(specs)
+}
+
+/// The logs to read: the paths given; else the default folders, which with a provider on
+/// may be none (the provider's numbers are still worth printing).
+fn log_specs(paths: &[String], providers: &[ProviderSpec]) -> anyhow::Result<Vec<SourceSpec>> {
+    if paths.is_empty() && !providers.is_empty() {
+        return Ok(default_specs().unwrap_or_default());
+    }
+    source_specs(paths)
+}
+
+/// What the providers are asked: exactly `[since, until)`; without `--since` the start of
+/// `end`'s UTC month; without `--until`, `now`.
+fn provider_range(range: (Option<TimeMs>, Option<TimeMs>), now: TimeMs) -> (TimeMs, TimeMs) {
+    let end = range.1.unwrap_or(now);
+    let start = range.0.unwrap_or_else(|| month_start(end));
+    (start, end)
+}
+
+/// Midnight UTC on the first of `t`'s month.
+fn month_start(t: TimeMs) -> TimeMs {
+    jiff::Timestamp::from_millisecond(t)
+        .ok()
+        .and_then(|ts| {
+            let date = ts.to_zoned_datetime(TimeZone::UTC).date().first_of_month();
+            date.to_zoned_datetime(TimeZone::UTC).ok()
+        })
+        .map_or(t, |z| z.timestamp().as_millisecond())
 }
 
 /// A check without budgets would always pass: say where to write them instead.

@@ -39,6 +39,8 @@ struct FileShape {
     /// `[prices]`: model id -> the price table entry that prices it.
     #[serde(default)]
     prices: std::collections::BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    providers: super::providers::ProvidersShape,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +151,7 @@ pub fn parse(text: &str) -> Result<Config, Located> {
         budgets,
         bursts,
         prices,
+        providers: super::providers::specs(shape.providers)?,
     })
 }
 

@@ -9,6 +9,7 @@ mod detect;
 pub mod estimate;
 pub mod openai;
 pub mod plausible;
+pub mod provider;
 mod reply;
 pub mod tokentop;
 pub mod wrapper;

@@ -2,6 +2,7 @@
 //! CSV or Markdown), exit.
 
 mod csv;
+pub mod providers;
 mod rows;
 mod sizes;
 mod table;
@@ -24,8 +25,11 @@ use crate::source::discover::SourceSpec;
 use crate::source::follow::Follower;
 use crate::source::health::SourceHealth;
 use crate::source::origin::Origins;
+use crate::source::provider::ProviderHealth;
+use crate::source::provider::{ProviderSpec, fetch_blocking};
 use crate::source::stdin;
 
+use self::providers::{ProviderReport, provider_report};
 pub use self::rows::{Keys, ReportRow};
 
 /// What one report reads and how it groups it, resolved from the command line at the edge.
@@ -40,6 +44,9 @@ pub struct ReportRequest {
     pub by: GroupBy,
     /// Only these identities and models (`--identity`, `--model`).
     pub filter: Filter,
+    /// Provider APIs to read, and the range they are asked for.
+    pub providers: Vec<ProviderSpec>,
+    pub provider_range: (TimeMs, TimeMs),
 }
 
 /// What a report has one row per: one dimension or several (`--by day,identity`).
@@ -84,6 +91,9 @@ pub struct Report {
     pub budgets: Vec<BudgetState>,
     pub sources: Vec<SourceHealth>,
     pub ingest: IngestStats,
+    /// Each provider's own ledger (left out when none is on); never in `totals`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<ProviderReport>,
 }
 
 impl Report {
@@ -198,11 +208,29 @@ pub fn ensure_read(sources: &[SourceHealth]) -> anyhow::Result<()> {
 /// Warns on `err` about every source that could not be read in full: the totals leave
 /// out what it could not read.
 pub fn warn_unread(sources: &[SourceHealth], err: &mut dyn Write) -> std::io::Result<()> {
-    for s in sources {
-        if let Some(e) = &s.last_error {
-            let e = crate::sanitize::sanitize(e, 300);
-            writeln!(err, "tokentop: warning: not everything could be read: {e}")?;
-        }
+    warn_errors(sources.iter().filter_map(|s| s.last_error.as_deref()), err)
+}
+
+/// Warns on `err` about every provider that could not be read in full.
+pub fn warn_providers<'a>(
+    providers: impl IntoIterator<Item = &'a ProviderHealth>,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    warn_errors(
+        providers
+            .into_iter()
+            .filter_map(|h| h.last_error.as_deref()),
+        err,
+    )
+}
+
+fn warn_errors<'a>(
+    errors: impl Iterator<Item = &'a str>,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    for e in errors {
+        let e = crate::sanitize::sanitize(e, 300);
+        writeln!(err, "tokentop: warning: not everything could be read: {e}")?;
     }
     Ok(())
 }
@@ -217,16 +245,25 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
         range,
         by,
         filter,
+        providers,
+        provider_range,
     } = request;
     let (since, until) = range;
     let names = |patterns: &[Pattern]| patterns.iter().map(|p| p.as_str().to_string()).collect();
     let (identities, models) = (names(&filter.identities), names(&filter.models));
     let unfiltered = filter.identities.is_empty() && filter.models.is_empty();
-    let mut engine = Engine::with_config(prices, tz.clone(), &config);
+    let mut engine = Engine::with_config(prices.clone(), tz.clone(), &config);
     engine.keep_tally(Tally::new(by.0.clone(), filter, tz));
     engine.keep_whole_range();
     let sources = read_into(&mut engine, specs, range, now, now);
-    ensure_read(&sources)?;
+    // With a provider on, no logs at all is still a report worth printing.
+    if providers.is_empty() {
+        ensure_read(&sources)?;
+    }
+    let providers = fetch_blocking(&providers, provider_range, now)
+        .into_iter()
+        .map(|f| provider_report(f, &prices))
+        .collect();
     let snapshot = engine.snapshot(None);
     let tally = engine.tally().context("the report's tally")?;
     let mut totals = ReportRow::new(Keys::default(), &tally.total(), None);
@@ -246,5 +283,6 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
         budgets: printable(snapshot.budgets),
         sources,
         ingest: snapshot.ingest,
+        providers,
     })
 }

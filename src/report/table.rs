@@ -179,6 +179,9 @@ pub fn write_table(report: &Report, percentiles: bool, out: &mut dyn Write) -> s
         }
         writeln!(out, "{line}")?;
     }
+    for p in &report.providers {
+        writeln!(out, "{}", provider_line(p))?;
+    }
     // What the engine, not a source, set apart.
     let ingest = &report.ingest;
     if ingest.future > 0 || ingest.implausible > 0 {
@@ -190,6 +193,39 @@ pub fn write_table(report: &Report, percentiles: bool, out: &mut dyn Write) -> s
         )?;
     }
     Ok(())
+}
+
+/// A provider's ledger on one line, apart from the log totals above.
+fn provider_line(p: &super::providers::ProviderReport) -> String {
+    let u = &p.usage;
+    let mut line = format!(
+        "provider {}: input {}, cache read {}, cache write {}, output {}",
+        p.provider.name(),
+        format::int(u.input),
+        format::int(u.cache_read),
+        format::int(u.cache_write_5m + u.cache_write_1h),
+        format::int(u.output),
+    );
+    if let Some(n) = u.requests {
+        line.push_str(&format!(", {}", format::count(n, "request", "requests")));
+    }
+    if let Some(billed) = p.billed_cost_usd {
+        line.push_str(&format!(", billed {}", format::usd(billed)));
+    }
+    line.push_str(&format!(
+        ", estimated {}",
+        format::usd(p.estimated_cost_usd)
+    ));
+    if p.unpriced_rows > 0 {
+        line.push_str(&format!(
+            " (+{} unpriced)",
+            format::count(p.unpriced_rows, "row", "rows")
+        ));
+    }
+    if let Some(e) = &p.health.last_error {
+        line.push_str(&format!("; error: {}", sanitize(e, 300)));
+    }
+    line
 }
 
 /// A Markdown cell: pipes escaped, so a key cannot open a column.

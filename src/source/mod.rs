@@ -7,6 +7,7 @@ pub mod health;
 pub mod lines;
 pub mod origin;
 pub mod parallel;
+pub mod provider;
 pub mod stdin;
 pub mod tail;
 pub mod walk;

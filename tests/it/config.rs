@@ -79,7 +79,7 @@ fn an_unknown_key_is_named_with_its_line() {
     );
     assert_eq!(
         error("time_zone = \"UTC\"\ntimezone = \"UTC\"\n"),
-        "tokentop.toml:2:1: unknown field `timezone`, expected one of `time_zone`, `identity`, `budget`, `bursts`, `prices`"
+        "tokentop.toml:2:1: unknown field `timezone`, expected one of `time_zone`, `identity`, `budget`, `bursts`, `prices`, `providers`"
     );
     assert_eq!(
         error("[[identity]]\nmatch = { api_kye_id = \"k\" }\n"),

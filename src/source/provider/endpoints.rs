@@ -1,0 +1,135 @@
+//! What each provider is asked, page by page: paths, parameters, headers and the parser of
+//! each answer (formats.md §1.2-1.3 and §2.2-2.4). Array parameters use brackets, as the
+//! official SDKs send them.
+
+use crate::event::TimeMs;
+use crate::parse::provider::{Page, PageError, Provider, anthropic, openai};
+
+/// Parses one page of an endpoint's answer.
+pub type ParsePage = fn(&str) -> Result<Page, PageError>;
+
+/// One report to read to its last page.
+pub struct Endpoint {
+    /// The path after the base URL.
+    pub path: &'static str,
+    pub query: Vec<(&'static str, String)>,
+    pub parse: ParsePage,
+}
+
+/// Buckets per page: the 1d maximum both providers allow.
+const DAY_BUCKETS: &str = "31";
+/// Claude Code records per page (the maximum).
+const CLAUDE_CODE_RECORDS: &str = "1000";
+const DAY_MS: TimeMs = 86_400_000;
+
+/// The reports read for `[start, end)` in 1d buckets.
+pub fn endpoints(provider: Provider, start: TimeMs, end: TimeMs) -> Vec<Endpoint> {
+    match provider {
+        Provider::OpenAi => openai_endpoints(start, end),
+        Provider::Anthropic => anthropic_endpoints(start, end),
+    }
+}
+
+fn group_by(dims: &[&str]) -> Vec<(&'static str, String)> {
+    dims.iter().map(|d| ("group_by[]", d.to_string())).collect()
+}
+
+fn openai_endpoints(start: TimeMs, end: TimeMs) -> Vec<Endpoint> {
+    let range = vec![
+        ("start_time", start.div_euclid(1000).to_string()),
+        // Exclusive: a partial last second is still asked for.
+        ("end_time", (end + 999).div_euclid(1000).to_string()),
+        ("bucket_width", "1d".to_string()),
+        ("limit", DAY_BUCKETS.to_string()),
+    ];
+    let usage_dims = ["api_key_id", "project_id", "user_id", "model"];
+    let with = |dims: &[&str]| {
+        let mut q = range.clone();
+        q.extend(group_by(dims));
+        q
+    };
+    vec![
+        Endpoint {
+            path: "/organization/usage/completions",
+            query: with(&usage_dims),
+            parse: openai::page,
+        },
+        Endpoint {
+            path: "/organization/usage/embeddings",
+            query: with(&usage_dims),
+            parse: openai::page,
+        },
+        Endpoint {
+            path: "/organization/costs",
+            query: with(&["api_key_id", "project_id"]),
+            parse: openai::page,
+        },
+    ]
+}
+
+fn anthropic_endpoints(start: TimeMs, end: TimeMs) -> Vec<Endpoint> {
+    let range = vec![
+        ("starting_at", crate::timefmt::format_rfc3339_ms(start)),
+        ("ending_at", crate::timefmt::format_rfc3339_ms(end)),
+        ("bucket_width", "1d".to_string()),
+        ("limit", DAY_BUCKETS.to_string()),
+    ];
+    let with = |dims: &[&str]| {
+        let mut q = range.clone();
+        q.extend(group_by(dims));
+        q
+    };
+    let mut list = vec![
+        Endpoint {
+            path: "/v1/organizations/usage_report/messages",
+            query: with(&["api_key_id", "workspace_id", "model", "service_tier"]),
+            parse: anthropic::messages_page,
+        },
+        Endpoint {
+            path: "/v1/organizations/cost_report",
+            query: with(&["workspace_id", "description"]),
+            parse: anthropic::cost_page,
+        },
+    ];
+    // Claude Code analytics take one UTC day per request.
+    let mut day = start.div_euclid(DAY_MS) * DAY_MS;
+    while day < end {
+        let date = crate::timefmt::format_rfc3339_ms(day);
+        list.push(Endpoint {
+            path: "/v1/organizations/usage_report/claude_code",
+            query: vec![
+                ("starting_at", date.get(..10).unwrap_or(&date).to_string()),
+                ("limit", CLAUDE_CODE_RECORDS.to_string()),
+            ],
+            parse: anthropic::claude_code_page,
+        });
+        day += DAY_MS;
+    }
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openai_asks_exactly_the_range_in_day_buckets() {
+        let list = endpoints(Provider::OpenAi, 1_785_542_400_000, 1_785_715_200_500);
+        let q = &list[0].query;
+        assert!(q.contains(&("start_time", "1785542400".into())));
+        assert!(q.contains(&("end_time", "1785715201".into())));
+        assert!(q.contains(&("bucket_width", "1d".into())));
+        assert!(q.contains(&("group_by[]", "api_key_id".into())));
+        assert_eq!(list[2].path, "/organization/costs");
+    }
+
+    #[test]
+    fn anthropic_asks_claude_code_one_day_at_a_time() {
+        let start = 1_785_542_400_000 + 3_600_000;
+        let list = endpoints(Provider::Anthropic, start, start + 2 * DAY_MS);
+        let q = &list[0].query;
+        assert!(q.contains(&("starting_at", "2026-08-01T01:00:00.000Z".into())));
+        let days: Vec<&str> = list[2..].iter().map(|e| e.query[0].1.as_str()).collect();
+        assert_eq!(days, ["2026-08-01", "2026-08-02", "2026-08-03"]);
+    }
+}

@@ -1,0 +1,281 @@
+//! Provider pollers: read the OpenAI and Anthropic usage and cost reports over HTTPS into
+//! [`ProviderBucket`]s, following `next_page` to the end, and report their own health. IO
+//! only: the parsers live in `parse::provider`.
+
+mod endpoints;
+pub mod http;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use self::http::{AdminKey, Attempts, FetchError, Http, RetryPolicy, Sleeper};
+use crate::event::TimeMs;
+use crate::parse::provider::{Provider, ProviderBucket};
+
+/// A provider run for one page after another would loop on a cursor that never ends.
+const MAX_PAGES: u64 = 1000;
+
+/// One provider to read, resolved from the command line and the config.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProviderSpec {
+    pub provider: Provider,
+    /// Environment variables that may hold the admin key, the first set one wins.
+    pub key_env: Vec<String>,
+    /// The API's base URL, without a trailing `/`.
+    pub url: String,
+    /// How often the monitor polls (kept for it; reports read once).
+    pub interval: Duration,
+}
+
+impl ProviderSpec {
+    /// The provider with its defaults: the public API, the usual key variables, 60 s.
+    pub fn new(provider: Provider) -> Self {
+        let (url, key_env): (&str, &[&str]) = match provider {
+            Provider::OpenAi => ("https://api.openai.com/v1", &["OPENAI_ADMIN_KEY"]),
+            Provider::Anthropic => (
+                "https://api.anthropic.com",
+                &["ANTHROPIC_ADMIN_KEY", "ANTHROPIC_ADMIN_API_KEY"],
+            ),
+        };
+        ProviderSpec {
+            provider,
+            key_env: key_env.iter().map(|s| s.to_string()).collect(),
+            url: url.to_string(),
+            interval: Duration::from_secs(60),
+        }
+    }
+
+    /// The variables, as a message names them.
+    fn key_names(&self) -> String {
+        self.key_env.join(" or ")
+    }
+
+    /// The admin key from the first variable that is set and not empty.
+    fn key(&self) -> Option<AdminKey> {
+        self.key_env
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .find(|v| !v.trim().is_empty())
+            .map(|v| AdminKey::new(v.trim().to_string()))
+    }
+}
+
+/// How a provider's reading went.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ProviderHealth {
+    pub url: String,
+    /// Every report was read to its last page.
+    pub ok: bool,
+    pub last_error: Option<String>,
+    /// When the last page was read (RFC 3339).
+    pub last_success: Option<String>,
+    pub pages: u64,
+    /// HTTP requests made, retries included.
+    pub requests: u64,
+    pub retries: u64,
+    /// Answers of 429 Too Many Requests.
+    pub rate_limited: u64,
+    /// Results of kinds this version does not read.
+    pub skipped_results: u64,
+}
+
+/// What one provider gave for a range, and how it went.
+#[derive(Clone, Debug)]
+pub struct Fetched {
+    pub provider: Provider,
+    pub buckets: Vec<ProviderBucket>,
+    pub health: ProviderHealth,
+}
+
+/// Reads every report of `spec` for `[start, end)` in 1d buckets. A failure stops this
+/// provider (keeping what it read) and is its health's `last_error`; `now` stamps success.
+pub async fn fetch(
+    http: &Http,
+    spec: &ProviderSpec,
+    key: Option<AdminKey>,
+    (start, end): (TimeMs, TimeMs),
+    now: TimeMs,
+) -> Fetched {
+    let mut fetched = Fetched {
+        provider: spec.provider,
+        buckets: Vec::new(),
+        health: ProviderHealth {
+            url: spec.url.clone(),
+            ..ProviderHealth::default()
+        },
+    };
+    let name = spec.provider.name();
+    let Some(key) = key else {
+        fetched.health.last_error = Some(format!(
+            "{name}: {} is not set: it needs an organization admin key",
+            spec.key_names()
+        ));
+        return fetched;
+    };
+    let mut tally = Attempts::default();
+    let mut result = Ok(());
+    for endpoint in endpoints::endpoints(spec.provider, start, end) {
+        let url = format!("{}{}", spec.url.trim_end_matches('/'), endpoint.path);
+        result = read_pages(
+            http,
+            spec,
+            &key,
+            &endpoint,
+            &url,
+            &mut tally,
+            &mut fetched,
+            now,
+        )
+        .await;
+        if result.is_err() {
+            break;
+        }
+    }
+    let h = &mut fetched.health;
+    (h.requests, h.retries, h.rate_limited) = (tally.requests, tally.retries, tally.rate_limited);
+    match result {
+        Ok(()) => h.ok = true,
+        Err(e) => h.last_error = Some(key.scrub(&format!("{name}: {e}"))),
+    }
+    fetched
+}
+
+/// Reads one report to its last page into `fetched`.
+#[allow(clippy::too_many_arguments)]
+async fn read_pages(
+    http: &Http,
+    spec: &ProviderSpec,
+    key: &AdminKey,
+    endpoint: &endpoints::Endpoint,
+    url: &str,
+    tally: &mut Attempts,
+    fetched: &mut Fetched,
+    now: TimeMs,
+) -> Result<(), String> {
+    let auth = match spec.provider {
+        Provider::OpenAi => format!("Bearer {}", key_text(key)),
+        Provider::Anthropic => key_text(key).to_string(),
+    };
+    let headers: Vec<(&'static str, &str)> = match spec.provider {
+        Provider::OpenAi => vec![("authorization", auth.as_str())],
+        Provider::Anthropic => vec![
+            ("x-api-key", auth.as_str()),
+            ("anthropic-version", "2023-06-01"),
+        ],
+    };
+    let mut cursor: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let mut query: Vec<(&str, String)> = endpoint.query.clone();
+        if let Some(c) = &cursor {
+            query.push(("page", c.clone()));
+        }
+        let body = http
+            .get(url, &query, &headers, key, tally)
+            .await
+            .map_err(|e| describe(spec, endpoint.path, e))?;
+        let page = (endpoint.parse)(&body).map_err(|e| format!("{}: {e}", endpoint.path))?;
+        fetched.health.pages += 1;
+        fetched.health.skipped_results += page.skipped as u64;
+        fetched.health.last_success = Some(crate::timefmt::format_rfc3339_ms(now));
+        fetched.buckets.extend(page.buckets);
+        match (page.has_more, page.next_page) {
+            (false, _) => return Ok(()),
+            (true, None) => {
+                return Err(format!(
+                    "{}: has_more is true but next_page is missing; stopped after {} pages",
+                    endpoint.path, fetched.health.pages
+                ));
+            }
+            (true, Some(next)) if cursor.as_deref() == Some(next.as_str()) => {
+                return Err(format!(
+                    "{}: next_page repeats the page just read",
+                    endpoint.path
+                ));
+            }
+            (true, Some(next)) => cursor = Some(next),
+        }
+    }
+    Err(format!("{}: more than {MAX_PAGES} pages", endpoint.path))
+}
+
+/// The key as sent; only ever placed in a header marked sensitive.
+fn key_text(key: &AdminKey) -> &str {
+    key.expose()
+}
+
+/// A failed GET as a message that says what to do: a refused key names its variable.
+fn describe(spec: &ProviderSpec, path: &str, e: FetchError) -> String {
+    match e {
+        FetchError::Refused(status) => format!(
+            "{path}: HTTP {status}: the key in {} was refused; it must be an organization admin key ({}), not a project or workspace key",
+            spec.key_names(),
+            match spec.provider {
+                Provider::OpenAi => "sk-admin-…",
+                Provider::Anthropic => "sk-ant-admin…",
+            }
+        ),
+        e => format!("{path}: {e}"),
+    }
+}
+
+/// Reads every provider once for `range` on a runtime of its own (for `report` and
+/// `check`, which are not async), keys from the environment.
+pub fn fetch_blocking(
+    specs: &[ProviderSpec],
+    range: (TimeMs, TimeMs),
+    now: TimeMs,
+) -> Vec<Fetched> {
+    let jobs: Vec<(ProviderSpec, Option<AdminKey>)> =
+        specs.iter().map(|s| (s.clone(), s.key())).collect();
+    fetch_blocking_with(
+        &jobs,
+        range,
+        now,
+        RetryPolicy::default(),
+        http::tokio_sleeper(),
+    )
+}
+
+/// [`fetch_blocking`] with the keys, the retry policy and the sleeper given (tests never
+/// wait, nor touch the environment).
+pub fn fetch_blocking_with(
+    jobs: &[(ProviderSpec, Option<AdminKey>)],
+    range: (TimeMs, TimeMs),
+    now: TimeMs,
+    policy: RetryPolicy,
+    sleeper: Sleeper,
+) -> Vec<Fetched> {
+    let failed = |spec: &ProviderSpec, why: String| Fetched {
+        provider: spec.provider,
+        buckets: Vec::new(),
+        health: ProviderHealth {
+            url: spec.url.clone(),
+            last_error: Some(format!("{}: {why}", spec.provider.name())),
+            ..ProviderHealth::default()
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return jobs
+                .iter()
+                .map(|(s, _)| failed(s, format!("no runtime: {e}")))
+                .collect();
+        }
+    };
+    let http = match Http::new(policy, sleeper) {
+        Ok(h) => h,
+        Err(e) => return jobs.iter().map(|(s, _)| failed(s, e.to_string())).collect(),
+    };
+    runtime.block_on(async {
+        let mut all = Vec::new();
+        for (spec, key) in jobs {
+            all.push(fetch(&http, spec, key.clone(), range, now).await);
+        }
+        all
+    })
+}
