@@ -13,7 +13,7 @@ use crate::app::{App, SortKey};
 use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::{IdentityRow, Rates};
 use crate::engine::{MAX_IDENTITIES, OTHER_IDENTITY};
-use crate::event::{IdentityKind, TimeMs};
+use crate::event::TimeMs;
 use crate::format;
 use crate::layout::identity_table::{COLUMN_FLEX, COLUMN_SPACING, Shape, shape};
 use crate::layout::ruled;
@@ -40,13 +40,6 @@ impl From<BudgetLevel> for Tone {
     }
 }
 
-fn kind_label(kind: IdentityKind) -> &'static str {
-    match kind {
-        IdentityKind::ServiceAccount => "svc-acct",
-        other => other.label(),
-    }
-}
-
 fn rate(x: f64) -> (String, Tone) {
     if x == 0.0 {
         ("·".into(), Tone::Muted)
@@ -64,7 +57,7 @@ fn look(key: SortKey) -> (Alignment, CellFn) {
     let cell: CellFn = match key {
         // The identity is drawn apart, with its alert's marker; this is its bare text.
         SortKey::Name => |r, _| (sanitize(&r.name, 60), Tone::Normal),
-        SortKey::Kind => |r, _| (kind_label(r.kind).into(), Tone::Muted),
+        SortKey::Kind => |r, _| (r.kind.short_label().into(), Tone::Muted),
         SortKey::Requests => |r, _| rate(r.rates.requests_per_min),
         SortKey::Input => |r, _| rate(r.rates.input_per_min),
         SortKey::Output => |r, _| rate(r.rates.output_per_min),

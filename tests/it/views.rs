@@ -736,7 +736,11 @@ fn filter_prompt_while_typing_80x24() {
     let mut screen = busy(24);
     type_filter(&mut screen, "identity-1 kind:ag");
     assert_eq!(screen.app.prompt(), Some("identity-1 kind:ag"));
-    assert_eq!(screen.app.order.len(), 18, "nothing applies before Enter");
+    assert_eq!(
+        screen.app.order.len(),
+        2,
+        "the table filters as it is typed"
+    );
     insta::assert_snapshot!(screen.draw(80, 24).backend());
 }
 
@@ -784,6 +788,17 @@ fn the_filter_holds_across_snapshots_and_esc_clears_it() {
     assert_eq!(screen.app.prompt(), None);
     assert!(screen.app.filter().is_empty());
     assert_eq!(screen.app.order.len(), 18);
+}
+
+/// The KIND column writes `svc-acct`: typing what is shown finds the rows.
+#[test]
+fn the_filter_matches_the_kind_as_the_column_writes_it() {
+    for typed in ["kind:svc", "kind:svc-acct"] {
+        let mut screen = busy(24);
+        type_filter(&mut screen, typed);
+        screen.key(KeyCode::Enter);
+        assert_eq!(screen.app.order.len(), 7, "{typed}: the service accounts");
+    }
 }
 
 /// The identity view of an identity over its budget, with its alert.
