@@ -5,7 +5,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Text;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
@@ -184,13 +184,26 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let idle = now - r.last_seen > IDLE_MS;
             // An alert wins over a budget's state, which wins over idleness: an
             // over-budget identity that went quiet is still over.
-            let base = match (alert, budget_style(r, theme)) {
+            let severity = match (alert, budget_style(r, theme)) {
+                (Some(a), _) if a.acknowledged => Some(theme.acknowledged()),
+                (Some(a), _) => Some(theme.alert_row(a.severity)),
+                (None, Some(state)) => Some(theme.row(false).patch(state)),
+                (None, None) => None,
+            };
+            let base = match severity {
                 _ if selected => theme.row(true),
-                (Some(a), _) if a.acknowledged => theme.acknowledged(),
-                (Some(a), _) => theme.alert_row(a.severity),
-                (None, Some(state)) => theme.row(false).patch(state),
-                (None, None) if idle => theme.muted(),
-                (None, None) => theme.row(false),
+                Some(style) => style,
+                None if idle => theme.muted(),
+                None => theme.row(false),
+            };
+            // The selection keeps the identity in its severity's colours, so the cursor
+            // never hides that the row is in trouble.
+            let name_style = match severity {
+                Some(style) if selected => Style::new()
+                    .bg(Color::Reset)
+                    .remove_modifier(Modifier::REVERSED)
+                    .patch(style),
+                _ => base,
             };
             // A marker too, for terminals (and people) that do not see the colours.
             let name = match alert {
@@ -198,7 +211,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Some(_) => format!("▲ {}", sanitize(&r.name, 60)),
                 None => sanitize(&r.name, 60),
             };
-            let mut cells = vec![Cell::from(name).style(base)];
+            let mut cells = vec![Cell::from(name).style(name_style)];
             cells.extend(columns.iter().map(|c| {
                 let (align, cell) = look(c.sort);
                 let (text, tone) = cell(r, now);

@@ -157,6 +157,32 @@ fn critical_rows_stand_out_and_dim_once_acknowledged() {
     );
 }
 
+/// The cursor on a row in trouble: the identity keeps its severity's colours, the rest
+/// of the row shows the selection.
+#[test]
+fn the_selection_keeps_the_rows_severity_in_sight() {
+    let mut screen = alerting(24);
+    screen.press('n');
+    screen.press('g');
+    assert_eq!(screen.selected(), Some(RUNAWAY));
+    let t = screen.draw(160, 48);
+    let name = row_style(&t, RUNAWAY);
+    assert_eq!((name.fg, name.bg), (Some(Color::White), Some(Color::Red)));
+    let buffer = t.backend().buffer();
+    let width = buffer.area.width as usize;
+    let y = (0..buffer.area.height as usize)
+        .find(|&y| {
+            let line: String = buffer.content[y * width..(y + 1) * width]
+                .iter()
+                .map(|c| c.symbol())
+                .collect();
+            line.contains(RUNAWAY)
+        })
+        .expect("row on screen");
+    let last = buffer.content[y * width + width - 1].style();
+    assert_eq!((last.fg, last.bg), (Some(Color::Black), Some(Color::Cyan)));
+}
+
 #[test]
 fn alerts_pane_80x24() {
     let mut screen = alerting(24);
