@@ -64,6 +64,16 @@ impl RateWindow {
         }
     }
 
+    /// The window beside a figure: `$189/h (1 min)`, where `1m $189/h` read as a million.
+    pub fn long_label(self) -> &'static str {
+        match self {
+            RateWindow::OneMinute => "1 min",
+            RateWindow::FiveMinutes => "5 min",
+            RateWindow::OneHour => "1 hour",
+            RateWindow::OneDay => "24 hours",
+        }
+    }
+
     /// The next longer window, back to the shortest after the longest.
     pub fn next(self) -> Self {
         let at = Self::ALL.iter().position(|&w| w == self).unwrap_or(0);
@@ -160,6 +170,17 @@ impl Rates {
     }
 }
 
+/// How the header's figures moved over the last minute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct MinuteChange {
+    /// Spent in the last minute: what the running totals grew by.
+    pub cost_usd: f64,
+    /// Requests read in the last minute.
+    pub requests: u64,
+    /// The spend rate now less the rate a minute ago, in $/h over the same window.
+    pub cost_per_hour: f64,
+}
+
 /// One identity in the overview.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IdentityRow {
@@ -227,6 +248,8 @@ pub struct Snapshot {
     pub totals: Usage,
     pub today_usage: Usage,
     pub rates: Rates,
+    /// What the header's spend, rate and requests changed by over the last minute.
+    pub last_minute: MinuteChange,
     /// Events ingested per second, over the last few seconds.
     pub ingest_per_sec: f64,
     pub ingest: IngestStats,

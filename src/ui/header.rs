@@ -1,5 +1,6 @@
-//! The top two lines: spend and rates now, whether the sources are healthy, and how many
-//! alerts are active, by severity.
+//! The top two lines: spend and rates now, each with its change over the last minute (from
+//! the snapshot), whether the sources are healthy, how many alerts are active, by severity,
+//! and how many requests were read.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -14,6 +15,29 @@ use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
 use crate::ui::fit::{Segment, line};
 use crate::ui::spark;
+
+/// The count of requests read gives way only to the sources' health, the alerts and a
+/// filter's count.
+const REQUESTS_PRIORITY: u8 = u8::MAX - 3;
+
+/// What a running total grew by over the last minute: ` +$3.05`, nothing when nothing.
+fn spent(usd: f64) -> String {
+    if usd > 0.0 {
+        format!(" +{}", format::usd(usd))
+    } else {
+        String::new()
+    }
+}
+
+/// How the spend rate moved over the last minute: ` ▲$2.10`, ` ▼$0.40`, nothing when
+/// it did not move by a cent.
+fn rate_change(per_hour: f64) -> String {
+    if per_hour.abs() < 0.005 {
+        return String::new();
+    }
+    let arrow = if per_hour > 0.0 { '▲' } else { '▼' };
+    format!(" {arrow}{}", format::usd(per_hour.abs()))
+}
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let s = &app.snapshot;
@@ -38,11 +62,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut rate = Segment {
         priority: 9,
         spans: vec![
-            Span::styled(format!("{} ", s.window.label()), theme.key()),
             Span::styled(
                 format!("{}/h", format::usd(s.rates.cost_per_hour)),
                 theme.text(),
             ),
+            Span::styled(format!(" ({})", s.window.long_label()), theme.key()),
         ],
     };
     if s.rates.unpriced_requests > 0 {
@@ -51,6 +75,24 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             format!(" +{unpriced} unpriced"),
             theme.unpriced(),
         ));
+    }
+    // The last minute's changes, unless they would push the rate or the clock off the line.
+    let (spent, change) = (
+        spent(s.last_minute.cost_usd),
+        rate_change(s.last_minute.cost_per_hour),
+    );
+    let clock = clock(app, theme);
+    let essential = [
+        " tokentop".len(),
+        today.width(),
+        rate.width(),
+        clock.width(),
+    ];
+    let needed = essential.iter().sum::<usize>() + 3 * 3;
+    if needed + spent.chars().count() + change.chars().count() <= area.width as usize {
+        // After the figure, before its unpriced note.
+        today.spans.insert(2, Span::styled(spent, theme.muted()));
+        rate.spans.insert(2, Span::styled(change, theme.muted()));
     }
     let mut first = vec![
         one(u8::MAX, " tokentop".into(), theme.title()),
@@ -67,7 +109,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             format!("{} ev/s", format::si(s.ingest_per_sec)),
             theme.text(),
         ),
-        clock(app, theme),
+        clock,
     ];
 
     // The global trend, unless there is nothing to draw yet.
@@ -112,7 +154,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.level(Level::Warn),
         ));
     }
-    // While a filter is on, what it lets through outranks the request count.
+    // While a filter is on, what it lets through outranks even the request count.
     let shown = if app.filter().is_empty() {
         one(
             5,
@@ -121,15 +163,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         )
     } else {
         let text = format!("{} of {} identities", app.order.len(), s.identities.len());
-        one(7, text, theme.muted())
+        one(REQUESTS_PRIORITY + 1, text, theme.muted())
     };
     second.push(shown);
-    // Above the identities: how much was read stays in sight on a wide terminal.
-    second.push(one(
-        6,
+    // How much was read stays in sight on a wide terminal, whatever else the line holds.
+    let mut requests = one(
+        REQUESTS_PRIORITY,
         format!("{} requests", format::int(s.totals.requests)),
         theme.muted(),
-    ));
+    );
+    if s.last_minute.requests > 0 {
+        let change = format!(" +{}", format::si(s.last_minute.requests as f64));
+        requests.spans.push(Span::styled(change, theme.muted()));
+    }
+    second.push(requests);
 
     let width = area.width as usize;
     let lines = vec![line(first, width, theme), line(second, width, theme)];

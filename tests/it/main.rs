@@ -21,6 +21,7 @@ mod formats;
 mod identity_detail;
 mod inputs;
 mod origins;
+mod overview;
 mod prices;
 mod real_logs;
 mod retention;

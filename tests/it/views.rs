@@ -99,14 +99,14 @@ fn ingest_agent(e: &mut Engine) {
     e.ingest(&unpriced);
 }
 
-fn busy(height: u16) -> Screen {
+pub fn busy(height: u16) -> Screen {
     let mut e = engine();
     ingest_busy(&mut e);
     busy_screen(e, height)
 }
 
 /// Fifteen identities with their own patterns, the agent, a quiet one and a hostile name.
-fn ingest_busy(e: &mut Engine) {
+pub fn ingest_busy(e: &mut Engine) {
     let kinds = [
         IdentityKind::ServiceAccount,
         IdentityKind::ApiKey,
@@ -151,7 +151,7 @@ fn ingest_busy(e: &mut Engine) {
     e.ingest(&event("evil\x1b[2J\x1b[31mname", NOON - 2_000, 10, 1));
 }
 
-fn busy_screen(e: Engine, height: u16) -> Screen {
+pub fn busy_screen(e: Engine, height: u16) -> Screen {
     let mut screen = Screen::new("demo", e, height);
     let mut broken = SourceHealth::new("/var/log/llm/*.jsonl");
     broken.last_error = Some("/var/log/llm: permission denied".into());
@@ -379,7 +379,7 @@ fn w_switches_the_rate_window_and_the_timeline_span() {
         "a fresh snapshot at once"
     );
     let header = format!("{}", screen.draw(160, 48).backend());
-    assert!(header.contains("5m $"), "the header names the window");
+    assert!(header.contains("/h (5 min)"), "the header names the window");
     for _ in 0..3 {
         screen.press('w');
     }
@@ -520,7 +520,7 @@ fn sort_keys_reorder_and_q_quits() {
 /// The busy screen under budgets: identity-14 over its own, identities 10 to 14 (team
 /// "search") warned by the team's, the quiet job over (idle, but still critical), the agent
 /// on a rolling hour with an ETA. Limits are set from the spend so the shares are round.
-fn budgeted(height: u16) -> Screen {
+pub fn budgeted(height: u16) -> Screen {
     let mut plain = engine();
     ingest_busy(&mut plain);
     plain.advance(NOON);

@@ -2,9 +2,9 @@
 //! [`super`], only as much as the view asks for.
 
 use super::{
-    GroupRow, IdentityBudget, IdentityDetail, IdentityRow, KindRow, MINUTE_MS, ModelPricing,
-    ModelRow, RateWindow, Rates, Snapshot, Timeline, TimelinePoint, TimelineSpan, ToolRow, Trend,
-    View,
+    GroupRow, IdentityBudget, IdentityDetail, IdentityRow, KindRow, MINUTE_MS, MinuteChange,
+    ModelPricing, ModelRow, RateWindow, Rates, Snapshot, Timeline, TimelinePoint, TimelineSpan,
+    ToolRow, Trend, View,
 };
 use crate::engine::budget::BudgetState;
 use crate::engine::usage::Usage;
@@ -119,6 +119,9 @@ impl Engine {
         for row in &mut by_model {
             row.pricing = Some(self.model_pricing(&row.key));
         }
+        let rates = Rates::of(&self.global.window, self.now, view.window);
+        let minute_ago = Rates::of(&self.global.window, self.now - MINUTE_MS, view.window);
+        let last_minute = self.global.window.sum(self.now, MINUTE_MS);
         Snapshot {
             now: self.now,
             time_zone: self.days.tz.iana_name().unwrap_or("UTC").to_string(),
@@ -127,7 +130,12 @@ impl Engine {
             window: view.window,
             totals: self.global.totals,
             today_usage: self.global.by_day.get(&today).copied().unwrap_or_default(),
-            rates: Rates::of(&self.global.window, self.now, view.window),
+            rates,
+            last_minute: MinuteChange {
+                cost_usd: last_minute.cost_usd,
+                requests: last_minute.requests,
+                cost_per_hour: rates.cost_per_hour - minute_ago.cost_per_hour,
+            },
             ingest_per_sec: self.ingest_rate(),
             ingest: self.stats,
             identities: (0..self.identities.len())
