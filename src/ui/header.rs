@@ -10,6 +10,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::App;
 use crate::engine::alerts::Severity;
+use crate::engine::budget::BudgetLevel;
 use crate::format;
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
@@ -146,6 +147,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     };
     let mut second = vec![health, alerts(app, theme)];
+    second.extend(fleet_budgets(app, theme));
     let rejected: u64 = app.sources.iter().map(|h| h.rejected_lines()).sum();
     if rejected > 0 {
         second.push(one(
@@ -233,4 +235,30 @@ fn alerts<'a>(app: &App, theme: &Theme) -> Segment<'a> {
         priority: u8::MAX - 1,
         spans,
     }
+}
+
+/// The fleet-wide budgets (scoped `all`): once here, not on every row as if each
+/// identity's own.
+fn fleet_budgets<'a>(app: &'a App, theme: &Theme) -> impl Iterator<Item = Segment<'a>> {
+    let now = app.snapshot.now;
+    app.snapshot
+        .budgets
+        .iter()
+        .filter(|b| b.fleet)
+        .map(move |b| {
+            let mut text = format!("fleet budget {:.0}%", b.percent);
+            match b.exhausted_at {
+                _ if b.level == BudgetLevel::Over => text.push_str(" over"),
+                Some(at) => text.push_str(&format!(" · out in {}", format::span(at - now))),
+                None => {}
+            }
+            let style = match b.level {
+                BudgetLevel::Ok => theme.muted(),
+                level => theme.level(level.into()),
+            };
+            Segment {
+                priority: 8,
+                spans: vec![Span::styled(text, style)],
+            }
+        })
 }

@@ -21,6 +21,10 @@ use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
 use crate::ui::spark;
 
+/// After a row's BUDGET: the budget is shared (a team's, a label's, a model's), so its
+/// percentage is not the identity's spend alone.
+pub const SHARED: &str = "*";
+
 /// An identity with no event for this long is drawn muted.
 const IDLE_MS: i64 = 5 * 60_000;
 
@@ -98,13 +102,19 @@ fn today(r: &IdentityRow) -> (String, Tone) {
     (cost, tone)
 }
 
-/// The tightest budget's share used: `82%`, then `12x` from ten times the limit on.
+/// The tightest budget's share used: `82%`, then `12x` from ten times the limit on;
+/// [`SHARED`] after it when other identities draw on that budget too.
 fn budget(r: &IdentityRow) -> (String, Tone) {
-    match &r.budget {
-        None => ("·".into(), Tone::Muted),
-        Some(b) if b.percent >= 1000.0 => (format!("{:.0}x", b.percent / 100.0), b.level.into()),
-        Some(b) => (format!("{:.0}%", b.percent), b.level.into()),
-    }
+    let Some(b) = &r.budget else {
+        return ("·".into(), Tone::Muted);
+    };
+    let share = if b.percent >= 1000.0 {
+        format!("{:.0}x", b.percent / 100.0)
+    } else {
+        format!("{:.0}%", b.percent)
+    };
+    let shared = if b.shared { SHARED } else { "" };
+    (format!("{share}{shared}"), b.level.into())
 }
 
 /// How long until the tightest budget runs out at the current rate; `over` once it has.

@@ -6,6 +6,7 @@ use tokentop::app::Msg;
 use tokentop::parse::RejectReason;
 use tokentop::source::health::SourceHealth;
 
+use crate::common::{MIN, NOON};
 use crate::views::busy;
 
 /// The text of the screen, line by line.
@@ -56,4 +57,68 @@ fn the_request_count_stays_in_a_crowded_header_at_160_columns() {
     screen.key(KeyCode::Enter);
     let header = lines(&screen, 160, 48)[..2].join("\n");
     assert!(header.contains(" requests"), "{header}");
+}
+
+/// Three identities: `solo` has a budget of its own and is in the `search` team with
+/// `mate`, whose budget is the team's; `free` has none but the fleet's.
+fn three_budgets() -> crate::views::Screen {
+    let mut e = crate::budgets::engine_with(
+        r#"
+[[identity]]
+match = { identity = "solo" }
+team = "search"
+[[identity]]
+match = { identity = "mate" }
+team = "search"
+
+[[budget]]
+name = "solo daily"
+identity = "solo"
+period = "day"
+limit_usd = 100
+[[budget]]
+name = "search daily"
+team = "search"
+period = "day"
+limit_usd = 40
+[[budget]]
+name = "everything"
+all = true
+period = "day"
+limit_usd = 1000
+"#,
+    );
+    for (name, usd) in [("solo", 10.0), ("mate", 20.0), ("free", 150.0)] {
+        e.ingest(&crate::budgets::spend(name, NOON - 5 * MIN, usd));
+    }
+    crate::views::Screen::new("budgets", e, 24)
+}
+
+/// A fleet budget is the header's: on every row it read as each identity's own.
+#[test]
+fn rows_show_their_own_budget_and_the_fleets_is_in_the_header() {
+    let screen = three_budgets();
+    let s = &screen.app.snapshot;
+    let row = |name: &str| {
+        let r = s.identities.iter().find(|r| r.name == name).expect("row");
+        r.budget.as_ref().map(|b| (b.name.as_str(), b.shared))
+    };
+    // solo: 10% of its own, 75% of the team's: the team's is tighter, and shared.
+    assert_eq!(row("solo"), Some(("search daily", true)));
+    assert_eq!(row("mate"), Some(("search daily", true)));
+    assert_eq!(row("free"), None, "the fleet's budget is nobody's own");
+    let everything = s.budgets.iter().find(|b| b.name == "everything");
+    assert!(everything.is_some_and(|b| b.fleet));
+    let text = lines(&screen, 120, 24);
+    assert!(text[1].contains("fleet budget 18%"), "{}", text[1]);
+    let free = text
+        .iter()
+        .find(|l| l.starts_with("free"))
+        .expect("free row");
+    assert!(!free.contains("18%"), "{free}");
+    let mate = text
+        .iter()
+        .find(|l| l.starts_with("mate"))
+        .expect("mate row");
+    assert!(mate.contains("75%*"), "shared budgets are marked: {mate}");
 }
