@@ -2,6 +2,7 @@
 //! [`Msg`]. Tests drive the app through the same `update` the loop uses.
 
 mod alerts;
+mod attention;
 mod filter;
 mod identity;
 mod mouse;
@@ -19,6 +20,7 @@ use ratatui::layout::Rect;
 
 use self::alerts::AlertCursor;
 pub use self::alerts::RowAlert;
+pub use self::attention::{RERANK_MS, Ranking};
 pub use self::filter::Filter;
 pub use self::record::RawRecord;
 use self::screen::Screen;
@@ -72,6 +74,8 @@ pub struct App {
     ordered_by: TableOrder,
     /// Indices into `snapshot.identities` that pass the filter, in display order.
     pub order: Vec<usize>,
+    /// Under `attention`, the ranking the order keeps to until it is due again.
+    ranking: Option<Ranking>,
     /// Position in `order` of the selected row.
     pub selected: usize,
     /// Position in `order` of the first row the table shows: it moves only as far as
@@ -115,6 +119,7 @@ impl App {
             sources: Vec::new(),
             ordered_by: TableOrder::default(),
             order: Vec::new(),
+            ranking: None,
             selected: 0,
             table_top: 0,
             selected_name: None,
@@ -163,6 +168,12 @@ impl App {
     /// The sort and filter in effect: what the engine thread arranges its snapshots by.
     pub fn table_order(&self) -> &TableOrder {
         &self.ordered_by
+    }
+
+    /// The attention ranking the table keeps to, handed to the engine thread so that its
+    /// orders keep to it too.
+    pub fn ranking(&self) -> Option<&Ranking> {
+        self.ranking.as_ref()
     }
 
     /// Applies one message; returns whether the screen needs a redraw.
@@ -338,10 +349,17 @@ impl App {
     /// Puts the table in order: the order handed over when it was worked out by the sort
     /// and filter in effect, otherwise sorted here. The selection follows its identity.
     fn arrange(&mut self, arranged: Option<Arranged>) {
-        self.order = match arranged {
-            Some(arranged) if arranged.by == self.ordered_by => arranged.order,
-            _ => self.ordered_by.arrange(&self.snapshot.identities),
+        if self.ordered_by.acknowledged != self.acknowledged {
+            self.ordered_by.acknowledged = self.acknowledged.clone();
+        }
+        let arranged = match arranged {
+            Some(arranged) if arranged.by == self.ordered_by => arranged,
+            _ => self
+                .ordered_by
+                .arrange(&self.snapshot, self.ranking.as_ref()),
         };
+        self.order = arranged.order;
+        self.ranking = arranged.ranking;
         let found = self.selected_name.as_ref().and_then(|name| {
             self.order
                 .iter()
@@ -354,6 +372,13 @@ impl App {
             self.selected_name = self.selected_row().map(|r| r.name.clone());
         }
         self.keep_in_view();
+    }
+
+    /// After an acknowledgement or its taking back: `attention` ranks again at once and the
+    /// rows are marked anew.
+    fn acknowledged_changed(&mut self) {
+        self.arrange(None);
+        self.mark_rows();
     }
 
     /// The first row the table shows (the view keeps the selection in view whatever

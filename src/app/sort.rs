@@ -1,32 +1,29 @@
 //! What the identity table is sorted by, how two rows compare by it, and the table's order
-//! as a pure function of the rows: the engine thread works it out with every snapshot it
-//! publishes, so that sorting 10,000 rows stays off the UI loop.
+//! as a pure function of the snapshot (and, for `attention`, of the ranking kept from a
+//! moment ago): the engine thread works it out with every snapshot it publishes, so that
+//! sorting 10,000 rows stays off the UI loop.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use super::Filter;
+use super::attention::{Ranking, open_severities};
+use crate::engine::Snapshot;
 use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::IdentityRow;
 use crate::event::TimeMs;
 
 /// Which rows the table shows and in what order: everything the order depends on besides
-/// the rows themselves.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// the snapshot itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TableOrder {
     pub sort: SortKey,
     /// Inverted: the key's other way round.
     pub reverse: bool,
     pub filter: Filter,
-}
-
-impl Default for TableOrder {
-    fn default() -> Self {
-        Self {
-            sort: SortKey::Spend,
-            reverse: false,
-            filter: Filter::default(),
-        }
-    }
+    /// The alerts the viewer acknowledged: they no longer put a row first under
+    /// `attention`. A copy of the app's, handed to the engine thread with the rest.
+    pub acknowledged: BTreeSet<u64>,
 }
 
 impl TableOrder {
@@ -35,20 +32,38 @@ impl TableOrder {
         self.sort.descending() != self.reverse
     }
 
-    /// Indices into `rows` of those that pass the filter, in display order (ties by name).
-    pub fn arrange(&self, rows: &[IdentityRow]) -> Vec<usize> {
+    /// Indices into `snapshot.identities` of the rows that pass the filter, in display
+    /// order (ties by name). Under `attention`, `kept` is the ranking of a moment ago: it
+    /// holds for [`super::attention::RERANK_MS`], then the rows are ranked again.
+    pub fn arrange(&self, snapshot: &Snapshot, kept: Option<&Ranking>) -> Arranged {
+        let rows = &snapshot.identities;
         let mut order: Vec<usize> = (0..rows.len())
             .filter(|&i| self.filter.matches(&rows[i]))
             .collect();
-        order.sort_by(|&a, &b| {
-            self.sort
-                .compare(&rows[a], &rows[b])
-                .then(rows[a].name.cmp(&rows[b].name))
-        });
+        let ranking = if self.sort == SortKey::Attention {
+            let open = open_severities(snapshot, &self.acknowledged);
+            let ranking = match kept {
+                Some(r) if r.holds(snapshot.now, &self.acknowledged) => r.clone(),
+                _ => Ranking::new(snapshot, &self.acknowledged, &open),
+            };
+            order.sort_by(|&a, &b| ranking.compare(&rows[a], &rows[b], &open));
+            Some(ranking)
+        } else {
+            order.sort_by(|&a, &b| {
+                self.sort
+                    .compare(&rows[a], &rows[b])
+                    .then(rows[a].name.cmp(&rows[b].name))
+            });
+            None
+        };
         if self.reverse {
             order.reverse();
         }
-        order
+        Arranged {
+            by: self.clone(),
+            order,
+            ranking,
+        }
     }
 }
 
@@ -58,12 +73,18 @@ impl TableOrder {
 pub struct Arranged {
     pub by: TableOrder,
     pub order: Vec<usize>,
+    /// Under `attention`, the ranking the order keeps to until it is due again.
+    pub ranking: Option<Ranking>,
 }
 
-/// What the identity table is sorted by: one key per column, in column order. Text sorts
-/// A to Z and numbers highest first unless inverted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the identity table is sorted by: `attention` (the default), then one key per
+/// column, in column order. Text sorts A to Z and numbers highest first unless inverted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SortKey {
+    /// Unacknowledged alerts first (critical, then warn), then by spend rate; re-ranked
+    /// at most every 5 s (see `attention`).
+    #[default]
+    Attention,
     Name,
     Kind,
     Requests,
@@ -85,8 +106,9 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    /// Every key in column order: `s` / `S` step through it.
-    pub const ALL: [SortKey; 12] = [
+    /// `attention`, then every key in column order: `s` / `S` step through it.
+    pub const ALL: [SortKey; 13] = [
+        SortKey::Attention,
         SortKey::Name,
         SortKey::Kind,
         SortKey::Requests,
@@ -103,6 +125,7 @@ impl SortKey {
 
     pub fn label(self) -> &'static str {
         match self {
+            SortKey::Attention => "attention",
             SortKey::Name => "name",
             SortKey::Kind => "kind",
             SortKey::Requests => "req/min",
@@ -147,6 +170,8 @@ impl SortKey {
     fn compare(self, a: &IdentityRow, b: &IdentityRow) -> Ordering {
         let (ra, rb) = (&a.rates, &b.rates);
         match self {
+            // Ranked apart (`attention`), with the alerts; by rate when asked alone.
+            SortKey::Attention => SortKey::Rate.compare(a, b),
             SortKey::Name => a.name.cmp(&b.name),
             SortKey::Kind => a.kind.label().cmp(b.kind.label()),
             SortKey::Requests => rb.requests_per_min.total_cmp(&ra.requests_per_min),

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::app::{App, Arranged, Msg, TableOrder};
+use crate::app::{App, Arranged, Msg, Ranking, TableOrder};
 use crate::engine::alerts::AlertEvent;
 use crate::engine::snapshot::{RateWindow, TimelineSpan, View};
 use crate::engine::{Engine, Snapshot};
@@ -30,6 +30,9 @@ pub struct Wanted {
     pub span: TimelineSpan,
     /// How the table is sorted and filtered.
     pub table: TableOrder,
+    /// The attention ranking the screen keeps to (the thread's own or one the app made
+    /// after a key), so the thread's orders keep to it too.
+    pub ranking: Option<Ranking>,
     /// Paused, the screen keeps its snapshot: ticks build none for it.
     pub paused: bool,
 }
@@ -41,6 +44,7 @@ impl Wanted {
             window: app.window,
             span: app.span,
             table: app.table_order().clone(),
+            ranking: app.ranking().cloned(),
             paused: app.paused(),
         }
     }
@@ -71,11 +75,9 @@ pub struct Published {
 }
 
 impl Published {
-    fn new(view: Wanted, snapshot: Arc<Snapshot>) -> Self {
-        let arranged = Arranged {
-            order: view.table.arrange(&snapshot.identities),
-            by: view.table.clone(),
-        };
+    /// The snapshot with the table's order for `view`, keeping to `ranking` while it holds.
+    fn new(view: Wanted, snapshot: Arc<Snapshot>, ranking: Option<&Ranking>) -> Self {
+        let arranged = view.table.arrange(&snapshot, ranking);
         Self {
             view,
             snapshot,
@@ -169,7 +171,8 @@ pub fn spawn(start: Start) -> std::io::Result<EngineLink> {
         clock,
     } = start;
     let (wanted_tx, wanted_rx) = watch::channel(wanted.clone());
-    let (snapshots_tx, snapshots_rx) = watch::channel(Published::new(wanted, first));
+    let ranking = wanted.ranking.clone();
+    let (snapshots_tx, snapshots_rx) = watch::channel(Published::new(wanted, first, None));
     let (reports_tx, reports_rx) = mpsc::channel(crate::source::CHANNEL_CAPACITY);
     let mut thread = EngineThread {
         engine,
@@ -178,6 +181,7 @@ pub fn spawn(start: Start) -> std::io::Result<EngineLink> {
         reports: reports_tx,
         readers,
         clock,
+        ranking,
     };
     std::thread::Builder::new()
         .name("engine".into())
@@ -197,6 +201,8 @@ struct EngineThread {
     reports: mpsc::Sender<Report>,
     readers: Readers,
     clock: fn() -> TimeMs,
+    /// The attention ranking its orders keep to (see `app::attention`).
+    ranking: Option<Ranking>,
 }
 
 impl EngineThread {
@@ -210,6 +216,13 @@ impl EngineThread {
             match self.wanted.has_changed() {
                 Ok(true) => {
                     let wanted = self.wanted.borrow_and_update().clone();
+                    // The app ranks again after a key (an acknowledgement): its ranking,
+                    // newer than the thread's, is the one to keep to.
+                    let newer =
+                        |r: &Ranking| self.ranking.as_ref().is_none_or(|own| r.at >= own.at);
+                    if let Some(ranking) = wanted.ranking.as_ref().filter(|r| newer(r)) {
+                        self.ranking = Some(ranking.clone());
+                    }
                     // Only pausing on the same view needs none; publishing on every other
                     // change also covers changes the watch merged (paused and resumed).
                     let needed = !wanted.paused || wanted.view() != current.view();
@@ -261,11 +274,11 @@ impl EngineThread {
     }
 
     /// Builds and publishes the snapshot for `view`; false once the loop is gone.
-    fn publish(&self, view: &Wanted) -> bool {
+    fn publish(&mut self, view: &Wanted) -> bool {
         let snapshot = Arc::new(self.engine.snapshot_with(&view.view()));
-        self.snapshots
-            .send(Published::new(view.clone(), snapshot))
-            .is_ok()
+        let published = Published::new(view.clone(), snapshot, self.ranking.as_ref());
+        self.ranking.clone_from(&published.arranged.ranking);
+        self.snapshots.send(published).is_ok()
     }
 
     /// Hands the loop a report, waiting while it is behind; false once the loop is gone.

@@ -60,7 +60,7 @@ type CellFn = fn(&IdentityRow, TimeMs) -> (String, Tone);
 fn look(key: SortKey) -> (Alignment, CellFn) {
     let cell: CellFn = match key {
         // The identity is drawn apart, with its alert's marker; this is its bare text.
-        SortKey::Name => |r, _| (sanitize(&r.name, 60), Tone::Normal),
+        SortKey::Name | SortKey::Attention => |r, _| (sanitize(&r.name, 60), Tone::Normal),
         SortKey::Kind => |r, _| (r.kind.short_label().into(), Tone::Muted),
         SortKey::Requests => |r, _| rate(r.rates.requests_per_min),
         SortKey::Input => |r, _| rate(r.rates.input_per_min),
@@ -77,7 +77,7 @@ fn look(key: SortKey) -> (Alignment, CellFn) {
         SortKey::Trend => |r, _| (spark::bars(&r.trend), Tone::Trend),
     };
     let align = match key {
-        SortKey::Name | SortKey::Trend => Alignment::Left,
+        SortKey::Name | SortKey::Attention | SortKey::Trend => Alignment::Left,
         _ => Alignment::Right,
     };
     (align, cell)

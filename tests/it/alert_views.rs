@@ -42,7 +42,7 @@ fn play(e: &mut Engine, mut events: Vec<Event>, start: TimeMs) {
 /// Two hours of four identities; the runaway agent burst once an hour ago (ended) and is
 /// bursting again now; the checkout service passed its daily budget's warning, then its
 /// limit (the warning ended), and the search service passed its warning three minutes ago.
-fn alerting(height: u16) -> Screen {
+pub fn alerting(height: u16) -> Screen {
     let start = NOON - 2 * 60 * MIN;
     let mut events = Vec::new();
     let services = [

@@ -2,7 +2,7 @@
 //! dependency graph).
 
 mod alert_sinks;
-mod alert_views;
+pub mod alert_views;
 mod boundaries;
 pub mod budgets;
 mod bursts;

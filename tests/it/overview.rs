@@ -2,11 +2,12 @@
 //! ranges, whose budget a row shows, names, the attention order and the side panel.
 
 use crossterm::event::KeyCode;
-use tokentop::app::Msg;
+use tokentop::app::{Msg, RERANK_MS, SortKey, TableOrder};
+use tokentop::live;
 use tokentop::parse::RejectReason;
 use tokentop::source::health::SourceHealth;
 
-use crate::common::{MIN, NOON};
+use crate::common::{MIN, NOON, engine, event};
 use crate::views::busy;
 
 /// The text of the screen, line by line.
@@ -121,4 +122,119 @@ fn rows_show_their_own_budget_and_the_fleets_is_in_the_header() {
         .find(|l| l.starts_with("mate"))
         .expect("mate row");
     assert!(mate.contains("75%*"), "shared budgets are marked: {mate}");
+}
+
+/// The rows' names in the table's order.
+fn names(screen: &crate::views::Screen) -> Vec<String> {
+    let rows = &screen.app.snapshot.identities;
+    screen
+        .app
+        .order
+        .iter()
+        .map(|&i| rows[i].name.clone())
+        .collect()
+}
+
+/// The runaway agent sat on row 9 of 12 under "today": `attention`, the default, puts
+/// unacknowledged critical alerts first, then warnings, then the highest spend rate.
+#[test]
+fn attention_is_the_default_and_puts_open_alerts_first() {
+    let mut screen = crate::alert_views::alerting(24);
+    assert_eq!(screen.app.sort(), SortKey::Attention);
+    let s = &screen.app.snapshot;
+    let order = names(&screen);
+    let rate = |name: &str| {
+        let r = s.identities.iter().find(|r| r.name == name).expect("row");
+        r.rates.cost_per_hour
+    };
+    // Both critical (the burst, the budget over), by rate; then the warning; then the rest.
+    let (first, second) = (&order[0], &order[1]);
+    let mut criticals = ["agent-loop-runner", "svc-checkout"];
+    criticals.sort_by(|a, b| rate(b).total_cmp(&rate(a)));
+    assert_eq!([first.as_str(), second.as_str()], criticals[..]);
+    assert_eq!(order[2], "svc-search-rag");
+    assert_eq!(order[3], "key_prod_web");
+    assert_eq!(screen.app.selected, 0);
+    let text = lines(&screen, 120, 24).join("\n");
+    assert!(text.contains(" 1 of 4 "), "{text}");
+    // Acknowledging the top row's alerts ranks again at once: it goes down among the
+    // rows without open alerts, and the selection stays on row 1.
+    let top = order[0].clone();
+    screen.press('x');
+    let order = names(&screen);
+    assert_ne!(order[0], top);
+    assert_eq!(screen.app.selected, 0);
+    // `s` steps from attention to the first column, S back.
+    screen.press('s');
+    assert_eq!(screen.app.sort(), SortKey::Name);
+    screen.press('S');
+    assert_eq!(screen.app.sort(), SortKey::Attention);
+}
+
+/// Rates move with every snapshot; the attention order holds for 5 s of snapshot time so
+/// that rows do not shuffle under the reader, then is ranked again.
+#[test]
+fn the_attention_order_is_ranked_at_most_every_five_seconds() {
+    let mut e = engine();
+    for (name, input) in [("a-first", 900_000), ("b-second", 500_000)] {
+        e.ingest(&event(name, NOON - 10_000, input, 100));
+    }
+    e.advance(NOON);
+    let by = TableOrder::default();
+    let first = by.arrange(&e.snapshot(None), None);
+    let kept = first.ranking.clone().expect("attention keeps a ranking");
+    assert_eq!(kept.at, NOON);
+    // b-second now spends far more than a-first.
+    e.ingest(&event("b-second", NOON + 1_000, 9_000_000, 100));
+    let order_at = |e: &mut tokentop::engine::Engine, now| {
+        e.advance(now);
+        let s = e.snapshot(None);
+        let arranged = by.arrange(&s, Some(&kept));
+        let names: Vec<String> = arranged
+            .order
+            .iter()
+            .map(|&i| s.identities[i].name.clone())
+            .collect();
+        (names, arranged.ranking.expect("ranking").at)
+    };
+    let held = order_at(&mut e, NOON + RERANK_MS - 1);
+    assert_eq!(held, (vec!["a-first".into(), "b-second".into()], NOON));
+    let ranked = order_at(&mut e, NOON + RERANK_MS);
+    assert_eq!(
+        ranked,
+        (vec!["b-second".into(), "a-first".into()], NOON + RERANK_MS)
+    );
+}
+
+/// The selection starts on row 1 and stays there across snapshots (whoever is there); once
+/// a key moves it, it stays on its identity as rows move.
+#[test]
+fn the_selection_stays_on_row_one_until_a_key_moves_it() {
+    let mut e = engine();
+    for (name, input) in [("a", 900_000), ("b", 500_000), ("c", 100_000)] {
+        e.ingest(&event(name, NOON - 10_000, input, 100));
+    }
+    let mut screen = crate::views::Screen::new("t", e, 24);
+    assert_eq!(screen.selected(), Some("a"));
+    // c overtakes everyone; once ranked again, row 1 is c, and so is the selection.
+    screen
+        .engine
+        .ingest(&event("c", NOON + 1_000, 90_000_000, 100));
+    screen.engine.advance(NOON + RERANK_MS);
+    live::refresh(&screen.engine, &mut screen.app);
+    assert_eq!(names(&screen)[0], "c");
+    assert_eq!(screen.selected(), Some("c"), "row 1, whoever is there");
+    screen.press('j');
+    assert_eq!(screen.selected(), Some("a"));
+    screen
+        .engine
+        .ingest(&event("b", NOON + 6_000, 900_000_000, 100));
+    screen.engine.advance(NOON + 2 * RERANK_MS);
+    live::refresh(&screen.engine, &mut screen.app);
+    assert_eq!(names(&screen)[0], "b");
+    assert_eq!(
+        screen.selected(),
+        Some("a"),
+        "the moved selection keeps its identity"
+    );
 }

@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use std::sync::Arc;
 
-use tokentop::app::{App, Arranged, Msg, SortKey};
+use tokentop::app::{App, Msg, SortKey};
 use tokentop::engine::Engine;
 use tokentop::engine::snapshot::{RateWindow, TimelineSpan};
 use tokentop::event::{IdentityKind, ToolCall};
@@ -190,7 +190,10 @@ fn busy_80x24() {
 fn busy_160x48() {
     let screen = busy(48).draw(160, 48);
     let text = format!("{}", screen.backend());
-    assert!(text.contains("TODAY▼"), "the default sort is marked");
+    assert!(
+        text.contains("sort: attention"),
+        "the default sort is named"
+    );
     assert!(text.contains("TOKENS/MIN, 30 MIN"), "sparklines are shown");
     insta::assert_snapshot!(screen.backend());
 }
@@ -207,9 +210,10 @@ fn busy_sorted_by_name_scrolled_80x24() {
     assert_eq!(screen.selected(), Some("quiet-batch-job"));
 }
 
-/// `S` three times from the default (today's spend) steps left: $/h, cache%, out/min.
+/// `S` three times from today's spend steps left: $/h, cache%, out/min.
 fn sorted_by_output(height: u16) -> Screen {
     let mut screen = busy(height);
+    screen.press('$');
     for _ in 0..3 {
         screen.key(KeyCode::Char('S'));
     }
@@ -239,10 +243,9 @@ fn an_order_worked_out_elsewhere_is_used_only_for_the_sort_and_filter_in_effect(
     let snapshot = Arc::new(screen.engine.snapshot(None));
     let by = screen.app.table_order().clone();
     // Not the order the app would work out: proof that it was taken as given.
-    let mut order = by.arrange(&snapshot.identities);
-    order.reverse();
-    let given = order.clone();
-    let arranged = Arranged { by, order };
+    let mut arranged = by.arrange(&snapshot, None);
+    arranged.order.reverse();
+    let given = arranged.order.clone();
     screen
         .app
         .update(Msg::Arranged(Arc::clone(&snapshot), arranged.clone()));
@@ -251,7 +254,7 @@ fn an_order_worked_out_elsewhere_is_used_only_for_the_sort_and_filter_in_effect(
     screen
         .app
         .update(Msg::Arranged(Arc::clone(&snapshot), arranged));
-    let by_name = screen.app.table_order().arrange(&snapshot.identities);
+    let by_name = screen.app.table_order().arrange(&snapshot, None).order;
     assert_ne!(by_name, given);
     assert_eq!(screen.app.order, by_name, "sorted by name here");
 }
@@ -409,7 +412,7 @@ fn the_status_line_follows_the_screen() {
         text.lines().last().unwrap_or_default().to_string()
     };
     let table = status(&screen);
-    assert!(table.contains("sort: today ▼") && table.contains("s/S sort column"));
+    assert!(table.contains("sort: attention ▼") && table.contains("s/S sort column"));
     assert!(!table.contains("Esc"));
     screen.key(KeyCode::Enter);
     let panel = status(&screen);
@@ -612,7 +615,9 @@ fn budgets_160x48() {
 #[test]
 fn rows_take_their_budget_colour_from_the_theme() {
     use tokentop::theme::Level;
-    let screen = budgeted(48);
+    let mut screen = budgeted(48);
+    // The top spender selected: a row with no alert.
+    screen.press('$');
     let t = screen.draw(160, 48);
     let theme = Theme::builtin();
     // An over-budget identity is in a critical budget alert: the alert's row style.
@@ -638,6 +643,7 @@ fn rows_take_their_budget_colour_from_the_theme() {
 fn the_budget_columns_sort() {
     let mut screen = budgeted(24);
     // From today's spend, `s` steps right to the budget column, then ETA.
+    screen.press('$');
     screen.press('s');
     assert_eq!(screen.app.sort(), SortKey::Budget);
     let top = |s: &Screen| s.app.snapshot.identities[s.app.order[0]].name.clone();

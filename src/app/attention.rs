@@ -1,0 +1,88 @@
+//! The `attention` order: identities with unacknowledged active alerts first (critical, then
+//! warn), then by spend rate. It is ranked at most every [`RERANK_MS`] of snapshot time and
+//! kept in between (a [`Ranking`]), so rows do not shuffle under the reader as rates move;
+//! acknowledging re-ranks at once. The engine thread and the app hand the ranking to each
+//! other with the table's order, so both keep the same one.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashMap};
+
+use crate::engine::Snapshot;
+use crate::engine::alerts::Severity;
+use crate::engine::snapshot::IdentityRow;
+use crate::event::TimeMs;
+
+/// The attention order is worked out again at most this often (snapshot time).
+pub const RERANK_MS: TimeMs = 5_000;
+
+/// Every identity's place in the attention order at one moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ranking {
+    /// The snapshot time it was ranked at.
+    pub at: TimeMs,
+    /// The acknowledged alerts it was ranked with: acknowledging re-ranks.
+    acknowledged: BTreeSet<u64>,
+    /// Position by identity name.
+    places: HashMap<String, usize>,
+}
+
+impl Ranking {
+    /// Ranks every row of `snapshot` as of now.
+    pub fn new(snapshot: &Snapshot, acknowledged: &BTreeSet<u64>, open: &Open) -> Ranking {
+        let rows = &snapshot.identities;
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by(|&a, &b| compare(&rows[a], &rows[b], open));
+        let places = order
+            .iter()
+            .enumerate()
+            .map(|(place, &i)| (rows[i].name.clone(), place))
+            .collect();
+        Ranking {
+            at: snapshot.now,
+            acknowledged: acknowledged.clone(),
+            places,
+        }
+    }
+
+    /// Whether it still holds at `now` for these acknowledgements.
+    pub fn holds(&self, now: TimeMs, acknowledged: &BTreeSet<u64>) -> bool {
+        (self.at..self.at + RERANK_MS).contains(&now) && self.acknowledged == *acknowledged
+    }
+
+    /// The order of two rows: by their places, identities ranked since last after the
+    /// others, in attention order among themselves.
+    pub fn compare(&self, a: &IdentityRow, b: &IdentityRow, open: &Open) -> Ordering {
+        let place = |r: &IdentityRow| self.places.get(&r.name).copied().unwrap_or(usize::MAX);
+        place(a).cmp(&place(b)).then_with(|| compare(a, b, open))
+    }
+}
+
+/// The highest severity of each identity's active alerts nobody acknowledged, by name.
+pub type Open<'a> = HashMap<&'a str, Severity>;
+
+pub fn open_severities<'a>(snapshot: &'a Snapshot, acknowledged: &BTreeSet<u64>) -> Open<'a> {
+    let mut open: HashMap<&str, Severity> = HashMap::new();
+    let alerts = snapshot.alerts.iter().filter(|a| a.active());
+    for alert in alerts.filter(|a| !acknowledged.contains(&a.id)) {
+        for name in &alert.identities {
+            let worst = open.entry(name.as_str()).or_insert(alert.severity);
+            *worst = (*worst).max(alert.severity);
+        }
+    }
+    open
+}
+
+/// Unacknowledged critical first, then warn (then info), then the highest spend rate, then
+/// the most tokens, then by name.
+fn compare(a: &IdentityRow, b: &IdentityRow, open: &Open) -> Ordering {
+    let severity = |r: &IdentityRow| open.get(r.name.as_str()).copied();
+    severity(b)
+        .cmp(&severity(a))
+        .then(b.rates.cost_per_hour.total_cmp(&a.rates.cost_per_hour))
+        .then(
+            b.rates
+                .tokens_per_min()
+                .total_cmp(&a.rates.tokens_per_min()),
+        )
+        .then(a.name.cmp(&b.name))
+}
