@@ -26,7 +26,7 @@ pub use self::record::RawRecord;
 use self::screen::Screen;
 pub use self::sort::{Arranged, SortKey, TableOrder};
 use crate::engine::Snapshot;
-use crate::engine::snapshot::{IdentityRow, RateWindow, TimelineSpan, View};
+use crate::engine::snapshot::{IdentityRow, RateWindow, TimelineSpan, TotalsRange, View};
 use crate::event::{Origin, TimeMs};
 use crate::keymap::{self, Action, action_for};
 use crate::layout::{self, Hit};
@@ -99,6 +99,8 @@ pub struct App {
     prompt: Option<String>,
     /// The window the overview's rates are averaged over.
     pub window: RateWindow,
+    /// The days the overview's totals column sums (`t`).
+    pub range: TotalsRange,
     /// The span of the identity view's timeline.
     pub span: TimelineSpan,
     /// Paused: new snapshots are not shown (see `pause`).
@@ -130,6 +132,7 @@ impl App {
             row_alerts: Vec::new(),
             prompt: None,
             window: RateWindow::default(),
+            range: TotalsRange::default(),
             span: TimelineSpan::default(),
             frozen: None,
             area: Rect::default(),
@@ -152,6 +155,7 @@ impl App {
             focus: self.focus(),
             window: self.window,
             span: self.span,
+            range: self.range,
         }
     }
 
@@ -293,6 +297,7 @@ impl App {
                 by.reverse = false;
                 self.arrange(None);
             }
+            Action::NextRange => self.range = self.range.next(),
             Action::ReverseSort => {
                 self.ordered_by.reverse = !self.ordered_by.reverse;
                 self.arrange(None);

@@ -38,6 +38,8 @@ pub enum Action {
     /// The overview: the next rate window (1m, 5m, 1h, 24h); the identity view: the
     /// timeline's next span (15m, 1h, 6h, 24h).
     NextWindow,
+    /// The overview's totals column: the next range (today, 7 days, 30 days, all loaded).
+    NextRange,
     /// Freeze the screen on the snapshot shown (ingest and alerts go on), or resume.
     Pause,
     /// Open or close the sources view: each source's health, broken ones first.
@@ -244,6 +246,14 @@ pub const KEYMAP: &[Binding] = &[
         help: "time window",
         screen: None,
         status: &[Screen::Table, Screen::Detail],
+    },
+    Binding {
+        keys: &[(KeyCode::Char('t'), NONE)],
+        label: "t",
+        action: Action::NextRange,
+        help: "totals range",
+        screen: Some(Screen::Table),
+        status: TABLE,
     },
     Binding {
         keys: &[(KeyCode::Char('/'), NONE)],

@@ -94,7 +94,7 @@ pub enum SortKey {
     Cache,
     /// Current $/h (then tokens/min).
     Rate,
-    /// Spend today.
+    /// Spend over the totals range (today by default; `t`).
     Spend,
     /// Share used of the tightest budget; identities with none last.
     Budget,
@@ -133,7 +133,7 @@ impl SortKey {
             SortKey::Output => "out/min",
             SortKey::Cache => "cache%",
             SortKey::Rate => "$/h",
-            SortKey::Spend => "today",
+            SortKey::Spend => "spend",
             SortKey::Budget => "budget",
             SortKey::Eta => "eta",
             SortKey::Tools => "tools/min",
@@ -185,7 +185,7 @@ impl SortKey {
                 .cost_per_hour
                 .total_cmp(&ra.cost_per_hour)
                 .then(rb.tokens_per_min().total_cmp(&ra.tokens_per_min())),
-            SortKey::Spend => b.today.cost_usd.total_cmp(&a.today.cost_usd),
+            SortKey::Spend => b.in_range.cost_usd.total_cmp(&a.in_range.cost_usd),
             SortKey::Budget => {
                 let share = |r: &IdentityRow| r.budget.as_ref().map_or(-1.0, |b| b.percent);
                 share(b).total_cmp(&share(a))

@@ -265,10 +265,15 @@ impl Engine {
         self.observe_budgets(&budgets);
     }
 
-    /// Drops the identities' sums of days past the retention horizon: only today's is
-    /// shown. The global sums by day stay (one entry a day), for `report --by day`.
+    /// Drops the identities' sums of days older than the longest totals range (30 calendar
+    /// days, today included): the overview's column sums no more. The global sums by day
+    /// stay (one entry a day), for `report --by day`.
     fn forget_old_days(&mut self, now: TimeMs) {
-        let cutoff = self.days.day(now.saturating_sub(RETENTION_MS));
+        let kept = snapshot::TotalsRange::ThirtyDays.days().unwrap_or(1) - 1;
+        let today = self.days.day(now);
+        let cutoff = today
+            .checked_sub(jiff::Span::new().days(kept))
+            .unwrap_or(today);
         if self.oldest_day.is_none_or(|d| d >= cutoff) {
             return;
         }

@@ -125,13 +125,81 @@ impl TimelineSpan {
     }
 }
 
-/// What the UI shows, so that the snapshot holds just that: the overview's rate window,
-/// and the identity in focus with its timeline's span.
+/// The calendar days the overview's totals column sums (`t` cycles it), apart from the
+/// rate window: on last month's logs "today" is $0 while the history holds the spend.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum TotalsRange {
+    #[default]
+    Today,
+    /// The last 7 calendar days, today included, in the engine's time zone.
+    SevenDays,
+    /// The last 30 calendar days, today included.
+    ThirtyDays,
+    /// Everything read.
+    All,
+}
+
+impl TotalsRange {
+    pub const ALL: [TotalsRange; 4] = [
+        TotalsRange::Today,
+        TotalsRange::SevenDays,
+        TotalsRange::ThirtyDays,
+        TotalsRange::All,
+    ];
+
+    /// The column's title: `TODAY`, `7D`, `30D`, `ALL`.
+    pub fn title(self) -> &'static str {
+        match self {
+            TotalsRange::Today => "TODAY",
+            TotalsRange::SevenDays => "7D",
+            TotalsRange::ThirtyDays => "30D",
+            TotalsRange::All => "ALL",
+        }
+    }
+
+    /// Beside a figure: `today`, `7 days`, `30 days`, `all loaded`.
+    pub fn label(self) -> &'static str {
+        match self {
+            TotalsRange::Today => "today",
+            TotalsRange::SevenDays => "7 days",
+            TotalsRange::ThirtyDays => "30 days",
+            TotalsRange::All => "all loaded",
+        }
+    }
+
+    /// Calendar days summed, today included; `None`: every day.
+    pub fn days(self) -> Option<i64> {
+        match self {
+            TotalsRange::Today => Some(1),
+            TotalsRange::SevenDays => Some(7),
+            TotalsRange::ThirtyDays => Some(30),
+            TotalsRange::All => None,
+        }
+    }
+
+    /// The smallest range that reaches back to `first_day` from `today` (`--since`).
+    pub fn reaching(first_day: jiff::civil::Date, today: jiff::civil::Date) -> Self {
+        let back = (today - first_day).get_days() as i64 + 1;
+        Self::ALL
+            .into_iter()
+            .find(|r| r.days().is_some_and(|days| back <= days))
+            .unwrap_or(TotalsRange::All)
+    }
+
+    pub fn next(self) -> Self {
+        let at = Self::ALL.iter().position(|&r| r == self).unwrap_or(0);
+        Self::ALL[(at + 1) % Self::ALL.len()]
+    }
+}
+
+/// What the UI shows, so that the snapshot holds just that: the overview's rate window and
+/// totals range, and the identity in focus with its timeline's span.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct View<'a> {
     pub focus: Option<&'a str>,
     pub window: RateWindow,
     pub span: TimelineSpan,
+    pub range: TotalsRange,
 }
 
 /// Live rates over the view's window (see [`RateWindow`]).
@@ -189,6 +257,8 @@ pub struct IdentityRow {
     pub format: Format,
     pub rates: Rates,
     pub today: Usage,
+    /// Over the snapshot's totals range (`Snapshot::range`).
+    pub in_range: Usage,
     pub totals: Usage,
     pub first_seen: TimeMs,
     pub last_seen: TimeMs,
@@ -245,8 +315,12 @@ pub struct Snapshot {
     pub clock: String,
     /// The window the rates are over.
     pub window: RateWindow,
+    /// The days the totals column (each row's `in_range`) and `range_usage` are over.
+    pub range: TotalsRange,
     pub totals: Usage,
     pub today_usage: Usage,
+    /// Every identity over `range`.
+    pub range_usage: Usage,
     pub rates: Rates,
     /// What the header's spend, rate and requests changed by over the last minute.
     pub last_minute: MinuteChange,

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::app::{App, Arranged, Msg, Ranking, TableOrder};
 use crate::engine::alerts::AlertEvent;
-use crate::engine::snapshot::{RateWindow, TimelineSpan, View};
+use crate::engine::snapshot::{RateWindow, TimelineSpan, TotalsRange, View};
 use crate::engine::{Engine, Snapshot};
 use crate::event::TimeMs;
 use crate::source::Feed;
@@ -28,6 +28,7 @@ pub struct Wanted {
     pub focus: Option<String>,
     pub window: RateWindow,
     pub span: TimelineSpan,
+    pub range: TotalsRange,
     /// How the table is sorted and filtered.
     pub table: TableOrder,
     /// The attention ranking the screen keeps to (the thread's own or one the app made
@@ -43,6 +44,7 @@ impl Wanted {
             focus: app.focus().map(str::to_string),
             window: app.window,
             span: app.span,
+            range: app.range,
             table: app.table_order().clone(),
             ranking: app.ranking().cloned(),
             paused: app.paused(),
@@ -54,11 +56,12 @@ impl Wanted {
             focus: self.focus.as_deref(),
             window: self.window,
             span: self.span,
+            range: self.range,
         }
     }
 
     /// Whether a fresh snapshot must follow at once after `before`, before the screen is
-    /// drawn again: the focus, window or span changed, or the screen resumed from a pause
+    /// drawn again: the focus, window, span or totals range changed, or the screen resumed from a pause
     /// (which jumps to now).
     pub fn needs_snapshot_after(&self, before: &Wanted) -> bool {
         self.view() != before.view() || (before.paused && !self.paused)

@@ -106,7 +106,8 @@ fn summary<'a>(d: &IdentityDetail, width: u16, theme: &'a Theme) -> Line<'a> {
         seg(
             4,
             vec![
-                Span::styled("total ", theme.muted()),
+                // Named for its range, as the tables under it (all loaded) are.
+                Span::styled("all loaded ", theme.muted()),
                 Span::styled(format::usd(r.totals.cost_usd), theme.text()),
                 unpriced(r.totals.unpriced_requests).unwrap_or_default(),
                 Span::styled(

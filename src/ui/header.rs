@@ -11,6 +11,7 @@ use ratatui::widgets::Paragraph;
 use crate::app::App;
 use crate::engine::alerts::Severity;
 use crate::engine::budget::BudgetLevel;
+use crate::engine::snapshot::TotalsRange;
 use crate::format;
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
@@ -53,6 +54,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Span::styled(format::usd(s.today_usage.cost_usd), theme.accent()),
         ],
     };
+    // Old logs: $0 today would read as nothing read at all.
+    if s.today_usage.requests == 0 && s.totals.requests > 0 {
+        today.spans = vec![
+            Span::styled("nothing today · loaded ", theme.muted()),
+            Span::styled(
+                format::usd_lower_bound(s.totals.cost_usd, s.totals.unpriced_requests),
+                theme.accent(),
+            ),
+        ];
+    }
     if s.today_usage.unpriced_requests > 0 {
         let unpriced = format::si(s.today_usage.unpriced_requests as f64);
         today.spans.push(Span::styled(
@@ -99,6 +110,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         one(u8::MAX, " tokentop".into(), theme.title()),
         one(3, sanitize(&app.title, 40), theme.muted()),
         today,
+    ];
+    // The table's totals range, when it is not today's.
+    if s.range != TotalsRange::Today {
+        let total = &s.range_usage;
+        first.push(Segment {
+            priority: 8,
+            spans: vec![
+                Span::styled(format!("{} ", s.range.label()), theme.muted()),
+                Span::styled(
+                    format::usd_lower_bound(total.cost_usd, total.unpriced_requests),
+                    theme.accent(),
+                ),
+            ],
+        });
+    }
+    first.extend([
         rate,
         one(
             7,
@@ -111,12 +138,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.text(),
         ),
         clock,
-    ];
+    ]);
 
-    // The global trend, unless there is nothing to draw yet.
+    // The global trend, unless there is nothing to draw yet: before the ev/s and the clock.
     if s.trend.iter().any(|&v| v > 0) {
         first.insert(
-            5,
+            first.len() - 2,
             Segment {
                 priority: 1,
                 spans: vec![

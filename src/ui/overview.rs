@@ -70,7 +70,7 @@ fn look(key: SortKey) -> (Alignment, CellFn) {
             None => ("·".into(), Tone::Muted),
         },
         SortKey::Rate => |r, _| rate_usd(&r.rates),
-        SortKey::Spend => |r, _| today(r),
+        SortKey::Spend => |r, _| spend(r),
         SortKey::Budget => |r, _| budget(r),
         SortKey::Eta => eta,
         SortKey::Tools => |r, _| rate(r.rates.tool_calls_per_min),
@@ -92,13 +92,16 @@ fn rate_usd(rates: &Rates) -> (String, Tone) {
     }
 }
 
-/// Spend today; requests with no price make it a lower bound, marked with `+?`.
-fn today(r: &IdentityRow) -> (String, Tone) {
-    let tone = match r.today.unpriced_requests {
+/// Spend over the totals range; requests with no price make it a lower bound, marked with
+/// `+?`; nothing in the range is `·`, not `$0`.
+fn spend(r: &IdentityRow) -> (String, Tone) {
+    let usage = &r.in_range;
+    let tone = match usage.unpriced_requests {
+        _ if usage.requests == 0 => return ("·".into(), Tone::Muted),
         0 => Tone::Normal,
         _ => Tone::Unpriced,
     };
-    let cost = format::usd_lower_bound(r.today.cost_usd, r.today.unpriced_requests);
+    let cost = format::usd_lower_bound(usage.cost_usd, usage.unpriced_requests);
     (cost, tone)
 }
 
@@ -244,11 +247,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     };
     let mut header = vec![Cell::from(title("IDENTITY", SortKey::Name))];
-    header.extend(
-        columns
-            .iter()
-            .map(|c| Cell::from(Text::from(title(c.title, c.sort)).alignment(look(c.sort).0))),
-    );
+    header.extend(columns.iter().map(|c| {
+        // The totals column is named after its range: `TODAY`, `7D`, `30D`, `ALL`.
+        let text = match c.sort {
+            SortKey::Spend => app.snapshot.range.title(),
+            _ => c.title,
+        };
+        Cell::from(Text::from(title(text, c.sort)).alignment(look(c.sort).0))
+    }));
     let title = format!(
         " {} of {} ",
         (app.selected + 1).min(app.order.len()),

@@ -3,6 +3,7 @@
 
 use crossterm::event::KeyCode;
 use tokentop::app::{Msg, RERANK_MS, SortKey, TableOrder};
+use tokentop::engine::snapshot::TotalsRange;
 use tokentop::live;
 use tokentop::parse::RejectReason;
 use tokentop::source::health::SourceHealth;
@@ -237,4 +238,76 @@ fn the_selection_stays_on_row_one_until_a_key_moves_it() {
         Some("a"),
         "the moved selection keeps its identity"
     );
+}
+
+/// Old logs: spend 3, 20 and 40 days ago, nothing today.
+fn old_logs() -> crate::views::Screen {
+    let mut e = engine();
+    let day = 24 * 60 * MIN;
+    for (name, days, usd) in [("recent", 3, 1.5), ("month", 20, 4.0), ("old", 40, 10.0)] {
+        e.ingest(&crate::budgets::spend(name, NOON - days * day, usd));
+    }
+    crate::views::Screen::new("old", e, 24)
+}
+
+/// On last month's logs every cost read `$0`: the totals column's range cycles with `t`
+/// through today, 7 days, 30 days and all loaded, named in its title, and the header says
+/// that nothing happened today but shows what was loaded.
+#[test]
+fn old_logs_are_not_zero_the_totals_column_takes_a_range() {
+    let mut screen = old_logs();
+    screen.press('$');
+    let text = lines(&screen, 120, 24);
+    assert!(
+        text[0].contains("nothing today · loaded $15.50"),
+        "{}",
+        text[0]
+    );
+    assert!(text[3].contains("TODAY▼"), "{}", text[3]);
+    // Old rows have no rate: the totals column holds the row's only amount.
+    let cell = |text: &[String], name: &str| {
+        let line = text.iter().find(|l| l.starts_with(name)).expect("row");
+        let amount = line.split_whitespace().find(|w| w.starts_with('$'));
+        amount.unwrap_or("·").to_string()
+    };
+    assert_eq!(cell(&text, "recent"), "·", "nothing today is not $0");
+    let expect = [
+        ("7D▼", "7 days $1.50", ["$1.50", "·", "·"]),
+        ("30D▼", "30 days $5.50", ["$1.50", "$4.00", "·"]),
+        ("ALL▼", "all loaded $15.50", ["$1.50", "$4.00", "$10.00"]),
+    ];
+    for (title, header, cells) in expect {
+        screen.press('t');
+        let text = lines(&screen, 120, 24);
+        assert!(text[3].contains(title), "{}", text.join("\n"));
+        assert!(text[0].contains(header), "{}", text[0]);
+        let shown = ["recent", "month", "old"].map(|n| cell(&text, n));
+        assert_eq!(shown, cells, "{title}");
+    }
+    // The order follows the range's spend.
+    assert_eq!(names(&screen), ["old", "month", "recent"]);
+    screen.press('t');
+    assert_eq!(
+        screen.app.snapshot.range,
+        TotalsRange::Today,
+        "and round again"
+    );
+}
+
+/// `--since` sets the first range: the smallest that covers it.
+#[test]
+fn since_sets_the_first_range() {
+    let tz = jiff::tz::TimeZone::UTC;
+    let range =
+        |text: Option<&str>| tokentop::request::monitor_range(text, &tz, NOON).expect("reads");
+    assert_eq!(range(None), TotalsRange::Today);
+    assert_eq!(range(Some("2h")), TotalsRange::Today);
+    assert_eq!(range(Some("1d")), TotalsRange::Today);
+    assert_eq!(range(Some("7d")), TotalsRange::SevenDays);
+    assert_eq!(range(Some("2025-12-26")), TotalsRange::SevenDays);
+    assert_eq!(range(Some("2025-12-25")), TotalsRange::ThirtyDays);
+    assert_eq!(range(Some("30d")), TotalsRange::ThirtyDays);
+    assert_eq!(range(Some("5w")), TotalsRange::All);
+    assert_eq!(range(Some("2020-01-01")), TotalsRange::All);
+    assert!(tokentop::request::monitor_range(Some("lately"), &tz, NOON).is_err());
 }

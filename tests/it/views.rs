@@ -844,7 +844,7 @@ fn identity_view_with_budgets_and_alerts_160x48() {
         "ALERTS",
         "TOKENS/MIN",
         "COST/MIN",
-        "CALLS BY KIND",
+        "KIND (ALL LOADED)",
         "over",
     ] {
         assert!(text.contains(shown), "{shown} missing:\n{text}");

@@ -3,14 +3,36 @@
 
 use super::{
     GroupRow, IdentityBudget, IdentityDetail, IdentityRow, KindRow, MINUTE_MS, MinuteChange,
-    ModelPricing, ModelRow, RateWindow, Rates, Snapshot, Timeline, TimelinePoint, TimelineSpan,
-    ToolRow, Trend, View,
+    ModelPricing, ModelRow, Rates, Snapshot, Timeline, TimelinePoint, TimelineSpan, ToolRow,
+    TotalsRange, Trend, View,
 };
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+
 use crate::engine::budget::BudgetState;
 use crate::engine::usage::Usage;
-use crate::engine::window::TieredWindow;
+use crate::engine::window::{Bucket, TieredWindow};
 use crate::engine::{Engine, OTHER_MODEL};
 use crate::event::{Kind, TimeMs};
+
+/// The sum of `by_day` over `range`'s days up to `today`.
+fn over_range(
+    by_day: &BTreeMap<Date, Usage>,
+    totals: &Usage,
+    range: TotalsRange,
+    today: Date,
+) -> Usage {
+    let Some(days) = range.days() else {
+        return *totals;
+    };
+    let first = today
+        .checked_sub(jiff::Span::new().days(days - 1))
+        .unwrap_or(Date::MIN);
+    let mut sum = Usage::default();
+    by_day.range(first..=today).for_each(|(_, u)| sum.add(u));
+    sum
+}
 
 fn trend(window: &TieredWindow<Usage>, now: TimeMs) -> Trend {
     window.per_minute_of(now, Usage::total_tokens)
@@ -69,7 +91,7 @@ impl Engine {
         who: usize,
         today: jiff::civil::Date,
         budgets: &[BudgetState],
-        window: RateWindow,
+        view: &View,
     ) -> IdentityRow {
         let id = &self.identities[who];
         let rule = id.rule.and_then(|r| self.mapping.rule(r));
@@ -77,8 +99,9 @@ impl Engine {
             name: id.name.clone(),
             kind: id.kind,
             format: id.format,
-            rates: Rates::of(&id.window, self.now, window),
+            rates: Rates::of(&id.window, self.now, view.window),
             today: id.by_day.get(&today).copied().unwrap_or_default(),
+            in_range: over_range(&id.by_day, &id.totals, view.range, today),
             totals: id.totals,
             first_seen: id.first_seen,
             last_seen: id.last_seen,
@@ -128,8 +151,10 @@ impl Engine {
             today: today.to_string(),
             clock: now.strftime("%H:%M:%S %Z").to_string(),
             window: view.window,
+            range: view.range,
             totals: self.global.totals,
             today_usage: self.global.by_day.get(&today).copied().unwrap_or_default(),
+            range_usage: over_range(&self.global.by_day, &self.global.totals, view.range, today),
             rates,
             last_minute: MinuteChange {
                 cost_usd: last_minute.cost_usd,
@@ -139,7 +164,7 @@ impl Engine {
             ingest_per_sec: self.ingest_rate(),
             ingest: self.stats,
             identities: (0..self.identities.len())
-                .map(|who| self.row(who, today, &budgets, view.window))
+                .map(|who| self.row(who, today, &budgets, view))
                 .collect(),
             by_model,
             by_day,
@@ -223,7 +248,7 @@ impl Engine {
                 .collect()
         };
         Some(IdentityDetail {
-            row: self.row(who, self.today(), budgets, view.window),
+            row: self.row(who, self.today(), budgets, view),
             by_model,
             tools,
             cache_hit_rate_total: id.totals.cache_hit_rate(),
