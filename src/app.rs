@@ -293,7 +293,10 @@ impl App {
             Action::NextSort | Action::PreviousSort => {
                 let step = if action == Action::NextSort { 1 } else { -1 };
                 let by = &mut self.ordered_by;
-                by.sort = by.sort.step(step, !self.snapshot.budgets.is_empty());
+                let filled = &self.snapshot.filled;
+                by.sort = by
+                    .sort
+                    .step(step, |key| layout::identity_table::is_filled(key, filled));
                 by.reverse = false;
                 self.arrange(None);
             }

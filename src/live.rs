@@ -134,6 +134,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
         }
     }
     let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
+    engine.set_home(std::env::var("HOME").ok());
     engine.advance(wall_clock());
     let mut app = App::new(options.title, engine.snapshot(None));
     app.range = options.range;

@@ -58,24 +58,21 @@ impl Filter {
     }
 
     pub fn matches(&self, row: &IdentityRow) -> bool {
-        self.matches_fields(
-            row.name.as_str(),
-            row.kind,
-            row.team.as_deref(),
-            &row.labels,
-        )
+        // A name matches by what rules know it by and by what the table shows.
+        let names = [Some(row.name.as_str()), row.display.as_deref()];
+        self.matches_fields(&names, row.kind, row.team.as_deref(), &row.labels)
     }
 
     fn matches_fields(
         &self,
-        name: &str,
+        names: &[Option<&str>],
         kind: IdentityKind,
         team: Option<&str>,
         labels: &[String],
     ) -> bool {
         let has = |text: &str, part: &str| text.to_lowercase().contains(part);
         self.terms.iter().all(|term| match term {
-            Term::Name(part) => has(name, part),
+            Term::Name(part) => names.iter().flatten().any(|name| has(name, part)),
             Term::Kind(part) => has(kind.label(), part) || has(kind.short_label(), part),
             Term::Team(part) => team.is_some_and(|t| has(t, part)),
             Term::Label(part) => labels.iter().any(|l| has(l, part)),
@@ -141,7 +138,8 @@ mod tests {
     fn terms_are_anded_and_fields_match_by_substring() {
         let labels = vec!["prod".to_string(), "eu".to_string()];
         let agent = IdentityKind::Agent;
-        let row = |f: &Filter| f.matches_fields("Billing-Bot", agent, Some("payments"), &labels);
+        let row =
+            |f: &Filter| f.matches_fields(&[Some("Billing-Bot")], agent, Some("payments"), &labels);
         assert!(row(&Filter::parse("")));
         assert!(row(&Filter::parse("bill")));
         assert!(row(&Filter::parse("BOT team:pay kind:agent label:prod")));
@@ -150,10 +148,19 @@ mod tests {
         assert!(!row(&Filter::parse("label:staging")));
         assert!(row(&Filter::parse("label:eu")));
         let no_team = Filter::parse("team:payments");
-        assert!(!no_team.matches_fields("x", agent, None, &[]));
+        assert!(!no_team.matches_fields(&[Some("x")], agent, None, &[]));
         // An unknown field is part of a name.
-        assert!(Filter::parse("msg_1:req").matches_fields("msg_1:req_1", agent, None, &[]));
+        let name = [Some("msg_1:req_1")];
+        assert!(Filter::parse("msg_1:req").matches_fields(&name, agent, None, &[]));
         assert_eq!(Filter::parse("  a  b ").text(), "a  b");
+        // A Claude Code project is found by its folder's name and by its path.
+        let both = [Some("-home-dev-payments-api"), Some("~/dev/payments-api")];
+        for typed in ["-home-dev-pay", "~/dev/pay", "dev/payments"] {
+            assert!(
+                Filter::parse(typed).matches_fields(&both, agent, None, &[]),
+                "{typed}"
+            );
+        }
     }
 
     /// The KIND column writes `svc-acct`: what is shown finds the row, as the full name does.
@@ -167,10 +174,11 @@ mod tests {
             "kind:SVC",
         ] {
             assert!(
-                Filter::parse(typed).matches_fields("x", svc, None, &[]),
+                Filter::parse(typed).matches_fields(&[Some("x")], svc, None, &[]),
                 "{typed}"
             );
         }
-        assert!(!Filter::parse("kind:svc").matches_fields("x", IdentityKind::Agent, None, &[]));
+        let agent = IdentityKind::Agent;
+        assert!(!Filter::parse("kind:svc").matches_fields(&[Some("x")], agent, None, &[]));
     }
 }

@@ -67,6 +67,10 @@ impl TableOrder {
     }
 }
 
+fn shown_name(row: &IdentityRow) -> &str {
+    row.display.as_deref().unwrap_or(&row.name)
+}
+
 /// A table order worked out for one snapshot, and what it was worked out by, so that the
 /// app can tell whether it still holds after the user changed the sort or the filter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,20 +151,14 @@ impl SortKey {
         !matches!(self, SortKey::Name | SortKey::Kind | SortKey::Eta)
     }
 
-    /// Whether the key's column is only shown when there are budgets.
-    fn needs_budgets(self) -> bool {
-        matches!(self, SortKey::Budget | SortKey::Eta)
-    }
-
-    /// The key `step` columns away, wrapping around, skipping the budget columns when
-    /// they are not shown.
-    pub(super) fn step(self, step: isize, budgets: bool) -> SortKey {
+    /// The key `step` away, wrapping around, skipping the columns not `shown`.
+    pub(super) fn step(self, step: isize, shown: impl Fn(SortKey) -> bool) -> SortKey {
         let n = Self::ALL.len() as isize;
         let mut at = Self::ALL.iter().position(|&k| k == self).unwrap_or(0) as isize;
         loop {
             at = (at + step).rem_euclid(n);
             let key = Self::ALL[at as usize];
-            if budgets || !key.needs_budgets() {
+            if shown(key) || key == self {
                 return key;
             }
         }
@@ -172,7 +170,8 @@ impl SortKey {
         match self {
             // Ranked apart (`attention`), with the alerts; by rate when asked alone.
             SortKey::Attention => SortKey::Rate.compare(a, b),
-            SortKey::Name => a.name.cmp(&b.name),
+            // By what the table shows (a project's path).
+            SortKey::Name => shown_name(a).cmp(shown_name(b)),
             SortKey::Kind => a.kind.label().cmp(b.kind.label()),
             SortKey::Requests => rb.requests_per_min.total_cmp(&ra.requests_per_min),
             SortKey::Input => rb.input_per_min.total_cmp(&ra.input_per_min),

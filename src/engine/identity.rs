@@ -41,6 +41,9 @@ pub struct IdentityStats {
     pub attrs: IdentityAttrs,
     /// The config's `[[identity]]` rule that named it (its team and labels), if any.
     pub rule: Option<u32>,
+    /// A Claude Code project's path (the `cwd` of the first line seen), shown instead of
+    /// its folder's dashed name; never set on an identity a rule renamed.
+    pub path: Option<String>,
     pub first_seen: TimeMs,
     pub last_seen: TimeMs,
     pub totals: Usage,
@@ -69,6 +72,7 @@ impl IdentityStats {
             format,
             attrs: IdentityAttrs::default(),
             rule: None,
+            path: None,
             first_seen: time,
             last_seen: time,
             totals: Usage::default(),

@@ -12,7 +12,7 @@ use super::usage::Usage;
 use super::{
     Engine, MAX_IDENTITIES, MAX_MODELS, MAX_SKEW_MS, MINUTE_MS, OTHER_IDENTITY, OTHER_MODEL,
 };
-use crate::event::Event;
+use crate::event::{Event, Format};
 use crate::parse::plausible;
 
 impl Engine {
@@ -242,6 +242,9 @@ impl Engine {
         id.last_seen = id.last_seen.max(event.time);
         id.first_seen = id.first_seen.min(event.time);
         id.warm.see(event.time);
+        if id.path.is_none() && event.format == Format::ClaudeCode && id.name == event.identity {
+            id.path.clone_from(&event.attrs.project);
+        }
         id.attrs.clone_from(&event.attrs);
     }
 }

@@ -188,6 +188,8 @@ pub struct Engine {
     alerts: Alerts,
     /// The oldest day an identity's sums by day may hold (`None`: none yet).
     oldest_day: Option<Date>,
+    /// This machine's home folder, written `~` in the projects' paths shown.
+    home: Option<String>,
 }
 
 impl Engine {
@@ -219,7 +221,14 @@ impl Engine {
             fleet_warm_from: None,
             alerts: Alerts::default(),
             oldest_day: None,
+            home: None,
         }
+    }
+
+    /// This machine's home folder (the caller reads it): projects under it are shown as
+    /// `~/dev/payments-api`.
+    pub fn set_home(&mut self, home: Option<String>) {
+        self.home = home.filter(|h| !h.is_empty() && h != "/");
     }
 
     pub fn time_zone(&self) -> &TimeZone {

@@ -249,10 +249,47 @@ pub struct MinuteChange {
     pub cost_per_hour: f64,
 }
 
+/// Which of the overview's columns hold anything on some row: an empty one gives its room
+/// to the names (on old logs every rate is nothing).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Filled {
+    pub requests: bool,
+    pub input: bool,
+    pub output: bool,
+    pub cache: bool,
+    /// $/h: spend or unpriced requests in the window.
+    pub rate: bool,
+    pub budget: bool,
+    pub tools: bool,
+    pub trend: bool,
+}
+
+impl Filled {
+    fn of(rows: &[IdentityRow]) -> Self {
+        let mut f = Filled::default();
+        for r in rows {
+            let rates = &r.rates;
+            f.requests |= rates.requests_per_min > 0.0;
+            f.input |= rates.input_per_min > 0.0;
+            f.output |= rates.output_per_min > 0.0;
+            f.cache |= rates.cache_hit_rate.is_some();
+            f.rate |= rates.cost_per_hour > 0.0 || rates.unpriced_requests > 0;
+            f.budget |= r.budget.is_some();
+            f.tools |= rates.tool_calls_per_min > 0.0;
+            f.trend |= r.trend.iter().any(|&t| t > 0);
+        }
+        f
+    }
+}
+
 /// One identity in the overview.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IdentityRow {
+    /// What rules, budgets, alerts and reports know it by.
     pub name: String,
+    /// What the screen shows instead, when there is better: a Claude Code project's path
+    /// (`~` for this machine's home) for its folder's dashed name.
+    pub display: Option<String>,
     pub kind: IdentityKind,
     pub format: Format,
     pub rates: Rates,
@@ -328,6 +365,8 @@ pub struct Snapshot {
     pub ingest_per_sec: f64,
     pub ingest: IngestStats,
     pub identities: Vec<IdentityRow>,
+    /// Which of the overview's columns hold anything.
+    pub filled: Filled,
     pub by_model: Vec<GroupRow>,
     pub by_day: Vec<GroupRow>,
     /// Tokens per minute over every identity.

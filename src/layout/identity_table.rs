@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
 
 use super::{Hit, ruled};
 use crate::app::{App, SortKey};
-use crate::engine::snapshot::TREND_MINUTES;
+use crate::engine::snapshot::{Filled, TREND_MINUTES};
 
 /// The identity column never gets narrower than this.
 const NAME_MIN: u16 = 12;
@@ -23,8 +23,6 @@ pub struct Column {
     pub priority: u8,
     /// What it sorts by, which also names it.
     pub sort: SortKey,
-    /// Shown only when the config has budgets (else it would be empty on every row).
-    pub budgets_only: bool,
 }
 
 const fn column(title: &'static str, width: u16, priority: u8, sort: SortKey) -> Column {
@@ -33,7 +31,6 @@ const fn column(title: &'static str, width: u16, priority: u8, sort: SortKey) ->
         width,
         priority,
         sort,
-        budgets_only: false,
     }
 }
 
@@ -46,14 +43,8 @@ const COLUMNS: &[Column] = &[
     column("CACHE%", 7, 3, SortKey::Cache),
     column("$/H", 8, 9, SortKey::Rate),
     column("TODAY", 10, 10, SortKey::Spend),
-    Column {
-        budgets_only: true,
-        ..column("BUDGET", 7, 8, SortKey::Budget)
-    },
-    Column {
-        budgets_only: true,
-        ..column("ETA", 6, 7, SortKey::Eta)
-    },
+    column("BUDGET", 7, 8, SortKey::Budget),
+    column("ETA", 6, 7, SortKey::Eta),
     column("TOOLS/MIN", 10, 4, SortKey::Tools),
     column(
         "TOKENS/MIN, 30 MIN",
@@ -63,12 +54,29 @@ const COLUMNS: &[Column] = &[
     ),
 ];
 
-/// The columns that fit in `width` next to the identity column, in display order; the
-/// budget columns only when there are budgets.
-fn visible_columns(width: u16, budgets: bool) -> Vec<&'static Column> {
+/// Whether the column that sorts by `key` holds anything on some row (the identity, KIND
+/// and the totals are always shown): `s` skips the others, which are not shown.
+pub fn is_filled(key: SortKey, filled: &Filled) -> bool {
+    match key {
+        SortKey::Requests => filled.requests,
+        SortKey::Input => filled.input,
+        SortKey::Output => filled.output,
+        SortKey::Cache => filled.cache,
+        SortKey::Rate => filled.rate,
+        SortKey::Budget | SortKey::Eta => filled.budget,
+        SortKey::Tools => filled.tools,
+        SortKey::Trend => filled.trend,
+        // The totals column stays, empty or not: its title names the range `t` cycles.
+        SortKey::Attention | SortKey::Name | SortKey::Kind | SortKey::Spend => true,
+    }
+}
+
+/// The columns that fit in `width` next to the identity column, in display order: those
+/// that are empty on every row give their room to the names.
+fn visible_columns(width: u16, filled: &Filled) -> Vec<&'static Column> {
     let shown: Vec<&'static Column> = COLUMNS
         .iter()
-        .filter(|c| budgets || !c.budgets_only)
+        .filter(|c| is_filled(c.sort, filled))
         .collect();
     super::table::columns(&shown, width, NAME_MIN, |c| c.width, |c| c.priority)
         .into_iter()
@@ -85,6 +93,8 @@ pub fn body_rows(area: Rect) -> usize {
 pub struct Shape {
     /// The columns shown beside the identity.
     pub columns: Vec<&'static Column>,
+    /// The identity column's width: names longer are cut with `…`.
+    pub name_width: u16,
     /// The identity's width, then each column's.
     pub widths: Vec<Constraint>,
     pub rows_fit: usize,
@@ -93,12 +103,14 @@ pub struct Shape {
 }
 
 pub fn shape(app: &App, area: Rect) -> Shape {
-    let columns = visible_columns(area.width, !app.snapshot.budgets.is_empty());
+    let columns = visible_columns(area.width, &app.snapshot.filled);
     let rows_fit = body_rows(area).max(1);
+    let others: u16 = columns.iter().map(|c| c.width + COLUMN_SPACING).sum();
     let mut widths = vec![Constraint::Min(NAME_MIN)];
     widths.extend(columns.iter().map(|c| Constraint::Length(c.width)));
     Shape {
         columns,
+        name_width: area.width.saturating_sub(others),
         widths,
         rows_fit,
         offset: app

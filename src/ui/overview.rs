@@ -6,7 +6,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::Text;
+use ratatui::text::{Span, Text};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use crate::app::{App, SortKey};
@@ -50,6 +50,26 @@ fn rate(x: f64) -> (String, Tone) {
     } else {
         (format::si(x), Tone::Normal)
     }
+}
+
+/// `text` in `width` columns: cut with `…` when longer, never silently.
+fn cut(text: &str, width: usize) -> String {
+    let columns = |s: &str| Span::raw(s).width();
+    if columns(text) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = columns(c.encode_utf8(&mut [0; 4]));
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
 }
 
 /// The cell of a row, given the snapshot's clock.
@@ -173,6 +193,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let Shape {
         columns,
+        name_width,
         widths,
         rows_fit,
         offset,
@@ -219,11 +240,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 _ => base,
             };
             // A marker too, for terminals (and people) that do not see the colours.
+            let shown = sanitize(r.display.as_deref().unwrap_or(&r.name), 120);
             let name = match alert {
-                Some(a) if a.acknowledged => format!("△ {}", sanitize(&r.name, 60)),
-                Some(_) => format!("▲ {}", sanitize(&r.name, 60)),
-                None => sanitize(&r.name, 60),
+                Some(a) if a.acknowledged => format!("△ {shown}"),
+                Some(_) => format!("▲ {shown}"),
+                None => shown,
             };
+            let name = cut(&name, usize::from(name_width));
             let mut cells = vec![Cell::from(name).style(name_style)];
             cells.extend(columns.iter().map(|c| {
                 let (align, cell) = look(c.sort);

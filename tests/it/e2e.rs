@@ -8,13 +8,14 @@ use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-/// The demo's identities (`sample-data/demo/`, with the names `config.toml` gives them).
+/// The demo's identities (`sample-data/demo/`, with the names `config.toml` gives them;
+/// the Claude Code projects by their paths, `~` for the home the script gives tokentop).
 const DEMO_IDENTITIES: [&str; 12] = [
     "svc-support-bot",
     "batch-nightly-summarizer",
-    "-home-dev-payments-api",
+    "~/dev/payments-api",
     "agent-triage",
-    "-home-dev-infra-terraform",
+    "~/dev/infra-terraform",
     "svc-search-rag",
     "key_partner_acme",
     "web (prod)",
@@ -25,9 +26,9 @@ const DEMO_IDENTITIES: [&str; 12] = [
 ];
 /// Those of kind `agent`.
 const DEMO_AGENTS: [&str; 4] = [
-    "-home-dev-payments-api",
+    "~/dev/payments-api",
     "agent-triage",
-    "-home-dev-infra-terraform",
+    "~/dev/infra-terraform",
     "agent-loop-runner",
 ];
 
@@ -36,7 +37,7 @@ const EXITED: &str = "tokentop exited ";
 /// The shell around tokentop: one line with the exit code and whether the terminal was
 /// left in raw mode, then a pause that keeps the pane (and what it shows) alive until the
 /// server is killed.
-const SCRIPT: &str = r#""$TOKENTOP_BIN" --demo
+const SCRIPT: &str = r#"HOME=/home "$TOKENTOP_BIN" --demo
 code=$?
 if stty -a | grep -q -e -icanon; then tty=raw; else tty=cooked; fi
 echo "tokentop exited $code, tty $tty"

@@ -311,3 +311,95 @@ fn since_sets_the_first_range() {
     assert_eq!(range(Some("2020-01-01")), TotalsRange::All);
     assert!(tokentop::request::monitor_range(Some("lately"), &tz, NOON).is_err());
 }
+
+/// A Claude Code response of the project in the folder `-home-dev-payments-api`.
+fn project_event(time: tokentop::event::TimeMs) -> tokentop::event::Event {
+    let mut e = crate::common::copy("-home-dev-payments-api", time, "m1:r1", 40, None, true);
+    e.attrs.project = Some("/home/dev/payments-api".into());
+    e
+}
+
+/// The folder's dashed name reads badly: the table shows the project's path, `~` only for
+/// this machine's home; rules, budgets and reports keep the folder's name, and the filter
+/// finds either.
+#[test]
+fn a_claude_code_project_is_shown_by_its_path() {
+    let shown = |home: Option<&str>, config: &str| {
+        let mut e = crate::budgets::engine_with(config);
+        e.set_home(home.map(str::to_string));
+        e.ingest(&project_event(NOON - MIN));
+        e.advance(NOON);
+        let row = e.snapshot(None).identities[0].clone();
+        (row.name, row.display)
+    };
+    let folder = "-home-dev-payments-api".to_string();
+    assert_eq!(
+        shown(Some("/home"), ""),
+        (folder.clone(), Some("~/dev/payments-api".into()))
+    );
+    assert_eq!(
+        shown(Some("/home/ana"), ""),
+        (folder.clone(), Some("/home/dev/payments-api".into())),
+        "another's home stays whole"
+    );
+    assert_eq!(
+        shown(Some("/home/dev/pay"), ""),
+        (folder, Some("/home/dev/payments-api".into())),
+        "a home is a whole folder"
+    );
+    let renamed = "[[identity]]\nmatch = { identity = \"-home-dev-*\" }\nname = \"payments\"\n";
+    assert_eq!(shown(Some("/home"), renamed), ("payments".into(), None));
+
+    let mut e = engine();
+    e.set_home(Some("/home".into()));
+    e.ingest(&project_event(NOON - MIN));
+    let mut screen = crate::views::Screen::new("t", e, 24);
+    let text = lines(&screen, 80, 24).join("\n");
+    assert!(text.contains("~/dev/payments-api"), "{text}");
+    assert!(!text.contains("-home-dev-payments-api"), "{text}");
+    for typed in ["~/dev/pay", "-home-dev-pay"] {
+        screen.press('/');
+        typed.chars().for_each(|c| screen.press(c));
+        screen.key(KeyCode::Enter);
+        assert_eq!(screen.app.order.len(), 1, "{typed}");
+        screen.press('/');
+        screen.key(KeyCode::Esc);
+    }
+}
+
+/// `batch-nightly-summa` was cut silently: a name too long for its column ends in `…`,
+/// and the columns empty on every row give the names their room.
+#[test]
+fn names_are_cut_with_an_ellipsis_and_take_the_room_of_empty_columns() {
+    let long = "batch-nightly-summarizer-for-the-finance-team-eu";
+    let one = || {
+        let mut e = engine();
+        e.ingest(&event(long, NOON - 10_000, 1_000, 100));
+        e
+    };
+    let (e, mut t) = (one(), one());
+    t.ingest(&{
+        let mut ev = event("tools", NOON - 10_000, 1_000, 100);
+        ev.tools = vec![tokentop::event::ToolCall::new(None, "search".into())];
+        ev
+    });
+    // Too long for its column: cut, and marked.
+    let name_at = |screen: crate::views::Screen, width| {
+        let text = lines(&screen, width, 24);
+        let row = text.iter().find(|l| l.starts_with("batch")).expect("row");
+        let name = row
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(name.ends_with('…'), "{row}");
+        assert!(long.starts_with(name.trim_end_matches('…')), "{row}");
+        (name.chars().count(), text[3].contains("TOOLS/MIN"))
+    };
+    let (with_tools, shown) = name_at(crate::views::Screen::new("t", t, 24), 100);
+    assert!(shown);
+    // No tool call anywhere: the TOOLS/MIN column gives its room to the names.
+    let (without, shown) = name_at(crate::views::Screen::new("t", e, 24), 100);
+    assert!(!shown);
+    assert_eq!(without, with_tools + 11, "the column and its space");
+}

@@ -2,9 +2,9 @@
 //! [`super`], only as much as the view asks for.
 
 use super::{
-    GroupRow, IdentityBudget, IdentityDetail, IdentityRow, KindRow, MINUTE_MS, MinuteChange,
-    ModelPricing, ModelRow, Rates, Snapshot, Timeline, TimelinePoint, TimelineSpan, ToolRow,
-    TotalsRange, Trend, View,
+    Filled, GroupRow, IdentityBudget, IdentityDetail, IdentityRow, KindRow, MINUTE_MS,
+    MinuteChange, ModelPricing, ModelRow, Rates, Snapshot, Timeline, TimelinePoint, TimelineSpan,
+    ToolRow, TotalsRange, Trend, View,
 };
 use std::collections::BTreeMap;
 
@@ -32,6 +32,16 @@ fn over_range(
     let mut sum = Usage::default();
     by_day.range(first..=today).for_each(|(_, u)| sum.add(u));
     sum
+}
+
+/// `path` with `home` written `~` (only this machine's home: another's stays whole).
+fn tilde(path: &str, home: Option<&str>) -> String {
+    let home = home.map(|h| h.trim_end_matches('/'));
+    match home.and_then(|h| path.strip_prefix(h)) {
+        Some("") => "~".to_string(),
+        Some(rest) if rest.starts_with('/') => format!("~{rest}"),
+        _ => path.to_string(),
+    }
 }
 
 fn trend(window: &TieredWindow<Usage>, now: TimeMs) -> Trend {
@@ -97,6 +107,10 @@ impl Engine {
         let rule = id.rule.and_then(|r| self.mapping.rule(r));
         IdentityRow {
             name: id.name.clone(),
+            display: id
+                .path
+                .as_deref()
+                .map(|path| tilde(path, self.home.as_deref())),
             kind: id.kind,
             format: id.format,
             rates: Rates::of(&id.window, self.now, view.window),
@@ -142,6 +156,9 @@ impl Engine {
         for row in &mut by_model {
             row.pricing = Some(self.model_pricing(&row.key));
         }
+        let identities: Vec<IdentityRow> = (0..self.identities.len())
+            .map(|who| self.row(who, today, &budgets, view))
+            .collect();
         let rates = Rates::of(&self.global.window, self.now, view.window);
         let minute_ago = Rates::of(&self.global.window, self.now - MINUTE_MS, view.window);
         let last_minute = self.global.window.sum(self.now, MINUTE_MS);
@@ -163,9 +180,8 @@ impl Engine {
             },
             ingest_per_sec: self.ingest_rate(),
             ingest: self.stats,
-            identities: (0..self.identities.len())
-                .map(|who| self.row(who, today, &budgets, view))
-                .collect(),
+            filled: Filled::of(&identities),
+            identities,
             by_model,
             by_day,
             trend: trend(&self.global.window, self.now),
