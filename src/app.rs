@@ -6,6 +6,7 @@ mod attention;
 mod filter;
 mod identity;
 mod mouse;
+mod panel;
 mod pause;
 mod record;
 mod screen;
@@ -22,6 +23,7 @@ use self::alerts::AlertCursor;
 pub use self::alerts::RowAlert;
 pub use self::attention::{RERANK_MS, Ranking};
 pub use self::filter::Filter;
+pub use self::panel::Dimension;
 pub use self::record::RawRecord;
 use self::screen::Screen;
 pub use self::sort::{Arranged, SortKey, TableOrder};
@@ -97,6 +99,8 @@ pub struct App {
     row_alerts: Vec<Option<RowAlert>>,
     /// The filter prompt is open, with what has been typed.
     prompt: Option<String>,
+    /// The side panel has the keys, with its cursor (see `panel`).
+    panel: Option<usize>,
     /// The window the overview's rates are averaged over.
     pub window: RateWindow,
     /// The days the overview's totals column sums (`t`).
@@ -131,6 +135,7 @@ impl App {
             acknowledged: BTreeSet::new(),
             row_alerts: Vec::new(),
             prompt: None,
+            panel: None,
             window: RateWindow::default(),
             range: TotalsRange::default(),
             span: TimelineSpan::default(),
@@ -259,7 +264,8 @@ impl App {
             }
             Screen::Sources { .. } => self.act_on_sources(action),
             Screen::Alerts { .. } => self.act_on_alert_list(action),
-            Screen::Overview | Screen::Identity(_) => false,
+            Screen::Overview => self.act_on_panel(action),
+            Screen::Identity(_) => false,
         };
         if taken {
             return;
@@ -301,6 +307,7 @@ impl App {
                 self.arrange(None);
             }
             Action::NextRange => self.range = self.range.next(),
+            Action::TogglePanel => self.toggle_panel(),
             Action::ReverseSort => {
                 self.ordered_by.reverse = !self.ordered_by.reverse;
                 self.arrange(None);
@@ -350,6 +357,7 @@ impl App {
         self.arrange(arranged);
         self.follow_alert_cursor();
         self.follow_event_cursor();
+        self.follow_panel_cursor();
         self.mark_rows();
         true
     }

@@ -40,6 +40,8 @@ pub enum Action {
     NextWindow,
     /// The overview's totals column: the next range (today, 7 days, 30 days, all loaded).
     NextRange,
+    /// Tab: the keys go to the side panel of spend shares, or back to the table.
+    TogglePanel,
     /// Freeze the screen on the snapshot shown (ingest and alerts go on), or resume.
     Pause,
     /// Open or close the sources view: each source's health, broken ones first.
@@ -256,10 +258,18 @@ pub const KEYMAP: &[Binding] = &[
         status: TABLE,
     },
     Binding {
+        keys: &[(KeyCode::Tab, NONE)],
+        label: "Tab",
+        action: Action::TogglePanel,
+        help: "shares panel (wide)",
+        screen: Some(Screen::Table),
+        status: HELP_ONLY,
+    },
+    Binding {
         keys: &[(KeyCode::Char('/'), NONE)],
         label: "/",
         action: Action::Filter,
-        help: "filter: name team: kind: label:",
+        help: "filter: name team: kind: label: model:",
         screen: Some(Screen::Table),
         status: HELP_ONLY,
     },
@@ -296,6 +306,7 @@ pub fn key_name(code: KeyCode, mods: KeyModifiers) -> String {
         KeyCode::Up => "↑".into(),
         KeyCode::Down => "↓".into(),
         KeyCode::Enter => "Enter".into(),
+        KeyCode::Tab => "Tab".into(),
         KeyCode::Esc => "Esc".into(),
         KeyCode::PageUp => "PgUp".into(),
         KeyCode::PageDown => "PgDn".into(),

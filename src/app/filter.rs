@@ -1,5 +1,5 @@
 //! The identity filter typed after `/`: words AND-ed together, each either a substring of
-//! the identity's name or `field:value` (`team:`, `kind:`, `label:`). Matching ignores case
+//! the identity's name or `field:value` (`team:`, `kind:`, `label:`, `model:`). Matching ignores case
 //! and is by substring of what the table shows as well as the full value, so `kind:svc`
 //! and `kind:svc-acct` (the KIND column's text) find service accounts as
 //! `kind:service-account` does. The table's order applies it (`TableOrder`); views only
@@ -17,6 +17,7 @@ enum Term {
     Team(String),
     Kind(String),
     Label(String),
+    Model(String),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -38,6 +39,7 @@ impl Filter {
                     Some(("team", v)) => Term::Team(v.to_string()),
                     Some(("kind", v)) => Term::Kind(v.to_string()),
                     Some(("label", v)) => Term::Label(v.to_string()),
+                    Some(("model", v)) => Term::Model(v.to_string()),
                     _ => Term::Name(lower),
                 }
             })
@@ -60,7 +62,8 @@ impl Filter {
     pub fn matches(&self, row: &IdentityRow) -> bool {
         // A name matches by what rules know it by and by what the table shows.
         let names = [Some(row.name.as_str()), row.display.as_deref()];
-        self.matches_fields(&names, row.kind, row.team.as_deref(), &row.labels)
+        let team = row.team.as_deref();
+        self.matches_fields(&names, row.kind, team, &row.labels, &row.models)
     }
 
     fn matches_fields(
@@ -69,6 +72,7 @@ impl Filter {
         kind: IdentityKind,
         team: Option<&str>,
         labels: &[String],
+        models: &[String],
     ) -> bool {
         let has = |text: &str, part: &str| text.to_lowercase().contains(part);
         self.terms.iter().all(|term| match term {
@@ -76,6 +80,7 @@ impl Filter {
             Term::Kind(part) => has(kind.label(), part) || has(kind.short_label(), part),
             Term::Team(part) => team.is_some_and(|t| has(t, part)),
             Term::Label(part) => labels.iter().any(|l| has(l, part)),
+            Term::Model(part) => models.iter().any(|m| has(m, part)),
         })
     }
 }
@@ -138,8 +143,15 @@ mod tests {
     fn terms_are_anded_and_fields_match_by_substring() {
         let labels = vec!["prod".to_string(), "eu".to_string()];
         let agent = IdentityKind::Agent;
-        let row =
-            |f: &Filter| f.matches_fields(&[Some("Billing-Bot")], agent, Some("payments"), &labels);
+        let row = |f: &Filter| {
+            f.matches_fields(
+                &[Some("Billing-Bot")],
+                agent,
+                Some("payments"),
+                &labels,
+                &[],
+            )
+        };
         assert!(row(&Filter::parse("")));
         assert!(row(&Filter::parse("bill")));
         assert!(row(&Filter::parse("BOT team:pay kind:agent label:prod")));
@@ -148,16 +160,16 @@ mod tests {
         assert!(!row(&Filter::parse("label:staging")));
         assert!(row(&Filter::parse("label:eu")));
         let no_team = Filter::parse("team:payments");
-        assert!(!no_team.matches_fields(&[Some("x")], agent, None, &[]));
+        assert!(!no_team.matches_fields(&[Some("x")], agent, None, &[], &[]));
         // An unknown field is part of a name.
         let name = [Some("msg_1:req_1")];
-        assert!(Filter::parse("msg_1:req").matches_fields(&name, agent, None, &[]));
+        assert!(Filter::parse("msg_1:req").matches_fields(&name, agent, None, &[], &[]));
         assert_eq!(Filter::parse("  a  b ").text(), "a  b");
         // A Claude Code project is found by its folder's name and by its path.
         let both = [Some("-home-dev-payments-api"), Some("~/dev/payments-api")];
         for typed in ["-home-dev-pay", "~/dev/pay", "dev/payments"] {
             assert!(
-                Filter::parse(typed).matches_fields(&both, agent, None, &[]),
+                Filter::parse(typed).matches_fields(&both, agent, None, &[], &[]),
                 "{typed}"
             );
         }
@@ -174,11 +186,11 @@ mod tests {
             "kind:SVC",
         ] {
             assert!(
-                Filter::parse(typed).matches_fields(&[Some("x")], svc, None, &[]),
+                Filter::parse(typed).matches_fields(&[Some("x")], svc, None, &[], &[]),
                 "{typed}"
             );
         }
         let agent = IdentityKind::Agent;
-        assert!(!Filter::parse("kind:svc").matches_fields(&[Some("x")], agent, None, &[]));
+        assert!(!Filter::parse("kind:svc").matches_fields(&[Some("x")], agent, None, &[], &[]));
     }
 }

@@ -16,6 +16,7 @@ pub mod hist;
 pub mod identity;
 mod ingest;
 pub mod mapping;
+mod model_days;
 pub mod period;
 pub mod recent;
 mod signal;
@@ -77,6 +78,8 @@ struct Global {
     by_day: BTreeMap<Date, Usage>,
     by_model: Map<String, Usage>,
     window: TieredWindow<Usage>,
+    /// Spend by model and day, for the last 30 days.
+    model_days: model_days::ModelDays,
 }
 
 impl Ledger for Global {
@@ -239,6 +242,7 @@ impl Engine {
         self.oldest_day = Some(self.oldest_day.map_or(day, |d| d.min(day)));
         self.identities[who].apply(sign, time, day, model, u);
         self.global.apply(sign, time, day, model, u);
+        self.global.model_days.apply(sign, day, model, u.cost_usd);
         self.budgets.apply(sign, who, time, model, u);
     }
 
@@ -289,6 +293,7 @@ impl Engine {
         for id in &mut self.identities {
             id.by_day = id.by_day.split_off(&cutoff);
         }
+        self.global.model_days.forget_before(cutoff);
         self.oldest_day = Some(cutoff);
     }
 

@@ -14,6 +14,9 @@ use crate::event::{Format, IdentityKind, Kind, TimeMs};
 use crate::pricing::UnpricedReason;
 
 mod build;
+mod shares;
+
+pub use shares::{MAX_SHARES, Share, Shares};
 
 const MINUTE_MS: i64 = 60_000;
 const FIVE_MIN_MS: i64 = 5 * MINUTE_MS;
@@ -262,7 +265,13 @@ pub struct Filled {
     pub budget: bool,
     pub tools: bool,
     pub trend: bool,
+    /// The longest name shown (characters, its alert marker's two included, at most
+    /// [`NAME_WANTED`]): the columns that would squeeze names below it give way first.
+    pub name: u16,
 }
+
+/// Names longer than this share their column's room with the columns beside them.
+pub const NAME_WANTED: u16 = 22;
 
 impl Filled {
     fn of(rows: &[IdentityRow]) -> Self {
@@ -277,6 +286,8 @@ impl Filled {
             f.budget |= r.budget.is_some();
             f.tools |= rates.tool_calls_per_min > 0.0;
             f.trend |= r.trend.iter().any(|&t| t > 0);
+            let name = r.display.as_deref().unwrap_or(&r.name).chars().count() + 2;
+            f.name = f.name.max(name.min(usize::from(NAME_WANTED)) as u16);
         }
         f
     }
@@ -301,6 +312,8 @@ pub struct IdentityRow {
     pub last_seen: TimeMs,
     /// Tokens per minute, for the overview's sparkline.
     pub trend: Trend,
+    /// The models it used (for the filter's `model:`).
+    pub models: Vec<String>,
     /// From the config's `[[identity]]` rule that named the row.
     pub team: Option<String>,
     pub labels: Vec<String>,
@@ -367,6 +380,8 @@ pub struct Snapshot {
     pub identities: Vec<IdentityRow>,
     /// Which of the overview's columns hold anything.
     pub filled: Filled,
+    /// The range's spend by model, team and kind, for the side panel.
+    pub shares: Shares,
     pub by_model: Vec<GroupRow>,
     pub by_day: Vec<GroupRow>,
     /// Tokens per minute over every identity.

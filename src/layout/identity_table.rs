@@ -72,13 +72,15 @@ pub fn is_filled(key: SortKey, filled: &Filled) -> bool {
 }
 
 /// The columns that fit in `width` next to the identity column, in display order: those
-/// that are empty on every row give their room to the names.
+/// that are empty on every row give their room to the names, and those that would squeeze
+/// the longest name (up to `NAME_WANTED`) give way by priority.
 fn visible_columns(width: u16, filled: &Filled) -> Vec<&'static Column> {
     let shown: Vec<&'static Column> = COLUMNS
         .iter()
         .filter(|c| is_filled(c.sort, filled))
         .collect();
-    super::table::columns(&shown, width, NAME_MIN, |c| c.width, |c| c.priority)
+    let name = filled.name.max(NAME_MIN);
+    super::table::columns(&shown, width, name, |c| c.width, |c| c.priority)
         .into_iter()
         .map(|i| shown[i])
         .collect()

@@ -403,3 +403,46 @@ fn names_are_cut_with_an_ellipsis_and_take_the_room_of_empty_columns() {
     assert!(!shown);
     assert_eq!(without, with_tools + 11, "the column and its space");
 }
+
+/// Wider than 140 columns a side panel shows the spend's shares by model, team and kind
+/// (from the snapshot); Tab gives it the keys, Enter filters the table to a share.
+#[test]
+fn a_wide_terminal_shows_the_shares_and_enter_filters_by_one() {
+    let mut screen = crate::views::budgeted(48);
+    screen
+        .app
+        .update(Msg::Area(ratatui::layout::Rect::new(0, 0, 160, 48)));
+    let shares = screen.app.snapshot.shares.clone();
+    let sum =
+        |list: &[tokentop::engine::snapshot::Share]| list.iter().map(|s| s.share).sum::<f64>();
+    assert!((sum(&shares.kind) - 1.0).abs() < 1e-9, "{:?}", shares.kind);
+    assert!((sum(&shares.team) - 1.0).abs() < 1e-9, "{:?}", shares.team);
+    let search = shares.team.iter().position(|s| s.label == "search");
+    let search = search.expect("the search team's share");
+    let text = lines(&screen, 160, 48).join("\n");
+    for shown in [
+        "spend today",
+        "by model",
+        "by team",
+        "by kind",
+        "gpt-4o-mini",
+    ] {
+        assert!(text.contains(shown), "{shown}:\n{text}");
+    }
+    let narrow = lines(&screen, 140, 48).join("\n");
+    assert!(!narrow.contains("by team"), "{narrow}");
+    // Tab, down to the search team, Enter: only the team's identities are left.
+    screen.key(KeyCode::Tab);
+    assert_eq!(screen.app.panel_cursor(), Some(0));
+    for _ in 0..shares.model.len() + search {
+        screen.press('j');
+    }
+    assert_eq!(
+        screen.app.selected, 0,
+        "the panel has the keys, not the table"
+    );
+    screen.key(KeyCode::Enter);
+    assert_eq!(screen.app.filter().text(), "team:search");
+    assert_eq!(screen.app.order.len(), 5);
+    assert_eq!(screen.app.panel_cursor(), None, "back to the table");
+}

@@ -120,6 +120,10 @@ impl Engine {
             first_seen: id.first_seen,
             last_seen: id.last_seen,
             trend: trend(&id.window, self.now),
+            models: (id.by_model.iter())
+                .filter(|(_, u)| u.requests > 0)
+                .map(|(m, _)| m.clone())
+                .collect(),
             team: rule.and_then(|r| r.team.clone()),
             labels: rule.map(|r| r.labels.clone()).unwrap_or_default(),
             budget: self.budgets.tightest(who, &id.name, budgets),
@@ -181,6 +185,7 @@ impl Engine {
             ingest_per_sec: self.ingest_rate(),
             ingest: self.stats,
             filled: Filled::of(&identities),
+            shares: self.shares(&identities, view.range, today),
             identities,
             by_model,
             by_day,
