@@ -269,7 +269,7 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[(KeyCode::Char('/'), NONE)],
         label: "/",
         action: Action::Filter,
-        help: "filter: name team: kind: label: model:",
+        help: "filter: name team: kind: label:",
         screen: Some(Screen::Table),
         status: HELP_ONLY,
     },
