@@ -44,13 +44,27 @@ impl Ranking {
         }
     }
 
+    /// Places the rows it has not ranked yet after those it has, in attention order as of
+    /// now, where they stay until the next ranking (a backfill's new identities must not
+    /// move with every snapshot either).
+    pub fn place_new(&mut self, rows: &[IdentityRow], open: &Open) {
+        let mut new: Vec<&IdentityRow> = rows
+            .iter()
+            .filter(|r| !self.places.contains_key(&r.name))
+            .collect();
+        new.sort_by(|a, b| compare(a, b, open));
+        let next = self.places.len();
+        for (i, row) in new.into_iter().enumerate() {
+            self.places.insert(row.name.clone(), next + i);
+        }
+    }
+
     /// Whether it still holds at `now` for these acknowledgements.
     pub fn holds(&self, now: TimeMs, acknowledged: &BTreeSet<u64>) -> bool {
         (self.at..self.at + RERANK_MS).contains(&now) && self.acknowledged == *acknowledged
     }
 
-    /// The order of two rows: by their places, identities ranked since last after the
-    /// others, in attention order among themselves.
+    /// The order of two rows, by their places (see [`Ranking::place_new`]).
     pub fn compare(&self, a: &IdentityRow, b: &IdentityRow, open: &Open) -> Ordering {
         let place = |r: &IdentityRow| self.places.get(&r.name).copied().unwrap_or(usize::MAX);
         place(a).cmp(&place(b)).then_with(|| compare(a, b, open))

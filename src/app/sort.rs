@@ -43,7 +43,11 @@ impl TableOrder {
         let ranking = if self.sort == SortKey::Attention {
             let open = open_severities(snapshot, &self.acknowledged);
             let ranking = match kept {
-                Some(r) if r.holds(snapshot.now, &self.acknowledged) => r.clone(),
+                Some(r) if r.holds(snapshot.now, &self.acknowledged) => {
+                    let mut kept = r.clone();
+                    kept.place_new(rows, &open);
+                    kept
+                }
                 _ => Ranking::new(snapshot, &self.acknowledged, &open),
             };
             order.sort_by(|&a, &b| ranking.compare(&rows[a], &rows[b], &open));

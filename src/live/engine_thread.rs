@@ -417,6 +417,35 @@ mod tests {
         assert_eq!(names(&published), ["a-small", "b-large", "c-mid"]);
     }
 
+    /// Under `attention` the thread keeps to its ranking between publishes (here the clock
+    /// stands still, so it never falls due): a row that overtakes another stays put.
+    #[test]
+    fn the_thread_keeps_its_attention_ranking_while_it_holds() {
+        let (mut link, tx, rt) = start(Readers::default());
+        let names = |p: &Published| -> Vec<String> {
+            let rows = &p.snapshot.identities;
+            p.arranged
+                .order
+                .iter()
+                .map(|&i| rows[i].name.clone())
+                .collect()
+        };
+        tx.send(Feed::Events(vec![event("a", 900), event("b", 100)]))
+            .expect("send");
+        let first = published_until(&mut link, &rt, |p| p.snapshot.identities.len() == 2);
+        assert_eq!(names(&first), ["a", "b"]);
+        tx.send(Feed::Events(vec![event("b", 90_000)]))
+            .expect("send");
+        let later = published_until(&mut link, &rt, |p| p.snapshot.totals.requests == 3);
+        assert_eq!(
+            names(&later),
+            ["a", "b"],
+            "b spends more, but the ranking holds"
+        );
+        let at = |p: &Published| p.arranged.ranking.as_ref().map(|r| r.at);
+        assert_eq!(at(&later), at(&first));
+    }
+
     /// The loop holds a sender of the sources' channel (for its nudges), so the channel never
     /// closes: the thread tells that every reader ended from the readers themselves.
     #[test]

@@ -365,6 +365,13 @@ fn a_claude_code_project_is_shown_by_its_path() {
         screen.press('/');
         screen.key(KeyCode::Esc);
     }
+    // Its view is titled by the path too, the folder's name beside it.
+    screen.key(KeyCode::Enter);
+    let text = lines(&screen, 120, 40).join("\n");
+    assert!(
+        text.contains("~/dev/payments-api (-home-dev-payments-api)"),
+        "{text}"
+    );
 }
 
 /// `batch-nightly-summa` was cut silently: a name too long for its column ends in `…`,
