@@ -24,6 +24,10 @@ pub struct Ranking {
     acknowledged: BTreeSet<u64>,
     /// Position by identity name.
     places: HashMap<String, usize>,
+    /// Some row had an open alert or a rate to rank by: a ranking of rows all tied at
+    /// nothing (the first snapshots of a backfill, whose events are older than the rate
+    /// window) ranks them by name only, and does not hold.
+    settled: bool,
 }
 
 impl Ranking {
@@ -37,10 +41,12 @@ impl Ranking {
             .enumerate()
             .map(|(place, &i)| (rows[i].name.clone(), place))
             .collect();
+        let settled = !open.is_empty() || rows.iter().any(|r| r.rates.tokens_per_min() > 0.0);
         Ranking {
             at: snapshot.now,
             acknowledged: acknowledged.clone(),
             places,
+            settled,
         }
     }
 
@@ -61,7 +67,9 @@ impl Ranking {
 
     /// Whether it still holds at `now` for these acknowledgements.
     pub fn holds(&self, now: TimeMs, acknowledged: &BTreeSet<u64>) -> bool {
-        (self.at..self.at + RERANK_MS).contains(&now) && self.acknowledged == *acknowledged
+        self.settled
+            && (self.at..self.at + RERANK_MS).contains(&now)
+            && self.acknowledged == *acknowledged
     }
 
     /// The order of two rows, by their places (see [`Ranking::place_new`]).

@@ -207,6 +207,31 @@ fn the_attention_order_is_ranked_at_most_every_five_seconds() {
     );
 }
 
+/// A backfill's first snapshots hold rows whose events are all older than the rate
+/// window: ranked by name only, they must not hold that order for 5 s.
+#[test]
+fn a_ranking_with_nothing_to_rank_by_does_not_hold() {
+    let mut e = engine();
+    let hour = 60 * MIN;
+    for (name, input) in [("a-small", 1_000), ("b-large", 900_000)] {
+        e.ingest(&event(name, NOON - 2 * hour, input, 100));
+    }
+    e.advance(NOON);
+    let by = TableOrder::default();
+    let first = by.arrange(&e.snapshot(None), None);
+    let kept = first.ranking.expect("a ranking");
+    // The backfill reaches the last minute: b-large is busy now.
+    e.ingest(&event("b-large", NOON + 500, 900_000, 100));
+    e.advance(NOON + 1_000);
+    let s = e.snapshot(None);
+    let order = by.arrange(&s, Some(&kept)).order;
+    let names: Vec<&str> = order
+        .iter()
+        .map(|&i| s.identities[i].name.as_str())
+        .collect();
+    assert_eq!(names, ["b-large", "a-small"]);
+}
+
 /// The selection starts on row 1 and stays there across snapshots (whoever is there); once
 /// a key moves it, it stays on its identity as rows move.
 #[test]
