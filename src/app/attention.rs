@@ -95,7 +95,8 @@ pub fn open_severities<'a>(snapshot: &'a Snapshot, acknowledged: &BTreeSet<u64>)
 }
 
 /// Unacknowledged critical first, then warn (then info), then the highest spend rate, then
-/// the most tokens, then by name.
+/// the most tokens per minute, then the most spent over the totals range (old logs have
+/// no rates), then by name.
 fn compare(a: &IdentityRow, b: &IdentityRow, open: &Open) -> Ordering {
     let severity = |r: &IdentityRow| open.get(r.name.as_str()).copied();
     severity(b)
@@ -106,5 +107,6 @@ fn compare(a: &IdentityRow, b: &IdentityRow, open: &Open) -> Ordering {
                 .tokens_per_min()
                 .total_cmp(&a.rates.tokens_per_min()),
         )
+        .then(b.in_range.cost_usd.total_cmp(&a.in_range.cost_usd))
         .then(a.name.cmp(&b.name))
 }

@@ -55,7 +55,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ],
     };
     // Old logs: $0 today would read as nothing read at all.
-    if s.today_usage.requests == 0 && s.totals.requests > 0 {
+    let nothing_today = s.today_usage.requests == 0 && s.totals.requests > 0;
+    if nothing_today {
         today.spans = vec![
             Span::styled("nothing today · loaded ", theme.muted()),
             Span::styled(
@@ -111,8 +112,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         one(3, sanitize(&app.title, 40), theme.muted()),
         today,
     ];
-    // The table's totals range, when it is not today's.
-    if s.range != TotalsRange::Today {
+    // The table's totals range, when it is not today's (nor the loaded total just said).
+    let said = nothing_today && s.range == TotalsRange::All;
+    if s.range != TotalsRange::Today && !said {
         let total = &s.range_usage;
         first.push(Segment {
             priority: 8,

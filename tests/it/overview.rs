@@ -299,7 +299,11 @@ fn old_logs_are_not_zero_the_totals_column_takes_a_range() {
     let expect = [
         ("7D▼", "7 days $1.50", ["$1.50", "·", "·"]),
         ("30D▼", "30 days $5.50", ["$1.50", "$4.00", "·"]),
-        ("ALL▼", "all loaded $15.50", ["$1.50", "$4.00", "$10.00"]),
+        (
+            "ALL▼",
+            "nothing today · loaded $15.50",
+            ["$1.50", "$4.00", "$10.00"],
+        ),
     ];
     for (title, header, cells) in expect {
         screen.press('t');
@@ -309,7 +313,11 @@ fn old_logs_are_not_zero_the_totals_column_takes_a_range() {
         let shown = ["recent", "month", "old"].map(|n| cell(&text, n));
         assert_eq!(shown, cells, "{title}");
     }
-    // The order follows the range's spend.
+    // The order follows the range's spend; under `attention` too, with no rates to go by.
+    assert_eq!(names(&screen), ["old", "month", "recent"]);
+    // From the totals column `s` steps over the empty columns, round to attention.
+    screen.press('s');
+    assert_eq!(screen.app.sort(), SortKey::Attention);
     assert_eq!(names(&screen), ["old", "month", "recent"]);
     screen.press('t');
     assert_eq!(
