@@ -69,7 +69,7 @@ fn engine(identities: u64) -> Engine {
 
 fn app(engine: &Engine) -> App {
     let mut app = App::new("bench".into(), engine.snapshot(None));
-    assert_eq!(app.sort(), SortKey::Spend);
+    assert_eq!(app.sort(), SortKey::Attention);
     app.update(Msg::Area(Rect::new(0, 0, WIDTH, HEIGHT)));
     app
 }

@@ -6,6 +6,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use crate::engine::Snapshot;
 use crate::engine::alerts::Severity;
@@ -22,8 +23,8 @@ pub struct Ranking {
     pub at: TimeMs,
     /// The acknowledged alerts it was ranked with: acknowledging re-ranks.
     acknowledged: BTreeSet<u64>,
-    /// Position by identity name.
-    places: HashMap<String, usize>,
+    /// Position by identity name; shared, as the ranking travels with every snapshot.
+    places: Arc<HashMap<String, usize>>,
     /// Some row had an open alert or a rate to rank by: a ranking of rows all tied at
     /// nothing (the first snapshots of a backfill, whose events are older than the rate
     /// window) ranks them by name only, and does not hold.
@@ -34,18 +35,15 @@ impl Ranking {
     /// Ranks every row of `snapshot` as of now.
     pub fn new(snapshot: &Snapshot, acknowledged: &BTreeSet<u64>, open: &Open) -> Ranking {
         let rows = &snapshot.identities;
-        let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_by(|&a, &b| compare(&rows[a], &rows[b], open));
-        let places = order
-            .iter()
+        let places = ranked(rows.iter(), open)
             .enumerate()
-            .map(|(place, &i)| (rows[i].name.clone(), place))
+            .map(|(place, row)| (row.name.clone(), place))
             .collect();
         let settled = !open.is_empty() || rows.iter().any(|r| r.rates.tokens_per_min() > 0.0);
         Ranking {
             at: snapshot.now,
             acknowledged: acknowledged.clone(),
-            places,
+            places: Arc::new(places),
             settled,
         }
     }
@@ -54,14 +52,17 @@ impl Ranking {
     /// now, where they stay until the next ranking (a backfill's new identities must not
     /// move with every snapshot either).
     pub fn place_new(&mut self, rows: &[IdentityRow], open: &Open) {
-        let mut new: Vec<&IdentityRow> = rows
+        let new: Vec<&IdentityRow> = rows
             .iter()
             .filter(|r| !self.places.contains_key(&r.name))
             .collect();
-        new.sort_by(|a, b| compare(a, b, open));
-        let next = self.places.len();
-        for (i, row) in new.into_iter().enumerate() {
-            self.places.insert(row.name.clone(), next + i);
+        if new.is_empty() {
+            return;
+        }
+        let places = Arc::make_mut(&mut self.places);
+        let next = places.len();
+        for (i, row) in ranked(new.into_iter(), open).enumerate() {
+            places.insert(row.name.clone(), next + i);
         }
     }
 
@@ -72,11 +73,28 @@ impl Ranking {
             && self.acknowledged == *acknowledged
     }
 
-    /// The order of two rows, by their places (see [`Ranking::place_new`]).
-    pub fn compare(&self, a: &IdentityRow, b: &IdentityRow, open: &Open) -> Ordering {
-        let place = |r: &IdentityRow| self.places.get(&r.name).copied().unwrap_or(usize::MAX);
-        place(a).cmp(&place(b)).then_with(|| compare(a, b, open))
+    /// Sorts `order` (indices into `rows`, all placed) by the rows' places.
+    pub fn sort(&self, order: &mut [usize], rows: &[IdentityRow]) {
+        let place = |i: usize| {
+            self.places
+                .get(&rows[i].name)
+                .copied()
+                .unwrap_or(usize::MAX)
+        };
+        order.sort_by_cached_key(|&i| place(i));
     }
+}
+
+/// `rows` in attention order, each row's severity looked up once.
+fn ranked<'a>(
+    rows: impl Iterator<Item = &'a IdentityRow>,
+    open: &Open,
+) -> impl Iterator<Item = &'a IdentityRow> {
+    let mut keyed: Vec<(Option<Severity>, &IdentityRow)> = rows
+        .map(|r| (open.get(r.name.as_str()).copied(), r))
+        .collect();
+    keyed.sort_by(|(sa, a), (sb, b)| sb.cmp(sa).then_with(|| compare(a, b)));
+    keyed.into_iter().map(|(_, r)| r)
 }
 
 /// The highest severity of each identity's active alerts nobody acknowledged, by name.
@@ -94,14 +112,12 @@ pub fn open_severities<'a>(snapshot: &'a Snapshot, acknowledged: &BTreeSet<u64>)
     open
 }
 
-/// Unacknowledged critical first, then warn (then info), then the highest spend rate, then
-/// the most tokens per minute, then the most spent over the totals range (old logs have
-/// no rates), then by name.
-fn compare(a: &IdentityRow, b: &IdentityRow, open: &Open) -> Ordering {
-    let severity = |r: &IdentityRow| open.get(r.name.as_str()).copied();
-    severity(b)
-        .cmp(&severity(a))
-        .then(b.rates.cost_per_hour.total_cmp(&a.rates.cost_per_hour))
+/// After the alerts: the highest spend rate, then the most tokens per minute, then the
+/// most spent over the totals range (old logs have no rates), then by name.
+fn compare(a: &IdentityRow, b: &IdentityRow) -> Ordering {
+    b.rates
+        .cost_per_hour
+        .total_cmp(&a.rates.cost_per_hour)
         .then(
             b.rates
                 .tokens_per_min()

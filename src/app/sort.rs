@@ -50,7 +50,7 @@ impl TableOrder {
                 }
                 _ => Ranking::new(snapshot, &self.acknowledged, &open),
             };
-            order.sort_by(|&a, &b| ranking.compare(&rows[a], &rows[b], &open));
+            ranking.sort(&mut order, rows);
             Some(ranking)
         } else {
             order.sort_by(|&a, &b| {
