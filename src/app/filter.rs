@@ -5,6 +5,8 @@
 //! `kind:service-account` does. The table's order applies it (`TableOrder`); views only
 //! see the filtered order. The prompt filters as it is typed.
 
+use std::sync::Arc;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::engine::snapshot::IdentityRow;
@@ -72,7 +74,7 @@ impl Filter {
         kind: IdentityKind,
         team: Option<&str>,
         labels: &[String],
-        models: &[String],
+        models: &[Arc<str>],
     ) -> bool {
         let has = |text: &str, part: &str| text.to_lowercase().contains(part);
         self.terms.iter().all(|term| match term {

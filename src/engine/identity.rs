@@ -1,6 +1,7 @@
 //! Everything the engine keeps about one identity.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::Map;
 
@@ -51,6 +52,8 @@ pub struct IdentityStats {
     pub by_kind: [Usage; 4],
     pub by_day: BTreeMap<Date, Usage>,
     pub by_model: Map<String, Usage>,
+    /// The models it used, shared with every snapshot (rebuilt only when one is new).
+    pub models: Arc<[Arc<str>]>,
     pub window: TieredWindow<Usage>,
     pub tools: Map<String, ToolStats>,
     pub input_tokens: LazyHistogram,
@@ -79,6 +82,7 @@ impl IdentityStats {
             by_kind: Default::default(),
             by_day: BTreeMap::new(),
             by_model: Map::default(),
+            models: Arc::from([]),
             window: TieredWindow::default(),
             tools: Map::default(),
             input_tokens: LazyHistogram::input_tokens(),
@@ -88,6 +92,15 @@ impl IdentityStats {
             units: Units::default(),
             detector: Detector::default(),
             warm: WarmUp::new(time),
+        }
+    }
+
+    /// Notes that it used `model` (once per model).
+    pub fn used(&mut self, model: &Arc<str>) {
+        if !self.models.iter().any(|m| m == model) {
+            let mut models = self.models.to_vec();
+            models.push(model.clone());
+            self.models = models.into();
         }
     }
 

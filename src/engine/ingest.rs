@@ -54,7 +54,7 @@ impl Engine {
     }
 
     /// The shared copy of a model name.
-    fn model(&mut self, name: &str) -> Arc<str> {
+    pub(super) fn model(&mut self, name: &str) -> Arc<str> {
         if let Some(model) = self.models.get(name) {
             return model.clone();
         }

@@ -240,6 +240,10 @@ impl Engine {
 
     fn apply(&mut self, sign: Sign, who: usize, time: TimeMs, day: Date, model: &str, u: &Usage) {
         self.oldest_day = Some(self.oldest_day.map_or(day, |d| d.min(day)));
+        if sign == Sign::Add {
+            let model = self.model(model);
+            self.identities[who].used(&model);
+        }
         self.identities[who].apply(sign, time, day, model, u);
         self.global.apply(sign, time, day, model, u);
         self.global.model_days.apply(sign, day, model, u.cost_usd);

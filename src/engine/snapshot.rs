@@ -1,6 +1,8 @@
 //! Plain-data pictures of the engine at one moment: what the views draw and what reports
 //! print, so the numbers on screen and in reports are the same numbers.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::IngestStats;
@@ -313,7 +315,7 @@ pub struct IdentityRow {
     /// Tokens per minute, for the overview's sparkline.
     pub trend: Trend,
     /// The models it used (for the filter's `model:`).
-    pub models: Vec<String>,
+    pub models: Arc<[Arc<str>]>,
     /// From the config's `[[identity]]` rule that named the row.
     pub team: Option<String>,
     pub labels: Vec<String>,

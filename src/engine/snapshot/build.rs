@@ -120,10 +120,7 @@ impl Engine {
             first_seen: id.first_seen,
             last_seen: id.last_seen,
             trend: trend(&id.window, self.now),
-            models: (id.by_model.iter())
-                .filter(|(_, u)| u.requests > 0)
-                .map(|(m, _)| m.clone())
-                .collect(),
+            models: id.models.clone(),
             team: rule.and_then(|r| r.team.clone()),
             labels: rule.map(|r| r.labels.clone()).unwrap_or_default(),
             budget: self.budgets.tightest(who, &id.name, budgets),
