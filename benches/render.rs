@@ -19,7 +19,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
-use tokentop::app::{App, Arranged, Msg, SortKey};
+use tokentop::app::{App, Msg, SortKey};
 use tokentop::engine::Engine;
 use tokentop::event::{Event, IdentityKind, Tokens, ToolCall};
 use tokentop::theme::Theme;
@@ -69,7 +69,7 @@ fn engine(identities: u64) -> Engine {
 
 fn app(engine: &Engine) -> App {
     let mut app = App::new("bench".into(), engine.snapshot(None));
-    assert_eq!(app.sort(), SortKey::Spend);
+    assert_eq!(app.sort(), SortKey::Attention);
     app.update(Msg::Area(Rect::new(0, 0, WIDTH, HEIGHT)));
     app
 }
@@ -104,10 +104,7 @@ fn benches(c: &mut Criterion) {
     // What is left on the UI loop when the engine thread has sorted the table: taking the
     // snapshot with its order (cloned from the watch, as the loop does).
     let snapshot = std::sync::Arc::new(engine.snapshot(None));
-    let arranged = Arranged {
-        by: app.table_order().clone(),
-        order: app.table_order().arrange(&snapshot.identities),
-    };
+    let arranged = app.table_order().arrange(&snapshot, None);
     group.bench_function("take an arranged snapshot, 10000 identities", |b| {
         b.iter(|| {
             let msg = Msg::Arranged(std::sync::Arc::clone(&snapshot), arranged.clone());

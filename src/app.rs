@@ -2,9 +2,11 @@
 //! [`Msg`]. Tests drive the app through the same `update` the loop uses.
 
 mod alerts;
+mod attention;
 mod filter;
 mod identity;
 mod mouse;
+mod panel;
 mod pause;
 mod record;
 mod screen;
@@ -19,12 +21,14 @@ use ratatui::layout::Rect;
 
 use self::alerts::AlertCursor;
 pub use self::alerts::RowAlert;
+pub use self::attention::{RERANK_MS, Ranking};
 pub use self::filter::Filter;
+pub use self::panel::Dimension;
 pub use self::record::RawRecord;
 use self::screen::Screen;
 pub use self::sort::{Arranged, SortKey, TableOrder};
 use crate::engine::Snapshot;
-use crate::engine::snapshot::{IdentityRow, RateWindow, TimelineSpan, View};
+use crate::engine::snapshot::{IdentityRow, RateWindow, TimelineSpan, TotalsRange, View};
 use crate::event::{Origin, TimeMs};
 use crate::keymap::{self, Action, action_for};
 use crate::layout::{self, Hit};
@@ -72,6 +76,8 @@ pub struct App {
     ordered_by: TableOrder,
     /// Indices into `snapshot.identities` that pass the filter, in display order.
     pub order: Vec<usize>,
+    /// Under `attention`, the ranking the order keeps to until it is due again.
+    ranking: Option<Ranking>,
     /// Position in `order` of the selected row.
     pub selected: usize,
     /// Position in `order` of the first row the table shows: it moves only as far as
@@ -94,8 +100,12 @@ pub struct App {
     row_alerts: Vec<Option<RowAlert>>,
     /// The filter prompt is open, with what has been typed.
     prompt: Option<String>,
+    /// The side panel has the keys, with its cursor (see `panel`).
+    panel: Option<usize>,
     /// The window the overview's rates are averaged over.
     pub window: RateWindow,
+    /// The days the overview's totals column sums (`t`).
+    pub range: TotalsRange,
     /// The span of the identity view's timeline.
     pub span: TimelineSpan,
     /// Paused: new snapshots are not shown (see `pause`).
@@ -116,6 +126,7 @@ impl App {
             sources: Vec::new(),
             ordered_by: TableOrder::default(),
             order: Vec::new(),
+            ranking: None,
             selected: 0,
             table_top: 0,
             selected_name: None,
@@ -125,7 +136,9 @@ impl App {
             acknowledged: BTreeSet::new(),
             row_alerts: Vec::new(),
             prompt: None,
+            panel: None,
             window: RateWindow::default(),
+            range: TotalsRange::default(),
             span: TimelineSpan::default(),
             frozen: None,
             area: Rect::default(),
@@ -148,6 +161,7 @@ impl App {
             focus: self.focus(),
             window: self.window,
             span: self.span,
+            range: self.range,
         }
     }
 
@@ -164,6 +178,12 @@ impl App {
     /// The sort and filter in effect: what the engine thread arranges its snapshots by.
     pub fn table_order(&self) -> &TableOrder {
         &self.ordered_by
+    }
+
+    /// The attention ranking the table keeps to, handed to the engine thread so that its
+    /// orders keep to it too.
+    pub fn ranking(&self) -> Option<&Ranking> {
+        self.ranking.as_ref()
     }
 
     /// Applies one message; returns whether the screen needs a redraw.
@@ -245,7 +265,8 @@ impl App {
             }
             Screen::Sources { .. } => self.act_on_sources(action),
             Screen::Alerts { .. } => self.act_on_alert_list(action),
-            Screen::Overview | Screen::Identity(_) => false,
+            Screen::Overview => self.act_on_panel(action),
+            Screen::Identity(_) => false,
         };
         if taken {
             return;
@@ -279,10 +300,15 @@ impl App {
             Action::NextSort | Action::PreviousSort => {
                 let step = if action == Action::NextSort { 1 } else { -1 };
                 let by = &mut self.ordered_by;
-                by.sort = by.sort.step(step, !self.snapshot.budgets.is_empty());
+                let filled = &self.snapshot.filled;
+                by.sort = by
+                    .sort
+                    .step(step, |key| layout::identity_table::is_filled(key, filled));
                 by.reverse = false;
                 self.arrange(None);
             }
+            Action::NextRange => self.range = self.range.next(),
+            Action::TogglePanel => self.toggle_panel(),
             Action::ReverseSort => {
                 self.ordered_by.reverse = !self.ordered_by.reverse;
                 self.arrange(None);
@@ -333,6 +359,7 @@ impl App {
         self.arrange(arranged);
         self.follow_alert_cursor();
         self.follow_event_cursor();
+        self.follow_panel_cursor();
         self.mark_rows();
         true
     }
@@ -340,10 +367,17 @@ impl App {
     /// Puts the table in order: the order handed over when it was worked out by the sort
     /// and filter in effect, otherwise sorted here. The selection follows its identity.
     fn arrange(&mut self, arranged: Option<Arranged>) {
-        self.order = match arranged {
-            Some(arranged) if arranged.by == self.ordered_by => arranged.order,
-            _ => self.ordered_by.arrange(&self.snapshot.identities),
+        if self.ordered_by.acknowledged != self.acknowledged {
+            self.ordered_by.acknowledged = self.acknowledged.clone();
+        }
+        let arranged = match arranged {
+            Some(arranged) if arranged.by == self.ordered_by => arranged,
+            _ => self
+                .ordered_by
+                .arrange(&self.snapshot, self.ranking.as_ref()),
         };
+        self.order = arranged.order;
+        self.ranking = arranged.ranking;
         let found = self.selected_name.as_ref().and_then(|name| {
             self.order
                 .iter()
@@ -356,6 +390,13 @@ impl App {
             self.selected_name = self.selected_row().map(|r| r.name.clone());
         }
         self.keep_in_view();
+    }
+
+    /// After an acknowledgement or its taking back: `attention` ranks again at once and the
+    /// rows are marked anew.
+    fn acknowledged_changed(&mut self) {
+        self.arrange(None);
+        self.mark_rows();
     }
 
     /// The first row the table shows (the view keeps the selection in view whatever

@@ -60,6 +60,12 @@ pub struct Cli {
     /// theme file; NO_COLOR in the environment turns colour off whatever the theme
     #[arg(long, value_name = "NAME|FILE")]
     pub theme: Option<String>,
+
+    /// The totals column's first range: the smallest of today, 7 days, 30 days or all
+    /// loaded that reaches back to T (same forms as report's --since; `t` cycles the
+    /// ranges). Everything is still read: budgets and bursts need the history
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

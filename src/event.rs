@@ -111,6 +111,14 @@ impl IdentityKind {
             IdentityKind::Unknown => "unknown",
         }
     }
+
+    /// The label as the overview's KIND column writes it: `service-account` is cut to fit.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            IdentityKind::ServiceAccount => "svc-acct",
+            other => other.label(),
+        }
+    }
 }
 
 /// The log format a record came in.

@@ -38,6 +38,10 @@ pub enum Action {
     /// The overview: the next rate window (1m, 5m, 1h, 24h); the identity view: the
     /// timeline's next span (15m, 1h, 6h, 24h).
     NextWindow,
+    /// The overview's totals column: the next range (today, 7 days, 30 days, all loaded).
+    NextRange,
+    /// Tab: the keys go to the side panel of spend shares, or back to the table.
+    TogglePanel,
     /// Freeze the screen on the snapshot shown (ingest and alerts go on), or resume.
     Pause,
     /// Open or close the sources view: each source's health, broken ones first.
@@ -266,6 +270,22 @@ pub const KEYMAP: &[Binding] = &[
         status: &[Screen::Table, Screen::Detail],
     },
     Binding {
+        keys: &[(KeyCode::Char('t'), NONE)],
+        label: "t",
+        action: Action::NextRange,
+        help: "totals range",
+        screen: Some(Screen::Table),
+        status: TABLE,
+    },
+    Binding {
+        keys: &[(KeyCode::Tab, NONE)],
+        label: "Tab",
+        action: Action::TogglePanel,
+        help: "shares panel (wide)",
+        screen: Some(Screen::Table),
+        status: HELP_ONLY,
+    },
+    Binding {
         keys: &[(KeyCode::Char('/'), NONE)],
         label: "/",
         action: Action::Filter,
@@ -306,6 +326,7 @@ pub fn key_name(code: KeyCode, mods: KeyModifiers) -> String {
         KeyCode::Up => "↑".into(),
         KeyCode::Down => "↓".into(),
         KeyCode::Enter => "Enter".into(),
+        KeyCode::Tab => "Tab".into(),
         KeyCode::Esc => "Esc".into(),
         KeyCode::PageUp => "PgUp".into(),
         KeyCode::PageDown => "PgDn".into(),

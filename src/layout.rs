@@ -18,6 +18,10 @@ use crate::keymap::Screen;
 
 /// Lines the header takes.
 const HEADER_LINES: u16 = 2;
+/// The overview shows the side panel of spend shares when it is wider than this.
+pub const PANEL_FROM: u16 = 140;
+/// The side panel's width.
+const PANEL_WIDTH: u16 = 32;
 
 /// What a mouse event lands on. A view that wants clicks adds its variants here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +30,8 @@ pub enum Hit {
     Table,
     /// A row of the identity table: its position in `app.order`.
     Row(usize),
+    /// The side panel of spend shares.
+    Panel,
     /// A column title of the identity table: the key it sorts by.
     Title(SortKey),
     /// The full-screen alert list, away from its alerts.
@@ -60,6 +66,23 @@ pub fn areas(screen: Rect) -> [Rect; 3] {
 pub fn main_and_pane(app: &App, body: Rect) -> [Rect; 2] {
     let pane = alerts::pane_height(app, body);
     Layout::vertical([Constraint::Min(0), Constraint::Length(pane)]).areas(body)
+}
+
+/// The identity table's area and the side panel's beside it (none when the overview is
+/// not wider than [`PANEL_FROM`], or in an identity's view).
+pub fn table_and_panel(app: &App, main: Rect) -> [Rect; 2] {
+    let width = if main.width > PANEL_FROM && app.focus().is_none() {
+        PANEL_WIDTH
+    } else {
+        0
+    };
+    Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(main)
+}
+
+/// Whether the side panel is on a screen of this size.
+pub fn panel_shown(app: &App, screen: Rect) -> bool {
+    let main = main_and_pane(app, areas(screen)[1])[0];
+    table_and_panel(app, main)[1].width > 0
 }
 
 /// Identity rows the table shows on a screen of this size, above the alerts pane.
@@ -99,7 +122,13 @@ pub fn hit(app: &App, screen: Rect, column: u16, row: u16) -> Option<Hit> {
         return None;
     }
     match app.screen() {
-        Screen::Table => identity_table::hit(main_and_pane(app, body)[0], app, at),
+        Screen::Table => {
+            let [table, panel] = table_and_panel(app, main_and_pane(app, body)[0]);
+            match panel.contains(at) {
+                true => Some(Hit::Panel),
+                false => identity_table::hit(table, app, at),
+            }
+        }
         // Over an alert's popup the mouse waits, as over an event's.
         Screen::Alerts if app.alert_popup().is_some() => None,
         Screen::Alerts => alerts::hit_list(body, app, at),

@@ -21,6 +21,7 @@ use crate::app::{App, Msg};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::engine::alerts::{AlertEvent, Change, Severity};
+use crate::engine::snapshot::TotalsRange;
 use crate::event::TimeMs;
 use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
@@ -51,6 +52,8 @@ pub enum Input {
 pub struct LiveOptions {
     pub input: Input,
     pub title: String,
+    /// The totals column's first range (`--since`).
+    pub range: TotalsRange,
     pub tz: TimeZone,
     /// Identity names, teams and budgets.
     pub config: Config,
@@ -131,8 +134,11 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
         }
     }
     let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
+    engine.set_home(std::env::var("HOME").ok());
     engine.advance(wall_clock());
     let mut app = App::new(options.title, engine.snapshot(None));
+    app.range = options.range;
+    refresh(&engine, &mut app);
     let theme = options.theme;
     let size = terminal.size()?;
     let area = Rect::new(0, 0, size.width, size.height);

@@ -94,10 +94,13 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         _ => cli.common.config()?,
     };
     let prices = cli.common.prices(&config)?;
+    let tz = cli.common.time_zone(&config)?;
+    let range = tokentop::request::monitor_range(cli.since.as_deref(), &tz, live::wall_clock())?;
     let options = LiveOptions {
         input,
         title,
-        tz: cli.common.time_zone(&config)?,
+        range,
+        tz,
         config,
         prices,
         follow: FollowOptions {

@@ -10,6 +10,7 @@ use crate::check::CheckRequest;
 use crate::cli::{CheckArgs, ProviderArgs, ReportArgs, source_specs};
 use crate::config::Config;
 use crate::engine::mapping::Pattern;
+use crate::engine::snapshot::TotalsRange;
 use crate::engine::tally::{Dimension, Filter};
 use crate::event::TimeMs;
 use crate::parse::provider::Provider;
@@ -162,6 +163,41 @@ fn ensure_budgets(config: &Config) -> anyhow::Result<()> {
             "no budgets to check: pass --config FILE, or write ~/.config/tokentop/config.toml (see sample-data/config.example.toml)",
         )),
     }
+}
+
+/// The live monitor's `--since`: the first totals range, the smallest that covers the
+/// calendar days from T through today; an age in days or weeks (`7d`, `2w`) counts that
+/// many calendar days, today included. A time that cannot be read is a usage error.
+pub fn monitor_range(
+    since: Option<&str>,
+    tz: &TimeZone,
+    now: TimeMs,
+) -> anyhow::Result<TotalsRange> {
+    let Some(text) = since else {
+        return Ok(TotalsRange::default());
+    };
+    let at = parse_time(text, tz, now, false)
+        .context("--since")
+        .or_usage()?;
+    let day = |ms: TimeMs| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.to_zoned_datetime(tz.clone()).date())
+            .unwrap_or(jiff::civil::Date::MIN)
+    };
+    let today = day(now);
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let days = match (number.parse::<i64>(), unit) {
+        (Ok(n), "d") => Some(n),
+        (Ok(n), "w") => n.checked_mul(7),
+        _ => None,
+    };
+    let first = match days {
+        Some(n) if n > 0 => today
+            .checked_sub(jiff::Span::new().days(n.saturating_sub(1).min(1_000_000)))
+            .unwrap_or(jiff::civil::Date::MIN),
+        _ => day(at),
+    };
+    Ok(TotalsRange::reaching(first, today))
 }
 
 /// Parses a `--since` / `--until` value. `end_of_day` makes a bare date mean its end.

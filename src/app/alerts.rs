@@ -161,7 +161,7 @@ impl App {
         } else {
             self.acknowledged.extend(ids);
         }
-        self.mark_rows();
+        self.acknowledged_changed();
     }
 
     /// Keys that mean something else in the alert list; returns whether it took the action.
@@ -191,7 +191,7 @@ impl App {
                 {
                     self.acknowledged.insert(id);
                 }
-                self.mark_rows();
+                self.acknowledged_changed();
             }
             Action::ToggleDetail => {
                 // Back to the table, on the alert's first identity that has a row.

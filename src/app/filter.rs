@@ -1,11 +1,16 @@
 //! The identity filter typed after `/`: words AND-ed together, each either a substring of
-//! the identity's name or `field:value` (`team:`, `kind:`, `label:`). Matching ignores case
-//! and is by substring, so `kind:svc` finds service accounts. The table's order applies it
-//! (`TableOrder`); views only see the filtered order.
+//! the identity's name or `field:value` (`team:`, `kind:`, `label:`, `model:`). Matching ignores case
+//! and is by substring of what the table shows as well as the full value, so `kind:svc`
+//! and `kind:svc-acct` (the KIND column's text) find service accounts as
+//! `kind:service-account` does. The table's order applies it (`TableOrder`); views only
+//! see the filtered order. The prompt filters as it is typed.
+
+use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::engine::snapshot::IdentityRow;
+use crate::event::IdentityKind;
 
 /// One word of the filter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,6 +19,7 @@ enum Term {
     Team(String),
     Kind(String),
     Label(String),
+    Model(String),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -35,6 +41,7 @@ impl Filter {
                     Some(("team", v)) => Term::Team(v.to_string()),
                     Some(("kind", v)) => Term::Kind(v.to_string()),
                     Some(("label", v)) => Term::Label(v.to_string()),
+                    Some(("model", v)) => Term::Model(v.to_string()),
                     _ => Term::Name(lower),
                 }
             })
@@ -55,27 +62,27 @@ impl Filter {
     }
 
     pub fn matches(&self, row: &IdentityRow) -> bool {
-        self.matches_fields(
-            row.name.as_str(),
-            row.kind.label(),
-            row.team.as_deref(),
-            &row.labels,
-        )
+        // A name matches by what rules know it by and by what the table shows.
+        let names = [Some(row.name.as_str()), row.display.as_deref()];
+        let team = row.team.as_deref();
+        self.matches_fields(&names, row.kind, team, &row.labels, &row.models)
     }
 
     fn matches_fields(
         &self,
-        name: &str,
-        kind: &str,
+        names: &[Option<&str>],
+        kind: IdentityKind,
         team: Option<&str>,
         labels: &[String],
+        models: &[Arc<str>],
     ) -> bool {
         let has = |text: &str, part: &str| text.to_lowercase().contains(part);
         self.terms.iter().all(|term| match term {
-            Term::Name(part) => has(name, part),
-            Term::Kind(part) => has(kind, part),
+            Term::Name(part) => names.iter().flatten().any(|name| has(name, part)),
+            Term::Kind(part) => has(kind.label(), part) || has(kind.short_label(), part),
             Term::Team(part) => team.is_some_and(|t| has(t, part)),
             Term::Label(part) => labels.iter().any(|l| has(l, part)),
+            Term::Model(part) => models.iter().any(|m| has(m, part)),
         })
     }
 }
@@ -96,28 +103,36 @@ impl super::App {
         self.prompt = Some(self.ordered_by.filter.text().to_string());
     }
 
-    /// A key while the prompt is open: typing edits it, Enter applies it, Esc clears the
-    /// filter. Other keys are swallowed so that letters never act as commands.
+    /// A key while the prompt is open: typing edits it and filters the table at once,
+    /// Enter keeps the filter and closes the prompt, Esc clears the filter. Other keys are
+    /// swallowed so that letters never act as commands.
     pub(super) fn edit_prompt(&mut self, key: KeyEvent) {
         let Some(text) = self.prompt.as_mut() else {
             return;
         };
-        match key.code {
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+        let filter = match key.code {
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                text.push(c);
+                Filter::parse(text)
+            }
             KeyCode::Backspace => {
                 text.pop();
+                Filter::parse(text)
             }
             KeyCode::Enter => {
-                self.ordered_by.filter = Filter::parse(text);
+                let kept = Filter::parse(text);
                 self.prompt = None;
-                self.arrange(None);
+                kept
             }
             KeyCode::Esc => {
-                self.ordered_by.filter = Filter::default();
                 self.prompt = None;
-                self.arrange(None);
+                Filter::default()
             }
-            _ => {}
+            _ => return,
+        };
+        if filter != self.ordered_by.filter {
+            self.ordered_by.filter = filter;
+            self.arrange(None);
         }
     }
 }
@@ -129,7 +144,16 @@ mod tests {
     #[test]
     fn terms_are_anded_and_fields_match_by_substring() {
         let labels = vec!["prod".to_string(), "eu".to_string()];
-        let row = |f: &Filter| f.matches_fields("Billing-Bot", "agent", Some("payments"), &labels);
+        let agent = IdentityKind::Agent;
+        let row = |f: &Filter| {
+            f.matches_fields(
+                &[Some("Billing-Bot")],
+                agent,
+                Some("payments"),
+                &labels,
+                &[],
+            )
+        };
         assert!(row(&Filter::parse("")));
         assert!(row(&Filter::parse("bill")));
         assert!(row(&Filter::parse("BOT team:pay kind:agent label:prod")));
@@ -138,9 +162,37 @@ mod tests {
         assert!(!row(&Filter::parse("label:staging")));
         assert!(row(&Filter::parse("label:eu")));
         let no_team = Filter::parse("team:payments");
-        assert!(!no_team.matches_fields("x", "agent", None, &[]));
+        assert!(!no_team.matches_fields(&[Some("x")], agent, None, &[], &[]));
         // An unknown field is part of a name.
-        assert!(Filter::parse("msg_1:req").matches_fields("msg_1:req_1", "agent", None, &[]));
+        let name = [Some("msg_1:req_1")];
+        assert!(Filter::parse("msg_1:req").matches_fields(&name, agent, None, &[], &[]));
         assert_eq!(Filter::parse("  a  b ").text(), "a  b");
+        // A Claude Code project is found by its folder's name and by its path.
+        let both = [Some("-home-dev-payments-api"), Some("~/dev/payments-api")];
+        for typed in ["-home-dev-pay", "~/dev/pay", "dev/payments"] {
+            assert!(
+                Filter::parse(typed).matches_fields(&both, agent, None, &[], &[]),
+                "{typed}"
+            );
+        }
+    }
+
+    /// The KIND column writes `svc-acct`: what is shown finds the row, as the full name does.
+    #[test]
+    fn kinds_match_by_the_columns_text_and_the_full_label() {
+        let svc = IdentityKind::ServiceAccount;
+        for typed in [
+            "kind:svc",
+            "kind:svc-acct",
+            "kind:service-account",
+            "kind:SVC",
+        ] {
+            assert!(
+                Filter::parse(typed).matches_fields(&[Some("x")], svc, None, &[], &[]),
+                "{typed}"
+            );
+        }
+        let agent = IdentityKind::Agent;
+        assert!(!Filter::parse("kind:svc").matches_fields(&[Some("x")], agent, None, &[], &[]));
     }
 }

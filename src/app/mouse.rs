@@ -63,7 +63,9 @@ impl App {
                     self.act(Action::ToggleDetail);
                 }
             }
-            Hit::Table | Hit::AlertList | Hit::Sources | Hit::Identity => return false,
+            Hit::Table | Hit::Panel | Hit::AlertList | Hit::Sources | Hit::Identity => {
+                return false;
+            }
         }
         true
     }
@@ -80,6 +82,7 @@ impl App {
                 self.move_alert_cursor(to);
             }
             Hit::Sources => self.scroll_sources(rows),
+            Hit::Panel => return false,
             Hit::Identity | Hit::Event(_) => {
                 let last = self
                     .detail()

@@ -1,32 +1,29 @@
 //! What the identity table is sorted by, how two rows compare by it, and the table's order
-//! as a pure function of the rows: the engine thread works it out with every snapshot it
-//! publishes, so that sorting 10,000 rows stays off the UI loop.
+//! as a pure function of the snapshot (and, for `attention`, of the ranking kept from a
+//! moment ago): the engine thread works it out with every snapshot it publishes, so that
+//! sorting 10,000 rows stays off the UI loop.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use super::Filter;
+use super::attention::{Ranking, open_severities};
+use crate::engine::Snapshot;
 use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::IdentityRow;
 use crate::event::TimeMs;
 
 /// Which rows the table shows and in what order: everything the order depends on besides
-/// the rows themselves.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// the snapshot itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TableOrder {
     pub sort: SortKey,
     /// Inverted: the key's other way round.
     pub reverse: bool,
     pub filter: Filter,
-}
-
-impl Default for TableOrder {
-    fn default() -> Self {
-        Self {
-            sort: SortKey::Spend,
-            reverse: false,
-            filter: Filter::default(),
-        }
-    }
+    /// The alerts the viewer acknowledged: they no longer put a row first under
+    /// `attention`. A copy of the app's, handed to the engine thread with the rest.
+    pub acknowledged: BTreeSet<u64>,
 }
 
 impl TableOrder {
@@ -35,21 +32,47 @@ impl TableOrder {
         self.sort.descending() != self.reverse
     }
 
-    /// Indices into `rows` of those that pass the filter, in display order (ties by name).
-    pub fn arrange(&self, rows: &[IdentityRow]) -> Vec<usize> {
+    /// Indices into `snapshot.identities` of the rows that pass the filter, in display
+    /// order (ties by name). Under `attention`, `kept` is the ranking of a moment ago: it
+    /// holds for [`super::attention::RERANK_MS`], then the rows are ranked again.
+    pub fn arrange(&self, snapshot: &Snapshot, kept: Option<&Ranking>) -> Arranged {
+        let rows = &snapshot.identities;
         let mut order: Vec<usize> = (0..rows.len())
             .filter(|&i| self.filter.matches(&rows[i]))
             .collect();
-        order.sort_by(|&a, &b| {
-            self.sort
-                .compare(&rows[a], &rows[b])
-                .then(rows[a].name.cmp(&rows[b].name))
-        });
+        let ranking = if self.sort == SortKey::Attention {
+            let open = open_severities(snapshot, &self.acknowledged);
+            let ranking = match kept {
+                Some(r) if r.holds(snapshot.now, &self.acknowledged) => {
+                    let mut kept = r.clone();
+                    kept.place_new(rows, &open);
+                    kept
+                }
+                _ => Ranking::new(snapshot, &self.acknowledged, &open),
+            };
+            ranking.sort(&mut order, rows);
+            Some(ranking)
+        } else {
+            order.sort_by(|&a, &b| {
+                self.sort
+                    .compare(&rows[a], &rows[b])
+                    .then(rows[a].name.cmp(&rows[b].name))
+            });
+            None
+        };
         if self.reverse {
             order.reverse();
         }
-        order
+        Arranged {
+            by: self.clone(),
+            order,
+            ranking,
+        }
     }
+}
+
+fn shown_name(row: &IdentityRow) -> &str {
+    row.display.as_deref().unwrap_or(&row.name)
 }
 
 /// A table order worked out for one snapshot, and what it was worked out by, so that the
@@ -58,12 +81,18 @@ impl TableOrder {
 pub struct Arranged {
     pub by: TableOrder,
     pub order: Vec<usize>,
+    /// Under `attention`, the ranking the order keeps to until it is due again.
+    pub ranking: Option<Ranking>,
 }
 
-/// What the identity table is sorted by: one key per column, in column order. Text sorts
-/// A to Z and numbers highest first unless inverted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the identity table is sorted by: `attention` (the default), then one key per
+/// column, in column order. Text sorts A to Z and numbers highest first unless inverted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SortKey {
+    /// Unacknowledged alerts first (critical, then warn), then by spend rate; re-ranked
+    /// at most every 5 s (see `attention`).
+    #[default]
+    Attention,
     Name,
     Kind,
     Requests,
@@ -76,7 +105,7 @@ pub enum SortKey {
     Cache,
     /// Current $/h (then tokens/min).
     Rate,
-    /// Spend today.
+    /// Spend over the totals range (today by default; `t`).
     Spend,
     /// Share used of the tightest budget; identities with none last.
     Budget,
@@ -88,8 +117,9 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    /// Every key in column order: `s` / `S` step through it.
-    pub const ALL: [SortKey; 13] = [
+    /// `attention`, then every key in column order: `s` / `S` step through it.
+    pub const ALL: [SortKey; 14] = [
+        SortKey::Attention,
         SortKey::Name,
         SortKey::Kind,
         SortKey::Requests,
@@ -107,6 +137,7 @@ impl SortKey {
 
     pub fn label(self) -> &'static str {
         match self {
+            SortKey::Attention => "attention",
             SortKey::Name => "name",
             SortKey::Kind => "kind",
             SortKey::Requests => "req/min",
@@ -115,7 +146,7 @@ impl SortKey {
             SortKey::InputP90 => "p90 in/req",
             SortKey::Cache => "cache%",
             SortKey::Rate => "$/h",
-            SortKey::Spend => "today",
+            SortKey::Spend => "spend",
             SortKey::Budget => "budget",
             SortKey::Eta => "eta",
             SortKey::Tools => "tools/min",
@@ -129,20 +160,14 @@ impl SortKey {
         !matches!(self, SortKey::Name | SortKey::Kind | SortKey::Eta)
     }
 
-    /// Whether the key's column is only shown when there are budgets.
-    fn needs_budgets(self) -> bool {
-        matches!(self, SortKey::Budget | SortKey::Eta)
-    }
-
-    /// The key `step` columns away, wrapping around, skipping the budget columns when
-    /// they are not shown.
-    pub(super) fn step(self, step: isize, budgets: bool) -> SortKey {
+    /// The key `step` away, wrapping around, skipping the columns not `shown`.
+    pub(super) fn step(self, step: isize, shown: impl Fn(SortKey) -> bool) -> SortKey {
         let n = Self::ALL.len() as isize;
         let mut at = Self::ALL.iter().position(|&k| k == self).unwrap_or(0) as isize;
         loop {
             at = (at + step).rem_euclid(n);
             let key = Self::ALL[at as usize];
-            if budgets || !key.needs_budgets() {
+            if shown(key) || key == self {
                 return key;
             }
         }
@@ -152,7 +177,10 @@ impl SortKey {
     fn compare(self, a: &IdentityRow, b: &IdentityRow) -> Ordering {
         let (ra, rb) = (&a.rates, &b.rates);
         match self {
-            SortKey::Name => a.name.cmp(&b.name),
+            // Ranked apart (`attention`), with the alerts; by rate when asked alone.
+            SortKey::Attention => SortKey::Rate.compare(a, b),
+            // By what the table shows (a project's path).
+            SortKey::Name => shown_name(a).cmp(shown_name(b)),
             SortKey::Kind => a.kind.label().cmp(b.kind.label()),
             SortKey::Requests => rb.requests_per_min.total_cmp(&ra.requests_per_min),
             SortKey::Input => rb.input_per_min.total_cmp(&ra.input_per_min),
@@ -166,7 +194,7 @@ impl SortKey {
                 .cost_per_hour
                 .total_cmp(&ra.cost_per_hour)
                 .then(rb.tokens_per_min().total_cmp(&ra.tokens_per_min())),
-            SortKey::Spend => b.today.cost_usd.total_cmp(&a.today.cost_usd),
+            SortKey::Spend => b.in_range.cost_usd.total_cmp(&a.in_range.cost_usd),
             SortKey::Budget => {
                 let share = |r: &IdentityRow| r.budget.as_ref().map_or(-1.0, |b| b.percent);
                 share(b).total_cmp(&share(a))

@@ -140,15 +140,21 @@ pub struct BudgetState {
     /// Whether its scope has matched anything read: an identity, or for a model budget a
     /// request to a matching model. `false` most likely means a typo in the scope.
     pub matched: bool,
+    /// Scoped `all`: the whole fleet's, shown once in the header rather than on every row.
+    pub fleet: bool,
 }
 
-/// What an identity's row shows of its tightest budget (the highest percentage).
+/// What an identity's row shows of its tightest budget (the highest percentage), fleet-wide
+/// budgets left out: they are the header's.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RowBudget {
     pub name: String,
     pub percent: f64,
     pub level: BudgetLevel,
     pub exhausted_at: Option<TimeMs>,
+    /// Other identities draw on it too (a team, label, model or glob budget with more than
+    /// one member): its percentage is not this identity's spend alone.
+    pub shared: bool,
 }
 
 /// Every budget of the config, fed by the engine as it counts usage.
@@ -273,10 +279,12 @@ impl Budgets {
     }
 
     /// The budget of identity `who` (named `name`) with the highest percentage (the
-    /// earlier exhaustion on a tie), from `states` as [`Budgets::states`] made them.
+    /// earlier exhaustion on a tie), from `states` as [`Budgets::states`] made them; fleet
+    /// budgets do not count (on every row, they read as each identity's own).
     pub fn tightest(&self, who: usize, name: &str, states: &[BudgetState]) -> Option<RowBudget> {
         self.covering(who, name, states)
             .filter_map(|b| states.get(b))
+            .filter(|s| !s.fleet)
             .max_by(|a, b| {
                 a.percent.total_cmp(&b.percent).then_with(|| {
                     let eta = |s: &BudgetState| s.exhausted_at.unwrap_or(TimeMs::MAX);
@@ -288,6 +296,7 @@ impl Budgets {
                 percent: s.percent,
                 level: s.level,
                 exhausted_at: s.exhausted_at,
+                shared: s.members.len() > 1,
             })
     }
 }

@@ -113,6 +113,7 @@ mod tests {
             projected: 60.0,
             members: vec!["svc-checkout".into(), "key_prod_web".into()],
             matched: true,
+            fleet: false,
         }
     }
 

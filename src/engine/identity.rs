@@ -1,6 +1,7 @@
 //! Everything the engine keeps about one identity.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::Map;
 
@@ -41,6 +42,9 @@ pub struct IdentityStats {
     pub attrs: IdentityAttrs,
     /// The config's `[[identity]]` rule that named it (its team and labels), if any.
     pub rule: Option<u32>,
+    /// A Claude Code project's path (the `cwd` of the first line seen), shown instead of
+    /// its folder's dashed name; never set on an identity a rule renamed.
+    pub path: Option<String>,
     pub first_seen: TimeMs,
     pub last_seen: TimeMs,
     pub totals: Usage,
@@ -48,6 +52,8 @@ pub struct IdentityStats {
     pub by_kind: [Usage; 4],
     pub by_day: BTreeMap<Date, Usage>,
     pub by_model: Map<String, Usage>,
+    /// The models it used, shared with every snapshot (rebuilt only when one is new).
+    pub models: Arc<[Arc<str>]>,
     pub window: TieredWindow<Usage>,
     pub tools: Map<String, ToolStats>,
     /// Sizes per request and per active minute over the last day.
@@ -68,12 +74,14 @@ impl IdentityStats {
             format,
             attrs: IdentityAttrs::default(),
             rule: None,
+            path: None,
             first_seen: time,
             last_seen: time,
             totals: Usage::default(),
             by_kind: Default::default(),
             by_day: BTreeMap::new(),
             by_model: Map::default(),
+            models: Arc::from([]),
             window: TieredWindow::default(),
             tools: Map::default(),
             dists: Distributions::default(),
@@ -81,6 +89,15 @@ impl IdentityStats {
             units: Units::default(),
             detector: Detector::default(),
             warm: WarmUp::new(time),
+        }
+    }
+
+    /// Notes that it used `model` (once per model).
+    pub fn used(&mut self, model: &Arc<str>) {
+        if !self.models.iter().any(|m| m == model) {
+            let mut models = self.models.to_vec();
+            models.push(model.clone());
+            self.models = models.into();
         }
     }
 

@@ -13,7 +13,7 @@ use super::usage::Usage;
 use super::{
     Engine, MAX_IDENTITIES, MAX_MODELS, MAX_SKEW_MS, MINUTE_MS, OTHER_IDENTITY, OTHER_MODEL,
 };
-use crate::event::Event;
+use crate::event::{Event, Format};
 use crate::parse::plausible;
 
 impl Engine {
@@ -55,7 +55,7 @@ impl Engine {
     }
 
     /// The shared copy of a model name.
-    fn model(&mut self, name: &str) -> Arc<str> {
+    pub(super) fn model(&mut self, name: &str) -> Arc<str> {
         if let Some(model) = self.models.get(name) {
             return model.clone();
         }
@@ -268,6 +268,9 @@ impl Engine {
         id.last_seen = id.last_seen.max(event.time);
         id.first_seen = id.first_seen.min(event.time);
         id.warm.see(event.time);
+        if id.path.is_none() && event.format == Format::ClaudeCode && id.name == event.identity {
+            id.path.clone_from(&event.attrs.project);
+        }
         id.attrs.clone_from(&event.attrs);
     }
 }

@@ -16,6 +16,7 @@ pub mod hist;
 pub mod identity;
 mod ingest;
 pub mod mapping;
+mod model_days;
 pub mod period;
 pub mod recent;
 mod signal;
@@ -82,6 +83,8 @@ struct Global {
     window: TieredWindow<Usage>,
     /// The fleet's sizes per request and per active minute, for the header.
     dists: Distributions,
+    /// Spend by model and day, for the last 30 days.
+    model_days: model_days::ModelDays,
 }
 
 impl Ledger for Global {
@@ -194,6 +197,8 @@ pub struct Engine {
     tally: Option<Box<Tally>>,
     /// Whether distributions keep every request read, not only the last day's.
     whole_range: bool,
+    /// This machine's home folder, written `~` in the projects' paths shown.
+    home: Option<String>,
 }
 
 impl Engine {
@@ -227,6 +232,7 @@ impl Engine {
             oldest_day: None,
             tally: None,
             whole_range: false,
+            home: None,
         }
     }
 
@@ -239,14 +245,25 @@ impl Engine {
         self.tally.as_deref()
     }
 
+    /// This machine's home folder (the caller reads it): projects under it are shown as
+    /// `~/dev/payments-api`.
+    pub fn set_home(&mut self, home: Option<String>) {
+        self.home = home.filter(|h| !h.is_empty() && h != "/");
+    }
+
     pub fn time_zone(&self) -> &TimeZone {
         &self.days.tz
     }
 
     fn apply(&mut self, sign: Sign, who: usize, time: TimeMs, day: Date, model: &str, u: &Usage) {
         self.oldest_day = Some(self.oldest_day.map_or(day, |d| d.min(day)));
+        if sign == Sign::Add {
+            let model = self.model(model);
+            self.identities[who].used(&model);
+        }
         self.identities[who].apply(sign, time, day, model, u);
         self.global.apply(sign, time, day, model, u);
+        self.global.model_days.apply(sign, day, model, u.cost_usd);
         self.budgets.apply(sign, who, time, model, u);
     }
 
@@ -294,16 +311,22 @@ impl Engine {
         self.observe_budgets(&budgets);
     }
 
-    /// Drops the identities' sums of days past the retention horizon: only today's is
-    /// shown. The global sums by day stay (one entry a day), for `report --by day`.
+    /// Drops the identities' sums of days older than the longest totals range (30 calendar
+    /// days, today included): the overview's column sums no more. The global sums by day
+    /// stay (one entry a day), for `report --by day`.
     fn forget_old_days(&mut self, now: TimeMs) {
-        let cutoff = self.days.day(now.saturating_sub(RETENTION_MS));
+        let kept = snapshot::TotalsRange::ThirtyDays.days().unwrap_or(1) - 1;
+        let today = self.days.day(now);
+        let cutoff = today
+            .checked_sub(jiff::Span::new().days(kept))
+            .unwrap_or(today);
         if self.oldest_day.is_none_or(|d| d >= cutoff) {
             return;
         }
         for id in &mut self.identities {
             id.by_day = id.by_day.split_off(&cutoff);
         }
+        self.global.model_days.forget_before(cutoff);
         self.oldest_day = Some(cutoff);
     }
 

@@ -1,6 +1,8 @@
 //! Plain-data pictures of the engine at one moment: what the views draw and what reports
 //! print, so the numbers on screen and in reports are the same numbers.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::IngestStats;
@@ -16,6 +18,9 @@ mod build;
 mod sizes;
 
 pub use self::sizes::{QuantileSummary, RequestSummary, SizeRow, SizeWindows, Sizes};
+mod shares;
+
+pub use shares::{MAX_SHARES, Share, Shares};
 
 const MINUTE_MS: i64 = 60_000;
 const FIVE_MIN_MS: i64 = 5 * MINUTE_MS;
@@ -63,6 +68,16 @@ impl RateWindow {
             RateWindow::FiveMinutes => "5m",
             RateWindow::OneHour => "1h",
             RateWindow::OneDay => "24h",
+        }
+    }
+
+    /// The window beside a figure: `$189/h (1 min)`, where `1m $189/h` read as a million.
+    pub fn long_label(self) -> &'static str {
+        match self {
+            RateWindow::OneMinute => "1 min",
+            RateWindow::FiveMinutes => "5 min",
+            RateWindow::OneHour => "1 hour",
+            RateWindow::OneDay => "24 hours",
         }
     }
 
@@ -122,13 +137,81 @@ impl TimelineSpan {
     }
 }
 
-/// What the UI shows, so that the snapshot holds just that: the overview's rate window,
-/// and the identity in focus with its timeline's span.
+/// The calendar days the overview's totals column sums (`t` cycles it), apart from the
+/// rate window: on last month's logs "today" is $0 while the history holds the spend.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum TotalsRange {
+    #[default]
+    Today,
+    /// The last 7 calendar days, today included, in the engine's time zone.
+    SevenDays,
+    /// The last 30 calendar days, today included.
+    ThirtyDays,
+    /// Everything read.
+    All,
+}
+
+impl TotalsRange {
+    pub const ALL: [TotalsRange; 4] = [
+        TotalsRange::Today,
+        TotalsRange::SevenDays,
+        TotalsRange::ThirtyDays,
+        TotalsRange::All,
+    ];
+
+    /// The column's title: `TODAY`, `7D`, `30D`, `ALL`.
+    pub fn title(self) -> &'static str {
+        match self {
+            TotalsRange::Today => "TODAY",
+            TotalsRange::SevenDays => "7D",
+            TotalsRange::ThirtyDays => "30D",
+            TotalsRange::All => "ALL",
+        }
+    }
+
+    /// Beside a figure: `today`, `7 days`, `30 days`, `all loaded`.
+    pub fn label(self) -> &'static str {
+        match self {
+            TotalsRange::Today => "today",
+            TotalsRange::SevenDays => "7 days",
+            TotalsRange::ThirtyDays => "30 days",
+            TotalsRange::All => "all loaded",
+        }
+    }
+
+    /// Calendar days summed, today included; `None`: every day.
+    pub fn days(self) -> Option<i64> {
+        match self {
+            TotalsRange::Today => Some(1),
+            TotalsRange::SevenDays => Some(7),
+            TotalsRange::ThirtyDays => Some(30),
+            TotalsRange::All => None,
+        }
+    }
+
+    /// The smallest range that reaches back to `first_day` from `today` (`--since`).
+    pub fn reaching(first_day: jiff::civil::Date, today: jiff::civil::Date) -> Self {
+        let back = (today - first_day).get_days() as i64 + 1;
+        Self::ALL
+            .into_iter()
+            .find(|r| r.days().is_some_and(|days| back <= days))
+            .unwrap_or(TotalsRange::All)
+    }
+
+    pub fn next(self) -> Self {
+        let at = Self::ALL.iter().position(|&r| r == self).unwrap_or(0);
+        Self::ALL[(at + 1) % Self::ALL.len()]
+    }
+}
+
+/// What the UI shows, so that the snapshot holds just that: the overview's rate window and
+/// totals range, and the identity in focus with its timeline's span.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct View<'a> {
     pub focus: Option<&'a str>,
     pub window: RateWindow,
     pub span: TimelineSpan,
+    pub range: TotalsRange,
 }
 
 /// Live rates over the view's window (see [`RateWindow`]).
@@ -167,14 +250,75 @@ impl Rates {
     }
 }
 
+/// How the header's figures moved over the last minute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct MinuteChange {
+    /// Spent in the last minute: what the running totals grew by.
+    pub cost_usd: f64,
+    /// Requests read in the last minute.
+    pub requests: u64,
+    /// The spend rate now less the rate a minute ago, in $/h over the same window.
+    pub cost_per_hour: f64,
+}
+
+/// Which of the overview's columns hold anything on some row: an empty one gives its room
+/// to the names (on old logs every rate is nothing).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Filled {
+    pub requests: bool,
+    pub input: bool,
+    pub output: bool,
+    pub cache: bool,
+    /// $/h: spend or unpriced requests in the window.
+    pub rate: bool,
+    pub budget: bool,
+    pub tools: bool,
+    pub trend: bool,
+    /// p90 input per request over the rate window.
+    pub p90_input: bool,
+    /// The longest name shown (characters, its alert marker's two included, at most
+    /// [`NAME_WANTED`]): the columns that would squeeze names below it give way first.
+    pub name: u16,
+}
+
+/// Names longer than this share their column's room with the columns beside them.
+pub const NAME_WANTED: u16 = 22;
+
+impl Filled {
+    fn of(rows: &[IdentityRow]) -> Self {
+        let mut f = Filled::default();
+        for r in rows {
+            let rates = &r.rates;
+            f.requests |= rates.requests_per_min > 0.0;
+            f.input |= rates.input_per_min > 0.0;
+            f.output |= rates.output_per_min > 0.0;
+            f.cache |= rates.cache_hit_rate.is_some();
+            f.rate |= rates.cost_per_hour > 0.0 || rates.unpriced_requests > 0;
+            f.budget |= r.budget.is_some();
+            f.tools |= rates.tool_calls_per_min > 0.0;
+            f.trend |= r.trend.iter().any(|&t| t > 0);
+            f.p90_input |= r.p90_input.is_some();
+            let name = r.display.as_deref().unwrap_or(&r.name).chars().count() + 2;
+            f.name = f.name.max(name.min(usize::from(NAME_WANTED)) as u16);
+        }
+        f
+    }
+}
+
 /// One identity in the overview.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IdentityRow {
+    /// What rules, budgets, alerts and reports know it by.
     pub name: String,
+    /// What the screen shows instead, when there is better: a Claude Code project's path
+    /// (`~` for this machine's home) for its folder's dashed name.
+    pub display: Option<String>,
     pub kind: IdentityKind,
     pub format: Format,
     pub rates: Rates,
     pub today: Usage,
+    /// Over the snapshot's totals range (`Snapshot::range`).
+    pub in_range: Usage,
     pub totals: Usage,
     pub first_seen: TimeMs,
     pub last_seen: TimeMs,
@@ -182,6 +326,8 @@ pub struct IdentityRow {
     pub trend: Trend,
     /// p90 of input tokens (every class) per request over the rate window.
     pub p90_input: Option<u64>,
+    /// The models it used (for the filter's `model:`).
+    pub models: Arc<[Arc<str>]>,
     /// From the config's `[[identity]]` rule that named the row.
     pub team: Option<String>,
     pub labels: Vec<String>,
@@ -190,7 +336,7 @@ pub struct IdentityRow {
     pub budget: Option<RowBudget>,
     /// What a report prints beside the totals (`None` unless the engine keeps the whole
     /// range: a live snapshot leaves it out).
-    pub range: Option<RangeDetail>,
+    pub whole_range: Option<RangeDetail>,
 }
 
 /// An identity (or the fleet) over everything read.
@@ -251,19 +397,29 @@ pub struct Snapshot {
     pub clock: String,
     /// The window the rates are over.
     pub window: RateWindow,
+    /// The days the totals column (each row's `in_range`) and `range_usage` are over.
+    pub range: TotalsRange,
     pub totals: Usage,
     pub today_usage: Usage,
+    /// Every identity over `range`.
+    pub range_usage: Usage,
     pub rates: Rates,
+    /// What the header's spend, rate and requests changed by over the last minute.
+    pub last_minute: MinuteChange,
     /// Events ingested per second, over the last few seconds.
     pub ingest_per_sec: f64,
     pub ingest: IngestStats,
     pub identities: Vec<IdentityRow>,
+    /// Which of the overview's columns hold anything.
+    pub filled: Filled,
+    /// The range's spend by model, team and kind, for the side panel.
+    pub shares: Shares,
     pub by_model: Vec<GroupRow>,
     pub by_day: Vec<GroupRow>,
     /// Tokens per minute over every identity.
     pub trend: Trend,
     /// The fleet over everything read, for reports (see [`IdentityRow::range`]).
-    pub range: Option<RangeDetail>,
+    pub whole_range: Option<RangeDetail>,
     /// The fleet's sizes per request and per active minute over the rate window.
     pub sizes: Sizes,
     /// Every configured budget, in config order.

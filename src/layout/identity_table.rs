@@ -6,13 +6,10 @@ use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
 
 use super::{Hit, ruled};
 use crate::app::{App, SortKey};
-use crate::engine::snapshot::TREND_MINUTES;
+use crate::engine::snapshot::{Filled, TREND_MINUTES};
 
 /// The identity column never gets narrower than this.
 const NAME_MIN: u16 = 12;
-/// Room for most identities whole (a Claude Code project folder name runs to 25): a column
-/// that is nice to have gives way to it.
-const NAME_COMFORT: u16 = 26;
 /// How the columns are spaced and placed: the drawing and hit-testing share these.
 pub const COLUMN_SPACING: u16 = 1;
 pub const COLUMN_FLEX: Flex = Flex::Start;
@@ -26,10 +23,6 @@ pub struct Column {
     pub priority: u8,
     /// What it sorts by, which also names it.
     pub sort: SortKey,
-    /// Shown only when the config has budgets (else it would be empty on every row).
-    pub budgets_only: bool,
-    /// Shown only when the identity column still gets this much beside it.
-    pub name_room: u16,
 }
 
 const fn column(title: &'static str, width: u16, priority: u8, sort: SortKey) -> Column {
@@ -38,8 +31,6 @@ const fn column(title: &'static str, width: u16, priority: u8, sort: SortKey) ->
         width,
         priority,
         sort,
-        budgets_only: false,
-        name_room: 0,
     }
 }
 
@@ -49,21 +40,12 @@ const COLUMNS: &[Column] = &[
     column("REQ/MIN", 8, 5, SortKey::Requests),
     column("IN/MIN", 7, 6, SortKey::Input),
     column("OUT/MIN", 8, 6, SortKey::Output),
-    Column {
-        name_room: NAME_COMFORT,
-        ..column("P90 IN", 7, 2, SortKey::InputP90)
-    },
+    column("P90 IN", 7, 2, SortKey::InputP90),
     column("CACHE%", 7, 3, SortKey::Cache),
     column("$/H", 8, 9, SortKey::Rate),
     column("TODAY", 10, 10, SortKey::Spend),
-    Column {
-        budgets_only: true,
-        ..column("BUDGET", 7, 8, SortKey::Budget)
-    },
-    Column {
-        budgets_only: true,
-        ..column("ETA", 6, 7, SortKey::Eta)
-    },
+    column("BUDGET", 7, 8, SortKey::Budget),
+    column("ETA", 6, 7, SortKey::Eta),
     column("TOOLS/MIN", 10, 4, SortKey::Tools),
     column(
         "TOKENS/MIN, 30 MIN",
@@ -73,26 +55,37 @@ const COLUMNS: &[Column] = &[
     ),
 ];
 
-/// The columns that fit in `width` next to the identity column, in display order; the
-/// budget columns only when there are budgets.
-fn visible_columns(width: u16, budgets: bool) -> Vec<&'static Column> {
+/// Whether the column that sorts by `key` holds anything on some row (the identity, KIND
+/// and the totals are always shown): `s` skips the others, which are not shown.
+pub fn is_filled(key: SortKey, filled: &Filled) -> bool {
+    match key {
+        SortKey::Requests => filled.requests,
+        SortKey::Input => filled.input,
+        SortKey::Output => filled.output,
+        SortKey::Cache => filled.cache,
+        SortKey::Rate => filled.rate,
+        SortKey::Budget | SortKey::Eta => filled.budget,
+        SortKey::Tools => filled.tools,
+        SortKey::Trend => filled.trend,
+        SortKey::InputP90 => filled.p90_input,
+        // The totals column stays, empty or not: its title names the range `t` cycles.
+        SortKey::Attention | SortKey::Name | SortKey::Kind | SortKey::Spend => true,
+    }
+}
+
+/// The columns that fit in `width` next to the identity column, in display order: those
+/// that are empty on every row give their room to the names, and those that would squeeze
+/// the longest name (up to `NAME_WANTED`) give way by priority.
+fn visible_columns(width: u16, filled: &Filled) -> Vec<&'static Column> {
     let shown: Vec<&'static Column> = COLUMNS
         .iter()
-        .filter(|c| budgets || !c.budgets_only)
+        .filter(|c| is_filled(c.sort, filled))
         .collect();
-    let mut kept: Vec<&'static Column> =
-        super::table::columns(&shown, width, NAME_MIN, |c| c.width, |c| c.priority)
-            .into_iter()
-            .map(|i| shown[i])
-            .collect();
-    let taken = |cols: &[&Column]| cols.iter().map(|c| c.width + 1).sum::<u16>();
-    while let Some(at) = kept
-        .iter()
-        .position(|c| width.saturating_sub(taken(&kept)) < c.name_room)
-    {
-        kept.remove(at);
-    }
-    kept
+    let name = filled.name.max(NAME_MIN);
+    super::table::columns(&shown, width, name, |c| c.width, |c| c.priority)
+        .into_iter()
+        .map(|i| shown[i])
+        .collect()
 }
 
 /// Rows of identities that fit in the table area (inside the border, below the header).
@@ -104,6 +97,8 @@ pub fn body_rows(area: Rect) -> usize {
 pub struct Shape {
     /// The columns shown beside the identity.
     pub columns: Vec<&'static Column>,
+    /// The identity column's width: names longer are cut with `…`.
+    pub name_width: u16,
     /// The identity's width, then each column's.
     pub widths: Vec<Constraint>,
     pub rows_fit: usize,
@@ -112,12 +107,14 @@ pub struct Shape {
 }
 
 pub fn shape(app: &App, area: Rect) -> Shape {
-    let columns = visible_columns(area.width, !app.snapshot.budgets.is_empty());
+    let columns = visible_columns(area.width, &app.snapshot.filled);
     let rows_fit = body_rows(area).max(1);
+    let others: u16 = columns.iter().map(|c| c.width + COLUMN_SPACING).sum();
     let mut widths = vec![Constraint::Min(NAME_MIN)];
     widths.extend(columns.iter().map(|c| Constraint::Length(c.width)));
     Shape {
         columns,
+        name_width: area.width.saturating_sub(others),
         widths,
         rows_fit,
         offset: app

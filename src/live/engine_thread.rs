@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::app::{App, Arranged, Msg, TableOrder};
+use crate::app::{App, Arranged, Msg, Ranking, TableOrder};
 use crate::engine::alerts::AlertEvent;
-use crate::engine::snapshot::{RateWindow, TimelineSpan, View};
+use crate::engine::snapshot::{RateWindow, TimelineSpan, TotalsRange, View};
 use crate::engine::{Engine, Snapshot};
 use crate::event::TimeMs;
 use crate::source::Feed;
@@ -28,8 +28,12 @@ pub struct Wanted {
     pub focus: Option<String>,
     pub window: RateWindow,
     pub span: TimelineSpan,
+    pub range: TotalsRange,
     /// How the table is sorted and filtered.
     pub table: TableOrder,
+    /// The attention ranking the screen keeps to (the thread's own or one the app made
+    /// after a key), so the thread's orders keep to it too.
+    pub ranking: Option<Ranking>,
     /// Paused, the screen keeps its snapshot: ticks build none for it.
     pub paused: bool,
 }
@@ -40,7 +44,9 @@ impl Wanted {
             focus: app.focus().map(str::to_string),
             window: app.window,
             span: app.span,
+            range: app.range,
             table: app.table_order().clone(),
+            ranking: app.ranking().cloned(),
             paused: app.paused(),
         }
     }
@@ -50,11 +56,12 @@ impl Wanted {
             focus: self.focus.as_deref(),
             window: self.window,
             span: self.span,
+            range: self.range,
         }
     }
 
     /// Whether a fresh snapshot must follow at once after `before`, before the screen is
-    /// drawn again: the focus, window or span changed, or the screen resumed from a pause
+    /// drawn again: the focus, window, span or totals range changed, or the screen resumed from a pause
     /// (which jumps to now).
     pub fn needs_snapshot_after(&self, before: &Wanted) -> bool {
         self.view() != before.view() || (before.paused && !self.paused)
@@ -71,11 +78,9 @@ pub struct Published {
 }
 
 impl Published {
-    fn new(view: Wanted, snapshot: Arc<Snapshot>) -> Self {
-        let arranged = Arranged {
-            order: view.table.arrange(&snapshot.identities),
-            by: view.table.clone(),
-        };
+    /// The snapshot with the table's order for `view`, keeping to `ranking` while it holds.
+    fn new(view: Wanted, snapshot: Arc<Snapshot>, ranking: Option<&Ranking>) -> Self {
+        let arranged = view.table.arrange(&snapshot, ranking);
         Self {
             view,
             snapshot,
@@ -169,7 +174,8 @@ pub fn spawn(start: Start) -> std::io::Result<EngineLink> {
         clock,
     } = start;
     let (wanted_tx, wanted_rx) = watch::channel(wanted.clone());
-    let (snapshots_tx, snapshots_rx) = watch::channel(Published::new(wanted, first));
+    let ranking = wanted.ranking.clone();
+    let (snapshots_tx, snapshots_rx) = watch::channel(Published::new(wanted, first, None));
     let (reports_tx, reports_rx) = mpsc::channel(crate::source::CHANNEL_CAPACITY);
     let mut thread = EngineThread {
         engine,
@@ -178,6 +184,7 @@ pub fn spawn(start: Start) -> std::io::Result<EngineLink> {
         reports: reports_tx,
         readers,
         clock,
+        ranking,
     };
     std::thread::Builder::new()
         .name("engine".into())
@@ -197,6 +204,8 @@ struct EngineThread {
     reports: mpsc::Sender<Report>,
     readers: Readers,
     clock: fn() -> TimeMs,
+    /// The attention ranking its orders keep to (see `app::attention`).
+    ranking: Option<Ranking>,
 }
 
 impl EngineThread {
@@ -210,6 +219,13 @@ impl EngineThread {
             match self.wanted.has_changed() {
                 Ok(true) => {
                     let wanted = self.wanted.borrow_and_update().clone();
+                    // The app ranks again after a key (an acknowledgement): its ranking,
+                    // newer than the thread's, is the one to keep to.
+                    let newer =
+                        |r: &Ranking| self.ranking.as_ref().is_none_or(|own| r.at >= own.at);
+                    if let Some(ranking) = wanted.ranking.as_ref().filter(|r| newer(r)) {
+                        self.ranking = Some(ranking.clone());
+                    }
                     // Only pausing on the same view needs none; publishing on every other
                     // change also covers changes the watch merged (paused and resumed).
                     let needed = !wanted.paused || wanted.view() != current.view();
@@ -261,11 +277,11 @@ impl EngineThread {
     }
 
     /// Builds and publishes the snapshot for `view`; false once the loop is gone.
-    fn publish(&self, view: &Wanted) -> bool {
+    fn publish(&mut self, view: &Wanted) -> bool {
         let snapshot = Arc::new(self.engine.snapshot_with(&view.view()));
-        self.snapshots
-            .send(Published::new(view.clone(), snapshot))
-            .is_ok()
+        let published = Published::new(view.clone(), snapshot, self.ranking.as_ref());
+        self.ranking.clone_from(&published.arranged.ranking);
+        self.snapshots.send(published).is_ok()
     }
 
     /// Hands the loop a report, waiting while it is behind; false once the loop is gone.
@@ -399,6 +415,35 @@ mod tests {
         let _ = link.nudge.try_send(Feed::Nudge);
         let published = published_until(&mut link, &rt, |p| p.arranged.by == by_name_filtered);
         assert_eq!(names(&published), ["a-small", "b-large", "c-mid"]);
+    }
+
+    /// Under `attention` the thread keeps to its ranking between publishes (here the clock
+    /// stands still, so it never falls due): a row that overtakes another stays put.
+    #[test]
+    fn the_thread_keeps_its_attention_ranking_while_it_holds() {
+        let (mut link, tx, rt) = start(Readers::default());
+        let names = |p: &Published| -> Vec<String> {
+            let rows = &p.snapshot.identities;
+            p.arranged
+                .order
+                .iter()
+                .map(|&i| rows[i].name.clone())
+                .collect()
+        };
+        tx.send(Feed::Events(vec![event("a", 900), event("b", 100)]))
+            .expect("send");
+        let first = published_until(&mut link, &rt, |p| p.snapshot.identities.len() == 2);
+        assert_eq!(names(&first), ["a", "b"]);
+        tx.send(Feed::Events(vec![event("b", 90_000)]))
+            .expect("send");
+        let later = published_until(&mut link, &rt, |p| p.snapshot.totals.requests == 3);
+        assert_eq!(
+            names(&later),
+            ["a", "b"],
+            "b spends more, but the ranking holds"
+        );
+        let at = |p: &Published| p.arranged.ranking.as_ref().map(|r| r.at);
+        assert_eq!(at(&later), at(&first));
     }
 
     /// The loop holds a sender of the sources' channel (for its nudges), so the channel never

@@ -119,6 +119,15 @@ impl<'de> Deserialize<'de> for ToolUses {
     }
 }
 
+/// The name Claude Code gives a project's folder under `projects`: its path with every
+/// character but ASCII letters and digits made a dash (`/home/me/my_app` ->
+/// `-home-me-my-app`).
+pub fn project_folder(cwd: &str) -> String {
+    cwd.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
 /// Parses one Claude Code line that mentions `"usage"`.
 pub fn parse(text: &str, ctx: &LineContext) -> Parsed {
     let line: Line = match serde_json::from_str(text) {
@@ -160,10 +169,12 @@ pub fn parse(text: &str, ctx: &LineContext) -> Parsed {
         (Some(id), None) => Some(DedupKey::from(id.as_ref())),
         (None, _) => None,
     };
+    // A file copied out of its `projects` folder keeps its project: the folder's name is
+    // the `cwd` as Claude Code writes it, every character but letters and digits a dash.
     let identity = ctx
         .project_dir
         .map(str::to_string)
-        .or_else(|| line.cwd.as_deref().map(str::to_string))
+        .or_else(|| line.cwd.as_deref().map(project_folder))
         .unwrap_or_else(|| "claude-code".to_string());
     let sidechain = line.is_sidechain.unwrap_or(false);
     Parsed::Event(Box::new(Event {
@@ -236,10 +247,13 @@ mod tests {
         );
     }
 
+    /// A log copied out of its `projects` folder keeps the identity it had in it.
     #[test]
-    fn identity_falls_back_to_cwd() {
+    fn outside_a_projects_folder_the_identity_is_the_cwds_folder_name() {
         let e = event(LINE, &LineContext::default());
-        assert_eq!(e.identity, "/Users/chip/dev/ai-music");
+        assert_eq!(e.identity, "-Users-chip-dev-ai-music");
+        assert_eq!(e.attrs.project.as_deref(), Some("/Users/chip/dev/ai-music"));
+        assert_eq!(project_folder("/home/me/my_app.v2"), "-home-me-my-app-v2");
     }
 
     #[test]

@@ -55,12 +55,12 @@ pub fn table_cells(r: &ReportRow) -> Vec<String> {
 
 /// Gives the rows and the totals what the engine knows of them over the range.
 pub fn attach(rows: &mut [ReportRow], totals: &mut ReportRow, snapshot: &Snapshot) {
-    put(totals, snapshot.range);
+    put(totals, snapshot.whole_range);
     for row in rows {
         match row.keys.0.as_slice() {
             [(Dimension::Identity, name)] => {
                 let found = snapshot.identities.iter().find(|r| &r.name == name);
-                let detail = found.and_then(|r| r.range);
+                let detail = found.and_then(|r| r.whole_range);
                 put(row, detail);
             }
             [(Dimension::Model, model)] => {

@@ -25,6 +25,12 @@ pub type Draw<'a> = Box<dyn FnOnce(&mut Frame, Rect) + 'a>;
 /// The panel's frame: a rule above with the identity's name, and one below.
 fn block<'a>(app: &App, theme: &Theme) -> Block<'a> {
     let name = sanitize(app.focus().unwrap_or_default(), 60);
+    // A project shown by its path in the table is here too, with the folder's name after it.
+    let shown = app.detail().and_then(|d| d.row.display.as_deref());
+    let name = match shown {
+        Some(path) => format!("{} ({name})", sanitize(path, 60)),
+        None => name,
+    };
     let title = Line::from(vec![
         Span::styled(format!(" {name} "), theme.title()),
         Span::styled(format!("timeline {} (w) ", app.span.label()), theme.muted()),
@@ -107,7 +113,8 @@ fn summary<'a>(d: &IdentityDetail, width: u16, theme: &'a Theme) -> Line<'a> {
         seg(
             4,
             vec![
-                Span::styled("total ", theme.muted()),
+                // Named for its range, as the tables under it (all loaded) are.
+                Span::styled("all loaded ", theme.muted()),
                 Span::styled(format::usd(r.totals.cost_usd), theme.text()),
                 unpriced(r.totals.unpriced_requests).unwrap_or_default(),
                 Span::styled(

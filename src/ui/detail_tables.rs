@@ -98,7 +98,7 @@ pub fn sizes<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Draw<'a> {
 }
 
 const MODEL_COLS: [Col; 5] = [
-    Col::flex("MODEL", 12),
+    Col::flex("MODEL (ALL LOADED)", 18),
     Col::num("REQ", 6, 5),
     Col::num("TOKENS", 7, 6),
     Col::num("COST", 10, 9),
@@ -129,7 +129,7 @@ pub fn models<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Draw<'a> {
 }
 
 const KIND_COLS: [Col; 5] = [
-    Col::flex("CALLS BY KIND", 13),
+    Col::flex("KIND (ALL LOADED)", 17),
     Col::num("REQ", 6, 5),
     Col::num("TOKENS", 7, 6),
     Col::num("COST", 10, 9),

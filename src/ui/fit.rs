@@ -12,7 +12,7 @@ pub struct Segment<'a> {
 }
 
 impl Segment<'_> {
-    fn width(&self) -> usize {
+    pub fn width(&self) -> usize {
         self.spans.iter().map(|s| s.content.chars().count()).sum()
     }
 }

@@ -27,6 +27,7 @@ const LEGEND: &[(&str, &str)] = &[
     ("△", "its alerts acknowledged (x)"),
     ("CACHE%", "input read from the cache"),
     ("BUDGET", "tightest budget's share used"),
+    ("*", "a budget shared with others"),
     ("ETA", "till it runs out at this pace"),
     ("$/H", "spend per hour in the window"),
     ("+?", "some requests have no price"),
@@ -93,7 +94,8 @@ fn columns(groups: &[Vec<Line<'static>>], rows: usize, spaced: bool) -> Vec<Vec<
 }
 
 /// Draws the overlay centred over whatever is on screen: one spaced column when it fits,
-/// else groups side by side, clipped to the screen on small terminals.
+/// else groups side by side; on a small terminal without the legend, clipped only when
+/// even the keys do not fit.
 pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
     let groups = groups(theme);
     let rows = usize::from(area.height.saturating_sub(2));
@@ -112,18 +114,38 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
             .fold(gaps, |sum, &w| sum.saturating_add(w))
             .saturating_add(4)
     };
-    let columns = [
-        (usize::MAX, true),
-        (usize::MAX, false),
-        (rows, true),
-        (rows, false),
-    ]
-    .into_iter()
-    .map(|(rows, spaced)| columns(&groups, rows, spaced))
-    .find(|c| c.iter().all(|lines| lines.len() <= rows) && width_of(&widths(c)) <= area.width)
-    .unwrap_or_else(|| columns(&groups, rows, false));
+    let fitting = |groups: &[Vec<Line<'static>>]| {
+        [
+            (usize::MAX, true),
+            (usize::MAX, false),
+            (rows, true),
+            (rows, false),
+        ]
+        .into_iter()
+        .map(|(rows, spaced)| columns(groups, rows, spaced))
+        .find(|c| c.iter().all(|lines| lines.len() <= rows) && width_of(&widths(c)) <= area.width)
+    };
+    // On a small terminal the legend leaves its column for a few wrapped lines under the
+    // keys, and goes only when even those do not fit; keys are clipped last.
+    let (columns, strip) = match fitting(&groups) {
+        Some(columns) => (columns, Vec::new()),
+        None => match fitting(&groups[..groups.len() - 1]) {
+            Some(columns) => {
+                let inner = width_of(&widths(&columns)).saturating_sub(4);
+                let strip = legend_strip(usize::from(inner), theme);
+                let tallest = columns.iter().map(Vec::len).max().unwrap_or(0);
+                let room = tallest + 1 + strip.len() <= rows;
+                (columns, if room { strip } else { Vec::new() })
+            }
+            None => (columns(&groups, rows, false), Vec::new()),
+        },
+    };
     let widths = widths(&columns);
-    let tallest = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let keys_height = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let tallest = match strip.len() {
+        0 => keys_height,
+        n => keys_height + 1 + n,
+    };
     let height = u16::try_from(tallest + 2).unwrap_or(u16::MAX);
     let width = width_of(&widths);
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
@@ -146,4 +168,38 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
     for (lines, place) in columns.into_iter().zip(places.iter()) {
         frame.render_widget(Paragraph::new(lines), *place);
     }
+    if !strip.is_empty() {
+        let below = u16::try_from(keys_height + 1).unwrap_or(u16::MAX);
+        let area = Rect {
+            y: inner.y.saturating_add(below),
+            height: inner.height.saturating_sub(below),
+            ..inner
+        };
+        frame.render_widget(Paragraph::new(strip), area);
+    }
+}
+
+/// The legend as a few lines of `mark meaning` pairs, wrapped to `width`, for terminals
+/// too small to give it a column (no title: the marks speak for themselves).
+fn legend_strip(width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut line: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for &(mark, meaning) in LEGEND {
+        let size = mark.chars().count() + 1 + meaning.chars().count();
+        let gap = if line.is_empty() { 2 } else { 3 };
+        if used + gap + size > width && !line.is_empty() {
+            lines.push(Line::from(std::mem::take(&mut line)));
+            used = 0;
+        }
+        let gap = if line.is_empty() { 2 } else { 3 };
+        line.push(Span::raw(" ".repeat(gap)));
+        line.push(Span::styled(format!("{mark} "), theme.text()));
+        line.push(Span::styled(meaning, theme.muted()));
+        used += gap + size;
+    }
+    if !line.is_empty() {
+        lines.push(Line::from(line));
+    }
+    lines
 }

@@ -11,6 +11,7 @@ mod fit;
 mod header;
 mod help;
 mod overview;
+mod shares;
 mod sources;
 mod spark;
 mod status;
@@ -21,7 +22,7 @@ use ratatui::Frame;
 
 use crate::app::App;
 use crate::keymap::Screen;
-use crate::layout::{alerts::pane, areas, main_and_pane};
+use crate::layout::{alerts::pane, areas, main_and_pane, table_and_panel};
 use crate::theme::Theme;
 
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
@@ -37,7 +38,11 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         if app.focus().is_some() {
             detail::render(frame, main, app, theme);
         } else {
-            overview::render(frame, main, app, theme);
+            let [table, panel] = table_and_panel(app, main);
+            overview::render(frame, table, app, theme);
+            if panel.width > 0 {
+                shares::render(frame, panel, app, theme);
+            }
         }
         if bottom.height > 0 {
             alerts::render_pane(frame, bottom, pane(app, body), app, theme);

@@ -5,21 +5,25 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
-use ratatui::style::Style;
-use ratatui::text::Text;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Span, Text};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use crate::app::{App, SortKey};
 use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::{IdentityRow, Rates};
 use crate::engine::{MAX_IDENTITIES, OTHER_IDENTITY};
-use crate::event::{IdentityKind, TimeMs};
+use crate::event::TimeMs;
 use crate::format;
 use crate::layout::identity_table::{COLUMN_FLEX, COLUMN_SPACING, Shape, shape};
 use crate::layout::ruled;
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
 use crate::ui::spark;
+
+/// After a row's BUDGET: the budget is shared (a team's, a label's, a model's), so its
+/// percentage is not the identity's spend alone.
+pub const SHARED: &str = "*";
 
 /// An identity with no event for this long is drawn muted.
 const IDLE_MS: i64 = 5 * 60_000;
@@ -40,19 +44,32 @@ impl From<BudgetLevel> for Tone {
     }
 }
 
-fn kind_label(kind: IdentityKind) -> &'static str {
-    match kind {
-        IdentityKind::ServiceAccount => "svc-acct",
-        other => other.label(),
-    }
-}
-
 fn rate(x: f64) -> (String, Tone) {
     if x == 0.0 {
         ("·".into(), Tone::Muted)
     } else {
         (format::si(x), Tone::Normal)
     }
+}
+
+/// `text` in `width` columns: cut with `…` when longer, never silently.
+fn cut(text: &str, width: usize) -> String {
+    let columns = |s: &str| Span::raw(s).width();
+    if columns(text) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = columns(c.encode_utf8(&mut [0; 4]));
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
 }
 
 /// The cell of a row, given the snapshot's clock.
@@ -63,8 +80,8 @@ type CellFn = fn(&IdentityRow, TimeMs) -> (String, Tone);
 fn look(key: SortKey) -> (Alignment, CellFn) {
     let cell: CellFn = match key {
         // The identity is drawn apart, with its alert's marker; this is its bare text.
-        SortKey::Name => |r, _| (sanitize(&r.name, 60), Tone::Normal),
-        SortKey::Kind => |r, _| (kind_label(r.kind).into(), Tone::Muted),
+        SortKey::Name | SortKey::Attention => |r, _| (sanitize(&r.name, 60), Tone::Normal),
+        SortKey::Kind => |r, _| (r.kind.short_label().into(), Tone::Muted),
         SortKey::Requests => |r, _| rate(r.rates.requests_per_min),
         SortKey::Input => |r, _| rate(r.rates.input_per_min),
         SortKey::Output => |r, _| rate(r.rates.output_per_min),
@@ -77,14 +94,14 @@ fn look(key: SortKey) -> (Alignment, CellFn) {
             None => ("·".into(), Tone::Muted),
         },
         SortKey::Rate => |r, _| rate_usd(&r.rates),
-        SortKey::Spend => |r, _| today(r),
+        SortKey::Spend => |r, _| spend(r),
         SortKey::Budget => |r, _| budget(r),
         SortKey::Eta => eta,
         SortKey::Tools => |r, _| rate(r.rates.tool_calls_per_min),
         SortKey::Trend => |r, _| (spark::bars(&r.trend), Tone::Trend),
     };
     let align = match key {
-        SortKey::Name | SortKey::Trend => Alignment::Left,
+        SortKey::Name | SortKey::Attention | SortKey::Trend => Alignment::Left,
         _ => Alignment::Right,
     };
     (align, cell)
@@ -99,23 +116,32 @@ fn rate_usd(rates: &Rates) -> (String, Tone) {
     }
 }
 
-/// Spend today; requests with no price make it a lower bound, marked with `+?`.
-fn today(r: &IdentityRow) -> (String, Tone) {
-    let tone = match r.today.unpriced_requests {
+/// Spend over the totals range; requests with no price make it a lower bound, marked with
+/// `+?`; nothing in the range is `·`, not `$0`.
+fn spend(r: &IdentityRow) -> (String, Tone) {
+    let usage = &r.in_range;
+    let tone = match usage.unpriced_requests {
+        _ if usage.requests == 0 => return ("·".into(), Tone::Muted),
         0 => Tone::Normal,
         _ => Tone::Unpriced,
     };
-    let cost = format::usd_lower_bound(r.today.cost_usd, r.today.unpriced_requests);
+    let cost = format::usd_lower_bound(usage.cost_usd, usage.unpriced_requests);
     (cost, tone)
 }
 
-/// The tightest budget's share used: `82%`, then `12x` from ten times the limit on.
+/// The tightest budget's share used: `82%`, then `12x` from ten times the limit on;
+/// [`SHARED`] after it when other identities draw on that budget too.
 fn budget(r: &IdentityRow) -> (String, Tone) {
-    match &r.budget {
-        None => ("·".into(), Tone::Muted),
-        Some(b) if b.percent >= 1000.0 => (format!("{:.0}x", b.percent / 100.0), b.level.into()),
-        Some(b) => (format!("{:.0}%", b.percent), b.level.into()),
-    }
+    let Some(b) = &r.budget else {
+        return ("·".into(), Tone::Muted);
+    };
+    let share = if b.percent >= 1000.0 {
+        format!("{:.0}x", b.percent / 100.0)
+    } else {
+        format!("{:.0}%", b.percent)
+    };
+    let shared = if b.shared { SHARED } else { "" };
+    (format!("{share}{shared}"), b.level.into())
 }
 
 /// How long until the tightest budget runs out at the current rate; `over` once it has.
@@ -171,6 +197,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let Shape {
         columns,
+        name_width,
         widths,
         rows_fit,
         offset,
@@ -195,21 +222,36 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let idle = now - r.last_seen > IDLE_MS;
             // An alert wins over a budget's state, which wins over idleness: an
             // over-budget identity that went quiet is still over.
-            let base = match (alert, budget_style(r, theme)) {
+            let severity = match (alert, budget_style(r, theme)) {
+                (Some(a), _) if a.acknowledged => Some(theme.acknowledged()),
+                (Some(a), _) => Some(theme.alert_row(a.severity)),
+                (None, Some(state)) => Some(theme.row(false).patch(state)),
+                (None, None) => None,
+            };
+            let base = match severity {
                 _ if selected => theme.row(true),
-                (Some(a), _) if a.acknowledged => theme.acknowledged(),
-                (Some(a), _) => theme.alert_row(a.severity),
-                (None, Some(state)) => theme.row(false).patch(state),
-                (None, None) if idle => theme.muted(),
-                (None, None) => theme.row(false),
+                Some(style) => style,
+                None if idle => theme.muted(),
+                None => theme.row(false),
+            };
+            // The selection keeps the identity in its severity's colours, so the cursor
+            // never hides that the row is in trouble.
+            let name_style = match severity {
+                Some(style) if selected => Style::new()
+                    .bg(Color::Reset)
+                    .remove_modifier(Modifier::REVERSED)
+                    .patch(style),
+                _ => base,
             };
             // A marker too, for terminals (and people) that do not see the colours.
+            let shown = sanitize(r.display.as_deref().unwrap_or(&r.name), 120);
             let name = match alert {
-                Some(a) if a.acknowledged => format!("△ {}", sanitize(&r.name, 60)),
-                Some(_) => format!("▲ {}", sanitize(&r.name, 60)),
-                None => sanitize(&r.name, 60),
+                Some(a) if a.acknowledged => format!("△ {shown}"),
+                Some(_) => format!("▲ {shown}"),
+                None => shown,
             };
-            let mut cells = vec![Cell::from(name).style(base)];
+            let name = cut(&name, usize::from(name_width));
+            let mut cells = vec![Cell::from(name).style(name_style)];
             cells.extend(columns.iter().map(|c| {
                 let (align, cell) = look(c.sort);
                 let (text, tone) = cell(r, now);
@@ -232,11 +274,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     };
     let mut header = vec![Cell::from(title("IDENTITY", SortKey::Name))];
-    header.extend(
-        columns
-            .iter()
-            .map(|c| Cell::from(Text::from(title(c.title, c.sort)).alignment(look(c.sort).0))),
-    );
+    header.extend(columns.iter().map(|c| {
+        // The totals column is named after its range: `TODAY`, `7D`, `30D`, `ALL`.
+        let text = match c.sort {
+            SortKey::Spend => app.snapshot.range.title(),
+            _ => c.title,
+        };
+        Cell::from(Text::from(title(text, c.sort)).alignment(look(c.sort).0))
+    }));
     let title = format!(
         " {} of {} ",
         (app.selected + 1).min(app.order.len()),

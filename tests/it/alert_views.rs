@@ -42,7 +42,7 @@ fn play(e: &mut Engine, mut events: Vec<Event>, start: TimeMs) {
 /// Two hours of four identities; the runaway agent burst once an hour ago (ended) and is
 /// bursting again now; the checkout service passed its daily budget's warning, then its
 /// limit (the warning ended), and the search service passed its warning three minutes ago.
-fn alerting(height: u16) -> Screen {
+pub fn alerting(height: u16) -> Screen {
     let start = NOON - 2 * 60 * MIN;
     let mut events = Vec::new();
     let services = [
@@ -155,6 +155,38 @@ fn critical_rows_stand_out_and_dim_once_acknowledged() {
         2,
         "x again takes it back"
     );
+}
+
+/// The cursor on a row in trouble: the identity keeps its severity's colours, the rest
+/// of the row shows the selection.
+#[test]
+fn the_selection_keeps_the_rows_severity_in_sight() {
+    let mut screen = alerting(24);
+    screen.press('n');
+    screen.press('g');
+    assert_eq!(screen.selected(), Some(RUNAWAY));
+    let t = screen.draw(160, 48);
+    let name = row_style(&t, RUNAWAY);
+    assert_eq!((name.fg, name.bg), (Some(Color::White), Some(Color::Red)));
+    let buffer = t.backend().buffer();
+    let width = buffer.area.width as usize;
+    let row = |y: usize| &buffer.content[y * width..(y + 1) * width];
+    let y = (0..buffer.area.height as usize)
+        .find(|&y| {
+            row(y)
+                .iter()
+                .map(|c| c.symbol())
+                .collect::<String>()
+                .contains(RUNAWAY)
+        })
+        .expect("row on screen");
+    // The table's last cell, left of the side panel's border.
+    let end = row(y)
+        .iter()
+        .position(|c| c.symbol() == "│")
+        .unwrap_or(width);
+    let last = row(y)[end - 1].style();
+    assert_eq!((last.fg, last.bg), (Some(Color::Black), Some(Color::Cyan)));
 }
 
 /// The text of row `y` of a drawn screen.

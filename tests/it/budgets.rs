@@ -395,29 +395,23 @@ fn several_budgets_per_identity_and_every_scope() {
     // The agent's tightest is the model budget it used (40%), not everything's 5.7%.
     let agent = row(&s, "agent-triage");
     assert_eq!(
-        agent.budget.as_ref().map(|b| b.name.as_str()),
-        Some("claude")
+        agent.budget.as_ref().map(|b| (b.name.as_str(), b.shared)),
+        Some(("claude", false)),
+        "the agent alone used the model"
     );
     assert_eq!(agent.kind, tokentop::event::IdentityKind::Agent);
-    // An identity no rule names keeps its raw name and is only under `all`.
+    assert!(tight.shared, "the team's budget is shared with svc-refunds");
+    // An identity no rule names keeps its raw name and is only under `all`: the fleet's
+    // budget is the header's, not the row's.
     let loner = row(&s, "loner");
     assert_eq!(loner.team, None);
-    assert_eq!(
-        loner.budget.as_ref().map(|b| b.name.as_str()),
-        Some("everything")
-    );
+    assert_eq!(loner.budget, None);
 
     // A day later the model budget's window has moved past the agent's request: the
     // agent is no longer among its members.
     let s = state_at(&mut e, NOON + 24 * HOUR);
     assert!(budget(&s, "claude").members.is_empty());
-    assert_eq!(
-        row(&s, "agent-triage")
-            .budget
-            .as_ref()
-            .map(|b| b.name.as_str()),
-        Some("everything")
-    );
+    assert_eq!(row(&s, "agent-triage").budget, None);
 }
 
 #[test]

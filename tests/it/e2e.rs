@@ -8,13 +8,14 @@ use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-/// The demo's identities (`sample-data/demo/`, with the names `config.toml` gives them).
+/// The demo's identities (`sample-data/demo/`, with the names `config.toml` gives them;
+/// the Claude Code projects by their paths, `~` for the home the script gives tokentop).
 const DEMO_IDENTITIES: [&str; 12] = [
     "svc-support-bot",
     "batch-nightly-summarizer",
-    "-home-dev-payments-api",
+    "~/dev/payments-api",
     "agent-triage",
-    "-home-dev-infra-terraform",
+    "~/dev/infra-terraform",
     "svc-search-rag",
     "key_partner_acme",
     "web (prod)",
@@ -25,9 +26,9 @@ const DEMO_IDENTITIES: [&str; 12] = [
 ];
 /// Those of kind `agent`.
 const DEMO_AGENTS: [&str; 4] = [
-    "-home-dev-payments-api",
+    "~/dev/payments-api",
     "agent-triage",
-    "-home-dev-infra-terraform",
+    "~/dev/infra-terraform",
     "agent-loop-runner",
 ];
 
@@ -36,7 +37,7 @@ const EXITED: &str = "tokentop exited ";
 /// The shell around tokentop: one line with the exit code and whether the terminal was
 /// left in raw mode, then a pause that keeps the pane (and what it shows) alive until the
 /// server is killed.
-const SCRIPT: &str = r#""$TOKENTOP_BIN" --demo
+const SCRIPT: &str = r#"HOME=/home "$TOKENTOP_BIN" --demo
 code=$?
 if stty -a | grep -q -e -icanon; then tty=raw; else tty=cooked; fi
 echo "tokentop exited $code, tty $tty"
@@ -193,8 +194,18 @@ fn status_line(pane: &str) -> &str {
         .unwrap_or("")
 }
 
+/// Whether `text` shows `name`, whole or cut with `…` after its first 12 characters or
+/// more (a narrow name column cuts the longest names).
+fn shows(text: &str, name: &str) -> bool {
+    text.contains(name)
+        || name
+            .char_indices()
+            .skip(12)
+            .any(|(at, _)| text.contains(&format!("{}…", &name[..at])))
+}
+
 fn shows_all(pane: &str, names: &[&str]) -> bool {
-    names.iter().all(|name| pane.contains(name))
+    names.iter().all(|name| shows(pane, name))
 }
 
 /// The table's "N of M" (selected row, rows shown) at the end of its bottom border.
@@ -215,7 +226,7 @@ fn selected_identity(pane: &str) -> Option<&'static str> {
         .iter()
         .position(|l| l.trim_start().starts_with("IDENTITY"))?;
     let row = lines.get(header + selected)?;
-    let mut named = DEMO_IDENTITIES.iter().filter(|name| row.contains(*name));
+    let mut named = DEMO_IDENTITIES.iter().filter(|name| shows(row, name));
     match (named.next(), named.next()) {
         (Some(name), None) => Some(name),
         _ => None,

@@ -77,9 +77,10 @@ fn claude_code_fixture_counts_every_line() {
     assert_eq!(s.totals.output, 350);
     assert_eq!(s.totals.tool_calls, 1);
     assert_eq!(
-        s.identities[0].name, "/home/dev/app",
-        "no projects/ folder: the cwd"
+        s.identities[0].name, "-home-dev-app",
+        "no projects/ folder: the folder the cwd would have, as if it were there"
     );
+    assert_eq!(s.identities[0].display.as_deref(), Some("/home/dev/app"));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! dependency graph).
 
 mod alert_sinks;
-mod alert_views;
+pub mod alert_views;
 mod boundaries;
 pub mod budgets;
 mod bursts;
@@ -21,6 +21,7 @@ mod formats;
 mod identity_detail;
 mod inputs;
 mod origins;
+mod overview;
 mod prices;
 mod provider_cli;
 mod provider_server;

@@ -84,19 +84,21 @@ fn beyond_the_horizon_a_copy_counts_again() {
     assert_eq!(requests_and_tools(&engine, "agent"), (2, 0));
 }
 
+/// The overview's longest totals range is 30 calendar days: an identity keeps its sums
+/// of those days, no more.
 #[test]
-fn an_identity_keeps_its_sums_by_day_for_the_horizon_only() {
+fn an_identity_keeps_its_sums_by_day_for_the_longest_range_only() {
     let mut engine = engine();
-    for day in 0..30 {
+    for day in 0..40 {
         engine.ingest(&event("svc", NOON + day * DAY, 10, 1));
     }
-    engine.advance(NOON + 29 * DAY);
-    // The 7 days before today's, and today's.
-    assert_eq!(engine.retained().identity_days, 8);
+    engine.advance(NOON + 39 * DAY);
+    // The 29 days before today's, and today's.
+    assert_eq!(engine.retained().identity_days, 30);
     let snapshot = engine.snapshot(None);
-    assert_eq!(snapshot.identities[0].totals.requests, 30);
+    assert_eq!(snapshot.identities[0].totals.requests, 40);
     assert_eq!(snapshot.identities[0].today.requests, 1);
-    assert_eq!(snapshot.by_day.len(), 30, "the report's days stay");
+    assert_eq!(snapshot.by_day.len(), 40, "the report's days stay");
 }
 
 #[test]

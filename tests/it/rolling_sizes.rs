@@ -2,7 +2,7 @@
 //! requests and lets older ones go, the day holds the usual, the max is exact.
 
 use tokentop::engine::Engine;
-use tokentop::engine::snapshot::{IdentityDetail, RateWindow, TimelineSpan, View};
+use tokentop::engine::snapshot::{IdentityDetail, RateWindow, TimelineSpan, TotalsRange, View};
 use tokentop::event::ToolCall;
 
 use crate::common::{MIN, NOON, copy, engine, event};
@@ -14,6 +14,7 @@ fn detail(e: &Engine, name: &str, span: TimelineSpan) -> IdentityDetail {
         focus: Some(name),
         window: RateWindow::OneHour,
         span,
+        range: TotalsRange::default(),
     })
     .detail
     .expect("identity")
@@ -173,6 +174,7 @@ fn the_overview_and_the_header_read_p90_input_over_the_rate_window() {
         focus: None,
         window: RateWindow::OneHour,
         span: TimelineSpan::OneHour,
+        range: TotalsRange::default(),
     });
     let p90 = |name: &str| {
         let row = s.identities.iter().find(|r| r.name == name).expect("row");

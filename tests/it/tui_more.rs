@@ -447,7 +447,7 @@ fn a_click_on_a_column_title_sorts_and_again_inverts() {
         ("REQ/MIN", SortKey::Requests),
         ("CACHE%", SortKey::Cache),
         ("TODAY", SortKey::Spend),
-        ("TOOLS/MIN", SortKey::Tools),
+        ("$/H", SortKey::Rate),
     ] {
         let x = column_of(&t, 3, title);
         mouse(&mut s, LEFT, x, 3, 10_000);

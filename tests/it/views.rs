@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use std::sync::Arc;
 
-use tokentop::app::{App, Arranged, Msg, SortKey};
+use tokentop::app::{App, Msg, SortKey};
 use tokentop::engine::Engine;
 use tokentop::engine::snapshot::{RateWindow, TimelineSpan};
 use tokentop::event::{IdentityKind, ToolCall};
@@ -99,14 +99,14 @@ fn ingest_agent(e: &mut Engine) {
     e.ingest(&unpriced);
 }
 
-fn busy(height: u16) -> Screen {
+pub fn busy(height: u16) -> Screen {
     let mut e = engine();
     ingest_busy(&mut e);
     busy_screen(e, height)
 }
 
 /// Fifteen identities with their own patterns, the agent, a quiet one and a hostile name.
-fn ingest_busy(e: &mut Engine) {
+pub fn ingest_busy(e: &mut Engine) {
     let kinds = [
         IdentityKind::ServiceAccount,
         IdentityKind::ApiKey,
@@ -151,7 +151,7 @@ fn ingest_busy(e: &mut Engine) {
     e.ingest(&event("evil\x1b[2J\x1b[31mname", NOON - 2_000, 10, 1));
 }
 
-fn busy_screen(e: Engine, height: u16) -> Screen {
+pub fn busy_screen(e: Engine, height: u16) -> Screen {
     let mut screen = Screen::new("demo", e, height);
     let mut broken = SourceHealth::new("/var/log/llm/*.jsonl");
     broken.last_error = Some("/var/log/llm: permission denied".into());
@@ -190,9 +190,15 @@ fn busy_80x24() {
 fn busy_160x48() {
     let screen = busy(48).draw(160, 48);
     let text = format!("{}", screen.backend());
-    assert!(text.contains("TODAY▼"), "the default sort is marked");
-    assert!(text.contains("TOKENS/MIN, 30 MIN"), "sparklines are shown");
+    assert!(
+        text.contains("sort: attention"),
+        "the default sort is named"
+    );
     insta::assert_snapshot!(screen.backend());
+    // At 160 columns the side panel and the P90 IN column take the sparklines' room; wider,
+    // they come back.
+    let wide = format!("{}", busy(48).draw(200, 48).backend());
+    assert!(wide.contains("TOKENS/MIN, 30 MIN"), "sparklines are shown");
 }
 
 #[test]
@@ -207,10 +213,10 @@ fn busy_sorted_by_name_scrolled_80x24() {
     assert_eq!(screen.selected(), Some("quiet-batch-job"));
 }
 
-/// `S` four times from the default (today's spend) steps left: $/h, cache%, p90 in/req,
-/// out/min.
+/// `S` four times from today's spend steps left: $/h, cache%, p90 in/req, out/min.
 fn sorted_by_output(height: u16) -> Screen {
     let mut screen = busy(height);
+    screen.press('$');
     for _ in 0..4 {
         screen.key(KeyCode::Char('S'));
     }
@@ -240,10 +246,9 @@ fn an_order_worked_out_elsewhere_is_used_only_for_the_sort_and_filter_in_effect(
     let snapshot = Arc::new(screen.engine.snapshot(None));
     let by = screen.app.table_order().clone();
     // Not the order the app would work out: proof that it was taken as given.
-    let mut order = by.arrange(&snapshot.identities);
-    order.reverse();
-    let given = order.clone();
-    let arranged = Arranged { by, order };
+    let mut arranged = by.arrange(&snapshot, None);
+    arranged.order.reverse();
+    let given = arranged.order.clone();
     screen
         .app
         .update(Msg::Arranged(Arc::clone(&snapshot), arranged.clone()));
@@ -252,7 +257,7 @@ fn an_order_worked_out_elsewhere_is_used_only_for_the_sort_and_filter_in_effect(
     screen
         .app
         .update(Msg::Arranged(Arc::clone(&snapshot), arranged));
-    let by_name = screen.app.table_order().arrange(&snapshot.identities);
+    let by_name = screen.app.table_order().arrange(&snapshot, None).order;
     assert_ne!(by_name, given);
     assert_eq!(screen.app.order, by_name, "sorted by name here");
 }
@@ -380,7 +385,7 @@ fn w_switches_the_rate_window_and_the_timeline_span() {
         "a fresh snapshot at once"
     );
     let header = format!("{}", screen.draw(160, 48).backend());
-    assert!(header.contains("5m $"), "the header names the window");
+    assert!(header.contains("/h (5 min)"), "the header names the window");
     for _ in 0..3 {
         screen.press('w');
     }
@@ -410,7 +415,7 @@ fn the_status_line_follows_the_screen() {
         text.lines().last().unwrap_or_default().to_string()
     };
     let table = status(&screen);
-    assert!(table.contains("sort: today ▼") && table.contains("s/S sort column"));
+    assert!(table.contains("sort: attention ▼") && table.contains("s/S sort column"));
     assert!(!table.contains("Esc"));
     screen.key(KeyCode::Enter);
     let panel = status(&screen);
@@ -470,6 +475,8 @@ fn tiny_terminals_do_not_panic() {
 #[test]
 fn the_selection_stays_on_the_top_row_until_the_user_moves_it() {
     let mut screen = empty(24);
+    // By spend, which re-sorts with every snapshot (`attention` holds its ranking 5 s).
+    screen.press('$');
     let arrive = |screen: &mut Screen, name: &str, at: i64, input: u64| {
         screen.engine.ingest(&event(name, NOON + at, input, 10));
         screen.engine.advance(NOON + at);
@@ -521,7 +528,7 @@ fn sort_keys_reorder_and_q_quits() {
 /// The busy screen under budgets: identity-14 over its own, identities 10 to 14 (team
 /// "search") warned by the team's, the quiet job over (idle, but still critical), the agent
 /// on a rolling hour with an ETA. Limits are set from the spend so the shares are round.
-fn budgeted(height: u16) -> Screen {
+pub fn budgeted(height: u16) -> Screen {
     let mut plain = engine();
     ingest_busy(&mut plain);
     plain.advance(NOON);
@@ -613,7 +620,9 @@ fn budgets_160x48() {
 #[test]
 fn rows_take_their_budget_colour_from_the_theme() {
     use tokentop::theme::Level;
-    let screen = budgeted(48);
+    let mut screen = budgeted(48);
+    // The top spender selected: a row with no alert.
+    screen.press('$');
     let t = screen.draw(160, 48);
     let theme = Theme::builtin();
     // An over-budget identity is in a critical budget alert: the alert's row style.
@@ -639,6 +648,7 @@ fn rows_take_their_budget_colour_from_the_theme() {
 fn the_budget_columns_sort() {
     let mut screen = budgeted(24);
     // From today's spend, `s` steps right to the budget column, then ETA.
+    screen.press('$');
     screen.press('s');
     assert_eq!(screen.app.sort(), SortKey::Budget);
     let top = |s: &Screen| s.app.snapshot.identities[s.app.order[0]].name.clone();
@@ -729,7 +739,7 @@ fn help_and_quit_lead_the_status_line_at_any_width() {
             .collect();
         // Only a failing source's key (this screen has one) goes before them.
         assert!(
-            last.starts_with(" sort: today ▼  h sources ? help q quit "),
+            last.starts_with(" sort: attention ▼  h sources ? help q quit "),
             "{width}: {last}"
         );
     }
@@ -766,7 +776,11 @@ fn filter_prompt_while_typing_80x24() {
     let mut screen = busy(24);
     type_filter(&mut screen, "identity-1 kind:ag");
     assert_eq!(screen.app.prompt(), Some("identity-1 kind:ag"));
-    assert_eq!(screen.app.order.len(), 18, "nothing applies before Enter");
+    assert_eq!(
+        screen.app.order.len(),
+        2,
+        "the table filters as it is typed"
+    );
     insta::assert_snapshot!(screen.draw(80, 24).backend());
 }
 
@@ -816,6 +830,17 @@ fn the_filter_holds_across_snapshots_and_esc_clears_it() {
     assert_eq!(screen.app.order.len(), 18);
 }
 
+/// The KIND column writes `svc-acct`: typing what is shown finds the rows.
+#[test]
+fn the_filter_matches_the_kind_as_the_column_writes_it() {
+    for typed in ["kind:svc", "kind:svc-acct"] {
+        let mut screen = busy(24);
+        type_filter(&mut screen, typed);
+        screen.key(KeyCode::Enter);
+        assert_eq!(screen.app.order.len(), 7, "{typed}: the service accounts");
+    }
+}
+
 /// The identity view of an identity over its budget, with its alert.
 fn identity_at_stake(height: u16) -> Screen {
     let mut screen = budgeted(height);
@@ -853,7 +878,7 @@ fn identity_view_with_budgets_and_alerts_160x48() {
         "ALERTS",
         "TOKENS/MIN",
         "COST/MIN",
-        "CALLS BY KIND",
+        "KIND (ALL LOADED)",
         "over",
     ] {
         assert!(text.contains(shown), "{shown} missing:\n{text}");

@@ -243,6 +243,7 @@ impl Tracker {
             projected,
             members,
             matched: !self.members.is_empty() || !self.users.is_empty(),
+            fleet: matches!(spec.scope, super::Scope::All),
         }
     }
 }

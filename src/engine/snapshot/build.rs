@@ -3,16 +3,48 @@
 
 use super::sizes::Source;
 use super::{
-    GroupRow, IdentityBudget, IdentityDetail, IdentityRow, KindRow, MINUTE_MS, ModelPricing,
-    ModelRow, RangeDetail, RateWindow, Rates, RequestSummary, Snapshot, Timeline, TimelinePoint,
-    TimelineSpan, ToolRow, Trend, View,
+    Filled, GroupRow, IdentityBudget, IdentityDetail, IdentityRow, KindRow, MINUTE_MS,
+    MinuteChange, ModelPricing, ModelRow, RangeDetail, Rates, RequestSummary, Snapshot, Timeline,
+    TimelinePoint, TimelineSpan, ToolRow, TotalsRange, Trend, View,
 };
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+
 use crate::engine::budget::BudgetState;
 use crate::engine::usage::Usage;
-use crate::engine::window::TieredWindow;
+use crate::engine::window::{Bucket, TieredWindow};
 use crate::engine::{Engine, Map, OTHER_MODEL};
 use crate::event::{Kind, TimeMs, Tokens};
 use crate::pricing::ClassCost;
+
+/// The sum of `by_day` over `range`'s days up to `today`.
+fn over_range(
+    by_day: &BTreeMap<Date, Usage>,
+    totals: &Usage,
+    range: TotalsRange,
+    today: Date,
+) -> Usage {
+    let Some(days) = range.days() else {
+        return *totals;
+    };
+    let first = today
+        .checked_sub(jiff::Span::new().days(days - 1))
+        .unwrap_or(Date::MIN);
+    let mut sum = Usage::default();
+    by_day.range(first..=today).for_each(|(_, u)| sum.add(u));
+    sum
+}
+
+/// `path` with `home` written `~` (only this machine's home: another's stays whole).
+fn tilde(path: &str, home: Option<&str>) -> String {
+    let home = home.map(|h| h.trim_end_matches('/'));
+    match home.and_then(|h| path.strip_prefix(h)) {
+        Some("") => "~".to_string(),
+        Some(rest) if rest.starts_with('/') => format!("~{rest}"),
+        _ => path.to_string(),
+    }
+}
 
 fn trend(window: &TieredWindow<Usage>, now: TimeMs) -> Trend {
     window.per_minute_of(now, Usage::total_tokens)
@@ -100,16 +132,21 @@ impl Engine {
         who: usize,
         today: jiff::civil::Date,
         budgets: &[BudgetState],
-        window: RateWindow,
+        view: &View,
     ) -> IdentityRow {
         let id = &self.identities[who];
         let rule = id.rule.and_then(|r| self.mapping.rule(r));
         IdentityRow {
             name: id.name.clone(),
+            display: id
+                .path
+                .as_deref()
+                .map(|path| tilde(path, self.home.as_deref())),
             kind: id.kind,
             format: id.format,
-            rates: Rates::of(&id.window, self.now, window),
+            rates: Rates::of(&id.window, self.now, view.window),
             today: id.by_day.get(&today).copied().unwrap_or_default(),
+            in_range: over_range(&id.by_day, &id.totals, view.range, today),
             totals: id.totals,
             first_seen: id.first_seen,
             last_seen: id.last_seen,
@@ -118,11 +155,12 @@ impl Engine {
                 dists: &id.dists,
                 window: &id.window,
             }
-            .p90_input(self.now, window),
+            .p90_input(self.now, view.window),
+            models: id.models.clone(),
             team: rule.and_then(|r| r.team.clone()),
             labels: rule.map(|r| r.labels.clone()).unwrap_or_default(),
             budget: self.budgets.tightest(who, &id.name, budgets),
-            range: self.whole_range.then(|| RangeDetail {
+            whole_range: self.whole_range.then(|| RangeDetail {
                 per_request: RequestSummary::whole_range(&id.dists),
                 cost_usd_by_class: self.models_class_cost(&id.by_model),
             }),
@@ -161,24 +199,37 @@ impl Engine {
             row.pricing = Some(self.model_pricing(&row.key));
             row.cost_usd_by_class = Some(self.class_cost(&row.key, &row.usage));
         }
+        let identities: Vec<IdentityRow> = (0..self.identities.len())
+            .map(|who| self.row(who, today, &budgets, view))
+            .collect();
+        let rates = Rates::of(&self.global.window, self.now, view.window);
+        let minute_ago = Rates::of(&self.global.window, self.now - MINUTE_MS, view.window);
+        let last_minute = self.global.window.sum(self.now, MINUTE_MS);
         Snapshot {
             now: self.now,
             time_zone: self.days.tz.iana_name().unwrap_or("UTC").to_string(),
             today: today.to_string(),
             clock: now.strftime("%H:%M:%S %Z").to_string(),
             window: view.window,
+            range: view.range,
             totals: self.global.totals,
             today_usage: self.global.by_day.get(&today).copied().unwrap_or_default(),
-            rates: Rates::of(&self.global.window, self.now, view.window),
+            range_usage: over_range(&self.global.by_day, &self.global.totals, view.range, today),
+            rates,
+            last_minute: MinuteChange {
+                cost_usd: last_minute.cost_usd,
+                requests: last_minute.requests,
+                cost_per_hour: rates.cost_per_hour - minute_ago.cost_per_hour,
+            },
             ingest_per_sec: self.ingest_rate(),
             ingest: self.stats,
-            identities: (0..self.identities.len())
-                .map(|who| self.row(who, today, &budgets, view.window))
-                .collect(),
+            filled: Filled::of(&identities),
+            shares: self.shares(&identities, view.range, today),
+            identities,
             by_model,
             by_day,
             trend: trend(&self.global.window, self.now),
-            range: self.whole_range.then(|| RangeDetail {
+            whole_range: self.whole_range.then(|| RangeDetail {
                 per_request: RequestSummary::whole_range(&self.global.dists),
                 cost_usd_by_class: self.models_class_cost(&self.global.by_model),
             }),
@@ -267,7 +318,7 @@ impl Engine {
                 .collect()
         };
         Some(IdentityDetail {
-            row: self.row(who, self.today(), budgets, view.window),
+            row: self.row(who, self.today(), budgets, view),
             by_model,
             tools,
             cache_hit_rate_total: id.totals.cache_hit_rate(),
