@@ -167,6 +167,18 @@ fn an_unmapped_key_is_listed_and_raises_nothing() {
         rows.iter().all(|r| r["identity"] == "payments"),
         "no row for an unmapped key: {rows:?}"
     );
+    // A last rule for any key, without a name, reconciles each one under its own id.
+    let catch_all =
+        "[[identity]]\nmatch = { api_key_id = \"*\" }\n\n[reconcile]\nunattributed_usd = 0.1\n";
+    let (_dir, config, logs) = setup(&payments_config(catch_all), &[]);
+    let json = report(&server, &config, &logs, "UTC");
+    let left = json["reconciliation"]["unmapped"].as_array().unwrap();
+    assert!(
+        left.iter().all(|u| u["api_key_id"].is_null()),
+        "only usage without a key is left: {left:?}"
+    );
+    let o3 = row(&json, KEY_O3).expect("the key is its own identity");
+    assert_eq!(o3["over"], true, "{o3}");
 }
 
 fn check(server: &Server, config: &Path, logs: &Path) -> std::process::Output {
