@@ -1,5 +1,6 @@
 //! `tokentop check`: read like `report`, evaluate every budget, and say so in the exit
-//! code (0 all ok, 3 a warning, 4 one over) for cron and CI.
+//! code (0 all ok, 3 a warning, 4 one over) for cron and CI. With a provider on, spend no
+//! log explains above `[reconcile] unattributed_usd` is over a limit too (4).
 
 use std::io::Write;
 
@@ -15,6 +16,7 @@ use crate::event::TimeMs;
 use crate::format;
 use crate::parse::provider::Provider;
 use crate::pricing::PriceTable;
+use crate::report::reconcile::{Inputs, Reconciliation, reconcile};
 use crate::report::{ensure_read, read_into};
 use crate::sanitize::sanitize;
 use crate::source::discover::SourceSpec;
@@ -54,13 +56,17 @@ pub struct CheckReport {
     #[serde(skip)]
     pub at_ms: TimeMs,
     pub time_zone: String,
-    /// The worst level of any budget.
+    /// The worst level of any budget, `over` also when spend no log explains is above
+    /// the threshold for some identity and day.
     pub status: BudgetLevel,
     /// Every budget, in config order.
     pub budgets: Vec<BudgetState>,
     pub sources: Vec<SourceHealth>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub providers: Vec<ProviderCheck>,
+    /// With a provider on: provider spend against the logs per identity and UTC day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<Reconciliation>,
     #[serde(skip)]
     tz: TimeZone,
     /// A source could not be read in full and `--allow-partial` was not given.
@@ -94,14 +100,32 @@ pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
         providers,
         provider_range,
     } = request;
-    let mut engine = Engine::with_config(prices, tz.clone(), &config);
+    let mut engine = Engine::with_config(prices.clone(), tz.clone(), &config);
+    if !providers.is_empty() {
+        engine.keep_utc_days();
+    }
     // Events up to and including `at`: what was known at that moment.
     let range = (None, Some(at.saturating_add(1)));
     let sources = read_into(&mut engine, specs, range, now, at);
     if providers.is_empty() {
         ensure_read(&sources)?;
     }
-    let providers: Vec<ProviderCheck> = fetch_blocking(&providers, provider_range, now)
+    let fetched = fetch_blocking(&providers, provider_range, now);
+    let reconciliation = (!fetched.is_empty()).then(|| {
+        reconcile(Inputs {
+            fetched: &fetched,
+            logged: engine.utc_days(),
+            rules: &config.identities,
+            prices: &prices,
+            settings: &config.reconcile,
+            window: provider_range,
+            now,
+        })
+    });
+    let unattributed = reconciliation
+        .as_ref()
+        .is_some_and(|r| r.findings().next().is_some());
+    let providers: Vec<ProviderCheck> = fetched
         .into_iter()
         .map(|f| ProviderCheck {
             provider: f.provider,
@@ -117,12 +141,14 @@ pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
         status: budgets
             .iter()
             .map(|b| b.level)
+            .chain(unattributed.then_some(BudgetLevel::Over))
             .max()
             .unwrap_or(BudgetLevel::Ok),
         budgets,
         partial: !allow_partial && unread,
         sources,
         providers,
+        reconciliation,
         tz,
     })
 }
@@ -200,6 +226,13 @@ pub fn write_lines(report: &CheckReport, out: &mut dyn Write) -> std::io::Result
             unpriced = unpriced(b),
             limit = amount(b.unit, b.limit),
             percent = b.percent,
+        )?;
+    }
+    for row in report.reconciliation.iter().flat_map(|r| r.findings()) {
+        writeln!(
+            out,
+            "OVER unattributed {}",
+            crate::report::reconcile::row_line(row)
         )?;
     }
     Ok(())

@@ -72,7 +72,8 @@ pub struct Cli {
 pub enum Command {
     /// Print totals over everything read (or a time range) and exit
     Report(ReportArgs),
-    /// Check the config's budgets and exit 0 (all ok), 3 (a warning) or 4 (one is over)
+    /// Check the config's budgets and exit 0 (all ok), 3 (a warning) or 4 (one is over, or
+    /// provider spend no log explains is over [reconcile] unattributed_usd)
     Check(CheckArgs),
 }
 

@@ -7,6 +7,7 @@
 
 mod file;
 pub mod providers;
+pub mod reconcile;
 
 use crate::engine::burst::BurstSettings;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,8 @@ pub struct Config {
     pub prices: Vec<PriceName>,
     /// `[providers.openai]`, `[providers.anthropic]`: provider APIs to read.
     pub providers: Vec<crate::source::provider::ProviderSpec>,
+    /// `[reconcile]`: when provider spend that no log explains is a finding.
+    pub reconcile: reconcile::ReconcileSettings,
 }
 
 /// One line of `[prices]`: `"model id" = "price table key"`, for a model whose entries

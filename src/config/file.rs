@@ -41,6 +41,8 @@ struct FileShape {
     prices: std::collections::BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     providers: super::providers::ProvidersShape,
+    #[serde(default)]
+    reconcile: super::reconcile::ReconcileShape,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +65,7 @@ struct MatchShape {
     project: Option<String>,
     session: Option<String>,
     agent: Option<String>,
+    workspace: Option<String>,
     identity: Option<String>,
 }
 
@@ -152,6 +155,7 @@ pub fn parse(text: &str) -> Result<Config, Located> {
         bursts,
         prices,
         providers: super::providers::specs(shape.providers)?,
+        reconcile: super::reconcile::settings(shape.reconcile)?,
     })
 }
 
@@ -206,6 +210,7 @@ fn identity_rules(rules: &[Spanned<IdentityShape>]) -> Result<Vec<IdentityRule>,
             (RawField::Project, &m.project),
             (RawField::Session, &m.session),
             (RawField::Agent, &m.agent),
+            (RawField::Workspace, &m.workspace),
             (RawField::Identity, &m.identity),
         ];
         let conditions: Vec<(RawField, Pattern)> = fields
@@ -215,7 +220,7 @@ fn identity_rules(rules: &[Spanned<IdentityShape>]) -> Result<Vec<IdentityRule>,
         if conditions.is_empty() {
             return Err(at(
                 &r.matches,
-                "[[identity]] match is empty: give at least one of api_key_id, user, project, session, agent or identity".into(),
+                "[[identity]] match is empty: give at least one of api_key_id, user, project, session, agent, workspace or identity".into(),
             ));
         }
         let rule = IdentityRule {

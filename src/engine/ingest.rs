@@ -175,7 +175,7 @@ impl Engine {
             }
             Decision::Smaller | Decision::Seen => self.stats.copies_merged += 1,
         }
-        if let Some(tally) = &mut self.tally {
+        if self.tally.is_some() || self.utc_days.is_some() {
             let id = &self.identities[who];
             let fields = Fields {
                 identity: &id.name,
@@ -191,11 +191,13 @@ impl Engine {
                 project: event.attrs.project.as_deref(),
             };
             let calls: Vec<_> = verdict.tools.iter().map(|t| t.call).collect();
-            tally.take(event.dedup_key, &verdict.decision, &fields, &usage, &calls);
+            for tally in [&mut self.tally, &mut self.utc_days].into_iter().flatten() {
+                tally.take(event.dedup_key, &verdict.decision, &fields, &usage, &calls);
+            }
         }
-        let tally = &mut self.tally;
+        let (tally, utc_days) = (&mut self.tally, &mut self.utc_days);
         let let_go = self.copies.let_go(self.now, |key| {
-            if let Some(tally) = tally {
+            for tally in [&mut *tally, &mut *utc_days].into_iter().flatten() {
                 tally.forget(key);
             }
         });

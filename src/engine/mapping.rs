@@ -73,18 +73,21 @@ pub enum RawField {
     Project,
     Session,
     Agent,
+    /// An Anthropic workspace: provider usage only, no log carries one.
+    Workspace,
     /// The parser's identity: a Claude Code project folder, a Codex cwd, the own schema's
     /// `identity`, a wrapper's key id.
     Identity,
 }
 
 impl RawField {
-    pub const ALL: [RawField; 6] = [
+    pub const ALL: [RawField; 7] = [
         RawField::ApiKeyId,
         RawField::User,
         RawField::Project,
         RawField::Session,
         RawField::Agent,
+        RawField::Workspace,
         RawField::Identity,
     ];
 
@@ -96,6 +99,7 @@ impl RawField {
             RawField::Project => a.project.as_deref(),
             RawField::Session => a.session.as_deref(),
             RawField::Agent => a.agent.as_deref(),
+            RawField::Workspace => None,
             RawField::Identity => Some(&event.identity),
         }
     }
@@ -113,10 +117,12 @@ pub struct IdentityRule {
 }
 
 impl IdentityRule {
-    fn matches(&self, event: &Event) -> bool {
+    /// Whether every condition holds on the fields `of` gives (an event's, or a provider
+    /// bucket's).
+    fn matches<'a>(&self, of: impl Fn(RawField) -> Option<&'a str>) -> bool {
         self.conditions
             .iter()
-            .all(|(field, pattern)| field.of(event).is_some_and(|v| pattern.matches(v)))
+            .all(|(field, pattern)| of(*field).is_some_and(|v| pattern.matches(v)))
     }
 }
 
@@ -174,13 +180,22 @@ impl Mapping {
         let decision = self
             .rules
             .iter()
-            .position(|r| r.matches(event))
+            .position(|r| r.matches(|f| f.of(event)))
             .map(|i| i as u32);
         if self.memo.len() >= MEMO_LIMIT {
             self.memo.clear();
         }
         self.memo.insert(self.key.as_str().into(), decision);
         decision
+    }
+
+    /// The index of the first rule that matches the fields `of` gives: provider buckets,
+    /// which are few, so no memo.
+    pub fn rule_for_fields<'a>(&self, of: impl Fn(RawField) -> Option<&'a str>) -> Option<u32> {
+        self.rules
+            .iter()
+            .position(|r| r.matches(&of))
+            .map(|i| i as u32)
     }
 }
 

@@ -195,6 +195,8 @@ pub struct Engine {
     oldest_day: Option<Date>,
     /// Sums by a report's dimensions, when a report asked for them.
     tally: Option<Box<Tally>>,
+    /// Cost by identity and UTC day, unfiltered, for reconciling with provider bills.
+    utc_days: Option<Box<Tally>>,
     /// Whether distributions keep every request read, not only the last day's.
     whole_range: bool,
     /// This machine's home folder, written `~` in the projects' paths shown.
@@ -231,6 +233,7 @@ impl Engine {
             alerts: Alerts::default(),
             oldest_day: None,
             tally: None,
+            utc_days: None,
             whole_range: false,
             home: None,
         }
@@ -249,6 +252,18 @@ impl Engine {
     /// `~/dev/payments-api`.
     pub fn set_home(&mut self, home: Option<String>) {
         self.home = home.filter(|h| !h.is_empty() && h != "/");
+    }
+
+    /// Sums what is ingested from now on by identity and UTC day as well: provider reports
+    /// have UTC days whatever the report's time zone.
+    pub fn keep_utc_days(&mut self) {
+        let dims = vec![tally::Dimension::Identity, tally::Dimension::Day];
+        let tally = Tally::new(dims, tally::Filter::default(), TimeZone::UTC);
+        self.utc_days = Some(Box::new(tally));
+    }
+
+    pub fn utc_days(&self) -> Option<&Tally> {
+        self.utc_days.as_deref()
     }
 
     pub fn time_zone(&self) -> &TimeZone {

@@ -3,6 +3,7 @@
 
 mod csv;
 pub mod providers;
+pub mod reconcile;
 mod rows;
 mod sizes;
 mod table;
@@ -30,6 +31,7 @@ use crate::source::provider::{ProviderSpec, fetch_blocking};
 use crate::source::stdin;
 
 use self::providers::{ProviderReport, provider_report};
+use self::reconcile::{Inputs, Reconciliation, reconcile};
 pub use self::rows::{Keys, ReportRow};
 
 /// What one report reads and how it groups it, resolved from the command line at the edge.
@@ -94,6 +96,9 @@ pub struct Report {
     /// Each provider's own ledger (left out when none is on); never in `totals`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub providers: Vec<ProviderReport>,
+    /// Provider spend against the logs per mapped identity and UTC day (with a provider on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<Reconciliation>,
 }
 
 impl Report {
@@ -255,12 +260,27 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
     let mut engine = Engine::with_config(prices.clone(), tz.clone(), &config);
     engine.keep_tally(Tally::new(by.0.clone(), filter, tz));
     engine.keep_whole_range();
+    if !providers.is_empty() {
+        engine.keep_utc_days();
+    }
     let sources = read_into(&mut engine, specs, range, now, now);
     // With a provider on, no logs at all is still a report worth printing.
     if providers.is_empty() {
         ensure_read(&sources)?;
     }
-    let providers = fetch_blocking(&providers, provider_range, now)
+    let fetched = fetch_blocking(&providers, provider_range, now);
+    let reconciliation = (!fetched.is_empty()).then(|| {
+        reconcile(Inputs {
+            fetched: &fetched,
+            logged: engine.utc_days(),
+            rules: &config.identities,
+            prices: &prices,
+            settings: &config.reconcile,
+            window: provider_range,
+            now,
+        })
+    });
+    let providers = fetched
         .into_iter()
         .map(|f| provider_report(f, &prices))
         .collect();
@@ -284,5 +304,6 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
         sources,
         ingest: snapshot.ingest,
         providers,
+        reconciliation,
     })
 }

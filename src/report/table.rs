@@ -182,6 +182,9 @@ pub fn write_table(report: &Report, percentiles: bool, out: &mut dyn Write) -> s
     for p in &report.providers {
         writeln!(out, "{}", provider_line(p))?;
     }
+    if let Some(r) = &report.reconciliation {
+        super::reconcile::write_section(r, out)?;
+    }
     // What the engine, not a source, set apart.
     let ingest = &report.ingest;
     if ingest.future > 0 || ingest.implausible > 0 {

@@ -79,11 +79,11 @@ fn an_unknown_key_is_named_with_its_line() {
     );
     assert_eq!(
         error("time_zone = \"UTC\"\ntimezone = \"UTC\"\n"),
-        "tokentop.toml:2:1: unknown field `timezone`, expected one of `time_zone`, `identity`, `budget`, `bursts`, `prices`, `providers`"
+        "tokentop.toml:2:1: unknown field `timezone`, expected one of `time_zone`, `identity`, `budget`, `bursts`, `prices`, `providers`, `reconcile`"
     );
     assert_eq!(
         error("[[identity]]\nmatch = { api_kye_id = \"k\" }\n"),
-        "tokentop.toml:2:11: unknown field `api_kye_id`, expected one of `api_key_id`, `user`, `project`, `session`, `agent`, `identity`"
+        "tokentop.toml:2:11: unknown field `api_kye_id`, expected one of `api_key_id`, `user`, `project`, `session`, `agent`, `workspace`, `identity`"
     );
 }
 
@@ -206,7 +206,7 @@ fn names_and_rules_must_not_contradict() {
     );
     assert_eq!(
         error("[[identity]]\nmatch = {}\nname = \"x\"\n"),
-        "tokentop.toml:2:9: [[identity]] match is empty: give at least one of api_key_id, user, project, session, agent or identity"
+        "tokentop.toml:2:9: [[identity]] match is empty: give at least one of api_key_id, user, project, session, agent, workspace or identity"
     );
 }
 
@@ -216,5 +216,23 @@ fn a_missing_file_is_named() {
     assert_eq!(
         err.to_string(),
         "/no/such/tokentop.toml: No such file or directory (os error 2)"
+    );
+}
+
+#[test]
+fn reconcile_settings_are_checked_where_they_are_written() {
+    assert_eq!(
+        error("[reconcile]\nsettle = \"2 hours\"\n"),
+        "tokentop.toml:2:10: [reconcile] settle = \"2 hours\": use minutes, hours or days such as \"90m\", \"2h\" or \"1d\""
+    );
+    assert_eq!(
+        error("[reconcile]\nunattributed_usd = -1.0\n"),
+        "tokentop.toml:2:20: [reconcile] unattributed_usd must be a number of dollars, 0 or more"
+    );
+    let text = "[[identity]]\nmatch = { workspace = \"wrkspc_*\" }\nname = \"research\"\n";
+    let config = tokentop::config::Config::parse(text, std::path::Path::new("t.toml")).unwrap();
+    assert_eq!(
+        config.identities[0].conditions[0].0,
+        tokentop::engine::mapping::RawField::Workspace
     );
 }

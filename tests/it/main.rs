@@ -27,6 +27,7 @@ mod provider_cli;
 mod provider_server;
 mod providers;
 mod real_logs;
+mod reconcile;
 mod report_out;
 mod report_sizes;
 mod retention;
