@@ -146,12 +146,16 @@ fn cost_split<'a>(d: &IdentityDetail, width: u16, theme: &'a Theme) -> Line<'a> 
         });
     }
     let classes = [
-        (9, "input", c.uncached_input),
-        (8, "output", c.output),
-        (7, "cache read", c.cache_read),
-        (6, "cache write", c.cache_write),
+        ("input", c.uncached_input),
+        ("cache read", c.cache_read),
+        ("cache write", c.cache_write),
+        ("output", c.output),
     ];
-    for (priority, label, cost) in classes.into_iter().filter(|_| total > 0.0) {
+    // On a narrow line the classes that cost most stay; those that cost nothing go.
+    let rank = |cost: f64| classes.iter().filter(|(_, other)| *other > cost).count() as u8;
+    let spent = classes.into_iter().filter(|&(_, cost)| total > 0.0 && cost > 0.0);
+    for (label, cost) in spent {
+        let priority = 9 - rank(cost);
         segments.push(Segment {
             priority,
             spans: vec![
