@@ -153,7 +153,9 @@ fn cost_split<'a>(d: &IdentityDetail, width: u16, theme: &'a Theme) -> Line<'a> 
     ];
     // On a narrow line the classes that cost most stay; those that cost nothing go.
     let rank = |cost: f64| classes.iter().filter(|(_, other)| *other > cost).count() as u8;
-    let spent = classes.into_iter().filter(|&(_, cost)| total > 0.0 && cost > 0.0);
+    let spent = classes
+        .into_iter()
+        .filter(|&(_, cost)| total > 0.0 && cost > 0.0);
     for (label, cost) in spent {
         let priority = 9 - rank(cost);
         segments.push(Segment {
