@@ -77,7 +77,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// The filter being typed, with how to finish it; the end of a long filter stays visible.
 fn prompt(frame: &mut Frame, area: Rect, text: &str, theme: &Theme) {
-    const HINT: &str = "  Enter apply  Esc clear";
+    const HINT: &str = "  Enter keep  Esc clear";
     let room = (area.width as usize).saturating_sub(HINT.chars().count() + 4);
     let text = sanitize(text, 200);
     let skip = text.chars().count().saturating_sub(room);

@@ -493,3 +493,22 @@ fn a_wide_terminal_shows_the_shares_and_enter_filters_by_one() {
     assert_eq!(screen.app.order.len(), 5);
     assert_eq!(screen.app.panel_cursor(), None, "back to the table");
 }
+
+/// An alert names its identity first, as the table shows it: a Claude Code project by its
+/// path; the alert's identities keep the folder's name that rules and budgets know.
+#[test]
+fn alerts_name_a_project_by_its_path_too() {
+    let config = "[[budget]]\nname = \"pay daily\"\nidentity = \"-home-dev-payments-api\"\nperiod = \"day\"\nlimit_usd = 0.000001\n";
+    let mut e = crate::budgets::engine_with(config);
+    e.set_home(Some("/home".into()));
+    e.ingest(&project_event(NOON - MIN));
+    e.advance(NOON);
+    let alerts = e.snapshot(None).alerts;
+    let alert = alerts.first().expect("an over-budget alert");
+    assert!(
+        alert.reason.starts_with("~/dev/payments-api: "),
+        "{}",
+        alert.reason
+    );
+    assert_eq!(alert.identities, ["-home-dev-payments-api"]);
+}

@@ -242,9 +242,30 @@ impl Engine {
                 .focus
                 .and_then(|name| self.detail_with(name, &budgets, view)),
             budgets,
-            alerts: self.alerts.list(),
+            alerts: self.shown_alerts(),
             active_alerts: self.alerts.counts(),
         }
+    }
+
+    /// The alerts, their reasons naming a Claude Code project by its path as the table does
+    /// (`~/dev/payments-api: …`); the alert's `identities` keep the names rules know.
+    fn shown_alerts(&self) -> Vec<crate::engine::alerts::Alert> {
+        let mut alerts = self.alerts.list();
+        for alert in &mut alerts {
+            let Some(name) = alert.identities.first() else {
+                continue;
+            };
+            let path = self
+                .index
+                .get(name)
+                .and_then(|&i| self.identities[i].path.as_deref());
+            if let (Some(path), Some(rest)) = (path, alert.reason.strip_prefix(name.as_str()))
+                && rest.starts_with(':')
+            {
+                alert.reason = format!("{}{rest}", tilde(path, self.home.as_deref()));
+            }
+        }
+        alerts
     }
 
     pub fn detail(&self, name: &str) -> Option<IdentityDetail> {
