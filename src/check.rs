@@ -16,12 +16,12 @@ use crate::event::TimeMs;
 use crate::format;
 use crate::parse::provider::Provider;
 use crate::pricing::PriceTable;
-use crate::report::reconcile::{Inputs, Reconciliation, reconcile};
-use crate::report::{ensure_read, read_into};
+use crate::report::reconcile::Reconciliation;
+use crate::report::{Read, Reading, read_with_providers};
 use crate::sanitize::sanitize;
 use crate::source::discover::SourceSpec;
 use crate::source::health::SourceHealth;
-use crate::source::provider::{ProviderHealth, ProviderSpec, fetch_blocking};
+use crate::source::provider::{ProviderHealth, ProviderSpec};
 
 /// What one check reads and when it evaluates the budgets, resolved from the command line
 /// at the edge.
@@ -101,27 +101,24 @@ pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
         provider_range,
     } = request;
     let mut engine = Engine::with_config(prices.clone(), tz.clone(), &config);
-    if !providers.is_empty() {
-        engine.keep_utc_days();
-    }
-    // Events up to and including `at`: what was known at that moment.
-    let range = (None, Some(at.saturating_add(1)));
-    let sources = read_into(&mut engine, specs, range, now, at);
-    if providers.is_empty() {
-        ensure_read(&sources)?;
-    }
-    let fetched = fetch_blocking(&providers, provider_range, now);
-    let reconciliation = (!fetched.is_empty()).then(|| {
-        reconcile(Inputs {
-            fetched: &fetched,
-            logged: engine.utc_days(),
-            rules: &config.identities,
+    let Read {
+        sources,
+        fetched,
+        reconciliation,
+    } = read_with_providers(
+        &mut engine,
+        Reading {
+            specs,
+            // Events up to and including `at`: what was known at that moment.
+            range: (None, Some(at.saturating_add(1))),
+            at,
+            providers: &providers,
+            provider_range,
+            config: &config,
             prices: &prices,
-            settings: &config.reconcile,
-            window: provider_range,
-            now,
-        })
-    });
+        },
+        now,
+    )?;
     let unattributed = reconciliation
         .as_ref()
         .is_some_and(|r| r.findings().next().is_some());

@@ -27,7 +27,7 @@ use crate::source::follow::Follower;
 use crate::source::health::SourceHealth;
 use crate::source::origin::Origins;
 use crate::source::provider::ProviderHealth;
-use crate::source::provider::{ProviderSpec, fetch_blocking};
+use crate::source::provider::{Fetched, ProviderSpec, fetch_blocking};
 use crate::source::stdin;
 
 use self::providers::{ProviderReport, provider_report};
@@ -240,6 +240,70 @@ fn warn_errors<'a>(
     Ok(())
 }
 
+/// What `report` and `check` read: the logs and the providers' reports.
+pub struct Reading<'a> {
+    pub specs: Vec<SourceSpec>,
+    /// Log events in `[since, until)`.
+    pub range: (Option<TimeMs>, Option<TimeMs>),
+    /// The engine's clock once the logs are read.
+    pub at: TimeMs,
+    pub providers: &'a [ProviderSpec],
+    /// What the providers are asked for (whole UTC days).
+    pub provider_range: (TimeMs, TimeMs),
+    pub config: &'a Config,
+    pub prices: &'a PriceTable,
+}
+
+/// What came of a [`Reading`]: the logs' health, each provider's answer, and, when any
+/// provider answered, the two reconciled per identity and UTC day.
+pub struct Read {
+    pub sources: Vec<SourceHealth>,
+    pub fetched: Vec<Fetched>,
+    pub reconciliation: Option<Reconciliation>,
+}
+
+/// Reads the logs into `engine`, then the providers at `now`, and reconciles them. With no
+/// provider, nothing read is an error; with one, no logs at all still make a report.
+pub fn read_with_providers(
+    engine: &mut Engine,
+    reading: Reading,
+    now: TimeMs,
+) -> anyhow::Result<Read> {
+    let Reading {
+        specs,
+        range,
+        at,
+        providers,
+        provider_range,
+        config,
+        prices,
+    } = reading;
+    if !providers.is_empty() {
+        engine.keep_utc_days();
+    }
+    let sources = read_into(engine, specs, range, now, at);
+    if providers.is_empty() {
+        ensure_read(&sources)?;
+    }
+    let fetched = fetch_blocking(providers, provider_range, now);
+    let reconciliation = (!fetched.is_empty()).then(|| {
+        reconcile(Inputs {
+            fetched: &fetched,
+            logged: engine.utc_days(),
+            rules: &config.identities,
+            prices,
+            settings: &config.reconcile,
+            window: provider_range,
+            now,
+        })
+    });
+    Ok(Read {
+        sources,
+        fetched,
+        reconciliation,
+    })
+}
+
 /// Reads the request's sources at `now` into an engine with its config, and totals them.
 pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
     let ReportRequest {
@@ -260,26 +324,23 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
     let mut engine = Engine::with_config(prices.clone(), tz.clone(), &config);
     engine.keep_tally(Tally::new(by.0.clone(), filter, tz));
     engine.keep_whole_range();
-    if !providers.is_empty() {
-        engine.keep_utc_days();
-    }
-    let sources = read_into(&mut engine, specs, range, now, now);
-    // With a provider on, no logs at all is still a report worth printing.
-    if providers.is_empty() {
-        ensure_read(&sources)?;
-    }
-    let fetched = fetch_blocking(&providers, provider_range, now);
-    let reconciliation = (!fetched.is_empty()).then(|| {
-        reconcile(Inputs {
-            fetched: &fetched,
-            logged: engine.utc_days(),
-            rules: &config.identities,
+    let Read {
+        sources,
+        fetched,
+        reconciliation,
+    } = read_with_providers(
+        &mut engine,
+        Reading {
+            specs,
+            range,
+            at: now,
+            providers: &providers,
+            provider_range,
+            config: &config,
             prices: &prices,
-            settings: &config.reconcile,
-            window: provider_range,
-            now,
-        })
-    });
+        },
+        now,
+    )?;
     let providers = fetched
         .into_iter()
         .map(|f| provider_report(f, &prices))
