@@ -7,31 +7,11 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 use crate::provider_server::{Reply, Server};
-use crate::providers::{SENTINEL, healthy};
+use crate::providers::{SENTINEL, healthy, run_with_sentinel};
 
 /// `tokentop ARGS` with the sentinel in both key variables, no default logs or config.
 fn run(args: &[&str]) -> (std::process::Output, tempfile::TempDir) {
-    let home = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("tokentop")
-        .unwrap()
-        .args(args)
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path())
-        .env_remove("CLAUDE_CONFIG_DIR")
-        .env_remove("CODEX_HOME")
-        .env("OPENAI_ADMIN_KEY", SENTINEL)
-        .env("ANTHROPIC_ADMIN_KEY", SENTINEL)
-        .env_remove("ANTHROPIC_ADMIN_API_KEY")
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!all.contains("SENTINEL"), "the key leaked: {all}");
-    (out, home)
+    run_with_sentinel(args)
 }
 
 fn urls(server: &Server) -> [String; 4] {

@@ -14,6 +14,34 @@ use tokentop::source::provider::{Fetched, ProviderSpec, fetch_blocking_with};
 use crate::provider_server::{Reply, Request, Server, page, page_with_cursor};
 
 pub const SENTINEL: &str = "sk-admin-SENTINEL-9f27c1d4";
+
+/// `tokentop ARGS` with the sentinel as both admin keys and a home of its own (no default
+/// logs, config or state), failing if the key shows in what it printed; the home lives as
+/// long as the caller keeps it.
+pub fn run_with_sentinel(args: &[&str]) -> (std::process::Output, tempfile::TempDir) {
+    let home = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("tokentop")
+        .unwrap()
+        .args(args)
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path())
+        .env("XDG_STATE_HOME", home.path())
+        .env_remove("CLAUDE_CONFIG_DIR")
+        .env_remove("CODEX_HOME")
+        .env("OPENAI_ADMIN_KEY", SENTINEL)
+        .env("ANTHROPIC_ADMIN_KEY", SENTINEL)
+        .env_remove("ANTHROPIC_ADMIN_API_KEY")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("SENTINEL"), "the key leaked: {all}");
+    (out, home)
+}
 /// 2026-08-01T00:00:00Z .. 2026-08-02T00:00:00Z: the day of formats.md's examples.
 const DAY: (i64, i64) = (1_785_542_400_000, 1_785_628_800_000);
 

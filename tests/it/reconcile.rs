@@ -5,38 +5,17 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 use crate::provider_server::{Reply, Server, page};
-use crate::providers::{SENTINEL, healthy};
+use crate::providers::{healthy, run_with_sentinel};
 
 const KEY_MINI: &str = "key_7HcVtq2WnR8sJd4L";
 const KEY_O3: &str = "key_Q2mXz9PLa01bcDe3";
 
 /// `tokentop ARGS` with the sentinel as both admin keys and no default config or logs.
 fn run(args: &[&str]) -> std::process::Output {
-    let home = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("tokentop")
-        .unwrap()
-        .args(args)
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path())
-        .env("XDG_STATE_HOME", home.path())
-        .env_remove("CLAUDE_CONFIG_DIR")
-        .env_remove("CODEX_HOME")
-        .env("OPENAI_ADMIN_KEY", SENTINEL)
-        .env("ANTHROPIC_ADMIN_KEY", SENTINEL)
-        .env_remove("ANTHROPIC_ADMIN_API_KEY")
-        .output()
-        .unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!all.contains("SENTINEL"), "the key leaked: {all}");
-    out
+    run_with_sentinel(args).0
 }
 
 /// A folder with `config.toml` and `logs/app.jsonl` (one own-schema line per `(ts, cost)`
