@@ -11,6 +11,7 @@ use tokentop::event::{Event, IdentityKind, TimeMs};
 
 use crate::budgets::{engine_with, spend};
 use crate::common::{MIN, NOON, engine, event};
+use crate::tui_more::line;
 use crate::views::Screen;
 
 const RUNAWAY: &str = "agent-loop-runner";
@@ -187,14 +188,6 @@ fn the_selection_keeps_the_rows_severity_in_sight() {
         .unwrap_or(width);
     let last = row(y)[end - 1].style();
     assert_eq!((last.fg, last.bg), (Some(Color::Black), Some(Color::Cyan)));
-}
-
-/// The text of row `y` of a drawn screen.
-fn line(t: &Terminal<TestBackend>, y: u16) -> String {
-    let buffer = t.backend().buffer();
-    (0..buffer.area.width)
-        .map(|x| buffer[(x, y)].symbol().to_string())
-        .collect()
 }
 
 /// Unasked, the pane opens on the active alerts (critical first), each reason whole over

@@ -59,7 +59,7 @@ fn text(t: &Terminal<TestBackend>) -> String {
 }
 
 /// Line `y` of what was drawn.
-fn line(t: &Terminal<TestBackend>, y: u16) -> String {
+pub fn line(t: &Terminal<TestBackend>, y: u16) -> String {
     let buffer = t.backend().buffer();
     (0..buffer.area.width)
         .map(|x| buffer[(x, y)].symbol().to_string())
