@@ -373,6 +373,16 @@ mod tests {
             .expect("a snapshot within a minute")
     }
 
+    /// The names of a published table, in its order.
+    fn names(p: &Published) -> Vec<String> {
+        let rows = &p.snapshot.identities;
+        p.arranged
+            .order
+            .iter()
+            .map(|&i| rows[i].name.clone())
+            .collect()
+    }
+
     #[test]
     fn snapshots_come_with_the_table_sorted_the_way_the_screen_asks() {
         let (mut link, tx, rt) = start(Readers::default());
@@ -382,14 +392,6 @@ mod tests {
             event("c-mid", 300),
         ];
         tx.send(Feed::Events(batch)).expect("send");
-        let names = |p: &Published| -> Vec<String> {
-            let rows = &p.snapshot.identities;
-            p.arranged
-                .order
-                .iter()
-                .map(|&i| rows[i].name.clone())
-                .collect()
-        };
         let by_output = TableOrder {
             sort: SortKey::Output,
             ..TableOrder::default()
@@ -422,14 +424,6 @@ mod tests {
     #[test]
     fn the_thread_keeps_its_attention_ranking_while_it_holds() {
         let (mut link, tx, rt) = start(Readers::default());
-        let names = |p: &Published| -> Vec<String> {
-            let rows = &p.snapshot.identities;
-            p.arranged
-                .order
-                .iter()
-                .map(|&i| rows[i].name.clone())
-                .collect()
-        };
         tx.send(Feed::Events(vec![event("a", 900), event("b", 100)]))
             .expect("send");
         let first = published_until(&mut link, &rt, |p| p.snapshot.identities.len() == 2);
