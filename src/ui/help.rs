@@ -187,8 +187,8 @@ fn legend_strip(width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let mut used = 0;
     for &(mark, meaning) in LEGEND {
         let size = mark.chars().count() + 1 + meaning.chars().count();
-        let gap = if line.is_empty() { 2 } else { 3 };
-        if used + gap + size > width && !line.is_empty() {
+        // A pair that would run past the edge starts the next line.
+        if !line.is_empty() && used + 3 + size > width {
             lines.push(Line::from(std::mem::take(&mut line)));
             used = 0;
         }
