@@ -34,6 +34,7 @@ use crate::keymap::{self, Action, action_for};
 use crate::layout::{self, Hit};
 use crate::source::health::SourceHealth;
 use crate::source::origin::Record;
+use crate::source::provider::ProviderStatus;
 
 /// Shown on every source when its reader thread ends.
 const SOURCES_STOPPED: &str = "the reader stopped: no new lines are read; restart tokentop";
@@ -47,6 +48,8 @@ pub enum Msg {
     /// when it was worked out by the sort and filter in effect.
     Arranged(Arc<Snapshot>, Arranged),
     Health(Vec<SourceHealth>),
+    /// A polled provider's health, replacing its earlier report.
+    ProviderStatus(ProviderStatus),
     /// The source readers ended (they never should while the app runs).
     SourcesStopped,
     /// The line behind an event, read back for its popup (or why it could not be).
@@ -72,6 +75,8 @@ pub struct App {
     pub title: String,
     pub snapshot: Arc<Snapshot>,
     pub sources: Vec<SourceHealth>,
+    /// The polled providers' health, one each.
+    pub providers: Vec<ProviderStatus>,
     /// The sort and filter the table is arranged by.
     ordered_by: TableOrder,
     /// Indices into `snapshot.identities` that pass the filter, in display order.
@@ -124,6 +129,7 @@ impl App {
             title,
             snapshot: Arc::new(snapshot),
             sources: Vec::new(),
+            providers: Vec::new(),
             ordered_by: TableOrder::default(),
             order: Vec::new(),
             ranking: None,
@@ -215,6 +221,18 @@ impl App {
                     changed = true;
                 }
                 changed
+            }
+            Msg::ProviderStatus(status) => {
+                match self
+                    .providers
+                    .iter_mut()
+                    .find(|p| p.provider == status.provider)
+                {
+                    Some(known) if *known == status => return false,
+                    Some(known) => *known = status,
+                    None => self.providers.push(status),
+                }
+                true
             }
             Msg::Record {
                 origin,

@@ -223,6 +223,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                     }
                 }
                 Report::Health(health) => dirty |= app.update(Msg::Health(health)),
+                Report::ProviderStatus(status) => dirty |= app.update(Msg::ProviderStatus(status)),
                 Report::SourcesStopped => dirty |= app.update(Msg::SourcesStopped),
             },
             Some(record) = fetched_rx.recv() => {

@@ -18,6 +18,7 @@ mod ingest;
 pub mod mapping;
 mod model_days;
 pub mod period;
+pub mod providers;
 pub mod recent;
 mod signal;
 pub mod snapshot;
@@ -201,6 +202,8 @@ pub struct Engine {
     whole_range: bool,
     /// This machine's home folder, written `~` in the projects' paths shown.
     home: Option<String>,
+    /// What the providers' usage and cost reports said, apart from the logs' totals.
+    providers: providers::ProviderLedger,
 }
 
 impl Engine {
@@ -236,6 +239,7 @@ impl Engine {
             utc_days: None,
             whole_range: false,
             home: None,
+            providers: providers::ProviderLedger::default(),
         }
     }
 
@@ -264,6 +268,11 @@ impl Engine {
 
     pub fn utc_days(&self) -> Option<&Tally> {
         self.utc_days.as_deref()
+    }
+
+    /// Takes a provider poll's answer in place of what was known for its range.
+    pub fn apply_provider(&mut self, update: crate::parse::provider::ProviderUpdate) {
+        self.providers.apply(update);
     }
 
     pub fn time_zone(&self) -> &TimeZone {

@@ -19,6 +19,7 @@ use crate::engine::{Engine, Snapshot};
 use crate::event::TimeMs;
 use crate::source::Feed;
 use crate::source::health::SourceHealth;
+use crate::source::provider::ProviderStatus;
 
 use super::TICK_PERIOD;
 
@@ -114,6 +115,7 @@ impl Readers {
 pub enum Report {
     Alerts(Vec<AlertEvent>),
     Health(Vec<SourceHealth>),
+    ProviderStatus(ProviderStatus),
     /// Every reader thread ended.
     SourcesStopped,
 }
@@ -265,6 +267,15 @@ impl EngineThread {
                 }
                 Ok(Feed::Health(health)) => {
                     if !self.report(Report::Health(health)) {
+                        return;
+                    }
+                }
+                Ok(Feed::Provider(update)) => {
+                    self.engine.apply_provider(update);
+                    ingested = true;
+                }
+                Ok(Feed::ProviderStatus(status)) => {
+                    if !self.report(Report::ProviderStatus(status)) {
                         return;
                     }
                 }

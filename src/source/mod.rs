@@ -22,6 +22,10 @@ pub enum Feed {
     Events(Vec<Event>),
     /// The current health of the sender's sources (replacing earlier reports of the same paths).
     Health(Vec<SourceHealth>),
+    /// What a provider poll brought, replacing what was known for its range.
+    Provider(crate::parse::provider::ProviderUpdate),
+    /// A polled provider's health, replacing its earlier report.
+    ProviderStatus(provider::ProviderStatus),
     /// Not from a source: the screen wakes the engine's thread to look at what it wants now,
     /// so that the thread can sleep until a batch, a nudge or its tick.
     Nudge,

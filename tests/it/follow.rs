@@ -82,7 +82,7 @@ impl Followed {
             match self.rx.try_recv() {
                 Ok(Feed::Events(batch)) => self.events.extend(batch),
                 Ok(Feed::Health(h)) => self.health = h,
-                Ok(Feed::Nudge) => unreachable!("sources never nudge"),
+                Ok(other) => unreachable!("files send events and health only: {other:?}"),
                 Err(mpsc::TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(5)),
                 Err(e) => panic!("follower stopped: {e}"),
             }

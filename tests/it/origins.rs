@@ -87,7 +87,7 @@ impl Following {
             );
             match self.rx.try_recv() {
                 Ok(Feed::Events(batch)) => self.events.extend(batch),
-                Ok(Feed::Health(_) | Feed::Nudge) => {}
+                Ok(_) => {}
                 Err(mpsc::TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(5)),
                 Err(e) => panic!("follower stopped: {e}"),
             }
@@ -334,9 +334,8 @@ fn a_demo_event_is_fetched_from_its_embedded_recording() {
     let (tx, rx) = mpsc::sync_channel(CHANNEL_CAPACITY);
     tokentop::demo::spawn(tx, noon, origins.clone()).expect("spawn demo");
     let events = loop {
-        match rx.recv().expect("demo feed") {
-            Feed::Events(events) => break events,
-            Feed::Health(_) | Feed::Nudge => {}
+        if let Feed::Events(events) = rx.recv().expect("demo feed") {
+            break events;
         }
     };
     drop(rx);

@@ -8,13 +8,16 @@
 
 pub mod anthropic;
 pub mod openai;
+mod update;
+
+pub use update::{Family, ProviderUpdate, Width};
 
 use serde::{Deserialize, Serialize};
 
 use crate::event::{TimeMs, Tokens};
 
 /// Whose API a bucket came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     OpenAi,
@@ -32,7 +35,7 @@ impl Provider {
 
 /// Which report a bucket came from: usage (tokens), a bill (USD), or Claude Code's per-user
 /// analytics (tokens that the messages report already counts by key).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Report {
     Usage,

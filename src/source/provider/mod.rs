@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use self::http::{AdminKey, Attempts, FetchError, Http, RetryPolicy, Sleeper};
 use crate::event::TimeMs;
-use crate::parse::provider::{Provider, ProviderBucket};
+use crate::parse::provider::{Family, Provider, ProviderBucket, ProviderUpdate, Width};
 
 /// A provider run for one page after another would loop on a cursor that never ends.
 const MAX_PAGES: u64 = 1000;
@@ -51,8 +51,17 @@ impl ProviderSpec {
         self.key_env.join(" or ")
     }
 
+    /// Why this provider cannot be read without a key, and what to do.
+    pub fn missing_key(&self) -> String {
+        format!(
+            "{}: {} is not set: it needs an organization admin key",
+            self.provider.name(),
+            self.key_names()
+        )
+    }
+
     /// The admin key from the first variable that is set and not empty.
-    fn key(&self) -> Option<AdminKey> {
+    pub fn key(&self) -> Option<AdminKey> {
         self.key_env
             .iter()
             .filter_map(|name| std::env::var(name).ok())
@@ -80,6 +89,22 @@ pub struct ProviderHealth {
     pub skipped_results: u64,
 }
 
+/// A polled provider as the monitor shows it: its health, when it polls next, and whether
+/// it is waiting out a rate limit or has stopped for good (a refused key).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ProviderStatus {
+    pub provider: Option<Provider>,
+    pub health: ProviderHealth,
+    /// When the next poll is due (wall clock).
+    pub next_poll: Option<TimeMs>,
+    /// Answered 429: no request before this.
+    pub rate_limited_until: Option<TimeMs>,
+    /// Polling ended for good: `health.last_error` says why and what to do.
+    pub stopped: bool,
+    /// Buckets read back from the state store at start, not fetched again.
+    pub restored_buckets: u64,
+}
+
 /// What one provider gave for a range, and how it went.
 #[derive(Clone, Debug)]
 pub struct Fetched {
@@ -88,13 +113,13 @@ pub struct Fetched {
     pub health: ProviderHealth,
 }
 
-/// Reads every report of `spec` for `[start, end)` in 1d buckets. A failure stops this
-/// provider (keeping what it read) and is its health's `last_error`; `now` stamps success.
+/// Reads every report of `spec` for `range` in 1d buckets. A failure stops this provider
+/// (keeping what it read) and is its health's `last_error`; `now` stamps success.
 pub async fn fetch(
     http: &Http,
     spec: &ProviderSpec,
     key: Option<AdminKey>,
-    (start, end): (TimeMs, TimeMs),
+    range: (TimeMs, TimeMs),
     now: TimeMs,
 ) -> Fetched {
     let mut fetched = Fetched {
@@ -105,30 +130,24 @@ pub async fn fetch(
             ..ProviderHealth::default()
         },
     };
-    let name = spec.provider.name();
     let Some(key) = key else {
-        fetched.health.last_error = Some(format!(
-            "{name}: {} is not set: it needs an organization admin key",
-            spec.key_names()
-        ));
+        fetched.health.last_error = Some(spec.missing_key());
         return fetched;
     };
     let mut tally = Attempts::default();
     let mut result = Ok(());
-    for endpoint in endpoints::endpoints(spec.provider, start, end) {
-        let url = format!("{}{}", spec.url.trim_end_matches('/'), endpoint.path);
-        result = read_pages(
+    for family in [Family::Usage, Family::Cost] {
+        let mut read = Read {
             http,
             spec,
-            &key,
-            &endpoint,
-            &url,
-            &mut tally,
-            &mut fetched,
-            now,
-        )
-        .await;
-        if result.is_err() {
+            key: &key,
+            tally: &mut tally,
+            health: &mut fetched.health,
+        };
+        let (update, read) = read.update(family, Width::Day, range, now).await;
+        fetched.buckets.extend(update.buckets);
+        if read.is_err() {
+            result = read;
             break;
         }
     }
@@ -136,67 +155,108 @@ pub async fn fetch(
     (h.requests, h.retries, h.rate_limited) = (tally.requests, tally.retries, tally.rate_limited);
     match result {
         Ok(()) => h.ok = true,
-        Err(e) => h.last_error = Some(key.scrub(&format!("{name}: {e}"))),
+        Err(e) => h.last_error = Some(key.scrub(&format!("{}: {e}", spec.provider.name()))),
     }
     fetched
 }
 
-/// Reads one report to its last page into `fetched`.
-#[allow(clippy::too_many_arguments)]
-async fn read_pages(
-    http: &Http,
-    spec: &ProviderSpec,
-    key: &AdminKey,
-    endpoint: &endpoints::Endpoint,
-    url: &str,
-    tally: &mut Attempts,
-    fetched: &mut Fetched,
-    now: TimeMs,
-) -> Result<(), String> {
-    let auth = match spec.provider {
-        Provider::OpenAi => format!("Bearer {}", key_text(key)),
-        Provider::Anthropic => key_text(key).to_string(),
-    };
-    let headers: Vec<(&'static str, &str)> = match spec.provider {
-        Provider::OpenAi => vec![("authorization", auth.as_str())],
-        Provider::Anthropic => vec![
-            ("x-api-key", auth.as_str()),
-            ("anthropic-version", "2023-06-01"),
-        ],
-    };
-    let mut cursor: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let mut query: Vec<(&str, String)> = endpoint.query.clone();
-        if let Some(c) = &cursor {
-            query.push(("page", c.clone()));
-        }
-        let body = http
-            .get(url, &query, &headers, key, tally)
-            .await
-            .map_err(|e| describe(spec, endpoint.path, e))?;
-        let page = (endpoint.parse)(&body).map_err(|e| format!("{}: {e}", endpoint.path))?;
-        fetched.health.pages += 1;
-        fetched.health.skipped_results += page.skipped as u64;
-        fetched.health.last_success = Some(crate::timefmt::format_rfc3339_ms(now));
-        fetched.buckets.extend(page.buckets);
-        match (page.has_more, page.next_page) {
-            (false, _) => return Ok(()),
-            (true, None) => {
-                return Err(format!(
-                    "{}: has_more is true but next_page is missing; stopped after {} pages",
-                    endpoint.path, fetched.health.pages
-                ));
+/// One provider's reading in progress: where to ask, with which key, and what it has cost.
+pub struct Read<'a> {
+    pub http: &'a Http,
+    pub spec: &'a ProviderSpec,
+    pub key: &'a AdminKey,
+    pub tally: &'a mut Attempts,
+    pub health: &'a mut ProviderHealth,
+}
+
+impl Read<'_> {
+    /// Reads one family of reports for `range` (aligned to `width` here) in `width`
+    /// buckets, every page of every report, into one update stamped `now`. On an error
+    /// the update holds what was read before it: a report may show it, but it must not
+    /// replace its range. The error names the report and says what to do; it never holds
+    /// the key.
+    pub async fn update(
+        &mut self,
+        family: Family,
+        width: Width,
+        (start, end): (TimeMs, TimeMs),
+        now: TimeMs,
+    ) -> (ProviderUpdate, Result<(), String>) {
+        let width = match family {
+            Family::Cost => Width::Day,
+            Family::Usage => width,
+        };
+        let range = (width.floor(start), end);
+        let mut update = ProviderUpdate {
+            provider: self.spec.provider,
+            family,
+            width,
+            range,
+            fetched_at: now,
+            buckets: Vec::new(),
+        };
+        for endpoint in endpoints::endpoints(self.spec.provider, family, width, range) {
+            if let Err(e) = self.read_pages(&endpoint, &mut update.buckets, now).await {
+                return (update, Err(e));
             }
-            (true, Some(next)) if cursor.as_deref() == Some(next.as_str()) => {
-                return Err(format!(
-                    "{}: next_page repeats the page just read",
-                    endpoint.path
-                ));
-            }
-            (true, Some(next)) => cursor = Some(next),
         }
+        (update, Ok(()))
     }
-    Err(format!("{}: more than {MAX_PAGES} pages", endpoint.path))
+
+    /// Reads one report to its last page into `buckets`.
+    async fn read_pages(
+        &mut self,
+        endpoint: &endpoints::Endpoint,
+        buckets: &mut Vec<ProviderBucket>,
+        now: TimeMs,
+    ) -> Result<(), String> {
+        let url = format!("{}{}", self.spec.url.trim_end_matches('/'), endpoint.path);
+        let auth = match self.spec.provider {
+            Provider::OpenAi => format!("Bearer {}", key_text(self.key)),
+            Provider::Anthropic => key_text(self.key).to_string(),
+        };
+        let headers: Vec<(&'static str, &str)> = match self.spec.provider {
+            Provider::OpenAi => vec![("authorization", auth.as_str())],
+            Provider::Anthropic => vec![
+                ("x-api-key", auth.as_str()),
+                ("anthropic-version", "2023-06-01"),
+            ],
+        };
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut query: Vec<(&str, String)> = endpoint.query.clone();
+            if let Some(c) = &cursor {
+                query.push(("page", c.clone()));
+            }
+            let body = self
+                .http
+                .get(&url, &query, &headers, self.key, self.tally)
+                .await
+                .map_err(|e| describe(self.spec, endpoint.path, e))?;
+            let page = (endpoint.parse)(&body).map_err(|e| format!("{}: {e}", endpoint.path))?;
+            self.health.pages += 1;
+            self.health.skipped_results += page.skipped as u64;
+            self.health.last_success = Some(crate::timefmt::format_rfc3339_ms(now));
+            buckets.extend(page.buckets);
+            match (page.has_more, page.next_page) {
+                (false, _) => return Ok(()),
+                (true, None) => {
+                    return Err(format!(
+                        "{}: has_more is true but next_page is missing; stopped after {} pages",
+                        endpoint.path, self.health.pages
+                    ));
+                }
+                (true, Some(next)) if cursor.as_deref() == Some(next.as_str()) => {
+                    return Err(format!(
+                        "{}: next_page repeats the page just read",
+                        endpoint.path
+                    ));
+                }
+                (true, Some(next)) => cursor = Some(next),
+            }
+        }
+        Err(format!("{}: more than {MAX_PAGES} pages", endpoint.path))
+    }
 }
 
 /// The key as sent; only ever placed in a header marked sensitive.
