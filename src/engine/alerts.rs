@@ -32,6 +32,8 @@ pub enum AlertKind {
     Burst,
     /// Every identity together far above the usual rate per active identity.
     GlobalBurst,
+    /// Provider spend on a settled day that no log explains (a leaked or misused key).
+    Unattributed,
 }
 
 impl AlertKind {
@@ -41,6 +43,7 @@ impl AlertKind {
             AlertKind::BudgetOver => "over budget",
             AlertKind::Burst => "burst",
             AlertKind::GlobalBurst => "global burst",
+            AlertKind::Unattributed => "unattributed",
         }
     }
 }

@@ -78,6 +78,20 @@ impl Engine {
         self.alerts.round(self.now, &kinds, conditions, &clock);
     }
 
+    /// Reconciles the providers' ledger with the logs when due, and raises or ends the
+    /// `unattributed` alerts it finds.
+    pub(super) fn observe_providers(&mut self, now: TimeMs) {
+        if self.providers.is_empty() {
+            return;
+        }
+        self.providers
+            .refresh(self.utc_days.as_deref(), &self.prices, now);
+        let clock = self.hour_minute();
+        let conditions = self.providers.conditions();
+        self.alerts
+            .round(self.now, &[AlertKind::Unattributed], conditions, &clock);
+    }
+
     /// Alerts started or ended since the last call, oldest first: what the loop hands to
     /// the sinks (alerts file, `--on-alert`, bell).
     pub fn take_alert_events(&mut self) -> Vec<AlertEvent> {

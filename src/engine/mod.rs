@@ -203,7 +203,7 @@ pub struct Engine {
     /// This machine's home folder, written `~` in the projects' paths shown.
     home: Option<String>,
     /// What the providers' usage and cost reports said, apart from the logs' totals.
-    providers: providers::ProviderLedger,
+    providers: providers::Providers,
 }
 
 impl Engine {
@@ -239,7 +239,10 @@ impl Engine {
             utc_days: None,
             whole_range: false,
             home: None,
-            providers: providers::ProviderLedger::default(),
+            providers: providers::Providers::new(
+                config.identities.clone(),
+                config.reconcile.clone(),
+            ),
         }
     }
 
@@ -333,6 +336,7 @@ impl Engine {
         self.detect();
         let budgets = self.budgets();
         self.observe_budgets(&budgets);
+        self.observe_providers(now);
     }
 
     /// Drops the identities' sums of days older than the longest totals range (30 calendar

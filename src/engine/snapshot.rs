@@ -431,6 +431,8 @@ pub struct Snapshot {
     pub alerts: Vec<Alert>,
     /// Open alerts by severity.
     pub active_alerts: AlertCounts,
+    /// The providers' ledger reconciled with the logs; `None` when no provider is polled.
+    pub providers: Option<super::providers::ProvidersView>,
 }
 
 /// One identity in depth, for the detail panel and tests.

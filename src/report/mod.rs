@@ -31,8 +31,8 @@ use crate::source::provider::{Fetched, ProviderSpec, fetch_blocking};
 use crate::source::stdin;
 
 use self::providers::{ProviderReport, provider_report};
-use self::reconcile::{Inputs, Reconciliation, reconcile};
 pub use self::rows::{Keys, ReportRow};
+use crate::engine::providers::reconcile::{Inputs, Reconciliation, reconcile};
 
 /// What one report reads and how it groups it, resolved from the command line at the edge.
 #[derive(Debug)]
@@ -287,14 +287,16 @@ pub fn read_with_providers(
     }
     let fetched = fetch_blocking(providers, provider_range, now);
     let reconciliation = (!fetched.is_empty()).then(|| {
+        let buckets: Vec<_> = fetched.iter().flat_map(|f| &f.buckets).collect();
         reconcile(Inputs {
-            fetched: &fetched,
+            buckets: &buckets,
             logged: engine.utc_days(),
             rules: &config.identities,
             prices,
             settings: &config.reconcile,
             window: provider_range,
             now,
+            pending: false,
         })
     });
     Ok(Read {

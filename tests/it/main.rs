@@ -24,6 +24,7 @@ mod origins;
 mod overview;
 mod prices;
 mod provider_cli;
+mod provider_live;
 mod provider_server;
 mod providers;
 mod real_logs;

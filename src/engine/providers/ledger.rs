@@ -178,3 +178,174 @@ impl ProviderLedger {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Tokens;
+    use crate::parse::provider::Report;
+
+    /// 2026-08-01 00:00 UTC.
+    const DAY: TimeMs = 1_785_542_400_000;
+    const H: TimeMs = 3_600_000;
+    const M: TimeMs = 60_000;
+
+    fn bucket(width: Width, start: TimeMs, input: u64) -> ProviderBucket {
+        ProviderBucket {
+            provider: Provider::OpenAi,
+            report: Report::Usage,
+            start,
+            end: start + width.ms(),
+            api_key_id: Some("key_a".into()),
+            project: None,
+            user: None,
+            model: Some("gpt-4o".into()),
+            service_tier: None,
+            tokens: Tokens {
+                input,
+                ..Tokens::default()
+            },
+            requests: Some(1),
+            billed_usd: None,
+        }
+    }
+
+    fn update(
+        width: Width,
+        range: (TimeMs, TimeMs),
+        at: TimeMs,
+        b: Vec<ProviderBucket>,
+    ) -> ProviderUpdate {
+        ProviderUpdate {
+            provider: Provider::OpenAi,
+            family: Family::Usage,
+            width,
+            range,
+            fetched_at: at,
+            buckets: b,
+        }
+    }
+
+    fn input(ledger: &ProviderLedger) -> u64 {
+        ledger.effective().iter().map(|b| b.tokens.input).sum()
+    }
+
+    #[test]
+    fn a_bucket_polled_again_replaces_its_earlier_value() {
+        let mut l = ProviderLedger::default();
+        let range = (DAY + 10 * H, DAY + 10 * H + 5 * M);
+        l.apply(update(
+            Width::Minute,
+            range,
+            range.1,
+            vec![bucket(Width::Minute, DAY + 10 * H, 100)],
+        ));
+        l.apply(update(
+            Width::Minute,
+            range,
+            range.1 + M,
+            vec![bucket(Width::Minute, DAY + 10 * H, 130)],
+        ));
+        assert_eq!(input(&l), 130, "the re-polled minute, not both");
+        // A poll that finds the minute empty now empties it.
+        l.apply(update(Width::Minute, range, range.1 + 2 * M, vec![]));
+        assert_eq!(input(&l), 0);
+    }
+
+    #[test]
+    fn days_hours_and_minutes_of_the_same_time_count_once() {
+        let mut l = ProviderLedger::default();
+        let now = DAY + 10 * H + 30 * M;
+        // The month in days, today's day bucket partial (read before the day ended).
+        l.apply(update(
+            Width::Day,
+            (DAY - Width::Day.ms(), now),
+            now,
+            vec![
+                bucket(Width::Day, DAY - Width::Day.ms(), 7_000),
+                bucket(Width::Day, DAY, 1_050),
+            ],
+        ));
+        // Today in hours: hours 0-9 complete (100 each), hour 10 partial (50).
+        let mut hours: Vec<ProviderBucket> = (0..10)
+            .map(|h| bucket(Width::Hour, DAY + h * H, 100))
+            .collect();
+        hours.push(bucket(Width::Hour, DAY + 10 * H, 50));
+        l.apply(update(Width::Hour, (DAY, now), now, hours));
+        assert_eq!(input(&l), 7_000 + 1_050, "yesterday by day, today by hour");
+        // Minutes of hour 10 so far, read a minute later: 40 minutes of 2.
+        let later = now + 10 * M;
+        let minutes = (0..40)
+            .map(|m| bucket(Width::Minute, DAY + 10 * H + m * M, 2))
+            .collect();
+        l.apply(update(Width::Minute, (DAY + 10 * H, later), later, minutes));
+        assert_eq!(
+            input(&l),
+            7_000 + 1_000 + 80,
+            "hour 10 from its minutes now"
+        );
+        // Hour 10 read again once it has ended: its own bucket is complete.
+        let after = DAY + 11 * H + 5 * M;
+        l.apply(update(Width::Hour, (DAY, after), after, {
+            let mut v: Vec<ProviderBucket> = (0..10)
+                .map(|h| bucket(Width::Hour, DAY + h * H, 100))
+                .collect();
+            v.push(bucket(Width::Hour, DAY + 10 * H, 95));
+            v
+        }));
+        assert_eq!(input(&l), 7_000 + 1_000 + 95);
+        // The day read again after it ended wins over its hours.
+        let tomorrow = DAY + Width::Day.ms() + H;
+        l.apply(update(
+            Width::Day,
+            (DAY, tomorrow),
+            tomorrow,
+            vec![bucket(Width::Day, DAY, 2_400)],
+        ));
+        assert_eq!(input(&l), 7_000 + 2_400);
+    }
+
+    #[test]
+    fn minutes_that_leave_a_gap_in_the_hour_give_way_to_the_hour_bucket() {
+        let mut l = ProviderLedger::default();
+        let now = DAY + 10 * H + 30 * M;
+        l.apply(update(
+            Width::Hour,
+            (DAY + 10 * H, now),
+            now,
+            vec![bucket(Width::Hour, DAY + 10 * H, 60)],
+        ));
+        // Minutes from 10:20 only: the hour's first twenty were never read by minute.
+        let minutes = (20..30)
+            .map(|m| bucket(Width::Minute, DAY + 10 * H + m * M, 1))
+            .collect();
+        l.apply(update(
+            Width::Minute,
+            (DAY + 10 * H + 20 * M, now),
+            now,
+            minutes,
+        ));
+        assert_eq!(input(&l), 60);
+    }
+
+    #[test]
+    fn old_fine_buckets_are_forgotten_but_days_stay() {
+        let mut l = ProviderLedger::default();
+        l.apply(update(
+            Width::Day,
+            (DAY, DAY + Width::Day.ms()),
+            DAY + 2 * Width::Day.ms(),
+            vec![bucket(Width::Day, DAY, 5)],
+        ));
+        l.apply(update(
+            Width::Minute,
+            (DAY, DAY + M),
+            DAY + M,
+            vec![bucket(Width::Minute, DAY, 1)],
+        ));
+        l.forget(DAY + 5 * Width::Day.ms());
+        assert_eq!(input(&l), 5);
+        l.forget(DAY + 90 * Width::Day.ms());
+        assert_eq!(input(&l), 0);
+    }
+}

@@ -1,6 +1,167 @@
-//! Provider usage and cost in the live engine: the ledger of what was polled, and what the
-//! monitor shows of it.
+//! Provider usage and cost in the live engine: the ledger of what was polled, reconciled
+//! with the logs per mapped identity and UTC day, and what the monitor shows of it. Never
+//! added to the log totals.
 
 mod ledger;
+pub mod reconcile;
+mod today;
 
-pub use ledger::ProviderLedger;
+use serde::Serialize;
+
+pub use self::ledger::ProviderLedger;
+use self::reconcile::{Inputs, ReconcileRow, UnmappedKey, reconcile};
+pub use self::today::ProviderToday;
+use super::alerts::{AlertKind, Condition, Severity};
+use super::mapping::IdentityRule;
+use super::tally::Tally;
+use crate::config::reconcile::ReconcileSettings;
+use crate::event::TimeMs;
+use crate::format;
+use crate::parse::provider::{ProviderUpdate, Width};
+use crate::pricing::PriceTable;
+
+/// The view is worked out again at most this often while only the logs change (event
+/// time): reconciling a month of buckets on every snapshot would be waste.
+const REFRESH_MS: TimeMs = 10_000;
+
+/// What the monitor shows of the providers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ProvidersView {
+    /// One per provider heard from: this UTC day's usage and spend.
+    pub today: Vec<ProviderToday>,
+    /// The logs' spend today (UTC) of the identities the providers' keys map to.
+    pub logged_today_usd: f64,
+    /// Mapped identities' UTC days this month, most unattributed first; today's (not
+    /// settled) among them, never a finding.
+    pub rows: Vec<ReconcileRow>,
+    /// Keys no `[[identity]]` rule maps: listed, never a finding.
+    pub unmapped: Vec<UnmappedKey>,
+    /// Unattributed spend above this, per identity per settled day, is a finding.
+    pub threshold_usd: f64,
+    pub settle: String,
+}
+
+/// The providers' ledger with the rules that name its keys and the view last worked out.
+#[derive(Clone, Debug, Default)]
+pub struct Providers {
+    ledger: ProviderLedger,
+    rules: Vec<IdentityRule>,
+    settings: ReconcileSettings,
+    view: ProvidersView,
+    /// When the view was worked out (event time); `None`: it must be again.
+    worked_out: Option<TimeMs>,
+}
+
+impl Providers {
+    pub fn new(rules: Vec<IdentityRule>, settings: ReconcileSettings) -> Self {
+        Providers {
+            rules,
+            settings,
+            ..Providers::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ledger.is_empty()
+    }
+
+    pub fn apply(&mut self, update: ProviderUpdate) {
+        self.ledger.apply(update);
+        self.worked_out = None;
+    }
+
+    /// Brings the view up to `now` when the ledger changed or it is due; forgets buckets
+    /// no view reads any more.
+    pub fn refresh(&mut self, logged: Option<&Tally>, prices: &PriceTable, now: TimeMs) {
+        if self.ledger.is_empty()
+            || self
+                .worked_out
+                .is_some_and(|t| (t..t + REFRESH_MS).contains(&now))
+        {
+            return;
+        }
+        self.ledger.forget(now);
+        let buckets = self.ledger.effective();
+        let day = Width::Day.floor(now);
+        let month = month_start(now);
+        let mut r = reconcile(Inputs {
+            buckets: &buckets,
+            logged,
+            rules: &self.rules,
+            prices,
+            settings: &self.settings,
+            window: (month, day + Width::Day.ms()),
+            now,
+            pending: true,
+        });
+        r.rows
+            .sort_by(|a, b| b.unattributed_usd.total_cmp(&a.unattributed_usd));
+        let logged_today_usd = r
+            .rows
+            .iter()
+            .filter(|row| row.day == today::day_name(day))
+            .map(|row| row.logged_usd)
+            .sum();
+        self.view = ProvidersView {
+            today: today::today(&buckets, prices, day),
+            logged_today_usd,
+            rows: r.rows,
+            unmapped: r.unmapped,
+            threshold_usd: self.settings.unattributed_usd,
+            settle: self.settings.settle.clone(),
+        };
+        self.worked_out = Some(now);
+    }
+
+    pub fn view(&self) -> &ProvidersView {
+        &self.view
+    }
+
+    /// One `unattributed` alert per identity while a settled day this month is over the
+    /// threshold: usage billed to a key no log explains.
+    pub fn conditions(&self) -> Vec<Condition> {
+        let mut out: Vec<Condition> = Vec::new();
+        for row in self.view.rows.iter().filter(|r| r.over) {
+            if out.iter().any(|c| c.subject == row.identity) {
+                continue;
+            }
+            let usd = row.unattributed_usd;
+            out.push(Condition {
+                kind: AlertKind::Unattributed,
+                subject: row.identity.clone(),
+                identities: vec![row.identity.clone()],
+                severity: Severity::Critical,
+                signal: None,
+                value: usd,
+                threshold: Some(self.view.threshold_usd),
+                baseline: Some(row.logged_usd),
+                ratio: None,
+                units: None,
+                score: usd,
+                reason: format!(
+                    "{}: {} of provider spend on {} that no log explains ({} billed or estimated, {} logged)",
+                    row.identity,
+                    format::usd(usd),
+                    row.day,
+                    format::usd(row.provider_usd),
+                    format::usd(row.logged_usd),
+                ),
+            });
+        }
+        out
+    }
+}
+
+/// Midnight UTC on the first of `now`'s month.
+fn month_start(now: TimeMs) -> TimeMs {
+    let Ok(t) = jiff::Timestamp::from_millisecond(now) else {
+        return Width::Day.floor(now);
+    };
+    let date = t
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .first_of_month();
+    date.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or_else(|_| Width::Day.floor(now))
+}

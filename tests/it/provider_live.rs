@@ -1,0 +1,175 @@
+//! The live engine's provider ledger: polled buckets reconciled with the logs per mapped
+//! identity and UTC day, the `unattributed` alert a settled day over the threshold raises,
+//! and what the snapshot carries for the Providers view.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokentop::config::Config;
+use tokentop::engine::Engine;
+use tokentop::engine::alerts::AlertKind;
+use tokentop::event::{TimeMs, Tokens};
+use tokentop::parse::provider::{Family, Provider, ProviderBucket, ProviderUpdate, Report, Width};
+use tokentop::parse::{LineContext, Parsed, parse_line};
+use tokentop::pricing::PriceTable;
+
+/// 2026-08-01 00:00 UTC.
+const AUG1: TimeMs = 1_785_542_400_000;
+const DAY: TimeMs = 86_400_000;
+const H: TimeMs = 3_600_000;
+
+fn engine(extra: &str) -> Engine {
+    let text = format!(
+        "[[identity]]\nmatch = {{ api_key_id = \"key_pay\" }}\nname = \"payments\"\n\n\
+         [[identity]]\nmatch = {{ identity = \"payments-svc\" }}\nname = \"payments\"\n\n\
+         [reconcile]\nunattributed_usd = 1.0\nsettle = \"2h\"\n{extra}"
+    );
+    let config = Config::parse(&text, Path::new("test.toml")).expect("config");
+    let mut engine = Engine::with_config(
+        Arc::new(PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+        &config,
+    );
+    engine.keep_utc_days();
+    engine
+}
+
+/// One day of `key`'s usage: `input` uncached tokens of gpt-4o, read after the day ended.
+fn day_usage(day: TimeMs, key: &str, input: u64) -> ProviderUpdate {
+    ProviderUpdate {
+        provider: Provider::OpenAi,
+        family: Family::Usage,
+        width: Width::Day,
+        range: (day, day + DAY),
+        fetched_at: day + DAY + H,
+        buckets: vec![ProviderBucket {
+            provider: Provider::OpenAi,
+            report: Report::Usage,
+            start: day,
+            end: day + DAY,
+            api_key_id: Some(key.into()),
+            project: None,
+            user: None,
+            model: Some("gpt-4o".into()),
+            service_tier: None,
+            tokens: Tokens {
+                input,
+                ..Tokens::default()
+            },
+            requests: Some(10),
+            billed_usd: None,
+        }],
+    }
+}
+
+/// A logged request of `payments-svc` at `ts` that cost `usd`.
+fn logged(engine: &mut Engine, ts: &str, usd: f64) {
+    let line = format!(
+        r#"{{"tokentop":1,"ts":"{ts}","identity":"payments-svc","model":"gpt-4o","tokens":{{"input":1000,"output":10}},"cost_usd":{usd}}}"#
+    );
+    let ctx = LineContext {
+        project_dir: None,
+        read_time: AUG1,
+    };
+    match parse_line(line.as_bytes(), &ctx) {
+        Parsed::Event(e) => engine.ingest(&e),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn spend_no_log_explains_on_a_settled_day_raises_one_unattributed_alert() {
+    let mut engine = engine("");
+    // Four million gpt-4o input tokens: $10 at $2.50 per million.
+    engine.apply_provider(day_usage(AUG1, "key_pay", 4_000_000));
+    logged(&mut engine, "2026-08-01T12:00:00Z", 3.0);
+    // 01:00 on Aug 2: the day ended an hour ago, under the 2 h settle.
+    engine.advance(AUG1 + DAY + H);
+    let snap = engine.snapshot(None);
+    let view = snap.providers.as_ref().expect("a provider view");
+    let row = view
+        .rows
+        .iter()
+        .find(|r| r.identity == "payments")
+        .expect("row");
+    assert!((row.provider_usd - 10.0).abs() < 1e-9, "{row:?}");
+    assert!((row.logged_usd - 3.0).abs() < 1e-9);
+    assert!((row.unattributed_usd - 7.0).abs() < 1e-9);
+    assert!(!row.settled && !row.over, "not settled yet: {row:?}");
+    assert!(
+        snap.alerts
+            .iter()
+            .all(|a| a.kind != AlertKind::Unattributed)
+    );
+    // 03:00: settled; $7 over the $1 threshold.
+    engine.advance(AUG1 + DAY + 3 * H);
+    let events = engine.take_alert_events();
+    let started: Vec<_> = events
+        .iter()
+        .filter(|e| e.alert.kind == AlertKind::Unattributed)
+        .collect();
+    assert_eq!(started.len(), 1, "{events:?}");
+    let alert = &started[0].alert;
+    assert_eq!(alert.identities, ["payments"]);
+    assert!(alert.reason.contains("$7.00"), "{}", alert.reason);
+    assert!(alert.reason.contains("2026-08-01"), "{}", alert.reason);
+    // Still over a minute later: the same episode, no second alert.
+    engine.advance(AUG1 + DAY + 3 * H + 60_000);
+    assert!(engine.take_alert_events().is_empty());
+}
+
+#[test]
+fn spend_the_logs_explain_raises_nothing_and_an_unmapped_key_is_listed() {
+    let mut engine = engine("");
+    engine.apply_provider(day_usage(AUG1, "key_pay", 4_000_000));
+    engine.apply_provider(day_usage(AUG1, "key_stray", 400_000));
+    logged(&mut engine, "2026-08-01T12:00:00Z", 9.5);
+    engine.advance(AUG1 + DAY + 3 * H);
+    assert!(
+        engine
+            .take_alert_events()
+            .iter()
+            .all(|e| e.alert.kind != AlertKind::Unattributed)
+    );
+    let snap = engine.snapshot(None);
+    let view = snap.providers.expect("view");
+    assert_eq!(view.unmapped.len(), 1);
+    assert_eq!(view.unmapped[0].api_key_id.as_deref(), Some("key_stray"));
+    assert!((view.unmapped[0].estimated_usd - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn the_view_shows_today_by_provider_with_its_estimate() {
+    let mut engine = engine("");
+    let now = AUG1 + 10 * H;
+    let mut today = day_usage(AUG1, "key_pay", 400_000);
+    today.fetched_at = now;
+    today.range = (AUG1, now);
+    engine.apply_provider(today);
+    logged(&mut engine, "2026-08-01T09:00:00Z", 0.25);
+    engine.advance(now);
+    let view = engine.snapshot(None).providers.expect("view");
+    assert_eq!(view.today.len(), 1);
+    let t = &view.today[0];
+    assert_eq!(
+        (t.day.as_str(), t.tokens.input, t.requests, t.keys),
+        ("2026-08-01", 400_000, Some(10), 1)
+    );
+    assert!((t.usd - 1.0).abs() < 1e-9);
+    assert_eq!(format!("{:?}", t.basis), "Estimated");
+    assert!((view.logged_today_usd - 0.25).abs() < 1e-9);
+    // Today's row is there, pending: never a finding however large.
+    assert!(
+        view.rows
+            .iter()
+            .any(|r| r.day == "2026-08-01" && !r.settled && !r.over)
+    );
+}
+
+#[test]
+fn no_provider_no_view() {
+    let mut engine = engine("");
+    logged(&mut engine, "2026-08-01T09:00:00Z", 0.25);
+    engine.advance(AUG1 + 10 * H);
+    assert!(engine.snapshot(None).providers.is_none());
+}
