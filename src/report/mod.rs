@@ -3,6 +3,7 @@
 
 mod csv;
 pub mod providers;
+mod providers_md;
 pub mod reconcile;
 mod rows;
 mod sizes;
@@ -113,7 +114,10 @@ impl Report {
     ) -> anyhow::Result<()> {
         match format {
             OutputFormat::Table => table::write_table(self, percentiles, out)?,
-            OutputFormat::Markdown => table::write_markdown(self, percentiles, out)?,
+            OutputFormat::Markdown => {
+                table::write_markdown(self, percentiles, out)?;
+                providers_md::write(self, out)?;
+            }
             OutputFormat::Csv => csv::write_csv(self, percentiles, out)?,
             OutputFormat::Json => writeln!(
                 out,

@@ -350,3 +350,49 @@ fn the_table_prints_a_short_reconciliation_section() {
         "{text}"
     );
 }
+
+#[test]
+fn markdown_adds_a_providers_table_and_a_reconciliation_table() {
+    let server = Server::start(healthy);
+    let (_dir, config, logs) = setup(&payments_config(""), &[("2026-08-01T10:00:00Z", 0.05)]);
+    let openai = format!("{}/v1", server.base);
+    let out = run(&[
+        "report",
+        "--format",
+        "markdown",
+        "--openai",
+        "--openai-url",
+        &openai,
+        "--config",
+        p(&config),
+        "--tz",
+        "UTC",
+        "--since",
+        "2026-08-01",
+        "--until",
+        "2026-08-01",
+        p(&logs),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json = report(&server, &config, &logs, "UTC");
+    let provider = &json["providers"][0];
+    let input = provider["usage"]["input"].as_u64().unwrap();
+    let openai_row = text
+        .lines()
+        .find(|l| l.starts_with("| openai |"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        openai_row.contains(&format!("| {} |", tokentop::format::int(input))),
+        "{openai_row}"
+    );
+    let payments = text
+        .lines()
+        .find(|l| l.starts_with("| payments | 2026-08-01 |"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(payments.contains("| $0.05 |"), "{payments}");
+    assert!(
+        text.contains(&format!("Unmapped openai key {KEY_O3} (proj_")),
+        "{text}"
+    );
+}
