@@ -6,7 +6,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Config, PriceName};
-use crate::engine::budget::{BudgetSpec, BudgetUnit, Scope};
+use crate::engine::budget::{BudgetLedger, BudgetSpec, BudgetUnit, Scope};
 use crate::engine::mapping::{IdentityRule, Pattern, RawField};
 use crate::engine::period::{self, Calendar, Period};
 use crate::event::IdentityKind;
@@ -83,6 +83,7 @@ struct BudgetShape {
     limit_usd: Option<Spanned<f64>>,
     limit_tokens: Option<Spanned<f64>>,
     warn_at: Option<Spanned<Vec<f64>>>,
+    ledger: Option<Spanned<String>>,
 }
 
 /// Parses and checks a whole file.
@@ -371,6 +372,17 @@ fn budget(spanned: &Spanned<BudgetShape>) -> Result<BudgetSpec, Located> {
         }
     };
     warn_at.sort_by(f64::total_cmp);
+    let ledger = match b.ledger.as_ref().map(|l| (l, l.get_ref().as_str())) {
+        None | Some((_, "logs")) => BudgetLedger::Logs,
+        Some((_, "provider")) => BudgetLedger::Provider,
+        Some((l, other)) => {
+            let what = format!(
+                "ledger = {:?} is not \"logs\" (the default: every request read) or \"provider\" (the providers' usage reports, with --openai or --anthropic)",
+                crate::sanitize::sanitize(other, 40)
+            );
+            return Err(fail(l.span().start, what));
+        }
+    };
     Ok(BudgetSpec {
         name,
         scope,
@@ -378,5 +390,6 @@ fn budget(spanned: &Spanned<BudgetShape>) -> Result<BudgetSpec, Located> {
         unit,
         limit: value,
         warn_at,
+        ledger,
     })
 }

@@ -12,11 +12,13 @@
 //! - `projected`: for a calendar period, `used` + rate × the time left in the period; for a
 //!   rolling window, rate × the window's length (what it holds once the rate has filled it).
 
+mod provider;
 mod tracker;
 
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
+pub use self::provider::ProviderSpend;
 use self::tracker::{Spend, Tracker};
 use super::Map;
 use super::identity::Sign;
@@ -88,6 +90,16 @@ impl BudgetUnit {
     }
 }
 
+/// What a budget counts: the logs (every request read, priced from the table) or the
+/// providers' usage reports (usage x price, by the keys' mapped identities).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BudgetLedger {
+    #[default]
+    Logs,
+    Provider,
+}
+
 /// How close a budget is to its limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -109,6 +121,7 @@ pub struct BudgetSpec {
     pub limit: f64,
     /// Shares of `limit` (in `(0, 1)`, ascending) from which the budget is at `Warn`.
     pub warn_at: Vec<f64>,
+    pub ledger: BudgetLedger,
 }
 
 /// One budget at one moment.
@@ -120,6 +133,7 @@ pub struct BudgetState {
     /// `hour`, `day`, `week`, `month` or `rolling 24h`.
     pub period: String,
     pub unit: BudgetUnit,
+    pub ledger: BudgetLedger,
     pub used: f64,
     /// USD budgets: the requests in scope and period that no price covers (their cost is
     /// not in `used`). Always 0 for token budgets.
@@ -174,7 +188,7 @@ impl Budgets {
         let model_budgets = specs
             .iter()
             .enumerate()
-            .filter(|(_, s)| matches!(s.scope, Scope::Model(_)))
+            .filter(|(_, s)| matches!(s.scope, Scope::Model(_)) && s.ledger == BudgetLedger::Logs)
             .map(|(i, _)| i)
             .collect();
         Budgets {
@@ -195,7 +209,9 @@ impl Budgets {
             .filter(|&b| self.trackers[b].spec.scope.names(name, team, labels))
             .collect();
         for &b in &named {
-            self.trackers[b].members.push(who);
+            if self.trackers[b].spec.ledger == BudgetLedger::Logs {
+                self.trackers[b].members.push(who);
+            }
         }
         if self.by_identity.len() <= who {
             self.by_identity.resize_with(who + 1, Default::default);
@@ -211,7 +227,9 @@ impl Budgets {
         let tz = &self.tz;
         for &b in self.by_identity.get(who).into_iter().flatten() {
             let t = &mut self.trackers[b];
-            t.apply(sign, time, t.spec.unit.spend(usage), tz);
+            if t.spec.ledger == BudgetLedger::Logs {
+                t.apply(sign, time, t.spec.unit.spend(usage), tz);
+            }
         }
         if self.model_budgets.is_empty() {
             return;

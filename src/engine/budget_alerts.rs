@@ -103,6 +103,7 @@ mod tests {
             scope: "team payments".into(),
             period: "day".into(),
             unit: BudgetUnit::Usd,
+            ledger: crate::engine::budget::BudgetLedger::Logs,
             used,
             unpriced_requests: 0,
             limit: 50.0,

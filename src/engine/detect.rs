@@ -78,14 +78,21 @@ impl Engine {
         self.alerts.round(self.now, &kinds, conditions, &clock);
     }
 
-    /// Reconciles the providers' ledger with the logs when due, and raises or ends the
-    /// `unattributed` alerts it finds.
-    pub(super) fn observe_providers(&mut self, now: TimeMs) {
+    /// Reconciles the providers' ledger with the logs when due, and works out the budgets
+    /// on that ledger again.
+    pub(super) fn refresh_providers(&mut self, now: TimeMs) {
+        let logged = self.utc_days.as_deref();
+        if self.providers.refresh(logged, &self.prices, now) && self.budgets.any_provider() {
+            let spends = self.providers.spends(&self.prices);
+            self.budgets.rebuild_provider(&spends);
+        }
+    }
+
+    /// Raises or ends the `unattributed` alerts the providers' ledger holds.
+    pub(super) fn observe_providers(&mut self) {
         if self.providers.is_empty() {
             return;
         }
-        self.providers
-            .refresh(self.utc_days.as_deref(), &self.prices, now);
         let clock = self.hour_minute();
         let conditions = self.providers.conditions();
         self.alerts

@@ -334,9 +334,10 @@ impl Engine {
             self.ingest_marks.pop_front();
         }
         self.detect();
+        self.refresh_providers(now);
         let budgets = self.budgets();
         self.observe_budgets(&budgets);
-        self.observe_providers(now);
+        self.observe_providers();
     }
 
     /// Drops the identities' sums of days older than the longest totals range (30 calendar

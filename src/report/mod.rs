@@ -34,6 +34,7 @@ use crate::source::stdin;
 use self::providers::{ProviderReport, provider_report};
 pub use self::rows::{Keys, ReportRow};
 use crate::engine::providers::reconcile::{Inputs, Reconciliation, reconcile};
+use crate::parse::provider::{Family, ProviderUpdate, Width};
 
 /// What one report reads and how it groups it, resolved from the command line at the edge.
 #[derive(Debug)]
@@ -290,6 +291,24 @@ pub fn read_with_providers(
         ensure_read(&sources)?;
     }
     let fetched = fetch_blocking(providers, provider_range, now);
+    // Budgets on the providers' ledger count what was fetched.
+    for (f, family) in fetched
+        .iter()
+        .flat_map(|f| [(f, Family::Usage), (f, Family::Cost)])
+    {
+        let of_family = f.buckets.iter().filter(|b| family.covers(b.report));
+        engine.apply_provider(ProviderUpdate {
+            provider: f.provider,
+            family,
+            width: Width::Day,
+            range: provider_range,
+            fetched_at: now,
+            buckets: of_family.cloned().collect(),
+        });
+    }
+    if !fetched.is_empty() {
+        engine.advance(at);
+    }
     let reconciliation = (!fetched.is_empty()).then(|| {
         let buckets: Vec<_> = fetched.iter().flat_map(|f| &f.buckets).collect();
         reconcile(Inputs {

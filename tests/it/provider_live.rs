@@ -173,3 +173,45 @@ fn no_provider_no_view() {
     engine.advance(AUG1 + 10 * H);
     assert!(engine.snapshot(None).providers.is_none());
 }
+
+#[test]
+fn a_budget_on_the_provider_ledger_counts_the_keys_usage_and_not_the_logs() {
+    let budgets = "\n[[budget]]\nname = \"pay-provider\"\nidentity = \"payments\"\nperiod = \"day\"\nlimit_usd = 5.0\nledger = \"provider\"\n\n\
+                   [[budget]]\nname = \"pay-logs\"\nidentity = \"payments\"\nperiod = \"day\"\nlimit_usd = 5.0\n";
+    let mut engine = engine(budgets);
+    let now = AUG1 + 10 * H;
+    // $10 of usage by the payments key today, read now; $0.25 in the logs.
+    let mut today = day_usage(AUG1, "key_pay", 4_000_000);
+    (today.fetched_at, today.range) = (now, (AUG1, now));
+    engine.apply_provider(today);
+    logged(&mut engine, "2026-08-01T09:00:00Z", 0.25);
+    engine.advance(now);
+    let states = engine.budgets();
+    let by_name = |n: &str| states.iter().find(|s| s.name == n).expect(n).clone();
+    let provider = by_name("pay-provider");
+    assert!((provider.used - 10.0).abs() < 1e-9, "{provider:?}");
+    assert_eq!(provider.members, ["payments"]);
+    assert_eq!(format!("{:?}", provider.level), "Over");
+    let logs = by_name("pay-logs");
+    assert!((logs.used - 0.25).abs() < 1e-9, "{logs:?}");
+    // A poll that finds less replaces the earlier figure: $2.50 now.
+    let mut again = day_usage(AUG1, "key_pay", 1_000_000);
+    (again.fetched_at, again.range) = (now + 60_000, (AUG1, now + 60_000));
+    engine.apply_provider(again);
+    engine.advance(now + 60_000);
+    let provider = engine
+        .budgets()
+        .into_iter()
+        .find(|s| s.name == "pay-provider")
+        .unwrap();
+    assert!((provider.used - 2.5).abs() < 1e-9, "{provider:?}");
+}
+
+#[test]
+fn a_ledger_other_than_logs_or_provider_is_refused_with_what_to_write() {
+    let text = "[[budget]]\nname = \"b\"\nall = true\nperiod = \"day\"\nlimit_usd = 5.0\nledger = \"bill\"\n";
+    let err = Config::parse(text, Path::new("c.toml")).expect_err("refused");
+    let message = err.to_string();
+    assert!(message.contains("ledger = \"bill\""), "{message}");
+    assert!(message.contains("\"provider\""), "{message}");
+}

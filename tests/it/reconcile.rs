@@ -396,3 +396,24 @@ fn markdown_adds_a_providers_table_and_a_reconciliation_table() {
         "{text}"
     );
 }
+
+#[test]
+fn check_counts_a_budget_on_the_provider_ledger_from_what_was_fetched() {
+    let server = Server::start(healthy);
+    let config = |ledger: &str| {
+        format!(
+            "[[identity]]\nmatch = {{ api_key_id = \"{KEY_O3}\" }}\nname = \"batch-jobs\"\n\n[reconcile]\nunattributed_usd = 1000\n\n\
+             [[budget]]\nname = \"batch-month\"\nidentity = \"batch-jobs\"\nperiod = \"month\"\nlimit_usd = 0.01\nledger = \"{ledger}\"\n"
+        )
+    };
+    // The logs hold nothing of batch-jobs: on the logs' ledger the budget is untouched.
+    let (_dir, cfg, logs) = setup(&config("logs"), &[]);
+    let out = check(&server, &cfg, &logs);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // On the provider's, the key's usage on Aug 1 is over a cent.
+    let (_dir, cfg, logs) = setup(&config("provider"), &[]);
+    let out = check(&server, &cfg, &logs);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert!(stdout.contains("batch-month"), "{stdout}");
+}

@@ -68,6 +68,8 @@ pub(super) struct Tracker {
     pub(super) members: Vec<usize>,
     /// Model scopes: who used a matching model, and when last.
     pub(super) users: Map<usize, TimeMs>,
+    /// Provider-ledger budgets: the mapped identities whose keys it counted, by name.
+    pub(super) named: Vec<String>,
 }
 
 impl Tracker {
@@ -85,6 +87,7 @@ impl Tracker {
             recent: Ring::new(MINUTE_MS, (BURN_WINDOW_MS / MINUTE_MS) as usize),
             members: Vec::new(),
             users: Map::default(),
+            named: Vec::new(),
         }
     }
 
@@ -226,6 +229,7 @@ impl Tracker {
                     .map(|(&who, _)| who),
             )
             .map(names)
+            .chain(self.named.iter().cloned())
             .collect();
         members.sort();
         BudgetState {
@@ -233,6 +237,7 @@ impl Tracker {
             scope: spec.scope.label(),
             period: spec.period.label(),
             unit: spec.unit,
+            ledger: spec.ledger,
             used,
             unpriced_requests: unpriced,
             limit: spec.limit,
@@ -242,7 +247,7 @@ impl Tracker {
             exhausted_at,
             projected,
             members,
-            matched: !self.members.is_empty() || !self.users.is_empty(),
+            matched: !self.members.is_empty() || !self.users.is_empty() || !self.named.is_empty(),
             fleet: matches!(spec.scope, super::Scope::All),
         }
     }

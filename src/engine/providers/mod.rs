@@ -12,12 +12,13 @@ pub use self::ledger::ProviderLedger;
 use self::reconcile::{Inputs, ReconcileRow, UnmappedKey, reconcile};
 pub use self::today::ProviderToday;
 use super::alerts::{AlertKind, Condition, Severity};
-use super::mapping::IdentityRule;
+use super::budget::ProviderSpend;
+use super::mapping::{IdentityRule, Mapping};
 use super::tally::Tally;
 use crate::config::reconcile::ReconcileSettings;
 use crate::event::TimeMs;
 use crate::format;
-use crate::parse::provider::{ProviderUpdate, Width};
+use crate::parse::provider::{ProviderUpdate, Report, Width};
 use crate::pricing::PriceTable;
 
 /// The view is worked out again at most this often while only the logs change (event
@@ -42,10 +43,11 @@ pub struct ProvidersView {
 }
 
 /// The providers' ledger with the rules that name its keys and the view last worked out.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Providers {
     ledger: ProviderLedger,
     rules: Vec<IdentityRule>,
+    mapping: Mapping,
     settings: ReconcileSettings,
     view: ProvidersView,
     /// When the view was worked out (event time); `None`: it must be again.
@@ -55,9 +57,12 @@ pub struct Providers {
 impl Providers {
     pub fn new(rules: Vec<IdentityRule>, settings: ReconcileSettings) -> Self {
         Providers {
+            ledger: ProviderLedger::default(),
+            mapping: Mapping::new(rules.clone()),
             rules,
             settings,
-            ..Providers::default()
+            view: ProvidersView::default(),
+            worked_out: None,
         }
     }
 
@@ -70,15 +75,14 @@ impl Providers {
         self.worked_out = None;
     }
 
-    /// Brings the view up to `now` when the ledger changed or it is due; forgets buckets
-    /// no view reads any more.
-    pub fn refresh(&mut self, logged: Option<&Tally>, prices: &PriceTable, now: TimeMs) {
-        if self.ledger.is_empty()
-            || self
-                .worked_out
-                .is_some_and(|t| (t..t + REFRESH_MS).contains(&now))
-        {
-            return;
+    /// Brings the view up to `now` when the ledger changed or it is due, forgetting
+    /// buckets no view reads any more; returns whether it did.
+    pub fn refresh(&mut self, logged: Option<&Tally>, prices: &PriceTable, now: TimeMs) -> bool {
+        let fresh = self
+            .worked_out
+            .is_some_and(|t| (t..t + REFRESH_MS).contains(&now));
+        if self.ledger.is_empty() || fresh {
+            return false;
         }
         self.ledger.forget(now);
         let buckets = self.ledger.effective();
@@ -111,6 +115,30 @@ impl Providers {
             settle: self.settings.settle.clone(),
         };
         self.worked_out = Some(now);
+        true
+    }
+
+    /// Every usage bucket (each span of time once) as the budgets on the providers'
+    /// ledger count it.
+    pub fn spends(&self, prices: &PriceTable) -> Vec<ProviderSpend> {
+        let usage = |b: &&&crate::parse::provider::ProviderBucket| b.report == Report::Usage;
+        self.ledger
+            .effective()
+            .iter()
+            .filter(usage)
+            .map(|b| {
+                let rule = reconcile::rule_of(&self.mapping, b);
+                ProviderSpend {
+                    time: b.start,
+                    name: reconcile::name_of(rule, b),
+                    team: rule.and_then(|r| r.team.clone()),
+                    labels: rule.map(|r| r.labels.clone()).unwrap_or_default(),
+                    model: b.model.clone(),
+                    usd: b.model.as_deref().and_then(|m| prices.cost(m, &b.tokens)),
+                    tokens: b.tokens.total(),
+                }
+            })
+            .collect()
     }
 
     pub fn view(&self) -> &ProvidersView {

@@ -120,10 +120,14 @@ fn field(b: &ProviderBucket, f: RawField) -> Option<&str> {
     }
 }
 
-/// The identity a bucket's first matching rule names (a rule without a name keeps the key
-/// id, else the project or workspace); `None` when no rule matches.
-fn identity_of(mapping: &Mapping, b: &ProviderBucket) -> Option<String> {
-    let rule = mapping.rule(mapping.rule_for_fields(|f| field(b, f))?)?;
+/// The first rule that matches a bucket.
+pub(super) fn rule_of<'m>(mapping: &'m Mapping, b: &ProviderBucket) -> Option<&'m IdentityRule> {
+    mapping.rule(mapping.rule_for_fields(|f| field(b, f))?)
+}
+
+/// The identity `rule` names for a bucket (a rule without a name keeps the key id, else
+/// the project or workspace).
+pub(super) fn name_of(rule: Option<&IdentityRule>, b: &ProviderBucket) -> String {
     let raw = || {
         let raw = b
             .api_key_id
@@ -132,7 +136,13 @@ fn identity_of(mapping: &Mapping, b: &ProviderBucket) -> Option<String> {
             .or(b.user.as_ref());
         raw.cloned().unwrap_or_else(|| "(none)".to_string())
     };
-    Some(rule.name.clone().unwrap_or_else(raw))
+    rule.and_then(|r| r.name.clone()).unwrap_or_else(raw)
+}
+
+/// The identity a bucket's first matching rule names; `None` when no rule matches.
+fn identity_of(mapping: &Mapping, b: &ProviderBucket) -> Option<String> {
+    let rule = rule_of(mapping, b)?;
+    Some(name_of(Some(rule), b))
 }
 
 /// One provider's part of an identity's day.
