@@ -10,6 +10,8 @@
 //! one leaves out a share of each identity's responses (0-20%, chosen per pass and
 //! identity by a fixed hash), so that the history is not one perfect loop.
 
+pub mod mock_provider;
+
 use std::path::Path;
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
