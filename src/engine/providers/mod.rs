@@ -3,4 +3,4 @@
 
 mod ledger;
 
-pub use ledger::ProviderLedger;
+pub use ledger::{ProviderLedger, kept_from};
