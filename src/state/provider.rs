@@ -78,11 +78,12 @@ impl Store {
         )?;
         let mut rows = slots.query([since])?;
         while let Some(row) = rows.next()? {
-            let (series, start, read_at) = ((series(row)?), row.get(3)?, row.get(4)?);
-            let (provider, family, width) = series;
+            let key = series(row)?;
+            let (start, read_at): (TimeMs, TimeMs) = (row.get(3)?, row.get(4)?);
+            let (provider, family, width) = key;
             match updates.last_mut() {
                 Some(u)
-                    if (u.provider, u.family, u.width) == series
+                    if (u.provider, u.family, u.width) == key
                         && u.range.1 == start
                         && u.fetched_at == read_at =>
                 {
