@@ -31,6 +31,12 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
+    /// Keep nothing between runs: provider buckets are fetched again at start (--demo
+    /// implies it) [default: kept in $XDG_STATE_HOME/tokentop/state.db or
+    /// ~/.local/state/tokentop/state.db]
+    #[arg(long)]
+    pub no_state: bool,
+
     #[command(flatten)]
     pub common: CommonArgs,
 

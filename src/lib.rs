@@ -23,6 +23,7 @@ pub mod report;
 pub mod request;
 pub mod sanitize;
 pub mod source;
+pub mod state;
 pub mod theme;
 pub mod timefmt;
 pub mod ui;

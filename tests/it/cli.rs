@@ -23,6 +23,7 @@ fn help_lists_the_modes() {
         "--on-alert",
         "--bell",
         "--theme",
+        "--no-state",
     ] {
         assert!(text.contains(needle), "{needle} missing from help:\n{text}");
     }

@@ -19,6 +19,16 @@ const FINE_KEEP_MS: TimeMs = 2 * 86_400_000;
 /// Day buckets are kept this long: the month and the one before.
 const DAY_KEEP_MS: TimeMs = 62 * 86_400_000;
 
+/// The first slot start of `width` still kept as of `now` (a UTC day's start): what the
+/// ledger forgets, the state store forgets too.
+pub fn kept_from(width: Width, now: TimeMs) -> TimeMs {
+    let keep = match width {
+        Width::Day => DAY_KEEP_MS,
+        Width::Hour | Width::Minute => FINE_KEEP_MS,
+    };
+    Width::Day.floor(now - keep)
+}
+
 /// One provider's buckets of one family and width.
 #[derive(Clone, Debug, Default)]
 struct Series {
@@ -94,11 +104,7 @@ impl ProviderLedger {
     /// Forgets what no view or reconciliation reads any more as of `now`.
     pub fn forget(&mut self, now: TimeMs) {
         for ((_, _, width), series) in &mut self.series {
-            let keep = match width {
-                Width::Day => DAY_KEEP_MS,
-                Width::Hour | Width::Minute => FINE_KEEP_MS,
-            };
-            series.forget_before(Width::Day.floor(now - keep));
+            series.forget_before(kept_from(*width, now));
         }
     }
 

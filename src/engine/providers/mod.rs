@@ -8,7 +8,7 @@ mod today;
 
 use serde::Serialize;
 
-pub use self::ledger::ProviderLedger;
+pub use self::ledger::{ProviderLedger, kept_from};
 use self::reconcile::{Inputs, ReconcileRow, UnmappedKey, reconcile};
 pub use self::today::ProviderToday;
 use super::alerts::{AlertKind, Condition, Severity};
