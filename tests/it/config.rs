@@ -75,7 +75,7 @@ fn an_unknown_key_is_named_with_its_line() {
     let text = format!("{BUDGET}all = true\nperiod = \"day\"\nlimt_usd = 5\n");
     assert_eq!(
         error(&text),
-        "tokentop.toml:5:1: unknown field `limt_usd`, expected one of `name`, `identity`, `team`, `label`, `model`, `all`, `period`, `rolling`, `limit_usd`, `limit_tokens`, `warn_at`"
+        "tokentop.toml:5:1: unknown field `limt_usd`, expected one of `name`, `identity`, `team`, `label`, `model`, `all`, `period`, `rolling`, `limit_usd`, `limit_tokens`, `warn_at`, `ledger`"
     );
     assert_eq!(
         error("time_zone = \"UTC\"\ntimezone = \"UTC\"\n"),
