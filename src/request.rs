@@ -86,7 +86,7 @@ pub fn check(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckRequest> {
 }
 
 /// The providers the flags and the config turn on, the flags' URLs over the config's.
-fn providers(args: &ProviderArgs, config: &Config) -> anyhow::Result<Vec<ProviderSpec>> {
+pub fn providers(args: &ProviderArgs, config: &Config) -> anyhow::Result<Vec<ProviderSpec>> {
     let mut specs = Vec::new();
     for (provider, on, url, flag) in [
         (
@@ -126,7 +126,7 @@ fn providers(args: &ProviderArgs, config: &Config) -> anyhow::Result<Vec<Provide
 
 /// The logs to read: the paths given; else the default folders, which with a provider on
 /// may be none (the provider's numbers are still worth printing).
-fn log_specs(paths: &[String], providers: &[ProviderSpec]) -> anyhow::Result<Vec<SourceSpec>> {
+pub fn log_specs(paths: &[String], providers: &[ProviderSpec]) -> anyhow::Result<Vec<SourceSpec>> {
     if paths.is_empty() && !providers.is_empty() {
         return Ok(default_specs().unwrap_or_default());
     }

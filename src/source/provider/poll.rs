@@ -113,6 +113,12 @@ fn run(polling: Polling, tx: SyncSender<Feed>, restored: Vec<ProviderUpdate>, pe
     runtime.block_on(futures_util::future::join_all(all));
 }
 
+/// When the first round is due: now, unless what was restored spares it.
+fn first_poll(now: TimeMs, interval: TimeMs, known: &Known) -> TimeMs {
+    let plan = schedule::plan(now, interval, known);
+    if plan.due.is_empty() { plan.next } else { now }
+}
+
 /// A provider's status once it has stopped for good.
 fn stopped(spec: &ProviderSpec, why: String, restored_buckets: u64) -> ProviderStatus {
     ProviderStatus {
@@ -183,7 +189,7 @@ impl Poller<'_> {
                 url: self.spec.url.clone(),
                 ..ProviderHealth::default()
             },
-            next_poll: Some(schedule::plan((self.clock)(), interval, &known).next),
+            next_poll: Some(first_poll((self.clock)(), interval, &known)),
             restored_buckets,
             ..ProviderStatus::default()
         };
