@@ -432,3 +432,27 @@ fn the_key_is_in_no_message_whatever_fails() {
     assert!(!first.stopped && !first.health.ok);
     assert_eq!(second.next_poll.unwrap() - first.next_poll.unwrap(), MINUTE);
 }
+
+#[test]
+fn a_rate_limit_that_outlasts_the_retries_holds_the_provider_off_until_its_next_poll() {
+    let server = faulty(usize::MAX, || Reply::status(429));
+    let mut poll = Poll::start(
+        vec![(spec(Provider::OpenAi, &server), sentinel())],
+        fake_time!(),
+        Vec::new(),
+    );
+    poll.until(|f| statuses(f, Provider::OpenAi).len() == 3);
+    let (feeds, _) = poll.close();
+    let status = statuses(&feeds, Provider::OpenAi);
+    for limited in &status[1..] {
+        assert!(!limited.health.ok && !limited.stopped, "{limited:?}");
+        assert!(limited.next_poll.is_some());
+        assert_eq!(limited.rate_limited_until, limited.next_poll);
+        let why = limited.health.last_error.as_deref().unwrap();
+        assert!(why.contains("HTTP 429 after 4 attempts"), "{why}");
+    }
+    // Tried again an interval after it gave up, not at once.
+    let gave_up = status[1].next_poll.unwrap();
+    assert_eq!(status[2].next_poll.unwrap(), gave_up + MINUTE);
+    assert!(updates(&feeds, Provider::OpenAi).is_empty());
+}

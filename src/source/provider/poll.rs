@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::http::{self, AdminKey, Attempts, Http, RetryPolicy, Sleeper};
-use super::schedule::{self, Known};
+use super::schedule::{self, Fetch, Known};
 use super::{Failure, ProviderHealth, ProviderSpec, ProviderStatus, Read, ReadError};
 use crate::event::TimeMs;
 use crate::parse::provider::ProviderUpdate;
@@ -134,6 +134,9 @@ fn stopped(spec: &ProviderSpec, why: String, restored_buckets: u64) -> ProviderS
     }
 }
 
+/// The engine's channel has closed.
+struct Closed;
+
 /// One provider's polling.
 struct Poller<'a> {
     spec: ProviderSpec,
@@ -206,39 +209,16 @@ impl Poller<'_> {
                 continue;
             }
             let limited_before = tally.rate_limited;
-            let mut failure: Option<ReadError> = None;
-            for fetch in &plan.due {
-                let at = (self.clock)();
-                if failure.is_some() {
-                    // Not tried after a failure: with the failed one, at the next round.
-                    known.failed(fetch.job, at);
-                    continue;
-                }
-                let mut read = Read {
-                    http: &http,
-                    spec: &self.spec,
-                    key: &key,
-                    tally: &mut tally,
-                    health: &mut status.health,
-                };
-                let (update, result) = read
-                    .update(fetch.family, fetch.width, fetch.range, at)
-                    .await;
-                match result {
-                    Ok(()) => {
-                        known.read(fetch.job, at);
-                        (self.persist.borrow_mut())(&update);
-                        if !self.send(Feed::Provider(update)) {
-                            return;
-                        }
-                    }
-                    // What was read before the error must not replace its range.
-                    Err(e) => {
-                        known.failed(fetch.job, at);
-                        failure = Some(e);
-                    }
-                }
-            }
+            let mut read = Read {
+                http: &http,
+                spec: &self.spec,
+                key: &key,
+                tally: &mut tally,
+                health: &mut status.health,
+            };
+            let Ok(failure) = self.round(&mut read, &plan.due, &mut known).await else {
+                return;
+            };
             let now = (self.clock)();
             let next = schedule::plan(now, interval, &known).next.max(now);
             let h = &mut status.health;
@@ -246,6 +226,7 @@ impl Poller<'_> {
                 (tally.requests, tally.retries, tally.rate_limited);
             h.ok = failure.is_none();
             let kind = failure.as_ref().map(|e| e.kind);
+            // Kept after a later success: the view shows the last error beside `ok`.
             if let Some(e) = failure {
                 let name = self.spec.provider.name();
                 h.last_error = Some(key.scrub(&format!("{name}: {e}")));
@@ -263,6 +244,42 @@ impl Poller<'_> {
                 return;
             }
         }
+    }
+
+    /// Makes the reads `due`, keeping and sending each, until one fails: those after it
+    /// are put off with it. Gives the failure, or `Err` when the engine has gone.
+    async fn round(
+        &self,
+        read: &mut Read<'_>,
+        due: &[Fetch],
+        known: &mut Known,
+    ) -> Result<Option<ReadError>, Closed> {
+        let mut failure = None;
+        for fetch in due {
+            let at = (self.clock)();
+            if failure.is_some() {
+                known.failed(fetch.job, at);
+                continue;
+            }
+            let (update, result) = read
+                .update(fetch.family, fetch.width, fetch.range, at)
+                .await;
+            match result {
+                Ok(()) => {
+                    known.read(fetch.job, at);
+                    (self.persist.borrow_mut())(&update);
+                    if !self.send(Feed::Provider(update)) {
+                        return Err(Closed);
+                    }
+                }
+                // What was read before the error must not replace its range.
+                Err(e) => {
+                    known.failed(fetch.job, at);
+                    failure = Some(e);
+                }
+            }
+        }
+        Ok(failure)
     }
 
     /// The sleeper, noting when each wait ends in `waited`.
