@@ -38,6 +38,9 @@ pub struct Cli {
     pub no_state: bool,
 
     #[command(flatten)]
+    pub providers: ProviderArgs,
+
+    #[command(flatten)]
     pub common: CommonArgs,
 
     /// How often files are checked when no filesystem event arrives, in milliseconds
@@ -161,13 +164,14 @@ pub struct CheckArgs {
 /// Provider usage and cost APIs, read beside the logs as a ledger of their own.
 #[derive(Debug, Default, Args)]
 pub struct ProviderArgs {
-    /// Also read OpenAI's organization usage and costs (admin key in OPENAI_ADMIN_KEY) for
-    /// --since/--until in day buckets [default range: this UTC month]
+    /// Also read OpenAI's organization usage and costs (admin key in OPENAI_ADMIN_KEY): the
+    /// monitor polls them live; report and check read --since/--until in day buckets
+    /// [default range: this UTC month]
     #[arg(long)]
     pub openai: bool,
 
     /// Also read Anthropic's usage and cost reports (admin key in ANTHROPIC_ADMIN_KEY or
-    /// ANTHROPIC_ADMIN_API_KEY) for --since/--until in day buckets
+    /// ANTHROPIC_ADMIN_API_KEY), as --openai does
     #[arg(long)]
     pub anthropic: bool,
 

@@ -27,6 +27,7 @@ use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
 use crate::source::follow::{self, FollowOptions, Follower};
 use crate::source::origin::Origins;
+use crate::source::provider::{ProviderSpec, poll};
 use crate::source::{CHANNEL_CAPACITY, Feed, stdin};
 use crate::theme::Theme;
 use crate::{demo, ui};
@@ -66,11 +67,25 @@ pub struct LiveOptions {
     pub bell: bool,
     /// Colours, already resolved from `--theme` and `NO_COLOR`.
     pub theme: Theme,
+    /// Provider usage and cost APIs to poll beside the logs.
+    pub providers: Vec<ProviderSpec>,
 }
 
 /// The wall clock, in the engine's unit. The only place live mode reads the time.
 pub fn wall_clock() -> TimeMs {
     jiff::Timestamp::now().as_millisecond()
+}
+
+/// Polls the providers into the engine's channel.
+fn spawn_poller(
+    providers: Vec<ProviderSpec>,
+    tx: std::sync::mpsc::SyncSender<Feed>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    // The state store plugs in here: what it held as `restored`, and `persist` writing each
+    // update to it.
+    let restored = Vec::new();
+    let persist: poll::Persist = Box::new(|_| {});
+    poll::spawn(providers, tx, wall_clock, restored, persist)
 }
 
 /// Hands the app a snapshot at the engine's `now`, with the detail of the identity the app
@@ -135,6 +150,11 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     }
     let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
     engine.set_home(std::env::var("HOME").ok());
+    if !options.providers.is_empty() {
+        // Reconciliation sets the providers' bills against logged cost by identity and UTC day.
+        engine.keep_utc_days();
+        readers.watch(spawn_poller(options.providers, tx.clone())?);
+    }
     engine.advance(wall_clock());
     let mut app = App::new(options.title, engine.snapshot(None));
     app.range = options.range;

@@ -7,7 +7,7 @@ use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use ratatui::DefaultTerminal;
 use tokentop::alert_out::{AlertOut, AlertSinks};
-use tokentop::cli::{CheckArgs, Cli, Command, ReportArgs, source_specs};
+use tokentop::cli::{CheckArgs, Cli, Command, ReportArgs};
 use tokentop::live::{self, Input, LiveOptions};
 use tokentop::sanitize::json_safe;
 use tokentop::source::discover::SourceSpec;
@@ -77,22 +77,25 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
 }
 
 fn run_live(cli: &Cli) -> anyhow::Result<()> {
-    let (input, title) = if cli.demo {
-        (Input::Demo, "demo".to_string())
-    } else {
-        let specs = source_specs(&cli.paths)?;
-        let title = specs
-            .iter()
-            .map(SourceSpec::label)
-            .collect::<Vec<_>>()
-            .join(" ");
-        (Input::Paths(specs), title)
-    };
     // The demo brings its own identity names and budgets, unless a config is given.
     let config = match (cli.demo, &cli.common.config) {
         (true, None) => tokentop::demo::config()?,
         _ => cli.common.config()?,
     };
+    let providers = request::providers(&cli.providers, &config)?;
+    let (input, mut title) = if cli.demo {
+        (Input::Demo, "demo".to_string())
+    } else {
+        let specs = request::log_specs(&cli.paths, &providers)?;
+        let labels: Vec<String> = specs.iter().map(SourceSpec::label).collect();
+        (Input::Paths(specs), labels.join(" "))
+    };
+    for spec in &providers {
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        title.push_str(spec.provider.name());
+    }
     let prices = cli.common.prices(&config)?;
     let tz = cli.common.time_zone(&config)?;
     let range = tokentop::request::monitor_range(cli.since.as_deref(), &tz, live::wall_clock())?;
@@ -113,6 +116,7 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         })?,
         bell: cli.bell,
         theme: Theme::load(cli.theme.as_deref(), no_color()).map_err(anyhow::Error::msg)?,
+        providers,
     };
     need_terminal()?;
     let runtime = tokio::runtime::Runtime::new()?;

@@ -16,7 +16,7 @@ use crate::event::TimeMs;
 use crate::parse::provider::Provider;
 use crate::report::{GroupBy, ReportRequest};
 use crate::source::discover::{SourceSpec, default_specs};
-use crate::source::provider::ProviderSpec;
+use crate::source::provider::{ProviderSpec, schedule};
 use crate::usage::{OrUsage, usage_error};
 
 /// `tokentop report`'s arguments, with `now` for ages such as `--since 2h`.
@@ -86,7 +86,7 @@ pub fn check(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckRequest> {
 }
 
 /// The providers the flags and the config turn on, the flags' URLs over the config's.
-fn providers(args: &ProviderArgs, config: &Config) -> anyhow::Result<Vec<ProviderSpec>> {
+pub fn providers(args: &ProviderArgs, config: &Config) -> anyhow::Result<Vec<ProviderSpec>> {
     let mut specs = Vec::new();
     for (provider, on, url, flag) in [
         (
@@ -126,7 +126,7 @@ fn providers(args: &ProviderArgs, config: &Config) -> anyhow::Result<Vec<Provide
 
 /// The logs to read: the paths given; else the default folders, which with a provider on
 /// may be none (the provider's numbers are still worth printing).
-fn log_specs(paths: &[String], providers: &[ProviderSpec]) -> anyhow::Result<Vec<SourceSpec>> {
+pub fn log_specs(paths: &[String], providers: &[ProviderSpec]) -> anyhow::Result<Vec<SourceSpec>> {
     if paths.is_empty() && !providers.is_empty() {
         return Ok(default_specs().unwrap_or_default());
     }
@@ -137,19 +137,8 @@ fn log_specs(paths: &[String], providers: &[ProviderSpec]) -> anyhow::Result<Vec
 /// `end`'s UTC month; without `--until`, `now`.
 fn provider_range(range: (Option<TimeMs>, Option<TimeMs>), now: TimeMs) -> (TimeMs, TimeMs) {
     let end = range.1.unwrap_or(now);
-    let start = range.0.unwrap_or_else(|| month_start(end));
+    let start = range.0.unwrap_or_else(|| schedule::month_start(end));
     (start, end)
-}
-
-/// Midnight UTC on the first of `t`'s month.
-fn month_start(t: TimeMs) -> TimeMs {
-    jiff::Timestamp::from_millisecond(t)
-        .ok()
-        .and_then(|ts| {
-            let date = ts.to_zoned_datetime(TimeZone::UTC).date().first_of_month();
-            date.to_zoned_datetime(TimeZone::UTC).ok()
-        })
-        .map_or(t, |z| z.timestamp().as_millisecond())
 }
 
 /// A check without budgets would always pass: say where to write them instead.

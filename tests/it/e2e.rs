@@ -379,3 +379,40 @@ sleep 600"#;
         "{pane}"
     );
 }
+
+/// The monitor with a provider on and no log folder anywhere: it runs rather than ask for
+/// logs, backfills and polls the provider in minutes, quits with 0, and never shows the key.
+#[test]
+fn the_monitor_polls_a_provider_without_any_log_folder() {
+    use crate::provider_server::Server;
+    use crate::providers::{SENTINEL, healthy};
+
+    let server = Server::start(healthy);
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path().display();
+    let script = format!(
+        r#"env -u CLAUDE_CONFIG_DIR -u CODEX_HOME HOME={home} XDG_CONFIG_HOME={home} XDG_STATE_HOME={home} OPENAI_ADMIN_KEY={SENTINEL} "$TOKENTOP_BIN" --openai --openai-url {}/v1
+echo "tokentop exited $?"
+sleep 600"#,
+        server.base
+    );
+    let tmux = Tmux::start_script("provider", &script);
+    let widths = || -> Vec<String> {
+        server
+            .to("/v1/organization/usage/completions")
+            .iter()
+            .filter(|r| r.param("page").is_none())
+            .filter_map(|r| r.param("bucket_width"))
+            .collect()
+    };
+    tmux.wait_until("the backfill and a minute poll", |pane| {
+        titled(pane, "openai") && widths().starts_with(&["1d".into(), "1h".into(), "1m".into()])
+    });
+    tmux.send("q");
+    let (exit, pane) = tmux.wait_for("tokentop's exit", |pane| {
+        let line = pane.lines().find(|l| l.starts_with(EXITED))?;
+        Some((line.trim().to_string(), pane.to_string()))
+    });
+    assert_eq!(exit, "tokentop exited 0", "{pane}");
+    assert!(!pane.contains("SENTINEL"), "{pane}");
+}

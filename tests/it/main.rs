@@ -22,6 +22,7 @@ mod identity_detail;
 mod inputs;
 mod origins;
 mod overview;
+mod poller;
 mod prices;
 mod provider_cli;
 mod provider_live;

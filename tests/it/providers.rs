@@ -74,7 +74,7 @@ fn recording() -> (Sleeper, Arc<Mutex<Vec<Duration>>>) {
     (sleeper, slept)
 }
 
-fn policy() -> RetryPolicy {
+pub fn policy() -> RetryPolicy {
     RetryPolicy {
         attempts: 4,
         base: Duration::from_millis(500),
@@ -83,7 +83,7 @@ fn policy() -> RetryPolicy {
     }
 }
 
-fn spec(provider: Provider, server: &Server) -> ProviderSpec {
+pub fn spec(provider: Provider, server: &Server) -> ProviderSpec {
     let mut spec = ProviderSpec::new(provider);
     spec.url = match provider {
         Provider::OpenAi => format!("{}/v1", server.base),
@@ -197,7 +197,7 @@ fn anthropic_sends_its_key_and_version_and_reads_every_report() {
 }
 
 /// `healthy`, except that the first `n` completions requests get `fault()`.
-fn faulty(n: usize, fault: impl Fn() -> Reply + Send + Sync + 'static) -> Server {
+pub fn faulty(n: usize, fault: impl Fn() -> Reply + Send + Sync + 'static) -> Server {
     let hits = Mutex::new(0usize);
     Server::start(move |r| {
         if r.path == "/v1/organization/usage/completions" {

@@ -4,6 +4,8 @@
 
 mod endpoints;
 pub mod http;
+pub mod poll;
+pub mod schedule;
 
 use std::time::Duration;
 
@@ -181,7 +183,7 @@ impl Read<'_> {
         width: Width,
         (start, end): (TimeMs, TimeMs),
         now: TimeMs,
-    ) -> (ProviderUpdate, Result<(), String>) {
+    ) -> (ProviderUpdate, Result<(), ReadError>) {
         let width = match family {
             Family::Cost => Width::Day,
             Family::Usage => width,
@@ -209,7 +211,7 @@ impl Read<'_> {
         endpoint: &endpoints::Endpoint,
         buckets: &mut Vec<ProviderBucket>,
         now: TimeMs,
-    ) -> Result<(), String> {
+    ) -> Result<(), ReadError> {
         let url = format!("{}{}", self.spec.url.trim_end_matches('/'), endpoint.path);
         let auth = match self.spec.provider {
             Provider::OpenAi => format!("Bearer {}", key_text(self.key)),
@@ -233,7 +235,8 @@ impl Read<'_> {
                 .get(&url, &query, &headers, self.key, self.tally)
                 .await
                 .map_err(|e| describe(self.spec, endpoint.path, e))?;
-            let page = (endpoint.parse)(&body).map_err(|e| format!("{}: {e}", endpoint.path))?;
+            let page = (endpoint.parse)(&body)
+                .map_err(|e| ReadError::other(format!("{}: {e}", endpoint.path)))?;
             self.health.pages += 1;
             self.health.skipped_results += page.skipped as u64;
             self.health.last_success = Some(crate::timefmt::format_rfc3339_ms(now));
@@ -241,21 +244,24 @@ impl Read<'_> {
             match (page.has_more, page.next_page) {
                 (false, _) => return Ok(()),
                 (true, None) => {
-                    return Err(format!(
+                    return Err(ReadError::other(format!(
                         "{}: has_more is true but next_page is missing; stopped after {} pages",
                         endpoint.path, self.health.pages
-                    ));
+                    )));
                 }
                 (true, Some(next)) if cursor.as_deref() == Some(next.as_str()) => {
-                    return Err(format!(
+                    return Err(ReadError::other(format!(
                         "{}: next_page repeats the page just read",
                         endpoint.path
-                    ));
+                    )));
                 }
                 (true, Some(next)) => cursor = Some(next),
             }
         }
-        Err(format!("{}: more than {MAX_PAGES} pages", endpoint.path))
+        Err(ReadError::other(format!(
+            "{}: more than {MAX_PAGES} pages",
+            endpoint.path
+        )))
     }
 }
 
@@ -264,9 +270,47 @@ fn key_text(key: &AdminKey) -> &str {
     key.expose()
 }
 
+/// Why a read stopped, in words that say what to do (never holding the key).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReadError {
+    pub message: String,
+    pub kind: Failure,
+}
+
+/// What kind of failure stopped a read: a poller stops for good on a refused key and
+/// shows a rate limit as such.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// 401 or 403: the key is wrong, asking again will not help.
+    Refused,
+    /// 429 until the attempts ran out.
+    RateLimited,
+    Other,
+}
+
+impl ReadError {
+    fn other(message: String) -> Self {
+        ReadError {
+            message,
+            kind: Failure::Other,
+        }
+    }
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// A failed GET as a message that says what to do: a refused key names its variable.
-fn describe(spec: &ProviderSpec, path: &str, e: FetchError) -> String {
-    match e {
+fn describe(spec: &ProviderSpec, path: &str, e: FetchError) -> ReadError {
+    let kind = match e {
+        FetchError::Refused(_) => Failure::Refused,
+        FetchError::Status { status: 429, .. } => Failure::RateLimited,
+        _ => Failure::Other,
+    };
+    let message = match e {
         FetchError::Refused(status) => format!(
             "{path}: HTTP {status}: the key in {} was refused; it must be an organization admin key ({}), not a project or workspace key",
             spec.key_names(),
@@ -276,7 +320,8 @@ fn describe(spec: &ProviderSpec, path: &str, e: FetchError) -> String {
             }
         ),
         e => format!("{path}: {e}"),
-    }
+    };
+    ReadError { message, kind }
 }
 
 /// Reads every provider once for `range` on a runtime of its own (for `report` and
