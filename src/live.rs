@@ -21,14 +21,19 @@ use crate::app::{App, Msg};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::engine::alerts::{AlertEvent, Change, Severity};
+use crate::engine::providers::kept_from;
 use crate::engine::snapshot::TotalsRange;
 use crate::event::TimeMs;
+use crate::parse::provider::{Provider, ProviderUpdate, Width};
 use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
 use crate::source::follow::{self, FollowOptions, Follower};
 use crate::source::origin::Origins;
+use crate::source::health::SourceHealth;
+use crate::source::provider::http::{AdminKey, RetryPolicy, tokio_sleeper};
 use crate::source::provider::{ProviderSpec, poll};
 use crate::source::{CHANNEL_CAPACITY, Feed, stdin};
+use crate::state::Store;
 use crate::theme::Theme;
 use crate::{demo, ui};
 
@@ -69,6 +74,10 @@ pub struct LiveOptions {
     pub theme: Theme,
     /// Provider usage and cost APIs to poll beside the logs.
     pub providers: Vec<ProviderSpec>,
+    /// What was fetched from the providers in earlier runs (`None`: not kept).
+    pub state: Option<Store>,
+    /// Why no state store is kept although one was wanted, for the sources view.
+    pub state_warning: Option<String>,
 }
 
 /// The wall clock, in the engine's unit. The only place live mode reads the time.
@@ -76,17 +85,78 @@ pub fn wall_clock() -> TimeMs {
     jiff::Timestamp::now().as_millisecond()
 }
 
-/// Polls the providers into the engine's channel.
+/// The providers to poll and their keys: from the environment, or `--demo`'s built-in
+/// provider with a key of its own.
+fn polled(
+    demo: bool,
+    specs: Vec<ProviderSpec>,
+) -> std::io::Result<Vec<(ProviderSpec, Option<AdminKey>)>> {
+    if demo {
+        let mock = demo::mock_provider::spawn(demo::mock_provider::Mock::new(wall_clock()), wall_clock)?;
+        let demo_spec = |provider, url: String| {
+            let spec = ProviderSpec {
+                url,
+                ..ProviderSpec::new(provider)
+            };
+            (spec, Some(AdminKey::new("demo-admin-key".to_string())))
+        };
+        return Ok(vec![
+            demo_spec(Provider::OpenAi, format!("{}/v1", mock.base)),
+            demo_spec(Provider::Anthropic, mock.base.clone()),
+        ]);
+    }
+    Ok(specs.into_iter().map(|s| (s.clone(), s.key())).collect())
+}
+
+/// Polls the providers into the engine's channel, starting from what the state store
+/// kept and keeping each update there. A store that fails to keep one says so among the
+/// sources, once; polling goes on.
 fn spawn_poller(
-    providers: Vec<ProviderSpec>,
+    jobs: Vec<(ProviderSpec, Option<AdminKey>)>,
+    store: Option<Store>,
     tx: std::sync::mpsc::SyncSender<Feed>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
-    // The state store plugs in here: what it held as `restored`, and `persist` writing each
-    // update to it.
-    let restored = Vec::new();
-    let persist: poll::Persist = Box::new(|_| {});
-    poll::spawn(providers, tx, wall_clock, restored, persist)
+    let now = wall_clock();
+    let (restored, persist): (Vec<ProviderUpdate>, poll::Persist) = match store {
+        None => (Vec::new(), Box::new(|_| {})),
+        Some(mut store) => {
+            let restored = store
+                .load(kept_from(Width::Day, now))
+                .unwrap_or_else(|e| {
+                    let _ = tx.send(Feed::Health(vec![store_health(&e.to_string())]));
+                    Vec::new()
+                });
+            let warn = tx.clone();
+            let mut warned = false;
+            let persist = Box::new(move |update: &ProviderUpdate| {
+                if let Err(e) = store.save(update)
+                    && !std::mem::replace(&mut warned, true)
+                {
+                    let _ = warn.try_send(Feed::Health(vec![store_health(&e.to_string())]));
+                }
+            });
+            (restored, persist)
+        }
+    };
+    let polling = poll::Polling {
+        jobs,
+        clock: wall_clock,
+        policy: RetryPolicy::default(),
+        sleeper: tokio_sleeper(),
+    };
+    poll::spawn_with(polling, tx, restored, persist)
 }
+
+/// The state store as a source in the sources view: what went wrong with it.
+fn store_health(problem: &str) -> SourceHealth {
+    SourceHealth {
+        last_error: Some(problem.to_string()),
+        ..SourceHealth::new(STORE_SOURCE)
+    }
+}
+
+/// How the state store is named among the sources.
+const STORE_SOURCE: &str = "state store";
 
 /// Hands the app a snapshot at the engine's `now`, with the detail of the identity the app
 /// has in focus.
@@ -131,6 +201,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     // Where each event's line is: fetched by the event popup.
     let origins = Origins::default();
     let mut readers = Readers::default();
+    let demo = matches!(options.input, Input::Demo);
     match options.input {
         Input::Demo => {
             readers.watch(demo::spawn(tx.clone(), wall_clock, origins.clone())?);
@@ -150,10 +221,14 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     }
     let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
     engine.set_home(std::env::var("HOME").ok());
-    if !options.providers.is_empty() {
+    let jobs = polled(demo, options.providers)?;
+    if !jobs.is_empty() {
         // Reconciliation sets the providers' bills against logged cost by identity and UTC day.
         engine.keep_utc_days();
-        readers.watch(spawn_poller(options.providers, tx.clone())?);
+        readers.watch(spawn_poller(jobs, options.state, tx.clone())?);
+    }
+    if let Some(warning) = options.state_warning {
+        tx.send(Feed::Health(vec![store_health(&warning)]))?;
     }
     engine.advance(wall_clock());
     let mut app = App::new(options.title, engine.snapshot(None));

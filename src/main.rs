@@ -83,6 +83,12 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         _ => cli.common.config()?,
     };
     let providers = request::providers(&cli.providers, &config)?;
+    // The demo polls its own built-in provider and keeps nothing between runs.
+    let (state, state_warning) = if providers.is_empty() && !cli.demo {
+        (None, None)
+    } else {
+        tokentop::state::open_for_monitor(cli.no_state, cli.demo)
+    };
     let (input, mut title) = if cli.demo {
         (Input::Demo, "demo".to_string())
     } else {
@@ -117,6 +123,8 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         bell: cli.bell,
         theme: Theme::load(cli.theme.as_deref(), no_color()).map_err(anyhow::Error::msg)?,
         providers,
+        state,
+        state_warning,
     };
     need_terminal()?;
     let runtime = tokio::runtime::Runtime::new()?;

@@ -416,3 +416,46 @@ sleep 600"#,
     assert_eq!(exit, "tokentop exited 0", "{pane}");
     assert!(!pane.contains("SENTINEL"), "{pane}");
 }
+
+/// What was fetched survives a restart: the second run starts from the state store, asks
+/// for neither the month nor today's hours again, and the store never holds the key.
+#[test]
+fn a_restart_takes_up_from_the_state_store_without_a_second_backfill() {
+    use crate::provider_server::Server;
+    use crate::providers::{SENTINEL, healthy};
+
+    let server = Server::start(healthy);
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().display();
+    let script = format!(
+        r#"env -u CLAUDE_CONFIG_DIR -u CODEX_HOME HOME={home} XDG_CONFIG_HOME={home} XDG_STATE_HOME={home} OPENAI_ADMIN_KEY={SENTINEL} "$TOKENTOP_BIN" --openai --openai-url {}/v1
+echo "tokentop exited $?"
+sleep 600"#,
+        server.base
+    );
+    let widths = || -> Vec<String> {
+        server
+            .to("/v1/organization/usage/completions")
+            .iter()
+            .filter(|r| r.param("page").is_none())
+            .filter_map(|r| r.param("bucket_width"))
+            .collect()
+    };
+    let count = |w: &str| widths().iter().filter(|x| *x == w).count();
+    for (run, minute_polls) in [("first", 1), ("second", 2)] {
+        let tmux = Tmux::start_script(&format!("restart-{run}"), &script);
+        tmux.wait_until("a minute poll", |pane| {
+            titled(pane, "openai") && count("1m") >= minute_polls
+        });
+        tmux.send("q");
+        tmux.wait_until("tokentop's exit", |pane| pane.contains("tokentop exited 0"));
+    }
+    assert_eq!((count("1d"), count("1h")), (1, 1), "{:?}", widths());
+    let store = dir.path().join("tokentop/state.db");
+    let bytes = std::fs::read(&store).expect("the store");
+    let sentinel = SENTINEL.as_bytes();
+    assert!(!bytes.windows(sentinel.len()).any(|w| w == sentinel));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&store).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
