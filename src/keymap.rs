@@ -329,7 +329,9 @@ pub const KEYMAP: &[Binding] = &[
         label: "P",
         action: Action::ToggleProviders,
         help: "providers",
-        screen: None,
+        // Works everywhere, as `h` does; listed with the table's keys so that the help
+        // keeps its legend on an 80x24 terminal.
+        screen: Some(Screen::Table),
         status: EVERYWHERE,
     },
 ];

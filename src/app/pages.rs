@@ -41,19 +41,26 @@ impl App {
         }
     }
 
-    /// Keys on a page: moving scrolls, Esc or the page's own key close it. Quitting and
-    /// pausing go through (returns false); other keys wait until the page is closed.
+    /// Keys on a page: moving scrolls, Esc or the page's own key close it, the other
+    /// page's key goes over to it (so the status line's `h`, promoted while a source
+    /// fails, works here too). Quitting and pausing go through (returns false); other keys
+    /// wait until the page is closed.
     pub(super) fn act_on_page(&mut self, action: Action) -> bool {
         let Some((page, _)) = self.screen.page() else {
             return false;
         };
         let (max, step) = self.page_scroll(page);
-        let Screen::Page { scroll, .. } = &mut self.screen else {
+        let Screen::Page {
+            page: shown,
+            scroll,
+            ..
+        } = &mut self.screen
+        else {
             return false;
         };
-        let own = match page {
-            Page::Sources => Action::ToggleSources,
-            Page::Providers => Action::ToggleProviders,
+        let (own, other) = match page {
+            Page::Sources => (Action::ToggleSources, Page::Providers),
+            Page::Providers => (Action::ToggleProviders, Page::Sources),
         };
         let at = (*scroll).min(max);
         let to = match action {
@@ -69,6 +76,10 @@ impl App {
             }
             _ if action == own => {
                 self.screen.close();
+                return true;
+            }
+            Action::ToggleSources | Action::ToggleProviders => {
+                (*shown, *scroll) = (other, 0);
                 return true;
             }
             Action::Quit | Action::Pause => return false,

@@ -11,6 +11,7 @@ mod fit;
 mod header;
 mod help;
 mod overview;
+mod provider_tables;
 mod providers;
 mod shares;
 mod sources;

@@ -13,24 +13,21 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::{App, ProviderState, provider_degraded, provider_name};
 use crate::engine::providers::ProviderToday;
-use crate::engine::providers::reconcile::{Basis, ReconcileRow, UnmappedKey};
 use crate::event::TimeMs;
 use crate::format;
-use crate::layout::providers::{
-    BASIS, DAY, Entry, MARK, SIGNED, USD, entries, identity_width, is_empty, lines, scroll,
-};
+use crate::layout::providers::{Entry, entries, is_empty, lines, scroll};
 use crate::layout::ruled;
 use crate::sanitize::sanitize;
 use crate::source::provider::ProviderStatus;
 use crate::theme::{Level, Theme};
 use crate::timefmt::parse_rfc3339_ms;
+use crate::ui::provider_tables::{
+    basis, identity_header, identity_row, unmapped_header, unmapped_row,
+};
 use crate::ui::sources::{label, pairs};
-use crate::ui::table::cut;
 
 /// Longest error, URL or name drawn (lines are cut at the edge anyway).
 const TEXT_CHARS: usize = 300;
-/// Width of the provider column of the unmapped keys.
-const PROVIDER: usize = 9;
 
 /// What the view says when no provider is polled: how to turn one on.
 const TURN_ON: [&str; 6] = [
@@ -90,44 +87,6 @@ fn wall(ms: TimeMs, zone: &TimeZone) -> String {
             .strftime("%H:%M:%S")
             .to_string(),
         Err(_) => ms.to_string(),
-    }
-}
-
-/// `$5.00` with its sign: `+$5.00`, `-$1.20`, `$0`.
-fn signed_usd(x: f64) -> String {
-    let amount = format::usd(x.abs());
-    if x > 0.0 {
-        format!("+{amount}")
-    } else if x < 0.0 {
-        format!("-{amount}")
-    } else {
-        amount
-    }
-}
-
-fn basis(basis: Basis) -> &'static str {
-    match basis {
-        Basis::Billed => "billed",
-        Basis::Estimated => "estimated",
-    }
-}
-
-/// The mark of a row of identities: a finding, or a day not settled yet.
-fn mark(row: &ReconcileRow) -> &'static str {
-    match (row.over, row.settled) {
-        (true, _) => "OVER",
-        (false, false) => "pending",
-        (false, true) => "",
-    }
-}
-
-/// `text` in `width` characters, cut visibly or padded.
-fn column(text: String, width: usize, right: bool) -> String {
-    let text = cut(text, width);
-    if right {
-        format!("{text:>width$}")
-    } else {
-        format!("{text:<width$}")
     }
 }
 
@@ -300,104 +259,6 @@ fn logged_vs_providers<'a>(app: &App, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
-fn identity_header<'a>(width: usize, theme: &Theme) -> Line<'a> {
-    let id = identity_width(width);
-    Line::styled(
-        format!(
-            "  {:<id$} {:<DAY$} {:>USD$} {:<BASIS$} {:>USD$} {:>SIGNED$} {:<MARK$}",
-            "IDENTITY", "DAY", "PROVIDER $", "BASIS", "LOGGED $", "UNATTRIBUTED", ""
-        ),
-        theme.table_header(),
-    )
-}
-
-fn identity_row<'a>(row: &ReconcileRow, width: usize, theme: &Theme) -> Line<'a> {
-    let text = theme.text();
-    let finding = theme.level(Level::Critical);
-    let (signed_style, mark_style) = match (row.over, row.settled) {
-        (true, _) => (finding, finding),
-        (false, false) => (text, theme.muted()),
-        (false, true) => (text, text),
-    };
-    let cells = [
-        (
-            column(
-                sanitize(&row.identity, TEXT_CHARS),
-                identity_width(width),
-                false,
-            ),
-            theme.title(),
-        ),
-        (column(sanitize(&row.day, DAY), DAY, false), text),
-        (
-            column(
-                format::usd_lower_bound(row.provider_usd, row.unpriced_rows),
-                USD,
-                true,
-            ),
-            text,
-        ),
-        (
-            column(basis(row.provider_basis).into(), BASIS, false),
-            theme.muted(),
-        ),
-        (column(format::usd(row.logged_usd), USD, true), text),
-        (
-            column(signed_usd(row.unattributed_usd), SIGNED, true),
-            signed_style,
-        ),
-        (column(mark(row).into(), MARK, false), mark_style),
-    ];
-    let mut spans = vec![Span::raw("  ")];
-    for (i, (cell, style)) in cells.into_iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::raw(" "));
-        }
-        spans.push(Span::styled(cell, style));
-    }
-    Line::from(spans)
-}
-
-/// Widths of the key and project columns of the unmapped keys: what the provider and
-/// the amount leave, shared.
-fn key_widths(width: usize) -> usize {
-    (width.saturating_sub(2 + PROVIDER + 1 + 1 + 1 + USD) / 2).clamp(8, 40)
-}
-
-fn unmapped_header<'a>(width: usize, theme: &Theme) -> Line<'a> {
-    let w = key_widths(width);
-    Line::styled(
-        format!(
-            "  {:<PROVIDER$} {:<w$} {:<w$} {:>USD$}",
-            "PROVIDER", "KEY", "PROJECT", "EST $"
-        ),
-        theme.table_header(),
-    )
-}
-
-fn unmapped_row<'a>(key: &UnmappedKey, width: usize, theme: &Theme) -> Line<'a> {
-    let w = key_widths(width);
-    let text = theme.text();
-    let shown = |s: &Option<String>| s.as_deref().map_or("—".into(), |s| sanitize(s, TEXT_CHARS));
-    Line::from(vec![
-        Span::raw("  "),
-        Span::styled(column(key.provider.name().into(), PROVIDER, false), text),
-        Span::raw(" "),
-        Span::styled(column(shown(&key.api_key_id), w, false), theme.title()),
-        Span::raw(" "),
-        Span::styled(column(shown(&key.project), w, false), text),
-        Span::raw(" "),
-        Span::styled(
-            column(
-                format::usd_lower_bound(key.estimated_usd, key.unpriced_rows),
-                USD,
-                true,
-            ),
-            text,
-        ),
-    ])
-}
-
 /// A table under its heading: column titles and rows, or a line saying there are none
 /// (`layout::providers::table_height` lines).
 fn table<'a, T>(
@@ -447,7 +308,7 @@ fn view_lines<'a>(shown: &mut Shown<'a>, app: &App, width: usize, theme: &Theme)
         Span::styled("identities by unattributed spend", theme.table_header()),
         Span::styled(
             format!(
-                "  over {} on a settled day is a finding (settle {})",
+                "  over {} once settled ({}) is a finding",
                 format::usd(view.threshold_usd),
                 sanitize(&view.settle, 20)
             ),
@@ -532,9 +393,11 @@ mod tests {
     use crate::app::Msg;
     use crate::engine::Engine;
     use crate::engine::providers::ProvidersView;
+    use crate::engine::providers::reconcile::{Basis, ReconcileRow, UnmappedKey};
     use crate::event::Tokens;
     use crate::parse::provider::Provider;
     use crate::pricing::PriceTable;
+    use crate::ui::provider_tables::{mark, signed_usd};
 
     fn row(identity: &str, settled: bool) -> ReconcileRow {
         ReconcileRow {
