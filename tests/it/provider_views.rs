@@ -556,3 +556,20 @@ fn a_poll_that_is_due_says_so() {
     s.press('P');
     assert!(line_with(&s.draw(120, 40), "next poll").contains("next poll 11:59:55 (due)"));
 }
+
+#[test]
+fn the_providers_view_fits_small_terminals() {
+    let mut s = providers(40, 10);
+    let mut empty = screen(40, 10);
+    empty.press('P');
+    for w in 1..=20 {
+        for h in 1..=8 {
+            for s in [&mut s, &mut empty] {
+                s.app.update(Msg::Area(Rect::new(0, 0, w, h)));
+                s.press('G');
+                s.draw(w, h);
+            }
+        }
+    }
+    assert_eq!(s.app.screen(), View::Providers);
+}
