@@ -6,17 +6,19 @@ mod attention;
 mod filter;
 mod identity;
 mod mouse;
+mod pages;
 mod panel;
 mod pause;
+mod providers;
 mod record;
 mod screen;
 mod sort;
-mod sources;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
+use jiff::tz::TimeZone;
 use ratatui::layout::Rect;
 
 use self::alerts::AlertCursor;
@@ -24,8 +26,9 @@ pub use self::alerts::RowAlert;
 pub use self::attention::{RERANK_MS, Ranking};
 pub use self::filter::Filter;
 pub use self::panel::Dimension;
+pub use self::providers::{ProviderState, provider_degraded, provider_name};
 pub use self::record::RawRecord;
-use self::screen::Screen;
+use self::screen::{Page, Screen};
 pub use self::sort::{Arranged, SortKey, TableOrder};
 use crate::engine::Snapshot;
 use crate::engine::snapshot::{IdentityRow, RateWindow, TimelineSpan, TotalsRange, View};
@@ -121,6 +124,8 @@ pub struct App {
     /// The last left press and when: a second on the same thing soon after is a
     /// double-click.
     last_click: Option<(Hit, i64)>,
+    /// The snapshot's time zone, resolved (see `providers`).
+    zone: TimeZone,
 }
 
 impl App {
@@ -149,7 +154,9 @@ impl App {
             frozen: None,
             area: Rect::default(),
             last_click: None,
+            zone: TimeZone::UTC,
         };
+        app.follow_time_zone();
         app.arrange(None);
         app.mark_rows();
         app
@@ -281,7 +288,7 @@ impl App {
                 self.screen.open(Screen::Help);
                 true
             }
-            Screen::Sources { .. } => self.act_on_sources(action),
+            Screen::Page { .. } => self.act_on_page(action),
             Screen::Alerts { .. } => self.act_on_alert_list(action),
             Screen::Overview => self.act_on_panel(action),
             Screen::Identity(_) => false,
@@ -349,9 +356,8 @@ impl App {
             Action::Help | Action::NextWindow | Action::PreviousEvent | Action::NextEvent => {}
             Action::Filter => self.open_prompt(),
             Action::Pause => self.toggle_pause(),
-            Action::ToggleSources => self
-                .screen
-                .open(|under| Screen::Sources { scroll: 0, under }),
+            Action::ToggleSources => self.open_page(Page::Sources),
+            Action::ToggleProviders => self.open_page(Page::Providers),
         }
     }
 
@@ -371,6 +377,7 @@ impl App {
             return false;
         }
         self.snapshot = snapshot;
+        self.follow_time_zone();
         let alerts = &self.snapshot.alerts;
         self.acknowledged
             .retain(|id| alerts.iter().any(|a| a.id == *id));

@@ -22,7 +22,8 @@ pub enum Action {
     /// Enter: open the selected identity's view; in it, open (or close) the selected
     /// event's popup; in the alert list, go to the selected alert's identity.
     ToggleDetail,
-    /// Esc: close the event popup, the identity view, the alert list or the sources view.
+    /// Esc: close the event popup, the identity view, the alert list, the sources view or
+    /// the providers view.
     Close,
     /// Show or hide the alerts pane under the table.
     ToggleAlertPane,
@@ -46,6 +47,9 @@ pub enum Action {
     Pause,
     /// Open or close the sources view: each source's health, broken ones first.
     ToggleSources,
+    /// Open or close the providers view: each polled provider's health, today's spend,
+    /// and identities by spend that no log explains.
+    ToggleProviders,
     /// `[` `]`: the previous or next of the identity's latest requests (in the event
     /// popup, where moving scrolls the record).
     PreviousEvent,
@@ -66,6 +70,8 @@ pub enum Screen {
     Event,
     /// The full-screen health of every source.
     Sources,
+    /// The full-screen view of the polled providers.
+    Providers,
 }
 
 const EVERYWHERE: &[Screen] = &[
@@ -74,6 +80,7 @@ const EVERYWHERE: &[Screen] = &[
     Screen::Alerts,
     Screen::Event,
     Screen::Sources,
+    Screen::Providers,
 ];
 /// Listed in help only.
 const HELP_ONLY: &[Screen] = &[];
@@ -315,6 +322,16 @@ pub const KEYMAP: &[Binding] = &[
         action: Action::ToggleSources,
         help: "sources",
         screen: None,
+        status: EVERYWHERE,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('P'), SHIFT), (KeyCode::Char('P'), NONE)],
+        label: "P",
+        action: Action::ToggleProviders,
+        help: "providers",
+        // Works everywhere, as `h` does; listed with the table's keys so that the help
+        // keeps its legend on an 80x24 terminal.
+        screen: Some(Screen::Table),
         status: EVERYWHERE,
     },
 ];

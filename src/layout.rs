@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod detail;
 pub mod event_popup;
 pub mod identity_table;
+pub mod providers;
 pub mod sources;
 pub mod table;
 
@@ -38,16 +39,16 @@ pub enum Hit {
     AlertList,
     /// An alert of the list: its index in `snapshot.alerts`.
     Alert(usize),
-    /// The sources view.
-    Sources,
+    /// A page that only scrolls: the sources or the providers view.
+    Page,
     /// The identity view, away from its latest requests.
     Identity,
     /// One of the identity view's latest requests: its position, newest first.
     Event(usize),
 }
 
-/// The frame of the identity table, the alert list, the sources view and the identity
-/// view: a rule above and below. The views style it; its inside is where they draw.
+/// The frame of the identity table, the alert list, the sources and providers views and
+/// the identity view: a rule above and below. The views style it; its inside is where they draw.
 pub fn ruled<'a>() -> Block<'a> {
     Block::default().borders(Borders::TOP | Borders::BOTTOM)
 }
@@ -95,7 +96,7 @@ pub fn table_rows(app: &App, screen: Rect) -> usize {
 pub fn page_rows(app: &App, screen: Rect) -> usize {
     let body = areas(screen)[1];
     let rows = match app.screen() {
-        Screen::Table | Screen::Sources => table_rows(app, screen),
+        Screen::Table | Screen::Sources | Screen::Providers => table_rows(app, screen),
         Screen::Alerts => alerts::list_rows(app, body),
         Screen::Detail | Screen::Event => detail::recent_rows(main_and_pane(app, body)[0], app),
     };
@@ -111,6 +112,11 @@ pub fn record_scroll(app: &App, screen: Rect) -> (usize, usize) {
 /// app clamps its scrolling to.
 pub fn sources_scroll(app: &App, screen: Rect) -> (usize, usize) {
     sources::scroll(app, areas(screen)[1])
+}
+
+/// How far the providers view can scroll on a screen of this size, and its page.
+pub fn providers_scroll(app: &App, screen: Rect) -> (usize, usize) {
+    providers::scroll(app, areas(screen)[1])
 }
 
 /// What is drawn at (`column`, `row`) on a `screen` of this size; nothing on the header,
@@ -132,7 +138,7 @@ pub fn hit(app: &App, screen: Rect, column: u16, row: u16) -> Option<Hit> {
         // Over an alert's popup the mouse waits, as over an event's.
         Screen::Alerts if app.alert_popup().is_some() => None,
         Screen::Alerts => alerts::hit_list(body, app, at),
-        Screen::Sources => Some(Hit::Sources),
+        Screen::Sources | Screen::Providers => Some(Hit::Page),
         Screen::Detail => detail::hit(main_and_pane(app, body)[0], app, at),
         // Over an event's popup the mouse waits, as under the help.
         Screen::Event => None,

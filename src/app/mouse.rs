@@ -63,7 +63,7 @@ impl App {
                     self.act(Action::ToggleDetail);
                 }
             }
-            Hit::Table | Hit::Panel | Hit::AlertList | Hit::Sources | Hit::Identity => {
+            Hit::Table | Hit::Panel | Hit::AlertList | Hit::Page | Hit::Identity => {
                 return false;
             }
         }
@@ -81,7 +81,7 @@ impl App {
                 let to = self.alert_cursor().saturating_add_signed(rows).min(last);
                 self.move_alert_cursor(to);
             }
-            Hit::Sources => self.scroll_sources(rows),
+            Hit::Page => self.scroll_page(rows),
             Hit::Panel => return false,
             Hit::Identity | Hit::Event(_) => {
                 let last = self

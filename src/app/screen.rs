@@ -1,12 +1,21 @@
 //! Which screen is up, each with its own state. The identity table or one identity's view
-//! is always at the bottom; the alert list, the sources view and the help open over what
-//! is up and keep it, so closing them goes back to it as it was.
+//! is always at the bottom; the alert list, the sources and providers views and the help
+//! open over what is up and keep it, so closing them goes back to it as it was.
 
 use std::mem;
 
 use super::alerts::AlertCursor;
 use super::identity::IdentityView;
 use crate::keymap;
+
+/// The full-screen pages that only scroll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Page {
+    /// Each source's health (`h`).
+    Sources,
+    /// The polled providers (`P`).
+    Providers,
+}
 
 #[derive(Debug)]
 pub(super) enum Screen {
@@ -21,8 +30,12 @@ pub(super) enum Screen {
         popup: bool,
         under: Box<Screen>,
     },
-    /// The sources view, scrolled down `scroll` lines.
-    Sources { scroll: usize, under: Box<Screen> },
+    /// A full-screen page (the sources or the providers), scrolled down `scroll` lines.
+    Page {
+        page: Page,
+        scroll: usize,
+        under: Box<Screen>,
+    },
     /// The help overlay: drawn over the screen under it, it takes the keys until closed.
     Help(Box<Screen>),
 }
@@ -31,7 +44,7 @@ impl Screen {
     /// The screen this one is open over.
     fn under(&self) -> Option<&Screen> {
         match self {
-            Screen::Alerts { under, .. } | Screen::Help(under) | Screen::Sources { under, .. } => {
+            Screen::Alerts { under, .. } | Screen::Help(under) | Screen::Page { under, .. } => {
                 Some(under)
             }
             Screen::Overview | Screen::Identity(_) => None,
@@ -50,7 +63,7 @@ impl Screen {
         match self {
             Screen::Identity(view) => Some(view.as_mut()),
             Screen::Overview => None,
-            Screen::Alerts { under, .. } | Screen::Help(under) | Screen::Sources { under, .. } => {
+            Screen::Alerts { under, .. } | Screen::Help(under) | Screen::Page { under, .. } => {
                 under.identity_mut()
             }
         }
@@ -59,7 +72,7 @@ impl Screen {
     /// The table or identity view at the bottom.
     pub(super) fn bottom_mut(&mut self) -> &mut Screen {
         match self {
-            Screen::Alerts { under, .. } | Screen::Help(under) | Screen::Sources { under, .. } => {
+            Screen::Alerts { under, .. } | Screen::Help(under) | Screen::Page { under, .. } => {
                 under.bottom_mut()
             }
             bottom => bottom,
@@ -77,7 +90,7 @@ impl Screen {
     pub(super) fn alert_cursor_mut(&mut self) -> Option<&mut AlertCursor> {
         match self {
             Screen::Alerts { cursor, .. } => Some(cursor),
-            Screen::Help(under) | Screen::Sources { under, .. } => under.alert_cursor_mut(),
+            Screen::Help(under) | Screen::Page { under, .. } => under.alert_cursor_mut(),
             Screen::Overview | Screen::Identity(_) => None,
         }
     }
@@ -93,16 +106,16 @@ impl Screen {
     pub(super) fn alert_popup_mut(&mut self) -> Option<&mut bool> {
         match self {
             Screen::Alerts { popup, .. } => Some(popup),
-            Screen::Help(under) | Screen::Sources { under, .. } => under.alert_popup_mut(),
+            Screen::Help(under) | Screen::Page { under, .. } => under.alert_popup_mut(),
             Screen::Overview | Screen::Identity(_) => None,
         }
     }
 
-    /// How far the sources view is scrolled, while it is open (under the help too).
-    pub(super) fn sources_scroll(&self) -> Option<usize> {
+    /// The page open and how far it is scrolled (under the help too).
+    pub(super) fn page(&self) -> Option<(Page, usize)> {
         match self {
-            Screen::Sources { scroll, .. } => Some(*scroll),
-            _ => self.under()?.sources_scroll(),
+            Screen::Page { page, scroll, .. } => Some((*page, *scroll)),
+            _ => self.under()?.page(),
         }
     }
 
@@ -115,7 +128,7 @@ impl Screen {
     /// Closes the screen on top: back to the one under it, or to the table.
     pub(super) fn close(&mut self) {
         *self = match mem::replace(self, Screen::Overview) {
-            Screen::Alerts { under, .. } | Screen::Help(under) | Screen::Sources { under, .. } => {
+            Screen::Alerts { under, .. } | Screen::Help(under) | Screen::Page { under, .. } => {
                 *under
             }
             Screen::Overview | Screen::Identity(_) => Screen::Overview,
@@ -129,7 +142,14 @@ impl Screen {
             Screen::Identity(view) if view.popup().is_some() => keymap::Screen::Event,
             Screen::Identity(_) => keymap::Screen::Detail,
             Screen::Alerts { .. } => keymap::Screen::Alerts,
-            Screen::Sources { .. } => keymap::Screen::Sources,
+            Screen::Page {
+                page: Page::Sources,
+                ..
+            } => keymap::Screen::Sources,
+            Screen::Page {
+                page: Page::Providers,
+                ..
+            } => keymap::Screen::Providers,
             Screen::Help(under) => under.status(),
         }
     }

@@ -1,6 +1,6 @@
 //! The top two lines: spend and rates now, each with its change over the last minute (from
-//! the snapshot), whether the sources are healthy, how many alerts are active, by severity,
-//! and how many requests were read.
+//! the snapshot), whether the sources (polled providers among them) are healthy, how many
+//! alerts are active, by severity, and how many requests were read.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
 
-use crate::app::App;
+use crate::app::{App, provider_degraded};
 use crate::engine::alerts::Severity;
 use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::TotalsRange;
@@ -156,22 +156,32 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
     }
 
-    let failing: Vec<_> = app.sources.iter().filter(|h| !h.is_ok()).collect();
+    // A polled provider is a source too: one that stopped or failed its last poll is
+    // degraded.
+    let failing: Vec<Option<&str>> = app
+        .sources
+        .iter()
+        .filter(|h| !h.is_ok())
+        .map(|h| h.last_error.as_deref())
+        .chain(
+            app.providers
+                .iter()
+                .filter(|p| provider_degraded(p))
+                .map(|p| p.health.last_error.as_deref()),
+        )
+        .collect();
+    let sources = app.sources.len() + app.providers.len();
     let health = match failing.first() {
-        None if app.sources.is_empty() => one(u8::MAX, " sources starting".into(), theme.muted()),
+        None if sources == 0 => one(u8::MAX, " sources starting".into(), theme.muted()),
         None => one(
             u8::MAX,
-            format!(" sources ok ({})", app.sources.len()),
+            format!(" sources ok ({sources})"),
             theme.level(Level::Ok),
         ),
         Some(first) => {
-            let error = sanitize(first.last_error.as_deref().unwrap_or(""), 80);
+            let error = sanitize(first.unwrap_or(""), 80);
             // Degraded, not down: the sources with errors still read what they can.
-            let text = format!(
-                " {} of {} sources degraded: {error}",
-                failing.len(),
-                app.sources.len()
-            );
+            let text = format!(" {} of {sources} sources degraded: {error}", failing.len());
             one(u8::MAX, text, theme.level(Level::Critical))
         }
     };

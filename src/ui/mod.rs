@@ -11,6 +11,8 @@ mod fit;
 mod header;
 mod help;
 mod overview;
+mod provider_tables;
+mod providers;
 mod shares;
 mod sources;
 mod spark;
@@ -30,6 +32,8 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     header::render(frame, head, app, theme);
     if app.screen() == Screen::Sources {
         sources::render(frame, body, app, theme);
+    } else if app.screen() == Screen::Providers {
+        providers::render(frame, body, app, theme);
     } else if app.screen() == Screen::Alerts {
         alerts::render_list(frame, body, app, theme);
         alert_popup::render(frame, body, app, theme);

@@ -1,7 +1,8 @@
 //! The sources view (`h`): one block per source with what it read, what it used, what it
-//! rejected and why (with an example line), and its last error. Broken sources come first,
+//! rejected and why (with an example line), and its last error; each polled provider is a
+//! source too, with where it polls and how its requests went. Broken sources come first,
 //! in the error style, so a broken feed is found in seconds. Every source has a known
-//! number of lines whatever the width (`layout::sources::block_height`), so the app can scroll the view.
+//! number of lines whatever the width (`layout::sources`), so the app can scroll the view.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -9,12 +10,13 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::Paragraph;
 
-use crate::app::App;
+use crate::app::{App, provider_degraded, provider_name};
 use crate::format;
 use crate::layout::ruled;
-use crate::layout::sources::{block_height, scroll};
+use crate::layout::sources::{block_height, lines as layout_lines, provider_height, scroll};
 use crate::sanitize::sanitize;
 use crate::source::health::SourceHealth;
+use crate::source::provider::ProviderStatus;
 use crate::theme::{Level, Theme};
 
 /// Width of the labels column, indent included.
@@ -22,11 +24,39 @@ const LABEL: usize = 12;
 /// Longest path or error drawn (lines are cut at the edge anyway).
 const TEXT_CHARS: usize = 300;
 
-/// The sources in the order shown: failing, then running, then finished; otherwise as
-/// they reported.
-fn ordered(app: &App) -> Vec<&SourceHealth> {
-    let mut sources: Vec<&SourceHealth> = app.sources.iter().collect();
-    sources.sort_by_key(|s| (s.is_ok(), s.finished));
+/// A source as the view lists it: a file source or a polled provider.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    File(&'a SourceHealth),
+    Provider(&'a ProviderStatus),
+}
+
+impl Source<'_> {
+    fn failing(&self) -> bool {
+        match self {
+            Source::File(s) => !s.is_ok(),
+            Source::Provider(p) => provider_degraded(p),
+        }
+    }
+
+    fn finished(&self) -> bool {
+        matches!(self, Source::File(s) if s.finished)
+    }
+
+    fn height(&self) -> usize {
+        match self {
+            Source::File(s) => block_height(s),
+            Source::Provider(p) => provider_height(p),
+        }
+    }
+}
+
+/// The sources in the order shown: failing, then running, then finished; files before
+/// providers, otherwise as they reported.
+fn ordered(app: &App) -> Vec<Source<'_>> {
+    let mut sources: Vec<Source> = app.sources.iter().map(Source::File).collect();
+    sources.extend(app.providers.iter().map(Source::Provider));
+    sources.sort_by_key(|s| (!s.failing(), s.finished()));
     sources
 }
 
@@ -38,7 +68,8 @@ fn state(source: &SourceHealth) -> &'static str {
     }
 }
 
-fn label<'a>(text: &str, theme: &Theme) -> Span<'a> {
+/// A line's label, muted, in the labels column.
+pub(super) fn label<'a>(text: &str, theme: &Theme) -> Span<'a> {
     Span::styled(
         format!("  {text:<width$}", width = LABEL - 2),
         theme.muted(),
@@ -46,7 +77,7 @@ fn label<'a>(text: &str, theme: &Theme) -> Span<'a> {
 }
 
 /// `name value` pairs joined by a dot.
-fn pairs<'a>(items: Vec<(&str, String, Style)>, theme: &Theme) -> Vec<Span<'a>> {
+pub(super) fn pairs<'a>(items: Vec<(&str, String, Style)>, theme: &Theme) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
     for (i, (name, value, style)) in items.into_iter().enumerate() {
         if i > 0 {
@@ -152,12 +183,62 @@ fn source_lines<'a>(source: &SourceHealth, width: usize, theme: &Theme) -> Vec<L
     lines
 }
 
+/// A polled provider's lines, [`provider_height`] of them: its name, where it polls and
+/// its state, its error, and how its requests went.
+fn provider_lines<'a>(status: &ProviderStatus, theme: &Theme) -> Vec<Line<'a>> {
+    let (marker, state, style) = match (status.stopped, provider_degraded(status)) {
+        (true, _) => ("✗", "stopped", theme.level(Level::Critical)),
+        (false, true) => ("✗", "degraded", theme.level(Level::Critical)),
+        (false, false) => ("✓", "ok", theme.level(Level::Ok)),
+    };
+    let name_style = if provider_degraded(status) {
+        style
+    } else {
+        theme.title()
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{marker} "), style),
+        Span::styled(provider_name(status), name_style),
+        Span::styled(
+            format!(" {}", sanitize(&status.health.url, TEXT_CHARS)),
+            theme.muted(),
+        ),
+        Span::styled(format!("  {state}"), style),
+    ])];
+    if let Some(error) = &status.health.last_error {
+        let error_style = theme.level(Level::Critical);
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {:<width$}", "error", width = LABEL - 2),
+                error_style,
+            ),
+            Span::styled(sanitize(error, TEXT_CHARS), error_style),
+        ]));
+    }
+    let h = &status.health;
+    let text = theme.text();
+    let mut polled = vec![label("polled", theme)];
+    polled.extend(pairs(
+        vec![
+            ("requests", format::int(h.requests), text),
+            ("retries", format::int(h.retries), text),
+            ("429s", format::int(h.rate_limited), text),
+            ("pages", format::int(h.pages), text),
+        ],
+        theme,
+    ));
+    lines.push(Line::from(polled));
+    lines.push(Line::raw(""));
+    lines
+}
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let failing = app.sources.iter().filter(|s| !s.is_ok()).count();
+    let all = ordered(app);
+    let failing = all.iter().filter(|s| s.failing()).count();
     let mut title = match failing {
-        0 => Line::styled(format!(" sources: {} ", app.sources.len()), theme.title()),
+        0 => Line::styled(format!(" sources: {} ", all.len()), theme.title()),
         n => Line::from(vec![
-            Span::styled(format!(" sources: {}, ", app.sources.len()), theme.title()),
+            Span::styled(format!(" sources: {}, ", all.len()), theme.title()),
             Span::styled(format!("{n} failing "), theme.level(Level::Critical)),
         ]),
     };
@@ -174,7 +255,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let (max, visible) = scroll(app, area);
     let offset = app.sources_scroll().unwrap_or(0).min(max);
-    let lines: usize = app.sources.iter().map(block_height).sum();
+    let lines = layout_lines(app);
     let position = if max > 0 {
         format!(
             " lines {}-{} of {lines} │ h or Esc closes ",
@@ -188,7 +269,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .border_style(theme.border())
         .title(title)
         .title_bottom(Line::styled(position, theme.muted()).right_aligned());
-    if app.sources.is_empty() {
+    if all.is_empty() {
         let none = Paragraph::new(Text::from(vec![
             "".into(),
             "No source has reported yet.".into(),
@@ -203,13 +284,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Only the blocks on screen are formatted: skip whole blocks above the offset.
     let mut skip = offset;
     let mut shown = Vec::with_capacity(visible);
-    for source in ordered(app) {
-        let height = block_height(source);
+    for source in all {
+        let height = source.height();
         if skip >= height {
             skip -= height;
             continue;
         }
-        let lines = source_lines(source, width, theme);
+        let lines = match source {
+            Source::File(s) => source_lines(s, width, theme),
+            Source::Provider(p) => provider_lines(p, theme),
+        };
         shown.extend(lines.into_iter().skip(skip));
         skip = 0;
         if shown.len() >= visible {
@@ -240,5 +324,15 @@ mod tests {
             let lines = source_lines(&source, width, &theme).len();
             assert_eq!(lines, block_height(&source));
         }
+        let mut provider = ProviderStatus::default();
+        assert_eq!(
+            provider_lines(&provider, &theme).len(),
+            provider_height(&provider)
+        );
+        provider.health.last_error = Some("openai: HTTP 401".into());
+        assert_eq!(
+            provider_lines(&provider, &theme).len(),
+            provider_height(&provider)
+        );
     }
 }

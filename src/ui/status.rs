@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::App;
+use crate::app::{App, provider_degraded};
 use crate::keymap::{Action, Binding, KEYMAP, Screen};
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
@@ -23,6 +23,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Screen::Detail => " identity ".to_string(),
         Screen::Event => " event ".to_string(),
         Screen::Sources => " sources ".to_string(),
+        Screen::Providers => " providers ".to_string(),
         Screen::Table => {
             let arrow = if app.sort_descending() { "▼" } else { "▲" };
             format!(" sort: {} {arrow} ", app.sort().label())
@@ -43,7 +44,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = vec![Span::styled(lead, theme.accent())];
     let room = area.width as usize;
     // While a source fails (the header says so), the key to its details comes first.
-    let failing = screen != Screen::Sources && app.sources.iter().any(|s| !s.is_ok());
+    let failing = screen != Screen::Sources
+        && (app.sources.iter().any(|s| !s.is_ok()) || app.providers.iter().any(provider_degraded));
     let promoted = |b: &&Binding| failing && b.action == Action::ToggleSources;
     let first = KEYMAP.iter().filter(promoted);
     let mut rest: Vec<&Binding> = KEYMAP

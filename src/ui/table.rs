@@ -61,7 +61,7 @@ impl Col {
 pub type Cells = Vec<(String, Style)>;
 
 /// `text` in at most `width` characters: cut visibly, with `…`, never silently.
-fn cut(text: String, width: usize) -> String {
+pub(super) fn cut(text: String, width: usize) -> String {
     if text.chars().count() <= width {
         return text;
     }

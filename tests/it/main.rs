@@ -27,6 +27,7 @@ mod prices;
 mod provider_cli;
 mod provider_live;
 mod provider_server;
+mod provider_views;
 mod providers;
 mod real_logs;
 mod reconcile;
