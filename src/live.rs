@@ -28,8 +28,8 @@ use crate::parse::provider::{Provider, ProviderUpdate, Width};
 use crate::pricing::PriceTable;
 use crate::source::discover::SourceSpec;
 use crate::source::follow::{self, FollowOptions, Follower};
-use crate::source::origin::Origins;
 use crate::source::health::SourceHealth;
+use crate::source::origin::Origins;
 use crate::source::provider::http::{AdminKey, RetryPolicy, tokio_sleeper};
 use crate::source::provider::{ProviderSpec, poll};
 use crate::source::{CHANNEL_CAPACITY, Feed, stdin};
@@ -92,7 +92,8 @@ fn polled(
     specs: Vec<ProviderSpec>,
 ) -> std::io::Result<Vec<(ProviderSpec, Option<AdminKey>)>> {
     if demo {
-        let mock = demo::mock_provider::spawn(demo::mock_provider::Mock::new(wall_clock()), wall_clock)?;
+        let mock =
+            demo::mock_provider::spawn(demo::mock_provider::Mock::new(wall_clock()), wall_clock)?;
         let demo_spec = |provider, url: String| {
             let spec = ProviderSpec {
                 url,
@@ -120,12 +121,10 @@ fn spawn_poller(
     let (restored, persist): (Vec<ProviderUpdate>, poll::Persist) = match store {
         None => (Vec::new(), Box::new(|_| {})),
         Some(mut store) => {
-            let restored = store
-                .load(kept_from(Width::Day, now))
-                .unwrap_or_else(|e| {
-                    let _ = tx.send(Feed::Health(vec![store_health(&e.to_string())]));
-                    Vec::new()
-                });
+            let restored = store.load(kept_from(Width::Day, now)).unwrap_or_else(|e| {
+                let _ = tx.send(Feed::Health(vec![store_health(&e.to_string())]));
+                Vec::new()
+            });
             let warn = tx.clone();
             let mut warned = false;
             let persist = Box::new(move |update: &ProviderUpdate| {

@@ -459,3 +459,24 @@ sleep 600"#,
     let mode = std::fs::metadata(&store).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+/// `--demo` polls its built-in provider: with no credentials and no network, the Providers
+/// view shows the checkout key's spend that no log explains, and the alert it raised.
+#[test]
+fn the_demo_shows_unattributed_spend_from_its_built_in_provider() {
+    let tmux = Tmux::start_script("demo-providers", SCRIPT);
+    tmux.wait_until("the unattributed alert", |pane| {
+        pane.contains("unattributed") && pane.contains("svc-checkout: $")
+    });
+    tmux.send("P");
+    tmux.wait_until("the Providers view", |pane| {
+        let over = pane
+            .lines()
+            .any(|l| l.contains("svc-checkout") && l.contains("billed") && l.contains("OVER"));
+        pane.contains("✓ openai") && pane.contains("✓ anthropic") && over
+    });
+    tmux.send("q");
+    tmux.wait_until("tokentop's exit", |pane| {
+        pane.contains("tokentop exited 0, tty cooked")
+    });
+}

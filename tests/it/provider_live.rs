@@ -113,6 +113,11 @@ fn spend_no_log_explains_on_a_settled_day_raises_one_unattributed_alert() {
     assert_eq!(alert.identities, ["payments"]);
     assert!(alert.reason.contains("$7.00"), "{}", alert.reason);
     assert!(alert.reason.contains("2026-08-01"), "{}", alert.reason);
+    assert!(
+        alert.reason.contains("($10.00 estimated, $3.00 logged)"),
+        "{}",
+        alert.reason
+    );
     // Still over a minute later: the same episode, no second alert.
     engine.advance(AUG1 + DAY + 3 * H + 60_000);
     assert!(engine.take_alert_events().is_empty());

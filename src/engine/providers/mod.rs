@@ -167,11 +167,15 @@ impl Providers {
                 units: None,
                 score: usd,
                 reason: format!(
-                    "{}: {} of provider spend on {} that no log explains ({} billed or estimated, {} logged)",
+                    "{}: {} of provider spend on {} that no log explains ({} {}, {} logged)",
                     row.identity,
                     format::usd(usd),
                     row.day,
                     format::usd(row.provider_usd),
+                    match row.provider_basis {
+                        reconcile::Basis::Billed => "billed",
+                        reconcile::Basis::Estimated => "estimated",
+                    },
                     format::usd(row.logged_usd),
                 ),
             });
