@@ -73,6 +73,11 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
     } else {
         args.format
     };
+    if format == report::OutputFormat::Csv && !report.providers.is_empty() {
+        eprintln!(
+            "tokentop: the CSV holds the log rows only; the providers' ledger and the reconciliation are in --json, --format markdown and the table"
+        );
+    }
     report.write(format, args.percentiles, &mut std::io::stdout().lock())
 }
 

@@ -417,3 +417,37 @@ fn check_counts_a_budget_on_the_provider_ledger_from_what_was_fetched() {
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     assert!(stdout.contains("batch-month"), "{stdout}");
 }
+
+#[test]
+fn csv_keeps_the_log_rows_and_says_where_the_providers_are() {
+    let server = Server::start(healthy);
+    let (_dir, config, logs) = setup(&payments_config(""), &[("2026-08-01T10:00:00Z", 0.05)]);
+    let openai = format!("{}/v1", server.base);
+    let out = run(&[
+        "report",
+        "--format",
+        "csv",
+        "--openai",
+        "--openai-url",
+        &openai,
+        "--config",
+        p(&config),
+        "--since",
+        "2026-08-01",
+        "--until",
+        "2026-08-01",
+        p(&logs),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().count(),
+        2,
+        "a header and the one identity: {stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the CSV holds the log rows only"),
+        "{stderr}"
+    );
+}

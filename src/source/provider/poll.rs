@@ -255,9 +255,12 @@ impl Poller<'_> {
         known: &mut Known,
     ) -> Result<Option<ReadError>, Closed> {
         let mut failure = None;
+        // Reads put off after a failure count as failed when it did, so that they are
+        // tried again together with it, whatever its retries took.
+        let mut failed_at = None;
         for fetch in due {
             let at = (self.clock)();
-            if failure.is_some() {
+            if let Some(at) = failed_at {
                 known.failed(fetch.job, at);
                 continue;
             }
@@ -275,6 +278,7 @@ impl Poller<'_> {
                 // What was read before the error must not replace its range.
                 Err(e) => {
                     known.failed(fetch.job, at);
+                    failed_at = Some(at);
                     failure = Some(e);
                 }
             }
