@@ -13,16 +13,13 @@ use ratatui::widgets::Paragraph;
 use crate::app::{App, provider_degraded, provider_name};
 use crate::format;
 use crate::layout::ruled;
-use crate::layout::sources::{block_height, lines as layout_lines, provider_height, scroll};
+use crate::layout::sources::{
+    LABEL, TEXT_CHARS, block_height, error_rows, lines as layout_lines, provider_height, scroll,
+};
 use crate::sanitize::sanitize;
 use crate::source::health::SourceHealth;
 use crate::source::provider::ProviderStatus;
 use crate::theme::{Level, Theme};
-
-/// Width of the labels column, indent included.
-const LABEL: usize = 12;
-/// Longest path or error drawn (lines are cut at the edge anyway).
-const TEXT_CHARS: usize = 300;
 
 /// A source as the view lists it: a file source or a polled provider.
 #[derive(Clone, Copy)]
@@ -43,10 +40,10 @@ impl Source<'_> {
         matches!(self, Source::File(s) if s.finished)
     }
 
-    fn height(&self) -> usize {
+    fn height(&self, width: usize) -> usize {
         match self {
-            Source::File(s) => block_height(s),
-            Source::Provider(p) => provider_height(p),
+            Source::File(s) => block_height(s, width),
+            Source::Provider(p) => provider_height(p, width),
         }
     }
 }
@@ -89,6 +86,22 @@ pub(super) fn pairs<'a>(items: Vec<(&str, String, Style)>, theme: &Theme) -> Vec
     spans
 }
 
+/// An error wrapped over lines of `width` ([`error_rows`]), the label on the first.
+fn error_lines<'a>(error: &str, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let style = theme.level(Level::Critical);
+    error_rows(error, width)
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let label = if i == 0 { "error" } else { "" };
+            Line::from(vec![
+                Span::styled(format!("  {label:<width$}", width = LABEL - 2), style),
+                Span::styled(row, style),
+            ])
+        })
+        .collect()
+}
+
 /// One source's lines, [`block_height`] of them; examples are cut to `width`.
 fn source_lines<'a>(source: &SourceHealth, width: usize, theme: &Theme) -> Vec<Line<'a>> {
     let failing = !source.is_ok();
@@ -108,14 +121,7 @@ fn source_lines<'a>(source: &SourceHealth, width: usize, theme: &Theme) -> Vec<L
         Span::styled(format!("  {}", state(source)), marker_style),
     ])];
     if let Some(error) = &source.last_error {
-        let error_style = theme.level(Level::Critical);
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("  {:<width$}", "error", width = LABEL - 2),
-                error_style,
-            ),
-            Span::styled(sanitize(error, TEXT_CHARS), error_style),
-        ]));
+        lines.extend(error_lines(error, width, theme));
     }
     let text = theme.text();
     // Counts that are bad news as soon as they are not zero.
@@ -185,7 +191,7 @@ fn source_lines<'a>(source: &SourceHealth, width: usize, theme: &Theme) -> Vec<L
 
 /// A polled provider's lines, [`provider_height`] of them: its name, where it polls and
 /// its state, its error, and how its requests went.
-fn provider_lines<'a>(status: &ProviderStatus, theme: &Theme) -> Vec<Line<'a>> {
+fn provider_lines<'a>(status: &ProviderStatus, width: usize, theme: &Theme) -> Vec<Line<'a>> {
     let (marker, state, style) = match (status.stopped, provider_degraded(status)) {
         (true, _) => ("✗", "stopped", theme.level(Level::Critical)),
         (false, true) => ("✗", "degraded", theme.level(Level::Critical)),
@@ -206,14 +212,7 @@ fn provider_lines<'a>(status: &ProviderStatus, theme: &Theme) -> Vec<Line<'a>> {
         Span::styled(format!("  {state}"), style),
     ])];
     if let Some(error) = &status.health.last_error {
-        let error_style = theme.level(Level::Critical);
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("  {:<width$}", "error", width = LABEL - 2),
-                error_style,
-            ),
-            Span::styled(sanitize(error, TEXT_CHARS), error_style),
-        ]));
+        lines.extend(error_lines(error, width, theme));
     }
     let h = &status.health;
     let text = theme.text();
@@ -255,7 +254,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let (max, visible) = scroll(app, area);
     let offset = app.sources_scroll().unwrap_or(0).min(max);
-    let lines = layout_lines(app);
+    let width = area.width as usize;
+    let lines = layout_lines(app, width);
     let position = if max > 0 {
         format!(
             " lines {}-{} of {lines} │ h or Esc closes ",
@@ -280,19 +280,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(none, area);
         return;
     }
-    let width = area.width as usize;
     // Only the blocks on screen are formatted: skip whole blocks above the offset.
     let mut skip = offset;
     let mut shown = Vec::with_capacity(visible);
     for source in all {
-        let height = source.height();
+        let height = source.height(width);
         if skip >= height {
             skip -= height;
             continue;
         }
         let lines = match source {
             Source::File(s) => source_lines(s, width, theme),
-            Source::Provider(p) => provider_lines(p, theme),
+            Source::Provider(p) => provider_lines(p, width, theme),
         };
         shown.extend(lines.into_iter().skip(skip));
         skip = 0;
@@ -315,24 +314,50 @@ mod tests {
         let mut source = SourceHealth::new("a");
         assert_eq!(
             source_lines(&source, 80, &theme).len(),
-            block_height(&source)
+            block_height(&source, 80)
         );
         source.last_error = Some("gone".into());
         source.reject(RejectReason::InvalidJson, b"{");
         source.reject(RejectReason::TooLong, b"xxxx");
         for width in [0, 10, 200] {
             let lines = source_lines(&source, width, &theme).len();
-            assert_eq!(lines, block_height(&source));
+            assert_eq!(lines, block_height(&source, width));
         }
         let mut provider = ProviderStatus::default();
         assert_eq!(
-            provider_lines(&provider, &theme).len(),
-            provider_height(&provider)
+            provider_lines(&provider, 80, &theme).len(),
+            provider_height(&provider, 80)
         );
-        provider.health.last_error = Some("openai: HTTP 401".into());
+        // A long error wraps, the same in the layout as on screen.
+        provider.health.last_error = Some(format!("openai: HTTP 401: {}", "x".repeat(130)));
+        for (width, rows) in [(80, 3), (120, 3), (200, 1), (10, 3)] {
+            let lines = provider_lines(&provider, width, &theme);
+            assert_eq!(lines.len(), provider_height(&provider, width), "{width}");
+            assert_eq!(lines.len(), 3 + rows, "{width}");
+        }
+    }
+
+    #[test]
+    fn an_error_wraps_between_words() {
+        // 52 columns leave 40 beside the label.
+        let rows = error_rows(
+            "the key in OPENAI_ADMIN_KEY was refused: use an admin key",
+            52,
+        );
         assert_eq!(
-            provider_lines(&provider, &theme).len(),
-            provider_height(&provider)
+            rows,
+            [
+                "the key in OPENAI_ADMIN_KEY was refused:",
+                "use an admin key"
+            ]
         );
+    }
+
+    #[test]
+    fn an_error_too_long_for_three_lines_ends_with_an_ellipsis() {
+        let rows = error_rows(&"y".repeat(500), 40);
+        assert_eq!(rows.len(), 3);
+        assert!(rows[2].ends_with('…'));
+        assert!(rows.iter().all(|r| r.chars().count() <= 28));
     }
 }

@@ -483,3 +483,36 @@ fn the_demo_shows_unattributed_spend_from_its_built_in_provider() {
         pane.contains("tokentop exited 0, tty cooked")
     });
 }
+
+/// A state store that is not a database is a warning among the sources, never fatal: the
+/// monitor polls on, and the file is left as it was.
+#[test]
+fn a_damaged_state_store_shows_among_the_sources_and_the_monitor_runs_on() {
+    use crate::provider_server::Server;
+    use crate::providers::{SENTINEL, healthy};
+
+    let server = Server::start(healthy);
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("tokentop/state.db");
+    std::fs::create_dir_all(store.parent().unwrap()).unwrap();
+    std::fs::write(&store, b"this is not a database").unwrap();
+    let home = dir.path().display();
+    let script = format!(
+        r#"env -u CLAUDE_CONFIG_DIR -u CODEX_HOME HOME={home} XDG_CONFIG_HOME={home} XDG_STATE_HOME={home} OPENAI_ADMIN_KEY={SENTINEL} "$TOKENTOP_BIN" --openai --openai-url {}/v1
+echo "tokentop exited $?"
+sleep 600"#,
+        server.base
+    );
+    let tmux = Tmux::start_script("damaged-store", &script);
+    tmux.wait_until("a degraded source", |pane| pane.contains("degraded"));
+    tmux.send("h");
+    tmux.wait_until("the store's warning", |pane| {
+        let text: String = pane.lines().map(str::trim_end).collect();
+        text.contains("state store")
+            && text.contains("not a database")
+            && text.contains("--no-state")
+    });
+    tmux.send("q");
+    tmux.wait_until("tokentop's exit", |pane| pane.contains("tokentop exited 0"));
+    assert_eq!(std::fs::read(&store).unwrap(), b"this is not a database");
+}
