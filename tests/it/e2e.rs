@@ -383,31 +383,44 @@ sleep 600"#;
     );
 }
 
+/// The monitor with OpenAI on against `server`, its key the sentinel, every folder it
+/// reads or writes under `home`, and no log folder anywhere.
+fn openai_monitor(
+    home: &impl std::fmt::Display,
+    server: &crate::provider_server::Server,
+) -> String {
+    let sentinel = crate::providers::SENTINEL;
+    format!(
+        r#"env -u CLAUDE_CONFIG_DIR -u CODEX_HOME HOME={home} XDG_CONFIG_HOME={home} XDG_STATE_HOME={home} OPENAI_ADMIN_KEY={sentinel} "$TOKENTOP_BIN" --openai --openai-url {}/v1
+echo "tokentop exited $?"
+sleep 600"#,
+        server.base
+    )
+}
+
+/// The bucket widths OpenAI's completions report was asked for, page by page left out.
+fn completion_widths(server: &crate::provider_server::Server) -> Vec<String> {
+    server
+        .to("/v1/organization/usage/completions")
+        .iter()
+        .filter(|r| r.param("page").is_none())
+        .filter_map(|r| r.param("bucket_width"))
+        .collect()
+}
+
 /// The monitor with a provider on and no log folder anywhere: it runs rather than ask for
 /// logs, backfills and polls the provider in minutes, quits with 0, and never shows the key.
 #[test]
 fn the_monitor_polls_a_provider_without_any_log_folder() {
     use crate::provider_server::Server;
-    use crate::providers::{SENTINEL, healthy};
+    use crate::providers::healthy;
 
     let server = Server::start(healthy);
     let home = tempfile::tempdir().unwrap();
     let home = home.path().display();
-    let script = format!(
-        r#"env -u CLAUDE_CONFIG_DIR -u CODEX_HOME HOME={home} XDG_CONFIG_HOME={home} XDG_STATE_HOME={home} OPENAI_ADMIN_KEY={SENTINEL} "$TOKENTOP_BIN" --openai --openai-url {}/v1
-echo "tokentop exited $?"
-sleep 600"#,
-        server.base
-    );
+    let script = openai_monitor(&home, &server);
     let tmux = Tmux::start_script("provider", &script);
-    let widths = || -> Vec<String> {
-        server
-            .to("/v1/organization/usage/completions")
-            .iter()
-            .filter(|r| r.param("page").is_none())
-            .filter_map(|r| r.param("bucket_width"))
-            .collect()
-    };
+    let widths = || completion_widths(&server);
     tmux.wait_until("the backfill and a minute poll", |pane| {
         titled(pane, "openai") && widths().starts_with(&["1d".into(), "1h".into(), "1m".into()])
     });
@@ -430,20 +443,8 @@ fn a_restart_takes_up_from_the_state_store_without_a_second_backfill() {
     let server = Server::start(healthy);
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().display();
-    let script = format!(
-        r#"env -u CLAUDE_CONFIG_DIR -u CODEX_HOME HOME={home} XDG_CONFIG_HOME={home} XDG_STATE_HOME={home} OPENAI_ADMIN_KEY={SENTINEL} "$TOKENTOP_BIN" --openai --openai-url {}/v1
-echo "tokentop exited $?"
-sleep 600"#,
-        server.base
-    );
-    let widths = || -> Vec<String> {
-        server
-            .to("/v1/organization/usage/completions")
-            .iter()
-            .filter(|r| r.param("page").is_none())
-            .filter_map(|r| r.param("bucket_width"))
-            .collect()
-    };
+    let script = openai_monitor(&home, &server);
+    let widths = || completion_widths(&server);
     let count = |w: &str| widths().iter().filter(|x| *x == w).count();
     for (run, minute_polls) in [("first", 1), ("second", 2)] {
         let tmux = Tmux::start_script(&format!("restart-{run}"), &script);
@@ -489,7 +490,7 @@ fn the_demo_shows_unattributed_spend_from_its_built_in_provider() {
 #[test]
 fn a_damaged_state_store_shows_among_the_sources_and_the_monitor_runs_on() {
     use crate::provider_server::Server;
-    use crate::providers::{SENTINEL, healthy};
+    use crate::providers::healthy;
 
     let server = Server::start(healthy);
     let dir = tempfile::tempdir().unwrap();
@@ -497,12 +498,7 @@ fn a_damaged_state_store_shows_among_the_sources_and_the_monitor_runs_on() {
     std::fs::create_dir_all(store.parent().unwrap()).unwrap();
     std::fs::write(&store, b"this is not a database").unwrap();
     let home = dir.path().display();
-    let script = format!(
-        r#"env -u CLAUDE_CONFIG_DIR -u CODEX_HOME HOME={home} XDG_CONFIG_HOME={home} XDG_STATE_HOME={home} OPENAI_ADMIN_KEY={SENTINEL} "$TOKENTOP_BIN" --openai --openai-url {}/v1
-echo "tokentop exited $?"
-sleep 600"#,
-        server.base
-    );
+    let script = openai_monitor(&home, &server);
     let tmux = Tmux::start_script("damaged-store", &script);
     tmux.wait_until("a degraded source", |pane| pane.contains("degraded"));
     tmux.send("h");
