@@ -49,13 +49,16 @@ pub fn is_empty(app: &App) -> bool {
     app.providers.is_empty() && app.snapshot.providers.is_none()
 }
 
-/// Lines one provider takes: its title, its error if any, two of polling when it
+/// Lines one provider takes at `width`: its title, its error if any (wrapped), two of polling when it
 /// reported, one or two of today, and a blank line.
-pub fn block_height(entry: &Entry) -> usize {
-    let error = entry.status.is_some_and(|s| s.health.last_error.is_some());
+pub fn block_height(entry: &Entry, width: usize) -> usize {
+    let error = entry
+        .status
+        .and_then(|s| s.health.last_error.as_deref())
+        .map_or(0, |e| super::sources::error_rows(e, width).len());
     let polled = if entry.status.is_some() { 2 } else { 0 };
     let today = if entry.today.is_some() { 2 } else { 1 };
-    2 + usize::from(error) + polled + today
+    2 + error + polled + today
 }
 
 /// Lines a table of `rows` takes under its heading: the column titles and the rows, or
@@ -73,20 +76,22 @@ pub fn summary_height(app: &App) -> usize {
     }
 }
 
-/// Every line of the view.
-pub fn lines(app: &App) -> usize {
+/// Every line of the view at `width`.
+pub fn lines(app: &App, width: usize) -> usize {
     if is_empty(app) {
         return 0;
     }
-    let blocks: usize = entries(app).iter().map(block_height).sum();
+    let blocks: usize = entries(app).iter().map(|e| block_height(e, width)).sum();
     blocks + summary_height(app)
 }
 
 /// The view's lines beyond what fits in `body`, and how many fit: the most it may
 /// scroll, and a page.
 pub fn scroll(app: &App, body: Rect) -> (usize, usize) {
-    let visible = ruled().inner(body).height as usize;
-    (lines(app).saturating_sub(visible), visible.max(1))
+    let inner = ruled().inner(body);
+    let visible = inner.height as usize;
+    let lines = lines(app, inner.width as usize);
+    (lines.saturating_sub(visible), visible.max(1))
 }
 
 /// Characters of the identity column in a view `width` wide: what the other columns

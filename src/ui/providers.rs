@@ -17,6 +17,7 @@ use crate::event::TimeMs;
 use crate::format;
 use crate::layout::providers::{Entry, entries, is_empty, lines, scroll};
 use crate::layout::ruled;
+use crate::layout::sources::error_rows;
 use crate::sanitize::sanitize;
 use crate::source::provider::ProviderStatus;
 use crate::theme::{Level, Theme};
@@ -129,14 +130,23 @@ fn title<'a>(entry: &Entry, app: &App, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
-/// The error line, when the provider has one.
-fn error<'a>(status: &ProviderStatus, theme: &Theme) -> Option<Line<'a>> {
-    let error = status.health.last_error.as_deref()?;
+/// The error's lines, wrapped as the sources view wraps them; none without an error.
+fn error<'a>(status: &ProviderStatus, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let Some(error) = status.health.last_error.as_deref() else {
+        return Vec::new();
+    };
     let style = theme.level(Level::Critical);
-    Some(Line::from(vec![
-        Span::styled(format!("  {:<10}", "error"), style),
-        Span::styled(sanitize(error, TEXT_CHARS), style),
-    ]))
+    error_rows(error, width)
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let label = if i == 0 { "error" } else { "" };
+            Line::from(vec![
+                Span::styled(format!("  {label:<10}"), style),
+                Span::styled(row, style),
+            ])
+        })
+        .collect()
 }
 
 /// When it last read everything and when it polls next; how its requests went.
@@ -221,10 +231,10 @@ fn today<'a>(today: &ProviderToday, theme: &Theme) -> [Line<'a>; 2] {
 }
 
 /// One provider's lines, `layout::providers::block_height` of them.
-fn block<'a>(entry: &Entry, app: &App, theme: &Theme) -> Vec<Line<'a>> {
+fn block<'a>(entry: &Entry, app: &App, width: usize, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines = vec![title(entry, app, theme)];
     if let Some(status) = entry.status {
-        lines.extend(error(status, theme));
+        lines.extend(error(status, width, theme));
         lines.extend(polling(status, app, theme));
     }
     match entry.today {
@@ -285,11 +295,11 @@ fn table<'a, T>(
 /// Every line of the view, into `shown`; `width` is the view's.
 fn view_lines<'a>(shown: &mut Shown<'a>, app: &App, width: usize, theme: &Theme) {
     for entry in entries(app) {
-        let height = crate::layout::providers::block_height(&entry);
+        let height = crate::layout::providers::block_height(&entry, width);
         if shown.above(height) {
             shown.counted += height;
         } else {
-            shown.extend(block(&entry, app, theme));
+            shown.extend(block(&entry, app, width, theme));
         }
     }
     let Some(view) = &app.snapshot.providers else {
@@ -356,7 +366,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let (max, visible) = scroll(app, area);
     let offset = app.providers_scroll().unwrap_or(0).min(max);
-    let total = lines(app);
+    let total = lines(app, area.width as usize);
     let position = if max > 0 {
         format!(
             " lines {}-{} of {total} │ P or Esc closes ",
@@ -419,11 +429,11 @@ mod tests {
         let theme = Theme::builtin();
         let mut all = Shown::new(0, usize::MAX);
         view_lines(&mut all, app, 100, &theme);
-        assert_eq!(all.counted, lines(app));
-        assert_eq!(all.lines.len(), lines(app));
+        assert_eq!(all.counted, lines(app, 100));
+        assert_eq!(all.lines.len(), lines(app, 100));
         let mut tail = Shown::new(3, usize::MAX);
         view_lines(&mut tail, app, 100, &theme);
-        assert_eq!(tail.lines.len(), lines(app) - 3);
+        assert_eq!(tail.lines.len(), lines(app, 100) - 3);
     }
 
     #[test]
@@ -437,6 +447,10 @@ mod tests {
         app.update(Msg::ProviderStatus(status.clone()));
         assert_counts(&app);
         status.health.last_error = Some("openai: HTTP 500".into());
+        app.update(Msg::ProviderStatus(status.clone()));
+        assert_counts(&app);
+        // An error longer than a line wraps, counted as drawn.
+        status.health.last_error = Some(format!("openai: {}", "refused ".repeat(30)));
         app.update(Msg::ProviderStatus(status));
         assert_counts(&app);
         let mut snapshot = (*app.snapshot).clone();

@@ -268,7 +268,10 @@ fn providers_80x24() {
     let t = providers(80, 24).draw(80, 24);
     let all = text(&t);
     assert!(all.contains("providers: 2, 1 degraded"), "{all}");
-    assert!(all.contains("lines 1-19 of 25"), "it scrolls: {all}");
+    assert!(
+        all.contains("lines 1-19 of 26"),
+        "it scrolls, the error over two lines: {all}"
+    );
     insta::assert_snapshot!(t.backend());
 }
 
