@@ -220,3 +220,100 @@ fn a_ledger_other_than_logs_or_provider_is_refused_with_what_to_write() {
     assert!(message.contains("ledger = \"bill\""), "{message}");
     assert!(message.contains("\"provider\""), "{message}");
 }
+
+/// Every key the demo's built-in provider reports, the unexplained one included, maps
+/// through the demo's `[[identity]]` rules onto one of the demo's identities: the Providers
+/// view lists no unmapped key, and the overview keeps its rows.
+#[test]
+fn every_demo_provider_key_maps_onto_a_demo_identity() {
+    use tokentop::demo::mock_provider::Mock;
+    use tokentop::parse::provider::{anthropic, openai};
+
+    let start = AUG1 + 12 * H;
+    let mock = Mock::new(start);
+    let config = tokentop::demo::config().expect("demo config");
+    let mut engine = Engine::with_config(
+        Arc::new(PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+        &config,
+    );
+    engine.keep_utc_days();
+    let q = |pairs: &[(&str, String)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    };
+    let since = AUG1 - DAY;
+    let openai_q = q(&[
+        ("start_time", (since / 1000).to_string()),
+        ("end_time", (start / 1000).to_string()),
+        ("bucket_width", "1d".into()),
+    ]);
+    let anthropic_q = q(&[
+        ("starting_at", tokentop::timefmt::format_rfc3339_ms(since)),
+        ("ending_at", tokentop::timefmt::format_rfc3339_ms(start)),
+        ("bucket_width", "1d".into()),
+    ]);
+    let body = |path: &str, query: &[(String, String)]| {
+        mock.answer(path, query, start).expect(path).to_string()
+    };
+    let mut buckets = openai::page(&body("/v1/organization/usage/completions", &openai_q))
+        .unwrap()
+        .buckets;
+    buckets.extend(
+        openai::page(&body("/v1/organization/usage/embeddings", &openai_q))
+            .unwrap()
+            .buckets,
+    );
+    buckets.extend(
+        anthropic::messages_page(&body(
+            "/v1/organizations/usage_report/messages",
+            &anthropic_q,
+        ))
+        .unwrap()
+        .buckets,
+    );
+    assert!(buckets.len() > 10, "{}", buckets.len());
+    for (provider, family) in [
+        (Provider::OpenAi, Family::Usage),
+        (Provider::Anthropic, Family::Usage),
+    ] {
+        engine.apply_provider(ProviderUpdate {
+            provider,
+            family,
+            width: Width::Day,
+            range: (since, start),
+            fetched_at: start,
+            buckets: buckets
+                .iter()
+                .filter(|b| b.provider == provider)
+                .cloned()
+                .collect(),
+        });
+    }
+    engine.advance(start);
+    let view = engine.snapshot(None).providers.expect("view");
+    assert!(view.unmapped.is_empty(), "{:?}", view.unmapped);
+    let names: std::collections::BTreeSet<&str> =
+        view.rows.iter().map(|r| r.identity.as_str()).collect();
+    assert!(
+        names.contains("svc-checkout") && names.contains("svc-support-bot"),
+        "{names:?}"
+    );
+    let demo = [
+        "svc-support-bot",
+        "agent-loop-runner",
+        "svc-checkout",
+        "agent-triage",
+        "svc-search-rag",
+        "-home-dev-payments-api",
+        "web (prod)",
+        "-home-dev-infra-terraform",
+        "key_partner_acme",
+        "batch-nightly-summarizer",
+        "mobile (ios)",
+        "svc-labs-experimental",
+    ];
+    assert!(names.iter().all(|n| demo.contains(n)), "{names:?}");
+}
