@@ -162,6 +162,9 @@ fn micro(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
+/// Whose a bucket is, as the rules read it: provider, key, project or workspace, user.
+type Who<'a> = (Provider, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
 /// Reconciles the providers' buckets with the logs' sums.
 pub fn reconcile(i: Inputs) -> Reconciliation {
     let mapping = Mapping::new(i.rules.to_vec());
@@ -171,8 +174,11 @@ pub fn reconcile(i: Inputs) -> Reconciliation {
         let inside = day_start >= i.window.0 && day_start + DAY_MS <= i.window.1;
         inside && (i.pending || settled(day_start))
     };
-    let mut cells: BTreeMap<(String, String), BTreeMap<Provider, Part>> = BTreeMap::new();
-    let mut mapped: BTreeSet<String> = BTreeSet::new();
+    // Summed by identity and day start first: a month of buckets is tens of thousands of
+    // rows over a few hundred keys, so each key is named once and each day written once.
+    let mut names: crate::engine::Map<Who, Option<usize>> = Default::default();
+    let mut idents: Vec<String> = Vec::new();
+    let mut by_day: BTreeMap<(usize, TimeMs), BTreeMap<Provider, Part>> = BTreeMap::new();
     let mut unmapped: BTreeMap<(Provider, Option<String>, Option<String>), UnmappedKey> =
         BTreeMap::new();
     for &b in i.buckets {
@@ -185,7 +191,23 @@ pub fn reconcile(i: Inputs) -> Reconciliation {
             Report::Usage => b.model.as_deref().and_then(|m| i.prices.cost(m, &b.tokens)),
             _ => None,
         };
-        let Some(identity) = identity_of(&mapping, b) else {
+        let who = (
+            b.provider,
+            b.api_key_id.as_deref(),
+            b.project.as_deref(),
+            b.user.as_deref(),
+        );
+        let identity = *names.entry(who).or_insert_with(|| {
+            let name = identity_of(&mapping, b)?;
+            Some(match idents.iter().position(|n| *n == name) {
+                Some(at) => at,
+                None => {
+                    idents.push(name);
+                    idents.len() - 1
+                }
+            })
+        });
+        let Some(identity) = identity else {
             if b.report == Report::Usage && counts(day_start) {
                 let key = (b.provider, b.api_key_id.clone(), b.project.clone());
                 let entry = unmapped.entry(key).or_insert_with(|| UnmappedKey {
@@ -200,12 +222,14 @@ pub fn reconcile(i: Inputs) -> Reconciliation {
             }
             continue;
         };
-        mapped.insert(identity.clone());
         if !counts(day_start) {
             continue;
         }
-        let cell = cells.entry((identity, day_name(day_start))).or_default();
-        let part = cell.entry(b.provider).or_default();
+        let part = by_day
+            .entry((identity, day_start))
+            .or_default()
+            .entry(b.provider)
+            .or_default();
         match b.report {
             Report::Cost => *part.billed.get_or_insert(0.0) += b.billed_usd.unwrap_or(0.0),
             _ => match estimate {
@@ -214,6 +238,11 @@ pub fn reconcile(i: Inputs) -> Reconciliation {
             },
         }
     }
+    let mut cells: BTreeMap<(String, String), BTreeMap<Provider, Part>> = by_day
+        .into_iter()
+        .map(|((who, day), parts)| ((idents[who].clone(), day_name(day)), parts))
+        .collect();
+    let mapped: BTreeSet<String> = idents.into_iter().collect();
     let mut logged: BTreeMap<(String, String), f64> = BTreeMap::new();
     for (values, sum) in i.logged.into_iter().flat_map(|t| t.rows()) {
         let [identity, day] = values[..] else {

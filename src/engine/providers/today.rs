@@ -37,7 +37,7 @@ pub(super) fn today(
 ) -> Vec<ProviderToday> {
     let mut out: Vec<ProviderToday> = Vec::new();
     let mut billed: Vec<(Provider, f64)> = Vec::new();
-    let mut keys: Vec<(Provider, &str)> = Vec::new();
+    let mut keys: std::collections::BTreeSet<(Provider, &str)> = Default::default();
     let in_day = |b: &&&ProviderBucket| Width::Day.floor(b.start) == day;
     for b in buckets.iter().filter(in_day) {
         let entry = match out.iter_mut().position(|t| t.provider == b.provider) {
@@ -66,10 +66,8 @@ pub(super) fn today(
                     Some(usd) => entry.usd += usd,
                     None => entry.unpriced_rows += 1,
                 }
-                if let Some(key) = b.api_key_id.as_deref()
-                    && !keys.contains(&(b.provider, key))
-                {
-                    keys.push((b.provider, key));
+                if let Some(key) = b.api_key_id.as_deref() {
+                    keys.insert((b.provider, key));
                 }
             }
             Report::Cost => billed.push((b.provider, b.billed_usd.unwrap_or(0.0))),
