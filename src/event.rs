@@ -136,6 +136,9 @@ pub enum Format {
     Anthropic,
     /// A provider response inside tokentop's wrapper (`"tokentop_wrap": 1`).
     Wrapper,
+    /// LiteLLM's logging payload (`StandardLoggingPayload`), one per line.
+    #[serde(rename = "litellm")]
+    LiteLlm,
 }
 
 /// The raw fields an identity was derived from, kept for drill-down and later mapping.

@@ -10,12 +10,13 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::{RejectReason, anthropic, codex, has_key, reason_of};
+use super::{RejectReason, anthropic, codex, has_key, litellm, reason_of};
 
 /// The parser a line goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Detected {
     Wrapper,
+    LiteLlm,
     Own,
     Rollout,
     Exec,
@@ -30,6 +31,7 @@ pub(super) enum Detected {
 struct Top<'a> {
     tokentop_wrap: Option<IgnoredAny>,
     tokentop: Option<IgnoredAny>,
+    litellm_call_id: Option<IgnoredAny>,
     #[serde(rename = "type", borrow)]
     kind: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -56,6 +58,7 @@ pub(super) fn detect(text: &str) -> Result<Detected, RejectReason> {
         return Ok(Detected::Own);
     }
     let maybe = text.contains("\"tokentop")
+        || litellm::may_be_payload(text)
         || codex::may_be_rollout_line(text)
         || codex::may_be_exec_line(text)
         || anthropic::may_be_stream_event(text);
@@ -66,6 +69,9 @@ pub(super) fn detect(text: &str) -> Result<Detected, RejectReason> {
         }
         if top.tokentop.is_some() {
             return Ok(Detected::Own);
+        }
+        if top.litellm_call_id.is_some() {
+            return Ok(Detected::LiteLlm);
         }
         let kind = word(top.kind);
         if let Some(payload) = top.payload {

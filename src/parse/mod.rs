@@ -7,6 +7,7 @@ pub mod claude_code;
 pub mod codex;
 mod detect;
 pub mod estimate;
+mod litellm;
 pub mod openai;
 pub mod plausible;
 pub mod provider;
@@ -80,6 +81,7 @@ impl LineParser {
         };
         match detect::detect(text) {
             Ok(Detected::Wrapper) => wrapper::parse(text, ctx),
+            Ok(Detected::LiteLlm) => litellm::parse(text),
             Ok(Detected::Own) => tokentop::parse(text),
             Ok(Detected::Rollout) => self.codex.parse_rollout(text, ctx),
             Ok(Detected::Exec) => self.codex.parse_exec(text, ctx),
@@ -177,8 +179,9 @@ fn claude_code_turn(line: &[u8], ctx: &LineContext) -> Parsed {
 
 /// Byte strings of which at least one is in every line any parser uses: usage objects,
 /// the own schema and its wrapper, Codex rollout and `exec` lines, Anthropic stream events.
-const MARKERS: [&str; 9] = [
+const MARKERS: [&str; 10] = [
     "\"usage\"",
+    "\"litellm_call_id\"",
     "\"tokentop",
     "\"payload\"",
     "\"turn.completed\"",
@@ -362,8 +365,18 @@ mod tests {
                 r#"{{"id":"m","type":"message","model":"claude-sonnet-4-5","content":[],"usage":{{"input_tokens":1,"output_tokens":1,"cache_creation":{{"ephemeral_5m_input_tokens":{writes},"ephemeral_1h_input_tokens":{writes}}}}}}}"#
             )
         };
+        let litellm = |cost: &str, prompt: &str| {
+            format!(
+                r#"{{"id":"l","litellm_call_id":"l","status":"success","startTime":1767225600.0,"model":"gpt-4o","response_cost":{cost},"prompt_tokens":{prompt},"completion_tokens":1,"metadata":{{"user_api_key_alias":"k"}}}}"#
+            )
+        };
         let over = (plausible::MAX_TOKENS_PER_CLASS + 1).to_string();
         let cases = [
+            (litellm("-0.5", "5"), Some(RejectReason::InvalidField)),
+            (litellm("100001", "5"), Some(RejectReason::Implausible)),
+            (litellm("0.5", "-5"), Some(RejectReason::InvalidField)),
+            (litellm("0.5", &over), Some(RejectReason::Implausible)),
+            (litellm("0.5", "5"), None),
             (cc("-1000", "5"), Some(RejectReason::InvalidField)),
             (cc("100001", "5"), Some(RejectReason::Implausible)),
             // JSON has no infinity: the reader refuses a number past f64's range.

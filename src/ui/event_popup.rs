@@ -120,6 +120,7 @@ fn format_label(format: Format) -> &'static str {
         Format::OpenAi => "OpenAI",
         Format::Anthropic => "Anthropic",
         Format::Wrapper => "wrapped provider",
+        Format::LiteLlm => "LiteLLM",
     }
 }
 

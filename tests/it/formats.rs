@@ -406,3 +406,54 @@ fn a_codex_rollout_copied_from_mid_session_counts_once_in_either_order() {
     let t = engine.snapshot(None).totals;
     assert_eq!((t.input, t.output, t.requests), (5_000, 50, 2));
 }
+
+#[test]
+fn litellm_payloads_count_with_their_own_cost_key_alias_and_cache_split() {
+    let (engine, s, h) = read("litellm.jsonl");
+    assert_eq!(h.lines, 8);
+    assert_eq!(
+        (h.events, h.lines_without_usage),
+        (6, 1),
+        "a failed call has no usage"
+    );
+    assert_eq!(rejected(&h, RejectReason::MissingField), 1);
+    assert_eq!(h.rejected_lines(), 1);
+    assert_eq!(
+        names(&s),
+        ["2c26b46b68ffc68f", "checkout-prod", "search-indexer"]
+    );
+    let checkout = engine.detail("checkout-prod").expect("checkout").row;
+    // The retried callback's copy is the same response: counted once.
+    assert_eq!(checkout.totals.requests, 3);
+    assert_eq!(
+        (
+            checkout.totals.input,
+            checkout.totals.cache_read,
+            checkout.totals.output
+        ),
+        (200 + 10 + 100, 1000, 50 + 5 + 10),
+        "cached tokens come out of the prompt only when it holds them"
+    );
+    assert!((checkout.totals.cost_usd - (0.0012 + 0.001)).abs() < 1e-12);
+    assert_eq!(
+        tools(&engine, "checkout-prod"),
+        [("mcp__github__create_issue".into(), Some("github".into()), 1)]
+    );
+    let anthropic = engine.detail("2c26b46b68ffc68f").expect("by hash").row;
+    assert_eq!(
+        (
+            anthropic.totals.input,
+            anthropic.totals.cache_read,
+            anthropic.totals.cache_write()
+        ),
+        (1000, 3000, 1000)
+    );
+    let all = events("litellm.jsonl");
+    assert!(all.iter().all(|e| e.format == Format::LiteLlm));
+    let first = &all[0];
+    assert_eq!(first.time, 1_767_260_000_250);
+    assert_eq!(first.latency_ms, Some(1500));
+    assert_eq!(first.attrs.api_key_id.as_deref(), Some("9f86d081884c7d65"));
+    assert_eq!(first.attrs.user.as_deref(), Some("alice@example.com"));
+    assert_eq!(first.identity_kind, IdentityKind::ApiKey);
+}
