@@ -432,7 +432,8 @@ pub struct Snapshot {
     /// Open alerts by severity.
     pub active_alerts: AlertCounts,
     /// The providers' ledger reconciled with the logs; `None` when no provider is polled.
-    pub providers: Option<super::providers::ProvidersView>,
+    /// Shared: it changes once a minute or so, snapshots go out ten times a second.
+    pub providers: Option<std::sync::Arc<super::providers::ProvidersView>>,
 }
 
 /// One identity in depth, for the detail panel and tests.

@@ -464,13 +464,13 @@ mod tests {
             unpriced_rows: 0,
             keys: 1,
         };
-        snapshot.providers = Some(ProvidersView {
+        let mut view = ProvidersView {
             today: vec![today(Provider::OpenAi), today(Provider::Anthropic)],
             ..ProvidersView::default()
-        });
+        };
+        snapshot.providers = Some(Arc::new(view.clone()));
         app.update(Msg::Snapshot(Arc::new(snapshot.clone())));
         assert_counts(&app);
-        let view = snapshot.providers.as_mut().expect("set above");
         view.rows = vec![row("a", true), row("b", false)];
         view.unmapped = vec![UnmappedKey {
             provider: Provider::Anthropic,
@@ -479,6 +479,7 @@ mod tests {
             estimated_usd: 0.5,
             unpriced_rows: 0,
         }];
+        snapshot.providers = Some(Arc::new(view));
         app.update(Msg::Snapshot(Arc::new(snapshot)));
         assert_counts(&app);
     }

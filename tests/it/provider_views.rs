@@ -173,7 +173,7 @@ fn view() -> ProvidersView {
 /// The snapshot shown, with `view` as its provider part.
 fn show(s: &mut Screen, view: ProvidersView) {
     let mut snapshot = (*s.app.snapshot).clone();
-    snapshot.providers = Some(view);
+    snapshot.providers = Some(Arc::new(view));
     s.app.update(Msg::Snapshot(Arc::new(snapshot)));
 }
 

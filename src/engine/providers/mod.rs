@@ -6,6 +6,8 @@ mod ledger;
 pub mod reconcile;
 mod today;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 pub use self::ledger::{ProviderLedger, kept_from};
@@ -49,7 +51,7 @@ pub struct Providers {
     rules: Vec<IdentityRule>,
     mapping: Mapping,
     settings: ReconcileSettings,
-    view: ProvidersView,
+    view: Arc<ProvidersView>,
     /// When the view was worked out (event time); `None`: it must be again.
     worked_out: Option<TimeMs>,
 }
@@ -61,7 +63,7 @@ impl Providers {
             mapping: Mapping::new(rules.clone()),
             rules,
             settings,
-            view: ProvidersView::default(),
+            view: Arc::default(),
             worked_out: None,
         }
     }
@@ -106,14 +108,14 @@ impl Providers {
             .filter(|row| row.day == today::day_name(day))
             .map(|row| row.logged_usd)
             .sum();
-        self.view = ProvidersView {
+        self.view = Arc::new(ProvidersView {
             today: today::today(&buckets, prices, day),
             logged_today_usd,
             rows: r.rows,
             unmapped: r.unmapped,
             threshold_usd: self.settings.unattributed_usd,
             settle: self.settings.settle.clone(),
-        };
+        });
         self.worked_out = Some(now);
         true
     }
@@ -141,8 +143,8 @@ impl Providers {
             .collect()
     }
 
-    pub fn view(&self) -> &ProvidersView {
-        &self.view
+    pub fn view(&self) -> Arc<ProvidersView> {
+        Arc::clone(&self.view)
     }
 
     /// One `unattributed` alert per identity while a settled day this month is over the

@@ -244,7 +244,7 @@ impl Engine {
             budgets,
             alerts: self.shown_alerts(),
             active_alerts: self.alerts.counts(),
-            providers: (!self.providers.is_empty()).then(|| self.providers.view().clone()),
+            providers: (!self.providers.is_empty()).then(|| self.providers.view()),
         }
     }
 
