@@ -14,8 +14,8 @@ use ratatui::layout::Rect;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use self::engine_thread::{EngineLink, Report, Start, Wanted};
 pub use self::engine_thread::Readers;
+use self::engine_thread::{EngineLink, Report, Start, Wanted};
 
 use crate::alert_out::AlertOut;
 use crate::app::{App, Msg};

@@ -209,9 +209,9 @@ impl EngineThread {
                 }
                 Ok(Feed::Nudge) | Err(RecvTimeoutError::Timeout) => {}
                 // Every source has ended (stdin closed): keep serving what was counted.
-                Err(RecvTimeoutError::Disconnected) => std::thread::sleep(
-                    next_tick.saturating_duration_since(Instant::now()),
-                ),
+                Err(RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(next_tick.saturating_duration_since(Instant::now()))
+                }
             }
         }
         self.sinks.shutdown(SINKS_GRACE);
@@ -236,7 +236,11 @@ impl EngineThread {
         let published = Published {
             exposition,
             sources: self.source_states(),
-            sinks: self.sink_health.iter().map(|h| state_of(h, false)).collect(),
+            sinks: self
+                .sink_health
+                .iter()
+                .map(|h| state_of(h, false))
+                .collect(),
         };
         self.out.send(Arc::new(published)).is_ok()
     }

@@ -289,7 +289,10 @@ impl Engine {
 
     /// The changes kept since the last call (none unless [`Engine::keep_journal`]).
     pub fn take_journal(&mut self) -> Vec<journal::Entry> {
-        self.journal.as_mut().map(std::mem::take).unwrap_or_default()
+        self.journal
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     fn note(&mut self, entry: impl FnOnce(&Self) -> journal::Entry) {

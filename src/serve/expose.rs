@@ -175,7 +175,11 @@ pub fn render(e: &Exposition) -> String {
             ("output", c.output),
         ];
         for (class, n) in classes {
-            let pairs = [("identity", &**identity), ("class", class), ("model", model)];
+            let pairs = [
+                ("identity", &**identity),
+                ("class", class),
+                ("model", model),
+            ];
             sample(&mut out, "tokentop_tokens_total", &pairs, &n.to_string());
         }
     }
@@ -198,7 +202,12 @@ pub fn render(e: &Exposition) -> String {
     );
     for ((identity, model), c) in &e.tokens {
         let pairs = [("identity", &**identity), ("model", model)];
-        sample(&mut out, "tokentop_cost_usd_total", &pairs, &number(c.cost_usd));
+        sample(
+            &mut out,
+            "tokentop_cost_usd_total",
+            &pairs,
+            &number(c.cost_usd),
+        );
     }
     per_identity(
         &mut out,
@@ -219,8 +228,17 @@ pub fn render(e: &Exposition) -> String {
         "Tool calls since start, each call once; mcp_server is empty for tools of no MCP server.",
     );
     for ((identity, tool, server), n) in &e.tool_calls {
-        let pairs = [("identity", &**identity), ("tool", tool), ("mcp_server", server)];
-        sample(&mut out, "tokentop_tool_calls_total", &pairs, &n.to_string());
+        let pairs = [
+            ("identity", &**identity),
+            ("tool", tool),
+            ("mcp_server", server),
+        ];
+        sample(
+            &mut out,
+            "tokentop_tool_calls_total",
+            &pairs,
+            &n.to_string(),
+        );
     }
     budgets(&mut out, &e.budgets);
     alerts(&mut out, e);
@@ -313,7 +331,12 @@ fn histograms(out: &mut String, all: &BTreeMap<String, RequestHistograms>) {
                 cumulative += n;
                 let le = bound.to_string();
                 let pairs = [("identity", &**identity), ("le", &*le)];
-                sample(out, &format!("{name}_bucket"), &pairs, &cumulative.to_string());
+                sample(
+                    out,
+                    &format!("{name}_bucket"),
+                    &pairs,
+                    &cumulative.to_string(),
+                );
             }
             let pairs = [("identity", &**identity), ("le", "+Inf")];
             sample(out, &format!("{name}_bucket"), &pairs, &h.count.to_string());
