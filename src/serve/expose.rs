@@ -301,8 +301,16 @@ fn alerts(out: &mut String, e: &Exposition) {
     }
 }
 
+/// A histogram's name, help, bucket bounds and where it is among an identity's.
+type HistogramMetric = (
+    &'static str,
+    &'static str,
+    &'static [u64],
+    fn(&RequestHistograms) -> &Histogram,
+);
+
 fn histograms(out: &mut String, all: &BTreeMap<String, RequestHistograms>) {
-    let metrics: [(&str, &str, &[u64], fn(&RequestHistograms) -> &Histogram); 3] = [
+    let metrics: [HistogramMetric; 3] = [
         (
             "tokentop_request_input_tokens",
             "Input tokens per request (every input class), since start.",
