@@ -13,7 +13,7 @@ use super::expose::{
     BudgetGauge, Exposition, ModelCounts, RequestHistograms, SourceLines, TOKEN_BUCKETS,
     TOOL_CALL_BUCKETS,
 };
-use crate::engine::alerts::{Alert, AlertEvent, Change};
+use crate::engine::alerts::{Alert, AlertEvent, AlertKind, Change, Severity};
 use crate::engine::budget::{BudgetState, BudgetUnit};
 use crate::engine::journal::Entry;
 use crate::engine::usage::Usage;
@@ -178,11 +178,7 @@ impl Counters {
     /// Counts the alerts that started, by kind and severity.
     pub fn alerts(&mut self, events: &[AlertEvent]) {
         for e in events.iter().filter(|e| e.change == Change::Started) {
-            let key = (
-                e.alert.kind.label().to_string(),
-                e.alert.severity.label().to_string(),
-            );
-            *self.alerts_total.entry(key).or_default() += 1;
+            *self.alerts_total.entry(alert_key(&e.alert)).or_default() += 1;
         }
     }
 
@@ -197,8 +193,7 @@ impl Counters {
     ) -> Exposition {
         let mut alerts_active: BTreeMap<(String, String), u64> = BTreeMap::new();
         for a in alerts.iter().filter(|a| a.active()) {
-            let key = (a.kind.label().to_string(), a.severity.label().to_string());
-            *alerts_active.entry(key).or_default() += 1;
+            *alerts_active.entry(alert_key(a)).or_default() += 1;
         }
         // Every kind that ever started shows while none is open, as 0.
         for key in self.alerts_total.keys() {
@@ -216,6 +211,23 @@ impl Counters {
             sources: health.iter().map(|h| source_lines(h, now)).collect(),
         }
     }
+}
+
+/// An alert's `kind` and `severity` labels: names without spaces, stable for queries.
+fn alert_key(a: &Alert) -> (String, String) {
+    let kind = match a.kind {
+        AlertKind::BudgetWarn => "budget_warn",
+        AlertKind::BudgetOver => "budget_over",
+        AlertKind::Burst => "burst",
+        AlertKind::GlobalBurst => "global_burst",
+        AlertKind::Unattributed => "unattributed",
+    };
+    let severity = match a.severity {
+        Severity::Info => "info",
+        Severity::Warn => "warn",
+        Severity::Critical => "crit",
+    };
+    (kind.to_string(), severity.to_string())
 }
 
 fn budget_gauge(b: &BudgetState) -> BudgetGauge {

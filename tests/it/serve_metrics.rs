@@ -284,3 +284,41 @@ fn listening_beyond_loopback_needs_consent_and_a_token() {
         Ok(Access::Token("s3cret".into()))
     );
 }
+
+#[test]
+fn budgets_and_alerts_show_as_gauges_and_counters() {
+    let text =
+        "[[budget]]\nname = \"daily \\\"ops\\\"\"\nall = true\nperiod = \"day\"\nlimit_usd = 2\n";
+    let config =
+        tokentop::config::Config::parse(text, std::path::Path::new("t.toml")).expect("config");
+    let mut engine = Engine::with_config(
+        std::sync::Arc::new(tokentop::pricing::PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+        &config,
+    );
+    engine.keep_journal();
+    engine.advance(NOON);
+    let mut e = event("a", NOON, 10, 10);
+    e.record_cost_usd = Some(3.0);
+    engine.ingest(&e);
+    engine.advance(NOON + 1_000);
+    let mut counters = Counters::new(200);
+    counters.alerts(&engine.take_alert_events());
+    counters.take(engine.take_journal());
+    let open = engine.snapshot(None).alerts;
+    let text = render(&counters.exposition(&engine.budgets(), &open, &[], NOON));
+    assert_eq!(
+        lines(&text, "tokentop_budget"),
+        [
+            r#"tokentop_budget_used_ratio{budget="daily \"ops\""} 1.5"#,
+            r#"tokentop_budget_limit{budget="daily \"ops\"",unit="usd"} 2"#,
+        ]
+    );
+    assert_eq!(
+        lines(&text, "tokentop_alerts"),
+        [
+            r#"tokentop_alerts_active{kind="budget_over",severity="crit"} 1"#,
+            r#"tokentop_alerts_total{kind="budget_over",severity="crit"} 1"#,
+        ]
+    );
+}
