@@ -33,10 +33,16 @@ impl Drop for Served {
 /// Starts `tokentop serve ARGS` on a free loopback port, with HOME and the XDG folders in
 /// `home`, and waits for the address it prints.
 fn serve(args: &[&str], home: &Path) -> Served {
+    serve_on("127.0.0.1:0", args, home, &[])
+}
+
+/// `serve` on `listen`, with `env` set too.
+fn serve_on(listen: &str, args: &[&str], home: &Path, env: &[(&str, &str)]) -> Served {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin!("tokentop"))
         .arg("serve")
         .args(args)
-        .args(["--listen", "127.0.0.1:0", "--no-state"])
+        .args(["--listen", listen, "--no-state"])
+        .envs(env.iter().copied())
         .env("HOME", home)
         .env("XDG_STATE_HOME", home)
         .env("XDG_CONFIG_HOME", home)
@@ -60,10 +66,15 @@ fn serve(args: &[&str], home: &Path) -> Served {
 
 /// GET `path` from `addr`: the status and the body.
 fn get(addr: &str, path: &str) -> (u16, String) {
+    get_with(addr, path, "")
+}
+
+/// GET with extra header lines (each ending in CRLF).
+fn get_with(addr: &str, path: &str, headers: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n"
     )
     .expect("send");
     let mut answer = String::new();
@@ -76,6 +87,7 @@ fn get(addr: &str, path: &str) -> (u16, String) {
         .expect("a status");
     assert!(
         !path.starts_with("/metrics")
+            || status != 200
             || head
                 .to_ascii_lowercase()
                 .contains("content-type: text/plain; version=0.0.4"),
@@ -208,9 +220,57 @@ fn listening_beyond_loopback_without_consent_is_a_usage_error() {
     assert!(err.contains("--listen-allow-remote"), "{err}");
 }
 
+/// Beyond loopback, only a scraper with the token reads anything (reached here through
+/// 127.0.0.1, where the wildcard address listens too).
+#[test]
+fn beyond_loopback_the_bearer_token_is_required() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("usage.jsonl");
+    std::fs::write(&log, LOG).expect("write log");
+    let args = [
+        log.to_str().expect("utf-8 path"),
+        "--listen-allow-remote",
+        "--listen-token-env",
+        "TT_SCRAPE_TOKEN",
+    ];
+    let env = [("TT_SCRAPE_TOKEN", "s3cret-token")];
+    let served = serve_on("0.0.0.0:0", &args, dir.path(), &env);
+    let port = served.addr.rsplit(':').next().expect("a port");
+    let local = format!("127.0.0.1:{port}");
+    let (status, body) = get(&local, "/healthz");
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("Authorization: Bearer"), "{body}");
+    assert!(!body.contains("s3cret"), "{body}");
+    let (status, _) = get_with(&local, "/metrics", "Authorization: Bearer wrong\r\n");
+    assert_eq!(status, 401);
+    let metrics = wait_for("the cost with the token", || {
+        let (status, body) = get_with(&local, "/metrics", "Authorization: Bearer s3cret-token\r\n");
+        assert_eq!(status, 200, "{body}");
+        body.contains("tokentop_cost_usd_total{identity=\"bo\",model=\"gpt-4o-mini\"} 0.25")
+            .then_some(body)
+    });
+    assert!(metrics.contains("tokentop_requests_total{identity=\"ana@example.com\"} 1"));
+}
+
+#[test]
+fn serve_help_says_remote_listening_needs_a_token() {
+    let out = Command::new(assert_cmd::cargo::cargo_bin!("tokentop"))
+        .args(["serve", "--help"])
+        .output()
+        .expect("run");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("[default: 127.0.0.1:9464]"), "{help}");
+    assert!(help.contains("--listen-allow-remote"), "{help}");
+    assert!(help.contains("labels carry user emails"), "{help}");
+    assert!(help.contains("Authorization: Bearer TOKEN"), "{help}");
+}
+
 #[test]
 fn promtool_finds_nothing_to_say_about_the_metrics() {
-    let Some(promtool) = program_or_skip("promtool", "promtool_finds_nothing_to_say") else {
+    let Some(promtool) = program_or_skip(
+        "promtool",
+        "serve::promtool_finds_nothing_to_say_about_the_metrics",
+    ) else {
         return;
     };
     let (_dir, _served, metrics) = served_log();
@@ -245,7 +305,8 @@ fn free_port() -> u16 {
 
 #[test]
 fn a_real_prometheus_scrapes_the_cost() {
-    let Some(prometheus) = program_or_skip("prometheus", "a_real_prometheus_scrapes_the_cost")
+    let Some(prometheus) =
+        program_or_skip("prometheus", "serve::a_real_prometheus_scrapes_the_cost")
     else {
         return;
     };
