@@ -33,12 +33,22 @@ const TICK_PERIOD: Duration = Duration::from_secs(1);
 const SINKS_GRACE: Duration = Duration::from_secs(1);
 
 /// Who may read `/metrics` and `/healthz`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Access {
     /// A loopback address: whoever runs on this machine.
     Local,
     /// Any address, with `Authorization: Bearer TOKEN`.
     Token(String),
+}
+
+/// The token never shows, not even in a test's failure.
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Access::Local => f.write_str("Local"),
+            Access::Token(_) => f.write_str("Token([redacted])"),
+        }
+    }
 }
 
 impl Access {
@@ -196,7 +206,11 @@ impl EngineThread {
                 }
             }
             match feeds.recv_timeout(next_tick.saturating_duration_since(Instant::now())) {
-                Ok(Feed::Events(events)) => events.iter().for_each(|e| self.engine.ingest(e)),
+                Ok(Feed::Events(events)) => {
+                    events.iter().for_each(|e| self.engine.ingest(e));
+                    // Taken batch by batch, so that a backfill never piles up changes.
+                    self.counters.take(self.engine.take_journal());
+                }
                 Ok(Feed::Health(health)) => {
                     for h in health {
                         self.health.insert(h.path.clone(), h);

@@ -322,3 +322,9 @@ fn budgets_and_alerts_show_as_gauges_and_counters() {
         ]
     );
 }
+
+#[test]
+fn the_token_never_shows_in_debug_output() {
+    let shown = format!("{:?}", Access::Token("s3cret".into()));
+    assert_eq!(shown, "Token([redacted])");
+}
