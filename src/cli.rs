@@ -84,6 +84,58 @@ pub enum Command {
     /// Check the config's budgets and exit 0 (all ok), 3 (a warning) or 4 (one is over, or
     /// provider spend no log explains is over [reconcile] unattributed_usd)
     Check(CheckArgs),
+    /// Run headless: follow the same sources, keep the same alert outputs, and serve
+    /// Prometheus metrics on /metrics and source health on /healthz
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Log files, folders or globs to read and follow, `-` for stdin [default: the Claude
+    /// Code and Codex log folders that exist]
+    pub paths: Vec<String>,
+
+    /// Where to serve /metrics and /healthz (port 0: a free one, printed at start). An
+    /// address other than loopback needs --listen-allow-remote and --listen-token-env:
+    /// the metrics' labels carry user emails
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+    pub listen: std::net::SocketAddr,
+
+    /// Allow --listen on an address other than loopback (then --listen-token-env is needed)
+    #[arg(long)]
+    pub listen_allow_remote: bool,
+
+    /// The environment variable that holds the bearer token scrapers must send
+    /// (Authorization: Bearer TOKEN); needed with --listen-allow-remote
+    #[arg(long, value_name = "NAME")]
+    pub listen_token_env: Option<String>,
+
+    /// Keep nothing between runs: provider buckets are fetched again at start
+    #[arg(long)]
+    pub no_state: bool,
+
+    #[command(flatten)]
+    pub providers: ProviderArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// How often files are checked when no filesystem event arrives, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub poll_ms: u64,
+
+    /// Find changes by polling every --poll-ms only, without filesystem events
+    #[arg(long)]
+    pub poll_only: bool,
+
+    /// Append every alert, as it starts and as it ends, to FILE as a JSON line
+    #[arg(long, value_name = "FILE")]
+    pub alerts_file: Option<std::path::PathBuf>,
+
+    /// Run CMD (with sh -c) for every new alert, the alert as JSON on its stdin; killed
+    /// after 10 s
+    #[arg(long, value_name = "CMD")]
+    pub on_alert: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,24 @@ pub struct Config {
     pub providers: Vec<crate::source::provider::ProviderSpec>,
     /// `[reconcile]`: when provider spend that no log explains is a finding.
     pub reconcile: reconcile::ReconcileSettings,
+    /// `[serve]`: how `tokentop serve` exposes its metrics.
+    pub serve: ServeSettings,
+}
+
+/// The checked `[serve]` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServeSettings {
+    /// At most this many identities and this many tools get a label of their own; later
+    /// ones share `other`.
+    pub max_label_values: usize,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        ServeSettings {
+            max_label_values: 200,
+        }
+    }
 }
 
 /// One line of `[prices]`: `"model id" = "price table key"`, for a model whose entries

@@ -22,6 +22,7 @@ pub mod redact;
 pub mod report;
 pub mod request;
 pub mod sanitize;
+pub mod serve;
 pub mod source;
 pub mod state;
 pub mod theme;

@@ -14,7 +14,8 @@ use ratatui::layout::Rect;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use self::engine_thread::{EngineLink, Readers, Report, Start, Wanted};
+pub use self::engine_thread::Readers;
+use self::engine_thread::{EngineLink, Report, Start, Wanted};
 
 use crate::alert_out::AlertOut;
 use crate::app::{App, Msg};
@@ -157,6 +158,59 @@ fn store_health(problem: &str) -> SourceHealth {
 /// How the state store is named among the sources.
 const STORE_SOURCE: &str = "state store";
 
+/// Everything the engine reads, as the monitor and `serve` take it.
+pub struct Sources {
+    pub input: Input,
+    pub follow: FollowOptions,
+    /// Provider usage and cost APIs to poll beside the logs.
+    pub providers: Vec<ProviderSpec>,
+    /// What was fetched from the providers in earlier runs (`None`: not kept).
+    pub state: Option<Store>,
+    /// Why no state store is kept although one was wanted, said among the sources.
+    pub state_warning: Option<String>,
+}
+
+/// Starts every source of `sources` into `tx`: stdin, the followed paths (whose lines
+/// `origins` learns) or the demo, and the provider poller, for which `engine` keeps cost
+/// by UTC day. Returns the reader threads, to be watched.
+pub fn start_sources(
+    sources: Sources,
+    origins: &Origins,
+    engine: &mut Engine,
+    tx: &std::sync::mpsc::SyncSender<Feed>,
+) -> std::io::Result<Readers> {
+    let mut readers = Readers::default();
+    let demo = matches!(sources.input, Input::Demo);
+    match sources.input {
+        Input::Demo => {
+            readers.watch(demo::spawn(tx.clone(), wall_clock, origins.clone())?);
+        }
+        Input::Paths(specs) => {
+            for spec in specs.iter().filter(|s| s.is_stream()) {
+                readers.watch(stdin::spawn(spec, tx.clone(), wall_clock)?);
+            }
+            if specs.iter().any(|s| !s.is_stream()) {
+                readers.watch(follow::spawn(
+                    Follower::new(specs, origins.clone()),
+                    tx.clone(),
+                    sources.follow,
+                )?);
+            }
+        }
+    }
+    let jobs = polled(demo, sources.providers)?;
+    if !jobs.is_empty() {
+        // Reconciliation sets the providers' bills against logged cost by identity and UTC day.
+        engine.keep_utc_days();
+        readers.watch(spawn_poller(jobs, sources.state, tx.clone())?);
+    }
+    if let Some(warning) = sources.state_warning {
+        tx.send(Feed::Health(vec![store_health(&warning)]))
+            .map_err(|_| std::io::Error::other("the engine's channel closed"))?;
+    }
+    Ok(readers)
+}
+
 /// Hands the app a snapshot at the engine's `now`, with the detail of the identity the app
 /// has in focus.
 pub fn refresh(engine: &Engine, app: &mut App) {
@@ -199,36 +253,16 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let (tx, feeds) = std::sync::mpsc::sync_channel::<Feed>(CHANNEL_CAPACITY);
     // Where each event's line is: fetched by the event popup.
     let origins = Origins::default();
-    let mut readers = Readers::default();
-    let demo = matches!(options.input, Input::Demo);
-    match options.input {
-        Input::Demo => {
-            readers.watch(demo::spawn(tx.clone(), wall_clock, origins.clone())?);
-        }
-        Input::Paths(specs) => {
-            for spec in specs.iter().filter(|s| s.is_stream()) {
-                readers.watch(stdin::spawn(spec, tx.clone(), wall_clock)?);
-            }
-            if specs.iter().any(|s| !s.is_stream()) {
-                readers.watch(follow::spawn(
-                    Follower::new(specs, origins.clone()),
-                    tx.clone(),
-                    options.follow,
-                )?);
-            }
-        }
-    }
     let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
     engine.set_home(std::env::var("HOME").ok());
-    let jobs = polled(demo, options.providers)?;
-    if !jobs.is_empty() {
-        // Reconciliation sets the providers' bills against logged cost by identity and UTC day.
-        engine.keep_utc_days();
-        readers.watch(spawn_poller(jobs, options.state, tx.clone())?);
-    }
-    if let Some(warning) = options.state_warning {
-        tx.send(Feed::Health(vec![store_health(&warning)]))?;
-    }
+    let sources = Sources {
+        input: options.input,
+        follow: options.follow,
+        providers: options.providers,
+        state: options.state,
+        state_warning: options.state_warning,
+    };
+    let readers = start_sources(sources, &origins, &mut engine, &tx)?;
     engine.advance(wall_clock());
     let mut app = App::new(options.title, engine.snapshot(None));
     app.range = options.range;

@@ -7,7 +7,7 @@ use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use ratatui::DefaultTerminal;
 use tokentop::alert_out::{AlertOut, AlertSinks};
-use tokentop::cli::{CheckArgs, Cli, Command, ReportArgs};
+use tokentop::cli::{CheckArgs, Cli, Command, ReportArgs, ServeArgs};
 use tokentop::live::{self, Input, LiveOptions};
 use tokentop::sanitize::json_safe;
 use tokentop::source::discover::SourceSpec;
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Report(args)) => run_report(args).map(|()| 0),
         Some(Command::Check(args)) => run_check(args),
+        Some(Command::Serve(args)) => run_serve(args).map(|()| 0),
         None => run_live(&cli).map(|()| 0),
     };
     match result {
@@ -79,6 +80,49 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
         );
     }
     report.write(format, args.percentiles, &mut std::io::stdout().lock())
+}
+
+fn run_serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let access = tokentop::serve::Access::for_listen(
+        args.listen,
+        args.listen_allow_remote,
+        args.listen_token_env.as_deref(),
+        |name| std::env::var(name).ok(),
+    )
+    .map_err(usage_error)?;
+    let config = args.common.config()?;
+    let providers = request::providers(&args.providers, &config)?;
+    let (state, state_warning) = if providers.is_empty() {
+        (None, None)
+    } else {
+        tokentop::state::open_for_monitor(args.no_state, false)
+    };
+    let specs = request::log_specs(&args.paths, &providers)?;
+    let options = tokentop::serve::ServeOptions {
+        sources: live::Sources {
+            input: Input::Paths(specs),
+            follow: FollowOptions {
+                poll_every: Duration::from_millis(args.poll_ms.max(10)),
+                watch: !args.poll_only,
+            },
+            providers,
+            state,
+            state_warning,
+        },
+        listen: args.listen,
+        access,
+        prices: args.common.prices(&config)?,
+        tz: args.common.time_zone(&config)?,
+        config,
+        sinks: AlertOut::start(AlertSinks {
+            file: args.alerts_file.clone(),
+            command: args.on_alert.clone(),
+        })?,
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let result = runtime.block_on(tokentop::serve::run(options));
+    runtime.shutdown_timeout(QUIT_GRACE);
+    result
 }
 
 fn run_live(cli: &Cli) -> anyhow::Result<()> {

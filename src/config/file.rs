@@ -43,6 +43,29 @@ struct FileShape {
     providers: super::providers::ProvidersShape,
     #[serde(default)]
     reconcile: super::reconcile::ReconcileShape,
+    #[serde(default)]
+    serve: ServeShape,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeShape {
+    max_label_values: Option<Spanned<i64>>,
+}
+
+/// `[serve]`, checked: a label bound of at least one.
+fn serve_settings(shape: ServeShape) -> Result<super::ServeSettings, Located> {
+    let mut settings = super::ServeSettings::default();
+    if let Some(n) = shape.max_label_values {
+        settings.max_label_values = usize::try_from(*n.get_ref())
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| Located {
+                offset: n.span().start,
+                message: "[serve] max_label_values must be a whole number, 1 or more".into(),
+            })?;
+    }
+    Ok(settings)
 }
 
 #[derive(Deserialize)]
@@ -157,6 +180,7 @@ pub fn parse(text: &str) -> Result<Config, Located> {
         prices,
         providers: super::providers::specs(shape.providers)?,
         reconcile: super::reconcile::settings(shape.reconcile)?,
+        serve: serve_settings(shape.serve)?,
     })
 }
 

@@ -230,6 +230,13 @@ impl Engine {
             self.identities[who].apply(Sign::Add, event.time, day, &event.model, &calls);
             self.global
                 .apply(Sign::Add, event.time, day, &event.model, &calls);
+            for tool in &verdict.tools {
+                self.note(|e| super::journal::Entry::ToolCall {
+                    identity: e.identities[who].name.clone(),
+                    tool: tool.call.name.clone(),
+                    mcp_server: tool.call.mcp_server.clone(),
+                });
+            }
             let id = &mut self.identities[who];
             for tool in &verdict.tools {
                 let call = tool.call;

@@ -15,6 +15,7 @@ mod fleet;
 pub mod hist;
 pub mod identity;
 mod ingest;
+pub mod journal;
 pub mod mapping;
 mod model_days;
 pub mod period;
@@ -204,6 +205,8 @@ pub struct Engine {
     home: Option<String>,
     /// What the providers' usage and cost reports said, apart from the logs' totals.
     providers: providers::Providers,
+    /// Changes to the sums since the caller last took them (`None`: not kept).
+    journal: Option<Vec<journal::Entry>>,
 }
 
 impl Engine {
@@ -243,6 +246,7 @@ impl Engine {
                 config.identities.clone(),
                 config.reconcile.clone(),
             ),
+            journal: None,
         }
     }
 
@@ -278,12 +282,38 @@ impl Engine {
         self.providers.apply(update);
     }
 
+    /// Keeps every change to what is counted from now on, for [`Engine::take_journal`].
+    pub fn keep_journal(&mut self) {
+        self.journal.get_or_insert_with(Vec::new);
+    }
+
+    /// The changes kept since the last call (none unless [`Engine::keep_journal`]).
+    pub fn take_journal(&mut self) -> Vec<journal::Entry> {
+        self.journal
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn note(&mut self, entry: impl FnOnce(&Self) -> journal::Entry) {
+        if self.journal.is_some() {
+            let entry = entry(self);
+            self.journal.get_or_insert_with(Vec::new).push(entry);
+        }
+    }
+
     pub fn time_zone(&self) -> &TimeZone {
         &self.days.tz
     }
 
     fn apply(&mut self, sign: Sign, who: usize, time: TimeMs, day: Date, model: &str, u: &Usage) {
         self.oldest_day = Some(self.oldest_day.map_or(day, |d| d.min(day)));
+        self.note(|e| journal::Entry::Usage {
+            add: sign == Sign::Add,
+            identity: e.identities[who].name.clone(),
+            model: model.to_string(),
+            usage: *u,
+        });
         if sign == Sign::Add {
             let model = self.model(model);
             self.identities[who].used(&model);
@@ -303,6 +333,10 @@ impl Engine {
             tool_calls: u64::from(done.tool_calls),
             latency_ms,
         };
+        self.note(|e| journal::Entry::Request {
+            identity: e.identities[done.identity].name.clone(),
+            size,
+        });
         let whole = self.whole_range;
         let id = &mut self.identities[done.identity];
         id.dists.record_request(done.time, &size, whole);

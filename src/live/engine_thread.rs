@@ -105,7 +105,8 @@ impl Readers {
         self.0.push(Box::new(move || reader.is_finished()));
     }
 
-    fn all_finished(&self) -> bool {
+    /// Whether every reader watched has ended.
+    pub fn all_finished(&self) -> bool {
         self.0.iter().all(|finished| finished())
     }
 }

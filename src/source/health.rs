@@ -38,6 +38,10 @@ pub struct SourceHealth {
     pub last_error: Option<String>,
     /// The input ended for good (stdin closed); not an error.
     pub finished: bool,
+    /// The latest event time read (ms since the epoch), for `serve`'s ingest lag; not in
+    /// reports.
+    #[serde(skip)]
+    pub newest_event: Option<crate::event::TimeMs>,
 }
 
 impl SourceHealth {
@@ -61,7 +65,10 @@ impl SourceHealth {
     pub fn count(&mut self, line: &[u8], parsed: &Parsed) {
         self.lines += 1;
         match parsed {
-            Parsed::Event(_) => self.events += 1,
+            Parsed::Event(event) => {
+                self.events += 1;
+                self.newest_event = self.newest_event.max(Some(event.time));
+            }
             Parsed::NoUsage => self.lines_without_usage += 1,
             Parsed::Rejected(reason) => self.reject(*reason, line),
         }
@@ -74,6 +81,7 @@ impl SourceHealth {
         self.events += other.events;
         self.lines_without_usage += other.lines_without_usage;
         self.restarts += other.restarts;
+        self.newest_event = self.newest_event.max(other.newest_event);
         for (reason, r) in other.rejected {
             let entry = self.rejected.entry(reason).or_default();
             if entry.count == 0 {

@@ -79,7 +79,7 @@ fn an_unknown_key_is_named_with_its_line() {
     );
     assert_eq!(
         error("time_zone = \"UTC\"\ntimezone = \"UTC\"\n"),
-        "tokentop.toml:2:1: unknown field `timezone`, expected one of `time_zone`, `identity`, `budget`, `bursts`, `prices`, `providers`, `reconcile`"
+        "tokentop.toml:2:1: unknown field `timezone`, expected one of `time_zone`, `identity`, `budget`, `bursts`, `prices`, `providers`, `reconcile`, `serve`"
     );
     assert_eq!(
         error("[[identity]]\nmatch = { api_kye_id = \"k\" }\n"),
@@ -135,6 +135,18 @@ fn a_bad_period_is_explained() {
     assert_eq!(
         error(&text),
         "tokentop.toml:2:1: budget \"daily\": no period: set period = \"hour\", \"day\", \"week\" or \"month\", or a rolling window such as rolling = \"24h\""
+    );
+}
+
+#[test]
+fn serve_label_bound_is_200_unless_set_to_one_or_more() {
+    assert_eq!(Config::default().serve.max_label_values, 200);
+    let path = Path::new("tokentop.toml");
+    let config = Config::parse("[serve]\nmax_label_values = 3\n", path).expect("parses");
+    assert_eq!(config.serve.max_label_values, 3);
+    assert_eq!(
+        error("[serve]\nmax_label_values = 0\n"),
+        "tokentop.toml:2:20: [serve] max_label_values must be a whole number, 1 or more"
     );
 }
 

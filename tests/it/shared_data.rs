@@ -15,7 +15,7 @@ pub fn shared_dir() -> PathBuf {
 }
 
 /// Whether missing shared data fails the tests instead of skipping them.
-fn required() -> bool {
+pub fn required() -> bool {
     let set =
         |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
     set("CI") || set("TOKENTOP_REQUIRE_SHARED")
