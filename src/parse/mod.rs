@@ -8,6 +8,7 @@ pub mod codex;
 mod detect;
 pub mod estimate;
 pub mod openai;
+pub mod otlp;
 pub mod plausible;
 pub mod provider;
 mod reply;
@@ -128,6 +129,12 @@ pub enum RejectReason {
     Implausible,
     /// Stamped more than [`plausible::MAX_AHEAD_MS`] past the clock it was read by.
     FutureTime,
+    /// An OTLP signal or part this build does not turn into events (metric points).
+    Unsupported,
+    /// Counted, not dropped: OTLP GenAI input tokens below their cache tokens, taken as
+    /// uncached input (the sender did not include the cache in the input, as the
+    /// conventions ask).
+    InputBelowCache,
 }
 
 impl RejectReason {
@@ -143,6 +150,8 @@ impl RejectReason {
             RejectReason::UnknownFormat => "unknown_format",
             RejectReason::Implausible => "implausible",
             RejectReason::FutureTime => "future_time",
+            RejectReason::Unsupported => "unsupported",
+            RejectReason::InputBelowCache => "input_below_cache",
         }
     }
 }
