@@ -135,6 +135,8 @@ pub enum RejectReason {
     /// uncached input (the sender did not include the cache in the input, as the
     /// conventions ask).
     InputBelowCache,
+    /// An OTLP request whose body could not be read at all (answered 400).
+    InvalidBody,
 }
 
 impl RejectReason {
@@ -152,6 +154,7 @@ impl RejectReason {
             RejectReason::FutureTime => "future_time",
             RejectReason::Unsupported => "unsupported",
             RejectReason::InputBelowCache => "input_below_cache",
+            RejectReason::InvalidBody => "invalid_body",
         }
     }
 }
