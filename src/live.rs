@@ -32,7 +32,7 @@ use crate::source::health::SourceHealth;
 use crate::source::origin::Origins;
 use crate::source::provider::http::{AdminKey, RetryPolicy, tokio_sleeper};
 use crate::source::provider::{ProviderSpec, poll};
-use crate::source::{CHANNEL_CAPACITY, Feed, stdin};
+use crate::source::{CHANNEL_CAPACITY, Feed, otlp, stdin};
 use crate::state::Store;
 use crate::theme::Theme;
 use crate::{demo, ui};
@@ -78,6 +78,8 @@ pub struct LiveOptions {
     pub state: Option<Store>,
     /// Why no state store is kept although one was wanted, for the sources view.
     pub state_warning: Option<String>,
+    /// The OTLP receiver, bound (`--otlp`), served beside the other sources.
+    pub otlp: Option<otlp::Receiver>,
 }
 
 /// The wall clock, in the engine's unit. The only place live mode reads the time.
@@ -225,6 +227,9 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
         // Reconciliation sets the providers' bills against logged cost by identity and UTC day.
         engine.keep_utc_days();
         readers.watch(spawn_poller(jobs, options.state, tx.clone())?);
+    }
+    if let Some(receiver) = options.otlp {
+        readers.watch(receiver.spawn(tx.clone(), wall_clock)?);
     }
     if let Some(warning) = options.state_warning {
         tx.send(Feed::Health(vec![store_health(&warning)]))?;

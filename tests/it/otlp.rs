@@ -409,3 +409,64 @@ fn a_token_is_required_when_configured() {
     assert_eq!(reply.status, 200);
     assert_eq!(peer.drain().0[0].tokens.input, 50);
 }
+
+mod cli {
+    use clap::Parser;
+    use tokentop::cli::Cli;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("tokentop").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn the_address_comes_only_with_equals() {
+        let cli = parse(&["--otlp", "logs/"]);
+        assert_eq!(cli.otlp.otlp.as_deref(), Some("127.0.0.1:4318"));
+        assert_eq!(cli.paths, ["logs/"]);
+        let cli = parse(&["--otlp=127.0.0.1:9999", "logs/"]);
+        assert_eq!(cli.otlp.otlp.as_deref(), Some("127.0.0.1:9999"));
+        assert_eq!(cli.paths, ["logs/"]);
+        let cli = parse(&["logs/"]);
+        assert_eq!(cli.otlp.otlp, None);
+        assert!(Cli::try_parse_from(["tokentop", "--otlp-allow-remote"]).is_err());
+    }
+
+    #[test]
+    fn a_remote_address_needs_the_flag_and_a_token() {
+        let refused = parse(&["--otlp=0.0.0.0:0"]).otlp.bind().unwrap_err();
+        assert!(
+            refused.to_string().contains("--otlp-allow-remote"),
+            "{refused}"
+        );
+        let refused = parse(&["--otlp=0.0.0.0:0", "--otlp-allow-remote"])
+            .otlp
+            .bind()
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("--otlp-token-env"),
+            "{refused}"
+        );
+        let refused = parse(&["--otlp=nowhere"]).otlp.bind().unwrap_err();
+        assert!(refused.to_string().contains("IP:PORT"), "{refused}");
+        let bound = parse(&["--otlp=127.0.0.1:0"]).otlp.bind().unwrap().unwrap();
+        assert!(bound.name().starts_with("otlp 127.0.0.1:"));
+    }
+
+    #[test]
+    fn help_states_the_remote_rule() {
+        let out = assert_cmd::Command::cargo_bin("tokentop")
+            .unwrap()
+            .arg("--help")
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        for needle in [
+            "--otlp[=<ADDR>]",
+            "--otlp-allow-remote",
+            "--otlp-token-env",
+            "other than loopback needs",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from help:\n{text}");
+        }
+    }
+}
