@@ -143,7 +143,7 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
         h.bytes += body.len() as u64;
         h.lines += records;
         h.events += event_count;
-        h.lines_without_usage += records - event_count - total_rejected;
+        h.lines_without_usage += records.saturating_sub(event_count + total_rejected);
         for (reason, name) in &examples {
             h.reject(*reason, name.as_bytes());
         }

@@ -77,10 +77,11 @@ impl Receiver {
         std::thread::Builder::new()
             .name("otlp".into())
             .spawn(move || {
+                let name = self.name.clone();
                 if let Err(e) = self.serve(tx.clone(), clock) {
                     let health = SourceHealth {
                         last_error: Some(format!("the OTLP receiver stopped: {e}")),
-                        ..SourceHealth::new("otlp")
+                        ..SourceHealth::new(&name)
                     };
                     let _ = tx.try_send(Feed::Health(vec![health]));
                 }
