@@ -45,6 +45,9 @@ pub fn outcomes(batch: &Batch, read_time: TimeMs) -> Vec<Outcome> {
             let parsed = match record(r, read_time, &agents, &mut uncached_input) {
                 Parsed::Event(e) => match plausible::check(&e) {
                     Some(reason) => Parsed::Rejected(reason),
+                    None if !plausible::time_is_plausible(&e, read_time) => {
+                        Parsed::Rejected(RejectReason::FutureTime)
+                    }
                     None => Parsed::Event(e),
                 },
                 other => other,

@@ -9,7 +9,7 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 
 use super::*;
-use crate::event::{Event, Format, IdentityKind, Kind, Tokens};
+use crate::event::{Event, Format, IdentityKind, Kind, TimeMs, Tokens};
 use crate::parse::{Parsed, RejectReason};
 
 const API_REQUEST: &str = r#"{"resourceLogs":[{"resource":{"attributes":[
@@ -33,8 +33,11 @@ const API_REQUEST: &str = r#"{"resourceLogs":[{"resource":{"attributes":[
    {"key":"query_source","value":{"stringValue":"subagent"}},
    {"key":"agent.name","value":{"stringValue":"reviewer"}}]}]}]}]}"#;
 
+/// When the bodies are read: after every record's time.
+const NOW: TimeMs = 1_800_000_000_000;
+
 fn run(signal: Signal, encoding: Encoding, body: &[u8]) -> Vec<Outcome> {
-    outcomes(&decode(signal, encoding, body).unwrap(), 7)
+    outcomes(&decode(signal, encoding, body).unwrap(), NOW)
 }
 
 fn event(o: &Outcome) -> &Event {
@@ -145,7 +148,7 @@ fn claude_code_events_in_protobuf() {
     assert_eq!((e.tokens.input, e.tokens.output), (11, 22));
     assert_eq!(e.record_cost_usd, Some(1.25));
     // No time in the record: the read time, flagged.
-    assert_eq!(e.time, 7);
+    assert_eq!(e.time, NOW);
     assert!(e.flags.time_from_read);
     let t = event(&out[1]);
     assert_eq!(t.kind, Kind::Tool);
@@ -325,7 +328,9 @@ fn unusable_records_are_rejected_by_reason() {
     let huge = API_REQUEST.replace(r#"{"intValue":"50"}"#, r#"{"intValue":"1e30"}"#);
     let absurd = API_REQUEST.replace(r#"{"intValue":"50"}"#, r#"{"intValue":"900000000000"}"#);
     let bad_cost = API_REQUEST.replace("0.0416", r#""lots""#);
+    let ahead = API_REQUEST.replace("1785589514000000000", "1900000000000000000");
     for (body, want) in [
+        (ahead, RejectReason::FutureTime),
         (no_model, RejectReason::MissingField),
         (negative, RejectReason::InvalidField),
         (huge, RejectReason::InvalidField),
