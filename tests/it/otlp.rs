@@ -348,6 +348,26 @@ fn bodies_past_the_bound_are_refused_gzipped_or_not() {
     assert!(bomb.len() < 64 * 1024);
     let reply = peer.post("/v1/logs", "application/json", true, bomb);
     assert_eq!(reply.status, 413);
+    // Chunked, with no length declared: cut off at the bound as it streams.
+    let mut stream = std::net::TcpStream::connect(&peer.url[7..]).unwrap();
+    // A safety net against a hang, not a timing threshold: the answer comes at once.
+    let net = Some(std::time::Duration::from_secs(60));
+    stream.set_read_timeout(net).unwrap();
+    let head = "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    stream.write_all(head.as_bytes()).unwrap();
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..=(MAX_BODY_BYTES >> 20) {
+        if write!(stream, "{:x}\r\n", chunk.len()).is_err()
+            || stream.write_all(&chunk).is_err()
+            || stream.write_all(b"\r\n").is_err()
+        {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     // Just within the bound, gzipped: read.
     let mut fits = logs_json(&[api_request("model", "77")]);
     fits.resize(MAX_BODY_BYTES, b' ');
@@ -356,7 +376,7 @@ fn bodies_past_the_bound_are_refused_gzipped_or_not() {
     let (events, health) = peer.drain();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].tokens.input, 77);
-    assert_eq!(health.rejected[&RejectReason::TooLong].count, 2);
+    assert_eq!(health.rejected[&RejectReason::TooLong].count, 3);
 }
 
 #[test]
@@ -450,6 +470,30 @@ mod cli {
         assert!(refused.to_string().contains("IP:PORT"), "{refused}");
         let bound = parse(&["--otlp=127.0.0.1:0"]).otlp.bind().unwrap().unwrap();
         assert!(bound.name().starts_with("otlp 127.0.0.1:"));
+    }
+
+    /// Without a terminal the monitor stops at taking it: what it says shows whether the
+    /// missing log folders stopped it first.
+    #[test]
+    fn with_otlp_no_log_folder_is_not_an_error() {
+        let home = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| {
+            let out = assert_cmd::Command::cargo_bin("tokentop")
+                .unwrap()
+                .args(args)
+                .env("HOME", home.path())
+                .env("XDG_STATE_HOME", home.path())
+                .env("XDG_CONFIG_HOME", home.path())
+                .env_remove("CLAUDE_CONFIG_DIR")
+                .env_remove("CODEX_HOME")
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        };
+        assert!(run(&[]).contains("no usage logs in the default places"));
+        let err = run(&["--otlp=127.0.0.1:0"]);
+        assert!(!err.contains("no usage logs"), "{err}");
+        assert!(err.contains("not a terminal"), "{err}");
     }
 
     #[test]

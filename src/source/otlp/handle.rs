@@ -199,9 +199,22 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, (StatusCo
             ),
         )
     };
+    let declared: Option<u64> = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    // With a declared length within the bound, a failed read is a body cut short.
     let raw = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(|_| too_large())?;
+        .map_err(|e| match declared {
+            Some(_) => (
+                StatusCode::BAD_REQUEST,
+                format!("the body could not be read: {e}"),
+            ),
+            None => too_large(),
+        })?;
     let coding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
