@@ -130,11 +130,11 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
         match shared.tx.try_send(Feed::Events(events)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
-                return busy(StatusCode::SERVICE_UNAVAILABLE, encoding);
+                return busy(encoding);
             }
             Err(TrySendError::Disconnected(_)) => {
                 shared.closed.notify_one();
-                return busy(StatusCode::SERVICE_UNAVAILABLE, encoding);
+                return busy(encoding);
             }
         }
     }
@@ -299,9 +299,9 @@ fn status_reply(status: StatusCode, encoding: Encoding, why: &str) -> Response {
 }
 
 /// The engine cannot take more now: the exporter retries after `Retry-After`.
-fn busy(status: StatusCode, encoding: Encoding) -> Response {
+fn busy(encoding: Encoding) -> Response {
     let mut response = status_reply(
-        status,
+        StatusCode::SERVICE_UNAVAILABLE,
         encoding,
         "tokentop is not keeping up: retry after the Retry-After delay",
     );
