@@ -41,6 +41,9 @@ pub struct Cli {
     pub providers: ProviderArgs,
 
     #[command(flatten)]
+    pub otlp: OtlpArgs,
+
+    #[command(flatten)]
     pub common: CommonArgs,
 
     /// How often files are checked when no filesystem event arrives, in milliseconds
@@ -116,6 +119,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub providers: ProviderArgs,
+
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -234,6 +240,57 @@ pub struct ProviderArgs {
     /// Anthropic's API base URL [default: https://api.anthropic.com]
     #[arg(long, value_name = "URL")]
     pub anthropic_url: Option<String>,
+}
+
+/// The OTLP receiver's flags: the monitor's, and any mode that runs live sources.
+#[derive(Debug, Default, Args)]
+pub struct OtlpArgs {
+    /// Receive OpenTelemetry from Claude Code, Codex and GenAI-instrumented services
+    /// (OTLP/HTTP: POST /v1/logs, /v1/traces, /v1/metrics; protobuf or JSON) on ADDR
+    /// [default when bare: 127.0.0.1:4318]. ADDR only with `=` (--otlp=0.0.0.0:4318), so
+    /// `--otlp logs/` still reads logs/. An address other than loopback needs
+    /// --otlp-allow-remote and --otlp-token-env: the records carry user emails
+    #[arg(
+        long,
+        value_name = "ADDR",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = crate::source::otlp::DEFAULT_ADDR
+    )]
+    pub otlp: Option<String>,
+
+    /// Let --otlp listen on an address other than loopback (needs --otlp-token-env)
+    #[arg(long, requires = "otlp")]
+    pub otlp_allow_remote: bool,
+
+    /// Require `Authorization: Bearer <token>` on OTLP requests, the token read from the
+    /// environment variable NAME (required with --otlp-allow-remote)
+    #[arg(long, value_name = "NAME", requires = "otlp")]
+    pub otlp_token_env: Option<String>,
+}
+
+impl OtlpArgs {
+    /// The receiver the flags ask for, bound (`None` without --otlp): a bad address or a
+    /// remote address against the rule is a usage error; a port in use, an error.
+    pub fn bind(&self) -> anyhow::Result<Option<crate::source::otlp::Receiver>> {
+        use crate::source::otlp::{Receiver, token_for};
+        let Some(addr) = &self.otlp else {
+            return Ok(None);
+        };
+        let addr: std::net::SocketAddr = addr.parse().map_err(|_| {
+            crate::usage::usage_error(format!(
+                "--otlp={addr} is not an address: give IP:PORT, e.g. --otlp=127.0.0.1:4318"
+            ))
+        })?;
+        let token = token_for(
+            addr,
+            self.otlp_allow_remote,
+            self.otlp_token_env.as_deref(),
+            |name| std::env::var(name).ok(),
+        )
+        .or_usage()?;
+        Ok(Some(Receiver::bind(addr, token)?))
+    }
 }
 
 /// Options every mode takes.

@@ -33,7 +33,7 @@ use crate::source::health::SourceHealth;
 use crate::source::origin::Origins;
 use crate::source::provider::http::{AdminKey, RetryPolicy, tokio_sleeper};
 use crate::source::provider::{ProviderSpec, poll};
-use crate::source::{CHANNEL_CAPACITY, Feed, stdin};
+use crate::source::{CHANNEL_CAPACITY, Feed, otlp, stdin};
 use crate::state::Store;
 use crate::theme::Theme;
 use crate::{demo, ui};
@@ -79,6 +79,8 @@ pub struct LiveOptions {
     pub state: Option<Store>,
     /// Why no state store is kept although one was wanted, for the sources view.
     pub state_warning: Option<String>,
+    /// The OTLP receiver, bound (`--otlp`), served beside the other sources.
+    pub otlp: Option<otlp::Receiver>,
 }
 
 /// The wall clock, in the engine's unit. The only place live mode reads the time.
@@ -168,11 +170,13 @@ pub struct Sources {
     pub state: Option<Store>,
     /// Why no state store is kept although one was wanted, said among the sources.
     pub state_warning: Option<String>,
+    /// The OTLP receiver, bound (`--otlp`).
+    pub otlp: Option<otlp::Receiver>,
 }
 
 /// Starts every source of `sources` into `tx`: stdin, the followed paths (whose lines
-/// `origins` learns) or the demo, and the provider poller, for which `engine` keeps cost
-/// by UTC day. Returns the reader threads, to be watched.
+/// `origins` learns) or the demo, the provider poller, for which `engine` keeps cost by
+/// UTC day, and the OTLP receiver. Returns the reader threads, to be watched.
 pub fn start_sources(
     sources: Sources,
     origins: &Origins,
@@ -203,6 +207,9 @@ pub fn start_sources(
         // Reconciliation sets the providers' bills against logged cost by identity and UTC day.
         engine.keep_utc_days();
         readers.watch(spawn_poller(jobs, sources.state, tx.clone())?);
+    }
+    if let Some(receiver) = sources.otlp {
+        readers.watch(receiver.spawn(tx.clone(), wall_clock)?);
     }
     if let Some(warning) = sources.state_warning {
         tx.send(Feed::Health(vec![store_health(&warning)]))
@@ -261,6 +268,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
         providers: options.providers,
         state: options.state,
         state_warning: options.state_warning,
+        otlp: options.otlp,
     };
     let readers = start_sources(sources, &origins, &mut engine, &tx)?;
     engine.advance(wall_clock());

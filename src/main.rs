@@ -97,7 +97,10 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<()> {
     } else {
         tokentop::state::open_for_monitor(args.no_state, false)
     };
-    let specs = request::log_specs(&args.paths, &providers)?;
+    // With --otlp and no readable paths it runs on OTLP alone.
+    let otlp = args.otlp.bind()?;
+    let other_sources = !providers.is_empty() || otlp.is_some();
+    let specs = request::log_specs_beside(&args.paths, other_sources)?;
     let options = tokentop::serve::ServeOptions {
         sources: live::Sources {
             input: Input::Paths(specs),
@@ -108,6 +111,7 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<()> {
             providers,
             state,
             state_warning,
+            otlp,
         },
         listen: args.listen,
         access,
@@ -138,10 +142,13 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
     } else {
         tokentop::state::open_for_monitor(cli.no_state, cli.demo)
     };
+    // Bound before the terminal is taken: a port in use or a refused address fails cleanly.
+    let otlp = cli.otlp.bind()?;
     let (input, mut title) = if cli.demo {
         (Input::Demo, "demo".to_string())
     } else {
-        let specs = request::log_specs(&cli.paths, &providers)?;
+        let other_sources = !providers.is_empty() || otlp.is_some();
+        let specs = request::log_specs_beside(&cli.paths, other_sources)?;
         let labels: Vec<String> = specs.iter().map(SourceSpec::label).collect();
         (Input::Paths(specs), labels.join(" "))
     };
@@ -150,6 +157,12 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
             title.push(' ');
         }
         title.push_str(spec.provider.name());
+    }
+    if let Some(receiver) = &otlp {
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        title.push_str(receiver.name());
     }
     let prices = cli.common.prices(&config)?;
     let tz = cli.common.time_zone(&config)?;
@@ -174,6 +187,7 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         providers,
         state,
         state_warning,
+        otlp,
     };
     need_terminal()?;
     let runtime = tokio::runtime::Runtime::new()?;

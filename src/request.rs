@@ -127,7 +127,13 @@ pub fn providers(args: &ProviderArgs, config: &Config) -> anyhow::Result<Vec<Pro
 /// The logs to read: the paths given; else the default folders, which with a provider on
 /// may be none (the provider's numbers are still worth printing).
 pub fn log_specs(paths: &[String], providers: &[ProviderSpec]) -> anyhow::Result<Vec<SourceSpec>> {
-    if paths.is_empty() && !providers.is_empty() {
+    log_specs_beside(paths, !providers.is_empty())
+}
+
+/// The logs to read: the paths given; else the default folders, which may be none when
+/// another source (a provider, the OTLP receiver) has something to show.
+pub fn log_specs_beside(paths: &[String], other_sources: bool) -> anyhow::Result<Vec<SourceSpec>> {
+    if paths.is_empty() && other_sources {
         return Ok(default_specs().unwrap_or_default());
     }
     source_specs(paths)

@@ -133,7 +133,6 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     engine.set_home(std::env::var("HOME").ok());
     engine.keep_journal();
     let readers = start_sources(options.sources, &Origins::default(), &mut engine, &tx)?;
-    // The OTLP receiver (`--otlp`) starts here, sending into `tx` like the other sources.
     drop(tx);
     let (published_tx, published) = watch::channel(Arc::new(Published::default()));
     let thread = EngineThread {

@@ -9,6 +9,7 @@ mod detect;
 pub mod estimate;
 mod litellm;
 pub mod openai;
+pub mod otlp;
 pub mod plausible;
 pub mod provider;
 mod reply;
@@ -130,6 +131,14 @@ pub enum RejectReason {
     Implausible,
     /// Stamped more than [`plausible::MAX_AHEAD_MS`] past the clock it was read by.
     FutureTime,
+    /// An OTLP signal or part this build does not turn into events (metric points).
+    Unsupported,
+    /// Counted, not dropped: OTLP GenAI input tokens below their cache tokens, taken as
+    /// uncached input (the sender did not include the cache in the input, as the
+    /// conventions ask).
+    InputBelowCache,
+    /// An OTLP request whose body could not be read at all (answered 400).
+    InvalidBody,
 }
 
 impl RejectReason {
@@ -145,6 +154,9 @@ impl RejectReason {
             RejectReason::UnknownFormat => "unknown_format",
             RejectReason::Implausible => "implausible",
             RejectReason::FutureTime => "future_time",
+            RejectReason::Unsupported => "unsupported",
+            RejectReason::InputBelowCache => "input_below_cache",
+            RejectReason::InvalidBody => "invalid_body",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod follow;
 pub mod health;
 pub mod lines;
 pub mod origin;
+pub mod otlp;
 pub mod parallel;
 pub mod provider;
 pub mod stdin;

@@ -21,6 +21,7 @@ mod formats;
 mod identity_detail;
 mod inputs;
 mod origins;
+mod otlp;
 mod overview;
 mod peers;
 mod poller;

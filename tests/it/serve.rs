@@ -348,3 +348,69 @@ fn a_real_prometheus_scrapes_the_cost() {
     });
     assert_eq!(value, "0.75");
 }
+
+/// The value of the series that starts with `series` (labels included), when exposed.
+fn series_value(body: &str, series: &str) -> Option<f64> {
+    body.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The official OpenTelemetry messages from PyPI, sent by `tests/otel/send.py` as a real
+/// client sends them, protobuf and JSON: a Claude Code `api_request` and a GenAI chat span
+/// come out of `serve --otlp` as the tokens and cost they carry.
+#[test]
+fn a_real_opentelemetry_client_is_counted_in_protobuf_and_in_json() {
+    let test = "serve::a_real_opentelemetry_client_is_counted_in_protobuf_and_in_json";
+    let Some(python) = crate::peers::otel_python_or_skip(test) else {
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/otel/send.py");
+    for encoding in ["protobuf", "json"] {
+        let home = tempfile::tempdir().expect("home");
+        let port = free_port();
+        let served = serve(&[&format!("--otlp=127.0.0.1:{port}")], home.path());
+        let sent = Command::new(&python)
+            .arg(&script)
+            .arg(format!("http://127.0.0.1:{port}"))
+            .arg(encoding)
+            .output()
+            .expect("run the client");
+        assert!(sent.status.success(), "{encoding}: {sent:?}");
+        assert_eq!(String::from_utf8_lossy(&sent.stdout).trim(), "200 200");
+        let claude = r#"identity="otel-dev@example.com""#;
+        let body = wait_for("the client's tokens on /metrics", || {
+            let (_, body) = get(&served.addr, "/metrics");
+            body.contains(claude).then_some(body)
+        });
+        let tokens = |identity: &str, class: &str| {
+            let series = format!(r#"tokentop_tokens_total{{identity="{identity}",class="{class}""#);
+            series_value(&body, &series).unwrap_or_else(|| panic!("{series}: {body}"))
+        };
+        let me = "otel-dev@example.com";
+        assert_eq!(
+            [
+                tokens(me, "input"),
+                tokens(me, "cache_read"),
+                tokens(me, "cache_write_5m") + tokens(me, "cache_write_1h"),
+                tokens(me, "output")
+            ],
+            [1000.0, 2000.0, 300.0, 150.0],
+            "{encoding}"
+        );
+        let cost = series_value(&body, &format!(r#"tokentop_cost_usd_total{{{claude}"#)).unwrap();
+        assert!((cost - 0.0123).abs() < 1e-9, "{encoding}: {cost}");
+        // The chat span: 500 input of which 100 cache reads, 40 output, by its agent.
+        let agent = "otel-agent";
+        assert_eq!(
+            [
+                tokens(agent, "input"),
+                tokens(agent, "cache_read"),
+                tokens(agent, "output")
+            ],
+            [400.0, 100.0, 40.0],
+            "{encoding}"
+        );
+    }
+}

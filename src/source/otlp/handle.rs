@@ -1,0 +1,364 @@
+//! One export request: who sent it, how it is encoded, its body within bounds, its
+//! records into events, and the answer the OTLP specification asks for.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::Mutex;
+use std::sync::mpsc::{SyncSender, TrySendError};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use prost::Message;
+
+use super::{Clock, Token, authorized};
+use crate::parse::otlp::{self, Encoding, Signal};
+use crate::parse::{Parsed, RejectReason};
+use crate::source::Feed;
+use crate::source::health::SourceHealth;
+
+/// Bodies past this size, decompressed, are refused (413) without being read further.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// What a 503 asks the exporter to wait before retrying, in seconds.
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+pub(super) struct Shared {
+    pub tx: SyncSender<Feed>,
+    pub clock: Clock,
+    pub token: Option<Token>,
+    pub health: Mutex<SourceHealth>,
+    /// Told when the engine's channel closes: the server then stops.
+    pub closed: tokio::sync::Notify,
+}
+
+impl Shared {
+    pub fn health(&self) -> SourceHealth {
+        self.health.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut SourceHealth)) {
+        if let Ok(mut health) = self.health.lock() {
+            f(&mut health);
+        }
+    }
+
+    /// Counts a request refused whole, and says why among the sources.
+    fn refuse(&self, reason: RejectReason, why: &str) {
+        self.update(|h| {
+            h.reject(reason, why.as_bytes());
+            h.last_error = Some(why.to_string());
+        });
+        self.report();
+    }
+
+    /// Sends the health; a full channel skips it (the next request sends it again).
+    fn report(&self) {
+        if let Err(TrySendError::Disconnected(_)) =
+            self.tx.try_send(Feed::Health(vec![self.health()]))
+        {
+            self.closed.notify_one();
+        }
+    }
+}
+
+pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Some(token) = &shared.token {
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes);
+        if !authorized(given, token) {
+            return plain(
+                StatusCode::UNAUTHORIZED,
+                "a bearer token is required: send Authorization: Bearer <token>",
+            );
+        }
+    }
+    let encoding = match encoding_of(&parts.headers) {
+        Ok(encoding) => encoding,
+        Err(why) => return plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, &why),
+    };
+    let body = match read_body(&parts.headers, body).await {
+        Ok(body) => body,
+        Err((status, why)) => {
+            let reason = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                RejectReason::TooLong
+            } else {
+                RejectReason::InvalidBody
+            };
+            shared.refuse(reason, &why);
+            return status_reply(status, encoding, &why);
+        }
+    };
+    let batch = match otlp::decode(signal, encoding, &body) {
+        Ok(batch) => batch,
+        Err(e) => {
+            let why = e.to_string();
+            shared.refuse(RejectReason::InvalidBody, &why);
+            return status_reply(StatusCode::BAD_REQUEST, encoding, &why);
+        }
+    };
+    let outcomes = otlp::outcomes(&batch, (shared.clock)());
+    let mut rejected: BTreeMap<RejectReason, u64> = BTreeMap::new();
+    if batch.malformed > 0 {
+        rejected.insert(RejectReason::InvalidField, batch.malformed);
+    }
+    if batch.data_points > 0 {
+        rejected.insert(RejectReason::Unsupported, batch.data_points);
+    }
+    let mut events = Vec::new();
+    let mut uncached = Vec::new();
+    let mut examples = Vec::new();
+    for o in outcomes {
+        if o.uncached_input {
+            uncached.push(o.name.clone());
+        }
+        match o.parsed {
+            Parsed::Event(e) => events.push(*e),
+            Parsed::NoUsage => {}
+            Parsed::Rejected(reason) => {
+                *rejected.entry(reason).or_default() += 1;
+                examples.push((reason, o.name));
+            }
+        }
+    }
+    let records = batch.records.len() as u64 + batch.malformed + batch.data_points;
+    let event_count = events.len() as u64;
+    if !events.is_empty() {
+        match shared.tx.try_send(Feed::Events(events)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return busy(encoding);
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                shared.closed.notify_one();
+                return busy(encoding);
+            }
+        }
+    }
+    let total_rejected: u64 = rejected.values().sum();
+    shared.update(|h| {
+        h.bytes += body.len() as u64;
+        h.lines += records;
+        h.events += event_count;
+        h.lines_without_usage += records.saturating_sub(event_count + total_rejected);
+        for (reason, name) in &examples {
+            h.reject(*reason, name.as_bytes());
+        }
+        let what = format!("{signal:?} parts");
+        reject_many(h, RejectReason::InvalidField, &what, batch.malformed);
+        reject_many(h, RejectReason::Unsupported, &what, batch.data_points);
+        for name in &uncached {
+            h.reject(RejectReason::InputBelowCache, name.as_bytes());
+        }
+        h.last_error = None;
+    });
+    shared.report();
+    success(signal, encoding, &rejected)
+}
+
+/// Counts `n` rejections of one reason with one example.
+fn reject_many(health: &mut SourceHealth, reason: RejectReason, example: &str, n: u64) {
+    if n > 0 {
+        health.reject(reason, example.as_bytes());
+        if let Some(entry) = health.rejected.get_mut(&reason) {
+            entry.count += n - 1;
+        }
+    }
+}
+
+/// The encoding named by `Content-Type`; anything else is answered 415.
+fn encoding_of(headers: &HeaderMap) -> Result<Encoding, String> {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = value.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case("application/x-protobuf") {
+        Ok(Encoding::Protobuf)
+    } else if media.eq_ignore_ascii_case("application/json") {
+        Ok(Encoding::Json)
+    } else {
+        Err(format!(
+            "Content-Type {:?} is not OTLP: send application/x-protobuf or application/json",
+            crate::sanitize::sanitize(value, 80)
+        ))
+    }
+}
+
+/// The body, gunzipped when it says so, never past [`MAX_BODY_BYTES`] read or held.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, (StatusCode, String)> {
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the body is over {} MiB: send smaller batches",
+                MAX_BODY_BYTES >> 20
+            ),
+        )
+    };
+    let declared: Option<u64> = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    // With a declared length within the bound, a failed read is a body cut short.
+    let raw = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| match declared {
+            Some(_) => (
+                StatusCode::BAD_REQUEST,
+                format!("the body could not be read: {e}"),
+            ),
+            None => too_large(),
+        })?;
+    let coding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+        .trim();
+    if coding.eq_ignore_ascii_case("identity") || coding.is_empty() {
+        return Ok(raw.to_vec());
+    }
+    if !coding.eq_ignore_ascii_case("gzip") {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            format!("Content-Encoding {coding:?} is not supported: send gzip or no encoding"),
+        ));
+    }
+    let mut out = Vec::new();
+    let limit = MAX_BODY_BYTES as u64 + 1;
+    flate2::read::MultiGzDecoder::new(&raw[..])
+        .take(limit)
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!("the gzip body is corrupt: {e}"),
+            )
+        })?;
+    if out.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    Ok(out)
+}
+
+fn plain(status: StatusCode, text: &str) -> Response {
+    let mut response = Response::new(Body::from(text.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+fn encoded(status: StatusCode, encoding: Encoding, body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let media = match encoding {
+        Encoding::Protobuf => "application/x-protobuf",
+        Encoding::Json => "application/json",
+    };
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    response
+}
+
+/// `google.rpc.Status`, the body of an OTLP error answer.
+#[derive(Clone, PartialEq, prost::Message)]
+struct Status {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+}
+
+fn status_reply(status: StatusCode, encoding: Encoding, why: &str) -> Response {
+    // gRPC codes: INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE.
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => 8,
+        StatusCode::SERVICE_UNAVAILABLE => 14,
+        _ => 3,
+    };
+    let body = match encoding {
+        Encoding::Protobuf => Status {
+            code,
+            message: why.to_string(),
+        }
+        .encode_to_vec(),
+        Encoding::Json => serde_json::json!({ "code": code, "message": why })
+            .to_string()
+            .into_bytes(),
+    };
+    encoded(status, encoding, body)
+}
+
+/// The engine cannot take more now: the exporter retries after `Retry-After`.
+fn busy(encoding: Encoding) -> Response {
+    let mut response = status_reply(
+        StatusCode::SERVICE_UNAVAILABLE,
+        encoding,
+        "tokentop is not keeping up: retry after the Retry-After delay",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    response
+}
+
+/// 200 with `partial_success` when records were rejected, in the request's encoding.
+fn success(signal: Signal, encoding: Encoding, rejected: &BTreeMap<RejectReason, u64>) -> Response {
+    use opentelemetry_proto::tonic::collector::{logs, metrics, trace};
+    let count: u64 = rejected.values().sum();
+    let message = rejected
+        .iter()
+        .map(|(reason, n)| format!("{n} {}", reason.label()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let count_i64 = i64::try_from(count).unwrap_or(i64::MAX);
+    let body = match encoding {
+        Encoding::Protobuf if count == 0 => Vec::new(),
+        Encoding::Protobuf => match signal {
+            Signal::Logs => logs::v1::ExportLogsServiceResponse {
+                partial_success: Some(logs::v1::ExportLogsPartialSuccess {
+                    rejected_log_records: count_i64,
+                    error_message: message,
+                }),
+            }
+            .encode_to_vec(),
+            Signal::Traces => trace::v1::ExportTraceServiceResponse {
+                partial_success: Some(trace::v1::ExportTracePartialSuccess {
+                    rejected_spans: count_i64,
+                    error_message: message,
+                }),
+            }
+            .encode_to_vec(),
+            Signal::Metrics => metrics::v1::ExportMetricsServiceResponse {
+                partial_success: Some(metrics::v1::ExportMetricsPartialSuccess {
+                    rejected_data_points: count_i64,
+                    error_message: message,
+                }),
+            }
+            .encode_to_vec(),
+        },
+        Encoding::Json if count == 0 => b"{}".to_vec(),
+        Encoding::Json => {
+            let key = match signal {
+                Signal::Logs => "rejectedLogRecords",
+                Signal::Traces => "rejectedSpans",
+                Signal::Metrics => "rejectedDataPoints",
+            };
+            serde_json::json!({
+                "partialSuccess": { key: count.to_string(), "errorMessage": message }
+            })
+            .to_string()
+            .into_bytes()
+        }
+    };
+    encoded(StatusCode::OK, encoding, body)
+}

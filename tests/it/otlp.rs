@@ -1,0 +1,516 @@
+//! The OTLP/HTTP receiver over real HTTP on 127.0.0.1: token counts for protobuf and JSON,
+//! gzip, the size bound (a gzip bomb too), bad bodies, content types, partial success,
+//! the bearer token and a full engine channel.
+
+use std::io::Write;
+use std::sync::mpsc::{Receiver as Rx, sync_channel};
+
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+use tokentop::event::{Event, Kind, TimeMs};
+use tokentop::parse::RejectReason;
+use tokentop::source::Feed;
+use tokentop::source::health::SourceHealth;
+use tokentop::source::otlp::{MAX_BODY_BYTES, Receiver, Token, token_for};
+
+const NOW: TimeMs = 1_800_000_000_000;
+
+fn clock() -> TimeMs {
+    NOW
+}
+
+struct Peer {
+    url: String,
+    feeds: Rx<Feed>,
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+}
+
+struct Reply {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A receiver on a free loopback port; `fill` sends that many nudges first, so that a
+/// channel of that capacity is full.
+fn start(capacity: usize, fill: usize, token: Option<Token>) -> Peer {
+    let (tx, feeds) = sync_channel(capacity);
+    for _ in 0..fill {
+        tx.send(Feed::Nudge).unwrap();
+    }
+    let receiver = Receiver::bind("127.0.0.1:0".parse().unwrap(), token).unwrap();
+    let url = format!("http://{}", receiver.local_addr().unwrap());
+    assert_eq!(receiver.name(), format!("otlp {}", &url[7..]));
+    receiver.spawn(tx, clock).unwrap();
+    tokentop::source::provider::http::install_crypto();
+    Peer {
+        url,
+        feeds,
+        runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+        client: reqwest::Client::new(),
+    }
+}
+
+impl Peer {
+    fn post(&self, path: &str, content_type: &str, gzip: bool, body: Vec<u8>) -> Reply {
+        self.post_with(path, content_type, gzip, body, None)
+    }
+
+    fn post_with(
+        &self,
+        path: &str,
+        content_type: &str,
+        gzip: bool,
+        body: Vec<u8>,
+        auth: Option<&str>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .header("content-type", content_type)
+            .body(body);
+        if gzip {
+            request = request.header("content-encoding", "gzip");
+        }
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        self.runtime.block_on(async {
+            let response = request.send().await.unwrap();
+            Reply {
+                status: response.status().as_u16(),
+                headers: response.headers().clone(),
+                body: response.bytes().await.unwrap().to_vec(),
+            }
+        })
+    }
+
+    /// Everything sent so far: the events and the latest health.
+    fn drain(&self) -> (Vec<Event>, SourceHealth) {
+        let mut events = Vec::new();
+        let mut health = SourceHealth::default();
+        while let Ok(feed) = self.feeds.try_recv() {
+            match feed {
+                Feed::Events(batch) => events.extend(batch),
+                Feed::Health(mut h) => health = h.remove(0),
+                _ => {}
+            }
+        }
+        (events, health)
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    out.write_all(bytes).unwrap();
+    out.finish().unwrap()
+}
+
+fn api_request(model_key: &str, input: &str) -> String {
+    format!(
+        r#"{{"timeUnixNano":"1785589514000000000","body":{{"stringValue":"claude_code.api_request"}},"attributes":[
+        {{"key":"{model_key}","value":{{"stringValue":"claude-sonnet-4-5"}}}},
+        {{"key":"input_tokens","value":{{"intValue":"{input}"}}}},
+        {{"key":"output_tokens","value":{{"intValue":93}}}},
+        {{"key":"cache_read_tokens","value":{{"intValue":"14265"}}}},
+        {{"key":"cost_usd","value":{{"doubleValue":0.0416}}}},
+        {{"key":"request_id","value":{{"stringValue":"req_{input}"}}}}]}}"#
+    )
+}
+
+fn logs_json(records: &[String]) -> Vec<u8> {
+    format!(
+        r#"{{"resourceLogs":[{{"resource":{{"attributes":[
+        {{"key":"service.name","value":{{"stringValue":"claude-code"}}}},
+        {{"key":"user.email","value":{{"stringValue":"ada@example.com"}}}},
+        {{"key":"department","value":{{"stringValue":"eng"}}}}]}},
+        "scopeLogs":[{{"logRecords":[{}]}}]}}]}}"#,
+        records.join(",")
+    )
+    .into_bytes()
+}
+
+#[test]
+fn claude_code_json_logs_count_their_tokens_and_cost() {
+    let peer = start(64, 0, None);
+    let reply = peer.post(
+        "/v1/logs",
+        "application/json",
+        false,
+        logs_json(&[api_request("model", "50")]),
+    );
+    assert_eq!((reply.status, reply.text().as_str()), (200, "{}"));
+    assert_eq!(reply.headers["content-type"], "application/json");
+    let (events, health) = peer.drain();
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e.identity, "ada@example.com");
+    assert_eq!(
+        (e.tokens.input, e.tokens.output, e.tokens.cache_read),
+        (50, 93, 14265)
+    );
+    assert_eq!(e.record_cost_usd, Some(0.0416));
+    assert_eq!(e.attrs.project.as_deref(), Some("eng"));
+    assert_eq!((health.lines, health.events), (1, 1));
+    assert!(
+        health.path.starts_with("otlp 127.0.0.1:"),
+        "{}",
+        health.path
+    );
+}
+
+fn kv(key: &str, value: any_value::Value) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+    }
+}
+
+fn chat(span: u8, input: i64) -> Span {
+    let int = any_value::Value::IntValue;
+    Span {
+        span_id: vec![span; 8],
+        name: "chat claude-sonnet-4-5".into(),
+        start_time_unix_nano: 1_785_589_512_000_000_000,
+        end_time_unix_nano: 1_785_589_513_000_000_000,
+        attributes: vec![
+            kv(
+                "gen_ai.provider.name",
+                any_value::Value::StringValue("anthropic".into()),
+            ),
+            kv("gen_ai.usage.input_tokens", int(input)),
+            kv("gen_ai.usage.cache_read.input_tokens", int(1000)),
+            kv("gen_ai.usage.output_tokens", int(57)),
+        ],
+        ..Span::default()
+    }
+}
+
+fn traces_pb(spans: Vec<Span>) -> Vec<u8> {
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv(
+                    "service.name",
+                    any_value::Value::StringValue("support-agent".into()),
+                )],
+                ..Resource::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..ScopeSpans::default()
+            }],
+            ..ResourceSpans::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn genai_protobuf_spans_gzipped_with_the_input_rule_and_a_tool_call() {
+    let peer = start(64, 0, None);
+    let tool = Span {
+        span_id: vec![9; 8],
+        name: "execute_tool get_invoice".into(),
+        ..Span::default()
+    };
+    let body = gzip(&traces_pb(vec![chat(1, 1280), chat(2, 400), tool]));
+    let reply = peer.post("/v1/traces", "application/x-protobuf", true, body);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.headers["content-type"], "application/x-protobuf");
+    let answer = ExportTraceServiceResponse::decode(&reply.body[..]).unwrap();
+    assert_eq!(answer.partial_success, None);
+    let (events, health) = peer.drain();
+    let inputs: Vec<_> = events
+        .iter()
+        .map(|e| (e.tokens.input, e.tokens.cache_read))
+        .collect();
+    // 1280 includes its 1000 cached tokens; 400 cannot, so it is taken as uncached.
+    assert_eq!(inputs, [(280, 1000), (400, 1000), (0, 0)]);
+    assert_eq!(events[2].kind, Kind::Tool);
+    assert_eq!(events[2].tools[0].name, "get_invoice");
+    assert_eq!(health.events, 3);
+    assert_eq!(health.rejected[&RejectReason::InputBelowCache].count, 1);
+}
+
+#[test]
+fn some_rejected_records_answer_partial_success_in_both_encodings() {
+    let peer = start(64, 0, None);
+    let body = logs_json(&[api_request("model", "5"), api_request("modelx", "6")]);
+    let reply = peer.post("/v1/logs", "application/json; charset=utf-8", false, body);
+    assert_eq!(reply.status, 200);
+    let answer: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(answer["partialSuccess"]["rejectedLogRecords"], "1");
+    assert_eq!(answer["partialSuccess"]["errorMessage"], "1 missing_field");
+    let (events, health) = peer.drain();
+    assert_eq!(events.len(), 1);
+    assert_eq!(health.rejected[&RejectReason::MissingField].count, 1);
+
+    let metrics = br#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"claude_code.token.usage","sum":{"dataPoints":[{"asDouble":5},{"asDouble":6}]}}]}]}]}"#;
+    let reply = peer.post("/v1/metrics", "application/json", false, metrics.to_vec());
+    let answer: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(answer["partialSuccess"]["rejectedDataPoints"], "2");
+    assert_eq!(answer["partialSuccess"]["errorMessage"], "2 unsupported");
+
+    let mut bad = chat(3, 10);
+    bad.name = "chat".into();
+    let reply = peer.post(
+        "/v1/traces",
+        "application/x-protobuf",
+        false,
+        traces_pb(vec![bad, chat(4, 2000)]),
+    );
+    let answer = ExportTraceServiceResponse::decode(&reply.body[..]).unwrap();
+    let partial = answer.partial_success.unwrap();
+    assert_eq!(partial.rejected_spans, 1);
+    assert_eq!(partial.error_message, "1 missing_field");
+    assert_eq!(peer.drain().0[0].tokens.input, 1000);
+}
+
+#[test]
+fn bad_bodies_are_refused_with_a_reason_and_counted() {
+    let peer = start(64, 0, None);
+    let reply = peer.post("/v1/logs", "application/x-protobuf", false, vec![0xff; 9]);
+    assert_eq!(reply.status, 400);
+    let status: (i32, String) = {
+        #[derive(Clone, PartialEq, prost::Message)]
+        struct Status {
+            #[prost(int32, tag = "1")]
+            code: i32,
+            #[prost(string, tag = "2")]
+            message: String,
+        }
+        let s = Status::decode(&reply.body[..]).unwrap();
+        (s.code, s.message)
+    };
+    assert_eq!(status.0, 3);
+    assert!(status.1.contains("not an OTLP protobuf"), "{}", status.1);
+    let reply = peer.post(
+        "/v1/traces",
+        "application/json",
+        false,
+        b"{\"resourceSpans\":[".to_vec(),
+    );
+    assert_eq!(reply.status, 400);
+    assert!(reply.text().contains("not OTLP JSON"), "{}", reply.text());
+    let reply = peer.post("/v1/logs", "application/json", true, b"not gzip".to_vec());
+    assert_eq!(reply.status, 400);
+    assert!(reply.text().contains("gzip"), "{}", reply.text());
+    // Every cut of a protobuf body: refused or read, and the receiver still answers.
+    let body = traces_pb(vec![chat(1, 1280)]);
+    for cut in [1, 7, 19, body.len() / 2, body.len() - 1] {
+        let reply = peer.post(
+            "/v1/traces",
+            "application/x-protobuf",
+            false,
+            body[..cut].to_vec(),
+        );
+        assert!(matches!(reply.status, 200 | 400), "{cut}: {}", reply.status);
+    }
+    let (events, health) = peer.drain();
+    assert!(events.is_empty());
+    assert!(health.rejected[&RejectReason::InvalidBody].count >= 3);
+    assert!(health.last_error.is_some());
+
+    let reply = peer.post("/v1/logs", "text/plain", false, b"hello".to_vec());
+    assert_eq!(reply.status, 415);
+    assert!(
+        reply
+            .text()
+            .contains("application/x-protobuf or application/json")
+    );
+}
+
+#[test]
+fn bodies_past_the_bound_are_refused_gzipped_or_not() {
+    let peer = start(64, 0, None);
+    let big = vec![b' '; MAX_BODY_BYTES + 1];
+    let reply = peer.post("/v1/logs", "application/json", false, big.clone());
+    assert_eq!(reply.status, 413);
+    assert!(reply.text().contains("over 16 MiB"), "{}", reply.text());
+    // A bomb: a few KiB that inflate past the bound.
+    let bomb = gzip(&big);
+    assert!(bomb.len() < 64 * 1024);
+    let reply = peer.post("/v1/logs", "application/json", true, bomb);
+    assert_eq!(reply.status, 413);
+    // Chunked, with no length declared: cut off at the bound as it streams.
+    let mut stream = std::net::TcpStream::connect(&peer.url[7..]).unwrap();
+    // A safety net against a hang, not a timing threshold: the answer comes at once.
+    let net = Some(std::time::Duration::from_secs(60));
+    stream.set_read_timeout(net).unwrap();
+    let head = "POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    stream.write_all(head.as_bytes()).unwrap();
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..=(MAX_BODY_BYTES >> 20) {
+        if write!(stream, "{:x}\r\n", chunk.len()).is_err()
+            || stream.write_all(&chunk).is_err()
+            || stream.write_all(b"\r\n").is_err()
+        {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // Just within the bound, gzipped: read.
+    let mut fits = logs_json(&[api_request("model", "77")]);
+    fits.resize(MAX_BODY_BYTES, b' ');
+    let reply = peer.post("/v1/logs", "application/json", true, gzip(&fits));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let (events, health) = peer.drain();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].tokens.input, 77);
+    assert_eq!(health.rejected[&RejectReason::TooLong].count, 3);
+}
+
+#[test]
+fn a_full_engine_channel_is_answered_503_with_retry_after() {
+    let peer = start(1, 1, None);
+    let reply = peer.post(
+        "/v1/logs",
+        "application/json",
+        false,
+        logs_json(&[api_request("model", "50")]),
+    );
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.headers["retry-after"], "1");
+    // The nudge that filled it, and nothing else.
+    assert!(matches!(peer.feeds.try_recv(), Ok(Feed::Nudge)));
+    assert!(peer.feeds.try_recv().is_err());
+}
+
+#[test]
+fn a_token_is_required_when_configured() {
+    let env = |name: &str| (name == "TT_OTLP_TOKEN").then(|| "t0ken".to_string());
+    let token = token_for(
+        "127.0.0.1:4318".parse().unwrap(),
+        false,
+        Some("TT_OTLP_TOKEN"),
+        env,
+    )
+    .unwrap();
+    let peer = start(64, 0, token);
+    let body = logs_json(&[api_request("model", "50")]);
+    let reply = peer.post("/v1/logs", "application/json", false, body.clone());
+    assert_eq!(reply.status, 401);
+    assert!(!reply.text().contains("t0ken"));
+    let reply = peer.post_with(
+        "/v1/logs",
+        "application/json",
+        false,
+        body.clone(),
+        Some("Bearer nope"),
+    );
+    assert_eq!(reply.status, 401);
+    assert!(peer.drain().0.is_empty());
+    let reply = peer.post_with(
+        "/v1/logs",
+        "application/json",
+        false,
+        body,
+        Some("Bearer t0ken"),
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(peer.drain().0[0].tokens.input, 50);
+}
+
+mod cli {
+    use clap::Parser;
+    use tokentop::cli::Cli;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("tokentop").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn the_address_comes_only_with_equals() {
+        let cli = parse(&["--otlp", "logs/"]);
+        assert_eq!(cli.otlp.otlp.as_deref(), Some("127.0.0.1:4318"));
+        assert_eq!(cli.paths, ["logs/"]);
+        let cli = parse(&["--otlp=127.0.0.1:9999", "logs/"]);
+        assert_eq!(cli.otlp.otlp.as_deref(), Some("127.0.0.1:9999"));
+        assert_eq!(cli.paths, ["logs/"]);
+        let cli = parse(&["logs/"]);
+        assert_eq!(cli.otlp.otlp, None);
+        assert!(Cli::try_parse_from(["tokentop", "--otlp-allow-remote"]).is_err());
+    }
+
+    #[test]
+    fn a_remote_address_needs_the_flag_and_a_token() {
+        let refused = parse(&["--otlp=0.0.0.0:0"]).otlp.bind().unwrap_err();
+        assert!(
+            refused.to_string().contains("--otlp-allow-remote"),
+            "{refused}"
+        );
+        let refused = parse(&["--otlp=0.0.0.0:0", "--otlp-allow-remote"])
+            .otlp
+            .bind()
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("--otlp-token-env"),
+            "{refused}"
+        );
+        let refused = parse(&["--otlp=nowhere"]).otlp.bind().unwrap_err();
+        assert!(refused.to_string().contains("IP:PORT"), "{refused}");
+        let bound = parse(&["--otlp=127.0.0.1:0"]).otlp.bind().unwrap().unwrap();
+        assert!(bound.name().starts_with("otlp 127.0.0.1:"));
+    }
+
+    /// Without a terminal the monitor stops at taking it: what it says shows whether the
+    /// missing log folders stopped it first.
+    #[test]
+    fn with_otlp_no_log_folder_is_not_an_error() {
+        let home = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| {
+            let out = assert_cmd::Command::cargo_bin("tokentop")
+                .unwrap()
+                .args(args)
+                .env("HOME", home.path())
+                .env("XDG_STATE_HOME", home.path())
+                .env("XDG_CONFIG_HOME", home.path())
+                .env_remove("CLAUDE_CONFIG_DIR")
+                .env_remove("CODEX_HOME")
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        };
+        assert!(run(&[]).contains("no usage logs in the default places"));
+        let err = run(&["--otlp=127.0.0.1:0"]);
+        assert!(!err.contains("no usage logs"), "{err}");
+        assert!(err.contains("not a terminal"), "{err}");
+    }
+
+    #[test]
+    fn help_states_the_remote_rule() {
+        let out = assert_cmd::Command::cargo_bin("tokentop")
+            .unwrap()
+            .arg("--help")
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        for needle in [
+            "--otlp[=<ADDR>]",
+            "--otlp-allow-remote",
+            "--otlp-token-env",
+            "other than loopback needs",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from help:\n{text}");
+        }
+    }
+}
