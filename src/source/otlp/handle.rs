@@ -188,6 +188,24 @@ fn encoding_of(headers: &HeaderMap) -> Result<Encoding, String> {
     }
 }
 
+/// What is read and thrown away of a body refused for its declared length.
+const DISCARD_BYTES: usize = 4 * MAX_BODY_BYTES;
+
+/// Reads what is left of a refused body and throws it away, up to [`DISCARD_BYTES`], so
+/// that a client still sending it reads the 413 rather than a reset connection. Nothing is
+/// held: each chunk is dropped as it comes.
+async fn discard(body: Body) {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut seen = 0;
+    while let Some(Ok(chunk)) = stream.next().await {
+        seen += chunk.len();
+        if seen > DISCARD_BYTES {
+            break;
+        }
+    }
+}
+
 /// The body, gunzipped when it says so, never past [`MAX_BODY_BYTES`] read or held.
 async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, (StatusCode, String)> {
     let too_large = || {
@@ -203,6 +221,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, (StatusCo
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        discard(body).await;
         return Err(too_large());
     }
     // With a declared length within the bound, a failed read is a body cut short.
