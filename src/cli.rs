@@ -31,38 +31,8 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
-    /// Keep nothing between runs: provider buckets are fetched again at start (--demo
-    /// implies it) [default: kept in $XDG_STATE_HOME/tokentop/state.db or
-    /// ~/.local/state/tokentop/state.db]
-    #[arg(long)]
-    pub no_state: bool,
-
     #[command(flatten)]
-    pub providers: ProviderArgs,
-
-    #[command(flatten)]
-    pub otlp: OtlpArgs,
-
-    #[command(flatten)]
-    pub common: CommonArgs,
-
-    /// How often files are checked when no filesystem event arrives, in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
-    pub poll_ms: u64,
-
-    /// Find changes by polling every --poll-ms only, without filesystem events: for
-    /// filesystems without inotify, e.g. network mounts
-    #[arg(long)]
-    pub poll_only: bool,
-
-    /// Append every alert, as it starts and as it ends, to FILE as a JSON line
-    #[arg(long, value_name = "FILE")]
-    pub alerts_file: Option<std::path::PathBuf>,
-
-    /// Run CMD (with sh -c) for every new alert, the alert as JSON on its stdin; killed
-    /// after 10 s, failures shown with the sources
-    #[arg(long, value_name = "CMD")]
-    pub on_alert: Option<String>,
+    pub run: RunArgs,
 
     /// Ring the terminal bell when a critical alert starts
     #[arg(long)]
@@ -113,35 +83,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "NAME")]
     pub listen_token_env: Option<String>,
 
-    /// Keep nothing between runs: provider buckets are fetched again at start
-    #[arg(long)]
-    pub no_state: bool,
-
     #[command(flatten)]
-    pub providers: ProviderArgs,
-
-    #[command(flatten)]
-    pub otlp: OtlpArgs,
-
-    #[command(flatten)]
-    pub common: CommonArgs,
-
-    /// How often files are checked when no filesystem event arrives, in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
-    pub poll_ms: u64,
-
-    /// Find changes by polling every --poll-ms only, without filesystem events
-    #[arg(long)]
-    pub poll_only: bool,
-
-    /// Append every alert, as it starts and as it ends, to FILE as a JSON line
-    #[arg(long, value_name = "FILE")]
-    pub alerts_file: Option<std::path::PathBuf>,
-
-    /// Run CMD (with sh -c) for every new alert, the alert as JSON on its stdin; killed
-    /// after 10 s
-    #[arg(long, value_name = "CMD")]
-    pub on_alert: Option<String>,
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +160,45 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// What the long-running modes (the monitor and `serve`) share: the state store, the
+/// providers, the OTLP receiver, the common options, how files are watched, and where
+/// alerts go besides the screen.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Keep nothing between runs: provider buckets are fetched again at start (--demo
+    /// implies it) [default: kept in $XDG_STATE_HOME/tokentop/state.db or
+    /// ~/.local/state/tokentop/state.db]
+    #[arg(long)]
+    pub no_state: bool,
+
+    #[command(flatten)]
+    pub providers: ProviderArgs,
+
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// How often files are checked when no filesystem event arrives, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub poll_ms: u64,
+
+    /// Find changes by polling every --poll-ms only, without filesystem events: for
+    /// filesystems without inotify, e.g. network mounts
+    #[arg(long)]
+    pub poll_only: bool,
+
+    /// Append every alert, as it starts and as it ends, to FILE as a JSON line
+    #[arg(long, value_name = "FILE")]
+    pub alerts_file: Option<std::path::PathBuf>,
+
+    /// Run CMD (with sh -c) for every new alert, the alert as JSON on its stdin; killed
+    /// after 10 s, failures shown with the sources (serve: on /healthz)
+    #[arg(long, value_name = "CMD")]
+    pub on_alert: Option<String>,
 }
 
 /// Provider usage and cost APIs, read beside the logs as a ledger of their own.

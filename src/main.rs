@@ -90,23 +90,23 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<()> {
         |name| std::env::var(name).ok(),
     )
     .map_err(usage_error)?;
-    let config = args.common.config()?;
-    let providers = request::providers(&args.providers, &config)?;
+    let config = args.run.common.config()?;
+    let providers = request::providers(&args.run.providers, &config)?;
     let (state, state_warning) = if providers.is_empty() {
         (None, None)
     } else {
-        tokentop::state::open_for_monitor(args.no_state, false)
+        tokentop::state::open_for_monitor(args.run.no_state, false)
     };
     // With --otlp and no readable paths it runs on OTLP alone.
-    let otlp = args.otlp.bind()?;
+    let otlp = args.run.otlp.bind()?;
     let other_sources = !providers.is_empty() || otlp.is_some();
     let specs = request::log_specs_beside(&args.paths, other_sources)?;
     let options = tokentop::serve::ServeOptions {
         sources: live::Sources {
             input: Input::Paths(specs),
             follow: FollowOptions {
-                poll_every: Duration::from_millis(args.poll_ms.max(10)),
-                watch: !args.poll_only,
+                poll_every: Duration::from_millis(args.run.poll_ms.max(10)),
+                watch: !args.run.poll_only,
             },
             providers,
             state,
@@ -115,12 +115,12 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<()> {
         },
         listen: args.listen,
         access,
-        prices: args.common.prices(&config)?,
-        tz: args.common.time_zone(&config)?,
+        prices: args.run.common.prices(&config)?,
+        tz: args.run.common.time_zone(&config)?,
         config,
         sinks: AlertOut::start(AlertSinks {
-            file: args.alerts_file.clone(),
-            command: args.on_alert.clone(),
+            file: args.run.alerts_file.clone(),
+            command: args.run.on_alert.clone(),
         })?,
     };
     let runtime = tokio::runtime::Runtime::new()?;
@@ -131,19 +131,19 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<()> {
 
 fn run_live(cli: &Cli) -> anyhow::Result<()> {
     // The demo brings its own identity names and budgets, unless a config is given.
-    let config = match (cli.demo, &cli.common.config) {
+    let config = match (cli.demo, &cli.run.common.config) {
         (true, None) => tokentop::demo::config()?,
-        _ => cli.common.config()?,
+        _ => cli.run.common.config()?,
     };
-    let providers = request::providers(&cli.providers, &config)?;
+    let providers = request::providers(&cli.run.providers, &config)?;
     // The demo polls its own built-in provider and keeps nothing between runs.
     let (state, state_warning) = if providers.is_empty() && !cli.demo {
         (None, None)
     } else {
-        tokentop::state::open_for_monitor(cli.no_state, cli.demo)
+        tokentop::state::open_for_monitor(cli.run.no_state, cli.demo)
     };
     // Bound before the terminal is taken: a port in use or a refused address fails cleanly.
-    let otlp = cli.otlp.bind()?;
+    let otlp = cli.run.otlp.bind()?;
     let (input, mut title) = if cli.demo {
         (Input::Demo, "demo".to_string())
     } else {
@@ -164,8 +164,8 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         }
         title.push_str(receiver.name());
     }
-    let prices = cli.common.prices(&config)?;
-    let tz = cli.common.time_zone(&config)?;
+    let prices = cli.run.common.prices(&config)?;
+    let tz = cli.run.common.time_zone(&config)?;
     let range = tokentop::request::monitor_range(cli.since.as_deref(), &tz, live::wall_clock())?;
     let options = LiveOptions {
         input,
@@ -175,12 +175,12 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         config,
         prices,
         follow: FollowOptions {
-            poll_every: Duration::from_millis(cli.poll_ms.max(10)),
-            watch: !cli.poll_only,
+            poll_every: Duration::from_millis(cli.run.poll_ms.max(10)),
+            watch: !cli.run.poll_only,
         },
         sinks: AlertOut::start(AlertSinks {
-            file: cli.alerts_file.clone(),
-            command: cli.on_alert.clone(),
+            file: cli.run.alerts_file.clone(),
+            command: cli.run.on_alert.clone(),
         })?,
         bell: cli.bell,
         theme: Theme::load(cli.theme.as_deref(), no_color()).map_err(anyhow::Error::msg)?,

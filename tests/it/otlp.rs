@@ -441,24 +441,25 @@ mod cli {
     #[test]
     fn the_address_comes_only_with_equals() {
         let cli = parse(&["--otlp", "logs/"]);
-        assert_eq!(cli.otlp.otlp.as_deref(), Some("127.0.0.1:4318"));
+        assert_eq!(cli.run.otlp.otlp.as_deref(), Some("127.0.0.1:4318"));
         assert_eq!(cli.paths, ["logs/"]);
         let cli = parse(&["--otlp=127.0.0.1:9999", "logs/"]);
-        assert_eq!(cli.otlp.otlp.as_deref(), Some("127.0.0.1:9999"));
+        assert_eq!(cli.run.otlp.otlp.as_deref(), Some("127.0.0.1:9999"));
         assert_eq!(cli.paths, ["logs/"]);
         let cli = parse(&["logs/"]);
-        assert_eq!(cli.otlp.otlp, None);
+        assert_eq!(cli.run.otlp.otlp, None);
         assert!(Cli::try_parse_from(["tokentop", "--otlp-allow-remote"]).is_err());
     }
 
     #[test]
     fn a_remote_address_needs_the_flag_and_a_token() {
-        let refused = parse(&["--otlp=0.0.0.0:0"]).otlp.bind().unwrap_err();
+        let refused = parse(&["--otlp=0.0.0.0:0"]).run.otlp.bind().unwrap_err();
         assert!(
             refused.to_string().contains("--otlp-allow-remote"),
             "{refused}"
         );
         let refused = parse(&["--otlp=0.0.0.0:0", "--otlp-allow-remote"])
+            .run
             .otlp
             .bind()
             .unwrap_err();
@@ -466,9 +467,14 @@ mod cli {
             refused.to_string().contains("--otlp-token-env"),
             "{refused}"
         );
-        let refused = parse(&["--otlp=nowhere"]).otlp.bind().unwrap_err();
+        let refused = parse(&["--otlp=nowhere"]).run.otlp.bind().unwrap_err();
         assert!(refused.to_string().contains("IP:PORT"), "{refused}");
-        let bound = parse(&["--otlp=127.0.0.1:0"]).otlp.bind().unwrap().unwrap();
+        let bound = parse(&["--otlp=127.0.0.1:0"])
+            .run
+            .otlp
+            .bind()
+            .unwrap()
+            .unwrap();
         assert!(bound.name().starts_with("otlp 127.0.0.1:"));
     }
 

@@ -186,10 +186,11 @@ fn the_monitor_keeps_a_store_or_says_why_not() {
 fn no_state_is_a_monitor_flag() {
     use clap::Parser;
     let cli = crate::cli::Cli::try_parse_from(["tokentop", "--no-state"]).expect("parse");
-    assert!(cli.no_state && !cli.demo);
+    assert!(cli.run.no_state && !cli.demo);
     assert!(
         !crate::cli::Cli::try_parse_from(["tokentop"])
             .expect("parse")
+            .run
             .no_state
     );
 }
