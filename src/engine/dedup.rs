@@ -33,6 +33,8 @@ pub struct Counted {
 struct Kept {
     counted: Counted,
     sidechain: bool,
+    /// The counted copy is the agent's own telemetry: no log copy replaces it.
+    telemetry: bool,
     /// Hashes of the tool-call ids seen on any copy (8 bytes each instead of a string),
     /// and, marked by [`CHARGED`], of the tool names charged the response's cost.
     tool_ids: Vec<u64>,
@@ -225,7 +227,7 @@ impl Copies {
             usage: *usage,
             kind: event.kind,
         };
-        let sidechain = event.flags.sidechain;
+        let (sidechain, telemetry) = (event.flags.sidechain, event.flags.telemetry);
         let seq = self.next_seq;
         self.next_seq += 1;
         let shard = &mut self.kept[shard_of(key)];
@@ -239,6 +241,7 @@ impl Copies {
                 Kept {
                     counted,
                     sidechain,
+                    telemetry,
                     tool_ids: Vec::new(),
                     last_update: event.time,
                     in_distributions: false,
@@ -252,11 +255,17 @@ impl Copies {
         kept.seq = seq;
         self.order.push_back((seq, key));
         let (new, old) = (usage.total_tokens(), kept.counted.usage.total_tokens());
-        let larger = new > old || (new == old && kept.sidechain && !sidechain);
-        if !larger {
+        // Telemetry's final counts win over a log's copy, whatever the sizes; between
+        // copies of one kind the larger is counted.
+        let wins = match (telemetry, kept.telemetry) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => new > old || (new == old && kept.sidechain && !sidechain),
+        };
+        if !wins {
             return Decision::Smaller;
         }
-        kept.sidechain = sidechain;
+        (kept.sidechain, kept.telemetry) = (sidechain, telemetry);
         Decision::Replaces(std::mem::replace(&mut kept.counted, counted))
     }
 

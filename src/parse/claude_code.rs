@@ -164,8 +164,10 @@ pub fn parse(text: &str, ctx: &LineContext) -> Parsed {
         output: usage.output_tokens.unwrap_or(0),
         reasoning: 0,
     };
+    // By the API request id, which names one response: the same key as the request's
+    // OTel `api_request` event, so the two are one request.
     let dedup_key = match (&message.id, &line.request_id) {
-        (Some(id), Some(req)) => Some(DedupKey::of(&[id, ":", req])),
+        (Some(_), Some(req)) => Some(DedupKey::from(req.as_ref())),
         (Some(id), None) => Some(DedupKey::from(id.as_ref())),
         (None, _) => None,
     };
@@ -195,6 +197,7 @@ pub fn parse(text: &str, ctx: &LineContext) -> Parsed {
             final_copy: message.stop_reason.is_some(),
             estimated: false,
             time_from_read: false,
+            telemetry: false,
         },
         model: model.into_owned(),
         kind: Kind::Completion,
@@ -231,7 +234,11 @@ mod tests {
         let e = event(LINE, &ctx);
         assert_eq!(e.identity, "-Users-chip-dev-ai-music");
         assert_eq!(e.model, "claude-sonnet-4-20250514");
-        assert_eq!(e.dedup_key, Some("msg_014K:req_011C".into()));
+        assert_eq!(
+            e.dedup_key,
+            Some("req_011C".into()),
+            "by the API request id"
+        );
         assert_eq!(e.tokens.input, 4);
         assert_eq!(e.tokens.cache_write_5m, 3877);
         assert_eq!(e.tokens.cache_read, 10215);

@@ -520,3 +520,64 @@ mod cli {
         }
     }
 }
+
+/// A Claude Code transcript line of request `req_50` with `output` tokens and `cached`
+/// cache reads, in project `-home-dev-app`.
+fn transcript(output: u64, cached: u64) -> Event {
+    let line = format!(
+        r#"{{"parentUuid":"p","isSidechain":false,"cwd":"/home/dev/app","sessionId":"s","message":{{"id":"msg_50","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"usage":{{"input_tokens":50,"output_tokens":{output},"cache_read_input_tokens":{cached}}}}},"requestId":"req_50","type":"assistant","uuid":"u","timestamp":"2026-08-01T13:05:14Z"}}"#
+    );
+    let ctx = tokentop::parse::LineContext {
+        project_dir: Some("-home-dev-app"),
+        read_time: clock(),
+    };
+    match tokentop::parse::parse_line(line.as_bytes(), &ctx) {
+        tokentop::parse::Parsed::Event(e) => *e,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// One request in a transcript and as the agent's OTel `api_request` is one request, with
+/// the telemetry's final counts and identity, whichever arrives first and whatever the
+/// transcript's counts (placeholders, or larger).
+#[test]
+fn a_request_in_a_transcript_and_in_telemetry_counts_once_as_the_telemetry_says() {
+    let peer = start(64, 0, None);
+    peer.post(
+        "/v1/logs",
+        "application/json",
+        false,
+        logs_json(&[api_request("model", "50")]),
+    );
+    let (events, _) = peer.drain();
+    let otel = events.into_iter().next().expect("the api_request");
+    // A placeholder copy first; then a copy larger than the telemetry's, after it.
+    let cases = [
+        (transcript(1, 0), otel.clone()),
+        (otel.clone(), transcript(500, 20_000)),
+    ];
+    for (first, second) in cases {
+        let mut engine = tokentop::engine::Engine::new(
+            std::sync::Arc::new(tokentop::pricing::PriceTable::builtin().clone()),
+            jiff::tz::TimeZone::UTC,
+        );
+        engine.ingest(&first);
+        engine.ingest(&second);
+        let snap = engine.snapshot(None);
+        assert_eq!(snap.totals.requests, 1);
+        assert_eq!((snap.totals.output, snap.totals.cache_read), (93, 14265));
+        assert!((snap.totals.cost_usd - 0.0416).abs() < 1e-12);
+        let ada = engine
+            .detail("ada@example.com")
+            .expect("the OTel identity")
+            .row;
+        assert_eq!(ada.totals.requests, 1);
+        let app = engine
+            .detail("-home-dev-app")
+            .map_or(0, |d| d.row.totals.requests);
+        assert_eq!(
+            app, 0,
+            "the transcript's copy moved to the telemetry's identity"
+        );
+    }
+}

@@ -261,6 +261,7 @@ fn claude_code_request(r: &Record) -> Built {
     e.dedup_key = text(&r.attrs, "request_id").map(DedupKey::from);
     e.latency_ms = latency(r)?;
     e.flags.sidechain = text(&r.attrs, "query_source") == Some("subagent");
+    e.flags.telemetry = true;
     Ok(Some(e))
 }
 
