@@ -57,7 +57,8 @@ pub enum Input {
 }
 
 pub struct LiveOptions {
-    pub input: Input,
+    /// Where events come from: logs or the demo, providers, OTLP.
+    pub sources: Sources,
     pub title: String,
     /// The totals column's first range (`--since`).
     pub range: TotalsRange,
@@ -65,7 +66,6 @@ pub struct LiveOptions {
     /// Identity names, teams and budgets.
     pub config: Config,
     pub prices: Arc<PriceTable>,
-    pub follow: FollowOptions,
     /// Where alerts go besides the screen (started before the terminal is taken over, so
     /// that a bad path fails cleanly).
     pub sinks: AlertOut,
@@ -73,14 +73,6 @@ pub struct LiveOptions {
     pub bell: bool,
     /// Colours, already resolved from `--theme` and `NO_COLOR`.
     pub theme: Theme,
-    /// Provider usage and cost APIs to poll beside the logs.
-    pub providers: Vec<ProviderSpec>,
-    /// What was fetched from the providers in earlier runs (`None`: not kept).
-    pub state: Option<Store>,
-    /// Why no state store is kept although one was wanted, for the sources view.
-    pub state_warning: Option<String>,
-    /// The OTLP receiver, bound (`--otlp`), served beside the other sources.
-    pub otlp: Option<otlp::Receiver>,
 }
 
 /// The wall clock, in the engine's unit. The only place live mode reads the time.
@@ -262,15 +254,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let origins = Origins::default();
     let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
     engine.set_home(std::env::var("HOME").ok());
-    let sources = Sources {
-        input: options.input,
-        follow: options.follow,
-        providers: options.providers,
-        state: options.state,
-        state_warning: options.state_warning,
-        otlp: options.otlp,
-    };
-    let readers = start_sources(sources, &origins, &mut engine, &tx)?;
+    let readers = start_sources(options.sources, &origins, &mut engine, &tx)?;
     engine.advance(wall_clock());
     let mut app = App::new(options.title, engine.snapshot(None));
     app.range = options.range;

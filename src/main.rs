@@ -7,7 +7,7 @@ use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use ratatui::DefaultTerminal;
 use tokentop::alert_out::{AlertOut, AlertSinks};
-use tokentop::cli::{CheckArgs, Cli, Command, ReportArgs, ServeArgs};
+use tokentop::cli::{CheckArgs, Cli, Command, ReportArgs, RunArgs, ServeArgs};
 use tokentop::live::{self, Input, LiveOptions};
 use tokentop::sanitize::json_safe;
 use tokentop::source::discover::SourceSpec;
@@ -82,6 +82,51 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
     report.write(format, args.percentiles, &mut std::io::stdout().lock())
 }
 
+/// The sources the monitor and `serve` read, from the arguments they share and the paths
+/// given (`demo`: the monitor's `--demo`). The OTLP receiver is bound here, before any
+/// terminal is taken, so that a port in use or a refused address fails cleanly.
+fn sources(
+    run: &RunArgs,
+    paths: &[String],
+    config: &tokentop::config::Config,
+    demo: bool,
+) -> anyhow::Result<live::Sources> {
+    let providers = request::providers(&run.providers, config)?;
+    // The demo polls its own built-in provider and keeps nothing between runs.
+    let (state, state_warning) = if providers.is_empty() && !demo {
+        (None, None)
+    } else {
+        tokentop::state::open_for_monitor(run.no_state, demo)
+    };
+    let otlp = run.otlp.bind()?;
+    let input = if demo {
+        Input::Demo
+    } else {
+        let other_sources = !providers.is_empty() || otlp.is_some();
+        Input::Paths(request::log_specs_beside(paths, other_sources)?)
+    };
+    Ok(live::Sources {
+        input,
+        follow: FollowOptions {
+            poll_every: Duration::from_millis(run.poll_ms.max(10)),
+            watch: !run.poll_only,
+        },
+        providers,
+        state,
+        state_warning,
+        otlp,
+    })
+}
+
+/// Where alerts go besides the screen: started before the terminal is taken over, so
+/// that a bad path fails cleanly.
+fn alert_sinks(run: &RunArgs) -> anyhow::Result<AlertOut> {
+    Ok(AlertOut::start(AlertSinks {
+        file: run.alerts_file.clone(),
+        command: run.on_alert.clone(),
+    })?)
+}
+
 fn run_serve(args: &ServeArgs) -> anyhow::Result<()> {
     let access = tokentop::serve::Access::for_listen(
         args.listen,
@@ -91,42 +136,35 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<()> {
     )
     .map_err(usage_error)?;
     let config = args.run.common.config()?;
-    let providers = request::providers(&args.run.providers, &config)?;
-    let (state, state_warning) = if providers.is_empty() {
-        (None, None)
-    } else {
-        tokentop::state::open_for_monitor(args.run.no_state, false)
-    };
-    // With --otlp and no readable paths it runs on OTLP alone.
-    let otlp = args.run.otlp.bind()?;
-    let other_sources = !providers.is_empty() || otlp.is_some();
-    let specs = request::log_specs_beside(&args.paths, other_sources)?;
     let options = tokentop::serve::ServeOptions {
-        sources: live::Sources {
-            input: Input::Paths(specs),
-            follow: FollowOptions {
-                poll_every: Duration::from_millis(args.run.poll_ms.max(10)),
-                watch: !args.run.poll_only,
-            },
-            providers,
-            state,
-            state_warning,
-            otlp,
-        },
+        sources: sources(&args.run, &args.paths, &config, false)?,
         listen: args.listen,
         access,
         prices: args.run.common.prices(&config)?,
         tz: args.run.common.time_zone(&config)?,
+        sinks: alert_sinks(&args.run)?,
         config,
-        sinks: AlertOut::start(AlertSinks {
-            file: args.run.alerts_file.clone(),
-            command: args.run.on_alert.clone(),
-        })?,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     let result = runtime.block_on(tokentop::serve::run(options));
     runtime.shutdown_timeout(QUIT_GRACE);
     result
+}
+
+/// The monitor's title: its inputs by name.
+fn title(sources: &live::Sources) -> String {
+    let mut names: Vec<String> = match &sources.input {
+        Input::Demo => vec!["demo".to_string()],
+        Input::Paths(specs) => specs.iter().map(SourceSpec::label).collect(),
+    };
+    names.extend(
+        sources
+            .providers
+            .iter()
+            .map(|p| p.provider.name().to_string()),
+    );
+    names.extend(sources.otlp.iter().map(|r| r.name().to_string()));
+    names.join(" ")
 }
 
 fn run_live(cli: &Cli) -> anyhow::Result<()> {
@@ -135,59 +173,20 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         (true, None) => tokentop::demo::config()?,
         _ => cli.run.common.config()?,
     };
-    let providers = request::providers(&cli.run.providers, &config)?;
-    // The demo polls its own built-in provider and keeps nothing between runs.
-    let (state, state_warning) = if providers.is_empty() && !cli.demo {
-        (None, None)
-    } else {
-        tokentop::state::open_for_monitor(cli.run.no_state, cli.demo)
-    };
-    // Bound before the terminal is taken: a port in use or a refused address fails cleanly.
-    let otlp = cli.run.otlp.bind()?;
-    let (input, mut title) = if cli.demo {
-        (Input::Demo, "demo".to_string())
-    } else {
-        let other_sources = !providers.is_empty() || otlp.is_some();
-        let specs = request::log_specs_beside(&cli.paths, other_sources)?;
-        let labels: Vec<String> = specs.iter().map(SourceSpec::label).collect();
-        (Input::Paths(specs), labels.join(" "))
-    };
-    for spec in &providers {
-        if !title.is_empty() {
-            title.push(' ');
-        }
-        title.push_str(spec.provider.name());
-    }
-    if let Some(receiver) = &otlp {
-        if !title.is_empty() {
-            title.push(' ');
-        }
-        title.push_str(receiver.name());
-    }
+    let sources = sources(&cli.run, &cli.paths, &config, cli.demo)?;
     let prices = cli.run.common.prices(&config)?;
     let tz = cli.run.common.time_zone(&config)?;
     let range = tokentop::request::monitor_range(cli.since.as_deref(), &tz, live::wall_clock())?;
     let options = LiveOptions {
-        input,
-        title,
+        title: title(&sources),
+        sources,
         range,
         tz,
         config,
         prices,
-        follow: FollowOptions {
-            poll_every: Duration::from_millis(cli.run.poll_ms.max(10)),
-            watch: !cli.run.poll_only,
-        },
-        sinks: AlertOut::start(AlertSinks {
-            file: cli.run.alerts_file.clone(),
-            command: cli.run.on_alert.clone(),
-        })?,
+        sinks: alert_sinks(&cli.run)?,
         bell: cli.bell,
         theme: Theme::load(cli.theme.as_deref(), no_color()).map_err(anyhow::Error::msg)?,
-        providers,
-        state,
-        state_warning,
-        otlp,
     };
     need_terminal()?;
     let runtime = tokio::runtime::Runtime::new()?;
