@@ -11,6 +11,7 @@ mod fit;
 mod header;
 mod help;
 mod overview;
+mod page;
 mod provider_tables;
 mod providers;
 mod shares;

@@ -7,8 +7,8 @@
 
 use jiff::tz::TimeZone;
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Rect};
-use ratatui::text::{Line, Span, Text};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::{App, ProviderState, provider_degraded, provider_name};
@@ -16,12 +16,12 @@ use crate::engine::providers::ProviderToday;
 use crate::event::TimeMs;
 use crate::format;
 use crate::layout::providers::{Entry, entries, is_empty, lines, scroll};
-use crate::layout::ruled;
 use crate::layout::sources::error_rows;
 use crate::sanitize::sanitize;
 use crate::source::provider::ProviderStatus;
 use crate::theme::{Level, Theme};
 use crate::timefmt::parse_rfc3339_ms;
+use crate::ui::page;
 use crate::ui::provider_tables::{
     basis, identity_header, identity_row, unmapped_header, unmapped_row,
 };
@@ -356,38 +356,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .iter()
         .filter(|p| provider_degraded(p))
         .count();
-    let count = entries(app).len();
-    let title = match degraded {
-        0 => Line::styled(format!(" providers: {count} "), theme.title()),
-        n => Line::from(vec![
-            Span::styled(format!(" providers: {count}, "), theme.title()),
-            Span::styled(format!("{n} degraded "), theme.level(Level::Critical)),
-        ]),
-    };
+    let title = page::count_title("providers", entries(app).len(), degraded, "degraded", theme);
     let (max, visible) = scroll(app, area);
     let offset = app.providers_scroll().unwrap_or(0).min(max);
-    let total = lines(app, area.width as usize);
-    let position = if max > 0 {
-        format!(
-            " lines {}-{} of {total} │ P or Esc closes ",
-            offset + 1,
-            (offset + visible).min(total)
-        )
-    } else {
-        " P or Esc closes ".to_string()
+    let at = page::Scrolled {
+        offset,
+        visible,
+        max,
+        total: lines(app, area.width as usize),
     };
-    let block = ruled()
-        .border_style(theme.border())
-        .title(title)
-        .title_bottom(Line::styled(position, theme.muted()).right_aligned());
+    let block = page::frame(title, &at, "P", theme);
     if is_empty(app) {
-        let mut text: Vec<Line> = vec!["".into()];
-        text.extend(TURN_ON.iter().map(|&l| Line::raw(l)));
-        let none = Paragraph::new(Text::from(text))
-            .alignment(Alignment::Center)
-            .style(theme.muted())
-            .block(block);
-        frame.render_widget(none, area);
+        let text = TURN_ON.iter().map(|&l| Line::raw(l)).collect();
+        page::empty(frame, area, block, text, theme);
         return;
     }
     let mut shown = Shown::new(offset, visible);

@@ -5,14 +5,13 @@
 //! number of lines whatever the width (`layout::sources`), so the app can scroll the view.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
-use ratatui::text::{Line, Span, Text};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::{App, provider_degraded, provider_name};
 use crate::format;
-use crate::layout::ruled;
 use crate::layout::sources::{
     LABEL, TEXT_CHARS, block_height, error_rows, lines as layout_lines, provider_height, scroll,
 };
@@ -20,6 +19,7 @@ use crate::sanitize::sanitize;
 use crate::source::health::SourceHealth;
 use crate::source::provider::ProviderStatus;
 use crate::theme::{Level, Theme};
+use crate::ui::page;
 
 /// A source as the view lists it: a file source or a polled provider.
 #[derive(Clone, Copy)]
@@ -234,13 +234,7 @@ fn provider_lines<'a>(status: &ProviderStatus, width: usize, theme: &Theme) -> V
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let all = ordered(app);
     let failing = all.iter().filter(|s| s.failing()).count();
-    let mut title = match failing {
-        0 => Line::styled(format!(" sources: {} ", all.len()), theme.title()),
-        n => Line::from(vec![
-            Span::styled(format!(" sources: {}, ", all.len()), theme.title()),
-            Span::styled(format!("{n} failing "), theme.level(Level::Critical)),
-        ]),
-    };
+    let mut title = page::count_title("sources", all.len(), failing, "failing", theme);
     // What the engine, not a source, set apart: the same for every source.
     let ingest = &app.snapshot.ingest;
     for (n, what) in [
@@ -255,29 +249,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let (max, visible) = scroll(app, area);
     let offset = app.sources_scroll().unwrap_or(0).min(max);
     let width = area.width as usize;
-    let lines = layout_lines(app, width);
-    let position = if max > 0 {
-        format!(
-            " lines {}-{} of {lines} │ h or Esc closes ",
-            offset + 1,
-            (offset + visible).min(lines)
-        )
-    } else {
-        " h or Esc closes ".to_string()
+    let at = page::Scrolled {
+        offset,
+        visible,
+        max,
+        total: layout_lines(app, width),
     };
-    let block = ruled()
-        .border_style(theme.border())
-        .title(title)
-        .title_bottom(Line::styled(position, theme.muted()).right_aligned());
+    let block = page::frame(title, &at, "h", theme);
     if all.is_empty() {
-        let none = Paragraph::new(Text::from(vec![
-            "".into(),
-            "No source has reported yet.".into(),
-        ]))
-        .alignment(Alignment::Center)
-        .style(theme.muted())
-        .block(block);
-        frame.render_widget(none, area);
+        let text = vec![Line::raw("No source has reported yet.")];
+        page::empty(frame, area, block, text, theme);
         return;
     }
     // Only the blocks on screen are formatted: skip whole blocks above the offset.
