@@ -48,11 +48,7 @@ struct Use {
 
 impl Use {
     fn add(&mut self, t: &Tokens, requests: u64) {
-        self.tokens.input += t.input;
-        self.tokens.cache_read += t.cache_read;
-        self.tokens.cache_write_5m += t.cache_write_5m;
-        self.tokens.cache_write_1h += t.cache_write_1h;
-        self.tokens.output += t.output;
+        self.tokens = self.tokens.zip_with(t, u64::saturating_add);
         self.requests += requests;
     }
 }

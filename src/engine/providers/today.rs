@@ -58,7 +58,7 @@ pub(super) fn today(
         };
         match b.report {
             Report::Usage => {
-                add(&mut entry.tokens, &b.tokens);
+                entry.tokens = entry.tokens.zip_with(&b.tokens, u64::saturating_add);
                 if let Some(n) = b.requests {
                     entry.requests = Some(entry.requests.unwrap_or(0) + n);
                 }
@@ -88,13 +88,4 @@ pub(super) fn today(
     }
     out.sort_by_key(|t| t.provider);
     out
-}
-
-fn add(sum: &mut Tokens, t: &Tokens) {
-    sum.input += t.input;
-    sum.cache_read += t.cache_read;
-    sum.cache_write_5m += t.cache_write_5m;
-    sum.cache_write_1h += t.cache_write_1h;
-    sum.output += t.output;
-    sum.reasoning += t.reasoning;
 }
