@@ -64,6 +64,12 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// Dollars rounded to the micro-dollar, as JSON prints amounts summed in floats (never
+/// `10.58909675000001`).
+pub fn micro_usd(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 /// Dollars: cents for amounts over a dollar, more digits for small ones.
 pub fn usd(x: f64) -> String {
     let a = x.abs();

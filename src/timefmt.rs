@@ -61,6 +61,13 @@ pub fn format_rfc3339_ms(ms: TimeMs) -> String {
     }
 }
 
+/// The UTC day of milliseconds since the epoch, `YYYY-MM-DD`: the days provider reports
+/// and reconciliation count in.
+pub fn utc_day(ms: TimeMs) -> String {
+    let t = format_rfc3339_ms(ms);
+    t.get(..10).unwrap_or(&t).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -182,19 +182,14 @@ pub fn read_into(
     health
 }
 
-/// Dollars rounded to the micro-dollar: printed, at most 6 decimals.
-fn micro_usd(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
-
 /// The budgets as printed: USD amounts (summed in floats by the engine) to the
 /// micro-dollar, so JSON never shows `10.58909675000001`.
 pub fn printable(mut budgets: Vec<BudgetState>) -> Vec<BudgetState> {
     for b in budgets.iter_mut().filter(|b| b.unit == BudgetUnit::Usd) {
-        b.used = micro_usd(b.used);
-        b.limit = micro_usd(b.limit);
-        b.burn_per_hour = micro_usd(b.burn_per_hour);
-        b.projected = micro_usd(b.projected);
+        b.used = crate::format::micro_usd(b.used);
+        b.limit = crate::format::micro_usd(b.limit);
+        b.burn_per_hour = crate::format::micro_usd(b.burn_per_hour);
+        b.projected = crate::format::micro_usd(b.projected);
     }
     budgets
 }

@@ -7,9 +7,11 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::event::Tokens;
-use crate::parse::provider::{Provider, ProviderBucket, Report};
+use crate::format::micro_usd;
+use crate::parse::provider::{Provider, Report};
 use crate::pricing::PriceTable;
 use crate::source::provider::{Fetched, ProviderHealth};
+use crate::timefmt::utc_day;
 
 /// Usage by class over a provider's usage rows.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -72,22 +74,13 @@ pub struct ProviderReport {
     pub health: ProviderHealth,
 }
 
-fn day(bucket: &ProviderBucket) -> String {
-    let t = crate::timefmt::format_rfc3339_ms(bucket.start);
-    t.get(..10).unwrap_or(&t).to_string()
-}
-
-fn micro(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
-
 /// A provider's ledger from what was fetched, priced with `prices`.
 pub fn provider_report(fetched: Fetched, prices: &PriceTable) -> ProviderReport {
     let billed_days: BTreeSet<String> = fetched
         .buckets
         .iter()
         .filter(|b| b.report == Report::Cost)
-        .map(day)
+        .map(|b| utc_day(b.start))
         .collect();
     let mut usage = ProviderUsage::default();
     let (mut billed, mut estimated, mut unpriced) = (None::<f64>, 0.0, 0);
@@ -99,7 +92,7 @@ pub fn provider_report(fetched: Fetched, prices: &PriceTable) -> ProviderReport 
             Report::Cost => None,
             _ => b.model.as_deref().and_then(|m| prices.cost(m, &b.tokens)),
         };
-        let day = day(&b);
+        let day = utc_day(b.start);
         match b.report {
             Report::Cost => *billed.get_or_insert(0.0) += b.billed_usd.unwrap_or(0.0),
             Report::Usage => {
@@ -121,8 +114,8 @@ pub fn provider_report(fetched: Fetched, prices: &PriceTable) -> ProviderReport 
             model: b.model,
             service_tier: b.service_tier,
             usage: row_usage,
-            billed_cost_usd: b.billed_usd.map(micro),
-            estimated_cost_usd: estimate.map(micro),
+            billed_cost_usd: b.billed_usd.map(micro_usd),
+            estimated_cost_usd: estimate.map(micro_usd),
         });
     }
     if fetched.provider == Provider::OpenAi && usage.requests.is_none() {
@@ -131,8 +124,8 @@ pub fn provider_report(fetched: Fetched, prices: &PriceTable) -> ProviderReport 
     ProviderReport {
         provider: fetched.provider,
         usage,
-        billed_cost_usd: billed.map(micro),
-        estimated_cost_usd: micro(estimated),
+        billed_cost_usd: billed.map(micro_usd),
+        estimated_cost_usd: micro_usd(estimated),
         unpriced_rows: unpriced,
         rows,
         health: fetched.health,

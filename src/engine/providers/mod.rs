@@ -105,7 +105,7 @@ impl Providers {
         let logged_today_usd = r
             .rows
             .iter()
-            .filter(|row| row.day == today::day_name(day))
+            .filter(|row| row.day == crate::timefmt::utc_day(day))
             .map(|row| row.logged_usd)
             .sum();
         self.view = Arc::new(ProvidersView {

@@ -12,8 +12,10 @@ use crate::config::reconcile::ReconcileSettings;
 use crate::engine::mapping::{IdentityRule, Mapping, RawField};
 use crate::engine::tally::Tally;
 use crate::event::TimeMs;
+use crate::format::micro_usd;
 use crate::parse::provider::{Provider, ProviderBucket, Report};
 use crate::pricing::PriceTable;
+use crate::timefmt::utc_day;
 
 const DAY_MS: TimeMs = 86_400_000;
 
@@ -153,15 +155,6 @@ struct Part {
     unpriced: u64,
 }
 
-fn day_name(start: TimeMs) -> String {
-    let t = crate::timefmt::format_rfc3339_ms(start);
-    t.get(..10).unwrap_or(&t).to_string()
-}
-
-fn micro(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
-
 /// Whose a bucket is, as the rules read it: provider, key, project or workspace, user.
 type Who<'a> = (Provider, Option<&'a str>, Option<&'a str>, Option<&'a str>);
 
@@ -240,7 +233,7 @@ pub fn reconcile(i: Inputs) -> Reconciliation {
     }
     let mut cells: BTreeMap<(String, String), BTreeMap<Provider, Part>> = by_day
         .into_iter()
-        .map(|((who, day), parts)| ((idents[who].clone(), day_name(day)), parts))
+        .map(|((who, day), parts)| ((idents[who].clone(), utc_day(day)), parts))
         .collect();
     let mapped: BTreeSet<String> = idents.into_iter().collect();
     let mut logged: BTreeMap<(String, String), f64> = BTreeMap::new();
@@ -267,20 +260,20 @@ pub fn reconcile(i: Inputs) -> Reconciliation {
                 .sum();
             let billed = !parts.is_empty() && parts.values().all(|p| p.billed.is_some());
             let logged_usd = logged.get(&key).copied().unwrap_or(0.0);
-            let unattributed = micro(provider_usd) - micro(logged_usd);
+            let unattributed = micro_usd(provider_usd) - micro_usd(logged_usd);
             let settled = day_start_ms(&key.1).is_some_and(settled);
             ReconcileRow {
                 identity: key.0,
                 day: key.1,
-                provider_usd: micro(provider_usd),
+                provider_usd: micro_usd(provider_usd),
                 provider_basis: if billed {
                     Basis::Billed
                 } else {
                     Basis::Estimated
                 },
-                logged_usd: micro(logged_usd),
-                unattributed_usd: micro(unattributed),
-                over: settled && micro(unattributed) > i.settings.unattributed_usd,
+                logged_usd: micro_usd(logged_usd),
+                unattributed_usd: micro_usd(unattributed),
+                over: settled && micro_usd(unattributed) > i.settings.unattributed_usd,
                 settled,
                 unpriced_rows: parts
                     .values()
@@ -298,7 +291,7 @@ pub fn reconcile(i: Inputs) -> Reconciliation {
         unmapped: unmapped
             .into_values()
             .map(|mut u| {
-                u.estimated_usd = micro(u.estimated_usd);
+                u.estimated_usd = micro_usd(u.estimated_usd);
                 u
             })
             .collect(),

@@ -24,11 +24,6 @@ pub struct ProviderToday {
     pub keys: usize,
 }
 
-pub(super) fn day_name(start: TimeMs) -> String {
-    let t = crate::timefmt::format_rfc3339_ms(start);
-    t.get(..10).unwrap_or(&t).to_string()
-}
-
 /// Each provider's day starting at `day` from the effective buckets.
 pub(super) fn today(
     buckets: &[&ProviderBucket],
@@ -45,7 +40,7 @@ pub(super) fn today(
             None => {
                 out.push(ProviderToday {
                     provider: b.provider,
-                    day: day_name(day),
+                    day: crate::timefmt::utc_day(day),
                     tokens: Tokens::default(),
                     requests: None,
                     usd: 0.0,

@@ -127,11 +127,10 @@ fn anthropic_endpoints(width: Width, start: TimeMs, end: TimeMs) -> Vec<Endpoint
     // Claude Code analytics take one UTC day per request.
     let mut day = start.div_euclid(DAY_MS) * DAY_MS;
     while day < end {
-        let date = crate::timefmt::format_rfc3339_ms(day);
         list.push(Endpoint {
             path: "/v1/organizations/usage_report/claude_code",
             query: vec![
-                ("starting_at", date.get(..10).unwrap_or(&date).to_string()),
+                ("starting_at", crate::timefmt::utc_day(day)),
                 ("limit", CLAUDE_CODE_RECORDS.to_string()),
             ],
             parse: anthropic::claude_code_page,
