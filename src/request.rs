@@ -16,7 +16,7 @@ use crate::event::TimeMs;
 use crate::parse::provider::Provider;
 use crate::report::{GroupBy, ReportRequest};
 use crate::source::discover::{SourceSpec, default_specs};
-use crate::source::provider::{ProviderSpec, schedule};
+use crate::source::provider::ProviderSpec;
 use crate::usage::{OrUsage, usage_error};
 
 /// `tokentop report`'s arguments, with `now` for ages such as `--since 2h`.
@@ -143,7 +143,9 @@ pub fn log_specs_beside(paths: &[String], other_sources: bool) -> anyhow::Result
 /// `end`'s UTC month; without `--until`, `now`.
 fn provider_range(range: (Option<TimeMs>, Option<TimeMs>), now: TimeMs) -> (TimeMs, TimeMs) {
     let end = range.1.unwrap_or(now);
-    let start = range.0.unwrap_or_else(|| schedule::month_start(end));
+    let start = range
+        .0
+        .unwrap_or_else(|| crate::timefmt::utc_month_start(end));
     (start, end)
 }
 

@@ -68,6 +68,19 @@ pub fn utc_day(ms: TimeMs) -> String {
     t.get(..10).unwrap_or(&t).to_string()
 }
 
+/// Midnight UTC on the first of the month of `ms`: where "this month" of the providers'
+/// reports starts. A time past the calendar's range is returned as is.
+pub fn utc_month_start(ms: TimeMs) -> TimeMs {
+    let utc = jiff::tz::TimeZone::UTC;
+    jiff::Timestamp::from_millisecond(ms)
+        .ok()
+        .and_then(|t| {
+            let first = t.to_zoned_datetime(utc.clone()).date().first_of_month();
+            first.to_zoned_datetime(utc).ok()
+        })
+        .map_or(ms, |z| z.timestamp().as_millisecond())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

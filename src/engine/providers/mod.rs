@@ -89,7 +89,7 @@ impl Providers {
         self.ledger.forget(now);
         let buckets = self.ledger.effective();
         let day = Width::Day.floor(now);
-        let month = month_start(now);
+        let month = crate::timefmt::utc_month_start(now);
         let mut r = reconcile(Inputs {
             buckets: &buckets,
             logged,
@@ -184,18 +184,4 @@ impl Providers {
         }
         out
     }
-}
-
-/// Midnight UTC on the first of `now`'s month.
-fn month_start(now: TimeMs) -> TimeMs {
-    let Ok(t) = jiff::Timestamp::from_millisecond(now) else {
-        return Width::Day.floor(now);
-    };
-    let date = t
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date()
-        .first_of_month();
-    date.to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp().as_millisecond())
-        .unwrap_or_else(|_| Width::Day.floor(now))
 }

@@ -13,10 +13,9 @@
 
 use std::collections::BTreeMap;
 
-use jiff::tz::TimeZone;
-
 use crate::event::TimeMs;
 use crate::parse::provider::{Family, ProviderUpdate, Width};
+use crate::timefmt::utc_month_start;
 
 const HOUR_MS: TimeMs = 3_600_000;
 const DAY_MS: TimeMs = 86_400_000;
@@ -73,7 +72,7 @@ impl Job {
         let start = match self {
             // Right after midnight on the 1st, yesterday is last month's: still read it.
             Job::MonthUsage | Job::MonthCost => {
-                month_start(now).min(Width::Day.floor(now) - DAY_MS)
+                utc_month_start(now).min(Width::Day.floor(now) - DAY_MS)
             }
             // Right after midnight, the hour just ended is yesterday's.
             Job::TodayHours => Width::Day.floor(now).min(Width::Hour.floor(now) - HOUR_MS),
@@ -92,17 +91,6 @@ impl Job {
             Job::RecentMinutes => at + interval,
         }
     }
-}
-
-/// Midnight UTC on the first of `t`'s month.
-pub fn month_start(t: TimeMs) -> TimeMs {
-    jiff::Timestamp::from_millisecond(t)
-        .ok()
-        .and_then(|ts| {
-            let date = ts.to_zoned_datetime(TimeZone::UTC).date().first_of_month();
-            date.to_zoned_datetime(TimeZone::UTC).ok()
-        })
-        .map_or(t, |z| z.timestamp().as_millisecond())
 }
 
 /// When this provider's jobs were last read, and which reads failed since.

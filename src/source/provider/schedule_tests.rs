@@ -160,7 +160,7 @@ fn on_the_first_of_a_month_the_last_day_of_the_previous_one_is_still_read() {
         t("2026-09-01T00:00:00Z")
     );
     assert_eq!(
-        month_start(t("2026-02-28T23:59:59Z")),
+        crate::timefmt::utc_month_start(t("2026-02-28T23:59:59Z")),
         t("2026-02-01T00:00:00Z")
     );
 }
