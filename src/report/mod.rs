@@ -33,6 +33,7 @@ use crate::source::stdin;
 
 use self::providers::{ProviderReport, provider_report};
 pub use self::rows::{Keys, ReportRow};
+use crate::engine::budget::BudgetLedger;
 use crate::engine::providers::reconcile::{Inputs, Reconciliation, reconcile};
 use crate::parse::provider::{Family, ProviderUpdate, Width};
 
@@ -286,22 +287,27 @@ pub fn read_with_providers(
         ensure_read(&sources)?;
     }
     let fetched = fetch_blocking(providers, provider_range, now);
-    // Budgets on the providers' ledger count what was fetched.
-    for (f, family) in fetched
+    // Budgets on the providers' ledger count what was fetched; without one, the engine
+    // need not hold it (the report reconciles below, on its own).
+    let provider_budgets = config
+        .budgets
         .iter()
-        .flat_map(|f| [(f, Family::Usage), (f, Family::Cost)])
-    {
-        let of_family = f.buckets.iter().filter(|b| family.covers(b.report));
-        engine.apply_provider(ProviderUpdate {
-            provider: f.provider,
-            family,
-            width: Width::Day,
-            range: provider_range,
-            fetched_at: now,
-            buckets: of_family.cloned().collect(),
-        });
-    }
-    if !fetched.is_empty() {
+        .any(|b| b.ledger == BudgetLedger::Provider);
+    if provider_budgets && !fetched.is_empty() {
+        for (f, family) in fetched
+            .iter()
+            .flat_map(|f| [(f, Family::Usage), (f, Family::Cost)])
+        {
+            let of_family = f.buckets.iter().filter(|b| family.covers(b.report));
+            engine.apply_provider(ProviderUpdate {
+                provider: f.provider,
+                family,
+                width: Width::Day,
+                range: provider_range,
+                fetched_at: now,
+                buckets: of_family.cloned().collect(),
+            });
+        }
         engine.advance(at);
     }
     let reconciliation = (!fetched.is_empty()).then(|| {
