@@ -104,7 +104,8 @@ fn main() {
     let expected = (requests * SPANS_PER_REQUEST) as u64;
 
     let (tx, rx) = std::sync::mpsc::sync_channel::<Feed>(CHANNEL_CAPACITY);
-    let receiver = Receiver::bind("127.0.0.1:0".parse().unwrap(), None).expect("bind");
+    let receiver =
+        Receiver::bind("127.0.0.1:0".parse().unwrap(), None, Default::default()).expect("bind");
     let url = format!("http://{}/v1/traces", receiver.local_addr().unwrap());
     let _server = receiver.spawn(tx, clock).expect("spawn");
     let ingested = Arc::new(AtomicU64::new(0));

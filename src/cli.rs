@@ -254,7 +254,10 @@ pub struct OtlpArgs {
 impl OtlpArgs {
     /// The receiver the flags ask for, bound (`None` without --otlp): a bad address or a
     /// remote address against the rule is a usage error; a port in use, an error.
-    pub fn bind(&self) -> anyhow::Result<Option<crate::source::otlp::Receiver>> {
+    pub fn bind(
+        &self,
+        settings: &crate::config::OtlpSettings,
+    ) -> anyhow::Result<Option<crate::source::otlp::Receiver>> {
         use crate::source::otlp::{Receiver, token_for};
         let Some(addr) = &self.otlp else {
             return Ok(None);
@@ -271,7 +274,7 @@ impl OtlpArgs {
             |name| std::env::var(name).ok(),
         )
         .or_usage()?;
-        Ok(Some(Receiver::bind(addr, token)?))
+        Ok(Some(Receiver::bind(addr, token, settings.clone())?))
     }
 }
 

@@ -36,6 +36,30 @@ pub struct Config {
     pub reconcile: reconcile::ReconcileSettings,
     /// `[serve]`: how `tokentop serve` exposes its metrics.
     pub serve: ServeSettings,
+    /// `[otlp]`: how the OTLP receiver names identities and waits on metric points.
+    pub otlp: OtlpSettings,
+}
+
+/// The checked `[otlp]` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtlpSettings {
+    /// Attributes that name an identity, the first present winning (on the record, then
+    /// on its resource).
+    pub identity: Vec<String>,
+    /// The senders' metric export interval: how long a session's metric points wait for
+    /// its events before they count.
+    pub metric_interval_ms: crate::event::TimeMs,
+}
+
+impl Default for OtlpSettings {
+    fn default() -> Self {
+        OtlpSettings {
+            identity: crate::parse::otlp::DEFAULT_IDENTITY
+                .map(String::from)
+                .to_vec(),
+            metric_interval_ms: 60_000,
+        }
+    }
 }
 
 /// The checked `[serve]` table.

@@ -239,6 +239,10 @@ pub struct Flags {
     /// the same request, whatever their sizes.
     #[serde(default)]
     pub telemetry: bool,
+    /// The usage of many requests over an export interval (an OTLP metric point): its
+    /// tokens and cost count, but it is no request and has no request's size.
+    #[serde(default)]
+    pub aggregate: bool,
 }
 
 /// One request's usage, normalized.

@@ -98,7 +98,7 @@ fn sources(
     } else {
         tokentop::state::open_for_monitor(run.no_state, demo)
     };
-    let otlp = run.otlp.bind()?;
+    let otlp = run.otlp.bind(&config.otlp)?;
     let input = if demo {
         Input::Demo
     } else {

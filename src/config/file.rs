@@ -45,6 +45,8 @@ struct FileShape {
     reconcile: super::reconcile::ReconcileShape,
     #[serde(default)]
     serve: ServeShape,
+    #[serde(default)]
+    otlp: OtlpShape,
 }
 
 #[derive(Default, Deserialize)]
@@ -64,6 +66,49 @@ fn serve_settings(shape: ServeShape) -> Result<super::ServeSettings, Located> {
                 offset: n.span().start,
                 message: "[serve] max_label_values must be a whole number, 1 or more".into(),
             })?;
+    }
+    Ok(settings)
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OtlpShape {
+    identity: Option<Spanned<Vec<String>>>,
+    metric_interval_secs: Option<Spanned<i64>>,
+}
+
+/// The longest metric export interval taken, in seconds (an hour).
+const MAX_METRIC_INTERVAL_SECS: i64 = 3600;
+
+/// `[otlp]`, checked: at least one identity attribute, none empty; an interval within an
+/// hour.
+fn otlp_settings(shape: OtlpShape) -> Result<super::OtlpSettings, Located> {
+    let mut settings = super::OtlpSettings::default();
+    if let Some(keys) = shape.identity {
+        let offset = keys.span().start;
+        let keys = keys.into_inner();
+        if keys.is_empty() || keys.iter().any(|k| k.trim().is_empty()) {
+            return Err(Located {
+                offset,
+                message: "[otlp] identity must list attribute names, e.g. \
+                          [\"enduser.id\", \"service.name\"]"
+                    .into(),
+            });
+        }
+        settings.identity = keys;
+    }
+    if let Some(secs) = shape.metric_interval_secs {
+        let n = *secs.get_ref();
+        if !(0..=MAX_METRIC_INTERVAL_SECS).contains(&n) {
+            return Err(Located {
+                offset: secs.span().start,
+                message: format!(
+                    "[otlp] metric_interval_secs must be 0 to {MAX_METRIC_INTERVAL_SECS} \
+                     (your agents' OTEL_METRIC_EXPORT_INTERVAL in seconds)"
+                ),
+            });
+        }
+        settings.metric_interval_ms = n * 1000;
     }
     Ok(settings)
 }
@@ -181,6 +226,7 @@ pub fn parse(text: &str) -> Result<Config, Located> {
         providers: super::providers::specs(shape.providers)?,
         reconcile: super::reconcile::settings(shape.reconcile)?,
         serve: serve_settings(shape.serve)?,
+        otlp: otlp_settings(shape.otlp)?,
     })
 }
 

@@ -144,7 +144,10 @@ impl Engine {
         } else {
             event
         };
-        let usage = Usage::request(&event.tokens, cost);
+        let mut usage = Usage::request(&event.tokens, cost);
+        if event.flags.aggregate {
+            usage.requests = 0;
+        }
         let who = self.identity_index(event);
         let day = self.days.day(event.time);
         self.note_activity(who, event);

@@ -327,6 +327,10 @@ impl Engine {
     /// A finished response goes into its identity's and the fleet's distributions, at the
     /// time of the copy counted.
     fn record_distribution(&mut self, done: &Done, latency_ms: Option<u64>) {
+        // A metric point is many requests' usage: it has no request's size.
+        if done.usage.requests == 0 {
+            return;
+        }
         let size = RequestSize {
             input: done.usage.all_input(),
             output: done.usage.output,

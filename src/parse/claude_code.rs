@@ -195,9 +195,7 @@ pub fn parse(text: &str, ctx: &LineContext) -> Parsed {
             sidechain,
             no_cost: model == SYNTHETIC_MODEL,
             final_copy: message.stop_reason.is_some(),
-            estimated: false,
-            time_from_read: false,
-            telemetry: false,
+            ..Flags::default()
         },
         model: model.into_owned(),
         kind: Kind::Completion,

@@ -150,7 +150,7 @@ impl Reply<'_> {
                 no_cost: false,
                 final_copy: self.final_copy,
                 time_from_read,
-                telemetry: false,
+                ..Flags::default()
             },
         })
     }

@@ -133,7 +133,7 @@ pub fn parse(text: &str) -> Parsed {
             no_cost: false,
             final_copy: line.final_copy.unwrap_or(true),
             time_from_read: false,
-            telemetry: false,
+            ..Flags::default()
         },
     }))
 }

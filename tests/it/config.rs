@@ -79,7 +79,7 @@ fn an_unknown_key_is_named_with_its_line() {
     );
     assert_eq!(
         error("time_zone = \"UTC\"\ntimezone = \"UTC\"\n"),
-        "tokentop.toml:2:1: unknown field `timezone`, expected one of `time_zone`, `identity`, `budget`, `bursts`, `prices`, `providers`, `reconcile`, `serve`"
+        "tokentop.toml:2:1: unknown field `timezone`, expected one of `time_zone`, `identity`, `budget`, `bursts`, `prices`, `providers`, `reconcile`, `serve`, `otlp`"
     );
     assert_eq!(
         error("[[identity]]\nmatch = { api_kye_id = \"k\" }\n"),
@@ -147,6 +147,26 @@ fn serve_label_bound_is_200_unless_set_to_one_or_more() {
     assert_eq!(
         error("[serve]\nmax_label_values = 0\n"),
         "tokentop.toml:2:20: [serve] max_label_values must be a whole number, 1 or more"
+    );
+}
+
+#[test]
+fn otlp_identity_attributes_and_metric_interval_are_checked() {
+    let default = Config::default().otlp;
+    assert_eq!(default.identity[0], "user.email");
+    assert_eq!(default.metric_interval_ms, 60_000);
+    let path = Path::new("tokentop.toml");
+    let text = "[otlp]\nidentity = [\"enduser.id\", \"service.name\"]\nmetric_interval_secs = 10\n";
+    let config = Config::parse(text, path).expect("parses");
+    assert_eq!(config.otlp.identity, ["enduser.id", "service.name"]);
+    assert_eq!(config.otlp.metric_interval_ms, 10_000);
+    assert_eq!(
+        error("[otlp]\nidentity = []\n"),
+        "tokentop.toml:2:12: [otlp] identity must list attribute names, e.g. [\"enduser.id\", \"service.name\"]"
+    );
+    assert_eq!(
+        error("[otlp]\nmetric_interval_secs = -1\n"),
+        "tokentop.toml:2:24: [otlp] metric_interval_secs must be 0 to 3600 (your agents' OTEL_METRIC_EXPORT_INTERVAL in seconds)"
     );
 }
 

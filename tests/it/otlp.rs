@@ -12,6 +12,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
+use tokentop::config::OtlpSettings;
 use tokentop::event::{Event, Kind, TimeMs};
 use tokentop::parse::RejectReason;
 use tokentop::source::Feed;
@@ -46,11 +47,15 @@ impl Reply {
 /// A receiver on a free loopback port; `fill` sends that many nudges first, so that a
 /// channel of that capacity is full.
 fn start(capacity: usize, fill: usize, token: Option<Token>) -> Peer {
+    start_with(capacity, fill, token, OtlpSettings::default())
+}
+
+fn start_with(capacity: usize, fill: usize, token: Option<Token>, settings: OtlpSettings) -> Peer {
     let (tx, feeds) = sync_channel(capacity);
     for _ in 0..fill {
         tx.send(Feed::Nudge).unwrap();
     }
-    let receiver = Receiver::bind("127.0.0.1:0".parse().unwrap(), token).unwrap();
+    let receiver = Receiver::bind("127.0.0.1:0".parse().unwrap(), token, settings).unwrap();
     let url = format!("http://{}", receiver.local_addr().unwrap());
     assert_eq!(receiver.name(), format!("otlp {}", &url[7..]));
     receiver.spawn(tx, clock).unwrap();
@@ -261,7 +266,7 @@ fn some_rejected_records_answer_partial_success_in_both_encodings() {
     assert_eq!(events.len(), 1);
     assert_eq!(health.rejected[&RejectReason::MissingField].count, 1);
 
-    let metrics = br#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"claude_code.token.usage","sum":{"dataPoints":[{"asDouble":5},{"asDouble":6}]}}]}]}]}"#;
+    let metrics = br#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"claude_code.token.usage","gauge":{"dataPoints":[{"asDouble":5},{"asDouble":6}]}}]}]}]}"#;
     let reply = peer.post("/v1/metrics", "application/json", false, metrics.to_vec());
     let answer: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(answer["partialSuccess"]["rejectedDataPoints"], "2");
@@ -433,6 +438,7 @@ fn a_token_is_required_when_configured() {
 mod cli {
     use clap::Parser;
     use tokentop::cli::Cli;
+    use tokentop::config::OtlpSettings;
 
     fn parse(args: &[&str]) -> Cli {
         Cli::try_parse_from(std::iter::once("tokentop").chain(args.iter().copied())).unwrap()
@@ -453,7 +459,11 @@ mod cli {
 
     #[test]
     fn a_remote_address_needs_the_flag_and_a_token() {
-        let refused = parse(&["--otlp=0.0.0.0:0"]).run.otlp.bind().unwrap_err();
+        let refused = parse(&["--otlp=0.0.0.0:0"])
+            .run
+            .otlp
+            .bind(&OtlpSettings::default())
+            .unwrap_err();
         assert!(
             refused.to_string().contains("--otlp-allow-remote"),
             "{refused}"
@@ -461,18 +471,22 @@ mod cli {
         let refused = parse(&["--otlp=0.0.0.0:0", "--otlp-allow-remote"])
             .run
             .otlp
-            .bind()
+            .bind(&OtlpSettings::default())
             .unwrap_err();
         assert!(
             refused.to_string().contains("--otlp-token-env"),
             "{refused}"
         );
-        let refused = parse(&["--otlp=nowhere"]).run.otlp.bind().unwrap_err();
+        let refused = parse(&["--otlp=nowhere"])
+            .run
+            .otlp
+            .bind(&OtlpSettings::default())
+            .unwrap_err();
         assert!(refused.to_string().contains("IP:PORT"), "{refused}");
         let bound = parse(&["--otlp=127.0.0.1:0"])
             .run
             .otlp
-            .bind()
+            .bind(&OtlpSettings::default())
             .unwrap()
             .unwrap();
         assert!(bound.name().starts_with("otlp 127.0.0.1:"));
@@ -580,4 +594,78 @@ fn a_request_in_a_transcript_and_in_telemetry_counts_once_as_the_telemetry_says(
             "the transcript's copy moved to the telemetry's identity"
         );
     }
+}
+
+/// Claude Code metric points of `session` for ada: `input` tokens, delta, in OTLP JSON.
+fn metric_points(session: &str, input: u64) -> Vec<u8> {
+    format!(
+        r#"{{"resourceMetrics":[{{"resource":{{"attributes":[
+        {{"key":"service.name","value":{{"stringValue":"claude-code"}}}},
+        {{"key":"user.email","value":{{"stringValue":"ada@example.com"}}}}]}},
+        "scopeMetrics":[{{"metrics":[{{"name":"claude_code.token.usage","sum":{{"aggregationTemporality":1,"isMonotonic":true,"dataPoints":[
+        {{"timeUnixNano":"1785589514000000000","asInt":"{input}","attributes":[
+          {{"key":"session.id","value":{{"stringValue":"{session}"}}}},
+          {{"key":"model","value":{{"stringValue":"claude-sonnet-4-5"}}}},
+          {{"key":"type","value":{{"stringValue":"input"}}}}]}}]}}}}]}}]}}]}}"#
+    )
+    .into_bytes()
+}
+
+/// An api_request of `session` with `input` tokens.
+fn session_request(session: &str, input: &str) -> Vec<u8> {
+    let record = api_request("model", input).replace(
+        r#""attributes":["#,
+        &format!(r#""attributes":[{{"key":"session.id","value":{{"stringValue":"{session}"}}}},"#),
+    );
+    logs_json(&[record])
+}
+
+#[test]
+fn metric_points_count_only_for_sessions_that_send_no_events() {
+    let settings = OtlpSettings {
+        metric_interval_ms: 0,
+        ..OtlpSettings::default()
+    };
+    let peer = start_with(64, 0, None, settings);
+    let json = "application/json";
+    // s-events sends its event first: its points are the same usage again.
+    assert_eq!(
+        peer.post("/v1/logs", json, false, session_request("s-events", "50"))
+            .status,
+        200
+    );
+    let reply = peer.post("/v1/metrics", json, false, metric_points("s-events", 50));
+    assert_eq!((reply.status, reply.text().as_str()), (200, "{}"));
+    // s-metrics sends points only: they count, and so does its later point.
+    for input in [700, 30] {
+        let reply = peer.post(
+            "/v1/metrics",
+            json,
+            false,
+            metric_points("s-metrics", input),
+        );
+        assert_eq!(reply.status, 200);
+    }
+    // Its late event would count the same usage twice: only points count for it.
+    assert_eq!(
+        peer.post("/v1/logs", json, false, session_request("s-metrics", "700"))
+            .status,
+        200
+    );
+    let (events, health) = peer.drain();
+    let by_session = |s: &str| -> Vec<(u64, bool)> {
+        events
+            .iter()
+            .filter(|e| e.attrs.session.as_deref() == Some(s))
+            .map(|e| (e.tokens.input, e.flags.aggregate))
+            .collect()
+    };
+    assert_eq!(by_session("s-events"), [(50, false)]);
+    assert_eq!(by_session("s-metrics"), [(700, true), (30, true)]);
+    assert_eq!(health.events, 3);
+    assert_eq!(health.lines, 5);
+    assert_eq!(
+        health.lines_without_usage, 2,
+        "a dropped point and a dropped event"
+    );
 }

@@ -187,3 +187,26 @@ fn the_overview_and_the_header_read_p90_input_over_the_rate_window() {
     let fleet = s.sizes.input.expect("fleet");
     assert_eq!((fleet.count, fleet.max), (20, 640));
 }
+
+#[test]
+fn a_metric_point_counts_its_tokens_but_is_no_request_and_has_no_size() {
+    let mut e = engine();
+    e.ingest(&event("ada", NOON - 2 * MIN, 100, 10));
+    let mut point = event("ada", NOON - MIN, 5_000, 700);
+    point.flags.aggregate = true;
+    e.ingest(&point);
+    e.advance(NOON);
+    let d = detail(&e, "ada", TimelineSpan::FifteenMinutes);
+    assert_eq!(d.row.totals.requests, 1, "only the request is one");
+    assert_eq!(
+        (d.row.totals.input, d.row.totals.output),
+        (5_100, 710),
+        "the point's tokens count"
+    );
+    let input = d.sizes.now.input.expect("input");
+    assert_eq!(
+        (input.count, input.max),
+        (1, 100),
+        "the point is no request's size"
+    );
+}

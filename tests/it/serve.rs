@@ -358,8 +358,9 @@ fn series_value(body: &str, series: &str) -> Option<f64> {
 }
 
 /// The official OpenTelemetry messages from PyPI, sent by `tests/otel/send.py` as a real
-/// client sends them, protobuf and JSON: a Claude Code `api_request` and a GenAI chat span
-/// come out of `serve --otlp` as the tokens and cost they carry.
+/// client sends them, protobuf and JSON: a Claude Code `api_request`, a GenAI chat span and
+/// metric points come out of `serve --otlp` as the tokens and cost they carry, the points
+/// of a session that sent its event not counted again.
 #[test]
 fn a_real_opentelemetry_client_is_counted_in_protobuf_and_in_json() {
     let test = "serve::a_real_opentelemetry_client_is_counted_in_protobuf_and_in_json";
@@ -369,6 +370,10 @@ fn a_real_opentelemetry_client_is_counted_in_protobuf_and_in_json() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/otel/send.py");
     for encoding in ["protobuf", "json"] {
         let home = tempfile::tempdir().expect("home");
+        // Metric points count at once (no export interval to wait in a test).
+        let config = home.path().join("tokentop/config.toml");
+        std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+        std::fs::write(&config, "[otlp]\nmetric_interval_secs = 0\n").unwrap();
         let port = free_port();
         let served = serve(&[&format!("--otlp=127.0.0.1:{port}")], home.path());
         let sent = Command::new(&python)
@@ -378,11 +383,11 @@ fn a_real_opentelemetry_client_is_counted_in_protobuf_and_in_json() {
             .output()
             .expect("run the client");
         assert!(sent.status.success(), "{encoding}: {sent:?}");
-        assert_eq!(String::from_utf8_lossy(&sent.stdout).trim(), "200 200");
+        assert_eq!(String::from_utf8_lossy(&sent.stdout).trim(), "200 200 200");
         let claude = r#"identity="otel-dev@example.com""#;
         let body = wait_for("the client's tokens on /metrics", || {
             let (_, body) = get(&served.addr, "/metrics");
-            body.contains(claude).then_some(body)
+            (body.contains(claude) && body.contains("otel-metrics-svc")).then_some(body)
         });
         let tokens = |identity: &str, class: &str| {
             let series = format!(r#"tokentop_tokens_total{{identity="{identity}",class="{class}""#);
@@ -412,5 +417,19 @@ fn a_real_opentelemetry_client_is_counted_in_protobuf_and_in_json() {
             [400.0, 100.0, 40.0],
             "{encoding}"
         );
+        // Metric points: a session with no events, and a service's histogram.
+        let only = "metrics-only@example.com";
+        assert_eq!(
+            [tokens(only, "input"), tokens(only, "output")],
+            [700.0, 70.0],
+            "{encoding}"
+        );
+        let only_cost = format!(r#"tokentop_cost_usd_total{{identity="{only}""#);
+        let cost = series_value(&body, &only_cost).unwrap();
+        assert!((cost - 0.005).abs() < 1e-9, "{encoding}: {cost}");
+        assert_eq!(tokens("otel-metrics-svc", "input"), 900.0, "{encoding}");
+        // Points are no requests: only the api_request is one.
+        let requests = series_value(&body, r#"tokentop_requests_total{identity="metrics-only"#);
+        assert_eq!(requests.unwrap_or(0.0), 0.0, "{encoding}");
     }
 }

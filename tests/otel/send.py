@@ -1,7 +1,8 @@
 """Sends OTLP/HTTP to tokentop the way a real client does, with the official OpenTelemetry
 protobuf messages (`opentelemetry-proto`, the package the SDK's exporters build on):
-one Claude Code `claude_code.api_request` log event and one GenAI `chat` span, as protobuf
-or as OTLP JSON. Prints each answer's status; exits 1 if one was not 200.
+one Claude Code `claude_code.api_request` log event, one GenAI `chat` span, and metric
+points (Claude Code delta counters, a GenAI cumulative histogram), as protobuf or as OTLP
+JSON. Prints each answer's status; exits 1 if one was not 200.
 
     python3 send.py http://127.0.0.1:4318 protobuf|json
 """
@@ -16,7 +17,19 @@ from google.protobuf import json_format
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
+from opentelemetry.proto.metrics.v1.metrics_pb2 import (
+    AGGREGATION_TEMPORALITY_CUMULATIVE,
+    AGGREGATION_TEMPORALITY_DELTA,
+    Histogram,
+    HistogramDataPoint,
+    Metric,
+    NumberDataPoint,
+    ResourceMetrics,
+    ScopeMetrics,
+    Sum,
+)
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
@@ -88,6 +101,77 @@ def traces(now_ns):
     )
 
 
+def metrics(now_ns):
+    """Claude Code counters, delta: session sess-otel-2 of metrics-only@example.com (700
+    input, 70 output tokens, $0.005), and session sess-otel-1, whose api_request event was
+    sent before (its points must not count again). A GenAI histogram, cumulative, from
+    service `otel-metrics-svc`: 900 input tokens over 3 requests."""
+    start = now_ns - 60_000_000_000
+
+    def point(session, value, kind=None):
+        attributes = [
+            attr("session.id", session),
+            attr("user.email", "metrics-only@example.com" if session == "sess-otel-2" else "otel-dev@example.com"),
+            attr("model", "claude-sonnet-4-5-20250929"),
+        ]
+        if kind:
+            attributes.append(attr("type", kind))
+        number = {"as_double": value} if isinstance(value, float) else {"as_int": value}
+        return NumberDataPoint(attributes=attributes, start_time_unix_nano=start, time_unix_nano=now_ns, **number)
+
+    tokens = Metric(
+        name="claude_code.token.usage",
+        unit="tokens",
+        sum=Sum(
+            aggregation_temporality=AGGREGATION_TEMPORALITY_DELTA,
+            is_monotonic=True,
+            data_points=[
+                point("sess-otel-2", 700, "input"),
+                point("sess-otel-2", 70, "output"),
+                point("sess-otel-1", 1000, "input"),
+            ],
+        ),
+    )
+    cost = Metric(
+        name="claude_code.cost.usage",
+        unit="USD",
+        sum=Sum(
+            aggregation_temporality=AGGREGATION_TEMPORALITY_DELTA,
+            is_monotonic=True,
+            data_points=[point("sess-otel-2", 0.005), point("sess-otel-1", 0.0123)],
+        ),
+    )
+    claude = ResourceMetrics(
+        resource=Resource(attributes=[attr("service.name", "claude-code")]),
+        scope_metrics=[ScopeMetrics(metrics=[tokens, cost])],
+    )
+    histogram = Metric(
+        name="gen_ai.client.token.usage",
+        unit="{token}",
+        histogram=Histogram(
+            aggregation_temporality=AGGREGATION_TEMPORALITY_CUMULATIVE,
+            data_points=[
+                HistogramDataPoint(
+                    attributes=[
+                        attr("gen_ai.token.type", "input"),
+                        attr("gen_ai.provider.name", "openai"),
+                        attr("gen_ai.request.model", "gpt-4o-mini"),
+                    ],
+                    start_time_unix_nano=start,
+                    time_unix_nano=now_ns,
+                    count=3,
+                    sum=900.0,
+                )
+            ],
+        ),
+    )
+    genai = ResourceMetrics(
+        resource=Resource(attributes=[attr("service.name", "otel-metrics-svc")]),
+        scope_metrics=[ScopeMetrics(metrics=[histogram])],
+    )
+    return ExportMetricsServiceRequest(resource_metrics=[claude, genai])
+
+
 def hex_ids(value):
     """OTLP JSON writes trace and span ids in hex where protobuf's JSON mapping uses base64."""
     if isinstance(value, dict):
@@ -122,6 +206,7 @@ def main():
     statuses = [
         post(f"{base}/v1/logs", logs(now_ns), encoding),
         post(f"{base}/v1/traces", traces(now_ns), encoding),
+        post(f"{base}/v1/metrics", metrics(now_ns), encoding),
     ]
     print(" ".join(str(s) for s in statuses))
     sys.exit(0 if all(s == 200 for s in statuses) else 1)

@@ -10,14 +10,15 @@ use crate::event::{
 };
 use crate::parse::{Parsed, RejectReason, plausible};
 
-/// Identity attributes in the order they win, looked for on the record, then its resource.
-const IDENTITY_KEYS: [(&str, IdentityKind); 6] = [
-    ("user.email", IdentityKind::Human),
-    ("enduser.id", IdentityKind::Human),
-    ("user.account_uuid", IdentityKind::Human),
-    ("user.id", IdentityKind::Human),
-    ("gen_ai.agent.name", IdentityKind::Agent),
-    ("service.name", IdentityKind::ServiceAccount),
+/// Identity attributes in the order they win, looked for on the record, then its
+/// resource, unless `[otlp] identity` names others.
+pub const DEFAULT_IDENTITY: [&str; 6] = [
+    "user.email",
+    "enduser.id",
+    "user.account_uuid",
+    "user.id",
+    "gen_ai.agent.name",
+    "service.name",
 ];
 /// Resource attributes naming a team, put in `project` where identity rules can match them.
 const TEAM_KEYS: [&str; 2] = ["team.id", "department"];
@@ -34,15 +35,16 @@ pub struct Outcome {
     pub uncached_input: bool,
 }
 
-/// The outcome of every record of `batch`; `read_time` stands for records without a time.
-pub fn outcomes(batch: &Batch, read_time: TimeMs) -> Vec<Outcome> {
+/// The outcome of every record of `batch`, in order; `read_time` stands for records
+/// without a time, and the first of the `identity` attributes present names who.
+pub fn outcomes(batch: &Batch, read_time: TimeMs, identity: &[String]) -> Vec<Outcome> {
     let agents = agents_by_span(&batch.records);
     batch
         .records
         .iter()
         .map(|r| {
             let mut uncached_input = false;
-            let parsed = match record(r, read_time, &agents, &mut uncached_input) {
+            let parsed = match record(r, read_time, identity, &agents, &mut uncached_input) {
                 Parsed::Event(e) => match plausible::check(&e) {
                     Some(reason) => Parsed::Rejected(reason),
                     None if !plausible::time_is_plausible(&e, read_time) => {
@@ -125,7 +127,13 @@ fn event_name(r: &Record) -> String {
     }
 }
 
-fn record(r: &Record, read_time: TimeMs, agents: &Agents, uncached_input: &mut bool) -> Parsed {
+fn record(
+    r: &Record,
+    read_time: TimeMs,
+    identity: &[String],
+    agents: &Agents,
+    uncached_input: &mut bool,
+) -> Parsed {
     let built = match r.signal {
         Signal::Logs => match event_name(r).as_str() {
             "claude_code.api_request" => claude_code_request(r),
@@ -149,6 +157,7 @@ fn record(r: &Record, read_time: TimeMs, agents: &Agents, uncached_input: &mut b
     };
     match built {
         Ok(Some(mut event)) => {
+            identify(&mut event, r, identity);
             match millis_of(r.time_ns).or_else(|| millis_of(r.start_ns)) {
                 Some(time) => event.time = time,
                 None => {
@@ -191,17 +200,37 @@ fn amount(r: &Record, key: &str) -> Result<Option<f64>, RejectReason> {
         .transpose()
 }
 
-/// An event with the record's identity and every field a builder fills left at rest.
-fn base(r: &Record, format: Format, provider: &str, model: &str) -> Event {
-    let (identity, identity_kind) = IDENTITY_KEYS
+/// The kind of identity an attribute names.
+fn kind_of(key: &str) -> IdentityKind {
+    if key.starts_with("user.") || key.starts_with("enduser.") {
+        IdentityKind::Human
+    } else if key.starts_with("gen_ai.agent.") || key == "agent.name" {
+        IdentityKind::Agent
+    } else if key.starts_with("service.") {
+        IdentityKind::ServiceAccount
+    } else {
+        IdentityKind::Unknown
+    }
+}
+
+/// Names who `event` is: the first of the `keys` on the record, then on its resource.
+pub(super) fn identify(event: &mut Event, r: &Record, keys: &[String]) {
+    let found = keys
         .iter()
-        .find_map(|(k, kind)| text(&r.attrs, k).map(|v| (v, *kind)))
+        .find_map(|k| text(&r.attrs, k).map(|v| (v, k)))
         .or_else(|| {
-            IDENTITY_KEYS
-                .iter()
-                .find_map(|(k, kind)| text(&r.resource, k).map(|v| (v, *kind)))
-        })
-        .unwrap_or(("unknown", IdentityKind::Unknown));
+            keys.iter()
+                .find_map(|k| text(&r.resource, k).map(|v| (v, k)))
+        });
+    (event.identity, event.identity_kind) = match found {
+        Some((value, key)) => (value.to_string(), kind_of(key)),
+        None => ("unknown".to_string(), IdentityKind::Unknown),
+    };
+}
+
+/// An event with every field a builder fills left at rest (its identity is named by
+/// [`identify`]).
+pub(super) fn base(r: &Record, format: Format, provider: &str, model: &str) -> Event {
     let user = first_text(
         r,
         &["user.email", "enduser.id", "user.account_uuid", "user.id"],
@@ -209,8 +238,8 @@ fn base(r: &Record, format: Format, provider: &str, model: &str) -> Event {
     let team = TEAM_KEYS.iter().find_map(|k| text(&r.resource, k));
     Event {
         time: 0,
-        identity: identity.to_string(),
-        identity_kind,
+        identity: String::new(),
+        identity_kind: IdentityKind::Unknown,
         attrs: IdentityAttrs {
             api_key_id: None,
             user: user.map(str::to_string),
@@ -352,7 +381,7 @@ fn has_genai_usage(r: &Record) -> bool {
         .any(|k| get(&r.attrs, k).is_some())
 }
 
-fn genai_format(provider: &str) -> Format {
+pub(super) fn genai_format(provider: &str) -> Format {
     if provider == "anthropic" || provider.contains("claude") {
         Format::Anthropic
     } else {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use super::value::Value;
-use super::{Attrs, Batch, BodyError, Record, Signal};
+use super::{Attrs, Batch, BodyError, Measure, Point, Record, Signal, Temporality};
+use crate::parse::RejectReason;
 
 pub(super) fn decode(signal: Signal, body: &[u8]) -> Result<Batch, BodyError> {
     let root: Json = serde_json::from_slice(body).map_err(|e| BodyError::Json(e.to_string()))?;
@@ -44,7 +45,7 @@ pub(super) fn decode(signal: Signal, body: &[u8]) -> Result<Batch, BodyError> {
                 match signal {
                     Signal::Logs => batch.records.push(log(item, &attrs)),
                     Signal::Traces => batch.records.push(span(item, &attrs)),
-                    Signal::Metrics => batch.data_points += data_points(item),
+                    Signal::Metrics => metric_points(item, &attrs, &mut batch),
                 }
             }
         }
@@ -108,19 +109,92 @@ fn span(item: &Map<String, Json>, resource: &Attrs) -> Record {
     }
 }
 
-/// Data points of one metric, whatever its type.
-fn data_points(metric: &Map<String, Json>) -> u64 {
-    [
-        "gauge",
+/// The points of one metric: usage points into `batch.points`, the rest counted.
+fn metric_points(metric: &Map<String, Json>, resource: &Attrs, batch: &mut Batch) {
+    const KINDS: [&str; 5] = [
         "sum",
         "histogram",
+        "gauge",
         "exponentialHistogram",
         "summary",
-    ]
-    .iter()
-    .filter_map(|kind| metric.get(*kind)?.get("dataPoints")?.as_array())
-    .map(|points| points.len() as u64)
-    .sum()
+    ];
+    let Some((kind, data)) = KINDS
+        .iter()
+        .find_map(|k| Some((*k, metric.get(*k)?.as_object()?)))
+    else {
+        return;
+    };
+    let points = match data.get("dataPoints") {
+        Some(Json::Array(points)) => points.as_slice(),
+        _ => &[],
+    };
+    let name = metric.get("name").and_then(Json::as_str).unwrap_or("");
+    let Some(measure) = Measure::of(name) else {
+        batch.other_points += points.len() as u64;
+        return;
+    };
+    let mut unreadable = |reason: RejectReason, n: usize| {
+        batch
+            .unreadable_points
+            .extend(std::iter::repeat_n((reason, name.to_string()), n));
+    };
+    if kind != "sum" && kind != "histogram" {
+        return unreadable(RejectReason::Unsupported, points.len());
+    }
+    let Some(temporality) = temporality(data.get("aggregationTemporality")) else {
+        return unreadable(RejectReason::InvalidField, points.len());
+    };
+    for p in points {
+        let Json::Object(p) = p else {
+            batch.malformed += 1;
+            continue;
+        };
+        let value = if kind == "sum" {
+            number(p.get("asInt").or_else(|| p.get("asDouble")))
+        } else {
+            match p.get("sum") {
+                Some(sum) => number(Some(sum)),
+                None => {
+                    unreadable(RejectReason::MissingField, 1);
+                    continue;
+                }
+            }
+        };
+        batch.points.push(Point {
+            measure,
+            temporality,
+            start_ns: nanos(p.get("startTimeUnixNano")),
+            time_ns: nanos(p.get("timeUnixNano")),
+            value,
+            attrs: attributes(p),
+            resource: resource.clone(),
+        });
+    }
+}
+
+/// `aggregationTemporality`: its number or its enum name.
+fn temporality(v: Option<&Json>) -> Option<Temporality> {
+    match v? {
+        Json::Number(n) => Temporality::of(i32::try_from(n.as_i64()?).ok()?),
+        Json::String(s) => match s.as_str() {
+            "AGGREGATION_TEMPORALITY_DELTA" => Some(Temporality::Delta),
+            "AGGREGATION_TEMPORALITY_CUMULATIVE" => Some(Temporality::Cumulative),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A point's value: a number or a numeric string, kept as sent for the number rules.
+fn number(v: Option<&Json>) -> Value {
+    match v {
+        Some(Json::Number(n)) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => n.as_f64().map_or(Value::Other, Value::Double),
+        },
+        Some(Json::String(s)) => Value::Str(s.clone()),
+        _ => Value::Other,
+    }
 }
 
 /// A `*UnixNano` field: a decimal string or a number; 0 when absent or unreadable.

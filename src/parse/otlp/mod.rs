@@ -1,19 +1,25 @@
-//! OTLP (OpenTelemetry) logs and traces: pure decoders from a request body, protobuf or
-//! JSON, into one record shape ([`Record`]), then into events ([`events`]). Both encodings
+//! OTLP (OpenTelemetry) logs, traces and metrics: pure decoders from a request body,
+//! protobuf or JSON, into one record shape ([`Record`]) or metric point ([`Point`]), then
+//! into events ([`events`], [`metrics`]), metric points held back by the [`gate`]. Both encodings
 //! are decoded by hand into the same records so that JSON never loses what protobuf keeps
 //! (numbers as `intValue`, `doubleValue` or numeric strings; ids as hex). Nothing here
 //! reads a clock or a socket: the time a body was received comes in as an argument.
 
 mod events;
+mod gate;
 mod json;
+mod metrics;
 mod pb;
 mod value;
 
 use std::sync::Arc;
 
-pub use self::events::{Outcome, outcomes};
+pub use self::events::{DEFAULT_IDENTITY, Outcome, outcomes};
+pub use self::gate::{GateKey, Held, Hold, MAX_PENDING, MetricGate};
+pub use self::metrics::{Grouped, Measure, Point, Series, Temporality, group};
 pub use self::value::Value;
 use crate::event::TimeMs;
+use crate::parse::RejectReason;
 
 /// The OTLP signal a request carries, named by its path (`/v1/logs`, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,8 +73,22 @@ pub struct Record {
 pub struct Batch {
     pub records: Vec<Record>,
     pub malformed: u64,
-    /// Metric data points: not turned into events by this build, counted as unsupported.
-    pub data_points: u64,
+    /// Data points of the usage metrics ([`Measure`]).
+    pub points: Vec<Point>,
+    /// Data points of a usage metric that cannot be read as usage (a gauge, a histogram
+    /// without its sum, no temporality), with the metric's name.
+    pub unreadable_points: Vec<(RejectReason, String)>,
+    /// Data points of other metrics (sessions, lines of code): no usage in them.
+    pub other_points: u64,
+}
+
+impl Batch {
+    /// Every part of the body: records, metric points, and parts of the wrong shape.
+    pub fn parts(&self) -> u64 {
+        (self.records.len() + self.points.len() + self.unreadable_points.len()) as u64
+            + self.malformed
+            + self.other_points
+    }
 }
 
 /// Decodes one export request body of `signal` in `encoding`.
@@ -86,5 +106,7 @@ pub(crate) fn millis_of(ns: u64) -> Option<TimeMs> {
         .flatten()
 }
 
+#[cfg(test)]
+mod metrics_tests;
 #[cfg(test)]
 mod tests;

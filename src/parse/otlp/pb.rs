@@ -7,11 +7,13 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use opentelemetry_proto::tonic::metrics::v1::{Metric, number_data_point};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 
 use super::value::{Value, hex};
-use super::{Attrs, Batch, BodyError, Record, Signal};
+use super::{Attrs, Batch, BodyError, Measure, Point, Record, Signal, Temporality};
+use crate::parse::RejectReason;
 
 pub(super) fn decode(signal: Signal, body: &[u8]) -> Result<Batch, BodyError> {
     let bad = |e: prost::DecodeError| BodyError::Protobuf(e.to_string());
@@ -70,21 +72,11 @@ pub(super) fn decode(signal: Signal, body: &[u8]) -> Result<Batch, BodyError> {
         }
         Signal::Metrics => {
             let request = ExportMetricsServiceRequest::decode(body).map_err(bad)?;
-            let metrics = request
-                .resource_metrics
-                .into_iter()
-                .flat_map(|r| r.scope_metrics)
-                .flat_map(|s| s.metrics);
-            for metric in metrics {
-                let points = match metric.data {
-                    Some(Data::Gauge(g)) => g.data_points.len(),
-                    Some(Data::Sum(s)) => s.data_points.len(),
-                    Some(Data::Histogram(h)) => h.data_points.len(),
-                    Some(Data::ExponentialHistogram(h)) => h.data_points.len(),
-                    Some(Data::Summary(s)) => s.data_points.len(),
-                    None => 0,
-                };
-                batch.data_points += points as u64;
+            for rm in request.resource_metrics {
+                let resource = resource_attrs(rm.resource);
+                for metric in rm.scope_metrics.into_iter().flat_map(|s| s.metrics) {
+                    metric_points(metric, &resource, &mut batch);
+                }
             }
         }
     }
@@ -108,5 +100,82 @@ fn value(any: Option<AnyValue>) -> Value {
         Some(any_value::Value::DoubleValue(d)) => Value::Double(d),
         Some(any_value::Value::BoolValue(b)) => Value::Bool(b),
         Some(_) | None => Value::Other,
+    }
+}
+
+/// The points of one metric: usage points into `batch.points`, the rest counted.
+fn metric_points(metric: Metric, resource: &Attrs, batch: &mut Batch) {
+    let Some(measure) = Measure::of(&metric.name) else {
+        batch.other_points += match metric.data {
+            Some(Data::Gauge(g)) => g.data_points.len(),
+            Some(Data::Sum(s)) => s.data_points.len(),
+            Some(Data::Histogram(h)) => h.data_points.len(),
+            Some(Data::ExponentialHistogram(h)) => h.data_points.len(),
+            Some(Data::Summary(s)) => s.data_points.len(),
+            None => 0,
+        } as u64;
+        return;
+    };
+    let name = || metric.name.clone();
+    let mut unreadable = |reason: RejectReason, n: usize| {
+        batch
+            .unreadable_points
+            .extend(std::iter::repeat_n((reason, name()), n));
+    };
+    let point = |temporality, start_ns, time_ns, value, attributes| Point {
+        measure,
+        temporality,
+        start_ns,
+        time_ns,
+        value,
+        attrs: attrs(attributes),
+        resource: resource.clone(),
+    };
+    match metric.data {
+        Some(Data::Sum(sum)) => {
+            let Some(temporality) = Temporality::of(sum.aggregation_temporality) else {
+                return unreadable(RejectReason::InvalidField, sum.data_points.len());
+            };
+            for p in sum.data_points {
+                let value = match p.value {
+                    Some(number_data_point::Value::AsInt(i)) => Value::Int(i),
+                    Some(number_data_point::Value::AsDouble(d)) => Value::Double(d),
+                    None => Value::Other,
+                };
+                let point = point(
+                    temporality,
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                    value,
+                    p.attributes,
+                );
+                batch.points.push(point);
+            }
+        }
+        Some(Data::Histogram(h)) => {
+            let Some(temporality) = Temporality::of(h.aggregation_temporality) else {
+                return unreadable(RejectReason::InvalidField, h.data_points.len());
+            };
+            for p in h.data_points {
+                let Some(sum) = p.sum else {
+                    unreadable(RejectReason::MissingField, 1);
+                    continue;
+                };
+                let point = point(
+                    temporality,
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                    Value::Double(sum),
+                    p.attributes,
+                );
+                batch.points.push(point);
+            }
+        }
+        Some(Data::Gauge(g)) => unreadable(RejectReason::Unsupported, g.data_points.len()),
+        Some(Data::ExponentialHistogram(h)) => {
+            unreadable(RejectReason::Unsupported, h.data_points.len())
+        }
+        Some(Data::Summary(s)) => unreadable(RejectReason::Unsupported, s.data_points.len()),
+        None => {}
     }
 }

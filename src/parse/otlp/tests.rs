@@ -37,7 +37,11 @@ const API_REQUEST: &str = r#"{"resourceLogs":[{"resource":{"attributes":[
 const NOW: TimeMs = 1_800_000_000_000;
 
 fn run(signal: Signal, encoding: Encoding, body: &[u8]) -> Vec<Outcome> {
-    outcomes(&decode(signal, encoding, body).unwrap(), NOW)
+    outcomes(&decode(signal, encoding, body).unwrap(), NOW, &identity())
+}
+
+pub(super) fn identity() -> Vec<String> {
+    DEFAULT_IDENTITY.map(String::from).to_vec()
 }
 
 fn event(o: &Outcome) -> &Event {
@@ -342,15 +346,6 @@ fn unusable_records_are_rejected_by_reason() {
     }
 }
 
-#[test]
-fn metrics_are_counted_by_data_point() {
-    let body = r#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[
-      {"name":"claude_code.token.usage","sum":{"dataPoints":[{"asDouble":5},{"asDouble":6}]}},
-      {"name":"gen_ai.client.token.usage","histogram":{"dataPoints":[{"sum":9}]}}]}]}]}"#;
-    let batch = decode(Signal::Metrics, Encoding::Json, body.as_bytes()).unwrap();
-    assert_eq!((batch.data_points, batch.records.len()), (3, 0));
-}
-
 /// A deterministic byte stream (xorshift), for the no-panic loops.
 fn noise(seed: &mut u64, len: usize) -> Vec<u8> {
     (0..len)
@@ -369,7 +364,7 @@ fn truncated_and_random_bodies_never_panic() {
     for cut in 0..body.len() {
         for signal in [Signal::Logs, Signal::Traces, Signal::Metrics] {
             if let Ok(batch) = decode(signal, Encoding::Protobuf, &body[..cut]) {
-                outcomes(&batch, 0);
+                outcomes(&batch, 0, &identity());
             }
         }
     }
@@ -382,7 +377,7 @@ fn truncated_and_random_bodies_never_panic() {
         let bytes = noise(&mut seed, n % 300);
         for encoding in [Encoding::Protobuf, Encoding::Json] {
             if let Ok(batch) = decode(Signal::Logs, encoding, &bytes) {
-                outcomes(&batch, 0);
+                outcomes(&batch, 0, &identity());
             }
         }
     }

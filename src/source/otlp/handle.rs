@@ -13,7 +13,9 @@ use axum::response::Response;
 use prost::Message;
 
 use super::{Clock, Token, authorized};
-use crate::parse::otlp::{self, Encoding, Signal};
+use crate::config::OtlpSettings;
+use crate::event::{Kind, TimeMs};
+use crate::parse::otlp::{self, Encoding, GateKey, Held, Hold, MetricGate, Series, Signal};
 use crate::parse::{Parsed, RejectReason};
 use crate::source::Feed;
 use crate::source::health::SourceHealth;
@@ -27,9 +29,18 @@ pub(super) struct Shared {
     pub tx: SyncSender<Feed>,
     pub clock: Clock,
     pub token: Option<Token>,
+    pub settings: OtlpSettings,
     pub health: Mutex<SourceHealth>,
+    pub metrics: Mutex<Metrics>,
     /// Told when the engine's channel closes: the server then stops.
     pub closed: tokio::sync::Notify,
+}
+
+/// What metric points need across requests: the cumulative series, and the gate that
+/// holds points back while their sessions may still send events.
+pub(super) struct Metrics {
+    pub series: Series,
+    pub gate: MetricGate,
 }
 
 impl Shared {
@@ -92,7 +103,7 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
             return status_reply(status, encoding, &why);
         }
     };
-    let batch = match otlp::decode(signal, encoding, &body) {
+    let mut batch = match otlp::decode(signal, encoding, &body) {
         Ok(batch) => batch,
         Err(e) => {
             let why = e.to_string();
@@ -100,56 +111,91 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
             return status_reply(StatusCode::BAD_REQUEST, encoding, &why);
         }
     };
-    let outcomes = otlp::outcomes(&batch, (shared.clock)());
+    let now = (shared.clock)();
     let mut rejected: BTreeMap<RejectReason, u64> = BTreeMap::new();
+    let mut examples: Vec<(RejectReason, String)> = batch
+        .unreadable_points
+        .iter()
+        .map(|(reason, name)| (*reason, name.clone()))
+        .collect();
     if batch.malformed > 0 {
         rejected.insert(RejectReason::InvalidField, batch.malformed);
     }
-    if batch.data_points > 0 {
-        rejected.insert(RejectReason::Unsupported, batch.data_points);
-    }
     let mut events = Vec::new();
     let mut uncached = Vec::new();
-    let mut examples = Vec::new();
-    for o in outcomes {
-        if o.uncached_input {
-            uncached.push(o.name.clone());
+    let mut without_usage = batch.other_points;
+    let parts = batch.parts();
+    let released = {
+        let Ok(mut metrics) = shared.metrics.lock() else {
+            return busy(encoding);
+        };
+        if !batch.points.is_empty() && metrics.gate.is_full() {
+            return busy(encoding);
         }
-        match o.parsed {
-            Parsed::Event(e) => events.push(*e),
-            Parsed::NoUsage => {}
-            Parsed::Rejected(reason) => {
-                *rejected.entry(reason).or_default() += 1;
-                examples.push((reason, o.name));
+        let outcomes = otlp::outcomes(&batch, now, &shared.settings.identity);
+        for (record, o) in batch.records.iter().zip(outcomes) {
+            if o.uncached_input {
+                uncached.push(o.name.clone());
+            }
+            match o.parsed {
+                Parsed::Event(e) => {
+                    let key = GateKey::of(&e, &record.resource);
+                    // A session counted from its metrics keeps only the events' tool calls.
+                    if metrics.gate.event(&key, now) || e.kind == Kind::Tool {
+                        events.push(*e);
+                    } else {
+                        without_usage += 1;
+                    }
+                }
+                Parsed::NoUsage => without_usage += 1,
+                Parsed::Rejected(reason) => examples.push((reason, o.name)),
             }
         }
+        let points = std::mem::take(&mut batch.points);
+        let metric_events = metric_events(&mut metrics, points, now, &shared.settings);
+        without_usage += metric_events.empty;
+        examples.extend(metric_events.rejected);
+        let mut released = metric_events.now;
+        released.extend(metrics.gate.release(now));
+        without_usage += metrics.gate.take_dropped();
+        released
+    };
+    for (reason, _) in &examples {
+        *rejected.entry(*reason).or_default() += 1;
     }
-    let records = batch.records.len() as u64 + batch.malformed + batch.data_points;
-    let event_count = events.len() as u64;
+    let record_events = events.len();
+    let metric_count = released.len() as u64;
+    events.extend(released.iter().map(|h| h.event.clone()));
     if !events.is_empty() {
         match shared.tx.try_send(Feed::Events(events)) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                return busy(encoding);
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                shared.closed.notify_one();
-                return busy(encoding);
+            Err(e) => {
+                put_back(shared, released);
+                if let TrySendError::Disconnected(_) = e {
+                    shared.closed.notify_one();
+                }
+                // Held metric points wait in the gate: only records need sending again.
+                if record_events > 0 {
+                    return busy(encoding);
+                }
+                return success(signal, encoding, &rejected);
             }
         }
     }
-    let total_rejected: u64 = rejected.values().sum();
     shared.update(|h| {
         h.bytes += body.len() as u64;
-        h.lines += records;
-        h.events += event_count;
-        h.lines_without_usage += records.saturating_sub(event_count + total_rejected);
+        h.lines += parts;
+        h.events += record_events as u64 + metric_count;
+        h.lines_without_usage += without_usage;
         for (reason, name) in &examples {
             h.reject(*reason, name.as_bytes());
         }
-        let what = format!("{signal:?} parts");
-        reject_many(h, RejectReason::InvalidField, &what, batch.malformed);
-        reject_many(h, RejectReason::Unsupported, &what, batch.data_points);
+        reject_many(
+            h,
+            RejectReason::InvalidField,
+            &format!("{signal:?} parts"),
+            batch.malformed,
+        );
         for name in &uncached {
             h.reject(RejectReason::InputBelowCache, name.as_bytes());
         }
@@ -157,6 +203,82 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
     });
     shared.report();
     success(signal, encoding, &rejected)
+}
+
+/// Points into events: held by the gate, or counted now for sessions counted from metrics.
+struct MetricEvents {
+    now: Vec<Held>,
+    empty: u64,
+    rejected: Vec<(RejectReason, String)>,
+}
+
+fn metric_events(
+    metrics: &mut Metrics,
+    points: Vec<otlp::Point>,
+    now: TimeMs,
+    settings: &OtlpSettings,
+) -> MetricEvents {
+    let mut rejected = Vec::new();
+    let mut grown = Vec::with_capacity(points.len());
+    for point in points {
+        match metrics.series.growth(&point, now) {
+            Ok(growth) => grown.push((point, growth)),
+            Err(reason) => rejected.push((reason, point.measure.name().to_string())),
+        }
+    }
+    let grouped = otlp::group(&grown, &settings.identity, now);
+    rejected.extend(grouped.rejected);
+    let mut counted_now = Vec::new();
+    for held in grouped.events {
+        if let Hold::Now(held) = metrics.gate.hold(held, now) {
+            counted_now.push(*held);
+        }
+    }
+    MetricEvents {
+        now: counted_now,
+        empty: grouped.empty,
+        rejected,
+    }
+}
+
+/// Released points that could not be sent: they go first next time.
+fn put_back(shared: &Shared, held: Vec<Held>) {
+    if held.is_empty() {
+        return;
+    }
+    if let Ok(mut metrics) = shared.metrics.lock() {
+        metrics.gate.put_back(held);
+    }
+}
+
+/// Sends the metric points whose wait ended (the receiver's timer calls this each second,
+/// so a point counts even when nothing else arrives).
+pub(super) fn release_due(shared: &Shared) {
+    let now = (shared.clock)();
+    let due = match shared.metrics.lock() {
+        Ok(mut metrics) => {
+            metrics.series.forget(now, false);
+            metrics.gate.release(now)
+        }
+        Err(_) => return,
+    };
+    if due.is_empty() {
+        return;
+    }
+    let count = due.len() as u64;
+    let events = due.iter().map(|h| h.event.clone()).collect();
+    match shared.tx.try_send(Feed::Events(events)) {
+        Ok(()) => {
+            shared.update(|h| h.events += count);
+            shared.report();
+        }
+        Err(e) => {
+            put_back(shared, due);
+            if let TrySendError::Disconnected(_) = e {
+                shared.closed.notify_one();
+            }
+        }
+    }
 }
 
 /// Counts `n` rejections of one reason with one example.

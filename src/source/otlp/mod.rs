@@ -23,13 +23,18 @@ use axum::routing::post;
 
 pub use self::access::{AccessError, Token, authorized, token_for};
 pub use self::handle::{MAX_BODY_BYTES, RETRY_AFTER_SECS};
+use crate::config::OtlpSettings;
 use crate::event::TimeMs;
-use crate::parse::otlp::Signal;
+use crate::parse::otlp::{MetricGate, Series, Signal};
 use crate::source::Feed;
 use crate::source::health::SourceHealth;
 
 /// The address a bare `--otlp` listens on (OTLP/HTTP's port).
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4318";
+
+/// How often held metric points are looked at, so that they count when their wait ends
+/// even if nothing else arrives.
+const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The wall clock, in the engine's unit: the time given to records that carry none.
 pub type Clock = fn() -> TimeMs;
@@ -40,12 +45,17 @@ pub type Clock = fn() -> TimeMs;
 pub struct Receiver {
     listener: TcpListener,
     token: Option<Token>,
+    settings: OtlpSettings,
     name: String,
 }
 
 impl Receiver {
-    /// Binds `addr` after checking the remote rule (see [`token_for`]).
-    pub fn bind(addr: SocketAddr, token: Option<Token>) -> io::Result<Receiver> {
+    /// Binds `addr`; `token` is what [`token_for`] gave for it.
+    pub fn bind(
+        addr: SocketAddr,
+        token: Option<Token>,
+        settings: OtlpSettings,
+    ) -> io::Result<Receiver> {
         let listener = TcpListener::bind(addr).map_err(|e| {
             io::Error::new(
                 e.kind(),
@@ -59,6 +69,7 @@ impl Receiver {
         Ok(Receiver {
             listener,
             token,
+            settings,
             name,
         })
     }
@@ -97,6 +108,11 @@ impl Receiver {
             tx,
             clock,
             token: self.token,
+            metrics: Mutex::new(handle::Metrics {
+                series: Series::default(),
+                gate: MetricGate::new(self.settings.metric_interval_ms),
+            }),
+            settings: self.settings,
             closed: tokio::sync::Notify::new(),
         });
         let _ = shared.tx.try_send(Feed::Health(vec![shared.health()]));
@@ -106,6 +122,14 @@ impl Receiver {
             .route("/v1/metrics", post(metrics))
             .with_state(shared.clone());
         runtime.block_on(async move {
+            let ticking = shared.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(RELEASE_EVERY);
+                loop {
+                    tick.tick().await;
+                    handle::release_due(&ticking);
+                }
+            });
             let listener = tokio::net::TcpListener::from_std(self.listener)?;
             axum::serve(listener, router)
                 .with_graceful_shutdown(async move { shared.closed.notified().await })
