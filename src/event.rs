@@ -150,6 +150,10 @@ pub struct IdentityAttrs {
     pub session: Option<String>,
     /// Sub-agent id (Claude Code `agentId`) or agent name.
     pub agent: Option<String>,
+    /// The team the record names (an OTLP `team.id` or `department` resource attribute,
+    /// LiteLLM's key team): the identity's team unless an identity rule gives one.
+    #[serde(default)]
+    pub team: Option<String>,
 }
 
 /// One tool call made by the model in a response.

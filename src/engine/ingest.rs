@@ -90,6 +90,7 @@ impl Engine {
             Some(r) => (r.team.as_deref(), r.labels.as_slice()),
             None => (None, &[][..]),
         };
+        let team = team.or(event.attrs.team.as_deref());
         self.budgets.add_identity(i, name, team, labels);
         self.identities.push(stats);
         self.index.insert(name.to_string(), i);
@@ -186,7 +187,8 @@ impl Engine {
                 team: id
                     .rule
                     .and_then(|r| self.mapping.rule(r))
-                    .and_then(|r| r.team.as_deref()),
+                    .and_then(|r| r.team.as_deref())
+                    .or(event.attrs.team.as_deref()),
                 model: &event.model,
                 raw_model,
                 time: event.time,

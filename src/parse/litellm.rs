@@ -4,7 +4,8 @@
 //!
 //! - Identity: the key's alias (`metadata.user_api_key_alias`), else its hash
 //!   (`metadata.user_api_key_hash`, never the key itself), else `end_user`; the team from
-//!   `metadata.user_api_key_team_id`; `end_user` is the user. Rules match the hash as
+//!   `metadata.user_api_key_team_id` (the identity's team unless a rule gives one);
+//!   `end_user` is the user. Rules match the hash as
 //!   `api_key_id`.
 //! - Counts: `prompt_tokens` holds every input class (LiteLLM counts cache reads and writes
 //!   in it, the OpenAI way); cache reads and writes come from `metadata.usage_object` when it
@@ -155,9 +156,10 @@ pub(super) fn parse(text: &str) -> Parsed {
         attrs: IdentityAttrs {
             api_key_id: key_hash,
             user: end_user,
-            project: owned(meta.user_api_key_project_id).or(owned(meta.user_api_key_team_id)),
+            project: owned(meta.user_api_key_project_id),
             session: owned(p.session_id),
             agent: None,
+            team: owned(meta.user_api_key_team_id),
         },
         format: Format::LiteLlm,
         provider: owned(p.custom_llm_provider).unwrap_or_else(|| "unknown".to_string()),

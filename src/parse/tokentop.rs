@@ -34,6 +34,8 @@ struct Line<'a> {
     #[serde(borrow)]
     agent: Option<Cow<'a, str>>,
     #[serde(borrow)]
+    team: Option<Cow<'a, str>>,
+    #[serde(borrow)]
     provider: Option<Cow<'a, str>>,
     #[serde(borrow)]
     model: Cow<'a, str>,
@@ -111,6 +113,7 @@ pub fn parse(text: &str) -> Parsed {
             project: owned(line.project),
             session: owned(line.session),
             agent: owned(line.agent),
+            team: owned(line.team),
         },
         format: Format::Tokentop,
         provider: owned(line.provider).unwrap_or_else(|| "unknown".to_string()),

@@ -40,6 +40,8 @@ struct Wrapper<'a> {
     #[serde(borrow)]
     agent: Option<Cow<'a, str>>,
     #[serde(borrow)]
+    team: Option<Cow<'a, str>>,
+    #[serde(borrow)]
     provider: Option<Cow<'a, str>>,
     #[serde(borrow)]
     model: Option<Cow<'a, str>>,
@@ -133,6 +135,7 @@ fn read(text: &str, ctx: &LineContext) -> Result<Event, RejectReason> {
         project: owned(w.project),
         session: owned(w.session),
         agent: owned(w.agent),
+        team: owned(w.team),
     };
     reply.into_event(Who {
         identity,

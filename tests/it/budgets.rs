@@ -539,3 +539,22 @@ limit_tokens = 1000000
         .collect();
     assert_eq!(counts, [(2.0, 2), (2.0, 1), (3_300.0, 0)]);
 }
+
+#[test]
+fn a_team_named_by_the_record_puts_its_identity_under_the_team_budget_unless_a_rule_says() {
+    let mut e = engine_with(TEAMS);
+    // OTLP resources and LiteLLM keys name their team on the record.
+    let mut ada = spend("ada@example.com", NOON - HOUR, 10.0);
+    ada.attrs.team = Some("payments".into());
+    e.ingest(&ada);
+    // A rule's team wins over the record's.
+    let mut agent = spend("agent-triage", NOON - HOUR, 5.0);
+    agent.attrs.team = Some("payments".into());
+    e.ingest(&agent);
+    let s = state_at(&mut e, NOON);
+    assert_eq!(row(&s, "ada@example.com").team.as_deref(), Some("payments"));
+    assert_eq!(row(&s, "agent-triage").team.as_deref(), Some("platform"));
+    let team = budget(&s, "payments daily");
+    assert_eq!(team.used, 10.0);
+    assert_eq!(team.members, vec!["ada@example.com"]);
+}

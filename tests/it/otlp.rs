@@ -170,7 +170,7 @@ fn claude_code_json_logs_count_their_tokens_and_cost() {
         (50, 93, 14265)
     );
     assert_eq!(e.record_cost_usd, Some(0.0416));
-    assert_eq!(e.attrs.project.as_deref(), Some("eng"));
+    assert_eq!(e.attrs.team.as_deref(), Some("eng"));
     assert_eq!((health.lines, health.events), (1, 1));
     assert!(
         health.path.starts_with("otlp 127.0.0.1:"),

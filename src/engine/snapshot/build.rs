@@ -157,7 +157,9 @@ impl Engine {
             }
             .p90_input(self.now, view.window),
             models: id.models.clone(),
-            team: rule.and_then(|r| r.team.clone()),
+            team: rule
+                .and_then(|r| r.team.clone())
+                .or_else(|| id.attrs.team.clone()),
             labels: rule.map(|r| r.labels.clone()).unwrap_or_default(),
             budget: self.budgets.tightest(who, &id.name, budgets),
             whole_range: self.whole_range.then(|| RangeDetail {

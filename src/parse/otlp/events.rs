@@ -20,7 +20,7 @@ pub const DEFAULT_IDENTITY: [&str; 6] = [
     "gen_ai.agent.name",
     "service.name",
 ];
-/// Resource attributes naming a team, put in `project` where identity rules can match them.
+/// Resource attributes naming a team.
 const TEAM_KEYS: [&str; 2] = ["team.id", "department"];
 /// How far up a span's parents an `invoke_agent` span is looked for.
 const MAX_AGENT_DEPTH: usize = 32;
@@ -243,7 +243,8 @@ pub(super) fn base(r: &Record, format: Format, provider: &str, model: &str) -> E
         attrs: IdentityAttrs {
             api_key_id: None,
             user: user.map(str::to_string),
-            project: team.map(str::to_string),
+            project: None,
+            team: team.map(str::to_string),
             session: first_text(
                 r,
                 &["session.id", "conversation.id", "gen_ai.conversation.id"],

@@ -72,7 +72,7 @@ fn a_claude_code_api_request_in_json() {
     assert_eq!(e.dedup_key, Some("req_1".into()));
     assert_eq!(e.time, 1_785_589_514_000);
     assert!(e.flags.sidechain && e.flags.final_copy && !e.flags.time_from_read);
-    assert_eq!(e.attrs.project.as_deref(), Some("platform"));
+    assert_eq!(e.attrs.team.as_deref(), Some("platform"));
     assert_eq!(e.attrs.session.as_deref(), Some("sess-1"));
     assert_eq!(e.attrs.agent.as_deref(), Some("reviewer"));
 }
@@ -291,7 +291,7 @@ fn genai_spans_follow_the_input_rule_both_ways() {
     assert_eq!(e.latency_ms, Some(1420));
     assert_eq!(e.time, 1_785_589_513_420);
     assert_eq!(e.attrs.agent.as_deref(), Some("Billing Helper"));
-    assert_eq!(e.attrs.project.as_deref(), Some("billing"));
+    assert_eq!(e.attrs.team.as_deref(), Some("billing"));
     // Below its cache tokens: taken as uncached, and counted.
     let e = event(&out[2]);
     assert!(out[2].uncached_input);
