@@ -79,7 +79,8 @@ pub struct ServeArgs {
     pub listen_allow_remote: bool,
 
     /// The environment variable that holds the bearer token scrapers must send
-    /// (Authorization: Bearer TOKEN); needed with --listen-allow-remote
+    /// (Authorization: Bearer TOKEN); needed with --listen-allow-remote, and checked on
+    /// loopback too when given
     #[arg(long, value_name = "NAME")]
     pub listen_token_env: Option<String>,
 
@@ -258,7 +259,8 @@ impl OtlpArgs {
         &self,
         settings: &crate::config::OtlpSettings,
     ) -> anyhow::Result<Option<crate::source::otlp::Receiver>> {
-        use crate::source::otlp::{Receiver, token_for};
+        use crate::access::{OTLP, token_for};
+        use crate::source::otlp::Receiver;
         let Some(addr) = &self.otlp else {
             return Ok(None);
         };
@@ -268,6 +270,7 @@ impl OtlpArgs {
             ))
         })?;
         let token = token_for(
+            &OTLP,
             addr,
             self.otlp_allow_remote,
             self.otlp_token_env.as_deref(),

@@ -4,6 +4,7 @@
 //! (windows, totals, histograms) -> [`engine::Snapshot`] -> `ui` views / `report`.
 //! `event`, `parse`, `pricing` and `engine` never touch a terminal, a clock or the network.
 
+pub mod access;
 pub mod alert_out;
 pub mod app;
 pub mod check;

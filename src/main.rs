@@ -128,7 +128,8 @@ fn alert_sinks(run: &RunArgs) -> anyhow::Result<AlertOut> {
 }
 
 fn run_serve(args: &ServeArgs) -> anyhow::Result<()> {
-    let access = tokentop::serve::Access::for_listen(
+    let token = tokentop::access::token_for(
+        &tokentop::access::SERVE,
         args.listen,
         args.listen_allow_remote,
         args.listen_token_env.as_deref(),
@@ -139,7 +140,7 @@ fn run_serve(args: &ServeArgs) -> anyhow::Result<()> {
     let options = tokentop::serve::ServeOptions {
         sources: sources(&args.run, &args.paths, &config, false)?,
         listen: args.listen,
-        access,
+        token,
         prices: args.run.common.prices(&config)?,
         tz: args.run.common.time_zone(&config)?,
         sinks: alert_sinks(&args.run)?,

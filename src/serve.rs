@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use self::counters::Counters;
 use self::expose::Exposition;
+use crate::access::Token;
 use crate::alert_out::AlertOut;
 use crate::config::Config;
 use crate::engine::Engine;
@@ -32,65 +33,11 @@ const TICK_PERIOD: Duration = Duration::from_secs(1);
 /// On shutdown, alerts still queued for the file or the command get this long to go out.
 const SINKS_GRACE: Duration = Duration::from_secs(1);
 
-/// Who may read `/metrics` and `/healthz`.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Access {
-    /// A loopback address: whoever runs on this machine.
-    Local,
-    /// Any address, with `Authorization: Bearer TOKEN`.
-    Token(String),
-}
-
-/// The token never shows, not even in a test's failure.
-impl std::fmt::Debug for Access {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Access::Local => f.write_str("Local"),
-            Access::Token(_) => f.write_str("Token([redacted])"),
-        }
-    }
-}
-
-impl Access {
-    /// The rule for `--listen`: loopback as is; any other address only with
-    /// `--listen-allow-remote` and a token from the environment variable `token_env`
-    /// (`lookup` reads it), since labels carry user emails.
-    pub fn for_listen(
-        addr: SocketAddr,
-        allow_remote: bool,
-        token_env: Option<&str>,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Access, String> {
-        if addr.ip().is_loopback() {
-            return Ok(Access::Local);
-        }
-        if !allow_remote {
-            return Err(format!(
-                "--listen {addr} is not a loopback address, and the metrics' labels carry user \
-                 emails: add --listen-allow-remote and --listen-token-env NAME (a bearer token \
-                 in the environment variable NAME), or listen on 127.0.0.1"
-            ));
-        }
-        let Some(name) = token_env else {
-            return Err(format!(
-                "--listen {addr} with --listen-allow-remote needs --listen-token-env NAME: the \
-                 environment variable NAME holds the bearer token scrapers must send"
-            ));
-        };
-        match lookup(name).filter(|t| !t.trim().is_empty()) {
-            Some(token) => Ok(Access::Token(token.trim().to_string())),
-            None => Err(format!(
-                "--listen-token-env {name}: the environment variable {name} is not set or empty; \
-                 set it to the bearer token scrapers must send"
-            )),
-        }
-    }
-}
-
 pub struct ServeOptions {
     pub sources: Sources,
     pub listen: SocketAddr,
-    pub access: Access,
+    /// The bearer token `/metrics` and `/healthz` require (`None`: loopback, no token).
+    pub token: Option<Token>,
     pub config: Config,
     pub prices: Arc<PriceTable>,
     pub tz: jiff::tz::TimeZone,
@@ -153,7 +100,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         "tokentop: serving /metrics and /healthz on http://{}",
         listener.local_addr()?
     );
-    let app = http::router(published, options.access);
+    let app = http::router(published, options.token);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;

@@ -12,21 +12,22 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::watch;
 
+use super::Published;
 use super::expose::{CONTENT_TYPE, render};
-use super::{Access, Published};
+use crate::access::{Token, authorized};
 use crate::sanitize::sanitize;
 
 type Latest = watch::Receiver<Arc<Published>>;
 
-/// The routes, reading `latest`, guarded by `access`.
-pub fn router(latest: Latest, access: Access) -> Router {
+/// The routes, reading `latest`, behind `token` when there is one.
+pub fn router(latest: Latest, token: Option<Token>) -> Router {
     let routes = Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .with_state(latest);
-    match access {
-        Access::Local => routes,
-        Access::Token(token) => {
+    match token {
+        None => routes,
+        Some(token) => {
             let token = Arc::new(token);
             routes.layer(middleware::from_fn(move |req: Request, next: Next| {
                 let token = Arc::clone(&token);
@@ -36,26 +37,20 @@ pub fn router(latest: Latest, access: Access) -> Router {
     }
 }
 
-async fn authorize(token: &str, req: Request, next: Next) -> Response {
+async fn authorize(token: &Token, req: Request, next: Next) -> Response {
     let sent = req
         .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match sent {
-        Some(sent) if same(sent.trim().as_bytes(), token.as_bytes()) => next.run(req).await,
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            "send the token of --listen-token-env as Authorization: Bearer TOKEN\n",
-        )
-            .into_response(),
+        .map(|v| v.as_bytes());
+    if authorized(sent, token) {
+        return next.run(req).await;
     }
-}
-
-/// Equal, in time that does not depend on where they first differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        "send the token of --listen-token-env as Authorization: Bearer TOKEN\n",
+    )
+        .into_response()
 }
 
 async fn metrics(State(latest): State<Latest>) -> Response {

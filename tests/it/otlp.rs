@@ -12,12 +12,13 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
+use tokentop::access::{OTLP, Token, token_for};
 use tokentop::config::OtlpSettings;
 use tokentop::event::{Event, Kind, TimeMs};
 use tokentop::parse::RejectReason;
 use tokentop::source::Feed;
 use tokentop::source::health::SourceHealth;
-use tokentop::source::otlp::{MAX_BODY_BYTES, Receiver, Token, token_for};
+use tokentop::source::otlp::{MAX_BODY_BYTES, Receiver};
 
 const NOW: TimeMs = 1_800_000_000_000;
 
@@ -404,6 +405,7 @@ fn a_full_engine_channel_is_answered_503_with_retry_after() {
 fn a_token_is_required_when_configured() {
     let env = |name: &str| (name == "TT_OTLP_TOKEN").then(|| "t0ken".to_string());
     let token = token_for(
+        &OTLP,
         "127.0.0.1:4318".parse().unwrap(),
         false,
         Some("TT_OTLP_TOKEN"),

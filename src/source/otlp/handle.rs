@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use prost::Message;
 
-use super::{Clock, Token, authorized};
+use super::Clock;
+use crate::access::{Token, authorized};
 use crate::config::OtlpSettings;
 use crate::event::{Kind, TimeMs};
 use crate::parse::otlp::{self, Encoding, GateKey, Held, Hold, MetricGate, Series, Signal};

@@ -8,7 +8,6 @@
 //! Loopback only unless `--otlp-allow-remote`, and then only with a bearer token: the
 //! records carry user emails.
 
-mod access;
 mod handle;
 
 use std::io;
@@ -21,8 +20,8 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::routing::post;
 
-pub use self::access::{AccessError, Token, authorized, token_for};
 pub use self::handle::{MAX_BODY_BYTES, RETRY_AFTER_SECS};
+use crate::access::Token;
 use crate::config::OtlpSettings;
 use crate::event::TimeMs;
 use crate::parse::otlp::{MetricGate, Series, Signal};
@@ -50,7 +49,7 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Binds `addr`; `token` is what [`token_for`] gave for it.
+    /// Binds `addr`; `token` is what [`crate::access::token_for`] gave for it.
     pub fn bind(
         addr: SocketAddr,
         token: Option<Token>,
