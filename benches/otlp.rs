@@ -8,6 +8,12 @@
 //!   cargo bench --bench otlp                 # 400 requests of 100 spans, 4 connections
 //!   cargo bench --bench otlp -- 1000 8       # requests, connections
 //!
+//! With `--to ADDR` it is only a client, paced: it sends to a receiver already running (the
+//! monitor's `--otlp`), `--rate` events per second for `--seconds`, and prints what it
+//! achieved; `scripts/ui_latency_during_otlp.sh` times keys in the monitor meanwhile.
+//!
+//!   cargo bench --bench otlp -- --to 127.0.0.1:4318 --rate 20000 --seconds 30
+//!
 //! Figures are quoted in docs/benchmarks.md.
 
 use std::sync::Arc;
@@ -95,10 +101,18 @@ fn request(n: usize, now_ns: u64) -> Vec<u8> {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| {
+        all.iter()
+            .position(|a| a == name)
+            .and_then(|i| all.get(i + 1))
+            .cloned()
+    };
+    if let Some(addr) = flag("--to") {
+        let number = |name, default| flag(name).and_then(|v| v.parse().ok()).unwrap_or(default);
+        return paced(&addr, number("--rate", 20_000), number("--seconds", 30));
+    }
+    let args: Vec<usize> = all.iter().filter_map(|a| a.parse().ok()).collect();
     let requests = args.first().copied().unwrap_or(400);
     let connections = args.get(1).copied().unwrap_or(4).max(1);
     let expected = (requests * SPANS_PER_REQUEST) as u64;
@@ -185,6 +199,60 @@ fn main() {
         sent.as_secs_f64(),
         total.as_secs_f64(),
         expected as f64 / total.as_secs_f64(),
+        busy.load(Ordering::SeqCst),
+    );
+}
+
+/// Sends `rate` events a second for `seconds` to the receiver at `addr`, a request of 100
+/// spans every `100 / rate` seconds (a 503 is sent again 5 ms later), and prints what went.
+fn paced(addr: &str, rate: usize, seconds: usize) {
+    tokentop::source::provider::http::install_crypto();
+    let url = format!("http://{addr}/v1/traces");
+    let requests = rate * seconds / SPANS_PER_REQUEST;
+    let every = Duration::from_secs_f64(SPANS_PER_REQUEST as f64 / rate as f64);
+    let busy = Arc::new(AtomicU64::new(0));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let mut tasks = Vec::with_capacity(requests);
+        for n in 0..requests {
+            tick.tick().await;
+            let body = request(n, (clock() as u64) * 1_000_000);
+            let (client, url, busy) = (client.clone(), url.clone(), Arc::clone(&busy));
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let answer = client
+                        .post(&url)
+                        .header("content-type", "application/x-protobuf")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .expect("send");
+                    if answer.status().as_u16() != 503 {
+                        assert_eq!(answer.status().as_u16(), 200);
+                        return;
+                    }
+                    busy.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    let took = start.elapsed().as_secs_f64();
+    let events = requests * SPANS_PER_REQUEST;
+    println!(
+        "otlp client: {events} events in {requests} requests to {addr} in {took:.2} s = {:.0} events/s (asked {rate}); {} answers 503",
+        events as f64 / took,
         busy.load(Ordering::SeqCst),
     );
 }
