@@ -251,6 +251,7 @@ fn record(line: &[u8], name: &str, time: TimeMs) -> Record {
     };
     let events = match LineParser::default().parse(line, &ctx) {
         Parsed::Event(event) => vec![*event],
+        Parsed::Records(records) => records.events,
         Parsed::NoUsage | Parsed::Rejected(_) => Vec::new(),
     };
     Record {

@@ -1,17 +1,21 @@
 //! OTLP (OpenTelemetry) logs and traces: pure decoders from a request body, protobuf or
-//! JSON, into one record shape ([`Record`]), then into events ([`events`]). Both encodings
-//! are decoded by hand into the same records so that JSON never loses what protobuf keeps
-//! (numbers as `intValue`, `doubleValue` or numeric strings; ids as hex). Nothing here
-//! reads a clock or a socket: the time a body was received comes in as an argument.
+//! JSON, into one record shape ([`Record`]), then into events ([`events`]); a line of OTLP
+//! JSON lines (the Collector's `file` exporter) goes the same way ([`json_line`]). Both
+//! encodings are decoded by hand into the same records so that JSON never loses what
+//! protobuf keeps (numbers as `intValue`, `doubleValue` or numeric strings; ids as hex).
+//! Nothing here reads a clock or a socket: the time a body was received comes in as an
+//! argument.
 
 mod events;
 mod json;
+mod line;
 mod pb;
 mod value;
 
 use std::sync::Arc;
 
 pub use self::events::{Outcome, outcomes};
+pub use self::line::{json_line, starts_as_line};
 pub use self::value::Value;
 use crate::event::TimeMs;
 

@@ -117,7 +117,8 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
         }
         match o.parsed {
             Parsed::Event(e) => events.push(*e),
-            Parsed::NoUsage => {}
+            // A record is never many records.
+            Parsed::NoUsage | Parsed::Records(_) => {}
             Parsed::Rejected(reason) => {
                 *rejected.entry(reason).or_default() += 1;
                 examples.push((reason, o.name));
