@@ -213,6 +213,7 @@ impl Records {
         add(&mut self.rejected, reason, count, example);
     }
 
+    /// Notes one record, counted as an event too, under `reason`.
     pub fn note(&mut self, reason: RejectReason, example: &str) {
         add(&mut self.noted, reason, 1, example);
     }

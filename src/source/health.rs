@@ -27,7 +27,8 @@ pub struct SourceHealth {
     pub files: usize,
     pub bytes: u64,
     /// Lines read; a line (or request body) of OTLP counts once per record in it, so that
-    /// every line is one event, one line without usage or one rejection.
+    /// lines stay the sum of events, lines without usage and rejections (but for
+    /// `input_below_cache`, which is counted beside the event it notes).
     pub lines: u64,
     pub events: u64,
     /// Well-formed lines with no usage in them (user turns, summaries...).
