@@ -1,5 +1,6 @@
-//! Parse + ingest throughput on one core: tokentop's own schema (events/s) and Claude Code
-//! logs (MB/s), from bytes to engine, through the same line reader files go through.
+//! Parse + ingest throughput on one core: tokentop's own schema (events/s), Claude Code
+//! logs (MB/s) and OTLP JSON lines (MB/s), from bytes to engine, through the same line
+//! reader files go through.
 //! Run: `cargo bench --bench ingest`. Figures are quoted in docs/benchmarks.md.
 
 use std::hint::black_box;
@@ -14,6 +15,10 @@ use tokentop::source::lines::LineReader;
 
 const OWN_LINES: usize = 100_000;
 const CLAUDE_RESPONSES: usize = 10_000;
+/// OTLP lines of [`OTLP_RECORDS_PER_LINE`] Claude Code `api_request` records each, as the
+/// Collector's `file` exporter batches them.
+const OTLP_LINES: usize = 2_000;
+const OTLP_RECORDS_PER_LINE: usize = 10;
 
 /// RFC 3339 time of line `i` when `lines` lines are spread over one minute, as a live
 /// stream of that rate would write them.
@@ -72,6 +77,35 @@ fn claude_code_lines() -> Vec<u8> {
     out.into_bytes()
 }
 
+/// Claude Code telemetry as the Collector's `file` exporter writes it: one export request
+/// per line, the attributes Claude Code sends on each `api_request`.
+fn otlp_lines() -> Vec<u8> {
+    let mut out = String::new();
+    for line in 0..OTLP_LINES {
+        let records: Vec<String> = (0..OTLP_RECORDS_PER_LINE)
+            .map(|r| {
+                let i = line * OTLP_RECORDS_PER_LINE + r;
+                let ns = 1_767_268_800_000_000_000u64 + i as u64 * 6_000_000;
+                format!(
+                    r#"{{"timeUnixNano":"{ns}","observedTimeUnixNano":"{ns}","body":{{"stringValue":"claude_code.api_request"}},"attributes":[{{"key":"event.name","value":{{"stringValue":"api_request"}}}},{{"key":"event.timestamp","value":{{"stringValue":"2026-01-01T12:00:00.000Z"}}}},{{"key":"session.id","value":{{"stringValue":"s{}"}}}},{{"key":"user.email","value":{{"stringValue":"dev{}@example.com"}}}},{{"key":"model","value":{{"stringValue":"claude-sonnet-4-5-20250929"}}}},{{"key":"cost_usd","value":{{"doubleValue":0.0416}}}},{{"key":"duration_ms","value":{{"intValue":"3120"}}}},{{"key":"input_tokens","value":{{"intValue":"{}"}}}},{{"key":"output_tokens","value":{{"intValue":"{}"}}}},{{"key":"cache_read_tokens","value":{{"intValue":"{}"}}}},{{"key":"cache_creation_tokens","value":{{"intValue":"{}"}}}},{{"key":"request_id","value":{{"stringValue":"req_{i}"}}}}]}}"#,
+                    i % 50,
+                    i % 200,
+                    4 + i % 100,
+                    50 + i % 700,
+                    20_000 + i % 90_000,
+                    i % 5000,
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            r#"{{"resourceLogs":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"claude-code"}}}},{{"key":"service.version","value":{{"stringValue":"2.0.76"}}}}]}},"scopeLogs":[{{"scope":{{"name":"com.anthropic.claude_code.events","version":"2.0.76"}},"logRecords":[{}]}}]}}]}}"#,
+            records.join(",")
+        ));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
 fn run(bytes: &[u8], prices: &Arc<PriceTable>, project: Option<&str>) -> u64 {
     let mut engine = Engine::new(prices.clone(), jiff::tz::TimeZone::UTC);
     // Stamped with an origin, as lines read from files are.
@@ -86,6 +120,7 @@ fn benches(c: &mut Criterion) {
     let prices = Arc::new(PriceTable::builtin().clone());
     let own = own_schema_lines();
     let claude = claude_code_lines();
+    let otlp = otlp_lines();
 
     let mut group = c.benchmark_group("parse+ingest");
     group.sample_size(10);
@@ -96,6 +131,10 @@ fn benches(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(claude.len() as u64));
     group.bench_function("claude code (bytes)", |b| {
         b.iter(|| black_box(run(&claude, &prices, Some("-home-dev-app"))))
+    });
+    group.throughput(Throughput::Bytes(otlp.len() as u64));
+    group.bench_function("otlp json lines (bytes)", |b| {
+        b.iter(|| black_box(run(&otlp, &prices, None)))
     });
     group.finish();
 }

@@ -10,13 +10,15 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::{RejectReason, anthropic, codex, has_key, litellm, reason_of};
+use super::{RejectReason, anthropic, codex, has_key, litellm, otlp, reason_of};
 
 /// The parser a line goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Detected {
     Wrapper,
     LiteLlm,
+    /// An OTLP export request (the Collector's `file` exporter), any signal.
+    Otlp,
     Own,
     Rollout,
     Exec,
@@ -32,6 +34,12 @@ struct Top<'a> {
     tokentop_wrap: Option<IgnoredAny>,
     tokentop: Option<IgnoredAny>,
     litellm_call_id: Option<IgnoredAny>,
+    #[serde(rename = "resourceLogs")]
+    resource_logs: Option<IgnoredAny>,
+    #[serde(rename = "resourceSpans")]
+    resource_spans: Option<IgnoredAny>,
+    #[serde(rename = "resourceMetrics")]
+    resource_metrics: Option<IgnoredAny>,
     #[serde(rename = "type", borrow)]
     kind: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -57,7 +65,12 @@ pub(super) fn detect(text: &str) -> Result<Detected, RejectReason> {
     if text.starts_with("{\"tokentop\":") {
         return Ok(Detected::Own);
     }
+    // The Collector writes the request's one key first.
+    if otlp::starts_as_line(text) {
+        return Ok(Detected::Otlp);
+    }
     let maybe = text.contains("\"tokentop")
+        || text.contains("\"resource")
         || litellm::may_be_payload(text)
         || codex::may_be_rollout_line(text)
         || codex::may_be_exec_line(text)
@@ -72,6 +85,14 @@ pub(super) fn detect(text: &str) -> Result<Detected, RejectReason> {
         }
         if top.litellm_call_id.is_some() {
             return Ok(Detected::LiteLlm);
+        }
+        let signals = [
+            &top.resource_logs,
+            &top.resource_spans,
+            &top.resource_metrics,
+        ];
+        if signals.iter().any(|s| s.is_some()) {
+            return Ok(Detected::Otlp);
         }
         let kind = word(top.kind);
         if let Some(payload) = top.payload {

@@ -1,6 +1,7 @@
-//! Parsers: pure functions from one log line to a normalized [`Event`], one module per
-//! format, chosen per line by [`LineParser::parse`]. A line that cannot be used is counted
-//! under a [`RejectReason`], never a panic.
+//! Parsers: pure functions from one log line to normalized [`Event`]s, one module per
+//! format, chosen per line by [`LineParser::parse`]. A line is one record, except in OTLP
+//! JSON lines, where it is an export request of many ([`Parsed::Records`]). A line or
+//! record that cannot be used is counted under a [`RejectReason`], never a panic.
 
 pub mod anthropic;
 pub mod claude_code;
@@ -83,6 +84,7 @@ impl LineParser {
         match detect::detect(text) {
             Ok(Detected::Wrapper) => wrapper::parse(text, ctx),
             Ok(Detected::LiteLlm) => litellm::parse(text),
+            Ok(Detected::Otlp) => otlp::json_line(text, ctx.read_time),
             Ok(Detected::Own) => tokentop::parse(text),
             Ok(Detected::Rollout) => self.codex.parse_rollout(text, ctx),
             Ok(Detected::Exec) => self.codex.parse_exec(text, ctx),
@@ -168,6 +170,67 @@ pub enum Parsed {
     /// A well-formed line that carries no usage (user turns, summaries, blank lines...).
     NoUsage,
     Rejected(RejectReason),
+    /// A line of many records (an OTLP export request), each counted as a line would be.
+    /// Boxed so that the common one-event line moves no more bytes than before.
+    Records(Box<Records>),
+}
+
+/// What became of the records of one line that holds many.
+#[derive(Debug, Default, PartialEq)]
+pub struct Records {
+    /// Already checked for plausibility and a future time, as one line's event is.
+    pub events: Vec<Event>,
+    pub without_usage: u64,
+    /// Records not used, one entry per reason.
+    pub rejected: Vec<Counted>,
+    /// Records used as events and also counted under a reason so that they are seen (OTLP
+    /// GenAI input tokens below their cache tokens); one entry per reason.
+    pub noted: Vec<Counted>,
+}
+
+/// Records counted under one reason, with the example shown for them: a record's name or
+/// what they were, since the line itself (the start of an export request) says nothing.
+#[derive(Debug, PartialEq)]
+pub struct Counted {
+    pub reason: RejectReason,
+    pub count: u64,
+    pub example: String,
+}
+
+impl Records {
+    /// How many records the line held: each counts as a line in the source's health.
+    pub fn len(&self) -> u64 {
+        let rejected: u64 = self.rejected.iter().map(|c| c.count).sum();
+        self.events.len() as u64 + self.without_usage + rejected
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Counts `count` more records under `reason`; the first example of a reason stays.
+    pub fn reject(&mut self, reason: RejectReason, count: u64, example: &str) {
+        add(&mut self.rejected, reason, count, example);
+    }
+
+    /// Notes one record, counted as an event too, under `reason`.
+    pub fn note(&mut self, reason: RejectReason, example: &str) {
+        add(&mut self.noted, reason, 1, example);
+    }
+}
+
+fn add(list: &mut Vec<Counted>, reason: RejectReason, count: u64, example: &str) {
+    if count == 0 {
+        return;
+    }
+    match list.iter_mut().find(|c| c.reason == reason) {
+        Some(c) => c.count += count,
+        None => list.push(Counted {
+            reason,
+            count,
+            example: example.to_string(),
+        }),
+    }
 }
 
 /// The line as text if it looks like one whole JSON object; else its outcome.
@@ -190,8 +253,9 @@ fn claude_code_turn(line: &[u8], ctx: &LineContext) -> Parsed {
 }
 
 /// Byte strings of which at least one is in every line any parser uses: usage objects,
-/// the own schema and its wrapper, Codex rollout and `exec` lines, Anthropic stream events.
-const MARKERS: [&str; 10] = [
+/// the own schema and its wrapper, Codex rollout and `exec` lines, Anthropic stream events,
+/// OTLP export requests.
+const MARKERS: [&str; 13] = [
     "\"usage\"",
     "\"litellm_call_id\"",
     "\"tokentop",
@@ -202,6 +266,9 @@ const MARKERS: [&str; 10] = [
     "\"message_delta\"",
     "\"message_stop\"",
     "\"content_block_start\"",
+    "\"resourceLogs\"",
+    "\"resourceSpans\"",
+    "\"resourceMetrics\"",
 ];
 
 /// `None` only if the fixed patterns could not be built: then every line is parsed.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::parse::{Parsed, RejectReason};
+use crate::parse::{Parsed, Records, RejectReason};
 use crate::redact::redact;
 use crate::sanitize::sanitize;
 
@@ -26,6 +26,9 @@ pub struct SourceHealth {
     pub path: String,
     pub files: usize,
     pub bytes: u64,
+    /// Lines read; a line (or request body) of OTLP counts once per record in it, so that
+    /// lines stay the sum of events, lines without usage and rejections (but for
+    /// `input_below_cache`, which is counted beside the event it notes).
     pub lines: u64,
     pub events: u64,
     /// Well-formed lines with no usage in them (user turns, summaries...).
@@ -63,14 +66,36 @@ impl SourceHealth {
 
     /// Counts one line's outcome.
     pub fn count(&mut self, line: &[u8], parsed: &Parsed) {
-        self.lines += 1;
         match parsed {
             Parsed::Event(event) => {
+                self.lines += 1;
                 self.events += 1;
                 self.newest_event = self.newest_event.max(Some(event.time));
             }
-            Parsed::NoUsage => self.lines_without_usage += 1,
-            Parsed::Rejected(reason) => self.reject(*reason, line),
+            Parsed::NoUsage => {
+                self.lines += 1;
+                self.lines_without_usage += 1;
+            }
+            Parsed::Rejected(reason) => {
+                self.lines += 1;
+                self.reject(*reason, line);
+            }
+            Parsed::Records(records) => self.count_records(records),
+        }
+    }
+
+    /// Counts each record of a line that holds many as a line of its own.
+    fn count_records(&mut self, records: &Records) {
+        self.lines += records.len();
+        self.events += records.events.len() as u64;
+        let newest = records.events.iter().map(|e| e.time).max();
+        self.newest_event = self.newest_event.max(newest);
+        self.lines_without_usage += records.without_usage;
+        for counted in records.rejected.iter().chain(&records.noted) {
+            self.reject(counted.reason, counted.example.as_bytes());
+            if let Some(entry) = self.rejected.get_mut(&counted.reason) {
+                entry.count += counted.count - 1;
+            }
         }
     }
 

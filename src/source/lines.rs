@@ -203,9 +203,21 @@ impl Line {
             parsed => parsed,
         };
         health.count(bytes, &parsed);
-        if let Parsed::Event(mut event) = parsed {
-            event.origin = self.source.map(|s| Origin::new(s, self.start, bytes));
-            sink(*event);
+        let origin = || self.source.map(|s| Origin::new(s, self.start, bytes));
+        match parsed {
+            Parsed::Event(mut event) => {
+                event.origin = origin();
+                sink(*event);
+            }
+            Parsed::Records(records) => {
+                // Every event of the line points at the line.
+                let origin = origin();
+                for mut event in records.events {
+                    event.origin = origin;
+                    sink(event);
+                }
+            }
+            Parsed::NoUsage | Parsed::Rejected(_) => {}
         }
     }
 }
@@ -325,6 +337,39 @@ mod tests {
         assert_eq!(health.rejected[&RejectReason::InvalidJson].count, 2);
         assert_eq!(health.lines, 6);
         assert!(consistent(&health), "{health:?}");
+    }
+
+    #[test]
+    fn a_line_of_many_records_counts_each_and_its_events_point_at_it() {
+        let otlp = include_str!("../../tests/fixtures/otlp_file.jsonl");
+        let mut reader = LineReader::new(None, Some(SourceId(7)));
+        let mut health = SourceHealth::new("test");
+        let mut events = Vec::new();
+        // After the fixture's records: 2026-01-01T12:00Z.
+        let noon = READ_AT + 12 * 3_600_000;
+        let bytes = format!("{LINE}\n{otlp}");
+        reader.feed(bytes.as_bytes(), noon, &mut health, &mut |e| events.push(e));
+        assert_eq!(events.len(), 6);
+        assert_eq!(
+            (health.lines, health.events, health.lines_without_usage),
+            (13, 6, 2)
+        );
+        let count = |reason| health.rejected.get(&reason).map(|r| r.count);
+        assert_eq!(count(RejectReason::Unsupported), Some(3));
+        assert_eq!(count(RejectReason::InvalidJson), Some(1));
+        assert_eq!(count(RejectReason::MissingField), Some(1));
+        let example = &health.rejected[&RejectReason::MissingField].example;
+        assert_eq!(example, "claude_code.api_request");
+        assert_eq!(
+            health.lines,
+            health.events + health.lines_without_usage + health.rejected_lines()
+        );
+        assert_eq!(health.newest_event, Some(noon), "the record without a time");
+        let first = otlp.lines().next().expect("a line");
+        let origin = Origin::new(SourceId(7), LINE.len() as u64 + 1, first.as_bytes());
+        assert_eq!(events[1].origin, Some(origin));
+        assert_eq!(events[2].origin, Some(origin));
+        assert_ne!(events[3].origin, Some(origin));
     }
 
     #[test]

@@ -251,6 +251,7 @@ fn record(line: &[u8], name: &str, time: TimeMs) -> Record {
     };
     let events = match LineParser::default().parse(line, &ctx) {
         Parsed::Event(event) => vec![*event],
+        Parsed::Records(records) => records.events,
         Parsed::NoUsage | Parsed::Rejected(_) => Vec::new(),
     };
     Record {
@@ -362,6 +363,14 @@ mod tests {
         assert_eq!(record.events[0].time, 1_767_225_600_000);
         let record = origins.fetch(at[0], 0).expect("fetch");
         assert_eq!((record.raw.as_str(), record.events.len()), ("{}", 0));
+        // A line of many records (OTLP JSON lines) re-parses into all of its events.
+        let otlp = include_str!("../../tests/fixtures/otlp_file.jsonl");
+        let first = otlp.lines().next().expect("a line");
+        let (origins, at, _) = file(dir.path(), "otel.jsonl", &[first.as_bytes()]);
+        let noon = 1_767_268_800_000;
+        let record = origins.fetch(at[0], noon).expect("fetch");
+        let inputs: Vec<u64> = record.events.iter().map(|e| e.tokens.input).collect();
+        assert_eq!((record.raw.as_str(), inputs), (first, vec![120, 0]));
     }
 
     #[test]

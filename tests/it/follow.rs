@@ -120,6 +120,22 @@ fn append(path: &Path, text: &str) {
     f.write_all(text.as_bytes()).expect("append");
 }
 
+/// One OTLP JSON line, as the Collector's `file` exporter writes it: a Claude Code
+/// `api_request` record per input count in `range`.
+fn otlp_line(range: std::ops::RangeInclusive<u64>) -> String {
+    let records: Vec<String> = range
+        .map(|n| {
+            format!(
+                r#"{{"timeUnixNano":"1767225600000000000","eventName":"claude_code.api_request","attributes":[{{"key":"model","value":{{"stringValue":"claude-sonnet-4-5"}}}},{{"key":"input_tokens","value":{{"intValue":"{n}"}}}},{{"key":"request_id","value":{{"stringValue":"req_{n}"}}}}]}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{}]}}]}}]}}"#,
+        records.join(",")
+    ) + "\n"
+}
+
 fn all(range: std::ops::RangeInclusive<u64>) -> Vec<u64> {
     range.collect()
 }
@@ -220,6 +236,25 @@ fn rotation_by_rename_and_create_loses_and_doubles_nothing() {
         f.wait_until("a later line arrives", |f| f.events.len() >= 8);
         assert_eq!(f.inputs(), all(1..=8), "folder followed: {follow_folder}");
     }
+}
+
+#[test]
+fn otlp_json_lines_are_followed_through_appends_and_rotation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("otel.jsonl");
+    append(&path, &otlp_line(1..=3));
+    let mut f = Followed::start(dir.path());
+    f.wait_until("the first line's records arrive", |f| f.events.len() == 3);
+    append(&path, &otlp_line(4..=5));
+    std::fs::rename(&path, dir.path().join("otel-1.jsonl")).expect("rename");
+    append(&path, &otlp_line(6..=8));
+    f.wait_until("every record arrives", |f| f.events.len() >= 8);
+    assert_eq!(f.inputs(), all(1..=8), "none lost or doubled");
+    f.wait_until("health counts every record", |f| {
+        f.health
+            .first()
+            .is_some_and(|h| h.lines == 8 && h.events == 8)
+    });
 }
 
 #[test]

@@ -22,6 +22,7 @@ mod identity_detail;
 mod inputs;
 mod origins;
 mod otlp;
+mod otlp_file;
 mod overview;
 mod peers;
 mod poller;

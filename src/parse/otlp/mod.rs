@@ -1,13 +1,16 @@
 //! OTLP (OpenTelemetry) logs, traces and metrics: pure decoders from a request body,
 //! protobuf or JSON, into one record shape ([`Record`]) or metric point ([`Point`]), then
-//! into events ([`events`], [`metrics`]), metric points held back by the [`gate`]. Both encodings
-//! are decoded by hand into the same records so that JSON never loses what protobuf keeps
-//! (numbers as `intValue`, `doubleValue` or numeric strings; ids as hex). Nothing here
-//! reads a clock or a socket: the time a body was received comes in as an argument.
+//! into events ([`events`], [`metrics`]), metric points held back by the [`gate`]; a line
+//! of OTLP JSON lines (the Collector's `file` exporter) goes the same way ([`json_line`]).
+//! Both encodings are decoded by hand into the same records so that JSON never loses what
+//! protobuf keeps (numbers as `intValue`, `doubleValue` or numeric strings; ids as hex).
+//! Nothing here reads a clock or a socket: the time a body was received comes in as an
+//! argument.
 
 mod events;
 mod gate;
 mod json;
+mod line;
 mod metrics;
 mod pb;
 mod value;
@@ -16,6 +19,7 @@ use std::sync::Arc;
 
 pub use self::events::{DEFAULT_IDENTITY, Outcome, outcomes};
 pub use self::gate::{GateKey, Held, Hold, MAX_PENDING, MetricGate};
+pub use self::line::{json_line, starts_as_line};
 pub use self::metrics::{Grouped, Measure, Point, Series, Temporality, group};
 pub use self::value::Value;
 use crate::event::TimeMs;

@@ -148,7 +148,8 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
                         without_usage += 1;
                     }
                 }
-                Parsed::NoUsage => without_usage += 1,
+                // A record is never many records.
+                Parsed::NoUsage | Parsed::Records(_) => without_usage += 1,
                 Parsed::Rejected(reason) => examples.push((reason, o.name)),
             }
         }
