@@ -40,19 +40,19 @@ screen() { tm capture-pane -p -t bench; }
 requests_of() { grep -o '[0-9,]* requests' <<<"$1" | head -1 | tr -d ', requests' || true; }
 evs_of() { grep -o '[0-9.]*[kM]\? ev/s' <<<"$1" | head -1 | cut -d' ' -f1 || true; }
 
-# The sort labels in the order `s` steps through them (src/app.rs, SortKey::ALL).
-labels=("name" "kind" "req/min" "in/min" "out/min" "cache%" "\$/h" "today" "tools/min" "30-min tokens")
+# The sort the status line shows (`s` steps to the next column shown, skipping hidden ones).
+sort_of() { grep -o 'sort: [^▲▼]*' <<<"$1" | head -1 || true; }
 # The backfill is taken as over once the request count stops growing for this long.
 QUIET_US=1500000
 
 run_once() {
-  local run=$1 start cap r at=7 k want sent seen requests changed last_requests=-1 final stable
+  local run=$1 start cap r was k sent seen requests changed last_requests=-1 final stable
   local -a latencies=() shown=()
   sock="$work/tmux-$run"
   start=$(now_us)
   tm new-session -d -s bench -x 120 -y 40 "$bin $tree"
   # The first frame: the header and the status line are drawn.
-  until cap=$(screen 2>/dev/null) && [[ $cap == *" tokentop "* && $cap == *"sort: today "* ]]; do
+  until cap=$(screen 2>/dev/null) && [[ $cap == *" tokentop "* && $cap == *"sort: attention "* ]]; do
     (( $(now_us) - start < 30000000 )) || { echo "error: no first frame in 30 s" >&2; screen >&2; exit 1; }
     sleep 0.005
   done
@@ -66,11 +66,10 @@ run_once() {
   printf '%4s %9s %10s %8s\n' key ms requests ev/s
   changed=$(now_us)
   for ((k = 1; k <= max_keys; k++)); do
-    at=$(( (at + 1) % ${#labels[@]} ))
-    want="sort: ${labels[$at]} "
+    was=$(sort_of "$(screen)")
     sent=$(now_us)
     tm send-keys -t bench s
-    until cap=$(screen) && [[ $cap == *"$want"* ]]; do
+    until cap=$(screen) && [[ $(sort_of "$cap") != "$was" ]]; do
       (( $(now_us) - sent < 10000000 )) || { echo "error: key $k not shown in 10 s" >&2; exit 1; }
     done
     seen=$(now_us)

@@ -33,13 +33,14 @@ trap 'tm kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 now_us() { local t="${EPOCHREALTIME//[!0-9]/}"; echo "$((10#$t))"; }
 screen() { tm capture-pane -p -t bench; }
 requests_of() { grep -o '[0-9,]* requests' <<<"$1" | head -1 | tr -d ', requests' || true; }
-labels=("name" "kind" "req/min" "in/min" "out/min" "cache%" "\$/h" "today" "tools/min" "30-min tokens")
+# The sort the status line shows (`s` steps to the next column shown, skipping hidden ones).
+sort_of() { grep -o 'sort: [^▲▼]*' <<<"$1" | head -1 || true; }
 
 mkdir -p "$work/home"
 tm new-session -d -s bench -x 120 -y 40 \
   "HOME=$work/home XDG_CONFIG_HOME=$work/home $bin --no-state --otlp=127.0.0.1:$port"
 start=$(now_us)
-until cap=$(screen 2>/dev/null) && [[ $cap == *"sort: today "* ]]; do
+until cap=$(screen 2>/dev/null) && [[ $cap == *"sort: attention "* ]]; do
   (( $(now_us) - start < 30000000 )) || { echo "error: no first frame in 30 s" >&2; screen >&2; exit 1; }
   sleep 0.01
 done
@@ -47,17 +48,15 @@ done
 "$client" --to "127.0.0.1:$port" --rate "$rate" --seconds "$seconds" >"$work/client.out" 2>&1 &
 sender=$!
 sleep 1
-at=7
 declare -a latencies=()
 printf '%4s %9s %10s\n' key ms requests
 k=0
 while kill -0 "$sender" 2>/dev/null; do
   k=$((k + 1))
-  at=$(( (at + 1) % ${#labels[@]} ))
-  want="sort: ${labels[$at]} "
+  was=$(sort_of "$(screen)")
   sent=$(now_us)
   tm send-keys -t bench s
-  until cap=$(screen) && [[ $cap == *"$want"* ]]; do
+  until cap=$(screen) && [[ $(sort_of "$cap") != "$was" ]]; do
     (( $(now_us) - sent < 10000000 )) || { echo "error: key $k not shown in 10 s" >&2; exit 1; }
   done
   latencies+=("$(awk -v us=$(($(now_us) - sent)) 'BEGIN { printf "%.1f", us / 1000 }')")
