@@ -129,7 +129,7 @@ fn record_header<'a>(app: &App, e: &RecentEvent, theme: &Theme) -> Line<'a> {
     let Some(origin) = e.origin else {
         return field(
             "record",
-            "not kept: standard input cannot be read back".into(),
+            "not kept: stdin and OTLP records cannot be read back".into(),
             theme,
         );
     };
