@@ -671,3 +671,34 @@ fn metric_points_count_only_for_sessions_that_send_no_events() {
         "a dropped point and a dropped event"
     );
 }
+
+#[test]
+fn metric_points_that_meet_a_full_channel_wait_in_the_gate_and_count_later() {
+    let settings = OtlpSettings {
+        metric_interval_ms: 0,
+        ..OtlpSettings::default()
+    };
+    let peer = start_with(1, 1, None, settings);
+    let reply = peer.post(
+        "/v1/metrics",
+        "application/json",
+        false,
+        metric_points("s-1", 640),
+    );
+    assert_eq!(
+        reply.status, 200,
+        "the points are taken: they wait in the gate"
+    );
+    assert!(matches!(peer.feeds.try_recv(), Ok(Feed::Nudge)));
+    // The receiver looks at its gate every second: the points go once there is room.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let event = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match peer.feeds.recv_timeout(left) {
+            Ok(Feed::Events(mut events)) => break events.remove(0),
+            Ok(_) => continue,
+            Err(e) => panic!("the held points never came: {e}"),
+        }
+    };
+    assert_eq!((event.tokens.input, event.flags.aggregate), (640, true));
+}

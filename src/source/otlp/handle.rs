@@ -166,23 +166,20 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
         *rejected.entry(*reason).or_default() += 1;
     }
     let record_events = events.len();
-    let metric_count = released.len() as u64;
+    let mut metric_count = released.len() as u64;
     events.extend(released.iter().map(|h| h.event.clone()));
-    if !events.is_empty() {
-        match shared.tx.try_send(Feed::Events(events)) {
-            Ok(()) => {}
-            Err(e) => {
-                put_back(shared, released);
-                if let TrySendError::Disconnected(_) = e {
-                    shared.closed.notify_one();
-                }
-                // Held metric points wait in the gate: only records need sending again.
-                if record_events > 0 {
-                    return busy(encoding);
-                }
-                return success(signal, encoding, &rejected);
-            }
+    if !events.is_empty()
+        && let Err(e) = shared.tx.try_send(Feed::Events(events))
+    {
+        put_back(shared, released);
+        if let TrySendError::Disconnected(_) = e {
+            shared.closed.notify_one();
         }
+        if record_events > 0 {
+            return busy(encoding);
+        }
+        // Only metric points: they wait in the gate, and this request is taken.
+        metric_count = 0;
     }
     shared.update(|h| {
         h.bytes += body.len() as u64;
