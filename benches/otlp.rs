@@ -100,6 +100,26 @@ fn request(n: usize, now_ns: u64) -> Vec<u8> {
     .encode_to_vec()
 }
 
+/// Posts one export request until it is taken: a 503 (the engine behind) is counted in
+/// `busy` and sent again 5 ms later.
+async fn send(client: &reqwest::Client, url: &str, body: &[u8], busy: &AtomicU64) {
+    loop {
+        let answer = client
+            .post(url)
+            .header("content-type", "application/x-protobuf")
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("send");
+        if answer.status().as_u16() != 503 {
+            assert_eq!(answer.status().as_u16(), 200);
+            return;
+        }
+        busy.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 fn main() {
     let all: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| {
@@ -168,21 +188,7 @@ fn main() {
                 );
                 tokio::spawn(async move {
                     for body in bodies.iter().skip(c).step_by(connections) {
-                        loop {
-                            let answer = client
-                                .post(&url)
-                                .header("content-type", "application/x-protobuf")
-                                .body(body.clone())
-                                .send()
-                                .await
-                                .expect("send");
-                            if answer.status().as_u16() != 503 {
-                                assert_eq!(answer.status().as_u16(), 200);
-                                break;
-                            }
-                            busy.fetch_add(1, Ordering::SeqCst);
-                            tokio::time::sleep(Duration::from_millis(5)).await;
-                        }
+                        send(&client, &url, body, &busy).await;
                     }
                 })
             })
@@ -227,21 +233,7 @@ fn paced(addr: &str, rate: usize, seconds: usize) {
             let body = request(n, (clock() as u64) * 1_000_000);
             let (client, url, busy) = (client.clone(), url.clone(), Arc::clone(&busy));
             tasks.push(tokio::spawn(async move {
-                loop {
-                    let answer = client
-                        .post(&url)
-                        .header("content-type", "application/x-protobuf")
-                        .body(body.clone())
-                        .send()
-                        .await
-                        .expect("send");
-                    if answer.status().as_u16() != 503 {
-                        assert_eq!(answer.status().as_u16(), 200);
-                        return;
-                    }
-                    busy.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
+                send(&client, &url, &body, &busy).await
             }));
         }
         for t in tasks {
