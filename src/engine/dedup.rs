@@ -345,7 +345,8 @@ impl Copies {
     }
 
     /// The response this event completes, if it goes into the distributions now; this
-    /// copy brought `new_tools` tool calls its response had not had.
+    /// copy brought `new_tools` tool calls its response had not had. A tool event is no
+    /// request: it never goes into the per-request distributions.
     fn finished(
         &mut self,
         event: &Event,
@@ -354,8 +355,9 @@ impl Copies {
         new_tools: usize,
     ) -> Option<Done> {
         let new_tools = u32::try_from(new_tools).unwrap_or(u32::MAX);
+        let request = event.kind != Kind::Tool;
         let Some(key) = event.dedup_key else {
-            return Some(Done {
+            return request.then_some(Done {
                 identity: who,
                 time: event.time,
                 usage: *usage,
@@ -364,7 +366,8 @@ impl Copies {
         };
         let kept = self.shard(key).get_mut(&key)?;
         kept.tool_calls = kept.tool_calls.saturating_add(new_tools);
-        if kept.in_distributions {
+        if kept.in_distributions || !request {
+            kept.in_distributions = true;
             return None;
         }
         if event.flags.final_copy {

@@ -144,7 +144,7 @@ impl Engine {
         } else {
             event
         };
-        let usage = Usage::request(&event.tokens, cost);
+        let usage = Usage::of(event.kind, &event.tokens, cost);
         let who = self.identity_index(event);
         let day = self.days.day(event.time);
         self.note_activity(who, event);

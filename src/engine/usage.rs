@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::window::Bucket;
-use crate::event::Tokens;
+use crate::event::{Kind, Tokens};
 
 /// Tokens, cost, requests and tool calls summed over some set of events.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
@@ -22,8 +22,14 @@ pub struct Usage {
 }
 
 impl Usage {
-    /// One request's contribution.
-    pub fn request(tokens: &Tokens, cost_usd: Option<f64>) -> Self {
+    /// One event's contribution. An event of [`Kind::Tool`] (an agent's `tool_result`, a
+    /// GenAI `execute_tool` span) is a tool call, not an API request: it counts no request
+    /// (its calls are counted as tool calls). Tokens and a cost it carries (the own schema
+    /// allows them on `kind: "tool"`) still count, and tokens it carries at an unknown
+    /// price still count as unpriced, so that an unknown cost never reads as none.
+    pub fn of(kind: Kind, tokens: &Tokens, cost_usd: Option<f64>) -> Self {
+        let tool = kind == Kind::Tool;
+        let unknown = cost_usd.is_none() && !(tool && tokens.total() == 0);
         Usage {
             input: tokens.input,
             cache_read: tokens.cache_read,
@@ -32,8 +38,8 @@ impl Usage {
             output: tokens.output,
             reasoning: tokens.reasoning,
             cost_usd: cost_usd.unwrap_or(0.0),
-            unpriced_requests: u64::from(cost_usd.is_none()),
-            requests: 1,
+            unpriced_requests: u64::from(unknown),
+            requests: u64::from(!tool),
             tool_calls: 0,
         }
     }
