@@ -1,9 +1,18 @@
 //! Copies of one response: the largest copy is counted, tool calls are the union of the
 //! tool ids over every copy, and the distributions get each response once, when final.
 //!
+//! A Claude Code or Codex tool call is also counted once across responses: the call
+//! `toolu_X` of a transcript's response and the agent's OTel `tool_result` with
+//! `tool_use_id = toolu_X` (Codex: `call_id`) are one call, counted on whichever arrives
+//! first, under that copy's identity. It does not move to the telemetry's identity as a
+//! request does: its tool stats, report rows and exported counter stay where it was
+//! counted. The request it belongs to still counts it among its calls in the
+//! distributions.
+//!
 //! Memory stays bounded: the latest [`ACTIVE_RESPONSES`] responses are kept whole; an
 //! older one is let go and only its 16-byte fingerprint is kept, for [`RETENTION_MS`], so
 //! that a later copy (a resumed session copying lines days old) is still not counted again.
+//! Claude Code and Codex call ids are kept as 16-byte fingerprints for the same horizon.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -14,7 +23,7 @@ use super::fingerprints::Fingerprints;
 use jiff::civil::Date;
 
 use super::usage::Usage;
-use crate::event::{DedupKey, Event, Kind, TimeMs, ToolCall};
+use crate::event::{DedupKey, Event, Format, Kind, TimeMs, ToolCall};
 
 /// Where and how a response was counted, so that it can be taken back out.
 #[derive(Clone, Debug, PartialEq)]
@@ -172,6 +181,8 @@ pub struct Copies {
     next_seq: u64,
     /// Responses let go.
     fingerprints: Fingerprints,
+    /// Claude Code and Codex tool calls counted, by call id (see the module docs).
+    calls: Fingerprints,
 }
 
 impl Copies {
@@ -179,27 +190,27 @@ impl Copies {
         &mut self.kept[shard_of(key)]
     }
 
-    /// Takes in one copy of a response (or an event with no dedup key) and says what it
-    /// changes: counted or not, its new tool calls and their charges, and whether it
-    /// completes its response.
+    /// Takes in one copy of a response (or an event with no dedup key) at engine time
+    /// `now` and says what it changes: counted or not, its new tool calls and their
+    /// charges, and whether it completes its response.
     pub fn take<'e>(
         &mut self,
         event: &'e Event,
         model: &Arc<str>,
-        who: usize,
-        day: Date,
+        (who, day): (usize, Date),
         usage: &Usage,
+        now: TimeMs,
     ) -> Verdict<'e> {
         let decision = self.offer(event, model, who, day, usage);
         let recharge = match (&decision, event.dedup_key) {
             (Decision::Replaces(old), Some(key)) => self.recharge(key, old, who, usage),
             _ => None,
         };
-        let tools = match decision {
-            Decision::Seen => Vec::new(),
-            _ => self.charge_tools(event, usage),
+        let (tools, called) = match decision {
+            Decision::Seen => (Vec::new(), 0),
+            _ => self.charge_tools(event, usage, now),
         };
-        let finished = self.finished(event, who, usage, tools.len());
+        let finished = self.finished(event, who, usage, called);
         Verdict {
             decision,
             recharge,
@@ -287,10 +298,18 @@ impl Copies {
         Some(Recharge { diff, marks })
     }
 
-    /// This copy's new tool calls, each with the cost it charges its tool: the response's
-    /// as counted now (for a smaller copy, the counted one's), to a tool not charged it yet.
-    fn charge_tools<'e>(&mut self, event: &'e Event, usage: &Usage) -> Vec<ToolCharge<'e>> {
-        let fresh = self.new_tools(event);
+    /// This copy's new tool calls not counted elsewhere first, each with the cost it
+    /// charges its tool: the response's as counted now (for a smaller copy, the counted
+    /// one's), to a tool not charged it yet; and how many calls are new to its response.
+    fn charge_tools<'e>(
+        &mut self,
+        event: &'e Event,
+        usage: &Usage,
+        now: TimeMs,
+    ) -> (Vec<ToolCharge<'e>>, usize) {
+        let mut fresh = self.new_tools(event);
+        let called = fresh.len();
+        fresh.retain(|call| self.first_call(event, call, now));
         let counted = match event.dedup_key.and_then(|k| self.kept[shard_of(k)].get(&k)) {
             Some(kept) => kept.counted.usage,
             None => *usage,
@@ -307,7 +326,25 @@ impl Copies {
                 share: cost.filter(|_| first),
             });
         }
-        charges
+        (charges, called)
+    }
+
+    /// Whether `call` is counted now: not a Claude Code or Codex call whose id was counted
+    /// already (in a transcript or rollout, or as the agent's OTel `tool_result`). Other
+    /// formats' ids are only unique within their response (some servers number calls
+    /// `call_0`, `call_1`, ... in every response), so they are counted per response only.
+    fn first_call(&mut self, event: &Event, call: &ToolCall, now: TimeMs) -> bool {
+        let (Format::ClaudeCode | Format::Codex, Some(id)) = (event.format, &call.id) else {
+            return true;
+        };
+        let key = DedupKey::of(&["tool:", id]);
+        if self.calls.contains(key) {
+            return false;
+        }
+        // Kept from the later of the clock and its own time: a call read days after it was
+        // made is still remembered for the whole horizon.
+        self.calls.insert(key, now.max(event.time));
+        true
     }
 
     /// Whether tool `name` is charged the cost of response `key` for the first time (it
@@ -432,9 +469,16 @@ impl Copies {
         done
     }
 
-    /// Forgets the fingerprints older than the retention horizon at `now`.
+    /// Forgets the fingerprints (of responses and of tool calls) older than the
+    /// retention horizon at `now`.
     pub fn expire(&mut self, now: TimeMs) {
         self.fingerprints.expire(now.saturating_sub(RETENTION_MS));
+        self.calls.expire(now.saturating_sub(RETENTION_MS));
+    }
+
+    /// Claude Code and Codex tool calls remembered by id: 16 bytes each.
+    pub fn call_ids(&self) -> usize {
+        self.calls.len()
     }
 
     /// Responses kept whole, at most [`ACTIVE_RESPONSES`].

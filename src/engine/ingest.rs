@@ -150,7 +150,9 @@ impl Engine {
         self.note_activity(who, event);
 
         let model = self.model(&event.model);
-        let verdict = self.copies.take(event, &model, who, day, &usage);
+        let verdict = self
+            .copies
+            .take(event, &model, (who, day), &usage, self.now);
         match &verdict.decision {
             Decision::New => {
                 self.apply(Sign::Add, who, event.time, day, &event.model, &usage);

@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use tokentop::engine::Engine;
+use tokentop::engine::journal::Entry;
 use tokentop::engine::snapshot::Snapshot;
+use tokentop::engine::tally::{Dimension, Filter, Tally};
 use tokentop::event::{Event, TimeMs};
 use tokentop::parse::otlp::{Encoding, Signal, decode, outcomes};
-use tokentop::parse::{LineContext, Parsed};
+use tokentop::parse::{LineContext, LineParser, Parsed};
 use tokentop::pricing::PriceTable;
 
 /// 2026-08-01T13:05:14Z, the time of every record here.
@@ -149,4 +151,202 @@ fn an_own_schema_tool_event_keeps_its_tokens_and_cost_but_is_no_request() {
     assert_eq!((snap.totals.input, snap.totals.output), (100, 10));
     assert!((snap.totals.cost_usd - 0.25).abs() < 1e-12);
     assert_eq!(snap.totals.unpriced_requests, 0);
+}
+
+/// Claude Code's transcript line of request `req_1` in project `-home-dev-app` (path
+/// `/home/dev/app`), calling `tools` (id, name); final, with placeholder-free counts.
+fn transcript(tools: &[(&str, &str)]) -> Event {
+    let blocks: Vec<String> = tools
+        .iter()
+        .map(|(id, name)| {
+            format!(r#"{{"type":"tool_use","id":"{id}","name":"{name}","input":{{}}}}"#)
+        })
+        .collect();
+    let line = format!(
+        r#"{{"parentUuid":"p","isSidechain":false,"cwd":"/home/dev/app","sessionId":"s","message":{{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{}],"stop_reason":"tool_use","usage":{{"input_tokens":50,"output_tokens":90,"cache_read_input_tokens":14265}}}},"requestId":"req_1","type":"assistant","uuid":"u","timestamp":"2026-08-01T13:05:14Z"}}"#,
+        blocks.join(",")
+    );
+    let ctx = LineContext {
+        project_dir: Some("-home-dev-app"),
+        read_time: NOW,
+    };
+    match tokentop::parse::parse_line(line.as_bytes(), &ctx) {
+        Parsed::Event(e) => *e,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Tool calls counted in the engine's journal (what `serve` exports) and its tally.
+fn exported_calls(engine: &mut Engine) -> (usize, u64) {
+    let journal = engine
+        .take_journal()
+        .into_iter()
+        .filter(|e| matches!(e, Entry::ToolCall { .. }))
+        .count();
+    let tally = engine.tally().expect("tally kept").total().usage.tool_calls;
+    (journal, tally)
+}
+
+fn tracked_engine() -> Engine {
+    let mut engine = engine();
+    engine.keep_journal();
+    engine.keep_tally(Tally::new(
+        vec![Dimension::Identity, Dimension::Tool],
+        Filter::default(),
+        jiff::tz::TimeZone::UTC,
+    ));
+    engine
+}
+
+/// A call in a transcript and as the agent's `tool_result` is one call, whichever comes
+/// first; it stays under the identity of the copy counted first (the request moves).
+#[test]
+fn a_claude_code_call_in_a_transcript_and_in_telemetry_counts_once() {
+    let calls = [("toolu_1", "Bash"), ("toolu_2", "Read")];
+    let log = vec![transcript(&calls)];
+    let otel = claude_code(&[
+        api_request(),
+        tool_result("toolu_1", "Bash"),
+        tool_result("toolu_2", "Read"),
+    ]);
+    // The `api_request` is final: read first, it goes into the per-request sizes at
+    // once, before the transcript names the request's calls.
+    for (first, second, calls_on, sized_calls) in [
+        (&log, &otel, "-home-dev-app", 2),
+        (&otel, &log, "ada@example.com", 0),
+    ] {
+        let mut engine = tracked_engine();
+        for e in first.iter().chain(second.iter()) {
+            engine.ingest(e);
+        }
+        assert_eq!(counts(&mut engine), (1, 2, 1), "first: {calls_on}");
+        assert_eq!(exported_calls(&mut engine), (2, 2), "first: {calls_on}");
+        let snap = engine.snapshot(None);
+        let per_request = snap.whole_range.and_then(|r| r.per_request.tool_calls);
+        assert_eq!(per_request.map(|q| (q.n, q.max)), Some((1, sized_calls)));
+        // The request counts under the telemetry's identity with its counts either way.
+        let (ada, app) = (
+            identity(&snap, "ada@example.com"),
+            identity(&snap, "-home-dev-app"),
+        );
+        assert_eq!((ada.0, ada.2, app.0, app.2), (1, 93, 0, 0));
+        let calls = |name| identity(&snap, name).1;
+        assert_eq!(calls(calls_on), 2);
+        assert_eq!(calls("ada@example.com") + calls("-home-dev-app"), 2);
+        let tools = engine.detail(calls_on).expect("identity").tools;
+        let bash = tools.iter().find(|t| t.name == "Bash").map(|t| t.calls);
+        assert_eq!(bash, Some(1));
+    }
+}
+
+/// The Codex session of the rollouts and telemetry here.
+const SESSION: &str = "0199a213-81c0-7800-8aa1-bbab2a035a53";
+
+/// The events of a Codex rollout (in `/home/dev/api`, model `gpt-5-codex`) made of `lines`
+/// after its session and turn lines. Written from the documented shape (agent-logs.md).
+fn rollout(lines: &[String]) -> Vec<Event> {
+    let head = [
+        format!(
+            r#"{{"timestamp":"2026-08-01T13:00:00.000Z","type":"session_meta","payload":{{"id":"{SESSION}","cwd":"/home/dev/api","originator":"codex_cli_rs","cli_version":"0.46.0"}}}}"#
+        ),
+        r#"{"timestamp":"2026-08-01T13:00:01.000Z","type":"turn_context","payload":{"cwd":"/home/dev/api","model":"gpt-5-codex"}}"#.to_string(),
+    ];
+    let mut parser = LineParser::default();
+    let ctx = LineContext {
+        project_dir: None,
+        read_time: NOW,
+    };
+    head.iter()
+        .chain(lines)
+        .filter_map(|l| match parser.parse(l.as_bytes(), &ctx) {
+            Parsed::Event(e) => Some(*e),
+            Parsed::NoUsage => None,
+            other => panic!("{l}: {other:?}"),
+        })
+        .collect()
+}
+
+/// A rollout's function call `id` (the `shell` tool).
+fn function_call(id: &str) -> String {
+    format!(
+        r#"{{"timestamp":"2026-08-01T13:05:10.000Z","type":"response_item","payload":{{"type":"function_call","name":"shell","arguments":"{{}}","call_id":"{id}"}}}}"#
+    )
+}
+
+/// Counts as Codex writes them: input (cached included), cached, output (reasoning
+/// included), reasoning.
+type Counts = [u64; 4];
+
+fn usage_json([input, cached, output, reasoning]: Counts) -> String {
+    format!(
+        r#"{{"input_tokens":{input},"cached_input_tokens":{cached},"output_tokens":{output},"reasoning_output_tokens":{reasoning},"total_tokens":{}}}"#,
+        input + output
+    )
+}
+
+/// A rollout's `token_count`: the session's running `total` and the latest response's.
+fn token_count(total: Counts, last: Counts) -> String {
+    format!(
+        r#"{{"timestamp":"2026-08-01T13:05:14.000Z","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{},"last_token_usage":{},"model_context_window":272000}}}}}}"#,
+        usage_json(total),
+        usage_json(last)
+    )
+}
+
+/// Codex's `tool_result` for call `id`.
+fn codex_tool_result(id: &str) -> String {
+    record(
+        "codex.tool_result",
+        &[
+            ("conversation.id", s(SESSION)),
+            ("tool_name", s("shell")),
+            ("call_id", s(id)),
+            ("success", s("true")),
+        ],
+    )
+}
+
+fn codex(records: &[String]) -> Vec<Event> {
+    otel("codex-cli", records)
+}
+
+#[test]
+fn a_codex_call_in_a_rollout_and_in_telemetry_counts_once() {
+    let counts_1 = [1000, 600, 100, 40];
+    let log = rollout(&[function_call("call_1"), token_count(counts_1, counts_1)]);
+    let otel = codex(&[codex_tool_result("call_1")]);
+    for (first, second, calls_on) in [
+        (&log, &otel, "/home/dev/api"),
+        (&otel, &log, "ada@example.com"),
+    ] {
+        let mut engine = tracked_engine();
+        for e in first.iter().chain(second.iter()) {
+            engine.ingest(e);
+        }
+        assert_eq!(counts(&mut engine), (1, 1, 1), "first: {calls_on}");
+        assert_eq!(exported_calls(&mut engine), (1, 1), "first: {calls_on}");
+        let snap = engine.snapshot(None);
+        assert_eq!(identity(&snap, calls_on).1, 1, "first: {calls_on}");
+    }
+}
+
+/// Outside Claude Code and Codex a call id is only unique within its response (servers
+/// number calls `call_0`, `call_1`, ... in each): two responses' `call_0` are two calls.
+#[test]
+fn other_formats_count_call_ids_per_response() {
+    let ctx = LineContext {
+        project_dir: None,
+        read_time: NOW,
+    };
+    let mut engine = engine();
+    for request in ["req_a", "req_b"] {
+        let line = format!(
+            r#"{{"tokentop":1,"ts":1785589514000,"identity":"svc","model":"gpt-4o-mini","tokens":{{"input":100,"output":10}},"tools":[{{"name":"search","id":"call_0"}}],"request_id":"{request}"}}"#
+        );
+        let Parsed::Event(event) = tokentop::parse::parse_line(line.as_bytes(), &ctx) else {
+            panic!("own schema line not read")
+        };
+        engine.ingest(&event);
+    }
+    assert_eq!(counts(&mut engine), (2, 2, 2));
 }
