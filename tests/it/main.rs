@@ -42,7 +42,7 @@ mod serve_metrics;
 mod shared_data;
 mod size_views;
 mod tally;
-mod telemetry_dedup;
+pub mod telemetry_dedup;
 mod themes;
 mod tool_calls_by_format;
 mod tui_more;

@@ -15,7 +15,7 @@ use tokentop::pricing::PriceTable;
 /// 2026-08-01T13:05:14Z, the time of every record here.
 const NOW: TimeMs = 1_785_589_514_000;
 
-fn engine() -> Engine {
+pub fn engine() -> Engine {
     let mut engine = Engine::new(
         Arc::new(PriceTable::builtin().clone()),
         jiff::tz::TimeZone::UTC,
@@ -24,16 +24,22 @@ fn engine() -> Engine {
     engine
 }
 
-/// The events of one OTLP JSON logs body whose resource is `service` used by `email`.
-fn otel(service: &str, records: &[String]) -> Vec<Event> {
-    let body = format!(
+/// An OTLP JSON logs body of `records` sent by `service` for `ada@example.com`.
+pub fn logs_body(service: &str, records: &[String]) -> Vec<u8> {
+    format!(
         r#"{{"resourceLogs":[{{"resource":{{"attributes":[
         {{"key":"service.name","value":{{"stringValue":"{service}"}}}},
         {{"key":"user.email","value":{{"stringValue":"ada@example.com"}}}}]}},
         "scopeLogs":[{{"logRecords":[{}]}}]}}]}}"#,
         records.join(",")
-    );
-    let batch = decode(Signal::Logs, Encoding::Json, body.as_bytes()).expect("OTLP JSON");
+    )
+    .into_bytes()
+}
+
+/// The events of [`logs_body`] as the OTLP parser gives them.
+fn otel(service: &str, records: &[String]) -> Vec<Event> {
+    let body = logs_body(service, records);
+    let batch = decode(Signal::Logs, Encoding::Json, &body).expect("OTLP JSON");
     outcomes(&batch, NOW)
         .into_iter()
         .map(|o| match o.parsed {
@@ -65,7 +71,7 @@ fn int(n: u64) -> String {
 }
 
 /// Claude Code's `api_request` for `req_1`: 50 in, 93 out, 14,265 cache reads, $0.0416.
-fn api_request() -> String {
+pub fn api_request() -> String {
     record(
         "claude_code.api_request",
         &[
@@ -80,7 +86,7 @@ fn api_request() -> String {
 }
 
 /// Claude Code's `tool_result` for call `id` of tool `name`.
-fn tool_result(id: &str, name: &str) -> String {
+pub fn tool_result(id: &str, name: &str) -> String {
     record(
         "claude_code.tool_result",
         &[
@@ -96,7 +102,7 @@ fn claude_code(records: &[String]) -> Vec<Event> {
 }
 
 /// The totals' requests and tool calls, and how many requests are in the distributions.
-fn counts(engine: &mut Engine) -> (u64, u64, u64) {
+pub fn counts(engine: &mut Engine) -> (u64, u64, u64) {
     engine.finish();
     let snap = engine.snapshot(None);
     let sized = snap
@@ -106,7 +112,7 @@ fn counts(engine: &mut Engine) -> (u64, u64, u64) {
     (snap.totals.requests, snap.totals.tool_calls, sized)
 }
 
-fn identity(snap: &Snapshot, name: &str) -> (u64, u64, u64) {
+pub fn identity(snap: &Snapshot, name: &str) -> (u64, u64, u64) {
     snap.identities
         .iter()
         .find(|r| r.name == name)
@@ -155,7 +161,7 @@ fn an_own_schema_tool_event_keeps_its_tokens_and_cost_but_is_no_request() {
 
 /// Claude Code's transcript line of request `req_1` in project `-home-dev-app` (path
 /// `/home/dev/app`), calling `tools` (id, name); final, with placeholder-free counts.
-fn transcript(tools: &[(&str, &str)]) -> Event {
+pub fn transcript(tools: &[(&str, &str)]) -> Event {
     let blocks: Vec<String> = tools
         .iter()
         .map(|(id, name)| {
@@ -177,7 +183,7 @@ fn transcript(tools: &[(&str, &str)]) -> Event {
 }
 
 /// Tool calls counted in the engine's journal (what `serve` exports) and its tally.
-fn exported_calls(engine: &mut Engine) -> (usize, u64) {
+pub fn exported_calls(engine: &mut Engine) -> (usize, u64) {
     let journal = engine
         .take_journal()
         .into_iter()
@@ -187,7 +193,7 @@ fn exported_calls(engine: &mut Engine) -> (usize, u64) {
     (journal, tally)
 }
 
-fn tracked_engine() -> Engine {
+pub fn tracked_engine() -> Engine {
     let mut engine = engine();
     engine.keep_journal();
     engine.keep_tally(Tally::new(
@@ -244,7 +250,7 @@ const SESSION: &str = "0199a213-81c0-7800-8aa1-bbab2a035a53";
 
 /// The events of a Codex rollout (in `/home/dev/api`, model `gpt-5-codex`) made of `lines`
 /// after its session and turn lines. Written from the documented shape (agent-logs.md).
-fn rollout(lines: &[String]) -> Vec<Event> {
+pub fn rollout(lines: &[String]) -> Vec<Event> {
     let head = [
         format!(
             r#"{{"timestamp":"2026-08-01T13:00:00.000Z","type":"session_meta","payload":{{"id":"{SESSION}","cwd":"/home/dev/api","originator":"codex_cli_rs","cli_version":"0.46.0"}}}}"#
@@ -267,7 +273,7 @@ fn rollout(lines: &[String]) -> Vec<Event> {
 }
 
 /// A rollout's function call `id` (the `shell` tool).
-fn function_call(id: &str) -> String {
+pub fn function_call(id: &str) -> String {
     format!(
         r#"{{"timestamp":"2026-08-01T13:05:10.000Z","type":"response_item","payload":{{"type":"function_call","name":"shell","arguments":"{{}}","call_id":"{id}"}}}}"#
     )
@@ -275,7 +281,7 @@ fn function_call(id: &str) -> String {
 
 /// Counts as Codex writes them: input (cached included), cached, output (reasoning
 /// included), reasoning.
-type Counts = [u64; 4];
+pub type Counts = [u64; 4];
 
 fn usage_json([input, cached, output, reasoning]: Counts) -> String {
     format!(
@@ -285,7 +291,7 @@ fn usage_json([input, cached, output, reasoning]: Counts) -> String {
 }
 
 /// A rollout's `token_count`: the session's running `total` and the latest response's.
-fn token_count(total: Counts, last: Counts) -> String {
+pub fn token_count(total: Counts, last: Counts) -> String {
     format!(
         r#"{{"timestamp":"2026-08-01T13:05:14.000Z","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{},"last_token_usage":{},"model_context_window":272000}}}}}}"#,
         usage_json(total),
@@ -294,7 +300,7 @@ fn token_count(total: Counts, last: Counts) -> String {
 }
 
 /// Codex's `tool_result` for call `id`.
-fn codex_tool_result(id: &str) -> String {
+pub fn codex_tool_result(id: &str) -> String {
     record(
         "codex.tool_result",
         &[
@@ -349,4 +355,77 @@ fn other_formats_count_call_ids_per_response() {
         engine.ingest(&event);
     }
     assert_eq!(counts(&mut engine), (2, 2, 2));
+}
+
+/// Codex's `sse_event` on `response.completed` with a response's own counts.
+pub fn sse_event([input, cached, output, reasoning]: Counts) -> String {
+    record(
+        "codex.sse_event",
+        &[
+            ("event.kind", s("response.completed")),
+            ("conversation.id", s(SESSION)),
+            ("model", s("gpt-5-codex")),
+            ("input_token_count", int(input)),
+            ("cached_token_count", int(cached)),
+            ("output_token_count", int(output)),
+            ("reasoning_token_count", int(reasoning)),
+            ("tool_token_count", int(input + output)),
+        ],
+    )
+}
+
+/// Two responses of the session: each one's counts, and the running totals after each.
+pub const FIRST: Counts = [12_000, 8_000, 500, 200];
+pub const SECOND: Counts = [14_000, 11_000, 300, 100];
+const AFTER_SECOND: Counts = [26_000, 19_000, 800, 300];
+
+/// The rollout of both responses, the first one calling `call_1`.
+pub fn codex_rollout() -> Vec<Event> {
+    rollout(&[
+        function_call("call_1"),
+        token_count(FIRST, FIRST),
+        token_count(FIRST, FIRST), // Codex writes a count again
+        token_count(AFTER_SECOND, SECOND),
+    ])
+}
+
+/// Totals' (input, cache read, output, reasoning): uncached input apart, as tokentop sums.
+fn tokens(engine: &Engine) -> [u64; 4] {
+    let t = engine.snapshot(None).totals;
+    [t.input, t.cache_read, t.output, t.reasoning]
+}
+
+/// One response in a rollout and as the agent's `sse_event` counts once, under the
+/// telemetry's identity, whichever comes first; so do the rollout's copies and a
+/// telemetry batch sent twice.
+#[test]
+fn a_codex_response_in_a_rollout_and_in_telemetry_counts_once_as_the_telemetry_says() {
+    let log = codex_rollout();
+    let copy = codex_rollout();
+    let otel = codex(&[
+        sse_event(FIRST),
+        sse_event(SECOND),
+        codex_tool_result("call_1"),
+    ]);
+    let retried = codex(&[sse_event(SECOND)]);
+    assert_eq!(log.len(), 2, "two counts in the rollout");
+    let orders: [(&str, Vec<&[Event]>); 4] = [
+        ("rollout first", vec![&log, &otel]),
+        ("telemetry first", vec![&otel, &log]),
+        ("copy after", vec![&log, &otel, &copy, &retried]),
+        ("between copies", vec![&log, &retried, &otel, &copy]),
+    ];
+    for (order, batches) in orders {
+        let mut engine = tracked_engine();
+        for e in batches.into_iter().flatten() {
+            engine.ingest(e);
+        }
+        assert_eq!(counts(&mut engine), (2, 1, 2), "{order}");
+        // 26,000 input of which 19,000 cached; 800 output of which 300 reasoning.
+        assert_eq!(tokens(&engine), [7_000, 19_000, 800, 300], "{order}");
+        let snap = engine.snapshot(None);
+        assert_eq!(identity(&snap, "ada@example.com").0, 2, "{order}");
+        assert_eq!(identity(&snap, "/home/dev/api").0, 0, "{order}");
+        assert_eq!(exported_calls(&mut engine), (1, 1), "{order}");
+    }
 }
