@@ -236,7 +236,8 @@ pub struct Flags {
     pub time_from_read: bool,
     /// The agent's own telemetry of a request (a Claude Code OTel `api_request`, a Codex
     /// `sse_event`): its counts are final and its identity is the user's, so it wins over
-    /// any log copy of the same request, whatever their sizes.
+    /// any log copy of the same request, whatever their sizes. On a tool result (Claude
+    /// Code's or Codex's `tool_result`), its call moves from a log copy's identity too.
     #[serde(default)]
     pub telemetry: bool,
 }

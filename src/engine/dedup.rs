@@ -1,29 +1,25 @@
 //! Copies of one response: the largest copy is counted, tool calls are the union of the
 //! tool ids over every copy, and the distributions get each response once, when final.
 //!
-//! A Claude Code or Codex tool call is also counted once across responses: the call
-//! `toolu_X` of a transcript's response and the agent's OTel `tool_result` with
-//! `tool_use_id = toolu_X` (Codex: `call_id`) are one call, counted on whichever arrives
-//! first, under that copy's identity. It does not move to the telemetry's identity as a
-//! request does: its tool stats, report rows and exported counter stay where it was
-//! counted. The request it belongs to still counts it among its calls in the
+//! A Claude Code or Codex tool call is also counted once across responses and sources
+//! ([`super::calls`]); the request it belongs to still counts it among its calls in the
 //! distributions.
 //!
 //! Memory stays bounded: the latest [`ACTIVE_RESPONSES`] responses are kept whole; an
 //! older one is let go and only its 16-byte fingerprint is kept, for [`RETENTION_MS`], so
 //! that a later copy (a resumed session copying lines days old) is still not counted again.
-//! Claude Code and Codex call ids are kept as 16-byte fingerprints for the same horizon.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::Map;
+use super::calls::{Calls, Site, Take};
 use super::fingerprints::Fingerprints;
 
 use jiff::civil::Date;
 
 use super::usage::Usage;
-use crate::event::{DedupKey, Event, Format, Kind, TimeMs, ToolCall};
+use crate::event::{DedupKey, Event, Kind, TimeMs, ToolCall};
 
 /// Where and how a response was counted, so that it can be taken back out.
 #[derive(Clone, Debug, PartialEq)]
@@ -118,8 +114,12 @@ pub struct Verdict<'e> {
     pub decision: Decision,
     /// A larger copy changed the response's cost: the tools charged it earlier follow.
     pub recharge: Option<Recharge>,
-    /// The tool calls of this copy new to its response.
+    /// The tool calls of this copy new to its response (and not counted by another copy
+    /// of the call first, unless it moves here).
     pub tools: Vec<ToolCharge<'e>>,
+    /// Calls counted from a log copy under another identity that this telemetry copy
+    /// counts instead: take them out of where they were.
+    pub moved: Vec<Site>,
     /// The response this copy completes, if it goes into the distributions now: events
     /// without a key at once, keyed ones on their final copy (else later, by `settle`).
     pub finished: Option<Done>,
@@ -181,8 +181,8 @@ pub struct Copies {
     next_seq: u64,
     /// Responses let go.
     fingerprints: Fingerprints,
-    /// Claude Code and Codex tool calls counted, by call id (see the module docs).
-    calls: Fingerprints,
+    /// Claude Code and Codex tool calls counted, by call id.
+    calls: Calls,
 }
 
 impl Copies {
@@ -206,15 +206,16 @@ impl Copies {
             (Decision::Replaces(old), Some(key)) => self.recharge(key, old, who, usage),
             _ => None,
         };
-        let (tools, called) = match decision {
-            Decision::Seen => (Vec::new(), 0),
-            _ => self.charge_tools(event, usage, now),
+        let (tools, moved, called) = match decision {
+            Decision::Seen => (Vec::new(), Vec::new(), 0),
+            _ => self.charge_tools(event, usage, (model, who, day), now),
         };
         let finished = self.finished(event, who, usage, called);
         Verdict {
             decision,
             recharge,
             tools,
+            moved,
             finished,
         }
     }
@@ -300,51 +301,69 @@ impl Copies {
 
     /// This copy's new tool calls not counted elsewhere first, each with the cost it
     /// charges its tool: the response's as counted now (for a smaller copy, the counted
-    /// one's), to a tool not charged it yet; and how many calls are new to its response.
+    /// one's), to a tool not charged it yet, or for a call moving here, what it charged
+    /// where it was; the calls moving here; and how many calls are new to its response.
     fn charge_tools<'e>(
         &mut self,
         event: &'e Event,
         usage: &Usage,
+        (model, who, day): (&Arc<str>, usize, Date),
         now: TimeMs,
-    ) -> (Vec<ToolCharge<'e>>, usize) {
-        let mut fresh = self.new_tools(event);
+    ) -> (Vec<ToolCharge<'e>>, Vec<Site>, usize) {
+        let fresh = self.new_tools(event);
         let called = fresh.len();
-        fresh.retain(|call| self.first_call(event, call, now));
+        let mut moved = Vec::new();
+        let at = now.max(event.time);
+        let kept = &self.kept;
+        let whole = |key: DedupKey| kept[shard_of(key)].contains_key(&key);
+        // Each call with its cross-response key, and if it moves here, what it charged.
+        let mut counting = Vec::with_capacity(fresh.len());
+        for call in fresh {
+            let key = Calls::key(event, call);
+            let Some(k) = key else {
+                counting.push((call, None, None));
+                continue;
+            };
+            match self.calls.take(k, event.flags.telemetry, who, at, whole) {
+                Take::Count => counting.push((call, key, None)),
+                Take::Counted => {}
+                Take::Moves(site) => {
+                    counting.push((call, key, Some(site.share)));
+                    moved.push(site);
+                }
+            }
+        }
         let counted = match event.dedup_key.and_then(|k| self.kept[shard_of(k)].get(&k)) {
             Some(kept) => kept.counted.usage,
             None => *usage,
         };
         let cost = (counted.unpriced_requests == 0).then_some(counted.cost_usd);
-        let mut charges = Vec::with_capacity(fresh.len());
-        for (i, &call) in fresh.iter().enumerate() {
+        let mut charges = Vec::with_capacity(counting.len());
+        for (i, &(call, key, moved_share)) in counting.iter().enumerate() {
             let first = match event.dedup_key {
                 Some(key) => self.first_charge(key, &call.name),
-                None => !fresh[..i].iter().any(|t| t.name == call.name),
+                None => !counting[..i].iter().any(|t| t.0.name == call.name),
             };
-            charges.push(ToolCharge {
-                call,
-                share: cost.filter(|_| first),
-            });
+            let share = moved_share.unwrap_or_else(|| cost.filter(|_| first));
+            charges.push(ToolCharge { call, share });
+            // A log's call can still move to the telemetry's identity.
+            if let (false, Some(response), Some(key)) =
+                (event.flags.telemetry, event.dedup_key, key)
+            {
+                self.calls.counted_at(Site {
+                    key,
+                    identity: who,
+                    time: event.time,
+                    day,
+                    model: model.clone(),
+                    name: call.name.clone(),
+                    mcp_server: call.mcp_server.clone(),
+                    response,
+                    share,
+                });
+            }
         }
-        (charges, called)
-    }
-
-    /// Whether `call` is counted now: not a Claude Code or Codex call whose id was counted
-    /// already (in a transcript or rollout, or as the agent's OTel `tool_result`). Other
-    /// formats' ids are only unique within their response (some servers number calls
-    /// `call_0`, `call_1`, ... in every response), so they are counted per response only.
-    fn first_call(&mut self, event: &Event, call: &ToolCall, now: TimeMs) -> bool {
-        let (Format::ClaudeCode | Format::Codex, Some(id)) = (event.format, &call.id) else {
-            return true;
-        };
-        let key = DedupKey::of(&["tool:", id]);
-        if self.calls.contains(key) {
-            return false;
-        }
-        // Kept from the later of the clock and its own time: a call read days after it was
-        // made is still remembered for the whole horizon.
-        self.calls.insert(key, now.max(event.time));
-        true
+        (charges, moved, called)
     }
 
     /// Whether tool `name` is charged the cost of response `key` for the first time (it

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod budget;
 pub mod budget_alerts;
 pub mod burst;
+mod calls;
 mod cumulative;
 mod dedup;
 mod detect;

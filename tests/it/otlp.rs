@@ -622,7 +622,7 @@ fn telemetry_posted_and_logs_read_count_each_request_and_call_once() {
     assert_eq!(td::counts(&mut engine), (3, 3, 3));
     assert_eq!(td::exported_calls(&mut engine), (3, 3));
     let snap = engine.snapshot(None);
-    // Claude Code's 93 output tokens and Codex's 500 + 300, all under the user.
-    assert_eq!(td::identity(&snap, "ada@example.com"), (3, 0, 893));
+    // Claude Code's 93 output tokens and Codex's 500 + 300, and every call, under the user.
+    assert_eq!(td::identity(&snap, "ada@example.com"), (3, 3, 893));
     assert_eq!(snap.totals.output, 893);
 }

@@ -182,13 +182,18 @@ pub fn transcript(tools: &[(&str, &str)]) -> Event {
     }
 }
 
-/// Tool calls counted in the engine's journal (what `serve` exports) and its tally.
-pub fn exported_calls(engine: &mut Engine) -> (usize, u64) {
+/// Tool calls counted in the engine's journal (what `serve` exports: added less taken
+/// out) and its tally.
+pub fn exported_calls(engine: &mut Engine) -> (i64, u64) {
     let journal = engine
         .take_journal()
         .into_iter()
-        .filter(|e| matches!(e, Entry::ToolCall { .. }))
-        .count();
+        .map(|e| match e {
+            Entry::ToolCall { add: true, .. } => 1,
+            Entry::ToolCall { add: false, .. } => -1,
+            _ => 0,
+        })
+        .sum();
     let tally = engine.tally().expect("tally kept").total().usage.tool_calls;
     (journal, tally)
 }
@@ -205,7 +210,7 @@ pub fn tracked_engine() -> Engine {
 }
 
 /// A call in a transcript and as the agent's `tool_result` is one call, whichever comes
-/// first; it stays under the identity of the copy counted first (the request moves).
+/// first, under the telemetry's identity (as its request).
 #[test]
 fn a_claude_code_call_in_a_transcript_and_in_telemetry_counts_once() {
     let calls = [("toolu_1", "Bash"), ("toolu_2", "Read")];
@@ -217,16 +222,16 @@ fn a_claude_code_call_in_a_transcript_and_in_telemetry_counts_once() {
     ]);
     // The `api_request` is final: read first, it goes into the per-request sizes at
     // once, before the transcript names the request's calls.
-    for (first, second, calls_on, sized_calls) in [
-        (&log, &otel, "-home-dev-app", 2),
-        (&otel, &log, "ada@example.com", 0),
+    for (first, second, order, sized_calls) in [
+        (&log, &otel, "transcript first", 2),
+        (&otel, &log, "telemetry first", 0),
     ] {
         let mut engine = tracked_engine();
         for e in first.iter().chain(second.iter()) {
             engine.ingest(e);
         }
-        assert_eq!(counts(&mut engine), (1, 2, 1), "first: {calls_on}");
-        assert_eq!(exported_calls(&mut engine), (2, 2), "first: {calls_on}");
+        assert_eq!(counts(&mut engine), (1, 2, 1), "{order}");
+        assert_eq!(exported_calls(&mut engine), (2, 2), "{order}");
         let snap = engine.snapshot(None);
         let per_request = snap.whole_range.and_then(|r| r.per_request.tool_calls);
         assert_eq!(per_request.map(|q| (q.n, q.max)), Some((1, sized_calls)));
@@ -236,12 +241,34 @@ fn a_claude_code_call_in_a_transcript_and_in_telemetry_counts_once() {
             identity(&snap, "-home-dev-app"),
         );
         assert_eq!((ada.0, ada.2, app.0, app.2), (1, 93, 0, 0));
-        let calls = |name| identity(&snap, name).1;
-        assert_eq!(calls(calls_on), 2);
-        assert_eq!(calls("ada@example.com") + calls("-home-dev-app"), 2);
-        let tools = engine.detail(calls_on).expect("identity").tools;
-        let bash = tools.iter().find(|t| t.name == "Bash").map(|t| t.calls);
-        assert_eq!(bash, Some(1));
+        assert_eq!((ada.1, app.1), (2, 0), "{order}");
+        let calls = |name| {
+            let tools = engine.detail(name).map(|d| d.tools).unwrap_or_default();
+            tools
+                .iter()
+                .map(|t| (t.name.clone(), t.calls))
+                .collect::<Vec<_>>()
+        };
+        let mut ada_tools = calls("ada@example.com");
+        ada_tools.sort();
+        assert_eq!(
+            ada_tools,
+            [("Bash".into(), 1), ("Read".into(), 1)],
+            "{order}"
+        );
+        let moved_out = calls("-home-dev-app").iter().all(|(_, n)| *n == 0);
+        assert!(moved_out, "{order}: {:?}", calls("-home-dev-app"));
+        let tally = engine.tally().expect("tally kept");
+        let rows: Vec<_> = tally
+            .rows()
+            .filter(|(_, sum)| sum.usage.tool_calls > 0)
+            .map(|(key, sum)| (key[0].to_string(), sum.usage.tool_calls))
+            .collect();
+        assert_eq!(rows.len(), 2, "{order}: {rows:?}");
+        assert!(
+            rows.iter().all(|(who, _)| who == "ada@example.com"),
+            "{rows:?}"
+        );
     }
 }
 
@@ -321,18 +348,19 @@ fn a_codex_call_in_a_rollout_and_in_telemetry_counts_once() {
     let counts_1 = [1000, 600, 100, 40];
     let log = rollout(&[function_call("call_1"), token_count(counts_1, counts_1)]);
     let otel = codex(&[codex_tool_result("call_1")]);
-    for (first, second, calls_on) in [
-        (&log, &otel, "/home/dev/api"),
-        (&otel, &log, "ada@example.com"),
+    for (first, second, order) in [
+        (&log, &otel, "rollout first"),
+        (&otel, &log, "telemetry first"),
     ] {
         let mut engine = tracked_engine();
         for e in first.iter().chain(second.iter()) {
             engine.ingest(e);
         }
-        assert_eq!(counts(&mut engine), (1, 1, 1), "first: {calls_on}");
-        assert_eq!(exported_calls(&mut engine), (1, 1), "first: {calls_on}");
+        assert_eq!(counts(&mut engine), (1, 1, 1), "{order}");
+        assert_eq!(exported_calls(&mut engine), (1, 1), "{order}");
         let snap = engine.snapshot(None);
-        assert_eq!(identity(&snap, calls_on).1, 1, "first: {calls_on}");
+        assert_eq!(identity(&snap, "ada@example.com").1, 1, "{order}");
+        assert_eq!(identity(&snap, "/home/dev/api").1, 0, "{order}");
     }
 }
 

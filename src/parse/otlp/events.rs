@@ -297,6 +297,8 @@ fn tool_call(r: &Record, format: Format, id_key: &str) -> Built {
         "anthropic"
     };
     let mut e = tool_event(r, format, provider, call);
+    // The agent's own telemetry of the call: it moves a transcript's copy to the user.
+    e.flags.telemetry = true;
     e.latency_ms = latency(r)?;
     Ok(Some(e))
 }
