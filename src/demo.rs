@@ -199,6 +199,11 @@ impl Recording {
         if n != 0 {
             let salt = u128::from(mix(n as u64)) << 64 | u128::from(mix(!(n as u64)));
             event.dedup_key = event.dedup_key.map(|k| DedupKey(k.0 ^ salt));
+            // A Claude Code or Codex call id counts once across responses: each pass
+            // makes calls of its own.
+            for id in event.tools.iter_mut().filter_map(|t| t.id.as_mut()) {
+                *id = format!("{id}#{n}");
+            }
         }
         Some(event)
     }

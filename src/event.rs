@@ -238,9 +238,10 @@ pub struct Flags {
     /// The record carried no time, so `time` is when the line was read: right for a live
     /// tail, wrong by however long the line waited when a file is read after the fact.
     pub time_from_read: bool,
-    /// The agent's own telemetry of a request (a Claude Code OTel `api_request`): its
-    /// counts are final and its identity is the user's, so it wins over any log copy of
-    /// the same request, whatever their sizes.
+    /// The agent's own telemetry of a request (a Claude Code OTel `api_request`, a Codex
+    /// `sse_event`): its counts are final and its identity is the user's, so it wins over
+    /// any log copy of the same request, whatever their sizes. On a tool result (Claude
+    /// Code's or Codex's `tool_result`), its call moves from a log copy's identity too.
     #[serde(default)]
     pub telemetry: bool,
     /// The usage of many requests over an export interval (an OTLP metric point): its

@@ -1,6 +1,10 @@
 //! Copies of one response: the largest copy is counted, tool calls are the union of the
 //! tool ids over every copy, and the distributions get each response once, when final.
 //!
+//! A Claude Code or Codex tool call is also counted once across responses and sources
+//! ([`super::calls`]); the request it belongs to still counts it among its calls in the
+//! distributions.
+//!
 //! Memory stays bounded: the latest [`ACTIVE_RESPONSES`] responses are kept whole; an
 //! older one is let go and only its 16-byte fingerprint is kept, for [`RETENTION_MS`], so
 //! that a later copy (a resumed session copying lines days old) is still not counted again.
@@ -9,6 +13,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::Map;
+use super::calls::{Calls, Site, Take};
 use super::fingerprints::Fingerprints;
 
 use jiff::civil::Date;
@@ -109,8 +114,12 @@ pub struct Verdict<'e> {
     pub decision: Decision,
     /// A larger copy changed the response's cost: the tools charged it earlier follow.
     pub recharge: Option<Recharge>,
-    /// The tool calls of this copy new to its response.
+    /// The tool calls of this copy new to its response (and not counted by another copy
+    /// of the call first, unless it moves here).
     pub tools: Vec<ToolCharge<'e>>,
+    /// Calls counted from a log copy under another identity that this telemetry copy
+    /// counts instead: take them out of where they were.
+    pub moved: Vec<Site>,
     /// The response this copy completes, if it goes into the distributions now: events
     /// without a key at once, keyed ones on their final copy (else later, by `settle`).
     pub finished: Option<Done>,
@@ -172,6 +181,8 @@ pub struct Copies {
     next_seq: u64,
     /// Responses let go.
     fingerprints: Fingerprints,
+    /// Claude Code and Codex tool calls counted, by call id.
+    calls: Calls,
 }
 
 impl Copies {
@@ -179,31 +190,32 @@ impl Copies {
         &mut self.kept[shard_of(key)]
     }
 
-    /// Takes in one copy of a response (or an event with no dedup key) and says what it
-    /// changes: counted or not, its new tool calls and their charges, and whether it
-    /// completes its response.
+    /// Takes in one copy of a response (or an event with no dedup key) at engine time
+    /// `now` and says what it changes: counted or not, its new tool calls and their
+    /// charges, and whether it completes its response.
     pub fn take<'e>(
         &mut self,
         event: &'e Event,
         model: &Arc<str>,
-        who: usize,
-        day: Date,
+        (who, day): (usize, Date),
         usage: &Usage,
+        now: TimeMs,
     ) -> Verdict<'e> {
         let decision = self.offer(event, model, who, day, usage);
         let recharge = match (&decision, event.dedup_key) {
             (Decision::Replaces(old), Some(key)) => self.recharge(key, old, who, usage),
             _ => None,
         };
-        let tools = match decision {
-            Decision::Seen => Vec::new(),
-            _ => self.charge_tools(event, usage),
+        let (tools, moved, called) = match decision {
+            Decision::Seen => (Vec::new(), Vec::new(), 0),
+            _ => self.charge_tools(event, usage, (model, who, day), now),
         };
-        let finished = self.finished(event, who, usage, tools.len());
+        let finished = self.finished(event, who, usage, called);
         Verdict {
             decision,
             recharge,
             tools,
+            moved,
             finished,
         }
     }
@@ -287,27 +299,71 @@ impl Copies {
         Some(Recharge { diff, marks })
     }
 
-    /// This copy's new tool calls, each with the cost it charges its tool: the response's
-    /// as counted now (for a smaller copy, the counted one's), to a tool not charged it yet.
-    fn charge_tools<'e>(&mut self, event: &'e Event, usage: &Usage) -> Vec<ToolCharge<'e>> {
+    /// This copy's new tool calls not counted elsewhere first, each with the cost it
+    /// charges its tool: the response's as counted now (for a smaller copy, the counted
+    /// one's), to a tool not charged it yet, or for a call moving here, what it charged
+    /// where it was; the calls moving here; and how many calls are new to its response.
+    fn charge_tools<'e>(
+        &mut self,
+        event: &'e Event,
+        usage: &Usage,
+        (model, who, day): (&Arc<str>, usize, Date),
+        now: TimeMs,
+    ) -> (Vec<ToolCharge<'e>>, Vec<Site>, usize) {
         let fresh = self.new_tools(event);
+        let called = fresh.len();
+        let mut moved = Vec::new();
+        let at = now.max(event.time);
+        let kept = &self.kept;
+        let whole = |key: DedupKey| kept[shard_of(key)].contains_key(&key);
+        // Each call with its cross-response key, and if it moves here, what it charged.
+        let mut counting = Vec::with_capacity(fresh.len());
+        for call in fresh {
+            let key = Calls::key(event, call);
+            let Some(k) = key else {
+                counting.push((call, None, None));
+                continue;
+            };
+            match self.calls.take(k, event.flags.telemetry, who, at, whole) {
+                Take::Count => counting.push((call, key, None)),
+                Take::Counted => {}
+                Take::Moves(site) => {
+                    counting.push((call, key, Some(site.share)));
+                    moved.push(site);
+                }
+            }
+        }
         let counted = match event.dedup_key.and_then(|k| self.kept[shard_of(k)].get(&k)) {
             Some(kept) => kept.counted.usage,
             None => *usage,
         };
         let cost = (counted.unpriced_requests == 0).then_some(counted.cost_usd);
-        let mut charges = Vec::with_capacity(fresh.len());
-        for (i, &call) in fresh.iter().enumerate() {
+        let mut charges = Vec::with_capacity(counting.len());
+        for (i, &(call, key, moved_share)) in counting.iter().enumerate() {
             let first = match event.dedup_key {
                 Some(key) => self.first_charge(key, &call.name),
-                None => !fresh[..i].iter().any(|t| t.name == call.name),
+                None => !counting[..i].iter().any(|t| t.0.name == call.name),
             };
-            charges.push(ToolCharge {
-                call,
-                share: cost.filter(|_| first),
-            });
+            let share = moved_share.unwrap_or_else(|| cost.filter(|_| first));
+            charges.push(ToolCharge { call, share });
+            // A log's call can still move to the telemetry's identity.
+            if let (false, Some(response), Some(key)) =
+                (event.flags.telemetry, event.dedup_key, key)
+            {
+                self.calls.counted_at(Site {
+                    key,
+                    identity: who,
+                    time: event.time,
+                    day,
+                    model: model.clone(),
+                    name: call.name.clone(),
+                    mcp_server: call.mcp_server.clone(),
+                    response,
+                    share,
+                });
+            }
         }
-        charges
+        (charges, moved, called)
     }
 
     /// Whether tool `name` is charged the cost of response `key` for the first time (it
@@ -345,7 +401,8 @@ impl Copies {
     }
 
     /// The response this event completes, if it goes into the distributions now; this
-    /// copy brought `new_tools` tool calls its response had not had.
+    /// copy brought `new_tools` tool calls its response had not had. A tool event is no
+    /// request: it never goes into the per-request distributions.
     fn finished(
         &mut self,
         event: &Event,
@@ -354,8 +411,9 @@ impl Copies {
         new_tools: usize,
     ) -> Option<Done> {
         let new_tools = u32::try_from(new_tools).unwrap_or(u32::MAX);
+        let request = event.kind != Kind::Tool;
         let Some(key) = event.dedup_key else {
-            return Some(Done {
+            return request.then_some(Done {
                 identity: who,
                 time: event.time,
                 usage: *usage,
@@ -364,7 +422,8 @@ impl Copies {
         };
         let kept = self.shard(key).get_mut(&key)?;
         kept.tool_calls = kept.tool_calls.saturating_add(new_tools);
-        if kept.in_distributions {
+        if kept.in_distributions || !request {
+            kept.in_distributions = true;
             return None;
         }
         if event.flags.final_copy {
@@ -429,9 +488,16 @@ impl Copies {
         done
     }
 
-    /// Forgets the fingerprints older than the retention horizon at `now`.
+    /// Forgets the fingerprints (of responses and of tool calls) older than the
+    /// retention horizon at `now`.
     pub fn expire(&mut self, now: TimeMs) {
         self.fingerprints.expire(now.saturating_sub(RETENTION_MS));
+        self.calls.expire(now.saturating_sub(RETENTION_MS));
+    }
+
+    /// Claude Code and Codex tool calls remembered by id: 16 bytes each.
+    pub fn call_ids(&self) -> usize {
+        self.calls.len()
     }
 
     /// Responses kept whole, at most [`ACTIVE_RESPONSES`].

@@ -142,6 +142,23 @@ impl IdentityStats {
     }
 }
 
+impl IdentityStats {
+    /// Takes back one call of tool `name` recorded at `time` with `share` of its
+    /// response's cost (the call moved to another identity).
+    pub fn unrecord_tool(&mut self, name: &str, time: TimeMs, share: Option<f64>) {
+        let name = if self.tools.contains_key(name) {
+            name
+        } else {
+            OTHER_TOOLS
+        };
+        if let Some(stats) = self.tools.get_mut(name) {
+            stats.calls = stats.calls.saturating_sub(1);
+            stats.cost_usd = (stats.cost_usd - share.unwrap_or(0.0)).max(0.0);
+            stats.window.sub(time, &1);
+        }
+    }
+}
+
 /// Adds (`Sign::Add`) or takes back (`Sign::Sub`) one contribution in every place it is summed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sign {

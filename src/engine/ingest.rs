@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::calls::Site;
 use super::dedup::{Decision, Recharge};
 use super::identity::{IdentityStats, Ledger, Sign};
 use super::recent::{CostSource, RecentEvent};
@@ -145,16 +146,15 @@ impl Engine {
         } else {
             event
         };
-        let mut usage = Usage::request(&event.tokens, cost);
-        if event.flags.aggregate {
-            usage.requests = 0;
-        }
+        let usage = Usage::of(event, cost);
         let who = self.identity_index(event);
         let day = self.days.day(event.time);
         self.note_activity(who, event);
 
         let model = self.model(&event.model);
-        let verdict = self.copies.take(event, &model, who, day, &usage);
+        let verdict = self
+            .copies
+            .take(event, &model, (who, day), &usage, self.now);
         match &verdict.decision {
             Decision::New => {
                 self.apply(Sign::Add, who, event.time, day, &event.model, &usage);
@@ -178,6 +178,9 @@ impl Engine {
                 }
             }
             Decision::Smaller | Decision::Seen => self.stats.copies_merged += 1,
+        }
+        for site in &verdict.moved {
+            self.take_out_call(site);
         }
         if self.tally.is_some() || self.utc_days.is_some() {
             let id = &self.identities[who];
@@ -237,6 +240,7 @@ impl Engine {
                 .apply(Sign::Add, event.time, day, &event.model, &calls);
             for tool in &verdict.tools {
                 self.note(|e| super::journal::Entry::ToolCall {
+                    add: true,
                     identity: e.identities[who].name.clone(),
                     tool: tool.call.name.clone(),
                     mcp_server: tool.call.mcp_server.clone(),
@@ -256,6 +260,25 @@ impl Engine {
 
         if let Some(done) = verdict.finished {
             self.record_distribution(&done, event.latency_ms);
+        }
+    }
+
+    /// Takes a call counted from a log copy out of where it was counted: its telemetry
+    /// counts it under the user instead (it is counted there as a new call).
+    fn take_out_call(&mut self, site: &Site) {
+        let call = Usage::tool_calls(1);
+        let (who, time, day) = (site.identity, site.time, site.day);
+        self.identities[who].apply(Sign::Sub, time, day, &site.model, &call);
+        self.global.apply(Sign::Sub, time, day, &site.model, &call);
+        self.identities[who].unrecord_tool(&site.name, time, site.share);
+        self.note(|e| super::journal::Entry::ToolCall {
+            add: false,
+            identity: e.identities[who].name.clone(),
+            tool: site.name.clone(),
+            mcp_server: site.mcp_server.clone(),
+        });
+        for tally in [&mut self.tally, &mut self.utc_days].into_iter().flatten() {
+            tally.drop_call(site.response, &site.name);
         }
     }
 

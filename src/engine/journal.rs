@@ -17,8 +17,10 @@ pub enum Entry {
         model: String,
         usage: Usage,
     },
-    /// One tool call, counted once per call id.
+    /// One tool call, counted once per call id, added or (a call that moved to the
+    /// telemetry's identity) taken out.
     ToolCall {
+        add: bool,
         identity: String,
         tool: String,
         mcp_server: Option<String>,

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod budget;
 pub mod budget_alerts;
 pub mod burst;
+mod calls;
 mod cumulative;
 mod dedup;
 mod detect;
@@ -157,6 +158,9 @@ pub struct Retained {
     pub whole: usize,
     /// Responses let go within the retention horizon: 16 bytes each.
     pub fingerprints: usize,
+    /// Claude Code and Codex tool calls counted within the retention horizon, by call id:
+    /// 16 bytes each.
+    pub call_ids: usize,
     /// Per-identity sums by day, over every identity.
     pub identity_days: usize,
     /// Model names whose price entry is remembered, at most [`MAX_MODELS`].
@@ -419,6 +423,7 @@ impl Engine {
         Retained {
             whole: self.copies.whole(),
             fingerprints: self.copies.fingerprints(),
+            call_ids: self.copies.call_ids(),
             identity_days: self.identities.iter().map(|id| id.by_day.len()).sum(),
             priced_models: self.price_memo.len(),
             running_sessions: self.running_totals.sessions(),

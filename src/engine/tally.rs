@@ -302,6 +302,25 @@ impl Tally {
         self.responses.remove(&key);
     }
 
+    /// Takes one call of tool `name` out of response `key` (the call moved to another
+    /// copy's response); nothing if the response is not kept (filtered out).
+    pub fn drop_call(&mut self, key: DedupKey, name: &str) {
+        let Some(&tool) = self.ids.get(name) else {
+            return;
+        };
+        let Some(mut response) = self.responses.remove(&key) else {
+            return;
+        };
+        self.apply(&response, false);
+        if let Some(t) = response.tools.iter_mut().find(|t| t.0 == tool && t.2 > 0) {
+            t.2 -= 1;
+            response.sum.usage.tool_calls = response.sum.usage.tool_calls.saturating_sub(1);
+        }
+        response.tools.retain(|t| t.2 > 0);
+        self.apply(&response, true);
+        self.responses.insert(key, response);
+    }
+
     /// The response a copy starts or replaces, keyed by this copy's fields.
     fn response(
         &mut self,

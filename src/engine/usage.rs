@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::window::Bucket;
-use crate::event::Tokens;
+use crate::event::{Event, Kind};
 
 /// Tokens, cost, requests and tool calls summed over some set of events.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
@@ -22,8 +22,17 @@ pub struct Usage {
 }
 
 impl Usage {
-    /// One request's contribution.
-    pub fn request(tokens: &Tokens, cost_usd: Option<f64>) -> Self {
+    /// One event's contribution. An event of [`Kind::Tool`] (an agent's `tool_result`, a
+    /// GenAI `execute_tool` span) is a tool call, not an API request: it counts no request
+    /// (its calls are counted as tool calls). Tokens and a cost it carries (the own schema
+    /// allows them on `kind: "tool"`) still count, and tokens it carries at an unknown
+    /// price still count as unpriced, so that an unknown cost never reads as none. A
+    /// metric point (`aggregate`) is many requests' usage: its tokens and cost count, and
+    /// no request.
+    pub fn of(event: &Event, cost_usd: Option<f64>) -> Self {
+        let tokens = &event.tokens;
+        let tool = event.kind == Kind::Tool;
+        let unknown = cost_usd.is_none() && !(tool && tokens.total() == 0);
         Usage {
             input: tokens.input,
             cache_read: tokens.cache_read,
@@ -32,8 +41,8 @@ impl Usage {
             output: tokens.output,
             reasoning: tokens.reasoning,
             cost_usd: cost_usd.unwrap_or(0.0),
-            unpriced_requests: u64::from(cost_usd.is_none()),
-            requests: 1,
+            unpriced_requests: u64::from(unknown),
+            requests: u64::from(!tool && !event.flags.aggregate),
             tool_calls: 0,
         }
     }

@@ -112,6 +112,9 @@ struct Payload<'a> {
 #[derive(Deserialize)]
 struct Info<'a> {
     total_token_usage: Option<Counts>,
+    /// The latest response's own counts: with the session, what its OTel `sse_event`
+    /// carries too.
+    last_token_usage: Option<Counts>,
     #[serde(borrow)]
     model: Option<Cow<'a, str>>,
 }
@@ -171,6 +174,18 @@ pub(super) fn is_exec(kind: Option<&str>) -> bool {
     matches!(kind, Some("turn.completed" | "thread.started"))
 }
 
+/// The key of one Codex response that its rollout `token_count` (session id and
+/// `last_token_usage`) and its OTel `codex.sse_event` (`conversation.id`, the same id, and
+/// the response's `input`, `cached`, `output` and `reasoning` token counts, which Codex
+/// takes from the same usage) both give. Codex names no response id in either. Within one
+/// session every response reads the whole conversation so far, so its input (cached
+/// included) grows from one response to the next: two responses of a session with all four
+/// counts equal, which this key would count once, do not occur in practice.
+pub fn response_key(session: &str, [input, cached, output, reasoning]: [u64; 4]) -> DedupKey {
+    let key = format!("codex-response:{session}:{input}:{cached}:{output}:{reasoning}");
+    DedupKey::from(key.as_str())
+}
+
 fn owned(s: Option<Cow<'_, str>>) -> Option<String> {
     s.map(Cow::into_owned)
 }
@@ -213,7 +228,7 @@ impl State {
                     Some(None) => return Parsed::Rejected(RejectReason::InvalidField),
                     None => None,
                 };
-                self.count(total, time, owned(info.model), ctx)
+                self.count(total, info.last_token_usage, time, owned(info.model), ctx)
             }
             ("response_item", Some(kind)) => {
                 let id = p.call_id.as_deref().or(p.id.as_deref());
@@ -253,9 +268,11 @@ impl State {
     }
 
     /// One cumulative count: the growth since the last one, or nothing if it did not grow.
+    /// `last` is the latest response's own counts, when the line has them.
     fn count(
         &mut self,
         total: Counts,
+        last: Option<Counts>,
         time: Option<TimeMs>,
         model: Option<String>,
         ctx: &LineContext,
@@ -268,12 +285,23 @@ impl State {
             (Err(reason), _) | (_, Err(reason)) => return Parsed::Rejected(reason),
         };
         self.total = total;
-        // The same count read from two copies of a rollout is one count.
-        let key = self
-            .session
-            .as_ref()
-            .map(|s| format!("codex:{s}:{}:{}", total.input_tokens, total.output_tokens))
-            .map(|key| DedupKey::from(key.as_str()));
+        // The same count read from two copies of a rollout is one count, and so is the
+        // response's OTel `sse_event` when the line names the response's own counts.
+        let key = self.session.as_deref().map(|s| match last {
+            Some(last) => response_key(
+                s,
+                [
+                    last.input_tokens,
+                    last.cached_input_tokens,
+                    last.output_tokens,
+                    last.reasoning_output_tokens,
+                ],
+            ),
+            None => {
+                let key = format!("codex:{s}:{}:{}", total.input_tokens, total.output_tokens);
+                DedupKey::from(key.as_str())
+            }
+        });
         let mut parsed = self.event(tokens, time, model, key, ctx);
         // Within a named session the engine counts against the session's running maximum:
         // a rollout copied from mid-session then adds nothing before the copy point again.
@@ -334,7 +362,8 @@ mod tests {
 
     fn count_line(input: u64, cached: u64, output: u64, reasoning: u64) -> String {
         format!(
-            r#"{{"timestamp":"2025-10-01T10:00:05.000Z","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{{"input_tokens":{input},"cached_input_tokens":{cached},"output_tokens":{output},"reasoning_output_tokens":{reasoning},"total_tokens":{}}},"last_token_usage":{{"input_tokens":1,"cached_input_tokens":0,"output_tokens":1,"reasoning_output_tokens":0,"total_tokens":2}},"model_context_window":272000}},"rate_limits":null}}}}"#,
+            r#"{{"timestamp":"2025-10-01T10:00:05.000Z","type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{{"input_tokens":{input},"cached_input_tokens":{cached},"output_tokens":{output},"reasoning_output_tokens":{reasoning},"total_tokens":{}}},"last_token_usage":{{"input_tokens":{input},"cached_input_tokens":{cached},"output_tokens":{output},"reasoning_output_tokens":{reasoning},"total_tokens":{}}},"model_context_window":272000}},"rate_limits":null}}}}"#,
+            input + output,
             input + output
         )
     }
@@ -396,6 +425,13 @@ mod tests {
         assert_eq!(e[0].tools.len(), 1, "the call rides on the next count");
         assert_eq!(e[0].tools[0].id.as_deref(), Some("call_1"));
         assert!(e[1].tools.is_empty());
+        // Keyed by the response's own counts, as its OTel `sse_event` is.
+        assert_eq!(
+            e[0].dedup_key,
+            Some(response_key("sess-1", [1000, 600, 100, 40]))
+        );
+        let no_last = first.replace(r#""last_token_usage""#, r#""other_usage""#);
+        let e = events(run(&[META, &no_last]));
         assert_eq!(e[0].dedup_key, Some("codex:sess-1:1000:100".into()));
         assert!(!e[0].flags.time_from_read);
     }

@@ -4,8 +4,10 @@
 //!
 //! A response counted once and then replaced by a larger copy comes as its usage taken out
 //! and the copy's put in; under the same identity the sum only grows, but when the copy
-//! counts under another identity (a resumed session), the first one's sums drop. A counter
-//! that drops reads as a reset, so each series shows the most it has ever been.
+//! counts under another identity (a resumed session, the agent's telemetry), the first
+//! one's sums drop; so do a tool call's when its telemetry moves it to the user. A counter
+//! that drops reads as a reset, so each series shows the most it has ever been (changes
+//! taken in one batch are netted first: a copy moved within it never shows).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -78,6 +80,10 @@ pub struct Counters {
     shown: BTreeMap<(String, String), ModelCounts>,
     requests: BTreeMap<String, u64>,
     unpriced: BTreeMap<String, u64>,
+    /// Calls per (identity, tool, server) as the engine has them: a call that moved to
+    /// the telemetry's identity is taken out of where it was.
+    tool_calls_net: BTreeMap<(String, String, String), u64>,
+    /// What each tool series has shown: never less than before.
     tool_calls: BTreeMap<(String, String, String), u64>,
     histograms: BTreeMap<String, RequestHistograms>,
     alerts_total: BTreeMap<(String, String), u64>,
@@ -93,6 +99,7 @@ impl Counters {
             shown: BTreeMap::new(),
             requests: BTreeMap::new(),
             unpriced: BTreeMap::new(),
+            tool_calls_net: BTreeMap::new(),
             tool_calls: BTreeMap::new(),
             histograms: BTreeMap::new(),
             alerts_total: BTreeMap::new(),
@@ -117,6 +124,7 @@ impl Counters {
                         .apply(add, &usage);
                 }
                 Entry::ToolCall {
+                    add,
                     identity,
                     tool,
                     mcp_server,
@@ -129,10 +137,11 @@ impl Counters {
                         Some(server) => server,
                         None => String::new(),
                     };
-                    *self
-                        .tool_calls
+                    let net = self
+                        .tool_calls_net
                         .entry((identity, tool_label, server))
-                        .or_default() += 1;
+                        .or_default();
+                    *net = if add { *net + 1 } else { net.saturating_sub(1) };
                 }
                 Entry::Request { identity, size } => {
                     let identity = self.identities.label(&identity);
@@ -166,6 +175,10 @@ impl Counters {
             let sum = requests.entry(identity).or_default();
             sum.0 += u.requests;
             sum.1 += u.unpriced_requests;
+        }
+        for (key, &net) in &self.tool_calls_net {
+            let shown = self.tool_calls.entry(key.clone()).or_default();
+            *shown = (*shown).max(net);
         }
         for (identity, (reqs, unpriced)) in requests {
             let r = self.requests.entry(identity.to_string()).or_default();
@@ -255,5 +268,42 @@ fn source_lines(h: &SourceHealth, now: TimeMs) -> SourceLines {
         lag_seconds: h
             .newest_event
             .map(|t| (now.saturating_sub(t)).max(0) as f64 / 1000.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(add: bool, identity: &str) -> Entry {
+        Entry::ToolCall {
+            add,
+            identity: identity.to_string(),
+            tool: "Bash".to_string(),
+            mcp_server: None,
+        }
+    }
+
+    fn calls(c: &Counters) -> Vec<(String, u64)> {
+        let shown = c.exposition(&[], &[], &[], 0).tool_calls;
+        shown.into_iter().map(|((who, _, _), n)| (who, n)).collect()
+    }
+
+    /// A call that moves to the telemetry's identity: netted within a batch, and a series
+    /// that showed it keeps showing it (a counter never goes down).
+    #[test]
+    fn a_moved_call_counts_once_within_a_batch_and_never_lowers_a_series() {
+        let mut within = Counters::new(10);
+        within.take(vec![
+            call(true, "app"),
+            call(false, "app"),
+            call(true, "ada"),
+        ]);
+        assert_eq!(calls(&within), [("ada".into(), 1), ("app".into(), 0)]);
+
+        let mut across = Counters::new(10);
+        across.take(vec![call(true, "app")]);
+        across.take(vec![call(false, "app"), call(true, "ada")]);
+        assert_eq!(calls(&across), [("ada".into(), 1), ("app".into(), 1)]);
     }
 }

@@ -136,8 +136,8 @@ const KIND_COLS: [Col; 5] = [
     Col::num("TOKEN%", 6, 8),
 ];
 
-/// Completions against retrieval and embeddings (and tool calls logged as requests):
-/// what the identity's tokens went to.
+/// Completions against retrieval and embeddings (and tool events that carry tokens of
+/// their own): what the identity's tokens went to.
 pub fn kinds<'a>(d: &'a IdentityDetail, theme: &'a Theme) -> Draw<'a> {
     let all: u64 = d.by_kind.iter().map(|k| k.usage.total_tokens()).sum();
     Box::new(move |frame, area| {

@@ -43,6 +43,7 @@ mod serve_metrics;
 mod shared_data;
 mod size_views;
 mod tally;
+pub mod telemetry_dedup;
 mod themes;
 mod tool_calls_by_format;
 mod tui_more;

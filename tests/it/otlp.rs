@@ -702,3 +702,48 @@ fn metric_points_that_meet_a_full_channel_wait_in_the_gate_and_count_later() {
     };
     assert_eq!((event.tokens.input, event.flags.aggregate), (640, true));
 }
+
+/// End to end: Claude Code's and Codex's telemetry posted to the receiver and their logs
+/// (a transcript, a rollout) read into one engine count each request and each tool call
+/// once, under the telemetry's identity, with the per-request sizes recorded once each.
+#[test]
+fn telemetry_posted_and_logs_read_count_each_request_and_call_once() {
+    use crate::telemetry_dedup as td;
+    let peer = start(64, 0, None);
+    let bodies = [
+        td::logs_body(
+            "claude-code",
+            &[
+                td::api_request(),
+                td::tool_result("toolu_1", "Bash"),
+                td::tool_result("toolu_2", "Read"),
+            ],
+        ),
+        td::logs_body(
+            "codex-cli",
+            &[
+                td::sse_event(td::FIRST),
+                td::sse_event(td::SECOND),
+                td::codex_tool_result("call_1"),
+            ],
+        ),
+    ];
+    for body in bodies {
+        let reply = peer.post("/v1/logs", "application/json", false, body);
+        assert_eq!((reply.status, reply.text().as_str()), (200, "{}"));
+    }
+    let (otel, _) = peer.drain();
+    assert_eq!(otel.len(), 6);
+    let mut logs = vec![td::transcript(&[("toolu_1", "Bash"), ("toolu_2", "Read")])];
+    logs.extend(td::codex_rollout());
+    let mut engine = td::tracked_engine();
+    for e in logs.iter().chain(&otel) {
+        engine.ingest(e);
+    }
+    assert_eq!(td::counts(&mut engine), (3, 3, 3));
+    assert_eq!(td::exported_calls(&mut engine), (3, 3));
+    let snap = engine.snapshot(None);
+    // Claude Code's 93 output tokens and Codex's 500 + 300, and every call, under the user.
+    assert_eq!(td::identity(&snap, "ada@example.com"), (3, 3, 893));
+    assert_eq!(snap.totals.output, 893);
+}

@@ -319,7 +319,8 @@ impl Engine {
         let by_kind = Kind::ALL
             .iter()
             .zip(&id.by_kind)
-            .filter(|(_, usage)| usage.requests > 0)
+            // A tool event counts no request, but the own schema's may carry tokens.
+            .filter(|(_, usage)| usage.requests > 0 || usage.total_tokens() > 0)
             .map(|(&kind, &usage)| KindRow { kind, usage })
             .collect();
         let covering: Vec<IdentityBudget> = {

@@ -8,7 +8,7 @@ use super::{Batch, Record, Signal, millis_of};
 use crate::event::{
     DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
 };
-use crate::parse::{Parsed, RejectReason, plausible};
+use crate::parse::{Parsed, RejectReason, codex, plausible};
 
 /// Identity attributes in the order they win, looked for on the record, then its
 /// resource, unless `[otlp] identity` names others.
@@ -327,12 +327,15 @@ fn tool_call(r: &Record, format: Format, id_key: &str) -> Built {
         "anthropic"
     };
     let mut e = tool_event(r, format, provider, call);
+    // The agent's own telemetry of the call: it moves a transcript's copy to the user.
+    e.flags.telemetry = true;
     e.latency_ms = latency(r)?;
     Ok(Some(e))
 }
 
 /// Codex's `sse_event`: only `response.completed` carries token counts (OpenAI style:
-/// cached tokens inside input, reasoning inside output).
+/// cached tokens inside input, reasoning inside output). The agent's own telemetry of the
+/// response: it wins over the rollout's copy, keyed alike ([`codex::response_key`]).
 fn codex_completed(r: &Record) -> Built {
     if !["input_token_count", "output_token_count"]
         .iter()
@@ -355,6 +358,9 @@ fn codex_completed(r: &Record) -> Built {
         reasoning: reasoning.min(output),
         ..Tokens::default()
     };
+    e.dedup_key = first_text(r, &["conversation.id"])
+        .map(|s| codex::response_key(s, [input, cached, output, reasoning]));
+    e.flags.telemetry = true;
     e.latency_ms = latency(r)?;
     Ok(Some(e))
 }

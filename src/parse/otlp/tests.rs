@@ -209,6 +209,10 @@ fn codex_counts_and_tool_results() {
     };
     assert_eq!(e.tokens, want);
     assert_eq!(e.attrs.session.as_deref(), Some("conv-1"));
+    // Keyed as the rollout's count of the same response, and winning over it.
+    let key = crate::parse::codex::response_key("conv-1", [1000, 800, 300, 200]);
+    assert_eq!(e.dedup_key, Some(key));
+    assert!(e.flags.telemetry && e.flags.final_copy);
     assert_eq!(out[1].parsed, Parsed::NoUsage);
     assert_eq!(event(&out[2]).tools[0].name, "shell");
 }
