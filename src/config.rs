@@ -6,6 +6,7 @@
 //! silently never applies is worse than no budget at all.
 
 mod file;
+mod policy;
 pub mod providers;
 pub mod reconcile;
 
@@ -26,6 +27,8 @@ pub struct Config {
     pub time_zone: Option<TimeZone>,
     pub identities: Vec<IdentityRule>,
     pub budgets: Vec<BudgetSpec>,
+    /// `[[policy]]`: the tools identities may call.
+    pub policies: Vec<crate::engine::policy::PolicySpec>,
     /// `[bursts]`: how eager burst detection is.
     pub bursts: BurstSettings,
     /// `[prices]`: the price table entries that price given model ids.

@@ -35,6 +35,8 @@ struct FileShape {
     identity: Vec<Spanned<IdentityShape>>,
     #[serde(default)]
     budget: Vec<Spanned<BudgetShape>>,
+    #[serde(default)]
+    policy: Vec<Spanned<super::policy::PolicyShape>>,
     bursts: Option<Spanned<BurstSettings>>,
     /// `[prices]`: model id -> the price table entry that prices it.
     #[serde(default)]
@@ -221,6 +223,7 @@ pub fn parse(text: &str) -> Result<Config, Located> {
         time_zone,
         identities,
         budgets,
+        policies: super::policy::policies(shape.policy)?,
         bursts,
         prices,
         providers: super::providers::specs(shape.providers)?,

@@ -34,6 +34,8 @@ pub enum AlertKind {
     GlobalBurst,
     /// Provider spend on a settled day that no log explains (a leaked or misused key).
     Unattributed,
+    /// Calls to a tool outside a `[[policy]]`.
+    Policy,
 }
 
 impl AlertKind {
@@ -44,6 +46,7 @@ impl AlertKind {
             AlertKind::Burst => "burst",
             AlertKind::GlobalBurst => "global burst",
             AlertKind::Unattributed => "unattributed",
+            AlertKind::Policy => "policy",
         }
     }
 }
@@ -92,6 +95,9 @@ pub struct Alert {
     pub ratio: Option<f64>,
     /// A burst's active sessions or agents (or identities, for a global burst).
     pub units: Option<u32>,
+    /// The tool a policy alert is about (as its globs see it: MCP tools `mcp__server__tool`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
     pub started_at: TimeMs,
     pub peak_at: TimeMs,
     pub ended_at: Option<TimeMs>,
@@ -120,6 +126,7 @@ impl Alert {
         self.baseline = c.baseline;
         self.ratio = c.ratio;
         self.units = c.units;
+        self.tool = c.tool;
         self.peak_at = now;
         self.reason = format!("{} (since {since})", c.reason);
     }
@@ -167,6 +174,7 @@ pub struct Condition {
     pub baseline: Option<f64>,
     pub ratio: Option<f64>,
     pub units: Option<u32>,
+    pub tool: Option<String>,
     /// The highest score of an episode is its peak.
     pub score: f64,
     /// The reason, without the start time the alert adds.
@@ -237,6 +245,7 @@ impl Alerts {
                 baseline: None,
                 ratio: None,
                 units: None,
+                tool: None,
                 started_at: now,
                 peak_at: now,
                 ended_at: None,
@@ -347,6 +356,7 @@ mod tests {
             baseline: Some(10.0),
             ratio: Some(score),
             units: Some(1),
+            tool: None,
             score,
             reason: format!("{subject}: {score}x"),
         }

@@ -65,6 +65,7 @@ pub fn conditions(states: &[BudgetState], clock: &dyn Fn(TimeMs) -> String) -> V
             baseline: None,
             ratio: Some(s.percent / 100.0),
             units: None,
+            tool: None,
             score: s.percent,
             reason: String::new(),
         };

@@ -53,6 +53,7 @@ fn condition(
         baseline: Some(burst.level),
         ratio: burst.ratio(),
         units: Some(burst.units),
+        tool: None,
         score: burst.margin(),
         reason: burst.reason(subject),
     }
@@ -97,6 +98,20 @@ impl Engine {
         let conditions = self.providers.conditions();
         self.alerts
             .round(self.now, &[AlertKind::Unattributed], conditions, &clock);
+    }
+
+    /// Raises or ends the `policy` alerts: calls outside a `[[policy]]` within the last
+    /// ten minutes, one alert per identity, policy and tool.
+    pub(super) fn observe_policies(&mut self) {
+        if self.policies.is_empty() {
+            return;
+        }
+        let clock = self.hour_minute();
+        let identities = &self.identities;
+        let names = |who: usize| identities[who].name.clone();
+        let conditions = self.policies.conditions(self.now, &names);
+        self.alerts
+            .round(self.now, &[AlertKind::Policy], conditions, &clock);
     }
 
     /// Alerts started or ended since the last call, oldest first: what the loop hands to

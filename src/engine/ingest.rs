@@ -93,6 +93,7 @@ impl Engine {
         };
         let team = team.or(event.attrs.team.as_deref());
         self.budgets.add_identity(i, name, team, labels);
+        self.policies.add_identity(i, name, team, labels);
         self.identities.push(stats);
         self.index.insert(name.to_string(), i);
         i
@@ -245,6 +246,9 @@ impl Engine {
                     tool: tool.call.name.clone(),
                     mcp_server: tool.call.mcp_server.clone(),
                 });
+            }
+            for tool in &verdict.tools {
+                self.policies.call(who, tool.call, event.time);
             }
             let id = &mut self.identities[who];
             for tool in &verdict.tools {

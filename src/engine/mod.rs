@@ -20,6 +20,7 @@ pub mod journal;
 pub mod mapping;
 mod model_days;
 pub mod period;
+pub mod policy;
 pub mod providers;
 pub mod recent;
 mod signal;
@@ -30,6 +31,7 @@ pub mod usage;
 mod warmup;
 pub mod window;
 
+use self::policy::Policies;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
@@ -187,6 +189,8 @@ pub struct Engine {
     index: Map<String, usize>,
     mapping: Mapping,
     budgets: Budgets,
+    /// `[[policy]]`: tools identities may call, and the episodes of calls outside them.
+    policies: Policies,
     global: Global,
     copies: Copies,
     running_totals: RunningTotals,
@@ -229,6 +233,7 @@ impl Engine {
             price_memo: Map::default(),
             mapping: Mapping::new(config.identities.clone()),
             budgets: Budgets::new(config.budgets.clone(), tz.clone()),
+            policies: Policies::new(config.policies.clone()),
             days: DayClock { tz, cached: None },
             now: 0,
             identities: Vec::new(),
@@ -380,6 +385,7 @@ impl Engine {
         let budgets = self.budgets();
         self.observe_budgets(&budgets);
         self.observe_providers();
+        self.observe_policies();
     }
 
     /// Drops the identities' sums of days older than the longest totals range (30 calendar

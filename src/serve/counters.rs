@@ -234,6 +234,7 @@ fn alert_key(a: &Alert) -> (String, String) {
         AlertKind::Burst => "burst",
         AlertKind::GlobalBurst => "global_burst",
         AlertKind::Unattributed => "unattributed",
+        AlertKind::Policy => "policy",
     };
     let severity = match a.severity {
         Severity::Info => "info",

@@ -79,7 +79,7 @@ fn an_unknown_key_is_named_with_its_line() {
     );
     assert_eq!(
         error("time_zone = \"UTC\"\ntimezone = \"UTC\"\n"),
-        "tokentop.toml:2:1: unknown field `timezone`, expected one of `time_zone`, `identity`, `budget`, `bursts`, `prices`, `providers`, `reconcile`, `serve`, `otlp`"
+        "tokentop.toml:2:1: unknown field `timezone`, expected one of `time_zone`, `identity`, `budget`, `policy`, `bursts`, `prices`, `providers`, `reconcile`, `serve`, `otlp`"
     );
     assert_eq!(
         error("[[identity]]\nmatch = { api_kye_id = \"k\" }\n"),
@@ -267,4 +267,45 @@ fn reconcile_settings_are_checked_where_they_are_written() {
         config.identities[0].conditions[0].0,
         tokentop::engine::mapping::RawField::Workspace
     );
+}
+
+#[test]
+fn policies_name_whom_they_cover_and_which_tools() {
+    let text = "[[policy]]\nname = \"no shell\"\nidentity = \"agent-*\"\ndeny = [\"Bash\"]\n\n[[policy]]\nname = \"reads\"\nallow = [\"Read\"]\nseverity = \"warn\"\n";
+    let config = Config::parse(text, Path::new("tokentop.toml")).expect("parses");
+    assert_eq!(config.policies.len(), 2);
+    assert_eq!(
+        config.policies[0].breach("Bash").as_deref(),
+        Some("denied by Bash")
+    );
+    assert_eq!(config.policies[0].breach("Read"), None);
+    assert_eq!(
+        config.policies[1].breach("Write").as_deref(),
+        Some("not in its allow list")
+    );
+    let cases = [
+        (
+            "[[policy]]\nname = \"p\"\nidentity = \"a\"\n",
+            "tokentop.toml:1:1: policy \"p\": no tools named: set deny = [\"Bash\", ...] or allow = [\"Read\", ...]",
+        ),
+        (
+            "[[policy]]\nname = \"p\"\nidentity = \"a\"\nteam = \"t\"\ndeny = [\"Bash\"]\n",
+            "tokentop.toml:4:8: policy \"p\": identity and team are both set: a policy covers one of them",
+        ),
+        (
+            "[[policy]]\nname = \"p\"\ndeny = [\"Bash\"]\nseverity = \"loud\"\n",
+            "tokentop.toml:4:12: policy \"p\": severity = \"loud\" is not \"crit\", \"warn\" or \"info\"",
+        ),
+        (
+            "[[policy]]\nname = \"p\"\ndeny = [\"\"]\n",
+            "tokentop.toml:3:8: policy \"p\": deny has an empty tool name",
+        ),
+        (
+            "[[policy]]\nname = \"p\"\ndeny = [\"Bash\"]\n[[policy]]\nname = \"p\"\ndeny = [\"Write\"]\n",
+            "tokentop.toml:4:1: policy \"p\": another policy has this name",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(error(text), want, "{text}");
+    }
 }

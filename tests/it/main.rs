@@ -25,6 +25,7 @@ mod otlp;
 mod otlp_file;
 mod overview;
 mod peers;
+mod policies;
 mod poller;
 mod prices;
 mod provider_cli;

@@ -167,6 +167,7 @@ impl Providers {
                 baseline: Some(row.logged_usd),
                 ratio: None,
                 units: None,
+                tool: None,
                 score: usd,
                 reason: format!(
                     "{}: {} of provider spend on {} that no log explains ({} {}, {} logged)",
