@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::Serialize;
 
 use super::burst::Signal;
+use super::episodes::{QUIET_MS, Run};
 use crate::event::TimeMs;
 
 /// An episode ends once its condition has been clear this long.
@@ -36,6 +37,8 @@ pub enum AlertKind {
     Unattributed,
     /// Calls to a tool outside a `[[policy]]`.
     Policy,
+    /// Calls to a tool its (warm) identity never used before.
+    NewTool,
 }
 
 impl AlertKind {
@@ -47,6 +50,7 @@ impl AlertKind {
             AlertKind::GlobalBurst => "global burst",
             AlertKind::Unattributed => "unattributed",
             AlertKind::Policy => "policy",
+            AlertKind::NewTool => "new tool",
         }
     }
 }
@@ -181,6 +185,26 @@ pub struct Condition {
     pub reason: String,
 }
 
+/// An episode already over when the engine's clock first saw it (history read at start):
+/// kept among the ended alerts as it was, never sent to the sinks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Past {
+    pub condition: Condition,
+    pub started_at: TimeMs,
+    pub ended_at: TimeMs,
+}
+
+impl Past {
+    /// A run of calls that was over before anyone looked.
+    pub fn of(condition: Condition, run: &Run) -> Past {
+        Past {
+            condition,
+            started_at: run.first,
+            ended_at: run.last + QUIET_MS,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Open {
     alert: Alert,
@@ -286,6 +310,40 @@ impl Alerts {
                 if self.ended.len() > MAX_ALERTS {
                     self.ended.pop_front();
                 }
+            }
+        }
+    }
+
+    /// Keeps episodes that were over before they were seen among the ended alerts, as
+    /// they were (`clock` writes their start in the reason); the sinks never hear of them.
+    pub fn record_past(&mut self, past: Vec<Past>, clock: &dyn Fn(TimeMs) -> String) {
+        for Past {
+            condition: c,
+            started_at,
+            ended_at,
+        } in past
+        {
+            self.next_id += 1;
+            self.ended.push_back(Alert {
+                id: self.next_id,
+                kind: c.kind,
+                severity: c.severity,
+                subject: c.subject,
+                identities: c.identities,
+                signal: c.signal,
+                value: c.value,
+                threshold: c.threshold,
+                baseline: c.baseline,
+                ratio: c.ratio,
+                units: c.units,
+                tool: c.tool,
+                started_at,
+                peak_at: started_at,
+                ended_at: Some(ended_at),
+                reason: format!("{} (since {})", c.reason, clock(started_at)),
+            });
+            if self.ended.len() > MAX_ALERTS {
+                self.ended.pop_front();
             }
         }
     }

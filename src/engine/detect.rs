@@ -100,18 +100,20 @@ impl Engine {
             .round(self.now, &[AlertKind::Unattributed], conditions, &clock);
     }
 
-    /// Raises or ends the `policy` alerts: calls outside a `[[policy]]` within the last
-    /// ten minutes, one alert per identity, policy and tool.
-    pub(super) fn observe_policies(&mut self) {
-        if self.policies.is_empty() {
-            return;
-        }
+    /// Raises or ends the `policy` alerts (calls outside a `[[policy]]`, one alert per
+    /// identity, policy and tool) and the `new_tool` ones (one per identity and tool);
+    /// runs already over when first seen (history) are kept as ended.
+    pub(super) fn observe_tools(&mut self) {
         let clock = self.hour_minute();
         let identities = &self.identities;
         let names = |who: usize| identities[who].name.clone();
-        let conditions = self.policies.conditions(self.now, &names);
-        self.alerts
-            .round(self.now, &[AlertKind::Policy], conditions, &clock);
+        let (mut conditions, mut past) = self.policies.conditions(self.now, &names);
+        let (new, new_past) = self.first_seen.conditions(self.now, &names);
+        conditions.extend(new);
+        past.extend(new_past);
+        let kinds = [AlertKind::Policy, AlertKind::NewTool];
+        self.alerts.round(self.now, &kinds, conditions, &clock);
+        self.alerts.record_past(past, &clock);
     }
 
     /// Alerts started or ended since the last call, oldest first: what the loop hands to

@@ -247,8 +247,15 @@ impl Engine {
                     mcp_server: tool.call.mcp_server.clone(),
                 });
             }
+            let warmup = i64::from(self.bursts.warmup_minutes) * MINUTE_MS;
+            let id = &self.identities[who];
+            let warm = id.warm.warm_from(warmup).is_some_and(|w| event.time >= w);
             for tool in &verdict.tools {
-                self.policies.call(who, tool.call, event.time);
+                let call = tool.call;
+                self.policies.call(who, call, event.time);
+                let new = warm && !id.tools.contains_key(&call.name);
+                let name = super::policy::tool_name(call);
+                self.first_seen.call(who, &name, event.time, new);
             }
             let id = &mut self.identities[who];
             for tool in &verdict.tools {

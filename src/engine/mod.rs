@@ -11,7 +11,9 @@ mod calls;
 mod cumulative;
 mod dedup;
 mod detect;
+mod episodes;
 mod fingerprints;
+mod first_seen;
 mod fleet;
 pub mod hist;
 pub mod identity;
@@ -191,6 +193,8 @@ pub struct Engine {
     budgets: Budgets,
     /// `[[policy]]`: tools identities may call, and the episodes of calls outside them.
     policies: Policies,
+    /// Tools new to warm identities, and the runs of their calls.
+    first_seen: first_seen::FirstSeen,
     global: Global,
     copies: Copies,
     running_totals: RunningTotals,
@@ -234,6 +238,7 @@ impl Engine {
             mapping: Mapping::new(config.identities.clone()),
             budgets: Budgets::new(config.budgets.clone(), tz.clone()),
             policies: Policies::new(config.policies.clone()),
+            first_seen: first_seen::FirstSeen::default(),
             days: DayClock { tz, cached: None },
             now: 0,
             identities: Vec::new(),
@@ -385,7 +390,7 @@ impl Engine {
         let budgets = self.budgets();
         self.observe_budgets(&budgets);
         self.observe_providers();
-        self.observe_policies();
+        self.observe_tools();
     }
 
     /// Drops the identities' sums of days older than the longest totals range (30 calendar

@@ -1,17 +1,14 @@
 //! Tool policy: which tools an identity may call (least privilege). A `[[policy]]` covers
 //! identities by name, team or label (or everyone) and denies tools by glob, or allows
 //! only some. A call outside a policy opens one episode per (identity, policy, tool),
-//! open while such calls come and ended after [`QUIET_MS`] without one, carrying the
-//! count: an agent calling Bash a thousand times a minute is one alert, not a thousand.
+//! open while such calls come and ended after ten quiet minutes ([`super::episodes`]),
+//! carrying the count: an agent calling Bash a thousand times a minute is one alert, not a
+//! thousand.
 
-use std::collections::HashMap;
-
-use super::alerts::{AlertKind, Condition, Severity};
+use super::alerts::{AlertKind, Condition, Past, Severity};
+use super::episodes::{Episodes, Run};
 use super::mapping::Pattern;
 use crate::event::{TimeMs, ToolCall};
-
-/// An episode ends once no call outside its policy came for this long.
-pub const QUIET_MS: TimeMs = 10 * 60_000;
 
 /// Who a policy covers.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,21 +67,14 @@ pub fn tool_name(call: &ToolCall) -> String {
     }
 }
 
-/// Calls outside one policy by one identity to one tool, since the episode began.
-#[derive(Clone, Debug)]
-struct Run {
-    calls: u64,
-    last: TimeMs,
-    why: String,
-}
-
-/// Every policy, which identities each covers, and the episodes under way.
+/// Every policy, which identities each covers, and the runs of calls outside them.
 #[derive(Debug, Default)]
 pub struct Policies {
     specs: Vec<PolicySpec>,
     /// By identity index: the policies that cover it.
     covering: Vec<Vec<usize>>,
-    runs: HashMap<(usize, usize, String), Run>,
+    /// By (identity, policy, tool).
+    runs: Episodes<(usize, usize, String)>,
 }
 
 impl Policies {
@@ -93,10 +83,6 @@ impl Policies {
             specs,
             ..Policies::default()
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.specs.is_empty()
     }
 
     /// A new identity (index `who`, in order), with its team and labels.
@@ -112,66 +98,64 @@ impl Policies {
 
     /// A call by `who` at `time`, counted once (copies of it already left out).
     pub fn call(&mut self, who: usize, call: &ToolCall, time: TimeMs) {
-        let Some(covering) = self.covering.get(who) else {
+        let Some(covering) = self.covering.get(who).filter(|c| !c.is_empty()) else {
             return;
         };
-        if covering.is_empty() {
-            return;
-        }
         let tool = tool_name(call);
         for &p in covering {
-            let Some(why) = self.specs[p].breach(&tool) else {
-                continue;
-            };
-            let run = self
-                .runs
-                .entry((who, p, tool.clone()))
-                .or_insert_with(|| Run {
-                    calls: 0,
-                    last: time,
-                    why,
-                });
-            run.calls += 1;
-            run.last = run.last.max(time);
+            if self.specs[p].breach(&tool).is_some() {
+                self.runs.call((who, p, tool.clone()), time);
+            }
         }
     }
 
-    /// The episodes that hold at `now` (a call within [`QUIET_MS`]); older ones are let
-    /// go, so the next call outside the policy starts a new episode. `names` gives an
+    /// The runs open at `now` as conditions, and the runs already over (history read at
+    /// start) as findings of the past with their first and last calls. `names` gives an
     /// identity's name by index.
-    pub fn conditions(&mut self, now: TimeMs, names: &dyn Fn(usize) -> String) -> Vec<Condition> {
-        self.runs.retain(|_, run| now - run.last < QUIET_MS);
-        let mut held: Vec<_> = self.runs.iter().collect();
-        held.sort_by(|a, b| a.0.cmp(b.0));
-        held.into_iter()
-            .map(|((who, p, tool), run)| {
-                let spec = &self.specs[*p];
-                let identity = names(*who);
-                let times = if run.calls == 1 { "once" } else { "times" };
-                let count = if run.calls == 1 {
-                    String::new()
-                } else {
-                    format!("{} ", run.calls)
-                };
-                Condition {
-                    kind: AlertKind::Policy,
-                    subject: format!("{identity} · {tool} · {}", spec.name),
-                    identities: vec![identity.clone()],
-                    severity: spec.severity,
-                    signal: None,
-                    value: run.calls as f64,
-                    threshold: None,
-                    baseline: None,
-                    ratio: None,
-                    units: None,
-                    tool: Some(tool.clone()),
-                    score: run.calls as f64,
-                    reason: format!(
-                        "{identity} called {tool} {count}{times}, outside policy {:?} ({})",
-                        spec.name, run.why
-                    ),
-                }
-            })
-            .collect()
+    pub fn conditions(
+        &mut self,
+        now: TimeMs,
+        names: &dyn Fn(usize) -> String,
+    ) -> (Vec<Condition>, Vec<Past>) {
+        let (open, past) = self.runs.settle(now);
+        let condition = |(who, p, tool): &(usize, usize, String), run: &Run| {
+            let spec = &self.specs[*p];
+            let identity = names(*who);
+            let why = spec.breach(tool).unwrap_or_default();
+            Condition {
+                kind: AlertKind::Policy,
+                subject: format!("{identity} · {tool} · {}", spec.name),
+                identities: vec![identity.clone()],
+                severity: spec.severity,
+                signal: None,
+                value: run.calls as f64,
+                threshold: None,
+                baseline: None,
+                ratio: None,
+                units: None,
+                tool: Some(tool.clone()),
+                score: run.calls as f64,
+                reason: format!(
+                    "{identity}: {tool} outside policy {:?} ({why}), called {}",
+                    spec.name,
+                    times(run.calls)
+                ),
+            }
+        };
+        (
+            open.iter().map(|(k, run)| condition(k, run)).collect(),
+            past.iter()
+                .map(|(k, run)| Past::of(condition(k, run), run))
+                .collect(),
+        )
+    }
+}
+
+/// `once`, `12 times`.
+pub fn times(calls: u64) -> String {
+    if calls == 1 {
+        "once".to_string()
+    } else {
+        format!("{calls} times")
     }
 }

@@ -235,6 +235,7 @@ fn alert_key(a: &Alert) -> (String, String) {
         AlertKind::GlobalBurst => "global_burst",
         AlertKind::Unattributed => "unattributed",
         AlertKind::Policy => "policy",
+        AlertKind::NewTool => "new_tool",
     };
     let severity = match a.severity {
         Severity::Info => "info",

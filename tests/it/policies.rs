@@ -82,7 +82,7 @@ fn a_thousand_calls_outside_a_policy_are_one_alert_with_their_count() {
     assert_eq!(a.identities, ["agent-triage"]);
     assert!(
         a.reason.starts_with(
-            "agent-triage called Bash 1000 times, outside policy \"no shell for the triage agent\" (denied by Bash)"
+            "agent-triage: Bash outside policy \"no shell for the triage agent\" (denied by Bash), called 1000 times"
         ),
         "{}",
         a.reason
@@ -112,7 +112,7 @@ fn a_thousand_calls_outside_a_policy_are_one_alert_with_their_count() {
     assert_eq!(alerts.len(), 2);
     assert_eq!((alerts[1].value, alerts[1].active()), (1.0, true));
     assert!(
-        alerts[1].reason.contains("called Bash once, outside"),
+        alerts[1].reason.ends_with("called once (since 12:12)"),
         "{}",
         alerts[1].reason
     );
@@ -156,7 +156,7 @@ fn allow_lists_teams_and_mcp_tools_named_either_way() {
     assert!(
         write
             .reason
-            .ends_with("(not in its allow list) (since 12:00)"),
+            .ends_with("(not in its allow list), called once (since 12:00)"),
         "{}",
         write.reason
     );
@@ -172,4 +172,121 @@ fn a_policy_alert_line_names_its_tool() {
     let line = String::from_utf8(tokentop::alert_out::json_line(&events[0])).unwrap();
     assert!(line.contains(r#""kind":"policy""#), "{line}");
     assert!(line.contains(r#""tool":"Bash""#), "{line}");
+}
+
+/// An hour of `who` calling Read each minute from `start` (past the warm-up), with a call
+/// to Grep in its first minutes (still warming up: learning its tools).
+fn warm_hour(e: &mut Engine, who: &str, start: TimeMs) {
+    for m in 0..60 {
+        e.ingest(&call(who, start + m * MIN, m as u64, tool("Read")));
+    }
+    e.ingest(&call(who, start + 2 * MIN, 100, tool("Grep")));
+}
+
+#[test]
+fn a_tool_new_to_a_warm_identity_is_one_warning_while_its_calls_come() {
+    let mut e = engine_with("");
+    let start = NOON - 70 * MIN;
+    e.advance(start);
+    warm_hour(&mut e, "agent-x", start);
+    e.advance(NOON - 10 * MIN);
+    assert!(
+        policy_like(&e, AlertKind::NewTool).is_empty(),
+        "warming up: nothing is new"
+    );
+    for n in 0..3 {
+        e.ingest(&call(
+            "agent-x",
+            NOON - 5 * MIN + n * 1_000,
+            200 + n as u64,
+            tool("WebFetch"),
+        ));
+    }
+    e.ingest(&call("agent-x", NOON - 4 * MIN, 300, tool("Read")));
+    e.advance(NOON);
+    let alerts = policy_like(&e, AlertKind::NewTool);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let a = &alerts[0];
+    assert_eq!(
+        (a.severity, a.tool.as_deref(), a.value),
+        (Severity::Warn, Some("WebFetch"), 3.0)
+    );
+    assert!(
+        a.reason
+            .starts_with("agent-x: new tool WebFetch, called 3 times"),
+        "{}",
+        a.reason
+    );
+    assert_eq!(e.take_alert_events().len(), 1);
+    // Known from now on: a call an hour later is nothing new.
+    e.ingest(&call("agent-x", NOON + 60 * MIN, 400, tool("WebFetch")));
+    e.advance(NOON + 60 * MIN);
+    assert_eq!(policy_like(&e, AlertKind::NewTool).len(), 1);
+}
+
+#[test]
+fn history_read_at_start_gives_ended_findings_and_no_alert_storm() {
+    let mut e = engine_with(POLICIES);
+    // Yesterday, read at start before the clock ever looked.
+    let start = NOON - 24 * 60 * MIN;
+    warm_hour(&mut e, "agent-triage", start);
+    e.ingest(&call(
+        "agent-triage",
+        start + 61 * MIN,
+        500,
+        tool("WebFetch"),
+    ));
+    e.ingest(&call("agent-triage", start + 62 * MIN, 501, tool("Bash")));
+    e.advance(NOON);
+    assert!(e.take_alert_events().is_empty(), "no sink hears of history");
+    let snap = e.snapshot(None);
+    assert_eq!(snap.active_alerts.total(), 0, "nothing active");
+    let mut found: Vec<_> = snap
+        .alerts
+        .iter()
+        .map(|a| {
+            (
+                a.kind,
+                a.tool.clone().unwrap_or_default(),
+                a.active(),
+                a.started_at,
+                a.ended_at,
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                AlertKind::Policy,
+                "Bash".into(),
+                false,
+                start + 62 * MIN,
+                Some(start + 72 * MIN)
+            ),
+            (
+                AlertKind::NewTool,
+                "Bash".into(),
+                false,
+                start + 62 * MIN,
+                Some(start + 72 * MIN)
+            ),
+            (
+                AlertKind::NewTool,
+                "WebFetch".into(),
+                false,
+                start + 61 * MIN,
+                Some(start + 71 * MIN)
+            ),
+        ]
+    );
+}
+
+fn policy_like(e: &Engine, kind: AlertKind) -> Vec<Alert> {
+    e.snapshot(None)
+        .alerts
+        .into_iter()
+        .filter(|a| a.kind == kind)
+        .collect()
 }

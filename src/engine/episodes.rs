@@ -1,0 +1,120 @@
+//! Runs of calls under one key (an identity calling a tool outside a policy, or a tool new
+//! to it): a run is open while calls come and over once [`QUIET_MS`] passes without one.
+//! A run still open when the engine's clock looks is an alert; one already over by then
+//! (read from history at start) is a finding of the past, never an alert storm at launch.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use crate::event::TimeMs;
+
+/// A run is over once no call came for this long.
+pub const QUIET_MS: TimeMs = 10 * 60_000;
+
+/// Calls under one key since the run began.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    pub calls: u64,
+    pub first: TimeMs,
+    pub last: TimeMs,
+    /// Seen open by the clock: its alert runs its course there.
+    raised: bool,
+}
+
+/// Runs with their keys.
+pub type Runs<K> = Vec<(K, Run)>;
+
+/// The runs under way, by key.
+#[derive(Debug)]
+pub struct Episodes<K> {
+    runs: HashMap<K, Run>,
+}
+
+impl<K> Default for Episodes<K> {
+    fn default() -> Self {
+        Episodes {
+            runs: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Eq + Hash + Ord + Clone> Episodes<K> {
+    /// One call under `key` at `time`: a run begins or goes on.
+    pub fn call(&mut self, key: K, time: TimeMs) {
+        let run = self.runs.entry(key).or_insert(Run {
+            calls: 0,
+            first: time,
+            last: time,
+            raised: false,
+        });
+        run.calls += 1;
+        run.first = run.first.min(time);
+        run.last = run.last.max(time);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    pub fn contains(&self, key: &K) -> bool {
+        self.runs.contains_key(key)
+    }
+
+    /// At `now`: the runs open (a call within [`QUIET_MS`]), sorted by key, and the runs
+    /// over that no look saw open (their first and last calls are history). Runs over are
+    /// let go: the next call under their key begins a new one.
+    pub fn settle(&mut self, now: TimeMs) -> (Runs<K>, Runs<K>) {
+        let mut past = Vec::new();
+        self.runs.retain(|key, run| {
+            let open = now - run.last < QUIET_MS;
+            if !open && !run.raised {
+                past.push((key.clone(), run.clone()));
+            }
+            open
+        });
+        let mut open: Runs<K> = self
+            .runs
+            .iter_mut()
+            .map(|(key, run)| {
+                run.raised = true;
+                (key.clone(), run.clone())
+            })
+            .collect();
+        open.sort_by(|a, b| a.0.cmp(&b.0));
+        past.sort_by(|a, b| a.0.cmp(&b.0));
+        (open, past)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: TimeMs = 60_000;
+
+    #[test]
+    fn a_run_is_open_while_calls_come_and_history_is_past() {
+        let mut e: Episodes<&str> = Episodes::default();
+        // From history: over long before the clock first looks.
+        e.call("old", 0);
+        e.call("old", MIN);
+        e.call("live", 100 * MIN);
+        let (open, past) = e.settle(100 * MIN);
+        assert_eq!(
+            open.iter().map(|(k, r)| (*k, r.calls)).collect::<Vec<_>>(),
+            [("live", 1)]
+        );
+        assert_eq!(past.len(), 1);
+        assert_eq!(
+            (past[0].0, past[0].1.calls, past[0].1.last),
+            ("old", 2, MIN)
+        );
+        e.call("live", 105 * MIN);
+        assert_eq!(e.settle(114 * MIN).0[0].1.calls, 2);
+        // Over after ten quiet minutes: seen open before, so not past; a new call is a new run.
+        let (open, past) = e.settle(115 * MIN);
+        assert!(open.is_empty() && past.is_empty());
+        e.call("live", 116 * MIN);
+        assert_eq!(e.settle(116 * MIN).0[0].1.calls, 1);
+    }
+}
