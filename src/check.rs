@@ -1,6 +1,8 @@
-//! `tokentop check`: read like `report`, evaluate every budget, and say so in the exit
-//! code (0 all ok, 3 a warning, 4 one over) for cron and CI. With a provider on, spend no
-//! log explains above `[reconcile] unattributed_usd` is over a limit too (4).
+//! `tokentop check`: read like `report`, evaluate every budget and policy, and say so in
+//! the exit code for cron and CI: 1 a source could not be read (settled first), else the
+//! highest of 5 (a call outside a `[[policy]]` since `--since`), 4 (a budget over), 3 (a
+//! warning) and 0. With a provider on, spend no log explains above `[reconcile]
+//! unattributed_usd` is over a limit too (4).
 
 use std::io::Write;
 
@@ -11,6 +13,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::engine::alerts::{Alert, AlertKind};
 use crate::engine::budget::{BudgetLevel, BudgetState, BudgetUnit};
 use crate::engine::providers::reconcile::Reconciliation;
 use crate::event::TimeMs;
@@ -34,6 +37,8 @@ pub struct CheckRequest {
     pub prices: Arc<PriceTable>,
     /// When the budgets are evaluated: `--at`, else now.
     pub at: TimeMs,
+    /// Findings from this time on (to `at`) fail the check.
+    pub findings_since: TimeMs,
     /// Exit by the budgets even when a source could not be read in full.
     pub allow_partial: bool,
     /// Provider APIs to read (a provider that cannot be read is a source that could not).
@@ -61,6 +66,10 @@ pub struct CheckReport {
     pub status: BudgetLevel,
     /// Every budget, in config order.
     pub budgets: Vec<BudgetState>,
+    /// Episodes of calls outside a policy between `--since` and `--at`, oldest first.
+    pub findings: Vec<Alert>,
+    /// What the process exits with.
+    pub exit_code: u8,
     pub sources: Vec<SourceHealth>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub providers: Vec<ProviderCheck>,
@@ -69,23 +78,32 @@ pub struct CheckReport {
     pub reconciliation: Option<Reconciliation>,
     #[serde(skip)]
     tz: TimeZone,
-    /// A source could not be read in full and `--allow-partial` was not given.
-    #[serde(skip)]
-    partial: bool,
 }
 
-impl CheckReport {
-    /// The process's exit code for this result.
-    pub fn exit_code(&self) -> u8 {
-        if self.partial {
-            return 1;
-        }
-        match self.status {
-            BudgetLevel::Ok => 0,
-            BudgetLevel::Warn => 3,
-            BudgetLevel::Over => 4,
-        }
+/// The process's exit code: a source not read in full (1) wins, then findings (5), then
+/// the budgets' worst level (4 over, 3 warn, 0 ok).
+fn exit_code(partial: bool, findings: bool, status: BudgetLevel) -> u8 {
+    match (partial, findings, status) {
+        (true, _, _) => 1,
+        (false, true, _) => 5,
+        (false, false, BudgetLevel::Over) => 4,
+        (false, false, BudgetLevel::Warn) => 3,
+        (false, false, BudgetLevel::Ok) => 0,
     }
+}
+
+/// Calls outside a policy between `since` and `at`: the engine's policy alerts, ended or
+/// open, that overlap that span, oldest first.
+fn findings(engine: &Engine, since: TimeMs, at: TimeMs) -> Vec<Alert> {
+    let mut found: Vec<Alert> = engine
+        .snapshot(None)
+        .alerts
+        .into_iter()
+        .filter(|a| a.kind == AlertKind::Policy)
+        .filter(|a| a.started_at <= at && a.ended_at.is_none_or(|end| end >= since))
+        .collect();
+    found.sort_by_key(|a| (a.started_at, a.id));
+    found
 }
 
 /// Reads the request's sources at `now` (the wall clock) and evaluates the budgets at its `at`.
@@ -96,6 +114,7 @@ pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
         tz,
         prices,
         at,
+        findings_since,
         allow_partial,
         providers,
         provider_range,
@@ -131,18 +150,22 @@ pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
         .collect();
     let unread = sources.iter().any(|s| !s.is_ok()) || providers.iter().any(|p| !p.health.ok);
     let budgets = crate::report::printable(engine.budgets());
+    let status = budgets
+        .iter()
+        .map(|b| b.level)
+        .chain(unattributed.then_some(BudgetLevel::Over))
+        .max()
+        .unwrap_or(BudgetLevel::Ok);
+    let findings = findings(&engine, findings_since, at);
+    let partial = !allow_partial && unread;
     Ok(CheckReport {
         at: crate::timefmt::format_rfc3339_ms(at),
         at_ms: at,
         time_zone: tz.iana_name().unwrap_or("UTC").to_string(),
-        status: budgets
-            .iter()
-            .map(|b| b.level)
-            .chain(unattributed.then_some(BudgetLevel::Over))
-            .max()
-            .unwrap_or(BudgetLevel::Ok),
+        status,
         budgets,
-        partial: !allow_partial && unread,
+        exit_code: exit_code(partial, !findings.is_empty(), status),
+        findings,
         sources,
         providers,
         reconciliation,
@@ -224,6 +247,10 @@ pub fn write_lines(report: &CheckReport, out: &mut dyn Write) -> std::io::Result
             limit = amount(b.unit, b.limit),
             percent = b.percent,
         )?;
+    }
+    for f in &report.findings {
+        let severity = f.severity.label().to_uppercase();
+        writeln!(out, "POLICY {severity} {}", sanitize(&f.reason, 300))?;
     }
     for row in report.reconciliation.iter().flat_map(|r| r.findings()) {
         writeln!(

@@ -152,6 +152,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "T")]
     pub at: Option<String>,
 
+    /// Findings (calls outside a [[policy]]) count from T: exit 5 when one falls between T
+    /// and --at [default: 24 hours before --at]
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+
     /// Exit by the budgets even when a file or folder could not be read (without it, exit 1)
     #[arg(long)]
     pub allow_partial: bool,

@@ -58,7 +58,7 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
     } else {
         check::write_lines(&report, &mut out)?;
     }
-    Ok(report.exit_code())
+    Ok(report.exit_code)
 }
 
 fn run_report(args: &ReportArgs) -> anyhow::Result<()> {

@@ -67,6 +67,14 @@ pub fn check(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckRequest> {
         .context("--at")
         .or_usage()?
         .unwrap_or(now);
+    let findings_since = args
+        .since
+        .as_deref()
+        .map(|t| parse_time(t, &tz, now, false))
+        .transpose()
+        .context("--since")
+        .or_usage()?
+        .unwrap_or(at - FINDINGS_WINDOW_MS);
     let prices = args.common.prices(&config)?;
     let providers = providers(&args.providers, &config)?;
     // With a provider on, unattributed spend can fail a check that has no budget.
@@ -81,6 +89,7 @@ pub fn check(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckRequest> {
         tz,
         prices,
         at,
+        findings_since,
         allow_partial: args.allow_partial,
     })
 }
@@ -150,17 +159,21 @@ fn provider_range(range: (Option<TimeMs>, Option<TimeMs>), now: TimeMs) -> (Time
 }
 
 /// A check without budgets would always pass: say where to write them instead.
+/// `check`'s findings window when `--since` is not given: the day before `--at`.
+const FINDINGS_WINDOW_MS: TimeMs = 24 * 3_600_000;
+
+/// A check needs something to evaluate: a budget or a policy.
 fn ensure_budgets(config: &Config) -> anyhow::Result<()> {
-    if !config.budgets.is_empty() {
+    if !config.budgets.is_empty() || !config.policies.is_empty() {
         return Ok(());
     }
     match &config.path {
         Some(path) => Err(usage_error(format!(
-            "no budgets to check: {} has no [[budget]] table",
+            "nothing to check: {} has no [[budget]] and no [[policy]] table",
             path.display()
         ))),
         None => Err(usage_error(
-            "no budgets to check: pass --config FILE, or write ~/.config/tokentop/config.toml (see sample-data/config.example.toml)",
+            "nothing to check: pass --config FILE, or write ~/.config/tokentop/config.toml with budgets or policies (see sample-data/config.example.toml)",
         )),
     }
 }

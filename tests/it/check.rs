@@ -101,7 +101,7 @@ fn the_default_config_path_is_used() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2), "a config error");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("no budgets to check"),
+        String::from_utf8_lossy(&out.stderr).contains("nothing to check: pass --config FILE"),
         "{out:?}"
     );
 }
@@ -350,4 +350,105 @@ fn usd_budgets_say_how_many_requests_they_leave_unpriced() {
         .map(|i| &v["budgets"][i]["unpriced_requests"])
         .collect();
     assert_eq!(unpriced, [2, 0]);
+}
+
+/// A log where agent-triage calls Bash at 10:00 (and Read), with a policy against Bash and
+/// a budget of `limit_usd` for everything ($0.50 spent).
+fn policy_case(limit_usd: f64) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("agents.jsonl");
+    let line = |ts: &str, tool: &str, id: &str| {
+        format!(
+            r#"{{"tokentop":1,"ts":"{ts}","identity":"agent-triage","provider":"openai","model":"gpt-4o-mini","tokens":{{"input":10,"output":5}},"cost_usd":0.25,"tools":[{{"name":"{tool}","id":"{id}"}}]}}"#
+        )
+    };
+    let text = [
+        line("2026-01-01T10:00:00Z", "Bash", "call_1"),
+        line("2026-01-01T10:01:00Z", "Read", "call_2"),
+    ]
+    .join("\n");
+    std::fs::write(&log, text + "\n").expect("write log");
+    let config = dir.path().join("policy.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[policy]]\nname = \"no shell\"\nidentity = \"agent-*\"\ndeny = [\"Bash\"]\n\n[[budget]]\nname = \"all\"\nall = true\nperiod = \"day\"\nlimit_usd = {limit_usd}\n"
+        ),
+    )
+    .expect("write config");
+    (dir, log, config)
+}
+
+fn check_with(
+    log: &std::path::Path,
+    config: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("check")
+        .arg(log)
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("run")
+}
+
+#[test]
+fn a_call_outside_a_policy_exits_5_over_any_budget_level() {
+    let (_dir, log, config) = policy_case(10.0);
+    let at = ["--at", "2026-01-01T12:00:00Z"];
+    let out = check_with(&log, &config, &at);
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    assert_eq!(
+        stdout(&out),
+        "POLICY CRIT agent-triage: Bash outside policy \"no shell\" (denied by Bash), called once (since 10:00)\n"
+    );
+    // Findings outside --since do not count: the episode ended at 10:10.
+    let out = check_with(
+        &log,
+        &config,
+        &[at[0], at[1], "--since", "2026-01-01T11:00:00Z"],
+    );
+    assert_eq!((out.status.code(), stdout(&out)), (Some(0), String::new()));
+    // 5 wins over a budget over its limit; the JSON says both.
+    let (_dir, log, config) = policy_case(0.10);
+    let out = check_with(&log, &config, &[at[0], at[1], "--json"]);
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["exit_code"], 5);
+    assert_eq!(json["status"], "over");
+    assert_eq!(json["findings"][0]["kind"], "policy");
+    assert_eq!(json["findings"][0]["tool"], "Bash");
+    assert_eq!(json["findings"][0]["identities"][0], "agent-triage");
+    // A source that could not be read settles it first: 1.
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("check")
+        .arg(&log)
+        .arg("/no/such/folder")
+        .arg("--config")
+        .arg(&config)
+        .args(at)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+#[test]
+fn a_config_with_only_policies_can_be_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("p.toml");
+    std::fs::write(&config, "[[policy]]\nname = \"p\"\ndeny = [\"Bash\"]\n").expect("write");
+    let out = check_with(
+        &fixture("budgets.jsonl"),
+        &config,
+        &["--at", "2026-01-01T12:00:00Z"],
+    );
+    assert_eq!(
+        (out.status.code(), stdout(&out)),
+        (Some(0), String::new()),
+        "{out:?}"
+    );
 }
