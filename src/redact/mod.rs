@@ -9,10 +9,10 @@
 //! looks like ([`pairs`]: JSON fields, headers, URL parameters, shell assignments); then
 //! tokens told by their look ([`tokens`]). Each step is one linear pass.
 
-mod escapes;
-mod pairs;
+pub(crate) mod escapes;
+pub(crate) mod pairs;
 mod tag;
-mod tokens;
+pub(crate) mod tokens;
 
 pub use tag::tag;
 
