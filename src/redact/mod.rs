@@ -44,8 +44,10 @@ pub fn is_secret_field(name: &str) -> bool {
             .collect();
         &heap
     };
-    let has = |part: &str| memchr::memmem::find(squeezed, part.as_bytes()).is_some();
-    if squeezed.ends_with(b"id") || squeezed.ends_with(b"name") {
+    // A plain window search: names are short, and a memmem searcher costs more to build.
+    let has = |part: &str| squeezed.windows(part.len()).any(|w| w == part.as_bytes());
+    // The shortest credential name is `token`: most JSON keys (`type`, `id`, `text`) are shorter.
+    if squeezed.len() < 5 || squeezed.ends_with(b"id") || squeezed.ends_with(b"name") {
         return false;
     }
     [

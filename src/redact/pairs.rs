@@ -37,7 +37,8 @@ enum Quoting {
 }
 
 /// The name that ends right before the separator at `sep`, and how it is quoted.
-fn name_before(text: &[u8], sep: usize) -> Option<(&str, Quoting)> {
+fn name_before(whole: &str, sep: usize) -> Option<(&str, Quoting)> {
+    let text = whole.as_bytes();
     let mut end = sep;
     while end > 0 && end + 8 > sep && text[end - 1] == b' ' {
         end -= 1;
@@ -58,8 +59,8 @@ fn name_before(text: &[u8], sep: usize) -> Option<(&str, Quoting)> {
     if start == end || end - start > NAME_MAX {
         return None;
     }
-    let name = std::str::from_utf8(&text[start..end]).ok()?;
-    Some((name, quoting))
+    // Name bytes are ASCII, so both ends are character boundaries.
+    Some((whole.get(start..end)?, quoting))
 }
 
 /// Where the value starting at `at` ends, for a name quoted as `quoting` before `sep`.
@@ -151,7 +152,7 @@ pub(crate) fn find_pairs(text: &str, mut found: impl FnMut(Pair<'_>)) {
             continue;
         }
         let sep = bytes[sep_at];
-        let Some((name, quoting)) = name_before(bytes, sep_at) else {
+        let Some((name, quoting)) = name_before(text, sep_at) else {
             continue;
         };
         let secret = match sep {

@@ -140,7 +140,7 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "insert",
     "xxxx",
     "****",
-    "....",
+    "...",
     "…",
 ];
 

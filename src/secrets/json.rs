@@ -44,17 +44,22 @@ pub fn scan_json(line: &str, key: &FingerprintKey) -> Vec<Found> {
 }
 
 /// Whether the raw line holds a token prefix with a body, or a reported credential name
-/// followed by a value.
+/// followed by a value: searched as written, then (only when it has a `\u` or `\/`
+/// escape, which most lines do not) with those escapes decoded.
 fn candidate(line: &str) -> bool {
-    let text = escapes::decode(line);
-    let mut any = false;
-    tokens::find_tokens(&text, |_| any = true);
-    if !any {
-        pairs::find_pairs(&text, |pair| {
-            any = any || named(pair.name, "").is_some();
-        });
-    }
-    any
+    let has = |text: &str| {
+        let mut any = false;
+        tokens::find_tokens(text, |_| any = true);
+        if !any {
+            pairs::find_pairs(text, |pair| {
+                any = any || named(pair.name, "").is_some();
+            });
+        }
+        any
+    };
+    let escaped = memchr::memmem::find(line.as_bytes(), b"\\u").is_some()
+        || memchr::memmem::find(line.as_bytes(), b"\\/").is_some();
+    has(line) || (escaped && has(&escapes::decode(line)))
 }
 
 fn walk(value: &Value, path: &mut String, key: &FingerprintKey, found: &mut Vec<Found>) {
