@@ -160,7 +160,7 @@ pub(super) enum Quoted {
 }
 
 /// Whether the value after a credential's name looks like a literal secret: at least 6
-/// characters, no blank, not only digits (ports, counts, ids), not a reference to one
+/// characters, no blank, not a number (ports, counts, ids, `3.2e-05` prices), not a reference to one
 /// (`$TOKEN`, `${TOKEN}`, `%s`, `{{ token }}`, `<your-key>`, a path or URL), not a
 /// placeholder (`...`, `xxxx`, `****`, `your_token_here`, `changeme`), not low in distinct
 /// characters; a bare value is also not code (`(`, `[`, `self.password`) nor a lone word
@@ -175,7 +175,8 @@ pub(super) fn generic(value: &str, quoted: Quoted) -> bool {
             .for_each(|b| seen[b as usize] = true);
         seen.iter().filter(|&&s| s).count()
     };
-    if value.len() < 6 || distinct < 4 || value.bytes().all(|b| b.is_ascii_digit()) {
+    let number = value.parse::<f64>().is_ok();
+    if value.len() < 6 || distinct < 4 || number {
         return false;
     }
     let first = value.as_bytes()[0];

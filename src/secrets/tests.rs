@@ -215,6 +215,9 @@ fn placeholders_references_and_code_are_not_flagged() {
         "claude-sonnet-4-5-20250929 eyJhbGciOi".into(),
         "session_token = None".into(),
         "password=changeme123".into(),
+        // Both seen in the real Claude Code logs: a token cut short by hand, a price.
+        "\"accessToken\": \"sk-ant-oat01-...\", \"refreshToken\": \"sk-ant-oat01-...\"".into(),
+        "\"input_cost_per_token\": 3.2e-05, \"output_cost_per_token\": 1.5e-06".into(),
     ];
     for text in texts {
         assert_eq!(scan(&text), vec![], "{text}");
