@@ -1,6 +1,6 @@
 //! Secret scanning speed on real Claude Code logs (issue 16 asks for 300 MB/s per core
 //! with `scan_json`), and what the scanner reports on them: hits by type and JSON path,
-//! never a value. The logs are read from `$TOKENTOP_SHARED/data/claude-code-real` (default
+//! never a value; and lines of one candidate repeated, which must stay linear. The logs are read from `$TOKENTOP_SHARED/data/claude-code-real` (default
 //! `../shared` beside the repository) and never copied here; without them the bench says
 //! so and measures nothing. Run: `cargo bench --bench secrets`. Figures are quoted in
 //! docs/benchmarks.md.
@@ -95,5 +95,29 @@ fn real_logs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, real_logs);
+/// Lines made of one candidate repeated to 1 MiB: each match must cost no more than its
+/// share of one pass (the recognizers are redaction's, see benches/redact.rs).
+fn adversarial(c: &mut Criterion) {
+    let mut group = c.benchmark_group("secrets");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    for (name, unit) in [
+        ("jwt", "=eyJ"),
+        ("sk", "sk-"),
+        ("password", "\"password\":\""),
+        ("bearer", "Bearer "),
+        ("pem", "-----BEGIN PRIVATE KEY-----"),
+    ] {
+        let text = unit.repeat((1 << 20) / unit.len());
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(format!("adversarial_{name}_1MiB"), |b| {
+            b.iter(|| scan(black_box(&text)).len())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, real_logs, adversarial);
 criterion_main!(benches);
