@@ -73,13 +73,11 @@ pub fn scan(text: &str) -> Vec<Hit> {
             return;
         }
         let (inner, quoted) = unquote(&text[value.clone()]);
+        // `token = make_token()`: a bare value after a spaced `=` is code.
         let code_spaced = pair.sep == b'=' && text[..pair.sep_at].ends_with(' ');
-        let quoted = if code_spaced && quoted == check::Quoted::No {
-            // `token = make_token()`: a bare value after a spaced `=` is code.
+        if code_spaced && quoted == check::Quoted::No {
             return;
-        } else {
-            quoted
-        };
+        }
         let Some((secret_type, inner)) = named(pair.name, inner) else {
             return;
         };
