@@ -38,7 +38,7 @@ fn at_least(len: usize, min: usize) -> Option<usize> {
 
 /// Bytes at the start of `body` of one class.
 fn run(body: &str, class: fn(&u8) -> bool) -> usize {
-    body.bytes().take_while(|b| class(b)).count()
+    body.bytes().take_while(class).count()
 }
 
 /// `sk-ant-` then a kind and version (`api03-`, `admin01-`, `oat01-`) and 32 or more.
