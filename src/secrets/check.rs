@@ -112,7 +112,7 @@ fn bearer(text: &str, body: Range<usize>) -> Option<(&'static str, Range<usize>)
     });
     match typed {
         Some(found) => found,
-        None => generic(&text[body.clone()], Quoted::No).then_some(("token", body)),
+        None => generic("token", &text[body.clone()], Quoted::No).then_some(("token", body)),
     }
 }
 
@@ -159,13 +159,18 @@ pub(super) enum Quoted {
     No,
 }
 
-/// Whether the value after a credential's name looks like a literal secret: at least 6
-/// characters, no blank, not a number (ports, counts, ids, `3.2e-05` prices), not a reference to one
-/// (`$TOKEN`, `${TOKEN}`, `%s`, `{{ token }}`, `<your-key>`, a path or URL), not a
-/// placeholder (`...`, `xxxx`, `****`, `your_token_here`, `changeme`), not low in distinct
-/// characters; a bare value is also not code (`(`, `[`, `self.password`) nor a lone word
-/// with no digit (`password=password`, `token: string`).
-pub(super) fn generic(value: &str, quoted: Quoted) -> bool {
+/// Whether the value after a credential's name looks like a literal secret:
+/// - at least 6 characters for a password and 8 for the rest, no blank, not a number
+///   (ports, counts, ids, `3.2e-05` prices);
+/// - two kinds of character among letters, digits and ASCII symbols other than `-` and
+///   `_`, unless 20 or longer (`"token": "beautiful"` in a response's log-probabilities
+///   and a `"password": "Passwort"` label are words);
+/// - not a reference to one (`$TOKEN`, `${TOKEN}`, `%s`, `{{ token }}`, `<your-key>`, a
+///   path or URL), not a placeholder (`...`, `xxxx`, `****`, `your_token_here`,
+///   `changeme`), not low in distinct characters;
+/// - bare, also not code (`(`, `[`, `self.password`) nor a lone word with no digit
+///   (`password=password`, `token: string`).
+pub(super) fn generic(secret_type: &str, value: &str, quoted: Quoted) -> bool {
     let value = value.trim_end_matches([',', ';']);
     let distinct = {
         let mut seen = [false; 128];
@@ -175,8 +180,20 @@ pub(super) fn generic(value: &str, quoted: Quoted) -> bool {
             .for_each(|b| seen[b as usize] = true);
         seen.iter().filter(|&&s| s).count()
     };
+    let min = if secret_type == "password" { 6 } else { 8 };
     let number = value.parse::<f64>().is_ok();
-    if value.len() < 6 || distinct < 4 || number {
+    if value.len() < min || distinct < 4 || number {
+        return false;
+    }
+    let kinds = [
+        value.bytes().any(|b| b.is_ascii_alphabetic()),
+        value.bytes().any(|b| b.is_ascii_digit()),
+        // `-` and `_` join words (`API-Schlüssel`), they make no word a secret.
+        value
+            .bytes()
+            .any(|b| b.is_ascii_punctuation() && b != b'-' && b != b'_'),
+    ];
+    if kinds.iter().filter(|&&k| k).count() < 2 && value.len() < 20 {
         return false;
     }
     let first = value.as_bytes()[0];

@@ -100,7 +100,7 @@ fn judged(secret_type: &str, value: &str, quoted: check::Quoted) -> bool {
     if secret_type == "aws_secret_access_key" {
         return check::looks_random(value) && !check::placeholder(value);
     }
-    check::generic(value, quoted)
+    check::generic(secret_type, value, quoted)
 }
 
 /// A value with its quotes (`"…"`, `'…'`, `\"…\"`) taken off, and whether it had any.

@@ -215,9 +215,55 @@ fn placeholders_references_and_code_are_not_flagged() {
         "claude-sonnet-4-5-20250929 eyJhbGciOi".into(),
         "session_token = None".into(),
         "password=changeme123".into(),
+        // A response's log-probabilities and a form's labels hold words, not secrets.
+        "{\"logprobs\": {\"content\": [{\"token\": \"beautiful\"}]}}".into(),
+        "{\"password\": \"Passwort\", \"api_key\": \"API-Schl\u{fc}ssel\"}".into(),
         // Both seen in the real Claude Code logs: a token cut short by hand, a price.
         "\"accessToken\": \"sk-ant-oat01-...\", \"refreshToken\": \"sk-ant-oat01-...\"".into(),
         "\"input_cost_per_token\": 3.2e-05, \"output_cost_per_token\": 1.5e-06".into(),
+    ];
+    for text in texts {
+        assert_eq!(scan(&text), vec![], "{text}");
+    }
+}
+
+#[test]
+fn tokens_of_the_wrong_form_are_not_reported() {
+    let texts = [
+        // 30 characters: the GitHub form before 2021, too short for today's tokens.
+        format!("ghp_{}", random(BASE62, 30, 90)),
+        // Google keys are 35 characters after the prefix, no more, no fewer.
+        format!("AIza{}", random(WORD, 34, 91)),
+        format!("AIza{}", random(WORD, 36, 92)),
+        // An Anthropic key names its kind and version (`api03-`).
+        format!("sk-ant-{}", random(BASE62, 60, 93)),
+        // A bare `sk-` key is letters and digits only: this is a slug.
+        format!(
+            "sk-{}-{}-{}",
+            random(BASE62, 12, 94),
+            random(BASE62, 12, 95),
+            random(BASE62, 12, 96)
+        ),
+        format!("sk_live_{}", random(BASE62, 12, 97)),
+        format!("glpat-{}", random(WORD, 12, 98)),
+        format!("xoxb-{}", random(BASE62, 30, 99)),
+        // A JSON Web Token's payload is a JSON object too (`eyJ`), and it is signed.
+        format!(
+            "eyJ{}.{}.{}",
+            random(BASE62, 20, 100),
+            random(BASE62, 40, 101),
+            random(WORD, 43, 102)
+        ),
+        format!(
+            "eyJ{}.eyJ{}.",
+            random(BASE62, 20, 103),
+            random(BASE62, 40, 104)
+        ),
+        // A public key is no secret.
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----",
+            random(BASE64, 128, 105)
+        ),
     ];
     for text in texts {
         assert_eq!(scan(&text), vec![], "{text}");
@@ -285,7 +331,7 @@ fn json_escapes_do_not_hide_a_key_or_a_name() {
 #[test]
 fn otel_tool_parameters_holding_json_are_scanned_as_text() {
     let openai = format!("sk-proj-{}", random(WORD, 120, 70));
-    let pass = random(BASE62, 18, 71);
+    let pass = format!("{}7", random(BASE62, 17, 71));
     let params = serde_json::json!({
         "command": format!("curl -H 'Authorization: Bearer {openai}' https://api"),
         "env": {"password": pass},
@@ -313,6 +359,8 @@ fn otel_tool_parameters_holding_json_are_scanned_as_text() {
 fn records_without_secrets_and_plain_lines() {
     let usage = r#"{"message":{"usage":{"input_tokens":12,"output_tokens":3}},"text":"no key"}"#;
     assert_eq!(scan_json(usage, &key()), vec![]);
+    let logprobs = r#"{"choices":[{"logprobs":{"content":[{"token":"wonderful","top_logprobs":[{"token":"marvelous"}]}]}}]}"#;
+    assert_eq!(scan_json(logprobs, &key()), vec![]);
     let gh = format!("ghp_{}", random(BASE62, 36, 80));
     let found = scan_json(&format!("not json {gh}"), &key());
     assert_eq!(found.len(), 1);
