@@ -8,8 +8,11 @@
 //! for a token, and for a named value whether it is a literal rather than a placeholder.
 //!
 //! Types ([`TYPES`]): a token of a known format is typed by its issuer, wherever it is,
-//! also as the value of `GITHUB_TOKEN=` or `Authorization: Bearer`. A value of no known
-//! format after a credential's name is one of four generic types: `password` (names with
+//! also as the value of `GITHUB_TOKEN=` or `Authorization: Bearer`. An AWS secret access
+//! key has no prefix: it is told by its name (`AWS_SECRET_ACCESS_KEY=`, `SecretAccessKey`)
+//! and its 40 base64 characters. A value of no known format after a credential's name,
+//! when it looks like a literal ([`check::generic`]: no placeholder, reference or code),
+//! is one of four generic types: `password` (names with
 //! `password` / `passwd`, and `Authorization: Basic`), `api_key` (`api_key`, `x-api-key`,
 //! `apiKey`), `secret` (`secret`, `client_secret`, `private_key`), `token` (names ending in
 //! `token`, other `Authorization` schemes, `Bearer`). Cookies, `key=`, `sig=` and
