@@ -55,10 +55,6 @@ impl Fingerprint {
         }
         Some(Self(bytes))
     }
-
-    pub fn as_bytes(&self) -> &[u8; 16] {
-        &self.0
-    }
 }
 
 impl fmt::Display for Fingerprint {

@@ -3,7 +3,7 @@
 //! `*` stands for any run of characters and `?` for one, and nothing else is special, so a
 //! path's brackets are written as they are: `message.content[*].input.command`.
 
-use super::{Fingerprint, Found};
+use super::{Fingerprint, Found, TYPES};
 
 /// What `[secrets] ignore` lists; a finding that matches any entry is ignored.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -22,15 +22,25 @@ pub enum IgnoreError {
          paste the fingerprint a finding shows, never the secret itself"
     )]
     Fingerprint { position: usize, len: usize },
+    #[error("[secrets] ignore: type `{0}` matches no secret type; use one of {known}", known = TYPES.join(", "))]
+    Type(String),
 }
 
 impl Ignore {
-    /// An ignore list from its types, path globs and fingerprints (32 hex digits each).
+    /// An ignore list from its type globs (each must match a type in [`TYPES`]), path globs
+    /// and fingerprints (32 hex digits each).
     pub fn new(
         types: Vec<String>,
         paths: Vec<String>,
         fingerprints: &[impl AsRef<str>],
     ) -> Result<Self, IgnoreError> {
+        // A misspelt type would ignore nothing, silently.
+        if let Some(unknown) = types
+            .iter()
+            .find(|t| !TYPES.iter().any(|known| glob(t, known)))
+        {
+            return Err(IgnoreError::Type(unknown.clone()));
+        }
         let fingerprints = fingerprints
             .iter()
             .enumerate()
@@ -133,6 +143,17 @@ mod tests {
         .map(|i| i.ignores(&other));
         assert_eq!(all, Ok(false));
         assert!(!Ignore::default().ignores(&fixture));
+    }
+
+    #[test]
+    fn a_type_that_matches_none_is_refused() {
+        let err = Ignore::new(vec!["github_pat".into()], vec![], &[] as &[&str]);
+        let message = err.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.starts_with("[secrets] ignore: type `github_pat` matches no secret type; use one of anthropic_api_key, "),
+            "{message}"
+        );
+        assert!(Ignore::new(vec!["aws_*".into(), "token".into()], vec![], &[] as &[&str]).is_ok());
     }
 
     #[test]
