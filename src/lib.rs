@@ -23,6 +23,7 @@ pub mod redact;
 pub mod report;
 pub mod request;
 pub mod sanitize;
+pub mod secrets;
 pub mod serve;
 pub mod source;
 pub mod state;

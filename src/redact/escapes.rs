@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 /// `text` with `\uXXXX` and `\/` escapes of printable characters decoded.
-pub(super) fn decode(text: &str) -> Cow<'_, str> {
+pub(crate) fn decode(text: &str) -> Cow<'_, str> {
     if memchr::memchr(b'\\', text.as_bytes()).is_none() {
         return Cow::Borrowed(text);
     }

@@ -7,6 +7,8 @@
 //! Linear time: a name is looked for at most [`NAME_MAX`] bytes back from its separator,
 //! and a value, once found, is skipped whole.
 
+use std::ops::Range;
+
 use super::{is_secret_field, redacted_value};
 
 /// Longer names are no credential names.
@@ -35,7 +37,8 @@ enum Quoting {
 }
 
 /// The name that ends right before the separator at `sep`, and how it is quoted.
-fn name_before(text: &[u8], sep: usize) -> Option<(&str, Quoting)> {
+fn name_before(whole: &str, sep: usize) -> Option<(&str, Quoting)> {
+    let text = whole.as_bytes();
     let mut end = sep;
     while end > 0 && end + 8 > sep && text[end - 1] == b' ' {
         end -= 1;
@@ -56,8 +59,8 @@ fn name_before(text: &[u8], sep: usize) -> Option<(&str, Quoting)> {
     if start == end || end - start > NAME_MAX {
         return None;
     }
-    let name = std::str::from_utf8(&text[start..end]).ok()?;
-    Some((name, quoting))
+    // Name bytes are ASCII, so both ends are character boundaries.
+    Some((whole.get(start..end)?, quoting))
 }
 
 /// Where the value starting at `at` ends, for a name quoted as `quoting` before `sep`.
@@ -127,17 +130,29 @@ fn bracket_end(text: &[u8], at: usize) -> usize {
     text.len()
 }
 
-/// `text` with the value of every credential name redacted.
-pub(super) fn redact_pairs(text: &str) -> String {
+/// A credential's name (as redaction decides: [`is_secret_field`] before `:`, also
+/// `key`, `sig`, `signature` before `=`), its separator and where its value lies.
+pub(crate) struct Pair<'a> {
+    pub name: &'a str,
+    /// `:` or `=`.
+    pub sep: u8,
+    /// Where the separator is.
+    pub sep_at: usize,
+    /// The value, quotes included, blanks after the separator left out.
+    pub value: Range<usize>,
+}
+
+/// Every credential name followed by its value in `text`, left to right; a value once
+/// found is skipped whole, so a separator inside it names nothing.
+pub(crate) fn find_pairs(text: &str, mut found: impl FnMut(Pair<'_>)) {
     let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
+    let mut after = 0;
     for sep_at in memchr::memchr2_iter(b':', b'=', bytes) {
-        if sep_at < copied {
+        if sep_at < after {
             continue;
         }
         let sep = bytes[sep_at];
-        let Some((name, quoting)) = name_before(bytes, sep_at) else {
+        let Some((name, quoting)) = name_before(text, sep_at) else {
             continue;
         };
         let secret = match sep {
@@ -152,14 +167,28 @@ pub(super) fn redact_pairs(text: &str) -> String {
             at += 1;
         }
         let end = value_end(bytes, at, sep, quoting);
-        let value = &text[at..end];
-        let Some(redacted) = redacted_value(value) else {
-            continue;
-        };
-        out.push_str(&text[copied..at]);
-        out.push_str(&redacted);
-        copied = end;
+        after = end;
+        found(Pair {
+            name,
+            sep,
+            sep_at,
+            value: at..end,
+        });
     }
+}
+
+/// `text` with the value of every credential name redacted.
+pub(super) fn redact_pairs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    find_pairs(text, |pair| {
+        let Some(redacted) = redacted_value(&text[pair.value.clone()]) else {
+            return;
+        };
+        out.push_str(&text[copied..pair.value.start]);
+        out.push_str(&redacted);
+        copied = pair.value.end;
+    });
     out.push_str(&text[copied..]);
     out
 }

@@ -31,44 +31,47 @@ enum Body {
 }
 
 /// Prefixes, longest first where one starts another (`sk-ant-` before `sk-`): the
-/// matcher prefers the leftmost-longest, and [`known_prefix`] the first.
-const PATTERNS: &[(&str, Body)] = &[
-    ("sk-ant-", Body::Word(20)),
-    ("sk-proj-", Body::Word(20)),
-    ("sk-svcacct-", Body::Word(20)),
-    ("sk-admin-", Body::Word(20)),
-    ("sk-", Body::Word(20)),
-    ("sk_live_", Body::Word(10)),
-    ("sk_test_", Body::Word(10)),
-    ("rk_live_", Body::Word(10)),
-    ("rk_test_", Body::Word(10)),
-    ("ghp_", Body::Word(30)),
-    ("gho_", Body::Word(30)),
-    ("ghu_", Body::Word(30)),
-    ("ghs_", Body::Word(30)),
-    ("ghr_", Body::Word(30)),
-    ("github_pat_", Body::Word(20)),
-    ("xoxb-", Body::Word(10)),
-    ("xoxp-", Body::Word(10)),
-    ("xoxa-", Body::Word(10)),
-    ("xoxe-", Body::Word(10)),
-    ("xoxo-", Body::Word(10)),
-    ("xoxs-", Body::Word(10)),
-    ("xoxr-", Body::Word(10)),
-    ("xapp-", Body::Word(10)),
-    ("AIza", Body::Word(30)),
-    ("AKIA", Body::AwsId),
-    ("ASIA", Body::AwsId),
-    ("eyJ", Body::Jwt(30)),
-    ("-----BEGIN", Body::PrivateKey),
-    ("Bearer ", Body::Opaque(16)),
-    ("bearer ", Body::Opaque(16)),
+/// matcher prefers the leftmost-longest, and [`known_prefix`] the first. The third column
+/// is the issuer's `secret_type` the secret scanner (`crate::secrets`) reports, so redaction
+/// and scanning share one table; the scanner checks a token's body more strictly.
+const PATTERNS: &[(&str, Body, &str)] = &[
+    ("sk-ant-", Body::Word(20), "anthropic_api_key"),
+    ("sk-proj-", Body::Word(20), "openai_api_key"),
+    ("sk-svcacct-", Body::Word(20), "openai_api_key"),
+    ("sk-admin-", Body::Word(20), "openai_api_key"),
+    ("sk-", Body::Word(20), "openai_api_key"),
+    ("sk_live_", Body::Word(10), "stripe_key"),
+    ("sk_test_", Body::Word(10), "stripe_key"),
+    ("rk_live_", Body::Word(10), "stripe_key"),
+    ("rk_test_", Body::Word(10), "stripe_key"),
+    ("ghp_", Body::Word(30), "github_token"),
+    ("gho_", Body::Word(30), "github_token"),
+    ("ghu_", Body::Word(30), "github_token"),
+    ("ghs_", Body::Word(30), "github_token"),
+    ("ghr_", Body::Word(30), "github_token"),
+    ("github_pat_", Body::Word(20), "github_token"),
+    ("glpat-", Body::Word(20), "gitlab_token"),
+    ("xoxb-", Body::Word(10), "slack_token"),
+    ("xoxp-", Body::Word(10), "slack_token"),
+    ("xoxa-", Body::Word(10), "slack_token"),
+    ("xoxe-", Body::Word(10), "slack_token"),
+    ("xoxo-", Body::Word(10), "slack_token"),
+    ("xoxs-", Body::Word(10), "slack_token"),
+    ("xoxr-", Body::Word(10), "slack_token"),
+    ("xapp-", Body::Word(10), "slack_token"),
+    ("AIza", Body::Word(30), "google_api_key"),
+    ("AKIA", Body::AwsId, "aws_access_key_id"),
+    ("ASIA", Body::AwsId, "aws_access_key_id"),
+    ("eyJ", Body::Jwt(30), "jwt"),
+    ("-----BEGIN", Body::PrivateKey, "private_key"),
+    ("Bearer ", Body::Opaque(16), "token"),
+    ("bearer ", Body::Opaque(16), "token"),
 ];
 
 static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
-        .build(PATTERNS.iter().map(|(p, _)| p))
+        .build(PATTERNS.iter().map(|(p, _, _)| p))
         .unwrap_or_else(|_| AhoCorasick::new([""; 0]).expect("an empty matcher builds"))
 });
 
@@ -169,14 +172,14 @@ impl Runs {
 }
 
 /// Whether a token can start at `at`: `task-` or `mask-` hold no `sk-` key, but an
-/// escape (`\n`, `\t`, `\r`, `\u0009` in JSON text) or a percent-encoded byte (`%3D`)
+/// escape (`\n`, `\t`, `\r`, `\b`, `\f`, `\u0009` in JSON text) or a percent-encoded byte (`%3D`)
 /// right before it is not part of the word.
 fn starts_word(text: &[u8], at: usize) -> bool {
     let before = |n: usize| at.checked_sub(n).map(|i| text[i]);
     match before(1) {
         None => true,
         Some(b) if !word_byte(b) => true,
-        Some(b'n' | b't' | b'r') if before(2) == Some(b'\\') => true,
+        Some(b'n' | b't' | b'r' | b'b' | b'f') if before(2) == Some(b'\\') => true,
         Some(b) if b.is_ascii_hexdigit() => {
             let hex = |n: usize| before(n).is_some_and(|c| c.is_ascii_hexdigit());
             let percent = hex(2) && before(3) == Some(b'%');
@@ -192,8 +195,43 @@ fn starts_word(text: &[u8], at: usize) -> bool {
 pub(super) fn known_prefix(value: &str) -> Option<&'static str> {
     PATTERNS
         .iter()
-        .map(|(p, _)| *p)
+        .map(|(p, _, _)| *p)
         .find(|p| value.starts_with(p) && !p.ends_with(' '))
+}
+
+/// A token found by its look: where it lies in the text, its prefix and its issuer's
+/// `secret_type` (the table's third column).
+#[derive(Clone, Copy)]
+pub(crate) struct Token {
+    pub start: usize,
+    pub end: usize,
+    pub prefix: &'static str,
+    pub issuer: &'static str,
+}
+
+/// Every token in `text`, left to right, none overlapping: one Aho-Corasick pass over the
+/// prefixes, a body check only where one matched.
+pub(crate) fn find_tokens(text: &str, mut found: impl FnMut(Token)) {
+    let bytes = text.as_bytes();
+    let mut after = 0;
+    let mut runs = Runs::default();
+    for m in MATCHER.find_iter(text) {
+        if m.start() < after || !starts_word(bytes, m.start()) {
+            continue;
+        }
+        let (prefix, body, issuer) = PATTERNS[m.pattern().as_usize()];
+        let len = runs.body_len(bytes, m.end(), body);
+        if len == 0 {
+            continue;
+        }
+        after = m.end() + len;
+        found(Token {
+            start: m.start(),
+            end: after,
+            prefix,
+            issuer,
+        });
+    }
 }
 
 /// `text` with every token it holds replaced by `with(prefix, token)`; borrowed when it
@@ -202,23 +240,13 @@ pub(super) fn replace_tokens<'a>(
     text: &'a str,
     mut with: impl FnMut(&str, &str) -> String,
 ) -> Cow<'a, str> {
-    let bytes = text.as_bytes();
     let mut out = String::new();
     let mut copied = 0;
-    let mut runs = Runs::default();
-    for m in MATCHER.find_iter(text) {
-        if m.start() < copied || !starts_word(bytes, m.start()) {
-            continue;
-        }
-        let (prefix, body) = PATTERNS[m.pattern().as_usize()];
-        let len = runs.body_len(bytes, m.end(), body);
-        if len == 0 {
-            continue;
-        }
-        out.push_str(&text[copied..m.start()]);
-        out.push_str(&with(prefix, &text[m.start()..m.end() + len]));
-        copied = m.end() + len;
-    }
+    find_tokens(text, |token| {
+        out.push_str(&text[copied..token.start]);
+        out.push_str(&with(token.prefix, &text[token.start..token.end]));
+        copied = token.end;
+    });
     if copied == 0 {
         return Cow::Borrowed(text);
     }

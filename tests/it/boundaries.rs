@@ -83,13 +83,13 @@ fn names_crate(source: &str, krate: &str) -> bool {
     })
 }
 
-/// The engine, parsers, prices and events are pure: no async runtime, network, terminal
+/// The engine, parsers, prices, events, redaction and the secret scanner are pure: no async runtime, network, terminal
 /// or drawing, so that they run the same on any thread, in reports, tests and benches.
 #[test]
 fn the_pure_core_names_no_runtime_terminal_or_network_crate() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
-    for module in ["engine", "parse", "pricing", "event"] {
+    for module in ["engine", "parse", "pricing", "event", "redact", "secrets"] {
         files.extend(rust_files(&src.join(module)));
         files.push(src.join(format!("{module}.rs")));
     }

@@ -39,6 +39,7 @@ mod report_out;
 mod report_sizes;
 mod retention;
 mod rolling_sizes;
+mod secrets_real;
 mod serve;
 mod serve_metrics;
 mod shared_data;
