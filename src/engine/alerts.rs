@@ -179,6 +179,9 @@ pub struct Condition {
     pub ratio: Option<f64>,
     pub units: Option<u32>,
     pub tool: Option<String>,
+    /// When the episode began, if before the round that first sees it (a run of calls
+    /// read a few minutes late); else it begins with that round.
+    pub since: Option<TimeMs>,
     /// The highest score of an episode is its peak.
     pub score: f64,
     /// The reason, without the start time the alert adds.
@@ -257,6 +260,7 @@ impl Alerts {
             }
             self.next_id += 1;
             let score = c.score;
+            let started_at = c.since.map_or(now, |t| t.min(now));
             let mut alert = Alert {
                 id: self.next_id,
                 kind: c.kind,
@@ -270,12 +274,12 @@ impl Alerts {
                 ratio: None,
                 units: None,
                 tool: None,
-                started_at: now,
+                started_at,
                 peak_at: now,
                 ended_at: None,
                 reason: String::new(),
             };
-            alert.apply(c, now, &clock(now));
+            alert.apply(c, now, &clock(started_at));
             self.emit(Change::Started, &alert);
             let seen = self.round;
             self.open.insert(
@@ -415,6 +419,7 @@ mod tests {
             ratio: Some(score),
             units: Some(1),
             tool: None,
+            since: None,
             score,
             reason: format!("{subject}: {score}x"),
         }

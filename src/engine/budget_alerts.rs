@@ -66,6 +66,7 @@ pub fn conditions(states: &[BudgetState], clock: &dyn Fn(TimeMs) -> String) -> V
             ratio: Some(s.percent / 100.0),
             units: None,
             tool: None,
+            since: None,
             score: s.percent,
             reason: String::new(),
         };

@@ -54,6 +54,7 @@ fn condition(
         ratio: burst.ratio(),
         units: Some(burst.units),
         tool: None,
+        since: None,
         score: burst.margin(),
         reason: burst.reason(subject),
     }

@@ -31,7 +31,7 @@ impl FirstSeen {
         names: &dyn Fn(usize) -> String,
     ) -> (Vec<Condition>, Vec<Past>) {
         let (open, past) = self.runs.settle(now);
-        let condition = |who: usize, tool: &str, calls: u64| {
+        let condition = |who: usize, tool: &str, calls: u64, first: TimeMs| {
             let identity = names(who);
             Condition {
                 kind: AlertKind::NewTool,
@@ -45,16 +45,19 @@ impl FirstSeen {
                 ratio: None,
                 units: None,
                 tool: Some(tool.to_string()),
+                since: Some(first),
                 score: calls as f64,
                 reason: format!("{identity}: new tool {tool}, called {}", times(calls)),
             }
         };
         (
             open.iter()
-                .map(|((who, tool), run)| condition(*who, tool, run.calls))
+                .map(|((who, tool), run)| condition(*who, tool, run.calls, run.first))
                 .collect(),
             past.iter()
-                .map(|((who, tool), run)| Past::of(condition(*who, tool, run.calls), run))
+                .map(|((who, tool), run)| {
+                    Past::of(condition(*who, tool, run.calls, run.first), run)
+                })
                 .collect(),
         )
     }

@@ -134,6 +134,7 @@ impl Policies {
                 ratio: None,
                 units: None,
                 tool: Some(tool.clone()),
+                since: Some(run.first),
                 score: run.calls as f64,
                 reason: format!(
                     "{identity}: {tool} outside policy {:?} ({why}), called {}",

@@ -152,11 +152,13 @@ fn allow_lists_teams_and_mcp_tools_named_either_way() {
             ("svc-support-bot".into(), "Write".into(), Severity::Warn),
         ]
     );
+    // The episode began with the call (11:59:50), not with the round that first saw it.
     let write = &policy_alerts(&e)[1];
+    assert_eq!(write.started_at, NOON - 10_000);
     assert!(
         write
             .reason
-            .ends_with("(not in its allow list), called once (since 12:00)"),
+            .ends_with("(not in its allow list), called once (since 11:59)"),
         "{}",
         write.reason
     );

@@ -168,6 +168,7 @@ impl Providers {
                 ratio: None,
                 units: None,
                 tool: None,
+                since: None,
                 score: usd,
                 reason: format!(
                     "{}: {} of provider spend on {} that no log explains ({} {}, {} logged)",
