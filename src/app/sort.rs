@@ -107,6 +107,8 @@ pub enum SortKey {
     Rate,
     /// Spend over the totals range (today by default; `t`).
     Spend,
+    /// Findings over the totals range: the worst severity, then how many.
+    Risk,
     /// Share used of the tightest budget; identities with none last.
     Budget,
     /// When the tightest budget runs out, soonest (and over) first; none last.
@@ -118,7 +120,7 @@ pub enum SortKey {
 
 impl SortKey {
     /// `attention`, then every key in column order: `s` / `S` step through it.
-    pub const ALL: [SortKey; 14] = [
+    pub const ALL: [SortKey; 15] = [
         SortKey::Attention,
         SortKey::Name,
         SortKey::Kind,
@@ -129,6 +131,7 @@ impl SortKey {
         SortKey::Cache,
         SortKey::Rate,
         SortKey::Spend,
+        SortKey::Risk,
         SortKey::Budget,
         SortKey::Eta,
         SortKey::Tools,
@@ -147,6 +150,7 @@ impl SortKey {
             SortKey::Cache => "cache%",
             SortKey::Rate => "$/h",
             SortKey::Spend => "spend",
+            SortKey::Risk => "risk",
             SortKey::Budget => "budget",
             SortKey::Eta => "eta",
             SortKey::Tools => "tools/min",
@@ -195,6 +199,10 @@ impl SortKey {
                 .total_cmp(&ra.cost_per_hour)
                 .then(rb.tokens_per_min().total_cmp(&ra.tokens_per_min())),
             SortKey::Spend => b.in_range.cost_usd.total_cmp(&a.in_range.cost_usd),
+            SortKey::Risk => {
+                let risk = |r: &IdentityRow| (r.risk.worst, r.risk.findings);
+                risk(b).cmp(&risk(a))
+            }
             SortKey::Budget => {
                 let share = |r: &IdentityRow| r.budget.as_ref().map_or(-1.0, |b| b.percent);
                 share(b).total_cmp(&share(a))

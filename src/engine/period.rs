@@ -100,7 +100,8 @@ fn zoned(time: TimeMs, tz: &TimeZone) -> ZonedDateTime {
         .to_zoned_datetime(tz.clone())
 }
 
-fn midnight(date: Date, tz: &TimeZone) -> Option<TimeMs> {
+/// When `date` begins in `tz`.
+pub fn midnight(date: Date, tz: &TimeZone) -> Option<TimeMs> {
     // A zone that skips midnight (a DST change at 00:00) starts the day at the first
     // instant that exists: jiff's start_of_day handles that.
     let start = date

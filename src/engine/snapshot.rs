@@ -1,12 +1,13 @@
 //! Plain-data pictures of the engine at one moment: what the views draw and what reports
 //! print, so the numbers on screen and in reports are the same numbers.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::IngestStats;
-use super::alerts::{Alert, AlertCounts};
+use super::alerts::{Alert, AlertCounts, AlertKind, Severity};
 use super::budget::{BudgetState, RowBudget};
 use super::recent::RecentEvent;
 use super::usage::Usage;
@@ -272,6 +273,7 @@ pub struct Filled {
     /// $/h: spend or unpriced requests in the window.
     pub rate: bool,
     pub budget: bool,
+    pub risk: bool,
     pub tools: bool,
     pub trend: bool,
     /// p90 input per request over the rate window.
@@ -295,6 +297,7 @@ impl Filled {
             f.cache |= rates.cache_hit_rate.is_some();
             f.rate |= rates.cost_per_hour > 0.0 || rates.unpriced_requests > 0;
             f.budget |= r.budget.is_some();
+            f.risk |= r.risk.findings > 0;
             f.tools |= rates.tool_calls_per_min > 0.0;
             f.trend |= r.trend.iter().any(|&t| t > 0);
             f.p90_input |= r.p90_input.is_some();
@@ -302,6 +305,42 @@ impl Filled {
             f.name = f.name.max(name.min(usize::from(NAME_WANTED)) as u16);
         }
         f
+    }
+}
+
+/// Findings about an identity over the totals range (calls outside a policy, tools new to
+/// it, provider spend no log explains): how many episodes, and the worst severity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Risk {
+    pub findings: u32,
+    pub worst: Option<Severity>,
+}
+
+impl Risk {
+    /// The alert kinds that are findings about an identity, beside its spend.
+    pub const KINDS: [AlertKind; 3] = [
+        AlertKind::Policy,
+        AlertKind::NewTool,
+        AlertKind::Unattributed,
+    ];
+
+    /// The findings among `alerts` by identity, counting those open at some point since
+    /// `since` (`None`: ever).
+    pub fn by_identity(alerts: &[Alert], since: Option<TimeMs>) -> HashMap<&str, Risk> {
+        let mut out: HashMap<&str, Risk> = HashMap::new();
+        for a in alerts.iter().filter(|a| Risk::KINDS.contains(&a.kind)) {
+            if let (Some(since), Some(ended)) = (since, a.ended_at)
+                && ended < since
+            {
+                continue;
+            }
+            for name in &a.identities {
+                let risk = out.entry(name).or_default();
+                risk.findings += 1;
+                risk.worst = risk.worst.max(Some(a.severity));
+            }
+        }
+        out
     }
 }
 
@@ -334,6 +373,8 @@ pub struct IdentityRow {
     /// The tightest of the budgets that cover this identity, for the BUDGET and ETA
     /// columns.
     pub budget: Option<RowBudget>,
+    /// Its findings over the totals range, for the RISK column.
+    pub risk: Risk,
     /// What a report prints beside the totals (`None` unless the engine keeps the whole
     /// range: a live snapshot leaves it out).
     pub whole_range: Option<RangeDetail>,

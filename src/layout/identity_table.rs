@@ -44,6 +44,7 @@ const COLUMNS: &[Column] = &[
     column("CACHE%", 7, 3, SortKey::Cache),
     column("$/H", 8, 9, SortKey::Rate),
     column("TODAY", 10, 10, SortKey::Spend),
+    column("RISK", 7, 9, SortKey::Risk),
     column("BUDGET", 7, 8, SortKey::Budget),
     column("ETA", 6, 7, SortKey::Eta),
     column("TOOLS/MIN", 10, 4, SortKey::Tools),
@@ -66,6 +67,7 @@ pub fn is_filled(key: SortKey, filled: &Filled) -> bool {
         SortKey::Rate => filled.rate,
         SortKey::Budget | SortKey::Eta => filled.budget,
         SortKey::Tools => filled.tools,
+        SortKey::Risk => filled.risk,
         SortKey::Trend => filled.trend,
         SortKey::InputP90 => filled.p90_input,
         // The totals column stays, empty or not: its title names the range `t` cycles.

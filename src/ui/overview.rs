@@ -10,6 +10,7 @@ use ratatui::text::{Span, Text};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use crate::app::{App, SortKey};
+use crate::engine::alerts::Severity;
 use crate::engine::budget::BudgetLevel;
 use crate::engine::snapshot::{IdentityRow, Rates};
 use crate::engine::{MAX_IDENTITIES, OTHER_IDENTITY};
@@ -36,6 +37,8 @@ enum Tone {
     Trend,
     /// A budget's level, in its theme colour.
     Budget(Level),
+    /// A finding's severity, in its alert colour.
+    Alert(Severity),
 }
 
 impl From<BudgetLevel> for Tone {
@@ -95,6 +98,7 @@ fn look(key: SortKey) -> (Alignment, CellFn) {
         },
         SortKey::Rate => |r, _| rate_usd(&r.rates),
         SortKey::Spend => |r, _| spend(r),
+        SortKey::Risk => |r, _| risk(r),
         SortKey::Budget => |r, _| budget(r),
         SortKey::Eta => eta,
         SortKey::Tools => |r, _| rate(r.rates.tool_calls_per_min),
@@ -105,6 +109,17 @@ fn look(key: SortKey) -> (Alignment, CellFn) {
         _ => Alignment::Right,
     };
     (align, cell)
+}
+
+/// Findings over the totals range: how many, and the worst's severity (`2 crit`).
+fn risk(r: &IdentityRow) -> (String, Tone) {
+    match r.risk.worst {
+        None => ("·".into(), Tone::Muted),
+        Some(worst) => (
+            format!("{} {}", r.risk.findings, worst.label()),
+            Tone::Alert(worst),
+        ),
+    }
 }
 
 /// Spend per hour; requests with no price make it a lower bound, marked as `today` is.
@@ -209,6 +224,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Tone::Unpriced => base.patch(theme.unpriced()),
         Tone::Trend => base.patch(theme.trend()),
         Tone::Budget(level) => base.patch(theme.level(level)),
+        Tone::Alert(severity) => base.patch(theme.alert(severity)),
     };
     let rows = app
         .order

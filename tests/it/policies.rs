@@ -292,3 +292,34 @@ fn policy_like(e: &Engine, kind: AlertKind) -> Vec<Alert> {
         .filter(|a| a.kind == kind)
         .collect()
 }
+
+/// The overview's RISK column counts an identity's findings over the totals range, worst
+/// first, and sorts by them; an identity with none shows `·`.
+#[test]
+fn the_overview_shows_findings_in_a_risk_column() {
+    let mut e = engine_with(POLICIES);
+    e.advance(NOON - MIN);
+    e.ingest(&call("agent-triage", NOON - 30_000, 1, tool("Bash")));
+    e.ingest(&call("svc-support-bot", NOON - 20_000, 2, tool("Write")));
+    e.ingest(&call("svc-quiet", NOON - 20_000, 3, tool("Read")));
+    let mut screen = crate::views::Screen::new("policies", e, 24);
+    let snap = screen.engine.snapshot(None);
+    let risk = |name: &str| {
+        let row = snap.identities.iter().find(|r| r.name == name).unwrap();
+        (row.risk.findings, row.risk.worst)
+    };
+    assert_eq!(risk("agent-triage"), (1, Some(Severity::Critical)));
+    assert_eq!(risk("svc-support-bot"), (1, Some(Severity::Warn)));
+    assert_eq!(risk("svc-quiet"), (0, None));
+    while screen.app.sort() != tokentop::app::SortKey::Risk {
+        screen.press('s');
+    }
+    let text = format!("{}", screen.draw(120, 24).backend());
+    let lines: Vec<&str> = text.lines().collect();
+    let at = |name: &str| lines.iter().position(|l| l.contains(name)).unwrap();
+    assert!(text.contains("RISK▼"), "{text}");
+    assert!(lines[at("agent-triage")].contains("1 crit"), "{text}");
+    assert!(lines[at("svc-support-bot")].contains("1 warn"), "{text}");
+    assert!(at("agent-triage") < at("svc-support-bot"));
+    assert!(at("svc-support-bot") < at("svc-quiet"));
+}

@@ -274,9 +274,14 @@ fn every_column_sorts_and_inverting_flips_the_marker() {
         }
         seen.push(screen.app.sort());
     }
-    // With no budgets configured, the BUDGET and ETA columns are hidden and skipped.
-    assert_eq!(seen.len(), SortKey::ALL.len() - 2);
-    assert!(!seen.contains(&SortKey::Budget) && !seen.contains(&SortKey::Eta));
+    // With no budgets configured and no findings, the BUDGET, ETA and RISK columns are
+    // hidden and skipped.
+    assert_eq!(seen.len(), SortKey::ALL.len() - 3);
+    assert!(
+        !seen.contains(&SortKey::Budget)
+            && !seen.contains(&SortKey::Eta)
+            && !seen.contains(&SortKey::Risk)
+    );
     screen.press('n');
     assert!(!screen.app.sort_descending(), "names sort A to Z");
     let marked = |s: &Screen| format!("{}", s.draw(160, 48).backend());

@@ -7,6 +7,7 @@ use super::{
     MinuteChange, ModelPricing, ModelRow, RangeDetail, Rates, RequestSummary, Snapshot, Timeline,
     TimelinePoint, TimelineSpan, ToolRow, TotalsRange, Trend, View,
 };
+use crate::engine::snapshot::Risk;
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
@@ -123,6 +124,14 @@ impl Engine {
             .to_zoned_datetime(self.days.tz.clone())
     }
 
+    /// When the totals range begins (`None`: everything read).
+    fn range_start(&self, range: TotalsRange, today: jiff::civil::Date) -> Option<TimeMs> {
+        let first = today
+            .checked_sub(jiff::Span::new().days(range.days()? - 1))
+            .ok()?;
+        crate::engine::period::midnight(first, &self.days.tz)
+    }
+
     fn today(&self) -> jiff::civil::Date {
         self.now_zoned().date()
     }
@@ -162,6 +171,7 @@ impl Engine {
                 .or_else(|| id.attrs.team.clone()),
             labels: rule.map(|r| r.labels.clone()).unwrap_or_default(),
             budget: self.budgets.tightest(who, &id.name, budgets),
+            risk: Risk::default(),
             whole_range: self.whole_range.then(|| RangeDetail {
                 per_request: RequestSummary::whole_range(&id.dists),
                 cost_usd_by_class: self.models_class_cost(&id.by_model),
@@ -201,9 +211,14 @@ impl Engine {
             row.pricing = Some(self.model_pricing(&row.key));
             row.cost_usd_by_class = Some(self.class_cost(&row.key, &row.usage));
         }
-        let identities: Vec<IdentityRow> = (0..self.identities.len())
+        let mut identities: Vec<IdentityRow> = (0..self.identities.len())
             .map(|who| self.row(who, today, &budgets, view))
             .collect();
+        let alerts = self.shown_alerts();
+        let risks = Risk::by_identity(&alerts, self.range_start(view.range, today));
+        for row in &mut identities {
+            row.risk = risks.get(row.name.as_str()).copied().unwrap_or_default();
+        }
         let rates = Rates::of(&self.global.window, self.now, view.window);
         let minute_ago = Rates::of(&self.global.window, self.now - MINUTE_MS, view.window);
         let last_minute = self.global.window.sum(self.now, MINUTE_MS);
@@ -244,7 +259,7 @@ impl Engine {
                 .focus
                 .and_then(|name| self.detail_with(name, &budgets, view)),
             budgets,
-            alerts: self.shown_alerts(),
+            alerts,
             active_alerts: self.alerts.counts(),
             providers: (!self.providers.is_empty()).then(|| self.providers.view()),
         }
@@ -342,8 +357,14 @@ impl Engine {
                 })
                 .collect()
         };
+        let mut row = self.row(who, self.today(), budgets, view);
+        let since = self.range_start(view.range, self.today());
+        row.risk = Risk::by_identity(&self.alerts.list(), since)
+            .get(name)
+            .copied()
+            .unwrap_or_default();
         Some(IdentityDetail {
-            row: self.row(who, self.today(), budgets, view),
+            row,
             by_model,
             tools,
             cache_hit_rate_total: id.totals.cache_hit_rate(),
