@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::engine::alerts::{Alert, AlertKind};
 use crate::engine::budget::{BudgetLevel, BudgetState, BudgetUnit};
+use crate::engine::episodes::QUIET_MS;
 use crate::engine::providers::reconcile::Reconciliation;
 use crate::event::TimeMs;
 use crate::format;
@@ -93,14 +94,15 @@ fn exit_code(partial: bool, findings: bool, status: BudgetLevel) -> u8 {
 }
 
 /// Calls outside a policy between `since` and `at`: the engine's policy alerts, ended or
-/// open, that overlap that span, oldest first.
+/// open, with a call in that span (an episode ends ten quiet minutes after its last
+/// call), oldest first.
 fn findings(engine: &Engine, since: TimeMs, at: TimeMs) -> Vec<Alert> {
     let mut found: Vec<Alert> = engine
         .snapshot(None)
         .alerts
         .into_iter()
         .filter(|a| a.kind == AlertKind::Policy)
-        .filter(|a| a.started_at <= at && a.ended_at.is_none_or(|end| end >= since))
+        .filter(|a| a.started_at <= at && a.ended_at.is_none_or(|end| end - QUIET_MS >= since))
         .collect();
     found.sort_by_key(|a| (a.started_at, a.id));
     found

@@ -108,10 +108,11 @@ impl Engine {
         let clock = self.hour_minute();
         let identities = &self.identities;
         let names = |who: usize| identities[who].name.clone();
-        let (mut conditions, mut past) = self.policies.conditions(self.now, &names);
-        let (new, new_past) = self.first_seen.conditions(self.now, &names);
+        let (mut conditions, policy_past) = self.policies.conditions(self.now, &names);
+        let (new, mut past) = self.first_seen.conditions(self.now, &names);
         conditions.extend(new);
-        past.extend(new_past);
+        // Policy findings last: kept first when history outnumbers the alerts' room.
+        past.extend(policy_past);
         let kinds = [AlertKind::Policy, AlertKind::NewTool];
         self.alerts.round(self.now, &kinds, conditions, &clock);
         self.alerts.record_past(past, &clock);

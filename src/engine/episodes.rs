@@ -24,23 +24,49 @@ pub struct Run {
 /// Runs with their keys.
 pub type Runs<K> = Vec<(K, Run)>;
 
+impl Run {
+    /// Whether a call at `time` is part of this run: no quiet gap between them.
+    fn holds(&self, time: TimeMs) -> bool {
+        time < self.last.saturating_add(QUIET_MS) && time.saturating_add(QUIET_MS) > self.first
+    }
+}
+
 /// The runs under way, by key.
 #[derive(Debug)]
 pub struct Episodes<K> {
     runs: HashMap<K, Run>,
+    /// Runs a quiet gap ended before the clock looked (history read in one go), waiting
+    /// for the next [`Episodes::settle`] to hand them over as past.
+    lapsed: Vec<(K, Run)>,
 }
 
 impl<K> Default for Episodes<K> {
     fn default() -> Self {
         Episodes {
             runs: HashMap::new(),
+            lapsed: Vec::new(),
         }
     }
 }
 
 impl<K: Eq + Hash + Ord + Clone> Episodes<K> {
-    /// One call under `key` at `time`: a run begins or goes on.
+    /// Whether a call under `key` at `time` belongs to a run under way (within
+    /// [`QUIET_MS`] of it).
+    pub fn goes_on(&self, key: &K, time: TimeMs) -> bool {
+        self.runs.get(key).is_some_and(|run| run.holds(time))
+    }
+
+    /// One call under `key` at `time`: a run begins or goes on. A call [`QUIET_MS`] or more
+    /// away from its run (before or after it) ends that run and begins another, even when
+    /// no clock looked in between (history read in one go).
     pub fn call(&mut self, key: K, time: TimeMs) {
+        if let Some(run) = self.runs.get(&key)
+            && !run.holds(time)
+            && let Some(old) = self.runs.remove(&key)
+            && !old.raised
+        {
+            self.lapsed.push((key.clone(), old));
+        }
         let run = self.runs.entry(key).or_insert(Run {
             calls: 0,
             first: time,
@@ -52,19 +78,26 @@ impl<K: Eq + Hash + Ord + Clone> Episodes<K> {
         run.last = run.last.max(time);
     }
 
+    /// Takes back one call under `key` (it moved to another identity): a run left with
+    /// none is let go.
+    pub fn uncall(&mut self, key: &K) {
+        if let Some(run) = self.runs.get_mut(key) {
+            run.calls = run.calls.saturating_sub(1);
+            if run.calls == 0 {
+                self.runs.remove(key);
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.runs.is_empty()
     }
 
-    pub fn contains(&self, key: &K) -> bool {
-        self.runs.contains_key(key)
-    }
-
     /// At `now`: the runs open (a call within [`QUIET_MS`]), sorted by key, and the runs
-    /// over that no look saw open (their first and last calls are history). Runs over are
-    /// let go: the next call under their key begins a new one.
+    /// over that no look saw open (their first and last calls are history), oldest last
+    /// call first. Runs over are let go: the next call under their key begins a new one.
     pub fn settle(&mut self, now: TimeMs) -> (Runs<K>, Runs<K>) {
-        let mut past = Vec::new();
+        let mut past = std::mem::take(&mut self.lapsed);
         self.runs.retain(|key, run| {
             let open = now - run.last < QUIET_MS;
             if !open && !run.raised {
@@ -81,7 +114,7 @@ impl<K: Eq + Hash + Ord + Clone> Episodes<K> {
             })
             .collect();
         open.sort_by(|a, b| a.0.cmp(&b.0));
-        past.sort_by(|a, b| a.0.cmp(&b.0));
+        past.sort_by(|a, b| a.1.last.cmp(&b.1.last).then_with(|| a.0.cmp(&b.0)));
         (open, past)
     }
 }
@@ -116,5 +149,17 @@ mod tests {
         assert!(open.is_empty() && past.is_empty());
         e.call("live", 116 * MIN);
         assert_eq!(e.settle(116 * MIN).0[0].1.calls, 1);
+    }
+
+    #[test]
+    fn a_quiet_gap_in_history_read_at_once_splits_the_runs() {
+        let mut e: Episodes<&str> = Episodes::default();
+        e.call("bash", 0);
+        e.call("bash", 20 * 24 * 60 * MIN);
+        e.call("bash", 20 * 24 * 60 * MIN + MIN);
+        let (open, past) = e.settle(20 * 24 * 60 * MIN + 2 * MIN);
+        assert_eq!((past.len(), past[0].1.calls, past[0].1.last), (1, 1, 0));
+        assert_eq!(open[0].1.calls, 2, "only the calls of the run under way");
+        assert_eq!(open[0].1.first, 20 * 24 * 60 * MIN);
     }
 }

@@ -16,11 +16,20 @@ pub struct FirstSeen {
 
 impl FirstSeen {
     /// A call by `who` to `tool` at `time`; `new` when the identity was warm and had never
-    /// called it. Later calls of a run under way count in it.
+    /// called it. Later calls within the run under way count in it.
     pub fn call(&mut self, who: usize, tool: &str, time: TimeMs, new: bool) {
-        if new || (!self.runs.is_empty() && self.runs.contains(&(who, tool.to_string()))) {
-            self.runs.call((who, tool.to_string()), time);
+        if self.runs.is_empty() && !new {
+            return;
         }
+        let key = (who, tool.to_string());
+        if new || self.runs.goes_on(&key, time) {
+            self.runs.call(key, time);
+        }
+    }
+
+    /// Takes back a call by `who` to `tool` that moved to another identity.
+    pub fn uncall(&mut self, who: usize, tool: &str) {
+        self.runs.uncall(&(who, tool.to_string()));
     }
 
     /// The runs open at `now` as conditions, and those already over (history read at

@@ -14,7 +14,7 @@ use super::units::Units;
 use super::usage::Usage;
 use super::warmup::WarmUp;
 use super::window::{Bucket, TieredWindow};
-use crate::event::{Format, IdentityAttrs, IdentityKind, Kind, TimeMs};
+use crate::event::{Format, IdentityAttrs, IdentityKind, Kind, TimeMs, ToolCall};
 
 /// Past this many distinct tools, an identity's new ones are counted under [`OTHER_TOOLS`].
 pub const MAX_TOOLS: usize = 500;
@@ -112,6 +112,22 @@ impl IdentityStats {
 
     /// One call of a tool; `response_cost` goes to the tool when it is the first call of
     /// that name in its response.
+    /// Whether it called this tool before, under either of its names (an MCP tool is
+    /// `mcp__server__tool` in a transcript, the bare tool in its telemetry).
+    pub fn knows_tool(&self, call: &ToolCall, full_name: &str) -> bool {
+        let bare = match &call.mcp_server {
+            Some(server) => full_name
+                .strip_prefix("mcp__")
+                .and_then(|rest| rest.strip_prefix(server.as_str()))
+                .and_then(|rest| rest.strip_prefix("__")),
+            None => None,
+        };
+        [Some(call.name.as_str()), Some(full_name), bare]
+            .into_iter()
+            .flatten()
+            .any(|name| self.tools.contains_key(name))
+    }
+
     pub fn record_tool(
         &mut self,
         name: &str,

@@ -14,7 +14,7 @@ use super::usage::Usage;
 use super::{
     Engine, MAX_IDENTITIES, MAX_MODELS, MAX_SKEW_MS, MINUTE_MS, OTHER_IDENTITY, OTHER_MODEL,
 };
-use crate::event::{Event, Format};
+use crate::event::{Event, Format, ToolCall};
 use crate::parse::plausible;
 
 impl Engine {
@@ -249,12 +249,14 @@ impl Engine {
             }
             let warmup = i64::from(self.bursts.warmup_minutes) * MINUTE_MS;
             let id = &self.identities[who];
-            let warm = id.warm.warm_from(warmup).is_some_and(|w| event.time >= w);
+            // Past the cap on tools an identity keeps, new names fold and nothing is new.
+            let warm = id.warm.warm_from(warmup).is_some_and(|w| event.time >= w)
+                && id.tools.len() < super::identity::MAX_TOOLS;
             for tool in &verdict.tools {
                 let call = tool.call;
                 self.policies.call(who, call, event.time);
-                let new = warm && !id.tools.contains_key(&call.name);
                 let name = super::policy::tool_name(call);
+                let new = warm && !id.knows_tool(call, &name);
                 self.first_seen.call(who, &name, event.time, new);
             }
             let id = &mut self.identities[who];
@@ -282,6 +284,14 @@ impl Engine {
         self.identities[who].apply(Sign::Sub, time, day, &site.model, &call);
         self.global.apply(Sign::Sub, time, day, &site.model, &call);
         self.identities[who].unrecord_tool(&site.name, time, site.share);
+        let moved = ToolCall {
+            id: None,
+            name: site.name.clone(),
+            mcp_server: site.mcp_server.clone(),
+        };
+        self.policies.uncall(who, &moved);
+        self.first_seen
+            .uncall(who, &super::policy::tool_name(&moved));
         self.note(|e| super::journal::Entry::ToolCall {
             add: false,
             identity: e.identities[who].name.clone(),

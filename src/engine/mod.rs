@@ -11,7 +11,7 @@ mod calls;
 mod cumulative;
 mod dedup;
 mod detect;
-mod episodes;
+pub mod episodes;
 mod fingerprints;
 mod first_seen;
 mod fleet;

@@ -109,6 +109,17 @@ impl Policies {
         }
     }
 
+    /// Takes back a call by `who` that moved to another identity (its telemetry's).
+    pub fn uncall(&mut self, who: usize, call: &ToolCall) {
+        let Some(covering) = self.covering.get(who) else {
+            return;
+        };
+        let tool = tool_name(call);
+        for &p in covering {
+            self.runs.uncall(&(who, p, tool.clone()));
+        }
+    }
+
     /// The runs open at `now` as conditions, and the runs already over (history read at
     /// start) as findings of the past with their first and last calls. `names` gives an
     /// identity's name by index.

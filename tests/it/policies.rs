@@ -323,3 +323,44 @@ fn the_overview_shows_findings_in_a_risk_column() {
     assert!(at("agent-triage") < at("svc-support-bot"));
     assert!(at("svc-support-bot") < at("svc-quiet"));
 }
+
+/// A call counted from a transcript first moves to its telemetry's identity: one policy
+/// episode, there, not one under each.
+#[test]
+fn a_call_that_moves_to_its_telemetry_identity_is_one_policy_episode_there() {
+    use crate::telemetry_dedup as td;
+    let mut e = engine_with("[[policy]]\nname = \"no shell\"\ndeny = [\"Bash\"]\n");
+    let transcript = td::transcript(&[("toolu_9", "Bash")]);
+    e.advance(transcript.time - MIN);
+    e.ingest(&transcript);
+    for event in td::claude_code(&[td::tool_result("toolu_9", "Bash")]) {
+        e.ingest(&event);
+    }
+    e.advance(transcript.time + MIN);
+    let alerts = policy_alerts(&e);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].identities, ["ada@example.com"]);
+    assert_eq!(alerts[0].value, 1.0);
+}
+
+/// An MCP tool named either way (`mcp__gh__create_issue` in a transcript, `create_issue`
+/// of server `gh` in telemetry) is one tool: known under one name, not new under the other.
+#[test]
+fn an_mcp_tool_known_under_one_name_is_not_new_under_the_other() {
+    let mut e = engine_with("");
+    let start = NOON - 70 * MIN;
+    e.advance(start);
+    warm_hour(&mut e, "agent-x", start);
+    e.ingest(&call(
+        "agent-x",
+        start + 3 * MIN,
+        900,
+        tool("mcp__gh__create_issue"),
+    ));
+    e.advance(NOON - 10 * MIN);
+    let mut bare = tool("create_issue");
+    bare.mcp_server = Some("gh".into());
+    e.ingest(&call("agent-x", NOON - MIN, 901, bare));
+    e.advance(NOON);
+    assert!(policy_like(&e, AlertKind::NewTool).is_empty());
+}

@@ -98,7 +98,7 @@ pub fn tool_result(id: &str, name: &str) -> String {
     )
 }
 
-fn claude_code(records: &[String]) -> Vec<Event> {
+pub fn claude_code(records: &[String]) -> Vec<Event> {
     otel("claude-code", records)
 }
 

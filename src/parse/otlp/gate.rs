@@ -19,6 +19,11 @@ use crate::event::{Event, TimeMs};
 pub const MAX_PENDING: usize = 65_536;
 /// Sessions and sources are forgotten this long after they were last seen.
 const KEY_HORIZON_MS: TimeMs = 86_400_000;
+/// At most this many sessions and sources are remembered on each side; past it the
+/// idlest half is forgotten (a sender inventing a session per record cannot grow them).
+const MAX_KEYS: usize = 1 << 18;
+/// Forgotten keys are looked for at most this often.
+const PRUNE_EVERY_MS: TimeMs = 60_000;
 
 /// What matches a point with events: its session, else its source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +85,10 @@ pub struct MetricGate {
     sending: HashMap<String, TimeMs>,
     /// Primary keys of points that counted, with when one last did.
     counted: HashMap<String, TimeMs>,
+    /// How many held points each primary key has: an event of a session with none held
+    /// costs no pass over the held points.
+    held_keys: HashMap<String, usize>,
+    pruned_at: TimeMs,
     dropped: u64,
 }
 
@@ -91,7 +100,30 @@ impl MetricGate {
             pending: VecDeque::new(),
             sending: HashMap::new(),
             counted: HashMap::new(),
+            held_keys: HashMap::new(),
+            pruned_at: TimeMs::MIN,
             dropped: 0,
+        }
+    }
+
+    fn held(&mut self, held: Held, arrived: TimeMs, front: bool) {
+        *self
+            .held_keys
+            .entry(held.key.primary().to_string())
+            .or_default() += 1;
+        if front {
+            self.pending.push_front((arrived, held));
+        } else {
+            self.pending.push_back((arrived, held));
+        }
+    }
+
+    fn unheld(&mut self, key: &str) {
+        if let Some(n) = self.held_keys.get_mut(key) {
+            *n -= 1;
+            if *n == 0 {
+                self.held_keys.remove(key);
+            }
         }
     }
 
@@ -101,16 +133,29 @@ impl MetricGate {
         if key.all().any(|k| self.counted.contains_key(k)) {
             return false;
         }
-        let mut new = false;
+        let mut held = false;
         for k in key.all() {
-            new |= self.sending.insert(k.to_string(), now).is_none();
+            if self.sending.insert(k.to_string(), now).is_none() {
+                held |= self.held_keys.contains_key(k);
+            }
         }
-        if new {
+        if self.sending.len() > MAX_KEYS {
+            forget_half(&mut self.sending);
+        }
+        if held {
             let before = self.pending.len();
             let sending = &self.sending;
             self.pending
                 .retain(|(_, held)| !sending.contains_key(held.key.primary()));
             self.dropped += (before - self.pending.len()) as u64;
+            let pending = &self.pending;
+            self.held_keys = HashMap::new();
+            for (_, h) in pending {
+                *self
+                    .held_keys
+                    .entry(h.key.primary().to_string())
+                    .or_default() += 1;
+            }
         }
         true
     }
@@ -126,7 +171,7 @@ impl MetricGate {
             *seen = now;
             return Hold::Now(Box::new(held));
         }
-        self.pending.push_back((now, held));
+        self.held(held, now, false);
         Hold::Waiting
     }
 
@@ -138,20 +183,27 @@ impl MetricGate {
                 break;
             }
             if let Some((_, held)) = self.pending.pop_front() {
+                self.unheld(held.key.primary());
                 self.counted.insert(held.key.primary().to_string(), now);
                 due.push(held);
             }
         }
-        let horizon = now - KEY_HORIZON_MS;
-        self.sending.retain(|_, seen| *seen >= horizon);
-        self.counted.retain(|_, seen| *seen >= horizon);
+        if self.counted.len() > MAX_KEYS {
+            forget_half(&mut self.counted);
+        }
+        if now.saturating_sub(self.pruned_at) >= PRUNE_EVERY_MS {
+            self.pruned_at = now;
+            let horizon = now - KEY_HORIZON_MS;
+            self.sending.retain(|_, seen| *seen >= horizon);
+            self.counted.retain(|_, seen| *seen >= horizon);
+        }
         due
     }
 
     /// Released points that could not be sent on: the first to go next time.
     pub fn put_back(&mut self, held: Vec<Held>) {
         for h in held.into_iter().rev() {
-            self.pending.push_front((TimeMs::MIN, h));
+            self.held(h, TimeMs::MIN, true);
         }
     }
 
@@ -163,6 +215,16 @@ impl MetricGate {
     /// Points dropped since the last call, their session sending events.
     pub fn take_dropped(&mut self) -> u64 {
         std::mem::take(&mut self.dropped)
+    }
+}
+
+/// Forgets the idlest half of `keys`, however many share a time.
+fn forget_half(keys: &mut HashMap<String, TimeMs>) {
+    let mut by_age: Vec<(TimeMs, String)> = keys.iter().map(|(k, t)| (*t, k.clone())).collect();
+    let half = by_age.len() / 2;
+    by_age.select_nth_unstable(half);
+    for (_, key) in &by_age[..half] {
+        keys.remove(key);
     }
 }
 
@@ -254,6 +316,18 @@ mod tests {
             [6],
             "only the other source counts"
         );
+    }
+
+    #[test]
+    fn a_session_per_record_cannot_grow_the_gate_without_bound() {
+        let mut gate = MetricGate::new(WAIT);
+        for n in 0..MAX_KEYS + 1_000 {
+            gate.event(&held("ada", Some(&format!("s-{n}")), 0).key, n as TimeMs);
+        }
+        assert!(gate.sending.len() <= MAX_KEYS, "{}", gate.sending.len());
+        // The newest are kept: a point of the last session still drops.
+        let last = format!("s-{}", MAX_KEYS + 999);
+        assert_eq!(gate.hold(held("ada", Some(&last), 1), 0), Hold::Dropped);
     }
 
     #[test]

@@ -126,8 +126,13 @@ fn describe(parts: &mut String, attrs: &[(String, Value)]) {
 /// Series forgotten after this long without a point (an exporter sends every series at
 /// every interval, so a live one is seen every minute).
 const SERIES_IDLE_MS: TimeMs = 3_600_000;
-/// At most this many series are remembered; past it the idlest are forgotten first.
+/// At most this many series are remembered; past it the idlest half is forgotten.
 const MAX_SERIES: usize = 100_000;
+/// A series first seen whose start is at most this far before its point began counting
+/// while we listened: its whole value is new usage. One that started longer ago (a
+/// sender running before tokentop, a series forgotten) has counted usage we never saw
+/// the start of, and may have counted already: its first point is only the baseline.
+pub const FRESH_START_MS: TimeMs = 5 * 60_000;
 
 /// The last value of each cumulative series, to difference the next one against.
 #[derive(Debug, Default)]
@@ -138,16 +143,25 @@ pub struct Series {
 #[derive(Clone, Copy, Debug)]
 struct Last {
     start_ns: u64,
+    time_ns: u64,
     value: f64,
     seen: TimeMs,
 }
 
 impl Series {
     /// The usage `point` adds: a delta point's value; for a cumulative one, its growth
-    /// since the previous point of its series and start time. The first point of a series
-    /// or of a new start time counts whole (the sender started counting then), and so does
-    /// a value below the previous one (the sender restarted without a new start time).
-    pub fn growth(&mut self, point: &Point, now: TimeMs) -> Result<f64, RejectReason> {
+    /// since the previous point of its series and start time. The first point of a new
+    /// start time counts whole when the series started within [`FRESH_START_MS`] plus
+    /// `interval_ms` of the point (the sender started counting then), else it is only the
+    /// baseline; so does a value below the previous one (the sender restarted without a new
+    /// start time). A point no later than the last one of its series (a retry, a reorder)
+    /// adds nothing.
+    pub fn growth(
+        &mut self,
+        point: &Point,
+        now: TimeMs,
+        interval_ms: TimeMs,
+    ) -> Result<f64, RejectReason> {
         let value = point
             .value
             .as_amount()
@@ -160,34 +174,52 @@ impl Series {
         id.push('|');
         describe(&mut id, &sorted(&point.resource));
         let key = DedupKey::from(id.as_str());
-        let previous = self.last.insert(
+        let previous = self.last.get(&key).copied();
+        if let Some(last) = previous
+            && last.start_ns == point.start_ns
+            && point.time_ns <= last.time_ns
+        {
+            return Ok(0.0);
+        }
+        self.last.insert(
             key,
             Last {
                 start_ns: point.start_ns,
+                time_ns: point.time_ns,
                 value,
                 seen: now,
             },
         );
         if self.last.len() > MAX_SERIES {
-            self.forget(now, true);
+            self.forget_half();
         }
+        let age_ms = (point.time_ns.saturating_sub(point.start_ns) / 1_000_000) as TimeMs;
+        let fresh = age_ms <= FRESH_START_MS + interval_ms.max(0);
         Ok(match previous {
             Some(last) if last.start_ns == point.start_ns && value >= last.value => {
                 value - last.value
             }
-            _ => value,
+            Some(last) if last.start_ns == point.start_ns => value,
+            _ if fresh => value,
+            _ => 0.0,
         })
     }
 
-    /// Forgets idle series (all but the newest half when `crowded`).
-    pub fn forget(&mut self, now: TimeMs, crowded: bool) {
-        let mut cutoff = now - SERIES_IDLE_MS;
-        if crowded {
-            let mut seen: Vec<TimeMs> = self.last.values().map(|l| l.seen).collect();
-            let half = seen.len() / 2;
-            cutoff = cutoff.max(*seen.select_nth_unstable(half).1);
+    /// Forgets series with no point for [`SERIES_IDLE_MS`].
+    pub fn forget(&mut self, now: TimeMs) {
+        self.last.retain(|_, l| l.seen >= now - SERIES_IDLE_MS);
+    }
+
+    /// Forgets the idlest half, however many share a time: a flood of new series in one
+    /// request keeps the map bounded and the cost paid once per half.
+    fn forget_half(&mut self) {
+        let mut by_age: Vec<(TimeMs, u128)> =
+            self.last.iter().map(|(k, l)| (l.seen, k.0)).collect();
+        let half = by_age.len() / 2;
+        by_age.select_nth_unstable(half);
+        for (_, key) in &by_age[..half] {
+            self.last.remove(&DedupKey(*key));
         }
-        self.last.retain(|_, l| l.seen >= cutoff);
     }
 }
 

@@ -14,6 +14,7 @@ use crate::event::{Format, IdentityKind, TimeMs, Tokens};
 use crate::parse::RejectReason;
 
 const NOW: TimeMs = 1_800_000_000_000;
+const MINUTE: TimeMs = 60_000;
 const T1: &str = "1785589514000000000";
 
 /// One Claude Code export: a point per token type and one of cost, delta, in every
@@ -53,7 +54,7 @@ fn grouped(batch: Batch, series: &mut Series, identity: &[String]) -> Grouped {
         .points
         .into_iter()
         .map(|p| {
-            let growth = series.growth(&p, NOW).unwrap();
+            let growth = series.growth(&p, NOW, MINUTE).unwrap();
             (p, growth)
         })
         .collect();
@@ -182,14 +183,35 @@ fn cumulative_points_count_their_growth_per_series_and_start_time() {
 }
 
 #[test]
+fn a_series_that_started_before_we_listened_is_a_baseline_and_retries_add_nothing() {
+    let mut series = Series::default();
+    let minute = 60_000_000_000;
+    let start = 1_785_589_000_000_000_000;
+    let mut inputs = Vec::new();
+    for (time, value) in [
+        (start + 180 * minute, 90_000), // running for 3 hours: only the baseline
+        (start + 181 * minute, 90_400), // then its growth
+        (start + 181 * minute, 90_400), // the same point again (a retry): nothing
+        (start + 180 * minute, 90_000), // an older one (a reorder): nothing
+        (start + 182 * minute, 90_500),
+    ] {
+        let body = cumulative_pb(start, time, value);
+        let batch = decode(Signal::Metrics, Encoding::Protobuf, &body).unwrap();
+        let out = grouped(batch, &mut series, &identity());
+        inputs.push(out.events.iter().map(|h| h.event.tokens.input).sum::<u64>());
+    }
+    assert_eq!(inputs, [0, 400, 0, 0, 100]);
+}
+
+#[test]
 fn genai_histograms_count_their_sums_and_other_shapes_are_rejected() {
     let body = r#"{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"rag-api"}}]},"scopeMetrics":[{"metrics":[
       {"name":"gen_ai.client.token.usage","histogram":{"aggregationTemporality":2,"dataPoints":[
-        {"timeUnixNano":"1785589514000000000","sum":1200,"count":"3","attributes":[
+        {"startTimeUnixNano":"1785589454000000000","timeUnixNano":"1785589514000000000","sum":1200,"count":"3","attributes":[
           {"key":"gen_ai.token.type","value":{"stringValue":"input"}},
           {"key":"gen_ai.provider.name","value":{"stringValue":"openai"}},
           {"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o-mini"}}]},
-        {"timeUnixNano":"1785589514000000000","sum":"310","attributes":[
+        {"startTimeUnixNano":"1785589454000000000","timeUnixNano":"1785589514000000000","sum":"310","attributes":[
           {"key":"gen_ai.token.type","value":{"stringValue":"output"}},
           {"key":"gen_ai.provider.name","value":{"stringValue":"openai"}},
           {"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o-mini"}}]},

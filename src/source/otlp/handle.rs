@@ -220,7 +220,10 @@ fn metric_events(
     let mut rejected = Vec::new();
     let mut grown = Vec::with_capacity(points.len());
     for point in points {
-        match metrics.series.growth(&point, now) {
+        match metrics
+            .series
+            .growth(&point, now, settings.metric_interval_ms)
+        {
             Ok(growth) => grown.push((point, growth)),
             Err(reason) => rejected.push((reason, point.measure.name().to_string())),
         }
@@ -256,7 +259,7 @@ pub(super) fn release_due(shared: &Shared) {
     let now = (shared.clock)();
     let due = match shared.metrics.lock() {
         Ok(mut metrics) => {
-            metrics.series.forget(now, false);
+            metrics.series.forget(now);
             metrics.gate.release(now)
         }
         Err(_) => return,
