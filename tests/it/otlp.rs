@@ -747,3 +747,35 @@ fn telemetry_posted_and_logs_read_count_each_request_and_call_once() {
     assert_eq!(td::identity(&snap, "ada@example.com"), (3, 3, 893));
     assert_eq!(snap.totals.output, 893);
 }
+
+/// Source health counts data points: the points of one export that make one event count as
+/// events each, so that lines = events + without usage + rejected holds for metrics too.
+#[test]
+fn health_counts_each_point_of_an_export_that_makes_one_event() {
+    let settings = OtlpSettings {
+        metric_interval_ms: 0,
+        ..OtlpSettings::default()
+    };
+    let peer = start_with(64, 0, None, settings);
+    let both = String::from_utf8(metric_points("s-two", 300))
+        .unwrap()
+        .replace(
+            r#"{"key":"type","value":{"stringValue":"input"}}]}"#,
+            r#"{"key":"type","value":{"stringValue":"input"}}]},
+            {"timeUnixNano":"1785589514000000000","asInt":"40","attributes":[
+              {"key":"session.id","value":{"stringValue":"s-two"}},
+              {"key":"model","value":{"stringValue":"claude-sonnet-4-5"}},
+              {"key":"type","value":{"stringValue":"output"}}]}"#,
+        );
+    let reply = peer.post("/v1/metrics", "application/json", false, both.into_bytes());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let (events, health) = peer.drain();
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].tokens.input, events[0].tokens.output), (300, 40));
+    let rejected: u64 = health.rejected.values().map(|r| r.count).sum();
+    assert_eq!((health.lines, health.events), (2, 2));
+    assert_eq!(
+        health.lines,
+        health.events + health.lines_without_usage + rejected
+    );
+}

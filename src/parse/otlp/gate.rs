@@ -58,11 +58,14 @@ impl GateKey {
     }
 }
 
-/// A metric point's event and what matches it with events.
+/// The event of an export's points (those that differ only in their token type), and
+/// what matches it with events.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Held {
     pub key: GateKey,
     pub event: Event,
+    /// The data points it stands for: what source health counts.
+    pub points: u64,
 }
 
 /// What became of a point given to [`MetricGate::hold`].
@@ -143,11 +146,16 @@ impl MetricGate {
             forget_half(&mut self.sending);
         }
         if held {
-            let before = self.pending.len();
             let sending = &self.sending;
-            self.pending
-                .retain(|(_, held)| !sending.contains_key(held.key.primary()));
-            self.dropped += (before - self.pending.len()) as u64;
+            let mut dropped = 0;
+            self.pending.retain(|(_, held)| {
+                let keep = !sending.contains_key(held.key.primary());
+                if !keep {
+                    dropped += held.points;
+                }
+                keep
+            });
+            self.dropped += dropped;
             let pending = &self.pending;
             self.held_keys = HashMap::new();
             for (_, h) in pending {
@@ -164,7 +172,7 @@ impl MetricGate {
     pub fn hold(&mut self, held: Held, now: TimeMs) -> Hold {
         let key = held.key.primary();
         if self.sending.contains_key(key) {
-            self.dropped += 1;
+            self.dropped += held.points;
             return Hold::Dropped;
         }
         if let Some(seen) = self.counted.get_mut(key) {
@@ -212,7 +220,7 @@ impl MetricGate {
         self.pending.len() >= MAX_PENDING
     }
 
-    /// Points dropped since the last call, their session sending events.
+    /// Data points dropped since the last call, their session sending events.
     pub fn take_dropped(&mut self) -> u64 {
         std::mem::take(&mut self.dropped)
     }
@@ -268,6 +276,7 @@ mod tests {
         Held {
             key: GateKey::of(&event, &resource),
             event,
+            points: 1,
         }
     }
 

@@ -294,7 +294,7 @@ pub fn group(points: &[(Point, f64)], identity: &[String], read_time: TimeMs) ->
             out.empty += points;
         } else {
             let key = GateKey::of(&event, resource);
-            out.events.push(Held { key, event });
+            out.events.push(Held { key, event, points });
         }
     }
     out

@@ -159,14 +159,13 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
         examples.extend(metric_events.rejected);
         let mut released = metric_events.now;
         released.extend(metrics.gate.release(now));
-        without_usage += metrics.gate.take_dropped();
         released
     };
     for (reason, _) in &examples {
         *rejected.entry(*reason).or_default() += 1;
     }
     let record_events = events.len();
-    let mut metric_count = released.len() as u64;
+    let mut metric_count: u64 = released.iter().map(|h| h.points).sum();
     events.extend(released.iter().map(|h| h.event.clone()));
     if !events.is_empty()
         && let Err(e) = shared.tx.try_send(Feed::Events(events))
@@ -181,6 +180,11 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
         // Only metric points: they wait in the gate, and this request is taken.
         metric_count = 0;
     }
+    // Taken once the request is: a 503 above leaves them for the retry's count.
+    without_usage += shared
+        .metrics
+        .lock()
+        .map_or(0, |mut m| m.gate.take_dropped());
     shared.update(|h| {
         h.bytes += body.len() as u64;
         h.lines += parts;
@@ -267,7 +271,7 @@ pub(super) fn release_due(shared: &Shared) {
     if due.is_empty() {
         return;
     }
-    let count = due.len() as u64;
+    let count: u64 = due.iter().map(|h| h.points).sum();
     let events = due.iter().map(|h| h.event.clone()).collect();
     match shared.tx.try_send(Feed::Events(events)) {
         Ok(()) => {
