@@ -4,12 +4,13 @@
 //! path's brackets are written as they are: `message.content[*].input.command`.
 
 use super::{Fingerprint, Found, TYPES};
+use crate::engine::mapping::Pattern;
 
 /// What `[secrets] ignore` lists; a finding that matches any entry is ignored.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Ignore {
-    types: Vec<String>,
-    paths: Vec<String>,
+    types: Vec<Pattern>,
+    paths: Vec<Pattern>,
     fingerprints: Vec<Fingerprint>,
 }
 
@@ -35,11 +36,12 @@ impl Ignore {
         fingerprints: &[impl AsRef<str>],
     ) -> Result<Self, IgnoreError> {
         // A misspelt type would ignore nothing, silently.
+        let types: Vec<Pattern> = types.into_iter().map(Pattern::new).collect();
         if let Some(unknown) = types
             .iter()
-            .find(|t| !TYPES.iter().any(|known| glob(t, known)))
+            .find(|t| !TYPES.iter().any(|known| t.matches(known)))
         {
-            return Err(IgnoreError::Type(unknown.clone()));
+            return Err(IgnoreError::Type(unknown.as_str().to_string()));
         }
         let fingerprints = fingerprints
             .iter()
@@ -54,46 +56,16 @@ impl Ignore {
             .collect::<Result<_, _>>()?;
         Ok(Self {
             types,
-            paths,
+            paths: paths.into_iter().map(Pattern::new).collect(),
             fingerprints,
         })
     }
 
     pub fn ignores(&self, found: &Found) -> bool {
         self.fingerprints.contains(&found.fingerprint)
-            || self.types.iter().any(|t| glob(t, found.secret_type))
-            || self.paths.iter().any(|p| glob(p, &found.path))
+            || self.types.iter().any(|t| t.matches(found.secret_type))
+            || self.paths.iter().any(|p| p.matches(&found.path))
     }
-}
-
-/// Whether `text` matches `pattern` (`*` any run, `?` one character). Linear in their
-/// lengths times the number of `*`: the last `*` is retried, never earlier ones.
-fn glob(pattern: &str, text: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let text: Vec<char> = text.chars().collect();
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some('*') => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(&c) if c == '?' || c == text[t] => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|&c| c == '*')
 }
 
 #[cfg(test)]
@@ -109,6 +81,11 @@ mod tests {
         }
     }
 
+    fn glob(pattern: &str, text: &str) -> bool {
+        Pattern::new(pattern).matches(text)
+    }
+
+    /// Paths' brackets are plain characters to the globs.
     #[test]
     fn globs_match_whole_text() {
         assert!(glob(
