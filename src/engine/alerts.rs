@@ -99,9 +99,13 @@ pub struct Alert {
     pub ratio: Option<f64>,
     /// A burst's active sessions or agents (or identities, for a global burst).
     pub units: Option<u32>,
-    /// The tool a policy alert is about (as its globs see it: MCP tools `mcp__server__tool`).
+    /// The tool a policy or new-tool alert is about (as policy globs see it: MCP tools
+    /// `mcp__server__tool`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
+    /// The `[[policy]]` a policy alert's calls are outside of, by its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
     pub started_at: TimeMs,
     pub peak_at: TimeMs,
     pub ended_at: Option<TimeMs>,
@@ -131,6 +135,7 @@ impl Alert {
         self.ratio = c.ratio;
         self.units = c.units;
         self.tool = c.tool;
+        self.policy = c.policy;
         self.peak_at = now;
         self.reason = format!("{} (since {since})", c.reason);
     }
@@ -179,6 +184,7 @@ pub struct Condition {
     pub ratio: Option<f64>,
     pub units: Option<u32>,
     pub tool: Option<String>,
+    pub policy: Option<String>,
     /// When the episode began, if before the round that first sees it (a run of calls
     /// read a few minutes late); else it begins with that round.
     pub since: Option<TimeMs>,
@@ -274,6 +280,7 @@ impl Alerts {
                 ratio: None,
                 units: None,
                 tool: None,
+                policy: None,
                 started_at,
                 peak_at: now,
                 ended_at: None,
@@ -341,6 +348,7 @@ impl Alerts {
                 ratio: c.ratio,
                 units: c.units,
                 tool: c.tool,
+                policy: c.policy,
                 started_at,
                 peak_at: started_at,
                 ended_at: Some(ended_at),
@@ -420,6 +428,7 @@ mod tests {
             units: Some(1),
             tool: None,
             since: None,
+            policy: None,
             score,
             reason: format!("{subject}: {score}x"),
         }

@@ -67,6 +67,7 @@ pub fn conditions(states: &[BudgetState], clock: &dyn Fn(TimeMs) -> String) -> V
             units: None,
             tool: None,
             since: None,
+            policy: None,
             score: s.percent,
             reason: String::new(),
         };

@@ -55,6 +55,7 @@ fn condition(
         units: Some(burst.units),
         tool: None,
         since: None,
+        policy: None,
         score: burst.margin(),
         reason: burst.reason(subject),
     }

@@ -55,6 +55,7 @@ impl FirstSeen {
                 units: None,
                 tool: Some(tool.to_string()),
                 since: Some(first),
+                policy: None,
                 score: calls as f64,
                 reason: format!("{identity}: new tool {tool}, called {}", times(calls)),
             }

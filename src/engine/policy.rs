@@ -146,6 +146,7 @@ impl Policies {
                 units: None,
                 tool: Some(tool.clone()),
                 since: Some(run.first),
+                policy: Some(spec.name.clone()),
                 score: run.calls as f64,
                 reason: format!(
                     "{identity}: {tool} outside policy {:?} ({why}), called {}",

@@ -174,6 +174,10 @@ fn a_policy_alert_line_names_its_tool() {
     let line = String::from_utf8(tokentop::alert_out::json_line(&events[0])).unwrap();
     assert!(line.contains(r#""kind":"policy""#), "{line}");
     assert!(line.contains(r#""tool":"Bash""#), "{line}");
+    assert!(
+        line.contains(r#""policy":"no shell for the triage agent""#),
+        "{line}"
+    );
 }
 
 /// An hour of `who` calling Read each minute from `start` (past the warm-up), with a call

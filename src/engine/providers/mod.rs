@@ -169,6 +169,7 @@ impl Providers {
                 units: None,
                 tool: None,
                 since: None,
+                policy: None,
                 score: usd,
                 reason: format!(
                     "{}: {} of provider spend on {} that no log explains ({} {}, {} logged)",
