@@ -100,6 +100,15 @@ fn request(n: usize, now_ns: u64) -> Vec<u8> {
     .encode_to_vec()
 }
 
+/// The client's runtime, one worker thread, in both modes.
+fn client_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Posts one export request until it is taken: a 503 (the engine behind) is counted in
 /// `busy` and sent again 5 ms later.
 async fn send(client: &reqwest::Client, url: &str, body: &[u8], busy: &AtomicU64) {
@@ -169,11 +178,7 @@ fn main() {
     let now_ns = (clock() as u64) * 1_000_000;
     let bodies: Vec<Vec<u8>> = (0..requests).map(|n| request(n, now_ns)).collect();
     let busy = Arc::new(AtomicU64::new(0));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = client_runtime();
     let start = Instant::now();
     runtime.block_on(async {
         let client = reqwest::Client::new();
@@ -217,11 +222,7 @@ fn paced(addr: &str, rate: usize, seconds: usize) {
     let requests = rate * seconds / SPANS_PER_REQUEST;
     let every = Duration::from_secs_f64(SPANS_PER_REQUEST as f64 / rate as f64);
     let busy = Arc::new(AtomicU64::new(0));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = client_runtime();
     let start = Instant::now();
     runtime.block_on(async {
         let client = reqwest::Client::new();

@@ -59,21 +59,8 @@ fn group_by(dims: &[Dimension]) -> anyhow::Result<GroupBy> {
 pub fn check(args: &CheckArgs, now: TimeMs) -> anyhow::Result<CheckRequest> {
     let config = args.common.config()?;
     let tz = args.common.time_zone(&config)?;
-    let at = args
-        .at
-        .as_deref()
-        .map(|t| parse_time(t, &tz, now, false))
-        .transpose()
-        .context("--at")
-        .or_usage()?
-        .unwrap_or(now);
-    let findings_since = args
-        .since
-        .as_deref()
-        .map(|t| parse_time(t, &tz, now, false))
-        .transpose()
-        .context("--since")
-        .or_usage()?
+    let at = optional_time(args.at.as_deref(), "--at", &tz, now, false)?.unwrap_or(now);
+    let findings_since = optional_time(args.since.as_deref(), "--since", &tz, now, false)?
         .unwrap_or(at - FINDINGS_WINDOW_MS);
     let prices = args.common.prices(&config)?;
     let providers = providers(&args.providers, &config)?;
@@ -258,6 +245,21 @@ fn parse_time(text: &str, tz: &TimeZone, now: TimeMs, end_of_day: bool) -> anyho
     }
 }
 
+/// The time a `flag` was given, if it was; one that cannot be read is a usage error that
+/// names the flag.
+fn optional_time(
+    text: Option<&str>,
+    flag: &'static str,
+    tz: &TimeZone,
+    now: TimeMs,
+    end_of_day: bool,
+) -> anyhow::Result<Option<TimeMs>> {
+    text.map(|t| parse_time(t, tz, now, end_of_day))
+        .transpose()
+        .context(flag)
+        .or_usage()
+}
+
 /// `--since` and `--until` as times; a value that cannot be read, or a range that ends
 /// before it starts, is a usage error.
 fn time_range(
@@ -266,14 +268,8 @@ fn time_range(
     tz: &TimeZone,
     now: TimeMs,
 ) -> anyhow::Result<(Option<TimeMs>, Option<TimeMs>)> {
-    let read = |text: Option<&str>, end_of_day, flag| {
-        text.map(|t| parse_time(t, tz, now, end_of_day))
-            .transpose()
-            .context(flag)
-            .or_usage()
-    };
-    let since = read(since, false, "--since")?;
-    let until = read(until, true, "--until")?;
+    let since = optional_time(since, "--since", tz, now, false)?;
+    let until = optional_time(until, "--until", tz, now, true)?;
     if let (Some(s), Some(u)) = (since, until)
         && s >= u
     {

@@ -5,6 +5,8 @@
 //! carrying the count: an agent calling Bash a thousand times a minute is one alert, not a
 //! thousand.
 
+use std::borrow::Cow;
+
 use super::alerts::{AlertKind, Condition, Past, Severity};
 use super::episodes::{Episodes, Run};
 use super::mapping::Pattern;
@@ -58,12 +60,12 @@ impl PolicySpec {
 /// The name a policy's globs see: an MCP tool as `mcp__<server>__<tool>`, however the
 /// record named it (a transcript writes that form; an agent's telemetry names the tool
 /// and its server apart).
-pub fn tool_name(call: &ToolCall) -> String {
+pub fn tool_name(call: &ToolCall) -> Cow<'_, str> {
     match &call.mcp_server {
         Some(server) if !call.name.starts_with("mcp__") => {
-            format!("mcp__{server}__{}", call.name)
+            Cow::Owned(format!("mcp__{server}__{}", call.name))
         }
-        _ => call.name.clone(),
+        _ => Cow::Borrowed(&call.name),
     }
 }
 
@@ -104,7 +106,7 @@ impl Policies {
         let tool = tool_name(call);
         for &p in covering {
             if self.specs[p].breach(&tool).is_some() {
-                self.runs.call((who, p, tool.clone()), time);
+                self.runs.call((who, p, tool.to_string()), time);
             }
         }
     }
@@ -116,7 +118,7 @@ impl Policies {
         };
         let tool = tool_name(call);
         for &p in covering {
-            self.runs.uncall(&(who, p, tool.clone()));
+            self.runs.uncall(&(who, p, tool.to_string()));
         }
     }
 

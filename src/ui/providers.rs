@@ -25,7 +25,7 @@ use crate::ui::page;
 use crate::ui::provider_tables::{
     basis, identity_header, identity_row, unmapped_header, unmapped_row,
 };
-use crate::ui::sources::{label, pairs};
+use crate::ui::sources::{count_style, label, pairs};
 
 /// Longest error, URL or name drawn (lines are cut at the edge anyway).
 const TEXT_CHARS: usize = 300;
@@ -171,13 +171,7 @@ fn polling<'a>(status: &ProviderStatus, app: &App, theme: &Theme) -> [Line<'a>; 
         theme,
     ));
     let h = &status.health;
-    let warn = |n: u64| {
-        if n > 0 {
-            theme.level(Level::Warn)
-        } else {
-            text
-        }
-    };
+    let warn = |n: u64| count_style(n, text, theme);
     let mut second = vec![label("http", theme)];
     second.extend(pairs(
         vec![

@@ -73,6 +73,15 @@ pub(super) fn label<'a>(text: &str, theme: &Theme) -> Span<'a> {
     )
 }
 
+/// The style of a count that is bad news as soon as it is not zero: warn, else `text`.
+pub(super) fn count_style(n: u64, text: Style, theme: &Theme) -> Style {
+    if n > 0 {
+        theme.level(Level::Warn)
+    } else {
+        text
+    }
+}
+
 /// `name value` pairs joined by a dot.
 pub(super) fn pairs<'a>(items: Vec<(&str, String, Style)>, theme: &Theme) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
@@ -124,14 +133,7 @@ fn source_lines<'a>(source: &SourceHealth, width: usize, theme: &Theme) -> Vec<L
         lines.extend(error_lines(error, width, theme));
     }
     let text = theme.text();
-    // Counts that are bad news as soon as they are not zero.
-    let warn = |n: u64| {
-        if n > 0 {
-            theme.level(Level::Warn)
-        } else {
-            text
-        }
-    };
+    let warn = |n: u64| count_style(n, text, theme);
     let mut read = vec![label("read", theme)];
     read.extend(pairs(
         vec![

@@ -8,7 +8,7 @@ use super::{
     TimelinePoint, TimelineSpan, ToolRow, TotalsRange, Trend, View,
 };
 use crate::engine::snapshot::Risk;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::Date;
 
@@ -257,7 +257,7 @@ impl Engine {
             .sizes(self.now, view.window.ms()),
             detail: view
                 .focus
-                .and_then(|name| self.detail_with(name, &budgets, view)),
+                .and_then(|name| self.detail_with(name, &budgets, view, &risks)),
             budgets,
             alerts,
             active_alerts: self.alerts.counts(),
@@ -291,7 +291,9 @@ impl Engine {
             focus: Some(name),
             ..View::default()
         };
-        self.detail_with(name, &self.budgets(), &view)
+        let alerts = self.alerts.list();
+        let risks = Risk::by_identity(&alerts, self.range_start(view.range, self.today()));
+        self.detail_with(name, &self.budgets(), &view, &risks)
     }
 
     fn detail_with(
@@ -299,6 +301,7 @@ impl Engine {
         name: &str,
         budgets: &[BudgetState],
         view: &View,
+        risks: &HashMap<&str, Risk>,
     ) -> Option<IdentityDetail> {
         let who = *self.index.get(name)?;
         let id = &self.identities[who];
@@ -358,11 +361,7 @@ impl Engine {
                 .collect()
         };
         let mut row = self.row(who, self.today(), budgets, view);
-        let since = self.range_start(view.range, self.today());
-        row.risk = Risk::by_identity(&self.alerts.list(), since)
-            .get(name)
-            .copied()
-            .unwrap_or_default();
+        row.risk = risks.get(name).copied().unwrap_or_default();
         Some(IdentityDetail {
             row,
             by_model,

@@ -443,10 +443,13 @@ fn genai(r: &Record, parent_agent: Option<&str>, uncached_input: &mut bool) -> B
         None if !r.span_id.is_empty() => Some(DedupKey::of(&[&r.trace_id, ":", &r.span_id])),
         None => None,
     };
-    if r.start_ns != 0 && r.time_ns >= r.start_ns {
-        e.latency_ms = Some((r.time_ns - r.start_ns) / 1_000_000);
-    }
+    e.latency_ms = span_latency(r);
     Ok(Some(e))
+}
+
+/// A span's duration in milliseconds, when it has a start no later than its end.
+fn span_latency(r: &Record) -> Option<u64> {
+    (r.start_ns != 0 && r.time_ns >= r.start_ns).then(|| (r.time_ns - r.start_ns) / 1_000_000)
 }
 
 fn genai_tool(r: &Record) -> Built {
@@ -462,8 +465,6 @@ fn genai_tool(r: &Record) -> Built {
     let call = ToolCall::new(id, name.to_string());
     let provider = first_text(r, &["gen_ai.provider.name", "gen_ai.system"]).unwrap_or("unknown");
     let mut e = tool_event(r, genai_format(provider), provider, call);
-    if r.start_ns != 0 && r.time_ns >= r.start_ns {
-        e.latency_ms = Some((r.time_ns - r.start_ns) / 1_000_000);
-    }
+    e.latency_ms = span_latency(r);
     Ok(Some(e))
 }
