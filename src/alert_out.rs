@@ -63,6 +63,15 @@ pub fn json_line(event: &AlertEvent) -> Vec<u8> {
         alert: &event.alert,
     };
     // Serializing plain data into memory cannot fail; an empty line would say it did.
+    let mut record = serde_json::to_value(&record).unwrap_or_default();
+    if event.alert.kind.counts()
+        && let Some(alert) = record.get_mut("alert").and_then(|a| a.as_object_mut())
+    {
+        // Its number is how many calls or sightings, not a value against a threshold.
+        let count = alert.insert("value".into(), serde_json::Value::Null);
+        let count = count.and_then(|v| v.as_f64()).unwrap_or(0.0) as u64;
+        alert.insert("count".into(), count.into());
+    }
     let mut line = json_safe(serde_json::to_string(&record).unwrap_or_default()).into_bytes();
     line.push(b'\n');
     line

@@ -1,7 +1,7 @@
 //! `tokentop check`: read like `report`, evaluate every budget and policy, and say so in
 //! the exit code for cron and CI: 1 a source could not be read (settled first), else the
-//! highest of 5 (a call outside a `[[policy]]` since `--since`), 4 (a budget over), 3 (a
-//! warning) and 0. With a provider on, spend no log explains above `[reconcile]
+//! highest of 5 (a call outside a `[[policy]]` or an exposed secret since `--since`), 4 (a
+//! budget over), 3 (a warning) and 0. With a provider on, spend no log explains above `[reconcile]
 //! unattributed_usd` is over a limit too (4).
 
 use std::io::Write;
@@ -67,7 +67,8 @@ pub struct CheckReport {
     pub status: BudgetLevel,
     /// Every budget, in config order.
     pub budgets: Vec<BudgetState>,
-    /// Episodes of calls outside a policy between `--since` and `--at`, oldest first.
+    /// Episodes of calls outside a policy, and secrets exposed, between `--since` and
+    /// `--at`, oldest first.
     pub findings: Vec<Alert>,
     /// What the process exits with.
     pub exit_code: u8,
@@ -93,15 +94,15 @@ fn exit_code(partial: bool, findings: bool, status: BudgetLevel) -> u8 {
     }
 }
 
-/// Calls outside a policy between `since` and `at`: the engine's policy alerts, ended or
-/// open, with a call in that span (an episode ends ten quiet minutes after its last
-/// call), oldest first.
+/// Calls outside a policy and secrets exposed between `since` and `at`: the engine's
+/// policy and secret alerts, ended or open, with a call or a sighting in that span (an
+/// episode ends ten quiet minutes after its last one), oldest first.
 fn findings(engine: &Engine, since: TimeMs, at: TimeMs) -> Vec<Alert> {
     let mut found: Vec<Alert> = engine
         .snapshot(None)
         .alerts
         .into_iter()
-        .filter(|a| a.kind == AlertKind::Policy)
+        .filter(|a| matches!(a.kind, AlertKind::Policy | AlertKind::Secret))
         .filter(|a| a.started_at <= at && a.ended_at.is_none_or(|end| end - QUIET_MS >= since))
         .collect();
     found.sort_by_key(|a| (a.started_at, a.id));
@@ -122,6 +123,7 @@ pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
         provider_range,
     } = request;
     let mut engine = Engine::with_config(prices.clone(), tz.clone(), &config);
+    let scanner = crate::state::scanner_for_run(&config.secrets)?;
     let Read {
         sources,
         fetched,
@@ -130,6 +132,7 @@ pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
         &mut engine,
         Reading {
             specs,
+            scanner,
             // Events up to and including `at`: what was known at that moment.
             range: (None, Some(at.saturating_add(1))),
             at,
@@ -252,7 +255,8 @@ pub fn write_lines(report: &CheckReport, out: &mut dyn Write) -> std::io::Result
     }
     for f in &report.findings {
         let severity = f.severity.label().to_uppercase();
-        writeln!(out, "POLICY {severity} {}", sanitize(&f.reason, 300))?;
+        let kind = f.kind.label().to_uppercase();
+        writeln!(out, "{kind} {severity} {}", sanitize(&f.reason, 300))?;
     }
     for row in report.reconciliation.iter().flat_map(|r| r.findings()) {
         writeln!(

@@ -9,6 +9,7 @@ mod file;
 mod policy;
 pub mod providers;
 pub mod reconcile;
+pub mod secrets;
 
 use crate::engine::burst::BurstSettings;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,8 @@ pub struct Config {
     pub serve: ServeSettings,
     /// `[otlp]`: how the OTLP receiver names identities and waits on metric points.
     pub otlp: OtlpSettings,
+    /// `[secrets]`: scanning records for credentials, and what to ignore.
+    pub secrets: secrets::SecretsSettings,
 }
 
 /// The checked `[otlp]` table.

@@ -248,6 +248,10 @@ pub struct Flags {
     /// tokens and cost count, but it is no request and has no request's size.
     #[serde(default)]
     pub aggregate: bool,
+    /// The record held no usage: the event only carries what its content exposed (a
+    /// secret in a prompt or a tool result) to the record's identity, and counts nothing.
+    #[serde(default)]
+    pub no_usage: bool,
 }
 
 /// One request's usage, normalized.
@@ -280,6 +284,18 @@ pub struct Event {
     /// does stdin, which cannot be read back): how the raw record is fetched on demand.
     #[serde(skip)]
     pub origin: Option<Origin>,
+    /// Secrets found in the record's content, set by the reader when it scans (boxed: most
+    /// events have none).
+    #[serde(skip)]
+    pub secrets: Option<Box<Exposed>>,
+}
+
+/// What a scan found in one record: every secret, by type, place and fingerprint, and the
+/// record's line number in its file or stream (1-based), for the finding's source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exposed {
+    pub found: Vec<crate::secrets::Found>,
+    pub line: u64,
 }
 
 #[cfg(test)]

@@ -93,11 +93,10 @@ fn sources(
 ) -> anyhow::Result<live::Sources> {
     let providers = request::providers(&run.providers, config)?;
     // The demo polls its own built-in provider and keeps nothing between runs.
-    let (state, state_warning) = if providers.is_empty() && !demo {
-        (None, None)
-    } else {
-        tokentop::state::open_for_monitor(run.no_state, demo)
-    };
+    let (mut state, mut state_warning) = tokentop::state::open_for_monitor(run.no_state, demo);
+    let (scanner, key_warning) =
+        tokentop::state::scanner_for_monitor(&config.secrets, state.as_mut());
+    state_warning = state_warning.or(key_warning);
     let otlp = run.otlp.bind(&config.otlp)?;
     let input = if demo {
         Input::Demo
@@ -115,6 +114,7 @@ fn sources(
         state,
         state_warning,
         otlp,
+        scanner,
     })
 }
 

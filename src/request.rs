@@ -149,20 +149,21 @@ fn provider_range(range: (Option<TimeMs>, Option<TimeMs>), now: TimeMs) -> (Time
 /// `check`'s findings window when `--since` is not given: the day before `--at`.
 const FINDINGS_WINDOW_MS: TimeMs = 24 * 3_600_000;
 
-/// A check needs something to evaluate: a budget or a policy.
+/// A check needs something to evaluate: a budget, a policy, or the secret scan (on unless
+/// the config turns it off, so only a config can leave nothing).
 fn ensure_budgets(config: &Config) -> anyhow::Result<()> {
-    if !config.budgets.is_empty() || !config.policies.is_empty() {
+    if !config.budgets.is_empty() || !config.policies.is_empty() || config.secrets.enabled {
         return Ok(());
     }
-    match &config.path {
-        Some(path) => Err(usage_error(format!(
-            "nothing to check: {} has no [[budget]] and no [[policy]] table",
-            path.display()
-        ))),
-        None => Err(usage_error(
-            "nothing to check: pass --config FILE, or write ~/.config/tokentop/config.toml with budgets or policies (see sample-data/config.example.toml)",
-        )),
-    }
+    let path = config
+        .path
+        .as_deref()
+        .unwrap_or(std::path::Path::new("the config"));
+    Err(usage_error(format!(
+        "nothing to check: {} has no [[budget]] or [[policy]] table and [secrets] enabled = false; \
+         add a budget or a policy, or turn the secret scan back on",
+        path.display()
+    )))
 }
 
 /// The live monitor's `--since`: the first totals range, the smallest that covers the

@@ -49,6 +49,8 @@ struct FileShape {
     serve: ServeShape,
     #[serde(default)]
     otlp: OtlpShape,
+    #[serde(default)]
+    secrets: super::secrets::SecretsShape,
 }
 
 #[derive(Default, Deserialize)]
@@ -230,6 +232,7 @@ pub fn parse(text: &str) -> Result<Config, Located> {
         reconcile: super::reconcile::settings(shape.reconcile)?,
         serve: serve_settings(shape.serve)?,
         otlp: otlp_settings(shape.otlp)?,
+        secrets: super::secrets::settings(shape.secrets)?,
     })
 }
 

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::burst::Signal;
 use super::episodes::{QUIET_MS, Run};
+pub use super::exposures::SecretNote;
 use crate::event::TimeMs;
 
 /// An episode ends once its condition has been clear this long.
@@ -39,9 +40,20 @@ pub enum AlertKind {
     Policy,
     /// Calls to a tool its (warm) identity never used before.
     NewTool,
+    /// A credential in what an identity's records hold (prompts, tool calls, results).
+    Secret,
 }
 
 impl AlertKind {
+    /// Whether its alerts' value is a count (of calls outside a policy, of calls to a new
+    /// tool, of sightings of a secret) rather than a measure against a threshold.
+    pub fn counts(self) -> bool {
+        matches!(
+            self,
+            AlertKind::Policy | AlertKind::NewTool | AlertKind::Secret
+        )
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             AlertKind::BudgetWarn => "budget warn",
@@ -51,6 +63,7 @@ impl AlertKind {
             AlertKind::Unattributed => "unattributed",
             AlertKind::Policy => "policy",
             AlertKind::NewTool => "new tool",
+            AlertKind::Secret => "secret",
         }
     }
 }
@@ -106,6 +119,10 @@ pub struct Alert {
     /// The `[[policy]]` a policy alert's calls are outside of, by its name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    /// A secret alert's type, place in the record and fingerprint (`secret_type`,
+    /// `where`, `fingerprint`), never the value.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretNote>,
     pub started_at: TimeMs,
     pub peak_at: TimeMs,
     pub ended_at: Option<TimeMs>,
@@ -136,6 +153,7 @@ impl Alert {
         self.units = c.units;
         self.tool = c.tool;
         self.policy = c.policy;
+        self.secret = c.secret;
         self.peak_at = now;
         self.reason = format!("{} (since {since})", c.reason);
     }
@@ -185,6 +203,7 @@ pub struct Condition {
     pub units: Option<u32>,
     pub tool: Option<String>,
     pub policy: Option<String>,
+    pub secret: Option<SecretNote>,
     /// When the episode began, if before the round that first sees it (a run of calls
     /// read a few minutes late); else it begins with that round.
     pub since: Option<TimeMs>,
@@ -281,6 +300,7 @@ impl Alerts {
                 units: None,
                 tool: None,
                 policy: None,
+                secret: None,
                 started_at,
                 peak_at: now,
                 ended_at: None,
@@ -349,6 +369,7 @@ impl Alerts {
                 units: c.units,
                 tool: c.tool,
                 policy: c.policy,
+                secret: c.secret,
                 started_at,
                 peak_at: started_at,
                 ended_at: Some(ended_at),
@@ -429,6 +450,7 @@ mod tests {
             tool: None,
             since: None,
             policy: None,
+            secret: None,
             score,
             reason: format!("{subject}: {score}x"),
         }

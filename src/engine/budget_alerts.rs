@@ -68,6 +68,7 @@ pub fn conditions(states: &[BudgetState], clock: &dyn Fn(TimeMs) -> String) -> V
             tool: None,
             since: None,
             policy: None,
+            secret: None,
             score: s.percent,
             reason: String::new(),
         };

@@ -56,6 +56,7 @@ fn condition(
         tool: None,
         since: None,
         policy: None,
+        secret: None,
         score: burst.margin(),
         reason: burst.reason(subject),
     }
@@ -103,8 +104,9 @@ impl Engine {
     }
 
     /// Raises or ends the `policy` alerts (calls outside a `[[policy]]`, one alert per
-    /// identity, policy and tool) and the `new_tool` ones (one per identity and tool);
-    /// runs already over when first seen (history) are kept as ended.
+    /// identity, policy and tool), the `new_tool` ones (one per identity and tool) and the
+    /// `secret` ones (one per identity and secret); runs already over when first seen
+    /// (history) are kept as ended.
     pub(super) fn observe_tools(&mut self) {
         let clock = self.hour_minute();
         let identities = &self.identities;
@@ -112,9 +114,13 @@ impl Engine {
         let (mut conditions, policy_past) = self.policies.conditions(self.now, &names);
         let (new, mut past) = self.first_seen.conditions(self.now, &names);
         conditions.extend(new);
-        // Policy findings last: kept first when history outnumbers the alerts' room.
+        let (secrets, secret_past) = self.exposures.conditions(self.now, &names);
+        conditions.extend(secrets);
+        // Policy and secret findings last: kept first when history outnumbers the alerts'
+        // room.
         past.extend(policy_past);
-        let kinds = [AlertKind::Policy, AlertKind::NewTool];
+        past.extend(secret_past);
+        let kinds = [AlertKind::Policy, AlertKind::NewTool, AlertKind::Secret];
         self.alerts.round(self.now, &kinds, conditions, &clock);
         self.alerts.record_past(past, &clock);
     }

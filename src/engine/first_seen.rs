@@ -56,6 +56,7 @@ impl FirstSeen {
                 tool: Some(tool.to_string()),
                 since: Some(first),
                 policy: None,
+                secret: None,
                 score: calls as f64,
                 reason: format!("{identity}: new tool {tool}, called {}", times(calls)),
             }

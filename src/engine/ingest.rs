@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::calls::Site;
 use super::dedup::{Decision, Recharge};
+use super::exposures::RecordAt;
 use super::identity::{IdentityStats, Ledger, Sign};
 use super::recent::{CostSource, RecentEvent};
 use super::tally::Fields;
@@ -113,6 +114,19 @@ impl Engine {
         } else {
             event
         };
+        if let Some(exposed) = &event.secrets {
+            let who = self.identity_index(event);
+            let at = RecordAt {
+                origin: event.origin,
+                line: Some(exposed.line),
+            };
+            for found in &exposed.found {
+                self.exposures.see(who, found, event.time, at);
+            }
+        }
+        if event.flags.no_usage {
+            return;
+        }
         let grown;
         let event = match (&event.cumulative, &event.attrs.session) {
             (Some(total), Some(session)) => {

@@ -12,6 +12,7 @@ mod cumulative;
 mod dedup;
 mod detect;
 pub mod episodes;
+pub mod exposures;
 mod fingerprints;
 mod first_seen;
 mod fleet;
@@ -195,6 +196,8 @@ pub struct Engine {
     policies: Policies,
     /// Tools new to warm identities, and the runs of their calls.
     first_seen: first_seen::FirstSeen,
+    /// Secrets the identities' records exposed, once each per identity.
+    exposures: exposures::Exposures,
     global: Global,
     copies: Copies,
     running_totals: RunningTotals,
@@ -239,6 +242,7 @@ impl Engine {
             budgets: Budgets::new(config.budgets.clone(), tz.clone()),
             policies: Policies::new(config.policies.clone()),
             first_seen: first_seen::FirstSeen::default(),
+            exposures: exposures::Exposures::default(),
             days: DayClock { tz, cached: None },
             now: 0,
             identities: Vec::new(),

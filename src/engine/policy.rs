@@ -149,6 +149,7 @@ impl Policies {
                 tool: Some(tool.clone()),
                 since: Some(run.first),
                 policy: Some(spec.name.clone()),
+                secret: None,
                 score: run.calls as f64,
                 reason: format!(
                     "{identity}: {tool} outside policy {:?} ({why}), called {}",

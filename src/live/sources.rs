@@ -2,10 +2,13 @@
 //! demo, the provider poller with its state store, and the OTLP receiver, all into the
 //! engine's one channel.
 
+use std::sync::Arc;
+
 use crate::demo;
 use crate::engine::Engine;
 use crate::engine::providers::kept_from;
 use crate::parse::provider::{Provider, ProviderUpdate, Width};
+use crate::secrets::Scanner;
 use crate::source::follow::{self, FollowOptions, Follower};
 use crate::source::health::SourceHealth;
 use crate::source::origin::Origins;
@@ -100,6 +103,8 @@ pub struct Sources {
     pub state_warning: Option<String>,
     /// The OTLP receiver, bound (`--otlp`).
     pub otlp: Option<otlp::Receiver>,
+    /// Scans the logs' records for secrets (`None`: `[secrets] enabled = false`).
+    pub scanner: Option<Arc<Scanner>>,
 }
 
 /// Starts every source of `sources` into `tx`: stdin, the followed paths (whose lines
@@ -119,11 +124,12 @@ pub fn start_sources(
         }
         Input::Paths(specs) => {
             for spec in specs.iter().filter(|s| s.is_stream()) {
-                readers.watch(stdin::spawn(spec, tx.clone(), wall_clock)?);
+                let scanner = sources.scanner.clone();
+                readers.watch(stdin::spawn(spec, scanner, tx.clone(), wall_clock)?);
             }
             if specs.iter().any(|s| !s.is_stream()) {
                 readers.watch(follow::spawn(
-                    Follower::new(specs, origins.clone()),
+                    Follower::new(specs, origins.clone()).scanning(sources.scanner.clone()),
                     tx.clone(),
                     sources.follow,
                 )?);

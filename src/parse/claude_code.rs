@@ -171,24 +171,13 @@ pub fn parse(text: &str, ctx: &LineContext) -> Parsed {
         (Some(id), None) => Some(DedupKey::from(id.as_ref())),
         (None, _) => None,
     };
-    // A file copied out of its `projects` folder keeps its project: the folder's name is
-    // the `cwd` as Claude Code writes it, every character but letters and digits a dash.
-    let identity = ctx
-        .project_dir
-        .map(str::to_string)
-        .or_else(|| line.cwd.as_deref().map(project_folder))
-        .unwrap_or_else(|| "claude-code".to_string());
     let sidechain = line.is_sidechain.unwrap_or(false);
+    let identity = identity(ctx, line.cwd.as_deref());
     Parsed::Event(Box::new(Event {
         time,
         identity,
         identity_kind: IdentityKind::Agent,
-        attrs: IdentityAttrs {
-            project: line.cwd.map(Cow::into_owned),
-            session: line.session_id.map(Cow::into_owned),
-            agent: line.agent_id.map(Cow::into_owned),
-            ..IdentityAttrs::default()
-        },
+        attrs: attrs(line.cwd, line.session_id, line.agent_id),
         format: Format::ClaudeCode,
         provider: "anthropic".to_string(),
         flags: Flags {
@@ -206,7 +195,63 @@ pub fn parse(text: &str, ctx: &LineContext) -> Parsed {
         record_cost_usd: line.cost_usd,
         cumulative: None,
         origin: None,
+        secrets: None,
     }))
+}
+
+/// A file copied out of its `projects` folder keeps its project: the folder's name is the
+/// `cwd` as Claude Code writes it, every character but letters and digits a dash.
+fn identity(ctx: &LineContext, cwd: Option<&str>) -> String {
+    ctx.project_dir
+        .map(str::to_string)
+        .or_else(|| cwd.map(project_folder))
+        .unwrap_or_else(|| "claude-code".to_string())
+}
+
+fn attrs(
+    cwd: Option<Cow<'_, str>>,
+    session: Option<Cow<'_, str>>,
+    agent: Option<Cow<'_, str>>,
+) -> IdentityAttrs {
+    IdentityAttrs {
+        project: cwd.map(Cow::into_owned),
+        session: session.map(Cow::into_owned),
+        agent: agent.map(Cow::into_owned),
+        ..IdentityAttrs::default()
+    }
+}
+
+/// The who and when of a turn without usage (a prompt, a tool result), as an event that
+/// counts nothing ([`Flags::no_usage`]); `None` for a line that is no turn (it names no
+/// session).
+pub fn carrier(text: &str, ctx: &LineContext) -> Option<Event> {
+    let line: Line = serde_json::from_str(text).ok()?;
+    line.session_id.as_ref()?;
+    let time = line.timestamp.as_deref().and_then(parse_rfc3339_ms);
+    Some(Event {
+        time: time.unwrap_or(ctx.read_time),
+        identity: identity(ctx, line.cwd.as_deref()),
+        identity_kind: IdentityKind::Agent,
+        flags: Flags {
+            sidechain: line.is_sidechain.unwrap_or(false),
+            time_from_read: time.is_none(),
+            no_usage: true,
+            ..Flags::default()
+        },
+        attrs: attrs(line.cwd, line.session_id, line.agent_id),
+        format: Format::ClaudeCode,
+        provider: "anthropic".to_string(),
+        model: String::new(),
+        kind: Kind::Completion,
+        tokens: Tokens::default(),
+        tools: Vec::new(),
+        dedup_key: None,
+        latency_ms: None,
+        record_cost_usd: None,
+        cumulative: None,
+        origin: None,
+        secrets: None,
+    })
 }
 
 #[cfg(test)]

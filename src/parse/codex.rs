@@ -313,6 +313,43 @@ impl State {
         parsed
     }
 
+    /// The who and when of a rollout line without usage (a message, a call's output), as
+    /// an event that counts nothing ([`Flags::no_usage`]): the session's folder and id so
+    /// far. `None` for a line that is no rollout line.
+    pub(super) fn carrier(&self, text: &str, ctx: &LineContext) -> Option<Event> {
+        let line: Line = serde_json::from_str(text).ok()?;
+        line.payload.as_ref()?;
+        let time = line.timestamp.as_deref().and_then(parse_rfc3339_ms);
+        let cwd = self.meta_cwd.as_ref().or(self.turn_cwd.as_ref());
+        Some(Event {
+            time: time.unwrap_or(ctx.read_time),
+            identity: cwd.map_or(FALLBACK_IDENTITY, String::as_str).to_string(),
+            identity_kind: IdentityKind::Agent,
+            attrs: IdentityAttrs {
+                project: cwd.cloned(),
+                session: self.session.clone(),
+                ..IdentityAttrs::default()
+            },
+            format: Format::Codex,
+            provider: "openai".to_string(),
+            model: String::new(),
+            kind: Kind::Completion,
+            tokens: Tokens::default(),
+            tools: Vec::new(),
+            dedup_key: None,
+            latency_ms: None,
+            record_cost_usd: None,
+            cumulative: None,
+            origin: None,
+            secrets: None,
+            flags: Flags {
+                time_from_read: time.is_none(),
+                no_usage: true,
+                ..Flags::default()
+            },
+        })
+    }
+
     fn event(
         &mut self,
         tokens: Tokens,
@@ -344,6 +381,7 @@ impl State {
             record_cost_usd: None,
             cumulative: None,
             origin: None,
+            secrets: None,
             flags: Flags {
                 final_copy: true,
                 time_from_read: time.is_none(),

@@ -96,6 +96,20 @@ impl LineParser {
     }
 }
 
+impl LineParser {
+    /// The who and when of a record without usage, as an event that counts nothing
+    /// ([`crate::event::Flags::no_usage`]): how a secret in a prompt or a tool result
+    /// reaches its record's identity. Claude Code turns and Codex rollout lines; the
+    /// records of other formats that hold no usage name no identity.
+    pub fn carrier(&self, line: &[u8], ctx: &LineContext) -> Option<Event> {
+        let text = std::str::from_utf8(line).ok()?.trim();
+        if text.contains("\"payload\"") {
+            return self.codex.carrier(text, ctx);
+        }
+        claude_code::carrier(text, ctx)
+    }
+}
+
 /// Whether `quoted` (a name in quotes) appears as an object key, that is followed by `:`;
 /// a value that happens to be the same word is not a key.
 fn has_key(text: &str, quoted: &str) -> bool {

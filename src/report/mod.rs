@@ -23,6 +23,7 @@ use crate::engine::tally::{Dimension, Filter, Tally};
 use crate::engine::{Engine, IngestStats};
 use crate::event::{Event, TimeMs};
 use crate::pricing::PriceTable;
+use crate::secrets::Scanner;
 use crate::source::discover::SourceSpec;
 use crate::source::follow::Follower;
 use crate::source::health::SourceHealth;
@@ -140,17 +141,18 @@ pub fn read_all(
     now: TimeMs,
 ) -> (Engine, Vec<SourceHealth>) {
     let mut engine = Engine::new(prices, tz);
-    let health = read_into(&mut engine, specs, range, now, now);
+    let health = read_into(&mut engine, specs, None, range, now, now);
     (engine, health)
 }
 
 /// Reads every source once into `engine`, keeping events in `[since, until)`, and moves
-/// its clock to `at`. Records are read at `now`, the wall clock: one stamped more than a
+/// its clock to `at`; `scanner` scans every record for secrets. Records are read at `now`, the wall clock: one stamped more than a
 /// day ahead of it is rejected as `future_time`, while one after an earlier `at` (`check
 /// --at`) is only outside the range.
 pub fn read_into(
     engine: &mut Engine,
     specs: Vec<SourceSpec>,
+    scanner: Option<Arc<Scanner>>,
     range: (Option<TimeMs>, Option<TimeMs>),
     now: TimeMs,
     at: TimeMs,
@@ -167,16 +169,22 @@ pub fn read_into(
     };
     let streams: Vec<SourceSpec> = specs.iter().filter(|s| s.is_stream()).cloned().collect();
     // Reports show no raw records: the registry is filled and dropped.
-    let mut follower = Follower::new(specs, Origins::default());
+    let mut follower = Follower::new(specs, Origins::default()).scanning(scanner.clone());
     follower.rescan(now, &mut ingest);
     follower.poll(now, &mut ingest);
     follower.finish(now, &mut ingest);
     let mut health = follower.health();
     for spec in &streams {
-        health.push(stdin::read_spec(spec, false, &|| now, |events, _| {
-            events.into_iter().for_each(&mut ingest);
-            true
-        }));
+        health.push(stdin::read_spec(
+            spec,
+            false,
+            scanner.clone(),
+            &|| now,
+            |events, _| {
+                events.into_iter().for_each(&mut ingest);
+                true
+            },
+        ));
     }
     engine.advance(at);
     engine.finish();
@@ -244,6 +252,8 @@ fn warn_errors<'a>(
 /// What `report` and `check` read: the logs and the providers' reports.
 pub struct Reading<'a> {
     pub specs: Vec<SourceSpec>,
+    /// Scans the logs' records for secrets (`None`: no scan).
+    pub scanner: Option<Arc<Scanner>>,
     /// Log events in `[since, until)`.
     pub range: (Option<TimeMs>, Option<TimeMs>),
     /// The engine's clock once the logs are read.
@@ -272,6 +282,7 @@ pub fn read_with_providers(
 ) -> anyhow::Result<Read> {
     let Reading {
         specs,
+        scanner,
         range,
         at,
         providers,
@@ -282,7 +293,7 @@ pub fn read_with_providers(
     if !providers.is_empty() {
         engine.keep_utc_days();
     }
-    let sources = read_into(engine, specs, range, now, at);
+    let sources = read_into(engine, specs, scanner, range, now, at);
     if providers.is_empty() {
         ensure_read(&sources)?;
     }
@@ -358,6 +369,7 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
         &mut engine,
         Reading {
             specs,
+            scanner: None,
             range,
             at: now,
             providers: &providers,

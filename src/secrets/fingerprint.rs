@@ -17,6 +17,11 @@ impl FingerprintKey {
         Self(bytes)
     }
 
+    /// The key's bytes, for the state store to keep.
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     /// The fingerprint of one secret value under this key.
     pub fn fingerprint(&self, value: &str) -> Fingerprint {
         // HMAC takes a key of any length: `new_from_slice` cannot fail.

@@ -51,6 +51,26 @@ pub const TYPES: &[&str] = &[
     "token",
 ];
 
+/// What every reader scans records with: the fingerprint key and the findings to ignore.
+#[derive(Debug)]
+pub struct Scanner {
+    key: FingerprintKey,
+    ignore: Ignore,
+}
+
+impl Scanner {
+    pub fn new(key: FingerprintKey, ignore: Ignore) -> Self {
+        Scanner { key, ignore }
+    }
+
+    /// The secrets in one record (a log line) that `[secrets] ignore` does not list.
+    pub fn scan(&self, record: &str) -> Vec<Found> {
+        let mut found = scan_json(record, &self.key);
+        found.retain(|f| !self.ignore.ignores(f));
+        found
+    }
+}
+
 /// One secret in a text: its type and where its value lies (bytes of the text given).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {

@@ -236,6 +236,7 @@ fn alert_key(a: &Alert) -> (String, String) {
         AlertKind::Unattributed => "unattributed",
         AlertKind::Policy => "policy",
         AlertKind::NewTool => "new_tool",
+        AlertKind::Secret => "secret",
     };
     let severity = match a.severity {
         Severity::Info => "info",

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,7 @@ use super::tail::{FileId, TailedFile, file_id};
 use super::watch::{Wake, Watches};
 use super::{BATCH, Feed};
 use crate::event::{Event, TimeMs};
+use crate::secrets::Scanner;
 
 /// Folders are walked again for new files at least this often (sooner on a create,
 /// rename or delete event).
@@ -69,6 +71,8 @@ pub struct Follower {
     scratch: Vec<u8>,
     /// Where every file read is registered, for events to say where they came from.
     origins: Origins,
+    /// Scans every record for secrets when set.
+    scanner: Option<Arc<Scanner>>,
 }
 
 impl Follower {
@@ -95,7 +99,14 @@ impl Follower {
             polls: 0,
             scratch: Vec::new(),
             origins,
+            scanner: None,
         }
+    }
+
+    /// Scans every record read for secrets with `scanner` (none: no scan).
+    pub fn scanning(mut self, scanner: Option<Arc<Scanner>>) -> Self {
+        self.scanner = scanner;
+        self
     }
 
     /// Looks for files that appeared, moved or went away since the last scan. A file that
@@ -164,7 +175,8 @@ impl Follower {
             }
             for (id, path) in new_files {
                 let origin = self.origins.register_file(&path);
-                source.files.insert(id, TailedFile::new(path, id, origin));
+                let file = TailedFile::new(path, id, origin, self.scanner.clone());
+                source.files.insert(id, file);
             }
             source
                 .draining

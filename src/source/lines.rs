@@ -3,10 +3,13 @@
 //! following) once it has sat idle as one whole JSON object; an over-long one is skipped
 //! without being held in memory whole.
 
+use std::sync::Arc;
+
 use super::health::SourceHealth;
-use crate::event::{Event, TimeMs};
+use crate::event::{Event, Exposed, TimeMs};
 use crate::event::{Origin, SourceId};
 use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason, plausible};
+use crate::secrets::Scanner;
 
 /// How much of an over-long line is kept, as the example in the source's health.
 const TOO_LONG_EXAMPLE: usize = 256;
@@ -33,6 +36,10 @@ pub struct LineReader {
     fed: u64,
     /// The stream offset where the line being assembled starts.
     line_start: u64,
+    /// Lines ended so far: the line being assembled is the next one.
+    lines_ended: u64,
+    /// Scans every record for secrets when set (live, `check`, `report --findings`).
+    scanner: Option<Arc<Scanner>>,
 }
 
 impl LineReader {
@@ -89,6 +96,8 @@ impl LineReader {
         let line = Line {
             source: self.source,
             start: self.line_start,
+            number: self.lines_ended + 1,
+            scanner: self.scanner.as_deref(),
         };
         line.handle(&mut self.parser, &self.partial, &ctx, health, sink);
         // Its start stays, as the example should the line be extended.
@@ -97,9 +106,16 @@ impl LineReader {
         true
     }
 
+    /// Scans every record for secrets with `scanner` (none: no scan).
+    pub fn scanning(mut self, scanner: Option<Arc<Scanner>>) -> Self {
+        self.scanner = scanner;
+        self
+    }
+
     /// Forgets everything about the stream (the file was truncated or replaced).
     pub fn reset(&mut self) {
-        *self = LineReader::new(self.project_dir.take(), self.source);
+        let scanner = self.scanner.take();
+        *self = LineReader::new(self.project_dir.take(), self.source).scanning(scanner);
     }
 
     /// Takes the next bytes of the stream; every line they complete is parsed, counted in
@@ -121,9 +137,12 @@ impl LineReader {
             let (head, rest) = (&chunk[..nl], &chunk[nl + 1..]);
             chunk = rest;
             at += nl as u64 + 1;
+            self.lines_ended += 1;
             let line = Line {
                 source: self.source,
                 start: std::mem::replace(&mut self.line_start, at),
+                number: self.lines_ended,
+                scanner: self.scanner.as_deref(),
             };
             if self.counted {
                 // The end of a line counted while it sat idle.
@@ -181,13 +200,16 @@ fn is_whole_object(bytes: &[u8]) -> bool {
         && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
 }
 
-/// Where a complete line was found.
-struct Line {
+/// Where a complete line was found, and the scanner its record goes through.
+struct Line<'a> {
     source: Option<SourceId>,
     start: u64,
+    /// 1-based.
+    number: u64,
+    scanner: Option<&'a Scanner>,
 }
 
-impl Line {
+impl Line<'_> {
     fn handle(
         self,
         parser: &mut LineParser,
@@ -204,21 +226,51 @@ impl Line {
         };
         health.count(bytes, &parsed);
         let origin = || self.source.map(|s| Origin::new(s, self.start, bytes));
+        let exposed = self.scan(bytes, &parsed);
         match parsed {
             Parsed::Event(mut event) => {
                 event.origin = origin();
+                event.secrets = exposed;
                 sink(*event);
             }
             Parsed::Records(records) => {
-                // Every event of the line points at the line.
+                // Every event of the line points at the line; what the line exposed goes
+                // with its first event.
                 let origin = origin();
+                let mut exposed = exposed;
                 for mut event in records.events {
                     event.origin = origin;
+                    event.secrets = exposed.take();
                     sink(event);
                 }
             }
-            Parsed::NoUsage | Parsed::Rejected(_) => {}
+            Parsed::NoUsage => {
+                // A prompt or a tool result: its record's identity still gets the finding.
+                if let Some(exposed) = exposed
+                    && let Some(mut carrier) = parser.carrier(bytes, ctx)
+                {
+                    carrier.origin = origin();
+                    carrier.secrets = Some(exposed);
+                    sink(carrier);
+                }
+            }
+            Parsed::Rejected(_) => {}
         }
+    }
+
+    /// The secrets in a record that was read (a rejected line is not scanned).
+    fn scan(&self, bytes: &[u8], parsed: &Parsed) -> Option<Box<Exposed>> {
+        let scanner = self.scanner?;
+        if matches!(parsed, Parsed::Rejected(_)) {
+            return None;
+        }
+        let found = scanner.scan(std::str::from_utf8(bytes).ok()?);
+        (!found.is_empty()).then(|| {
+            Box::new(Exposed {
+                found,
+                line: self.number,
+            })
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! one), each read until it closes.
 
 use std::io::{self, Read};
+use std::sync::Arc;
 use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,7 @@ use super::health::SourceHealth;
 use super::lines::LineReader;
 use super::tail::IDLE_LINE;
 use crate::event::{Event, TimeMs};
+use crate::secrets::Scanner;
 
 const CHUNK: usize = 64 * 1024;
 /// Health is reported at most this often while lines stream in.
@@ -20,11 +22,11 @@ const HEALTH_EVERY: Duration = Duration::from_millis(250);
 /// false to stop). A last line without a newline is complete at the end of the input.
 pub fn read_to_end(
     mut input: impl Read,
+    mut lines: LineReader,
     clock: &dyn Fn() -> TimeMs,
     health: &mut SourceHealth,
     mut on_read: impl FnMut(Vec<Event>, &SourceHealth) -> bool,
 ) {
-    let mut lines = LineReader::new(None, None);
     let mut buf = vec![0; CHUNK];
     loop {
         match input.read(&mut buf) {
@@ -49,6 +51,7 @@ pub fn read_to_end(
 /// newline. The blocking reads happen on a thread of their own.
 pub fn follow_to_end(
     mut input: impl Read + Send + 'static,
+    mut lines: LineReader,
     clock: &dyn Fn() -> TimeMs,
     health: &mut SourceHealth,
     mut on_read: impl FnMut(Vec<Event>, &SourceHealth) -> bool,
@@ -74,7 +77,6 @@ pub fn follow_to_end(
     if let Err(e) = spawned {
         health.last_error = Some(format!("{}: {e}", health.path));
     }
-    let mut lines = LineReader::new(None, None);
     // Whether the held line was looked at since it last grew.
     let mut idle_checked = true;
     loop {
@@ -137,10 +139,11 @@ fn end(
 
 /// Reads the stream `spec` names (stdin, or a FIFO opened now) to its end, as
 /// [`read_to_end`] does, or as [`follow_to_end`] does when `live`; a stream that cannot
-/// be opened is reported in its health.
+/// be opened is reported in its health. `scanner` scans its records for secrets.
 pub fn read_spec(
     spec: &SourceSpec,
     live: bool,
+    scanner: Option<Arc<Scanner>>,
     clock: &dyn Fn() -> TimeMs,
     mut on_read: impl FnMut(Vec<Event>, &SourceHealth) -> bool,
 ) -> SourceHealth {
@@ -157,10 +160,11 @@ pub fn read_spec(
         },
         _ => Box::new(io::stdin()),
     };
+    let lines = LineReader::new(None, None).scanning(scanner);
     if live {
-        follow_to_end(input, clock, &mut health, on_read);
+        follow_to_end(input, lines, clock, &mut health, on_read);
     } else {
-        read_to_end(input, clock, &mut health, on_read);
+        read_to_end(input, lines, clock, &mut health, on_read);
     }
     health
 }
@@ -171,6 +175,7 @@ pub fn read_spec(
 /// `HEALTH_EVERY`, and once more at the end.
 pub fn spawn(
     spec: &SourceSpec,
+    scanner: Option<Arc<Scanner>>,
     tx: SyncSender<Feed>,
     clock: fn() -> TimeMs,
 ) -> io::Result<std::thread::JoinHandle<()>> {
@@ -179,7 +184,7 @@ pub fn spawn(
         .name("tokentop-stream".into())
         .spawn(move || {
             let mut last_health: Option<Instant> = None;
-            read_spec(&spec, true, &clock, |events, h| {
+            read_spec(&spec, true, scanner, &clock, |events, h| {
                 let mut open = events.is_empty() || tx.send(Feed::Events(events)).is_ok();
                 if h.finished || last_health.is_none_or(|t| t.elapsed() >= HEALTH_EVERY) {
                     last_health = Some(Instant::now());
@@ -224,6 +229,7 @@ mod tests {
             let mut health = SourceHealth::new("stdin");
             follow_to_end(
                 Pipe(pipe, Vec::new()),
+                LineReader::new(None, None),
                 &|| 1_767_225_600_000,
                 &mut health,
                 |events, _| {

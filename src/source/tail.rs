@@ -5,12 +5,14 @@ use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::health::SourceHealth;
 use super::lines::LineReader;
 use crate::event::SourceId;
 use crate::event::{Event, TimeMs};
+use crate::secrets::Scanner;
 
 /// Bytes read per system call.
 const CHUNK: usize = 1 << 20;
@@ -67,10 +69,11 @@ pub struct TailedFile {
 }
 
 impl TailedFile {
-    /// `source`: the path's id, which the file's events are stamped with.
-    pub fn new(path: PathBuf, id: FileId, source: SourceId) -> Self {
+    /// `source`: the path's id, which the file's events are stamped with; `scanner` scans
+    /// its records for secrets.
+    pub fn new(path: PathBuf, id: FileId, source: SourceId, scanner: Option<Arc<Scanner>>) -> Self {
         TailedFile {
-            lines: LineReader::new(project_dir(&path), Some(source)),
+            lines: LineReader::new(project_dir(&path), Some(source)).scanning(scanner),
             path,
             id,
             handle: None,

@@ -10,14 +10,24 @@
 //!   user, model, service_tier, input, cache_read, cache_write_5m, cache_write_1h, output,
 //!   reasoning, requests, billed_usd)`: the buckets those polls brought, in arrival order.
 //!
+//! Schema 2 adds (a schema 1 file is upgraded in place):
+//! - `fingerprint_key(id, key)`: the one random 32-byte key secrets are fingerprinted
+//!   under, so a secret seen again after a restart counts once (the file is 0600).
+//! - `known_tool(identity, tool, first_seen)`: the tools each identity has called, so a
+//!   restart never raises `new_tool` again.
+//! - `acknowledged(kind, subject, at)`: findings a person acknowledged.
+//!
 //! Names are the ones the APIs use (`openai`, `usage`, `1h`, `claude_code`); times are UTC
-//! milliseconds. No key is ever stored: `api_key_id` is the provider's name for a key.
+//! milliseconds. No provider key is ever stored: `api_key_id` is the provider's name for a key.
 //! Nothing here is fatal: a store that cannot be opened or written is a warning, and the
 //! monitor goes on fetching as if it had none. Later issues add their tables here.
 
+mod fingerprint_key;
 mod provider;
 #[cfg(test)]
 mod tests;
+
+pub use fingerprint_key::{random_key, scanner_for_monitor, scanner_for_run};
 
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -27,7 +37,7 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 /// The schema this version writes and reads; a file with a higher one came from a newer
 /// tokentop and is left alone.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long to wait for another writer (another tokentop) before giving up: long enough for
 /// its transaction to end, short enough that start-up never hangs on it.
@@ -68,6 +78,26 @@ CREATE TABLE provider_bucket (
     billed_usd REAL
 );
 CREATE INDEX provider_bucket_series ON provider_bucket (provider, family, width, start);
+";
+
+/// What schema 2 adds to schema 1.
+const SCHEMA_2: &str = "
+CREATE TABLE fingerprint_key (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    key BLOB NOT NULL
+);
+CREATE TABLE known_tool (
+    identity TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    PRIMARY KEY (identity, tool)
+) WITHOUT ROWID;
+CREATE TABLE acknowledged (
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (kind, subject)
+) WITHOUT ROWID;
 ";
 
 /// Why the store could not be opened, read or written: each says what to do next.
@@ -180,6 +210,11 @@ impl Store {
         match version {
             0 => {
                 tx.execute_batch(SCHEMA)?;
+                tx.execute_batch(SCHEMA_2)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            }
+            1 => {
+                tx.execute_batch(SCHEMA_2)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
             SCHEMA_VERSION => {}

@@ -90,7 +90,7 @@ fn the_default_config_path_is_used() {
         .expect("run");
     assert_eq!(out.status.code(), Some(4), "{out:?}");
 
-    // No config anywhere: nothing to check is an error, not a silent pass.
+    // No config anywhere: secrets are scanned (on by default), and none is found.
     let out = Command::cargo_bin("tokentop")
         .expect("binary")
         .arg("check")
@@ -99,9 +99,27 @@ fn the_default_config_path_is_used() {
         .env("HOME", home.path())
         .output()
         .expect("run");
+    assert_eq!(
+        (out.status.code(), stdout(&out)),
+        (Some(0), String::new()),
+        "{out:?}"
+    );
+    // With scanning off and no budget or policy, nothing to check is an error, not a
+    // silent pass.
+    let off = home.path().join("off.toml");
+    std::fs::write(&off, "[secrets]\nenabled = false\n").expect("write");
+    let out = Command::cargo_bin("tokentop")
+        .expect("binary")
+        .arg("check")
+        .arg(fixture("budgets.jsonl"))
+        .arg("--config")
+        .arg(&off)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2), "a config error");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("nothing to check: pass --config FILE"),
+        String::from_utf8_lossy(&out.stderr)
+            .contains("has no [[budget]] or [[policy]] table and [secrets] enabled = false"),
         "{out:?}"
     );
 }
@@ -446,6 +464,67 @@ fn a_config_with_only_policies_can_be_checked() {
         &config,
         &["--at", "2026-01-01T12:00:00Z"],
     );
+    assert_eq!(
+        (out.status.code(), stdout(&out)),
+        (Some(0), String::new()),
+        "{out:?}"
+    );
+}
+
+/// A Claude Code transcript where a tool result (a turn without usage) prints a GitHub
+/// token and the assistant's next tool call passes an AWS key id: both are findings of the
+/// project's identity, by type and JSON path, never by value.
+fn secrets_case() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("projects").join("-home-dev-api");
+    std::fs::create_dir_all(&project).expect("folder");
+    let github = format!("ghp_{}", "A1b2C3d4E5f6G7h8".repeat(3));
+    let aws = "AKIAQ3EGRVX5L7WZ2MNP";
+    let result = format!(
+        r#"{{"parentUuid":"a","isSidechain":false,"cwd":"/home/dev/api","sessionId":"s1","type":"user","message":{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"toolu_1","content":"GITHUB_TOKEN={github}"}}]}},"uuid":"b","timestamp":"2026-01-01T10:00:00.000Z"}}"#
+    );
+    let call = format!(
+        r#"{{"parentUuid":"b","isSidechain":false,"cwd":"/home/dev/api","sessionId":"s1","type":"assistant","message":{{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-20250514","content":[{{"type":"tool_use","id":"toolu_2","name":"Bash","input":{{"command":"aws configure set aws_access_key_id {aws}"}}}}],"stop_reason":"tool_use","usage":{{"input_tokens":10,"output_tokens":5}}}},"requestId":"req_1","uuid":"c","timestamp":"2026-01-01T10:01:00.000Z"}}"#
+    );
+    std::fs::write(project.join("s1.jsonl"), format!("{result}\n{call}\n")).expect("write");
+    (dir, project)
+}
+
+#[test]
+fn an_exposed_secret_exits_5_by_type_and_place_never_by_value() {
+    let (dir, project) = secrets_case();
+    let config = dir.path().join("none.toml");
+    std::fs::write(&config, "").expect("write");
+    let at = ["--at", "2026-01-01T12:00:00Z"];
+    let out = check_with(&project, &config, &at);
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    let text = stdout(&out);
+    assert_eq!(
+        text,
+        "SECRET CRIT /home/dev/api: github_token exposed in message.content[0].content, seen once (since 10:00)\n\
+         SECRET CRIT /home/dev/api: aws_access_key_id exposed in message.content[0].input.command, seen once (since 10:01)\n"
+    );
+    let out = check_with(&project, &config, &[at[0], at[1], "--json"]);
+    let raw = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        !raw.contains("AKIAQ3EGRVX5L7WZ2MNP") && !raw.contains("ghp_A1b2"),
+        "{raw}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&raw).expect("json");
+    assert_eq!(json["exit_code"], 5);
+    let found = &json["findings"][1];
+    assert_eq!(found["kind"], "secret");
+    assert_eq!(found["secret_type"], "aws_access_key_id");
+    assert_eq!(found["where"], "message.content[0].input.command");
+    assert_eq!(found["identities"][0], "-home-dev-api");
+    assert_eq!(found["fingerprint"].as_str().map(str::len), Some(32));
+    // Ignored by type, or scanning off: nothing to report.
+    std::fs::write(
+        &config,
+        "[secrets]\nignore = { types = [\"github_token\"], paths = [\"message.content[*].input.*\"] }\n\n[[policy]]\nname = \"p\"\ndeny = [\"WebFetch\"]\n",
+    )
+    .expect("write");
+    let out = check_with(&project, &config, &at);
     assert_eq!(
         (out.status.code(), stdout(&out)),
         (Some(0), String::new()),

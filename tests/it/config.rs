@@ -79,7 +79,7 @@ fn an_unknown_key_is_named_with_its_line() {
     );
     assert_eq!(
         error("time_zone = \"UTC\"\ntimezone = \"UTC\"\n"),
-        "tokentop.toml:2:1: unknown field `timezone`, expected one of `time_zone`, `identity`, `budget`, `policy`, `bursts`, `prices`, `providers`, `reconcile`, `serve`, `otlp`"
+        "tokentop.toml:2:1: unknown field `timezone`, expected one of `time_zone`, `identity`, `budget`, `policy`, `bursts`, `prices`, `providers`, `reconcile`, `serve`, `otlp`, `secrets`"
     );
     assert_eq!(
         error("[[identity]]\nmatch = { api_kye_id = \"k\" }\n"),
@@ -168,6 +168,27 @@ fn otlp_identity_attributes_and_metric_interval_are_checked() {
         error("[otlp]\nmetric_interval_secs = -1\n"),
         "tokentop.toml:2:24: [otlp] metric_interval_secs must be 0 to 3600 (your agents' OTEL_METRIC_EXPORT_INTERVAL in seconds)"
     );
+}
+
+#[test]
+fn secrets_are_on_by_default_and_a_bad_ignore_entry_is_named_without_its_value() {
+    assert!(Config::default().secrets.enabled);
+    let path = Path::new("tokentop.toml");
+    let config = Config::parse("[secrets]\nenabled = false\n", path).expect("parses");
+    assert!(!config.secrets.enabled);
+    let text = "[secrets]\nignore = { types = [\"jwt\"], paths = [\"toolUseResult.*\"] }\n";
+    assert!(Config::parse(text, path).expect("parses").secrets.enabled);
+    assert_eq!(
+        error("[secrets]\nignore = { types = [\"jwtt\"] }\n"),
+        "tokentop.toml:2:10: [secrets] ignore: type `jwtt` matches no secret type; use one of anthropic_api_key, openai_api_key, aws_access_key_id, aws_secret_access_key, github_token, gitlab_token, slack_token, stripe_key, google_api_key, jwt, private_key, password, api_key, secret, token"
+    );
+    // A secret pasted where its fingerprint belongs is never repeated back.
+    let pasted = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789";
+    let message = error(&format!(
+        "[secrets]\nignore = {{ fingerprints = [\"{pasted}\"] }}\n"
+    ));
+    assert!(!message.contains(pasted), "{message}");
+    assert!(message.contains("is not 32 hex digits"), "{message}");
 }
 
 #[test]

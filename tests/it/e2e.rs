@@ -355,7 +355,7 @@ fn demo_overview_identity_event_filter_and_quit_in_a_real_terminal() {
 /// exits 2 (it printed only "No such device or address (os error 6)").
 #[test]
 fn a_pipe_on_stdin_runs_and_a_missing_terminal_is_explained() {
-    const PIPED: &str = r#"printf '%s\n' '{"tokentop":1,"ts":"2026-01-01T12:00:00Z","identity":"piped-in","model":"gpt-4o-mini","tokens":{"input":10,"output":5}}' | "$TOKENTOP_BIN" -
+    const PIPED: &str = r#"printf '%s\n' '{"tokentop":1,"ts":"2026-01-01T12:00:00Z","identity":"piped-in","model":"gpt-4o-mini","tokens":{"input":10,"output":5}}' | "$TOKENTOP_BIN" --no-state -
 echo "piped exited $?"
 setsid -w "$TOKENTOP_BIN" --demo
 code=$?

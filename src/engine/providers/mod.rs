@@ -170,6 +170,7 @@ impl Providers {
                 tool: None,
                 since: None,
                 policy: None,
+                secret: None,
                 score: usd,
                 reason: format!(
                     "{}: {} of provider spend on {} that no log explains ({} {}, {} logged)",

@@ -95,6 +95,33 @@ fn a_store_locked_by_another_writer_fails_fast() {
     assert_eq!(store.load(TimeMs::MIN).expect("load")[0].buckets.len(), 7);
 }
 
+/// A schema 1 file (provider tables only) gains the schema 2 tables and keeps its rows.
+#[test]
+fn a_schema_1_store_is_upgraded_in_place() {
+    let (_dir, path) = temp_store();
+    std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+    let old = rusqlite::Connection::open(&path).expect("raw");
+    old.execute_batch(super::super::SCHEMA).expect("schema 1");
+    old.execute(
+        "INSERT INTO provider_slot VALUES ('openai', 'usage', '1d', 0, 5)",
+        [],
+    )
+    .expect("row");
+    old.pragma_update(None, "user_version", 1).expect("version");
+    drop(old);
+    let mut store = Store::open(&path).expect("upgraded");
+    let key = store.fingerprint_key().expect("key table");
+    assert_eq!(store.fingerprint_key().expect("again"), key);
+    let raw = rusqlite::Connection::open(&path).expect("raw");
+    let version: i64 = raw
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("read");
+    let slots: i64 = raw
+        .query_row("SELECT count(*) FROM provider_slot", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!((version, slots), (2, 1));
+}
+
 #[test]
 fn a_newer_schema_is_refused_and_left_alone() {
     let (_dir, path) = temp_store();
@@ -109,13 +136,13 @@ fn a_newer_schema_is_refused_and_left_alone() {
         err,
         StoreError::UnknownSchema {
             found: 7,
-            known: 1,
+            known: 2,
             ..
         }
     ));
     assert!(
         err.to_string()
-            .contains("has schema version 7, which this tokentop (schema 1) cannot read")
+            .contains("has schema version 7, which this tokentop (schema 2) cannot read")
     );
     let other = rusqlite::Connection::open(&path).expect("raw");
     let version: i64 = other
