@@ -11,6 +11,7 @@ mod calls;
 mod cumulative;
 mod dedup;
 mod detect;
+pub mod entitlements;
 pub mod episodes;
 mod fingerprints;
 mod first_seen;
