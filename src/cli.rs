@@ -131,6 +131,12 @@ pub struct ReportArgs {
     #[arg(long)]
     pub percentiles: bool,
 
+    /// Review entitlements: per identity, the tools its [[policy]] allows that it did not
+    /// call in the range and the tools it called that no policy names; with a provider on,
+    /// the API keys that billed nothing in the range (CSV: these rows only)
+    #[arg(long)]
+    pub entitlements: bool,
+
     #[command(flatten)]
     pub providers: ProviderArgs,
 

@@ -74,7 +74,17 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
     } else {
         args.format
     };
-    if format == report::OutputFormat::Csv && !report.providers.is_empty() {
+    if let Some(e) = &report.entitlements {
+        report::warn_errors(
+            e.key_errors.iter().map(String::as_str),
+            &mut std::io::stderr().lock(),
+        )?;
+    }
+    if format == report::OutputFormat::Csv && report.entitlements.is_some() {
+        eprintln!(
+            "tokentop: with --entitlements the CSV holds the entitlement rows only; the totals are in --json, --format markdown and the table"
+        );
+    } else if format == report::OutputFormat::Csv && !report.providers.is_empty() {
         eprintln!(
             "tokentop: the CSV holds the log rows only; the providers' ledger and the reconciliation are in --json, --format markdown and the table"
         );

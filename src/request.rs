@@ -35,6 +35,7 @@ pub fn report(args: &ReportArgs, now: TimeMs) -> anyhow::Result<ReportRequest> {
         prices,
         range,
         by: group_by(&args.by)?,
+        entitlements: args.entitlements,
         filter: Filter {
             identities: args.identity.iter().map(Pattern::new).collect(),
             models: args.model.iter().map(Pattern::new).collect(),

@@ -11,6 +11,7 @@ mod calls;
 mod cumulative;
 mod dedup;
 mod detect;
+pub mod entitlements;
 pub mod episodes;
 pub mod exposures;
 mod fingerprints;

@@ -61,11 +61,14 @@ impl PolicySpec {
 /// record named it (a transcript writes that form; an agent's telemetry names the tool
 /// and its server apart).
 pub fn tool_name(call: &ToolCall) -> Cow<'_, str> {
-    match &call.mcp_server {
-        Some(server) if !call.name.starts_with("mcp__") => {
-            Cow::Owned(format!("mcp__{server}__{}", call.name))
-        }
-        _ => Cow::Borrowed(&call.name),
+    named(&call.name, call.mcp_server.as_deref())
+}
+
+/// [`tool_name`] of a tool kept by its name and MCP server.
+pub fn named<'a>(name: &'a str, mcp_server: Option<&str>) -> Cow<'a, str> {
+    match mcp_server {
+        Some(server) if !name.starts_with("mcp__") => Cow::Owned(format!("mcp__{server}__{name}")),
+        _ => Cow::Borrowed(name),
     }
 }
 
@@ -96,6 +99,15 @@ impl Policies {
             self.covering.resize_with(who + 1, Vec::new);
         }
         self.covering[who] = covering;
+    }
+
+    /// The policies that cover identity `who`, in the config's order.
+    pub fn covering(&self, who: usize) -> impl Iterator<Item = &PolicySpec> {
+        self.covering
+            .get(who)
+            .into_iter()
+            .flatten()
+            .map(|&p| &self.specs[p])
     }
 
     /// A call by `who` at `time`, counted once (copies of it already left out).

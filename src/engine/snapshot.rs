@@ -16,6 +16,7 @@ use crate::event::{Format, IdentityKind, Kind, TimeMs};
 use crate::pricing::{ClassCost, UnpricedReason};
 
 mod build;
+pub(in crate::engine) use self::build::tilde;
 mod sizes;
 
 pub use self::sizes::{QuantileSummary, RequestSummary, SizeRow, SizeWindows, Sizes};

@@ -24,7 +24,7 @@ const FIGURES: [&str; 11] = [
 ];
 
 /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
-fn field(text: &str) -> String {
+pub(super) fn field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

@@ -2,6 +2,7 @@
 //! CSV or Markdown), exit.
 
 mod csv;
+pub mod entitlements;
 pub mod providers;
 mod providers_md;
 pub mod reconcile;
@@ -18,7 +19,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::engine::budget::{BudgetState, BudgetUnit};
-use crate::engine::mapping::Pattern;
+use crate::engine::mapping::{Mapping, Pattern};
 use crate::engine::tally::{Dimension, Filter, Tally};
 use crate::engine::{Engine, IngestStats};
 use crate::event::{Event, TimeMs};
@@ -32,6 +33,7 @@ use crate::source::provider::ProviderHealth;
 use crate::source::provider::{Fetched, ProviderSpec, fetch_blocking};
 use crate::source::stdin;
 
+use self::entitlements::{Entitlements, KeyInputs};
 use self::providers::{ProviderReport, provider_report};
 pub use self::rows::{Keys, ReportRow};
 use crate::engine::budget::BudgetLedger;
@@ -53,6 +55,8 @@ pub struct ReportRequest {
     /// Provider APIs to read, and the range they are asked for.
     pub providers: Vec<ProviderSpec>,
     pub provider_range: (TimeMs, TimeMs),
+    /// Whether to review tools against policies and keys against their use (`--entitlements`).
+    pub entitlements: bool,
 }
 
 /// What a report has one row per: one dimension or several (`--by day,identity`).
@@ -103,6 +107,9 @@ pub struct Report {
     /// Provider spend against the logs per mapped identity and UTC day (with a provider on).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reconciliation: Option<Reconciliation>,
+    /// `--entitlements`: tools allowed but unused, tools no policy names, idle keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entitlements: Option<Entitlements>,
 }
 
 impl Report {
@@ -116,12 +123,24 @@ impl Report {
         out: &mut dyn Write,
     ) -> anyhow::Result<()> {
         match format {
-            OutputFormat::Table => table::write_table(self, percentiles, out)?,
+            OutputFormat::Table => {
+                table::write_table(self, percentiles, out)?;
+                if let Some(e) = &self.entitlements {
+                    entitlements::write_table(e, out)?;
+                }
+            }
             OutputFormat::Markdown => {
                 table::write_markdown(self, percentiles, out)?;
                 providers_md::write(self, out)?;
+                if let Some(e) = &self.entitlements {
+                    entitlements::write_markdown(e, out)?;
+                }
             }
-            OutputFormat::Csv => csv::write_csv(self, percentiles, out)?,
+            // One header per CSV: with --entitlements, its rows instead of the totals.
+            OutputFormat::Csv => match &self.entitlements {
+                Some(e) => entitlements::write_csv(e, out)?,
+                None => csv::write_csv(self, percentiles, out)?,
+            },
             OutputFormat::Json => writeln!(
                 out,
                 "{}",
@@ -238,7 +257,8 @@ pub fn warn_providers<'a>(
     )
 }
 
-fn warn_errors<'a>(
+/// Warns on `err` about each error: what it names was not read in full.
+pub fn warn_errors<'a>(
     errors: impl Iterator<Item = &'a str>,
     err: &mut dyn Write,
 ) -> std::io::Result<()> {
@@ -353,11 +373,13 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
         filter,
         providers,
         provider_range,
+        entitlements,
     } = request;
     let (since, until) = range;
     let names = |patterns: &[Pattern]| patterns.iter().map(|p| p.as_str().to_string()).collect();
     let (identities, models) = (names(&filter.identities), names(&filter.models));
     let unfiltered = filter.identities.is_empty() && filter.models.is_empty();
+    let identity_filter = filter.identities.clone();
     let mut engine = Engine::with_config(prices.clone(), tz.clone(), &config);
     engine.keep_tally(Tally::new(by.0.clone(), filter, tz));
     engine.keep_whole_range();
@@ -379,6 +401,15 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
         },
         now,
     )?;
+    let entitlements = entitlements.then(|| {
+        let keys = KeyInputs {
+            providers: &providers,
+            fetched: &fetched,
+            provider_range,
+            mapping: &Mapping::new(config.identities.clone()),
+        };
+        self::entitlements::review(&engine, &identity_filter, keys, now)
+    });
     let providers = fetched
         .into_iter()
         .map(|f| provider_report(f, &prices))
@@ -404,5 +435,6 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
         ingest: snapshot.ingest,
         providers,
         reconciliation,
+        entitlements,
     })
 }

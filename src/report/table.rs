@@ -122,7 +122,7 @@ fn overlap_note(report: &Report) -> Option<String> {
     })
 }
 
-fn pad(cell: &str, width: usize, right: bool) -> String {
+pub(super) fn pad(cell: &str, width: usize, right: bool) -> String {
     let fill = " ".repeat(width.saturating_sub(cell.width()));
     if right {
         format!("{fill}{cell}")
@@ -232,7 +232,7 @@ fn provider_line(p: &super::providers::ProviderReport) -> String {
 }
 
 /// A Markdown cell: pipes escaped, so a key cannot open a column.
-fn md(cell: &str) -> String {
+pub(super) fn md(cell: &str) -> String {
     cell.replace('\\', "\\\\").replace('|', "\\|")
 }
 

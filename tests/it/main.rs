@@ -15,6 +15,7 @@ mod credential_identities;
 mod demo_alerts;
 mod e2e;
 mod engine_scenarios;
+mod entitlements;
 mod fixtures;
 mod follow;
 mod formats;

@@ -142,7 +142,7 @@ pub(super) fn name_of(rule: Option<&IdentityRule>, b: &ProviderBucket) -> String
 }
 
 /// The identity a bucket's first matching rule names; `None` when no rule matches.
-fn identity_of(mapping: &Mapping, b: &ProviderBucket) -> Option<String> {
+pub(crate) fn identity_of(mapping: &Mapping, b: &ProviderBucket) -> Option<String> {
     let rule = rule_of(mapping, b)?;
     Some(name_of(Some(rule), b))
 }

@@ -38,7 +38,7 @@ fn over_range(
 }
 
 /// `path` with `home` written `~` (only this machine's home: another's stays whole).
-fn tilde(path: &str, home: Option<&str>) -> String {
+pub(in crate::engine) fn tilde(path: &str, home: Option<&str>) -> String {
     let home = home.map(|h| h.trim_end_matches('/'));
     match home.and_then(|h| path.strip_prefix(h)) {
         Some("") => "~".to_string(),
