@@ -319,9 +319,10 @@ pub struct Risk {
 
 impl Risk {
     /// The alert kinds that are findings about an identity, beside its spend.
-    pub const KINDS: [AlertKind; 3] = [
+    pub const KINDS: [AlertKind; 4] = [
         AlertKind::Policy,
         AlertKind::NewTool,
+        AlertKind::Secret,
         AlertKind::Unattributed,
     ];
 
