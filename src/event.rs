@@ -291,11 +291,12 @@ pub struct Event {
 }
 
 /// What a scan found in one record: every secret, by type, place and fingerprint, and the
-/// record's line number in its file or stream (1-based), for the finding's source.
+/// record's line number in its file or stream (1-based; `None` for a record received over
+/// OTLP), for the finding's source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exposed {
     pub found: Vec<crate::secrets::Found>,
-    pub line: u64,
+    pub line: Option<u64>,
 }
 
 #[cfg(test)]

@@ -107,7 +107,11 @@ fn sources(
     let (scanner, key_warning) =
         tokentop::state::scanner_for_monitor(&config.secrets, state.as_mut());
     state_warning = state_warning.or(key_warning);
-    let otlp = run.otlp.bind(&config.otlp)?;
+    let otlp = run
+        .otlp
+        .bind(&config.otlp)?
+        .map(|receiver| receiver.scanning(scanner.clone()));
+
     let input = if demo {
         Input::Demo
     } else {

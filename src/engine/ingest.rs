@@ -118,7 +118,7 @@ impl Engine {
             let who = self.identity_index(event);
             let at = RecordAt {
                 origin: event.origin,
-                line: Some(exposed.line),
+                line: exposed.line,
             };
             for found in &exposed.found {
                 self.exposures.see(who, found, event.time, at);

@@ -108,6 +108,7 @@ impl LineReader {
 
     /// Scans every record for secrets with `scanner` (none: no scan).
     pub fn scanning(mut self, scanner: Option<Arc<Scanner>>) -> Self {
+        self.parser = LineParser::scanning(scanner.clone());
         self.scanner = scanner;
         self
     }
@@ -234,13 +235,14 @@ impl Line<'_> {
                 sink(*event);
             }
             Parsed::Records(records) => {
-                // Every event of the line points at the line; what the line exposed goes
-                // with its first event.
+                // Every event of the line points at the line; the parser scanned each
+                // record (its findings go with the record's own identity).
                 let origin = origin();
-                let mut exposed = exposed;
-                for mut event in records.events {
+                for mut event in records.events.into_iter().chain(records.carriers) {
                     event.origin = origin;
-                    event.secrets = exposed.take();
+                    if let Some(exposed) = &mut event.secrets {
+                        exposed.line = Some(self.number);
+                    }
                     sink(event);
                 }
             }
@@ -258,17 +260,18 @@ impl Line<'_> {
         }
     }
 
-    /// The secrets in a record that was read (a rejected line is not scanned).
+    /// The secrets in a record that was read: a rejected line is not scanned, and a line
+    /// of many records was scanned record by record by the parser.
     fn scan(&self, bytes: &[u8], parsed: &Parsed) -> Option<Box<Exposed>> {
         let scanner = self.scanner?;
-        if matches!(parsed, Parsed::Rejected(_)) {
+        if matches!(parsed, Parsed::Rejected(_) | Parsed::Records(_)) {
             return None;
         }
         let found = scanner.scan(std::str::from_utf8(bytes).ok()?);
         (!found.is_empty()).then(|| {
             Box::new(Exposed {
                 found,
-                line: self.number,
+                line: Some(self.number),
             })
         })
     }
@@ -455,5 +458,71 @@ mod tests {
             &mut |e| events.push(e),
         );
         assert_eq!(events[0].origin, None);
+    }
+
+    /// A scanning reader: a usage line's secret rides on its event, a prompt line (no
+    /// usage) becomes a carrier, an OTLP line's record is scanned on its own; each finding
+    /// names its line. Health counts lines as before: carriers are no events.
+    #[test]
+    fn a_scanning_reader_stamps_findings_with_their_line() {
+        let token = format!("glpat-{}", "Ab3dE5gH7jK9mN1pQ2sT");
+        let usage = LINE.replace(
+            r#""identity":"k""#,
+            &format!(r#""identity":"k","note":"{token}""#),
+        );
+        let prompt = format!(
+            r#"{{"parentUuid":null,"cwd":"/srv/app","sessionId":"s","type":"user","message":{{"role":"user","content":"deploy with {token}"}},"timestamp":"2026-01-01T00:00:01Z"}}"#
+        );
+        let otlp = format!(
+            r#"{{"resourceLogs":[{{"resource":{{"attributes":[{{"key":"user.email","value":{{"stringValue":"ada@example.com"}}}}]}},"scopeLogs":[{{"logRecords":[{{"timeUnixNano":"1767225600000000000","body":{{"stringValue":"claude_code.user_prompt"}},"attributes":[{{"key":"prompt","value":{{"stringValue":"{token}"}}}}]}}]}}]}}]}}"#
+        );
+        let scanner = Scanner::new(
+            crate::secrets::FingerprintKey::from_bytes([1; 32]),
+            crate::secrets::Ignore::default(),
+        );
+        let mut reader = LineReader::new(None, Some(SourceId(7))).scanning(Some(Arc::new(scanner)));
+        let mut health = SourceHealth::new("test");
+        let mut events = Vec::new();
+        let text = format!("{usage}\n{prompt}\n{LINE}\n{otlp}\n");
+        reader.feed(text.as_bytes(), READ_AT, &mut health, &mut |e| {
+            events.push(e)
+        });
+        let seen: Vec<_> = events
+            .iter()
+            .map(|e| {
+                let exposed = e.secrets.as_deref();
+                (
+                    e.identity.as_str(),
+                    e.flags.no_usage,
+                    exposed.map(|x| (x.line, x.found[0].secret_type, x.found[0].path.clone())),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "k",
+                    false,
+                    Some((Some(1), "gitlab_token", "note".to_string()))
+                ),
+                (
+                    "-srv-app",
+                    true,
+                    Some((Some(2), "gitlab_token", "message.content".to_string()))
+                ),
+                ("k", false, None),
+                (
+                    "ada@example.com",
+                    true,
+                    Some((Some(4), "gitlab_token", "attributes.prompt".to_string()))
+                ),
+            ]
+        );
+        assert_eq!(
+            (health.lines, health.events, health.lines_without_usage),
+            (4, 2, 2)
+        );
+        assert_eq!(events[3].origin.map(|o| o.source), Some(SourceId(7)));
     }
 }
