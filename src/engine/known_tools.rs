@@ -8,7 +8,7 @@
 //! did (an ended finding, or nothing while warming up), instead of losing it.
 
 use super::identity::{MAX_TOOLS, tool_names};
-use super::{MAX_IDENTITIES, Map};
+use super::{MAX_IDENTITIES, Map, OTHER_IDENTITY};
 use crate::event::{TimeMs, ToolCall};
 
 /// One tool an identity has called, and the event time of its first call.
@@ -61,9 +61,10 @@ impl KnownTools {
     }
 
     /// A call by `identity` to a tool it had not called in this run: kept to be handed
-    /// out when it is earlier than anything known of that tool. Nothing when not learning.
+    /// out when it is earlier than anything known of that tool. Nothing when not learning,
+    /// nor for [`OTHER_IDENTITY`], whose members change from run to run.
     pub fn learn(&mut self, identity: &str, tool: &str, time: TimeMs) {
-        let Some(learnt) = self.learnt.as_mut() else {
+        let Some(learnt) = self.learnt.as_mut().filter(|_| identity != OTHER_IDENTITY) else {
             return;
         };
         let full = self.first_calls.len() >= MAX_IDENTITIES;
@@ -91,5 +92,39 @@ impl KnownTools {
     /// The first calls learnt since the last call.
     pub fn take_learnt(&mut self) -> Vec<KnownTool> {
         self.learnt.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(identity: &str, tool: &str, first_seen: TimeMs) -> KnownTool {
+        KnownTool {
+            identity: identity.into(),
+            tool: tool.into(),
+            first_seen,
+        }
+    }
+
+    #[test]
+    fn the_folded_identity_learns_nothing_to_keep() {
+        let mut tools = KnownTools::default();
+        tools.know([]);
+        tools.learn(OTHER_IDENTITY, "Bash", 5);
+        tools.learn("agent-x", "Bash", 5);
+        assert_eq!(tools.take_learnt(), [known("agent-x", "Bash", 5)]);
+    }
+
+    #[test]
+    fn an_identity_keeps_at_most_max_tools() {
+        let mut tools = KnownTools::default();
+        tools.know((0..MAX_TOOLS + 10).map(|n| known("agent-x", &format!("t{n}"), 1)));
+        tools.learn("agent-x", "one-more", 5);
+        assert_eq!(tools.take_learnt(), [], "no room");
+        let call = ToolCall::new(None, format!("t{}", MAX_TOOLS - 1));
+        assert!(tools.called_before("agent-x", &call, &call.name, 2));
+        let past = ToolCall::new(None, format!("t{MAX_TOOLS}"));
+        assert!(!tools.called_before("agent-x", &past, &past.name, 2));
     }
 }
