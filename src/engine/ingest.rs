@@ -264,13 +264,21 @@ impl Engine {
             let warmup = i64::from(self.bursts.warmup_minutes) * MINUTE_MS;
             let id = &self.identities[who];
             // Past the cap on tools an identity keeps, new names fold and nothing is new.
-            let warm = id.warm.warm_from(warmup).is_some_and(|w| event.time >= w)
-                && id.tools.len() < super::identity::MAX_TOOLS;
+            let room = id.tools.len() < super::identity::MAX_TOOLS;
+            let warm = room && id.warm.warm_from(warmup).is_some_and(|w| event.time >= w);
             for tool in &verdict.tools {
                 let call = tool.call;
                 self.policies.call(who, call, event.time);
                 let name = super::policy::tool_name(call);
-                let new = warm && !id.knows_tool(call, &name);
+                let unknown = !id.knows_tool(call, &name);
+                if unknown && room {
+                    self.known_tools.learn(&id.name, &name, event.time);
+                }
+                let new = warm
+                    && unknown
+                    && !self
+                        .known_tools
+                        .called_before(&id.name, call, &name, event.time);
                 self.first_seen.call(who, &name, event.time, new);
             }
             let id = &mut self.identities[who];

@@ -21,6 +21,8 @@ mod follow;
 mod formats;
 mod identity_detail;
 mod inputs;
+mod kept_state;
+pub mod known_tools;
 mod origins;
 mod otlp;
 mod otlp_file;
