@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::calls::Site;
 use super::dedup::{Decision, Recharge};
-use super::exposures::RecordAt;
+use super::episodes::RecordAt;
 use super::identity::{IdentityStats, Ledger, Sign};
 use super::recent::{CostSource, RecentEvent};
 use super::tally::Fields;
@@ -114,12 +114,12 @@ impl Engine {
         } else {
             event
         };
+        let at = RecordAt {
+            origin: event.origin,
+            line: event.line,
+        };
         if let Some(exposed) = &event.secrets {
             let who = self.identity_index(event);
-            let at = RecordAt {
-                origin: event.origin,
-                line: Some(exposed.line),
-            };
             for found in &exposed.found {
                 self.exposures.see(who, found, event.time, at);
             }
@@ -268,10 +268,10 @@ impl Engine {
                 && id.tools.len() < super::identity::MAX_TOOLS;
             for tool in &verdict.tools {
                 let call = tool.call;
-                self.policies.call(who, call, event.time);
+                self.policies.call(who, call, event.time, at);
                 let name = super::policy::tool_name(call);
                 let new = warm && !id.knows_tool(call, &name);
-                self.first_seen.call(who, &name, event.time, new);
+                self.first_seen.call(who, &name, event.time, new, at);
             }
             let id = &mut self.identities[who];
             for tool in &verdict.tools {

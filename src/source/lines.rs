@@ -226,10 +226,12 @@ impl Line<'_> {
         };
         health.count(bytes, &parsed);
         let origin = || self.source.map(|s| Origin::new(s, self.start, bytes));
+        let line = Some(self.number);
         let exposed = self.scan(bytes, &parsed);
         match parsed {
             Parsed::Event(mut event) => {
                 event.origin = origin();
+                event.line = line;
                 event.secrets = exposed;
                 sink(*event);
             }
@@ -240,6 +242,7 @@ impl Line<'_> {
                 let mut exposed = exposed;
                 for mut event in records.events {
                     event.origin = origin;
+                    event.line = line;
                     event.secrets = exposed.take();
                     sink(event);
                 }
@@ -250,6 +253,7 @@ impl Line<'_> {
                     && let Some(mut carrier) = parser.carrier(bytes, ctx)
                 {
                     carrier.origin = origin();
+                    carrier.line = line;
                     carrier.secrets = Some(exposed);
                     sink(carrier);
                 }
@@ -265,12 +269,7 @@ impl Line<'_> {
             return None;
         }
         let found = scanner.scan(std::str::from_utf8(bytes).ok()?);
-        (!found.is_empty()).then(|| {
-            Box::new(Exposed {
-                found,
-                line: self.number,
-            })
-        })
+        (!found.is_empty()).then(|| Box::new(Exposed { found }))
     }
 }
 
@@ -444,6 +443,8 @@ mod tests {
                 ),
             ];
             assert_eq!(origins, want.map(Some), "chunks of {size}");
+            let lines: Vec<Option<u64>> = events.iter().map(|e| e.line).collect();
+            assert_eq!(lines, [Some(1), Some(4), Some(5)], "chunks of {size}");
         }
         let mut stdin = LineReader::new(None, None);
         let mut events = Vec::new();
@@ -454,6 +455,6 @@ mod tests {
             &mut health,
             &mut |e| events.push(e),
         );
-        assert_eq!(events[0].origin, None);
+        assert_eq!((events[0].origin, events[0].line), (None, Some(1)));
     }
 }

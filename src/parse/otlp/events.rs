@@ -267,6 +267,7 @@ pub(super) fn base(r: &Record, format: Format, provider: &str, model: &str) -> E
             ..Flags::default()
         },
         origin: None,
+        line: None,
         secrets: None,
     }
 }
