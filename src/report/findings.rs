@@ -266,23 +266,22 @@ pub fn collect(
         f.day = Some(row.day.clone());
         out.push(f);
     }
-    // Same time and kind: by who, then what (a secret's fingerprint is keyed per run, so
-    // its place decides, not its print).
-    out.sort_by(|a, b| {
-        let key = |f: &Finding| {
-            (
-                f.time,
-                f.kind,
-                f.identity.clone(),
-                f.tool.clone(),
-                f.policy.clone(),
-            )
-        };
-        key(a)
-            .cmp(&key(b))
-            .then_with(|| (a.secret_type, &a.place).cmp(&(b.secret_type, &b.place)))
-    });
+    out.sort_by(|a, b| order(a).cmp(&order(b)));
     out
+}
+
+/// How findings are listed: oldest first, then by kind, identity and what was found (a
+/// secret by its type and place: its fingerprint is keyed per run).
+type Order<'a> = (TimeMs, FindingKind, &'a str, [Option<&'a str>; 4]);
+
+fn order(f: &Finding) -> Order<'_> {
+    let what = [
+        f.tool.as_deref(),
+        f.policy.as_deref(),
+        f.secret_type,
+        f.place.as_deref(),
+    ];
+    (f.time, f.kind, &f.identity, what)
 }
 
 /// Findings of each kind about one identity, on its `--by identity` row.
@@ -395,4 +394,44 @@ pub fn write_csv(findings: &[Finding], out: &mut dyn Write) -> std::io::Result<(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Origin;
+
+    #[test]
+    fn a_record_is_a_file_with_its_line_a_stream_line_or_otlp() {
+        let origins = Origins::default();
+        let id = origins.register_file(std::path::Path::new("/logs/a.jsonl"));
+        let origin = Some(Origin::new(id, 120, b"{}"));
+        let cells: Vec<(SourceKind, String)> = [
+            RecordAt {
+                origin,
+                line: Some(3),
+            },
+            RecordAt { origin, line: None },
+            RecordAt {
+                origin: None,
+                line: Some(7),
+            },
+            RecordAt::default(),
+        ]
+        .into_iter()
+        .map(|at| {
+            let source = FindingSource::of(at, &origins);
+            (source.kind, source.cell())
+        })
+        .collect();
+        assert_eq!(
+            cells,
+            [
+                (SourceKind::File, "/logs/a.jsonl:3".to_string()),
+                (SourceKind::File, "/logs/a.jsonl@120".to_string()),
+                (SourceKind::Stdin, "stdin:7".to_string()),
+                (SourceKind::Otlp, "otlp".to_string()),
+            ]
+        );
+    }
 }
