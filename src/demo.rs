@@ -151,7 +151,7 @@ impl Recording {
                         read_time: time,
                     };
                     let mut parsed = parse_line(line.as_bytes(), &ctx);
-                    if let Some(exposed) = exposed(scanner, line, number) {
+                    if let Some(exposed) = exposed(scanner, line) {
                         // A prompt or tool result that exposed a secret plays as its carrier.
                         if let Parsed::NoUsage = parsed
                             && let Some(carrier) =
@@ -165,6 +165,7 @@ impl Recording {
                     }
                     if let Parsed::Event(event) = &mut parsed {
                         event.origin = Some(Origin::new(*source, at, line.as_bytes()));
+                        event.line = Some(number);
                     }
                     Some(RecordedLine {
                         offset_ms: time - RECORDING_START,
@@ -233,15 +234,10 @@ impl Recording {
     }
 }
 
-/// What a recorded line exposes, stamped with its line number in its file.
-fn exposed(scanner: &Scanner, line: &str, number: u64) -> Option<Box<Exposed>> {
+/// What a recorded line exposes.
+fn exposed(scanner: &Scanner, line: &str) -> Option<Box<Exposed>> {
     let found = scanner.scan(line);
-    (!found.is_empty()).then(|| {
-        Box::new(Exposed {
-            found,
-            line: Some(number),
-        })
-    })
+    (!found.is_empty()).then(|| Box::new(Exposed { found }))
 }
 
 /// Replays the recording on its own thread until the receiver closes. `clock` gives the
@@ -356,7 +352,7 @@ mod tests {
                     (
                         e.identity.as_str(),
                         e.flags.no_usage,
-                        x.line,
+                        e.line,
                         f.secret_type,
                         f.path.as_str(),
                     )

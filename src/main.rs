@@ -80,9 +80,19 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
             &mut std::io::stderr().lock(),
         )?;
     }
+    if report.findings_dropped > 0 {
+        eprintln!(
+            "tokentop: warning: {} findings past what one run keeps are not listed; narrow --since/--until or --identity",
+            report.findings_dropped
+        );
+    }
     if format == report::OutputFormat::Csv && report.entitlements.is_some() {
         eprintln!(
             "tokentop: with --entitlements the CSV holds the entitlement rows only; the totals are in --json, --format markdown and the table"
+        );
+    } else if format == report::OutputFormat::Csv && report.findings.is_some() {
+        eprintln!(
+            "tokentop: with --findings the CSV holds the finding rows only; the totals are in --json, --format markdown and the table"
         );
     } else if format == report::OutputFormat::Csv && !report.providers.is_empty() {
         eprintln!(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::calls::Site;
 use super::dedup::{Decision, Recharge};
-use super::exposures::RecordAt;
+use super::episodes::RecordAt;
 use super::identity::{IdentityStats, Ledger, Sign};
 use super::recent::{CostSource, RecentEvent};
 use super::tally::Fields;
@@ -114,12 +114,12 @@ impl Engine {
         } else {
             event
         };
+        let at = RecordAt {
+            origin: event.origin,
+            line: event.line,
+        };
         if let Some(exposed) = &event.secrets {
             let who = self.identity_index(event);
-            let at = RecordAt {
-                origin: event.origin,
-                line: exposed.line,
-            };
             for found in &exposed.found {
                 self.exposures.see(who, found, event.time, at);
             }
@@ -268,7 +268,7 @@ impl Engine {
             let warm = room && id.warm.warm_from(warmup).is_some_and(|w| event.time >= w);
             for tool in &verdict.tools {
                 let call = tool.call;
-                self.policies.call(who, call, event.time);
+                self.policies.call(who, call, event.time, at);
                 let name = super::policy::tool_name(call);
                 let unknown = !id.knows_tool(call, &name);
                 if unknown && room {
@@ -279,7 +279,7 @@ impl Engine {
                     && !self
                         .known_tools
                         .called_before(&id.name, call, &name, event.time);
-                self.first_seen.call(who, &name, event.time, new);
+                self.first_seen.call(who, &name, event.time, new, at);
             }
             let id = &mut self.identities[who];
             for tool in &verdict.tools {

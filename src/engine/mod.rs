@@ -474,6 +474,34 @@ impl Engine {
         self.stats
     }
 
+    /// Keeps every finding a headless run reads (calls outside a policy, new tools,
+    /// secrets, unattributed spend), not only the alerts' bounded history.
+    pub fn keep_findings(&mut self) {
+        self.alerts.keep_findings();
+    }
+
+    /// The findings among the alerts, open and ended, oldest first, their reasons naming a
+    /// Claude Code project by its path as the snapshot's alerts do.
+    pub fn findings(&self) -> Vec<alerts::Alert> {
+        self.with_paths(self.alerts.findings())
+    }
+
+    /// Findings past the caps ([`alerts::MAX_FINDINGS`] ended alerts,
+    /// [`exposures::MAX_EXPOSURES`] secrets), left out of what is listed.
+    pub fn findings_dropped(&self) -> u64 {
+        self.alerts.findings_dropped() + self.exposures.dropped
+    }
+
+    /// Every secret exposed, once per identity (by name), with its fingerprint and first
+    /// sighting, oldest first.
+    pub fn exposures(&self) -> Vec<(&str, crate::secrets::Fingerprint, &exposures::Sighting)> {
+        self.exposures
+            .all()
+            .into_iter()
+            .map(|(who, print, sighting)| (self.identities[who].name.as_str(), print, sighting))
+            .collect()
+    }
+
     fn ingest_rate(&self) -> f64 {
         match (self.ingest_marks.front(), self.ingest_marks.back()) {
             (Some(&(t0, n0)), Some(&(t1, n1))) if t1 > t0 => {

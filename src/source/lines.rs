@@ -227,10 +227,12 @@ impl Line<'_> {
         };
         health.count(bytes, &parsed);
         let origin = || self.source.map(|s| Origin::new(s, self.start, bytes));
+        let line = Some(self.number);
         let exposed = self.scan(bytes, &parsed);
         match parsed {
             Parsed::Event(mut event) => {
                 event.origin = origin();
+                event.line = line;
                 event.secrets = exposed;
                 sink(*event);
             }
@@ -240,9 +242,7 @@ impl Line<'_> {
                 let origin = origin();
                 for mut event in records.events.into_iter().chain(records.carriers) {
                     event.origin = origin;
-                    if let Some(exposed) = &mut event.secrets {
-                        exposed.line = Some(self.number);
-                    }
+                    event.line = line;
                     sink(event);
                 }
             }
@@ -252,6 +252,7 @@ impl Line<'_> {
                     && let Some(mut carrier) = parser.carrier(bytes, ctx)
                 {
                     carrier.origin = origin();
+                    carrier.line = line;
                     carrier.secrets = Some(exposed);
                     sink(carrier);
                 }
@@ -268,12 +269,7 @@ impl Line<'_> {
             return None;
         }
         let found = scanner.scan(std::str::from_utf8(bytes).ok()?);
-        (!found.is_empty()).then(|| {
-            Box::new(Exposed {
-                found,
-                line: Some(self.number),
-            })
-        })
+        (!found.is_empty()).then(|| Box::new(Exposed { found }))
     }
 }
 
@@ -447,6 +443,8 @@ mod tests {
                 ),
             ];
             assert_eq!(origins, want.map(Some), "chunks of {size}");
+            let lines: Vec<Option<u64>> = events.iter().map(|e| e.line).collect();
+            assert_eq!(lines, [Some(1), Some(4), Some(5)], "chunks of {size}");
         }
         let mut stdin = LineReader::new(None, None);
         let mut events = Vec::new();
@@ -457,7 +455,7 @@ mod tests {
             &mut health,
             &mut |e| events.push(e),
         );
-        assert_eq!(events[0].origin, None);
+        assert_eq!((events[0].origin, events[0].line), (None, Some(1)));
     }
 
     /// A scanning reader: a usage line's secret rides on its event, a prompt line (no
@@ -494,7 +492,7 @@ mod tests {
                 (
                     e.identity.as_str(),
                     e.flags.no_usage,
-                    exposed.map(|x| (x.line, x.found[0].secret_type, x.found[0].path.clone())),
+                    exposed.map(|x| (e.line, x.found[0].secret_type, x.found[0].path.clone())),
                 )
             })
             .collect();

@@ -290,7 +290,6 @@ fn a_secret_alert_line_names_the_type_and_place_never_the_value() {
             path: "messages[1].content".into(),
             fingerprint: key.fingerprint(value),
         }],
-        line: Some(3),
     }));
     let mut engine = crate::common::engine();
     engine.advance(10 * crate::common::MIN);

@@ -38,6 +38,7 @@ mod provider_views;
 mod providers;
 mod real_logs;
 mod reconcile;
+mod report_findings;
 mod report_out;
 mod report_sizes;
 mod retention;

@@ -334,7 +334,6 @@ fn a_secret_finding_is_counted_without_a_label_that_names_it() {
             path: "request.messages[0].content".into(),
             fingerprint: key.fingerprint(value),
         }],
-        line: Some(1),
     }));
     engine.ingest(&e);
     engine.advance(NOON + 1_000);

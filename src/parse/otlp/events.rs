@@ -95,7 +95,7 @@ fn exposed(scanner: &Scanner, r: &Record) -> Option<Box<Exposed>> {
         .iter()
         .filter_map(|(name, value)| Some((name.as_str(), value.as_str()?)));
     let found = scanner.scan_fields(fields, "attributes.");
-    (!found.is_empty()).then(|| Box::new(Exposed { found, line: None }))
+    (!found.is_empty()).then(|| Box::new(Exposed { found }))
 }
 
 /// The who and when of a record without usage, as an event that counts nothing.
@@ -327,6 +327,7 @@ pub(super) fn base(r: &Record, format: Format, provider: &str, model: &str) -> E
             ..Flags::default()
         },
         origin: None,
+        line: None,
         secrets: None,
     }
 }
