@@ -56,7 +56,7 @@ pub enum Take {
     Moves(Site),
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Calls {
     seen: Fingerprints,
     movable: Map<DedupKey, Site>,

@@ -34,7 +34,7 @@ pub struct Counted {
     pub kind: Kind,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Kept {
     counted: Counted,
     sidechain: bool,
@@ -170,7 +170,7 @@ impl Done {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Copies {
     kept: [Map<DedupKey, Kept>; SHARDS],
     /// Keys whose response has no final copy yet, in arrival order.

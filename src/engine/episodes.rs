@@ -43,7 +43,7 @@ impl Run {
 }
 
 /// The runs under way, by key.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Episodes<K> {
     runs: HashMap<K, Run>,
     /// Runs a quiet gap ended before the clock looked (history read in one go), waiting

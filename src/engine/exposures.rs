@@ -27,7 +27,7 @@ pub struct Sighting {
 }
 
 /// Every secret seen, by (identity, fingerprint), and the runs of its sightings.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Exposures {
     first: HashMap<(usize, Fingerprint), Sighting>,
     runs: Episodes<(usize, Fingerprint)>,

@@ -18,7 +18,7 @@ const OPEN_LIMIT: usize = (1 << 20) / 8 * 7;
 
 /// A sealed group: sorted keys and, for each value of their top `bits` bits, where its
 /// keys start (keys are uniform hashes, so each slice holds a handful).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Sealed {
     day: i64,
     keys: Box<[u128]>,
@@ -76,7 +76,7 @@ fn merge(a: &[u128], b: &[u128]) -> Vec<u128> {
     out
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Fingerprints {
     open: HashSet<u128, foldhash::fast::RandomState>,
     open_day: i64,

@@ -9,7 +9,7 @@ use super::policy::times;
 use crate::event::TimeMs;
 
 /// The runs of calls to tools new to their identity, by (identity, tool).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct FirstSeen {
     runs: Episodes<(usize, String)>,
 }

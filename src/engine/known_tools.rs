@@ -22,7 +22,7 @@ pub struct KnownTool {
 }
 
 /// Tools known from earlier runs and the ones learnt since (kept only once asked to).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct KnownTools {
     /// When each identity first called each tool, as far as is known: earlier runs', and
     /// this run's first calls once learning.

@@ -179,6 +179,7 @@ pub struct Retained {
     pub histogram_slots: usize,
 }
 
+#[derive(Clone)]
 pub struct Engine {
     prices: Arc<PriceTable>,
     /// Every model name seen, shared by the entries that keep one.

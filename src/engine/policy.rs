@@ -73,7 +73,7 @@ pub fn named<'a>(name: &'a str, mcp_server: Option<&str>) -> Cow<'a, str> {
 }
 
 /// Every policy, which identities each covers, and the runs of calls outside them.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Policies {
     specs: Vec<PolicySpec>,
     /// By identity index: the policies that cover it.

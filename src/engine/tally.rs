@@ -152,7 +152,7 @@ pub fn nanos(usd: f64) -> u64 {
 }
 
 /// One response as last counted: its key fields and what it contributes.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Response {
     /// Interned values of the dimensions that are not per tool.
     fields: Box<[u32]>,
@@ -162,7 +162,7 @@ struct Response {
 }
 
 /// The sums by the chosen dimensions, fed by [`super::Engine::ingest`].
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Tally {
     dims: Vec<Dimension>,
     filter: Filter,
