@@ -20,6 +20,7 @@ pub mod live;
 pub mod parse;
 pub mod pricing;
 pub mod redact;
+pub mod replay;
 pub mod report;
 pub mod request;
 pub mod sanitize;

@@ -407,6 +407,11 @@ impl Alerts {
     }
 
     /// Changes dropped because nobody took them in time.
+    /// Whether any episode is open (its end needs the clock to keep moving).
+    pub fn any_open(&self) -> bool {
+        !self.open.is_empty()
+    }
+
     pub fn dropped_events(&self) -> u64 {
         self.dropped_events
     }

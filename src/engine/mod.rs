@@ -447,6 +447,11 @@ impl Engine {
         self.now
     }
 
+    /// Whether any alert is open: its end needs the clock to keep moving.
+    pub fn any_alert_open(&self) -> bool {
+        self.alerts.any_open()
+    }
+
     /// Every configured budget at the engine's `now`, in config order.
     pub fn budgets(&self) -> Vec<BudgetState> {
         self.budgets
