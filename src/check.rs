@@ -102,7 +102,14 @@ fn findings(engine: &Engine, since: TimeMs, at: TimeMs) -> Vec<Alert> {
         .findings()
         .into_iter()
         .filter(|a| matches!(a.kind, AlertKind::Policy | AlertKind::Secret))
-        .filter(|a| a.started_at <= at && a.ended_at.is_none_or(|end| end - QUIET_MS >= since))
+        .filter(|a| {
+            let last = match a.kind {
+                // A secret counts once per identity: any sighting in the window is one.
+                AlertKind::Secret => engine.secret_last_seen(a),
+                _ => a.ended_at.map(|end| end - QUIET_MS),
+            };
+            a.started_at <= at && last.is_none_or(|t| t >= since)
+        })
         .collect()
 }
 

@@ -24,6 +24,8 @@ pub struct Sighting {
     pub path: String,
     pub time: TimeMs,
     pub at: RecordAt,
+    /// The latest sighting's time: a finding for a window that only a later copy falls in.
+    pub last: TimeMs,
 }
 
 /// Every secret seen, by (identity, fingerprint), and the runs of its sightings.
@@ -39,7 +41,13 @@ impl Exposures {
     /// One secret found in a record of identity `who` at `time`.
     pub fn see(&mut self, who: usize, found: &Found, time: TimeMs, at: RecordAt) {
         let key = (who, found.fingerprint);
-        if self.first.contains_key(&key) {
+        if let Some(seen) = self.first.get_mut(&key) {
+            // First and last by time, whatever order the files were read in.
+            seen.last = seen.last.max(time);
+            if time < seen.time {
+                (seen.time, seen.at) = (time, at);
+                seen.path.clone_from(&found.path);
+            }
             if self.runs.goes_on(&key, time) {
                 self.runs.call(key, time, at);
             }
@@ -56,9 +64,15 @@ impl Exposures {
                 path: found.path.clone(),
                 time,
                 at,
+                last: time,
             },
         );
         self.runs.call(key, time, at);
+    }
+
+    /// When identity `who` last exposed the secret of fingerprint `print`.
+    pub fn last_seen(&self, who: usize, print: Fingerprint) -> Option<TimeMs> {
+        self.first.get(&(who, print)).map(|s| s.last)
     }
 
     /// How many distinct secrets identity `who` exposed.

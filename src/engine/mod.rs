@@ -447,6 +447,14 @@ impl Engine {
         self.now
     }
 
+    /// When the secret a `secret` alert is about was last seen by its identity.
+    pub fn secret_last_seen(&self, alert: &alerts::Alert) -> Option<TimeMs> {
+        let note = alert.secret.as_ref()?;
+        let who = *self.index.get(alert.identities.first()?.as_str())?;
+        let print = crate::secrets::Fingerprint::from_hex(&note.fingerprint)?;
+        self.exposures.last_seen(who, print)
+    }
+
     /// Whether any alert is open: its end needs the clock to keep moving.
     pub fn any_alert_open(&self) -> bool {
         self.alerts.any_open()

@@ -130,12 +130,22 @@ pub fn scan(text: &str) -> Vec<Hit> {
 
 /// Whether the value after a credential's name is reported: an AWS secret key by its
 /// form (40 base64 characters, which may start with `/` or `+`), any other by
-/// [`check::generic`].
+/// [`check::generic`] unless it is a digest.
 fn judged(secret_type: &str, value: &str, quoted: check::Quoted) -> bool {
     if secret_type == "aws_secret_access_key" {
         return check::looks_random(value) && !check::placeholder(value);
     }
-    check::generic(secret_type, value, quoted)
+    !sha_digest(value) && check::generic(secret_type, value, quoted)
+}
+
+/// A SHA-256 or SHA-512 digest in lower-case hex: how logs name a key without holding it
+/// (LiteLLM's SpendLogs `api_key`). Shorter hex stays a possible key (some issuers' keys are
+/// 32 or 40 hex digits).
+fn sha_digest(value: &str) -> bool {
+    matches!(value.len(), 64 | 128)
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// A value with its quotes (`"…"`, `'…'`, `\"…\"`) taken off, and whether it had any.
@@ -159,6 +169,10 @@ fn named<'a>(name: &str, value: &'a str) -> Option<(&'static str, &'a str)> {
         .map(|b| char::from(b.to_ascii_lowercase()))
         .collect();
     let has = |part: &str| squeezed.contains(part);
+    // A digest of a credential (LiteLLM's `user_api_key_hash`) is how logs avoid the secret.
+    if has("hash") {
+        return None;
+    }
     if has("secretaccesskey") {
         let aws = value.len() == 40
             && value

@@ -381,3 +381,18 @@ fn debug_output_never_holds_the_value() {
         assert!(shown.contains(&found[0].fingerprint.to_string()));
     }
 }
+
+/// LiteLLM logs a key's hash, never the key (`user_api_key_hash`, and SpendLogs' own
+/// `api_key`): a digest is no secret to rotate. Its own fixture holds both forms.
+#[test]
+fn digests_of_keys_are_not_reported() {
+    let digest = "88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b";
+    let line = format!(
+        r#"{{"metadata":{{"user_api_key_hash":"{digest}","user_api_key_alias":"checkout"}},"api_key":"{digest}"}}"#
+    );
+    assert_eq!(scan_json(&line, &key()), vec![]);
+    let fixture = include_str!("../../tests/fixtures/litellm.jsonl");
+    for line in fixture.lines() {
+        assert_eq!(scan_json(line, &key()), vec![], "{line}");
+    }
+}
