@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::burst::Signal;
 use super::episodes::{QUIET_MS, Run};
+use super::exposures::RecordAt;
 pub use super::exposures::SecretNote;
 use crate::event::TimeMs;
 
@@ -123,6 +124,10 @@ pub struct Alert {
     /// `where`, `fingerprint`), never the value.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub secret: Option<SecretNote>,
+    /// The record behind a finding (a secret's first sighting, the first call of a policy
+    /// or new-tool run), for the identity view to open; process-local, never serialized.
+    #[serde(skip)]
+    pub record: Option<RecordAt>,
     pub started_at: TimeMs,
     pub peak_at: TimeMs,
     pub ended_at: Option<TimeMs>,
@@ -154,6 +159,7 @@ impl Alert {
         self.tool = c.tool;
         self.policy = c.policy;
         self.secret = c.secret;
+        self.record = c.record;
         self.peak_at = now;
         self.reason = format!("{} (since {since})", c.reason);
     }
@@ -204,6 +210,7 @@ pub struct Condition {
     pub tool: Option<String>,
     pub policy: Option<String>,
     pub secret: Option<SecretNote>,
+    pub record: Option<RecordAt>,
     /// When the episode began, if before the round that first sees it (a run of calls
     /// read a few minutes late); else it begins with that round.
     pub since: Option<TimeMs>,
@@ -301,6 +308,7 @@ impl Alerts {
                 tool: None,
                 policy: None,
                 secret: None,
+                record: None,
                 started_at,
                 peak_at: now,
                 ended_at: None,
@@ -370,6 +378,7 @@ impl Alerts {
                 tool: c.tool,
                 policy: c.policy,
                 secret: c.secret,
+                record: c.record,
                 started_at,
                 peak_at: started_at,
                 ended_at: Some(ended_at),
@@ -451,6 +460,7 @@ mod tests {
             since: None,
             policy: None,
             secret: None,
+            record: None,
             score,
             reason: format!("{subject}: {score}x"),
         }

@@ -57,6 +57,7 @@ fn condition(
         since: None,
         policy: None,
         secret: None,
+        record: None,
         score: burst.margin(),
         reason: burst.reason(subject),
     }

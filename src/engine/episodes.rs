@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
+use super::exposures::RecordAt;
 use crate::event::TimeMs;
 
 /// A run is over once no call came for this long.
@@ -17,6 +18,8 @@ pub struct Run {
     pub calls: u64,
     pub first: TimeMs,
     pub last: TimeMs,
+    /// Where its first call was read: the record a finding opens on.
+    pub at: RecordAt,
     /// Seen open by the clock: its alert runs its course there.
     raised: bool,
 }
@@ -56,10 +59,10 @@ impl<K: Eq + Hash + Ord + Clone> Episodes<K> {
         self.runs.get(key).is_some_and(|run| run.holds(time))
     }
 
-    /// One call under `key` at `time`: a run begins or goes on. A call [`QUIET_MS`] or more
-    /// away from its run (before or after it) ends that run and begins another, even when
-    /// no clock looked in between (history read in one go).
-    pub fn call(&mut self, key: K, time: TimeMs) {
+    /// One call under `key` at `time`, read at `at`: a run begins or goes on. A call
+    /// [`QUIET_MS`] or more away from its run (before or after it) ends that run and
+    /// begins another, even when no clock looked in between (history read in one go).
+    pub fn call(&mut self, key: K, time: TimeMs, at: RecordAt) {
         if let Some(run) = self.runs.get(&key)
             && !run.holds(time)
             && let Some(old) = self.runs.remove(&key)
@@ -71,10 +74,13 @@ impl<K: Eq + Hash + Ord + Clone> Episodes<K> {
             calls: 0,
             first: time,
             last: time,
+            at,
             raised: false,
         });
         run.calls += 1;
-        run.first = run.first.min(time);
+        if time < run.first {
+            (run.first, run.at) = (time, at);
+        }
         run.last = run.last.max(time);
     }
 
@@ -125,13 +131,20 @@ mod tests {
 
     const MIN: TimeMs = 60_000;
 
+    fn at(line: u64) -> RecordAt {
+        RecordAt {
+            origin: None,
+            line: Some(line),
+        }
+    }
+
     #[test]
     fn a_run_is_open_while_calls_come_and_history_is_past() {
         let mut e: Episodes<&str> = Episodes::default();
         // From history: over long before the clock first looks.
-        e.call("old", 0);
-        e.call("old", MIN);
-        e.call("live", 100 * MIN);
+        e.call("old", 0, at(1));
+        e.call("old", MIN, at(2));
+        e.call("live", 100 * MIN, RecordAt::default());
         let (open, past) = e.settle(100 * MIN);
         assert_eq!(
             open.iter().map(|(k, r)| (*k, r.calls)).collect::<Vec<_>>(),
@@ -142,24 +155,26 @@ mod tests {
             (past[0].0, past[0].1.calls, past[0].1.last),
             ("old", 2, MIN)
         );
-        e.call("live", 105 * MIN);
+        assert_eq!(past[0].1.at, at(1), "the record of its first call");
+        e.call("live", 105 * MIN, RecordAt::default());
         assert_eq!(e.settle(114 * MIN).0[0].1.calls, 2);
         // Over after ten quiet minutes: seen open before, so not past; a new call is a new run.
         let (open, past) = e.settle(115 * MIN);
         assert!(open.is_empty() && past.is_empty());
-        e.call("live", 116 * MIN);
+        e.call("live", 116 * MIN, RecordAt::default());
         assert_eq!(e.settle(116 * MIN).0[0].1.calls, 1);
     }
 
     #[test]
     fn a_quiet_gap_in_history_read_at_once_splits_the_runs() {
         let mut e: Episodes<&str> = Episodes::default();
-        e.call("bash", 0);
-        e.call("bash", 20 * 24 * 60 * MIN);
-        e.call("bash", 20 * 24 * 60 * MIN + MIN);
+        e.call("bash", 0, at(1));
+        e.call("bash", 20 * 24 * 60 * MIN, at(2));
+        e.call("bash", 20 * 24 * 60 * MIN + MIN, at(3));
         let (open, past) = e.settle(20 * 24 * 60 * MIN + 2 * MIN);
         assert_eq!((past.len(), past[0].1.calls, past[0].1.last), (1, 1, 0));
         assert_eq!(open[0].1.calls, 2, "only the calls of the run under way");
         assert_eq!(open[0].1.first, 20 * 24 * 60 * MIN);
+        assert_eq!(open[0].1.at, at(2), "its own first call's record");
     }
 }

@@ -50,7 +50,7 @@ impl Exposures {
         let key = (who, found.fingerprint);
         if self.first.contains_key(&key) {
             if self.runs.goes_on(&key, time) {
-                self.runs.call(key, time);
+                self.runs.call(key, time, at);
             }
             return;
         }
@@ -67,7 +67,7 @@ impl Exposures {
                 at,
             },
         );
-        self.runs.call(key, time);
+        self.runs.call(key, time, at);
     }
 
     /// How many distinct secrets identity `who` exposed.
@@ -122,6 +122,8 @@ impl Exposures {
                     place: sighting.path.clone(),
                     fingerprint: print.to_string(),
                 }),
+                // Where it was first seen, whichever run this is.
+                record: Some(sighting.at),
                 score: run.calls as f64,
                 reason: format!(
                     "{identity}: {kind} exposed in {place}, seen {}",

@@ -4,7 +4,8 @@
 //! up is learning its tools: nothing it calls then is new.
 
 use super::alerts::{AlertKind, Condition, Past, Severity};
-use super::episodes::Episodes;
+use super::episodes::{Episodes, Run};
+use super::exposures::RecordAt;
 use super::policy::times;
 use crate::event::TimeMs;
 
@@ -15,15 +16,15 @@ pub struct FirstSeen {
 }
 
 impl FirstSeen {
-    /// A call by `who` to `tool` at `time`; `new` when the identity was warm and had never
-    /// called it. Later calls within the run under way count in it.
-    pub fn call(&mut self, who: usize, tool: &str, time: TimeMs, new: bool) {
+    /// A call by `who` to `tool` at `time`, read at `at`; `new` when the identity was warm
+    /// and had never called it. Later calls within the run under way count in it.
+    pub fn call(&mut self, who: usize, tool: &str, time: TimeMs, new: bool, at: RecordAt) {
         if self.runs.is_empty() && !new {
             return;
         }
         let key = (who, tool.to_string());
         if new || self.runs.goes_on(&key, time) {
-            self.runs.call(key, time);
+            self.runs.call(key, time, at);
         }
     }
 
@@ -40,7 +41,7 @@ impl FirstSeen {
         names: &dyn Fn(usize) -> String,
     ) -> (Vec<Condition>, Vec<Past>) {
         let (open, past) = self.runs.settle(now);
-        let condition = |who: usize, tool: &str, calls: u64, first: TimeMs| {
+        let condition = |who: usize, tool: &str, run: &Run| {
             let identity = names(who);
             Condition {
                 kind: AlertKind::NewTool,
@@ -48,27 +49,26 @@ impl FirstSeen {
                 identities: vec![identity.clone()],
                 severity: Severity::Warn,
                 signal: None,
-                value: calls as f64,
+                value: run.calls as f64,
                 threshold: None,
                 baseline: None,
                 ratio: None,
                 units: None,
                 tool: Some(tool.to_string()),
-                since: Some(first),
+                since: Some(run.first),
                 policy: None,
                 secret: None,
-                score: calls as f64,
-                reason: format!("{identity}: new tool {tool}, called {}", times(calls)),
+                record: Some(run.at),
+                score: run.calls as f64,
+                reason: format!("{identity}: new tool {tool}, called {}", times(run.calls)),
             }
         };
         (
             open.iter()
-                .map(|((who, tool), run)| condition(*who, tool, run.calls, run.first))
+                .map(|((who, tool), run)| condition(*who, tool, run))
                 .collect(),
             past.iter()
-                .map(|((who, tool), run)| {
-                    Past::of(condition(*who, tool, run.calls, run.first), run)
-                })
+                .map(|((who, tool), run)| Past::of(condition(*who, tool, run), run))
                 .collect(),
         )
     }

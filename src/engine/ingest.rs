@@ -266,12 +266,16 @@ impl Engine {
             // Past the cap on tools an identity keeps, new names fold and nothing is new.
             let warm = id.warm.warm_from(warmup).is_some_and(|w| event.time >= w)
                 && id.tools.len() < super::identity::MAX_TOOLS;
+            let at = RecordAt {
+                origin: event.origin,
+                line: None,
+            };
             for tool in &verdict.tools {
                 let call = tool.call;
-                self.policies.call(who, call, event.time);
+                self.policies.call(who, call, event.time, at);
                 let name = super::policy::tool_name(call);
                 let new = warm && !id.knows_tool(call, &name);
-                self.first_seen.call(who, &name, event.time, new);
+                self.first_seen.call(who, &name, event.time, new, at);
             }
             let id = &mut self.identities[who];
             for tool in &verdict.tools {

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use super::alerts::{AlertKind, Condition, Past, Severity};
 use super::episodes::{Episodes, Run};
+use super::exposures::RecordAt;
 use super::mapping::Pattern;
 use crate::event::{TimeMs, ToolCall};
 
@@ -110,15 +111,16 @@ impl Policies {
             .map(|&p| &self.specs[p])
     }
 
-    /// A call by `who` at `time`, counted once (copies of it already left out).
-    pub fn call(&mut self, who: usize, call: &ToolCall, time: TimeMs) {
+    /// A call by `who` at `time`, read at `at`, counted once (copies of it already left
+    /// out).
+    pub fn call(&mut self, who: usize, call: &ToolCall, time: TimeMs, at: RecordAt) {
         let Some(covering) = self.covering.get(who).filter(|c| !c.is_empty()) else {
             return;
         };
         let tool = tool_name(call);
         for &p in covering {
             if self.specs[p].breach(&tool).is_some() {
-                self.runs.call((who, p, tool.to_string()), time);
+                self.runs.call((who, p, tool.to_string()), time, at);
             }
         }
     }
@@ -162,6 +164,7 @@ impl Policies {
                 since: Some(run.first),
                 policy: Some(spec.name.clone()),
                 secret: None,
+                record: Some(run.at),
                 score: run.calls as f64,
                 reason: format!(
                     "{identity}: {tool} outside policy {:?} ({why}), called {}",
