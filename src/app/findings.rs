@@ -110,3 +110,51 @@ impl App {
         self.acknowledged_changed();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::alerts::{AlertKind, Severity};
+
+    fn finding(id: u64) -> Finding {
+        Finding {
+            id,
+            kind: AlertKind::NewTool,
+            severity: Severity::Warn,
+            tool: Some(format!("tool{id}")),
+            policy: None,
+            secret: None,
+            count: Some(1),
+            usd: None,
+            day: None,
+            started_at: id as i64 * 1_000,
+            ended_at: None,
+            record: None,
+        }
+    }
+
+    #[test]
+    fn the_cursor_and_popup_stay_on_their_finding_as_newer_ones_arrive() {
+        let mut cursor = FindingsCursor::default();
+        let list = [finding(3), finding(2), finding(1)];
+        assert!(cursor.act(Action::Down, &list, 5));
+        assert!(cursor.act(Action::ToggleDetail, &list, 5));
+        assert_eq!(cursor.popup.as_ref().map(|f| f.id), Some(2));
+        // A newer finding above: the cursor follows finding 2 down a row.
+        let newer = [finding(4), finding(3), finding(2), finding(1)];
+        cursor.follow(Some(&newer));
+        assert_eq!((cursor.at(), cursor.selected()), (2, Some(2)));
+        // `]` moves the popup along the list.
+        assert!(cursor.act(Action::NextEvent, &newer, 5));
+        assert_eq!(cursor.popup.as_ref().map(|f| f.id), Some(1));
+        // Gone from the list (past the alerts' history): the popup holds on to it.
+        cursor.follow(Some(&newer[..2]));
+        assert_eq!(cursor.popup.as_ref().map(|f| f.id), Some(1));
+        assert_eq!(cursor.at(), 1, "within the list");
+        assert!(cursor.act(Action::Close, &newer[..2], 5));
+        assert!(cursor.popup.is_none());
+        // Another identity's snapshot: both start over.
+        cursor.follow(None);
+        assert_eq!((cursor.at(), cursor.selected()), (0, None));
+    }
+}

@@ -16,15 +16,16 @@ use crate::ui::detail::Draw;
 use crate::ui::event_popup::{draw_popup, field, record_header, timestamp};
 use crate::ui::table::{self, Cells, Col};
 
-/// When it ended (or that it is still open) gives way last, after its kind.
+/// When it ended (or that it is still open) and whether it was acknowledged give way
+/// last, after its kind.
 const COLS: [Col; 7] = [
     Col::text("SEV", 4, 10),
     Col::text("FINDING", 12, 9),
-    Col::flex("WHAT", 16),
-    Col::num("COUNT", 5, 6),
-    Col::num("SINCE", 7, 7),
+    Col::flex("WHAT", 14),
+    Col::num("COUNT", 5, 5),
+    Col::num("SINCE", 7, 6),
     Col::num("UNTIL", 7, 8),
-    Col::text("ACK", 3, 5),
+    Col::text("ACK", 3, 7),
 ];
 
 /// What the finding is about, never a secret's value: `Bash outside "no shell"`,
@@ -67,8 +68,9 @@ pub fn section<'a>(app: &'a App, d: &'a IdentityDetail, theme: &'a Theme) -> Dra
                 Some(t) => (format::ago(now - t), theme.muted()),
             };
             let acked = app.finding_acknowledged(f);
+            let sev = if acked { theme.acknowledged() } else { loud };
             vec![
-                (f.severity.label().to_string(), loud),
+                (f.severity.label().to_string(), sev),
                 (f.kind.label().to_string(), theme.text()),
                 (what(f), theme.text()),
                 match f.count {
