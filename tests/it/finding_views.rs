@@ -295,3 +295,35 @@ fn x_in_the_findings_acknowledges_the_selected_one() {
             .finding_acknowledged(&screen.app.detail().expect("d").findings[5])
     );
 }
+
+#[test]
+fn a_click_selects_a_finding_and_a_double_click_opens_it() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let origins = Origins::default();
+    let (e, at_bash) = scenario(dir.path(), &origins);
+    let mut screen = Screen::new(e, 160, 40);
+    let drawn = screen.draw(160, 40);
+    let (row, line) = drawn
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("policy       Bash"))
+        .expect("the open policy finding's line");
+    // Lines are drawn quoted: the quote is not a column.
+    let at = line.find("Bash").expect("column");
+    let column = (line[..at].chars().count() - 1) as u16;
+    let mut click = |at_ms: i64| {
+        let event = MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row: row as u16,
+            modifiers: KeyModifiers::NONE,
+        };
+        live::update(&screen.engine, &mut screen.app, Msg::Mouse { event, at_ms })
+    };
+    assert!(click(1_000));
+    assert!(click(1_200), "a second press soon after opens it");
+    assert!(screen.app.in_findings(), "the keys went to the findings");
+    assert_eq!(screen.app.finding_cursor(), 2);
+    assert_eq!(screen.app.wanted_record().map(|w| w.0), Some(at_bash));
+}
