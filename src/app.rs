@@ -1,6 +1,7 @@
 //! UI state and its one update function: every key, resize and new snapshot enters as a
 //! [`Msg`]. Tests drive the app through the same `update` the loop uses.
 
+mod acks;
 mod alerts;
 mod attention;
 mod filter;
@@ -22,6 +23,7 @@ use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 use jiff::tz::TimeZone;
 use ratatui::layout::Rect;
 
+pub use self::acks::{AckChange, FindingKey};
 use self::alerts::AlertCursor;
 pub use self::alerts::RowAlert;
 pub use self::attention::{RERANK_MS, Ranking};
@@ -105,6 +107,8 @@ pub struct App {
     alerts_pane: Option<bool>,
     /// Alerts the viewer acknowledged (only ids still in the snapshot are kept).
     acknowledged: BTreeSet<u64>,
+    /// Findings acknowledged by kind and subject, in this run or an earlier one.
+    findings: acks::AcknowledgedFindings,
     /// The alert state of each row of `snapshot.identities`, worked out per snapshot.
     row_alerts: Vec<Option<RowAlert>>,
     /// The filter prompt is open, with what has been typed.
@@ -146,6 +150,7 @@ impl App {
             quit: false,
             alerts_pane: None,
             acknowledged: BTreeSet::new(),
+            findings: Default::default(),
             row_alerts: Vec::new(),
             prompt: None,
             panel: None,
@@ -383,9 +388,7 @@ impl App {
         }
         self.snapshot = snapshot;
         self.follow_time_zone();
-        let alerts = &self.snapshot.alerts;
-        self.acknowledged
-            .retain(|id| alerts.iter().any(|a| a.id == *id));
+        self.follow_acknowledged();
         self.arrange(arranged);
         self.follow_alert_cursor();
         self.follow_event_cursor();

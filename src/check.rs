@@ -95,18 +95,15 @@ fn exit_code(partial: bool, findings: bool, status: BudgetLevel) -> u8 {
 }
 
 /// Calls outside a policy and secrets exposed between `since` and `at`: the engine's
-/// policy and secret alerts, ended or open, with a call or a sighting in that span (an
-/// episode ends ten quiet minutes after its last one), oldest first.
+/// policy and secret alerts (every one kept), ended or open, with a call or a sighting in
+/// that span (an episode ends ten quiet minutes after its last one), oldest first.
 fn findings(engine: &Engine, since: TimeMs, at: TimeMs) -> Vec<Alert> {
-    let mut found: Vec<Alert> = engine
-        .snapshot(None)
-        .alerts
+    engine
+        .findings()
         .into_iter()
         .filter(|a| matches!(a.kind, AlertKind::Policy | AlertKind::Secret))
         .filter(|a| a.started_at <= at && a.ended_at.is_none_or(|end| end - QUIET_MS >= since))
-        .collect();
-    found.sort_by_key(|a| (a.started_at, a.id));
-    found
+        .collect()
 }
 
 /// Reads the request's sources at `now` (the wall clock) and evaluates the budgets at its `at`.
@@ -123,11 +120,13 @@ pub fn run(request: CheckRequest, now: TimeMs) -> anyhow::Result<CheckReport> {
         provider_range,
     } = request;
     let mut engine = Engine::with_config(prices.clone(), tz.clone(), &config);
+    engine.keep_findings();
     let scanner = crate::state::scanner_for_run(&config.secrets)?;
     let Read {
         sources,
         fetched,
         reconciliation,
+        ..
     } = read_with_providers(
         &mut engine,
         Reading {

@@ -137,6 +137,12 @@ pub struct ReportArgs {
     #[arg(long)]
     pub entitlements: bool,
 
+    /// List findings beside the spend: calls outside a [[policy]], tools new to an
+    /// identity, secrets in the records read (by type and place, never the value) and,
+    /// with a provider on, spend no log explains (CSV: these rows only)
+    #[arg(long)]
+    pub findings: bool,
+
     #[command(flatten)]
     pub providers: ProviderArgs,
 

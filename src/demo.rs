@@ -17,8 +17,9 @@ use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
 use crate::event::Origin;
-use crate::event::{DedupKey, Event, TimeMs};
-use crate::parse::{LineContext, Parsed, parse_line};
+use crate::event::{DedupKey, Event, Exposed, TimeMs};
+use crate::parse::{LineContext, LineParser, Parsed, parse_line};
+use crate::secrets::{FingerprintKey, Ignore, Scanner};
 use crate::source::health::SourceHealth;
 use crate::source::origin::Origins;
 use crate::source::tail::project_dir;
@@ -125,6 +126,8 @@ impl Recording {
     /// Parses the embedded files (lines without a time are left out), registering each
     /// in `origins` so that every event points at its recorded line.
     pub fn load(origins: &Origins) -> Recording {
+        // A fixed key: the demo's findings are the same in every run.
+        let scanner = &Scanner::new(FingerprintKey::from_bytes([0x74; 32]), Ignore::default());
         let files: Vec<_> = FILES
             .iter()
             .map(|(path, text)| {
@@ -136,9 +139,11 @@ impl Recording {
             .iter()
             .flat_map(|(project, source, text)| {
                 let mut offset = 0;
+                let mut number = 0;
                 text.split_inclusive('\n').filter_map(move |with_end| {
                     let at = offset;
                     offset += with_end.len() as u64;
+                    number += 1;
                     let line = with_end.strip_suffix('\n').unwrap_or(with_end);
                     let time = locate_time(line)?;
                     let ctx = LineContext {
@@ -146,8 +151,21 @@ impl Recording {
                         read_time: time,
                     };
                     let mut parsed = parse_line(line.as_bytes(), &ctx);
+                    if let Some(exposed) = exposed(scanner, line) {
+                        // A prompt or tool result that exposed a secret plays as its carrier.
+                        if let Parsed::NoUsage = parsed
+                            && let Some(carrier) =
+                                LineParser::default().carrier(line.as_bytes(), &ctx)
+                        {
+                            parsed = Parsed::Event(Box::new(carrier));
+                        }
+                        if let Parsed::Event(event) = &mut parsed {
+                            event.secrets = Some(exposed);
+                        }
+                    }
                     if let Parsed::Event(event) = &mut parsed {
                         event.origin = Some(Origin::new(*source, at, line.as_bytes()));
+                        event.line = Some(number);
                     }
                     Some(RecordedLine {
                         offset_ms: time - RECORDING_START,
@@ -214,6 +232,12 @@ impl Recording {
             .iter()
             .filter_map(move |l| self.event(l, n, zero))
     }
+}
+
+/// What a recorded line exposes.
+fn exposed(scanner: &Scanner, line: &str) -> Option<Box<Exposed>> {
+    let found = scanner.scan(line);
+    (!found.is_empty()).then(|| Box::new(Exposed { found }))
 }
 
 /// Replays the recording on its own thread until the receiver closes. `clock` gives the
@@ -311,6 +335,42 @@ mod tests {
         assert!(events[0].time >= 0 && events[events.len() - 1].time < LOOP_MS);
     }
 
+    /// The infra project's agent printed an AWS key in a tool result: the one secret the
+    /// demo shows, carried by that turn (it has no usage), at its line.
+    #[test]
+    fn the_recording_exposes_one_secret_in_a_tool_result() {
+        let recording = Recording::load(&Origins::default());
+        let exposed: Vec<(&str, bool, Option<u64>, &str, &str)> = recording
+            .lines
+            .iter()
+            .filter_map(|l| match &l.parsed {
+                Parsed::Event(e) => e.secrets.as_deref().map(|x| (e, x)),
+                _ => None,
+            })
+            .flat_map(|(e, x)| {
+                x.found.iter().map(move |f| {
+                    (
+                        e.identity.as_str(),
+                        e.flags.no_usage,
+                        e.line,
+                        f.secret_type,
+                        f.path.as_str(),
+                    )
+                })
+            })
+            .collect();
+        assert_eq!(
+            exposed,
+            [(
+                "-home-dev-infra-terraform",
+                true,
+                Some(71),
+                "aws_access_key_id",
+                "message.content[0].content"
+            )]
+        );
+    }
+
     #[test]
     fn every_event_points_at_its_recorded_line() {
         let origins = Origins::default();
@@ -321,6 +381,9 @@ mod tests {
                 let origin = event.origin.expect("origin");
                 let record = origins.fetch(origin, event.time).expect("fetch");
                 assert_eq!(record.raw, line.text);
+                if event.flags.no_usage {
+                    continue;
+                }
                 assert_eq!(record.events[0].tokens, event.tokens);
                 fetched += 1;
             }

@@ -284,18 +284,20 @@ pub struct Event {
     /// does stdin, which cannot be read back): how the raw record is fetched on demand.
     #[serde(skip)]
     pub origin: Option<Origin>,
+    /// The 1-based number of that line in its file or stream, set by the reader (stdin
+    /// too): where a finding's record is, for people.
+    #[serde(skip)]
+    pub line: Option<u64>,
     /// Secrets found in the record's content, set by the reader when it scans (boxed: most
     /// events have none).
     #[serde(skip)]
     pub secrets: Option<Box<Exposed>>,
 }
 
-/// What a scan found in one record: every secret, by type, place and fingerprint, and the
-/// record's line number in its file or stream (1-based), for the finding's source.
+/// What a scan found in one record: every secret, by type, place and fingerprint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exposed {
     pub found: Vec<crate::secrets::Found>,
-    pub line: u64,
 }
 
 #[cfg(test)]

@@ -32,9 +32,11 @@ use crate::theme::Theme;
 use crate::ui;
 
 mod engine_thread;
+mod keeper;
 mod record_fetch;
 mod sources;
 
+pub use keeper::{Keep, Keeper, Kept, Outbox, restore};
 pub use record_fetch::{RecordFetch, fetch_record};
 pub use sources::{Sources, start_sources};
 
@@ -119,10 +121,11 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let origins = Origins::default();
     let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
     engine.set_home(std::env::var("HOME").ok());
-    let readers = start_sources(options.sources, &origins, &mut engine, &tx)?;
+    let (readers, kept) = start_sources(options.sources, &origins, &mut engine, &tx)?;
     engine.advance(wall_clock());
     let mut app = App::new(options.title, engine.snapshot(None));
     app.range = options.range;
+    app.restore_acknowledged(kept.acknowledged);
     refresh(&engine, &mut app);
     let theme = options.theme;
     let size = terminal.size()?;
@@ -136,7 +139,10 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
         wanted: Wanted::of(&app),
         first,
         clock: wall_clock,
+        learnt: kept.keeper.as_ref().map(Keeper::outbox),
     })?;
+    // Acknowledgements of findings, kept as they are made.
+    let mut acks = kept.keeper.as_ref().map(Keeper::outbox);
 
     let mut keys = EventStream::new();
     // Times mouse events for double-clicks: monotonic, as the wall clock may jump.
@@ -181,6 +187,9 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
             _ = sigterm.recv() => app.quit = true,
             _ = sigint.recv() => app.quit = true,
             _ = tick.tick() => {
+                if let Some(acks) = &mut acks {
+                    acks.retry();
+                }
                 if let Some(health) = sinks.health() {
                     dirty |= app.update(Msg::Health(health));
                 }
@@ -216,6 +225,11 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 dirty |= app.update(record);
             },
         }
+        for change in app.take_ack_changes() {
+            if let Some(acks) = &mut acks {
+                acks.send(Keep::Ack(change));
+            }
+        }
         // A popup just opened (or moved to another event): its line, read off the loop.
         if let Some(wanted) = fetching.start(app.wanted_record()) {
             let (origins, done) = (origins.clone(), fetched_tx.clone());
@@ -226,5 +240,13 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
         }
     }
     sinks.shutdown(SINKS_GRACE);
+    // The engine thread sends its last learnt tools as it ends, once it sees the link gone.
+    drop(link);
+    if let Some(acks) = acks {
+        acks.flush();
+    }
+    if let Some(keeper) = kept.keeper {
+        keeper.finish(SINKS_GRACE);
+    }
     Ok(())
 }

@@ -80,9 +80,19 @@ fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
             &mut std::io::stderr().lock(),
         )?;
     }
+    if report.findings_dropped > 0 {
+        eprintln!(
+            "tokentop: warning: {} findings past what one run keeps are not listed; narrow --since/--until or --identity",
+            report.findings_dropped
+        );
+    }
     if format == report::OutputFormat::Csv && report.entitlements.is_some() {
         eprintln!(
             "tokentop: with --entitlements the CSV holds the entitlement rows only; the totals are in --json, --format markdown and the table"
+        );
+    } else if format == report::OutputFormat::Csv && report.findings.is_some() {
+        eprintln!(
+            "tokentop: with --findings the CSV holds the finding rows only; the totals are in --json, --format markdown and the table"
         );
     } else if format == report::OutputFormat::Csv && !report.providers.is_empty() {
         eprintln!(
@@ -107,7 +117,11 @@ fn sources(
     let (scanner, key_warning) =
         tokentop::state::scanner_for_monitor(&config.secrets, state.as_mut());
     state_warning = state_warning.or(key_warning);
-    let otlp = run.otlp.bind(&config.otlp)?;
+    let otlp = run
+        .otlp
+        .bind(&config.otlp)?
+        .map(|receiver| receiver.scanning(scanner.clone()));
+
     let input = if demo {
         Input::Demo
     } else {

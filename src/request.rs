@@ -26,6 +26,12 @@ pub fn report(args: &ReportArgs, now: TimeMs) -> anyhow::Result<ReportRequest> {
     let prices = args.common.prices(&config)?;
     let range = time_range(args.since.as_deref(), args.until.as_deref(), &tz, now)?;
     let providers = providers(&args.providers, &config)?;
+    let csv = !args.json && args.format == crate::report::OutputFormat::Csv;
+    if csv && args.entitlements && args.findings {
+        return Err(usage_error(
+            "a CSV holds one table: give --entitlements or --findings with --format csv, not both",
+        ));
+    }
     Ok(ReportRequest {
         specs: log_specs(&args.paths, &providers)?,
         provider_range: provider_range(range, now),
@@ -36,6 +42,7 @@ pub fn report(args: &ReportArgs, now: TimeMs) -> anyhow::Result<ReportRequest> {
         range,
         by: group_by(&args.by)?,
         entitlements: args.entitlements,
+        findings: args.findings,
         filter: Filter {
             identities: args.identity.iter().map(Pattern::new).collect(),
             models: args.model.iter().map(Pattern::new).collect(),

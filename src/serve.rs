@@ -21,7 +21,7 @@ use crate::alert_out::AlertOut;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::event::TimeMs;
-use crate::live::{Readers, Sources, start_sources, wall_clock};
+use crate::live::{Keeper, Outbox, Readers, Sources, start_sources, wall_clock};
 use crate::pricing::PriceTable;
 use crate::source::health::SourceHealth;
 use crate::source::origin::Origins;
@@ -79,7 +79,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
     engine.set_home(std::env::var("HOME").ok());
     engine.keep_journal();
-    let readers = start_sources(options.sources, &Origins::default(), &mut engine, &tx)?;
+    let (readers, kept) = start_sources(options.sources, &Origins::default(), &mut engine, &tx)?;
     drop(tx);
     let (published_tx, published) = watch::channel(Arc::new(Published::default()));
     let thread = EngineThread {
@@ -92,6 +92,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         readers,
         clock: wall_clock,
         out: published_tx,
+        learnt: kept.keeper.as_ref().map(Keeper::outbox),
     };
     let engine_thread = std::thread::Builder::new()
         .name("engine".into())
@@ -108,6 +109,9 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || engine_thread.join())
         .await?
         .map_err(|_| anyhow::anyhow!("the engine thread panicked"))?;
+    if let Some(keeper) = kept.keeper {
+        keeper.finish(SINKS_GRACE);
+    }
     Ok(())
 }
 
@@ -137,6 +141,8 @@ struct EngineThread {
     readers: Readers,
     clock: fn() -> TimeMs,
     out: watch::Sender<Arc<Published>>,
+    /// Where the tools identities call for the first time go, to be kept (`None`: no store).
+    learnt: Option<Outbox>,
 }
 
 impl EngineThread {
@@ -175,12 +181,19 @@ impl EngineThread {
             }
         }
         self.sinks.shutdown(SINKS_GRACE);
+        if let Some(mut learnt) = self.learnt.take() {
+            learnt.send_learnt(&mut self.engine);
+            learnt.flush();
+        }
     }
 
     /// One tick; false once nobody reads what is published.
     fn tick(&mut self) -> bool {
         let now = (self.clock)();
         self.engine.advance(now);
+        if let Some(learnt) = &mut self.learnt {
+            learnt.send_learnt(&mut self.engine);
+        }
         let alerts = self.engine.take_alert_events();
         self.counters.alerts(&alerts);
         self.sinks.send(&alerts);

@@ -48,6 +48,7 @@ pub fn request(
         record_cost_usd: None,
         cumulative: None,
         origin: None,
+        line: None,
         secrets: None,
         flags: Flags {
             final_copy: true,

@@ -1,6 +1,7 @@
 //! The app's side of alerts: which rows are marked, what the viewer acknowledged, and the
-//! full-screen list's cursor (kept by the list's screen). Acknowledging is viewing state: the engine's alerts stay as
-//! they are, and only ids still in the snapshot are remembered.
+//! full-screen list's cursor (kept by the list's screen). Acknowledging is viewing state:
+//! the engine's alerts stay as they are, and only ids still in the snapshot are remembered
+//! (findings are remembered by kind and subject too: see `acks`).
 
 use std::collections::HashMap;
 
@@ -154,12 +155,9 @@ impl App {
             .filter(|a| a.active() && a.concerns(&name))
             .map(|a| a.id)
             .collect();
-        if ids.iter().all(|id| self.acknowledged.contains(id)) {
-            ids.iter().for_each(|id| {
-                self.acknowledged.remove(id);
-            });
-        } else {
-            self.acknowledged.extend(ids);
+        let on = !ids.iter().all(|id| self.acknowledged.contains(id));
+        for id in ids {
+            self.set_acknowledged(id, on);
         }
         self.acknowledged_changed();
     }
@@ -186,10 +184,8 @@ impl App {
                 self.set_alert_popup(true);
             }
             Action::Acknowledge => {
-                if let Some(id) = self.screen.alert_cursor().and_then(|c| c.id)
-                    && !self.acknowledged.remove(&id)
-                {
-                    self.acknowledged.insert(id);
+                if let Some(id) = self.screen.alert_cursor().and_then(|c| c.id) {
+                    self.set_acknowledged(id, !self.acknowledged.contains(&id));
                 }
                 self.acknowledged_changed();
             }

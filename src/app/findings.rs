@@ -99,14 +99,13 @@ impl App {
         self.acknowledged.contains(&finding.id)
     }
 
-    /// `x` in the findings: acknowledges the selected finding, or takes that back.
+    /// `x` in the findings: acknowledges the selected finding, or takes that back (kept
+    /// by its kind and subject, as the alert list's `x` is).
     pub(super) fn acknowledge_finding(&mut self) {
         let Some(id) = self.screen.identity().and_then(|v| v.findings.selected()) else {
             return;
         };
-        if !self.acknowledged.remove(&id) {
-            self.acknowledged.insert(id);
-        }
+        self.set_acknowledged(id, !self.acknowledged.contains(&id));
         self.acknowledged_changed();
     }
 }

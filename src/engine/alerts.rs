@@ -7,13 +7,15 @@
 //! queue of changes the loop hands to the alert sinks. Acknowledging an alert is the
 //! viewer's business (UI state), not the engine's.
 
+mod kept;
+
 use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 
+pub use self::kept::{FINDING_KINDS, MAX_FINDINGS};
 use super::burst::Signal;
-use super::episodes::{QUIET_MS, Run};
-use super::exposures::RecordAt;
+use super::episodes::{QUIET_MS, RecordAt, Run};
 pub use super::exposures::SecretNote;
 use crate::event::TimeMs;
 
@@ -124,10 +126,10 @@ pub struct Alert {
     /// `where`, `fingerprint`), never the value.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub secret: Option<SecretNote>,
-    /// The record behind a finding (a secret's first sighting, the first call of a policy
-    /// or new-tool run), for the identity view to open; process-local, never serialized.
+    /// Policy, new-tool and secret alerts: the record of the episode's first call or
+    /// sighting, for a report's finding.
     #[serde(skip)]
-    pub record: Option<RecordAt>,
+    pub at: Option<RecordAt>,
     pub started_at: TimeMs,
     pub peak_at: TimeMs,
     pub ended_at: Option<TimeMs>,
@@ -159,7 +161,7 @@ impl Alert {
         self.tool = c.tool;
         self.policy = c.policy;
         self.secret = c.secret;
-        self.record = c.record;
+        self.at = c.at;
         self.peak_at = now;
         self.reason = format!("{} (since {since})", c.reason);
     }
@@ -210,7 +212,8 @@ pub struct Condition {
     pub tool: Option<String>,
     pub policy: Option<String>,
     pub secret: Option<SecretNote>,
-    pub record: Option<RecordAt>,
+    /// The record of the episode's first call or sighting.
+    pub at: Option<RecordAt>,
     /// When the episode began, if before the round that first sees it (a run of calls
     /// read a few minutes late); else it begins with that round.
     pub since: Option<TimeMs>,
@@ -260,6 +263,9 @@ pub struct Alerts {
     ended: VecDeque<Alert>,
     events: VecDeque<AlertEvent>,
     dropped_events: u64,
+    /// Every ended finding (of [`FINDING_KINDS`]), when a headless run keeps them.
+    findings: Option<Vec<Alert>>,
+    findings_dropped: u64,
 }
 
 impl Alerts {
@@ -308,7 +314,7 @@ impl Alerts {
                 tool: None,
                 policy: None,
                 secret: None,
-                record: None,
+                at: None,
                 started_at,
                 peak_at: now,
                 ended_at: None,
@@ -345,10 +351,7 @@ impl Alerts {
                 alert.ended_at = open.clear_since;
                 alert.reason = open.peak_reason;
                 self.emit(Change::Ended, &alert);
-                self.ended.push_back(alert);
-                if self.ended.len() > MAX_ALERTS {
-                    self.ended.pop_front();
-                }
+                self.end(alert);
             }
         }
     }
@@ -363,7 +366,7 @@ impl Alerts {
         } in past
         {
             self.next_id += 1;
-            self.ended.push_back(Alert {
+            self.end(Alert {
                 id: self.next_id,
                 kind: c.kind,
                 severity: c.severity,
@@ -378,15 +381,12 @@ impl Alerts {
                 tool: c.tool,
                 policy: c.policy,
                 secret: c.secret,
-                record: c.record,
+                at: c.at,
                 started_at,
                 peak_at: started_at,
                 ended_at: Some(ended_at),
                 reason: format!("{} (since {})", c.reason, clock(started_at)),
             });
-            if self.ended.len() > MAX_ALERTS {
-                self.ended.pop_front();
-            }
         }
     }
 
@@ -460,7 +460,7 @@ mod tests {
             since: None,
             policy: None,
             secret: None,
-            record: None,
+            at: None,
             score,
             reason: format!("{subject}: {score}x"),
         }

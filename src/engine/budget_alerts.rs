@@ -69,7 +69,7 @@ pub fn conditions(states: &[BudgetState], clock: &dyn Fn(TimeMs) -> String) -> V
             since: None,
             policy: None,
             secret: None,
-            record: None,
+            at: None,
             score: s.percent,
             reason: String::new(),
         };

@@ -57,7 +57,7 @@ fn condition(
         since: None,
         policy: None,
         secret: None,
-        record: None,
+        at: None,
         score: burst.margin(),
         reason: burst.reason(subject),
     }

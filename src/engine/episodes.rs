@@ -6,11 +6,19 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use super::exposures::RecordAt;
-use crate::event::TimeMs;
+use crate::event::{Origin, TimeMs};
 
 /// A run is over once no call came for this long.
 pub const QUIET_MS: TimeMs = 10 * 60_000;
+
+/// Where a record was read, for a finding's `source`: a file (its origin and line), a
+/// stream (its line only) or neither (OTLP).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecordAt {
+    pub origin: Option<Origin>,
+    /// 1-based line in its file or stream.
+    pub line: Option<u64>,
+}
 
 /// Calls under one key since the run began.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,7 +26,7 @@ pub struct Run {
     pub calls: u64,
     pub first: TimeMs,
     pub last: TimeMs,
-    /// Where its first call was read: the record a finding opens on.
+    /// The record of its first call (the earliest in time).
     pub at: RecordAt,
     /// Seen open by the clock: its alert runs its course there.
     raised: bool,
@@ -60,8 +68,8 @@ impl<K: Eq + Hash + Ord + Clone> Episodes<K> {
     }
 
     /// One call under `key` at `time`, read at `at`: a run begins or goes on. A call
-    /// [`QUIET_MS`] or more away from its run (before or after it) ends that run and
-    /// begins another, even when no clock looked in between (history read in one go).
+    /// [`QUIET_MS`] or more away from its run (before or after it) ends that run and begins
+    /// another, even when no clock looked in between (history read in one go).
     pub fn call(&mut self, key: K, time: TimeMs, at: RecordAt) {
         if let Some(run) = self.runs.get(&key)
             && !run.holds(time)
@@ -79,7 +87,8 @@ impl<K: Eq + Hash + Ord + Clone> Episodes<K> {
         });
         run.calls += 1;
         if time < run.first {
-            (run.first, run.at) = (time, at);
+            run.first = time;
+            run.at = at;
         }
         run.last = run.last.max(time);
     }
@@ -131,10 +140,10 @@ mod tests {
 
     const MIN: TimeMs = 60_000;
 
-    fn at(line: u64) -> RecordAt {
+    fn line(n: u64) -> RecordAt {
         RecordAt {
             origin: None,
-            line: Some(line),
+            line: Some(n),
         }
     }
 
@@ -142,9 +151,9 @@ mod tests {
     fn a_run_is_open_while_calls_come_and_history_is_past() {
         let mut e: Episodes<&str> = Episodes::default();
         // From history: over long before the clock first looks.
-        e.call("old", 0, at(1));
-        e.call("old", MIN, at(2));
-        e.call("live", 100 * MIN, RecordAt::default());
+        e.call("old", 0, line(0));
+        e.call("old", MIN, line(0));
+        e.call("live", 100 * MIN, line(0));
         let (open, past) = e.settle(100 * MIN);
         assert_eq!(
             open.iter().map(|(k, r)| (*k, r.calls)).collect::<Vec<_>>(),
@@ -155,26 +164,27 @@ mod tests {
             (past[0].0, past[0].1.calls, past[0].1.last),
             ("old", 2, MIN)
         );
-        assert_eq!(past[0].1.at, at(1), "the record of its first call");
-        e.call("live", 105 * MIN, RecordAt::default());
+        e.call("live", 105 * MIN, line(0));
         assert_eq!(e.settle(114 * MIN).0[0].1.calls, 2);
         // Over after ten quiet minutes: seen open before, so not past; a new call is a new run.
         let (open, past) = e.settle(115 * MIN);
         assert!(open.is_empty() && past.is_empty());
-        e.call("live", 116 * MIN, RecordAt::default());
+        e.call("live", 116 * MIN, line(0));
         assert_eq!(e.settle(116 * MIN).0[0].1.calls, 1);
     }
 
     #[test]
     fn a_quiet_gap_in_history_read_at_once_splits_the_runs() {
         let mut e: Episodes<&str> = Episodes::default();
-        e.call("bash", 0, at(1));
-        e.call("bash", 20 * 24 * 60 * MIN, at(2));
-        e.call("bash", 20 * 24 * 60 * MIN + MIN, at(3));
+        e.call("bash", 0, line(1));
+        e.call("bash", 20 * 24 * 60 * MIN + MIN, line(3));
+        // Read out of order: the earliest call is the run's first, and its record.
+        e.call("bash", 20 * 24 * 60 * MIN, line(2));
         let (open, past) = e.settle(20 * 24 * 60 * MIN + 2 * MIN);
         assert_eq!((past.len(), past[0].1.calls, past[0].1.last), (1, 1, 0));
+        assert_eq!(past[0].1.at, line(1));
         assert_eq!(open[0].1.calls, 2, "only the calls of the run under way");
         assert_eq!(open[0].1.first, 20 * 24 * 60 * MIN);
-        assert_eq!(open[0].1.at, at(2), "its own first call's record");
+        assert_eq!(open[0].1.at, line(2));
     }
 }

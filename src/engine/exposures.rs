@@ -7,23 +7,14 @@
 use std::collections::HashMap;
 
 use super::alerts::{AlertKind, Condition, Past, Severity};
-use super::episodes::{Episodes, Run};
+use super::episodes::{Episodes, RecordAt, Run};
 use super::policy::times;
-use crate::event::{Origin, TimeMs};
+use crate::event::TimeMs;
 use crate::secrets::{Fingerprint, Found};
 
 /// Secrets remembered (each 16 bytes of fingerprint plus where it was first seen); past
 /// this, new ones are counted in `dropped` and raise nothing.
 pub const MAX_EXPOSURES: usize = 100_000;
-
-/// Where a record was read, for a finding's `source`: a file (its origin and line), a
-/// stream (its line only) or neither (OTLP).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RecordAt {
-    pub origin: Option<Origin>,
-    /// 1-based line in its file or stream.
-    pub line: Option<u64>,
-}
 
 /// The first sighting of one secret by one identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,8 +113,7 @@ impl Exposures {
                     place: sighting.path.clone(),
                     fingerprint: print.to_string(),
                 }),
-                // Where it was first seen, whichever run this is.
-                record: Some(sighting.at),
+                at: Some(sighting.at),
                 score: run.calls as f64,
                 reason: format!(
                     "{identity}: {kind} exposed in {place}, seen {}",

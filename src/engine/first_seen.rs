@@ -4,8 +4,7 @@
 //! up is learning its tools: nothing it calls then is new.
 
 use super::alerts::{AlertKind, Condition, Past, Severity};
-use super::episodes::{Episodes, Run};
-use super::exposures::RecordAt;
+use super::episodes::{Episodes, RecordAt, Run};
 use super::policy::times;
 use crate::event::TimeMs;
 
@@ -58,7 +57,7 @@ impl FirstSeen {
                 since: Some(run.first),
                 policy: None,
                 secret: None,
-                record: Some(run.at),
+                at: Some(run.at),
                 score: run.calls as f64,
                 reason: format!("{identity}: new tool {tool}, called {}", times(run.calls)),
             }

@@ -110,24 +110,13 @@ impl IdentityStats {
         }
     }
 
-    /// One call of a tool; `response_cost` goes to the tool when it is the first call of
-    /// that name in its response.
-    /// Whether it called this tool before, under either of its names (an MCP tool is
-    /// `mcp__server__tool` in a transcript, the bare tool in its telemetry).
+    /// Whether it called this tool before, under either of its names.
     pub fn knows_tool(&self, call: &ToolCall, full_name: &str) -> bool {
-        let bare = match &call.mcp_server {
-            Some(server) => full_name
-                .strip_prefix("mcp__")
-                .and_then(|rest| rest.strip_prefix(server.as_str()))
-                .and_then(|rest| rest.strip_prefix("__")),
-            None => None,
-        };
-        [Some(call.name.as_str()), Some(full_name), bare]
-            .into_iter()
-            .flatten()
-            .any(|name| self.tools.contains_key(name))
+        tool_names(call, full_name).any(|name| self.tools.contains_key(name))
     }
 
+    /// One call of a tool; `response_cost` goes to the tool when it is the first call of
+    /// that name in its response.
     pub fn record_tool(
         &mut self,
         name: &str,
@@ -173,6 +162,21 @@ impl IdentityStats {
             stats.window.sub(time, &1);
         }
     }
+}
+
+/// The names one tool goes by: an MCP tool is `mcp__server__tool` (`full_name`) in a
+/// transcript, the bare tool in its telemetry.
+pub fn tool_names<'a>(call: &'a ToolCall, full_name: &'a str) -> impl Iterator<Item = &'a str> {
+    let bare = match &call.mcp_server {
+        Some(server) => full_name
+            .strip_prefix("mcp__")
+            .and_then(|rest| rest.strip_prefix(server.as_str()))
+            .and_then(|rest| rest.strip_prefix("__")),
+        None => None,
+    };
+    [Some(call.name.as_str()), Some(full_name), bare]
+        .into_iter()
+        .flatten()
 }
 
 /// Adds (`Sign::Add`) or takes back (`Sign::Sub`) one contribution in every place it is summed.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::calls::Site;
 use super::dedup::{Decision, Recharge};
-use super::exposures::RecordAt;
+use super::episodes::RecordAt;
 use super::identity::{IdentityStats, Ledger, Sign};
 use super::recent::{CostSource, RecentEvent};
 use super::tally::Fields;
@@ -114,12 +114,12 @@ impl Engine {
         } else {
             event
         };
+        let at = RecordAt {
+            origin: event.origin,
+            line: event.line,
+        };
         if let Some(exposed) = &event.secrets {
             let who = self.identity_index(event);
-            let at = RecordAt {
-                origin: event.origin,
-                line: Some(exposed.line),
-            };
             for found in &exposed.found {
                 self.exposures.see(who, found, event.time, at);
             }
@@ -264,17 +264,21 @@ impl Engine {
             let warmup = i64::from(self.bursts.warmup_minutes) * MINUTE_MS;
             let id = &self.identities[who];
             // Past the cap on tools an identity keeps, new names fold and nothing is new.
-            let warm = id.warm.warm_from(warmup).is_some_and(|w| event.time >= w)
-                && id.tools.len() < super::identity::MAX_TOOLS;
-            let at = RecordAt {
-                origin: event.origin,
-                line: None,
-            };
+            let room = id.tools.len() < super::identity::MAX_TOOLS;
+            let warm = room && id.warm.warm_from(warmup).is_some_and(|w| event.time >= w);
             for tool in &verdict.tools {
                 let call = tool.call;
                 self.policies.call(who, call, event.time, at);
                 let name = super::policy::tool_name(call);
-                let new = warm && !id.knows_tool(call, &name);
+                let unknown = !id.knows_tool(call, &name);
+                if unknown && room {
+                    self.known_tools.learn(&id.name, &name, event.time);
+                }
+                let new = warm
+                    && unknown
+                    && !self
+                        .known_tools
+                        .called_before(&id.name, call, &name, event.time);
                 self.first_seen.call(who, &name, event.time, new, at);
             }
             let id = &mut self.identities[who];

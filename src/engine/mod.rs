@@ -21,6 +21,7 @@ pub mod hist;
 pub mod identity;
 mod ingest;
 pub mod journal;
+pub mod known_tools;
 pub mod mapping;
 mod model_days;
 pub mod period;
@@ -199,6 +200,8 @@ pub struct Engine {
     first_seen: first_seen::FirstSeen,
     /// Secrets the identities' records exposed, once each per identity.
     exposures: exposures::Exposures,
+    /// Tools identities called in earlier runs, and first calls to keep for later ones.
+    known_tools: known_tools::KnownTools,
     global: Global,
     copies: Copies,
     running_totals: RunningTotals,
@@ -244,6 +247,7 @@ impl Engine {
             policies: Policies::new(config.policies.clone()),
             first_seen: first_seen::FirstSeen::default(),
             exposures: exposures::Exposures::default(),
+            known_tools: known_tools::KnownTools::default(),
             days: DayClock { tz, cached: None },
             now: 0,
             identities: Vec::new(),
@@ -299,6 +303,20 @@ impl Engine {
     /// Takes a provider poll's answer in place of what was known for its range.
     pub fn apply_provider(&mut self, update: crate::parse::provider::ProviderUpdate) {
         self.providers.apply(update);
+    }
+
+    /// Takes in the tools identities called in earlier runs (the state store's): a warm
+    /// identity calling one of them later than its first call raises no `new_tool`, even
+    /// when this run never saw it called. From now on, first calls are kept for
+    /// [`Engine::take_learnt_tools`].
+    pub fn know_tools(&mut self, tools: impl IntoIterator<Item = known_tools::KnownTool>) {
+        self.known_tools.know(tools);
+    }
+
+    /// The tools identities called for the first time (as far as is known) since the last
+    /// call, to be kept for later runs; none unless [`Engine::know_tools`] was called.
+    pub fn take_learnt_tools(&mut self) -> Vec<known_tools::KnownTool> {
+        self.known_tools.take_learnt()
     }
 
     /// Keeps every change to what is counted from now on, for [`Engine::take_journal`].
@@ -454,6 +472,34 @@ impl Engine {
 
     pub fn stats(&self) -> IngestStats {
         self.stats
+    }
+
+    /// Keeps every finding a headless run reads (calls outside a policy, new tools,
+    /// secrets, unattributed spend), not only the alerts' bounded history.
+    pub fn keep_findings(&mut self) {
+        self.alerts.keep_findings();
+    }
+
+    /// The findings among the alerts, open and ended, oldest first, their reasons naming a
+    /// Claude Code project by its path as the snapshot's alerts do.
+    pub fn findings(&self) -> Vec<alerts::Alert> {
+        self.with_paths(self.alerts.findings())
+    }
+
+    /// Findings past the caps ([`alerts::MAX_FINDINGS`] ended alerts,
+    /// [`exposures::MAX_EXPOSURES`] secrets), left out of what is listed.
+    pub fn findings_dropped(&self) -> u64 {
+        self.alerts.findings_dropped() + self.exposures.dropped
+    }
+
+    /// Every secret exposed, once per identity (by name), with its fingerprint and first
+    /// sighting, oldest first.
+    pub fn exposures(&self) -> Vec<(&str, crate::secrets::Fingerprint, &exposures::Sighting)> {
+        self.exposures
+            .all()
+            .into_iter()
+            .map(|(who, print, sighting)| (self.identities[who].name.as_str(), print, sighting))
+            .collect()
     }
 
     fn ingest_rate(&self) -> f64 {

@@ -8,8 +8,7 @@
 use std::borrow::Cow;
 
 use super::alerts::{AlertKind, Condition, Past, Severity};
-use super::episodes::{Episodes, Run};
-use super::exposures::RecordAt;
+use super::episodes::{Episodes, RecordAt, Run};
 use super::mapping::Pattern;
 use crate::event::{TimeMs, ToolCall};
 
@@ -164,7 +163,7 @@ impl Policies {
                 since: Some(run.first),
                 policy: Some(spec.name.clone()),
                 secret: None,
-                record: Some(run.at),
+                at: Some(run.at),
                 score: run.calls as f64,
                 reason: format!(
                     "{identity}: {tool} outside policy {:?} ({why}), called {}",

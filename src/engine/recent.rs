@@ -223,6 +223,7 @@ mod tests {
             cumulative: None,
             flags: Flags::default(),
             origin: None,
+            line: None,
             secrets: None,
         }
     }

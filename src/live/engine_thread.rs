@@ -22,6 +22,7 @@ use crate::source::health::SourceHealth;
 use crate::source::provider::ProviderStatus;
 
 use super::TICK_PERIOD;
+use super::keeper::Outbox;
 
 /// What the screen needs the snapshot to hold, owned so that it can cross to the thread.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -164,6 +165,8 @@ pub struct Start {
     /// The snapshot the app starts with.
     pub first: Arc<Snapshot>,
     pub clock: fn() -> TimeMs,
+    /// Where the tools identities call for the first time go, to be kept (`None`: no store).
+    pub learnt: Option<Outbox>,
 }
 
 /// Starts the engine thread. It ends when the loop drops its link.
@@ -175,6 +178,7 @@ pub fn spawn(start: Start) -> std::io::Result<EngineLink> {
         wanted,
         first,
         clock,
+        learnt,
     } = start;
     let (wanted_tx, wanted_rx) = watch::channel(wanted.clone());
     let ranking = wanted.ranking.clone();
@@ -188,10 +192,18 @@ pub fn spawn(start: Start) -> std::io::Result<EngineLink> {
         readers,
         clock,
         ranking,
+        learnt,
     };
     std::thread::Builder::new()
         .name("engine".into())
-        .spawn(move || thread.run(&feeds))?;
+        .spawn(move || {
+            thread.run(&feeds);
+            // The last tools learnt go out as the thread ends (the loop waits for them).
+            if let Some(mut learnt) = thread.learnt.take() {
+                learnt.send_learnt(&mut thread.engine);
+                learnt.flush();
+            }
+        })?;
     Ok(EngineLink {
         wanted: wanted_tx,
         nudge,
@@ -209,6 +221,7 @@ struct EngineThread {
     clock: fn() -> TimeMs,
     /// The attention ranking its orders keep to (see `app::attention`).
     ranking: Option<Ranking>,
+    learnt: Option<Outbox>,
 }
 
 impl EngineThread {
@@ -245,6 +258,9 @@ impl EngineThread {
                 let now = (self.clock)();
                 if ingested || now / 1000 != shown_second {
                     self.engine.advance(now);
+                    if let Some(learnt) = &mut self.learnt {
+                        learnt.send_learnt(&mut self.engine);
+                    }
                     let alerts = self.engine.take_alert_events();
                     if !alerts.is_empty() && !self.report(Report::Alerts(alerts)) {
                         return;
@@ -348,6 +364,7 @@ mod tests {
             wanted: Wanted::default(),
             first,
             clock,
+            learnt: None,
         })
         .expect("spawn");
         (link, tx, Runtime::new())

@@ -17,6 +17,7 @@ use crate::source::provider::{ProviderSpec, poll};
 use crate::source::{Feed, otlp, stdin};
 use crate::state::Store;
 
+use super::keeper::{Kept, restore};
 use super::{Input, Readers, wall_clock};
 
 /// The providers to poll and their keys: from the environment, or `--demo`'s built-in
@@ -81,7 +82,7 @@ fn spawn_poller(
 }
 
 /// The state store as a source in the sources view: what went wrong with it.
-fn store_health(problem: &str) -> SourceHealth {
+pub(super) fn store_health(problem: &str) -> SourceHealth {
     SourceHealth {
         last_error: Some(problem.to_string()),
         ..SourceHealth::new(STORE_SOURCE)
@@ -97,7 +98,8 @@ pub struct Sources {
     pub follow: FollowOptions,
     /// Provider usage and cost APIs to poll beside the logs.
     pub providers: Vec<ProviderSpec>,
-    /// What was fetched from the providers in earlier runs (`None`: not kept).
+    /// What was fetched from the providers, the tools identities called and the findings
+    /// acknowledged in earlier runs (`None`: not kept).
     pub state: Option<Store>,
     /// Why no state store is kept although one was wanted, said among the sources.
     pub state_warning: Option<String>,
@@ -109,15 +111,33 @@ pub struct Sources {
 
 /// Starts every source of `sources` into `tx`: stdin, the followed paths (whose lines
 /// `origins` learns) or the demo, the provider poller, for which `engine` keeps cost by
-/// UTC day, and the OTLP receiver. Returns the reader threads, to be watched.
+/// UTC day, and the OTLP receiver; first, `engine` takes the tools known from the state
+/// store. Returns the reader threads, to be watched, and what the store kept.
 pub fn start_sources(
     sources: Sources,
     origins: &Origins,
     engine: &mut Engine,
     tx: &std::sync::mpsc::SyncSender<Feed>,
-) -> std::io::Result<Readers> {
+) -> std::io::Result<(Readers, Kept)> {
     let mut readers = Readers::default();
     let demo = matches!(sources.input, Input::Demo);
+    let polls = demo || !sources.providers.is_empty();
+    let (poller_store, kept) = match sources.state {
+        None => (None, Kept::default()),
+        // Before any reader fills the channel, so that a warning finds room in it.
+        Some(store) if polls => {
+            // The poller keeps its connection; the keeper writes on a second one (WAL
+            // lets both write the file in turn).
+            match Store::open(store.path()) {
+                Ok(second) => (Some(store), restore(second, engine, tx)),
+                Err(e) => {
+                    let _ = tx.try_send(Feed::Health(vec![store_health(&e.to_string())]));
+                    (Some(store), Kept::default())
+                }
+            }
+        }
+        Some(store) => (None, restore(store, engine, tx)),
+    };
     match sources.input {
         Input::Demo => {
             readers.watch(demo::spawn(tx.clone(), wall_clock, origins.clone())?);
@@ -140,7 +160,7 @@ pub fn start_sources(
     if !jobs.is_empty() {
         // Reconciliation sets the providers' bills against logged cost by identity and UTC day.
         engine.keep_utc_days();
-        readers.watch(spawn_poller(jobs, sources.state, tx.clone())?);
+        readers.watch(spawn_poller(jobs, poller_store, tx.clone())?);
     }
     if let Some(receiver) = sources.otlp {
         readers.watch(receiver.spawn(tx.clone(), wall_clock)?);
@@ -149,5 +169,5 @@ pub fn start_sources(
         tx.send(Feed::Health(vec![store_health(&warning)]))
             .map_err(|_| std::io::Error::other("the engine's channel closed"))?;
     }
-    Ok(readers)
+    Ok((readers, kept))
 }

@@ -195,6 +195,7 @@ pub fn parse(text: &str, ctx: &LineContext) -> Parsed {
         record_cost_usd: line.cost_usd,
         cumulative: None,
         origin: None,
+        line: None,
         secrets: None,
     }))
 }
@@ -250,6 +251,7 @@ pub fn carrier(text: &str, ctx: &LineContext) -> Option<Event> {
         record_cost_usd: None,
         cumulative: None,
         origin: None,
+        line: None,
         secrets: None,
     })
 }

@@ -341,6 +341,7 @@ impl State {
             record_cost_usd: None,
             cumulative: None,
             origin: None,
+            line: None,
             secrets: None,
             flags: Flags {
                 time_from_read: time.is_none(),
@@ -381,6 +382,7 @@ impl State {
             record_cost_usd: None,
             cumulative: None,
             origin: None,
+            line: None,
             secrets: None,
             flags: Flags {
                 final_copy: true,

@@ -182,6 +182,7 @@ pub(super) fn parse(text: &str) -> Parsed {
         record_cost_usd: p.response_cost,
         cumulative: None,
         origin: None,
+        line: None,
         secrets: None,
         flags: Flags {
             final_copy: true,

@@ -17,13 +17,14 @@ mod reply;
 pub mod tokentop;
 pub mod wrapper;
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use aho_corasick::AhoCorasick;
 use serde::Serialize;
 
 use self::detect::Detected;
 use crate::event::{Event, TimeMs};
+use crate::secrets::Scanner;
 
 /// Lines longer than this are skipped (and counted) without being held in memory whole.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
@@ -45,9 +46,20 @@ pub struct LineContext<'a> {
 pub struct LineParser {
     codex: codex::State,
     stream: anthropic::Stream,
+    /// Scans the records of a line of many (OTLP) one by one, so that each finding goes
+    /// with its own record's identity; other lines are scanned whole by the reader.
+    scanner: Option<Arc<Scanner>>,
 }
 
 impl LineParser {
+    /// A parser whose lines of many records (OTLP) are scanned record by record.
+    pub fn scanning(scanner: Option<Arc<Scanner>>) -> Self {
+        LineParser {
+            scanner,
+            ..LineParser::default()
+        }
+    }
+
     /// Detects the line's format and parses it.
     ///
     /// Cheap byte tests come first so that the many lines without usage (Claude Code user
@@ -84,7 +96,7 @@ impl LineParser {
         match detect::detect(text) {
             Ok(Detected::Wrapper) => wrapper::parse(text, ctx),
             Ok(Detected::LiteLlm) => litellm::parse(text),
-            Ok(Detected::Otlp) => otlp::json_line(text, ctx.read_time),
+            Ok(Detected::Otlp) => otlp::json_line(text, ctx.read_time, self.scanner.as_deref()),
             Ok(Detected::Own) => tokentop::parse(text),
             Ok(Detected::Rollout) => self.codex.parse_rollout(text, ctx),
             Ok(Detected::Exec) => self.codex.parse_exec(text, ctx),
@@ -200,6 +212,9 @@ pub struct Records {
     /// Records used as events and also counted under a reason so that they are seen (OTLP
     /// GenAI input tokens below their cache tokens); one entry per reason.
     pub noted: Vec<Counted>,
+    /// Records without usage that exposed a secret, as events that count nothing
+    /// ([`crate::event::Flags::no_usage`]); each is also counted in `without_usage`.
+    pub carriers: Vec<Event>,
 }
 
 /// Records counted under one reason, with the example shown for them: a record's name or

@@ -144,6 +144,7 @@ impl Reply<'_> {
             record_cost_usd: None,
             cumulative: None,
             origin: None,
+            line: None,
             secrets: None,
             flags: Flags {
                 estimated: who.estimated,

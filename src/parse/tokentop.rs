@@ -130,6 +130,7 @@ pub fn parse(text: &str) -> Parsed {
         record_cost_usd: line.cost_usd,
         cumulative: None,
         origin: None,
+        line: None,
         secrets: None,
         flags: Flags {
             estimated: line.estimated,

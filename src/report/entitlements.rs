@@ -155,7 +155,11 @@ fn key_note(e: &Entitlements) -> Option<String> {
 }
 
 /// Aligned columns, two spaces apart, like the report's own table.
-fn aligned(head: &[&str], rows: &[Vec<String>], out: &mut dyn Write) -> std::io::Result<()> {
+pub(super) fn aligned(
+    head: &[&str],
+    rows: &[Vec<String>],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let head: Vec<String> = head.iter().map(|h| h.to_string()).collect();
     let mut widths = vec![0; head.len()];
     for row in std::iter::once(&head).chain(rows) {
@@ -194,7 +198,11 @@ pub fn write_table(e: &Entitlements, out: &mut dyn Write) -> std::io::Result<()>
     Ok(())
 }
 
-fn md_table(head: &[&str], rows: &[Vec<String>], out: &mut dyn Write) -> std::io::Result<()> {
+pub(super) fn md_table(
+    head: &[&str],
+    rows: &[Vec<String>],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let line = |cells: Vec<String>| format!("| {} |", cells.join(" | "));
     writeln!(out, "{}", line(head.iter().map(|h| md(h)).collect()))?;
     writeln!(

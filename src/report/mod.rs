@@ -3,6 +3,7 @@
 
 mod csv;
 pub mod entitlements;
+pub mod findings;
 pub mod providers;
 mod providers_md;
 pub mod reconcile;
@@ -34,6 +35,7 @@ use crate::source::provider::{Fetched, ProviderSpec, fetch_blocking};
 use crate::source::stdin;
 
 use self::entitlements::{Entitlements, KeyInputs};
+use self::findings::Finding;
 use self::providers::{ProviderReport, provider_report};
 pub use self::rows::{Keys, ReportRow};
 use crate::engine::budget::BudgetLedger;
@@ -57,6 +59,8 @@ pub struct ReportRequest {
     pub provider_range: (TimeMs, TimeMs),
     /// Whether to review tools against policies and keys against their use (`--entitlements`).
     pub entitlements: bool,
+    /// Whether to scan for secrets and list every finding (`--findings`).
+    pub findings: bool,
 }
 
 /// What a report has one row per: one dimension or several (`--by day,identity`).
@@ -110,6 +114,16 @@ pub struct Report {
     /// `--entitlements`: tools allowed but unused, tools no policy names, idle keys.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entitlements: Option<Entitlements>,
+    /// `--findings`: calls outside a policy, new tools, secrets and unattributed spend,
+    /// oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<Finding>>,
+    /// Findings past the engine's caps, not listed (said on stderr).
+    #[serde(skip)]
+    pub findings_dropped: u64,
+    /// The zone the tables write times in.
+    #[serde(skip)]
+    pub tz: TimeZone,
 }
 
 impl Report {
@@ -128,6 +142,9 @@ impl Report {
                 if let Some(e) = &self.entitlements {
                     entitlements::write_table(e, out)?;
                 }
+                if let Some(f) = &self.findings {
+                    findings::write_table(f, &self.tz, out)?;
+                }
             }
             OutputFormat::Markdown => {
                 table::write_markdown(self, percentiles, out)?;
@@ -135,11 +152,16 @@ impl Report {
                 if let Some(e) = &self.entitlements {
                     entitlements::write_markdown(e, out)?;
                 }
+                if let Some(f) = &self.findings {
+                    findings::write_markdown(f, &self.tz, out)?;
+                }
             }
-            // One header per CSV: with --entitlements, its rows instead of the totals.
-            OutputFormat::Csv => match &self.entitlements {
-                Some(e) => entitlements::write_csv(e, out)?,
-                None => csv::write_csv(self, percentiles, out)?,
+            // One header per CSV: with --entitlements or --findings, their rows instead of
+            // the totals (the command line refuses both).
+            OutputFormat::Csv => match (&self.entitlements, &self.findings) {
+                (Some(e), _) => entitlements::write_csv(e, out)?,
+                (None, Some(f)) => findings::write_csv(f, out)?,
+                (None, None) => csv::write_csv(self, percentiles, out)?,
             },
             OutputFormat::Json => writeln!(
                 out,
@@ -160,18 +182,28 @@ pub fn read_all(
     now: TimeMs,
 ) -> (Engine, Vec<SourceHealth>) {
     let mut engine = Engine::new(prices, tz);
-    let health = read_into(&mut engine, specs, None, range, now, now);
+    let health = read_into(
+        &mut engine,
+        specs,
+        None,
+        &Origins::default(),
+        range,
+        now,
+        now,
+    );
     (engine, health)
 }
 
 /// Reads every source once into `engine`, keeping events in `[since, until)`, and moves
-/// its clock to `at`; `scanner` scans every record for secrets. Records are read at `now`, the wall clock: one stamped more than a
+/// its clock to `at`; `scanner` scans every record for secrets; `origins` keeps the files
+/// read, which events' origins name. Records are read at `now`, the wall clock: one stamped more than a
 /// day ahead of it is rejected as `future_time`, while one after an earlier `at` (`check
 /// --at`) is only outside the range.
 pub fn read_into(
     engine: &mut Engine,
     specs: Vec<SourceSpec>,
     scanner: Option<Arc<Scanner>>,
+    origins: &Origins,
     range: (Option<TimeMs>, Option<TimeMs>),
     now: TimeMs,
     at: TimeMs,
@@ -187,8 +219,7 @@ pub fn read_into(
         }
     };
     let streams: Vec<SourceSpec> = specs.iter().filter(|s| s.is_stream()).cloned().collect();
-    // Reports show no raw records: the registry is filled and dropped.
-    let mut follower = Follower::new(specs, Origins::default()).scanning(scanner.clone());
+    let mut follower = Follower::new(specs, origins.clone()).scanning(scanner.clone());
     follower.rescan(now, &mut ingest);
     follower.poll(now, &mut ingest);
     follower.finish(now, &mut ingest);
@@ -289,6 +320,8 @@ pub struct Reading<'a> {
 /// provider answered, the two reconciled per identity and UTC day.
 pub struct Read {
     pub sources: Vec<SourceHealth>,
+    /// The files read, by the ids events' origins hold.
+    pub origins: Origins,
     pub fetched: Vec<Fetched>,
     pub reconciliation: Option<Reconciliation>,
 }
@@ -313,7 +346,8 @@ pub fn read_with_providers(
     if !providers.is_empty() {
         engine.keep_utc_days();
     }
-    let sources = read_into(engine, specs, scanner, range, now, at);
+    let origins = Origins::default();
+    let sources = read_into(engine, specs, scanner, &origins, range, now, at);
     if providers.is_empty() {
         ensure_read(&sources)?;
     }
@@ -356,6 +390,7 @@ pub fn read_with_providers(
     });
     Ok(Read {
         sources,
+        origins,
         fetched,
         reconciliation,
     })
@@ -374,6 +409,7 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
         providers,
         provider_range,
         entitlements,
+        findings,
     } = request;
     let (since, until) = range;
     let names = |patterns: &[Pattern]| patterns.iter().map(|p| p.as_str().to_string()).collect();
@@ -381,17 +417,26 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
     let unfiltered = filter.identities.is_empty() && filter.models.is_empty();
     let identity_filter = filter.identities.clone();
     let mut engine = Engine::with_config(prices.clone(), tz.clone(), &config);
-    engine.keep_tally(Tally::new(by.0.clone(), filter, tz));
+    engine.keep_tally(Tally::new(by.0.clone(), filter, tz.clone()));
     engine.keep_whole_range();
+    // Only a report of findings scans, under a key of its own.
+    let scanner = if findings {
+        engine.keep_findings();
+        crate::state::scanner_for_run(&config.secrets)
+            .context("a key to fingerprint secrets with")?
+    } else {
+        None
+    };
     let Read {
         sources,
+        origins,
         fetched,
         reconciliation,
     } = read_with_providers(
         &mut engine,
         Reading {
             specs,
-            scanner: None,
+            scanner,
             range,
             at: now,
             providers: &providers,
@@ -410,6 +455,10 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
         };
         self::entitlements::review(&engine, &identity_filter, keys, now)
     });
+    let keep =
+        |name: &str| identity_filter.is_empty() || identity_filter.iter().any(|p| p.matches(name));
+    let findings = findings
+        .then(|| self::findings::collect(&engine, &origins, reconciliation.as_ref(), &keep));
     let providers = fetched
         .into_iter()
         .map(|f| provider_report(f, &prices))
@@ -420,6 +469,9 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
     let mut rows = rows::rows(tally, &snapshot);
     if unfiltered {
         sizes::attach(&mut rows, &mut totals, &snapshot);
+    }
+    if let (Some(found), [Dimension::Identity]) = (&findings, by.0.as_slice()) {
+        self::findings::attach(&mut rows, found);
     }
     Ok(Report {
         time_zone: snapshot.time_zone.clone(),
@@ -436,5 +488,12 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
         providers,
         reconciliation,
         entitlements,
+        findings_dropped: if findings.is_some() {
+            engine.findings_dropped()
+        } else {
+            0
+        },
+        findings,
+        tz,
     })
 }

@@ -63,6 +63,9 @@ pub struct ReportRow {
     /// reports with no filter).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_request: Option<RequestSummary>,
+    /// Rows by identity in a report with `--findings`: its findings of each kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<super::findings::FindingCounts>,
     /// The exact sum, in nano-dollars.
     #[serde(skip)]
     pub cost_nanos: u64,
@@ -82,6 +85,7 @@ impl ReportRow {
             pricing,
             cost_usd_by_class: None,
             per_request: None,
+            findings: None,
             cost_nanos: sum.cost_nanos,
         }
     }

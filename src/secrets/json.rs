@@ -43,6 +43,36 @@ pub fn scan_json(line: &str, key: &FingerprintKey) -> Vec<Found> {
     found
 }
 
+/// Every secret in named text fields (OTLP attributes: `prompt`, `tool_parameters`), each
+/// reported at `prefix` + its name, fingerprinted under `key`. A field whose name is a
+/// credential's is judged as a named value, as a JSON string field is.
+pub fn scan_fields<'a>(
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+    prefix: &str,
+    key: &FingerprintKey,
+) -> Vec<Found> {
+    let mut found = Vec::new();
+    for (name, text) in fields {
+        let path = format!("{prefix}{name}");
+        let before = found.len();
+        if candidate(text) {
+            scan_string(text, &path, key, &mut found);
+        }
+        if found.len() == before
+            && is_secret_field(name)
+            && let Some((secret_type, value)) = named(name, text)
+            && judged(secret_type, value, Quoted::Yes)
+        {
+            found.push(Found {
+                secret_type,
+                path,
+                fingerprint: key.fingerprint(value),
+            });
+        }
+    }
+    found
+}
+
 /// Whether the raw line holds a token prefix with a body, or a reported credential name
 /// followed by a value: searched as written, then (only when it has a `\u` or `\/`
 /// escape, which most lines do not) with those escapes decoded.

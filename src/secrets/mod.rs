@@ -30,7 +30,7 @@ use crate::redact::{pairs, tokens};
 
 pub use fingerprint::{Fingerprint, FingerprintKey};
 pub use ignore::{Ignore, IgnoreError};
-pub use json::{Found, scan_json};
+pub use json::{Found, scan_fields, scan_json};
 
 /// Every `secret_type` the scanner reports: issuers' formats, then the generic types.
 pub const TYPES: &[&str] = &[
@@ -66,6 +66,18 @@ impl Scanner {
     /// The secrets in one record (a log line) that `[secrets] ignore` does not list.
     pub fn scan(&self, record: &str) -> Vec<Found> {
         let mut found = scan_json(record, &self.key);
+        found.retain(|f| !self.ignore.ignores(f));
+        found
+    }
+
+    /// The secrets in a record's named text fields (see [`scan_fields`]) that `[secrets]
+    /// ignore` does not list.
+    pub fn scan_fields<'a>(
+        &self,
+        fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+        prefix: &str,
+    ) -> Vec<Found> {
+        let mut found = scan_fields(fields, prefix, &self.key);
         found.retain(|f| !self.ignore.ignores(f));
         found
     }

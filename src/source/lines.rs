@@ -108,6 +108,7 @@ impl LineReader {
 
     /// Scans every record for secrets with `scanner` (none: no scan).
     pub fn scanning(mut self, scanner: Option<Arc<Scanner>>) -> Self {
+        self.parser = LineParser::scanning(scanner.clone());
         self.scanner = scanner;
         self
     }
@@ -226,21 +227,22 @@ impl Line<'_> {
         };
         health.count(bytes, &parsed);
         let origin = || self.source.map(|s| Origin::new(s, self.start, bytes));
+        let line = Some(self.number);
         let exposed = self.scan(bytes, &parsed);
         match parsed {
             Parsed::Event(mut event) => {
                 event.origin = origin();
+                event.line = line;
                 event.secrets = exposed;
                 sink(*event);
             }
             Parsed::Records(records) => {
-                // Every event of the line points at the line; what the line exposed goes
-                // with its first event.
+                // Every event of the line points at the line; the parser scanned each
+                // record (its findings go with the record's own identity).
                 let origin = origin();
-                let mut exposed = exposed;
-                for mut event in records.events {
+                for mut event in records.events.into_iter().chain(records.carriers) {
                     event.origin = origin;
-                    event.secrets = exposed.take();
+                    event.line = line;
                     sink(event);
                 }
             }
@@ -250,6 +252,7 @@ impl Line<'_> {
                     && let Some(mut carrier) = parser.carrier(bytes, ctx)
                 {
                     carrier.origin = origin();
+                    carrier.line = line;
                     carrier.secrets = Some(exposed);
                     sink(carrier);
                 }
@@ -258,19 +261,15 @@ impl Line<'_> {
         }
     }
 
-    /// The secrets in a record that was read (a rejected line is not scanned).
+    /// The secrets in a record that was read: a rejected line is not scanned, and a line
+    /// of many records was scanned record by record by the parser.
     fn scan(&self, bytes: &[u8], parsed: &Parsed) -> Option<Box<Exposed>> {
         let scanner = self.scanner?;
-        if matches!(parsed, Parsed::Rejected(_)) {
+        if matches!(parsed, Parsed::Rejected(_) | Parsed::Records(_)) {
             return None;
         }
         let found = scanner.scan(std::str::from_utf8(bytes).ok()?);
-        (!found.is_empty()).then(|| {
-            Box::new(Exposed {
-                found,
-                line: self.number,
-            })
-        })
+        (!found.is_empty()).then(|| Box::new(Exposed { found }))
     }
 }
 
@@ -444,6 +443,8 @@ mod tests {
                 ),
             ];
             assert_eq!(origins, want.map(Some), "chunks of {size}");
+            let lines: Vec<Option<u64>> = events.iter().map(|e| e.line).collect();
+            assert_eq!(lines, [Some(1), Some(4), Some(5)], "chunks of {size}");
         }
         let mut stdin = LineReader::new(None, None);
         let mut events = Vec::new();
@@ -454,6 +455,72 @@ mod tests {
             &mut health,
             &mut |e| events.push(e),
         );
-        assert_eq!(events[0].origin, None);
+        assert_eq!((events[0].origin, events[0].line), (None, Some(1)));
+    }
+
+    /// A scanning reader: a usage line's secret rides on its event, a prompt line (no
+    /// usage) becomes a carrier, an OTLP line's record is scanned on its own; each finding
+    /// names its line. Health counts lines as before: carriers are no events.
+    #[test]
+    fn a_scanning_reader_stamps_findings_with_their_line() {
+        let token = format!("glpat-{}", "Ab3dE5gH7jK9mN1pQ2sT");
+        let usage = LINE.replace(
+            r#""identity":"k""#,
+            &format!(r#""identity":"k","note":"{token}""#),
+        );
+        let prompt = format!(
+            r#"{{"parentUuid":null,"cwd":"/srv/app","sessionId":"s","type":"user","message":{{"role":"user","content":"deploy with {token}"}},"timestamp":"2026-01-01T00:00:01Z"}}"#
+        );
+        let otlp = format!(
+            r#"{{"resourceLogs":[{{"resource":{{"attributes":[{{"key":"user.email","value":{{"stringValue":"ada@example.com"}}}}]}},"scopeLogs":[{{"logRecords":[{{"timeUnixNano":"1767225600000000000","body":{{"stringValue":"claude_code.user_prompt"}},"attributes":[{{"key":"prompt","value":{{"stringValue":"{token}"}}}}]}}]}}]}}]}}"#
+        );
+        let scanner = Scanner::new(
+            crate::secrets::FingerprintKey::from_bytes([1; 32]),
+            crate::secrets::Ignore::default(),
+        );
+        let mut reader = LineReader::new(None, Some(SourceId(7))).scanning(Some(Arc::new(scanner)));
+        let mut health = SourceHealth::new("test");
+        let mut events = Vec::new();
+        let text = format!("{usage}\n{prompt}\n{LINE}\n{otlp}\n");
+        reader.feed(text.as_bytes(), READ_AT, &mut health, &mut |e| {
+            events.push(e)
+        });
+        let seen: Vec<_> = events
+            .iter()
+            .map(|e| {
+                let exposed = e.secrets.as_deref();
+                (
+                    e.identity.as_str(),
+                    e.flags.no_usage,
+                    exposed.map(|x| (e.line, x.found[0].secret_type, x.found[0].path.clone())),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "k",
+                    false,
+                    Some((Some(1), "gitlab_token", "note".to_string()))
+                ),
+                (
+                    "-srv-app",
+                    true,
+                    Some((Some(2), "gitlab_token", "message.content".to_string()))
+                ),
+                ("k", false, None),
+                (
+                    "ada@example.com",
+                    true,
+                    Some((Some(4), "gitlab_token", "attributes.prompt".to_string()))
+                ),
+            ]
+        );
+        assert_eq!(
+            (health.lines, health.events, health.lines_without_usage),
+            (4, 2, 2)
+        );
+        assert_eq!(events[3].origin.map(|o| o.source), Some(SourceId(7)));
     }
 }

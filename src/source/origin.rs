@@ -146,6 +146,14 @@ impl Origins {
         id
     }
 
+    /// The file (or recording) known as `id`, for people; `None` once forgotten.
+    pub fn name(&self, id: SourceId) -> Option<String> {
+        match self.read().sources.get(&id)? {
+            OriginSource::File(path) => Some(path.display().to_string()),
+            OriginSource::Embedded { name, .. } => Some(name.to_string()),
+        }
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
         self.0.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -312,6 +320,11 @@ mod tests {
         assert_eq!(origins.register_file(Path::new("/x/a.jsonl.1")), a);
         let new = origins.register_file(Path::new("/x/a.jsonl"));
         assert_ne!(new, a, "the file now under the old name is another");
+        assert_eq!(origins.name(a).as_deref(), Some("/x/a.jsonl.1"));
+        assert_eq!(origins.name(new).as_deref(), Some("/x/a.jsonl"));
+        let e = origins.register_embedded("demo/a.jsonl", b"");
+        assert_eq!(origins.name(e).as_deref(), Some("demo/a.jsonl"));
+        assert_eq!(origins.name(SourceId(99)), None);
     }
 
     #[test]

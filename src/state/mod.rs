@@ -1,6 +1,7 @@
 //! The embedded state store: what was fetched survives a restart, so a restart during an
 //! incident neither waits on backfill nor burns rate limits. IO, not core: the engine never
-//! sees it; the monitor saves each provider update and loads them back at start.
+//! sees it; the monitor saves each provider update, each identity's first call of a tool
+//! and each finding acknowledged, and loads them back at start.
 //!
 //! One SQLite file, `$XDG_STATE_HOME/tokentop/state.db` (else `~/.local/state/tokentop/`),
 //! folder 0700, file 0600, WAL, `PRAGMA user_version` = [`SCHEMA_VERSION`]. Schema 1:
@@ -20,9 +21,11 @@
 //! Names are the ones the APIs use (`openai`, `usage`, `1h`, `claude_code`); times are UTC
 //! milliseconds. No provider key is ever stored: `api_key_id` is the provider's name for a key.
 //! Nothing here is fatal: a store that cannot be opened or written is a warning, and the
-//! monitor goes on fetching as if it had none. Later issues add their tables here.
+//! monitor goes on as if it had none. Later issues add their tables here.
 
+mod acknowledged;
 mod fingerprint_key;
+mod known_tools;
 mod provider;
 #[cfg(test)]
 mod tests;

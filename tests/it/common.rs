@@ -48,6 +48,7 @@ pub fn event(identity: &str, time: TimeMs, input: u64, output: u64) -> Event {
         record_cost_usd: None,
         cumulative: None,
         origin: None,
+        line: None,
         secrets: None,
         flags: Flags {
             final_copy: true,

@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
-use tokentop::app::{App, Msg};
+use tokentop::app::{AckChange, App, Msg};
 use tokentop::engine::Engine;
 use tokentop::engine::alerts::AlertKind;
 use tokentop::engine::snapshot::View;
@@ -91,7 +91,6 @@ fn scenario(dir: &Path, origins: &Origins) -> (Engine, Origin) {
     said.origin = Some(at_prompt);
     said.secrets = Some(Box::new(Exposed {
         found: scan_json(&prompt, &FingerprintKey::from_bytes([7; 32])),
-        line: 1,
     }));
     e.ingest(&said);
     e.advance(NOW);
@@ -281,6 +280,12 @@ fn x_in_the_findings_acknowledges_the_selected_one() {
         .map(|f| screen.app.finding_acknowledged(f))
         .collect();
     assert_eq!(acked, [false, false, false, false, false, true]);
+    let kept = screen.app.take_ack_changes();
+    assert!(
+        matches!(&kept[..], [AckChange::Acknowledged { key, .. }]
+            if key.kind == "policy" && key.subject == "payments · Bash · no shell for payments"),
+        "kept by kind and subject for the store: {kept:?}"
+    );
     let drawn = screen.draw(160, 40);
     let line = drawn
         .lines()

@@ -57,6 +57,11 @@ fn start_with(capacity: usize, fill: usize, token: Option<Token>, settings: Otlp
         tx.send(Feed::Nudge).unwrap();
     }
     let receiver = Receiver::bind("127.0.0.1:0".parse().unwrap(), token, settings).unwrap();
+    serving(receiver, tx, feeds)
+}
+
+/// `receiver` serving into `tx`, and a client of it.
+fn serving(receiver: Receiver, tx: std::sync::mpsc::SyncSender<Feed>, feeds: Rx<Feed>) -> Peer {
     let url = format!("http://{}", receiver.local_addr().unwrap());
     assert_eq!(receiver.name(), format!("otlp {}", &url[7..]));
     receiver.spawn(tx, clock).unwrap();
@@ -778,4 +783,57 @@ fn health_counts_each_point_of_an_export_that_makes_one_event() {
         health.lines,
         health.events + health.lines_without_usage + rejected
     );
+}
+
+/// A prompt with a key, posted with content logging on: the receiver hands the engine a
+/// carrier (no usage, the prompt's identity, the key's type and place), and health still
+/// counts the record as one without usage; the engine raises one secret alert.
+#[test]
+fn a_secret_in_a_posted_prompt_reaches_its_identity_as_a_finding() {
+    let (tx, feeds) = sync_channel(64);
+    let scanner = tokentop::secrets::Scanner::new(
+        tokentop::secrets::FingerprintKey::from_bytes([5; 32]),
+        tokentop::secrets::Ignore::default(),
+    );
+    let receiver = Receiver::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        None,
+        OtlpSettings::default(),
+    )
+    .unwrap()
+    .scanning(Some(std::sync::Arc::new(scanner)));
+    let peer = serving(receiver, tx, feeds);
+    let key = "sk-ant-api03-".to_string() + &"Qw3rTy7uIo9pAs2dFg4hJk6l".repeat(4);
+    let prompt = format!(
+        r#"{{"timeUnixNano":"1785589514000000000","body":{{"stringValue":"claude_code.user_prompt"}},"attributes":[{{"key":"prompt","value":{{"stringValue":"use ANTHROPIC_API_KEY={key}"}}}}]}}"#
+    );
+    let reply = peer.post("/v1/logs", "application/json", false, logs_json(&[prompt]));
+    assert_eq!(reply.status, 200);
+    let (events, health) = peer.drain();
+    assert_eq!(
+        (health.lines, health.events, health.lines_without_usage),
+        (1, 0, 1)
+    );
+    assert_eq!(events.len(), 1);
+    assert!(events[0].flags.no_usage);
+    assert_eq!(events[0].identity, "ada@example.com");
+    let mut engine = crate::common::engine();
+    engine.advance(1_785_589_514_000);
+    engine.ingest(&events[0]);
+    engine.advance(1_785_589_515_000);
+    let snapshot = engine.snapshot(None);
+    let secret: Vec<_> = snapshot
+        .alerts
+        .iter()
+        .filter(|a| a.kind == tokentop::engine::alerts::AlertKind::Secret)
+        .collect();
+    assert_eq!(secret.len(), 1);
+    let note = secret[0].secret.as_ref().expect("note");
+    assert_eq!(
+        (note.secret_type, note.place.as_str()),
+        ("anthropic_api_key", "attributes.prompt")
+    );
+    assert_eq!(snapshot.ingest.events, 0, "a carrier counts no event");
+    let shown = serde_json::to_string(&secret[0]).expect("json");
+    assert!(!shown.contains(&key), "{shown}");
 }

@@ -41,7 +41,7 @@ fn otel(service: &str, records: &[String]) -> Vec<Event> {
     let body = logs_body(service, records);
     let batch = decode(Signal::Logs, Encoding::Json, &body).expect("OTLP JSON");
     let identity = tokentop::parse::otlp::DEFAULT_IDENTITY.map(String::from);
-    outcomes(&batch, NOW, &identity)
+    outcomes(&batch, NOW, &identity, None)
         .into_iter()
         .map(|o| match o.parsed {
             Parsed::Event(e) => *e,

@@ -171,7 +171,7 @@ impl Providers {
                 since: None,
                 policy: None,
                 secret: None,
-                record: None,
+                at: None,
                 score: usd,
                 reason: format!(
                     "{}: {} of provider spend on {} that no log explains ({} {}, {} logged)",

@@ -265,10 +265,16 @@ impl Engine {
         }
     }
 
-    /// The alerts, their reasons naming a Claude Code project by its path as the table does
-    /// (`~/dev/payments-api: …`); the alert's `identities` keep the names rules know.
     fn shown_alerts(&self) -> Vec<crate::engine::alerts::Alert> {
-        let mut alerts = self.alerts.list();
+        self.with_paths(self.alerts.list())
+    }
+
+    /// `alerts` with their reasons naming a Claude Code project by its path as the table
+    /// does (`~/dev/payments-api: …`); the alerts' `identities` keep the names rules know.
+    pub(in crate::engine) fn with_paths(
+        &self,
+        mut alerts: Vec<crate::engine::alerts::Alert>,
+    ) -> Vec<crate::engine::alerts::Alert> {
         for alert in &mut alerts {
             let Some(name) = alert.identities.first() else {
                 continue;

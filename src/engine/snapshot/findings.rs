@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::engine::alerts::{Alert, AlertKind, SecretNote, Severity};
-use crate::engine::exposures::RecordAt;
+use crate::engine::episodes::RecordAt;
 use crate::engine::providers::ProvidersView;
 use crate::event::TimeMs;
 
@@ -116,7 +116,7 @@ impl Finding {
             day,
             started_at: a.started_at,
             ended_at: a.ended_at,
-            record: a.record,
+            record: a.at,
         }
     }
 }

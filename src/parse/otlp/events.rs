@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use super::value::{Value, get, text};
 use super::{Batch, Record, Signal, millis_of};
 use crate::event::{
-    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
+    DedupKey, Event, Exposed, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens,
+    ToolCall,
 };
 use crate::parse::{Parsed, RejectReason, codex, plausible};
+use crate::secrets::Scanner;
 
 /// Identity attributes in the order they win, looked for on the record, then its
 /// resource, unless `[otlp] identity` names others.
@@ -33,18 +35,27 @@ pub struct Outcome {
     pub parsed: Parsed,
     /// GenAI input tokens below their cache tokens: taken as uncached (and counted).
     pub uncached_input: bool,
+    /// A record without usage that exposed a secret (a prompt, tool parameters): an event
+    /// that counts nothing and carries the finding to the record's identity.
+    pub carrier: Option<Event>,
 }
 
 /// The outcome of every record of `batch`, in order; `read_time` stands for records
 /// without a time, and the first of the `identity` attributes present names who.
-pub fn outcomes(batch: &Batch, read_time: TimeMs, identity: &[String]) -> Vec<Outcome> {
+/// `scanner` scans each record's text attributes for secrets.
+pub fn outcomes(
+    batch: &Batch,
+    read_time: TimeMs,
+    identity: &[String],
+    scanner: Option<&Scanner>,
+) -> Vec<Outcome> {
     let agents = agents_by_span(&batch.records);
     batch
         .records
         .iter()
         .map(|r| {
             let mut uncached_input = false;
-            let parsed = match record(r, read_time, identity, &agents, &mut uncached_input) {
+            let mut parsed = match record(r, read_time, identity, &agents, &mut uncached_input) {
                 Parsed::Event(e) => match plausible::check(&e) {
                     Some(reason) => Parsed::Rejected(reason),
                     None if !plausible::time_is_plausible(&e, read_time) => {
@@ -54,13 +65,62 @@ pub fn outcomes(batch: &Batch, read_time: TimeMs, identity: &[String]) -> Vec<Ou
                 },
                 other => other,
             };
+            let mut carrier = None;
+            if let Some(exposed) = scanner.and_then(|s| exposed(s, r)) {
+                match &mut parsed {
+                    Parsed::Event(e) => e.secrets = Some(exposed),
+                    Parsed::NoUsage => {
+                        let mut e = carrier_of(r, read_time, identity);
+                        e.secrets = Some(exposed);
+                        carrier = Some(e);
+                    }
+                    Parsed::Rejected(_) | Parsed::Records(_) => {}
+                }
+            }
             Outcome {
                 name: r.name.clone(),
                 parsed,
                 uncached_input,
+                carrier,
             }
         })
         .collect()
+}
+
+/// The secrets in a record's text attributes (`attributes.prompt`,
+/// `attributes.tool_parameters`), if any.
+fn exposed(scanner: &Scanner, r: &Record) -> Option<Box<Exposed>> {
+    let fields = r
+        .attrs
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.as_str()?)));
+    let found = scanner.scan_fields(fields, "attributes.");
+    (!found.is_empty()).then(|| Box::new(Exposed { found }))
+}
+
+/// The who and when of a record without usage, as an event that counts nothing.
+fn carrier_of(r: &Record, read_time: TimeMs, identity: &[String]) -> Event {
+    let name = event_name(r);
+    let (format, provider) = if name.starts_with("claude_code.") {
+        (Format::ClaudeCode, "anthropic")
+    } else if name.starts_with("codex.") {
+        (Format::Codex, "openai")
+    } else {
+        let provider =
+            first_text(r, &["gen_ai.provider.name", "gen_ai.system"]).unwrap_or("unknown");
+        (genai_format(provider), provider)
+    };
+    let mut e = base(r, format, provider, "");
+    identify(&mut e, r, identity);
+    e.flags.no_usage = true;
+    match millis_of(r.time_ns).or_else(|| millis_of(r.start_ns)) {
+        Some(time) => e.time = time,
+        None => {
+            e.time = read_time;
+            e.flags.time_from_read = true;
+        }
+    }
+    e
 }
 
 /// `invoke_agent` spans by span id (their agent names), with each span's parent.
@@ -267,6 +327,7 @@ pub(super) fn base(r: &Record, format: Format, provider: &str, model: &str) -> E
             ..Flags::default()
         },
         origin: None,
+        line: None,
         secrets: None,
     }
 }

@@ -267,6 +267,7 @@ mod tests {
             cumulative: None,
             flags: Default::default(),
             origin: None,
+            line: None,
             secrets: None,
         }
     }

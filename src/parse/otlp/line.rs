@@ -10,6 +10,7 @@ use serde::de::IgnoredAny;
 use super::{Batch, DEFAULT_IDENTITY, Signal, json, outcomes};
 use crate::event::TimeMs;
 use crate::parse::{Parsed, Records, RejectReason, reason_of};
+use crate::secrets::Scanner;
 
 /// How a line of each signal starts, as the Collector writes it (its one key first).
 const STARTS: [&str; 3] = [
@@ -40,14 +41,14 @@ pub fn starts_as_line(text: &str) -> bool {
 
 /// One line (`text`, one JSON object) as the outcomes of its records; `read_time` stands
 /// for records without a time, as it does for a body the receiver takes.
-pub fn json_line(text: &str, read_time: TimeMs) -> Parsed {
+pub fn json_line(text: &str, read_time: TimeMs, scanner: Option<&Scanner>) -> Parsed {
     let (signal, batch) = match decode_line(text) {
         Ok(decoded) => decoded,
         Err(reason) => return Parsed::Rejected(reason),
     };
     let mut records = Records::default();
     let identity = DEFAULT_IDENTITY.map(String::from);
-    for o in outcomes(&batch, read_time, &identity) {
+    for o in outcomes(&batch, read_time, &identity, scanner) {
         let example = if o.name.is_empty() {
             "an OTLP record without a name"
         } else {
@@ -62,6 +63,7 @@ pub fn json_line(text: &str, read_time: TimeMs) -> Parsed {
             // A record is never many records.
             Parsed::NoUsage | Parsed::Records(_) => records.without_usage += 1,
         }
+        records.carriers.extend(o.carrier);
     }
     let parts = format!("OTLP {signal:?} parts of the wrong shape");
     records.reject(RejectReason::InvalidField, batch.malformed, &parts);

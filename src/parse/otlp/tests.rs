@@ -37,7 +37,12 @@ const API_REQUEST: &str = r#"{"resourceLogs":[{"resource":{"attributes":[
 const NOW: TimeMs = 1_800_000_000_000;
 
 fn run(signal: Signal, encoding: Encoding, body: &[u8]) -> Vec<Outcome> {
-    outcomes(&decode(signal, encoding, body).unwrap(), NOW, &identity())
+    outcomes(
+        &decode(signal, encoding, body).unwrap(),
+        NOW,
+        &identity(),
+        None,
+    )
 }
 
 pub(super) fn identity() -> Vec<String> {
@@ -368,7 +373,7 @@ fn truncated_and_random_bodies_never_panic() {
     for cut in 0..body.len() {
         for signal in [Signal::Logs, Signal::Traces, Signal::Metrics] {
             if let Ok(batch) = decode(signal, Encoding::Protobuf, &body[..cut]) {
-                outcomes(&batch, 0, &identity());
+                outcomes(&batch, 0, &identity(), None);
             }
         }
     }
@@ -381,8 +386,58 @@ fn truncated_and_random_bodies_never_panic() {
         let bytes = noise(&mut seed, n % 300);
         for encoding in [Encoding::Protobuf, Encoding::Json] {
             if let Ok(batch) = decode(Signal::Logs, encoding, &bytes) {
-                outcomes(&batch, 0, &identity());
+                outcomes(&batch, 0, &identity(), None);
             }
         }
     }
+}
+
+/// A prompt logged with `OTEL_LOG_USER_PROMPTS=1` carries no usage: a token in it reaches
+/// the prompt's identity as a carrier; a tool's parameters go with its tool event.
+#[test]
+fn secrets_in_prompts_and_tool_parameters_go_with_their_records() {
+    let token = format!("ghp_{}", "Zz09Yy18Xx27".repeat(3));
+    let body = format!(
+        r#"{{"resourceLogs":[{{"resource":{{"attributes":[
+  {{"key":"service.name","value":{{"stringValue":"claude-code"}}}}]}},
+ "scopeLogs":[{{"logRecords":[
+  {{"timeUnixNano":"1785589514000000000","body":{{"stringValue":"claude_code.user_prompt"}},
+   "attributes":[{{"key":"user.email","value":{{"stringValue":"ada@example.com"}}}},
+    {{"key":"prompt","value":{{"stringValue":"push with {token} please"}}}}]}},
+  {{"timeUnixNano":"1785589515000000000","body":{{"stringValue":"claude_code.tool_result"}},
+   "attributes":[{{"key":"user.email","value":{{"stringValue":"bo@example.com"}}}},
+    {{"key":"tool_name","value":{{"stringValue":"Bash"}}}},
+    {{"key":"tool_parameters","value":{{"stringValue":"{{\"command\":\"export AWS_ACCESS_KEY_ID=AKIAQ3EGRVX5L7WZ2MNP\"}}"}}}}]}}]}}]}}]}}"#
+    );
+    let batch = decode(Signal::Logs, Encoding::Json, body.as_bytes()).unwrap();
+    let scanner = crate::secrets::Scanner::new(
+        crate::secrets::FingerprintKey::from_bytes([9; 32]),
+        crate::secrets::Ignore::default(),
+    );
+    // Without a scanner, nothing is looked at.
+    let plain = outcomes(&batch, NOW, &identity(), None);
+    assert!(plain[0].carrier.is_none() && event(&plain[1]).secrets.is_none());
+    let out = outcomes(&batch, NOW, &identity(), Some(&scanner));
+    assert_eq!(
+        out[0].parsed,
+        Parsed::NoUsage,
+        "still a record without usage"
+    );
+    let carrier = out[0].carrier.as_ref().expect("the prompt's carrier");
+    assert_eq!(carrier.identity, "ada@example.com");
+    assert_eq!(carrier.time, 1_785_589_514_000);
+    assert!(carrier.flags.no_usage);
+    let found = &carrier.secrets.as_ref().expect("found").found;
+    assert_eq!(
+        (found[0].secret_type, found[0].path.as_str()),
+        ("github_token", "attributes.prompt")
+    );
+    let tool = event(&out[1]);
+    assert_eq!(tool.identity, "bo@example.com");
+    let found = &tool.secrets.as_ref().expect("found").found;
+    assert_eq!(
+        (found[0].secret_type, found[0].path.as_str()),
+        ("aws_access_key_id", "attributes.tool_parameters")
+    );
+    assert_eq!(tool.line, None, "a record received over OTLP has no line");
 }

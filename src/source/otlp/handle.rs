@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::Mutex;
 use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -18,6 +18,7 @@ use crate::config::OtlpSettings;
 use crate::event::{Kind, TimeMs};
 use crate::parse::otlp::{self, Encoding, GateKey, Held, Hold, MetricGate, Series, Signal};
 use crate::parse::{Parsed, RejectReason};
+use crate::secrets::Scanner;
 use crate::source::Feed;
 use crate::source::health::SourceHealth;
 
@@ -31,6 +32,7 @@ pub(super) struct Shared {
     pub clock: Clock,
     pub token: Option<Token>,
     pub settings: OtlpSettings,
+    pub scanner: Option<Arc<Scanner>>,
     pub health: Mutex<SourceHealth>,
     pub metrics: Mutex<Metrics>,
     /// Told when the engine's channel closes: the server then stops.
@@ -123,6 +125,7 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
         rejected.insert(RejectReason::InvalidField, batch.malformed);
     }
     let mut events = Vec::new();
+    let mut carriers = Vec::new();
     let mut uncached = Vec::new();
     let mut without_usage = batch.other_points;
     let parts = batch.parts();
@@ -133,19 +136,26 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
         if !batch.points.is_empty() && metrics.gate.is_full() {
             return busy(encoding);
         }
-        let outcomes = otlp::outcomes(&batch, now, &shared.settings.identity);
+        let scanner = shared.scanner.as_deref();
+        let outcomes = otlp::outcomes(&batch, now, &shared.settings.identity, scanner);
         for (record, o) in batch.records.iter().zip(outcomes) {
             if o.uncached_input {
                 uncached.push(o.name.clone());
             }
+            carriers.extend(o.carrier);
             match o.parsed {
-                Parsed::Event(e) => {
+                Parsed::Event(mut e) => {
                     let key = GateKey::of(&e, &record.resource);
                     // A session counted from its metrics keeps only the events' tool calls.
                     if metrics.gate.event(&key, now) || e.kind == Kind::Tool {
                         events.push(*e);
                     } else {
                         without_usage += 1;
+                        // Its usage is counted from the points; what it exposed is not.
+                        if e.secrets.is_some() {
+                            e.flags.no_usage = true;
+                            carriers.push(*e);
+                        }
                     }
                 }
                 // A record is never many records.
@@ -167,6 +177,9 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
     let record_events = events.len();
     let mut metric_count: u64 = released.iter().map(|h| h.points).sum();
     events.extend(released.iter().map(|h| h.event.clone()));
+    // Counted as records without usage above; like events, they make a retry worth it.
+    let carried = carriers.len();
+    events.extend(carriers);
     if !events.is_empty()
         && let Err(e) = shared.tx.try_send(Feed::Events(events))
     {
@@ -174,7 +187,7 @@ pub(super) async fn export(shared: &Shared, signal: Signal, request: Request) ->
         if let TrySendError::Disconnected(_) = e {
             shared.closed.notify_one();
         }
-        if record_events > 0 {
+        if record_events + carried > 0 {
             return busy(encoding);
         }
         // Only metric points: they wait in the gate, and this request is taken.

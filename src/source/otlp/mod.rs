@@ -25,6 +25,7 @@ use crate::access::Token;
 use crate::config::OtlpSettings;
 use crate::event::TimeMs;
 use crate::parse::otlp::{MetricGate, Series, Signal};
+use crate::secrets::Scanner;
 use crate::source::Feed;
 use crate::source::health::SourceHealth;
 
@@ -46,6 +47,8 @@ pub struct Receiver {
     token: Option<Token>,
     settings: OtlpSettings,
     name: String,
+    /// Scans each record's text attributes for secrets (`None`: no scan).
+    scanner: Option<Arc<Scanner>>,
 }
 
 impl Receiver {
@@ -70,7 +73,14 @@ impl Receiver {
             token,
             settings,
             name,
+            scanner: None,
         })
+    }
+
+    /// Scans each record's text attributes (prompts, tool parameters) for secrets.
+    pub fn scanning(mut self, scanner: Option<Arc<Scanner>>) -> Self {
+        self.scanner = scanner;
+        self
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -112,6 +122,7 @@ impl Receiver {
                 gate: MetricGate::new(self.settings.metric_interval_ms),
             }),
             settings: self.settings,
+            scanner: self.scanner,
             closed: tokio::sync::Notify::new(),
         });
         let _ = shared.tx.try_send(Feed::Health(vec![shared.health()]));
