@@ -5,6 +5,7 @@ mod acks;
 mod alerts;
 mod attention;
 mod filter;
+mod findings;
 mod identity;
 mod mouse;
 mod pages;
@@ -356,9 +357,13 @@ impl App {
                     under,
                 });
             }
-            // Handled above, before any screen sees the key; `[` `]` only move in the
-            // identity view.
-            Action::Help | Action::NextWindow | Action::PreviousEvent | Action::NextEvent => {}
+            // Handled above, before any screen sees the key; `[` `]` and `f` only act in
+            // the identity view.
+            Action::Help
+            | Action::NextWindow
+            | Action::PreviousEvent
+            | Action::NextEvent
+            | Action::ToggleFindings => {}
             Action::Filter => self.open_prompt(),
             Action::Pause => self.toggle_pause(),
             Action::ToggleSources => self.open_page(Page::Sources),

@@ -50,10 +50,12 @@ pub enum Action {
     /// Open or close the providers view: each polled provider's health, today's spend,
     /// and identities by spend that no log explains.
     ToggleProviders,
-    /// `[` `]`: the previous or next of the identity's latest requests (in the event
-    /// popup, where moving scrolls the record).
+    /// `[` `]`: the previous or next of the identity's latest requests, or of its
+    /// findings (in their popup, where moving scrolls the record).
     PreviousEvent,
     NextEvent,
+    /// `f`: the identity view's keys go to its findings, or back to its latest requests.
+    ToggleFindings,
 }
 
 /// The screens, for the status line (`App::screen` derives it from the app's screen): every
@@ -66,7 +68,7 @@ pub enum Screen {
     Detail,
     /// The full-screen alert list.
     Alerts,
-    /// One event's popup over the identity view.
+    /// One event's (or finding's) popup over the identity view.
     Event,
     /// The full-screen health of every source.
     Sources,
@@ -135,6 +137,14 @@ pub const KEYMAP: &[Binding] = &[
         help: "move",
         screen: None,
         status: EVERYWHERE,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('f'), NONE)],
+        label: "f",
+        action: Action::ToggleFindings,
+        help: "findings",
+        screen: Some(Screen::Detail),
+        status: &[Screen::Detail],
     },
     Binding {
         keys: &[(KeyCode::Char('a'), NONE)],
@@ -208,16 +218,16 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[(KeyCode::Char('['), NONE)],
         label: "[ ]",
         action: Action::PreviousEvent,
-        help: "prev/next request",
-        screen: Some(Screen::Event),
+        help: "prev/next in the list",
+        screen: Some(Screen::Detail),
         status: &[Screen::Event],
     },
     Binding {
         keys: &[(KeyCode::Char(']'), NONE)],
         label: "]",
         action: Action::NextEvent,
-        help: "next request",
-        screen: Some(Screen::Event),
+        help: "next in the list",
+        screen: Some(Screen::Detail),
         status: HELP_ONLY,
     },
     Binding {

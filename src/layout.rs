@@ -45,6 +45,8 @@ pub enum Hit {
     Identity,
     /// One of the identity view's latest requests: its position, newest first.
     Event(usize),
+    /// One of the identity view's findings: its position, newest first.
+    Finding(usize),
 }
 
 /// The frame of the identity table, the alert list, the sources and providers views and
@@ -98,12 +100,13 @@ pub fn page_rows(app: &App, screen: Rect) -> usize {
     let rows = match app.screen() {
         Screen::Table | Screen::Sources | Screen::Providers => table_rows(app, screen),
         Screen::Alerts => alerts::list_rows(app, body),
-        Screen::Detail | Screen::Event => detail::recent_rows(main_and_pane(app, body)[0], app),
+        Screen::Detail | Screen::Event => detail::page_rows(main_and_pane(app, body)[0], app),
     };
     rows.max(1)
 }
 
-/// How far the event popup's record can scroll on a screen of this size, and its page.
+/// How far the event's (or finding's) popup record can scroll on a screen of this size,
+/// and its page.
 pub fn record_scroll(app: &App, screen: Rect) -> (usize, usize) {
     event_popup::scroll(app, areas(screen)[1])
 }

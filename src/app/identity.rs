@@ -1,11 +1,13 @@
-//! The identity view's state and keys: which identity, the cursor in its recent events,
-//! and the popup of one event with the raw record read back for it.
+//! The identity view's state and keys: which identity, the cursor in its recent events
+//! (or in its findings), and the popup of one event (or finding) with the raw record read
+//! back for it.
 
 use super::App;
+use super::findings::FindingsCursor;
 use super::record::Fetched;
 use super::screen::Screen;
 use crate::engine::recent::RecentEvent;
-use crate::engine::snapshot::IdentityDetail;
+use crate::engine::snapshot::{Finding, IdentityDetail};
 use crate::event::{DedupKey, Origin, TimeMs, Tokens};
 use crate::keymap::Action;
 
@@ -36,10 +38,22 @@ impl EventKey {
     }
 }
 
+/// The part of the identity view the keys move in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) enum Section {
+    /// Its latest requests.
+    #[default]
+    Recent,
+    /// Its findings (`f`).
+    Findings,
+}
+
 /// One identity's view; the loop asks the engine for its detail.
 #[derive(Debug)]
 pub(super) struct IdentityView {
     name: String,
+    pub(super) section: Section,
+    pub(super) findings: FindingsCursor,
     /// Position in the identity's recent events of the selected one, and what tells that
     /// event apart, so the cursor stays on it as newer events arrive above.
     cursor: usize,
@@ -61,6 +75,8 @@ impl IdentityView {
     pub(super) fn new(name: String) -> Self {
         IdentityView {
             name,
+            section: Section::Recent,
+            findings: FindingsCursor::default(),
             cursor: 0,
             cursor_key: None,
             popup: None,
@@ -141,6 +157,22 @@ impl IdentityView {
         (self.popup, self.record, self.scroll) = (None, None, 0);
     }
 
+    /// Whether an event's or a finding's popup is open.
+    pub(super) fn any_popup(&self) -> bool {
+        self.popup.is_some() || self.findings.popup.is_some()
+    }
+
+    /// Keys of the findings section; a popup that opens, closes or moves to another finding
+    /// starts its record over.
+    fn act_on_findings(&mut self, action: Action, findings: &[Finding], page: usize) -> bool {
+        let before = self.findings.popup.as_ref().map(|f| f.id);
+        let taken = self.findings.act(action, findings, page);
+        if self.findings.popup.as_ref().map(|f| f.id) != before {
+            (self.record, self.scroll) = (None, 0);
+        }
+        taken
+    }
+
     /// Over the popup, moving scrolls its record (`max` and `page` from the layout);
     /// returns whether the key did.
     fn scroll_record(&mut self, action: Action, (max, page): (usize, usize)) -> bool {
@@ -158,18 +190,30 @@ impl IdentityView {
         true
     }
 
-    /// Keys of the view: moving goes through its recent events (over the popup, `[` `]`
-    /// do, and moving scrolls the record), Enter opens the selected one, Esc closes the
-    /// popup. Returns whether it was taken.
+    /// Keys of the view: moving goes through its recent events or, after `f`, its
+    /// findings (over the popup, `[` `]` do, and moving scrolls the record), Enter opens
+    /// the selected one, Esc closes the popup. Returns whether it was taken.
     fn act(
         &mut self,
         action: Action,
-        recent: &[RecentEvent],
+        (recent, findings): (&[RecentEvent], &[Finding]),
         page: usize,
         record: (usize, usize),
     ) -> bool {
-        if self.popup.is_some() && self.scroll_record(action, record) {
+        if self.any_popup() && self.scroll_record(action, record) {
             return true;
+        }
+        if action == Action::ToggleFindings {
+            if !self.any_popup() {
+                self.section = match self.section {
+                    Section::Recent if !findings.is_empty() => Section::Findings,
+                    _ => Section::Recent,
+                };
+            }
+            return true;
+        }
+        if self.section == Section::Findings {
+            return self.act_on_findings(action, findings, page);
         }
         let action = match action {
             Action::PreviousEvent => Action::Up,
@@ -251,15 +295,19 @@ impl App {
         self.screen.identity().is_some_and(|v| v.popup_listed)
     }
 
-    /// The identity view (up or under another screen) and its recent events, once a
-    /// snapshot for it has arrived.
-    fn identity_and_events(&mut self) -> Option<(&mut IdentityView, Option<&[RecentEvent]>)> {
+    /// The identity view (up or under another screen) and its detail, once a snapshot
+    /// for it has arrived.
+    fn identity_and_detail(&mut self) -> Option<(&mut IdentityView, Option<&IdentityDetail>)> {
         let view = self.screen.identity_mut()?;
-        let recent = self.snapshot.detail.as_ref();
-        let recent = recent
-            .filter(|d| d.row.name == view.name)
-            .map(|d| d.recent.as_slice());
-        Some((view, recent))
+        let detail = self.snapshot.detail.as_ref();
+        let detail = detail.filter(|d| d.row.name == view.name);
+        Some((view, detail))
+    }
+
+    /// The identity view and its recent events, once a snapshot for it has arrived.
+    fn identity_and_events(&mut self) -> Option<(&mut IdentityView, Option<&[RecentEvent]>)> {
+        let (view, detail) = self.identity_and_detail()?;
+        Some((view, detail.map(|d| d.recent.as_slice())))
     }
 
     /// Keys of the identity view, while it is up; Esc with no popup closes it. Returns
@@ -270,26 +318,50 @@ impl App {
         let Screen::Identity(view) = &self.screen else {
             return false;
         };
-        if action == Action::Close && view.popup.is_none() {
+        if action == Action::Close && !view.any_popup() {
             self.screen = Screen::Overview;
             return true;
         }
-        self.identity_and_events().is_some_and(|(view, recent)| {
-            view.act(action, recent.unwrap_or_default(), page, record)
+        if action == Action::Acknowledge && view.section == Section::Findings {
+            self.acknowledge_finding();
+            return true;
+        }
+        self.identity_and_detail().is_some_and(|(view, detail)| {
+            let lists = detail.map_or((&[][..], &[][..]), |d| (&d.recent, &d.findings));
+            view.act(action, lists, page, record)
         })
     }
 
-    /// Moves the identity view's cursor (a click or the wheel).
+    /// Selects one of the identity's findings (a click): the keys go to the findings.
+    pub(super) fn move_finding_cursor(&mut self, to: usize) {
+        if let Some((view, Some(detail))) = self.identity_and_detail() {
+            view.section = Section::Findings;
+            view.findings.move_to(
+                to.min(detail.findings.len().saturating_sub(1)),
+                &detail.findings,
+            );
+        }
+    }
+
+    /// Moves the identity view's cursor (a click or the wheel): the keys go to the latest
+    /// requests.
     pub(super) fn move_event_cursor(&mut self, to: usize) {
         if let Some((view, recent)) = self.identity_and_events() {
+            view.section = Section::Recent;
             view.move_cursor(to, recent.unwrap_or_default());
         }
     }
 
-    /// Keeps the identity view's cursor and popup on their events after a new snapshot.
+    /// Keeps the identity view's cursors and popup on their events and findings after a
+    /// new snapshot.
     pub(super) fn follow_event_cursor(&mut self) {
-        if let Some((view, recent)) = self.identity_and_events() {
-            view.follow(recent);
+        if let Some((view, detail)) = self.identity_and_detail() {
+            view.follow(detail.map(|d| d.recent.as_slice()));
+            let findings = detail.map(|d| d.findings.as_slice());
+            view.findings.follow(findings);
+            if findings.is_some_and(<[Finding]>::is_empty) && view.findings.popup.is_none() {
+                view.section = Section::Recent;
+            }
         }
     }
 

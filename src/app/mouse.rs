@@ -63,6 +63,12 @@ impl App {
                     self.act(Action::ToggleDetail);
                 }
             }
+            Hit::Finding(position) => {
+                self.move_finding_cursor(position);
+                if double {
+                    self.act(Action::ToggleDetail);
+                }
+            }
             Hit::Table | Hit::Panel | Hit::AlertList | Hit::Page | Hit::Identity => {
                 return false;
             }
@@ -83,6 +89,13 @@ impl App {
             }
             Hit::Page => self.scroll_page(rows),
             Hit::Panel => return false,
+            Hit::Finding(_) => {
+                let last = self
+                    .detail()
+                    .map_or(0, |d| d.findings.len().saturating_sub(1));
+                let to = self.finding_cursor().saturating_add_signed(rows).min(last);
+                self.move_finding_cursor(to);
+            }
             Hit::Identity | Hit::Event(_) => {
                 let last = self
                     .detail()

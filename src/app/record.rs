@@ -62,24 +62,32 @@ pub(super) struct Fetched {
 }
 
 impl App {
+    /// The line the open popup is about (an event's, or the record behind a finding) and
+    /// the time it is asked for at: `None` when there is none to read back.
+    fn popup_line(&self) -> Option<(Origin, TimeMs)> {
+        if let Some(finding) = self.finding_popup() {
+            return Some((finding.record?.origin?, finding.started_at));
+        }
+        let event = self.event_popup()?;
+        Some((event.origin?, event.time))
+    }
+
     /// The line the popup needs and does not have yet: for the loop to fetch.
     pub fn wanted_record(&self) -> Option<(Origin, TimeMs)> {
-        let event = self.event_popup()?;
-        let origin = event.origin?;
+        let line = self.popup_line()?;
         let have = self
             .screen
             .identity()
             .and_then(|v| v.record.as_ref())
-            .is_some_and(|f| f.origin == origin && f.time == event.time);
-        (!have).then_some((origin, event.time))
+            .is_some_and(|f| (f.origin, f.time) == line);
+        (!have).then_some(line)
     }
 
-    /// The popup event's raw record: `None` while not fetched (or never kept: stdin).
+    /// The popup's raw record: `None` while not fetched (or never kept: stdin).
     pub fn popup_record(&self) -> Option<&Result<RawRecord, String>> {
-        let event = self.event_popup()?;
+        let line = self.popup_line()?;
         let fetched = self.screen.identity()?.record.as_ref()?;
-        (event.origin == Some(fetched.origin) && event.time == fetched.time)
-            .then_some(&fetched.result)
+        ((fetched.origin, fetched.time) == line).then_some(&fetched.result)
     }
 
     /// Keeps a record read back, if it is the one the popup waits for: an answer that

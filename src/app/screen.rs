@@ -139,7 +139,7 @@ impl Screen {
     pub(super) fn status(&self) -> keymap::Screen {
         match self {
             Screen::Overview => keymap::Screen::Table,
-            Screen::Identity(view) if view.popup().is_some() => keymap::Screen::Event,
+            Screen::Identity(view) if view.any_popup() => keymap::Screen::Event,
             Screen::Identity(_) => keymap::Screen::Detail,
             Screen::Alerts { .. } => keymap::Screen::Alerts,
             Screen::Page {

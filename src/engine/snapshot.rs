@@ -1,13 +1,12 @@
 //! Plain-data pictures of the engine at one moment: what the views draw and what reports
 //! print, so the numbers on screen and in reports are the same numbers.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::IngestStats;
-use super::alerts::{Alert, AlertCounts, AlertKind, Severity};
+use super::alerts::{Alert, AlertCounts};
 use super::budget::{BudgetState, RowBudget};
 use super::recent::RecentEvent;
 use super::usage::Usage;
@@ -20,8 +19,10 @@ pub(in crate::engine) use self::build::tilde;
 mod sizes;
 
 pub use self::sizes::{QuantileSummary, RequestSummary, SizeRow, SizeWindows, Sizes};
+mod findings;
 mod shares;
 
+pub use findings::{Finding, Risk};
 pub use shares::{MAX_SHARES, Share, Shares};
 
 const MINUTE_MS: i64 = 60_000;
@@ -309,43 +310,6 @@ impl Filled {
     }
 }
 
-/// Findings about an identity over the totals range (calls outside a policy, tools new to
-/// it, provider spend no log explains): how many episodes, and the worst severity.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Risk {
-    pub findings: u32,
-    pub worst: Option<Severity>,
-}
-
-impl Risk {
-    /// The alert kinds that are findings about an identity, beside its spend.
-    pub const KINDS: [AlertKind; 4] = [
-        AlertKind::Policy,
-        AlertKind::NewTool,
-        AlertKind::Secret,
-        AlertKind::Unattributed,
-    ];
-
-    /// The findings among `alerts` by identity, counting those open at some point since
-    /// `since` (`None`: ever).
-    pub fn by_identity(alerts: &[Alert], since: Option<TimeMs>) -> HashMap<&str, Risk> {
-        let mut out: HashMap<&str, Risk> = HashMap::new();
-        for a in alerts.iter().filter(|a| Risk::KINDS.contains(&a.kind)) {
-            if let (Some(since), Some(ended)) = (since, a.ended_at)
-                && ended < since
-            {
-                continue;
-            }
-            for name in &a.identities {
-                let risk = out.entry(name).or_default();
-                risk.findings += 1;
-                risk.worst = risk.worst.max(Some(a.severity));
-            }
-        }
-        out
-    }
-}
-
 /// One identity in the overview.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IdentityRow {
@@ -503,9 +467,11 @@ pub struct IdentityDetail {
     /// The budgets that cover this identity, and those that match nothing read (a typo in
     /// a scope shows where its budget was expected), in config order.
     pub budgets: Vec<IdentityBudget>,
-    /// Alerts that concern this identity (its own, and fleet-wide ones naming it), newest
-    /// first.
+    /// Alerts that concern this identity (its own, and fleet-wide ones naming it) other
+    /// than its findings, newest first.
     pub alerts: Vec<Alert>,
+    /// Its findings (policy, new tool, secret, unattributed spend), newest first.
+    pub findings: Vec<Finding>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

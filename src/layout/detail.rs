@@ -35,6 +35,8 @@ pub enum Part {
     Tools,
     Budgets,
     Alerts,
+    /// Its findings (policy, new tool, secret, unattributed spend): `f` moves into them.
+    Findings,
     /// The latest requests: always the last part of the last column.
     Recent,
 }
@@ -112,6 +114,8 @@ fn rows(part: Part, d: &IdentityDetail) -> Rows {
         Part::Tools => Rows::listing(4, d.tools.len(), false),
         Part::Budgets => Rows::listing(9, d.budgets.len(), false),
         Part::Alerts => Rows::listing(9, d.alerts.len(), false),
+        // What it did that it should not have: kept before its spend's details.
+        Part::Findings => Rows::listing(9, d.findings.len(), false),
         Part::Recent => match d.recent.len() {
             0 => Rows::line(8),
             n => Rows {
@@ -165,7 +169,7 @@ fn allocate(height: u16, parts: &[Rows]) -> Vec<u16> {
 }
 
 /// The columns of the view and their parts, top to bottom: from [`TWO_COLUMNS`] the
-/// budgets, alerts and latest requests go right.
+/// budgets, alerts, findings and latest requests go right.
 fn columns(inner: Rect, d: &IdentityDetail) -> Vec<(Rect, Vec<Part>)> {
     let mut main = vec![
         Part::Summary,
@@ -187,6 +191,9 @@ fn columns(inner: Rect, d: &IdentityDetail) -> Vec<(Rect, Vec<Part>)> {
     }
     if !d.alerts.is_empty() {
         at_stake.push(Part::Alerts);
+    }
+    if !d.findings.is_empty() {
+        at_stake.push(Part::Findings);
     }
     if inner.width >= TWO_COLUMNS {
         let [left, _, right] = Layout::horizontal([
@@ -222,34 +229,48 @@ pub fn places(inner: Rect, d: &IdentityDetail) -> Vec<(Part, Rect)> {
 }
 
 /// What a click at `at` in the view (drawn in `area`) lands on: one of the latest
-/// requests, or elsewhere in the view (where the wheel still scrolls them).
+/// requests or findings, or elsewhere in the view (where the wheel still scrolls them).
 pub fn hit(area: Rect, app: &App, at: Position) -> Option<Hit> {
-    if app.event_popup().is_some() || !area.contains(at) {
+    if app.event_popup().is_some() || app.finding_popup().is_some() || !area.contains(at) {
         return None;
     }
-    let row = recent_area(area, app)
-        .filter(|(r, _)| r.contains(at) && at.y > r.y)
-        .and_then(|(r, count)| {
-            let line = usize::from(at.y - r.y - 1);
-            let shown = table::shown(count, r.height);
-            (line < shown).then(|| table::first_row(shown, app.event_cursor()) + line)
-        });
-    Some(row.map_or(Hit::Identity, Hit::Event))
+    let row = |part: Part, cursor: usize| {
+        part_area(area, app, part)
+            .filter(|(r, _)| r.contains(at) && at.y > r.y)
+            .and_then(|(r, count)| {
+                let line = usize::from(at.y - r.y - 1);
+                let shown = table::shown(count, r.height);
+                (line < shown).then(|| table::first_row(shown, cursor) + line)
+            })
+    };
+    let finding = row(Part::Findings, app.finding_cursor()).map(Hit::Finding);
+    let event = || row(Part::Recent, app.event_cursor()).map(Hit::Event);
+    Some(finding.or_else(event).unwrap_or(Hit::Identity))
 }
 
-/// Latest requests in sight in the identity view drawn in `area`: its page.
-pub fn recent_rows(area: Rect, app: &App) -> usize {
-    recent_area(area, app).map_or(0, |(r, count)| table::shown(count, r.height))
+/// Rows in sight of the list the keys move in (the latest requests, or the findings
+/// after `f`) in the identity view drawn in `area`: its page.
+pub fn page_rows(area: Rect, app: &App) -> usize {
+    let part = if app.in_findings() {
+        Part::Findings
+    } else {
+        Part::Recent
+    };
+    part_area(area, app, part).map_or(0, |(r, count)| table::shown(count, r.height))
 }
 
-/// Where the latest requests are drawn in the view's `area` (their title line first), and
-/// how many there are.
-fn recent_area(area: Rect, app: &App) -> Option<(Rect, usize)> {
+/// Where a listing part is drawn in the view's `area` (its title line first), and how many
+/// rows it lists.
+fn part_area(area: Rect, app: &App, part: Part) -> Option<(Rect, usize)> {
     let detail = app.detail()?;
-    let (_, recent) = places(ruled().inner(area), detail)
+    let (_, place) = places(ruled().inner(area), detail)
         .into_iter()
-        .find(|(part, _)| *part == Part::Recent)?;
-    Some((recent, detail.recent.len()))
+        .find(|(p, _)| *p == part)?;
+    let count = match part {
+        Part::Findings => detail.findings.len(),
+        _ => detail.recent.len(),
+    };
+    Some((place, count))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! The event popup's shape over the identity view: its area, the record's lines wrapped
-//! to its width, and how far the record scrolls. The view draws by it and the app scrolls
-//! by it, so PgDn and G stop where the view's last line is.
+//! The event (or finding) popup's shape over the identity view: its area, the record's
+//! lines wrapped to its width, and how far the record scrolls. The view draws by it and
+//! the app scrolls by it, so PgDn and G stop where the view's last line is.
 
 use ratatui::layout::{Constraint, Rect};
 
@@ -9,10 +9,21 @@ use crate::sanitize::sanitize;
 
 /// Lines of the event's own fields, above the record (the view draws exactly these).
 pub const FIELD_LINES: u16 = 12;
+/// Lines of a finding's own fields, above the record behind it.
+pub const FINDING_LINES: u16 = 8;
 /// The popup is at most this wide.
 const MAX_WIDTH: u16 = 120;
 /// A record line longer than this many screens' widths is cut.
 const SCREENS_PER_LINE: usize = 4;
+
+/// The field lines of the popup open: a finding's or an event's.
+pub fn field_lines(app: &App) -> u16 {
+    if app.finding_popup().is_some() {
+        FINDING_LINES
+    } else {
+        FIELD_LINES
+    }
+}
 
 /// The popup over `body`: the whole height while a record is shown (it scrolls in it),
 /// else as tall as its lines.
@@ -22,7 +33,7 @@ pub fn area(app: &App, body: Rect) -> Rect {
         body.height
     } else {
         // The fields, the record's line and the borders.
-        (FIELD_LINES + 3).min(body.height)
+        (field_lines(app) + 3).min(body.height)
     };
     body.centered(Constraint::Length(width), Constraint::Length(height))
 }
@@ -55,14 +66,14 @@ pub fn record_lines(app: &App, width: u16) -> Vec<String> {
 }
 
 /// Lines of the record in sight under the fields and the record's own line.
-pub fn record_rows(popup: Rect) -> usize {
-    usize::from(inner(popup).height.saturating_sub(FIELD_LINES + 1))
+pub fn record_rows(app: &App, popup: Rect) -> usize {
+    usize::from(inner(popup).height.saturating_sub(field_lines(app) + 1))
 }
 
 /// How far the record can scroll on a screen whose body is `body`, and its page.
 pub fn scroll(app: &App, body: Rect) -> (usize, usize) {
     let popup = area(app, body);
-    let rows = record_rows(popup);
+    let rows = record_rows(app, popup);
     let lines = record_lines(app, inner(popup).width).len();
     (lines.saturating_sub(rows), rows.max(1))
 }

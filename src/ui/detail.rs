@@ -16,6 +16,7 @@ use crate::sanitize::sanitize;
 use crate::theme::Theme;
 use crate::ui::detail_side as side;
 use crate::ui::detail_tables as tables;
+use crate::ui::findings;
 use crate::ui::fit::{self, Segment};
 use crate::ui::timeline;
 
@@ -73,6 +74,7 @@ fn draw<'a>(
         Part::Tools => tables::tools(d, now, theme),
         Part::Budgets => side::budgets(d, now, theme),
         Part::Alerts => side::alerts(d, now, theme),
+        Part::Findings => findings::section(app, d, theme),
         Part::Recent => tables::recent(d, now, app.event_cursor(), theme),
     }
 }

@@ -1,16 +1,18 @@
 //! One event of the identity view in full: every normalized field the engine kept and
 //! the raw record it came from (read back by the loop, secrets redacted, its keys in the
 //! order the log wrote them), over the view. Enter opens it, ↑↓ PgUp PgDn g G scroll the
-//! record, `[` `]` step to the previous or next request, Esc closes it.
+//! record, `[` `]` step to the previous or next request, Esc closes it. The finding popup
+//! shows its record the same way (`record_header`, `record_body`).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::app::App;
 use crate::engine::recent::{CostSource, RecentEvent};
-use crate::event::Format;
+use crate::event::{Format, Origin};
 use crate::format;
 use crate::layout::event_popup::{self as shape, FIELD_LINES};
 use crate::pricing::UnpricedReason;
@@ -20,7 +22,7 @@ use crate::theme::{Level, Theme};
 /// Width of the field names.
 const LABEL: usize = 14;
 
-fn field<'a>(label: &str, value: String, theme: &Theme) -> Line<'a> {
+pub(super) fn field<'a>(label: &str, value: String, theme: &Theme) -> Line<'a> {
     Line::from(vec![
         Span::styled(format!("{label:<LABEL$}"), theme.muted()),
         Span::styled(value, theme.text()),
@@ -28,7 +30,7 @@ fn field<'a>(label: &str, value: String, theme: &Theme) -> Line<'a> {
 }
 
 /// `2026-01-01T12:00:05.250Z`: the event's own time, to the millisecond, in UTC.
-fn timestamp(ms: i64) -> String {
+pub(super) fn timestamp(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| format!("{t:.3}"))
         .unwrap_or_else(|_| ms.to_string())
@@ -124,14 +126,16 @@ fn format_label(format: Format) -> &'static str {
     }
 }
 
-/// Where the record is (its lines follow, from the layout), or why it cannot be shown.
-fn record_header<'a>(app: &App, e: &RecentEvent, theme: &Theme) -> Line<'a> {
-    let Some(origin) = e.origin else {
-        return field(
-            "record",
-            "not kept: stdin and OTLP records cannot be read back".into(),
-            theme,
-        );
+/// Where the record is (its lines follow, from the layout), or `missing` when there is
+/// none to read back, or why it cannot be shown.
+pub(super) fn record_header<'a>(
+    app: &App,
+    origin: Option<Origin>,
+    missing: &str,
+    theme: &Theme,
+) -> Line<'a> {
+    let Some(origin) = origin else {
+        return field("record", missing.to_string(), theme);
     };
     match app.popup_record() {
         None => field("record", "reading…".into(), theme),
@@ -158,22 +162,53 @@ fn record_header<'a>(app: &App, e: &RecentEvent, theme: &Theme) -> Line<'a> {
     }
 }
 
-/// Draws the popup of the selected event, centred over the identity view, its record
-/// scrolled as far as the app says (within what there is).
+/// A popup over the identity view: `body` (its fields and record header), then the record
+/// scrolled as far as the app says (within what there is); `other` names what `[` `]`
+/// step through.
+pub(super) fn draw_popup(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    (title, style): (String, Style),
+    mut body: Vec<Line<'_>>,
+    other: &str,
+    theme: &Theme,
+) {
+    let popup = shape::area(app, area);
+    let inner = shape::inner(popup);
+    let record = shape::record_lines(app, inner.width);
+    let rows = shape::record_rows(app, popup);
+    let top = app.record_scroll().min(record.len().saturating_sub(rows));
+    let shown = record.iter().skip(top).take(rows);
+    body.extend(shown.map(|l| Line::styled(l.clone(), theme.text())));
+    let keys = if record.len() > rows {
+        format!(
+            " lines {}-{} of {} · ↑↓ PgUp PgDn g G scroll · [ ] {other} · Esc closes ",
+            top + 1,
+            (top + rows).min(record.len()),
+            record.len()
+        )
+    } else {
+        format!(" [ ] {other} · Esc closes ")
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Line::styled(title, style))
+        .title_bottom(Line::styled(keys, theme.muted()).right_aligned());
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Paragraph::new(body).block(block), popup);
+}
+
+/// Draws the popup of the selected event, centred over the identity view.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let (Some(event), Some(detail)) = (app.event_popup(), app.detail()) else {
         return;
     };
-    let popup = shape::area(app, area);
-    let inner = shape::inner(popup);
     let mut body = lines(event, app.snapshot.now, &detail.row.name, theme);
     debug_assert_eq!(body.len(), usize::from(FIELD_LINES));
-    body.push(record_header(app, event, theme));
-    let record = shape::record_lines(app, inner.width);
-    let rows = shape::record_rows(popup);
-    let top = app.record_scroll().min(record.len().saturating_sub(rows));
-    let shown = record.iter().skip(top).take(rows);
-    body.extend(shown.map(|l| Line::styled(l.clone(), theme.text())));
+    let missing = "not kept: stdin and OTLP records cannot be read back";
+    body.push(record_header(app, event.origin, missing, theme));
     let title = if app.popup_listed() {
         format!(
             " event {} of {} ",
@@ -186,21 +221,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             detail.recent.len()
         )
     };
-    let keys = if record.len() > rows {
-        format!(
-            " lines {}-{} of {} · ↑↓ PgUp PgDn g G scroll · [ ] other requests · Esc closes ",
-            top + 1,
-            (top + rows).min(record.len()),
-            record.len()
-        )
-    } else {
-        " [ ] other requests · Esc closes ".to_string()
-    };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border())
-        .title(Line::styled(title, theme.title()))
-        .title_bottom(Line::styled(keys, theme.muted()).right_aligned());
-    frame.render_widget(Clear, popup);
-    frame.render_widget(Paragraph::new(body).block(block), popup);
+    let title = (title, theme.title());
+    draw_popup(frame, area, app, title, body, "other requests", theme);
 }

@@ -12,11 +12,10 @@ use crate::keymap::{KEYMAP, Screen, key_names};
 use crate::theme::Theme;
 
 /// The groups, in the order shown; a group without keys is left out.
-const GROUPS: [(Option<Screen>, &str); 5] = [
+const GROUPS: [(Option<Screen>, &str); 4] = [
     (None, "everywhere"),
     (Some(Screen::Table), "identity table"),
     (Some(Screen::Detail), "identity view"),
-    (Some(Screen::Event), "event popup"),
     (Some(Screen::Alerts), "alert list"),
 ];
 
@@ -127,24 +126,26 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
     };
     // On a small terminal the legend leaves its column for a few wrapped lines under the
     // keys, and goes only when even those do not fit; keys are clipped last.
-    let (columns, strip) = match fitting(&groups) {
-        Some(columns) => (columns, Vec::new()),
+    let (columns, (gap, strip)) = match fitting(&groups) {
+        Some(columns) => (columns, (0, Vec::new())),
         None => match fitting(&groups[..groups.len() - 1]) {
             Some(columns) => {
                 let inner = width_of(&widths(&columns)).saturating_sub(4);
                 let strip = legend_strip(usize::from(inner), theme);
                 let tallest = columns.iter().map(Vec::len).max().unwrap_or(0);
-                let room = tallest + 1 + strip.len() <= rows;
-                (columns, if room { strip } else { Vec::new() })
+                // A blank line above the legend when there is room for one.
+                let gap = usize::from(tallest + 1 + strip.len() <= rows);
+                let room = tallest + gap + strip.len() <= rows;
+                (columns, if room { (gap, strip) } else { (0, Vec::new()) })
             }
-            None => (columns(&groups, rows, false), Vec::new()),
+            None => (columns(&groups, rows, false), (0, Vec::new())),
         },
     };
     let widths = widths(&columns);
     let keys_height = columns.iter().map(Vec::len).max().unwrap_or(0);
     let tallest = match strip.len() {
         0 => keys_height,
-        n => keys_height + 1 + n,
+        n => keys_height + gap + n,
     };
     let height = u16::try_from(tallest + 2).unwrap_or(u16::MAX);
     let width = width_of(&widths);
@@ -169,7 +170,7 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
         frame.render_widget(Paragraph::new(lines), *place);
     }
     if !strip.is_empty() {
-        let below = u16::try_from(keys_height + 1).unwrap_or(u16::MAX);
+        let below = u16::try_from(keys_height + gap).unwrap_or(u16::MAX);
         let area = Rect {
             y: inner.y.saturating_add(below),
             height: inner.height.saturating_sub(below),

@@ -7,6 +7,7 @@ mod detail;
 mod detail_side;
 mod detail_tables;
 mod event_popup;
+mod findings;
 mod fit;
 mod header;
 mod help;
@@ -56,6 +57,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     status::render(frame, foot, app, theme);
     if app.screen() == Screen::Event {
         event_popup::render(frame, body, app, theme);
+        findings::popup(frame, body, app, theme);
     }
     if app.help_open() {
         help::render(frame, frame.area(), theme);

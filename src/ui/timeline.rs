@@ -13,6 +13,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::engine::alerts::Severity;
 use crate::engine::budget::BudgetUnit;
 use crate::engine::snapshot::{IdentityDetail, Timeline, TimelinePoint, TimelineSpan};
 use crate::format;
@@ -236,7 +237,8 @@ fn span_label(span: TimelineSpan) -> String {
     format!("last {}", span.label())
 }
 
-/// The row under the chart, as wide as the bars: where alerts started (▲), and the ends
+/// The row under the chart, as wide as the bars: where alerts and findings started (▲),
+/// and the ends
 /// of the time axis, moved aside rather than hidden by a marker.
 fn markers(frame: &mut Frame, area: Rect, d: &IdentityDetail, bars: &Bars, theme: &Theme) {
     let t: &Timeline = &d.timeline;
@@ -248,16 +250,24 @@ fn markers(frame: &mut Frame, area: Rect, d: &IdentityDetail, bars: &Bars, theme
         ..area
     };
     let end = t.start + t.bucket_ms * t.points.len() as i64;
-    // Oldest first, so the newest alert's marker is the one left on a shared column.
+    // Alerts and findings, oldest first, so the newest one's marker is the one left on a
+    // shared column.
+    let mut starts: Vec<(i64, Severity)> = d
+        .alerts
+        .iter()
+        .map(|a| (a.started_at, a.severity))
+        .collect();
+    starts.extend(d.findings.iter().map(|f| (f.started_at, f.severity)));
+    starts.sort_by_key(|&(at, _)| at);
     let mut marks: Vec<(u16, Style)> = Vec::new();
-    for alert in d.alerts.iter().rev() {
-        if alert.started_at < t.start || alert.started_at >= end || t.bucket_ms <= 0 {
+    for (started_at, severity) in starts {
+        if started_at < t.start || started_at >= end || t.bucket_ms <= 0 {
             continue;
         }
-        let bucket = ((alert.started_at - t.start) / t.bucket_ms) as usize;
+        let bucket = ((started_at - t.start) / t.bucket_ms) as usize;
         let x = axis.x + (bucket / bars.group) as u16 * bars.width;
         if x < axis.right() {
-            marks.push((x, theme.alert(alert.severity)));
+            marks.push((x, theme.alert(severity)));
         }
     }
     let marked = |x: u16| marks.iter().any(|&(m, _)| m == x);

@@ -14,11 +14,11 @@ use tokentop::parse::{LineContext, Parsed, parse_line};
 use tokentop::pricing::PriceTable;
 
 /// 2026-08-01 00:00 UTC.
-const AUG1: TimeMs = 1_785_542_400_000;
-const DAY: TimeMs = 86_400_000;
-const H: TimeMs = 3_600_000;
+pub const AUG1: TimeMs = 1_785_542_400_000;
+pub const DAY: TimeMs = 86_400_000;
+pub const H: TimeMs = 3_600_000;
 
-fn engine(extra: &str) -> Engine {
+pub fn engine(extra: &str) -> Engine {
     let text = format!(
         "[[identity]]\nmatch = {{ api_key_id = \"key_pay\" }}\nname = \"payments\"\n\n\
          [[identity]]\nmatch = {{ identity = \"payments-svc\" }}\nname = \"payments\"\n\n\
@@ -35,7 +35,7 @@ fn engine(extra: &str) -> Engine {
 }
 
 /// One day of `key`'s usage: `input` uncached tokens of gpt-4o, read after the day ended.
-fn day_usage(day: TimeMs, key: &str, input: u64) -> ProviderUpdate {
+pub fn day_usage(day: TimeMs, key: &str, input: u64) -> ProviderUpdate {
     ProviderUpdate {
         provider: Provider::OpenAi,
         family: Family::Usage,
@@ -63,7 +63,7 @@ fn day_usage(day: TimeMs, key: &str, input: u64) -> ProviderUpdate {
 }
 
 /// A logged request of `payments-svc` at `ts` that cost `usd`.
-fn logged(engine: &mut Engine, ts: &str, usd: f64) {
+pub fn logged(engine: &mut Engine, ts: &str, usd: f64) {
     let line = format!(
         r#"{{"tokentop":1,"ts":"{ts}","identity":"payments-svc","model":"gpt-4o","tokens":{{"input":1000,"output":10}},"cost_usd":{usd}}}"#
     );

@@ -7,7 +7,7 @@ use super::{
     MinuteChange, ModelPricing, ModelRow, RangeDetail, Rates, RequestSummary, Snapshot, Timeline,
     TimelinePoint, TimelineSpan, ToolRow, TotalsRange, Trend, View,
 };
-use crate::engine::snapshot::Risk;
+use crate::engine::snapshot::{Finding, Risk};
 use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::Date;
@@ -368,6 +368,8 @@ impl Engine {
         };
         let mut row = self.row(who, self.today(), budgets, view);
         row.risk = risks.get(name).copied().unwrap_or_default();
+        let alerts = self.alerts.list();
+        let providers = (!self.providers.is_empty()).then(|| self.providers.view());
         Some(IdentityDetail {
             row,
             by_model,
@@ -383,11 +385,10 @@ impl Engine {
             by_kind,
             timeline: self.timeline(who, view.span),
             budgets: covering,
-            alerts: self
-                .alerts
-                .list()
+            findings: Finding::of_identity(&alerts, &id.name, providers.as_deref()),
+            alerts: alerts
                 .into_iter()
-                .filter(|a| a.concerns(&id.name))
+                .filter(|a| a.concerns(&id.name) && !Risk::KINDS.contains(&a.kind))
                 .collect(),
         })
     }
