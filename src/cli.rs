@@ -54,8 +54,9 @@ pub struct Cli {
 pub enum Command {
     /// Print totals over everything read (or a time range) and exit
     Report(ReportArgs),
-    /// Check the config's budgets and exit 0 (all ok), 3 (a warning) or 4 (one is over, or
-    /// provider spend no log explains is over [reconcile] unattributed_usd)
+    /// Check the config's budgets, policies and the logs' secrets and exit 0 (all ok), 3 (a
+    /// warning), 4 (a budget over, or provider spend no log explains over [reconcile]
+    /// unattributed_usd) or 5 (a call outside a [[policy]] or an exposed secret)
     Check(CheckArgs),
     /// Run headless: follow the same sources, keep the same alert outputs, and serve
     /// Prometheus metrics on /metrics and source health on /healthz
@@ -164,8 +165,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "T")]
     pub at: Option<String>,
 
-    /// Findings (calls outside a [[policy]]) count from T: exit 5 when one falls between T
-    /// and --at [default: 24 hours before --at]
+    /// Findings (calls outside a [[policy]], exposed secrets) count from T: exit 5 when one
+    /// falls between T and --at [default: 24 hours before --at]
     #[arg(long, value_name = "T")]
     pub since: Option<String>,
 

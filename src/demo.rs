@@ -336,7 +336,8 @@ mod tests {
     }
 
     /// The infra project's agent printed an AWS key in a tool result: the one secret the
-    /// demo shows, carried by that turn (it has no usage), at its line.
+    /// demo shows, carried by that turn (it has no usage, and counts as a line without
+    /// usage in the demo's health), at its line.
     #[test]
     fn the_recording_exposes_one_secret_in_a_tool_result() {
         let recording = Recording::load(&Origins::default());
@@ -359,6 +360,15 @@ mod tests {
                 })
             })
             .collect();
+        let mut health = SourceHealth::new("demo");
+        for line in &recording.lines {
+            health.count(line.text.as_bytes(), &line.parsed);
+        }
+        let usage_lines = recording
+            .lines
+            .iter()
+            .filter(|l| matches!(&l.parsed, Parsed::Event(e) if !e.flags.no_usage));
+        assert_eq!(health.events, usage_lines.count() as u64);
         assert_eq!(
             exposed,
             [(

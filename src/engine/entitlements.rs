@@ -135,7 +135,7 @@ pub fn idle_keys(
     mapping: &Mapping,
 ) -> Vec<IdleKey> {
     let key = |b: &ProviderBucket| b.api_key_id.clone().map(|k| (b.provider, k));
-    let busy: Vec<(Provider, String)> = in_range
+    let busy: std::collections::HashSet<(Provider, String)> = in_range
         .iter()
         .filter(|b| billed(b))
         .filter_map(|b| key(b))

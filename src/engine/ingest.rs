@@ -118,11 +118,21 @@ impl Engine {
             origin: event.origin,
             line: event.line,
         };
+        let mut exposer = None;
         if let Some(exposed) = &event.secrets {
             let who = self.identity_index(event);
-            for found in &exposed.found {
-                self.exposures.see(who, found, event.time, at);
+            self.note_path(who, event);
+            // A secret printed twice in one record (a tool result and its copy in
+            // `toolUseResult`) is one sighting.
+            for (i, found) in exposed.found.iter().enumerate() {
+                let again = exposed.found[..i]
+                    .iter()
+                    .any(|f| f.fingerprint == found.fingerprint);
+                if !again {
+                    self.exposures.see(who, found, event.time, at);
+                }
             }
+            exposer = Some(who);
         }
         if event.flags.no_usage {
             return;
@@ -162,7 +172,8 @@ impl Engine {
             event
         };
         let usage = Usage::of(event, cost);
-        let who = self.identity_index(event);
+        // Found once: past the identity cap, each lookup of a new name counts a fold.
+        let who = exposer.unwrap_or_else(|| self.identity_index(event));
         let day = self.days.day(event.time);
         self.note_activity(who, event);
 
@@ -334,6 +345,15 @@ impl Engine {
         }
     }
 
+    /// A Claude Code project's path, shown for its folder's dashed name: from its first
+    /// record that names it, usage or not.
+    fn note_path(&mut self, who: usize, event: &Event) {
+        let id = &mut self.identities[who];
+        if id.path.is_none() && event.format == Format::ClaudeCode && id.name == event.identity {
+            id.path.clone_from(&event.attrs.project);
+        }
+    }
+
     /// First and last seen, raw fields, units, and a line for a minute whose baseline is
     /// already worked out (it is worked out again at the next `advance`).
     fn note_activity(&mut self, who: usize, event: &Event) {
@@ -348,9 +368,7 @@ impl Engine {
         id.last_seen = id.last_seen.max(event.time);
         id.first_seen = id.first_seen.min(event.time);
         id.warm.see(event.time);
-        if id.path.is_none() && event.format == Format::ClaudeCode && id.name == event.identity {
-            id.path.clone_from(&event.attrs.project);
-        }
         id.attrs.clone_from(&event.attrs);
+        self.note_path(who, event);
     }
 }

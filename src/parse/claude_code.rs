@@ -364,4 +364,29 @@ mod tests {
             Parsed::Rejected(RejectReason::InvalidJson)
         );
     }
+
+    /// A turn without usage carries a finding to the project's identity, also when its
+    /// tool result holds a `payload` key of its own (a decoded JWT), which a Codex rollout
+    /// line has at the top.
+    #[test]
+    fn a_turn_without_usage_is_carried_to_its_project() {
+        let turn = r#"{"parentUuid":"p","isSidechain":true,"cwd":"/srv/app","sessionId":"s9","type":"user","message":{"role":"user","content":"ok"},"toolUseResult":{"header":{"alg":"HS256"},"payload":{"sub":"1"}},"timestamp":"2026-01-01T10:00:00.000Z"}"#;
+        let parser = crate::parse::LineParser::default();
+        let carrier = parser
+            .carrier(turn.as_bytes(), &LineContext::default())
+            .expect("a carrier");
+        assert_eq!(carrier.identity, "-srv-app");
+        assert_eq!(carrier.format, Format::ClaudeCode);
+        assert_eq!(carrier.attrs.session.as_deref(), Some("s9"));
+        assert!(carrier.flags.no_usage && carrier.flags.sidechain);
+        assert_eq!(
+            carrier.time,
+            parse_rfc3339_ms("2026-01-01T10:00:00.000Z").unwrap()
+        );
+        let summary = r#"{"type":"summary","summary":"x","leafUuid":"u"}"#;
+        assert_eq!(
+            parser.carrier(summary.as_bytes(), &LineContext::default()),
+            None
+        );
+    }
 }

@@ -115,8 +115,12 @@ impl LineParser {
     /// records of other formats that hold no usage name no identity.
     pub fn carrier(&self, line: &[u8], ctx: &LineContext) -> Option<Event> {
         let text = std::str::from_utf8(line).ok()?.trim();
-        if text.contains("\"payload\"") {
-            return self.codex.carrier(text, ctx);
+        // A Claude Code tool result may hold a `payload` key of its own (a decoded JWT):
+        // only a line with a top-level one is Codex's.
+        if text.contains("\"payload\"")
+            && let Some(carrier) = self.codex.carrier(text, ctx)
+        {
+            return Some(carrier);
         }
         claude_code::carrier(text, ctx)
     }

@@ -124,7 +124,11 @@ impl Cursor {
 
     /// Ingests the events up to `tick` (inclusive) and moves the clock there.
     fn step(&mut self, tick: TimeMs) {
-        let State { engine, next, clock } = &mut self.state;
+        let State {
+            engine,
+            next,
+            clock,
+        } = &mut self.state;
         let before = *next;
         while let Some(e) = self.events.get(*next).filter(|e| e.time <= tick) {
             engine.ingest(e);
@@ -180,7 +184,9 @@ mod tests {
     /// Two hours of a steady pace (one request a minute), a burst of 400 requests in
     /// minute 100, a day of quiet, then more.
     fn history() -> Arc<[Event]> {
-        let mut events: Vec<Event> = (0..120).map(|m| event("steady", T0 + m * MIN, 100)).collect();
+        let mut events: Vec<Event> = (0..120)
+            .map(|m| event("steady", T0 + m * MIN, 100))
+            .collect();
         events.extend((0..400).map(|i| event("steady", T0 + 100 * MIN + i * 100, 100)));
         events.extend((0..30).map(|m| event("late", T0 + 26 * 60 * MIN + m * MIN, 5)));
         events.sort_by_key(|e| e.time);
@@ -189,7 +195,10 @@ mod tests {
 
     /// A cursor with a checkpoint every 50 events, so that going back restores one.
     fn cursor() -> Cursor {
-        let engine = Engine::new(Arc::new(PriceTable::builtin().clone()), jiff::tz::TimeZone::UTC);
+        let engine = Engine::new(
+            Arc::new(PriceTable::builtin().clone()),
+            jiff::tz::TimeZone::UTC,
+        );
         Cursor::with_checkpoints(history(), engine, 50)
     }
 
@@ -206,7 +215,9 @@ mod tests {
         assert_eq!(straight.at(), Some(T0 + 110 * MIN + 5_000), "on the grid");
         let alerts = straight.engine().snapshot(None).alerts;
         assert!(
-            alerts.iter().any(|a| a.kind == crate::engine::alerts::AlertKind::Burst),
+            alerts
+                .iter()
+                .any(|a| a.kind == crate::engine::alerts::AlertKind::Burst),
             "the burst in minute 100 is an alert: {alerts:?}"
         );
         // Minute by minute, past it, and back.
@@ -216,7 +227,11 @@ mod tests {
             stepped.seek(t);
             t += 7 * MIN;
         }
-        assert!(stepped.checkpoints.len() > 5, "{}", stepped.checkpoints.len());
+        assert!(
+            stepped.checkpoints.len() > 5,
+            "{}",
+            stepped.checkpoints.len()
+        );
         stepped.seek(target);
         assert_eq!(seen(&stepped), seen(&straight));
         // And the same again: replay is deterministic.

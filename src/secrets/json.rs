@@ -111,7 +111,21 @@ fn walk(value: &Value, path: &mut String, key: &FingerprintKey, found: &mut Vec<
                 if len > 0 {
                     path.push('.');
                 }
-                path.push_str(name);
+                let hits = scan(name);
+                if hits.is_empty() && !random_key(name) {
+                    path.push_str(name);
+                } else {
+                    // A key that is a secret itself is never written into a path; a token
+                    // used as a key is a finding at that place.
+                    path.push_str(HIDDEN_KEY);
+                    for hit in hits {
+                        found.push(Found {
+                            secret_type: hit.secret_type,
+                            path: path.clone(),
+                            fingerprint: key.fingerprint(&name[hit.range]),
+                        });
+                    }
+                }
                 let before = found.len();
                 walk(field, path, key, found);
                 if let Value::String(text) = field
@@ -131,6 +145,22 @@ fn walk(value: &Value, path: &mut String, key: &FingerprintKey, found: &mut Vec<
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
+}
+
+/// What a path shows for an object key that looks like a secret.
+const HIDDEN_KEY: &str = "<redacted>";
+
+/// Whether an object key looks like a random credential rather than a name: long, one run
+/// of letters and digits of both cases (base64's `+` and `/` allowed), no word separators.
+fn random_key(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.len() >= 20
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        && bytes.iter().any(u8::is_ascii_digit)
+        && bytes.iter().any(u8::is_ascii_uppercase)
+        && bytes.iter().any(u8::is_ascii_lowercase)
 }
 
 /// The secrets in one string, its printable escapes decoded (a string holding JSON keeps

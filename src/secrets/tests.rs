@@ -396,3 +396,28 @@ fn digests_of_keys_are_not_reported() {
         assert_eq!(scan_json(line, &key()), vec![], "{line}");
     }
 }
+
+/// A credential used as an object key never shows in a path: a token is a finding at
+/// `<redacted>`, and a random-looking key is hidden where the path passes it.
+#[test]
+fn a_secret_as_an_object_key_is_never_written_into_a_path() {
+    let aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ9w8E7r6T";
+    let line =
+        format!(r#"{{"toolUseResult":{{"creds":{{"{aws}":{{"password":"Tr0ub4dor&3xq"}}}}}}}}"#);
+    let found = scan_json(&line, &key());
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].path, "toolUseResult.creds.<redacted>.password");
+    let gh = format!("ghp_{}", random(BASE62, 36, 81));
+    let line = format!(r#"{{"tokens":{{"{gh}":"ci"}}}}"#);
+    let found = scan_json(&line, &key());
+    assert_eq!(
+        (found[0].secret_type, found[0].path.as_str()),
+        ("github_token", "tokens.<redacted>")
+    );
+    // Names stay names.
+    let line = r#"{"cacheCreationInputTokens":{"password":"Tr0ub4dor&3xq"}}"#;
+    assert_eq!(
+        scan_json(line, &key())[0].path,
+        "cacheCreationInputTokens.password"
+    );
+}

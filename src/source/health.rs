@@ -67,6 +67,11 @@ impl SourceHealth {
     /// Counts one line's outcome.
     pub fn count(&mut self, line: &[u8], parsed: &Parsed) {
         match parsed {
+            // A record without usage that carries a finding (the demo's recorded lines).
+            Parsed::Event(event) if event.flags.no_usage => {
+                self.lines += 1;
+                self.lines_without_usage += 1;
+            }
             Parsed::Event(event) => {
                 self.lines += 1;
                 self.events += 1;

@@ -1,7 +1,7 @@
 //! The key secrets are fingerprinted under: made once from the OS's random source and kept
 //! in the store, so that the same secret has the same fingerprint after a restart (it
-//! counts once, and `[secrets] ignore` fingerprints keep working). Headless modes make a
-//! key per run with [`random_key`].
+//! counts once, and `[secrets] ignore` fingerprints keep working). Headless modes read the
+//! monitor's key when its store has one, never writing, and else make a key per run.
 
 use std::sync::Arc;
 
@@ -18,14 +18,37 @@ pub fn random_key() -> std::io::Result<FingerprintKey> {
     Ok(FingerprintKey::from_bytes(bytes))
 }
 
-/// The scanner of a headless run (`check`, `report --findings`): a key of its own, so
-/// nothing is written; `None` when `[secrets] enabled = false`.
+/// The scanner of a headless run (`check`, `report --findings`): the monitor's key when
+/// its store holds one (so fingerprints agree with the monitor's and `[secrets] ignore`
+/// ones apply), else a key of its own; nothing is written either way. `None` when
+/// `[secrets] enabled = false`.
 pub fn scanner_for_run(settings: &SecretsSettings) -> std::io::Result<Option<Arc<Scanner>>> {
     if !settings.enabled {
         return Ok(None);
     }
-    let key = random_key()?;
+    let stored = Store::default_path().and_then(|path| stored_key(&path));
+    let key = match stored {
+        Some(key) => key,
+        None => random_key()?,
+    };
     Ok(Some(Arc::new(Scanner::new(key, settings.ignore.clone()))))
+}
+
+/// The key a store at `path` keeps, read without creating or changing anything; `None`
+/// when there is no such file, it cannot be read, or it holds no key yet.
+pub fn stored_key(path: &std::path::Path) -> Option<FingerprintKey> {
+    if !path.is_file() {
+        return None;
+    }
+    let flags =
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = rusqlite::Connection::open_with_flags(path, flags).ok()?;
+    let bytes: Vec<u8> = conn
+        .query_row("SELECT key FROM fingerprint_key WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .ok()?;
+    Some(FingerprintKey::from_bytes(bytes.try_into().ok()?))
 }
 
 /// The monitor's scanner: under the store's key when there is a store (a secret seen again
@@ -107,5 +130,9 @@ mod tests {
             .expect("key");
         assert_eq!(first, again);
         assert_ne!(first, random_key().expect("random"));
+        // Headless runs read it without writing.
+        assert_eq!(stored_key(&path), Some(first));
+        assert_eq!(stored_key(&dir.path().join("none.db")), None);
+        assert!(!dir.path().join("none.db").exists());
     }
 }

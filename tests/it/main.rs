@@ -44,6 +44,7 @@ mod report_out;
 mod report_sizes;
 mod retention;
 mod rolling_sizes;
+mod secret_findings;
 mod secrets_real;
 mod serve;
 mod serve_metrics;

@@ -70,7 +70,7 @@ pub fn outcomes(
                 match &mut parsed {
                     Parsed::Event(e) => e.secrets = Some(exposed),
                     Parsed::NoUsage => {
-                        let mut e = carrier_of(r, read_time, identity);
+                        let mut e = carrier_of(r, read_time, identity, agents.of(r));
                         e.secrets = Some(exposed);
                         carrier = Some(e);
                     }
@@ -98,8 +98,14 @@ fn exposed(scanner: &Scanner, r: &Record) -> Option<Box<Exposed>> {
     (!found.is_empty()).then(|| Box::new(Exposed { found }))
 }
 
-/// The who and when of a record without usage, as an event that counts nothing.
-fn carrier_of(r: &Record, read_time: TimeMs, identity: &[String]) -> Event {
+/// The who and when of a record without usage, as an event that counts nothing; a span
+/// under an `invoke_agent` span is that agent's, as its usage is.
+fn carrier_of(
+    r: &Record,
+    read_time: TimeMs,
+    identity: &[String],
+    parent_agent: Option<&str>,
+) -> Event {
     let name = event_name(r);
     let (format, provider) = if name.starts_with("claude_code.") {
         (Format::ClaudeCode, "anthropic")
@@ -111,6 +117,9 @@ fn carrier_of(r: &Record, read_time: TimeMs, identity: &[String]) -> Event {
         (genai_format(provider), provider)
     };
     let mut e = base(r, format, provider, "");
+    if e.attrs.agent.is_none() {
+        e.attrs.agent = parent_agent.map(str::to_string);
+    }
     identify(&mut e, r, identity);
     e.flags.no_usage = true;
     match millis_of(r.time_ns).or_else(|| millis_of(r.start_ns)) {

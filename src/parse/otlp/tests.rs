@@ -441,3 +441,32 @@ fn secrets_in_prompts_and_tool_parameters_go_with_their_records() {
     );
     assert_eq!(tool.line, None, "a record received over OTLP has no line");
 }
+
+/// A span without usage under an `invoke_agent` span carries its finding to that agent,
+/// as the agent's chat spans carry their usage.
+#[test]
+fn a_carrier_span_belongs_to_its_parent_agent() {
+    let body = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"billing"}}]},
+ "scopeSpans":[{"spans":[
+  {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"invoke_agent Billing Helper",
+   "startTimeUnixNano":"1785589514000000000","endTimeUnixNano":"1785589515000000000",
+   "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"invoke_agent"}},
+                 {"key":"gen_ai.agent.name","value":{"stringValue":"Billing Helper"}}]},
+  {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00f067aa0ba902b7","parentSpanId":"b7ad6b7169203331",
+   "name":"lookup","startTimeUnixNano":"1785589514100000000","endTimeUnixNano":"1785589514200000000",
+   "attributes":[{"key":"http.request.header.authorization","value":{"stringValue":"Bearer sk-proj-Zx81Qw72Er63Ty54Ui45Op36As27Df18Gh09"}}]}]}]}]}"#;
+    let batch = decode(Signal::Traces, Encoding::Json, body.as_bytes()).unwrap();
+    let scanner = crate::secrets::Scanner::new(
+        crate::secrets::FingerprintKey::from_bytes([9; 32]),
+        crate::secrets::Ignore::default(),
+    );
+    let out = outcomes(&batch, NOW, &identity(), Some(&scanner));
+    let carrier = out[1].carrier.as_ref().expect("the span's carrier");
+    assert_eq!(carrier.attrs.agent.as_deref(), Some("Billing Helper"));
+    assert_eq!(carrier.identity, "billing");
+    let found = &carrier.secrets.as_ref().expect("found").found;
+    assert_eq!(
+        (found[0].secret_type, found[0].path.as_str()),
+        ("token", "attributes.http.request.header.authorization")
+    );
+}
