@@ -120,8 +120,9 @@ impl Engine {
         };
         if let Some(exposed) = &event.secrets {
             let who = self.identity_index(event);
+            let name = &self.identities[who].name;
             for found in &exposed.found {
-                self.exposures.see(who, found, event.time, at);
+                self.exposures.see(who, name, found, event.time, at);
             }
         }
         if event.flags.no_usage {
