@@ -240,7 +240,7 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
         }
     }
     sinks.shutdown(SINKS_GRACE);
-    // The engine thread sends its last learnt tools as it ends, once it sees the link gone.
+    // The engine thread sends its last learnt tools and secrets as it ends, once it sees the link gone.
     drop(link);
     if let Some(acks) = acks {
         acks.flush();

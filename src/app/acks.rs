@@ -1,10 +1,12 @@
 //! Acknowledging findings for good: an alert of a finding kind (policy, new tool, secret,
 //! unattributed spend) is acknowledged by its kind and subject, which stay the same across
-//! restarts while alert ids do not. The app does no IO: each change waits in
-//! [`App::take_ack_changes`] for the loop to keep it (in the state store), and the findings
-//! kept are handed back at start with [`App::restore_acknowledged`].
+//! restarts while alert ids do not. An acknowledgement covers the episodes that had begun
+//! by its time: the same finding starting again later is news, and shows unacknowledged.
+//! The app does no IO: each change waits in [`App::take_ack_changes`] for the loop to keep
+//! it (in the state store), and the findings kept are handed back at start with
+//! [`App::restore_acknowledged`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::App;
 use crate::engine::alerts::{Alert, AlertKind};
@@ -45,7 +47,7 @@ impl FindingKey {
 /// A change for the loop to keep.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AckChange {
-    /// Acknowledged at `at`, the shown snapshot's time.
+    /// Acknowledged at `at`, the shown snapshot's time (or the episode's start, if later).
     Acknowledged {
         key: FindingKey,
         at: TimeMs,
@@ -53,47 +55,58 @@ pub enum AckChange {
     TakenBack(FindingKey),
 }
 
-/// The findings acknowledged, by kind name then subject, so that a snapshot's alerts are
-/// looked up without building a key for each.
+/// The findings acknowledged, by kind name then subject, with when, so that a snapshot's
+/// alerts are looked up without building a key for each.
 #[derive(Debug, Default)]
 pub(super) struct AcknowledgedFindings {
-    by_kind: BTreeMap<&'static str, BTreeSet<String>>,
+    by_kind: BTreeMap<&'static str, BTreeMap<String, TimeMs>>,
     /// Changes the loop has not taken yet, oldest first.
     changes: Vec<AckChange>,
 }
 
 impl AcknowledgedFindings {
+    /// Whether `alert` is an episode of a finding acknowledged once it had begun.
     fn holds(&self, alert: &Alert) -> bool {
         finding_kind(alert.kind)
-            .and_then(|kind| self.by_kind.get(kind))
-            .is_some_and(|subjects| subjects.contains(&alert.subject))
+            .and_then(|kind| self.by_kind.get(kind)?.get(&alert.subject))
+            .is_some_and(|&at| alert.started_at <= at)
     }
 
-    fn insert(&mut self, kind: &'static str, subject: &str) -> bool {
-        self.by_kind
-            .entry(kind)
-            .or_default()
-            .insert(subject.to_string())
+    /// Acknowledges the finding's episodes begun by `at`; false when they already were.
+    fn insert(&mut self, kind: &'static str, subject: &str, at: TimeMs) -> bool {
+        let subjects = self.by_kind.entry(kind).or_default();
+        match subjects.get_mut(subject) {
+            Some(kept) if *kept >= at => false,
+            Some(kept) => {
+                *kept = at;
+                true
+            }
+            None => {
+                subjects.insert(subject.to_string(), at);
+                true
+            }
+        }
     }
 
     fn remove(&mut self, kind: &'static str, subject: &str) -> bool {
         self.by_kind
             .get_mut(kind)
-            .is_some_and(|subjects| subjects.remove(subject))
+            .is_some_and(|subjects| subjects.remove(subject).is_some())
     }
 }
 
 impl App {
-    /// Findings acknowledged in earlier runs (read from the store at start): their alerts
-    /// show acknowledged whenever they appear. Keys of unknown kinds are left out.
-    pub fn restore_acknowledged(&mut self, keys: impl IntoIterator<Item = FindingKey>) {
-        for key in keys {
+    /// Findings acknowledged in earlier runs (read from the store at start), with when:
+    /// their episodes begun by then show acknowledged, later ones do not. Keys of unknown
+    /// kinds are left out.
+    pub fn restore_acknowledged(&mut self, keys: impl IntoIterator<Item = (FindingKey, TimeMs)>) {
+        for (key, at) in keys {
             let kind = Risk::KINDS
                 .into_iter()
                 .filter_map(finding_kind)
                 .find(|k| *k == key.kind);
             if let Some(kind) = kind {
-                self.findings.insert(kind, &key.subject);
+                self.findings.insert(kind, &key.subject, at);
             }
         }
         self.follow_acknowledged();
@@ -118,8 +131,9 @@ impl App {
             return;
         };
         let subject = alert.subject.as_str();
+        let at = self.snapshot.now.max(alert.started_at);
         let changed = match on {
-            true => self.findings.insert(kind, subject),
+            true => self.findings.insert(kind, subject, at),
             false => self.findings.remove(kind, subject),
         };
         if !changed {
@@ -130,16 +144,14 @@ impl App {
             subject: subject.to_string(),
         };
         self.findings.changes.push(match on {
-            true => AckChange::Acknowledged {
-                key,
-                at: self.snapshot.now,
-            },
+            true => AckChange::Acknowledged { key, at },
             false => AckChange::TakenBack(key),
         });
     }
 
     /// After a new snapshot: only ids still in it are remembered, and alerts of findings
-    /// acknowledged (in this run or an earlier one) are acknowledged.
+    /// acknowledged (in this run or an earlier one) are acknowledged when their episode
+    /// had begun by the acknowledgement.
     pub(super) fn follow_acknowledged(&mut self) {
         let alerts = &self.snapshot.alerts;
         self.acknowledged

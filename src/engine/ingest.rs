@@ -122,6 +122,7 @@ impl Engine {
         if let Some(exposed) = &event.secrets {
             let who = self.identity_index(event);
             self.note_path(who, event);
+            let name = &self.identities[who].name;
             // A secret printed twice in one record (a tool result and its copy in
             // `toolUseResult`) is one sighting.
             for (i, found) in exposed.found.iter().enumerate() {
@@ -129,7 +130,7 @@ impl Engine {
                     .iter()
                     .any(|f| f.fingerprint == found.fingerprint);
                 if !again {
-                    self.exposures.see(who, found, event.time, at);
+                    self.exposures.see(who, name, found, event.time, at);
                 }
             }
             exposer = Some(who);

@@ -320,6 +320,20 @@ impl Engine {
         self.known_tools.take_learnt()
     }
 
+    /// Takes in the secrets identities exposed in earlier runs (the state store's): one of
+    /// them seen again later than its first sighting raises no `secret` alert, even when
+    /// this run never saw it before. From now on, first sightings are kept for
+    /// [`Engine::take_learnt_secrets`].
+    pub fn know_secrets(&mut self, secrets: impl IntoIterator<Item = exposures::SeenSecret>) {
+        self.exposures.know(secrets);
+    }
+
+    /// The secrets identities exposed for the first time (as far as is known) since the
+    /// last call, to be kept for later runs; none unless [`Engine::know_secrets`] was called.
+    pub fn take_learnt_secrets(&mut self) -> Vec<exposures::SeenSecret> {
+        self.exposures.take_learnt()
+    }
+
     /// Keeps every change to what is counted from now on, for [`Engine::take_journal`].
     pub fn keep_journal(&mut self) {
         self.journal.get_or_insert_with(Vec::new);

@@ -98,8 +98,8 @@ pub struct Sources {
     pub follow: FollowOptions,
     /// Provider usage and cost APIs to poll beside the logs.
     pub providers: Vec<ProviderSpec>,
-    /// What was fetched from the providers, the tools identities called and the findings
-    /// acknowledged in earlier runs (`None`: not kept).
+    /// What was fetched from the providers, the tools identities called, the secrets they
+    /// exposed and the findings acknowledged in earlier runs (`None`: not kept).
     pub state: Option<Store>,
     /// Why no state store is kept although one was wanted, said among the sources.
     pub state_warning: Option<String>,
@@ -111,8 +111,8 @@ pub struct Sources {
 
 /// Starts every source of `sources` into `tx`: stdin, the followed paths (whose lines
 /// `origins` learns) or the demo, the provider poller, for which `engine` keeps cost by
-/// UTC day, and the OTLP receiver; first, `engine` takes the tools known from the state
-/// store. Returns the reader threads, to be watched, and what the store kept.
+/// UTC day, and the OTLP receiver; first, `engine` takes the tools and secrets known from
+/// the state store. Returns the reader threads, to be watched, and what the store kept.
 pub fn start_sources(
     sources: Sources,
     origins: &Origins,

@@ -8,13 +8,13 @@ use super::{Store, StoreError};
 use crate::event::TimeMs;
 
 impl Store {
-    /// Every acknowledged finding as (kind, subject), oldest acknowledgement first.
-    pub fn acknowledged(&self) -> Result<Vec<(String, String)>, StoreError> {
+    /// Every acknowledged finding as (kind, subject, when), oldest acknowledgement first.
+    pub fn acknowledged(&self) -> Result<Vec<(String, String, TimeMs)>, StoreError> {
         let read = || {
             let mut stmt = self
                 .conn
-                .prepare("SELECT kind, subject FROM acknowledged ORDER BY at, kind, subject")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                .prepare("SELECT kind, subject, at FROM acknowledged ORDER BY at, kind, subject")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect::<Result<Vec<_>, _>>()
         };
         read().map_err(|e| self.error(e))

@@ -1,7 +1,8 @@
 //! The embedded state store: what was fetched survives a restart, so a restart during an
 //! incident neither waits on backfill nor burns rate limits. IO, not core: the engine never
 //! sees it; the monitor saves each provider update, each identity's first call of a tool
-//! and each finding acknowledged, and loads them back at start.
+//! and first exposure of a secret, and each finding acknowledged, and loads them back at
+//! start.
 //!
 //! One SQLite file, `$XDG_STATE_HOME/tokentop/state.db` (else `~/.local/state/tokentop/`),
 //! folder 0700, file 0600, WAL, `PRAGMA user_version` = [`SCHEMA_VERSION`]. Schema 1:
@@ -16,7 +17,11 @@
 //!   under, so a secret seen again after a restart counts once (the file is 0600).
 //! - `known_tool(identity, tool, first_seen)`: the tools each identity has called, so a
 //!   restart never raises `new_tool` again.
-//! - `acknowledged(kind, subject, at)`: findings a person acknowledged.
+//! - `seen_secret(identity, fingerprint, secret_type, first_seen)`: the secrets each
+//!   identity exposed, by fingerprint (32 hex digits, never the value), so that a restart
+//!   never raises `secret` again.
+//! - `acknowledged(kind, subject, at)`: findings a person acknowledged, and when: an
+//!   episode of the same finding that starts later is not acknowledged.
 //!
 //! Names are the ones the APIs use (`openai`, `usage`, `1h`, `claude_code`); times are UTC
 //! milliseconds. No provider key is ever stored: `api_key_id` is the provider's name for a key.
@@ -27,6 +32,7 @@ mod acknowledged;
 mod fingerprint_key;
 mod known_tools;
 mod provider;
+mod seen_secrets;
 #[cfg(test)]
 mod tests;
 
@@ -94,6 +100,13 @@ CREATE TABLE known_tool (
     tool TEXT NOT NULL,
     first_seen INTEGER NOT NULL,
     PRIMARY KEY (identity, tool)
+) WITHOUT ROWID;
+CREATE TABLE seen_secret (
+    identity TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    secret_type TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    PRIMARY KEY (identity, fingerprint)
 ) WITHOUT ROWID;
 CREATE TABLE acknowledged (
     kind TEXT NOT NULL,
