@@ -63,9 +63,10 @@ fn write(r: &Incident, out: &mut String) -> std::fmt::Result {
     let zone = &r.time_zone;
     writeln!(
         out,
-        "Window {} to {} {zone} ({minutes} minutes). Generated {} {zone} by tokentop {}.\n",
+        "Window {} to {} {zone} ({} minutes). Generated {} {zone} by tokentop {}.\n",
         local(r, &r.start),
         local(r, &r.end),
+        int(minutes.max(0) as u64),
         local(r, &r.generated_at),
         env!("CARGO_PKG_VERSION")
     )?;
@@ -308,7 +309,7 @@ fn costliest(r: &Incident, out: &mut String) -> std::fmt::Result {
                 local(r, &q.time),
                 cell(&q.model),
                 int(q.total_tokens),
-                usd(q.cost_usd),
+                usd_lower_bound(q.cost_usd, u64::from(q.unpriced)),
                 place(&q.source),
             ],
         )?;

@@ -115,6 +115,8 @@ pub struct RequestLine {
     pub total_tokens: u64,
     pub tool_calls: u64,
     pub cost_usd: f64,
+    /// The model has no price: `cost_usd` is 0 and not what it cost.
+    pub unpriced: bool,
     pub source: Place,
 }
 
@@ -364,6 +366,7 @@ impl Parts<'_> {
                 total_tokens: r.usage.total_tokens(),
                 tool_calls: r.usage.tool_calls,
                 cost_usd: r.cost_usd(),
+                unpriced: r.usage.unpriced_requests > 0,
                 source: match r.origin {
                     Some(_) => places.next().unwrap_or_default(),
                     None => Place::default(),

@@ -386,3 +386,72 @@ fn files_are_named_by_the_safe_identity_and_the_window_start_in_utc() {
         "incident-ci_deploy_bot-20260101T1230Z"
     );
 }
+
+#[test]
+fn report_by_minute_has_the_timelines_minutes() {
+    let f = Fixture::new();
+    let out = f
+        .command("report")
+        .args(["--json", "--by", "minute", "--identity", PROJECT])
+        .args(["--since", SINCE, "--until", UNTIL])
+        .output()
+        .expect("report");
+    assert!(out.status.success(), "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rows = report["rows"].as_array().expect("rows");
+    let minutes: Vec<&str> = rows.iter().filter_map(|r| r["minute"].as_str()).collect();
+    let incident = golden_incident(&f);
+    let timeline: Vec<&str> = incident
+        .timeline
+        .iter()
+        .map(|m| m.minute.as_str())
+        .collect();
+    assert_eq!(minutes, timeline);
+    assert_eq!(rows[10]["requests"], 25);
+    assert_eq!(minutes[10], "2026-01-01 12:40");
+}
+
+#[test]
+fn the_responses_kept_are_the_costliest_whole_copies_and_the_baseline_is_before_the_start() {
+    use crate::common::{MIN, NOON, copy, engine, event};
+    use tokentop::engine::mapping::Pattern;
+    use tokentop::engine::responses::Responses;
+    use tokentop::engine::tally::Filter;
+    let mut e = engine();
+    let filter = Filter {
+        identities: vec![Pattern::new("svc")],
+        ..Filter::default()
+    };
+    e.keep_responses(Responses::new(filter, Some(NOON), 2));
+    e.advance(NOON + 30 * MIN);
+    // Before the start: the baseline; another identity: nothing.
+    e.ingest(&event("svc", NOON - 20 * MIN, 1_000, 100));
+    e.ingest(&event("svc", NOON - 10 * MIN, 1_000, 100));
+    e.ingest(&event("other", NOON + MIN, 1_000_000, 100));
+    for (i, input) in [10_000u64, 30_000, 20_000].into_iter().enumerate() {
+        e.ingest(&event("svc", NOON + (i as i64 + 1) * MIN, input, 100));
+    }
+    // A response in two copies, the larger one counted, with the calls of both.
+    e.ingest(&copy("svc", NOON + 5 * MIN, "m1", 10, Some("t1"), false));
+    e.ingest(&copy(
+        "svc",
+        NOON + 5 * MIN + 1_000,
+        "m1",
+        900_000,
+        Some("t2"),
+        true,
+    ));
+    e.finish();
+    let responses = e.responses().expect("kept");
+    let kept: Vec<(u64, u64)> = responses
+        .costliest()
+        .iter()
+        .map(|r| (r.usage.output, r.usage.tool_calls))
+        .collect();
+    assert_eq!(kept, vec![(900_000, 2), (100, 0)]);
+    assert_eq!(responses.costliest()[1].usage.input, 30_000);
+    assert_eq!(responses.tools().get("Bash"), Some(&2));
+    let (baseline, first) = responses.baseline();
+    assert_eq!((baseline.usage.requests, baseline.usage.input), (2, 2_000));
+    assert_eq!(first, Some(NOON - 20 * MIN));
+}
