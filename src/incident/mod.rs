@@ -138,7 +138,6 @@ pub fn build(request: IncidentRequest, now: TimeMs) -> anyhow::Result<Incident> 
     let dims = vec![Dimension::Identity, Dimension::Minute, Dimension::Model];
     engine.keep_tally(Tally::new(dims, filter.clone(), tz.clone()));
     engine.keep_responses(Responses::new(filter, since, COSTLIEST));
-    engine.keep_whole_range();
     let origins = Origins::default();
     let mut events = Vec::new();
     let read_from = since.map(|s| s.saturating_sub(BASELINE_MS));

@@ -164,6 +164,10 @@ fn ms(rfc3339: &str) -> i64 {
 
 /// The report of the fixture's window at a fixed time, fingerprints under a fixed key.
 fn golden_incident(f: &Fixture) -> tokentop::incident::Incident {
+    incident_over(f, (Some(ms(SINCE)), Some(ms(UNTIL))))
+}
+
+fn incident_over(f: &Fixture, range: (Option<i64>, Option<i64>)) -> tokentop::incident::Incident {
     let config = tokentop::config::Config::resolve(Some(&f.config())).expect("config");
     let key = FingerprintKey::from_bytes([7; 32]);
     let request = IncidentRequest {
@@ -173,7 +177,7 @@ fn golden_incident(f: &Fixture) -> tokentop::incident::Incident {
         tz: jiff::tz::TimeZone::UTC,
         prices: Arc::new(PriceTable::builtin().clone()),
         identity: PROJECT.to_string(),
-        range: (Some(ms(SINCE)), Some(ms(UNTIL))),
+        range,
     };
     build(request, ms(GENERATED)).expect("incident")
 }
