@@ -61,6 +61,38 @@ pub enum Command {
     /// Run headless: follow the same sources, keep the same alert outputs, and serve
     /// Prometheus metrics on /metrics and source health on /healthz
     Serve(ServeArgs),
+    /// Write one identity's incident report over a window (Markdown and JSON): spend
+    /// against its usual rate, a per-minute timeline, alerts, tools, models, budgets, the
+    /// costliest requests with their file and line, secrets found, sources read
+    Incident(IncidentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentArgs {
+    /// Log files, folders or globs to read, `-` for stdin [default: the Claude Code and
+    /// Codex log folders that exist]
+    pub paths: Vec<String>,
+
+    /// The identity, by its report key: the name `report --by identity` shows, or the raw
+    /// one in the logs (a leading dash is fine: --identity -mnt-c-app)
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub identity: String,
+
+    /// The window's start (same forms as report's --since); the 7 days before it are read
+    /// too, for the identity's usual rate and the alerts' warm-up
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+
+    /// The window's end, not included (same forms; a bare date includes that whole day)
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+
+    /// The folder to write incident-<identity>-<start>.md and .json into (created if missing)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: std::path::PathBuf,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Args)]
@@ -112,7 +144,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "T")]
     pub until: Option<String>,
 
-    /// One row per identity, model, day, week (from Monday), month, hour, session, project,
+    /// One row per identity, model, day, week (from Monday), month, hour, minute, session, project,
     /// team, tool or mcp-server; several combine: --by day,identity. Rows by tool or MCP
     /// server overlap (a response counts under every tool it called)
     #[arg(long, value_name = "DIM[,DIM...]", value_delimiter = ',', value_parser = dimension, default_value = "identity")]

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod engine;
 pub mod event;
 pub mod format;
+pub mod incident;
 pub mod keymap;
 pub mod layout;
 pub mod live;

@@ -7,7 +7,7 @@ use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use ratatui::DefaultTerminal;
 use tokentop::alert_out::{AlertOut, AlertSinks};
-use tokentop::cli::{CheckArgs, Cli, Command, ReportArgs, RunArgs, ServeArgs};
+use tokentop::cli::{CheckArgs, Cli, Command, IncidentArgs, ReportArgs, RunArgs, ServeArgs};
 use tokentop::live::{self, Input, LiveOptions};
 use tokentop::sanitize::json_safe;
 use tokentop::source::discover::SourceSpec;
@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Some(Command::Report(args)) => run_report(args).map(|()| 0),
         Some(Command::Check(args)) => run_check(args),
         Some(Command::Serve(args)) => run_serve(args).map(|()| 0),
+        Some(Command::Incident(args)) => run_incident(args).map(|()| 0),
         None => run_live(&cli).map(|()| 0),
     };
     match result {
@@ -59,6 +60,23 @@ fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
         check::write_lines(&report, &mut out)?;
     }
     Ok(report.exit_code)
+}
+
+/// Writes the two files and says where, on stdout.
+fn run_incident(args: &IncidentArgs) -> anyhow::Result<()> {
+    let now = live::wall_clock();
+    let incident = tokentop::incident::build(request::incident(args, now)?, now)?;
+    let sources: Vec<_> = incident
+        .sources
+        .iter()
+        .filter_map(|s| s.error.as_deref())
+        .collect();
+    report::warn_errors(sources.into_iter(), &mut std::io::stderr().lock())?;
+    let (md, json) = tokentop::incident::write_files(&incident, &args.out)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "wrote {}", md.display())?;
+    writeln!(out, "wrote {}", json.display())?;
+    Ok(())
 }
 
 fn run_report(args: &ReportArgs) -> anyhow::Result<()> {

@@ -7,12 +7,13 @@ use anyhow::{Context, bail};
 use jiff::tz::TimeZone;
 
 use crate::check::CheckRequest;
-use crate::cli::{CheckArgs, ProviderArgs, ReportArgs, source_specs};
+use crate::cli::{CheckArgs, IncidentArgs, ProviderArgs, ReportArgs, source_specs};
 use crate::config::Config;
 use crate::engine::mapping::Pattern;
 use crate::engine::snapshot::TotalsRange;
 use crate::engine::tally::{Dimension, Filter};
 use crate::event::TimeMs;
+use crate::incident::IncidentRequest;
 use crate::parse::provider::Provider;
 use crate::report::{GroupBy, ReportRequest};
 use crate::source::discover::{SourceSpec, default_specs};
@@ -46,7 +47,26 @@ pub fn report(args: &ReportArgs, now: TimeMs) -> anyhow::Result<ReportRequest> {
         filter: Filter {
             identities: args.identity.iter().map(Pattern::new).collect(),
             models: args.model.iter().map(Pattern::new).collect(),
+            from: None,
         },
+    })
+}
+
+/// `tokentop incident`'s arguments, with `now` for ages such as `--since 2h`.
+pub fn incident(args: &IncidentArgs, now: TimeMs) -> anyhow::Result<IncidentRequest> {
+    let config = args.common.config()?;
+    let tz = args.common.time_zone(&config)?;
+    let prices = args.common.prices(&config)?;
+    let range = time_range(args.since.as_deref(), args.until.as_deref(), &tz, now)?;
+    let scanner = crate::state::scanner_for_run(&config.secrets)?;
+    Ok(IncidentRequest {
+        specs: source_specs(&args.paths)?,
+        config,
+        tz,
+        prices,
+        identity: args.identity.clone(),
+        range,
+        scanner,
     })
 }
 

@@ -209,7 +209,7 @@ impl Engine {
         for site in &verdict.moved {
             self.take_out_call(site);
         }
-        if self.tally.is_some() || self.utc_days.is_some() {
+        if self.tally.is_some() || self.utc_days.is_some() || self.responses.is_some() {
             let id = &self.identities[who];
             let fields = Fields {
                 identity: &id.name,
@@ -229,11 +229,19 @@ impl Engine {
             for tally in [&mut self.tally, &mut self.utc_days].into_iter().flatten() {
                 tally.take(event.dedup_key, &verdict.decision, &fields, &usage, &calls);
             }
+            if let Some(responses) = &mut self.responses {
+                let (key, origin) = (event.dedup_key, event.origin);
+                responses.take(key, &verdict.decision, &fields, &usage, &calls, origin);
+            }
         }
         let (tally, utc_days) = (&mut self.tally, &mut self.utc_days);
+        let responses = &mut self.responses;
         let let_go = self.copies.let_go(self.now, |key| {
             for tally in [&mut *tally, &mut *utc_days].into_iter().flatten() {
                 tally.forget(key);
+            }
+            if let Some(responses) = responses.as_mut() {
+                responses.forget(key);
             }
         });
         for done in let_go {
@@ -334,6 +342,9 @@ impl Engine {
         });
         for tally in [&mut self.tally, &mut self.utc_days].into_iter().flatten() {
             tally.drop_call(site.response, &site.name);
+        }
+        if let Some(responses) = &mut self.responses {
+            responses.drop_call(site.response, &site.name, site.mcp_server.as_deref());
         }
     }
 

@@ -19,6 +19,7 @@ mod first_seen;
 mod fleet;
 pub mod hist;
 pub mod identity;
+pub mod incident;
 mod ingest;
 pub mod journal;
 pub mod known_tools;
@@ -28,6 +29,7 @@ pub mod period;
 pub mod policy;
 pub mod providers;
 pub mod recent;
+pub mod responses;
 mod signal;
 pub mod snapshot;
 pub mod tally;
@@ -219,6 +221,8 @@ pub struct Engine {
     tally: Option<Box<Tally>>,
     /// Cost by identity and UTC day, unfiltered, for reconciling with provider bills.
     utc_days: Option<Box<Tally>>,
+    /// An incident's responses, when an incident report asked for them.
+    responses: Option<Box<responses::Responses>>,
     /// Whether distributions keep every request read, not only the last day's.
     whole_range: bool,
     /// This machine's home folder, written `~` in the projects' paths shown.
@@ -264,6 +268,7 @@ impl Engine {
             oldest_day: None,
             tally: None,
             utc_days: None,
+            responses: None,
             whole_range: false,
             home: None,
             providers: providers::Providers::new(
@@ -281,6 +286,15 @@ impl Engine {
 
     pub fn tally(&self) -> Option<&Tally> {
         self.tally.as_deref()
+    }
+
+    /// Keeps the responses an incident report lists, from now on (`incident`).
+    pub fn keep_responses(&mut self, responses: responses::Responses) {
+        self.responses = Some(Box::new(responses));
+    }
+
+    pub fn responses(&self) -> Option<&responses::Responses> {
+        self.responses.as_deref()
     }
 
     /// This machine's home folder (the caller reads it): projects under it are shown as
@@ -454,6 +468,9 @@ impl Engine {
     pub fn finish(&mut self) {
         for done in self.copies.settle(TimeMs::MAX) {
             self.record_distribution(&done, None);
+        }
+        if let Some(responses) = &mut self.responses {
+            responses.finish();
         }
     }
 

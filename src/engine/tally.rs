@@ -28,6 +28,8 @@ pub enum Dimension {
     Week,
     Month,
     Hour,
+    /// The minute, in the report's time zone (`2026-01-01 12:05`).
+    Minute,
     Session,
     Project,
     Team,
@@ -36,13 +38,14 @@ pub enum Dimension {
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 11] = [
+    pub const ALL: [Dimension; 12] = [
         Dimension::Identity,
         Dimension::Model,
         Dimension::Day,
         Dimension::Week,
         Dimension::Month,
         Dimension::Hour,
+        Dimension::Minute,
         Dimension::Session,
         Dimension::Project,
         Dimension::Team,
@@ -67,6 +70,7 @@ impl Dimension {
             Dimension::Week => "week",
             Dimension::Month => "month",
             Dimension::Hour => "hour",
+            Dimension::Minute => "minute",
             Dimension::Session => "session",
             Dimension::Project => "project",
             Dimension::Team => "team",
@@ -79,7 +83,11 @@ impl Dimension {
     pub fn is_time(self) -> bool {
         matches!(
             self,
-            Dimension::Day | Dimension::Week | Dimension::Month | Dimension::Hour
+            Dimension::Day
+                | Dimension::Week
+                | Dimension::Month
+                | Dimension::Hour
+                | Dimension::Minute
         )
     }
 
@@ -89,20 +97,28 @@ impl Dimension {
     }
 }
 
-/// Only events whose identity and model match (each list empty = all).
+/// Only events whose identity and model match (each list empty = all), from `from` on.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
     pub identities: Vec<Pattern>,
     pub models: Vec<Pattern>,
+    /// Only copies stamped at or after this (`None`: all): an incident reads the days
+    /// before its window too, for the alerts' and the baseline's sake.
+    pub from: Option<TimeMs>,
 }
 
 impl Filter {
-    fn keeps(&self, fields: &Fields) -> bool {
+    pub(super) fn keeps(&self, fields: &Fields) -> bool {
         let any = |patterns: &[Pattern], names: [&str; 2]| {
             patterns.is_empty() || patterns.iter().any(|p| names.iter().any(|n| p.matches(n)))
         };
         any(&self.identities, [fields.identity, fields.raw_identity])
             && any(&self.models, [fields.model, fields.raw_model])
+    }
+
+    /// [`Filter::keeps`], and stamped from `from` on.
+    fn keeps_at(&self, fields: &Fields) -> bool {
+        self.from.is_none_or(|from| fields.time >= from) && self.keeps(fields)
     }
 }
 
@@ -129,7 +145,7 @@ pub struct Sum {
 }
 
 impl Sum {
-    fn add(&mut self, o: &Sum) {
+    pub fn add(&mut self, o: &Sum) {
         self.usage.add(&o.usage);
         self.cost_nanos = self.cost_nanos.saturating_add(o.cost_nanos);
     }
@@ -237,6 +253,7 @@ impl Tally {
             }
             Dimension::Month => zoned().strftime("%Y-%m").to_string(),
             Dimension::Hour => zoned().strftime("%Y-%m-%d %H:00").to_string(),
+            Dimension::Minute => zoned().strftime("%Y-%m-%d %H:%M").to_string(),
             Dimension::Session => or_none(f.session),
             Dimension::Project => or_none(f.project),
             Dimension::Team => or_none(f.team),
@@ -359,7 +376,7 @@ impl Tally {
             return;
         }
         let earlier = key.and_then(|k| self.responses.remove(&k));
-        let kept = self.filter.keeps(fields);
+        let kept = self.filter.keeps_at(fields);
         let mut response = match (decision, earlier) {
             (Decision::New, _) if kept => self.response(fields, usage, Vec::new()),
             (Decision::Replaces(_), earlier) => {

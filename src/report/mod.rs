@@ -196,9 +196,9 @@ pub fn read_all(
 
 /// Reads every source once into `engine`, keeping events in `[since, until)`, and moves
 /// its clock to `at`; `scanner` scans every record for secrets; `origins` keeps the files
-/// read, which events' origins name. Records are read at `now`, the wall clock: one stamped more than a
-/// day ahead of it is rejected as `future_time`, while one after an earlier `at` (`check
-/// --at`) is only outside the range.
+/// read, which events' origins name. Records are read at `now`, the wall clock: one stamped
+/// more than a day ahead of it is rejected as `future_time`, while one after an earlier
+/// `at` (`check --at`) is only outside the range.
 pub fn read_into(
     engine: &mut Engine,
     specs: Vec<SourceSpec>,
@@ -208,18 +208,37 @@ pub fn read_into(
     now: TimeMs,
     at: TimeMs,
 ) -> Vec<SourceHealth> {
-    let (since, until) = range;
     // The clock first, as live: a record stamped ahead of it is clamped and counted.
     engine.advance(at);
+    let health = read_events(specs, scanner, origins.clone(), range, now, &mut |event| {
+        engine.ingest(&event)
+    });
+    engine.advance(at);
+    engine.finish();
+    health
+}
+
+/// Reads every source once at `now`, handing each event in `[since, until)` to `on_event`
+/// in the order read, the files registered in `origins`; `scanner` scans every record for
+/// secrets.
+pub fn read_events(
+    specs: Vec<SourceSpec>,
+    scanner: Option<Arc<Scanner>>,
+    origins: Origins,
+    range: (Option<TimeMs>, Option<TimeMs>),
+    now: TimeMs,
+    on_event: &mut dyn FnMut(Event),
+) -> Vec<SourceHealth> {
+    let (since, until) = range;
     let mut ingest = |event: Event| {
         let after_start = since.is_none_or(|s| event.time >= s);
         let before_end = until.is_none_or(|u| event.time < u);
         if after_start && before_end {
-            engine.ingest(&event);
+            on_event(event);
         }
     };
     let streams: Vec<SourceSpec> = specs.iter().filter(|s| s.is_stream()).cloned().collect();
-    let mut follower = Follower::new(specs, origins.clone()).scanning(scanner.clone());
+    let mut follower = Follower::new(specs, origins).scanning(scanner.clone());
     follower.rescan(now, &mut ingest);
     follower.poll(now, &mut ingest);
     follower.finish(now, &mut ingest);
@@ -236,8 +255,6 @@ pub fn read_into(
             },
         ));
     }
-    engine.advance(at);
-    engine.finish();
     health
 }
 

@@ -154,6 +154,14 @@ impl Origins {
         }
     }
 
+    /// The file known as `id`, when it is one (not a recording) and still remembered.
+    pub fn path(&self, id: SourceId) -> Option<std::path::PathBuf> {
+        match self.read().sources.get(&id)? {
+            OriginSource::File(path) => Some(path.to_path_buf()),
+            OriginSource::Embedded { .. } => None,
+        }
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
         self.0.read().unwrap_or_else(PoisonError::into_inner)
     }

@@ -21,6 +21,7 @@ mod fixtures;
 mod follow;
 mod formats;
 mod identity_detail;
+mod incident;
 mod inputs;
 mod kept_state;
 pub mod known_tools;
