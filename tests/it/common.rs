@@ -78,3 +78,21 @@ pub fn copy(
     e.flags.final_copy = last;
     e
 }
+
+/// The events a scanning reader makes of `text` (whole lines), as a file of Claude Code
+/// project `project` would give them: secrets found, carriers for lines without usage.
+pub fn scanned(text: &str, project: Option<&str>, read_time: TimeMs) -> Vec<Event> {
+    let scanner = tokentop::secrets::Scanner::new(
+        tokentop::secrets::FingerprintKey::from_bytes([8; 32]),
+        tokentop::secrets::Ignore::default(),
+    );
+    let mut reader = tokentop::source::lines::LineReader::new(project.map(str::to_string), None)
+        .scanning(Some(Arc::new(scanner)));
+    let mut health = tokentop::source::health::SourceHealth::new("test");
+    let mut events = Vec::new();
+    reader.feed(text.as_bytes(), read_time, &mut health, &mut |e| {
+        events.push(e)
+    });
+    reader.finish(read_time, &mut health, &mut |e| events.push(e));
+    events
+}

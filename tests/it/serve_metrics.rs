@@ -320,22 +320,18 @@ fn budgets_and_alerts_show_as_gauges_and_counters() {
     );
 }
 
-/// A secret seen in a record shows on `/metrics` as a count by kind and severity: no
-/// label holds its value, its type's place or its fingerprint.
+/// A secret seen in a raw record shows on `/metrics` as a count by kind and severity: no
+/// label holds its value, its place or its fingerprint.
 #[test]
 fn a_secret_finding_is_counted_without_a_label_that_names_it() {
     let mut engine = journaled();
-    let key = tokentop::secrets::FingerprintKey::from_bytes([4; 32]);
     let value = "sk_live_51Hq8Zr2eZvKYlo2C0a1b2c3d4e5f6g7h8i9j0";
-    let mut e = event("billing-bot", NOON, 10, 10);
-    e.secrets = Some(Box::new(tokentop::event::Exposed {
-        found: vec![tokentop::secrets::Found {
-            secret_type: "stripe_key",
-            path: "request.messages[0].content".into(),
-            fingerprint: key.fingerprint(value),
-        }],
-    }));
-    engine.ingest(&e);
+    let line = format!(
+        r#"{{"tokentop":1,"ts":"2026-01-01T12:00:00Z","identity":"billing-bot","model":"gpt-4o-mini","tokens":{{"input":10,"output":10}},"request":{{"messages":[{{"content":"STRIPE_SECRET_KEY={value}"}}]}}}}"#
+    );
+    let events = super::common::scanned(&format!("{line}\n"), None, NOON);
+    assert!(events[0].secrets.is_some(), "the scanner found it");
+    engine.ingest(&events[0]);
     engine.advance(NOON + 1_000);
     let mut counters = Counters::new(200);
     counters.alerts(&engine.take_alert_events());
@@ -349,7 +345,7 @@ fn a_secret_finding_is_counted_without_a_label_that_names_it() {
             r#"tokentop_alerts_total{kind="secret",severity="crit"} 1"#,
         ]
     );
-    let print = key.fingerprint(value).to_string();
+    let print = open[0].secret.as_ref().expect("note").fingerprint.clone();
     for hidden in [value, "sk_live", print.as_str(), "request.messages"] {
         assert!(!text.contains(hidden), "{hidden} in /metrics");
     }
