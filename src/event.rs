@@ -294,6 +294,45 @@ pub struct Event {
     pub secrets: Option<Box<Exposed>>,
 }
 
+impl Event {
+    /// A record without usage, as an event that counts nothing ([`Flags::no_usage`]): it
+    /// carries what the record's content exposed to its identity. `time` is `None` when the
+    /// record has none (`read_time` then stands for it, flagged).
+    pub fn carrier(
+        time: Option<TimeMs>,
+        read_time: TimeMs,
+        identity: String,
+        attrs: IdentityAttrs,
+        format: Format,
+        provider: &str,
+    ) -> Event {
+        Event {
+            time: time.unwrap_or(read_time),
+            identity,
+            identity_kind: IdentityKind::Agent,
+            attrs,
+            format,
+            provider: provider.to_string(),
+            model: String::new(),
+            kind: Kind::Completion,
+            tokens: Tokens::default(),
+            tools: Vec::new(),
+            dedup_key: None,
+            latency_ms: None,
+            record_cost_usd: None,
+            cumulative: None,
+            flags: Flags {
+                time_from_read: time.is_none(),
+                no_usage: true,
+                ..Flags::default()
+            },
+            origin: None,
+            line: None,
+            secrets: None,
+        }
+    }
+}
+
 /// What a scan found in one record: every secret, by type, place and fingerprint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exposed {

@@ -229,31 +229,16 @@ pub fn carrier(text: &str, ctx: &LineContext) -> Option<Event> {
     let line: Line = serde_json::from_str(text).ok()?;
     line.session_id.as_ref()?;
     let time = line.timestamp.as_deref().and_then(parse_rfc3339_ms);
-    Some(Event {
-        time: time.unwrap_or(ctx.read_time),
-        identity: identity(ctx, line.cwd.as_deref()),
-        identity_kind: IdentityKind::Agent,
-        flags: Flags {
-            sidechain: line.is_sidechain.unwrap_or(false),
-            time_from_read: time.is_none(),
-            no_usage: true,
-            ..Flags::default()
-        },
-        attrs: attrs(line.cwd, line.session_id, line.agent_id),
-        format: Format::ClaudeCode,
-        provider: "anthropic".to_string(),
-        model: String::new(),
-        kind: Kind::Completion,
-        tokens: Tokens::default(),
-        tools: Vec::new(),
-        dedup_key: None,
-        latency_ms: None,
-        record_cost_usd: None,
-        cumulative: None,
-        origin: None,
-        line: None,
-        secrets: None,
-    })
+    let mut event = Event::carrier(
+        time,
+        ctx.read_time,
+        identity(ctx, line.cwd.as_deref()),
+        attrs(line.cwd, line.session_id, line.agent_id),
+        Format::ClaudeCode,
+        "anthropic",
+    );
+    event.flags.sidechain = line.is_sidechain.unwrap_or(false);
+    Some(event)
 }
 
 #[cfg(test)]

@@ -321,34 +321,20 @@ impl State {
         line.payload.as_ref()?;
         let time = line.timestamp.as_deref().and_then(parse_rfc3339_ms);
         let cwd = self.meta_cwd.as_ref().or(self.turn_cwd.as_ref());
-        Some(Event {
-            time: time.unwrap_or(ctx.read_time),
-            identity: cwd.map_or(FALLBACK_IDENTITY, String::as_str).to_string(),
-            identity_kind: IdentityKind::Agent,
-            attrs: IdentityAttrs {
-                project: cwd.cloned(),
-                session: self.session.clone(),
-                ..IdentityAttrs::default()
-            },
-            format: Format::Codex,
-            provider: "openai".to_string(),
-            model: String::new(),
-            kind: Kind::Completion,
-            tokens: Tokens::default(),
-            tools: Vec::new(),
-            dedup_key: None,
-            latency_ms: None,
-            record_cost_usd: None,
-            cumulative: None,
-            origin: None,
-            line: None,
-            secrets: None,
-            flags: Flags {
-                time_from_read: time.is_none(),
-                no_usage: true,
-                ..Flags::default()
-            },
-        })
+        let attrs = IdentityAttrs {
+            project: cwd.cloned(),
+            session: self.session.clone(),
+            ..IdentityAttrs::default()
+        };
+        let identity = cwd.map_or(FALLBACK_IDENTITY, String::as_str).to_string();
+        Some(Event::carrier(
+            time,
+            ctx.read_time,
+            identity,
+            attrs,
+            Format::Codex,
+            "openai",
+        ))
     }
 
     fn event(
