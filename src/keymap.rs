@@ -333,7 +333,7 @@ pub const KEYMAP: &[Binding] = &[
         keys: &[(KeyCode::Char('E'), SHIFT), (KeyCode::Char('E'), NONE)],
         label: "E",
         action: Action::IncidentReport,
-        help: "incident report",
+        help: "incident",
         screen: None,
         status: HELP_ONLY,
     },
