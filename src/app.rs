@@ -29,7 +29,7 @@ use self::alerts::AlertCursor;
 pub use self::alerts::RowAlert;
 pub use self::attention::{RERANK_MS, Ranking};
 pub use self::filter::Filter;
-pub use self::incident::{ALERT_MARGIN_MS, IncidentAsk, Notice, Written};
+pub use self::incident::{IncidentAsk, Notice, Written};
 pub use self::panel::Dimension;
 pub use self::providers::{ProviderState, provider_degraded, provider_name};
 pub use self::record::RawRecord;

@@ -11,7 +11,7 @@ use crate::engine::alerts::Alert;
 use crate::event::TimeMs;
 
 /// An alert's report covers its episode and this much either side.
-pub const ALERT_MARGIN_MS: TimeMs = 30 * 60_000;
+const ALERT_MARGIN_MS: TimeMs = 30 * 60_000;
 
 /// What `E` asks the loop to write.
 #[derive(Clone, Debug, PartialEq, Eq)]
