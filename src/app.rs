@@ -7,6 +7,7 @@ mod attention;
 mod filter;
 mod findings;
 mod identity;
+mod incident;
 mod mouse;
 mod pages;
 mod panel;
@@ -28,6 +29,7 @@ use self::alerts::AlertCursor;
 pub use self::alerts::RowAlert;
 pub use self::attention::{RERANK_MS, Ranking};
 pub use self::filter::Filter;
+pub use self::incident::{IncidentAsk, Notice, Written};
 pub use self::panel::Dimension;
 pub use self::providers::{ProviderState, provider_degraded, provider_name};
 pub use self::record::RawRecord;
@@ -63,6 +65,11 @@ pub enum Msg {
         origin: Origin,
         time: TimeMs,
         result: Result<Record, String>,
+    },
+    /// The incident report `E` asked for, written (its files) or not (why), by the loop.
+    Incident {
+        identity: String,
+        result: Result<Written, String>,
     },
     /// The terminal's area, at start and after a resize: what the sources view scrolls
     /// in and mouse events are hit-tested against.
@@ -131,6 +138,8 @@ pub struct App {
     last_click: Option<(Hit, i64)>,
     /// The snapshot's time zone, resolved (see `providers`).
     zone: TimeZone,
+    /// `E`'s report: asked for, being written, and what the status line says of it.
+    incidents: incident::Incidents,
 }
 
 impl App {
@@ -161,6 +170,7 @@ impl App {
             area: Rect::default(),
             last_click: None,
             zone: TimeZone::UTC,
+            incidents: Default::default(),
         };
         app.follow_time_zone();
         app.arrange(None);
@@ -208,6 +218,12 @@ impl App {
     /// Applies one message; returns whether the screen needs a redraw.
     pub fn update(&mut self, msg: Msg) -> bool {
         match msg {
+            // A notice stays until the next key.
+            Msg::Key(key) if key.kind == KeyEventKind::Press && self.incidents.notice.is_some() => {
+                self.incidents.notice = None;
+                self.update(Msg::Key(key));
+                true
+            }
             Msg::Key(key) if key.kind == KeyEventKind::Press && self.prompt.is_some() => {
                 self.edit_prompt(key);
                 true
@@ -265,6 +281,10 @@ impl App {
                 changed
             }
             Msg::Mouse { event, at_ms } => self.mouse(event, at_ms),
+            Msg::Incident { identity, result } => {
+                self.incident_written(&identity, result);
+                true
+            }
         }
     }
 
@@ -292,6 +312,10 @@ impl App {
             }
             _ if action == Action::Help => {
                 self.screen.open(Screen::Help);
+                true
+            }
+            _ if action == Action::IncidentReport => {
+                self.ask_incident();
                 true
             }
             Screen::Page { .. } => self.act_on_page(action),
@@ -363,7 +387,8 @@ impl App {
             | Action::NextWindow
             | Action::PreviousEvent
             | Action::NextEvent
-            | Action::ToggleFindings => {}
+            | Action::ToggleFindings
+            | Action::IncidentReport => {}
             Action::Filter => self.open_prompt(),
             Action::Pause => self.toggle_pause(),
             Action::ToggleSources => self.open_page(Page::Sources),

@@ -48,6 +48,10 @@ pub struct Cli {
     /// ranges). Everything is still read: budgets and bursts need the history
     #[arg(long, value_name = "T")]
     pub since: Option<String>,
+
+    /// The folder `E` writes incident reports into (created if missing)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub incident_dir: std::path::PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

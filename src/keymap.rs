@@ -56,6 +56,9 @@ pub enum Action {
     NextEvent,
     /// `f`: the identity view's keys go to its findings, or back to its latest requests.
     ToggleFindings,
+    /// `E`: write the incident report of the selected identity (over the totals range) or
+    /// of the selected alert's identity (over its episode, 30 minutes either side).
+    IncidentReport,
 }
 
 /// The screens, for the status line (`App::screen` derives it from the app's screen): every
@@ -325,6 +328,14 @@ pub const KEYMAP: &[Binding] = &[
         help: "pause/resume",
         screen: None,
         status: EVERYWHERE,
+    },
+    Binding {
+        keys: &[(KeyCode::Char('E'), SHIFT), (KeyCode::Char('E'), NONE)],
+        label: "E",
+        action: Action::IncidentReport,
+        help: "incident",
+        screen: None,
+        status: HELP_ONLY,
     },
     Binding {
         keys: &[(KeyCode::Char('h'), NONE)],

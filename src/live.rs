@@ -3,6 +3,7 @@
 //! (`engine_thread`), fed by the sources; views only ever see the latest snapshot.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,10 +33,12 @@ use crate::theme::Theme;
 use crate::ui;
 
 mod engine_thread;
+mod incident_writer;
 mod keeper;
 mod record_fetch;
 mod sources;
 
+pub use incident_writer::IncidentWriter;
 pub use keeper::{Keep, Keeper, Kept, Outbox, restore};
 pub use record_fetch::{RecordFetch, fetch_record};
 pub use sources::{Sources, start_sources};
@@ -70,6 +73,8 @@ pub struct LiveOptions {
     pub bell: bool,
     /// Colours, already resolved from `--theme` and `NO_COLOR`.
     pub theme: Theme,
+    /// Where `E` writes incident reports (`--incident-dir`).
+    pub incident_dir: PathBuf,
 }
 
 /// The wall clock, in the engine's unit. The only place live mode reads the time.
@@ -119,6 +124,14 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     let (tx, feeds) = std::sync::mpsc::sync_channel::<Feed>(CHANNEL_CAPACITY);
     // Where each event's line is: fetched by the event popup.
     let origins = Origins::default();
+    // `E`'s reports read the same logs again, with the same config.
+    let incidents = Arc::new(IncidentWriter::new(
+        &options.sources,
+        &options.config,
+        &options.tz,
+        &options.prices,
+        options.incident_dir,
+    ));
     let mut engine = Engine::with_config(options.prices, options.tz, &options.config);
     engine.set_home(std::env::var("HOME").ok());
     let (readers, kept) = start_sources(options.sources, &origins, &mut engine, &tx)?;
@@ -156,6 +169,8 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
     // Raw records read for the event popup, and the one being read.
     let (fetched_tx, mut fetched_rx) = mpsc::channel::<Msg>(1);
     let mut fetching = RecordFetch::default();
+    // Incident reports written for `E`.
+    let (written_tx, mut written_rx) = mpsc::channel::<Msg>(1);
 
     while !app.quit {
         // Keys (drawn at once) and signals first, then a due frame, then what the engine
@@ -224,11 +239,20 @@ pub async fn run(terminal: &mut DefaultTerminal, options: LiveOptions) -> anyhow
                 fetching.answered(&record);
                 dirty |= app.update(record);
             },
+            Some(written) = written_rx.recv() => dirty |= app.update(written),
         }
         for change in app.take_ack_changes() {
             if let Some(acks) = &mut acks {
                 acks.send(Keep::Ack(change));
             }
+        }
+        // `E` was pressed: the report is written off the loop.
+        if let Some(ask) = app.take_incident_ask() {
+            let (incidents, done, now) = (Arc::clone(&incidents), written_tx.clone(), wall_clock());
+            tokio::task::spawn_blocking(move || {
+                // The loop may have ended meanwhile: then nobody is told.
+                let _ = done.blocking_send(incidents.write(&ask, now));
+            });
         }
         // A popup just opened (or moved to another event): its line, read off the loop.
         if let Some(wanted) = fetching.start(app.wanted_record()) {

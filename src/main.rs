@@ -230,6 +230,7 @@ fn run_live(cli: &Cli) -> anyhow::Result<()> {
         sinks: alert_sinks(&cli.run)?,
         bell: cli.bell,
         theme: Theme::load(cli.theme.as_deref(), no_color()).map_err(anyhow::Error::msg)?,
+        incident_dir: cli.incident_dir.clone(),
     };
     need_terminal()?;
     let runtime = tokio::runtime::Runtime::new()?;

@@ -201,6 +201,19 @@ impl TotalsRange {
             .unwrap_or(TotalsRange::All)
     }
 
+    /// When the range begins at `now` in `tz`: midnight of its first day (`None`:
+    /// everything read).
+    pub fn start(self, now: TimeMs, tz: &jiff::tz::TimeZone) -> Option<TimeMs> {
+        let today = jiff::Timestamp::from_millisecond(now)
+            .ok()?
+            .to_zoned_datetime(tz.clone())
+            .date();
+        let first = today
+            .checked_sub(jiff::Span::new().days(self.days()? - 1))
+            .ok()?;
+        crate::engine::period::midnight(first, tz)
+    }
+
     pub fn next(self) -> Self {
         let at = Self::ALL.iter().position(|&r| r == self).unwrap_or(0);
         Self::ALL[(at + 1) % Self::ALL.len()]

@@ -44,7 +44,7 @@ pub fn file_stem(identity: &str, start: TimeMs) -> String {
 pub fn write_files(incident: &Incident, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(dir).with_context(|| {
         format!(
-            "cannot create the folder {} for the report: give --out a folder you can write to",
+            "cannot create the folder {} for the report: give a folder you can write to (incident --out, the monitor's --incident-dir)",
             dir.display()
         )
     })?;
@@ -57,7 +57,7 @@ pub fn write_files(incident: &Incident, dir: &Path) -> anyhow::Result<(PathBuf, 
     ] {
         std::fs::write(path, text).with_context(|| {
             format!(
-                "cannot write {}: give --out a folder you can write to",
+                "cannot write {}: give a folder you can write to (incident --out, the monitor's --incident-dir)",
                 path.display()
             )
         })?;

@@ -1,6 +1,6 @@
 //! The bottom line: the sort in effect (or which panel or list is open) and the keys,
 //! generated from the keymap table: `?` and `q` first, then the table's order. Keys that do
-//! not fit drop out from the end.
+//! not fit drop out from the end. A notice (what `E` did) takes the line until the next key.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -15,6 +15,15 @@ use crate::theme::{Level, Theme};
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(text) = app.prompt() {
         prompt(frame, area, text, theme);
+        return;
+    }
+    if let Some(notice) = app.notice() {
+        let style = match notice.error {
+            true => theme.level(Level::Warn),
+            false => theme.accent(),
+        };
+        let text = format!(" {}", sanitize(&notice.text, 1_000));
+        frame.render_widget(Paragraph::new(Line::styled(text, style)), area);
         return;
     }
     let screen = app.screen();

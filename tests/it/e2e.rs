@@ -220,17 +220,28 @@ fn table_position(pane: &str) -> Option<(usize, usize)> {
 /// The demo identity in the selected row: the Nth line under the table header, N from
 /// the table's "N of M".
 fn selected_identity(pane: &str) -> Option<&'static str> {
-    let (selected, _) = table_position(pane)?;
-    let lines: Vec<&str> = pane.lines().collect();
-    let header = lines
-        .iter()
-        .position(|l| l.trim_start().starts_with("IDENTITY"))?;
-    let row = lines.get(header + selected)?;
+    let row = selected_row(pane);
     let mut named = DEMO_IDENTITIES.iter().filter(|name| shows(row, name));
     match (named.next(), named.next()) {
         (Some(name), None) => Some(name),
         _ => None,
     }
+}
+
+/// The selected row's line ("" when there is none): the Nth under the table header, N
+/// from the table's "N of M".
+fn selected_row(pane: &str) -> &str {
+    let Some((selected, _)) = table_position(pane) else {
+        return "";
+    };
+    let lines: Vec<&str> = pane.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("IDENTITY"));
+    header
+        .and_then(|h| lines.get(h + selected))
+        .copied()
+        .unwrap_or("")
 }
 
 /// A line that names `name` inside a border: a panel title.
@@ -303,6 +314,12 @@ fn demo_overview_identity_event_filter_and_quit_in_a_real_terminal() {
     tmux.send("Escape");
     tmux.wait_until("the overview again", |pane| {
         status_line(pane).starts_with("sort:") && shows_all(pane, &DEMO_IDENTITIES)
+    });
+
+    // E: the demo's logs are embedded, so no report; the status line says what to run.
+    tmux.send("E");
+    tmux.wait_until("why the demo writes no incident report", |pane| {
+        status_line(pane).contains("the demo's data is embedded")
     });
 
     // 4. A filter: only the agents are left.
@@ -511,4 +528,45 @@ fn a_damaged_state_store_shows_among_the_sources_and_the_monitor_runs_on() {
     tmux.send("q");
     tmux.wait_until("tokentop's exit", |pane| pane.contains("tokentop exited 0"));
     assert_eq!(std::fs::read(&store).unwrap(), b"this is not a database");
+}
+
+/// `E` on a row of a monitor following a folder: the report of that identity is written
+/// into the current folder (a temp one, as HOME is), and the status line says where.
+#[test]
+fn e_writes_the_selected_identitys_incident_report_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let line = |minute: u32, who: &str| {
+        format!(
+            r#"{{"tokentop":1,"ts":"2026-01-01T12:{minute:02}:00Z","identity":"{who}","model":"gpt-4o-mini","tokens":{{"input":1000,"output":100}}}}"#
+        )
+    };
+    let text = [line(0, "svc-b"), line(1, "svc-a"), line(2, "svc-a")].join("\n") + "\n";
+    std::fs::write(logs.join("usage.jsonl"), text).unwrap();
+    let work = dir.path().display();
+    // `--since` far back: the totals range is everything read, the logs being old.
+    let script = format!(
+        r#"cd {work} && env -u CLAUDE_CONFIG_DIR -u CODEX_HOME HOME={work} XDG_CONFIG_HOME={work} XDG_STATE_HOME={work} "$TOKENTOP_BIN" --no-state --since 2020-01-01 logs
+echo "tokentop exited $?"
+sleep 600"#
+    );
+    let tmux = Tmux::start_script("incident", &script);
+    tmux.wait_until("both identities", |pane| {
+        pane.contains("svc-a") && pane.contains("svc-b") && status_line(pane).starts_with("sort:")
+    });
+    tmux.send("n");
+    tmux.wait_until("the table sorted by name, svc-a on top", |pane| {
+        status_line(pane).starts_with("sort: name") && selected_row(pane).contains("svc-a")
+    });
+    tmux.send("E");
+    let stem = "incident-svc-a-20260101T1201Z";
+    tmux.wait_until("where the report went", |pane| {
+        status_line(pane).contains(&format!("incident report written: ./{stem}.md, .json"))
+    });
+    let md = std::fs::read_to_string(dir.path().join(format!("{stem}.md"))).unwrap();
+    assert!(md.contains("svc-a") && !md.contains("svc-b"), "{md}");
+    assert!(dir.path().join(format!("{stem}.json")).is_file());
+    tmux.send("q");
+    tmux.wait_until("tokentop's exit", |pane| pane.contains("tokentop exited 0"));
 }

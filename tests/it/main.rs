@@ -22,6 +22,7 @@ mod follow;
 mod formats;
 mod identity_detail;
 mod incident;
+mod incident_key;
 mod inputs;
 mod kept_state;
 pub mod known_tools;

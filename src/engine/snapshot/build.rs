@@ -125,11 +125,8 @@ impl Engine {
     }
 
     /// When the totals range begins (`None`: everything read).
-    fn range_start(&self, range: TotalsRange, today: jiff::civil::Date) -> Option<TimeMs> {
-        let first = today
-            .checked_sub(jiff::Span::new().days(range.days()? - 1))
-            .ok()?;
-        crate::engine::period::midnight(first, &self.days.tz)
+    fn range_start(&self, range: TotalsRange) -> Option<TimeMs> {
+        range.start(self.now, &self.days.tz)
     }
 
     fn today(&self) -> jiff::civil::Date {
@@ -215,7 +212,7 @@ impl Engine {
             .map(|who| self.row(who, today, &budgets, view))
             .collect();
         let alerts = self.shown_alerts();
-        let risks = Risk::by_identity(&alerts, self.range_start(view.range, today));
+        let risks = Risk::by_identity(&alerts, self.range_start(view.range));
         for row in &mut identities {
             row.risk = risks.get(row.name.as_str()).copied().unwrap_or_default();
         }
@@ -298,7 +295,7 @@ impl Engine {
             ..View::default()
         };
         let alerts = self.alerts.list();
-        let risks = Risk::by_identity(&alerts, self.range_start(view.range, self.today()));
+        let risks = Risk::by_identity(&alerts, self.range_start(view.range));
         self.detail_with(name, &self.budgets(), &view, &risks)
     }
 
