@@ -38,6 +38,7 @@ use crate::engine::snapshot::{IdentityRow, RateWindow, TimelineSpan, TotalsRange
 use crate::event::{Origin, TimeMs};
 use crate::keymap::{self, Action, action_for};
 use crate::layout::{self, Hit};
+use crate::replay::controls::Status as ReplayStatus;
 use crate::source::health::SourceHealth;
 use crate::source::origin::Record;
 use crate::source::provider::ProviderStatus;
@@ -131,6 +132,8 @@ pub struct App {
     last_click: Option<(Hit, i64)>,
     /// The snapshot's time zone, resolved (see `providers`).
     zone: TimeZone,
+    /// Replaying history: where the cursor is and how it plays (`None`: live).
+    replay: Option<ReplayStatus>,
 }
 
 impl App {
@@ -161,6 +164,7 @@ impl App {
             area: Rect::default(),
             last_click: None,
             zone: TimeZone::UTC,
+            replay: None,
         };
         app.follow_time_zone();
         app.arrange(None);
@@ -266,6 +270,18 @@ impl App {
             }
             Msg::Mouse { event, at_ms } => self.mouse(event, at_ms),
         }
+    }
+
+    /// The replay's cursor and controls, when replaying.
+    pub fn replay(&self) -> Option<&ReplayStatus> {
+        self.replay.as_ref()
+    }
+
+    /// Shows the replay's state; returns whether it changed.
+    pub fn set_replay(&mut self, status: ReplayStatus) -> bool {
+        let changed = self.replay.as_ref() != Some(&status);
+        self.replay = Some(status);
+        changed
     }
 
     /// Whether the help overlay is open.
