@@ -27,9 +27,10 @@ pub enum Control {
 
 pub struct ControlBinding {
     pub keys: &'static [KeyCode],
-    /// How the keys are written in the status line.
-    pub label: &'static str,
+    /// What it does, for the help overlay.
     pub help: &'static str,
+    /// How the status line lists it (`None`: with the binding before it).
+    pub status: Option<(&'static str, &'static str)>,
     pub control: Control,
 }
 
@@ -39,63 +40,53 @@ pub struct ControlBinding {
 pub const CONTROLS: &[ControlBinding] = &[
     ControlBinding {
         keys: &[KeyCode::Char(' '), KeyCode::Char('p')],
-        label: "␣",
         help: "play/pause",
+        status: Some(("␣", "play/pause")),
         control: Control::PlayPause,
     },
     ControlBinding {
         keys: &[KeyCode::Char('+'), KeyCode::Char('=')],
-        label: "+/-",
-        help: "speed",
+        help: "faster (1x 10x 60x 600x 3600x)",
+        status: Some(("+/-", "speed")),
         control: Control::Faster,
     },
     ControlBinding {
         keys: &[KeyCode::Char('-')],
-        label: "-",
         help: "slower",
+        status: None,
         control: Control::Slower,
     },
     ControlBinding {
         keys: &[KeyCode::Left],
-        label: "←→",
-        help: "1 min",
+        help: "a minute back",
+        status: Some(("←→", "1 min")),
         control: Control::Back,
     },
     ControlBinding {
         keys: &[KeyCode::Right],
-        label: "→",
-        help: "1 min on",
+        help: "a minute on",
+        status: None,
         control: Control::Forward,
     },
     ControlBinding {
         keys: &[KeyCode::Char('[')],
-        label: "[ ]",
-        help: "alert",
+        help: "previous alert's start",
+        status: Some(("[ ]", "alert")),
         control: Control::PreviousAlert,
     },
     ControlBinding {
         keys: &[KeyCode::Char(']')],
-        label: "]",
-        help: "next alert",
+        help: "next alert's start",
+        status: None,
         control: Control::NextAlert,
     },
     ControlBinding {
         keys: &[KeyCode::Char(':')],
-        label: ":",
-        help: "go to time",
+        help: "go to a time",
+        status: Some((":", "go to time")),
         control: Control::Jump,
     },
 ];
-
-/// The bindings the status line lists (the second of a pair shares the first's label).
-pub fn listed() -> impl Iterator<Item = &'static ControlBinding> {
-    CONTROLS.iter().filter(|b| {
-        !matches!(
-            b.control,
-            Control::Slower | Control::Forward | Control::NextAlert
-        )
-    })
-}
 
 /// The control a key press is, if any; inside an event popup `[` and `]` are the popup's.
 pub fn control_for(key: &KeyEvent, in_popup: bool) -> Option<Control> {

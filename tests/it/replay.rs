@@ -150,13 +150,17 @@ fn replay_keys_leave_the_popup_its_brackets_and_bad_times_say_why() {
     assert_eq!(r.status().speed, 600);
 }
 
-/// The screen of a replay at 80 columns, paused at 11:42.
-fn screen(replay: &Replay) -> Terminal<TestBackend> {
+/// The screen of a replay, with `keys` pressed in the app.
+fn screen_after(replay: &Replay, keys: &[char], width: u16, height: u16) -> Terminal<TestBackend> {
     let mut app = App::new("replay demo".into(), replay.engine().snapshot(None));
-    app.update(Msg::Area(Rect::new(0, 0, 80, 24)));
+    app.update(Msg::Area(Rect::new(0, 0, width, height)));
     live::refresh(replay.engine(), &mut app);
     app.set_replay(replay.status());
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    for &c in keys {
+        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        live::update(replay.engine(), &mut app, Msg::Key(key));
+    }
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     terminal
         .draw(|frame| ui::render(frame, &app, &Theme::builtin()))
         .expect("draw");
@@ -167,7 +171,33 @@ fn screen(replay: &Replay) -> Terminal<TestBackend> {
 fn replay_header_shows_the_cursor_and_speed() {
     let mut r = replay(600);
     typed(&mut r, "11:42");
-    insta::assert_snapshot!(screen(&r).backend());
+    insta::assert_snapshot!(screen_after(&r, &[], 80, 24).backend());
+}
+
+#[test]
+fn replay_help_lists_its_keys_in_place_of_live_pause() {
+    let help = screen_after(&replay(60), &['?'], 120, 40);
+    let text: String = help
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    for line in [
+        "Space p",
+        "play/pause",
+        "← ",
+        "a minute back",
+        ": ",
+        "go to a time",
+    ] {
+        assert!(text.contains(line), "{line:?} in the help: {text}");
+    }
+    assert!(
+        !text.contains("pause/resume"),
+        "live's pause is not replay's"
+    );
 }
 
 /// History ends a while after the last event, so alerts open there are seen to end.
