@@ -100,10 +100,13 @@ pub async fn run(terminal: &mut DefaultTerminal, options: ReplayOptions) -> anyh
                 let now = Instant::now();
                 let elapsed = now.duration_since(last_tick).as_millis();
                 last_tick = now;
-                let playing = replay.player().playing();
-                if replay.tick(u64::try_from(elapsed).unwrap_or(u64::MAX)) || playing {
+                // A snapshot only when the cursor moved to another grid step; stopping at
+                // the end changes only the header.
+                if replay.tick(u64::try_from(elapsed).unwrap_or(u64::MAX)) {
                     show(&replay, &mut app);
                     dirty = true;
+                } else {
+                    dirty |= app.set_replay(replay.status());
                 }
                 if dirty {
                     terminal.draw(|frame| ui::render(frame, &app, &theme))?;

@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::{App, provider_degraded};
 use crate::keymap::{Action, Binding, KEYMAP, Screen};
-use crate::replay::controls::CONTROLS;
+use crate::replay::controls::{CONTROLS, Control};
 use crate::sanitize::sanitize;
 use crate::theme::{Level, Theme};
 
@@ -81,7 +81,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let lead_keys: Vec<_> = keys.chain(rest.by_ref().take(2)).collect();
     let replay_keys = replay
         .into_iter()
-        .flat_map(|_| CONTROLS.iter().filter_map(|b| b.status))
+        .flat_map(|_| CONTROLS.iter())
+        // In an event popup `[` `]` are the popup's, listed with its keys.
+        .filter(|b| !(screen == Screen::Event && b.control == Control::PreviousAlert))
+        .filter_map(|b| b.status)
         .map(|(label, help)| (label, help, false));
     for (label, help, promoted) in lead_keys.into_iter().chain(replay_keys).chain(rest) {
         let key = format!(" {label}");
