@@ -156,7 +156,9 @@ impl Replay {
     /// Takes a key when it is the replay's (or the time line is open); returns whether
     /// it did.
     pub fn key(&mut self, key: &KeyEvent, in_popup: bool) -> bool {
-        if self.input.is_some() {
+        // Ctrl-C quits even while a time is typed.
+        let quit = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        if self.input.is_some() && !quit {
             self.edit(key);
             return true;
         }

@@ -135,6 +135,8 @@ fn replay_keys_leave_the_popup_its_brackets_and_bad_times_say_why() {
         status.note.as_deref(),
         Some("cannot read \"half past\": type HH:MM, YYYY-MM-DD HH:MM or RFC 3339")
     );
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(!r.key(&ctrl_c, false), "Ctrl-C is left to quit");
     key(&mut r, KeyCode::Esc);
     assert_eq!((r.status().input, r.status().note), (None, None));
     // Past the end: the cursor stops there and says so.
@@ -207,4 +209,39 @@ fn history_ends_a_tail_after_the_last_event() {
     // The other identity's request in the steady pace's last minute, at 11:59:30.
     let last: TimeMs = NOON - 30_000;
     assert_eq!(r.player().bounds().1, last + TAIL_MS);
+}
+
+/// The command's edges: without a terminal it says so (exit 2) before reading anything; a
+/// speed outside 1..3600 is a usage error; its help names the keys.
+#[test]
+fn the_replay_command_checks_its_terminal_and_speed() {
+    let run = |args: &[&str]| {
+        assert_cmd::Command::cargo_bin("tokentop")
+            .expect("binary")
+            .arg("replay")
+            .args(args)
+            .write_stdin("")
+            .output()
+            .expect("run")
+    };
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/demo");
+    let out = run(&[demo]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the monitor needs a terminal"), "{err}");
+    let out = run(&[demo, "--speed", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--speed") && err.contains("1..=3600"), "{err}");
+    let help = String::from_utf8(run(&["--help"]).stdout).expect("utf-8");
+    for needle in [
+        "--since",
+        "--until",
+        "--speed",
+        "--tz",
+        "--config",
+        "play/pause",
+    ] {
+        assert!(help.contains(needle), "{needle} in {help}");
+    }
 }
