@@ -1,19 +1,21 @@
 //! `←` in replay on a large history: the time of a one-minute step back (restore the last
-//! checkpoint at or before the target, play forward from it) at ten points spread over the
-//! events, from the densest parts of the history. Also prints the read and a first play.
+//! checkpoint at or before the target, play forward from it) at points spread over the
+//! events, from the densest parts of the history. Also prints the read, the jumps forward
+//! and the peak resident set (the checkpoints are engines).
 //!   python3 scripts/gen_claude_tree.py /tmp/tree200k       # 200,000 responses
-//!   cargo bench --bench replay -- /tmp/tree200k
+//!   cargo bench --bench replay -- /tmp/tree200k      # PATH [POINTS], 10 points by default
 //! Figures are quoted in docs/benchmarks.md.
+
+mod process;
 
 use std::time::Instant;
 
+use process::{arg, status_mib};
 use tokentop::replay::controls::Control;
 
 // The binary's allocator, so that the times are the ones `tokentop replay` would have.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-const POINTS: usize = 10;
 
 fn main() {
     let path = std::env::args()
@@ -28,15 +30,16 @@ fn main() {
     let events = history.events.len();
     println!("{path}: {events} events read and sorted in {read_s:.2} s");
     assert!(events > 0, "no events in {path}");
+    let points = usize::try_from(arg(1, 10)).unwrap_or(10).max(1);
     let engine = tokentop::engine::Engine::new(
         std::sync::Arc::new(tokentop::pricing::PriceTable::builtin().clone()),
         jiff::tz::TimeZone::UTC,
     );
     let mut replay = tokentop::replay::start(&history, engine, (None, None), 60).expect("history");
     let mut backs = Vec::new();
-    for point in 1..=POINTS {
+    for point in 1..=points {
         // A minute after an event, so the step back lands among events.
-        let at = history.events[events * point / (POINTS + 1)].time + 60_000;
+        let at = history.events[events * point / (points + 1)].time + 60_000;
         replay.control(Control::Jump);
         let wall = Instant::now();
         let shown = jump_to(&mut replay, at);
@@ -52,9 +55,15 @@ fn main() {
     }
     backs.sort_by(f64::total_cmp);
     println!(
-        "one minute back over {POINTS} points: median {:.1} ms, max {:.1} ms",
-        backs[POINTS / 2] * 1e3,
-        backs[POINTS - 1] * 1e3
+        "one minute back over {points} points: median {:.1} ms, max {:.1} ms",
+        backs[points / 2] * 1e3,
+        backs[points - 1] * 1e3
+    );
+    // The checkpoints are engines: what they hold shows in the resident set.
+    println!(
+        "peak resident set {:.0} MiB, at the end {:.0} MiB",
+        status_mib("VmHWM:"),
+        status_mib("VmRSS:")
     );
 }
 
