@@ -28,7 +28,10 @@ fn main() {
     let history = tokentop::replay::history::read(specs, None, (None, None), now);
     let read_s = wall.elapsed().as_secs_f64();
     let events = history.events.len();
-    println!("{path}: {events} events read and sorted in {read_s:.2} s");
+    println!(
+        "{path}: {events} events read and sorted in {read_s:.2} s, resident set {:.0} MiB",
+        status_mib("VmRSS:")
+    );
     assert!(events > 0, "no events in {path}");
     let points = usize::try_from(arg(1, 10)).unwrap_or(10).max(1);
     let engine = tokentop::engine::Engine::new(
