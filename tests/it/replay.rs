@@ -245,3 +245,24 @@ fn the_replay_command_checks_its_terminal_and_speed() {
         assert!(help.contains(needle), "{needle} in {help}");
     }
 }
+
+/// With `--since` the replay starts paused there, the history before it already played
+/// (the alerts' warm-up), and the first screen is the same every time.
+#[test]
+fn a_replay_starts_paused_at_since_with_what_came_before_played() {
+    let since = NOON - 30 * MIN;
+    let first = |speed| {
+        let r = start(&history(), engine(), (Some(since), None), speed).expect("events");
+        let requests = r.engine().snapshot(None).totals.requests;
+        (r.status().clock, r.status().playing, requests)
+    };
+    // A request a minute of `steady` from 10:00 to 11:30 (91) and of `other` from 10:00:30
+    // to 11:29:30 (90); the bursts come later.
+    let expected = ("2026-01-01 11:30:00".to_string(), false, 91 + 90);
+    assert_eq!(first(60), expected);
+    assert_eq!(first(3600).0, expected.0);
+    // Without it, at the first event (the grid step that holds it).
+    let r = replay(60);
+    assert_eq!(r.status().clock, "2026-01-01 10:00:00");
+    assert_eq!(r.engine().snapshot(None).totals.requests, 1);
+}
