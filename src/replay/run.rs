@@ -118,6 +118,8 @@ pub async fn run(terminal: &mut DefaultTerminal, options: ReplayOptions) -> anyh
                 dirty |= app.update(record);
             },
         }
+        // Acknowledgements last as long as the replay: none is kept in the store.
+        drop(app.take_ack_changes());
         // A popup just opened (or moved to another event): its line, read off the loop.
         if let Some(wanted) = fetching.start(app.wanted_record()) {
             let (origins, done) = (origins.clone(), fetched_tx.clone());
