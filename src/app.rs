@@ -40,6 +40,7 @@ use crate::engine::snapshot::{IdentityRow, RateWindow, TimelineSpan, TotalsRange
 use crate::event::{Origin, TimeMs};
 use crate::keymap::{self, Action, action_for};
 use crate::layout::{self, Hit};
+use crate::replay::controls::Status as ReplayStatus;
 use crate::source::health::SourceHealth;
 use crate::source::origin::Record;
 use crate::source::provider::ProviderStatus;
@@ -140,6 +141,8 @@ pub struct App {
     zone: TimeZone,
     /// `E`'s report: asked for, being written, and what the status line says of it.
     incidents: incident::Incidents,
+    /// Replaying history: where the cursor is and how it plays (`None`: live).
+    replay: Option<ReplayStatus>,
 }
 
 impl App {
@@ -171,6 +174,7 @@ impl App {
             last_click: None,
             zone: TimeZone::UTC,
             incidents: Default::default(),
+            replay: None,
         };
         app.follow_time_zone();
         app.arrange(None);
@@ -286,6 +290,18 @@ impl App {
                 true
             }
         }
+    }
+
+    /// The replay's cursor and controls, when replaying.
+    pub fn replay(&self) -> Option<&ReplayStatus> {
+        self.replay.as_ref()
+    }
+
+    /// Shows the replay's state; returns whether it changed.
+    pub fn set_replay(&mut self, status: ReplayStatus) -> bool {
+        let changed = self.replay.as_ref() != Some(&status);
+        self.replay = Some(status);
+        changed
     }
 
     /// Whether the help overlay is open.

@@ -69,6 +69,40 @@ pub enum Command {
     /// against its usual rate, a per-minute timeline, alerts, tools, models, budgets, the
     /// costliest requests with their file and line, secrets found, sources read
     Incident(IncidentArgs),
+    /// Play logs back in the monitor, driven by event time: every view as it looked at the
+    /// cursor, alerts included. Space or p play/pause, +/- speed, ←/→ a minute, [/] the
+    /// previous/next alert, : a time to go to. Runs no --on-alert, bell, alerts file or store
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Log files, folders or globs to read, `-` for stdin [default: the Claude Code and
+    /// Codex log folders that exist]
+    pub paths: Vec<String>,
+
+    /// Where the cursor starts (same forms as report's --since) [default: the first event];
+    /// the 7 days before it are read too, for the alerts' warm-up
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+
+    /// Leave out events at or after T (same forms; a bare date includes that whole day)
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+
+    /// Seconds of history played per second at start, 1 to 3600 (+/- step through 1, 10,
+    /// 60, 600, 3600)
+    #[arg(long, value_name = "N", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub speed: u32,
+
+    /// Colours: a built-in theme (default, light, high-contrast, colorblind) or a TOML
+    /// theme file; NO_COLOR in the environment turns colour off whatever the theme
+    #[arg(long, value_name = "NAME|FILE")]
+    pub theme: Option<String>,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Args)]

@@ -360,9 +360,12 @@ pub const KEYMAP: &[Binding] = &[
 /// How a key is written in the help overlay.
 pub fn key_name(code: KeyCode, mods: KeyModifiers) -> String {
     let name = match code {
+        KeyCode::Char(' ') => "Space".into(),
         KeyCode::Char(c) => c.to_string(),
         KeyCode::Up => "↑".into(),
         KeyCode::Down => "↓".into(),
+        KeyCode::Left => "←".into(),
+        KeyCode::Right => "→".into(),
         KeyCode::Enter => "Enter".into(),
         KeyCode::Tab => "Tab".into(),
         KeyCode::Esc => "Esc".into(),

@@ -7,7 +7,9 @@ use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use ratatui::DefaultTerminal;
 use tokentop::alert_out::{AlertOut, AlertSinks};
-use tokentop::cli::{CheckArgs, Cli, Command, IncidentArgs, ReportArgs, RunArgs, ServeArgs};
+use tokentop::cli::{
+    CheckArgs, Cli, Command, IncidentArgs, ReplayArgs, ReportArgs, RunArgs, ServeArgs,
+};
 use tokentop::live::{self, Input, LiveOptions};
 use tokentop::sanitize::json_safe;
 use tokentop::source::discover::SourceSpec;
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => run_check(args),
         Some(Command::Serve(args)) => run_serve(args).map(|()| 0),
         Some(Command::Incident(args)) => run_incident(args).map(|()| 0),
+        Some(Command::Replay(args)) => run_replay(args).map(|()| 0),
         None => run_live(&cli).map(|()| 0),
     };
     match result {
@@ -77,6 +80,47 @@ fn run_incident(args: &IncidentArgs) -> anyhow::Result<()> {
     writeln!(out, "wrote {}", md.display())?;
     writeln!(out, "wrote {}", json.display())?;
     Ok(())
+}
+
+/// Reads the history, then plays it in the monitor's screens.
+fn run_replay(args: &ReplayArgs) -> anyhow::Result<()> {
+    let now = live::wall_clock();
+    let request = request::replay(args, now)?;
+    let theme = Theme::load(args.theme.as_deref(), no_color()).map_err(anyhow::Error::msg)?;
+    need_terminal()?;
+    let history = tokentop::replay::read(&request, now);
+    report::ensure_read(&history.sources)?;
+    let mut engine = tokentop::engine::Engine::with_config(
+        request.prices.clone(),
+        request.tz.clone(),
+        &request.config,
+    );
+    engine.set_home(std::env::var("HOME").ok());
+    let replay = tokentop::replay::start(&history, engine, request.range, request.speed)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "nothing to replay: no record with a time of its own in the logs read{}; \
+                 check the paths (and --since/--until) with `tokentop report`",
+                if request.range == (None, None) {
+                    ""
+                } else {
+                    " in that range"
+                }
+            )
+        })?;
+    let options = tokentop::replay::ReplayOptions {
+        replay,
+        title: format!("replay {}", args.paths.join(" ")),
+        sources: history.sources,
+        origins: history.origins,
+        theme,
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut terminal = take_terminal()?;
+    let result = runtime.block_on(tokentop::replay::run(&mut terminal, options));
+    restore_terminal();
+    runtime.shutdown_timeout(QUIT_GRACE);
+    result
 }
 
 fn run_report(args: &ReportArgs) -> anyhow::Result<()> {

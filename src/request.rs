@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use jiff::tz::TimeZone;
 
 use crate::check::CheckRequest;
-use crate::cli::{CheckArgs, IncidentArgs, ProviderArgs, ReportArgs, source_specs};
+use crate::cli::{CheckArgs, IncidentArgs, ProviderArgs, ReplayArgs, ReportArgs, source_specs};
 use crate::config::Config;
 use crate::engine::mapping::Pattern;
 use crate::engine::snapshot::TotalsRange;
@@ -67,6 +67,34 @@ pub fn incident(args: &IncidentArgs, now: TimeMs) -> anyhow::Result<IncidentRequ
         identity: args.identity.clone(),
         range,
         scanner,
+    })
+}
+
+/// `tokentop replay`'s arguments, with `now` for ages such as `--since 2h`. Secrets are
+/// fingerprinted with a key of the run's own: replay never opens the store.
+pub fn replay(args: &ReplayArgs, now: TimeMs) -> anyhow::Result<crate::replay::ReplayRequest> {
+    let config = args.common.config()?;
+    let tz = args.common.time_zone(&config)?;
+    let prices = args.common.prices(&config)?;
+    let range = time_range(args.since.as_deref(), args.until.as_deref(), &tz, now)?;
+    let scanner = match config.secrets.enabled {
+        true => {
+            let key = crate::state::random_key()?;
+            let ignore = config.secrets.ignore.clone();
+            Some(std::sync::Arc::new(crate::secrets::Scanner::new(
+                key, ignore,
+            )))
+        }
+        false => None,
+    };
+    Ok(crate::replay::ReplayRequest {
+        specs: source_specs(&args.paths)?,
+        config,
+        tz,
+        prices,
+        range,
+        scanner,
+        speed: args.speed,
     })
 }
 

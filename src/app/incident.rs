@@ -62,6 +62,13 @@ impl App {
             let text = format!("still writing the incident report of {who}: wait for it");
             return self.tell(text, true);
         }
+        if self.replay.is_some() {
+            // Replay reads history once into memory: the report is a command of its own.
+            let text = "in replay, write it with: tokentop incident PATHS --identity NAME \
+                        --since T --until T (the window you are looking at)"
+                .to_string();
+            return self.tell(text, true);
+        }
         let ask = if self.screen.alert_cursor().is_some() {
             match self.snapshot.alerts.get(self.alert_cursor()) {
                 Some(alert) => alert_ask(alert),

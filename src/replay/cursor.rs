@@ -8,9 +8,11 @@
 //! restores the last checkpoint at or before the target and plays forward from it;
 //! checkpoints are taken every [`CHECKPOINT_EVERY`] events ingested.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::engine::Engine;
+use crate::engine::alerts::Change;
 use crate::event::{Event, TimeMs};
 
 /// The replay clock's grid.
@@ -38,6 +40,9 @@ pub struct Cursor {
     /// The engine before any event, then one state every `every` events.
     checkpoints: Vec<State>,
     every: usize,
+    /// The grid steps at which an alert seen so far started: the same whichever way the cursor moved, as
+    /// playing is deterministic, so `[` and `]` can jump between them.
+    starts: BTreeSet<TimeMs>,
 }
 
 impl Cursor {
@@ -58,6 +63,7 @@ impl Cursor {
             checkpoints: vec![state.clone()],
             state,
             every: every.max(1),
+            starts: BTreeSet::new(),
         }
     }
 
@@ -90,6 +96,28 @@ impl Cursor {
             }
         }
         self.play_to(target);
+    }
+
+    /// The latest alert start before `t`.
+    pub fn previous_alert(&self, t: TimeMs) -> Option<TimeMs> {
+        self.starts.range(..t).next_back().copied()
+    }
+
+    /// The first alert start after `t` and before `end`, playing forward a grid step at a
+    /// time from `t` until one starts (the cursor is left where the search stopped).
+    pub fn next_alert(&mut self, t: TimeMs, end: TimeMs) -> Option<TimeMs> {
+        self.seek(t);
+        let mut at = t;
+        loop {
+            if let Some(&start) = self.starts.range(t + 1..).next() {
+                return Some(start);
+            }
+            if at >= end {
+                return None;
+            }
+            at = (at + STEP_MS).min(end);
+            self.seek(at);
+        }
     }
 
     /// Plays forward on the grid to `target` (a grid time).
@@ -135,8 +163,12 @@ impl Cursor {
             *next += 1;
         }
         engine.advance(tick);
-        // Replay runs no alert sink: what started or ended is only shown.
-        engine.take_alert_events();
+        // Replay runs no alert sink: what started or ended is only shown, and the step an
+        // alert first shows at noted for `[` and `]`.
+        let events = engine.take_alert_events();
+        if events.iter().any(|e| e.change == Change::Started) {
+            self.starts.insert(tick);
+        }
         *clock = Some(tick);
         let last = self.checkpoints.last().map_or(0, |c| c.next);
         if self.state.next >= last + self.every && self.state.next > before {

@@ -229,10 +229,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).style(theme.header()), area);
 }
 
-/// The snapshot's clock; when paused, the indicator, with the frozen snapshot's time.
+/// The snapshot's clock; when paused, the indicator, with the frozen snapshot's time;
+/// when replaying, REPLAY with the cursor's date and time and how it plays.
 fn clock<'a>(app: &App, theme: &Theme) -> Segment<'a> {
     let clock = &app.snapshot.clock;
-    if app.paused() {
+    if let Some(replay) = app.replay() {
+        let how = if replay.playing { "▶" } else { "⏸ paused" };
+        let text = format!("REPLAY {} {}x {how}", replay.clock, replay.speed);
+        Segment {
+            priority: u8::MAX,
+            spans: vec![Span::styled(text, theme.paused())],
+        }
+    } else if app.paused() {
         Segment {
             priority: u8::MAX,
             spans: vec![Span::styled(format!("⏸ PAUSED {clock}"), theme.paused())],

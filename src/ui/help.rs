@@ -8,7 +8,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use crate::keymap::{KEYMAP, Screen, key_names};
+use crossterm::event::KeyModifiers;
+
+use crate::keymap::{Action, KEYMAP, Screen, key_name, key_names};
+use crate::replay::controls::CONTROLS;
 use crate::theme::Theme;
 
 /// The groups, in the order shown; a group without keys is left out.
@@ -33,32 +36,43 @@ const LEGEND: &[(&str, &str)] = &[
     ("·", "none"),
 ];
 
+const NONE: KeyModifiers = KeyModifiers::NONE;
+
 /// Columns of groups set side by side are this far apart.
 const GAP: u16 = 2;
 
 /// Each group's lines: its title, then one line per binding, keys padded to the widest.
-fn groups(theme: &Theme) -> Vec<Vec<Line<'static>>> {
+/// A replay lists its own keys first, and not live's pause, which they replace.
+fn groups(theme: &Theme, replay: bool) -> Vec<Vec<Line<'static>>> {
     let keys_width = KEYMAP
         .iter()
         .map(|b| key_names(b).chars().count())
         .max()
         .unwrap_or(0)
         + 2;
-    GROUPS
-        .iter()
-        .filter_map(|&(screen, title)| {
-            let mut lines = vec![Line::styled(title, theme.table_header())];
-            for binding in KEYMAP.iter().filter(|b| b.screen == screen) {
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        format!("  {:<keys_width$}", key_names(binding)),
-                        theme.key(),
-                    ),
-                    Span::styled(binding.help, theme.text()),
-                ]));
-            }
-            (lines.len() > 1).then_some(lines)
-        })
+    let key_line = |keys: String, help: &'static str| {
+        Line::from(vec![
+            Span::styled(format!("  {keys:<keys_width$}"), theme.key()),
+            Span::styled(help, theme.text()),
+        ])
+    };
+    let mut replay_group = vec![Line::styled("replay", theme.table_header())];
+    replay_group.extend(CONTROLS.iter().map(|b| {
+        let keys: Vec<String> = b.keys.iter().map(|&k| key_name(k, NONE)).collect();
+        key_line(keys.join(" "), b.help)
+    }));
+    let live = GROUPS.iter().filter_map(|&(screen, title)| {
+        let mut lines = vec![Line::styled(title, theme.table_header())];
+        let bindings = KEYMAP.iter().filter(|b| b.screen == screen);
+        for binding in bindings.filter(|b| !(replay && b.action == Action::Pause)) {
+            lines.push(key_line(key_names(binding), binding.help));
+        }
+        (lines.len() > 1).then_some(lines)
+    });
+    replay
+        .then_some(replay_group)
+        .into_iter()
+        .chain(live)
         .chain(std::iter::once(legend(keys_width, theme)))
         .collect()
 }
@@ -95,8 +109,8 @@ fn columns(groups: &[Vec<Line<'static>>], rows: usize, spaced: bool) -> Vec<Vec<
 /// Draws the overlay centred over whatever is on screen: one spaced column when it fits,
 /// else groups side by side; on a small terminal without the legend, clipped only when
 /// even the keys do not fit.
-pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let groups = groups(theme);
+pub fn render(frame: &mut Frame, area: Rect, theme: &Theme, replay: bool) {
+    let groups = groups(theme, replay);
     let rows = usize::from(area.height.saturating_sub(2));
     let widths = |columns: &[Vec<Line<'static>>]| -> Vec<u16> {
         columns

@@ -60,6 +60,6 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         findings::popup(frame, body, app, theme);
     }
     if app.help_open() {
-        help::render(frame, frame.area(), theme);
+        help::render(frame, frame.area(), theme, app.replay().is_some());
     }
 }

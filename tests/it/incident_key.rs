@@ -277,3 +277,26 @@ fn the_demo_and_stdin_alone_write_no_report_and_say_why() {
         "nothing written"
     );
 }
+
+/// In replay there is no "now" and no followed logs: `E` says which command writes the
+/// report instead of asking the loop for one.
+#[test]
+fn e_in_replay_points_to_the_incident_command() {
+    let mut e = engine();
+    e.ingest(&event("svc-a", NOON - 5 * MIN, 100, 10));
+    let mut screen = Screen::new("logs", e, 24);
+    screen.app.set_replay(tokentop::replay::controls::Status {
+        clock: "2026-01-01 11:55:00".into(),
+        speed: 60,
+        playing: false,
+        input: None,
+        note: None,
+    });
+    screen.press('E');
+    assert_eq!(screen.app.take_incident_ask(), None);
+    let (text, error) = notice(&screen);
+    assert!(
+        error && text.starts_with("in replay, write it with: tokentop incident"),
+        "{text}"
+    );
+}

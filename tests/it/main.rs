@@ -41,6 +41,7 @@ mod provider_views;
 mod providers;
 mod real_logs;
 mod reconcile;
+mod replay;
 mod report_findings;
 mod report_out;
 mod report_sizes;
