@@ -127,8 +127,10 @@ pub(super) fn parse(text: &str) -> Parsed {
         .unwrap_or(0);
     let cache_write = usage.cache_creation_input_tokens.unwrap_or(0);
     let prompt = p.prompt_tokens.unwrap_or(0);
-    // Cache counts that the prompt does not hold cannot be taken out of it.
-    let (input, cache_read, cache_write) = match prompt.checked_sub(cache_read + cache_write) {
+    // Cache counts that the prompt does not hold cannot be taken out of it (nor can two
+    // whose sum overflows, which no prompt holds).
+    let cached = cache_read.checked_add(cache_write);
+    let (input, cache_read, cache_write) = match cached.and_then(|c| prompt.checked_sub(c)) {
         Some(uncached) => (uncached, cache_read, cache_write),
         None => (prompt, 0, 0),
     };
@@ -189,4 +191,25 @@ pub(super) fn parse(text: &str) -> Parsed {
             ..Flags::default()
         },
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the property tests: cache counts whose sum overflows panicked in debug
+    /// builds (and wrapped in release); they are counted as input, as any cache count the
+    /// prompt cannot hold.
+    #[test]
+    fn cache_counts_whose_sum_overflows_are_not_taken_out_of_the_prompt() {
+        let line = format!(
+            r#"{{"id":"c","litellm_call_id":"c","startTime":1767260000.0,"model":"gpt-4o","prompt_tokens":10,"completion_tokens":1,"metadata":{{"user_api_key_alias":"a","usage_object":{{"cache_read_input_tokens":{},"cache_creation_input_tokens":2}}}}}}"#,
+            u64::MAX
+        );
+        let Parsed::Event(event) = parse(&line) else {
+            panic!("{:?}", parse(&line));
+        };
+        let t = event.tokens;
+        assert_eq!((t.input, t.cache_read, t.cache_write()), (10, 0, 0));
+    }
 }

@@ -34,6 +34,7 @@ mod peers;
 mod policies;
 mod poller;
 mod prices;
+mod properties;
 mod provider_cli;
 pub mod provider_live;
 mod provider_server;
