@@ -1,4 +1,4 @@
-//! The redactor: no token the scanner types by its issuer's format survives `redact`, and
+//! The redactor: its output holds no token the scanner types by its issuer's format, and
 //! `redact_json` on a parsed record never panics.
 #![no_main]
 
@@ -10,13 +10,11 @@ const GENERIC: [&str; 4] = ["password", "api_key", "secret", "token"];
 
 fuzz_target!(|text: &str| {
     let redacted = redact::redact(text);
-    for hit in secrets::scan(text) {
-        if GENERIC.contains(&hit.secret_type) {
-            continue;
-        }
-        let value = &text[hit.range.clone()];
+    // Scanned again rather than searched for the values found in `text`: the same
+    // characters glued to a word (`keyxoxb-…`) are no token and stay, by design.
+    for hit in secrets::scan(&redacted) {
         assert!(
-            !redacted.contains(value),
+            GENERIC.contains(&hit.secret_type),
             "a {} survived redaction: {text:?} -> {redacted:?}",
             hit.secret_type
         );
