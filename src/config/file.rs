@@ -268,11 +268,12 @@ fn key_of(text: &str, span: std::ops::Range<usize>) -> Option<&str> {
     }
     let before = text.get(..span.start)?;
     let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
-    let key = &line[..line.rfind('=')?];
+    let key = line[..line.rfind('=')?].trim_end();
+    // Past the last character that is no key's, whatever its width (a byte order mark).
     let start = key
-        .trim_end()
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rfind(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     bare_key(&key[start..])
 }
 

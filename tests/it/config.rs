@@ -114,6 +114,16 @@ fn a_bad_value_is_named_with_its_key() {
     );
 }
 
+/// Found by fuzzing (fuzz/, target `config`): a character of more than one byte before the
+/// key of a bad value (here a byte order mark) made naming the key panic.
+#[test]
+fn a_bad_value_after_a_wide_character_is_named() {
+    assert_eq!(
+        error("\u{feff}time_zone = 5\n"),
+        "tokentop.toml:1:14: time_zone: invalid type: integer `5`, expected a string"
+    );
+}
+
 #[test]
 fn a_bad_period_is_explained() {
     let text = format!("{BUDGET}all = true\nperiod = \"fortnight\"\nlimit_usd = 5\n");
