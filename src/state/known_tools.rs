@@ -1,7 +1,7 @@
 //! `known_tool`: the tools each identity has called, with the event time of its first
 //! call, so that a restart never raises `new_tool` again for one of them.
 
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::params;
 
 use super::{Store, StoreError};
 use crate::engine::known_tools::KnownTool;
@@ -32,21 +32,8 @@ impl Store {
 
     /// Keeps first calls in one transaction; one already kept keeps the earlier time.
     pub fn keep_tools(&mut self, tools: &[KnownTool]) -> Result<(), StoreError> {
-        if tools.is_empty() {
-            return Ok(());
-        }
-        let kept = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .and_then(|tx| {
-                {
-                    let mut upsert = tx.prepare_cached(UPSERT)?;
-                    for t in tools {
-                        upsert.execute(params![t.identity, t.tool, t.first_seen])?;
-                    }
-                }
-                tx.commit()
-            });
-        kept.map_err(|e| self.error(e))
+        self.write_all(UPSERT, tools, |upsert, t| {
+            upsert.execute(params![t.identity, t.tool, t.first_seen])
+        })
     }
 }

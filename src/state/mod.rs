@@ -240,6 +240,32 @@ impl Store {
         Ok(())
     }
 
+    /// Runs `sql` once per row, `write` binding each, in one immediate transaction; nothing
+    /// to write is no transaction at all.
+    fn write_all<T>(
+        &mut self,
+        sql: &str,
+        rows: &[T],
+        mut write: impl FnMut(&mut rusqlite::CachedStatement, &T) -> rusqlite::Result<usize>,
+    ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let written = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .and_then(|tx| {
+                {
+                    let mut statement = tx.prepare_cached(sql)?;
+                    for row in rows {
+                        write(&mut statement, row)?;
+                    }
+                }
+                tx.commit()
+            });
+        written.map_err(|e| self.error(e))
+    }
+
     fn error(&self, e: rusqlite::Error) -> StoreError {
         classify(&self.path, e)
     }

@@ -2,8 +2,8 @@
 //! value), with their type and the event time of the first sighting, so that a restart
 //! never raises `secret` again for one of them.
 
+use rusqlite::params;
 use rusqlite::types::Type;
-use rusqlite::{TransactionBehavior, params};
 
 use super::{Store, StoreError};
 use crate::engine::exposures::SeenSecret;
@@ -46,26 +46,13 @@ impl Store {
 
     /// Keeps first sightings in one transaction; one already kept keeps the earlier time.
     pub fn keep_secrets(&mut self, secrets: &[SeenSecret]) -> Result<(), StoreError> {
-        if secrets.is_empty() {
-            return Ok(());
-        }
-        let kept = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .and_then(|tx| {
-                {
-                    let mut upsert = tx.prepare_cached(UPSERT)?;
-                    for s in secrets {
-                        upsert.execute(params![
-                            s.identity,
-                            s.fingerprint.to_string(),
-                            s.secret_type,
-                            s.first_seen
-                        ])?;
-                    }
-                }
-                tx.commit()
-            });
-        kept.map_err(|e| self.error(e))
+        self.write_all(UPSERT, secrets, |upsert, s| {
+            upsert.execute(params![
+                s.identity,
+                s.fingerprint.to_string(),
+                s.secret_type,
+                s.first_seen
+            ])
+        })
     }
 }
