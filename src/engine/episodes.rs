@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
+use super::alerts::{AlertKind, Condition, Past, Severity};
 use crate::event::{Origin, TimeMs};
 
 /// A run is over once no call came for this long.
@@ -132,6 +133,55 @@ impl<K: Eq + Hash + Ord + Clone> Episodes<K> {
         past.sort_by(|a, b| a.1.last.cmp(&b.1.last).then_with(|| a.0.cmp(&b.0)));
         (open, past)
     }
+}
+
+impl Condition {
+    /// A run of calls or sightings (outside a policy, to a new tool, of a secret) as a
+    /// condition: its count is its value and its score, it began with the run's first one,
+    /// whose record it names; the kind's own details (tool, policy, secret) are added after.
+    pub fn of_run(
+        kind: AlertKind,
+        severity: Severity,
+        identity: String,
+        subject: String,
+        run: &Run,
+        reason: String,
+    ) -> Condition {
+        Condition {
+            kind,
+            subject,
+            identities: vec![identity],
+            severity,
+            signal: None,
+            value: run.calls as f64,
+            threshold: None,
+            baseline: None,
+            ratio: None,
+            units: None,
+            tool: None,
+            since: Some(run.first),
+            policy: None,
+            secret: None,
+            at: Some(run.at),
+            score: run.calls as f64,
+            reason,
+        }
+    }
+}
+
+/// The runs open at the clock as conditions, and those already over as findings of the
+/// past, `condition` making each.
+pub fn of_runs<K>(
+    open: &[(K, Run)],
+    past: &[(K, Run)],
+    condition: impl Fn(&K, &Run) -> Condition,
+) -> (Vec<Condition>, Vec<Past>) {
+    (
+        open.iter().map(|(k, run)| condition(k, run)).collect(),
+        past.iter()
+            .map(|(k, run)| Past::of(condition(k, run), run))
+            .collect(),
+    )
 }
 
 #[cfg(test)]

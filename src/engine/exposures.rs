@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 
 use super::alerts::{AlertKind, Condition, Past, Severity};
+use super::episodes::of_runs;
 use super::episodes::{Episodes, RecordAt, Run};
 use super::policy::times;
 use super::{Map, OTHER_IDENTITY};
@@ -187,39 +188,29 @@ impl Exposures {
             } else {
                 sighting.path.clone()
             };
-            Condition {
-                kind: AlertKind::Secret,
-                subject: format!("{identity} · {kind} · {print}"),
-                identities: vec![identity.clone()],
-                severity: Severity::Critical,
-                signal: None,
-                value: run.calls as f64,
-                threshold: None,
-                baseline: None,
-                ratio: None,
-                units: None,
-                tool: None,
-                since: Some(run.first),
-                policy: None,
-                secret: Some(SecretNote {
-                    secret_type: kind,
-                    place: sighting.path.clone(),
-                    fingerprint: print.to_string(),
-                }),
-                at: Some(sighting.at),
-                score: run.calls as f64,
-                reason: format!(
-                    "{identity}: {kind} exposed in {place}, seen {}",
-                    times(run.calls)
-                ),
-            }
+            let reason = format!(
+                "{identity}: {kind} exposed in {place}, seen {}",
+                times(run.calls)
+            );
+            let subject = format!("{identity} · {kind} · {print}");
+            let mut c = Condition::of_run(
+                AlertKind::Secret,
+                Severity::Critical,
+                identity,
+                subject,
+                run,
+                reason,
+            );
+            c.secret = Some(SecretNote {
+                secret_type: kind,
+                place: sighting.path.clone(),
+                fingerprint: print.to_string(),
+            });
+            // The first sighting by time, whatever order the records were read in.
+            c.at = Some(sighting.at);
+            c
         };
-        (
-            open.iter().map(|(k, run)| condition(k, run)).collect(),
-            past.iter()
-                .map(|(k, run)| Past::of(condition(k, run), run))
-                .collect(),
-        )
+        of_runs(&open, &past, condition)
     }
 }
 

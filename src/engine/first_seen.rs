@@ -4,6 +4,7 @@
 //! up is learning its tools: nothing it calls then is new.
 
 use super::alerts::{AlertKind, Condition, Past, Severity};
+use super::episodes::of_runs;
 use super::episodes::{Episodes, RecordAt, Run};
 use super::policy::times;
 use crate::event::TimeMs;
@@ -40,35 +41,21 @@ impl FirstSeen {
         names: &dyn Fn(usize) -> String,
     ) -> (Vec<Condition>, Vec<Past>) {
         let (open, past) = self.runs.settle(now);
-        let condition = |who: usize, tool: &str, run: &Run| {
-            let identity = names(who);
-            Condition {
-                kind: AlertKind::NewTool,
-                subject: format!("{identity} · {tool}"),
-                identities: vec![identity.clone()],
-                severity: Severity::Warn,
-                signal: None,
-                value: run.calls as f64,
-                threshold: None,
-                baseline: None,
-                ratio: None,
-                units: None,
-                tool: Some(tool.to_string()),
-                since: Some(run.first),
-                policy: None,
-                secret: None,
-                at: Some(run.at),
-                score: run.calls as f64,
-                reason: format!("{identity}: new tool {tool}, called {}", times(run.calls)),
-            }
+        let condition = |(who, tool): &(usize, String), run: &Run| {
+            let identity = names(*who);
+            let reason = format!("{identity}: new tool {tool}, called {}", times(run.calls));
+            let subject = format!("{identity} · {tool}");
+            let mut c = Condition::of_run(
+                AlertKind::NewTool,
+                Severity::Warn,
+                identity,
+                subject,
+                run,
+                reason,
+            );
+            c.tool = Some(tool.clone());
+            c
         };
-        (
-            open.iter()
-                .map(|((who, tool), run)| condition(*who, tool, run))
-                .collect(),
-            past.iter()
-                .map(|((who, tool), run)| Past::of(condition(*who, tool, run), run))
-                .collect(),
-        )
+        of_runs(&open, &past, condition)
     }
 }

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 
 use super::alerts::{AlertKind, Condition, Past, Severity};
+use super::episodes::of_runs;
 use super::episodes::{Episodes, RecordAt, Run};
 use super::mapping::Pattern;
 use crate::event::{TimeMs, ToolCall};
@@ -148,36 +149,25 @@ impl Policies {
             let spec = &self.specs[*p];
             let identity = names(*who);
             let why = spec.breach(tool).unwrap_or_default();
-            Condition {
-                kind: AlertKind::Policy,
-                subject: format!("{identity} · {tool} · {}", spec.name),
-                identities: vec![identity.clone()],
-                severity: spec.severity,
-                signal: None,
-                value: run.calls as f64,
-                threshold: None,
-                baseline: None,
-                ratio: None,
-                units: None,
-                tool: Some(tool.clone()),
-                since: Some(run.first),
-                policy: Some(spec.name.clone()),
-                secret: None,
-                at: Some(run.at),
-                score: run.calls as f64,
-                reason: format!(
-                    "{identity}: {tool} outside policy {:?} ({why}), called {}",
-                    spec.name,
-                    times(run.calls)
-                ),
-            }
+            let reason = format!(
+                "{identity}: {tool} outside policy {:?} ({why}), called {}",
+                spec.name,
+                times(run.calls)
+            );
+            let subject = format!("{identity} · {tool} · {}", spec.name);
+            let mut c = Condition::of_run(
+                AlertKind::Policy,
+                spec.severity,
+                identity,
+                subject,
+                run,
+                reason,
+            );
+            c.tool = Some(tool.clone());
+            c.policy = Some(spec.name.clone());
+            c
         };
-        (
-            open.iter().map(|(k, run)| condition(k, run)).collect(),
-            past.iter()
-                .map(|(k, run)| Past::of(condition(k, run), run))
-                .collect(),
-        )
+        of_runs(&open, &past, condition)
     }
 }
 
