@@ -141,6 +141,23 @@ pub enum Format {
     LiteLlm,
 }
 
+impl Format {
+    /// The coding agent that wrote the log, as the label its rows carry (`label:codex` in
+    /// the filter, `label = "codex"` in budgets and policies); `None` for provider and
+    /// proxy formats, whose rows are keys and services rather than an agent's projects.
+    pub fn agent(self) -> Option<&'static str> {
+        match self {
+            Format::ClaudeCode => Some("claude-code"),
+            Format::Codex => Some("codex"),
+            Format::Tokentop
+            | Format::OpenAi
+            | Format::Anthropic
+            | Format::Wrapper
+            | Format::LiteLlm => None,
+        }
+    }
+}
+
 /// The raw fields an identity was derived from, kept for drill-down and later mapping.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IdentityAttrs {

@@ -93,10 +93,7 @@ impl Engine {
                     .map(|(tool, calls)| ToolUse { tool, calls })
                     .collect();
                 let policies: Vec<&PolicySpec> = self.policies.covering(who).collect();
-                let display = id
-                    .path
-                    .as_deref()
-                    .map(|p| super::snapshot::tilde(p, self.home.as_deref()));
+                let display = id.display(self.home.as_deref());
                 review(id.name.clone(), display, &policies, &used)
             })
             .filter(|r| !r.policies.is_empty() || !r.unnamed_tools.is_empty())

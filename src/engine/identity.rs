@@ -42,8 +42,9 @@ pub struct IdentityStats {
     pub attrs: IdentityAttrs,
     /// The config's `[[identity]]` rule that named it (its team and labels), if any.
     pub rule: Option<u32>,
-    /// A Claude Code project's path (the `cwd` of the first line seen), shown instead of
-    /// its folder's dashed name; never set on an identity a rule renamed.
+    /// An agent project's path (the `cwd` or project root of the first line seen), shown
+    /// instead of a name that is not the path (Claude Code's dashed folder name, another
+    /// agent's `agent:path`); never set on an identity a rule renamed.
     pub path: Option<String>,
     pub first_seen: TimeMs,
     pub last_seen: TimeMs,
@@ -90,6 +91,29 @@ impl IdentityStats {
             detector: Detector::default(),
             warm: WarmUp::new(time),
         }
+    }
+
+    /// The labels budgets, policies and the filter see: the rule's, and the agent that
+    /// wrote its logs (`codex`), so that one label takes all of an agent's projects.
+    pub fn labels(&self, rule_labels: &[String]) -> Vec<String> {
+        let mut labels = rule_labels.to_vec();
+        if let Some(agent) = self.format.agent() {
+            if !labels.iter().any(|l| l == agent) {
+                labels.push(agent.to_string());
+            }
+        }
+        labels
+    }
+
+    /// What the screen shows for the name: the project's path with this machine's home
+    /// written `~`, after the agent's name for agents other than Claude Code (whose rows
+    /// are known by their folder's dashed name alone).
+    pub fn display(&self, home: Option<&str>) -> Option<String> {
+        let path = super::snapshot::tilde(self.path.as_deref()?, home);
+        Some(match self.format.agent() {
+            Some(agent) if self.format != Format::ClaudeCode => format!("{agent}:{path}"),
+            _ => path,
+        })
     }
 
     /// Notes that it used `model` (once per model).

@@ -15,7 +15,7 @@ use super::usage::Usage;
 use super::{
     Engine, MAX_IDENTITIES, MAX_MODELS, MAX_SKEW_MS, MINUTE_MS, OTHER_IDENTITY, OTHER_MODEL,
 };
-use crate::event::{Event, Format, ToolCall};
+use crate::event::{Event, ToolCall};
 use crate::parse::plausible;
 
 impl Engine {
@@ -88,13 +88,14 @@ impl Engine {
         let kind = rule.and_then(|r| r.kind).unwrap_or(event.identity_kind);
         let mut stats = IdentityStats::new(name, kind, event.format, event.time);
         stats.rule = rule.and(rule_index);
-        let (team, labels) = match rule {
+        let (team, rule_labels) = match rule {
             Some(r) => (r.team.as_deref(), r.labels.as_slice()),
             None => (None, &[][..]),
         };
         let team = team.or(event.attrs.team.as_deref());
-        self.budgets.add_identity(i, name, team, labels);
-        self.policies.add_identity(i, name, team, labels);
+        let labels = stats.labels(rule_labels);
+        self.budgets.add_identity(i, name, team, &labels);
+        self.policies.add_identity(i, name, team, &labels);
         self.identities.push(stats);
         self.index.insert(name.to_string(), i);
         i
@@ -357,11 +358,16 @@ impl Engine {
         }
     }
 
-    /// A Claude Code project's path, shown for its folder's dashed name: from its first
-    /// record that names it, usage or not.
+    /// An agent project's path, shown for a name that is not the path (Claude Code's
+    /// dashed folder name, `gemini-cli:/path`): from its first record that names it, usage
+    /// or not.
     fn note_path(&mut self, who: usize, event: &Event) {
         let id = &mut self.identities[who];
-        if id.path.is_none() && event.format == Format::ClaudeCode && id.name == event.identity {
+        if id.path.is_none()
+            && event.format.agent().is_some()
+            && id.name == event.identity
+            && event.attrs.project.as_deref() != Some(event.identity.as_str())
+        {
             id.path.clone_from(&event.attrs.project);
         }
     }

@@ -558,3 +558,36 @@ fn a_team_named_by_the_record_puts_its_identity_under_the_team_budget_unless_a_r
     assert_eq!(team.used, 10.0);
     assert_eq!(team.members, vec!["ada@example.com"]);
 }
+
+/// An agent's name is a label of every project it wrote logs for, so one budget takes all
+/// of that agent's usage; a rule's own labels stay beside it, and other formats get none.
+#[test]
+fn a_budget_by_agent_label_takes_every_project_of_that_agent() {
+    let toml = r#"
+[[identity]]
+match = { identity = "/srv/api" }
+labels = ["prod"]
+
+[[budget]]
+name = "codex daily"
+label = "codex"
+period = "day"
+limit_usd = 10
+"#;
+    let mut e = engine_with(toml);
+    for (project, usd) in [("/srv/api", 2.0), ("/srv/web", 3.0)] {
+        let mut codex = spend(project, NOON - HOUR, usd);
+        codex.format = tokentop::event::Format::Codex;
+        e.ingest(&codex);
+    }
+    e.ingest(&spend("svc-other", NOON - HOUR, 4.0));
+    let s = state_at(&mut e, NOON);
+    assert_eq!(budget(&s, "codex daily").used, 5.0);
+    assert_eq!(
+        budget(&s, "codex daily").members,
+        vec!["/srv/api", "/srv/web"]
+    );
+    assert_eq!(row(&s, "/srv/api").labels, vec!["prod", "codex"]);
+    assert_eq!(row(&s, "/srv/web").labels, vec!["codex"]);
+    assert!(row(&s, "svc-other").labels.is_empty());
+}

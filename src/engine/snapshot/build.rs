@@ -144,10 +144,7 @@ impl Engine {
         let rule = id.rule.and_then(|r| self.mapping.rule(r));
         IdentityRow {
             name: id.name.clone(),
-            display: id
-                .path
-                .as_deref()
-                .map(|path| tilde(path, self.home.as_deref())),
+            display: id.display(self.home.as_deref()),
             kind: id.kind,
             format: id.format,
             rates: Rates::of(&id.window, self.now, view.window),
@@ -166,7 +163,7 @@ impl Engine {
             team: rule
                 .and_then(|r| r.team.clone())
                 .or_else(|| id.attrs.team.clone()),
-            labels: rule.map(|r| r.labels.clone()).unwrap_or_default(),
+            labels: id.labels(rule.map_or(&[][..], |r| r.labels.as_slice())),
             budget: self.budgets.tightest(who, &id.name, budgets),
             risk: Risk::default(),
             whole_range: self.whole_range.then(|| RangeDetail {
