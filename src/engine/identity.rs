@@ -97,10 +97,10 @@ impl IdentityStats {
     /// wrote its logs (`codex`), so that one label takes all of an agent's projects.
     pub fn labels(&self, rule_labels: &[String]) -> Vec<String> {
         let mut labels = rule_labels.to_vec();
-        if let Some(agent) = self.format.agent() {
-            if !labels.iter().any(|l| l == agent) {
-                labels.push(agent.to_string());
-            }
+        if let Some(agent) = self.format.agent()
+            && !labels.iter().any(|l| l == agent)
+        {
+            labels.push(agent.to_string());
         }
         labels
     }
