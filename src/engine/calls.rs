@@ -128,6 +128,11 @@ impl Calls {
     pub fn len(&self) -> usize {
         self.seen.len()
     }
+
+    /// The heap the remembered ids hold.
+    pub fn bytes(&self) -> usize {
+        self.seen.bytes()
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,14 @@ use jiff::civil::Date;
 use super::usage::Usage;
 use crate::event::{DedupKey, Event, Kind, TimeMs, ToolCall};
 
+/// What dedup holds on to over a long run (shown in the sources view, for a soak's
+/// memory line): it grows with the requests of the retention horizon, not the clock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Held {
+    pub keys: usize,
+    pub bytes: usize,
+}
+
 /// Where and how a response was counted, so that it can be taken back out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Counted {
@@ -508,6 +516,14 @@ impl Copies {
     /// Responses let go within the retention horizon: 16 bytes each.
     pub fn fingerprints(&self) -> usize {
         self.fingerprints.len()
+    }
+
+    /// The keys that count responses and tool calls once, and the heap they hold.
+    pub fn held(&self) -> Held {
+        Held {
+            keys: self.fingerprints.len() + self.calls.len(),
+            bytes: self.fingerprints.bytes() + self.calls.bytes(),
+        }
     }
 }
 

@@ -118,6 +118,21 @@ impl Fingerprints {
         self.open.len() + self.sealed.iter().map(|s| s.keys.len()).sum::<usize>()
     }
 
+    /// The heap it holds: the open set's table (16-byte keys and a control byte per slot,
+    /// slots a power of two at most 7/8 full) and the sealed arrays with their indexes.
+    pub fn bytes(&self) -> usize {
+        let slots = match self.open.capacity() {
+            0 => 0,
+            held => (held * 8).div_ceil(7).next_power_of_two(),
+        };
+        let sealed: usize = self
+            .sealed
+            .iter()
+            .map(|s| s.keys.len() * size_of::<u128>() + s.starts.len() * size_of::<u32>())
+            .sum();
+        slots * (size_of::<u128>() + 1) + sealed
+    }
+
     /// Moves the open keys into a sorted array, merged with the last one of the same day.
     fn seal(&mut self) {
         if self.open.is_empty() {
@@ -159,6 +174,23 @@ mod tests {
         }
         assert!(prints.contains(key(0)) && prints.contains(key(n - 1)));
         assert!(!prints.contains(DedupKey(1)) && !prints.contains(DedupKey(u128::MAX)));
+    }
+
+    /// Sealed keys cost their 16 bytes and a few for the index; the open table its slots.
+    #[test]
+    fn bytes_are_the_sealed_arrays_and_the_open_table() {
+        let mut prints = Fingerprints::default();
+        assert_eq!(prints.bytes(), 0);
+        let n = OPEN_LIMIT as u64 + 1_000;
+        for i in 0..n {
+            prints.insert(key(i), 0);
+        }
+        let sealed = OPEN_LIMIT * 16;
+        let open_table = prints.open.capacity() * 17;
+        assert!(prints.bytes() >= sealed + 1_000 * 17, "{}", prints.bytes());
+        assert!(prints.bytes() <= sealed + sealed / 4 + 2 * open_table.max(2_048 * 17));
+        prints.expire(DAY_MS * 2);
+        assert_eq!(prints.len(), 0);
     }
 
     #[test]

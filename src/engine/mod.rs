@@ -49,7 +49,7 @@ use self::alerts::Alerts;
 use self::budget::{BudgetState, Budgets};
 use self::burst::BurstSettings;
 use self::cumulative::RunningTotals;
-pub use self::dedup::{ACTIVE_RESPONSES, RETENTION_MS};
+pub use self::dedup::{ACTIVE_RESPONSES, Held, RETENTION_MS};
 use self::dedup::{Copies, Done};
 pub use self::detect::ALL_IDENTITIES;
 use self::hist::{Distributions, RequestSize};

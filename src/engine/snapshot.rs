@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::IngestStats;
 use super::alerts::{Alert, AlertCounts};
 use super::budget::{BudgetState, RowBudget};
+use super::dedup::Held;
 use super::recent::RecentEvent;
 use super::usage::Usage;
 use super::window::TieredWindow;
@@ -428,6 +429,8 @@ pub struct Snapshot {
     pub last_minute: MinuteChange,
     /// Events ingested per second, over the last few seconds.
     pub ingest_per_sec: f64,
+    /// The keys that count each response and tool call once, and their memory.
+    pub dedup_held: Held,
     pub ingest: IngestStats,
     pub identities: Vec<IdentityRow>,
     /// Which of the overview's columns hold anything.

@@ -248,6 +248,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             title.push_span(Span::styled(note, theme.level(Level::Warn)));
         }
     }
+    // What counting each request once costs over the retention horizon: the part of
+    // memory that grows with traffic rather than staying flat.
+    let held = app.snapshot.dedup_held;
+    if held.keys > 0 {
+        let note = format!(
+            "│ dedup {} keys {} ",
+            format::si(held.keys as f64),
+            format::bytes(held.bytes as u64)
+        );
+        title.push_span(Span::styled(note, theme.muted()));
+    }
     let (max, visible) = scroll(app, area);
     let offset = app.sources_scroll().unwrap_or(0).min(max);
     let width = area.width as usize;

@@ -674,6 +674,31 @@ fn the_sources_view_says_what_the_engine_set_apart() {
     );
 }
 
+/// The keys that count each request once are the memory that grows with traffic: the
+/// sources view says how many the engine holds and what they take.
+#[test]
+fn the_sources_view_says_what_dedup_holds() {
+    let mut e = engine();
+    e.advance(NOON);
+    let over = tokentop::engine::ACTIVE_RESPONSES + 1_500;
+    for n in 0..over {
+        let mut request = event("svc", NOON, 10, 10);
+        request.dedup_key = Some(tokentop::event::DedupKey::of(&["req_", &n.to_string()]));
+        e.ingest(&request);
+    }
+    let held = e.snapshot(None).dedup_held;
+    assert_eq!(
+        held.keys, 1_500,
+        "the responses let go past those kept whole"
+    );
+    assert!(held.bytes >= 1_500 * 16, "{held:?}");
+    let mut s = with_sources(Screen::new("demo", e, 48));
+    resize(&mut s, 160, 48);
+    s.press('h');
+    let all = text(&s.draw(160, 48));
+    assert!(all.contains("dedup 1.5k keys "), "{all}");
+}
+
 /// The list's cursor belongs to the list: it opens on the newest alert every time, as
 /// reopening a list does in k9s or btop, rather than where it was left.
 #[test]

@@ -233,6 +233,7 @@ impl Engine {
                 cost_per_hour: rates.cost_per_hour - minute_ago.cost_per_hour,
             },
             ingest_per_sec: self.ingest_rate(),
+            dedup_held: self.copies.held(),
             ingest: self.stats,
             filled: Filled::of(&identities),
             shares: self.shares(&identities, view.range, today),
