@@ -59,20 +59,27 @@ fn top(key: u128, bits: u32) -> u128 {
     key.checked_shr(128 - bits).unwrap_or(0)
 }
 
-fn merge(a: &[u128], b: &[u128]) -> Vec<u128> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] <= b[j] {
-            out.push(a[i]);
-            i += 1;
+/// `new` merged into the sorted `day`, in place from the back: the day's array grows by
+/// `new.len()` (a large one is remapped by the allocator, not copied) instead of a third
+/// array of both being built, so sealing never holds the day's keys twice.
+fn merge_into(day: Box<[u128]>, new: &[u128]) -> Vec<u128> {
+    let mut out = day.into_vec();
+    let mut i = out.len();
+    out.reserve_exact(new.len());
+    out.resize(i + new.len(), 0);
+    let mut j = new.len();
+    for k in (0..out.len()).rev() {
+        if j == 0 {
+            break;
+        }
+        if i > 0 && out[i - 1] > new[j - 1] {
+            out[k] = out[i - 1];
+            i -= 1;
         } else {
-            out.push(b[j]);
-            j += 1;
+            out[k] = new[j - 1];
+            j -= 1;
         }
     }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
     out
 }
 
@@ -144,7 +151,7 @@ impl Fingerprints {
             && last.day == self.open_day
             && let Some(last) = self.sealed.pop_back()
         {
-            keys = merge(&last.keys, &keys);
+            keys = merge_into(last.keys, &keys);
         }
         self.sealed.push_back(Sealed::new(self.open_day, keys));
     }
@@ -174,6 +181,23 @@ mod tests {
         }
         assert!(prints.contains(key(0)) && prints.contains(key(n - 1)));
         assert!(!prints.contains(DedupKey(1)) && !prints.contains(DedupKey(u128::MAX)));
+    }
+
+    #[test]
+    fn merging_in_place_keeps_every_key_in_order() {
+        let day: Box<[u128]> = vec![1, 4, 4, 9, 12].into_boxed_slice();
+        assert_eq!(
+            merge_into(day, &[0, 4, 5, 13]),
+            vec![0, 1, 4, 4, 4, 5, 9, 12, 13]
+        );
+        assert_eq!(merge_into(Box::new([]), &[2, 3]), vec![2, 3]);
+        assert_eq!(merge_into(Box::new([2, 3]), &[]), vec![2, 3]);
+        let merged = merge_into(Box::new([5, 6]), &[1, 2]);
+        assert_eq!(
+            (merged.len(), merged.capacity()),
+            (4, 4),
+            "no room left over"
+        );
     }
 
     /// Sealed keys cost their 16 bytes and a few for the index; the open table its slots.
