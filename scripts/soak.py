@@ -202,7 +202,7 @@ def main():
         start = time.monotonic()
         rows = []
         header = ("elapsed_s,rss_mib,hwm_mib,dedup_keys,dedup_mib,rss_less_dedup_mib,"
-                  "open_ms,close_ms,file_events_written,otlp_events_sent,requests_counted")
+                  "open_ms,close_ms,file_events_written,otlp_events_sent,requests_counted,load_1m")
         with open(csv_path, "w") as csv:
             csv.write(header + "\n")
             print(header, flush=True)
@@ -221,8 +221,8 @@ def main():
                 otlp_sent = min(int(elapsed * args.otlp_rate), int(seconds * args.otlp_rate))
                 row = (f"{elapsed:.0f},{rss:.1f},{hwm:.1f},{keys:.0f},{held / 2**20:.1f},"
                        f"{rss - held / 2**20:.1f},{open_ms:.1f},{close_ms:.1f},{written.value},"
-                       f"{otlp_sent},{requests_of(text) or 0}")
-                rows.append((rss, hwm, held / 2**20, open_ms, close_ms))
+                       f"{otlp_sent},{requests_of(text) or 0},{os.getloadavg()[0]:.2f}")
+                rows.append((rss, hwm, held / 2**20, open_ms, close_ms, os.getloadavg()[0]))
                 csv.write(row + "\n")
                 csv.flush()
                 print(row, flush=True)
@@ -256,6 +256,9 @@ def main():
               f"last {rows[-1][0] - rows[-1][2]:.1f}")
         print(f"keys to frame ms ({len(keys_ms)} keys): p50 {quantile(keys_ms, .5):.1f} "
               f"p90 {quantile(keys_ms, .9):.1f} p99 {quantile(keys_ms, .99):.1f} max {max(keys_ms):.1f}")
+        loads = [r[5] for r in rows]
+        print(f"machine load (1 min average, {os.cpu_count()} CPUs): mean {sum(loads) / len(loads):.2f}, "
+              f"max {max(loads):.2f}")
         print(f"csv: {csv_path}")
         if lost != 0:
             sys.exit(1)
