@@ -188,6 +188,8 @@ fn default_locations_are_used_and_named() {
         .env("HOME", home.path())
         .env_remove("CLAUDE_CONFIG_DIR")
         .env_remove("CODEX_HOME")
+        .env_remove("GEMINI_CLI_HOME")
+        .env_remove("QWEN_RUNTIME_DIR")
         .output()
         .expect("run");
     assert!(!out.status.success());
@@ -195,6 +197,8 @@ fn default_locations_are_used_and_named() {
     assert!(
         err.contains(".claude/projects")
             && err.contains(".codex/sessions")
+            && err.contains(".gemini/tmp")
+            && err.contains(".qwen/projects")
             && err.contains("--demo"),
         "{err}"
     );
@@ -207,7 +211,9 @@ fn default_locations_are_used_and_named() {
             .args(["report", "--json"])
             .env("HOME", home.path())
             .env_remove("CLAUDE_CONFIG_DIR")
-            .env_remove("CODEX_HOME"),
+            .env_remove("CODEX_HOME")
+            .env_remove("GEMINI_CLI_HOME")
+            .env_remove("QWEN_RUNTIME_DIR"),
     );
     assert_eq!(r["totals"]["requests"], 1);
     assert!(

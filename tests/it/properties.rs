@@ -398,6 +398,7 @@ fn read(lines: &[Vec<u8>], cuts: &[Index]) -> (Vec<Event>, SourceHealth) {
 fn health_lines(line: &[u8]) -> u64 {
     let ctx = LineContext {
         project_dir: None,
+        project_root: None,
         read_time: NOON,
     };
     match parse_line(line, &ctx) {
@@ -620,6 +621,7 @@ fn the_shapes_make_events_of_every_usage_format() {
     };
     let ctx = LineContext {
         project_dir: None,
+        project_root: None,
         read_time: NOON,
     };
     let usage: [(&str, Shape); 8] = [
