@@ -224,7 +224,11 @@ impl TailedFile {
         };
         let len = file.metadata()?.len();
         if self.whole {
-            return self.read_whole(len, read_time, scratch, health, sink);
+            let read = self.read_whole(len, read_time, scratch, health, sink);
+            if !self.keep_open {
+                self.handle = None;
+            }
+            return read;
         }
         let rewritten = len > self.offset && !self.same_content(file);
         if len < self.offset || rewritten {
@@ -269,7 +273,8 @@ impl TailedFile {
 impl TailedFile {
     /// Reads the whole document again (its length changed: it was rewritten), as one line:
     /// its line breaks are JSON whitespace, read as blanks. The parser's memory of the last
-    /// reading goes; the engine counts each response of it once by its key.
+    /// reading goes; the engine counts each response of it once by its key. A document cut
+    /// short is being written: it is read again when its length changes.
     fn read_whole(
         &mut self,
         len: u64,
@@ -286,6 +291,14 @@ impl TailedFile {
         scratch.clear();
         // One byte past the limit is enough for the reader to reject it as too long.
         file.take(MAX_LINE_BYTES as u64 + 1).read_to_end(scratch)?;
+        self.offset = len;
+        // Caught while the writer was still writing it: read it at its next change.
+        let cut_short = serde_json::from_slice::<serde::de::IgnoredAny>(scratch)
+            .err()
+            .is_some_and(|e| e.is_eof());
+        if cut_short && scratch.len() <= MAX_LINE_BYTES {
+            return Ok(0);
+        }
         for byte in scratch.iter_mut() {
             if matches!(*byte, b'\n' | b'\r') {
                 *byte = b' ';
@@ -295,11 +308,7 @@ impl TailedFile {
         self.lines.reset();
         self.lines.feed(scratch, read_time, health, sink);
         let read = scratch.len() as u64 - 1;
-        self.offset = len;
         health.bytes += read;
-        if !self.keep_open {
-            self.handle = None;
-        }
         Ok(read)
     }
 }
