@@ -36,6 +36,7 @@ use crate::timefmt::parse_rfc3339_ms;
 const AGENT: &str = "gemini-cli";
 /// The model of a response that names none: unpriced, never guessed.
 const UNKNOWN_MODEL: &str = "unknown";
+const PROVIDER: &str = "google";
 
 /// Memory of one file: the session its messages belong to.
 #[derive(Debug, Default)]
@@ -102,6 +103,12 @@ pub(super) fn is_line(has_project_hash: bool, kind: Option<&str>) -> bool {
     has_project_hash || kind == Some("gemini")
 }
 
+/// The identity of a file's records: `gemini-cli:<project root>`, else `gemini-cli`.
+fn identity(ctx: &LineContext) -> String {
+    ctx.project_root
+        .map_or_else(|| AGENT.to_string(), |root| format!("{AGENT}:{root}"))
+}
+
 /// The key of one response across copies and files: (`sessionId`, message `id`).
 pub fn message_key(session: &str, id: &str) -> DedupKey {
     DedupKey::of(&["gemini-cli:", session, ":", id])
@@ -126,6 +133,35 @@ impl State {
             Some(Ok(event)) => Parsed::Event(Box::new(event)),
             Some(Err(reason)) => Parsed::Rejected(reason),
         }
+    }
+
+    fn attrs(&self, ctx: &LineContext) -> IdentityAttrs {
+        IdentityAttrs {
+            project: ctx.project_root.map(str::to_string),
+            session: self.session.clone(),
+            ..IdentityAttrs::default()
+        }
+    }
+
+    /// The who and when of a message without usage in a Gemini CLI file (a prompt, an info
+    /// line), as an event that counts nothing ([`Flags::no_usage`]); `None` before the
+    /// file's metadata, or for a line that is no message.
+    pub(super) fn carrier(&self, text: &str, ctx: &LineContext) -> Option<Event> {
+        self.session.as_ref()?;
+        let record: Record = serde_json::from_str(text).ok()?;
+        record.id.as_ref()?;
+        record.message_type.as_ref()?;
+        let time = record.timestamp.as_deref().and_then(parse_rfc3339_ms);
+        let mut event = Event::carrier(
+            time,
+            ctx.read_time,
+            identity(ctx),
+            self.attrs(ctx),
+            Format::GeminiCli,
+            PROVIDER,
+        );
+        event.flags.sidechain = self.subagent;
+        Some(event)
     }
 
     /// A legacy document: each message a record of the line. They are checked here as
@@ -190,7 +226,6 @@ impl State {
         // Gemini's counts are the API's own, whose meaning is documented: a total that
         // cannot tell is no guess here.
         let tokens = counts.split()?.tokens;
-        let project = ctx.project_root.map(str::to_string);
         let tools = calls
             .into_iter()
             .filter_map(|c| {
@@ -202,18 +237,11 @@ impl State {
             .collect();
         Ok(Event {
             time,
-            identity: match &project {
-                Some(root) => format!("{AGENT}:{root}"),
-                None => AGENT.to_string(),
-            },
+            identity: identity(ctx),
             identity_kind: IdentityKind::Agent,
-            attrs: IdentityAttrs {
-                project,
-                session: self.session.clone(),
-                ..IdentityAttrs::default()
-            },
+            attrs: self.attrs(ctx),
             format: Format::GeminiCli,
-            provider: "google".to_string(),
+            provider: PROVIDER.to_string(),
             model: model.map_or_else(|| UNKNOWN_MODEL.to_string(), Cow::into_owned),
             kind: Kind::Completion,
             tokens,
@@ -268,6 +296,16 @@ mod tests {
         let parsed = run(&[META, USER, GEM], Some("/home/ana/proj"));
         assert_eq!(parsed[0], Parsed::NoUsage);
         assert_eq!(parsed[1], Parsed::NoUsage);
+        let mut parser = LineParser::default();
+        let ctx = LineContext::default();
+        assert!(
+            parser.carrier(USER.as_bytes(), &ctx).is_none(),
+            "before the metadata"
+        );
+        parser.parse(META.as_bytes(), &ctx);
+        let carrier = parser.carrier(USER.as_bytes(), &ctx).expect("a carrier");
+        assert_eq!(carrier.identity, "gemini-cli");
+        assert_eq!(carrier.attrs.session.as_deref(), Some("8f0c2a1e-5b6d"));
         let e = event(&parsed[2]);
         let t = e.tokens;
         assert_eq!(

@@ -120,8 +120,9 @@ impl LineParser {
 impl LineParser {
     /// The who and when of a record without usage, as an event that counts nothing
     /// ([`crate::event::Flags::no_usage`]): how a secret in a prompt or a tool result
-    /// reaches its record's identity. Claude Code turns and Codex rollout lines; the
-    /// records of other formats that hold no usage name no identity.
+    /// reaches its record's identity. Claude Code turns, Codex rollout lines, Gemini CLI
+    /// and Qwen Code messages; the records of other formats that hold no usage name no
+    /// identity.
     pub fn carrier(&self, line: &[u8], ctx: &LineContext) -> Option<Event> {
         let text = std::str::from_utf8(line).ok()?.trim();
         // A Claude Code tool result may hold a `payload` key of its own (a decoded JWT):
@@ -131,7 +132,12 @@ impl LineParser {
         {
             return Some(carrier);
         }
-        claude_code::carrier(text, ctx)
+        // Qwen Code's records name a session and a folder as Claude Code's do: told apart
+        // by their message's `parts`.
+        self.gemini
+            .carrier(text, ctx)
+            .or_else(|| qwen::carrier(text, ctx))
+            .or_else(|| claude_code::carrier(text, ctx))
     }
 }
 

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::usage_metadata::Counts;
-use super::{Parsed, RejectReason, reason_of};
+use super::{LineContext, Parsed, RejectReason, reason_of};
 use crate::event::{DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, ToolCall};
 use crate::timefmt::parse_rfc3339_ms;
 
@@ -24,6 +24,8 @@ use crate::timefmt::parse_rfc3339_ms;
 const AGENT: &str = "qwen-code";
 /// The model of a response that names none: unpriced, never guessed.
 const UNKNOWN_MODEL: &str = "unknown";
+/// Qwen Code talks to Qwen's API or any OpenAI-compatible one: the agent's name it is.
+const PROVIDER: &str = "qwen";
 
 #[derive(Deserialize)]
 struct Line<'a> {
@@ -87,6 +89,40 @@ pub(super) fn is_line(has_usage_metadata: bool, kind: Option<&str>) -> bool {
     has_usage_metadata && kind == Some("assistant")
 }
 
+/// The identity of a record from its folder: `qwen-code:<cwd>`, else `qwen-code`.
+fn identity(cwd: Option<&str>) -> String {
+    cwd.map_or_else(|| AGENT.to_string(), |cwd| format!("{AGENT}:{cwd}"))
+}
+
+/// The who and when of a record without usage (a prompt, a tool result), as an event that
+/// counts nothing ([`Flags::no_usage`]); `None` for a line that is no Qwen Code record
+/// (its message has no `parts`: Claude Code's turns have `content`).
+pub(super) fn carrier(text: &str, ctx: &LineContext) -> Option<Event> {
+    if !text.contains("\"parts\"") {
+        return None;
+    }
+    let line: Line = serde_json::from_str(text).ok()?;
+    line.message.as_ref()?.parts.as_ref()?;
+    line.session_id.as_ref()?;
+    let time = line.timestamp.as_deref().and_then(parse_rfc3339_ms);
+    let project = line.cwd.map(Cow::into_owned);
+    let mut event = Event::carrier(
+        time,
+        ctx.read_time,
+        identity(project.as_deref()),
+        IdentityAttrs {
+            session: line.session_id.map(Cow::into_owned),
+            agent: line.agent_name.map(Cow::into_owned),
+            project,
+            ..IdentityAttrs::default()
+        },
+        Format::QwenCode,
+        PROVIDER,
+    );
+    event.flags.sidechain = line.is_sidechain.unwrap_or(false);
+    Some(event)
+}
+
 /// The key of one response wherever it is copied: its record's `uuid`.
 pub fn record_key(uuid: &str) -> DedupKey {
     DedupKey::of(&["qwen-code:", uuid])
@@ -134,10 +170,7 @@ pub(super) fn parse(text: &str) -> Parsed {
     let project = line.cwd.map(Cow::into_owned);
     Parsed::Event(Box::new(Event {
         time,
-        identity: match &project {
-            Some(cwd) => format!("{AGENT}:{cwd}"),
-            None => AGENT.to_string(),
-        },
+        identity: identity(project.as_deref()),
         identity_kind: IdentityKind::Agent,
         attrs: IdentityAttrs {
             project,
@@ -146,7 +179,7 @@ pub(super) fn parse(text: &str) -> Parsed {
             ..IdentityAttrs::default()
         },
         format: Format::QwenCode,
-        provider: "qwen".to_string(),
+        provider: PROVIDER.to_string(),
         model: line
             .model
             .map_or_else(|| UNKNOWN_MODEL.to_string(), Cow::into_owned),
@@ -172,7 +205,7 @@ pub(super) fn parse(text: &str) -> Parsed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{LineContext, parse_line};
+    use crate::parse::{LineParser, parse_line};
 
     const LINE: &str = r#"{"uuid":"2f6c","parentUuid":"1a9b","sessionId":"d96bf338","timestamp":"2026-02-23T14:24:56.857Z","type":"assistant","cwd":"/home/u/proj","version":"0.10.0","gitBranch":"main","model":"qwen3-coder-plus","message":{"role":"model","parts":[{"text":"Checking the file","thought":true},{"functionCall":{"id":"call_7f3","name":"read_file","args":{"absolute_path":"/home/u/proj/a.ts"}}}]},"usageMetadata":{"promptTokenCount":12414,"candidatesTokenCount":76,"thoughtsTokenCount":39,"cachedContentTokenCount":0,"totalTokenCount":12529}}"#;
 
@@ -232,6 +265,13 @@ mod tests {
                 Parsed::NoUsage
             );
         }
+        // A prompt is no usage, but the secret in it is the record's identity's.
+        let carrier = LineParser::default()
+            .carrier(user.as_bytes(), &LineContext::default())
+            .expect("a carrier");
+        assert_eq!(carrier.identity, "qwen-code:/p");
+        assert_eq!(carrier.format, Format::QwenCode);
+        assert!(carrier.flags.no_usage);
         let no_time = LINE.replace(r#""timestamp":"2026-02-23T14:24:56.857Z","#, "");
         assert_eq!(
             parse_line(no_time.as_bytes(), &LineContext::default()),

@@ -651,7 +651,10 @@ fn a_gemini_session_is_followed_and_a_re_appended_message_replaces_its_copy() {
     .expect("write");
     let path = chats.join("session-2025-12-20T11-07-8f0c2a1e.jsonl");
     let meta = r#"{"sessionId":"8f0c2a1e","projectHash":"h","kind":"main"}"#;
-    append(&path, &format!("{meta}\n{}\n", gemini_message("g1", 1_000, "")));
+    append(
+        &path,
+        &format!("{meta}\n{}\n", gemini_message("g1", 1_000, "")),
+    );
     let mut f = Followed::start(&home.path().join(".gemini/tmp"));
     f.wait_until("the first response is read", |f| f.events.len() == 1);
     assert_eq!(f.events[0].identity, "gemini-cli:/home/ana/proj");
