@@ -307,7 +307,7 @@ fn gemini_document(f: &Fields) -> Value {
 
 /// A checkpoint holding a message copy, or a rewind.
 fn gemini_patch(f: &Fields) -> Value {
-    if f.counts[4] % 2 == 0 {
+    if f.counts[4].is_multiple_of(2) {
         json!({"$set": {"messages": [gemini_message(f)], "lastUpdated": iso(f.time)}})
     } else {
         json!({"$rewindTo": f.id})
