@@ -1,6 +1,6 @@
 //! Parse + ingest throughput on one core: tokentop's own schema (events/s), Claude Code
-//! logs (MB/s) and OTLP JSON lines (MB/s), from bytes to engine, through the same line
-//! reader files go through.
+//! logs (MB/s), OTLP JSON lines (MB/s), Gemini CLI and Qwen Code sessions (responses/s),
+//! from bytes to engine, through the same line reader files go through.
 //! Run: `cargo bench --bench ingest`. Figures are quoted in docs/benchmarks.md.
 
 use std::hint::black_box;
@@ -19,6 +19,8 @@ const CLAUDE_RESPONSES: usize = 10_000;
 /// Collector's `file` exporter batches them.
 const OTLP_LINES: usize = 2_000;
 const OTLP_RECORDS_PER_LINE: usize = 10;
+/// Model responses in the Gemini CLI and Qwen Code sessions.
+const AGENT_RESPONSES: usize = 10_000;
 
 /// RFC 3339 time of line `i` when `lines` lines are spread over one minute, as a live
 /// stream of that rate would write them.
@@ -106,6 +108,69 @@ fn otlp_lines() -> Vec<u8> {
     out.into_bytes()
 }
 
+/// A Gemini CLI session as it writes one: per response, the user's turn, the response
+/// with its tokens, the response again with its tool call, and a `$set` patch.
+fn gemini_cli_lines() -> Vec<u8> {
+    let text = "Let me look at the failing test and the module it covers. ".repeat(4);
+    let mut out = String::from(
+        r#"{"sessionId":"8f0c2a1e-5b6d","projectHash":"3b1f","startTime":"2026-01-01T12:00:00.000Z","lastUpdated":"2026-01-01T12:00:00.000Z","kind":"main"}"#,
+    );
+    out.push('\n');
+    for i in 0..AGENT_RESPONSES {
+        let ts = stamp(i, AGENT_RESPONSES);
+        let (input, cached) = (20_000 + i % 90_000, i % 5000);
+        let response = format!(
+            r#"{{"id":"g{i}","timestamp":"{ts}","type":"gemini","content":"{text}","thoughts":[{{"subject":"Plan","description":"{text}","timestamp":"{ts}"}}],"tokens":{{"input":{input},"output":{},"cached":{cached},"thoughts":{},"tool":0,"total":{}}},"model":"gemini-2.5-flash""#,
+            50 + i % 700,
+            i % 300,
+            input + 50 + i % 700 + i % 300,
+        );
+        out.push_str(&format!(
+            r#"{{"id":"u{i}","timestamp":"{ts}","type":"user","content":[{{"text":"{text}"}}]}}"#
+        ));
+        out.push('\n');
+        out.push_str(&response);
+        out.push_str("}\n");
+        out.push_str(&response);
+        out.push_str(&format!(
+            r#","toolCalls":[{{"id":"run_shell_command-{i}","name":"run_shell_command","args":{{"command":"cargo test"}},"status":"success","timestamp":"{ts}"}}]}}"#
+        ));
+        out.push('\n');
+        out.push_str(&format!(r#"{{"$set":{{"lastUpdated":"{ts}"}}}}"#));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// A Qwen Code session: per response, the user's turn, the assistant record with its
+/// usage and a tool call, and the tool's result.
+fn qwen_code_lines() -> Vec<u8> {
+    let result = "x".repeat(1500);
+    let mut out = String::new();
+    for i in 0..AGENT_RESPONSES {
+        let ts = stamp(i, AGENT_RESPONSES);
+        let head = format!(
+            r#""sessionId":"d96bf338","timestamp":"{ts}","cwd":"/home/dev/app","version":"0.10.0","gitBranch":"main""#
+        );
+        let (prompt, cached, out_tokens) = (20_000 + i % 90_000, i % 5000, 50 + i % 700);
+        out.push_str(&format!(
+            r#"{{"uuid":"u{i}","parentUuid":"t{}",{head},"type":"user","message":{{"role":"user","parts":[{{"text":"go on"}}]}}}}"#,
+            i.saturating_sub(1)
+        ));
+        out.push('\n');
+        out.push_str(&format!(
+            r#"{{"uuid":"a{i}","parentUuid":"u{i}",{head},"type":"assistant","model":"qwen3-coder-plus","message":{{"role":"model","parts":[{{"text":"Checking","thought":true}},{{"functionCall":{{"id":"call_{i}","name":"read_file","args":{{"absolute_path":"/home/dev/app/a.rs"}}}}}}]}},"usageMetadata":{{"promptTokenCount":{prompt},"candidatesTokenCount":{out_tokens},"thoughtsTokenCount":0,"cachedContentTokenCount":{cached},"totalTokenCount":{}}}}}"#,
+            prompt + out_tokens
+        ));
+        out.push('\n');
+        out.push_str(&format!(
+            r#"{{"uuid":"t{i}","parentUuid":"a{i}",{head},"type":"tool_result","message":{{"role":"user","parts":[{{"functionResponse":{{"id":"call_{i}","name":"read_file","response":{{"output":"{result}"}}}}}}]}}}}"#
+        ));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
 fn run(bytes: &[u8], prices: &Arc<PriceTable>, project: Option<&str>) -> u64 {
     let mut engine = Engine::new(prices.clone(), jiff::tz::TimeZone::UTC);
     // Stamped with an origin, as lines read from files are.
@@ -135,6 +200,15 @@ fn benches(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(otlp.len() as u64));
     group.bench_function("otlp json lines (bytes)", |b| {
         b.iter(|| black_box(run(&otlp, &prices, None)))
+    });
+    let gemini = gemini_cli_lines();
+    let qwen = qwen_code_lines();
+    group.throughput(Throughput::Elements(AGENT_RESPONSES as u64));
+    group.bench_function("gemini cli (responses)", |b| {
+        b.iter(|| black_box(run(&gemini, &prices, None)))
+    });
+    group.bench_function("qwen code (responses)", |b| {
+        b.iter(|| black_box(run(&qwen, &prices, None)))
     });
     group.finish();
 }

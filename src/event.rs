@@ -139,6 +139,11 @@ pub enum Format {
     /// LiteLLM's logging payload (`StandardLoggingPayload`), one per line.
     #[serde(rename = "litellm")]
     LiteLlm,
+    /// Gemini CLI chat recordings (`~/.gemini/tmp/<project>/chats/session-*.jsonl`, and
+    /// the legacy whole `session-*.json` documents).
+    GeminiCli,
+    /// Qwen Code chat records (`~/.qwen/projects/<project>/chats/<session>.jsonl`).
+    QwenCode,
 }
 
 impl Format {
@@ -149,6 +154,8 @@ impl Format {
         match self {
             Format::ClaudeCode => Some("claude-code"),
             Format::Codex => Some("codex"),
+            Format::GeminiCli => Some("gemini-cli"),
+            Format::QwenCode => Some("qwen-code"),
             Format::Tokentop
             | Format::OpenAi
             | Format::Anthropic

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::{RejectReason, anthropic, codex, has_key, litellm, otlp, reason_of};
+use super::{RejectReason, anthropic, codex, gemini, has_key, litellm, otlp, qwen, reason_of};
 
 /// The parser a line goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +23,10 @@ pub(super) enum Detected {
     Rollout,
     Exec,
     Stream,
+    /// A Gemini CLI record: session metadata, a legacy whole document, a model response.
+    Gemini,
+    /// A Qwen Code model response.
+    Qwen,
     /// A `"usage"` key somewhere: a response object, Claude Code, or an unknown format.
     Usage,
     NoUsage,
@@ -44,6 +48,10 @@ struct Top<'a> {
     kind: Option<&'a RawValue>,
     #[serde(borrow)]
     payload: Option<&'a RawValue>,
+    #[serde(rename = "projectHash")]
+    project_hash: Option<IgnoredAny>,
+    #[serde(rename = "usageMetadata")]
+    usage_metadata: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -74,7 +82,9 @@ pub(super) fn detect(text: &str) -> Result<Detected, RejectReason> {
         || litellm::may_be_payload(text)
         || codex::may_be_rollout_line(text)
         || codex::may_be_exec_line(text)
-        || anthropic::may_be_stream_event(text);
+        || anthropic::may_be_stream_event(text)
+        || gemini::may_be_line(text)
+        || qwen::may_be_line(text);
     if maybe {
         let top: Top = serde_json::from_str(text).map_err(|e| reason_of(&e))?;
         if top.tokentop_wrap.is_some() {
@@ -106,6 +116,12 @@ pub(super) fn detect(text: &str) -> Result<Detected, RejectReason> {
         }
         if anthropic::is_stream_event(kind) {
             return Ok(Detected::Stream);
+        }
+        if gemini::is_line(top.project_hash.is_some(), kind) {
+            return Ok(Detected::Gemini);
+        }
+        if qwen::is_line(top.usage_metadata.is_some(), kind) {
+            return Ok(Detected::Qwen);
         }
     }
     Ok(if has_key(text, "\"usage\"") {

@@ -8,13 +8,16 @@ pub mod claude_code;
 pub mod codex;
 mod detect;
 pub mod estimate;
+pub mod gemini;
 mod litellm;
 pub mod openai;
 pub mod otlp;
 pub mod plausible;
 pub mod provider;
+pub mod qwen;
 mod reply;
 pub mod tokentop;
+mod usage_metadata;
 pub mod wrapper;
 
 use std::sync::{Arc, LazyLock};
@@ -34,6 +37,9 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 pub struct LineContext<'a> {
     /// The Claude Code project folder (`projects/<this>/...`) the file lives in, if any.
     pub project_dir: Option<&'a str>,
+    /// The project root the source found for the file in the agent's own records (Gemini
+    /// CLI's `.project_root` marker or `projects.json`), for records that name none.
+    pub project_root: Option<&'a str>,
     /// When the line was read: the time given to records that carry none (and flagged so).
     pub read_time: TimeMs,
 }
@@ -45,6 +51,7 @@ pub struct LineContext<'a> {
 #[derive(Debug, Default)]
 pub struct LineParser {
     codex: codex::State,
+    gemini: gemini::State,
     stream: anthropic::Stream,
     /// Scans the records of a line of many (OTLP) one by one, so that each finding goes
     /// with its own record's identity; other lines are scanned whole by the reader.
@@ -101,6 +108,8 @@ impl LineParser {
             Ok(Detected::Rollout) => self.codex.parse_rollout(text, ctx),
             Ok(Detected::Exec) => self.codex.parse_exec(text, ctx),
             Ok(Detected::Stream) => self.stream.parse(text, ctx),
+            Ok(Detected::Gemini) => self.gemini.parse(text, ctx),
+            Ok(Detected::Qwen) => qwen::parse(text),
             Ok(Detected::Usage) => usage_line(text, ctx),
             Ok(Detected::NoUsage) => Parsed::NoUsage,
             Err(reason) => Parsed::Rejected(reason),
@@ -111,8 +120,9 @@ impl LineParser {
 impl LineParser {
     /// The who and when of a record without usage, as an event that counts nothing
     /// ([`crate::event::Flags::no_usage`]): how a secret in a prompt or a tool result
-    /// reaches its record's identity. Claude Code turns and Codex rollout lines; the
-    /// records of other formats that hold no usage name no identity.
+    /// reaches its record's identity. Claude Code turns, Codex rollout lines, Gemini CLI
+    /// and Qwen Code messages; the records of other formats that hold no usage name no
+    /// identity.
     pub fn carrier(&self, line: &[u8], ctx: &LineContext) -> Option<Event> {
         let text = std::str::from_utf8(line).ok()?.trim();
         // A Claude Code tool result may hold a `payload` key of its own (a decoded JWT):
@@ -122,7 +132,12 @@ impl LineParser {
         {
             return Some(carrier);
         }
-        claude_code::carrier(text, ctx)
+        // Qwen Code's records name a session and a folder as Claude Code's do: told apart
+        // by their message's `parts`.
+        self.gemini
+            .carrier(text, ctx)
+            .or_else(|| qwen::carrier(text, ctx))
+            .or_else(|| claude_code::carrier(text, ctx))
     }
 }
 
@@ -287,8 +302,8 @@ fn claude_code_turn(line: &[u8], ctx: &LineContext) -> Parsed {
 
 /// Byte strings of which at least one is in every line any parser uses: usage objects,
 /// the own schema and its wrapper, Codex rollout and `exec` lines, Anthropic stream events,
-/// OTLP export requests.
-const MARKERS: [&str; 13] = [
+/// OTLP export requests, Gemini CLI responses and session metadata, Qwen Code responses.
+const MARKERS: [&str; 16] = [
     "\"usage\"",
     "\"litellm_call_id\"",
     "\"tokentop",
@@ -302,6 +317,9 @@ const MARKERS: [&str; 13] = [
     "\"resourceLogs\"",
     "\"resourceSpans\"",
     "\"resourceMetrics\"",
+    "\"gemini\"",
+    "\"projectHash\"",
+    "\"usageMetadata\"",
 ];
 
 /// `None` only if the fixed patterns could not be built: then every line is parsed.

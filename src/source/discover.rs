@@ -99,21 +99,25 @@ impl SourceSpec {
     }
 }
 
-/// Whether a file in a folder is read: by its extension.
+/// Whether a file in a folder is read: by its extension, or as a legacy Gemini CLI
+/// session document where Gemini CLI keeps those (no other `.json` file).
 fn is_log_file(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| LOG_EXTENSIONS.iter().any(|x| e == *x))
+        || super::gemini::is_legacy_session(path)
 }
 
-/// Where Claude Code and Codex write their logs by default, for these environment values
-/// (`CLAUDE_CONFIG_DIR` may list several roots, comma-separated).
+/// Where the coding agents write their logs by default, for this home and these
+/// environment values (`env` looks one up): Claude Code (`CLAUDE_CONFIG_DIR`, which may
+/// list several roots, comma-separated), Codex (`CODEX_HOME`), Gemini CLI
+/// (`GEMINI_CLI_HOME`, the home its `.gemini` is in) and Qwen Code (`QWEN_RUNTIME_DIR`,
+/// which replaces `~/.qwen`).
 pub fn default_locations(
     home: Option<&Path>,
-    claude_config_dir: Option<&str>,
-    codex_home: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<PathBuf> {
     let mut places = Vec::new();
-    if let Some(dirs) = claude_config_dir {
+    if let Some(dirs) = env("CLAUDE_CONFIG_DIR") {
         places.extend(
             dirs.split(',')
                 .filter(|d| !d.trim().is_empty())
@@ -124,10 +128,21 @@ pub fn default_locations(
         places.push(home.join(".config/claude/projects"));
         places.push(home.join(".claude/projects"));
     }
-    match (codex_home, home) {
-        (Some(codex), _) => places.push(PathBuf::from(codex).join("sessions")),
-        (None, Some(home)) => places.push(home.join(".codex/sessions")),
-        (None, None) => {}
+    // Each agent's override replaces its place under the home.
+    let agents: [(&str, &str, &str); 3] = [
+        ("CODEX_HOME", ".codex", "sessions"),
+        ("GEMINI_CLI_HOME", ".gemini", "tmp"),
+        ("QWEN_RUNTIME_DIR", ".qwen", "projects"),
+    ];
+    for (var, dir, logs) in agents {
+        let root = match (env(var).filter(|v| !v.trim().is_empty()), home) {
+            // `GEMINI_CLI_HOME` stands for the home, not for `.gemini`.
+            (Some(v), _) if var == "GEMINI_CLI_HOME" => PathBuf::from(v).join(dir),
+            (Some(v), _) => PathBuf::from(v),
+            (None, Some(home)) => home.join(dir),
+            (None, None) => continue,
+        };
+        places.push(root.join(logs));
     }
     places
 }
@@ -135,9 +150,7 @@ pub fn default_locations(
 /// The default locations of this machine that exist, or an error naming the ones checked.
 pub fn default_specs() -> Result<Vec<SourceSpec>, String> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let claude = std::env::var("CLAUDE_CONFIG_DIR").ok();
-    let codex = std::env::var("CODEX_HOME").ok();
-    let places = default_locations(home.as_deref(), claude.as_deref(), codex.as_deref());
+    let places = default_locations(home.as_deref(), &|var| std::env::var(var).ok());
     let found: Vec<SourceSpec> = places
         .iter()
         .filter(|p| p.is_dir())
@@ -157,23 +170,57 @@ pub fn default_specs() -> Result<Vec<SourceSpec>, String> {
 mod tests {
     use super::*;
 
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |var| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == var)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
     #[test]
     fn default_places_follow_the_environment() {
         let home = Path::new("/home/ana");
-        let places = default_locations(Some(home), Some("/a, /b"), None);
+        let places = default_locations(Some(home), &env(&[("CLAUDE_CONFIG_DIR", "/a, /b")]));
         let want: Vec<PathBuf> = [
             "/a/projects",
             "/b/projects",
             "/home/ana/.config/claude/projects",
             "/home/ana/.claude/projects",
             "/home/ana/.codex/sessions",
+            "/home/ana/.gemini/tmp",
+            "/home/ana/.qwen/projects",
         ]
         .iter()
         .map(PathBuf::from)
         .collect();
         assert_eq!(places, want);
-        let places = default_locations(Some(home), None, Some("/opt/codex"));
-        assert_eq!(places.last(), Some(&PathBuf::from("/opt/codex/sessions")));
+        let overrides = env(&[
+            ("CODEX_HOME", "/opt/codex"),
+            ("GEMINI_CLI_HOME", "/opt/g"),
+            ("QWEN_RUNTIME_DIR", "/opt/q"),
+        ]);
+        let places = default_locations(Some(home), &overrides);
+        let tail: Vec<PathBuf> = [
+            "/opt/codex/sessions",
+            "/opt/g/.gemini/tmp",
+            "/opt/q/projects",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        assert_eq!(places[2..], tail[..]);
+    }
+
+    #[test]
+    fn a_folder_walk_takes_gemini_documents_and_no_other_json() {
+        assert!(is_log_file(Path::new(
+            "/h/.gemini/tmp/p/chats/session-2025-08-19T10-00-8f0c2a1e.json"
+        )));
+        assert!(is_log_file(Path::new("/h/.qwen/projects/p/chats/s.jsonl")));
+        assert!(!is_log_file(Path::new("/h/.gemini/tmp/p/logs.json")));
+        assert!(!is_log_file(Path::new("/h/.gemini/projects.json")));
     }
 
     #[test]

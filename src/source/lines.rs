@@ -18,6 +18,8 @@ const TOO_LONG_EXAMPLE: usize = 256;
 pub struct LineReader {
     /// The Claude Code project folder the stream belongs to, if any.
     project_dir: Option<String>,
+    /// The project root the agent's own records give for the stream (Gemini CLI), if any.
+    project_root: Option<String>,
     parser: LineParser,
     /// The start of a line whose newline has not arrived yet.
     partial: Vec<u8>,
@@ -91,6 +93,7 @@ impl LineReader {
         }
         let ctx = LineContext {
             project_dir: self.project_dir.as_deref(),
+            project_root: self.project_root.as_deref(),
             read_time,
         };
         let line = Line {
@@ -113,10 +116,18 @@ impl LineReader {
         self
     }
 
+    /// Gives the stream's records the project root `root`, where they name none.
+    pub fn in_project(mut self, root: Option<String>) -> Self {
+        self.project_root = root;
+        self
+    }
+
     /// Forgets everything about the stream (the file was truncated or replaced).
     pub fn reset(&mut self) {
         let scanner = self.scanner.take();
-        *self = LineReader::new(self.project_dir.take(), self.source).scanning(scanner);
+        *self = LineReader::new(self.project_dir.take(), self.source)
+            .scanning(scanner)
+            .in_project(self.project_root.take());
     }
 
     /// Takes the next bytes of the stream; every line they complete is parsed, counted in
@@ -130,6 +141,7 @@ impl LineReader {
     ) {
         let ctx = LineContext {
             project_dir: self.project_dir.as_deref(),
+            project_root: self.project_root.as_deref(),
             read_time,
         };
         let mut at = self.fed;

@@ -3,6 +3,7 @@
 
 pub mod discover;
 pub mod follow;
+pub mod gemini;
 pub mod health;
 pub mod lines;
 pub mod origin;

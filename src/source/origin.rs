@@ -263,6 +263,7 @@ fn record(line: &[u8], name: &str, time: TimeMs) -> Record {
     let project = project_dir(Path::new(name));
     let ctx = LineContext {
         project_dir: project.as_deref(),
+        project_root: None,
         read_time: time,
     };
     let events = match LineParser::default().parse(line, &ctx) {

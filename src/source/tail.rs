@@ -8,10 +8,12 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::gemini;
 use super::health::SourceHealth;
 use super::lines::LineReader;
 use crate::event::SourceId;
 use crate::event::{Event, TimeMs};
+use crate::parse::MAX_LINE_BYTES;
 use crate::secrets::Scanner;
 
 /// Bytes read per system call.
@@ -66,6 +68,9 @@ pub struct TailedFile {
     /// When the file last had new bytes, while a partial last line is held and was not
     /// yet looked at as an idle line.
     held_since: Option<Instant>,
+    /// A whole JSON document rewritten in place (a legacy Gemini CLI session): read whole,
+    /// as one record, each time its length changes.
+    whole: bool,
 }
 
 impl TailedFile {
@@ -73,7 +78,10 @@ impl TailedFile {
     /// its records for secrets.
     pub fn new(path: PathBuf, id: FileId, source: SourceId, scanner: Option<Arc<Scanner>>) -> Self {
         TailedFile {
-            lines: LineReader::new(project_dir(&path), Some(source)).scanning(scanner),
+            lines: LineReader::new(project_dir(&path), Some(source))
+                .scanning(scanner)
+                .in_project(gemini::project_root(&path)),
+            whole: gemini::is_session_document(&path),
             path,
             id,
             handle: None,
@@ -215,6 +223,13 @@ impl TailedFile {
             return Ok(0);
         };
         let len = file.metadata()?.len();
+        if self.whole {
+            let read = self.read_whole(len, read_time, scratch, health, sink);
+            if !self.keep_open {
+                self.handle = None;
+            }
+            return read;
+        }
         let rewritten = len > self.offset && !self.same_content(file);
         if len < self.offset || rewritten {
             self.restart(health);
@@ -251,6 +266,49 @@ impl TailedFile {
         if !self.keep_open {
             self.handle = None;
         }
+        Ok(read)
+    }
+}
+
+impl TailedFile {
+    /// Reads the whole document again (its length changed: it was rewritten), as one line:
+    /// its line breaks are JSON whitespace, read as blanks. The parser's memory of the last
+    /// reading goes; the engine counts each response of it once by its key. A document cut
+    /// short is being written: it is read again when its length changes.
+    fn read_whole(
+        &mut self,
+        len: u64,
+        read_time: TimeMs,
+        scratch: &mut Vec<u8>,
+        health: &mut SourceHealth,
+        sink: &mut dyn FnMut(Event),
+    ) -> io::Result<u64> {
+        self.len = len;
+        let Some(file) = self.handle.as_mut().filter(|_| len != self.offset) else {
+            return Ok(0);
+        };
+        file.seek(SeekFrom::Start(0))?;
+        scratch.clear();
+        // One byte past the limit is enough for the reader to reject it as too long.
+        file.take(MAX_LINE_BYTES as u64 + 1).read_to_end(scratch)?;
+        self.offset = len;
+        // Caught while the writer was still writing it: read it at its next change.
+        let cut_short = serde_json::from_slice::<serde::de::IgnoredAny>(scratch)
+            .err()
+            .is_some_and(|e| e.is_eof());
+        if cut_short && scratch.len() <= MAX_LINE_BYTES {
+            return Ok(0);
+        }
+        for byte in scratch.iter_mut() {
+            if matches!(*byte, b'\n' | b'\r') {
+                *byte = b' ';
+            }
+        }
+        scratch.push(b'\n');
+        self.lines.reset();
+        self.lines.feed(scratch, read_time, health, sink);
+        let read = scratch.len() as u64 - 1;
+        health.bytes += read;
         Ok(read)
     }
 }

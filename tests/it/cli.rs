@@ -188,6 +188,8 @@ fn default_locations_are_used_and_named() {
         .env("HOME", home.path())
         .env_remove("CLAUDE_CONFIG_DIR")
         .env_remove("CODEX_HOME")
+        .env_remove("GEMINI_CLI_HOME")
+        .env_remove("QWEN_RUNTIME_DIR")
         .output()
         .expect("run");
     assert!(!out.status.success());
@@ -195,6 +197,8 @@ fn default_locations_are_used_and_named() {
     assert!(
         err.contains(".claude/projects")
             && err.contains(".codex/sessions")
+            && err.contains(".gemini/tmp")
+            && err.contains(".qwen/projects")
             && err.contains("--demo"),
         "{err}"
     );
@@ -207,7 +211,9 @@ fn default_locations_are_used_and_named() {
             .args(["report", "--json"])
             .env("HOME", home.path())
             .env_remove("CLAUDE_CONFIG_DIR")
-            .env_remove("CODEX_HOME"),
+            .env_remove("CODEX_HOME")
+            .env_remove("GEMINI_CLI_HOME")
+            .env_remove("QWEN_RUNTIME_DIR"),
     );
     assert_eq!(r["totals"]["requests"], 1);
     assert!(
@@ -216,6 +222,45 @@ fn default_locations_are_used_and_named() {
             .unwrap()
             .ends_with(".claude/projects")
     );
+}
+
+/// Gemini CLI and Qwen Code are found with no path given, where their overrides put them:
+/// `GEMINI_CLI_HOME` is the home its `.gemini` is in, `QWEN_RUNTIME_DIR` replaces `~/.qwen`.
+#[test]
+fn gemini_and_qwen_homes_are_found_by_their_overrides() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let fixtures = crate::common::fixture("");
+    let r = report_json(
+        tokentop()
+            .args(["report", "--json", "--by", "identity"])
+            .env("HOME", home.path())
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("CODEX_HOME")
+            .env("GEMINI_CLI_HOME", fixtures.join("gemini_home"))
+            .env("QWEN_RUNTIME_DIR", fixtures.join("qwen_home")),
+    );
+    // 7 Gemini responses (79,154 tokens) and 5 Qwen ones (55,321), worked out in
+    // tests/it/gemini_qwen.rs.
+    assert_eq!(r["totals"]["requests"], 12);
+    let mut keys: Vec<&str> = r["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| row["key"].as_str().expect("key"))
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["gemini-cli:/home/ana/proj", "qwen-code:/home/bo/app"]
+    );
+    let paths: Vec<&str> = r["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .map(|s| s["path"].as_str().expect("path"))
+        .collect();
+    assert!(paths[0].ends_with("gemini_home/.gemini/tmp"), "{paths:?}");
+    assert!(paths[1].ends_with("qwen_home/projects"), "{paths:?}");
 }
 
 /// Times `clap` cannot check are usage errors too (exit 2), each saying what to type.

@@ -619,3 +619,124 @@ fn a_symlink_loop_under_a_followed_glob_ends() {
     f.wait_until("both files are counted", |f| f.health().files == 2);
     assert_eq!(f.inputs(), all(1..=2), "each file once, under one name");
 }
+
+/// The totals of `events` as the engine counts them (copies of a response once):
+/// (input, cache read, output, requests).
+fn counted(events: &[Event]) -> (u64, u64, u64, u64) {
+    let mut engine = crate::common::engine();
+    for e in events {
+        engine.ingest(e);
+    }
+    engine.advance(NOON);
+    let t = engine.snapshot(None).totals;
+    (t.input, t.cache_read, t.output, t.requests)
+}
+
+fn gemini_message(id: &str, input: u64, tools: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","timestamp":"2025-12-20T11:07:32.000Z","type":"gemini","content":"","tokens":{{"input":{input},"output":10,"cached":100,"thoughts":0,"tool":0,"total":{}}},"model":"gemini-2.5-flash"{tools}}}"#,
+        input + 10
+    )
+}
+
+#[test]
+fn a_gemini_session_is_followed_and_a_re_appended_message_replaces_its_copy() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let chats = home.path().join(".gemini/tmp/proj/chats");
+    std::fs::create_dir_all(&chats).expect("mkdir");
+    std::fs::write(
+        home.path().join(".gemini/tmp/proj/.project_root"),
+        "/home/ana/proj\n",
+    )
+    .expect("write");
+    let path = chats.join("session-2025-12-20T11-07-8f0c2a1e.jsonl");
+    let meta = r#"{"sessionId":"8f0c2a1e","projectHash":"h","kind":"main"}"#;
+    append(
+        &path,
+        &format!("{meta}\n{}\n", gemini_message("g1", 1_000, "")),
+    );
+    let mut f = Followed::start(&home.path().join(".gemini/tmp"));
+    f.wait_until("the first response is read", |f| f.events.len() == 1);
+    assert_eq!(f.events[0].identity, "gemini-cli:/home/ana/proj");
+    let call = r#","toolCalls":[{"id":"read_file-1","name":"read_file","args":{}}]"#;
+    append(&path, &(gemini_message("g1", 1_000, call) + "\n"));
+    append(&path, &(gemini_message("g2", 2_000, "") + "\n"));
+    f.wait_until("the copy and the next response arrive", |f| {
+        f.events.len() == 3
+    });
+    assert_eq!(counted(&f.events), (2_800, 200, 20, 2));
+    assert_eq!(f.events[1].tools.len(), 1);
+}
+
+#[test]
+fn a_legacy_gemini_document_rewritten_in_place_is_read_whole_again() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let chats = home.path().join(".gemini/tmp/proj/chats");
+    std::fs::create_dir_all(&chats).expect("mkdir");
+    let path = chats.join("session-2025-09-01T09-00-11111111.json");
+    let doc = |messages: &[String]| {
+        format!(
+            "{{\n  \"sessionId\": \"s0\",\n  \"projectHash\": \"h\",\n  \"messages\": [\n    {}\n  ]\n}}",
+            messages.join(",\n    ")
+        )
+    };
+    let first = vec![gemini_message("gL1", 1_000, "")];
+    std::fs::write(&path, doc(&first)).expect("write");
+    let mut f = Followed::start(&home.path().join(".gemini"));
+    f.wait_until("the document is read", |f| f.events.len() == 1);
+    let mut both = first.clone();
+    both.push(gemini_message("gL2", 3_000, ""));
+    // Rewritten whole, in place, as Gemini CLI did.
+    std::fs::write(&path, doc(&both)).expect("rewrite");
+    f.wait_until("the rewritten document is read", |f| f.events.len() == 3);
+    assert_eq!(counted(&f.events), (3_800, 200, 20, 2), "gL1 once");
+    f.wait_until("no line is rejected", |f| {
+        f.health.first().is_some_and(|h| h.rejected_lines() == 0)
+    });
+}
+
+#[test]
+fn a_qwen_session_is_followed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let chats = dir.path().join("projects/-home-bo-app/chats");
+    std::fs::create_dir_all(&chats).expect("mkdir");
+    let path = chats.join("d96bf338.jsonl");
+    let record = |uuid: &str, prompt: u64| {
+        format!(
+            r#"{{"uuid":"{uuid}","sessionId":"d96bf338","timestamp":"2025-12-22T14:24:56.857Z","type":"assistant","cwd":"/home/bo/app","model":"qwen3-coder-plus","message":{{"role":"model","parts":[]}},"usageMetadata":{{"promptTokenCount":{prompt},"candidatesTokenCount":5,"cachedContentTokenCount":0,"totalTokenCount":{}}}}}"#,
+            prompt + 5
+        ) + "\n"
+    };
+    append(&path, &record("q1", 100));
+    let mut f = Followed::start(dir.path());
+    f.wait_until("the first response is read", |f| f.events.len() == 1);
+    append(&path, &record("q2", 200));
+    f.wait_until("the appended response arrives", |f| f.events.len() == 2);
+    assert_eq!(counted(&f.events), (300, 0, 10, 2));
+    assert_eq!(f.events[1].identity, "qwen-code:/home/bo/app");
+}
+
+#[test]
+fn a_legacy_gemini_document_caught_half_written_waits_for_its_end() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("session-2025-09-01T09-00-11111111.json");
+    let doc = format!(
+        "{{\n  \"sessionId\": \"s0\",\n  \"projectHash\": \"h\",\n  \"messages\": [\n    {}\n  ]\n}}",
+        gemini_message("gL1", 1_000, "")
+    );
+    std::fs::write(&path, &doc[..doc.len() - 10]).expect("write");
+    let mut follower = Follower::new(
+        vec![SourceSpec::parse(&path.to_string_lossy())],
+        Origins::default(),
+    );
+    let mut events = Vec::new();
+    follower.rescan(NOON, &mut |e| events.push(e));
+    follower.poll(NOON, &mut |e| events.push(e));
+    let h = &follower.health()[0];
+    assert_eq!((events.len(), h.lines, h.rejected_lines()), (0, 0, 0));
+    std::fs::write(&path, &doc).expect("write");
+    follower.poll(NOON, &mut |e| events.push(e));
+    let h = &follower.health()[0];
+    assert_eq!((events.len(), h.lines, h.rejected_lines()), (1, 1, 0));
+    assert_eq!(events[0].tokens.input, 900);
+}

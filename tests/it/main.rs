@@ -20,6 +20,7 @@ mod finding_views;
 mod fixtures;
 mod follow;
 mod formats;
+mod gemini_qwen;
 mod identity_detail;
 mod incident;
 mod incident_key;

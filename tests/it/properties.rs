@@ -123,6 +123,11 @@ const SHAPES: &[Shape] = &[
     anthropic_delta,
     litellm,
     otlp,
+    gemini_meta,
+    gemini_message,
+    gemini_document,
+    gemini_patch,
+    qwen_assistant,
 ];
 
 fn claude_code_turn(f: &Fields) -> Value {
@@ -275,6 +280,55 @@ fn otlp(f: &Fields) -> Value {
     }]})
 }
 
+fn gemini_meta(f: &Fields) -> Value {
+    json!({"sessionId": f.id, "projectHash": f.who, "startTime": iso(f.time), "kind": "main"})
+}
+
+fn gemini_message(f: &Fields) -> Value {
+    let [input, output, cached, thoughts, total] = f.counts;
+    json!({
+        "id": f.id, "timestamp": iso(f.time), "type": "gemini", "content": f.content,
+        "model": f.model,
+        "tokens": {"input": input, "output": output, "cached": cached, "thoughts": thoughts,
+                   "tool": 0, "total": total},
+        "toolCalls": [{"id": format!("read_file-{}", f.who), "name": f.who, "args": {}}],
+    })
+}
+
+/// A legacy whole document: the metadata with its messages.
+fn gemini_document(f: &Fields) -> Value {
+    let mut doc = gemini_meta(f);
+    doc["messages"] = json!([
+        {"id": "u", "timestamp": iso(f.time), "type": "user", "content": f.content},
+        gemini_message(f),
+    ]);
+    doc
+}
+
+/// A checkpoint holding a message copy, or a rewind.
+fn gemini_patch(f: &Fields) -> Value {
+    if f.counts[4].is_multiple_of(2) {
+        json!({"$set": {"messages": [gemini_message(f)], "lastUpdated": iso(f.time)}})
+    } else {
+        json!({"$rewindTo": f.id})
+    }
+}
+
+fn qwen_assistant(f: &Fields) -> Value {
+    let [prompt, candidates, cached, thoughts, total] = f.counts;
+    json!({
+        "uuid": f.id, "parentUuid": null, "sessionId": f.who, "timestamp": iso(f.time),
+        "type": "assistant", "cwd": format!("/srv/{}", f.who), "model": f.model,
+        "message": {"role": "model", "parts": [
+            {"text": f.content, "thought": true},
+            {"functionCall": {"id": f.id, "name": f.who, "args": {}}},
+        ]},
+        "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": candidates,
+                          "thoughtsTokenCount": thoughts, "cachedContentTokenCount": cached,
+                          "totalTokenCount": total},
+    })
+}
+
 /// A step into a JSON value.
 #[derive(Clone, Debug)]
 enum Step {
@@ -398,6 +452,7 @@ fn read(lines: &[Vec<u8>], cuts: &[Index]) -> (Vec<Event>, SourceHealth) {
 fn health_lines(line: &[u8]) -> u64 {
     let ctx = LineContext {
         project_dir: None,
+        project_root: None,
         read_time: NOON,
     };
     match parse_line(line, &ctx) {
@@ -620,9 +675,10 @@ fn the_shapes_make_events_of_every_usage_format() {
     };
     let ctx = LineContext {
         project_dir: None,
+        project_root: None,
         read_time: NOON,
     };
-    let usage: [(&str, Shape); 8] = [
+    let usage: [(&str, Shape); 11] = [
         ("claude_code_turn", claude_code_turn),
         ("codex_count", codex_count),
         ("own", own),
@@ -631,6 +687,9 @@ fn the_shapes_make_events_of_every_usage_format() {
         ("anthropic", anthropic),
         ("litellm", litellm),
         ("otlp", otlp),
+        ("gemini_message", gemini_message),
+        ("gemini_document", gemini_document),
+        ("qwen_assistant", qwen_assistant),
     ];
     for (name, shape) in usage {
         let line = shape(&f).to_string();
