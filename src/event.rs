@@ -139,6 +139,11 @@ pub enum Format {
     /// LiteLLM's logging payload (`StandardLoggingPayload`), one per line.
     #[serde(rename = "litellm")]
     LiteLlm,
+    /// OpenCode's SQLite store (`opencode.db`: `message` rows) and its legacy JSON tree.
+    #[serde(rename = "opencode")]
+    OpenCode,
+    /// Goose's SQLite store (`sessions.db`: `usage_ledger` rows, else session counters).
+    Goose,
 }
 
 impl Format {
@@ -149,6 +154,8 @@ impl Format {
         match self {
             Format::ClaudeCode => Some("claude-code"),
             Format::Codex => Some("codex"),
+            Format::OpenCode => Some("opencode"),
+            Format::Goose => Some("goose"),
             Format::Tokentop
             | Format::OpenAi
             | Format::Anthropic

@@ -123,6 +123,8 @@ fn format_label(format: Format) -> &'static str {
         Format::Anthropic => "Anthropic",
         Format::Wrapper => "wrapped provider",
         Format::LiteLlm => "LiteLLM",
+        Format::OpenCode => "OpenCode",
+        Format::Goose => "Goose",
     }
 }
 
