@@ -89,8 +89,12 @@ impl Reader {
     /// The id each poll starts from: the oldest unfinished message's, or the oldest of the
     /// latest ids read.
     fn floor(&self) -> Option<String> {
-        let recent = (self.versions.keys().rev().nth(RECENT_ROWS - 1))
-            .or_else(|| self.versions.keys().next());
+        let mut ids = self.versions.keys();
+        let recent = ids
+            .clone()
+            .rev()
+            .nth(RECENT_ROWS - 1)
+            .or_else(|| ids.next());
         [self.open.keys().next(), recent]
             .into_iter()
             .flatten()
