@@ -1,6 +1,8 @@
 //! Parse + ingest throughput on one core: tokentop's own schema (events/s), Claude Code
 //! logs (MB/s), OTLP JSON lines (MB/s), Gemini CLI and Qwen Code sessions (responses/s),
-//! from bytes to engine, through the same line reader files go through.
+//! from bytes to engine, through the same line reader files go through; and the agents'
+//! SQLite stores (OpenCode messages with their parts, Goose ledger rows: events/s), from a
+//! database file to engine, through the same follower the monitor polls them with.
 //! Run: `cargo bench --bench ingest`. Figures are quoted in docs/benchmarks.md.
 
 use std::hint::black_box;
@@ -10,8 +12,11 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokentop::engine::Engine;
 use tokentop::event::SourceId;
 use tokentop::pricing::PriceTable;
+use tokentop::source::discover::SourceSpec;
+use tokentop::source::follow::Follower;
 use tokentop::source::health::SourceHealth;
 use tokentop::source::lines::LineReader;
+use tokentop::source::origin::Origins;
 
 const OWN_LINES: usize = 100_000;
 const CLAUDE_RESPONSES: usize = 10_000;
@@ -21,6 +26,9 @@ const OTLP_LINES: usize = 2_000;
 const OTLP_RECORDS_PER_LINE: usize = 10;
 /// Model responses in the Gemini CLI and Qwen Code sessions.
 const AGENT_RESPONSES: usize = 10_000;
+/// OpenCode assistant messages (each with a tool part and a text part) and user messages.
+const OPENCODE_MESSAGES: usize = 20_000;
+const GOOSE_LEDGER_ROWS: usize = 20_000;
 
 /// RFC 3339 time of line `i` when `lines` lines are spread over one minute, as a live
 /// stream of that rate would write them.
@@ -171,6 +179,94 @@ fn qwen_code_lines() -> Vec<u8> {
     out.into_bytes()
 }
 
+/// An `opencode.db` of [`OPENCODE_MESSAGES`] assistant turns (after a user message each),
+/// with the schema of shared/reference/agent-logs-more.md section 2.
+fn opencode_db(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("opencode.db");
+    let mut conn = rusqlite::Connection::open(&path).expect("create");
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         CREATE TABLE session (id TEXT PRIMARY KEY, directory TEXT NOT NULL);
+         CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT NOT NULL,
+             time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, data TEXT NOT NULL);
+         CREATE TABLE part (id TEXT PRIMARY KEY, message_id TEXT NOT NULL,
+             session_id TEXT NOT NULL, data TEXT NOT NULL);
+         CREATE INDEX part_message_idx ON part (message_id);
+         INSERT INTO session VALUES ('ses_1', '/home/dev/app');",
+    )
+    .expect("schema");
+    let tx = conn.transaction().expect("transaction");
+    for i in 0..OPENCODE_MESSAGES {
+        let t = 1_767_268_800_000 + i as i64 * 3_000;
+        let (user, assistant) = (format!("msg_{:08}a", i), format!("msg_{:08}b", i));
+        let insert = "INSERT INTO message VALUES (?1, 'ses_1', ?2, ?2, ?3)";
+        let prompt = format!(r#"{{"role":"user","time":{{"created":{t}}},"agent":"build"}}"#);
+        tx.execute(insert, rusqlite::params![user, t, prompt])
+            .expect("user");
+        let data = format!(
+            r#"{{"role":"assistant","time":{{"created":{t},"completed":{}}},"parentID":"{user}","modelID":"claude-sonnet-4-5","providerID":"anthropic","mode":"build","agent":"build","path":{{"cwd":"/home/dev/app","root":"/home/dev/app"}},"cost":0.0123,"tokens":{{"total":13420,"input":{},"output":300,"reasoning":0,"cache":{{"read":12800,"write":200}}}},"finish":"tool-calls"}}"#,
+            t + 2_000,
+            100 + i % 50
+        );
+        tx.execute(insert, rusqlite::params![assistant, t, data])
+            .expect("assistant");
+        let tool = format!(
+            r#"{{"type":"tool","callID":"toolu_{i}","tool":"bash","state":{{"status":"completed","input":{{"command":"npm test"}},"output":"ok","metadata":{{"exit":0}}}}}}"#
+        );
+        let text = r#"{"type":"text","text":"All tests pass."}"#;
+        for (n, part) in [tool.as_str(), text].into_iter().enumerate() {
+            tx.execute(
+                "INSERT INTO part VALUES (?1, ?2, 'ses_1', ?3)",
+                rusqlite::params![format!("prt_{i:08}{n}"), assistant, part],
+            )
+            .expect("part");
+        }
+    }
+    tx.commit().expect("commit");
+    path
+}
+
+/// A Goose `sessions.db` with a `usage_ledger` of [`GOOSE_LEDGER_ROWS`] rows.
+fn goose_db(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("sessions.db");
+    let mut conn = rusqlite::Connection::open(&path).expect("create");
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         CREATE TABLE sessions (id TEXT PRIMARY KEY, working_dir TEXT, provider_name TEXT);
+         CREATE TABLE usage_ledger (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT,
+             created_timestamp INTEGER, model TEXT, input_tokens INTEGER, output_tokens INTEGER,
+             total_tokens INTEGER, cache_read_tokens INTEGER, cache_write_tokens INTEGER,
+             cost REAL, cost_source TEXT, is_compaction INTEGER);
+         INSERT INTO sessions VALUES ('20260101_1', '/home/dev/app', 'anthropic');",
+    )
+    .expect("schema");
+    let tx = conn.transaction().expect("transaction");
+    for i in 0..GOOSE_LEDGER_ROWS {
+        tx.execute(
+            "INSERT INTO usage_ledger (session_id, created_timestamp, model, input_tokens,
+                 output_tokens, total_tokens, cache_read_tokens, cache_write_tokens, cost,
+                 cost_source, is_compaction)
+             VALUES ('20260101_1', ?1, 'claude-sonnet-4-5', 9800, 420, 10220, 8000, 300, 0.021,
+                 'provider_reported', 0)",
+            [1_767_268_800 + i as i64],
+        )
+        .expect("ledger row");
+    }
+    tx.commit().expect("commit");
+    path
+}
+
+/// Reads a database through a fresh follower into a fresh engine: the events counted.
+fn run_db(path: &std::path::Path, prices: &Arc<PriceTable>) -> u64 {
+    let mut engine = Engine::new(prices.clone(), jiff::tz::TimeZone::UTC);
+    let spec = SourceSpec::Path(path.to_path_buf());
+    let mut follower = Follower::new(vec![spec], Origins::default());
+    follower.rescan(0, &mut |e| engine.ingest(&e));
+    follower.poll(0, &mut |e| engine.ingest(&e));
+    engine.finish();
+    engine.stats().events
+}
+
 fn run(bytes: &[u8], prices: &Arc<PriceTable>, project: Option<&str>) -> u64 {
     let mut engine = Engine::new(prices.clone(), jiff::tz::TimeZone::UTC);
     // Stamped with an origin, as lines read from files are.
@@ -209,6 +305,17 @@ fn benches(c: &mut Criterion) {
     });
     group.bench_function("qwen code (responses)", |b| {
         b.iter(|| black_box(run(&qwen, &prices, None)))
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let opencode = opencode_db(dir.path());
+    group.throughput(Throughput::Elements(OPENCODE_MESSAGES as u64));
+    group.bench_function("opencode db (assistant messages)", |b| {
+        b.iter(|| black_box(run_db(&opencode, &prices)))
+    });
+    let goose = goose_db(dir.path());
+    group.throughput(Throughput::Elements(GOOSE_LEDGER_ROWS as u64));
+    group.bench_function("goose db (ledger rows)", |b| {
+        b.iter(|| black_box(run_db(&goose, &prices)))
     });
     group.finish();
 }

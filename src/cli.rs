@@ -23,8 +23,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Log files, folders or globs to read and follow, `-` for stdin [default: the Claude
-    /// Code and Codex log folders that exist]
+    /// Log files, folders, globs or agent databases (`.db`) to read and follow, `-` for stdin
+    /// [default: the Claude Code and Codex log folders and the OpenCode and Goose databases
+    /// that exist]
     pub paths: Vec<String>,
 
     /// Replay the bundled sample data as a live stream (no setup, no network)
@@ -77,8 +78,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// Log files, folders or globs to read, `-` for stdin [default: the Claude Code and
-    /// Codex log folders that exist]
+    /// Log files, folders, globs or agent databases (`.db`) to read, `-` for stdin
+    /// [default: the Claude Code and Codex log folders and the OpenCode and Goose databases
+    /// that exist]
     pub paths: Vec<String>,
 
     /// Where the cursor starts (same forms as report's --since) [default: the first event];
@@ -107,8 +109,9 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct IncidentArgs {
-    /// Log files, folders or globs to read, `-` for stdin [default: the Claude Code and
-    /// Codex log folders that exist]
+    /// Log files, folders, globs or agent databases (`.db`) to read, `-` for stdin
+    /// [default: the Claude Code and Codex log folders and the OpenCode and Goose databases
+    /// that exist]
     pub paths: Vec<String>,
 
     /// The identity, by its report key: the name `report --by identity` shows, or the raw
@@ -135,8 +138,9 @@ pub struct IncidentArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Log files, folders or globs to read and follow, `-` for stdin [default: the Claude
-    /// Code and Codex log folders that exist]
+    /// Log files, folders, globs or agent databases (`.db`) to read and follow, `-` for stdin
+    /// [default: the Claude Code and Codex log folders and the OpenCode and Goose databases
+    /// that exist]
     pub paths: Vec<String>,
 
     /// Where to serve /metrics and /healthz (port 0: a free one, printed at start). An
@@ -161,8 +165,9 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Log files, folders or globs to read, `-` for stdin [default: the Claude Code and
-    /// Codex log folders that exist]
+    /// Log files, folders, globs or agent databases (`.db`) to read, `-` for stdin
+    /// [default: the Claude Code and Codex log folders and the OpenCode and Goose databases
+    /// that exist]
     pub paths: Vec<String>,
 
     /// How to print it: an aligned table, JSON, CSV (for spreadsheets) or a Markdown table
@@ -223,8 +228,9 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Log files, folders or globs to read, `-` for stdin [default: the Claude Code and
-    /// Codex log folders that exist]
+    /// Log files, folders, globs or agent databases (`.db`) to read, `-` for stdin
+    /// [default: the Claude Code and Codex log folders and the OpenCode and Goose databases
+    /// that exist]
     pub paths: Vec<String>,
 
     /// Print every budget as JSON instead of the lines of those not ok

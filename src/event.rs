@@ -144,6 +144,11 @@ pub enum Format {
     GeminiCli,
     /// Qwen Code chat records (`~/.qwen/projects/<project>/chats/<session>.jsonl`).
     QwenCode,
+    /// OpenCode's SQLite store (`opencode.db`: `message` rows) and its legacy JSON tree.
+    #[serde(rename = "opencode")]
+    OpenCode,
+    /// Goose's SQLite store (`sessions.db`: `usage_ledger` rows, else session counters).
+    Goose,
 }
 
 impl Format {
@@ -156,6 +161,8 @@ impl Format {
             Format::Codex => Some("codex"),
             Format::GeminiCli => Some("gemini-cli"),
             Format::QwenCode => Some("qwen-code"),
+            Format::OpenCode => Some("opencode"),
+            Format::Goose => Some("goose"),
             Format::Tokentop
             | Format::OpenAi
             | Format::Anthropic

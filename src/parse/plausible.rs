@@ -3,7 +3,7 @@
 //! an absurd count saturates a sum). Cumulative formats (Codex) are checked on the
 //! per-request growth, which is what their events carry.
 
-use super::RejectReason;
+use super::{Parsed, RejectReason};
 use crate::event::{Event, TimeMs, Tokens};
 
 /// More tokens than this in one class of one request is not a request.
@@ -45,6 +45,22 @@ fn tokens_are_plausible(t: &Tokens) -> bool {
 /// A cost, recorded or priced, that one request can have.
 pub fn cost_is_plausible(cost: f64) -> bool {
     cost.is_finite() && (0.0..=MAX_REQUEST_COST_USD).contains(&cost)
+}
+
+/// A record's outcome as a reader counts it: an event outside the bounds above, or
+/// stamped too far past `read_time`, becomes its reason (for readers of records other than
+/// lines, such as database rows).
+pub fn vet(parsed: Parsed, read_time: TimeMs) -> Parsed {
+    match parsed {
+        Parsed::Event(event) => match check(&event) {
+            Some(reason) => Parsed::Rejected(reason),
+            None if !time_is_plausible(&event, read_time) => {
+                Parsed::Rejected(RejectReason::FutureTime)
+            }
+            None => Parsed::Event(event),
+        },
+        other => other,
+    }
 }
 
 /// Whether an event's time can be believed when read at `read_time`.

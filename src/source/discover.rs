@@ -1,5 +1,6 @@
 //! Turning the paths a user typed (files, folders, globs, `~`, `-`) into files to read, and
-//! finding the agents' default log folders when no path is given.
+//! finding the agents' default log folders and databases when no path is given (a path
+//! that names a database is polled instead: [`super::db::locate`]).
 
 use std::io;
 use std::os::unix::fs::FileTypeExt;
@@ -147,17 +148,30 @@ pub fn default_locations(
     places
 }
 
-/// The default locations of this machine that exist, or an error naming the ones checked.
+/// The default locations of this machine that exist, or an error naming the ones checked:
+/// the log folders, and the folders (or file) of the agents' databases that hold one.
 pub fn default_specs() -> Result<Vec<SourceSpec>, String> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let places = default_locations(home.as_deref(), &|var| std::env::var(var).ok());
-    let found: Vec<SourceSpec> = places
-        .iter()
-        .filter(|p| p.is_dir())
-        .map(|p| SourceSpec::Path(p.clone()))
-        .collect();
+    let var = |name: &str| std::env::var(name).ok();
+    let places = default_locations(home.as_deref(), &var);
+    let databases = super::db::default_locations(
+        home.as_deref(),
+        var("XDG_DATA_HOME").as_deref(),
+        var("OPENCODE_DB").as_deref(),
+        var("GOOSE_PATH_ROOT").as_deref(),
+    );
+    let logs = places.iter().filter(|p| p.is_dir()).cloned();
+    let stores = databases.iter().filter(|p| {
+        let spec = SourceSpec::Path(p.to_path_buf());
+        super::db::locate(&spec).is_some_and(|db| db.is_file())
+    });
+    let found: Vec<SourceSpec> = logs.chain(stores.cloned()).map(SourceSpec::Path).collect();
     if found.is_empty() {
-        let checked: Vec<String> = places.iter().map(|p| p.display().to_string()).collect();
+        let checked: Vec<String> = places
+            .iter()
+            .chain(&databases)
+            .map(|p| p.display().to_string())
+            .collect();
         return Err(format!(
             "no usage logs in the default places ({}): give files or folders, e.g. `tokentop /var/log/llm/` or `tokentop usage.jsonl`, pipe lines in with `-`, or try `tokentop --demo`",
             checked.join(", ")

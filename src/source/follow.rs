@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
+use super::db::{self, Database};
 use super::discover::SourceSpec;
 use super::health::SourceHealth;
 use super::origin::Origins;
@@ -46,6 +47,8 @@ struct Source {
     /// Why the filesystem watcher does not watch this source's folder (changes are then
     /// found by polling only).
     watch_error: Option<(PathBuf, String)>,
+    /// The agent database the path names (then it has no files): polled instead.
+    db: Option<Database>,
 }
 
 impl Source {
@@ -92,6 +95,7 @@ impl Follower {
                 scan_errors: Vec::new(),
                 read_errors: BTreeMap::new(),
                 watch_error: None,
+                db: None,
             })
             .collect();
         Follower {
@@ -113,6 +117,12 @@ impl Follower {
     /// went away (deleted, or renamed out of sight) is read to its end, and drained a while.
     pub fn rescan(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
         for source in &mut self.sources {
+            if source.db.is_none() {
+                source.db = db::locate(&source.spec).map(Database::new);
+            }
+            if source.db.is_some() {
+                continue;
+            }
             let mut walk = match source.spec.files() {
                 Ok(walk) => walk,
                 Err(e) => {
@@ -211,6 +221,10 @@ impl Follower {
     ) {
         self.polls += 1;
         for source in &mut self.sources {
+            if let Some(db) = &mut source.db {
+                db.poll(read_time, &mut source.health, sink);
+                continue;
+            }
             // Only files whose length moved are read (a closed file is not reopened for
             // nothing); files newly opened beyond the handle limit are closed after reading.
             let mut files: Vec<&mut TailedFile> = source
@@ -313,7 +327,11 @@ impl Follower {
     pub(super) fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
         self.sources
             .iter()
-            .filter_map(|s| s.spec.watch_root())
+            .filter_map(|s| match &s.db {
+                // Only the database's folder: its legacy JSON tree is read once, unwatched.
+                Some(db) => db.folder().map(|d| (d, false)),
+                None => s.spec.watch_root(),
+            })
             .collect()
     }
 }

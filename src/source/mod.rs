@@ -1,6 +1,8 @@
-//! Sources: IO only. They find files, read new bytes, cut them into lines, hand each line
-//! to the parsers and report their own health. They know nothing about aggregation.
+//! Sources: IO only. They find files, read new bytes, cut them into lines (or poll an
+//! agent's database for new rows), hand each record to the parsers and report their own
+//! health. They know nothing about aggregation.
 
+pub mod db;
 pub mod discover;
 pub mod follow;
 pub mod gemini;

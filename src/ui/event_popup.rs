@@ -125,6 +125,8 @@ fn format_label(format: Format) -> &'static str {
         Format::LiteLlm => "LiteLLM",
         Format::GeminiCli => "Gemini CLI",
         Format::QwenCode => "Qwen Code",
+        Format::OpenCode => "OpenCode",
+        Format::Goose => "Goose",
     }
 }
 

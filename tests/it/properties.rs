@@ -23,7 +23,7 @@ use crate::common::{NOON, engine};
 const CASES: u32 = 256;
 
 /// A runner with a fixed seed and no failure persistence: the same cases on every run.
-fn runner() -> TestRunner {
+pub fn runner() -> TestRunner {
     let config = Config {
         cases: CASES,
         failure_persistence: None,
@@ -35,7 +35,7 @@ fn runner() -> TestRunner {
 
 /// Text with what trips parsers: quotes, backslashes, escapes written out, control
 /// characters, wide and astral characters, and any character at all.
-fn text() -> impl Strategy<Value = String> {
+pub fn text() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         3 => prop::sample::select(vec![
             "a", "svc", "key_1", " ", "\"", "\\", "\\u0041", "\\n", "\n", "\t", "\u{0}",
@@ -48,7 +48,7 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 /// A token count: mostly ordinary, sometimes zero or the largest there is.
-fn count() -> impl Strategy<Value = u64> {
+pub fn count() -> impl Strategy<Value = u64> {
     prop_oneof![6 => 0u64..200_000, 1 => Just(0), 1 => any::<u64>()]
 }
 
@@ -65,18 +65,18 @@ fn model() -> impl Strategy<Value = String> {
 
 /// The random parts of one record, whatever its format.
 #[derive(Clone, Debug)]
-struct Fields {
-    who: String,
-    id: String,
-    content: String,
-    model: String,
-    counts: [u64; 5],
+pub struct Fields {
+    pub who: String,
+    pub id: String,
+    pub content: String,
+    pub model: String,
+    pub counts: [u64; 5],
     /// Within the week before [`NOON`], or (rarely) anywhere in the millisecond range.
-    time: TimeMs,
-    cost: f64,
+    pub time: TimeMs,
+    pub cost: f64,
 }
 
-fn fields() -> impl Strategy<Value = Fields> {
+pub fn fields() -> impl Strategy<Value = Fields> {
     let time = prop_oneof![
         8 => (NOON - 7 * 86_400_000)..NOON,
         1 => 0i64..4_102_444_800_000,
@@ -102,7 +102,7 @@ fn fields() -> impl Strategy<Value = Fields> {
         })
 }
 
-fn iso(ms: TimeMs) -> String {
+pub fn iso(ms: TimeMs) -> String {
     jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
 }
 
@@ -374,7 +374,7 @@ fn get_mut<'a>(value: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
 }
 
 /// `value` without the fields `drops` pick: records with missing fields.
-fn thin(mut value: Value, drops: &[Index]) -> Value {
+pub fn thin(mut value: Value, drops: &[Index]) -> Value {
     for drop in drops {
         let fields = paths(&value, true);
         if fields.is_empty() {
@@ -498,7 +498,7 @@ fn totals(lines: &[Vec<u8>]) -> Usage {
 }
 
 /// Every token class, the requests, the unpriced requests and the tool calls.
-fn classes(u: &Usage) -> [u64; 9] {
+pub fn classes(u: &Usage) -> [u64; 9] {
     [
         u.input,
         u.cache_read,
@@ -512,7 +512,7 @@ fn classes(u: &Usage) -> [u64; 9] {
     ]
 }
 
-fn total_tokens(u: &Usage) -> u64 {
+pub fn total_tokens(u: &Usage) -> u64 {
     classes(u)[..5]
         .iter()
         .fold(0, |sum, n| sum.saturating_add(*n))
