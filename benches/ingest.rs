@@ -6,9 +6,12 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
+mod agents3;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokentop::engine::Engine;
 use tokentop::event::SourceId;
+use tokentop::parse::FileFacts;
 use tokentop::pricing::PriceTable;
 use tokentop::source::health::SourceHealth;
 use tokentop::source::lines::LineReader;
@@ -107,9 +110,20 @@ fn otlp_lines() -> Vec<u8> {
 }
 
 fn run(bytes: &[u8], prices: &Arc<PriceTable>, project: Option<&str>) -> u64 {
+    run_with(bytes, prices, project, None)
+}
+
+/// [`run`] with the facts a source reads beside the file (Kimi CLI's folder and model).
+fn run_with(
+    bytes: &[u8],
+    prices: &Arc<PriceTable>,
+    project: Option<&str>,
+    facts: Option<FileFacts>,
+) -> u64 {
     let mut engine = Engine::new(prices.clone(), jiff::tz::TimeZone::UTC);
     // Stamped with an origin, as lines read from files are.
-    let mut lines = LineReader::new(project.map(str::to_string), Some(SourceId(0)));
+    let mut lines =
+        LineReader::new(project.map(str::to_string), Some(SourceId(0))).with_facts(facts);
     let mut health = SourceHealth::new("bench");
     lines.feed(bytes, 0, &mut health, &mut |e| engine.ingest(&e));
     engine.finish();
@@ -135,6 +149,11 @@ fn benches(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(otlp.len() as u64));
     group.bench_function("otlp json lines (bytes)", |b| {
         b.iter(|| black_box(run(&otlp, &prices, None)))
+    });
+    let kimi = agents3::kimi_lines();
+    group.throughput(Throughput::Elements(agents3::KIMI_STEPS as u64));
+    group.bench_function("kimi cli (events)", |b| {
+        b.iter(|| black_box(run_with(&kimi, &prices, None, Some(agents3::kimi_facts()))))
     });
     group.finish();
 }

@@ -148,6 +148,7 @@ impl Recording {
                     let time = locate_time(line)?;
                     let ctx = LineContext {
                         project_dir: project.as_deref(),
+                        facts: None,
                         read_time: time,
                     };
                     let mut parsed = parse_line(line.as_bytes(), &ctx);

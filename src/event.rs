@@ -139,6 +139,12 @@ pub enum Format {
     /// LiteLLM's logging payload (`StandardLoggingPayload`), one per line.
     #[serde(rename = "litellm")]
     LiteLlm,
+    /// Kimi CLI wire logs (`~/.kimi/sessions/<md5>/<session>/wire.jsonl`).
+    KimiCli,
+    /// pi session logs (`~/.pi/agent/sessions/--<cwd>--/<time>_<id>.jsonl`).
+    Pi,
+    /// GitHub Copilot CLI: its OpenTelemetry file export and session `events.jsonl`.
+    CopilotCli,
 }
 
 impl Format {
@@ -149,6 +155,9 @@ impl Format {
         match self {
             Format::ClaudeCode => Some("claude-code"),
             Format::Codex => Some("codex"),
+            Format::KimiCli => Some("kimi-cli"),
+            Format::Pi => Some("pi"),
+            Format::CopilotCli => Some("copilot-cli"),
             Format::Tokentop
             | Format::OpenAi
             | Format::Anthropic

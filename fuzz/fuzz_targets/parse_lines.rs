@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let mut parser = LineParser::scanning(Some(scanner));
     let ctx = LineContext {
         project_dir: Some("-home-dev-fuzz"),
+        facts: None,
         read_time: 1_767_261_600_000,
     };
     for line in data.split(|&b| b == b'\n') {

@@ -342,6 +342,7 @@ mod tests {
         );
         let ctx = LineContext {
             project_dir: None,
+            facts: None,
             read_time: NINE,
         };
         match parse_line(line.as_bytes(), &ctx) {

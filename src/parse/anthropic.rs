@@ -331,6 +331,7 @@ mod tests {
     fn ctx() -> LineContext<'static> {
         LineContext {
             project_dir: None,
+            facts: None,
             read_time: 7,
         }
     }

@@ -259,6 +259,7 @@ mod tests {
     fn assistant_line_becomes_an_event() {
         let ctx = LineContext {
             project_dir: Some("-Users-chip-dev-ai-music"),
+            facts: None,
             read_time: 0,
         };
         let e = event(LINE, &ctx);

@@ -402,6 +402,7 @@ mod tests {
         let mut parser = LineParser::default();
         let ctx = LineContext {
             project_dir: None,
+            facts: None,
             read_time: 99,
         };
         lines

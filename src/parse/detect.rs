@@ -10,7 +10,10 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::{RejectReason, anthropic, codex, has_key, litellm, otlp, reason_of};
+use super::{
+    RejectReason, anthropic, codex, copilot_events, copilot_otel, has_key, kimi, litellm, otlp, pi,
+    reason_of,
+};
 
 /// The parser a line goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +26,14 @@ pub(super) enum Detected {
     Rollout,
     Exec,
     Stream,
+    /// A Kimi CLI wire record (`{"timestamp", "message": {"type", "payload"}}`).
+    Kimi,
+    /// A pi session header (`true`) or entry.
+    Pi(bool),
+    /// A span or log record of Copilot CLI's OpenTelemetry file export.
+    CopilotOtel,
+    /// A Copilot CLI session event (`session.start`, `session.shutdown`).
+    CopilotEvents,
     /// A `"usage"` key somewhere: a response object, Claude Code, or an unknown format.
     Usage,
     NoUsage,
@@ -44,6 +55,9 @@ struct Top<'a> {
     kind: Option<&'a RawValue>,
     #[serde(borrow)]
     payload: Option<&'a RawValue>,
+    message: Option<IgnoredAny>,
+    #[serde(rename = "hrTime")]
+    hr_time: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -74,7 +88,11 @@ pub(super) fn detect(text: &str) -> Result<Detected, RejectReason> {
         || litellm::may_be_payload(text)
         || codex::may_be_rollout_line(text)
         || codex::may_be_exec_line(text)
-        || anthropic::may_be_stream_event(text);
+        || anthropic::may_be_stream_event(text)
+        || kimi::may_be_wire_line(text)
+        || pi::may_be_line(text)
+        || copilot_otel::may_be_line(text)
+        || copilot_events::may_be_line(text);
     if maybe {
         let top: Top = serde_json::from_str(text).map_err(|e| reason_of(&e))?;
         if top.tokentop_wrap.is_some() {
@@ -106,6 +124,19 @@ pub(super) fn detect(text: &str) -> Result<Detected, RejectReason> {
         }
         if anthropic::is_stream_event(kind) {
             return Ok(Detected::Stream);
+        }
+        if copilot_otel::is_line(kind, top.hr_time.is_some(), text) {
+            return Ok(Detected::CopilotOtel);
+        }
+        if copilot_events::is_line(kind) {
+            return Ok(Detected::CopilotEvents);
+        }
+        if let Some(header) = pi::line_kind(kind, top.message.is_some(), text) {
+            return Ok(Detected::Pi(header));
+        }
+        // Kimi names the type inside `message` only; a Claude Code line has one on top.
+        if top.kind.is_none() && top.message.is_some() && kimi::may_be_wire_line(text) {
+            return Ok(Detected::Kimi);
         }
     }
     Ok(if has_key(text, "\"usage\"") {

@@ -306,6 +306,7 @@ mod tests {
     fn event(line: &str) -> Event {
         let ctx = LineContext {
             project_dir: None,
+            facts: None,
             read_time: 42,
         };
         match parse_line(line.as_bytes(), &ctx) {

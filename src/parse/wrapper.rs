@@ -199,6 +199,7 @@ mod tests {
     fn parsed(line: &str) -> Parsed {
         let ctx = LineContext {
             project_dir: None,
+            facts: None,
             read_time: 5,
         };
         parse_line(line.as_bytes(), &ctx)

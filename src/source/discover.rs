@@ -132,15 +132,43 @@ pub fn default_locations(
     places
 }
 
+/// Where Kimi CLI, pi and GitHub Copilot CLI write their logs by default, for the
+/// environment `env` gives: each agent's own variable moves its folder (`KIMI_SHARE_DIR`,
+/// `PI_CODING_AGENT_DIR`, `COPILOT_HOME`), and `COPILOT_OTEL_FILE_EXPORTER_PATH` names
+/// Copilot's OpenTelemetry file wherever it is.
+pub fn agent_locations(home: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+    let var = |name: &str| env(name).filter(|v| !v.trim().is_empty()).map(PathBuf::from);
+    let under_home = |rest: &str| home.map(|h| h.join(rest));
+    let mut places = Vec::new();
+    if let Some(kimi) = var("KIMI_SHARE_DIR").or_else(|| under_home(".kimi")) {
+        places.push(kimi.join("sessions"));
+    }
+    if let Some(pi) = var("PI_CODING_AGENT_DIR").or_else(|| under_home(".pi/agent")) {
+        places.push(pi.join("sessions"));
+    }
+    if let Some(copilot) = var("COPILOT_HOME").or_else(|| under_home(".copilot")) {
+        places.push(copilot.join("otel"));
+        places.push(copilot.join("session-state"));
+    }
+    places.extend(var("COPILOT_OTEL_FILE_EXPORTER_PATH"));
+    places
+}
+
 /// The default locations of this machine that exist, or an error naming the ones checked.
 pub fn default_specs() -> Result<Vec<SourceSpec>, String> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let claude = std::env::var("CLAUDE_CONFIG_DIR").ok();
     let codex = std::env::var("CODEX_HOME").ok();
-    let places = default_locations(home.as_deref(), claude.as_deref(), codex.as_deref());
+    let mut places = default_locations(home.as_deref(), claude.as_deref(), codex.as_deref());
+    places.extend(agent_locations(home.as_deref(), &|name| {
+        std::env::var(name).ok()
+    }));
+    // Copilot's OpenTelemetry file may sit inside its `otel` folder, read already.
+    let all = places.clone();
+    places.retain(|p| !all.iter().any(|d| d != p && p.starts_with(d)));
     let found: Vec<SourceSpec> = places
         .iter()
-        .filter(|p| p.is_dir())
+        .filter(|p| p.is_dir() || p.is_file())
         .map(|p| SourceSpec::Path(p.clone()))
         .collect();
     if found.is_empty() {
@@ -174,6 +202,41 @@ mod tests {
         assert_eq!(places, want);
         let places = default_locations(Some(home), None, Some("/opt/codex"));
         assert_eq!(places.last(), Some(&PathBuf::from("/opt/codex/sessions")));
+    }
+
+    #[test]
+    fn agent_places_follow_their_variables() {
+        let home = Path::new("/home/ana");
+        let none = |_: &str| None;
+        let want: Vec<PathBuf> = [
+            "/home/ana/.kimi/sessions",
+            "/home/ana/.pi/agent/sessions",
+            "/home/ana/.copilot/otel",
+            "/home/ana/.copilot/session-state",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        assert_eq!(agent_locations(Some(home), &none), want);
+        let set = |name: &str| match name {
+            "KIMI_SHARE_DIR" => Some("/k".to_string()),
+            "PI_CODING_AGENT_DIR" => Some("/p".to_string()),
+            "COPILOT_HOME" => Some("/c".to_string()),
+            "COPILOT_OTEL_FILE_EXPORTER_PATH" => Some("/t/otel.jsonl".to_string()),
+            _ => None,
+        };
+        let want: Vec<PathBuf> = [
+            "/k/sessions",
+            "/p/sessions",
+            "/c/otel",
+            "/c/session-state",
+            "/t/otel.jsonl",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        assert_eq!(agent_locations(Some(home), &set), want);
+        assert!(agent_locations(None, &none).is_empty());
     }
 
     #[test]

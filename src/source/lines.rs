@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::health::SourceHealth;
 use crate::event::{Event, Exposed, TimeMs};
 use crate::event::{Origin, SourceId};
-use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason, plausible};
+use crate::parse::{FileFacts, LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason, plausible};
 use crate::secrets::Scanner;
 
 /// How much of an over-long line is kept, as the example in the source's health.
@@ -18,6 +18,8 @@ const TOO_LONG_EXAMPLE: usize = 256;
 pub struct LineReader {
     /// The Claude Code project folder the stream belongs to, if any.
     project_dir: Option<String>,
+    /// What the agent keeps about the file outside it (Kimi CLI's work folder and model).
+    facts: Option<FileFacts>,
     parser: LineParser,
     /// The start of a line whose newline has not arrived yet.
     partial: Vec<u8>,
@@ -91,6 +93,7 @@ impl LineReader {
         }
         let ctx = LineContext {
             project_dir: self.project_dir.as_deref(),
+            facts: self.facts.as_ref(),
             read_time,
         };
         let line = Line {
@@ -113,10 +116,23 @@ impl LineReader {
         self
     }
 
+    /// Hands `facts` about the file to its parser with every line.
+    pub fn with_facts(mut self, facts: Option<FileFacts>) -> Self {
+        self.facts = facts;
+        self
+    }
+
+    /// Replaces what is known about the file (read again beside it).
+    pub fn set_facts(&mut self, facts: Option<FileFacts>) {
+        self.facts = facts;
+    }
+
     /// Forgets everything about the stream (the file was truncated or replaced).
     pub fn reset(&mut self) {
         let scanner = self.scanner.take();
-        *self = LineReader::new(self.project_dir.take(), self.source).scanning(scanner);
+        *self = LineReader::new(self.project_dir.take(), self.source)
+            .scanning(scanner)
+            .with_facts(self.facts.take());
     }
 
     /// Takes the next bytes of the stream; every line they complete is parsed, counted in
@@ -130,6 +146,7 @@ impl LineReader {
     ) {
         let ctx = LineContext {
             project_dir: self.project_dir.as_deref(),
+            facts: self.facts.as_ref(),
             read_time,
         };
         let mut at = self.fed;

@@ -2,6 +2,7 @@
 //! to the parsers and report their own health. They know nothing about aggregation.
 
 pub mod discover;
+pub mod facts;
 pub mod follow;
 pub mod health;
 pub mod lines;

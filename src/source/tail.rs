@@ -8,6 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::facts::{file_facts, stale_before};
 use super::health::SourceHealth;
 use super::lines::LineReader;
 use crate::event::SourceId;
@@ -73,7 +74,9 @@ impl TailedFile {
     /// its records for secrets.
     pub fn new(path: PathBuf, id: FileId, source: SourceId, scanner: Option<Arc<Scanner>>) -> Self {
         TailedFile {
-            lines: LineReader::new(project_dir(&path), Some(source)).scanning(scanner),
+            lines: LineReader::new(project_dir(&path), Some(source))
+                .scanning(scanner)
+                .with_facts(file_facts(&path)),
             path,
             id,
             handle: None,
@@ -241,6 +244,9 @@ impl TailedFile {
             read += n as u64;
             self.offset += n as u64;
             remember_last(&mut self.before, &buf[..n]);
+            if stale_before(&self.path, &buf[..n]) {
+                self.lines.set_facts(file_facts(&self.path));
+            }
             self.lines.feed(&buf[..n], read_time, health, sink);
         }
         self.len = self.len.max(self.offset);

@@ -123,6 +123,9 @@ fn format_label(format: Format) -> &'static str {
         Format::Anthropic => "Anthropic",
         Format::Wrapper => "wrapped provider",
         Format::LiteLlm => "LiteLLM",
+        Format::KimiCli => "Kimi CLI",
+        Format::Pi => "pi",
+        Format::CopilotCli => "GitHub Copilot CLI",
     }
 }
 

@@ -619,3 +619,38 @@ fn a_symlink_loop_under_a_followed_glob_ends() {
     f.wait_until("both files are counted", |f| f.health().files == 2);
     assert_eq!(f.inputs(), all(1..=2), "each file once, under one name");
 }
+
+/// A Kimi CLI status update of `input` uncached tokens, for step `id`.
+fn kimi_status(id: &str, input: u64) -> String {
+    format!(
+        r#"{{"timestamp":1767261605.5,"message":{{"type":"StatusUpdate","payload":{{"token_usage":{{"input_other":{input},"output":1,"input_cache_read":0,"input_cache_creation":0}},"message_id":"{id}"}}}}}}"#
+    ) + "\n"
+}
+
+#[test]
+fn kimi_sessions_are_followed_with_their_work_folder_and_model() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let share = dir.path();
+    // md5("/home/ana/proj"): the folder Kimi CLI makes for that work folder.
+    let folder = share.join("sessions/e05bc5d0d79f7ba24a515f475a529bae");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    append(
+        &share.join("kimi.json"),
+        r#"{"work_dirs":[{"path":"/home/ana/proj","kaos":"local"}]}"#,
+    );
+    append(&share.join("config.toml"), "default_model = \"kimi-k2\"\n");
+    let mut f = Followed::start(&share.join("sessions"));
+    f.wait_until("the follower reports in", |f| !f.health.is_empty());
+    let wire = folder.join("s1/wire.jsonl");
+    std::fs::create_dir_all(folder.join("s1")).expect("mkdir");
+    append(&wire, "{\"type\":\"metadata\",\"protocol_version\":\"1.3\"}\n");
+    append(&wire, &kimi_status("m1", 11));
+    f.wait_until("the new session's step arrives", |f| f.events.len() == 1);
+    append(&wire, &kimi_status("m2", 12));
+    f.wait_until("the appended step arrives", |f| f.events.len() == 2);
+    assert_eq!(f.inputs(), vec![11, 12]);
+    let e = &f.events[1];
+    assert_eq!(e.identity, "kimi-cli:/home/ana/proj");
+    assert_eq!(e.model, "kimi-k2");
+    assert_eq!(e.attrs.session.as_deref(), Some("s1"));
+}

@@ -43,6 +43,7 @@ fn events(name: &str) -> Vec<Event> {
     let mut parser = LineParser::default();
     let ctx = LineContext {
         project_dir: None,
+        facts: None,
         read_time: NOON,
     };
     bytes

@@ -123,6 +123,8 @@ const SHAPES: &[Shape] = &[
     anthropic_delta,
     litellm,
     otlp,
+    kimi_status,
+    kimi_subagent,
 ];
 
 fn claude_code_turn(f: &Fields) -> Value {
@@ -275,6 +277,30 @@ fn otlp(f: &Fields) -> Value {
     }]})
 }
 
+fn kimi_status(f: &Fields) -> Value {
+    let [other, output, read, write, _] = f.counts;
+    json!({
+        "timestamp": f.time as f64 / 1000.0,
+        "message": {"type": "StatusUpdate", "payload": {
+            "context_usage": 0.5, "message_id": f.id, "plan_mode": false,
+            "token_usage": {
+                "input_other": other, "output": output, "input_cache_read": read,
+                "input_cache_creation": write,
+            },
+        }},
+    })
+}
+
+fn kimi_subagent(f: &Fields) -> Value {
+    json!({
+        "timestamp": f.time as f64 / 1000.0,
+        "message": {"type": "SubagentEvent", "payload": {
+            "parent_tool_call_id": f.content, "agent_id": f.who, "subagent_type": f.who,
+            "event": kimi_status(f)["message"],
+        }},
+    })
+}
+
 /// A step into a JSON value.
 #[derive(Clone, Debug)]
 enum Step {
@@ -398,6 +424,7 @@ fn read(lines: &[Vec<u8>], cuts: &[Index]) -> (Vec<Event>, SourceHealth) {
 fn health_lines(line: &[u8]) -> u64 {
     let ctx = LineContext {
         project_dir: None,
+        facts: None,
         read_time: NOON,
     };
     match parse_line(line, &ctx) {
@@ -620,9 +647,10 @@ fn the_shapes_make_events_of_every_usage_format() {
     };
     let ctx = LineContext {
         project_dir: None,
+        facts: None,
         read_time: NOON,
     };
-    let usage: [(&str, Shape); 8] = [
+    let usage: [(&str, Shape); 10] = [
         ("claude_code_turn", claude_code_turn),
         ("codex_count", codex_count),
         ("own", own),
@@ -631,6 +659,8 @@ fn the_shapes_make_events_of_every_usage_format() {
         ("anthropic", anthropic),
         ("litellm", litellm),
         ("otlp", otlp),
+        ("kimi_status", kimi_status),
+        ("kimi_subagent", kimi_subagent),
     ];
     for (name, shape) in usage {
         let line = shape(&f).to_string();

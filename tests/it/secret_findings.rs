@@ -35,6 +35,7 @@ fn a_secret_printed_twice_in_one_record_is_one_sighting_of_a_project_shown_by_pa
     assert_eq!(found.len(), 2, "the message and toolUseResult");
     let ctx = LineContext {
         project_dir: Some("-home-dev-shop"),
+        facts: None,
         read_time: NOON,
     };
     let mut carrier = LineParser::default()

@@ -146,6 +146,7 @@ fn an_own_schema_tool_event_keeps_its_tokens_and_cost_but_is_no_request() {
     let line = r#"{"tokentop":1,"ts":1785589514000,"identity":"svc","model":"gpt-4o-mini","kind":"tool","tokens":{"input":100,"output":10},"tools":[{"name":"search","id":"call_9"}],"cost_usd":0.25}"#;
     let ctx = LineContext {
         project_dir: None,
+        facts: None,
         read_time: NOW,
     };
     let Parsed::Event(event) = tokentop::parse::parse_line(line.as_bytes(), &ctx) else {
@@ -175,6 +176,7 @@ pub fn transcript(tools: &[(&str, &str)]) -> Event {
     );
     let ctx = LineContext {
         project_dir: Some("-home-dev-app"),
+        facts: None,
         read_time: NOW,
     };
     match tokentop::parse::parse_line(line.as_bytes(), &ctx) {
@@ -288,6 +290,7 @@ pub fn rollout(lines: &[String]) -> Vec<Event> {
     let mut parser = LineParser::default();
     let ctx = LineContext {
         project_dir: None,
+        facts: None,
         read_time: NOW,
     };
     head.iter()
@@ -371,6 +374,7 @@ fn a_codex_call_in_a_rollout_and_in_telemetry_counts_once() {
 fn other_formats_count_call_ids_per_response() {
     let ctx = LineContext {
         project_dir: None,
+        facts: None,
         read_time: NOW,
     };
     let mut engine = engine();

@@ -113,6 +113,7 @@ mod tests {
     fn parse(text: &str) -> Parsed {
         let ctx = LineContext {
             project_dir: None,
+            facts: None,
             read_time: READ,
         };
         parse_line(text.as_bytes(), &ctx)
