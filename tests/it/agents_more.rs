@@ -188,3 +188,86 @@ fn pi_own_cost_wins_over_the_table_when_positive() {
         r.totals.cost_usd
     );
 }
+
+fn copilot_home() -> std::path::PathBuf {
+    fixture("copilot/home")
+}
+
+/// `(input, cache read, cache write, output)` of a row: the telemetry's rows also hold
+/// tool calls, which count as calls but carry no tokens.
+fn tokens(r: &IdentityRow) -> (u64, u64, u64, u64) {
+    let t = &r.totals;
+    (t.input, t.cache_read, t.cache_write(), t.output)
+}
+
+#[test]
+fn copilot_counts_each_call_of_its_telemetry_once() {
+    let (engine, s, _) = read_paths(&[&copilot_home().join("otel")]);
+    assert_eq!(names(&s), vec!["copilot-cli"]);
+    let r = row(&s, "copilot-cli");
+    // Chat s1 (19,452 in of which 18,000 read; 281 out), its inference log (same key),
+    // chat s3 (21,000 in: 19,400 read, 100 written; 150 out); the trace's agent-turn log
+    // and invoke_agent span (their sum) are not counted again. The second trace has only
+    // its invoke_agent span: 5,000 in (4,000 read), 50 out.
+    assert_eq!(tokens(r), (1_452 + 1_500 + 1_000, 41_400, 100, 481));
+    assert_eq!(r.totals.reasoning, 128);
+    assert_eq!(r.format, Format::CopilotCli);
+    assert!(r.labels.contains(&"copilot-cli".to_string()), "{:?}", r.labels);
+    let tools: Vec<(String, u64)> = engine
+        .detail("copilot-cli")
+        .expect("identity")
+        .tools
+        .into_iter()
+        .map(|t| (t.name, t.calls))
+        .collect();
+    assert_eq!(tools, vec![("bash".to_string(), 1)]);
+}
+
+#[test]
+fn copilot_a_resumed_sessions_shutdowns_each_count_their_segment() {
+    let events = copilot_home().join("session-state/beef0001/events.jsonl");
+    let (_, s, health) = read_paths(&[&events]);
+    // Five lines; the second shutdown names two models, each one record.
+    assert_eq!((health[0].lines, health[0].events), (6, 3));
+    let r = row(&s, "copilot-cli:/home/ana/api");
+    // Segment 1: 10,000 in (6,000 read, 1,000 written), 500 out. Segment 2: 3,000 in
+    // (2,000 read), 200 out, and gpt-5-mini 900 in, 40 out. Summed, not replaced: the
+    // second shutdown covers only the resumed segment.
+    assert_eq!(tokens(r), (3_000 + 1_000 + 900, 8_000, 1_000, 740));
+    // Each is the sum of many calls, not one request of that size.
+    assert_eq!(r.totals.requests, 0);
+}
+
+#[test]
+fn copilot_a_copy_of_a_sessions_events_counts_nothing_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let events = copilot_home().join("session-state/beef0001/events.jsonl");
+    for session in ["beef0001", "beef0001-copy"] {
+        let folder = dir.path().join("session-state").join(session);
+        std::fs::create_dir_all(&folder).expect("mkdir");
+        std::fs::copy(&events, folder.join("events.jsonl")).expect("copy");
+    }
+    let (_, s, _) = read_paths(&[&dir.path().join("session-state")]);
+    assert_eq!(
+        tokens(row(&s, "copilot-cli:/home/ana/api")),
+        (4_900, 8_000, 1_000, 740)
+    );
+}
+
+#[test]
+fn copilot_shutdowns_of_a_session_in_the_telemetry_are_not_counted_again() {
+    let home = copilot_home();
+    let (_, s, health) = read_paths(&[&home.join("otel"), &home.join("session-state")]);
+    // The session c0ffee12 is in the export: its shutdown (the same calls, summed) adds
+    // nothing, so no row for its folder; beef0001 has no telemetry and counts.
+    assert_eq!(
+        names(&s),
+        vec!["copilot-cli", "copilot-cli:/home/ana/api"]
+    );
+    assert_eq!(tokens(row(&s, "copilot-cli")), (3_952, 41_400, 100, 481));
+    let shutdowns: u64 = health.iter().skip(1).map(|h| h.events).sum();
+    assert_eq!(shutdowns, 3);
+    // Read on its own, beside the export, the covered session still counts nothing.
+    let (_, s, _) = read_paths(&[&home.join("session-state/c0ffee12/events.jsonl")]);
+    assert!(s.identities.is_empty(), "{:?}", names(&s));
+}

@@ -654,3 +654,66 @@ fn kimi_sessions_are_followed_with_their_work_folder_and_model() {
     assert_eq!(e.model, "kimi-k2");
     assert_eq!(e.attrs.session.as_deref(), Some("s1"));
 }
+
+#[test]
+fn pi_sessions_are_followed_with_their_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let folder = dir.path().join("--home-u-proj--");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    let mut f = Followed::start(dir.path());
+    f.wait_until("the follower reports in", |f| !f.health.is_empty());
+    let file = folder.join("2026-01-01T10-00-00-000Z_s1.jsonl");
+    append(
+        &file,
+        "{\"type\":\"session\",\"version\":3,\"id\":\"s1\",\"timestamp\":\"2026-01-01T10:00:00.000Z\",\"cwd\":\"/home/u/proj\"}\n",
+    );
+    for (n, id) in [(21, "aaaa0001"), (22, "aaaa0002")] {
+        append(
+            &file,
+            &(format!(
+                r#"{{"type":"message","id":"{id}","parentId":null,"timestamp":"2026-01-01T10:00:{n}.000Z","message":{{"role":"assistant","content":[],"provider":"anthropic","model":"claude-sonnet-4-5","usage":{{"input":{n},"output":1,"cacheRead":0,"cacheWrite":0,"cost":{{"total":0.001}}}}}}}}"#
+            ) + "\n"),
+        );
+        f.wait_until("the appended entry arrives", |f| f.events.len() as u64 == n - 20);
+    }
+    assert_eq!(f.inputs(), vec![21, 22]);
+    assert_eq!(f.events[1].identity, "pi:/home/u/proj");
+    assert_eq!(f.events[1].record_cost_usd, Some(0.001));
+}
+
+#[test]
+fn copilot_telemetry_and_sessions_are_followed_and_a_covered_shutdown_is_skipped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path();
+    std::fs::create_dir_all(home.join("otel")).expect("mkdir");
+    std::fs::create_dir_all(home.join("session-state/s7")).expect("mkdir");
+    let mut f = Followed::start(home);
+    f.wait_until("the follower reports in", |f| !f.health.is_empty());
+    let events = home.join("session-state/s7/events.jsonl");
+    append(
+        &events,
+        "{\"type\":\"session.start\",\"id\":\"e1\",\"timestamp\":\"2026-01-01T10:00:00.000Z\",\"data\":{\"sessionId\":\"s7\",\"context\":{\"cwd\":\"/home/ana/web\"}}}\n",
+    );
+    // The export grows after the session's events file was opened.
+    append(
+        &home.join("otel/a.jsonl"),
+        &(r#"{"type":"span","traceId":"t1","spanId":"c1","name":"chat gpt-5-mini","startTime":[1767261600,0],"endTime":[1767261601,0],"attributes":{"gen_ai.operation.name":"chat","gen_ai.response.model":"gpt-5-mini","gen_ai.conversation.id":"s7","gen_ai.usage.input_tokens":31,"gen_ai.usage.output_tokens":2}}"#.to_string() + "\n"),
+    );
+    f.wait_until("the chat span arrives", |f| f.events.len() == 1);
+    append(
+        &events,
+        "{\"type\":\"session.shutdown\",\"id\":\"e9\",\"timestamp\":\"2026-01-01T10:30:00.000Z\",\"data\":{\"modelMetrics\":{\"gpt-5-mini\":{\"usage\":{\"inputTokens\":31,\"outputTokens\":2}}}}}\n",
+    );
+    // A shutdown of another session, without telemetry, after it: it counts.
+    let other = home.join("session-state/s8/events.jsonl");
+    std::fs::create_dir_all(home.join("session-state/s8")).expect("mkdir");
+    append(
+        &other,
+        "{\"type\":\"session.shutdown\",\"id\":\"f9\",\"timestamp\":\"2026-01-01T10:40:00.000Z\",\"data\":{\"modelMetrics\":{\"gpt-5-mini\":{\"usage\":{\"inputTokens\":44,\"outputTokens\":2}}}}}\n",
+    );
+    f.wait_until("the uncovered shutdown arrives", |f| f.events.len() == 2);
+    f.wait_until("both session files are read", |f| {
+        f.health().lines_without_usage >= 2
+    });
+    assert_eq!(f.inputs(), vec![31, 44], "the covered shutdown adds nothing");
+}
