@@ -1,11 +1,12 @@
 //! Parse + ingest throughput on one core: tokentop's own schema (events/s), Claude Code
-//! logs (MB/s) and OTLP JSON lines (MB/s), from bytes to engine, through the same line
-//! reader files go through.
+//! logs (MB/s), OTLP JSON lines (MB/s), and Kimi CLI, pi and Copilot CLI logs (calls/s),
+//! from bytes to engine, through the same line reader files go through.
 //! Run: `cargo bench --bench ingest`. Figures are quoted in docs/benchmarks.md.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
+#[path = "ingest/agents3.rs"]
 mod agents3;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -154,6 +155,16 @@ fn benches(c: &mut Criterion) {
     group.throughput(Throughput::Elements(agents3::KIMI_STEPS as u64));
     group.bench_function("kimi cli (events)", |b| {
         b.iter(|| black_box(run_with(&kimi, &prices, None, Some(agents3::kimi_facts()))))
+    });
+    let pi = agents3::pi_lines();
+    group.throughput(Throughput::Elements(agents3::PI_CALLS as u64));
+    group.bench_function("pi (events)", |b| {
+        b.iter(|| black_box(run(&pi, &prices, None)))
+    });
+    let copilot = agents3::copilot_lines();
+    group.throughput(Throughput::Elements(agents3::COPILOT_CALLS as u64));
+    group.bench_function("copilot cli otel (events)", |b| {
+        b.iter(|| black_box(run(&copilot, &prices, None)))
     });
     group.finish();
 }

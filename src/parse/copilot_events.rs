@@ -129,7 +129,11 @@ impl State {
                 records.without_usage += 1;
                 continue;
             };
-            let model = if model.is_empty() { "unknown".to_string() } else { model };
+            let model = if model.is_empty() {
+                "unknown".to_string()
+            } else {
+                model
+            };
             let key = [
                 "copilot-shutdown:",
                 session.as_deref().unwrap_or(""),
@@ -138,7 +142,13 @@ impl State {
                 ":",
                 &model,
             ];
-            let event = self.event(usage, model.clone(), time, session.clone(), DedupKey::of(&key));
+            let event = self.event(
+                usage,
+                model.clone(),
+                time,
+                session.clone(),
+                DedupKey::of(&key),
+            );
             match plausible::check(&event) {
                 Some(reason) => records.reject(reason, 1, &model),
                 None if !plausible::time_is_plausible(&event, ctx.read_time) => {
@@ -231,7 +241,10 @@ mod tests {
             facts,
             read_time: 1_767_268_800_000,
         };
-        lines.iter().map(|l| parser.parse(l.as_bytes(), &ctx)).collect()
+        lines
+            .iter()
+            .map(|l| parser.parse(l.as_bytes(), &ctx))
+            .collect()
     }
 
     fn events(parsed: Parsed) -> Vec<Event> {
@@ -262,7 +275,9 @@ mod tests {
         assert!(e[0].flags.aggregate);
         assert_eq!(
             e[0].dedup_key,
-            Some(DedupKey::from("copilot-shutdown:c0ffee12:9d1e:claude-sonnet-4.5"))
+            Some(DedupKey::from(
+                "copilot-shutdown:c0ffee12:9d1e:claude-sonnet-4.5"
+            ))
         );
     }
 

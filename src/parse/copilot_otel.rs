@@ -112,10 +112,10 @@ impl State {
             Ok(record) => record,
             Err(reason) => return Parsed::Rejected(reason),
         };
-        if let Some(copy) = usage_copy(&record) {
-            if !self.first_of_its_trace(&record.trace_id, copy) {
-                return Parsed::NoUsage;
-            }
+        if let Some(copy) = usage_copy(&record)
+            && !self.first_of_its_trace(&record.trace_id, copy)
+        {
+            return Parsed::NoUsage;
         }
         let batch = Batch {
             records: vec![record],
@@ -196,7 +196,10 @@ fn name_as_copilot(event: &mut Event, r: &Record) {
     event.identity = LABEL.to_string();
     event.identity_kind = IdentityKind::Agent;
     if event.attrs.session.is_none() {
-        event.attrs.session = SESSION_KEYS.iter().find_map(|k| attr(r, k)).map(str::to_string);
+        event.attrs.session = SESSION_KEYS
+            .iter()
+            .find_map(|k| attr(r, k))
+            .map(str::to_string);
     }
     if event.kind != Kind::Tool && !r.span_id.is_empty() {
         event.dedup_key = Some(DedupKey::of(&["copilot:", &r.trace_id, ":", &r.span_id]));
@@ -230,10 +233,18 @@ fn record(line: Line) -> Result<Record, RejectReason> {
             .and_then(|(_, v)| v.as_str().map(str::to_string))
     });
     Ok(Record {
-        signal: if is_span { Signal::Traces } else { Signal::Logs },
+        signal: if is_span {
+            Signal::Traces
+        } else {
+            Signal::Logs
+        },
         name: if is_span { line.name } else { event_name }.unwrap_or_default(),
         time_ns: hr_time(if is_span { line.end_time } else { line.hr_time })?,
-        start_ns: if is_span { hr_time(line.start_time)? } else { 0 },
+        start_ns: if is_span {
+            hr_time(line.start_time)?
+        } else {
+            0
+        },
         trace_id: trace_id.unwrap_or_default().to_ascii_lowercase(),
         span_id: span_id.unwrap_or_default().to_ascii_lowercase(),
         parent_span_id: line.parent_span_id.unwrap_or_default().to_ascii_lowercase(),
@@ -265,10 +276,17 @@ fn attributes(value: Option<Json>) -> Result<Vec<(String, Value)>, RejectReason>
         Some(Json::Array(pairs)) => Ok(pairs
             .into_iter()
             .filter_map(|pair| {
-                let Json::Object(mut pair) = pair else { return None };
-                let Some(Json::String(key)) = pair.remove("key") else { return None };
+                let Json::Object(mut pair) = pair else {
+                    return None;
+                };
+                let Some(Json::String(key)) = pair.remove("key") else {
+                    return None;
+                };
                 let value = match pair.remove("value") {
-                    Some(Json::Object(v)) => v.into_iter().next().map_or(Value::Other, |(_, v)| scalar(v)),
+                    Some(Json::Object(v)) => v
+                        .into_iter()
+                        .next()
+                        .map_or(Value::Other, |(_, v)| scalar(v)),
                     _ => Value::Other,
                 };
                 Some((key, value))
@@ -308,7 +326,10 @@ mod tests {
             facts: None,
             read_time: 1_767_268_800_000,
         };
-        lines.iter().map(|l| parser.parse(l.as_bytes(), &ctx)).collect()
+        lines
+            .iter()
+            .map(|l| parser.parse(l.as_bytes(), &ctx))
+            .collect()
     }
 
     fn event(parsed: &Parsed) -> &Event {

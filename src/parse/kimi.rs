@@ -128,7 +128,7 @@ fn status(
         return Parsed::NoUsage;
     };
     let time = match timestamp {
-        Some(secs) if secs.is_finite() && secs >= 0.0 && secs < 1e14 => {
+        Some(secs) if secs.is_finite() && (0.0..1e14).contains(&secs) => {
             Some((secs * 1000.0).round() as i64)
         }
         Some(_) => return Parsed::Rejected(RejectReason::InvalidField),
@@ -168,9 +168,7 @@ fn status(
             ..Tokens::default()
         },
         tools: Vec::new(),
-        dedup_key: status
-            .message_id
-            .map(|id| DedupKey::of(&["kimi:", &id])),
+        dedup_key: status.message_id.map(|id| DedupKey::of(&["kimi:", &id])),
         latency_ms: None,
         record_cost_usd: None,
         cumulative: None,
@@ -255,8 +253,7 @@ mod tests {
     fn a_nested_sub_agent_step_counts_under_the_same_key() {
         let nested = format!(
             r#"{{"timestamp":1770983411.5,"message":{{"type":"SubagentEvent","payload":{{"parent_tool_call_id":"Agent:0","agent_id":"a7","subagent_type":"coder","event":{}}}}}}}"#,
-            &STATUS[STATUS.find(r#"{"type":"StatusUpdate""#).expect("envelope")
-                ..STATUS.len() - 1]
+            &STATUS[STATUS.find(r#"{"type":"StatusUpdate""#).expect("envelope")..STATUS.len() - 1]
         );
         let f = facts();
         let e = event(parse_with(&nested, Some(&f)));

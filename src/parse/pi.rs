@@ -206,7 +206,12 @@ fn tool_calls(content: &RawValue) -> Vec<ToolCall> {
         .into_iter()
         .flatten()
         .filter(|b| b.kind.as_deref() == Some("toolCall"))
-        .filter_map(|b| Some(ToolCall::new(b.id.map(Cow::into_owned), b.name?.into_owned())))
+        .filter_map(|b| {
+            Some(ToolCall::new(
+                b.id.map(Cow::into_owned),
+                b.name?.into_owned(),
+            ))
+        })
         .take(MAX_TOOLS)
         .collect()
 }
@@ -255,7 +260,10 @@ mod tests {
         assert_eq!(e.identity, "pi:/home/u/proj");
         assert_eq!(e.attrs.project.as_deref(), Some("/home/u/proj"));
         assert_eq!(e.attrs.session.as_deref(), Some("3f2a"));
-        assert_eq!((e.provider.as_str(), e.model.as_str()), ("anthropic", "claude-sonnet-4-5"));
+        assert_eq!(
+            (e.provider.as_str(), e.model.as_str()),
+            ("anthropic", "claude-sonnet-4-5")
+        );
         assert_eq!(e.time, 1_772_359_204_000);
         assert_eq!(e.format, Format::Pi);
         assert_eq!(e.tools.len(), 1);
@@ -294,7 +302,10 @@ mod tests {
     #[test]
     fn empty_and_broken_entries() {
         let aborted = ASSISTANT
-            .replace(r#""input":12,"output":210,"cacheRead":9000,"cacheWrite":400"#, r#""input":0,"output":0,"cacheRead":0,"cacheWrite":0"#)
+            .replace(
+                r#""input":12,"output":210,"cacheRead":9000,"cacheWrite":400"#,
+                r#""input":0,"output":0,"cacheRead":0,"cacheWrite":0"#,
+            )
             .replace("\"total\":0.007386", "\"total\":0");
         let no_model = ASSISTANT.replace(r#""model":"claude-sonnet-4-5","#, "");
         let bad_time = ASSISTANT.replace("2026-03-01T10:00:04.000Z", "soon");

@@ -137,7 +137,11 @@ pub fn default_locations(
 /// `PI_CODING_AGENT_DIR`, `COPILOT_HOME`), and `COPILOT_OTEL_FILE_EXPORTER_PATH` names
 /// Copilot's OpenTelemetry file wherever it is.
 pub fn agent_locations(home: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
-    let var = |name: &str| env(name).filter(|v| !v.trim().is_empty()).map(PathBuf::from);
+    let var = |name: &str| {
+        env(name)
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from)
+    };
     let under_home = |rest: &str| home.map(|h| h.join(rest));
     let mut places = Vec::new();
     if let Some(kimi) = var("KIMI_SHARE_DIR").or_else(|| under_home(".kimi")) {

@@ -240,7 +240,10 @@ mod tests {
         let (home, session) =
             copilot_events(Path::new("/h/.copilot/session-state/c0ffee12/events.jsonl"))
                 .expect("a session's events");
-        assert_eq!((home.as_path(), session), (Path::new("/h/.copilot"), "c0ffee12"));
+        assert_eq!(
+            (home.as_path(), session),
+            (Path::new("/h/.copilot"), "c0ffee12")
+        );
         let (_, session) = copilot_events(Path::new("/h/.copilot/session-state/abcd.jsonl"))
             .expect("a legacy session file");
         assert_eq!(session, "abcd");
@@ -281,8 +284,14 @@ mod tests {
         let p = Path::new("/h/.kimi/sessions/abc/s1/subagents/a7/wire.jsonl");
         let w = kimi_wire(p).expect("a sub-agent's wire log");
         assert_eq!((w.folder, w.session, w.subagent), ("abc", "s1", Some("a7")));
-        assert_eq!(kimi_wire(Path::new("/h/.kimi/sessions/abc/wire.jsonl")), None);
-        assert_eq!(kimi_wire(Path::new("/h/.kimi/sessions/abc/s1/context.jsonl")), None);
+        assert_eq!(
+            kimi_wire(Path::new("/h/.kimi/sessions/abc/wire.jsonl")),
+            None
+        );
+        assert_eq!(
+            kimi_wire(Path::new("/h/.kimi/sessions/abc/s1/context.jsonl")),
+            None
+        );
         assert_eq!(kimi_wire(Path::new("/h/logs/abc/s1/wire.jsonl")), None);
     }
 

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use super::health::SourceHealth;
 use crate::event::{Event, Exposed, TimeMs};
 use crate::event::{Origin, SourceId};
-use crate::parse::{FileFacts, LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason, plausible};
+use crate::parse::{
+    FileFacts, LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason, plausible,
+};
 use crate::secrets::Scanner;
 
 /// How much of an over-long line is kept, as the example in the source's health.

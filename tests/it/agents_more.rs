@@ -89,7 +89,9 @@ fn kimi_counts_each_step_once_with_the_configured_model() {
 
 #[test]
 fn kimi_repeated_status_updates_count_their_largest_copy() {
-    let s1 = fixture("kimi/share").join(KIMI_FOLDER).join("s1/wire.jsonl");
+    let s1 = fixture("kimi/share")
+        .join(KIMI_FOLDER)
+        .join("s1/wire.jsonl");
     let (_, s, _) = read_paths(&[&s1]);
     // m1 + m2 (the second, larger copy only) + m3: not m2 twice (220 input, 5 requests).
     assert_eq!(counts(row(&s, KIMI_PROJECT)), (1_678, 9_864, 300, 265, 3));
@@ -122,7 +124,9 @@ fn kimi_without_its_share_files_counts_under_the_folder_hash() {
     let session = dir.path().join("sessions/abc/s9");
     std::fs::create_dir_all(&session).expect("folders");
     let wire = std::fs::read_to_string(
-        fixture("kimi/share").join(KIMI_FOLDER).join("s2/wire.jsonl"),
+        fixture("kimi/share")
+            .join(KIMI_FOLDER)
+            .join("s2/wire.jsonl"),
     )
     .expect("fixture");
     std::fs::write(session.join("wire.jsonl"), wire).expect("write");
@@ -139,7 +143,10 @@ fn pi_file(name: &str) -> std::path::PathBuf {
     let found = std::fs::read_dir(&folder)
         .expect("fixture folder")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(name)));
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(name))
+        });
     found.unwrap_or_else(|| panic!("no {name} in {}", folder.display()))
 }
 
@@ -212,7 +219,11 @@ fn copilot_counts_each_call_of_its_telemetry_once() {
     assert_eq!(tokens(r), (1_452 + 1_500 + 1_000, 41_400, 100, 481));
     assert_eq!(r.totals.reasoning, 128);
     assert_eq!(r.format, Format::CopilotCli);
-    assert!(r.labels.contains(&"copilot-cli".to_string()), "{:?}", r.labels);
+    assert!(
+        r.labels.contains(&"copilot-cli".to_string()),
+        "{:?}",
+        r.labels
+    );
     let tools: Vec<(String, u64)> = engine
         .detail("copilot-cli")
         .expect("identity")
@@ -260,10 +271,7 @@ fn copilot_shutdowns_of_a_session_in_the_telemetry_are_not_counted_again() {
     let (_, s, health) = read_paths(&[&home.join("otel"), &home.join("session-state")]);
     // The session c0ffee12 is in the export: its shutdown (the same calls, summed) adds
     // nothing, so no row for its folder; beef0001 has no telemetry and counts.
-    assert_eq!(
-        names(&s),
-        vec!["copilot-cli", "copilot-cli:/home/ana/api"]
-    );
+    assert_eq!(names(&s), vec!["copilot-cli", "copilot-cli:/home/ana/api"]);
     assert_eq!(tokens(row(&s, "copilot-cli")), (3_952, 41_400, 100, 481));
     let shutdowns: u64 = health.iter().skip(1).map(|h| h.events).sum();
     assert_eq!(shutdowns, 3);

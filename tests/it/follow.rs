@@ -643,7 +643,10 @@ fn kimi_sessions_are_followed_with_their_work_folder_and_model() {
     f.wait_until("the follower reports in", |f| !f.health.is_empty());
     let wire = folder.join("s1/wire.jsonl");
     std::fs::create_dir_all(folder.join("s1")).expect("mkdir");
-    append(&wire, "{\"type\":\"metadata\",\"protocol_version\":\"1.3\"}\n");
+    append(
+        &wire,
+        "{\"type\":\"metadata\",\"protocol_version\":\"1.3\"}\n",
+    );
     append(&wire, &kimi_status("m1", 11));
     f.wait_until("the new session's step arrives", |f| f.events.len() == 1);
     append(&wire, &kimi_status("m2", 12));
@@ -674,7 +677,9 @@ fn pi_sessions_are_followed_with_their_folder() {
                 r#"{{"type":"message","id":"{id}","parentId":null,"timestamp":"2026-01-01T10:00:{n}.000Z","message":{{"role":"assistant","content":[],"provider":"anthropic","model":"claude-sonnet-4-5","usage":{{"input":{n},"output":1,"cacheRead":0,"cacheWrite":0,"cost":{{"total":0.001}}}}}}}}"#
             ) + "\n"),
         );
-        f.wait_until("the appended entry arrives", |f| f.events.len() as u64 == n - 20);
+        f.wait_until("the appended entry arrives", |f| {
+            f.events.len() as u64 == n - 20
+        });
     }
     assert_eq!(f.inputs(), vec![21, 22]);
     assert_eq!(f.events[1].identity, "pi:/home/u/proj");
@@ -715,5 +720,9 @@ fn copilot_telemetry_and_sessions_are_followed_and_a_covered_shutdown_is_skipped
     f.wait_until("both session files are read", |f| {
         f.health().lines_without_usage >= 2
     });
-    assert_eq!(f.inputs(), vec![31, 44], "the covered shutdown adds nothing");
+    assert_eq!(
+        f.inputs(),
+        vec![31, 44],
+        "the covered shutdown adds nothing"
+    );
 }
