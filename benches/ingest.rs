@@ -1,16 +1,21 @@
 //! Parse + ingest throughput on one core: tokentop's own schema (events/s), Claude Code
 //! logs (MB/s), OTLP JSON lines (MB/s), Gemini CLI and Qwen Code sessions (responses/s),
-//! from bytes to engine, through the same line reader files go through; and the agents'
-//! SQLite stores (OpenCode messages with their parts, Goose ledger rows: events/s), from a
-//! database file to engine, through the same follower the monitor polls them with.
+//! Kimi CLI, pi and Copilot CLI logs (calls/s), from bytes to engine, through the same line
+//! reader files go through; and the agents' SQLite stores (OpenCode messages with their
+//! parts, Goose ledger rows: events/s), from a database file to engine, through the same
+//! follower the monitor polls them with.
 //! Run: `cargo bench --bench ingest`. Figures are quoted in docs/benchmarks.md.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
+#[path = "ingest/agents3.rs"]
+mod agents3;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokentop::engine::Engine;
 use tokentop::event::SourceId;
+use tokentop::parse::FileFacts;
 use tokentop::pricing::PriceTable;
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::Follower;
@@ -268,9 +273,20 @@ fn run_db(path: &std::path::Path, prices: &Arc<PriceTable>) -> u64 {
 }
 
 fn run(bytes: &[u8], prices: &Arc<PriceTable>, project: Option<&str>) -> u64 {
+    run_with(bytes, prices, project, None)
+}
+
+/// [`run`] with the facts a source reads beside the file (Kimi CLI's folder and model).
+fn run_with(
+    bytes: &[u8],
+    prices: &Arc<PriceTable>,
+    project: Option<&str>,
+    facts: Option<FileFacts>,
+) -> u64 {
     let mut engine = Engine::new(prices.clone(), jiff::tz::TimeZone::UTC);
     // Stamped with an origin, as lines read from files are.
-    let mut lines = LineReader::new(project.map(str::to_string), Some(SourceId(0)));
+    let mut lines =
+        LineReader::new(project.map(str::to_string), Some(SourceId(0))).with_facts(facts);
     let mut health = SourceHealth::new("bench");
     lines.feed(bytes, 0, &mut health, &mut |e| engine.ingest(&e));
     engine.finish();
@@ -316,6 +332,21 @@ fn benches(c: &mut Criterion) {
     group.throughput(Throughput::Elements(GOOSE_LEDGER_ROWS as u64));
     group.bench_function("goose db (ledger rows)", |b| {
         b.iter(|| black_box(run_db(&goose, &prices)))
+    });
+    let kimi = agents3::kimi_lines();
+    group.throughput(Throughput::Elements(agents3::KIMI_STEPS as u64));
+    group.bench_function("kimi cli (events)", |b| {
+        b.iter(|| black_box(run_with(&kimi, &prices, None, Some(agents3::kimi_facts()))))
+    });
+    let pi = agents3::pi_lines();
+    group.throughput(Throughput::Elements(agents3::PI_CALLS as u64));
+    group.bench_function("pi (events)", |b| {
+        b.iter(|| black_box(run(&pi, &prices, None)))
+    });
+    let copilot = agents3::copilot_lines();
+    group.throughput(Throughput::Elements(agents3::COPILOT_CALLS as u64));
+    group.bench_function("copilot cli otel (events)", |b| {
+        b.iter(|| black_box(run(&copilot, &prices, None)))
     });
     group.finish();
 }

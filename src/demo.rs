@@ -149,6 +149,7 @@ impl Recording {
                     let ctx = LineContext {
                         project_dir: project.as_deref(),
                         project_root: None,
+                        facts: None,
                         read_time: time,
                     };
                     let mut parsed = parse_line(line.as_bytes(), &ctx);

@@ -149,6 +149,12 @@ pub enum Format {
     OpenCode,
     /// Goose's SQLite store (`sessions.db`: `usage_ledger` rows, else session counters).
     Goose,
+    /// Kimi CLI wire logs (`~/.kimi/sessions/<md5>/<session>/wire.jsonl`).
+    KimiCli,
+    /// pi session logs (`~/.pi/agent/sessions/--<cwd>--/<time>_<id>.jsonl`).
+    Pi,
+    /// GitHub Copilot CLI: its OpenTelemetry file export and session `events.jsonl`.
+    CopilotCli,
 }
 
 impl Format {
@@ -163,6 +169,9 @@ impl Format {
             Format::QwenCode => Some("qwen-code"),
             Format::OpenCode => Some("opencode"),
             Format::Goose => Some("goose"),
+            Format::KimiCli => Some("kimi-cli"),
+            Format::Pi => Some("pi"),
+            Format::CopilotCli => Some("copilot-cli"),
             Format::Tokentop
             | Format::OpenAi
             | Format::Anthropic

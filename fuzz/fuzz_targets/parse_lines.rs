@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let ctx = LineContext {
         project_dir: Some("-home-dev-fuzz"),
         project_root: None,
+        facts: None,
         read_time: 1_767_261_600_000,
     };
     for line in data.split(|&b| b == b'\n') {

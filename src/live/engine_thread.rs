@@ -343,6 +343,7 @@ mod tests {
         let ctx = LineContext {
             project_dir: None,
             project_root: None,
+            facts: None,
             read_time: NINE,
         };
         match parse_line(line.as_bytes(), &ctx) {

@@ -332,6 +332,7 @@ mod tests {
         LineContext {
             project_dir: None,
             project_root: None,
+            facts: None,
             read_time: 7,
         }
     }

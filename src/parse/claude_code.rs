@@ -260,6 +260,7 @@ mod tests {
         let ctx = LineContext {
             project_dir: Some("-Users-chip-dev-ai-music"),
             project_root: None,
+            facts: None,
             read_time: 0,
         };
         let e = event(LINE, &ctx);

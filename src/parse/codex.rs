@@ -403,6 +403,7 @@ mod tests {
         let ctx = LineContext {
             project_dir: None,
             project_root: None,
+            facts: None,
             read_time: 99,
         };
         lines

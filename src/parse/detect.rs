@@ -10,7 +10,10 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
-use super::{RejectReason, anthropic, codex, gemini, has_key, litellm, otlp, qwen, reason_of};
+use super::{
+    RejectReason, anthropic, codex, copilot_events, copilot_otel, gemini, has_key, kimi, litellm,
+    otlp, pi, qwen, reason_of,
+};
 
 /// The parser a line goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +30,14 @@ pub(super) enum Detected {
     Gemini,
     /// A Qwen Code model response.
     Qwen,
+    /// A Kimi CLI wire record (`{"timestamp", "message": {"type", "payload"}}`).
+    Kimi,
+    /// A pi session header (`true`) or entry.
+    Pi(bool),
+    /// A span or log record of Copilot CLI's OpenTelemetry file export.
+    CopilotOtel,
+    /// A Copilot CLI session event (`session.start`, `session.shutdown`).
+    CopilotEvents,
     /// A `"usage"` key somewhere: a response object, Claude Code, or an unknown format.
     Usage,
     NoUsage,
@@ -52,6 +63,9 @@ struct Top<'a> {
     project_hash: Option<IgnoredAny>,
     #[serde(rename = "usageMetadata")]
     usage_metadata: Option<IgnoredAny>,
+    message: Option<IgnoredAny>,
+    #[serde(rename = "hrTime")]
+    hr_time: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -84,7 +98,11 @@ pub(super) fn detect(text: &str) -> Result<Detected, RejectReason> {
         || codex::may_be_exec_line(text)
         || anthropic::may_be_stream_event(text)
         || gemini::may_be_line(text)
-        || qwen::may_be_line(text);
+        || qwen::may_be_line(text)
+        || kimi::may_be_wire_line(text)
+        || pi::may_be_line(text)
+        || copilot_otel::may_be_line(text)
+        || copilot_events::may_be_line(text);
     if maybe {
         let top: Top = serde_json::from_str(text).map_err(|e| reason_of(&e))?;
         if top.tokentop_wrap.is_some() {
@@ -122,6 +140,19 @@ pub(super) fn detect(text: &str) -> Result<Detected, RejectReason> {
         }
         if qwen::is_line(top.usage_metadata.is_some(), kind) {
             return Ok(Detected::Qwen);
+        }
+        if copilot_otel::is_line(kind, top.hr_time.is_some(), text) {
+            return Ok(Detected::CopilotOtel);
+        }
+        if copilot_events::is_line(kind) {
+            return Ok(Detected::CopilotEvents);
+        }
+        if let Some(header) = pi::line_kind(kind, top.message.is_some(), text) {
+            return Ok(Detected::Pi(header));
+        }
+        // Kimi names the type inside `message` only; a Claude Code line has one on top.
+        if top.kind.is_none() && top.message.is_some() && kimi::may_be_wire_line(text) {
+            return Ok(Detected::Kimi);
         }
     }
     Ok(if has_key(text, "\"usage\"") {

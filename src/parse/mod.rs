@@ -6,14 +6,18 @@
 pub mod anthropic;
 pub mod claude_code;
 pub mod codex;
+mod copilot_events;
+mod copilot_otel;
 mod detect;
 pub mod estimate;
 pub mod gemini;
 pub mod goose;
+pub mod kimi;
 mod litellm;
 pub mod openai;
 pub mod opencode;
 pub mod otlp;
+pub mod pi;
 pub mod plausible;
 pub mod provider;
 pub mod qwen;
@@ -42,8 +46,28 @@ pub struct LineContext<'a> {
     /// The project root the source found for the file in the agent's own records (Gemini
     /// CLI's `.project_root` marker or `projects.json`), for records that name none.
     pub project_root: Option<&'a str>,
+    /// What the source found beside the file about it (see [`FileFacts`]).
+    pub facts: Option<&'a FileFacts>,
     /// When the line was read: the time given to records that carry none (and flagged so).
     pub read_time: TimeMs,
+}
+
+/// What an agent keeps about a log file outside its lines (Kimi CLI: the work folder in
+/// `kimi.json`, the model in its config), read by the source and handed to the parser so
+/// that parsers stay free of file IO.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileFacts {
+    /// The project's path, when the agent's records map the file to one.
+    pub project: Option<String>,
+    /// The session the file belongs to (a folder name).
+    pub session: Option<String>,
+    /// The model the agent is configured with, for records that name none.
+    pub model: Option<String>,
+    /// The sub-agent whose own log the file is.
+    pub subagent: Option<String>,
+    /// The agent's telemetry export already holds this file's session, per call (Copilot
+    /// CLI's OpenTelemetry file): the file's session summaries are not counted again.
+    pub telemetry_covers: bool,
 }
 
 /// Parses the lines of one file in order. Formats whose lines depend on earlier lines of
@@ -55,6 +79,9 @@ pub struct LineParser {
     codex: codex::State,
     gemini: gemini::State,
     stream: anthropic::Stream,
+    pi: pi::State,
+    copilot_otel: copilot_otel::State,
+    copilot_events: copilot_events::State,
     /// Scans the records of a line of many (OTLP) one by one, so that each finding goes
     /// with its own record's identity; other lines are scanned whole by the reader.
     scanner: Option<Arc<Scanner>>,
@@ -112,6 +139,10 @@ impl LineParser {
             Ok(Detected::Stream) => self.stream.parse(text, ctx),
             Ok(Detected::Gemini) => self.gemini.parse(text, ctx),
             Ok(Detected::Qwen) => qwen::parse(text),
+            Ok(Detected::Kimi) => kimi::parse(text, ctx),
+            Ok(Detected::Pi(header)) => self.pi.parse(text, header, ctx),
+            Ok(Detected::CopilotOtel) => self.copilot_otel.parse(text, ctx.read_time),
+            Ok(Detected::CopilotEvents) => self.copilot_events.parse(text, ctx),
             Ok(Detected::Usage) => usage_line(text, ctx),
             Ok(Detected::NoUsage) => Parsed::NoUsage,
             Err(reason) => Parsed::Rejected(reason),
@@ -304,8 +335,9 @@ fn claude_code_turn(line: &[u8], ctx: &LineContext) -> Parsed {
 
 /// Byte strings of which at least one is in every line any parser uses: usage objects,
 /// the own schema and its wrapper, Codex rollout and `exec` lines, Anthropic stream events,
-/// OTLP export requests, Gemini CLI responses and session metadata, Qwen Code responses.
-const MARKERS: [&str; 16] = [
+/// OTLP export requests, Gemini CLI responses and session metadata, Qwen Code responses,
+/// Kimi CLI status updates, pi session headers, Copilot CLI spans, logs and session events.
+const MARKERS: [&str; 22] = [
     "\"usage\"",
     "\"litellm_call_id\"",
     "\"tokentop",
@@ -322,6 +354,12 @@ const MARKERS: [&str; 16] = [
     "\"gemini\"",
     "\"projectHash\"",
     "\"usageMetadata\"",
+    "\"StatusUpdate\"",
+    "{\"type\":\"session\"",
+    "\"type\":\"span\"",
+    "\"spanContext\"",
+    "\"session.start\"",
+    "\"session.shutdown\"",
 ];
 
 /// `None` only if the fixed patterns could not be built: then every line is parsed.

@@ -307,6 +307,7 @@ mod tests {
         let ctx = LineContext {
             project_dir: None,
             project_root: None,
+            facts: None,
             read_time: 42,
         };
         match parse_line(line.as_bytes(), &ctx) {

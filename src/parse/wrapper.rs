@@ -200,6 +200,7 @@ mod tests {
         let ctx = LineContext {
             project_dir: None,
             project_root: None,
+            facts: None,
             read_time: 5,
         };
         parse_line(line.as_bytes(), &ctx)

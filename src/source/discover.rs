@@ -148,19 +148,50 @@ pub fn default_locations(
     places
 }
 
+/// Where Kimi CLI, pi and GitHub Copilot CLI write their logs by default, for the
+/// environment `env` gives: each agent's own variable moves its folder (`KIMI_SHARE_DIR`,
+/// `PI_CODING_AGENT_DIR`, `COPILOT_HOME`), and `COPILOT_OTEL_FILE_EXPORTER_PATH` names
+/// Copilot's OpenTelemetry file wherever it is.
+pub fn agent_locations(home: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Vec<PathBuf> {
+    let var = |name: &str| {
+        env(name)
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from)
+    };
+    let under_home = |rest: &str| home.map(|h| h.join(rest));
+    let mut places = Vec::new();
+    if let Some(kimi) = var("KIMI_SHARE_DIR").or_else(|| under_home(".kimi")) {
+        places.push(kimi.join("sessions"));
+    }
+    if let Some(pi) = var("PI_CODING_AGENT_DIR").or_else(|| under_home(".pi/agent")) {
+        places.push(pi.join("sessions"));
+    }
+    if let Some(copilot) = var("COPILOT_HOME").or_else(|| under_home(".copilot")) {
+        places.push(copilot.join("otel"));
+        places.push(copilot.join("session-state"));
+    }
+    places.extend(var("COPILOT_OTEL_FILE_EXPORTER_PATH"));
+    places
+}
+
 /// The default locations of this machine that exist, or an error naming the ones checked:
-/// the log folders, and the folders (or file) of the agents' databases that hold one.
+/// the log folders (and Copilot's OpenTelemetry file), and the folders (or file) of the
+/// agents' databases that hold one.
 pub fn default_specs() -> Result<Vec<SourceSpec>, String> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let var = |name: &str| std::env::var(name).ok();
-    let places = default_locations(home.as_deref(), &var);
+    let mut places = default_locations(home.as_deref(), &var);
+    places.extend(agent_locations(home.as_deref(), &var));
+    // Copilot's OpenTelemetry file may sit inside its `otel` folder, read already.
+    let all = places.clone();
+    places.retain(|p| !all.iter().any(|d| d != p && p.starts_with(d)));
     let databases = super::db::default_locations(
         home.as_deref(),
         var("XDG_DATA_HOME").as_deref(),
         var("OPENCODE_DB").as_deref(),
         var("GOOSE_PATH_ROOT").as_deref(),
     );
-    let logs = places.iter().filter(|p| p.is_dir()).cloned();
+    let logs = places.iter().filter(|p| p.is_dir() || p.is_file()).cloned();
     let stores = databases.iter().filter(|p| {
         let spec = SourceSpec::Path(p.to_path_buf());
         super::db::locate(&spec).is_some_and(|db| db.is_file())
@@ -235,6 +266,41 @@ mod tests {
         assert!(is_log_file(Path::new("/h/.qwen/projects/p/chats/s.jsonl")));
         assert!(!is_log_file(Path::new("/h/.gemini/tmp/p/logs.json")));
         assert!(!is_log_file(Path::new("/h/.gemini/projects.json")));
+    }
+
+    #[test]
+    fn agent_places_follow_their_variables() {
+        let home = Path::new("/home/ana");
+        let none = |_: &str| None;
+        let want: Vec<PathBuf> = [
+            "/home/ana/.kimi/sessions",
+            "/home/ana/.pi/agent/sessions",
+            "/home/ana/.copilot/otel",
+            "/home/ana/.copilot/session-state",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        assert_eq!(agent_locations(Some(home), &none), want);
+        let set = |name: &str| match name {
+            "KIMI_SHARE_DIR" => Some("/k".to_string()),
+            "PI_CODING_AGENT_DIR" => Some("/p".to_string()),
+            "COPILOT_HOME" => Some("/c".to_string()),
+            "COPILOT_OTEL_FILE_EXPORTER_PATH" => Some("/t/otel.jsonl".to_string()),
+            _ => None,
+        };
+        let want: Vec<PathBuf> = [
+            "/k/sessions",
+            "/p/sessions",
+            "/c/otel",
+            "/c/session-state",
+            "/t/otel.jsonl",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        assert_eq!(agent_locations(Some(home), &set), want);
+        assert!(agent_locations(None, &none).is_empty());
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use super::health::SourceHealth;
 use crate::event::{Event, Exposed, TimeMs};
 use crate::event::{Origin, SourceId};
-use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason, plausible};
+use crate::parse::{
+    FileFacts, LineContext, LineParser, MAX_LINE_BYTES, Parsed, RejectReason, plausible,
+};
 use crate::secrets::Scanner;
 
 /// How much of an over-long line is kept, as the example in the source's health.
@@ -20,6 +22,8 @@ pub struct LineReader {
     project_dir: Option<String>,
     /// The project root the agent's own records give for the stream (Gemini CLI), if any.
     project_root: Option<String>,
+    /// What the agent keeps about the file outside it (Kimi CLI's work folder and model).
+    facts: Option<FileFacts>,
     parser: LineParser,
     /// The start of a line whose newline has not arrived yet.
     partial: Vec<u8>,
@@ -94,6 +98,7 @@ impl LineReader {
         let ctx = LineContext {
             project_dir: self.project_dir.as_deref(),
             project_root: self.project_root.as_deref(),
+            facts: self.facts.as_ref(),
             read_time,
         };
         let line = Line {
@@ -122,12 +127,24 @@ impl LineReader {
         self
     }
 
+    /// Hands `facts` about the file to its parser with every line.
+    pub fn with_facts(mut self, facts: Option<FileFacts>) -> Self {
+        self.facts = facts;
+        self
+    }
+
+    /// Replaces what is known about the file (read again beside it).
+    pub fn set_facts(&mut self, facts: Option<FileFacts>) {
+        self.facts = facts;
+    }
+
     /// Forgets everything about the stream (the file was truncated or replaced).
     pub fn reset(&mut self) {
         let scanner = self.scanner.take();
         *self = LineReader::new(self.project_dir.take(), self.source)
             .scanning(scanner)
-            .in_project(self.project_root.take());
+            .in_project(self.project_root.take())
+            .with_facts(self.facts.take());
     }
 
     /// Takes the next bytes of the stream; every line they complete is parsed, counted in
@@ -142,6 +159,7 @@ impl LineReader {
         let ctx = LineContext {
             project_dir: self.project_dir.as_deref(),
             project_root: self.project_root.as_deref(),
+            facts: self.facts.as_ref(),
             read_time,
         };
         let mut at = self.fed;

@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod discover;
+pub mod facts;
 pub mod follow;
 pub mod gemini;
 pub mod health;

@@ -9,6 +9,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use super::facts::file_facts;
 use super::tail::project_dir;
 use crate::event::{Event, Origin, SourceId, TimeMs, line_hash};
 use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed};
@@ -261,9 +262,11 @@ fn record(line: &[u8], name: &str, time: TimeMs) -> Record {
     let truncated = line.len() > MAX_RAW_BYTES || cut < raw.len();
     raw.truncate(cut);
     let project = project_dir(Path::new(name));
+    let facts = file_facts(Path::new(name));
     let ctx = LineContext {
         project_dir: project.as_deref(),
         project_root: None,
+        facts: facts.as_ref(),
         read_time: time,
     };
     let events = match LineParser::default().parse(line, &ctx) {

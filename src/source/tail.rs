@@ -8,6 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::facts::{file_facts, stale_before};
 use super::gemini;
 use super::health::SourceHealth;
 use super::lines::LineReader;
@@ -80,7 +81,8 @@ impl TailedFile {
         TailedFile {
             lines: LineReader::new(project_dir(&path), Some(source))
                 .scanning(scanner)
-                .in_project(gemini::project_root(&path)),
+                .in_project(gemini::project_root(&path))
+                .with_facts(file_facts(&path)),
             whole: gemini::is_session_document(&path),
             path,
             id,
@@ -256,6 +258,9 @@ impl TailedFile {
             read += n as u64;
             self.offset += n as u64;
             remember_last(&mut self.before, &buf[..n]);
+            if stale_before(&self.path, &buf[..n]) {
+                self.lines.set_facts(file_facts(&self.path));
+            }
             self.lines.feed(&buf[..n], read_time, health, sink);
         }
         self.len = self.len.max(self.offset);

@@ -127,6 +127,9 @@ fn format_label(format: Format) -> &'static str {
         Format::QwenCode => "Qwen Code",
         Format::OpenCode => "OpenCode",
         Format::Goose => "Goose",
+        Format::KimiCli => "Kimi CLI",
+        Format::Pi => "pi",
+        Format::CopilotCli => "GitHub Copilot CLI",
     }
 }
 

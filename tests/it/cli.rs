@@ -183,13 +183,7 @@ fn pricing_overrides_the_built_in_table() {
 #[test]
 fn default_locations_are_used_and_named() {
     let home = tempfile::tempdir().expect("temp dir");
-    let out = tokentop()
-        .arg("report")
-        .env("HOME", home.path())
-        .env_remove("CLAUDE_CONFIG_DIR")
-        .env_remove("CODEX_HOME")
-        .env_remove("GEMINI_CLI_HOME")
-        .env_remove("QWEN_RUNTIME_DIR")
+    let out = without_agent_variables(tokentop().arg("report").env("HOME", home.path()))
         .output()
         .expect("run");
     assert!(!out.status.success());
@@ -199,6 +193,10 @@ fn default_locations_are_used_and_named() {
             && err.contains(".codex/sessions")
             && err.contains(".gemini/tmp")
             && err.contains(".qwen/projects")
+            && err.contains(".kimi/sessions")
+            && err.contains(".pi/agent/sessions")
+            && err.contains(".copilot/otel")
+            && err.contains(".copilot/session-state")
             && err.contains("--demo"),
         "{err}"
     );
@@ -207,13 +205,7 @@ fn default_locations_are_used_and_named() {
     std::fs::create_dir_all(&project).expect("mkdir");
     std::fs::write(project.join("s.jsonl"), format!("{LINE}\n")).expect("write");
     let r = report_json(
-        tokentop()
-            .args(["report", "--json"])
-            .env("HOME", home.path())
-            .env_remove("CLAUDE_CONFIG_DIR")
-            .env_remove("CODEX_HOME")
-            .env_remove("GEMINI_CLI_HOME")
-            .env_remove("QWEN_RUNTIME_DIR"),
+        without_agent_variables(tokentop().args(["report", "--json"])).env("HOME", home.path()),
     );
     assert_eq!(r["totals"]["requests"], 1);
     assert!(
@@ -261,6 +253,89 @@ fn gemini_and_qwen_homes_are_found_by_their_overrides() {
         .collect();
     assert!(paths[0].ends_with("gemini_home/.gemini/tmp"), "{paths:?}");
     assert!(paths[1].ends_with("qwen_home/projects"), "{paths:?}");
+}
+
+/// The command with none of the agents' folder variables from the machine running it.
+fn without_agent_variables(cmd: &mut Command) -> &mut Command {
+    for name in [
+        "CLAUDE_CONFIG_DIR",
+        "CODEX_HOME",
+        "GEMINI_CLI_HOME",
+        "QWEN_RUNTIME_DIR",
+        "XDG_DATA_HOME",
+        "OPENCODE_DB",
+        "GOOSE_PATH_ROOT",
+        "KIMI_SHARE_DIR",
+        "PI_CODING_AGENT_DIR",
+        "COPILOT_HOME",
+        "COPILOT_OTEL_FILE_EXPORTER_PATH",
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
+
+/// Kimi CLI, pi and Copilot CLI are found in their default places under `HOME`, and in
+/// the places their variables name.
+#[test]
+fn the_more_agents_default_places_are_found() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let fixtures = crate::common::fixture("");
+    copy_tree(&fixtures.join("kimi/share"), &home.path().join(".kimi"));
+    copy_tree(&fixtures.join("pi"), &home.path().join(".pi/agent"));
+    copy_tree(
+        &fixtures.join("copilot/home"),
+        &home.path().join(".copilot"),
+    );
+    let r = report_json(
+        without_agent_variables(tokentop().args(["report", "--json"])).env("HOME", home.path()),
+    );
+    let sources: Vec<&str> = r["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .map(|s| s["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(sources.len(), 4, "{sources:?}");
+    for place in [
+        ".kimi/sessions",
+        ".pi/agent/sessions",
+        ".copilot/otel",
+        ".copilot/session-state",
+    ] {
+        assert!(
+            sources.iter().any(|s| s.ends_with(place)),
+            "{place}: {sources:?}"
+        );
+    }
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    copy_tree(&fixtures.join("pi"), &elsewhere.path().join("pi"));
+    let r = report_json(
+        without_agent_variables(tokentop().args(["report", "--json"]))
+            .env("HOME", home.path())
+            .env("PI_CODING_AGENT_DIR", elsewhere.path().join("pi")),
+    );
+    let pi: Vec<&str> = r["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .filter_map(|s| s["path"].as_str())
+        .filter(|p| p.ends_with("sessions") && p.contains("/pi/"))
+        .collect();
+    assert_eq!(pi.len(), 1, "{:?}", r["sources"]);
 }
 
 /// Times `clap` cannot check are usage errors too (exit 2), each saying what to type.

@@ -740,3 +740,110 @@ fn a_legacy_gemini_document_caught_half_written_waits_for_its_end() {
     assert_eq!((events.len(), h.lines, h.rejected_lines()), (1, 1, 0));
     assert_eq!(events[0].tokens.input, 900);
 }
+
+/// A Kimi CLI status update of `input` uncached tokens, for step `id`.
+fn kimi_status(id: &str, input: u64) -> String {
+    format!(
+        r#"{{"timestamp":1767261605.5,"message":{{"type":"StatusUpdate","payload":{{"token_usage":{{"input_other":{input},"output":1,"input_cache_read":0,"input_cache_creation":0}},"message_id":"{id}"}}}}}}"#
+    ) + "\n"
+}
+
+#[test]
+fn kimi_sessions_are_followed_with_their_work_folder_and_model() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let share = dir.path();
+    // md5("/home/ana/proj"): the folder Kimi CLI makes for that work folder.
+    let folder = share.join("sessions/e05bc5d0d79f7ba24a515f475a529bae");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    append(
+        &share.join("kimi.json"),
+        r#"{"work_dirs":[{"path":"/home/ana/proj","kaos":"local"}]}"#,
+    );
+    append(&share.join("config.toml"), "default_model = \"kimi-k2\"\n");
+    let mut f = Followed::start(&share.join("sessions"));
+    f.wait_until("the follower reports in", |f| !f.health.is_empty());
+    let wire = folder.join("s1/wire.jsonl");
+    std::fs::create_dir_all(folder.join("s1")).expect("mkdir");
+    append(
+        &wire,
+        "{\"type\":\"metadata\",\"protocol_version\":\"1.3\"}\n",
+    );
+    append(&wire, &kimi_status("m1", 11));
+    f.wait_until("the new session's step arrives", |f| f.events.len() == 1);
+    append(&wire, &kimi_status("m2", 12));
+    f.wait_until("the appended step arrives", |f| f.events.len() == 2);
+    assert_eq!(f.inputs(), vec![11, 12]);
+    let e = &f.events[1];
+    assert_eq!(e.identity, "kimi-cli:/home/ana/proj");
+    assert_eq!(e.model, "kimi-k2");
+    assert_eq!(e.attrs.session.as_deref(), Some("s1"));
+}
+
+#[test]
+fn pi_sessions_are_followed_with_their_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let folder = dir.path().join("--home-u-proj--");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    let mut f = Followed::start(dir.path());
+    f.wait_until("the follower reports in", |f| !f.health.is_empty());
+    let file = folder.join("2026-01-01T10-00-00-000Z_s1.jsonl");
+    append(
+        &file,
+        "{\"type\":\"session\",\"version\":3,\"id\":\"s1\",\"timestamp\":\"2026-01-01T10:00:00.000Z\",\"cwd\":\"/home/u/proj\"}\n",
+    );
+    for (n, id) in [(21, "aaaa0001"), (22, "aaaa0002")] {
+        append(
+            &file,
+            &(format!(
+                r#"{{"type":"message","id":"{id}","parentId":null,"timestamp":"2026-01-01T10:00:{n}.000Z","message":{{"role":"assistant","content":[],"provider":"anthropic","model":"claude-sonnet-4-5","usage":{{"input":{n},"output":1,"cacheRead":0,"cacheWrite":0,"cost":{{"total":0.001}}}}}}}}"#
+            ) + "\n"),
+        );
+        f.wait_until("the appended entry arrives", |f| {
+            f.events.len() as u64 == n - 20
+        });
+    }
+    assert_eq!(f.inputs(), vec![21, 22]);
+    assert_eq!(f.events[1].identity, "pi:/home/u/proj");
+    assert_eq!(f.events[1].record_cost_usd, Some(0.001));
+}
+
+#[test]
+fn copilot_telemetry_and_sessions_are_followed_and_a_covered_shutdown_is_skipped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path();
+    std::fs::create_dir_all(home.join("otel")).expect("mkdir");
+    std::fs::create_dir_all(home.join("session-state/s7")).expect("mkdir");
+    let mut f = Followed::start(home);
+    f.wait_until("the follower reports in", |f| !f.health.is_empty());
+    let events = home.join("session-state/s7/events.jsonl");
+    append(
+        &events,
+        "{\"type\":\"session.start\",\"id\":\"e1\",\"timestamp\":\"2026-01-01T10:00:00.000Z\",\"data\":{\"sessionId\":\"s7\",\"context\":{\"cwd\":\"/home/ana/web\"}}}\n",
+    );
+    // The export grows after the session's events file was opened.
+    append(
+        &home.join("otel/a.jsonl"),
+        &(r#"{"type":"span","traceId":"t1","spanId":"c1","name":"chat gpt-5-mini","startTime":[1767261600,0],"endTime":[1767261601,0],"attributes":{"gen_ai.operation.name":"chat","gen_ai.response.model":"gpt-5-mini","gen_ai.conversation.id":"s7","gen_ai.usage.input_tokens":31,"gen_ai.usage.output_tokens":2}}"#.to_string() + "\n"),
+    );
+    f.wait_until("the chat span arrives", |f| f.events.len() == 1);
+    append(
+        &events,
+        "{\"type\":\"session.shutdown\",\"id\":\"e9\",\"timestamp\":\"2026-01-01T10:30:00.000Z\",\"data\":{\"modelMetrics\":{\"gpt-5-mini\":{\"usage\":{\"inputTokens\":31,\"outputTokens\":2}}}}}\n",
+    );
+    // A shutdown of another session, without telemetry, after it: it counts.
+    let other = home.join("session-state/s8/events.jsonl");
+    std::fs::create_dir_all(home.join("session-state/s8")).expect("mkdir");
+    append(
+        &other,
+        "{\"type\":\"session.shutdown\",\"id\":\"f9\",\"timestamp\":\"2026-01-01T10:40:00.000Z\",\"data\":{\"modelMetrics\":{\"gpt-5-mini\":{\"usage\":{\"inputTokens\":44,\"outputTokens\":2}}}}}\n",
+    );
+    f.wait_until("the uncovered shutdown arrives", |f| f.events.len() == 2);
+    f.wait_until("both session files are read", |f| {
+        f.health().lines_without_usage >= 2
+    });
+    assert_eq!(
+        f.inputs(),
+        vec![31, 44],
+        "the covered shutdown adds nothing"
+    );
+}

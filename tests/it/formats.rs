@@ -44,6 +44,7 @@ fn events(name: &str) -> Vec<Event> {
     let ctx = LineContext {
         project_dir: None,
         project_root: None,
+        facts: None,
         read_time: NOON,
     };
     bytes

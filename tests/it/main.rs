@@ -1,6 +1,7 @@
 //! One integration-test binary (each file under tests/ would be its own link of the whole
 //! dependency graph).
 
+mod agents_more;
 mod alert_sinks;
 pub mod alert_views;
 mod boundaries;

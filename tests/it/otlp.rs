@@ -551,6 +551,7 @@ fn transcript(output: u64, cached: u64) -> Event {
     let ctx = tokentop::parse::LineContext {
         project_dir: Some("-home-dev-app"),
         project_root: None,
+        facts: None,
         read_time: clock(),
     };
     match tokentop::parse::parse_line(line.as_bytes(), &ctx) {

@@ -128,6 +128,14 @@ const SHAPES: &[Shape] = &[
     gemini_document,
     gemini_patch,
     qwen_assistant,
+    kimi_status,
+    kimi_subagent,
+    pi_header,
+    pi_assistant,
+    copilot_span,
+    copilot_log,
+    copilot_start,
+    copilot_shutdown,
 ];
 
 fn claude_code_turn(f: &Fields) -> Value {
@@ -329,6 +337,100 @@ fn qwen_assistant(f: &Fields) -> Value {
     })
 }
 
+fn kimi_status(f: &Fields) -> Value {
+    let [other, output, read, write, _] = f.counts;
+    json!({
+        "timestamp": f.time as f64 / 1000.0,
+        "message": {"type": "StatusUpdate", "payload": {
+            "context_usage": 0.5, "message_id": f.id, "plan_mode": false,
+            "token_usage": {
+                "input_other": other, "output": output, "input_cache_read": read,
+                "input_cache_creation": write,
+            },
+        }},
+    })
+}
+
+fn kimi_subagent(f: &Fields) -> Value {
+    json!({
+        "timestamp": f.time as f64 / 1000.0,
+        "message": {"type": "SubagentEvent", "payload": {
+            "parent_tool_call_id": f.content, "agent_id": f.who, "subagent_type": f.who,
+            "event": kimi_status(f)["message"],
+        }},
+    })
+}
+
+fn pi_header(f: &Fields) -> Value {
+    json!({"type": "session", "version": 3, "id": f.id, "timestamp": iso(f.time), "cwd": f.who})
+}
+
+fn pi_assistant(f: &Fields) -> Value {
+    let [input, output, read, write, total] = f.counts;
+    json!({
+        "type": "message", "id": f.id, "parentId": null, "timestamp": iso(f.time),
+        "message": {
+            "role": "assistant", "provider": "anthropic", "model": f.model,
+            "content": [{"type": "text", "text": f.content}, {"type": "toolCall", "id": f.id, "name": f.who}],
+            "usage": {
+                "input": input, "output": output, "cacheRead": read, "cacheWrite": write,
+                "totalTokens": total, "cost": {"total": f.cost},
+            },
+            "timestamp": f.time,
+        },
+    })
+}
+
+/// A JavaScript high-resolution time: `[seconds, nanoseconds]`.
+fn hr(ms: TimeMs) -> Value {
+    json!([ms.div_euclid(1000), ms.rem_euclid(1000) * 1_000_000])
+}
+
+fn copilot_span(f: &Fields) -> Value {
+    let [input, output, read, write, reasoning] = f.counts;
+    json!({
+        "type": "span", "traceId": f.id, "spanId": f.who, "name": format!("chat {}", f.model),
+        "startTime": hr(f.time - 1000), "endTime": hr(f.time),
+        "attributes": {
+            "gen_ai.operation.name": "chat", "gen_ai.response.model": f.model,
+            "gen_ai.conversation.id": f.content, "gen_ai.usage.input_tokens": input,
+            "gen_ai.usage.output_tokens": output, "gen_ai.usage.cache_read.input_tokens": read,
+            "gen_ai.usage.cache_creation.input_tokens": write,
+            "gen_ai.usage.reasoning.output_tokens": reasoning,
+        },
+    })
+}
+
+fn copilot_log(f: &Fields) -> Value {
+    let [input, output, read, _, _] = f.counts;
+    json!({
+        "hrTime": hr(f.time), "spanContext": {"traceId": f.id, "spanId": f.who},
+        "attributes": {
+            "event.name": "gen_ai.client.inference.operation.details",
+            "gen_ai.response.model": f.model, "gen_ai.usage.input_tokens": input,
+            "gen_ai.usage.output_tokens": output, "gen_ai.usage.cache_read.input_tokens": read,
+        },
+    })
+}
+
+fn copilot_start(f: &Fields) -> Value {
+    json!({
+        "type": "session.start", "id": f.id, "timestamp": iso(f.time),
+        "data": {"sessionId": f.id, "context": {"cwd": f.who}},
+    })
+}
+
+fn copilot_shutdown(f: &Fields) -> Value {
+    let [input, output, read, write, reasoning] = f.counts;
+    json!({
+        "type": "session.shutdown", "id": f.id, "timestamp": iso(f.time),
+        "data": {"modelMetrics": {f.model.clone(): {"usage": {
+            "inputTokens": input, "outputTokens": output, "cacheReadTokens": read,
+            "cacheWriteTokens": write, "reasoningTokens": reasoning,
+        }}}},
+    })
+}
+
 /// A step into a JSON value.
 #[derive(Clone, Debug)]
 enum Step {
@@ -452,6 +554,7 @@ fn read(lines: &[Vec<u8>], cuts: &[Index]) -> (Vec<Event>, SourceHealth) {
 fn health_lines(line: &[u8]) -> u64 {
     let ctx = LineContext {
         project_dir: None,
+        facts: None,
         project_root: None,
         read_time: NOON,
     };
@@ -675,10 +778,11 @@ fn the_shapes_make_events_of_every_usage_format() {
     };
     let ctx = LineContext {
         project_dir: None,
+        facts: None,
         project_root: None,
         read_time: NOON,
     };
-    let usage: [(&str, Shape); 11] = [
+    let usage: [(&str, Shape); 17] = [
         ("claude_code_turn", claude_code_turn),
         ("codex_count", codex_count),
         ("own", own),
@@ -690,6 +794,12 @@ fn the_shapes_make_events_of_every_usage_format() {
         ("gemini_message", gemini_message),
         ("gemini_document", gemini_document),
         ("qwen_assistant", qwen_assistant),
+        ("kimi_status", kimi_status),
+        ("kimi_subagent", kimi_subagent),
+        ("pi_assistant", pi_assistant),
+        ("copilot_span", copilot_span),
+        ("copilot_log", copilot_log),
+        ("copilot_shutdown", copilot_shutdown),
     ];
     for (name, shape) in usage {
         let line = shape(&f).to_string();

@@ -70,6 +70,7 @@ pub fn logged(engine: &mut Engine, ts: &str, usd: f64) {
     let ctx = LineContext {
         project_dir: None,
         project_root: None,
+        facts: None,
         read_time: AUG1,
     };
     match parse_line(line.as_bytes(), &ctx) {

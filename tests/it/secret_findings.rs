@@ -36,6 +36,7 @@ fn a_secret_printed_twice_in_one_record_is_one_sighting_of_a_project_shown_by_pa
     let ctx = LineContext {
         project_dir: Some("-home-dev-shop"),
         project_root: None,
+        facts: None,
         read_time: NOON,
     };
     let mut carrier = LineParser::default()

@@ -147,6 +147,7 @@ fn an_own_schema_tool_event_keeps_its_tokens_and_cost_but_is_no_request() {
     let ctx = LineContext {
         project_dir: None,
         project_root: None,
+        facts: None,
         read_time: NOW,
     };
     let Parsed::Event(event) = tokentop::parse::parse_line(line.as_bytes(), &ctx) else {
@@ -177,6 +178,7 @@ pub fn transcript(tools: &[(&str, &str)]) -> Event {
     let ctx = LineContext {
         project_dir: Some("-home-dev-app"),
         project_root: None,
+        facts: None,
         read_time: NOW,
     };
     match tokentop::parse::parse_line(line.as_bytes(), &ctx) {
@@ -291,6 +293,7 @@ pub fn rollout(lines: &[String]) -> Vec<Event> {
     let ctx = LineContext {
         project_dir: None,
         project_root: None,
+        facts: None,
         read_time: NOW,
     };
     head.iter()
@@ -375,6 +378,7 @@ fn other_formats_count_call_ids_per_response() {
     let ctx = LineContext {
         project_dir: None,
         project_root: None,
+        facts: None,
         read_time: NOW,
     };
     let mut engine = engine();

@@ -114,6 +114,7 @@ mod tests {
         let ctx = LineContext {
             project_dir: None,
             project_root: None,
+            facts: None,
             read_time: READ,
         };
         parse_line(text.as_bytes(), &ctx)

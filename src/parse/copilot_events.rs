@@ -1,0 +1,311 @@
+//! GitHub Copilot CLI session events (`~/.copilot/session-state/<session>/events.jsonl`),
+//! lines `{"type", "id", "timestamp", "data"}`. Usage is written only at
+//! `session.shutdown`, per model: `data.modelMetrics.<model>.usage` (`inputTokens`, which
+//! includes both cache buckets, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`,
+//! `reasoningTokens`). Each model's usage of a shutdown is one event at the shutdown's
+//! time, marked as the sum of many calls ([`Flags::aggregate`]).
+//!
+//! A resumed session appends another shutdown, and each covers its own segment (the
+//! reference's sources: agentsview sums them, and Copilot's resume sequence is `shutdown,
+//! resume, ..., shutdown`): each shutdown counts in full. Each is keyed by the session,
+//! its own `id` and the model, so a copy of the file counts nothing again, and a later,
+//! larger copy of the same shutdown replaces the earlier. A session whose usage the
+//! source finds in Copilot's OpenTelemetry export ([`FileFacts::telemetry_covers`]) is
+//! counted from there, per call, and its shutdowns not at all.
+//!
+//! [`FileFacts::telemetry_covers`]: super::FileFacts::telemetry_covers
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::copilot_otel::LABEL;
+use super::{LineContext, Parsed, Records, RejectReason, plausible, reason_of};
+use crate::event::{DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens};
+use crate::timefmt::parse_rfc3339_ms;
+
+/// Models read from one shutdown: a bound on what a hostile line can make.
+const MAX_MODELS: usize = 64;
+
+/// The session so far: its id and folder from `session.start`, and how many shutdowns.
+#[derive(Debug, Default)]
+pub(super) struct State {
+    session: Option<String>,
+    cwd: Option<String>,
+    shutdowns: u64,
+}
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    timestamp: Option<Cow<'a, str>>,
+    data: Option<Data>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Data {
+    session_id: Option<String>,
+    context: Option<Context>,
+    model_metrics: Option<BTreeMap<String, Metrics>>,
+}
+
+#[derive(Deserialize)]
+struct Context {
+    cwd: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Metrics {
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Usage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+    #[serde(default)]
+    cache_read_tokens: u64,
+    #[serde(default)]
+    cache_write_tokens: u64,
+    #[serde(default)]
+    reasoning_tokens: u64,
+}
+
+/// Whether a line may be a session event worth reading (cheap test).
+pub(super) fn may_be_line(text: &str) -> bool {
+    text.contains("\"session.start\"") || text.contains("\"session.shutdown\"")
+}
+
+/// A session event worth reading, by its top-level `type`.
+pub(super) fn is_line(kind: Option<&str>) -> bool {
+    matches!(kind, Some("session.start" | "session.shutdown"))
+}
+
+impl State {
+    pub(super) fn parse(&mut self, text: &str, ctx: &LineContext) -> Parsed {
+        let line: Line = match serde_json::from_str(text) {
+            Ok(line) => line,
+            Err(e) => return Parsed::Rejected(reason_of(&e)),
+        };
+        let data = line.data;
+        if line.kind == "session.start" {
+            if let Some(data) = data {
+                self.session = data.session_id.or(self.session.take());
+                self.cwd = data.context.and_then(|c| c.cwd).or(self.cwd.take());
+            }
+            return Parsed::NoUsage;
+        }
+        self.shutdowns += 1;
+        let Some(metrics) = data.and_then(|d| d.model_metrics) else {
+            return Parsed::NoUsage;
+        };
+        let facts = ctx.facts.cloned().unwrap_or_default();
+        if facts.telemetry_covers {
+            return Parsed::NoUsage;
+        }
+        let Some(time) = line.timestamp.as_deref().map(parse_rfc3339_ms) else {
+            return Parsed::Rejected(RejectReason::MissingField);
+        };
+        let Some(time) = time else {
+            return Parsed::Rejected(RejectReason::InvalidField);
+        };
+        let session = self.session.clone().or(facts.session);
+        let shutdown = match line.id {
+            Some(id) => id.into_owned(),
+            None => format!("#{}", self.shutdowns),
+        };
+        let mut records = Records::default();
+        for (model, m) in metrics.into_iter().take(MAX_MODELS) {
+            let Some(usage) = m.usage else {
+                records.without_usage += 1;
+                continue;
+            };
+            let model = if model.is_empty() {
+                "unknown".to_string()
+            } else {
+                model
+            };
+            let key = [
+                "copilot-shutdown:",
+                session.as_deref().unwrap_or(""),
+                ":",
+                &shutdown,
+                ":",
+                &model,
+            ];
+            let event = self.event(
+                usage,
+                model.clone(),
+                time,
+                session.clone(),
+                DedupKey::of(&key),
+            );
+            match plausible::check(&event) {
+                Some(reason) => records.reject(reason, 1, &model),
+                None if !plausible::time_is_plausible(&event, ctx.read_time) => {
+                    records.reject(RejectReason::FutureTime, 1, &model);
+                }
+                None => records.events.push(event),
+            }
+        }
+        if records.is_empty() {
+            return Parsed::NoUsage;
+        }
+        Parsed::Records(Box::new(records))
+    }
+
+    fn event(
+        &self,
+        u: Usage,
+        model: String,
+        time: crate::event::TimeMs,
+        session: Option<String>,
+        key: DedupKey,
+    ) -> Event {
+        // `inputTokens` holds both cache buckets; below their sum it is taken as uncached.
+        let cached = u.cache_read_tokens.saturating_add(u.cache_write_tokens);
+        let input = u.input_tokens.checked_sub(cached).unwrap_or(u.input_tokens);
+        let identity = match &self.cwd {
+            Some(cwd) => format!("{LABEL}:{cwd}"),
+            None => LABEL.to_string(),
+        };
+        Event {
+            time,
+            identity,
+            identity_kind: IdentityKind::Agent,
+            attrs: IdentityAttrs {
+                project: self.cwd.clone(),
+                session,
+                ..IdentityAttrs::default()
+            },
+            format: Format::CopilotCli,
+            provider: "github-copilot".to_string(),
+            model,
+            kind: Kind::Completion,
+            tokens: Tokens {
+                input,
+                cache_read: u.cache_read_tokens,
+                cache_write_5m: u.cache_write_tokens,
+                output: u.output_tokens,
+                reasoning: u.reasoning_tokens.min(u.output_tokens),
+                ..Tokens::default()
+            },
+            tools: Vec::new(),
+            dedup_key: Some(key),
+            latency_ms: None,
+            record_cost_usd: None,
+            cumulative: None,
+            flags: Flags {
+                final_copy: true,
+                aggregate: true,
+                ..Flags::default()
+            },
+            origin: None,
+            line: None,
+            secrets: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{FileFacts, LineParser};
+
+    /// The facts the source hands over for an `events.jsonl`: the folder's session, and
+    /// whether the OpenTelemetry export covers it.
+    fn facts(session: &str, covered: bool) -> FileFacts {
+        FileFacts {
+            session: Some(session.into()),
+            telemetry_covers: covered,
+            ..FileFacts::default()
+        }
+    }
+
+    const START: &str = r#"{"type":"session.start","id":"e1","timestamp":"2026-01-01T10:00:00.000Z","parentId":null,"data":{"sessionId":"c0ffee12","selectedModel":"claude-sonnet-4.5","version":1,"producer":"copilot-agent","context":{"cwd":"/home/ana/web","gitRoot":"/home/ana/web","branch":"main"}}}"#;
+    const SHUTDOWN: &str = r#"{"type":"session.shutdown","id":"9d1e","parentId":"7a2b","timestamp":"2026-01-01T10:30:00.000Z","data":{"totalPremiumRequests":2,"totalNanoAiu":556570000,"modelMetrics":{"claude-sonnet-4.5":{"requests":{"count":6,"cost":2},"usage":{"inputTokens":120400,"outputTokens":3100,"cacheReadTokens":98000,"cacheWriteTokens":12000,"reasoningTokens":0}},"gpt-5-mini":{"requests":{"count":1,"cost":0},"usage":{"inputTokens":900,"outputTokens":40,"cacheReadTokens":0,"cacheWriteTokens":0,"reasoningTokens":10}}}}}"#;
+
+    fn run(lines: &[&str], facts: Option<&FileFacts>) -> Vec<Parsed> {
+        let mut parser = LineParser::default();
+        let ctx = LineContext {
+            project_dir: None,
+            project_root: None,
+            facts,
+            read_time: 1_767_268_800_000,
+        };
+        lines
+            .iter()
+            .map(|l| parser.parse(l.as_bytes(), &ctx))
+            .collect()
+    }
+
+    fn events(parsed: Parsed) -> Vec<Event> {
+        match parsed {
+            Parsed::Records(r) => r.events,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_shutdown_counts_each_model_at_its_time() {
+        let mut parsed = run(&[START, SHUTDOWN], None);
+        assert_eq!(parsed[0], Parsed::NoUsage);
+        let e = events(parsed.remove(1));
+        assert_eq!(e.len(), 2);
+        let t = e[0].tokens;
+        // 120,400 input holds 98,000 read and 12,000 written: 10,400 uncached.
+        assert_eq!(
+            (t.input, t.cache_read, t.cache_write_5m, t.output),
+            (10_400, 98_000, 12_000, 3_100)
+        );
+        assert_eq!(e[0].model, "claude-sonnet-4.5");
+        assert_eq!(e[1].model, "gpt-5-mini");
+        assert_eq!(e[1].tokens.reasoning, 10);
+        assert_eq!(e[0].time, 1_767_263_400_000);
+        assert_eq!(e[0].identity, "copilot-cli:/home/ana/web");
+        assert_eq!(e[0].attrs.session.as_deref(), Some("c0ffee12"));
+        assert!(e[0].flags.aggregate);
+        assert_eq!(
+            e[0].dedup_key,
+            Some(DedupKey::from(
+                "copilot-shutdown:c0ffee12:9d1e:claude-sonnet-4.5"
+            ))
+        );
+    }
+
+    #[test]
+    fn a_session_the_telemetry_covers_counts_no_shutdown() {
+        let covered = facts("c0ffee12", true);
+        let parsed = run(&[START, SHUTDOWN], Some(&covered));
+        assert_eq!(parsed[1], Parsed::NoUsage);
+        let open = facts("c0ffee12", false);
+        let parsed = run(&[SHUTDOWN], Some(&open));
+        match &parsed[0] {
+            Parsed::Records(r) => {
+                assert_eq!(r.events[0].attrs.session.as_deref(), Some("c0ffee12"));
+                assert_eq!(r.events[0].identity, "copilot-cli");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn shutdowns_without_time_or_usage() {
+        let no_time = SHUTDOWN.replace(r#""timestamp":"2026-01-01T10:30:00.000Z","#, "");
+        let bad_time = SHUTDOWN.replace("2026-01-01T10:30:00.000Z", "later");
+        let empty = r#"{"type":"session.shutdown","id":"x","timestamp":"2026-01-01T10:30:00.000Z","data":{"modelMetrics":{}}}"#;
+        let parsed = run(&[&no_time, &bad_time, empty], None);
+        assert_eq!(parsed[0], Parsed::Rejected(RejectReason::MissingField));
+        assert_eq!(parsed[1], Parsed::Rejected(RejectReason::InvalidField));
+        assert_eq!(parsed[2], Parsed::NoUsage);
+    }
+}

@@ -1,0 +1,376 @@
+//! GitHub Copilot CLI's OpenTelemetry file export (`COPILOT_OTEL_EXPORTER_TYPE=file`):
+//! the JavaScript SDK's own JSON lines, not OTLP JSON. A span is `{"type":"span",
+//! "traceId", "spanId", "parentSpanId", "name", "startTime": [s, ns], "endTime": [s, ns],
+//! "attributes": {flat}}`; a log record is `{"hrTime": [s, ns], "spanContext": {"traceId",
+//! "spanId"}, "attributes": {flat}}`. Each line is decoded into the OTLP decoders' own
+//! [`Record`] and read by them (GenAI usage, tools), then named as Copilot's.
+//!
+//! One model call's usage is written up to four times: on its `chat` span, on the
+//! `gen_ai.client.inference.operation.details` log, on the `copilot_chat.agent.turn` log
+//! and summed on the `invoke_agent` span. Per trace, the first kind seen in that order
+//! wins and the later kinds are not counted; the SDK writes a span when it ends, so a
+//! trace's chat spans come before its `invoke_agent` span, and the inference log, written
+//! inside the chat span, shares its `traceId:spanId` key, which the engine counts once.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{Map, Value as Json};
+
+use super::otlp::{self, Batch, Record, Signal, Value};
+use super::{Parsed, RejectReason, reason_of};
+use crate::event::{DedupKey, Event, Format, IdentityKind, Kind, TimeMs};
+
+/// The agent's label, and the identity of its telemetry (which names no folder).
+pub const LABEL: &str = "copilot-cli";
+/// Traces remembered per file for which kind of record counted their usage.
+const MAX_TRACES: usize = 4096;
+/// Session attributes Copilot may use besides the GenAI conventions' own.
+const SESSION_KEYS: [&str; 5] = [
+    "gen_ai.conversation.id",
+    "session.id",
+    "copilot_chat.session_id",
+    "github.copilot.interaction_id",
+    "gen_ai.response.id",
+];
+
+/// The kinds of record that carry one call's usage, in the order they win.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Layer {
+    Chat,
+    Inference,
+    AgentTurn,
+    Summary,
+}
+
+/// Which kind of record counted each recent trace's usage.
+#[derive(Debug, Default)]
+pub(super) struct State {
+    counted: HashMap<String, Layer>,
+    order: VecDeque<String>,
+}
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(rename = "traceId")]
+    trace_id: Option<String>,
+    #[serde(rename = "spanId")]
+    span_id: Option<String>,
+    #[serde(rename = "parentSpanId")]
+    parent_span_id: Option<String>,
+    name: Option<String>,
+    #[serde(rename = "eventName")]
+    event_name: Option<String>,
+    #[serde(rename = "startTime")]
+    start_time: Option<Json>,
+    #[serde(rename = "endTime")]
+    end_time: Option<Json>,
+    #[serde(rename = "hrTime")]
+    hr_time: Option<Json>,
+    #[serde(rename = "spanContext")]
+    span_context: Option<SpanContext>,
+    attributes: Option<Json>,
+    resource: Option<Resource>,
+}
+
+#[derive(Deserialize)]
+struct SpanContext {
+    #[serde(rename = "traceId")]
+    trace_id: Option<String>,
+    #[serde(rename = "spanId")]
+    span_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Resource {
+    attributes: Option<Json>,
+    #[serde(rename = "_attributes")]
+    private_attributes: Option<Json>,
+}
+
+/// Whether a line may be one of the export's records (cheap test).
+pub(super) fn may_be_line(text: &str) -> bool {
+    text.contains("\"type\":\"span\"") || text.contains("\"spanContext\"")
+}
+
+/// A span (`type: "span"` with a trace id) or a log record (`hrTime`), by its top level.
+pub(super) fn is_line(kind: Option<&str>, has_hr_time: bool, text: &str) -> bool {
+    (kind == Some("span") && text.contains("\"traceId\"")) || (kind.is_none() && has_hr_time)
+}
+
+impl State {
+    pub(super) fn parse(&mut self, text: &str, read_time: TimeMs) -> Parsed {
+        let line: Line = match serde_json::from_str(text) {
+            Ok(line) => line,
+            Err(e) => return Parsed::Rejected(reason_of(&e)),
+        };
+        let record = match record(line) {
+            Ok(record) => record,
+            Err(reason) => return Parsed::Rejected(reason),
+        };
+        if let Some(copy) = usage_copy(&record)
+            && !self.first_of_its_trace(&record.trace_id, copy)
+        {
+            return Parsed::NoUsage;
+        }
+        let batch = Batch {
+            records: vec![record],
+            ..Batch::default()
+        };
+        let Some(outcome) = otlp::outcomes(&batch, read_time, &[], None).pop() else {
+            return Parsed::NoUsage;
+        };
+        match outcome.parsed {
+            Parsed::Event(mut event) => {
+                name_as_copilot(&mut event, &batch.records[0]);
+                Parsed::Event(event)
+            }
+            other => other,
+        }
+    }
+
+    /// Whether `copy` is to be counted for `trace`: no record of an earlier kind counted
+    /// it. A copy of the same kind (another call of the trace) counts too.
+    fn first_of_its_trace(&mut self, trace: &str, copy: Layer) -> bool {
+        if trace.is_empty() {
+            return true;
+        }
+        match self.counted.get_mut(trace) {
+            Some(seen) if *seen < copy => false,
+            Some(seen) => {
+                *seen = copy;
+                true
+            }
+            None => {
+                if self.order.len() >= MAX_TRACES
+                    && let Some(oldest) = self.order.pop_front()
+                {
+                    self.counted.remove(&oldest);
+                }
+                self.counted.insert(trace.to_string(), copy);
+                self.order.push_back(trace.to_string());
+                true
+            }
+        }
+    }
+}
+
+/// Which copy of a call's usage a record is, if it carries usage.
+fn usage_copy(r: &Record) -> Option<Layer> {
+    let has_usage = ["gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"]
+        .iter()
+        .any(|k| r.attrs.iter().any(|(name, _)| name == k));
+    if !has_usage {
+        return None;
+    }
+    let operation = attr(r, "gen_ai.operation.name")
+        .or_else(|| r.name.split(' ').next())
+        .unwrap_or("");
+    match (r.signal, operation) {
+        (Signal::Traces, "chat") => Some(Layer::Chat),
+        (Signal::Traces, "invoke_agent") => Some(Layer::Summary),
+        (Signal::Logs, _) => match attr(r, "event.name").unwrap_or(&r.name) {
+            "gen_ai.client.inference.operation.details" => Some(Layer::Inference),
+            "copilot_chat.agent.turn" => Some(Layer::AgentTurn),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn attr<'a>(r: &'a Record, key: &str) -> Option<&'a str> {
+    r.attrs
+        .iter()
+        .find(|(name, _)| name == key)
+        .and_then(|(_, v)| v.as_str())
+}
+
+/// The event as Copilot's: its label as identity, its session, and for usage the key
+/// `traceId:spanId` that every copy of one call's record shares.
+fn name_as_copilot(event: &mut Event, r: &Record) {
+    event.format = Format::CopilotCli;
+    event.identity = LABEL.to_string();
+    event.identity_kind = IdentityKind::Agent;
+    if event.attrs.session.is_none() {
+        event.attrs.session = SESSION_KEYS
+            .iter()
+            .find_map(|k| attr(r, k))
+            .map(str::to_string);
+    }
+    if event.kind != Kind::Tool && !r.span_id.is_empty() {
+        event.dedup_key = Some(DedupKey::of(&["copilot:", &r.trace_id, ":", &r.span_id]));
+    }
+}
+
+/// The line as the OTLP decoders' record.
+fn record(line: Line) -> Result<Record, RejectReason> {
+    let attrs = attributes(line.attributes)?;
+    let resource = line
+        .resource
+        .and_then(|r| r.attributes.or(r.private_attributes))
+        .map(|a| attributes(Some(a)))
+        .transpose()?
+        .unwrap_or_default();
+    let is_span = line.kind.as_deref() == Some("span");
+    let context = line.span_context;
+    let (trace_id, span_id) = if is_span {
+        (line.trace_id, line.span_id)
+    } else {
+        let context = context.unwrap_or(SpanContext {
+            trace_id: None,
+            span_id: None,
+        });
+        (context.trace_id, context.span_id)
+    };
+    let event_name = line.event_name.or_else(|| {
+        attrs
+            .iter()
+            .find(|(k, _)| k == "event.name")
+            .and_then(|(_, v)| v.as_str().map(str::to_string))
+    });
+    Ok(Record {
+        signal: if is_span {
+            Signal::Traces
+        } else {
+            Signal::Logs
+        },
+        name: if is_span { line.name } else { event_name }.unwrap_or_default(),
+        time_ns: hr_time(if is_span { line.end_time } else { line.hr_time })?,
+        start_ns: if is_span {
+            hr_time(line.start_time)?
+        } else {
+            0
+        },
+        trace_id: trace_id.unwrap_or_default().to_ascii_lowercase(),
+        span_id: span_id.unwrap_or_default().to_ascii_lowercase(),
+        parent_span_id: line.parent_span_id.unwrap_or_default().to_ascii_lowercase(),
+        attrs,
+        resource: Arc::from(resource),
+    })
+}
+
+/// A JavaScript high-resolution time `[seconds, nanoseconds]` in nanoseconds (0: none).
+fn hr_time(value: Option<Json>) -> Result<u64, RejectReason> {
+    let Some(value) = value else { return Ok(0) };
+    let parts = match &value {
+        Json::Array(parts) if parts.len() == 2 => parts,
+        _ => return Err(RejectReason::InvalidField),
+    };
+    let (Some(secs), Some(nanos)) = (parts[0].as_u64(), parts[1].as_u64()) else {
+        return Err(RejectReason::InvalidField);
+    };
+    secs.checked_mul(1_000_000_000)
+        .and_then(|ns| ns.checked_add(nanos))
+        .ok_or(RejectReason::InvalidField)
+}
+
+/// Flat attributes (`{"key": value}`), or OTLP's list of `{key, value}` pairs.
+fn attributes(value: Option<Json>) -> Result<Vec<(String, Value)>, RejectReason> {
+    match value {
+        None | Some(Json::Null) => Ok(Vec::new()),
+        Some(Json::Object(map)) => Ok(flat(map)),
+        Some(Json::Array(pairs)) => Ok(pairs
+            .into_iter()
+            .filter_map(|pair| {
+                let Json::Object(mut pair) = pair else {
+                    return None;
+                };
+                let Some(Json::String(key)) = pair.remove("key") else {
+                    return None;
+                };
+                let value = match pair.remove("value") {
+                    Some(Json::Object(v)) => v
+                        .into_iter()
+                        .next()
+                        .map_or(Value::Other, |(_, v)| scalar(v)),
+                    _ => Value::Other,
+                };
+                Some((key, value))
+            })
+            .collect()),
+        Some(_) => Err(RejectReason::InvalidField),
+    }
+}
+
+fn flat(map: Map<String, Json>) -> Vec<(String, Value)> {
+    map.into_iter().map(|(k, v)| (k, scalar(v))).collect()
+}
+
+fn scalar(value: Json) -> Value {
+    match value {
+        Json::String(s) => Value::Str(s),
+        Json::Bool(b) => Value::Bool(b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => n.as_f64().map_or(Value::Other, Value::Double),
+        },
+        Json::Null | Json::Array(_) | Json::Object(_) => Value::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{LineContext, LineParser};
+
+    pub(crate) const CHAT: &str = r#"{"type":"span","traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","parentSpanId":"a1a1a1a1a1a1a1a1","name":"chat claude-sonnet-4.5","startTime":[1767261600,133000000],"endTime":[1767261604,967317833],"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"claude-sonnet-4.5","gen_ai.response.model":"claude-sonnet-4.5","gen_ai.conversation.id":"c0ffee12","gen_ai.usage.input_tokens":19452,"gen_ai.usage.output_tokens":281,"gen_ai.usage.cache_read.input_tokens":18000,"gen_ai.usage.reasoning.output_tokens":128}}"#;
+
+    fn run(lines: &[&str]) -> Vec<Parsed> {
+        let mut parser = LineParser::default();
+        let ctx = LineContext {
+            project_dir: None,
+            project_root: None,
+            facts: None,
+            read_time: 1_767_268_800_000,
+        };
+        lines
+            .iter()
+            .map(|l| parser.parse(l.as_bytes(), &ctx))
+            .collect()
+    }
+
+    fn event(parsed: &Parsed) -> &Event {
+        match parsed {
+            Parsed::Event(e) => e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_chat_span_counts_its_call() {
+        let parsed = run(&[CHAT]);
+        let e = event(&parsed[0]);
+        let t = e.tokens;
+        // Input includes the cache read: 19,452 − 18,000 uncached.
+        assert_eq!(
+            (t.input, t.cache_read, t.output, t.reasoning),
+            (1_452, 18_000, 281, 128)
+        );
+        assert_eq!(e.time, 1_767_261_604_967);
+        assert_eq!(e.latency_ms, Some(4_834));
+        assert_eq!(e.model, "claude-sonnet-4.5");
+        assert_eq!(e.format, Format::CopilotCli);
+        assert_eq!(e.identity, "copilot-cli");
+        assert_eq!(e.identity_kind, IdentityKind::Agent);
+        assert_eq!(e.attrs.session.as_deref(), Some("c0ffee12"));
+        assert_eq!(
+            e.dedup_key,
+            Some(DedupKey::from(
+                "copilot:4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7"
+            ))
+        );
+    }
+
+    #[test]
+    fn bad_times_and_attributes_are_rejected() {
+        let time = CHAT.replace("[1767261604,967317833]", "\"noon\"");
+        let attrs = CHAT.replace(r#""attributes":{"#, r#""attributes":7,"x":{"#);
+        let parsed = run(&[&time, &attrs]);
+        assert_eq!(parsed[0], Parsed::Rejected(RejectReason::InvalidField));
+        assert_eq!(parsed[1], Parsed::Rejected(RejectReason::InvalidField));
+    }
+}
