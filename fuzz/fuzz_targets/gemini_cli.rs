@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
     let ctx = LineContext {
         project_dir: None,
         project_root: Some("/home/dev/fuzz"),
+        facts: None,
         read_time: 1_767_261_600_000,
     };
     let mut parser = LineParser::default();

@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let ctx = LineContext {
         project_dir: None,
+        project_root: None,
         facts: Some(&facts),
         read_time: 1_767_261_600_000,
     };

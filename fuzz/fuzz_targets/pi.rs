@@ -9,6 +9,7 @@ use tokentop::parse::{LineContext, LineParser, Parsed};
 fuzz_target!(|data: &[u8]| {
     let ctx = LineContext {
         project_dir: None,
+        project_root: None,
         facts: None,
         read_time: 1_767_261_600_000,
     };

@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let ctx = LineContext {
         project_dir: Some("-home-dev-fuzz"),
         project_root: None,
+        facts: None,
         read_time: 1_767_261_600_000,
     };
     let mut parser = LineParser::default();
