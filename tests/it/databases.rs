@@ -571,6 +571,21 @@ fn a_file_that_is_no_agent_database_says_so() {
     assert!(error.contains("neither OpenCode's tables"), "{error}");
 }
 
+/// `sessions.db` is a common name: a folder of logs that holds one of some other program
+/// stays a folder of logs, its lines read.
+#[test]
+fn a_folder_of_logs_beside_an_unrelated_database_is_read_as_logs() {
+    let dir = tempfile::tempdir().expect("dir");
+    Connection::open(dir.path().join("sessions.db"))
+        .and_then(|c| c.execute_batch("CREATE TABLE t (x INTEGER);"))
+        .expect("create");
+    let line = r#"{"tokentop":1,"ts":"2026-01-01T11:00:00Z","identity":"svc","model":"gpt-4o-mini","tokens":{"input":100,"output":10}}"#;
+    std::fs::write(dir.path().join("usage.jsonl"), format!("{line}\n")).expect("write");
+    let (_, s, h) = report(dir.path());
+    assert_eq!((s.totals.requests, s.totals.input), (1, 100));
+    assert_eq!(h.last_error, None);
+}
+
 #[test]
 fn default_places_find_the_databases() {
     let dir = tempfile::tempdir().expect("dir");

@@ -39,8 +39,24 @@ pub enum Kind {
 }
 
 /// The database a path argument names: a file ending in `.db`, or a folder holding
-/// `opencode.db` (else the first `opencode-<channel>.db`) or `sessions.db`.
+/// `opencode.db` (else the first `opencode-<channel>.db`) or `sessions.db` with an
+/// agent's tables. A folder whose database is something else (`sessions.db` is a common
+/// name) stays a folder of logs.
 pub fn locate(spec: &SourceSpec) -> Option<PathBuf> {
+    let SourceSpec::Path(path) = spec else {
+        return None;
+    };
+    let found = candidate(spec)?;
+    (!path.is_dir() || holds_agent_tables(&found)).then_some(found)
+}
+
+/// Whether the database at `path` opens read-only and holds OpenCode's or Goose's tables.
+fn holds_agent_tables(path: &Path) -> bool {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Connection::open_with_flags(path, flags).is_ok_and(|conn| kind(&conn).is_ok())
+}
+
+fn candidate(spec: &SourceSpec) -> Option<PathBuf> {
     let SourceSpec::Path(path) = spec else {
         return None;
     };
