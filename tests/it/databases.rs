@@ -558,6 +558,45 @@ fn goose_ledger_rows_are_requests_and_the_session_totals_are_not_added() {
     assert_eq!((h.lines, h.events, h.files), (3, 3, 1));
 }
 
+/// A database upgraded to the ledger keeps its older sessions, which have no ledger rows:
+/// they count from their running totals; a session with ledger rows counts from those only.
+#[test]
+fn goose_sessions_older_than_the_ledger_count_from_their_totals() {
+    let dir = tempfile::tempdir().expect("dir");
+    let writer = goose_db(dir.path(), true);
+    goose_session(&writer, "2026-01-01 11:00:00", 154_000, 6_100);
+    writer
+        .execute(
+            "INSERT INTO sessions (id, working_dir, session_type, created_at, updated_at,
+                accumulated_input_tokens, accumulated_output_tokens, accumulated_total_tokens,
+                provider_name, model_config_json)
+             VALUES ('20251201_1', '/home/u/old', 'user', '2025-12-01 09:00:00',
+                '2025-12-01 10:00:00', 5000, 700, 5700, 'anthropic',
+                '{\"model_name\":\"claude-sonnet-4-5\"}')",
+            [],
+        )
+        .expect("old session");
+    writer
+        .execute(
+            "INSERT INTO usage_ledger (session_id, created_timestamp, model, input_tokens,
+                output_tokens, total_tokens, cache_read_tokens, cache_write_tokens, cost,
+                cost_source, is_compaction)
+             VALUES ('20260426_8', ?1, 'claude-sonnet-4-5', 9800, 420, 10220, 8000, 300, 0.021,
+                'provider_reported', 0)",
+            [T0 / 1000],
+        )
+        .expect("ledger row");
+    let live = Polled::new(dir.path());
+    let s = live.engine.snapshot(None);
+    assert_eq!(s.totals.requests, 2, "the ledger row and the old session");
+    assert_eq!(
+        (s.totals.input, s.totals.output),
+        (1_500 + 5_000, 420 + 700),
+        "the ledger row and the old session's totals, not the new session's"
+    );
+    assert_eq!(names(&s), ["goose:/home/u/old", "goose:/home/u/proj"]);
+}
+
 #[test]
 fn a_file_that_is_no_agent_database_says_so() {
     let dir = tempfile::tempdir().expect("dir");

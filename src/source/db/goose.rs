@@ -52,10 +52,13 @@ impl Reader {
             [],
             |r| r.get(0),
         )?;
+        // Sessions older than the ledger have only their running totals: they count from
+        // those, the others from their ledger rows, never both.
         if ledger_table > 0 {
-            self.poll_ledger(conn, out)
+            self.poll_ledger(conn, out)?;
+            self.poll_sessions(conn, out, true)
         } else {
-            self.poll_sessions(conn, out)
+            self.poll_sessions(conn, out, false)
         }
     }
 
@@ -94,18 +97,33 @@ impl Reader {
         }
     }
 
-    fn poll_sessions(&mut self, conn: &Connection, out: &mut Out) -> rusqlite::Result<()> {
+    /// Reads the sessions updated since the last poll; `without_ledger`: only those with
+    /// no ledger row.
+    fn poll_sessions(
+        &mut self,
+        conn: &Connection,
+        out: &mut Out,
+        without_ledger: bool,
+    ) -> rusqlite::Result<()> {
         let names = columns(conn, "sessions", &SESSION_COLUMNS)?;
         let has = |c: &str| names.iter().any(|n| n == c);
         if !has("id") {
             return Err(rusqlite::Error::InvalidColumnName("sessions.id".into()));
         }
-        let since = if has("updated_at") {
-            "WHERE updated_at IS NULL OR updated_at >= ?1 ORDER BY updated_at, id"
+        let (since, order) = if has("updated_at") {
+            ("(updated_at IS NULL OR updated_at >= ?1)", "updated_at, id")
         } else {
-            "WHERE ?1 IS NOT NULL ORDER BY id"
+            ("?1 IS NOT NULL", "id")
         };
-        let sql = format!("SELECT {} FROM sessions {since}", names.join(", "));
+        let unledgered = if without_ledger {
+            " AND NOT EXISTS (SELECT 1 FROM usage_ledger u WHERE u.session_id = sessions.id)"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {} FROM sessions WHERE {since}{unledgered} ORDER BY {order}",
+            names.join(", ")
+        );
         let rows = {
             let tx = conn.unchecked_transaction()?;
             let rows = {
