@@ -104,6 +104,15 @@ struct ModelConfig<'a> {
 }
 
 /// Counts as Goose gives them: input with its cache, total with any reasoning.
+/// A session's last snapshot: its classes, its cost and the columns they came from.
+#[derive(Clone, Copy, Debug, Default)]
+struct Last {
+    tokens: Tokens,
+    cost: f64,
+    raw: Raw,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
 struct Raw {
     input: u64,
     output: u64,
@@ -138,7 +147,7 @@ impl Raw {
 /// The latest snapshot of each session read.
 #[derive(Debug, Default)]
 pub struct State {
-    last: HashMap<String, (Tokens, f64)>,
+    last: HashMap<String, Last>,
 }
 
 impl State {
@@ -176,10 +185,22 @@ impl State {
             return Parsed::Rejected(RejectReason::InvalidField);
         }
         let total = raw.tokens();
-        let (before, cost_before) = self.last.get(id).copied().unwrap_or_default();
-        // A total below the last snapshot's: the counters were reset, all of it is new.
-        let below = total.zip_with(&before, |t, b| u64::from(t < b));
-        let (tokens, cost_grew) = if below != Tokens::default() || cost < cost_before {
+        let before = self.last.get(id).copied().unwrap_or_default();
+        let cost_before = before.cost;
+        let before_raw = before.raw;
+        let before = before.tokens;
+        // A column below the last snapshot's: the counters were reset, all of it is new.
+        // A class made by subtraction (input less the cache) may dip while every column
+        // grows: that is growth, not a reset.
+        let reset = [
+            (raw.input, before_raw.input),
+            (raw.output, before_raw.output),
+            (raw.cache_read, before_raw.cache_read),
+            (raw.cache_write, before_raw.cache_write),
+        ]
+        .iter()
+        .any(|(now, was)| now < was);
+        let (tokens, cost_grew) = if reset || cost < cost_before {
             (total, cost)
         } else {
             let grew = total.zip_with(&before, u64::saturating_sub);
@@ -189,7 +210,14 @@ impl State {
         if tokens == Tokens::default() && cost_grew == 0.0 {
             return Parsed::NoUsage;
         }
-        self.last.insert(id.to_string(), (total, cost));
+        self.last.insert(
+            id.to_string(),
+            Last {
+                tokens: total,
+                cost,
+                raw,
+            },
+        );
         let model = row
             .model_config_json
             .as_deref()

@@ -89,3 +89,22 @@ fn bad_rows_say_why() {
     );
     assert_eq!(ledger("{", 7), Parsed::Rejected(RejectReason::InvalidJson));
 }
+
+/// The cache grows faster than the input that includes it: the uncached input made by
+/// subtraction dips, but every counter grew, so only the growth counts (the cost too),
+/// not the whole session again.
+#[test]
+fn a_dip_of_a_subtracted_class_is_growth_not_a_reset() {
+    let row = |input: u64, cache_read: u64, cost: f64| {
+        format!(
+            r#"{{"id":"s9","working_dir":"/p","updated_at":"2026-04-26 09:20:00","accumulated_input_tokens":{input},"accumulated_output_tokens":10,"accumulated_cache_read_tokens":{cache_read},"accumulated_cost":{cost}}}"#
+        )
+    };
+    let mut state = State::default();
+    event(state.session(&row(1000, 0, 2.0), 7));
+    let next = event(state.session(&row(1100, 600, 2.1), 7));
+    assert_eq!(next.tokens.cache_read, 600);
+    assert_eq!((next.tokens.input, next.tokens.output), (0, 0));
+    let cost = next.record_cost_usd.expect("own cost");
+    assert!((cost - 0.1).abs() < 1e-9, "{cost}");
+}
