@@ -28,9 +28,20 @@ fn a_folder_names_the_database_it_holds() {
     let dir = tempfile::tempdir().expect("dir");
     let spec = SourceSpec::Path(dir.path().to_path_buf());
     assert_eq!(locate(&spec), None);
-    std::fs::write(dir.path().join("opencode-beta.db"), "").expect("write");
+    let opencode = |name: &str| {
+        Connection::open(dir.path().join(name))
+            .and_then(|c| {
+                c.execute_batch("CREATE TABLE message (id TEXT); CREATE TABLE part (id TEXT);")
+            })
+            .expect("create");
+    };
+    opencode("opencode-beta.db");
     assert_eq!(locate(&spec), Some(dir.path().join("opencode-beta.db")));
+    // A file of that name that holds no agent's tables leaves the folder a folder of logs.
     std::fs::write(dir.path().join("opencode.db"), "").expect("write");
+    assert_eq!(locate(&spec), None);
+    std::fs::remove_file(dir.path().join("opencode.db")).expect("remove");
+    opencode("opencode.db");
     assert_eq!(locate(&spec), Some(dir.path().join("opencode.db")));
     let file = SourceSpec::Path(dir.path().join("later.db"));
     assert_eq!(locate(&file), Some(dir.path().join("later.db")));
