@@ -384,7 +384,7 @@ mod tests {
     //! No real third-party Codex rollout with usage exists in public repositories: these
     //! lines are written from the documented shape (shared/reference/agent-logs.md).
     use super::*;
-    use crate::parse::LineParser;
+    use crate::parse::testing::parse_in_order;
 
     fn count_line(input: u64, cached: u64, output: u64, reasoning: u64) -> String {
         format!(
@@ -399,17 +399,13 @@ mod tests {
     const CALL: &str = r#"{"timestamp":"2025-10-01T10:00:03.000Z","type":"response_item","payload":{"type":"function_call","name":"shell","arguments":"{\"command\":[\"ls\"]}","call_id":"call_1"}}"#;
 
     fn run(lines: &[&str]) -> Vec<Parsed> {
-        let mut parser = LineParser::default();
         let ctx = LineContext {
             project_dir: None,
             project_root: None,
             facts: None,
             read_time: 99,
         };
-        lines
-            .iter()
-            .map(|l| parser.parse(l.as_bytes(), &ctx))
-            .collect()
+        parse_in_order(lines, &ctx)
     }
 
     fn events(parsed: Vec<Parsed>) -> Vec<Event> {

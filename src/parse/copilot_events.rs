@@ -219,7 +219,8 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{FileFacts, LineParser};
+    use crate::parse::FileFacts;
+    use crate::parse::testing::parse_in_order;
 
     /// The facts the source hands over for an `events.jsonl`: the folder's session, and
     /// whether the OpenTelemetry export covers it.
@@ -235,17 +236,13 @@ mod tests {
     const SHUTDOWN: &str = r#"{"type":"session.shutdown","id":"9d1e","parentId":"7a2b","timestamp":"2026-01-01T10:30:00.000Z","data":{"totalPremiumRequests":2,"totalNanoAiu":556570000,"modelMetrics":{"claude-sonnet-4.5":{"requests":{"count":6,"cost":2},"usage":{"inputTokens":120400,"outputTokens":3100,"cacheReadTokens":98000,"cacheWriteTokens":12000,"reasoningTokens":0}},"gpt-5-mini":{"requests":{"count":1,"cost":0},"usage":{"inputTokens":900,"outputTokens":40,"cacheReadTokens":0,"cacheWriteTokens":0,"reasoningTokens":10}}}}}"#;
 
     fn run(lines: &[&str], facts: Option<&FileFacts>) -> Vec<Parsed> {
-        let mut parser = LineParser::default();
         let ctx = LineContext {
             project_dir: None,
             project_root: None,
             facts,
             read_time: 1_767_268_800_000,
         };
-        lines
-            .iter()
-            .map(|l| parser.parse(l.as_bytes(), &ctx))
-            .collect()
+        parse_in_order(lines, &ctx)
     }
 
     fn events(parsed: Parsed) -> Vec<Event> {

@@ -315,35 +315,25 @@ fn scalar(value: Json) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{LineContext, LineParser};
+    use crate::parse::LineContext;
+    use crate::parse::testing::{parse_in_order, the_event};
 
     pub(crate) const CHAT: &str = r#"{"type":"span","traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","parentSpanId":"a1a1a1a1a1a1a1a1","name":"chat claude-sonnet-4.5","startTime":[1767261600,133000000],"endTime":[1767261604,967317833],"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"claude-sonnet-4.5","gen_ai.response.model":"claude-sonnet-4.5","gen_ai.conversation.id":"c0ffee12","gen_ai.usage.input_tokens":19452,"gen_ai.usage.output_tokens":281,"gen_ai.usage.cache_read.input_tokens":18000,"gen_ai.usage.reasoning.output_tokens":128}}"#;
 
     fn run(lines: &[&str]) -> Vec<Parsed> {
-        let mut parser = LineParser::default();
         let ctx = LineContext {
             project_dir: None,
             project_root: None,
             facts: None,
             read_time: 1_767_268_800_000,
         };
-        lines
-            .iter()
-            .map(|l| parser.parse(l.as_bytes(), &ctx))
-            .collect()
-    }
-
-    fn event(parsed: &Parsed) -> &Event {
-        match parsed {
-            Parsed::Event(e) => e,
-            other => panic!("{other:?}"),
-        }
+        parse_in_order(lines, &ctx)
     }
 
     #[test]
     fn a_chat_span_counts_its_call() {
         let parsed = run(&[CHAT]);
-        let e = event(&parsed[0]);
+        let e = the_event(&parsed[0]);
         let t = e.tokens;
         // Input includes the cache read: 19,452 − 18,000 uncached.
         assert_eq!(

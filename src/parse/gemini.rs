@@ -266,29 +266,19 @@ impl State {
 mod tests {
     use super::*;
     use crate::parse::LineParser;
+    use crate::parse::testing::{parse_in_order, the_event};
 
     const META: &str = r#"{"sessionId":"8f0c2a1e-5b6d","projectHash":"3b1f","startTime":"2026-05-17T11:07:00.000Z","lastUpdated":"2026-05-17T11:07:00.000Z","kind":"main"}"#;
     const USER: &str = r#"{"id":"u1","timestamp":"2026-05-17T11:07:05.000Z","type":"user","content":[{"text":"fix the failing test"}]}"#;
     const GEM: &str = r#"{"id":"g1","timestamp":"2026-05-17T11:07:32.000Z","type":"gemini","content":"","thoughts":[],"tokens":{"input":15327,"output":23,"cached":11526,"thoughts":919,"tool":0,"total":16269},"model":"gemini-3-flash-preview"}"#;
 
     fn run(lines: &[&str], root: Option<&str>) -> Vec<Parsed> {
-        let mut parser = LineParser::default();
         let ctx = LineContext {
             project_root: root,
             read_time: 1_900_000_000_000,
             ..LineContext::default()
         };
-        lines
-            .iter()
-            .map(|l| parser.parse(l.as_bytes(), &ctx))
-            .collect()
-    }
-
-    fn event(parsed: &Parsed) -> &Event {
-        match parsed {
-            Parsed::Event(e) => e,
-            other => panic!("expected an event, got {other:?}"),
-        }
+        parse_in_order(lines, &ctx)
     }
 
     #[test]
@@ -306,7 +296,7 @@ mod tests {
         let carrier = parser.carrier(USER.as_bytes(), &ctx).expect("a carrier");
         assert_eq!(carrier.identity, "gemini-cli");
         assert_eq!(carrier.attrs.session.as_deref(), Some("8f0c2a1e-5b6d"));
-        let e = event(&parsed[2]);
+        let e = the_event(&parsed[2]);
         let t = e.tokens;
         assert_eq!(
             (t.input, t.cache_read, t.output, t.reasoning),
@@ -329,7 +319,7 @@ mod tests {
         let parsed = run(&[&meta, &checkpoint, r#"{"$rewindTo":"g1"}"#, calls], None);
         assert_eq!(parsed[1], Parsed::NoUsage);
         assert_eq!(parsed[2], Parsed::NoUsage);
-        let e = event(&parsed[3]);
+        let e = the_event(&parsed[3]);
         assert_eq!(e.identity, "gemini-cli");
         assert_eq!(e.tokens.total(), 0, "tool calls before the tokens");
         assert!(!e.flags.final_copy);

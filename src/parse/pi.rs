@@ -219,31 +219,20 @@ fn tool_calls(content: &RawValue) -> Vec<ToolCall> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::LineParser;
+    use crate::parse::testing::{parse_in_order, the_event};
 
     const HEADER: &str = r#"{"type":"session","version":3,"id":"3f2a","timestamp":"2026-03-01T10:00:00.000Z","cwd":"/home/u/proj"}"#;
     const USER: &str = r#"{"type":"message","id":"a1b2c3d4","parentId":null,"timestamp":"2026-03-01T10:00:01.000Z","message":{"role":"user","content":"hi","timestamp":1772359201000}}"#;
     const ASSISTANT: &str = r#"{"type":"message","id":"b2c3d4e5","parentId":"a1b2c3d4","timestamp":"2026-03-01T10:00:04.000Z","message":{"role":"assistant","content":[{"type":"text","text":"…"},{"type":"toolCall","id":"toolu_01","name":"bash","arguments":{"command":"ls"}}],"api":"anthropic-messages","provider":"anthropic","model":"claude-sonnet-4-5","usage":{"input":12,"output":210,"cacheRead":9000,"cacheWrite":400,"totalTokens":9622,"cost":{"input":0.000036,"output":0.00315,"cacheRead":0.0027,"cacheWrite":0.0015,"total":0.007386}},"stopReason":"toolUse","timestamp":1772359204000}}"#;
 
     fn run(lines: &[&str]) -> Vec<Parsed> {
-        let mut parser = LineParser::default();
         let ctx = LineContext {
             project_dir: None,
             project_root: None,
             facts: None,
             read_time: 1_772_400_000_000,
         };
-        lines
-            .iter()
-            .map(|l| parser.parse(l.as_bytes(), &ctx))
-            .collect()
-    }
-
-    fn event(parsed: &Parsed) -> &Event {
-        match parsed {
-            Parsed::Event(e) => e,
-            other => panic!("{other:?}"),
-        }
+        parse_in_order(lines, &ctx)
     }
 
     #[test]
@@ -251,7 +240,7 @@ mod tests {
         let parsed = run(&[HEADER, USER, ASSISTANT]);
         assert_eq!(parsed[0], Parsed::NoUsage);
         assert_eq!(parsed[1], Parsed::NoUsage);
-        let e = event(&parsed[2]);
+        let e = the_event(&parsed[2]);
         let t = e.tokens;
         assert_eq!(
             (t.input, t.cache_read, t.cache_write_5m, t.output),
@@ -279,7 +268,7 @@ mod tests {
     fn a_zero_cost_is_priced_from_the_table() {
         let free = ASSISTANT.replace("\"total\":0.007386", "\"total\":0");
         let parsed = run(&[HEADER, &free]);
-        assert_eq!(event(&parsed[1]).record_cost_usd, None);
+        assert_eq!(the_event(&parsed[1]).record_cost_usd, None);
         let negative = ASSISTANT.replace("\"total\":0.007386", "\"total\":-1");
         let parsed = run(&[HEADER, &negative]);
         assert_eq!(parsed[1], Parsed::Rejected(RejectReason::InvalidField));
@@ -288,7 +277,7 @@ mod tests {
     #[test]
     fn without_a_header_the_label_is_the_identity() {
         let parsed = run(&[ASSISTANT]);
-        let e = event(&parsed[0]);
+        let e = the_event(&parsed[0]);
         assert_eq!(e.identity, "pi");
         assert_eq!(e.attrs.project, None);
     }
@@ -297,7 +286,7 @@ mod tests {
     fn an_anthropic_message_object_is_not_a_pi_entry() {
         let message = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":"end_turn","usage":{"input_tokens":7,"output_tokens":3}}"#;
         let parsed = run(&[message]);
-        assert_eq!(event(&parsed[0]).format, Format::Anthropic);
+        assert_eq!(the_event(&parsed[0]).format, Format::Anthropic);
     }
 
     #[test]
