@@ -103,15 +103,14 @@ struct ModelConfig<'a> {
     model_name: Option<Cow<'a, str>>,
 }
 
-/// Counts as Goose gives them: input with its cache, total with any reasoning.
-/// A session's last snapshot: its classes, its cost and the columns they came from.
+/// A session's last snapshot: its counters as read and its cost.
 #[derive(Clone, Copy, Debug, Default)]
 struct Last {
-    tokens: Tokens,
-    cost: f64,
     raw: Raw,
+    cost: f64,
 }
 
+/// Counts as Goose gives them: input with its cache, total with any reasoning.
 #[derive(Clone, Copy, Debug, Default)]
 struct Raw {
     input: u64,
@@ -185,10 +184,11 @@ impl State {
             return Parsed::Rejected(RejectReason::InvalidField);
         }
         let total = raw.tokens();
-        let before = self.last.get(id).copied().unwrap_or_default();
-        let cost_before = before.cost;
-        let before_raw = before.raw;
-        let before = before.tokens;
+        let Last {
+            raw: before_raw,
+            cost: cost_before,
+        } = self.last.get(id).copied().unwrap_or_default();
+        let before = before_raw.tokens();
         // A column below the last snapshot's: the counters were reset, all of it is new.
         // A class made by subtraction (input less the cache) may dip while every column
         // grows: that is growth, not a reset.
@@ -210,14 +210,7 @@ impl State {
         if tokens == Tokens::default() && cost_grew == 0.0 {
             return Parsed::NoUsage;
         }
-        self.last.insert(
-            id.to_string(),
-            Last {
-                tokens: total,
-                cost,
-                raw,
-            },
-        );
+        self.last.insert(id.to_string(), Last { raw, cost });
         let model = row
             .model_config_json
             .as_deref()
