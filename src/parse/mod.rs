@@ -22,6 +22,8 @@ pub mod plausible;
 pub mod provider;
 pub mod qwen;
 mod reply;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tokentop;
 mod usage_metadata;
 pub mod wrapper;
@@ -433,30 +435,6 @@ pub(crate) fn reason_of(err: &serde_json::Error) -> RejectReason {
             RejectReason::MissingField
         }
         Category::Data => RejectReason::InvalidField,
-    }
-}
-
-/// What the parsers' unit tests share.
-#[cfg(test)]
-pub(crate) mod testing {
-    use super::{LineContext, LineParser, Parsed};
-    use crate::event::Event;
-
-    /// `lines` through one parser, in order, as the lines of one file go.
-    pub fn parse_in_order(lines: &[&str], ctx: &LineContext) -> Vec<Parsed> {
-        let mut parser = LineParser::default();
-        lines
-            .iter()
-            .map(|l| parser.parse(l.as_bytes(), ctx))
-            .collect()
-    }
-
-    /// The event of a parse that must have made one.
-    pub fn the_event(parsed: &Parsed) -> &Event {
-        match parsed {
-            Parsed::Event(e) => e,
-            other => panic!("expected an event, got {other:?}"),
-        }
     }
 }
 
