@@ -20,7 +20,7 @@ use crate::parse::plausible;
 
 impl Engine {
     /// Cost of one event: the record's own cost, else the price table's; `None` = unpriced.
-    fn cost(&mut self, event: &Event) -> (Option<f64>, CostSource) {
+    pub(super) fn cost(&mut self, event: &Event) -> (Option<f64>, CostSource) {
         // Matching a model id as people write it can take several lookups: do it once
         // per model, up to the cap (so that its report row can name its entry).
         let unmemoized;
@@ -67,7 +67,7 @@ impl Engine {
     }
 
     /// The row an event counts in: the first matching rule's name, else the raw identity.
-    fn identity_index(&mut self, event: &Event) -> usize {
+    pub(super) fn identity_index(&mut self, event: &Event) -> usize {
         let rule_index = self.mapping.rule_for(event);
         let rule = rule_index.and_then(|r| self.mapping.rule(r));
         let mapped = rule.and_then(|r| r.name.as_deref());
@@ -374,7 +374,7 @@ impl Engine {
 
     /// First and last seen, raw fields, units, and a line for a minute whose baseline is
     /// already worked out (it is worked out again at the next `advance`).
-    fn note_activity(&mut self, who: usize, event: &Event) {
+    pub(super) fn note_activity(&mut self, who: usize, event: &Event) {
         let minute = event.time.div_euclid(MINUTE_MS);
         let id = &mut self.identities[who];
         if minute < self.now.div_euclid(MINUTE_MS) {

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::engine::budget::{BudgetState, BudgetUnit};
 use crate::engine::mapping::{Mapping, Pattern};
 use crate::engine::tally::{Dimension, Filter, Tally};
-use crate::engine::{Engine, IngestStats};
+use crate::engine::{CopyRuns, Engine, IngestStats};
 use crate::event::{Event, TimeMs};
 use crate::pricing::PriceTable;
 use crate::secrets::Scanner;
@@ -210,9 +210,12 @@ pub fn read_into(
 ) -> Vec<SourceHealth> {
     // The clock first, as live: a record stamped ahead of it is clamped and counted.
     engine.advance(at);
+    // Copies of a response read back to back are counted as one run (see CopyRuns).
+    let mut runs = CopyRuns::default();
     let health = read_events(specs, scanner, origins.clone(), range, now, &mut |event| {
-        engine.ingest(&event)
+        runs.push(engine, event)
     });
+    runs.flush(engine);
     engine.advance(at);
     engine.finish();
     health

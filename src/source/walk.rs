@@ -66,20 +66,24 @@ fn walk_folder(
         Err(e) => return walk.error(dir, &e),
     };
     for entry in entries {
-        // The entry's type comes with the listing: only symlinks cost a stat.
-        let (path, is_dir) = match entry.and_then(|e| Ok((e.path(), e.file_type()?))) {
-            Ok((path, kind)) if kind.is_symlink() => {
-                let is_dir = path.is_dir();
-                (path, is_dir)
-            }
-            Ok((path, kind)) => (path, kind.is_dir()),
+        // The entry's type comes with the listing: only symlinks cost a stat (thousands
+        // of session files would otherwise cost one each).
+        let (path, kind) = match entry.and_then(|e| Ok((e.path(), e.file_type()?))) {
+            Ok(found) => found,
             Err(e) => {
                 walk.error(dir, &e);
                 continue;
             }
         };
+        let is_dir = if kind.is_symlink() {
+            path.is_dir()
+        } else {
+            kind.is_dir()
+        };
         if is_dir {
             walk_folder(&path, wanted, seen, walk);
+        } else if wanted(&path) && kind.is_file() {
+            walk.files.push(path);
         } else if wanted(&path) {
             walk.file(path);
         }

@@ -12,6 +12,7 @@ mod check;
 mod cli;
 mod common;
 mod config;
+mod copy_runs;
 mod credential_identities;
 mod database_properties;
 mod databases;
