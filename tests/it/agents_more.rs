@@ -168,6 +168,32 @@ fn kimi_steps_without_a_message_id_count_once_when_their_log_is_read_twice() {
     assert_eq!(counts(row(&s, "kimi-cli:abc")), (3_036, 21_728, 0, 420, 4));
 }
 
+#[test]
+fn kimi_steps_are_priced_at_moonshots_own_price() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let share = dir.path().join("share");
+    let session = share.join("sessions/abc/s9");
+    std::fs::create_dir_all(&session).expect("folders");
+    let config = std::fs::read_to_string(fixture("kimi/share/config.toml")).expect("config");
+    let config = config.replace("kimi-k2-0905-preview", "kimi-k2.5");
+    std::fs::write(share.join("config.toml"), config).expect("write");
+    let wire = fixture("kimi/share")
+        .join(KIMI_FOLDER)
+        .join("s2/wire.jsonl");
+    std::fs::copy(wire, session.join("wire.jsonl")).expect("copy");
+    let (_, s, _) = read_paths(&[&share.join("sessions")]);
+    let r = row(&s, "kimi-cli:abc");
+    assert_eq!(&*r.models, &[Arc::from("kimi-k2.5")]);
+    assert_eq!(s.totals.unpriced_requests, 0);
+    // moonshot/kimi-k2.5: $0.60 in, $0.10 cache read, $3 out per million:
+    // 1,518 in, 10,864 read, 210 out = $0.0026272.
+    assert!(
+        (r.totals.cost_usd - 0.002_627_2).abs() < 1e-12,
+        "{}",
+        r.totals.cost_usd
+    );
+}
+
 const PI_PROJECT: &str = "pi:/home/u/proj";
 
 fn pi_file(name: &str) -> std::path::PathBuf {
