@@ -258,6 +258,9 @@ mod tests {
                 0.15,
                 1.2,
             ),
+            // Priced by prompt size: the first tier's prices are the ordinary ones.
+            ("qwen3-coder-plus", "dashscope/qwen3-coder-plus", 1.0, 5.0),
+            ("qwen3-max", "dashscope/qwen3-max", 1.2, 6.0),
         ] {
             let (k, p) = table.resolve(id).unwrap_or_else(|e| panic!("{id}: {e:?}"));
             assert_eq!(k, key);
@@ -271,6 +274,18 @@ mod tests {
             assert_eq!(
                 table.resolve(id).map(|(k, _)| k),
                 Err(UnpricedReason::AmbiguousPrice),
+                "{id}"
+            );
+        }
+        // Names the table does not hold at all (Qwen's OAuth alias, Kimi's previews).
+        for id in [
+            "coder-model",
+            "kimi-k2-0905-preview",
+            "kimi-k2-turbo-preview",
+        ] {
+            assert_eq!(
+                table.resolve(id).map(|(k, _)| k),
+                Err(UnpricedReason::UnknownModel),
                 "{id}"
             );
         }
