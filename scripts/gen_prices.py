@@ -14,7 +14,15 @@ The rules here must stay in step with PriceTable::from_litellm_json in src/prici
   loop is reported and the alias skipped);
 - keep entries whose mode is chat, completion, responses or embedding, or that have no mode,
   and that have input_cost_per_token or output_cost_per_token;
-- a price field is a number >= 0, or null/absent (no price); anything else is an error.
+- a price field is a number >= 0, or null/absent (no price); anything else is an error;
+- `tiered_pricing` (prices by the size of the request's prompt) is kept, as the `tiers` column,
+  when tokentop can apply it: a list of objects whose `range`s are [from, to] pairs of whole
+  numbers that follow each other from 0, each with input_cost_per_token and
+  output_cost_per_token (numbers >= 0), maybe cache_read_input_token_cost and
+  cache_creation_input_token_cost, and no other cost field (an
+  output_cost_per_reasoning_token equal to the output price is no other price). Otherwise
+  it is left out. An entry with such tiers and no flat input or output price is kept, its
+  flat prices those of its first tier.
 """
 
 import json
@@ -38,12 +46,22 @@ PRICE_COLUMNS = [
     ("cache_write_1h_above_200k", "cache_creation_input_token_cost_above_1hr_above_200k_tokens"),
 ]
 
+# (tier field, LiteLLM field) in a tier; the first two are required.
+TIER_FIELDS = [
+    ("input", "input_cost_per_token"),
+    ("output", "output_cost_per_token"),
+    ("cache_read", "cache_read_input_token_cost"),
+    ("cache_write", "cache_creation_input_token_cost"),
+]
+
 HEADER = (
     "# tokentop model prices, USD per token. Derived from litellm 1.110.2"
     " model_prices_and_context_window_backup.json (MIT licence, Copyright (c) 2023 Berri AI:"
     " see pricing/NOTICE). Regenerate with: python3 scripts/gen_prices.py\n"
     "# Tab-separated; empty or missing trailing columns mean the map gives no price.\n"
-    "#" + "\t".join(["key", "litellm_provider"] + [c for c, _ in PRICE_COLUMNS]) + "\n"
+    "# tiers: `from,input,output,cache_read,cache_write` per tier, `;` between tiers; a request\n"
+    "# whose whole input is above a tier's `from` (and no later one's) pays that tier's prices.\n"
+    "#" + "\t".join(["key", "litellm_provider"] + [c for c, _ in PRICE_COLUMNS] + ["tiers"]) + "\n"
 )
 
 
@@ -63,6 +81,49 @@ def price(key, entry, field):
     if not math.isfinite(v) or v < 0:
         die("entry %r: field %s is not a finite price >= 0: %r" % (key, field, v))
     return v
+
+
+def is_price(v):
+    return not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) and v >= 0
+
+
+def tiers(entry):
+    """The entry's tiered prices as (from, input, output, cache_read, cache_write) tuples, or
+    None when it has none tokentop can apply (rules in the module docs)."""
+    tiered = entry.get("tiered_pricing")
+    if not isinstance(tiered, list) or not tiered:
+        return None
+    known = {field for _, field in TIER_FIELDS}
+    out = []
+    for tier in tiered:
+        if not isinstance(tier, dict):
+            return None
+        rng = tier.get("range")
+        if not isinstance(rng, list) or len(rng) != 2 or not all(is_price(b) and float(b).is_integer() for b in rng):
+            return None
+        lo, hi = int(rng[0]), int(rng[1])
+        if hi <= lo or lo != (out[-1][-1] if out else 0):
+            return None
+        for field, value in tier.items():
+            if "cost" not in field or field in known:
+                continue
+            if field == "output_cost_per_reasoning_token" and value == tier.get("output_cost_per_token"):
+                continue
+            return None
+        prices = [tier.get(field) for _, field in TIER_FIELDS]
+        if prices[0] is None or prices[1] is None or not all(p is None or is_price(p) for p in prices):
+            return None
+        out.append([lo] + [None if p is None else float(p) for p in prices] + [hi])
+    return [tuple(t[:-1]) for t in out]
+
+
+def tiers_column(found):
+    """The `tiers` TSV column of tiers()."""
+    if not found:
+        return ""
+    return ";".join(
+        ",".join([str(t[0])] + ["" if p is None else repr(p) for p in t[1:]]) for t in found
+    )
 
 
 def resolve(data, key):
@@ -93,7 +154,9 @@ def rows(data):
         mode = entry.get("mode")
         if mode is not None and mode not in MODES:
             continue
-        if entry.get("input_cost_per_token") is None and entry.get("output_cost_per_token") is None:
+        tiered = tiers(entry)
+        flat = entry.get("input_cost_per_token") is not None or entry.get("output_cost_per_token") is not None
+        if not flat and tiered is None:
             continue
         if any(c in key for c in "\t\r\n") or key != key.strip() or key.startswith("#") or not key:
             die("entry %r: key cannot be written to a TSV line" % key)
@@ -104,6 +167,11 @@ def rows(data):
         for _, field in PRICE_COLUMNS:
             v = price(key, entry, field)
             fields.append("" if v is None else repr(v))
+        if not flat:
+            first = tiered[0]
+            for i, v in enumerate(first[1:]):
+                fields[2 + i] = "" if v is None else repr(v)
+        fields.append(tiers_column(tiered))
         while fields[-1] == "":
             fields.pop()
         out.append("\t".join(fields) + "\n")

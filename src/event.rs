@@ -258,6 +258,15 @@ impl DedupKey {
     }
 }
 
+/// A session's running total after one request (see [`Event::cumulative`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Running {
+    /// The session whose maximum the total counts against: its id within what names it
+    /// uniquely (the format; for Goose, whose ids are a day and a number, its database).
+    pub series: DedupKey,
+    pub total: Tokens,
+}
+
 impl From<&str> for DedupKey {
     fn from(text: &str) -> Self {
         DedupKey::of(&[text])
@@ -313,12 +322,12 @@ pub struct Event {
     pub latency_ms: Option<u64>,
     /// Cost written in the record itself, which wins over the price table.
     pub record_cost_usd: Option<f64>,
-    /// For a format that logs its session's running total (Codex), that total after this
-    /// request (`tokens` is then its growth since the previous count of the same file): the
-    /// engine counts only what grew past the session's running maximum, so that a copy of
-    /// a session, made at any point, counts once.
+    /// For a format that logs its session's running total (Codex, Goose), that total after
+    /// this request (`tokens` is then its growth since the previous count of the same
+    /// file): the engine counts only what grew past the session's running maximum, so that
+    /// a copy of a session, made at any point, counts once.
     #[serde(default)]
-    pub cumulative: Option<Tokens>,
+    pub cumulative: Option<Running>,
     pub flags: Flags,
     /// The line the event was read from, set by the reader (parsers leave it `None`, and so
     /// does stdin, which cannot be read back): how the raw record is fetched on demand.

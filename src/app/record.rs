@@ -101,13 +101,18 @@ impl App {
         if self.wanted_record() != Some((origin, time)) {
             return false;
         }
+        // A document's record narrows to the event's own message; a finding's stays whole.
+        let key = match self.finding_popup() {
+            Some(_) => None,
+            None => self.event_popup().and_then(|e| e.key),
+        };
         let Some(view) = self.screen.identity_mut() else {
             return false;
         };
         view.record = Some(Fetched {
             origin,
             time,
-            result: result.map(RawRecord::from),
+            result: result.map(|r| RawRecord::from(r.for_event(key))),
         });
         true
     }
@@ -129,6 +134,7 @@ mod tests {
             raw,
             truncated: true,
             events: Vec::new(),
+            messages: Vec::new(),
         });
         let text = record.lines.join("\n");
         assert!(

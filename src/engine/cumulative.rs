@@ -1,12 +1,13 @@
-//! Sessions whose log carries a running total (Codex rollouts): each session is counted
-//! against the largest total seen for it in any file, so a rollout copied from the middle
+//! Sessions whose log carries a running total (Codex rollouts, Goose databases): each
+//! session (its [`Running::series`](crate::event::Running)) is counted against the
+//! largest total seen for it in any file, so a rollout copied from the middle
 //! of a session (a resume, a backup) adds only what grew past that maximum, in whichever
 //! order the copies are read. A count never adds more than its growth in its own file:
 //! earlier counts left out (`--since`) do not make the next one count them again.
 
 use super::Map;
 use super::dedup::RETENTION_MS;
-use crate::event::{TimeMs, Tokens};
+use crate::event::{DedupKey, TimeMs, Tokens};
 
 /// The largest running total seen per session, class by class, and when (engine time) a
 /// count of the session was last read.
@@ -20,7 +21,7 @@ use crate::event::{TimeMs, Tokens};
 /// session go costs its own file nothing: a count adds at most its growth in its file.
 #[derive(Clone, Debug, Default)]
 pub struct RunningTotals {
-    max: Map<String, (Tokens, TimeMs)>,
+    max: Map<DedupKey, (Tokens, TimeMs)>,
     /// The earliest last read among the sessions kept (`None`: none kept).
     oldest: Option<TimeMs>,
 }
@@ -30,10 +31,10 @@ impl RunningTotals {
     /// growth since the previous count of its file), class by class: zero for a copy of a
     /// count already seen. The maximum moves only by [`RunningTotals::take_in`], once the
     /// count is kept.
-    pub fn growth(&self, session: &str, total: &Tokens, in_file: &Tokens) -> Tokens {
+    pub fn growth(&self, session: DedupKey, total: &Tokens, in_file: &Tokens) -> Tokens {
         let max = self
             .max
-            .get(session)
+            .get(&session)
             .map(|(max, _)| *max)
             .unwrap_or_default();
         let grew = total
@@ -47,14 +48,8 @@ impl RunningTotals {
     }
 
     /// Takes a kept count's `total`, read at `now`, into the running maximum of `session`.
-    pub fn take_in(&mut self, session: &str, total: &Tokens, now: TimeMs) {
-        let (max, read) = match self.max.get_mut(session) {
-            Some(kept) => kept,
-            None => self
-                .max
-                .entry(session.to_string())
-                .or_insert((Tokens::default(), now)),
-        };
+    pub fn take_in(&mut self, session: DedupKey, total: &Tokens, now: TimeMs) {
+        let (max, read) = self.max.entry(session).or_insert((Tokens::default(), now));
         *read = (*read).max(now);
         self.oldest = Some(self.oldest.map_or(now, |oldest| oldest.min(now)));
         *max = max.zip_with(total, u64::max);
@@ -79,6 +74,10 @@ impl RunningTotals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key(session: &str) -> DedupKey {
+        DedupKey::from(session)
+    }
 
     fn total(input: u64, output: u64) -> Tokens {
         Tokens {
@@ -111,23 +110,23 @@ mod tests {
                 .iter()
                 .chain(second)
                 .fold(Tokens::default(), |sum, (t, f)| {
-                    let g = totals.growth("s", t, f);
-                    totals.take_in("s", t, 0);
+                    let g = totals.growth(key("s"), t, f);
+                    totals.take_in(key("s"), t, 0);
                     total(sum.input + g.input, sum.output + g.output)
                 });
             assert_eq!(sum, total(350, 31));
         }
         let mut totals = RunningTotals::default();
-        totals.take_in("s", &total(300, 30), 0);
+        totals.take_in(key("s"), &total(300, 30), 0);
         let other = total(5, 1);
-        assert_eq!(totals.growth("other", &other, &other), other);
+        assert_eq!(totals.growth(key("other"), &other, &other), other);
     }
 
     #[test]
     fn a_count_adds_at_most_its_growth_in_its_file() {
         // The earlier counts of the file were left out (`--since`).
         let totals = RunningTotals::default();
-        let grew = totals.growth("s", &total(300, 30), &total(100, 10));
+        let grew = totals.growth(key("s"), &total(300, 30), &total(100, 10));
         assert_eq!(grew, total(100, 10));
     }
 }

@@ -140,15 +140,18 @@ impl Engine {
             return;
         }
         let grown;
-        let event = match (&event.cumulative, &event.attrs.session) {
-            (Some(total), Some(session)) => {
+        let event = match &event.cumulative {
+            Some(running) => {
+                let tokens =
+                    self.running_totals
+                        .growth(running.series, &running.total, &event.tokens);
                 grown = Event {
-                    tokens: self.running_totals.growth(session, total, &event.tokens),
+                    tokens,
                     ..event.clone()
                 };
                 &grown
             }
-            _ => event,
+            None => event,
         };
         let (cost, cost_source) = self.cost(event);
         if cost.is_some_and(|c| !plausible::cost_is_plausible(c)) {
@@ -158,8 +161,9 @@ impl Engine {
         if ahead {
             self.stats.future += 1;
         }
-        if let (Some(total), Some(session)) = (&event.cumulative, &event.attrs.session) {
-            self.running_totals.take_in(session, total, self.now);
+        if let Some(running) = &event.cumulative {
+            self.running_totals
+                .take_in(running.series, &running.total, self.now);
         }
         self.stats.events += 1;
         let raw_model = event.model.as_str();

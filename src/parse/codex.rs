@@ -17,7 +17,8 @@ use serde::Deserialize;
 use super::reply::{call_item, openai_tokens};
 use super::{LineContext, Parsed, RejectReason, reason_of};
 use crate::event::{
-    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
+    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Running, TimeMs, Tokens,
+    ToolCall,
 };
 use crate::timefmt::parse_rfc3339_ms;
 
@@ -306,9 +307,12 @@ impl State {
         // Within a named session the engine counts against the session's running maximum:
         // a rollout copied from mid-session then adds nothing before the copy point again.
         if let Parsed::Event(event) = &mut parsed
-            && self.session.is_some()
+            && let Some(session) = &self.session
         {
-            event.cumulative = Some(cumulative);
+            event.cumulative = Some(Running {
+                series: DedupKey::of(&["codex:", session]),
+                total: cumulative,
+            });
         }
         parsed
     }

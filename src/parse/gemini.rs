@@ -114,6 +114,35 @@ pub fn message_key(session: &str, id: &str) -> DedupKey {
     DedupKey::of(&["gemini-cli:", session, ":", id])
 }
 
+/// The messages of a legacy document by their key (those with an `id`), each as its JSON
+/// text: for the event popup to show one response of a document read whole.
+pub fn messages_by_key(document: &str) -> Vec<(DedupKey, &str)> {
+    #[derive(Deserialize)]
+    struct Document<'a> {
+        #[serde(rename = "sessionId", borrow)]
+        session_id: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        messages: Vec<&'a serde_json::value::RawValue>,
+    }
+    #[derive(Deserialize)]
+    struct Message<'a> {
+        #[serde(borrow)]
+        id: Option<Cow<'a, str>>,
+    }
+    let Ok(document) = serde_json::from_str::<Document>(document) else {
+        return Vec::new();
+    };
+    let session = document.session_id.as_deref().unwrap_or("");
+    document
+        .messages
+        .into_iter()
+        .filter_map(|raw| {
+            let message: Message = serde_json::from_str(raw.get()).ok()?;
+            Some((message_key(session, &message.id?), raw.get()))
+        })
+        .collect()
+}
+
 impl State {
     pub(super) fn parse(&mut self, text: &str, ctx: &LineContext) -> Parsed {
         let record: Record = match serde_json::from_str(text) {

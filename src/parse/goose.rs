@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::{Parsed, RejectReason, reason_of};
 use crate::event::{
-    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens,
+    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Running, TimeMs, Tokens,
 };
 use crate::timefmt::parse_rfc3339_ms;
 
@@ -143,13 +143,24 @@ impl Raw {
     }
 }
 
-/// The latest snapshot of each session read.
+/// The latest snapshot of each session read, in one database.
 #[derive(Debug, Default)]
 pub struct State {
     last: HashMap<String, Last>,
+    /// What names the database (its path): Goose's session ids are a day and a number,
+    /// so another database holds the same ids for other sessions.
+    database: String,
 }
 
 impl State {
+    /// The sessions of the database named `database` (its path).
+    pub fn in_database(database: &str) -> Self {
+        State {
+            database: database.to_string(),
+            ..State::default()
+        }
+    }
+
     /// A `sessions` row (JSON object of its columns): what grew since the session's last
     /// snapshot, [`Parsed::NoUsage`] if nothing did.
     pub fn session(&mut self, row: &str, read_time: TimeMs) -> Parsed {
@@ -230,7 +241,10 @@ impl State {
             (time, read_time),
         );
         event.attrs.session = Some(id.to_string());
-        event.cumulative = Some(total);
+        event.cumulative = Some(Running {
+            series: DedupKey::of(&["goose:", &self.database, "\0", id]),
+            total,
+        });
         event.record_cost_usd = (cost_grew > 0.0).then_some(cost_grew);
         Parsed::Event(Box::new(event))
     }

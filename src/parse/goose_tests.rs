@@ -24,11 +24,11 @@ fn a_session_snapshot_replaces_the_one_before() {
     assert_eq!(first.identity, "goose:/home/u/proj");
     assert_eq!(first.model, "claude-sonnet-4-5");
     assert_eq!(first.attrs.session.as_deref(), Some("20260426_8"));
-    assert_eq!(first.cumulative.map(|c| c.total()), Some(160100));
+    assert_eq!(first.cumulative.map(|c| c.total.total()), Some(160100));
     // The next snapshot: only what grew.
     let next = event(state.session(&session(164000, 6600, 170600, "2026-04-26 09:25:00"), 7));
     assert_eq!((next.tokens.input, next.tokens.output), (10000, 500));
-    assert_eq!(next.cumulative.map(|c| c.total()), Some(170600));
+    assert_eq!(next.cumulative.map(|c| c.total.total()), Some(170600));
     // The same snapshot again adds nothing.
     let same = state.session(&session(164000, 6600, 170600, "2026-04-26 09:25:00"), 7);
     assert_eq!(same, Parsed::NoUsage);

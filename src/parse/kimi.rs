@@ -10,7 +10,10 @@
 //! forked session's copy of its parent's lines in another folder, and a sub-agent's steps
 //! both in its own `subagents/<id>/wire.jsonl` and nested in its parent's log as a
 //! `SubagentEvent`. Every copy is keyed by the step's `message_id` alone, so the engine
-//! counts each step once, keeping its largest copy.
+//! counts each step once, keeping its largest copy. A step without one (its provider gave
+//! the response no id) is keyed by its session and its line's exact timestamp, so a log
+//! read again (a copy, a re-read after truncation) counts it once; with no timestamp
+//! either, nothing tells the step apart and it has no key.
 
 use std::borrow::Cow;
 
@@ -146,6 +149,7 @@ fn status(
         None => LABEL.to_string(),
     };
     let sidechain = subagent.is_some();
+    let dedup_key = key(status.message_id.as_deref(), session.as_deref(), timestamp);
     Parsed::Event(Box::new(Event {
         time: time.unwrap_or(ctx.read_time),
         identity,
@@ -168,7 +172,7 @@ fn status(
             ..Tokens::default()
         },
         tools: Vec::new(),
-        dedup_key: status.message_id.map(|id| DedupKey::of(&["kimi:", &id])),
+        dedup_key,
         latency_ms: None,
         record_cost_usd: None,
         cumulative: None,
@@ -182,6 +186,25 @@ fn status(
         line: None,
         secrets: None,
     }))
+}
+
+/// A step's key: its `message_id`, else its session and the line's timestamp (seconds as
+/// written, every bit of them).
+fn key(
+    message_id: Option<&str>,
+    session: Option<&str>,
+    timestamp: Option<f64>,
+) -> Option<DedupKey> {
+    if let Some(id) = message_id {
+        return Some(DedupKey::of(&["kimi:", id]));
+    }
+    let bits = format!("{:016x}", timestamp?.to_bits());
+    Some(DedupKey::of(&[
+        "kimi-step:",
+        session.unwrap_or(""),
+        ":",
+        &bits,
+    ]))
 }
 
 #[cfg(test)]
@@ -240,6 +263,24 @@ mod tests {
             Some(DedupKey::from("kimi:chatcmpl-2tNw2mhUNfdPMP0J"))
         );
         assert!(!e.flags.sidechain);
+    }
+
+    #[test]
+    fn a_step_without_message_id_is_keyed_by_its_session_and_time() {
+        let f = facts();
+        let bare = STATUS.replace(r#","message_id":"chatcmpl-2tNw2mhUNfdPMP0J""#, "");
+        let key = event(parse_with(&bare, Some(&f))).dedup_key;
+        assert!(key.is_some());
+        assert_eq!(event(parse_with(&bare, Some(&f))).dedup_key, key);
+        let later = bare.replace("1770983410.0", "1770983410.001");
+        assert_ne!(event(parse_with(&later, Some(&f))).dedup_key, key);
+        let other = FileFacts {
+            session: Some("s2".into()),
+            ..facts()
+        };
+        assert_ne!(event(parse_with(&bare, Some(&other))).dedup_key, key);
+        let no_time = bare.replace("\"timestamp\":1770983410.0,", "");
+        assert_eq!(event(parse_with(&no_time, Some(&f))).dedup_key, None);
     }
 
     #[test]

@@ -46,7 +46,8 @@ impl PriceTable {
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string();
-            if let Some(price) = ModelPrice::from_columns(provider, prices) {
+            let tiers = super::tiers::from_json(entry);
+            if let Some(price) = ModelPrice::from_columns(provider, prices, tiers) {
                 entries.insert(key.as_str().into(), price);
             }
         }
@@ -180,7 +181,16 @@ mod tests {
                 j.above_200k.unwrap_or_default(),
                 t.above_200k.unwrap_or_default(),
             );
-            let same = j.provider == t.provider
+            let tiers_near = j.tiers.len() == t.tiers.len()
+                && j.tiers.iter().zip(&t.tiers).all(|(a, b)| {
+                    a.from == b.from
+                        && near(a.input, b.input)
+                        && near(a.output, b.output)
+                        && near_opt(a.cache_read, b.cache_read)
+                        && near_opt(a.cache_write, b.cache_write)
+                });
+            let same = tiers_near
+                && j.provider == t.provider
                 && j.above_200k.is_some() == t.above_200k.is_some()
                 && near(j.input, t.input)
                 && near(j.output, t.output)

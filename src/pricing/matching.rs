@@ -96,7 +96,8 @@ fn choose(entries: &HashMap<Box<str>, ModelPrice>, keys: Vec<&str>) -> Choice {
 
 /// Place of a provider in the order that decides between entries of one id: `openai`,
 /// `anthropic`, `mistral`, `deepseek`, `xai`, `cohere`/`cohere_chat`, `gemini`,
-/// `vertex_ai*`; `None` for every other provider (resellers, clouds, local servers).
+/// `vertex_ai*`, `moonshot` (Kimi's maker), `dashscope` (Alibaba's, Qwen's maker); `None`
+/// for every other provider (resellers, clouds, local servers).
 fn provider_rank(provider: &str) -> Option<u8> {
     match provider {
         "openai" => Some(0),
@@ -107,6 +108,8 @@ fn provider_rank(provider: &str) -> Option<u8> {
         "cohere" | "cohere_chat" => Some(5),
         "gemini" => Some(6),
         p if p.starts_with("vertex_ai") => Some(7),
+        "moonshot" => Some(8),
+        "dashscope" => Some(9),
         _ => None,
     }
 }
@@ -131,7 +134,8 @@ impl PriceTable {
     ///    `@20240620` turned into `-20240620`. Of the keys that normalize alike, $0 entries
     ///    are left out (they price only ids that name them); then the entries of the first
     ///    provider in this order that has any are kept: `openai`, `anthropic`, `mistral`,
-    ///    `deepseek`, `xai`, `cohere`/`cohere_chat`, `gemini`, `vertex_ai*`. When those agree on
+    ///    `deepseek`, `xai`, `cohere`/`cohere_chat`, `gemini`, `vertex_ai*`, `moonshot`,
+    ///    `dashscope`. When those agree on
     ///    every price, the shortest key (then the lexically smallest) is the one shown;
     ///    when they disagree, or only $0 entries matched, the model is
     ///    [`UnpricedReason::AmbiguousPrice`]. So `claude-sonnet-4-20250514`, whose Bedrock
@@ -237,6 +241,54 @@ mod tests {
         assert!(close(p.input, 5.5 * M));
         // A provider-prefixed first-party id.
         assert_eq!(table.resolve("openai/gpt-4o").map(|(k, _)| k), Ok("gpt-4o"));
+    }
+
+    #[test]
+    fn kimi_and_qwen_ids_take_their_makers_price_over_resellers() {
+        let table = PriceTable::builtin();
+        // Resellers disagree on these; Moonshot's and Alibaba's own entries decide.
+        for (id, key, input, output) in [
+            ("kimi-k2.5", "moonshot/kimi-k2.5", 0.6, 3.0),
+            ("kimi-k2.6", "moonshot/kimi-k2.6", 0.95, 4.0),
+            ("kimi-k3", "moonshot/kimi-k3", 3.0, 15.0),
+            ("kimi-latest", "moonshot/kimi-latest", 3.0, 15.0),
+            (
+                "qwen3-next-80b-a3b-instruct",
+                "dashscope/qwen3-next-80b-a3b-instruct",
+                0.15,
+                1.2,
+            ),
+            // Priced by prompt size: the first tier's prices are the ordinary ones.
+            ("qwen3-coder-plus", "dashscope/qwen3-coder-plus", 1.0, 5.0),
+            ("qwen3-max", "dashscope/qwen3-max", 1.2, 6.0),
+        ] {
+            let (k, p) = table.resolve(id).unwrap_or_else(|e| panic!("{id}: {e:?}"));
+            assert_eq!(k, key);
+            assert!(
+                close(p.input, input * M) && close(p.output, output * M),
+                "{id}"
+            );
+        }
+        // Neither maker prices these: resellers that disagree leave them unpriced.
+        for id in ["kimi-k2-thinking", "qwen3-coder-480b-a35b-instruct"] {
+            assert_eq!(
+                table.resolve(id).map(|(k, _)| k),
+                Err(UnpricedReason::AmbiguousPrice),
+                "{id}"
+            );
+        }
+        // Names the table does not hold at all (Qwen's OAuth alias, Kimi's previews).
+        for id in [
+            "coder-model",
+            "kimi-k2-0905-preview",
+            "kimi-k2-turbo-preview",
+        ] {
+            assert_eq!(
+                table.resolve(id).map(|(k, _)| k),
+                Err(UnpricedReason::UnknownModel),
+                "{id}"
+            );
+        }
     }
 
     #[test]

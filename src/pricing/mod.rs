@@ -8,7 +8,7 @@
 //! LiteLLM-format map given at run time: `sample_spec` and non-object values are skipped,
 //! `alias_of` entries take their target's prices, and only entries whose `mode` is chat,
 //! completion, responses or embedding (or that have no mode) with an input or output token price
-//! are kept.
+//! (or prices by prompt size) are kept.
 //!
 //! # Cost of one request
 //! With the disjoint token classes of [`Tokens`]:
@@ -26,8 +26,11 @@
 //! each class that has an above-200k price is billed at it; a class without one keeps its
 //! ordinary price (including the fallbacks above). Note that for entries that list no
 //! above-200k 1-hour cache-write price this keeps the ordinary 1-hour price, although Anthropic
-//! doubles that too. Other tiers in the map (`_above_128k`, `_above_272k`, ...) and batch,
-//! priority or flex prices are not used. A model the table cannot price has no cost
+//! doubles that too. Prices by prompt size (`tiered_pricing`, e.g. Alibaba's Qwen models)
+//! are used when the map gives them in a form tokentop can apply (see [`Tier`]): the tier
+//! the request's whole input falls in prices every class, over the above-200k prices. Other
+//! tiers in the map (`_above_128k`, `_above_272k`, ...) and batch, priority or flex prices are
+//! not used. A model the table cannot price has no cost
 //! ([`PriceTable::cost`] returns `None`); the caller shows it as unpriced, never as $0.
 //!
 //! # Matching a model id
@@ -43,6 +46,7 @@ mod litellm;
 mod matching;
 mod normalize;
 mod table;
+mod tiers;
 
 /// What the pricing tests share: costs compared to the femto-dollar, and tokens by class.
 #[cfg(test)]
@@ -75,6 +79,7 @@ use self::matching::Index;
 pub use self::matching::UnpricedReason;
 use self::table::BUILTIN_TSV;
 pub use self::table::{ModelPrice, TIER_THRESHOLD_TOKENS, TierPrices};
+pub use self::tiers::Tier;
 
 /// Why a price table could not be read.
 #[derive(Debug, thiserror::Error)]

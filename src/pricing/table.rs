@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
+use super::tiers::{self, Tier};
 use super::{ClassCost, PriceTable, PricingError};
 use crate::event::Tokens;
 
@@ -57,6 +58,9 @@ pub struct ModelPrice {
     pub cache_write_1h: Option<f64>,
     /// Prices for requests whose whole input is above [`TIER_THRESHOLD_TOKENS`].
     pub above_200k: Option<TierPrices>,
+    /// Prices by the size of the request's whole input, from 0 up (empty: none); when
+    /// given, they decide every class.
+    pub tiers: Vec<Tier>,
 }
 
 /// The above-200k prices of an entry; a class with `None` keeps its ordinary price.
@@ -90,7 +94,11 @@ impl ModelPrice {
     pub fn is_free(&self) -> bool {
         let zero = |p: Option<f64>| p.is_none_or(|p| p == 0.0);
         let tier = self.above_200k.unwrap_or_default();
-        self.input == 0.0
+        let tiers_free = self.tiers.iter().all(|t| {
+            t.input == 0.0 && t.output == 0.0 && zero(t.cache_read) && zero(t.cache_write)
+        });
+        tiers_free
+            && self.input == 0.0
             && self.output == 0.0
             && [self.cache_read, self.cache_write_5m, self.cache_write_1h]
                 .into_iter()
@@ -112,6 +120,7 @@ impl ModelPrice {
             && self.cache_write_5m == other.cache_write_5m
             && self.cache_write_1h == other.cache_write_1h
             && self.above_200k == other.above_200k
+            && self.tiers == other.tiers
     }
 
     /// The ordinary prices, every class filled in (rules in the module docs).
@@ -145,8 +154,15 @@ impl ModelPrice {
             .saturating_add(tokens.cache_read)
             .saturating_add(tokens.cache_write_5m)
             .saturating_add(tokens.cache_write_1h);
-        let rates = match &self.above_200k {
-            Some(tier) if whole_input > TIER_THRESHOLD_TOKENS => Rates {
+        let rates = match (tiers::tier_for(&self.tiers, whole_input), &self.above_200k) {
+            (Some(t), _) => Rates {
+                input: t.input,
+                output: t.output,
+                cache_read: t.cache_read.unwrap_or(t.input),
+                cache_write_5m: t.cache_write.unwrap_or(t.input),
+                cache_write_1h: 2.0 * t.input,
+            },
+            (None, Some(tier)) if whole_input > TIER_THRESHOLD_TOKENS => Rates {
                 input: tier.input.unwrap_or(base.input),
                 output: tier.output.unwrap_or(base.output),
                 cache_read: tier.cache_read.unwrap_or(base.cache_read),
@@ -162,11 +178,22 @@ impl ModelPrice {
             + tokens.output as f64 * rates.output
     }
 
-    /// Builds an entry from the ten price columns (see `PRICE_COLUMNS`), `None` if it has
-    /// neither an input nor an output price.
-    pub(super) fn from_columns(provider: String, p: [Option<f64>; 10]) -> Option<ModelPrice> {
+    /// Builds an entry from the ten price columns (see `PRICE_COLUMNS`) and its tiers,
+    /// `None` if it has neither an input nor an output price nor tiers. An entry priced by
+    /// tiers alone takes its first tier's prices as its ordinary ones.
+    pub(super) fn from_columns(
+        provider: String,
+        mut p: [Option<f64>; 10],
+        tiers: Vec<Tier>,
+    ) -> Option<ModelPrice> {
         if p[0].is_none() && p[1].is_none() {
-            return None;
+            let first = tiers.first()?;
+            p[..4].copy_from_slice(&[
+                Some(first.input),
+                Some(first.output),
+                first.cache_read,
+                first.cache_write,
+            ]);
         }
         let tier = TierPrices {
             input: p[5],
@@ -183,6 +210,7 @@ impl ModelPrice {
             cache_write_5m: p[3],
             cache_write_1h: p[4],
             above_200k: (!tier.is_empty()).then_some(tier),
+            tiers,
         })
     }
 }
@@ -191,9 +219,10 @@ impl PriceTable {
     /// Parses the committed TSV format: `#` lines are comments; each other non-blank line is
     /// `key, litellm_provider, input, output, cache_read, cache_write, cache_write_1h,
     /// input_above_200k, output_above_200k, cache_read_above_200k, cache_write_above_200k,
-    /// cache_write_1h_above_200k`, tab-separated, USD per token. Empty or missing trailing
-    /// columns mean no price; at least one of input and output must be given. Keys must be
-    /// unique.
+    /// cache_write_1h_above_200k, tiers`, tab-separated, USD per token (`tiers`: see
+    /// [`Tier`], `from,input,output,cache_read,cache_write` each, `;` between). Empty or
+    /// missing trailing columns mean no price; at least one of input and output must be
+    /// given. Keys must be unique.
     pub fn from_tsv(text: &str) -> Result<PriceTable, PricingError> {
         let mut entries: HashMap<Box<str>, ModelPrice> = HashMap::new();
         let mut first_line: HashMap<Box<str>, usize> = HashMap::new();
@@ -205,10 +234,10 @@ impl PriceTable {
             }
             let err = |message: String| PricingError::Tsv { line, message };
             let fields: Vec<&str> = row.split('\t').collect();
-            if fields.len() < 3 || fields.len() > 2 + PRICE_COLUMNS.len() {
+            if fields.len() < 3 || fields.len() > 3 + PRICE_COLUMNS.len() {
                 return Err(err(format!(
-                    "expected 3 to {} tab-separated fields (key, provider, prices), found {}",
-                    2 + PRICE_COLUMNS.len(),
+                    "expected 3 to {} tab-separated fields (key, provider, prices, tiers), found {}",
+                    3 + PRICE_COLUMNS.len(),
                     fields.len()
                 )));
             }
@@ -234,8 +263,10 @@ impl PriceTable {
                     }
                 }
             }
+            let tiers = fields.get(2 + PRICE_COLUMNS.len()).copied().unwrap_or("");
+            let tiers = tiers::parse_column(tiers).map_err(|e| err(format!("{key}: {e}")))?;
             let provider = fields[1].trim().to_string();
-            let Some(price) = ModelPrice::from_columns(provider, prices) else {
+            let Some(price) = ModelPrice::from_columns(provider, prices, tiers) else {
                 return Err(err(format!("{key}: neither an input nor an output price")));
             };
             match first_line.entry(key.into()) {
@@ -334,6 +365,36 @@ mod tests {
         let big = tokens(300_000, 0, 0, 1_000, 10);
         let by_hand = 300_000.0 * 3e-6 + 1_000.0 * 2e-6 + 10.0 * 4e-6;
         assert!(close(t.cost("m", &big).expect("priced"), by_hand));
+    }
+
+    #[test]
+    fn prices_by_prompt_size() {
+        let table = PriceTable::builtin();
+        let id = "dashscope/qwen3-coder-plus";
+        // Up to 32,000 tokens of whole input: $1 in, $0.10 read, $5 out per million.
+        let at = tokens(2_000, 30_000, 0, 0, 1_000);
+        let first = 2_000.0 * 1e-6 + 30_000.0 * 1e-7 + 1_000.0 * 5e-6;
+        assert!(close(table.cost(id, &at).expect("priced"), first));
+        // One token more: the next tier, $1.80, $0.18, $9.
+        let above = tokens(2_001, 30_000, 0, 0, 1_000);
+        let second = 2_001.0 * 1.8e-6 + 30_000.0 * 1.8e-7 + 1_000.0 * 9e-6;
+        assert!(close(table.cost(id, &above).expect("priced"), second));
+        // A tier without cache prices charges the cache at its input price.
+        let t =
+            PriceTable::from_tsv("m\tx\t\t\t\t\t\t\t\t\t\t\t0,1e-06,2e-06,,;10,3e-06,4e-06,,\n")
+                .expect("parses");
+        let p = t.lookup("m").expect("priced by its tiers");
+        assert_eq!(
+            (p.input, p.output),
+            (1e-6, 2e-6),
+            "the first tier's, as ordinary"
+        );
+        let big = tokens(5, 6, 0, 1, 1);
+        let by_hand = 11.0 * 3e-6 + 6e-6 + 4e-6;
+        assert!(close(p.cost(&big), by_hand));
+        let err = PriceTable::from_tsv("m\tx\t1\t1\t\t\t\t\t\t\t\t\t5,1,1,,\n")
+            .expect_err("tiers start at 0");
+        assert!(err.to_string().contains("line 1"), "{err}");
     }
 
     #[test]

@@ -34,6 +34,16 @@ pub fn is_legacy_session(path: &Path) -> bool {
     }
 }
 
+/// Makes a legacy session document one line, as it is read and as its origin is hashed:
+/// its line breaks are JSON whitespace, read as blanks.
+pub fn as_one_line(document: &mut [u8]) {
+    for byte in document.iter_mut() {
+        if matches!(*byte, b'\n' | b'\r') {
+            *byte = b' ';
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Registry {
     #[serde(default)]

@@ -10,9 +10,10 @@ use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use super::facts::file_facts;
+use super::gemini;
 use super::tail::project_dir;
-use crate::event::{Event, Origin, SourceId, TimeMs, line_hash};
-use crate::parse::{LineContext, LineParser, MAX_LINE_BYTES, Parsed};
+use crate::event::{DedupKey, Event, Origin, SourceId, TimeMs, line_hash};
+use crate::parse::{self, LineContext, LineParser, MAX_LINE_BYTES, Parsed};
 
 /// Raw text handed back at most: a record past this is cut, and said to be.
 pub const MAX_RAW_BYTES: usize = 64 * 1024;
@@ -75,6 +76,34 @@ pub struct Record {
     /// counted, or be empty. Demo events are replayed at shifted times; this has the
     /// recording's own.
     pub events: Vec<Event>,
+    /// A whole document's messages (a legacy Gemini CLI session), for
+    /// [`Record::for_event`] to narrow the record to one; empty for a line.
+    pub messages: Vec<Message>,
+}
+
+/// One message of a whole document, by the key its event carries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    pub key: DedupKey,
+    /// The message's JSON text, at most [`MAX_RAW_BYTES`].
+    pub raw: String,
+    pub truncated: bool,
+}
+
+impl Record {
+    /// The record as the popup of the event keyed `key` shows it: a document's message
+    /// of that key alone, with its events; a line (or a message not found) as it is.
+    pub fn for_event(mut self, key: Option<DedupKey>) -> Record {
+        let Some(at) = key.and_then(|key| self.messages.iter().position(|m| m.key == key)) else {
+            return self;
+        };
+        let message = self.messages.swap_remove(at);
+        self.raw = message.raw;
+        self.truncated = message.truncated;
+        self.events.retain(|e| e.dedup_key == key);
+        self.messages = Vec::new();
+        self
+    }
 }
 
 impl Origins {
@@ -186,12 +215,16 @@ impl Origins {
                     .to_string()
             });
         };
-        let (name, line) = match source {
+        let (name, path, line) = match source {
             OriginSource::File(path) => {
                 let name = path.display().to_string();
-                let line =
-                    read_file_line(&path, origin.offset).map_err(|e| file_error(&name, &e))?;
-                (name, line)
+                let line = if gemini::is_session_document(&path) {
+                    read_document(&path)
+                } else {
+                    read_file_line(&path, origin.offset)
+                };
+                let line = line.map_err(|e| file_error(&name, &e))?;
+                (name, Some(path), line)
             }
             OriginSource::Embedded { name, bytes } => {
                 let rest = usize::try_from(origin.offset)
@@ -199,11 +232,16 @@ impl Origins {
                     .and_then(|at| bytes.get(at..))
                     .unwrap_or_default();
                 let line = read_line(rest).map_err(|e| format!("{name}: {e}"))?;
-                (name.to_string(), line)
+                (name.to_string(), None, line)
             }
         };
         match line {
-            Some(line) if line_hash(&line) == origin.line_hash => Ok(record(&line, &name, time)),
+            Some(line) if line_hash(&line) == origin.line_hash => {
+                Ok(record(&line, &name, path.as_deref(), time))
+            }
+            _ if path.as_deref().is_some_and(gemini::is_session_document) => Err(format!(
+                "{name} was rewritten since this event was read (Gemini CLI rewrites a session document whole on every update): the event stays counted; open the file to see its messages now"
+            )),
             _ => Err(format!(
                 "the line at byte {} of {name} is no longer the same record (the file was rotated, truncated or rewritten): the event stays counted, but its raw text is gone",
                 origin.offset
@@ -226,6 +264,20 @@ fn read_file_line(path: &Path, offset: u64) -> io::Result<Option<Vec<u8>>> {
     let mut file = File::open(path)?;
     file.seek(SeekFrom::Start(offset))?;
     read_line(file)
+}
+
+/// A legacy Gemini CLI session document, whole and as one line (as the reader hashed it):
+/// its events all point at byte 0. `None` past [`MAX_LINE_BYTES`].
+fn read_document(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    let mut document = Vec::new();
+    File::open(path)?
+        .take(MAX_LINE_BYTES as u64 + 1)
+        .read_to_end(&mut document)?;
+    if document.len() > MAX_LINE_BYTES {
+        return Ok(None);
+    }
+    gemini::as_one_line(&mut document);
+    Ok(Some(document))
 }
 
 /// The bytes up to the next newline (not included) or the end of the input; `None` past
@@ -251,21 +303,30 @@ fn read_line(mut input: impl Read) -> io::Result<Option<Vec<u8>>> {
     }
 }
 
-/// The line cut to [`MAX_RAW_BYTES`] of text, and re-parsed whole.
-fn record(line: &[u8], name: &str, time: TimeMs) -> Record {
-    let mut raw = String::from_utf8_lossy(&line[..line.len().min(MAX_RAW_BYTES)]).into_owned();
+/// Text for people: lossily decoded, at most [`MAX_RAW_BYTES`], and whether it was cut.
+fn shown(bytes: &[u8]) -> (String, bool) {
+    let mut raw = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_RAW_BYTES)]).into_owned();
     // Invalid bytes grow into U+FFFD (3 bytes each) when decoded: cut again on a char.
     let mut cut = raw.len().min(MAX_RAW_BYTES);
     while !raw.is_char_boundary(cut) {
         cut -= 1;
     }
-    let truncated = line.len() > MAX_RAW_BYTES || cut < raw.len();
+    let truncated = bytes.len() > MAX_RAW_BYTES || cut < raw.len();
     raw.truncate(cut);
+    (raw, truncated)
+}
+
+/// The line cut to [`MAX_RAW_BYTES`] of text, and re-parsed whole with what the reader
+/// knew of its file (`path`; `None` for a recording): a legacy Gemini CLI document also
+/// gives its messages apart.
+fn record(line: &[u8], name: &str, path: Option<&Path>, time: TimeMs) -> Record {
+    let (raw, truncated) = shown(line);
     let project = project_dir(Path::new(name));
     let facts = file_facts(Path::new(name));
+    let root = path.and_then(gemini::project_root);
     let ctx = LineContext {
         project_dir: project.as_deref(),
-        project_root: None,
+        project_root: root.as_deref(),
         facts: facts.as_ref(),
         read_time: time,
     };
@@ -274,246 +335,32 @@ fn record(line: &[u8], name: &str, time: TimeMs) -> Record {
         Parsed::Records(records) => records.events,
         Parsed::NoUsage | Parsed::Rejected(_) => Vec::new(),
     };
+    let messages = match path {
+        Some(path) if gemini::is_session_document(path) => {
+            let text = String::from_utf8_lossy(line);
+            parse::gemini::messages_by_key(&text)
+                .into_iter()
+                .map(|(key, message)| {
+                    let (raw, truncated) = shown(message.as_bytes());
+                    Message {
+                        key,
+                        raw,
+                        truncated,
+                    }
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     Record {
         source: name.to_string(),
         raw,
         truncated,
         events,
+        messages,
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::io::Write;
-    use std::path::PathBuf;
-
-    use super::*;
-
-    const LINE: &str =
-        r#"{"tokentop":1,"ts":1767225600000,"identity":"k","model":"m","tokens":{"input":5}}"#;
-    const OTHER: &str =
-        r#"{"tokentop":1,"ts":1767225600000,"identity":"k","model":"m","tokens":{"input":6}}"#;
-
-    /// A file of `lines` and the origin of each.
-    fn file(dir: &Path, name: &str, lines: &[&[u8]]) -> (Origins, Vec<Origin>, PathBuf) {
-        let origins = Origins::default();
-        let path = dir.join(name);
-        let id = origins.register_file(&path);
-        let mut bytes = Vec::new();
-        let mut found = Vec::new();
-        for line in lines {
-            found.push(Origin::new(id, bytes.len() as u64, line));
-            bytes.extend_from_slice(line);
-            bytes.push(b'\n');
-        }
-        std::fs::write(&path, bytes).expect("write");
-        (origins, found, path)
-    }
-
-    #[test]
-    fn the_same_path_or_name_gets_the_same_id() {
-        let origins = Origins::default();
-        let a = origins.register_file(Path::new("/x/a.jsonl"));
-        let b = origins.register_file(Path::new("/x/b.jsonl"));
-        let e = origins.register_embedded("demo/a.jsonl", b"");
-        assert_ne!(a, b);
-        assert_ne!(a, e);
-        let clone = origins.clone();
-        assert_eq!(clone.register_file(Path::new("/x/a.jsonl")), a);
-        assert_eq!(origins.register_embedded("demo/a.jsonl", b""), e);
-        assert_eq!(std::mem::size_of::<Origin>(), 16);
-    }
-
-    #[test]
-    fn a_relocated_file_keeps_its_id_and_its_old_name_gets_a_new_one() {
-        let origins = Origins::default();
-        let a = origins.register_file(Path::new("/x/a.jsonl"));
-        origins.relocate(a, Path::new("/x/a.jsonl.1"));
-        assert_eq!(origins.register_file(Path::new("/x/a.jsonl.1")), a);
-        let new = origins.register_file(Path::new("/x/a.jsonl"));
-        assert_ne!(new, a, "the file now under the old name is another");
-        assert_eq!(origins.name(a).as_deref(), Some("/x/a.jsonl.1"));
-        assert_eq!(origins.name(new).as_deref(), Some("/x/a.jsonl"));
-        let e = origins.register_embedded("demo/a.jsonl", b"");
-        assert_eq!(origins.name(e).as_deref(), Some("demo/a.jsonl"));
-        assert_eq!(origins.name(SourceId(99)), None);
-    }
-
-    #[test]
-    fn files_gone_are_forgotten_past_the_cap_and_files_in_sight_kept() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (origins, at, _) = file(dir.path(), "kept.jsonl", &[LINE.as_bytes()]);
-        let gone = |name: &str| {
-            let path = PathBuf::from(format!("/x/{name}"));
-            let id = origins.register_file(&path);
-            origins.release(id, &path);
-            id
-        };
-        let first = gone("first.jsonl");
-        // Gone, then back in sight under another name: kept however many go after it.
-        let back = gone("back.jsonl");
-        origins.relocate(back, Path::new("/x/back.jsonl.1"));
-        for i in 0..2 * MAX_GONE_FILES {
-            gone(&format!("s{i}.jsonl"));
-        }
-        let registry = origins.read();
-        assert_eq!(registry.sources.len(), MAX_GONE_FILES + 2);
-        assert_eq!(registry.gone.len(), MAX_GONE_FILES);
-        drop(registry);
-        assert_eq!(origins.fetch(at[0], 0).expect("in sight").raw, LINE);
-        let err = origins.fetch(Origin::new(first, 0, b""), 0);
-        let err = err.expect_err("forgotten");
-        assert!(err.contains("no longer remembered"), "{err}");
-        let err = origins.fetch(Origin::new(back, 0, b""), 0);
-        let err = err.expect_err("not there");
-        assert!(err.starts_with("/x/back.jsonl.1 no longer exists"), "{err}");
-        let last = Origin::new(SourceId(origins.read().next - 1), 0, b"");
-        let err = origins.fetch(last, 0).expect_err("not there");
-        let name = format!("/x/s{}.jsonl", 2 * MAX_GONE_FILES - 1);
-        assert!(
-            err.starts_with(&format!("{name} no longer exists")),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn a_line_is_read_back_and_re_parsed() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (origins, at, _) = file(dir.path(), "a.jsonl", &[b"{}", LINE.as_bytes()]);
-        assert_eq!(at[1].offset, 3);
-        let record = origins.fetch(at[1], 0).expect("fetch");
-        assert_eq!((record.raw.as_str(), record.truncated), (LINE, false));
-        assert_eq!(record.events.len(), 1);
-        assert_eq!(record.events[0].tokens.input, 5);
-        assert_eq!(record.events[0].time, 1_767_225_600_000);
-        let record = origins.fetch(at[0], 0).expect("fetch");
-        assert_eq!((record.raw.as_str(), record.events.len()), ("{}", 0));
-        // A line of many records (OTLP JSON lines) re-parses into all of its events.
-        let otlp = include_str!("../../tests/fixtures/otlp_file.jsonl");
-        let first = otlp.lines().next().expect("a line");
-        let (origins, at, _) = file(dir.path(), "otel.jsonl", &[first.as_bytes()]);
-        let noon = 1_767_268_800_000;
-        let record = origins.fetch(at[0], noon).expect("fetch");
-        let inputs: Vec<u64> = record.events.iter().map(|e| e.tokens.input).collect();
-        assert_eq!((record.raw.as_str(), inputs), (first, vec![120, 0]));
-    }
-
-    #[test]
-    fn a_missing_file_says_so() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (origins, at, path) = file(dir.path(), "gone.jsonl", &[LINE.as_bytes()]);
-        std::fs::remove_file(&path).expect("remove");
-        let err = origins.fetch(at[0], 0).expect_err("gone");
-        assert_eq!(
-            err,
-            format!(
-                "{} no longer exists (deleted or rotated away): the event stays counted; look for the file under its rotated name to see the record",
-                path.display()
-            )
-        );
-        let unknown = Origin::new(SourceId(99), 0, b"");
-        assert!(origins.fetch(unknown, 0).is_err());
-    }
-
-    #[test]
-    fn a_truncated_and_rewritten_file_is_not_taken_for_the_old_one() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (origins, at, path) = file(dir.path(), "a.jsonl", &[LINE.as_bytes(), LINE.as_bytes()]);
-        // Same length, same place, other bytes.
-        std::fs::write(&path, format!("{OTHER}\n{OTHER}\n")).expect("rewrite");
-        let err = origins.fetch(at[1], 0).expect_err("rewritten");
-        assert!(
-            err.starts_with(&format!(
-                "the line at byte {} of {} is no longer the same record",
-                LINE.len() + 1,
-                path.display()
-            )),
-            "{err}"
-        );
-        // Cut short: the offset is past the end.
-        std::fs::write(&path, "").expect("truncate");
-        assert!(origins.fetch(at[1], 0).is_err());
-        // Written back as it was: the record is there again.
-        std::fs::write(&path, format!("{LINE}\n{LINE}\n")).expect("restore");
-        assert_eq!(origins.fetch(at[1], 0).expect("same again").raw, LINE);
-    }
-
-    #[test]
-    fn a_long_line_rewritten_at_either_end_is_told_apart() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let line = |head: char, tail: char| {
-            format!("{{\"{head}\":\"{}\",\"{tail}\":1}}", "x".repeat(1000))
-        };
-        let (origins, at, path) = file(dir.path(), "a.jsonl", &[line('a', 'z').as_bytes()]);
-        for other in [line('b', 'z'), line('a', 'y')] {
-            std::fs::write(&path, format!("{other}\n")).expect("rewrite");
-            assert!(origins.fetch(at[0], 0).is_err(), "{}", &other[..10]);
-        }
-        std::fs::write(&path, format!("{}\n", line('a', 'z'))).expect("restore");
-        assert!(origins.fetch(at[0], 0).is_ok());
-    }
-
-    #[test]
-    fn a_long_line_comes_back_cut_at_64_kib_and_parsed_whole() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pad = "a".repeat(10 * 1024 * 1024);
-        let long = format!(
-            r#"{{"tokentop":1,"ts":1767225600000,"identity":"k","model":"m","tokens":{{"input":7}},"note":"{pad}"}}"#
-        );
-        let (origins, at, _) = file(dir.path(), "a.jsonl", &[long.as_bytes(), LINE.as_bytes()]);
-        let record = origins.fetch(at[0], 0).expect("fetch");
-        assert!(record.truncated);
-        assert_eq!(record.raw.len(), MAX_RAW_BYTES);
-        assert!(long.starts_with(&record.raw));
-        assert_eq!(record.events.len(), 1, "the whole line is parsed");
-        assert_eq!(record.events[0].tokens.input, 7);
-        assert_eq!(origins.fetch(at[1], 0).expect("next").raw, LINE);
-    }
-
-    #[test]
-    fn a_line_longer_than_any_record_is_refused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("a.jsonl");
-        let mut f = File::create(&path).expect("create");
-        let block = vec![b'x'; 1 << 20];
-        for _ in 0..=MAX_LINE_BYTES >> 20 {
-            f.write_all(&block).expect("write");
-        }
-        let origins = Origins::default();
-        let origin = Origin::new(origins.register_file(&path), 0, b"x");
-        assert!(origins.fetch(origin, 0).is_err());
-    }
-
-    #[test]
-    fn invalid_utf8_and_control_bytes_come_back_lossily() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let bad: &[u8] = b"{\"x\":\"\xff\xfe\x1b[31m\x00\"}";
-        let (origins, at, _) = file(dir.path(), "a.jsonl", &[bad]);
-        let record = origins.fetch(at[0], 0).expect("fetch");
-        assert_eq!(record.raw, "{\"x\":\"\u{fffd}\u{fffd}\x1b[31m\0\"}");
-        assert!(!record.truncated && record.events.is_empty());
-        // A cut line of invalid bytes grows when decoded, and is cut again on a char.
-        let invalid = vec![0xff; MAX_RAW_BYTES + 10];
-        let (origins, at, _) = file(dir.path(), "b.jsonl", &[&invalid]);
-        let record = origins.fetch(at[0], 0).expect("fetch");
-        assert!(record.truncated && record.raw.len() <= MAX_RAW_BYTES);
-        assert!(record.raw.chars().all(|c| c == '\u{fffd}'));
-    }
-
-    #[test]
-    fn embedded_bytes_are_read_back() {
-        static BYTES: &[u8] = b"{}\n{\"a\":1}\nlast without newline";
-        let origins = Origins::default();
-        let id = origins.register_embedded("demo.jsonl", BYTES);
-        let record = origins
-            .fetch(Origin::new(id, 3, b"{\"a\":1}"), 0)
-            .expect("fetch");
-        assert_eq!(record.raw, "{\"a\":1}");
-        let last = Origin::new(id, 11, b"last without newline");
-        assert_eq!(
-            origins.fetch(last, 0).expect("last").raw,
-            "last without newline"
-        );
-        assert!(origins.fetch(Origin::new(id, 999, b"x"), 0).is_err());
-    }
-}
+#[path = "origin_tests.rs"]
+mod tests;

@@ -304,11 +304,7 @@ impl TailedFile {
         if cut_short && scratch.len() <= MAX_LINE_BYTES {
             return Ok(0);
         }
-        for byte in scratch.iter_mut() {
-            if matches!(*byte, b'\n' | b'\r') {
-                *byte = b' ';
-            }
-        }
+        gemini::as_one_line(scratch);
         scratch.push(b'\n');
         self.lines.reset();
         self.lines.feed(scratch, read_time, health, sink);

@@ -136,6 +136,64 @@ fn kimi_without_its_share_files_counts_under_the_folder_hash() {
     assert_eq!(counts(r), (1_518, 10_864, 0, 210, 2));
 }
 
+#[test]
+fn kimi_steps_without_a_message_id_count_once_when_their_log_is_read_twice() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let wire = std::fs::read_to_string(
+        fixture("kimi/share")
+            .join(KIMI_FOLDER)
+            .join("s2/wire.jsonl"),
+    )
+    .expect("fixture");
+    let wire = wire
+        .replace(r#","message_id":"chatcmpl-m1""#, "")
+        .replace(r#","message_id":"chatcmpl-m4""#, "");
+    assert!(!wire.contains("message_id"));
+    // The session's log, and the same log in a copy of the share folder (a backup).
+    let mut paths = Vec::new();
+    for share in ["share", "backup"] {
+        let session = dir.path().join(share).join("sessions/abc/s9");
+        std::fs::create_dir_all(&session).expect("folders");
+        std::fs::write(session.join("wire.jsonl"), &wire).expect("write");
+        paths.push(session.join("wire.jsonl"));
+    }
+    let (_, s, _) = read_paths(&[&paths[0], &paths[1]]);
+    // m1 1508/4864/0/205 + m4 10/6000/0/5, each once.
+    assert_eq!(counts(row(&s, "kimi-cli:abc")), (1_518, 10_864, 0, 210, 2));
+    // Another session's steps at the same times are other steps.
+    let other = dir.path().join("share/sessions/abc/s10");
+    std::fs::create_dir_all(&other).expect("folders");
+    std::fs::write(other.join("wire.jsonl"), &wire).expect("write");
+    let (_, s, _) = read_paths(&[&paths[0], &other.join("wire.jsonl")]);
+    assert_eq!(counts(row(&s, "kimi-cli:abc")), (3_036, 21_728, 0, 420, 4));
+}
+
+#[test]
+fn kimi_steps_are_priced_at_moonshots_own_price() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let share = dir.path().join("share");
+    let session = share.join("sessions/abc/s9");
+    std::fs::create_dir_all(&session).expect("folders");
+    let config = std::fs::read_to_string(fixture("kimi/share/config.toml")).expect("config");
+    let config = config.replace("kimi-k2-0905-preview", "kimi-k2.5");
+    std::fs::write(share.join("config.toml"), config).expect("write");
+    let wire = fixture("kimi/share")
+        .join(KIMI_FOLDER)
+        .join("s2/wire.jsonl");
+    std::fs::copy(wire, session.join("wire.jsonl")).expect("copy");
+    let (_, s, _) = read_paths(&[&share.join("sessions")]);
+    let r = row(&s, "kimi-cli:abc");
+    assert_eq!(&*r.models, &[Arc::from("kimi-k2.5")]);
+    assert_eq!(s.totals.unpriced_requests, 0);
+    // moonshot/kimi-k2.5: $0.60 in, $0.10 cache read, $3 out per million:
+    // 1,518 in, 10,864 read, 210 out = $0.0026272.
+    assert!(
+        (r.totals.cost_usd - 0.002_627_2).abs() < 1e-12,
+        "{}",
+        r.totals.cost_usd
+    );
+}
+
 const PI_PROJECT: &str = "pi:/home/u/proj";
 
 fn pi_file(name: &str) -> std::path::PathBuf {

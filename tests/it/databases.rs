@@ -517,6 +517,44 @@ fn goose_session_snapshots_replace_each_other_and_windows_see_the_growth() {
 }
 
 #[test]
+fn two_goose_databases_with_the_same_session_id_count_both_sessions() {
+    // Goose names sessions by day and number: two machines' databases share names.
+    let (a, b) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    goose_session(
+        &goose_db(a.path(), false),
+        "2026-01-01 10:00:00",
+        154_000,
+        6_100,
+    );
+    goose_session(
+        &goose_db(b.path(), false),
+        "2026-01-01 11:00:00",
+        100_000,
+        4_000,
+    );
+    let specs = [a.path(), b.path()]
+        .iter()
+        .map(|p| SourceSpec::parse(&p.join("sessions.db").to_string_lossy()))
+        .collect();
+    let (engine, _) = read_all(
+        specs,
+        Arc::new(PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+        (None, None),
+        NOON,
+    );
+    let s = engine.snapshot(None);
+    assert_eq!(
+        (s.totals.input, s.totals.output, s.totals.requests),
+        (254_000, 10_100, 2),
+        "each database's session counts whole"
+    );
+}
+
+#[test]
 fn goose_ledger_rows_are_requests_and_the_session_totals_are_not_added() {
     let dir = tempfile::tempdir().expect("dir");
     let writer = goose_db(dir.path(), true);

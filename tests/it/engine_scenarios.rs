@@ -475,7 +475,10 @@ fn a_request_left_out_as_implausible_leaves_no_other_trace() {
         let mut c = event("codex", time, input, output);
         c.model = "claude-opus-4-20250514".into();
         c.attrs.session = Some("s1".into());
-        c.cumulative = Some(c.tokens);
+        c.cumulative = Some(tokentop::event::Running {
+            series: "s1".into(),
+            total: c.tokens,
+        });
         c
     };
     // Ahead of the clock, and priced far past what one request can cost.

@@ -222,3 +222,17 @@ fn a_qwen_record_whose_total_cannot_tell_is_estimated() {
          the ui_telemetry record is not counted"
     );
 }
+
+#[test]
+fn qwen_responses_are_priced_at_dashscopes_tier_for_their_prompt() {
+    let s = snapshot(&[&fixture("qwen_home/projects")]);
+    assert_eq!(s.totals.unpriced_requests, 0);
+    // dashscope/qwen3-coder-plus prices by the prompt's size; every prompt here is within
+    // 32,000 tokens: $1 in, $0.10 cache read, $5 out per million. 21,922 in, 32,864 read,
+    // 535 out = $0.0278834.
+    assert!(
+        (s.totals.cost_usd - 0.027_883_4).abs() < 1e-12,
+        "{}",
+        s.totals.cost_usd
+    );
+}

@@ -482,3 +482,95 @@ fn the_event_popup_shows_the_raw_record_with_its_secrets_redacted() {
         "moving scrolled, the popup stayed"
     );
 }
+
+/// The Gemini CLI fixture's `.gemini` folder (its project registry, a session file and a
+/// legacy document) copied into `dir`.
+fn gemini_tree(dir: &Path) -> std::path::PathBuf {
+    let from = crate::common::fixture("gemini_home/.gemini");
+    let gemini = dir.join(".gemini");
+    let chats = "tmp/proj/chats";
+    std::fs::create_dir_all(gemini.join(chats)).expect("mkdir");
+    for name in [
+        "projects.json",
+        "tmp/proj/chats/session-2025-12-20T11-07-8f0c2a1e.jsonl",
+        "tmp/proj/chats/session-2025-09-01T09-00-11111111.json",
+    ] {
+        std::fs::copy(from.join(name), gemini.join(name)).expect("copy");
+    }
+    gemini
+}
+
+#[test]
+fn a_gemini_record_is_re_parsed_under_its_project_and_a_legacy_message_found_by_id() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use tokentop::app::{App, Msg};
+    use tokentop::live;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let gemini = gemini_tree(dir.path());
+    let origins = Origins::default();
+    let mut follower = folder_follower(&gemini, &origins);
+    let mut events = Vec::new();
+    scan(&mut follower, &mut events);
+    let from = |e: &Event, suffix: &str| {
+        let source = e.origin.map(|o| o.source);
+        source
+            .and_then(|s| origins.name(s))
+            .is_some_and(|n| n.ends_with(suffix))
+    };
+
+    // A `.jsonl` line: the re-parse names the project the live reader found.
+    let live = events
+        .iter()
+        .find(|e| from(e, ".jsonl") && e.tokens.output == 942)
+        .expect("g1 read live");
+    assert_eq!(live.identity, "gemini-cli:/home/ana/proj");
+    let record = origins
+        .fetch(live.origin.expect("origin"), live.time)
+        .expect("fetch")
+        .for_event(live.dedup_key);
+    assert_eq!(record.events.len(), 1);
+    assert_eq!(record.events[0].identity, live.identity);
+    assert_eq!(record.events[0].attrs.project, live.attrs.project);
+
+    // A legacy `.json` document: the popup shows the event's own message, found by id.
+    let live = events
+        .iter()
+        .find(|e| from(e, ".json") && e.tokens.output == 70)
+        .expect("gL2 read live");
+    let record = origins
+        .fetch(live.origin.expect("origin"), live.time)
+        .expect("a whole document is read back")
+        .for_event(live.dedup_key);
+    let message: serde_json::Value = serde_json::from_str(&record.raw).expect("one message");
+    assert_eq!(message["id"], "gL2");
+    assert_eq!(message["tokens"]["cached"], 4000);
+    assert!(!record.truncated);
+    assert_eq!(record.events.len(), 1);
+    assert_eq!(record.events[0].tokens, live.tokens);
+    assert_eq!(record.events[0].identity, "gemini-cli:/home/ana/proj");
+
+    // Through the popup: the document's newest response, its message alone.
+    let mut engine = engine();
+    events
+        .iter()
+        .filter(|e| from(e, ".json"))
+        .for_each(|e| engine.ingest(e));
+    engine.advance(NOON);
+    let mut app = App::new("test".into(), engine.snapshot(None));
+    for _ in 0..2 {
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        live::update(&engine, &mut app, Msg::Key(enter));
+    }
+    let wanted = app.wanted_record().expect("the popup's record");
+    assert!(app.update(live::fetch_record(&origins, wanted)));
+    let Some(Ok(shown)) = app.popup_record() else {
+        panic!("the record is fetched");
+    };
+    let text = shown.lines.join("\n");
+    assert!(text.contains(r#""id": "gL2""#), "{text}");
+    assert!(
+        !text.contains("gL1") && !text.contains("sessionId"),
+        "{text}"
+    );
+}

@@ -738,6 +738,7 @@ fn a_planted_secret_is_found_and_never_shown() {
                 raw: line.clone(),
                 truncated: false,
                 events: Vec::new(),
+                messages: Vec::new(),
             });
             let shown = popup.lines.join("\n");
             prop_assert!(!shown.contains(&secret), "popup shows it: {}", shown);

@@ -4,7 +4,7 @@
 
 use tokentop::engine::identity::{MAX_TOOLS, OTHER_TOOLS};
 use tokentop::engine::{ACTIVE_RESPONSES, Engine, MAX_MODELS, OTHER_MODEL, RETENTION_MS};
-use tokentop::event::{Event, TimeMs, Tokens, ToolCall};
+use tokentop::event::{DedupKey, Event, Running, TimeMs, Tokens, ToolCall};
 
 use crate::common::{MIN, NOON, copy, engine, event};
 
@@ -175,9 +175,12 @@ fn prices_are_remembered_for_the_model_cap_only() {
 /// the previous count of its file.
 fn codex(session: &str, time: TimeMs, total: u64, in_file: u64) -> Event {
     let mut e = event("codex", time, in_file, 0);
-    e.cumulative = Some(Tokens {
-        input: total,
-        ..Tokens::default()
+    e.cumulative = Some(Running {
+        series: DedupKey::from(session),
+        total: Tokens {
+            input: total,
+            ..Tokens::default()
+        },
     });
     e.attrs.session = Some(session.into());
     e

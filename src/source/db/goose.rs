@@ -33,7 +33,6 @@ const SESSION_COLUMNS: [&str; 17] = [
     "parent_session_id",
 ];
 
-#[derive(Default)]
 pub struct Reader {
     state: State,
     /// The greatest ledger id read.
@@ -46,6 +45,16 @@ pub struct Reader {
 }
 
 impl Reader {
+    /// The reader of the database at `path`.
+    pub(super) fn new(path: &std::path::Path) -> Self {
+        Reader {
+            state: State::in_database(&path.to_string_lossy()),
+            last_ledger: None,
+            updated: None,
+            versions: HashMap::new(),
+        }
+    }
+
     pub(super) fn poll(&mut self, conn: &Connection, out: &mut Out) -> rusqlite::Result<()> {
         let ledger_table: i64 = conn.query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'usage_ledger'",

@@ -182,7 +182,7 @@ impl Database {
             if self.reader.is_none() {
                 self.reader = Some(match kind(&conn)? {
                     Kind::OpenCode => Reader::OpenCode(opencode::Reader::new(&self.path)),
-                    Kind::Goose => Reader::Goose(goose::Reader::default()),
+                    Kind::Goose => Reader::Goose(goose::Reader::new(&self.path)),
                 });
             }
             self.conn = Some(conn);

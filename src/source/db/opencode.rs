@@ -5,7 +5,8 @@
 //! streams, so every message read without `time.completed` stays watched: each poll reads
 //! again from the oldest such id, and a row whose `data` changed is counted anew (the
 //! engine replaces its earlier version by its key). A message left unfinished for
-//! [`OPEN_FOR_MS`] (OpenCode stopped mid-answer) is let go. The last [`RECENT_ROWS`] ids
+//! [`OPEN_FOR_MS`] (OpenCode stopped mid-answer) is let go, counted from its own creation
+//! time when it is first read: one left unfinished long ago is not watched at all. The last [`RECENT_ROWS`] ids
 //! are read again too: two OpenCode processes may commit their rows out of id order, and
 //! a row that lands just below the greatest id read is still found.
 
@@ -19,7 +20,8 @@ use crate::event::{DedupKey, TimeMs, ToolCall};
 use crate::parse::opencode::{MessageRow, State, tool_part};
 use crate::parse::{MAX_LINE_BYTES, Parsed, RejectReason};
 
-/// An unfinished message that has not changed for this long is no longer read again.
+/// An unfinished message that has not changed for this long (since its creation, or
+/// since a change was read) is no longer read again.
 pub const OPEN_FOR_MS: TimeMs = 3_600_000;
 /// The latest ids read that each poll reads again (unchanged rows are skipped unparsed).
 pub const RECENT_ROWS: usize = 64;
@@ -41,7 +43,8 @@ struct Row {
 
 pub struct Reader {
     state: State,
-    /// Messages read unfinished, and when (read time) they last changed.
+    /// Messages read unfinished, and when they last changed: their own time (created)
+    /// when first read, the read time of each change after.
     open: BTreeMap<String, TimeMs>,
     /// A hash of each row's `data` as last read, for the rows each poll reads again (and
     /// always the latest id read).
@@ -104,7 +107,8 @@ impl Reader {
 
     fn take(&mut self, row: Row, out: &mut Out) {
         let version = DedupKey::from(row.data.as_str());
-        if self.versions.insert(row.id.clone(), version) == Some(version) {
+        let before = self.versions.insert(row.id.clone(), version);
+        if before == Some(version) {
             return;
         }
         let message = MessageRow {
@@ -115,9 +119,16 @@ impl Reader {
             directory: row.directory.as_deref(),
         };
         let parsed = self.state.message(&message, row.tools, out.read_time);
+        // When the message last changed: now, if it was read before and changed since;
+        // else its own time (read at start, it may have been left unfinished long ago).
+        let changed = match &parsed {
+            _ if before.is_some() || self.open.contains_key(&row.id) => out.read_time,
+            Parsed::Event(e) if !e.flags.time_from_read => e.time.min(out.read_time),
+            _ => out.read_time,
+        };
         match out.take(&row.data, parsed) {
-            Some(false) => {
-                self.open.insert(row.id, out.read_time);
+            Some(false) if out.read_time.saturating_sub(changed) < OPEN_FOR_MS => {
+                self.open.insert(row.id, changed);
             }
             _ => {
                 self.open.remove(&row.id);
@@ -243,4 +254,60 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::health::SourceHealth;
+
+    const NOON: TimeMs = 1_767_268_800_000;
+    const MIN: TimeMs = 60_000;
+
+    /// An assistant message still streaming (no `time.completed`), created at `created`.
+    fn streaming(conn: &Connection, id: &str, created: TimeMs, output: u64) {
+        let data = format!(
+            r#"{{"role":"assistant","time":{{"created":{created}}},"modelID":"m","providerID":"p","tokens":{{"input":5,"output":{output},"reasoning":0,"cache":{{"read":0,"write":0}}}}}}"#
+        );
+        conn.execute(
+            "INSERT INTO message (id, session_id, time_created, data) VALUES (?1, 's', ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            rusqlite::params![id, created, data],
+        )
+        .expect("message");
+    }
+
+    /// Polls at `now` (the injected clock); the messages the next poll reads again.
+    fn poll(reader: &mut Reader, conn: &Connection, now: TimeMs) -> Vec<String> {
+        let mut health = SourceHealth::default();
+        let mut out = Out {
+            read_time: now,
+            health: &mut health,
+            sink: &mut |_| {},
+        };
+        reader.poll(conn, &mut out).expect("poll");
+        reader.open.keys().cloned().collect()
+    }
+
+    #[test]
+    fn an_unfinished_message_is_watched_for_an_hour_from_its_own_time() {
+        let dir = tempfile::tempdir().expect("dir");
+        let conn = Connection::open_in_memory().expect("database");
+        conn.execute_batch(
+            "CREATE TABLE session (id TEXT PRIMARY KEY, directory TEXT);
+             CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT, time_created INTEGER, data TEXT);
+             CREATE TABLE part (id TEXT PRIMARY KEY, message_id TEXT, data TEXT);",
+        )
+        .expect("schema");
+        // Left unfinished yesterday (OpenCode stopped mid-answer), and one streaming now.
+        streaming(&conn, "msg_01", NOON - 24 * 60 * MIN, 3);
+        streaming(&conn, "msg_02", NOON - 2 * MIN, 3);
+        let mut reader = Reader::new(&dir.path().join("opencode.db"));
+        assert_eq!(poll(&mut reader, &conn, NOON), ["msg_02"]);
+        // Still streaming 50 minutes on: a change keeps it watched from when it was seen.
+        streaming(&conn, "msg_02", NOON - 2 * MIN, 40);
+        assert_eq!(poll(&mut reader, &conn, NOON + 50 * MIN), ["msg_02"]);
+        assert_eq!(poll(&mut reader, &conn, NOON + 109 * MIN), ["msg_02"]);
+        assert!(poll(&mut reader, &conn, NOON + 111 * MIN).is_empty());
+    }
 }
