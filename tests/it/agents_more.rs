@@ -279,3 +279,26 @@ fn copilot_shutdowns_of_a_session_in_the_telemetry_are_not_counted_again() {
     let (_, s, _) = read_paths(&[&home.join("session-state/c0ffee12/events.jsonl")]);
     assert!(s.identities.is_empty(), "{:?}", names(&s));
 }
+
+#[test]
+fn copilot_a_summary_read_before_the_calls_it_sums_is_taken_out() {
+    let reordered = fixture("copilot/reordered");
+    let (_, s, _) = read_paths(&[&reordered]);
+    let r = row(&s, "copilot-cli");
+    // Trace 1's agent-turn log and invoke_agent span come first, its calls after: the
+    // calls count (1,452 + 1,500 in; 18,000 + 19,400 read; 100 written; 281 + 150 out)
+    // and the sums they replace do not. Trace 2 has only its invoke_agent span (1,000 in,
+    // 4,000 read, 50 out). Trace 3's invoke_agent span is read before its agent-turn log,
+    // which ranks higher: 2,800 in of which 2,000 read, 20 out (not the span's 3,000/30).
+    assert_eq!(
+        tokens(r),
+        (
+            1_452 + 1_500 + 1_000 + 800,
+            43_400,
+            100,
+            281 + 150 + 50 + 20
+        )
+    );
+    // Only the two chat spans are requests: a sum of a turn's calls is none.
+    assert_eq!(r.totals.requests, 2);
+}
