@@ -9,31 +9,60 @@
 //! reference's sources: agentsview sums them, and Copilot's resume sequence is `shutdown,
 //! resume, ..., shutdown`): each shutdown counts in full. Each is keyed by the session,
 //! its own `id` and the model, so a copy of the file counts nothing again, and a later,
-//! larger copy of the same shutdown replaces the earlier. A session whose usage the
-//! source finds in Copilot's OpenTelemetry export ([`FileFacts::telemetry_covers`]) is
-//! counted from there, per call, and its shutdowns not at all.
+//! larger copy of the same shutdown replaces the earlier.
 //!
-//! [`FileFacts::telemetry_covers`]: super::FileFacts::telemetry_covers
+//! The OpenTelemetry export, when it was on, holds the same usage per call, and is counted
+//! from there: a segment (from its `session.start` or `session.resume`, else the previous
+//! shutdown, to its shutdown) in whose time the export holds usage of the session
+//! ([`FileFacts::exported`]) is not counted from its shutdown. This is decided per
+//! segment, since the export is switched on per run. The export is written in batches,
+//! the last one as the process exits, after its shutdown line: a segment counted while
+//! the export showed none of it is remembered, and taken out ([`LineParser::recheck`],
+//! with a copy that carries nothing, as sums are in `copilot_otel`) once the source finds
+//! its usage in the export.
+//!
+//! [`FileFacts::exported`]: super::FileFacts::exported
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::Deserialize;
 
-use super::copilot_otel::LABEL;
-use super::{LineContext, Parsed, Records, RejectReason, plausible, reason_of};
-use crate::event::{DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens};
+use super::copilot_otel::{LABEL, nothing_under};
+use super::{LineContext, LineParser, Parsed, Records, RejectReason, plausible, reason_of};
+use crate::event::{
+    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens,
+};
 use crate::timefmt::parse_rfc3339_ms;
 
 /// Models read from one shutdown: a bound on what a hostile line can make.
 const MAX_MODELS: usize = 64;
+/// Counted segments remembered per file until the export shows them (the oldest go).
+const MAX_PENDING: usize = 16;
 
-/// The session so far: its id and folder from `session.start`, and how many shutdowns.
+/// The session so far: its id and folder from `session.start`, how many shutdowns, when
+/// the segment being read began, and the segments counted that the export may still show.
 #[derive(Debug, Default)]
 pub(super) struct State {
     session: Option<String>,
     cwd: Option<String>,
     shutdowns: u64,
+    segment_start: Option<TimeMs>,
+    pending: VecDeque<Segment>,
+}
+
+/// A segment counted from its shutdown: its time and the events counted.
+#[derive(Debug)]
+struct Segment {
+    start: Option<TimeMs>,
+    end: TimeMs,
+    events: Vec<Event>,
+}
+
+/// Whether `exported` (sorted) holds a time in the segment from `start` to `end`.
+fn in_segment(exported: &[TimeMs], start: Option<TimeMs>, end: TimeMs) -> bool {
+    let from = exported.partition_point(|&t| start.is_some_and(|s| t < s));
+    exported.get(from).is_some_and(|&t| t <= end)
 }
 
 #[derive(Deserialize)]
@@ -82,12 +111,47 @@ struct Usage {
 
 /// Whether a line may be a session event worth reading (cheap test).
 pub(super) fn may_be_line(text: &str) -> bool {
-    text.contains("\"session.start\"") || text.contains("\"session.shutdown\"")
+    [
+        "\"session.start\"",
+        "\"session.resume\"",
+        "\"session.shutdown\"",
+    ]
+    .iter()
+    .any(|kind| text.contains(kind))
 }
 
 /// A session event worth reading, by its top-level `type`.
 pub(super) fn is_line(kind: Option<&str>) -> bool {
-    matches!(kind, Some("session.start" | "session.shutdown"))
+    matches!(
+        kind,
+        Some("session.start" | "session.resume" | "session.shutdown")
+    )
+}
+
+impl LineParser {
+    /// Whether a Copilot session's segments were counted that the export may still show.
+    pub fn awaits_export(&self) -> bool {
+        !self.copilot_events.pending.is_empty()
+    }
+
+    /// The copies that take out the counted segments the export now shows (`ctx.facts`),
+    /// read again by the source after the file's last line.
+    pub fn recheck(&mut self, ctx: &LineContext) -> Vec<Event> {
+        let Some(facts) = ctx.facts else {
+            return Vec::new();
+        };
+        let pending = &mut self.copilot_events.pending;
+        let mut taken_out = Vec::new();
+        pending.retain(|s| {
+            let shown = in_segment(&facts.exported, s.start, s.end);
+            if shown {
+                let copies = s.events.iter();
+                taken_out.extend(copies.filter_map(|e| Some(nothing_under(e, e.dedup_key?))));
+            }
+            !shown
+        });
+        taken_out
+    }
 }
 
 impl State {
@@ -97,7 +161,9 @@ impl State {
             Err(e) => return Parsed::Rejected(reason_of(&e)),
         };
         let data = line.data;
-        if line.kind == "session.start" {
+        let time = line.timestamp.as_deref().map(parse_rfc3339_ms);
+        if line.kind != "session.shutdown" {
+            self.segment_start = time.flatten().or(self.segment_start);
             if let Some(data) = data {
                 self.session = data.session_id.or(self.session.take());
                 self.cwd = data.context.and_then(|c| c.cwd).or(self.cwd.take());
@@ -108,16 +174,17 @@ impl State {
         let Some(metrics) = data.and_then(|d| d.model_metrics) else {
             return Parsed::NoUsage;
         };
-        let facts = ctx.facts.cloned().unwrap_or_default();
-        if facts.telemetry_covers {
-            return Parsed::NoUsage;
-        }
-        let Some(time) = line.timestamp.as_deref().map(parse_rfc3339_ms) else {
+        let Some(time) = time else {
             return Parsed::Rejected(RejectReason::MissingField);
         };
         let Some(time) = time else {
             return Parsed::Rejected(RejectReason::InvalidField);
         };
+        let start = self.segment_start.replace(time);
+        let facts = ctx.facts.cloned().unwrap_or_default();
+        if in_segment(&facts.exported, start, time) {
+            return Parsed::NoUsage;
+        }
         let session = self.session.clone().or(facts.session);
         let shutdown = match line.id {
             Some(id) => id.into_owned(),
@@ -160,6 +227,16 @@ impl State {
         if records.is_empty() {
             return Parsed::NoUsage;
         }
+        if !records.events.is_empty() {
+            if self.pending.len() >= MAX_PENDING {
+                self.pending.pop_front();
+            }
+            self.pending.push_back(Segment {
+                start,
+                end: time,
+                events: records.events.clone(),
+            });
+        }
         Parsed::Records(Box::new(records))
     }
 
@@ -167,7 +244,7 @@ impl State {
         &self,
         u: Usage,
         model: String,
-        time: crate::event::TimeMs,
+        time: TimeMs,
         session: Option<String>,
         key: DedupKey,
     ) -> Event {
@@ -222,12 +299,15 @@ mod tests {
     use crate::parse::FileFacts;
     use crate::parse::testing::parse_in_order;
 
+    /// 2026-01-01T10:10:00Z, inside the segment of [`START`] and [`SHUTDOWN`].
+    const IN_SEGMENT: TimeMs = 1_767_262_200_000;
+
     /// The facts the source hands over for an `events.jsonl`: the folder's session, and
-    /// whether the OpenTelemetry export covers it.
-    fn facts(session: &str, covered: bool) -> FileFacts {
+    /// when the OpenTelemetry export holds usage of it.
+    fn facts(session: &str, exported: &[TimeMs]) -> FileFacts {
         FileFacts {
             session: Some(session.into()),
-            telemetry_covers: covered,
+            exported: exported.to_vec(),
             ..FileFacts::default()
         }
     }
@@ -280,11 +360,15 @@ mod tests {
     }
 
     #[test]
-    fn a_session_the_telemetry_covers_counts_no_shutdown() {
-        let covered = facts("c0ffee12", true);
+    fn a_segment_the_telemetry_shows_counts_no_shutdown() {
+        let covered = facts("c0ffee12", &[IN_SEGMENT]);
         let parsed = run(&[START, SHUTDOWN], Some(&covered));
         assert_eq!(parsed[1], Parsed::NoUsage);
-        let open = facts("c0ffee12", false);
+        // Usage exported before the segment began (an earlier run) is another segment's.
+        let before = facts("c0ffee12", &[IN_SEGMENT - 3_600_000]);
+        let parsed = run(&[START, SHUTDOWN], Some(&before));
+        assert!(matches!(parsed[1], Parsed::Records(_)), "{:?}", parsed[1]);
+        let open = facts("c0ffee12", &[]);
         let parsed = run(&[SHUTDOWN], Some(&open));
         match &parsed[0] {
             Parsed::Records(r) => {
@@ -304,5 +388,44 @@ mod tests {
         assert_eq!(parsed[0], Parsed::Rejected(RejectReason::MissingField));
         assert_eq!(parsed[1], Parsed::Rejected(RejectReason::InvalidField));
         assert_eq!(parsed[2], Parsed::NoUsage);
+    }
+
+    #[test]
+    fn a_counted_segment_the_export_shows_later_is_taken_out() {
+        let mut parser = LineParser::default();
+        let open = facts("c0ffee12", &[]);
+        let ctx = |facts| LineContext {
+            project_dir: None,
+            project_root: None,
+            facts: Some(facts),
+            read_time: 1_767_268_800_000,
+        };
+        for line in [START, SHUTDOWN] {
+            parser.parse(line.as_bytes(), &ctx(&open));
+        }
+        assert!(parser.awaits_export());
+        assert!(parser.recheck(&ctx(&open)).is_empty());
+        let later = facts("c0ffee12", &[IN_SEGMENT + 3_600_000]);
+        assert!(parser.recheck(&ctx(&later)).is_empty(), "after the segment");
+        let shown = facts("c0ffee12", &[IN_SEGMENT]);
+        let taken_out = parser.recheck(&ctx(&shown));
+        // One copy per model counted, under its key, carrying nothing, winning as telemetry.
+        let keys: Vec<_> = taken_out.iter().map(|e| e.dedup_key).collect();
+        assert_eq!(
+            keys,
+            vec![
+                Some(DedupKey::from(
+                    "copilot-shutdown:c0ffee12:9d1e:claude-sonnet-4.5"
+                )),
+                Some(DedupKey::from("copilot-shutdown:c0ffee12:9d1e:gpt-5-mini")),
+            ]
+        );
+        assert!(
+            taken_out
+                .iter()
+                .all(|e| e.tokens == Tokens::default() && e.flags.telemetry)
+        );
+        assert!(!parser.awaits_export());
+        assert!(parser.recheck(&ctx(&shown)).is_empty());
     }
 }

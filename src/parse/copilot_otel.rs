@@ -233,7 +233,7 @@ impl State {
 /// the sum out: the agent's own telemetry wins over it whatever the sizes, and no later
 /// copy of the sum (not the agent's telemetry) replaces it. Named as `event`, the call or
 /// better sum that counts the usage instead, so that it adds no row, model or price.
-fn nothing_under(event: &Event, key: DedupKey) -> Event {
+pub(super) fn nothing_under(event: &Event, key: DedupKey) -> Event {
     Event {
         tokens: Tokens::default(),
         tools: Vec::new(),
@@ -249,6 +249,19 @@ fn nothing_under(event: &Event, key: DedupKey) -> Event {
         },
         ..event.clone()
     }
+}
+
+/// The session and time of a line of the export that carries usage (any copy of it): what
+/// the source indexes per session, to tell which shutdown segments the export holds.
+pub fn session_usage(text: &str) -> Option<(String, TimeMs)> {
+    if !may_be_line(text) || !text.contains("\"gen_ai.usage.") {
+        return None;
+    }
+    let record = record(serde_json::from_str(text).ok()?).ok()?;
+    usage_copy(&record)?;
+    let session = SESSION_KEYS.iter().find_map(|k| attr(&record, k))?;
+    let ms = TimeMs::try_from(record.time_ns / 1_000_000).ok()?;
+    Some((session.to_string(), ms))
 }
 
 /// Which copy of a call's usage a record is, if it carries usage.

@@ -9,6 +9,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use super::copilot_export::ExportIndex;
 use super::facts::file_facts;
 use super::tail::project_dir;
 use crate::event::{Event, Origin, SourceId, TimeMs, line_hash};
@@ -262,7 +263,7 @@ fn record(line: &[u8], name: &str, time: TimeMs) -> Record {
     let truncated = line.len() > MAX_RAW_BYTES || cut < raw.len();
     raw.truncate(cut);
     let project = project_dir(Path::new(name));
-    let facts = file_facts(Path::new(name));
+    let facts = file_facts(Path::new(name), &mut ExportIndex::default());
     let ctx = LineContext {
         project_dir: project.as_deref(),
         project_root: None,

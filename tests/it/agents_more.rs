@@ -302,3 +302,67 @@ fn copilot_a_summary_read_before_the_calls_it_sums_is_taken_out() {
     // Only the two chat spans are requests: a sum of a turn's calls is none.
     assert_eq!(r.totals.requests, 2);
 }
+
+#[test]
+fn copilot_a_session_partly_exported_counts_its_unexported_segments() {
+    let home = fixture("copilot/partly");
+    let (_, s, _) = read_paths(&[&home.join("otel"), &home.join("session-state")]);
+    // The export holds one call of the resumed segment (07:00-07:30): 500 in, 1,000
+    // read, 60 out. That segment's shutdown is not counted again; the first segment
+    // (06:00-06:30), run without the export, counts from its shutdown: 2,000 in of which
+    // 1,000 read, 100 out.
+    assert_eq!(tokens(row(&s, "copilot-cli")), (500, 1_000, 0, 60));
+    assert_eq!(
+        tokens(row(&s, "copilot-cli:/home/ana/cli")),
+        (1_000, 1_000, 0, 100)
+    );
+}
+
+#[test]
+fn copilot_a_shutdown_read_before_its_export_is_taken_out_live() {
+    use tokentop::source::follow::Follower;
+    use tokentop::source::origin::Origins;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path();
+    std::fs::create_dir_all(home.join("otel")).expect("mkdir");
+    std::fs::create_dir_all(home.join("session-state/s9")).expect("mkdir");
+    // A short run: its shutdown is written before the export's batch with its only call.
+    std::fs::write(
+        home.join("session-state/s9/events.jsonl"),
+        concat!(
+            r#"{"type":"session.start","id":"e1","timestamp":"2026-01-01T06:00:00.000Z","data":{"sessionId":"s9","context":{"cwd":"/home/ana/web"}}}"#,
+            "\n",
+            r#"{"type":"session.shutdown","id":"e2","timestamp":"2026-01-01T06:10:00.000Z","data":{"modelMetrics":{"gpt-5-mini":{"usage":{"inputTokens":31,"outputTokens":2}}}}}"#,
+            "\n",
+        ),
+    )
+    .expect("write");
+    let specs = ["otel", "session-state"]
+        .iter()
+        .map(|p| SourceSpec::parse(&home.join(p).to_string_lossy()))
+        .collect();
+    let mut follower = Follower::new(specs, Origins::default());
+    let mut engine = Engine::new(
+        Arc::new(PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+    );
+    engine.advance(NOON);
+    let read = |follower: &mut Follower, engine: &mut Engine| {
+        follower.rescan(NOON, &mut |e| engine.ingest(&e));
+        follower.poll(NOON, &mut |e| engine.ingest(&e));
+    };
+    read(&mut follower, &mut engine);
+    let s = engine.snapshot(None);
+    assert_eq!(tokens(row(&s, "copilot-cli:/home/ana/web")), (31, 0, 0, 2));
+    // The export's batch lands at 06:05, inside the segment: the call counts, and the
+    // shutdown's count of the same call is taken out.
+    std::fs::write(
+        home.join("otel/a.jsonl"),
+        r#"{"type":"span","traceId":"t9","spanId":"c9","name":"chat gpt-5-mini","startTime":[1767247499,0],"endTime":[1767247500,0],"attributes":{"gen_ai.operation.name":"chat","gen_ai.response.model":"gpt-5-mini","gen_ai.conversation.id":"s9","gen_ai.usage.input_tokens":31,"gen_ai.usage.output_tokens":2}}"#.to_string() + "\n",
+    )
+    .expect("write");
+    read(&mut follower, &mut engine);
+    let s = engine.snapshot(None);
+    assert_eq!(tokens(row(&s, "copilot-cli")), (31, 0, 0, 2));
+    assert_eq!(tokens(row(&s, "copilot-cli:/home/ana/web")), (0, 0, 0, 0));
+}
