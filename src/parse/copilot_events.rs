@@ -181,11 +181,11 @@ impl State {
             return Parsed::Rejected(RejectReason::InvalidField);
         };
         let start = self.segment_start.replace(time);
-        let facts = ctx.facts.cloned().unwrap_or_default();
-        if in_segment(&facts.exported, start, time) {
+        let exported = ctx.facts.map_or(&[][..], |f| &f.exported[..]);
+        if in_segment(exported, start, time) {
             return Parsed::NoUsage;
         }
-        let session = self.session.clone().or(facts.session);
+        let session = (self.session.clone()).or_else(|| ctx.facts.and_then(|f| f.session.clone()));
         let shutdown = match line.id {
             Some(id) => id.into_owned(),
             None => format!("#{}", self.shutdowns),

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tokentop::engine::{Engine, IdentityRow, Snapshot};
-use tokentop::event::{Format, IdentityKind};
+use tokentop::event::{Format, IdentityKind, Kind};
 use tokentop::pricing::PriceTable;
 use tokentop::report::read_all;
 use tokentop::source::discover::SourceSpec;
@@ -283,7 +283,7 @@ fn copilot_shutdowns_of_a_session_in_the_telemetry_are_not_counted_again() {
 #[test]
 fn copilot_a_summary_read_before_the_calls_it_sums_is_taken_out() {
     let reordered = fixture("copilot/reordered");
-    let (_, s, _) = read_paths(&[&reordered]);
+    let (engine, s, _) = read_paths(&[&reordered]);
     let r = row(&s, "copilot-cli");
     // Trace 1's agent-turn log and invoke_agent span come first, its calls after: the
     // calls count (1,452 + 1,500 in; 18,000 + 19,400 read; 100 written; 281 + 150 out)
@@ -301,6 +301,15 @@ fn copilot_a_summary_read_before_the_calls_it_sums_is_taken_out() {
     );
     // Only the two chat spans are requests: a sum of a turn's calls is none.
     assert_eq!(r.totals.requests, 2);
+    // The sums taken out leave no empty entry among the recent requests: the two calls,
+    // trace 2's span and trace 3's turn, newest first (and the tool call, no request).
+    let recent = engine.detail("copilot-cli").expect("identity").recent;
+    let inputs: Vec<u64> = recent
+        .iter()
+        .filter(|e| e.kind != Kind::Tool)
+        .map(|e| e.tokens.input)
+        .collect();
+    assert_eq!(inputs, vec![800, 1_000, 1_500, 1_452]);
 }
 
 #[test]
@@ -365,4 +374,8 @@ fn copilot_a_shutdown_read_before_its_export_is_taken_out_live() {
     let s = engine.snapshot(None);
     assert_eq!(tokens(row(&s, "copilot-cli")), (31, 0, 0, 2));
     assert_eq!(tokens(row(&s, "copilot-cli:/home/ana/web")), (0, 0, 0, 0));
+    let detail = engine
+        .detail("copilot-cli:/home/ana/web")
+        .expect("identity");
+    assert!(detail.recent.is_empty(), "{:?}", detail.recent);
 }
