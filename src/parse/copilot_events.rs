@@ -39,6 +39,10 @@ use crate::timefmt::parse_rfc3339_ms;
 const MAX_MODELS: usize = 64;
 /// Counted segments remembered per file until the export shows them (the oldest go).
 const MAX_PENDING: usize = 16;
+/// How long after its shutdown a counted segment may still show up in the export: its
+/// last batch is written as Copilot exits, seconds after the shutdown line. A segment read
+/// later than that (a backfill of old sessions) is not remembered at all.
+const PENDING_FOR: TimeMs = 10 * 60_000;
 
 /// The session so far: its id and folder from `session.start`, how many shutdowns, when
 /// the segment being read began, and the segments counted that the export may still show.
@@ -65,14 +69,21 @@ fn in_segment(exported: &[TimeMs], start: Option<TimeMs>, end: TimeMs) -> bool {
     exported.get(from).is_some_and(|&t| t <= end)
 }
 
+/// A line's type and time, read first: a resume is read no further.
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    timestamp: Option<Cow<'a, str>>,
+}
+
 #[derive(Deserialize)]
 struct Line<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
     #[serde(borrow)]
     id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    timestamp: Option<Cow<'a, str>>,
     data: Option<Data>,
 }
 
@@ -148,7 +159,7 @@ impl LineParser {
                 let copies = s.events.iter();
                 taken_out.extend(copies.filter_map(|e| Some(nothing_under(e, e.dedup_key?))));
             }
-            !shown
+            !shown && s.end.saturating_add(PENDING_FOR) >= ctx.read_time
         });
         taken_out
     }
@@ -156,12 +167,21 @@ impl LineParser {
 
 impl State {
     pub(super) fn parse(&mut self, text: &str, ctx: &LineContext) -> Parsed {
+        let head: Head = match serde_json::from_str(text) {
+            Ok(head) => head,
+            Err(e) => return Parsed::Rejected(reason_of(&e)),
+        };
+        let time = head.timestamp.as_deref().map(parse_rfc3339_ms);
+        if head.kind == "session.resume" {
+            // Only its time is read: what else it holds is not settled.
+            self.segment_start = time.flatten().or(self.segment_start);
+            return Parsed::NoUsage;
+        }
         let line: Line = match serde_json::from_str(text) {
             Ok(line) => line,
             Err(e) => return Parsed::Rejected(reason_of(&e)),
         };
         let data = line.data;
-        let time = line.timestamp.as_deref().map(parse_rfc3339_ms);
         if line.kind != "session.shutdown" {
             self.segment_start = time.flatten().or(self.segment_start);
             if let Some(data) = data {
@@ -227,7 +247,7 @@ impl State {
         if records.is_empty() {
             return Parsed::NoUsage;
         }
-        if !records.events.is_empty() {
+        if !records.events.is_empty() && time.saturating_add(PENDING_FOR) >= ctx.read_time {
             if self.pending.len() >= MAX_PENDING {
                 self.pending.pop_front();
             }
@@ -391,15 +411,48 @@ mod tests {
     }
 
     #[test]
+    fn a_resume_starts_the_segment_its_shutdown_ends() {
+        // Its data is not read: a shape other than the start's is no rejected line.
+        let resume = r#"{"type":"session.resume","id":"r1","timestamp":"2026-01-01T11:00:00.000Z","data":{"context":"odd"}}"#;
+        let second = SHUTDOWN
+            .replace("9d1e", "a2")
+            .replace("10:30:00", "11:30:00");
+        let lines = [START, SHUTDOWN, resume, &second];
+        let counted = |exported: &[TimeMs]| -> Vec<bool> {
+            let facts = facts("c0ffee12", exported);
+            let parsed = run(&lines, Some(&facts));
+            assert_eq!(parsed[2], Parsed::NoUsage);
+            [1, 3]
+                .iter()
+                .map(|&i| matches!(parsed[i], Parsed::Records(_)))
+                .collect()
+        };
+        // 10:45, between the first shutdown and the resume: in neither segment.
+        assert_eq!(counted(&[IN_SEGMENT + 2_100_000]), vec![true, true]);
+        // 11:10, in the resumed segment only.
+        assert_eq!(counted(&[IN_SEGMENT + 3_600_000]), vec![true, false]);
+        assert_eq!(counted(&[IN_SEGMENT]), vec![false, true]);
+    }
+
+    #[test]
     fn a_counted_segment_the_export_shows_later_is_taken_out() {
-        let mut parser = LineParser::default();
         let open = facts("c0ffee12", &[]);
-        let ctx = |facts| LineContext {
+        // Read at `at`: 10:31, a minute after the shutdown, or 10:45.
+        let at = |facts, at: &str| LineContext {
             project_dir: None,
             project_root: None,
             facts: Some(facts),
-            read_time: 1_767_268_800_000,
+            read_time: parse_rfc3339_ms(at).expect("a time"),
         };
+        let ctx = |facts| at(facts, "2026-01-01T10:31:00Z");
+        let late = |facts| at(facts, "2026-01-01T10:45:00Z");
+        let mut parser = LineParser::default();
+        for line in [START, SHUTDOWN] {
+            parser.parse(line.as_bytes(), &late(&open));
+        }
+        // Read a quarter of an hour after its shutdown: its export has long been written.
+        assert!(!parser.awaits_export());
+        let mut parser = LineParser::default();
         for line in [START, SHUTDOWN] {
             parser.parse(line.as_bytes(), &ctx(&open));
         }
@@ -427,5 +480,12 @@ mod tests {
         );
         assert!(!parser.awaits_export());
         assert!(parser.recheck(&ctx(&shown)).is_empty());
+        // Not shown within the while the export may take: let go.
+        let mut parser = LineParser::default();
+        for line in [START, SHUTDOWN] {
+            parser.parse(line.as_bytes(), &ctx(&open));
+        }
+        assert!(parser.recheck(&late(&open)).is_empty());
+        assert!(!parser.awaits_export());
     }
 }

@@ -259,9 +259,19 @@ pub fn session_usage(text: &str) -> Option<(String, TimeMs)> {
     }
     let record = record(serde_json::from_str(text).ok()?).ok()?;
     usage_copy(&record)?;
-    let session = SESSION_KEYS.iter().find_map(|k| attr(&record, k))?;
-    let ms = TimeMs::try_from(record.time_ns / 1_000_000).ok()?;
-    Some((session.to_string(), ms))
+    let batch = Batch {
+        records: vec![record],
+        ..Batch::default()
+    };
+    // Named as the parser names it, so that the session is the one its events carry; read
+    // as of the end of time, since only where the usage lies in time is asked.
+    let end_of_time = TimeMs::MAX;
+    let Parsed::Event(mut event) = otlp::outcomes(&batch, end_of_time, &[], None).pop()?.parsed
+    else {
+        return None;
+    };
+    name_as_copilot(&mut event, &batch.records[0]);
+    Some((event.attrs.session?, event.time))
 }
 
 /// Which copy of a call's usage a record is, if it carries usage.

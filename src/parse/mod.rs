@@ -341,7 +341,7 @@ fn claude_code_turn(line: &[u8], ctx: &LineContext) -> Parsed {
 /// the own schema and its wrapper, Codex rollout and `exec` lines, Anthropic stream events,
 /// OTLP export requests, Gemini CLI responses and session metadata, Qwen Code responses,
 /// Kimi CLI status updates, pi session headers, Copilot CLI spans, logs and session events.
-const MARKERS: [&str; 22] = [
+const MARKERS: [&str; 23] = [
     "\"usage\"",
     "\"litellm_call_id\"",
     "\"tokentop",
@@ -363,6 +363,7 @@ const MARKERS: [&str; 22] = [
     "\"type\":\"span\"",
     "\"spanContext\"",
     "\"session.start\"",
+    "\"session.resume\"",
     "\"session.shutdown\"",
 ];
 

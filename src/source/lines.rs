@@ -148,25 +148,16 @@ impl LineReader {
         self.parser.awaits_export()
     }
 
-    /// Replaces the file's facts and hands `sink` the copies that take out what they
-    /// now show is counted elsewhere (Copilot CLI segments found in its export).
-    pub fn recheck(
-        &mut self,
-        facts: Option<FileFacts>,
-        read_time: TimeMs,
-        sink: &mut dyn FnMut(Event),
-    ) {
-        self.facts = facts;
+    /// Hands `sink` the copies that take out what the file's facts now show is counted
+    /// elsewhere (Copilot CLI segments found in its export).
+    pub fn recheck(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
         let ctx = LineContext {
             project_dir: self.project_dir.as_deref(),
             project_root: self.project_root.as_deref(),
             facts: self.facts.as_ref(),
             read_time,
         };
-        for mut event in self.parser.recheck(&ctx) {
-            event.origin = None;
-            sink(event);
-        }
+        self.parser.recheck(&ctx).into_iter().for_each(sink);
     }
 
     /// Forgets everything about the stream (the file was truncated or replaced).

@@ -125,20 +125,20 @@ impl TailedFile {
     }
 
     /// A Copilot session file whose counted segments the export may still show: if the
-    /// export's usage of its session changed, its facts are read again and the segments it
-    /// now shows are taken out.
+    /// export's usage of its session changed, its facts are read again; the segments they
+    /// now show are taken out, and those waited for long enough let go.
     pub fn recheck_export(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
         if !self.lines.awaits_export() {
             return;
         }
         let mut exports = lock(&self.exports);
         let known = self.lines.facts().map(|f| f.exported.len());
-        if exported_count(&self.path, &mut exports) == known {
-            return;
+        if exported_count(&self.path, &mut exports) != known {
+            let facts = file_facts(&self.path, &mut exports);
+            self.lines.set_facts(facts);
         }
-        let facts = file_facts(&self.path, &mut exports);
         drop(exports);
-        self.lines.recheck(facts, read_time, sink);
+        self.lines.recheck(read_time, sink);
     }
 
     /// The input ended (a report): a last line without a newline is complete.

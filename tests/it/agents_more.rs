@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tokentop::engine::{Engine, IdentityRow, Snapshot};
-use tokentop::event::{Format, IdentityKind, Kind};
+use tokentop::event::{Format, IdentityKind, Kind, TimeMs};
 use tokentop::pricing::PriceTable;
 use tokentop::report::read_all;
 use tokentop::source::discover::SourceSpec;
@@ -327,6 +327,9 @@ fn copilot_a_session_partly_exported_counts_its_unexported_segments() {
     );
 }
 
+/// 2026-01-01T06:10:00Z, when the session `s9` of the live test shuts down.
+const SHUTDOWN_S9: TimeMs = 1_767_247_800_000;
+
 #[test]
 fn copilot_a_shutdown_read_before_its_export_is_taken_out_live() {
     use tokentop::source::follow::Follower;
@@ -355,12 +358,13 @@ fn copilot_a_shutdown_read_before_its_export_is_taken_out_live() {
         Arc::new(PriceTable::builtin().clone()),
         jiff::tz::TimeZone::UTC,
     );
-    engine.advance(NOON);
-    let read = |follower: &mut Follower, engine: &mut Engine| {
-        follower.rescan(NOON, &mut |e| engine.ingest(&e));
-        follower.poll(NOON, &mut |e| engine.ingest(&e));
+    // Read live: seconds after the shutdown (06:10), then when the export's batch lands.
+    let read = |follower: &mut Follower, engine: &mut Engine, at: TimeMs| {
+        engine.advance(at);
+        follower.rescan(at, &mut |e| engine.ingest(&e));
+        follower.poll(at, &mut |e| engine.ingest(&e));
     };
-    read(&mut follower, &mut engine);
+    read(&mut follower, &mut engine, SHUTDOWN_S9 + 2_000);
     let s = engine.snapshot(None);
     assert_eq!(tokens(row(&s, "copilot-cli:/home/ana/web")), (31, 0, 0, 2));
     // The export's batch lands at 06:05, inside the segment: the call counts, and the
@@ -370,7 +374,7 @@ fn copilot_a_shutdown_read_before_its_export_is_taken_out_live() {
         r#"{"type":"span","traceId":"t9","spanId":"c9","name":"chat gpt-5-mini","startTime":[1767247499,0],"endTime":[1767247500,0],"attributes":{"gen_ai.operation.name":"chat","gen_ai.response.model":"gpt-5-mini","gen_ai.conversation.id":"s9","gen_ai.usage.input_tokens":31,"gen_ai.usage.output_tokens":2}}"#.to_string() + "\n",
     )
     .expect("write");
-    read(&mut follower, &mut engine);
+    read(&mut follower, &mut engine, SHUTDOWN_S9 + 5_000);
     let s = engine.snapshot(None);
     assert_eq!(tokens(row(&s, "copilot-cli")), (31, 0, 0, 2));
     assert_eq!(tokens(row(&s, "copilot-cli:/home/ana/web")), (0, 0, 0, 0));
