@@ -36,8 +36,6 @@ pub fn lock(index: &SharedIndex) -> MutexGuard<'_, ExportIndex> {
 pub struct ExportIndex {
     poll: u64,
     homes: HashMap<PathBuf, Home>,
-    /// Bytes of export read so far (what the index costs).
-    pub bytes_read: u64,
 }
 
 #[derive(Debug, Default)]
@@ -69,7 +67,7 @@ impl ExportIndex {
         let home_index = self.homes.entry(home.to_path_buf()).or_default();
         if home_index.poll != Some(poll) {
             home_index.poll = Some(poll);
-            self.bytes_read += home_index.refresh(home);
+            home_index.refresh(home);
         }
         home_index.sessions.get(session).map_or(&[], Vec::as_slice)
     }
@@ -77,8 +75,8 @@ impl ExportIndex {
 
 impl Home {
     /// Reads what each export file gained; a file cut short or replaced makes the home be
-    /// indexed again from the start. Returns the bytes read.
-    fn refresh(&mut self, home: &Path) -> u64 {
+    /// indexed again from the start.
+    fn refresh(&mut self, home: &Path) {
         let named = std::env::var_os("COPILOT_OTEL_FILE_EXPORTER_PATH").map(PathBuf::from);
         let mut files: Vec<PathBuf> = std::fs::read_dir(home.join("otel"))
             .map(|dir| {
@@ -104,7 +102,6 @@ impl Home {
             self.files.clear();
             self.sessions.clear();
         }
-        let mut read = 0;
         for (path, id, len) in metas {
             let file = self.files.entry(path.clone()).or_insert(Indexed {
                 id,
@@ -112,34 +109,31 @@ impl Home {
                 partial: Vec::new(),
             });
             if len > file.offset {
-                read += index_file(&path, file, &mut self.sessions);
+                index_file(&path, file, &mut self.sessions);
             }
         }
         for times in self.sessions.values_mut() {
             times.sort_unstable();
             times.dedup();
         }
-        read
     }
 }
 
 /// Reads `path` from where `file` left off to its end, adding each whole line's usage to
-/// `sessions`. Returns the bytes read.
-fn index_file(path: &Path, file: &mut Indexed, sessions: &mut HashMap<String, Vec<TimeMs>>) -> u64 {
+/// `sessions`.
+fn index_file(path: &Path, file: &mut Indexed, sessions: &mut HashMap<String, Vec<TimeMs>>) {
     let Ok(mut handle) = File::open(path) else {
-        return 0;
+        return;
     };
     if handle.seek(SeekFrom::Start(file.offset)).is_err() {
-        return 0;
+        return;
     }
     let mut buf = vec![0u8; CHUNK];
-    let mut read = 0;
     loop {
         let n = match handle.read(&mut buf) {
-            Ok(0) | Err(_) => return read,
+            Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
-        read += n as u64;
         file.offset += n as u64;
         let mut rest = &buf[..n];
         while let Some(end) = memchr::memchr(b'\n', rest) {
@@ -206,6 +200,7 @@ mod tests {
 
     #[test]
     fn the_export_is_read_once_per_poll_and_then_only_where_it_grew() {
+        use std::io::{Seek, Write};
         let dir = tempfile::tempdir().expect("temp dir");
         let otel = dir.path().join("otel");
         std::fs::create_dir_all(&otel).expect("mkdir");
@@ -215,20 +210,28 @@ mod tests {
         let mut index = ExportIndex::default();
         index.next_poll();
         assert_eq!(index.times(dir.path(), "s1"), &[1_767_261_601_000]);
-        // Other sessions in the same poll: looked up, not read again.
         assert_eq!(index.times(dir.path(), "s2"), &[1_767_261_601_000]);
         assert_eq!(index.times(dir.path(), "s3"), &[] as &[TimeMs]);
-        assert_eq!(index.bytes_read, first.len() as u64);
-        // Half a line, then its end: only the new bytes are read, the line once whole.
+        // Bytes already indexed are never read again: changed in place (same length),
+        // they still count as first read, while within one poll nothing is read at all.
+        let mut handle = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&file)
+            .expect("open");
+        handle.write_all(span("x1").as_bytes()).expect("overwrite");
+        handle.seek(std::io::SeekFrom::End(0)).expect("seek");
         let next = span("s3").replace("1767261601", "1767261700");
         let (head, tail) = next.split_at(40);
-        std::fs::write(&file, first.clone() + head).expect("write");
+        handle.write_all(head.as_bytes()).expect("append");
+        assert_eq!(index.times(dir.path(), "s3"), &[] as &[TimeMs], "same poll");
+        // Half a line, then its end: the line counts once whole.
         index.next_poll();
         assert_eq!(index.times(dir.path(), "s3"), &[] as &[TimeMs]);
-        std::fs::write(&file, first.clone() + head + tail).expect("write");
+        handle.write_all(tail.as_bytes()).expect("append");
         index.next_poll();
         assert_eq!(index.times(dir.path(), "s3"), &[1_767_261_700_000]);
-        assert_eq!(index.bytes_read, (first.len() + next.len()) as u64);
+        assert_eq!(index.times(dir.path(), "s1"), &[1_767_261_601_000]);
+        assert_eq!(index.times(dir.path(), "x1"), &[] as &[TimeMs]);
         // Cut short and rewritten: indexed again from its start.
         std::fs::write(&file, span("s4")).expect("write");
         index.next_poll();
