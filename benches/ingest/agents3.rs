@@ -14,7 +14,7 @@ pub fn kimi_facts() -> FileFacts {
         session: Some("s1".into()),
         model: Some("kimi-k2-0905-preview".into()),
         subagent: None,
-        telemetry_covers: false,
+        exported: Vec::new(),
     }
 }
 

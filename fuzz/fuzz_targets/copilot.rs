@@ -1,7 +1,7 @@
 //! GitHub Copilot CLI lines -> events: OpenTelemetry file-export spans and log records
 //! (decoded into the OTLP decoders' records) and session events (`session.start`,
-//! `session.shutdown`), in order through one parser, with and without the source's word
-//! that the export covers the session.
+//! `session.resume`, `session.shutdown`), in order through one parser, with and without
+//! usage of the session in the export at a time within the fuzzed segments.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let facts = FileFacts {
         session: Some("c0ffee12".into()),
-        telemetry_covers: first & 1 == 1,
+        exported: if first & 1 == 1 {
+            vec![1_767_261_600_000]
+        } else {
+            Vec::new()
+        },
         ..FileFacts::default()
     };
     let ctx = LineContext {
@@ -33,8 +37,8 @@ fuzz_target!(|data: &[u8]| {
         for e in events.iter().filter(|e| e.format == Format::CopilotCli) {
             assert!(e.identity.starts_with("copilot-cli"));
             assert!(e.tokens.reasoning <= e.tokens.output);
-            // A covered session's shutdown summaries never count.
-            assert!(!(facts.telemetry_covers && e.flags.aggregate), "{e:?}");
+            // A copy that takes a sum out carries nothing.
+            assert!(!e.flags.telemetry || e.tokens.total() == 0, "{e:?}");
         }
     }
 });

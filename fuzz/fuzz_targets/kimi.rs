@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
         session: Some("s1".into()),
         model: Some("kimi-k2".into()),
         subagent: None,
-        telemetry_covers: false,
+        exported: Vec::new(),
     };
     let ctx = LineContext {
         project_dir: None,

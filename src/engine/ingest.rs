@@ -263,7 +263,16 @@ impl Engine {
         };
         let new_tools = verdict.tools.iter().map(|t| t.call);
         let recent = &mut self.identities[who].recent;
+        // A telemetry sum that carries nothing takes out what its response counted (a
+        // Copilot sum whose calls count instead): the response is no longer one to list.
+        let flags = event.flags;
+        let nothing = flags.telemetry && flags.aggregate && usage.total_tokens() == 0;
         match verdict.decision {
+            Decision::Replaces(_) if nothing && verdict.tools.is_empty() => {
+                if let Some(key) = key {
+                    recent.take(key);
+                }
+            }
             Decision::New | Decision::Replaces(_) => recent.upsert(
                 key,
                 RecentEvent::of(event, model, cost, cost_source),

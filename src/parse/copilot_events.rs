@@ -9,31 +9,73 @@
 //! reference's sources: agentsview sums them, and Copilot's resume sequence is `shutdown,
 //! resume, ..., shutdown`): each shutdown counts in full. Each is keyed by the session,
 //! its own `id` and the model, so a copy of the file counts nothing again, and a later,
-//! larger copy of the same shutdown replaces the earlier. A session whose usage the
-//! source finds in Copilot's OpenTelemetry export ([`FileFacts::telemetry_covers`]) is
-//! counted from there, per call, and its shutdowns not at all.
+//! larger copy of the same shutdown replaces the earlier.
 //!
-//! [`FileFacts::telemetry_covers`]: super::FileFacts::telemetry_covers
+//! The OpenTelemetry export, when it was on, holds the same usage per call, and is counted
+//! from there: a segment (from its `session.start` or `session.resume`, else the previous
+//! shutdown, to its shutdown) in whose time the export holds usage of the session
+//! ([`FileFacts::exported`]) is not counted from its shutdown. This is decided per
+//! segment, since the export is switched on per run. The export is written in batches,
+//! the last one as the process exits, after its shutdown line: a segment counted while
+//! the export showed none of it is remembered, and taken out ([`LineParser::recheck`],
+//! with a copy that carries nothing, as sums are in `copilot_otel`) once the source finds
+//! its usage in the export.
+//!
+//! [`FileFacts::exported`]: super::FileFacts::exported
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::Deserialize;
 
-use super::copilot_otel::LABEL;
-use super::{LineContext, Parsed, Records, RejectReason, plausible, reason_of};
-use crate::event::{DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens};
+use super::copilot_otel::{LABEL, nothing_under};
+use super::{LineContext, LineParser, Parsed, Records, RejectReason, plausible, reason_of};
+use crate::event::{
+    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens,
+};
 use crate::timefmt::parse_rfc3339_ms;
 
 /// Models read from one shutdown: a bound on what a hostile line can make.
 const MAX_MODELS: usize = 64;
+/// Counted segments remembered per file until the export shows them (the oldest go).
+const MAX_PENDING: usize = 16;
+/// How long after its shutdown a counted segment may still show up in the export: its
+/// last batch is written as Copilot exits, seconds after the shutdown line. A segment read
+/// later than that (a backfill of old sessions) is not remembered at all.
+const PENDING_FOR: TimeMs = 10 * 60_000;
 
-/// The session so far: its id and folder from `session.start`, and how many shutdowns.
+/// The session so far: its id and folder from `session.start`, how many shutdowns, when
+/// the segment being read began, and the segments counted that the export may still show.
 #[derive(Debug, Default)]
 pub(super) struct State {
     session: Option<String>,
     cwd: Option<String>,
     shutdowns: u64,
+    segment_start: Option<TimeMs>,
+    pending: VecDeque<Segment>,
+}
+
+/// A segment counted from its shutdown: its time and the events counted.
+#[derive(Debug)]
+struct Segment {
+    start: Option<TimeMs>,
+    end: TimeMs,
+    events: Vec<Event>,
+}
+
+/// Whether `exported` (sorted) holds a time in the segment from `start` to `end`.
+fn in_segment(exported: &[TimeMs], start: Option<TimeMs>, end: TimeMs) -> bool {
+    let from = exported.partition_point(|&t| start.is_some_and(|s| t < s));
+    exported.get(from).is_some_and(|&t| t <= end)
+}
+
+/// A line's type and time, read first: a resume is read no further.
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    timestamp: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -42,8 +84,6 @@ struct Line<'a> {
     kind: Cow<'a, str>,
     #[serde(borrow)]
     id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    timestamp: Option<Cow<'a, str>>,
     data: Option<Data>,
 }
 
@@ -82,22 +122,68 @@ struct Usage {
 
 /// Whether a line may be a session event worth reading (cheap test).
 pub(super) fn may_be_line(text: &str) -> bool {
-    text.contains("\"session.start\"") || text.contains("\"session.shutdown\"")
+    [
+        "\"session.start\"",
+        "\"session.resume\"",
+        "\"session.shutdown\"",
+    ]
+    .iter()
+    .any(|kind| text.contains(kind))
 }
 
 /// A session event worth reading, by its top-level `type`.
 pub(super) fn is_line(kind: Option<&str>) -> bool {
-    matches!(kind, Some("session.start" | "session.shutdown"))
+    matches!(
+        kind,
+        Some("session.start" | "session.resume" | "session.shutdown")
+    )
+}
+
+impl LineParser {
+    /// Whether a Copilot session's segments were counted that the export may still show.
+    pub fn awaits_export(&self) -> bool {
+        !self.copilot_events.pending.is_empty()
+    }
+
+    /// The copies that take out the counted segments the export now shows (`ctx.facts`),
+    /// read again by the source after the file's last line.
+    pub fn recheck(&mut self, ctx: &LineContext) -> Vec<Event> {
+        let Some(facts) = ctx.facts else {
+            return Vec::new();
+        };
+        let pending = &mut self.copilot_events.pending;
+        let mut taken_out = Vec::new();
+        pending.retain(|s| {
+            let shown = in_segment(&facts.exported, s.start, s.end);
+            if shown {
+                let copies = s.events.iter();
+                taken_out.extend(copies.filter_map(|e| Some(nothing_under(e, e.dedup_key?))));
+            }
+            !shown && s.end.saturating_add(PENDING_FOR) >= ctx.read_time
+        });
+        taken_out
+    }
 }
 
 impl State {
     pub(super) fn parse(&mut self, text: &str, ctx: &LineContext) -> Parsed {
+        let head: Head = match serde_json::from_str(text) {
+            Ok(head) => head,
+            Err(e) => return Parsed::Rejected(reason_of(&e)),
+        };
+        let time = head.timestamp.as_deref().map(parse_rfc3339_ms);
+        if head.kind == "session.resume" {
+            // Only its time is read: what else it holds is not settled.
+            self.segment_start = time.flatten().or(self.segment_start);
+            return Parsed::NoUsage;
+        }
         let line: Line = match serde_json::from_str(text) {
             Ok(line) => line,
             Err(e) => return Parsed::Rejected(reason_of(&e)),
         };
         let data = line.data;
-        if line.kind == "session.start" {
+        if line.kind != "session.shutdown" {
+            self.segment_start = time.flatten().or(self.segment_start);
             if let Some(data) = data {
                 self.session = data.session_id.or(self.session.take());
                 self.cwd = data.context.and_then(|c| c.cwd).or(self.cwd.take());
@@ -108,17 +194,18 @@ impl State {
         let Some(metrics) = data.and_then(|d| d.model_metrics) else {
             return Parsed::NoUsage;
         };
-        let facts = ctx.facts.cloned().unwrap_or_default();
-        if facts.telemetry_covers {
-            return Parsed::NoUsage;
-        }
-        let Some(time) = line.timestamp.as_deref().map(parse_rfc3339_ms) else {
+        let Some(time) = time else {
             return Parsed::Rejected(RejectReason::MissingField);
         };
         let Some(time) = time else {
             return Parsed::Rejected(RejectReason::InvalidField);
         };
-        let session = self.session.clone().or(facts.session);
+        let start = self.segment_start.replace(time);
+        let exported = ctx.facts.map_or(&[][..], |f| &f.exported[..]);
+        if in_segment(exported, start, time) {
+            return Parsed::NoUsage;
+        }
+        let session = (self.session.clone()).or_else(|| ctx.facts.and_then(|f| f.session.clone()));
         let shutdown = match line.id {
             Some(id) => id.into_owned(),
             None => format!("#{}", self.shutdowns),
@@ -160,6 +247,16 @@ impl State {
         if records.is_empty() {
             return Parsed::NoUsage;
         }
+        if !records.events.is_empty() && time.saturating_add(PENDING_FOR) >= ctx.read_time {
+            if self.pending.len() >= MAX_PENDING {
+                self.pending.pop_front();
+            }
+            self.pending.push_back(Segment {
+                start,
+                end: time,
+                events: records.events.clone(),
+            });
+        }
         Parsed::Records(Box::new(records))
     }
 
@@ -167,7 +264,7 @@ impl State {
         &self,
         u: Usage,
         model: String,
-        time: crate::event::TimeMs,
+        time: TimeMs,
         session: Option<String>,
         key: DedupKey,
     ) -> Event {
@@ -222,12 +319,15 @@ mod tests {
     use crate::parse::FileFacts;
     use crate::parse::testing::parse_in_order;
 
+    /// 2026-01-01T10:10:00Z, inside the segment of [`START`] and [`SHUTDOWN`].
+    const IN_SEGMENT: TimeMs = 1_767_262_200_000;
+
     /// The facts the source hands over for an `events.jsonl`: the folder's session, and
-    /// whether the OpenTelemetry export covers it.
-    fn facts(session: &str, covered: bool) -> FileFacts {
+    /// when the OpenTelemetry export holds usage of it.
+    fn facts(session: &str, exported: &[TimeMs]) -> FileFacts {
         FileFacts {
             session: Some(session.into()),
-            telemetry_covers: covered,
+            exported: exported.to_vec(),
             ..FileFacts::default()
         }
     }
@@ -280,11 +380,15 @@ mod tests {
     }
 
     #[test]
-    fn a_session_the_telemetry_covers_counts_no_shutdown() {
-        let covered = facts("c0ffee12", true);
+    fn a_segment_the_telemetry_shows_counts_no_shutdown() {
+        let covered = facts("c0ffee12", &[IN_SEGMENT]);
         let parsed = run(&[START, SHUTDOWN], Some(&covered));
         assert_eq!(parsed[1], Parsed::NoUsage);
-        let open = facts("c0ffee12", false);
+        // Usage exported before the segment began (an earlier run) is another segment's.
+        let before = facts("c0ffee12", &[IN_SEGMENT - 3_600_000]);
+        let parsed = run(&[START, SHUTDOWN], Some(&before));
+        assert!(matches!(parsed[1], Parsed::Records(_)), "{:?}", parsed[1]);
+        let open = facts("c0ffee12", &[]);
         let parsed = run(&[SHUTDOWN], Some(&open));
         match &parsed[0] {
             Parsed::Records(r) => {
@@ -304,5 +408,84 @@ mod tests {
         assert_eq!(parsed[0], Parsed::Rejected(RejectReason::MissingField));
         assert_eq!(parsed[1], Parsed::Rejected(RejectReason::InvalidField));
         assert_eq!(parsed[2], Parsed::NoUsage);
+    }
+
+    #[test]
+    fn a_resume_starts_the_segment_its_shutdown_ends() {
+        // Its data is not read: a shape other than the start's is no rejected line.
+        let resume = r#"{"type":"session.resume","id":"r1","timestamp":"2026-01-01T11:00:00.000Z","data":{"context":"odd"}}"#;
+        let second = SHUTDOWN
+            .replace("9d1e", "a2")
+            .replace("10:30:00", "11:30:00");
+        let lines = [START, SHUTDOWN, resume, &second];
+        let counted = |exported: &[TimeMs]| -> Vec<bool> {
+            let facts = facts("c0ffee12", exported);
+            let parsed = run(&lines, Some(&facts));
+            assert_eq!(parsed[2], Parsed::NoUsage);
+            [1, 3]
+                .iter()
+                .map(|&i| matches!(parsed[i], Parsed::Records(_)))
+                .collect()
+        };
+        // 10:45, between the first shutdown and the resume: in neither segment.
+        assert_eq!(counted(&[IN_SEGMENT + 2_100_000]), vec![true, true]);
+        // 11:10, in the resumed segment only.
+        assert_eq!(counted(&[IN_SEGMENT + 3_600_000]), vec![true, false]);
+        assert_eq!(counted(&[IN_SEGMENT]), vec![false, true]);
+    }
+
+    #[test]
+    fn a_counted_segment_the_export_shows_later_is_taken_out() {
+        let open = facts("c0ffee12", &[]);
+        // Read at `at`: 10:31, a minute after the shutdown, or 10:45.
+        let at = |facts, at: &str| LineContext {
+            project_dir: None,
+            project_root: None,
+            facts: Some(facts),
+            read_time: parse_rfc3339_ms(at).expect("a time"),
+        };
+        let ctx = |facts| at(facts, "2026-01-01T10:31:00Z");
+        let late = |facts| at(facts, "2026-01-01T10:45:00Z");
+        let mut parser = LineParser::default();
+        for line in [START, SHUTDOWN] {
+            parser.parse(line.as_bytes(), &late(&open));
+        }
+        // Read a quarter of an hour after its shutdown: its export has long been written.
+        assert!(!parser.awaits_export());
+        let mut parser = LineParser::default();
+        for line in [START, SHUTDOWN] {
+            parser.parse(line.as_bytes(), &ctx(&open));
+        }
+        assert!(parser.awaits_export());
+        assert!(parser.recheck(&ctx(&open)).is_empty());
+        let later = facts("c0ffee12", &[IN_SEGMENT + 3_600_000]);
+        assert!(parser.recheck(&ctx(&later)).is_empty(), "after the segment");
+        let shown = facts("c0ffee12", &[IN_SEGMENT]);
+        let taken_out = parser.recheck(&ctx(&shown));
+        // One copy per model counted, under its key, carrying nothing, winning as telemetry.
+        let keys: Vec<_> = taken_out.iter().map(|e| e.dedup_key).collect();
+        assert_eq!(
+            keys,
+            vec![
+                Some(DedupKey::from(
+                    "copilot-shutdown:c0ffee12:9d1e:claude-sonnet-4.5"
+                )),
+                Some(DedupKey::from("copilot-shutdown:c0ffee12:9d1e:gpt-5-mini")),
+            ]
+        );
+        assert!(
+            taken_out
+                .iter()
+                .all(|e| e.tokens == Tokens::default() && e.flags.telemetry)
+        );
+        assert!(!parser.awaits_export());
+        assert!(parser.recheck(&ctx(&shown)).is_empty());
+        // Not shown within the while the export may take: let go.
+        let mut parser = LineParser::default();
+        for line in [START, SHUTDOWN] {
+            parser.parse(line.as_bytes(), &ctx(&open));
+        }
+        assert!(parser.recheck(&late(&open)).is_empty());
+        assert!(!parser.awaits_export());
     }
 }

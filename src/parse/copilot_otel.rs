@@ -6,11 +6,20 @@
 //! [`Record`] and read by them (GenAI usage, tools), then named as Copilot's.
 //!
 //! One model call's usage is written up to four times: on its `chat` span, on the
-//! `gen_ai.client.inference.operation.details` log, on the `copilot_chat.agent.turn` log
-//! and summed on the `invoke_agent` span. Per trace, the first kind seen in that order
-//! wins and the later kinds are not counted; the SDK writes a span when it ends, so a
-//! trace's chat spans come before its `invoke_agent` span, and the inference log, written
-//! inside the chat span, shares its `traceId:spanId` key, which the engine counts once.
+//! `gen_ai.client.inference.operation.details` log (inside the chat span: same
+//! `traceId:spanId` key, which the engine counts once), summed per turn on the
+//! `copilot_chat.agent.turn` log, and summed again on the `invoke_agent` span. Per trace
+//! the best kind wins, in that order, whatever order the lines come in: spans and logs
+//! are exported by separate batch processors, so a turn's sum can be written before the
+//! calls it sums. A sum is counted when it is the best kind seen so far, as a running sum
+//! per trace and kind under one key (`copilot-turns:<trace>`, `copilot-summary:<trace>`),
+//! so each new sum of the kind is a larger copy that replaces the last. When a better kind
+//! arrives later, the parser takes each sum it counted out with a copy that carries
+//! nothing under the sum's key, marked as the agent's own telemetry, which the engine's
+//! copy replacement lets win over the sum whatever the sizes and keeps winning over any
+//! later copy of it (a copy of the file read later). A kind worse than one counted is
+//! dropped. This is exact in either order and while following a file live, for a trace
+//! written into one file, as one Copilot process writes it.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
@@ -20,12 +29,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use super::otlp::{self, Batch, Record, Signal, Value};
-use super::{Parsed, RejectReason, reason_of};
-use crate::event::{DedupKey, Event, Format, IdentityKind, Kind, TimeMs};
+use super::{Parsed, Records, RejectReason, plausible, reason_of};
+use crate::event::{DedupKey, Event, Flags, Format, IdentityKind, Kind, TimeMs, Tokens};
 
 /// The agent's label, and the identity of its telemetry (which names no folder).
 pub const LABEL: &str = "copilot-cli";
-/// Traces remembered per file for which kind of record counted their usage.
+/// Traces remembered per file for which kind of record counted their usage (a copy of an
+/// older trace's usage of a worse kind then counts again).
 const MAX_TRACES: usize = 4096;
 /// Session attributes Copilot may use besides the GenAI conventions' own.
 const SESSION_KEYS: [&str; 5] = [
@@ -36,19 +46,40 @@ const SESSION_KEYS: [&str; 5] = [
     "gen_ai.response.id",
 ];
 
-/// The kinds of record that carry one call's usage, in the order they win.
+/// The kinds of record that carry a call's usage, best first: the call itself (its chat
+/// span or its inference log), a turn's sum, the agent invocation's sum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Layer {
-    Chat,
-    Inference,
+    Call,
     AgentTurn,
     Summary,
 }
 
-/// Which kind of record counted each recent trace's usage.
+impl Layer {
+    /// The key a sum of this kind is counted under, per trace (a call has its own).
+    fn sum_key(self, trace: &str) -> Option<DedupKey> {
+        let kind = match self {
+            Layer::Call => return None,
+            Layer::AgentTurn => "copilot-turns:",
+            Layer::Summary => "copilot-summary:",
+        };
+        Some(DedupKey::of(&[kind, trace]))
+    }
+}
+
+/// What one trace counted so far: its best kind, the sums counted (to take out when a
+/// better kind comes) and the running sum of the best kind.
+#[derive(Debug)]
+struct Trace {
+    best: Layer,
+    counted: Vec<Layer>,
+    sum: Tokens,
+}
+
+/// The recent traces of the file, for which kind counts their usage.
 #[derive(Debug, Default)]
 pub(super) struct State {
-    counted: HashMap<String, Layer>,
+    traces: HashMap<String, Trace>,
     order: VecDeque<String>,
 }
 
@@ -112,8 +143,12 @@ impl State {
             Ok(record) => record,
             Err(reason) => return Parsed::Rejected(reason),
         };
-        if let Some(copy) = usage_copy(&record)
-            && !self.first_of_its_trace(&record.trace_id, copy)
+        let layer = usage_copy(&record).filter(|_| !record.trace_id.is_empty());
+        if let Some(layer) = layer
+            && self
+                .traces
+                .get(&record.trace_id)
+                .is_some_and(|t| t.best < layer)
         {
             return Parsed::NoUsage;
         }
@@ -124,39 +159,119 @@ impl State {
         let Some(outcome) = otlp::outcomes(&batch, read_time, &[], None).pop() else {
             return Parsed::NoUsage;
         };
-        match outcome.parsed {
-            Parsed::Event(mut event) => {
-                name_as_copilot(&mut event, &batch.records[0]);
-                Parsed::Event(event)
-            }
-            other => other,
+        let record = &batch.records[0];
+        let mut event = match outcome.parsed {
+            Parsed::Event(event) => event,
+            other => return other,
+        };
+        name_as_copilot(&mut event, record);
+        let Some(layer) = layer else {
+            return Parsed::Event(event);
+        };
+        if !plausible::time_is_plausible(&event, read_time) {
+            return Parsed::Rejected(RejectReason::FutureTime);
         }
+        let takes_out = self.count(&record.trace_id, layer, &mut event);
+        if takes_out.is_empty() {
+            return Parsed::Event(event);
+        }
+        let mut events = Vec::with_capacity(takes_out.len() + 1);
+        events.extend(takes_out.into_iter().map(|key| nothing_under(&event, key)));
+        events.push(*event);
+        Parsed::Records(Box::new(Records {
+            events,
+            ..Records::default()
+        }))
     }
 
-    /// Whether `copy` is to be counted for `trace`: no record of an earlier kind counted
-    /// it. A copy of the same kind (another call of the trace) counts too.
-    fn first_of_its_trace(&mut self, trace: &str, copy: Layer) -> bool {
-        if trace.is_empty() {
-            return true;
-        }
-        match self.counted.get_mut(trace) {
-            Some(seen) if *seen < copy => false,
-            Some(seen) => {
-                *seen = copy;
-                true
+    /// Counts `event`, a copy of kind `layer` of usage in `trace` no worse than the
+    /// trace's best so far: a sum becomes the running sum of its kind, under its kind's
+    /// key. Returns the keys of the sums it takes out (of worse kinds, counted before).
+    fn count(&mut self, trace: &str, layer: Layer, event: &mut Event) -> Vec<DedupKey> {
+        if !self.traces.contains_key(trace) {
+            if self.order.len() >= MAX_TRACES
+                && let Some(oldest) = self.order.pop_front()
+            {
+                self.traces.remove(&oldest);
             }
-            None => {
-                if self.order.len() >= MAX_TRACES
-                    && let Some(oldest) = self.order.pop_front()
-                {
-                    self.counted.remove(&oldest);
-                }
-                self.counted.insert(trace.to_string(), copy);
-                self.order.push_back(trace.to_string());
-                true
+            self.order.push_back(trace.to_string());
+            self.traces.insert(
+                trace.to_string(),
+                Trace {
+                    best: layer,
+                    counted: Vec::new(),
+                    sum: Tokens::default(),
+                },
+            );
+        }
+        let Some(t) = self.traces.get_mut(trace) else {
+            return Vec::new();
+        };
+        let mut taken_out = Vec::new();
+        if layer < t.best {
+            taken_out = std::mem::take(&mut t.counted);
+            t.best = layer;
+            t.sum = Tokens::default();
+        }
+        if let Some(key) = layer.sum_key(trace) {
+            t.sum = t.sum.zip_with(&event.tokens, u64::saturating_add);
+            event.tokens = t.sum;
+            event.dedup_key = Some(key);
+            event.flags.aggregate = true;
+            if !t.counted.contains(&layer) {
+                t.counted.push(layer);
             }
         }
+        taken_out
+            .into_iter()
+            .filter_map(|l| l.sum_key(trace))
+            .collect()
     }
+}
+
+/// A copy of the sum counted under `key` that carries nothing, so that the engine takes
+/// the sum out: the agent's own telemetry wins over it whatever the sizes, and no later
+/// copy of the sum (not the agent's telemetry) replaces it. Named as `event`, the call or
+/// better sum that counts the usage instead, so that it adds no row, model or price.
+pub(super) fn nothing_under(event: &Event, key: DedupKey) -> Event {
+    Event {
+        tokens: Tokens::default(),
+        tools: Vec::new(),
+        dedup_key: Some(key),
+        latency_ms: None,
+        record_cost_usd: None,
+        flags: Flags {
+            final_copy: true,
+            telemetry: true,
+            aggregate: true,
+            no_cost: true,
+            ..Flags::default()
+        },
+        ..event.clone()
+    }
+}
+
+/// The session and time of a line of the export that carries usage (any copy of it): what
+/// the source indexes per session, to tell which shutdown segments the export holds.
+pub fn session_usage(text: &str) -> Option<(String, TimeMs)> {
+    if !may_be_line(text) || !text.contains("\"gen_ai.usage.") {
+        return None;
+    }
+    let record = record(serde_json::from_str(text).ok()?).ok()?;
+    usage_copy(&record)?;
+    let batch = Batch {
+        records: vec![record],
+        ..Batch::default()
+    };
+    // Named as the parser names it, so that the session is the one its events carry; read
+    // as of the end of time, since only where the usage lies in time is asked.
+    let end_of_time = TimeMs::MAX;
+    let Parsed::Event(mut event) = otlp::outcomes(&batch, end_of_time, &[], None).pop()?.parsed
+    else {
+        return None;
+    };
+    name_as_copilot(&mut event, &batch.records[0]);
+    Some((event.attrs.session?, event.time))
 }
 
 /// Which copy of a call's usage a record is, if it carries usage.
@@ -171,10 +286,10 @@ fn usage_copy(r: &Record) -> Option<Layer> {
         .or_else(|| r.name.split(' ').next())
         .unwrap_or("");
     match (r.signal, operation) {
-        (Signal::Traces, "chat") => Some(Layer::Chat),
+        (Signal::Traces, "chat") => Some(Layer::Call),
         (Signal::Traces, "invoke_agent") => Some(Layer::Summary),
         (Signal::Logs, _) => match attr(r, "event.name").unwrap_or(&r.name) {
-            "gen_ai.client.inference.operation.details" => Some(Layer::Inference),
+            "gen_ai.client.inference.operation.details" => Some(Layer::Call),
             "copilot_chat.agent.turn" => Some(Layer::AgentTurn),
             _ => None,
         },
@@ -353,6 +468,38 @@ mod tests {
                 "copilot:4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7"
             ))
         );
+    }
+
+    /// A `copilot_chat.agent.turn` log of the trace of [`CHAT`], with `input` and `output`.
+    fn turn(input: u64, output: u64) -> String {
+        format!(
+            r#"{{"hrTime":[1767261610,0],"spanContext":{{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"a1a1a1a1a1a1a1a1"}},"eventName":"copilot_chat.agent.turn","attributes":{{"event.name":"copilot_chat.agent.turn","gen_ai.response.model":"claude-sonnet-4.5","gen_ai.usage.input_tokens":{input},"gen_ai.usage.output_tokens":{output}}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_turns_sums_run_under_one_key_until_a_call_takes_them_out() {
+        let (first, second) = (turn(100, 10), turn(50, 5));
+        let parsed = run(&[&first, &second, CHAT, &turn(7, 1)]);
+        let sums: Vec<&Event> = parsed[..2].iter().map(the_event).collect();
+        // The second sum is a larger copy of the first: 150 in, 15 out, one key.
+        assert_eq!((sums[1].tokens.input, sums[1].tokens.output), (150, 15));
+        assert_eq!(sums[0].dedup_key, sums[1].dedup_key);
+        assert!(sums[0].flags.aggregate && !sums[0].flags.telemetry);
+        let Parsed::Records(records) = &parsed[2] else {
+            panic!("{:?}", parsed[2]);
+        };
+        let [nothing, call] = records.events.as_slice() else {
+            panic!("{:?}", records.events);
+        };
+        // The call counts; the sum's key gets a copy that carries nothing and wins.
+        assert_eq!((call.tokens.input, call.tokens.output), (1_452, 281));
+        assert_eq!(nothing.dedup_key, sums[0].dedup_key);
+        assert_eq!(nothing.tokens, Tokens::default());
+        assert!(nothing.flags.telemetry && nothing.flags.aggregate && nothing.flags.no_cost);
+        assert_eq!(nothing.identity, call.identity);
+        // A sum after the trace's call counts nothing.
+        assert_eq!(parsed[3], Parsed::NoUsage);
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub(super) enum Detected {
     Pi(bool),
     /// A span or log record of Copilot CLI's OpenTelemetry file export.
     CopilotOtel,
-    /// A Copilot CLI session event (`session.start`, `session.shutdown`).
+    /// A Copilot CLI session event (`session.start`, `session.resume`, `session.shutdown`).
     CopilotEvents,
     /// A `"usage"` key somewhere: a response object, Claude Code, or an unknown format.
     Usage,

@@ -220,7 +220,7 @@ mod tests {
             session: Some("s1".into()),
             model: Some("kimi-k2-0905-preview".into()),
             subagent: None,
-            telemetry_covers: false,
+            exported: Vec::new(),
         }
     }
 

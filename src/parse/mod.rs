@@ -8,6 +8,7 @@ pub mod claude_code;
 pub mod codex;
 mod copilot_events;
 mod copilot_otel;
+pub use copilot_otel::session_usage as copilot_export_usage;
 mod detect;
 pub mod estimate;
 pub mod gemini;
@@ -67,9 +68,10 @@ pub struct FileFacts {
     pub model: Option<String>,
     /// The sub-agent whose own log the file is.
     pub subagent: Option<String>,
-    /// The agent's telemetry export already holds this file's session, per call (Copilot
-    /// CLI's OpenTelemetry file): the file's session summaries are not counted again.
-    pub telemetry_covers: bool,
+    /// When (sorted) the agent's telemetry export holds usage of this file's session, per
+    /// call (Copilot CLI's OpenTelemetry file): a session summary whose segment has some
+    /// is counted from there, not again.
+    pub exported: Vec<TimeMs>,
 }
 
 /// Parses the lines of one file in order. Formats whose lines depend on earlier lines of
@@ -339,7 +341,7 @@ fn claude_code_turn(line: &[u8], ctx: &LineContext) -> Parsed {
 /// the own schema and its wrapper, Codex rollout and `exec` lines, Anthropic stream events,
 /// OTLP export requests, Gemini CLI responses and session metadata, Qwen Code responses,
 /// Kimi CLI status updates, pi session headers, Copilot CLI spans, logs and session events.
-const MARKERS: [&str; 22] = [
+const MARKERS: [&str; 23] = [
     "\"usage\"",
     "\"litellm_call_id\"",
     "\"tokentop",
@@ -361,6 +363,7 @@ const MARKERS: [&str; 22] = [
     "\"type\":\"span\"",
     "\"spanContext\"",
     "\"session.start\"",
+    "\"session.resume\"",
     "\"session.shutdown\"",
 ];
 

@@ -7,18 +7,18 @@
 //! `<share>/config.toml` (older builds: `config.json`) names as `default_model`.
 //!
 //! GitHub Copilot CLI writes `<home>/session-state/<session>/events.jsonl` (older builds:
-//! `<home>/session-state/<session>.jsonl`), whose usage is a summary at shutdown; a
-//! session whose id is in Copilot's OpenTelemetry export (`<home>/otel/*.jsonl`, or the
-//! file `COPILOT_OTEL_FILE_EXPORTER_PATH` names) is counted from there, per call. That is
-//! looked up when the file is opened and again before a shutdown is read, since the export
-//! grows while the session runs.
+//! `<home>/session-state/<session>.jsonl`), whose usage is a summary at shutdown; the
+//! times at which Copilot's OpenTelemetry export holds usage of the session are looked up
+//! in the export's index ([`ExportIndex`]) when the file is opened, again before a
+//! shutdown is read, and after a poll while a counted segment may still show up there,
+//! since the export grows while the session runs and its last batch comes after it.
 
-use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 use md5::{Digest, Md5};
 use serde::Deserialize;
 
+use super::copilot_export::{ExportIndex, session_file};
 use crate::parse::FileFacts;
 
 /// Files beside the logs are read only up to this size: they are small settings files.
@@ -26,15 +26,12 @@ const MAX_SIDE_FILE: u64 = 4 << 20;
 /// The name Kimi CLI gives its local backend (folders of other backends carry a prefix).
 const LOCAL_KAOS: &str = "local";
 
-/// Bytes of an export file searched per read.
-const SEARCH_CHUNK: usize = 1 << 20;
-
-/// The facts about the log at `path`, if it is a file whose agent keeps some elsewhere.
-pub fn file_facts(path: &Path) -> Option<FileFacts> {
-    if let Some((home, session)) = copilot_events(path) {
-        let exported = std::env::var_os("COPILOT_OTEL_FILE_EXPORTER_PATH").map(PathBuf::from);
+/// The facts about the log at `path`, if it is a file whose agent keeps some elsewhere;
+/// `exports` is the index of Copilot's export.
+pub fn file_facts(path: &Path, exports: &mut ExportIndex) -> Option<FileFacts> {
+    if let Some((home, session)) = session_file(path) {
         return Some(FileFacts {
-            telemetry_covers: otel_names(&home, exported.as_deref(), session),
+            exported: exports.times(&home, session).to_vec(),
             session: Some(session.to_string()),
             ..FileFacts::default()
         });
@@ -53,70 +50,21 @@ pub fn file_facts(path: &Path) -> Option<FileFacts> {
         session: Some(wire.session.to_string()),
         model,
         subagent: wire.subagent.map(str::to_string),
-        telemetry_covers: false,
+        exported: Vec::new(),
     })
 }
 
 /// Whether the facts of the file at `path` are to be read again before `chunk` of it is
 /// parsed: a Copilot session's shutdown is coming, and its export may have grown.
 pub fn stale_before(path: &Path, chunk: &[u8]) -> bool {
-    copilot_events(path).is_some() && memchr::memmem::find(chunk, b"\"session.shutdown\"").is_some()
+    session_file(path).is_some() && memchr::memmem::find(chunk, b"\"session.shutdown\"").is_some()
 }
 
-/// Copilot's home folder and the session of a session-events file.
-fn copilot_events(path: &Path) -> Option<(PathBuf, &str)> {
-    let parent = path.parent()?;
-    let name = path.file_name()?.to_str()?;
-    let (state, session) = if name == "events.jsonl" {
-        (parent.parent()?, parent.file_name()?.to_str()?)
-    } else {
-        (parent, name.strip_suffix(".jsonl")?)
-    };
-    if state.file_name()? != "session-state" {
-        return None;
-    }
-    Some((state.parent()?.to_path_buf(), session))
-}
-
-/// Whether the OpenTelemetry export (`<home>/otel/*.jsonl`, and `exported`) names
-/// `session` (as a JSON string: the GenAI conversation id is the session's id).
-fn otel_names(home: &Path, exported: Option<&Path>, session: &str) -> bool {
-    if session.is_empty() {
-        return false;
-    }
-    let needle = format!("\"{session}\"");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(home.join("otel"))
-        .map(|dir| {
-            dir.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.extend(exported.map(Path::to_path_buf));
-    files.iter().any(|f| file_holds(f, needle.as_bytes()))
-}
-
-/// Whether the file at `path` holds `needle`, read a chunk at a time.
-fn file_holds(path: &Path, needle: &[u8]) -> bool {
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return false;
-    };
-    let finder = memchr::memmem::Finder::new(needle);
-    let mut buf = vec![0u8; SEARCH_CHUNK + needle.len()];
-    let mut kept = 0;
-    loop {
-        let n = match file.read(&mut buf[kept..]) {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => n,
-        };
-        let filled = kept + n;
-        if finder.find(&buf[..filled]).is_some() {
-            return true;
-        }
-        // Keep the tail that could start a match cut by the chunk's end.
-        kept = (needle.len() - 1).min(filled);
-        buf.copy_within(filled - kept..filled, 0);
-    }
+/// How many usage times of the Copilot session file at `path` its export holds now, if
+/// it is one: a count that moved means its facts are to be read again.
+pub fn exported_count(path: &Path, exports: &mut ExportIndex) -> Option<usize> {
+    let (home, session) = session_file(path)?;
+    Some(exports.times(&home, session).len())
 }
 
 fn read_side(path: &Path) -> Option<String> {
@@ -236,18 +184,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn copilot_session_files_are_placed_by_their_folders() {
-        let (home, session) =
-            copilot_events(Path::new("/h/.copilot/session-state/c0ffee12/events.jsonl"))
-                .expect("a session's events");
-        assert_eq!(
-            (home.as_path(), session),
-            (Path::new("/h/.copilot"), "c0ffee12")
-        );
-        let (_, session) = copilot_events(Path::new("/h/.copilot/session-state/abcd.jsonl"))
-            .expect("a legacy session file");
-        assert_eq!(session, "abcd");
-        assert_eq!(copilot_events(Path::new("/h/.copilot/otel/a.jsonl")), None);
+    fn a_shutdown_makes_a_session_files_facts_stale() {
         assert!(stale_before(
             Path::new("/h/.copilot/session-state/c/events.jsonl"),
             br#"{"type":"session.shutdown"}"#
@@ -256,23 +193,6 @@ mod tests {
             Path::new("/h/.copilot/otel/a.jsonl"),
             br#"{"type":"session.shutdown"}"#
         ));
-    }
-
-    #[test]
-    fn a_session_is_covered_when_the_export_names_it() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let otel = dir.path().join("otel");
-        std::fs::create_dir_all(&otel).expect("mkdir");
-        // Past one search chunk, so that the id is found across a chunk's end too.
-        let mut text = "x".repeat(SEARCH_CHUNK - 5);
-        text.push_str(r#""gen_ai.conversation.id":"c0ffee12""#);
-        std::fs::write(otel.join("a.jsonl"), &text).expect("write");
-        assert!(otel_names(dir.path(), None, "c0ffee12"));
-        assert!(!otel_names(dir.path(), None, "c0ffee1"));
-        let elsewhere = dir.path().join("named.jsonl");
-        std::fs::write(&elsewhere, r#"{"x":"feed"}"#).expect("write");
-        assert!(otel_names(dir.path(), Some(&elsewhere), "feed"));
-        assert!(!otel_names(Path::new("/nowhere"), None, "feed"));
     }
 
     #[test]

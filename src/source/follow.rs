@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 use std::time::{Duration, Instant};
 
+use super::copilot_export::{SharedIndex, lock};
 use super::db::{self, Database};
 use super::discover::SourceSpec;
 use super::health::SourceHealth;
@@ -76,6 +77,9 @@ pub struct Follower {
     origins: Origins,
     /// Scans every record for secrets when set.
     scanner: Option<Arc<Scanner>>,
+    /// Copilot's export indexed once for all its session files, brought up to date at
+    /// most once per scan or poll.
+    exports: SharedIndex,
 }
 
 impl Follower {
@@ -104,6 +108,7 @@ impl Follower {
             scratch: Vec::new(),
             origins,
             scanner: None,
+            exports: SharedIndex::default(),
         }
     }
 
@@ -116,6 +121,7 @@ impl Follower {
     /// Looks for files that appeared, moved or went away since the last scan. A file that
     /// went away (deleted, or renamed out of sight) is read to its end, and drained a while.
     pub fn rescan(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
+        lock(&self.exports).next_poll();
         for source in &mut self.sources {
             if source.db.is_none() {
                 source.db = db::locate(&source.spec).map(Database::new);
@@ -185,7 +191,7 @@ impl Follower {
             }
             for (id, path) in new_files {
                 let origin = self.origins.register_file(&path);
-                let file = TailedFile::new(path, id, origin, self.scanner.clone());
+                let file = TailedFile::new(path, id, origin, self.scanner.clone(), &self.exports);
                 source.files.insert(id, file);
             }
             source
@@ -220,6 +226,7 @@ impl Follower {
         sink: &mut dyn FnMut(Event),
     ) {
         self.polls += 1;
+        lock(&self.exports).next_poll();
         for source in &mut self.sources {
             if let Some(db) = &mut source.db {
                 db.poll(read_time, &mut source.health, sink);
@@ -268,6 +275,11 @@ impl Follower {
             }
             for (_, file) in &mut source.draining {
                 let _ = file.read_new(read_time, &mut self.scratch, &mut source.health, sink);
+            }
+            // A Copilot session counted from its shutdown may show up in the export's
+            // last batch, written after it.
+            for file in source.files.values_mut() {
+                file.recheck_export(read_time, sink);
             }
             let now = Instant::now();
             let draining = source.draining.iter_mut().map(|(_, f)| f);

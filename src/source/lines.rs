@@ -138,6 +138,28 @@ impl LineReader {
         self.facts = facts;
     }
 
+    /// What is known about the file besides its lines.
+    pub fn facts(&self) -> Option<&FileFacts> {
+        self.facts.as_ref()
+    }
+
+    /// Whether counted records wait for the agent's export to show them (Copilot CLI).
+    pub fn awaits_export(&self) -> bool {
+        self.parser.awaits_export()
+    }
+
+    /// Hands `sink` the copies that take out what the file's facts now show is counted
+    /// elsewhere (Copilot CLI segments found in its export).
+    pub fn recheck(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
+        let ctx = LineContext {
+            project_dir: self.project_dir.as_deref(),
+            project_root: self.project_root.as_deref(),
+            facts: self.facts.as_ref(),
+            read_time,
+        };
+        self.parser.recheck(&ctx).into_iter().for_each(sink);
+    }
+
     /// Forgets everything about the stream (the file was truncated or replaced).
     pub fn reset(&mut self) {
         let scanner = self.scanner.take();

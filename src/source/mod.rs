@@ -2,6 +2,7 @@
 //! agent's database for new rows), hand each record to the parsers and report their own
 //! health. They know nothing about aggregation.
 
+pub mod copilot_export;
 pub mod db;
 pub mod discover;
 pub mod facts;

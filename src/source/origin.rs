@@ -9,6 +9,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use super::copilot_export::ExportIndex;
 use super::facts::file_facts;
 use super::gemini;
 use super::tail::project_dir;
@@ -322,7 +323,7 @@ fn shown(bytes: &[u8]) -> (String, bool) {
 fn record(line: &[u8], name: &str, path: Option<&Path>, time: TimeMs) -> Record {
     let (raw, truncated) = shown(line);
     let project = project_dir(Path::new(name));
-    let facts = file_facts(Path::new(name));
+    let facts = file_facts(Path::new(name), &mut ExportIndex::default());
     let root = path.and_then(gemini::project_root);
     let ctx = LineContext {
         project_dir: project.as_deref(),

@@ -8,7 +8,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::facts::{file_facts, stale_before};
+use super::copilot_export::{SharedIndex, lock};
+use super::facts::{exported_count, file_facts, stale_before};
 use super::gemini;
 use super::health::SourceHealth;
 use super::lines::LineReader;
@@ -72,18 +73,27 @@ pub struct TailedFile {
     /// A whole JSON document rewritten in place (a legacy Gemini CLI session): read whole,
     /// as one record, each time its length changes.
     whole: bool,
+    /// The index of Copilot's export, for a Copilot session file's facts.
+    exports: SharedIndex,
 }
 
 impl TailedFile {
     /// `source`: the path's id, which the file's events are stamped with; `scanner` scans
-    /// its records for secrets.
-    pub fn new(path: PathBuf, id: FileId, source: SourceId, scanner: Option<Arc<Scanner>>) -> Self {
+    /// its records for secrets; `exports` is the follower's index of Copilot's export.
+    pub fn new(
+        path: PathBuf,
+        id: FileId,
+        source: SourceId,
+        scanner: Option<Arc<Scanner>>,
+        exports: &SharedIndex,
+    ) -> Self {
         TailedFile {
             lines: LineReader::new(project_dir(&path), Some(source))
                 .scanning(scanner)
                 .in_project(gemini::project_root(&path))
-                .with_facts(file_facts(&path)),
+                .with_facts(file_facts(&path, &mut lock(exports))),
             whole: gemini::is_session_document(&path),
+            exports: exports.clone(),
             path,
             id,
             handle: None,
@@ -112,6 +122,23 @@ impl TailedFile {
             self.held_since = None;
             self.lines.complete_idle(read_time, health, sink);
         }
+    }
+
+    /// A Copilot session file whose counted segments the export may still show: if the
+    /// export's usage of its session changed, its facts are read again; the segments they
+    /// now show are taken out, and those waited for long enough let go.
+    pub fn recheck_export(&mut self, read_time: TimeMs, sink: &mut dyn FnMut(Event)) {
+        if !self.lines.awaits_export() {
+            return;
+        }
+        let mut exports = lock(&self.exports);
+        let known = self.lines.facts().map(|f| f.exported.len());
+        if exported_count(&self.path, &mut exports) != known {
+            let facts = file_facts(&self.path, &mut exports);
+            self.lines.set_facts(facts);
+        }
+        drop(exports);
+        self.lines.recheck(read_time, sink);
     }
 
     /// The input ended (a report): a last line without a newline is complete.
@@ -259,7 +286,8 @@ impl TailedFile {
             self.offset += n as u64;
             remember_last(&mut self.before, &buf[..n]);
             if stale_before(&self.path, &buf[..n]) {
-                self.lines.set_facts(file_facts(&self.path));
+                let facts = file_facts(&self.path, &mut lock(&self.exports));
+                self.lines.set_facts(facts);
             }
             self.lines.feed(&buf[..n], read_time, health, sink);
         }

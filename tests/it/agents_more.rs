@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tokentop::engine::{Engine, IdentityRow, Snapshot};
-use tokentop::event::{Format, IdentityKind};
+use tokentop::event::{Format, IdentityKind, Kind, TimeMs};
 use tokentop::pricing::PriceTable;
 use tokentop::report::read_all;
 use tokentop::source::discover::SourceSpec;
@@ -336,4 +336,108 @@ fn copilot_shutdowns_of_a_session_in_the_telemetry_are_not_counted_again() {
     // Read on its own, beside the export, the covered session still counts nothing.
     let (_, s, _) = read_paths(&[&home.join("session-state/c0ffee12/events.jsonl")]);
     assert!(s.identities.is_empty(), "{:?}", names(&s));
+}
+
+#[test]
+fn copilot_a_summary_read_before_the_calls_it_sums_is_taken_out() {
+    let reordered = fixture("copilot/reordered");
+    let (engine, s, _) = read_paths(&[&reordered]);
+    let r = row(&s, "copilot-cli");
+    // Trace 1's agent-turn log and invoke_agent span come first, its calls after: the
+    // calls count (1,452 + 1,500 in; 18,000 + 19,400 read; 100 written; 281 + 150 out)
+    // and the sums they replace do not. Trace 2 has only its invoke_agent span (1,000 in,
+    // 4,000 read, 50 out). Trace 3's invoke_agent span is read before its agent-turn log,
+    // which ranks higher: 2,800 in of which 2,000 read, 20 out (not the span's 3,000/30).
+    assert_eq!(
+        tokens(r),
+        (
+            1_452 + 1_500 + 1_000 + 800,
+            43_400,
+            100,
+            281 + 150 + 50 + 20
+        )
+    );
+    // Only the two chat spans are requests: a sum of a turn's calls is none.
+    assert_eq!(r.totals.requests, 2);
+    // The sums taken out leave no empty entry among the recent requests: the two calls,
+    // trace 2's span and trace 3's turn, newest first (and the tool call, no request).
+    let recent = engine.detail("copilot-cli").expect("identity").recent;
+    let inputs: Vec<u64> = recent
+        .iter()
+        .filter(|e| e.kind != Kind::Tool)
+        .map(|e| e.tokens.input)
+        .collect();
+    assert_eq!(inputs, vec![800, 1_000, 1_500, 1_452]);
+}
+
+#[test]
+fn copilot_a_session_partly_exported_counts_its_unexported_segments() {
+    let home = fixture("copilot/partly");
+    let (_, s, _) = read_paths(&[&home.join("otel"), &home.join("session-state")]);
+    // The export holds one call of the resumed segment (07:00-07:30): 500 in, 1,000
+    // read, 60 out. That segment's shutdown is not counted again; the first segment
+    // (06:00-06:30), run without the export, counts from its shutdown: 2,000 in of which
+    // 1,000 read, 100 out.
+    assert_eq!(tokens(row(&s, "copilot-cli")), (500, 1_000, 0, 60));
+    assert_eq!(
+        tokens(row(&s, "copilot-cli:/home/ana/cli")),
+        (1_000, 1_000, 0, 100)
+    );
+}
+
+/// 2026-01-01T06:10:00Z, when the session `s9` of the live test shuts down.
+const SHUTDOWN_S9: TimeMs = 1_767_247_800_000;
+
+#[test]
+fn copilot_a_shutdown_read_before_its_export_is_taken_out_live() {
+    use tokentop::source::follow::Follower;
+    use tokentop::source::origin::Origins;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path();
+    std::fs::create_dir_all(home.join("otel")).expect("mkdir");
+    std::fs::create_dir_all(home.join("session-state/s9")).expect("mkdir");
+    // A short run: its shutdown is written before the export's batch with its only call.
+    std::fs::write(
+        home.join("session-state/s9/events.jsonl"),
+        concat!(
+            r#"{"type":"session.start","id":"e1","timestamp":"2026-01-01T06:00:00.000Z","data":{"sessionId":"s9","context":{"cwd":"/home/ana/web"}}}"#,
+            "\n",
+            r#"{"type":"session.shutdown","id":"e2","timestamp":"2026-01-01T06:10:00.000Z","data":{"modelMetrics":{"gpt-5-mini":{"usage":{"inputTokens":31,"outputTokens":2}}}}}"#,
+            "\n",
+        ),
+    )
+    .expect("write");
+    let specs = ["otel", "session-state"]
+        .iter()
+        .map(|p| SourceSpec::parse(&home.join(p).to_string_lossy()))
+        .collect();
+    let mut follower = Follower::new(specs, Origins::default());
+    let mut engine = Engine::new(
+        Arc::new(PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+    );
+    // Read live: seconds after the shutdown (06:10), then when the export's batch lands.
+    let read = |follower: &mut Follower, engine: &mut Engine, at: TimeMs| {
+        engine.advance(at);
+        follower.rescan(at, &mut |e| engine.ingest(&e));
+        follower.poll(at, &mut |e| engine.ingest(&e));
+    };
+    read(&mut follower, &mut engine, SHUTDOWN_S9 + 2_000);
+    let s = engine.snapshot(None);
+    assert_eq!(tokens(row(&s, "copilot-cli:/home/ana/web")), (31, 0, 0, 2));
+    // The export's batch lands at 06:05, inside the segment: the call counts, and the
+    // shutdown's count of the same call is taken out.
+    std::fs::write(
+        home.join("otel/a.jsonl"),
+        r#"{"type":"span","traceId":"t9","spanId":"c9","name":"chat gpt-5-mini","startTime":[1767247499,0],"endTime":[1767247500,0],"attributes":{"gen_ai.operation.name":"chat","gen_ai.response.model":"gpt-5-mini","gen_ai.conversation.id":"s9","gen_ai.usage.input_tokens":31,"gen_ai.usage.output_tokens":2}}"#.to_string() + "\n",
+    )
+    .expect("write");
+    read(&mut follower, &mut engine, SHUTDOWN_S9 + 5_000);
+    let s = engine.snapshot(None);
+    assert_eq!(tokens(row(&s, "copilot-cli")), (31, 0, 0, 2));
+    assert_eq!(tokens(row(&s, "copilot-cli:/home/ana/web")), (0, 0, 0, 0));
+    let detail = engine
+        .detail("copilot-cli:/home/ana/web")
+        .expect("identity");
+    assert!(detail.recent.is_empty(), "{:?}", detail.recent);
 }
