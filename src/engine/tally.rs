@@ -233,31 +233,47 @@ impl Tally {
         id
     }
 
-    fn value(&self, dim: Dimension, f: &Fields) -> String {
-        let zoned = || {
-            jiff::Timestamp::from_millisecond(f.time)
-                .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-                .to_zoned_datetime(self.tz.clone())
-        };
-        let or_none = |v: Option<&str>| v.filter(|v| !v.is_empty()).unwrap_or(NONE).to_string();
+    /// The interned value of `dim` for `f`: names are interned as they are, with no copy
+    /// made per event; times are written out first.
+    fn value_id(&mut self, dim: Dimension, f: &Fields) -> u32 {
+        fn or_none(v: Option<&str>) -> &str {
+            v.filter(|v| !v.is_empty()).unwrap_or(NONE)
+        }
         match dim {
-            Dimension::Identity => f.identity.to_string(),
-            Dimension::Model => f.model.to_string(),
-            Dimension::Day => zoned().date().to_string(),
+            Dimension::Identity => self.intern(f.identity),
+            Dimension::Model => self.intern(f.model),
+            Dimension::Session => self.intern(or_none(f.session)),
+            Dimension::Project => self.intern(or_none(f.project)),
+            Dimension::Team => self.intern(or_none(f.team)),
+            Dimension::Tool | Dimension::McpServer => self.intern(NONE),
+            Dimension::Day
+            | Dimension::Week
+            | Dimension::Month
+            | Dimension::Hour
+            | Dimension::Minute => {
+                let text = self.time_value(dim, f);
+                self.intern(&text)
+            }
+        }
+    }
+
+    /// A time dimension's value for `f`, in the report's zone (`Day` for any other).
+    fn time_value(&self, dim: Dimension, f: &Fields) -> String {
+        let zoned = jiff::Timestamp::from_millisecond(f.time)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .to_zoned_datetime(self.tz.clone());
+        match dim {
             Dimension::Week => {
-                let date = zoned().date();
+                let date = zoned.date();
                 let back = i64::from(date.weekday().to_monday_zero_offset());
                 date.checked_sub(jiff::Span::new().days(back))
                     .unwrap_or(date)
                     .to_string()
             }
-            Dimension::Month => zoned().strftime("%Y-%m").to_string(),
-            Dimension::Hour => zoned().strftime("%Y-%m-%d %H:00").to_string(),
-            Dimension::Minute => zoned().strftime("%Y-%m-%d %H:%M").to_string(),
-            Dimension::Session => or_none(f.session),
-            Dimension::Project => or_none(f.project),
-            Dimension::Team => or_none(f.team),
-            Dimension::Tool | Dimension::McpServer => NONE.to_string(),
+            Dimension::Month => zoned.strftime("%Y-%m").to_string(),
+            Dimension::Hour => zoned.strftime("%Y-%m-%d %H:00").to_string(),
+            Dimension::Minute => zoned.strftime("%Y-%m-%d %H:%M").to_string(),
+            _ => zoned.date().to_string(),
         }
     }
 
@@ -292,18 +308,33 @@ impl Tally {
     }
 
     fn apply(&mut self, r: &Response, add: bool) {
-        for (key, part) in self.parts(r) {
-            let row = self.rows.entry(key).or_default();
-            if add {
-                row.add(&part);
-            } else {
-                row.sub(&part);
+        let per_tool = self.dims.iter().any(|d| d.is_per_tool());
+        if per_tool && !r.tools.is_empty() {
+            for (key, part) in self.parts(r) {
+                self.row(key, &part, add);
             }
+        } else if let Some(row) = self.rows.get_mut(&r.fields) {
+            // The common case (no per-tool dimension): no key copied for a row that exists.
+            Self::change(row, &r.sum, add);
+        } else {
+            self.row(r.fields.clone(), &r.sum, add);
         }
         if add {
             self.total.add(&r.sum);
         } else {
             self.total.sub(&r.sum);
+        }
+    }
+
+    fn row(&mut self, key: Box<[u32]>, part: &Sum, add: bool) {
+        Self::change(self.rows.entry(key).or_default(), part, add);
+    }
+
+    fn change(row: &mut Sum, part: &Sum, add: bool) {
+        if add {
+            row.add(part);
+        } else {
+            row.sub(part);
         }
     }
 
@@ -345,12 +376,14 @@ impl Tally {
         usage: &Usage,
         tools: Vec<(u32, u32, u64)>,
     ) -> Response {
-        let values: Vec<String> = self.dims.iter().map(|&d| self.value(d, fields)).collect();
+        let ids: Box<[u32]> = (0..self.dims.len())
+            .map(|i| self.value_id(self.dims[i], fields))
+            .collect();
         let mut request = *usage;
         request.cost_usd = 0.0;
         request.tool_calls = tools.iter().map(|t| t.2).sum();
         Response {
-            fields: values.iter().map(|v| self.intern(v)).collect(),
+            fields: ids,
             tools,
             sum: Sum {
                 usage: request,
