@@ -12,7 +12,6 @@
 //! whole, so that telemetry arriving later can move them (an older one stays where it was
 //! counted, and its telemetry copy still does not count it again).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use jiff::civil::Date;
@@ -59,9 +58,14 @@ pub enum Take {
 #[derive(Clone, Debug, Default)]
 pub struct Calls {
     seen: Fingerprints,
-    movable: Map<DedupKey, Site>,
-    /// Keys of `movable` in the order they were counted (a moved one's stays behind).
-    order: VecDeque<DedupKey>,
+    /// The latest sites counted from a log copy, a ring of [`MOVABLE_CALLS`] slots (the
+    /// oldest is overwritten): whole sites never move in memory, and the index below
+    /// stays small (24 bytes an entry), so keeping it up to date costs little.
+    sites: Vec<Site>,
+    /// The slot the next site goes in.
+    next: usize,
+    /// The slot of each site that can still move.
+    movable: Map<DedupKey, u32>,
 }
 
 impl Calls {
@@ -94,29 +98,27 @@ impl Calls {
             && self
                 .movable
                 .get(&key)
+                .map(|&slot| &self.sites[slot as usize])
                 .is_some_and(|site| site.identity != who && kept(site.response));
         match moves.then(|| self.movable.remove(&key)).flatten() {
-            Some(site) => Take::Moves(site),
+            Some(slot) => Take::Moves(self.sites[slot as usize].clone()),
             None => Take::Counted,
         }
     }
 
     /// A call just counted from a log copy at `site`: telemetry may move it.
     pub fn counted_at(&mut self, site: Site) {
-        let key = site.key;
-        self.movable.insert(key, site);
-        self.order.push_back(key);
-        while self.movable.len() > MOVABLE_CALLS {
-            let Some(oldest) = self.order.pop_front() else {
-                break;
-            };
-            self.movable.remove(&oldest);
+        let (key, slot) = (site.key, self.next);
+        if slot < self.sites.len() {
+            let old = std::mem::replace(&mut self.sites[slot], site);
+            if self.movable.get(&old.key) == Some(&(slot as u32)) {
+                self.movable.remove(&old.key);
+            }
+        } else {
+            self.sites.push(site);
         }
-        // Moved calls leave their keys behind: drop them before they outnumber the rest.
-        if self.order.len() > 2 * MOVABLE_CALLS {
-            let movable = &self.movable;
-            self.order.retain(|k| movable.contains_key(k));
-        }
+        self.movable.insert(key, slot as u32);
+        self.next = (slot + 1) % MOVABLE_CALLS;
     }
 
     /// Forgets the calls counted before `cutoff`.

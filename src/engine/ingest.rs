@@ -399,7 +399,11 @@ impl Engine {
         id.last_seen = id.last_seen.max(event.time);
         id.first_seen = id.first_seen.min(event.time);
         id.warm.see(event.time);
-        id.attrs.clone_from(&event.attrs);
+        // Copies and the requests of one session mostly repeat the attributes: comparing
+        // is cheaper than copying them again.
+        if id.attrs != event.attrs {
+            id.attrs.clone_from(&event.attrs);
+        }
         self.note_path(who, event);
     }
 }

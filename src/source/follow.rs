@@ -189,6 +189,8 @@ impl Follower {
                     source.draining.push((Instant::now(), file));
                 }
             }
+            // A first scan of a large tree adds thousands: grow the map once.
+            source.files.reserve(new_files.len());
             for (id, path) in new_files {
                 let origin = self.origins.register_file(&path);
                 let file = TailedFile::new(path, id, origin, self.scanner.clone(), &self.exports);
