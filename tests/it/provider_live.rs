@@ -126,6 +126,22 @@ fn spend_no_log_explains_on_a_settled_day_raises_one_unattributed_alert() {
 }
 
 #[test]
+fn on_the_first_of_a_month_the_last_day_of_the_month_before_is_reconciled() {
+    let mut engine = engine("");
+    // $10 of gpt-4o on July 31 that no log explains, seen at 03:00 on August 1.
+    engine.apply_provider(day_usage(AUG1 - DAY, "key_pay", 4_000_000));
+    engine.advance(AUG1 + 3 * H);
+    let events = engine.take_alert_events();
+    let alert = events
+        .iter()
+        .find(|e| e.alert.kind == AlertKind::Unattributed)
+        .map(|e| &e.alert)
+        .expect("an unattributed alert for July 31");
+    assert!(alert.reason.contains("2026-07-31"), "{}", alert.reason);
+    assert!(alert.reason.contains("$10.00"), "{}", alert.reason);
+}
+
+#[test]
 fn spend_the_logs_explain_raises_nothing_and_an_unmapped_key_is_listed() {
     let mut engine = engine("");
     engine.apply_provider(day_usage(AUG1, "key_pay", 4_000_000));

@@ -89,7 +89,8 @@ impl Providers {
         self.ledger.forget(now);
         let buckets = self.ledger.effective();
         let day = Width::Day.floor(now);
-        let month = crate::timefmt::utc_month_start(now);
+        // On the 1st, yesterday is last month's: it is still reconciled (and polled).
+        let month = crate::timefmt::utc_month_start(now).min(day - Width::Day.ms());
         let mut r = reconcile(Inputs {
             buckets: &buckets,
             logged,
