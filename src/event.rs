@@ -181,6 +181,12 @@ impl Format {
     }
 }
 
+/// A coding agent's identity: `<agent>:<project>` (shown by path, as for Claude Code),
+/// or the agent's label alone when no project is known.
+pub fn agent_identity(label: &str, project: Option<&str>) -> String {
+    project.map_or_else(|| label.to_string(), |p| format!("{label}:{p}"))
+}
+
 /// The raw fields an identity was derived from, kept for drill-down and later mapping.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IdentityAttrs {

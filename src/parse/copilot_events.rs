@@ -32,6 +32,7 @@ use super::copilot_otel::{LABEL, nothing_under};
 use super::{LineContext, LineParser, Parsed, Records, RejectReason, plausible, reason_of};
 use crate::event::{
     DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens,
+    agent_identity,
 };
 use crate::timefmt::parse_rfc3339_ms;
 
@@ -271,10 +272,7 @@ impl State {
         // `inputTokens` holds both cache buckets; below their sum it is taken as uncached.
         let cached = u.cache_read_tokens.saturating_add(u.cache_write_tokens);
         let input = u.input_tokens.checked_sub(cached).unwrap_or(u.input_tokens);
-        let identity = match &self.cwd {
-            Some(cwd) => format!("{LABEL}:{cwd}"),
-            None => LABEL.to_string(),
-        };
+        let identity = agent_identity(LABEL, self.cwd.as_deref());
         Event {
             time,
             identity,

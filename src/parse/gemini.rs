@@ -29,7 +29,9 @@ use serde::de::IgnoredAny;
 
 use super::usage_metadata::Counts;
 use super::{LineContext, Parsed, Records, RejectReason, plausible, reason_of};
-use crate::event::{DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, ToolCall};
+use crate::event::{
+    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, ToolCall, agent_identity,
+};
 use crate::timefmt::parse_rfc3339_ms;
 
 /// The agent's label, and the identity of usage whose project is unknown.
@@ -105,8 +107,7 @@ pub(super) fn is_line(has_project_hash: bool, kind: Option<&str>) -> bool {
 
 /// The identity of a file's records: `gemini-cli:<project root>`, else `gemini-cli`.
 fn identity(ctx: &LineContext) -> String {
-    ctx.project_root
-        .map_or_else(|| AGENT.to_string(), |root| format!("{AGENT}:{root}"))
+    agent_identity(AGENT, ctx.project_root)
 }
 
 /// The key of one response across copies and files: (`sessionId`, message `id`).

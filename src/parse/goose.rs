@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::{Parsed, RejectReason, reason_of};
 use crate::event::{
     DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Running, TimeMs, Tokens,
+    agent_identity,
 };
 use crate::timefmt::parse_rfc3339_ms;
 
@@ -304,9 +305,7 @@ fn event(
     let project = dir.filter(|d| !d.is_empty()).map(str::to_string);
     Event {
         time: time.unwrap_or(read_time),
-        identity: project
-            .as_ref()
-            .map_or_else(|| LABEL.to_string(), |p| format!("{LABEL}:{p}")),
+        identity: agent_identity(LABEL, project.as_deref()),
         identity_kind: IdentityKind::Agent,
         attrs: IdentityAttrs {
             project,

@@ -20,7 +20,9 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::{FileFacts, LineContext, Parsed, RejectReason, reason_of};
-use crate::event::{DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens};
+use crate::event::{
+    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens, agent_identity,
+};
 
 /// The agent's label, and the identity of usage with no known work folder.
 pub const LABEL: &str = "kimi-cli";
@@ -144,10 +146,7 @@ fn status(
         model,
         ..
     } = facts;
-    let identity = match &project {
-        Some(project) => format!("{LABEL}:{project}"),
-        None => LABEL.to_string(),
-    };
+    let identity = agent_identity(LABEL, project.as_deref());
     let sidechain = subagent.is_some();
     let dedup_key = key(status.message_id.as_deref(), session.as_deref(), timestamp);
     Parsed::Event(Box::new(Event {

@@ -19,6 +19,7 @@ use serde::de::IgnoredAny;
 use super::{Parsed, RejectReason, reason_of};
 use crate::event::{
     DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
+    agent_identity,
 };
 
 /// The label usage of an unknown folder is shown under.
@@ -173,9 +174,7 @@ impl State {
         let agent = message.agent.as_deref().or(message.mode.as_deref());
         Parsed::Event(Box::new(Event {
             time: time.unwrap_or(read_time),
-            identity: project
-                .as_ref()
-                .map_or_else(|| LABEL.to_string(), |p| format!("{LABEL}:{p}")),
+            identity: agent_identity(LABEL, project.as_deref()),
             identity_kind: IdentityKind::Agent,
             attrs: IdentityAttrs {
                 project,

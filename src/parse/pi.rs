@@ -16,6 +16,7 @@ use serde_json::value::RawValue;
 use super::{LineContext, Parsed, RejectReason, reason_of};
 use crate::event::{
     DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
+    agent_identity,
 };
 use crate::timefmt::parse_rfc3339_ms;
 
@@ -162,10 +163,7 @@ impl State {
             (Some(id), Some(ts)) => Some(DedupKey::of(&["pi:", id, "@", ts])),
             _ => None,
         };
-        let identity = match &self.cwd {
-            Some(cwd) => format!("{LABEL}:{cwd}"),
-            None => LABEL.to_string(),
-        };
+        let identity = agent_identity(LABEL, self.cwd.as_deref());
         Parsed::Event(Box::new(Event {
             time: time.unwrap_or(ctx.read_time),
             identity,

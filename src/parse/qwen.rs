@@ -17,7 +17,9 @@ use serde::Deserialize;
 
 use super::usage_metadata::Counts;
 use super::{LineContext, Parsed, RejectReason, reason_of};
-use crate::event::{DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, ToolCall};
+use crate::event::{
+    DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, ToolCall, agent_identity,
+};
 use crate::timefmt::parse_rfc3339_ms;
 
 /// The agent's label, and the identity of usage whose folder is unknown.
@@ -91,7 +93,7 @@ pub(super) fn is_line(has_usage_metadata: bool, kind: Option<&str>) -> bool {
 
 /// The identity of a record from its folder: `qwen-code:<cwd>`, else `qwen-code`.
 fn identity(cwd: Option<&str>) -> String {
-    cwd.map_or_else(|| AGENT.to_string(), |cwd| format!("{AGENT}:{cwd}"))
+    agent_identity(AGENT, cwd)
 }
 
 /// The who and when of a record without usage (a prompt, a tool result), as an event that
