@@ -4,41 +4,14 @@
 //! fails without its handling. The fixtures are written from the reference, with invented
 //! values.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use tokentop::engine::{Engine, IdentityRow, Snapshot};
 use tokentop::event::{Format, IdentityKind, Kind, TimeMs};
 use tokentop::pricing::PriceTable;
-use tokentop::report::read_all;
 use tokentop::source::discover::SourceSpec;
-use tokentop::source::health::SourceHealth;
 
-use crate::common::{NOON, fixture};
-
-/// Reads `paths` as one report run would, every line accounted for.
-pub(crate) fn read_paths(paths: &[&Path]) -> (Engine, Snapshot, Vec<SourceHealth>) {
-    let specs = paths
-        .iter()
-        .map(|p| SourceSpec::parse(&p.to_string_lossy()))
-        .collect();
-    let (engine, health) = read_all(
-        specs,
-        Arc::new(PriceTable::builtin().clone()),
-        jiff::tz::TimeZone::UTC,
-        (None, None),
-        NOON,
-    );
-    for h in &health {
-        assert_eq!(
-            h.lines,
-            h.events + h.lines_without_usage + h.rejected_lines(),
-            "every line is accounted for"
-        );
-    }
-    let snapshot = engine.snapshot(None);
-    (engine, snapshot, health)
-}
+use crate::common::{fixture, read_paths};
 
 fn row<'a>(s: &'a Snapshot, name: &str) -> &'a IdentityRow {
     s.identities

@@ -1,13 +1,16 @@
 //! Helpers shared by the integration tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokentop::engine::Engine;
+use tokentop::engine::{Engine, Snapshot};
 use tokentop::event::{
     Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, TimeMs, Tokens, ToolCall,
 };
 use tokentop::pricing::PriceTable;
+use tokentop::report::read_all;
+use tokentop::source::discover::SourceSpec;
+use tokentop::source::health::SourceHealth;
 
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -95,4 +98,28 @@ pub fn scanned(text: &str, project: Option<&str>, read_time: TimeMs) -> Vec<Even
     });
     reader.finish(read_time, &mut health, &mut |e| events.push(e));
     events
+}
+
+/// Reads `paths` as one report run would, every line accounted for.
+pub fn read_paths(paths: &[&Path]) -> (Engine, Snapshot, Vec<SourceHealth>) {
+    let specs = paths
+        .iter()
+        .map(|p| SourceSpec::parse(&p.to_string_lossy()))
+        .collect();
+    let (engine, health) = read_all(
+        specs,
+        Arc::new(PriceTable::builtin().clone()),
+        jiff::tz::TimeZone::UTC,
+        (None, None),
+        NOON,
+    );
+    for h in &health {
+        assert_eq!(
+            h.lines,
+            h.events + h.lines_without_usage + h.rejected_lines(),
+            "every line is accounted for"
+        );
+    }
+    let snapshot = engine.snapshot(None);
+    (engine, snapshot, health)
 }

@@ -18,7 +18,7 @@ use tokentop::source::follow::Follower;
 use tokentop::source::health::SourceHealth;
 use tokentop::source::origin::Origins;
 
-use crate::common::{MIN, NOON, engine};
+use crate::common::{MIN, NOON, engine, read_paths};
 
 const OPENCODE_SCHEMA: &str = "
     PRAGMA journal_mode = WAL;
@@ -158,20 +158,8 @@ fn opencode_folder(dir: &Path) {
 }
 
 fn report(path: &Path) -> (Engine, Snapshot, SourceHealth) {
-    let (engine, health) = read_all(
-        vec![SourceSpec::parse(&path.to_string_lossy())],
-        Arc::new(PriceTable::builtin().clone()),
-        jiff::tz::TimeZone::UTC,
-        (None, None),
-        NOON,
-    );
-    let snapshot = engine.snapshot(None);
+    let (engine, snapshot, health) = read_paths(&[path]);
     let health = health.into_iter().next().expect("one source");
-    assert_eq!(
-        health.lines,
-        health.events + health.lines_without_usage + health.rejected_lines(),
-        "every row is accounted for"
-    );
     (engine, snapshot, health)
 }
 

@@ -16,24 +16,12 @@ use tokentop::report::read_all;
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::health::SourceHealth;
 
-use crate::common::{NOON, fixture};
+use crate::common::{NOON, fixture, read_paths};
 use crate::fixtures::rejected;
 
 fn read(name: &str) -> (Engine, Snapshot, SourceHealth) {
-    let (engine, health) = read_all(
-        vec![SourceSpec::parse(&fixture(name).to_string_lossy())],
-        Arc::new(PriceTable::builtin().clone()),
-        jiff::tz::TimeZone::UTC,
-        (None, None),
-        NOON,
-    );
-    let snapshot = engine.snapshot(None);
+    let (engine, snapshot, health) = read_paths(&[&fixture(name)]);
     let health = health.into_iter().next().expect("one source");
-    assert_eq!(
-        health.lines,
-        health.events + health.lines_without_usage + health.rejected_lines(),
-        "every line is accounted for"
-    );
     (engine, snapshot, health)
 }
 

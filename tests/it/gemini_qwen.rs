@@ -3,16 +3,12 @@
 //! totals worked out by hand, and one test per trap that fails without its handling.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use tokentop::engine::Snapshot;
 use tokentop::event::{Event, Format};
 use tokentop::parse::{LineContext, LineParser, Parsed};
-use tokentop::pricing::PriceTable;
-use tokentop::report::read_all;
-use tokentop::source::discover::SourceSpec;
 
-use crate::common::{NOON, fixture};
+use crate::common::{NOON, fixture, read_paths};
 
 const GEMINI_CHATS: &str = "gemini_home/.gemini/tmp/proj/chats";
 const MAIN: &str = "session-2025-12-20T11-07-8f0c2a1e.jsonl";
@@ -23,21 +19,11 @@ const QWEN_A: &str = "d96bf338-0001.jsonl";
 const QWEN_BRANCH: &str = "e07c0449-0002.jsonl";
 
 fn snapshot(paths: &[&Path]) -> Snapshot {
-    let specs = paths
-        .iter()
-        .map(|p| SourceSpec::parse(&p.to_string_lossy()))
-        .collect();
-    let (engine, health) = read_all(
-        specs,
-        Arc::new(PriceTable::builtin().clone()),
-        jiff::tz::TimeZone::UTC,
-        (None, None),
-        NOON,
-    );
+    let (_, snapshot, health) = read_paths(paths);
     for h in &health {
         assert_eq!(h.rejected_lines(), 0, "{h:?}");
     }
-    engine.snapshot(None)
+    snapshot
 }
 
 /// (input, cache read, output, reasoning, requests) over every row.
