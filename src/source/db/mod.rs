@@ -46,7 +46,7 @@ pub fn locate(spec: &SourceSpec) -> Option<PathBuf> {
     let SourceSpec::Path(path) = spec else {
         return None;
     };
-    let found = candidate(spec)?;
+    let found = candidate(path)?;
     (!path.is_dir() || holds_agent_tables(&found)).then_some(found)
 }
 
@@ -56,15 +56,12 @@ fn holds_agent_tables(path: &Path) -> bool {
     Connection::open_with_flags(path, flags).is_ok_and(|conn| kind(&conn).is_ok())
 }
 
-fn candidate(spec: &SourceSpec) -> Option<PathBuf> {
-    let SourceSpec::Path(path) = spec else {
-        return None;
-    };
+fn candidate(path: &Path) -> Option<PathBuf> {
     if !path.is_dir() {
         return path
             .extension()
             .is_some_and(|e| e == "db")
-            .then(|| path.clone());
+            .then(|| path.to_path_buf());
     }
     if let Some(found) = STORE_NAMES
         .iter()
