@@ -10,6 +10,8 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 
+mod scan;
+
 use super::{LineContext, Parsed, RejectReason, reason_of};
 use crate::event::{
     DedupKey, Event, Flags, Format, IdentityAttrs, IdentityKind, Kind, Tokens, ToolCall,
@@ -19,7 +21,8 @@ use crate::timefmt::parse_rfc3339_ms;
 /// Model name Claude Code writes on lines it made itself, with no API call behind them.
 const SYNTHETIC_MODEL: &str = "<synthetic>";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Line<'a> {
     #[serde(borrow)]
     timestamp: Option<Cow<'a, str>>,
@@ -39,7 +42,8 @@ struct Line<'a> {
     message: Option<Message<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Message<'a> {
     #[serde(borrow)]
     id: Option<Cow<'a, str>>,
@@ -53,6 +57,7 @@ struct Message<'a> {
 }
 
 #[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Usage {
     input_tokens: Option<u64>,
     cache_creation_input_tokens: Option<u64>,
@@ -62,6 +67,7 @@ struct Usage {
 }
 
 #[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct CacheCreation {
     ephemeral_1h_input_tokens: Option<u64>,
 }
@@ -69,6 +75,7 @@ struct CacheCreation {
 /// The `tool_use` blocks of `message.content`; text, thinking and tool inputs are skipped
 /// without being copied. `content` may also be a plain string.
 #[derive(Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct ToolUses(Vec<ToolCall>);
 
 #[derive(Deserialize)]
@@ -99,14 +106,7 @@ impl<'de> Deserialize<'de> for ToolUses {
                 let mut tools = Vec::new();
                 while let Some(block) = seq.next_element::<Option<Block<'de>>>()? {
                     let Some(block) = block else { continue };
-                    let is_tool =
-                        matches!(block.kind.as_deref(), Some("tool_use" | "server_tool_use"));
-                    if let (true, Some(name)) = (is_tool, block.name) {
-                        tools.push(ToolCall::new(
-                            block.id.map(Cow::into_owned),
-                            name.into_owned(),
-                        ));
-                    }
+                    tools.extend(tool_call(block));
                 }
                 Ok(ToolUses(tools))
             }
@@ -117,6 +117,16 @@ impl<'de> Deserialize<'de> for ToolUses {
         }
         d.deserialize_any(V)
     }
+}
+
+/// The call a content block makes, if it is a tool use with a name.
+fn tool_call(block: Block) -> Option<ToolCall> {
+    let is_tool = matches!(block.kind.as_deref(), Some("tool_use" | "server_tool_use"));
+    let name = block.name.filter(|_| is_tool)?;
+    Some(ToolCall::new(
+        block.id.map(Cow::into_owned),
+        name.into_owned(),
+    ))
 }
 
 /// The name Claude Code gives a project's folder under `projects`: its path with every
@@ -130,9 +140,13 @@ pub fn project_folder(cwd: &str) -> String {
 
 /// Parses one Claude Code line that mentions `"usage"`.
 pub fn parse(text: &str, ctx: &LineContext) -> Parsed {
-    let line: Line = match serde_json::from_str(text) {
+    // The scanner reads the common shape; serde reads the rest and says what is wrong.
+    let line = match scan::line(text) {
         Ok(line) => line,
-        Err(e) => return Parsed::Rejected(reason_of(&e)),
+        Err(scan::Off) => match serde_json::from_str(text) {
+            Ok(line) => line,
+            Err(e) => return Parsed::Rejected(reason_of(&e)),
+        },
     };
     let Some(message) = line.message else {
         return Parsed::NoUsage;

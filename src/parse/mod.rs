@@ -13,6 +13,7 @@ mod detect;
 pub mod estimate;
 pub mod gemini;
 pub mod goose;
+mod json_scan;
 pub mod kimi;
 mod litellm;
 pub mod openai;
