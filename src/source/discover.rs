@@ -95,7 +95,7 @@ impl SourceSpec {
             SourceSpec::Glob(g) => walk::glob(g)?,
             SourceSpec::Stdin | SourceSpec::Stream(_) => Walk::default(),
         };
-        walk.files.sort();
+        walk.files.sort_by_cached_key(|p| super::walk::order_key(p));
         Ok(walk)
     }
 }

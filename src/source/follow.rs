@@ -236,12 +236,14 @@ impl Follower {
             }
             // Only files whose length moved are read (a closed file is not reopened for
             // nothing); files newly opened beyond the handle limit are closed after reading.
+            let mut backlog = 0;
             let mut files: Vec<&mut TailedFile> = source
                 .files
                 .values_mut()
-                .filter(|f| only.is_none_or(|paths| paths.contains(&f.path)) && f.has_news())
+                .filter(|f| only.is_none_or(|paths| paths.contains(&f.path)))
+                .filter(|f| f.news().inspect(|bytes| backlog += bytes).is_some())
                 .collect();
-            files.sort_by(|a, b| a.path.cmp(&b.path));
+            files.sort_by(|a, b| a.order().cmp(b.order()));
             let mut open = source.files_open;
             for file in &mut files {
                 let keep = file.is_open() || open < MAX_OPEN_FILES;
@@ -250,7 +252,6 @@ impl Follower {
             }
             let ids: Vec<(FileId, PathBuf)> =
                 files.iter().map(|f| (f.id, f.path.clone())).collect();
-            let backlog: u64 = files.iter().map(|f| f.pending()).sum();
             let results = if backlog >= PARALLEL_FROM_BYTES && files.len() > 1 {
                 read_files(files, read_time, &mut source.health, sink)
             } else {
@@ -301,7 +302,7 @@ impl Follower {
             let draining = source.draining.iter_mut().map(|(_, f)| f);
             let mut files: Vec<&mut TailedFile> =
                 source.files.values_mut().chain(draining).collect();
-            files.sort_by(|a, b| a.path.cmp(&b.path));
+            files.sort_by(|a, b| a.order().cmp(b.order()));
             for file in files {
                 file.finish(read_time, &mut source.health, sink);
             }

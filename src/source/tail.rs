@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use super::copilot_export::{SharedIndex, lock};
 use super::facts::{exported_count, file_facts, stale_before};
 use super::gemini;
+use super::walk::order_key;
 use super::health::SourceHealth;
 use super::lines::LineReader;
 use crate::event::SourceId;
@@ -53,6 +54,8 @@ pub(crate) fn project_dir(path: &Path) -> Option<String> {
 pub struct TailedFile {
     /// Where the file was last seen.
     pub path: PathBuf,
+    /// The path's [`order_key`]: files are read in this order.
+    order: Box<[u8]>,
     pub id: FileId,
     handle: Option<File>,
     /// Bytes of the file consumed so far (including the held partial line).
@@ -94,6 +97,7 @@ impl TailedFile {
                 .with_facts(file_facts(&path, &mut lock(exports))),
             whole: gemini::is_session_document(&path),
             exports: exports.clone(),
+            order: order_key(&path),
             path,
             id,
             handle: None,
@@ -154,7 +158,13 @@ impl TailedFile {
     /// The file now has this name (renamed, e.g. rotated). Its events keep their source
     /// id: the follower moves that id to the new name (`Origins::relocate`).
     pub fn moved(&mut self, path: PathBuf) {
+        self.order = order_key(&path);
         self.path = path;
+    }
+
+    /// Where the file comes in the order files are read: its path's order.
+    pub fn order(&self) -> &[u8] {
+        &self.order
     }
 
     /// The id its events are stamped with.
@@ -176,16 +186,14 @@ impl TailedFile {
         }
     }
 
-    /// Bytes appended since the last read.
-    pub fn pending(&self) -> u64 {
-        self.current_len()
-            .map_or(0, |len| len.saturating_sub(self.offset))
-    }
-
-    /// Whether a read could find something: the length moved (grown, truncated or
-    /// replaced), or the file cannot be looked at (the read reports the error).
-    pub fn has_news(&self) -> bool {
-        self.current_len() != Some(self.offset)
+    /// Whether a read could find something, and if so how many bytes were appended: the
+    /// length moved (grown, truncated or replaced), or the file cannot be looked at (the
+    /// read reports the error). One look at the file answers both.
+    pub fn news(&self) -> Option<u64> {
+        match self.current_len() {
+            Some(len) if len == self.offset => None,
+            len => Some(len.map_or(0, |len| len.saturating_sub(self.offset))),
+        }
     }
 
     pub fn is_open(&self) -> bool {

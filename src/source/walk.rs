@@ -130,9 +130,31 @@ pub fn glob(pattern: &str) -> io::Result<Walk> {
     let mut walk = Walk::default();
     let mut seen = HashSet::new();
     walk_glob(&base, &parts, &mut seen, &mut walk);
-    walk.files.sort();
+    walk.files.sort_by_cached_key(|p| order_key(p));
     walk.files.dedup();
     Ok(walk)
+}
+
+/// A key that orders paths as `Path::cmp` does (component by component, each kind of
+/// component before the next), compared as plain bytes: each component is its kind, its
+/// bytes and a NUL, which no path holds. Sorting thousands of files by it spares walking
+/// both paths' components at every comparison (a tenth of a large backfill's start).
+pub fn order_key(path: &Path) -> Box<[u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
+    for component in path.components() {
+        let kind = match component {
+            Component::Prefix(_) => 1,
+            Component::RootDir => 2,
+            Component::CurDir => 3,
+            Component::ParentDir => 4,
+            Component::Normal(_) => 5,
+        };
+        key.push(kind);
+        key.extend_from_slice(component.as_os_str().as_bytes());
+        key.push(0);
+    }
+    key.into_boxed_slice()
 }
 
 /// Matches `parts` below `base`; `seen` holds the folders already walked by a `**` with
@@ -261,5 +283,36 @@ mod tests {
         assert!(!walk.missed(&root.join("ok.jsonl")));
         let walk = glob(&format!("{}/*.jsonl", root.display())).expect("glob");
         assert!(walk.errors[0].contains("bad.jsonl"), "{:?}", walk.errors);
+    }
+
+    /// Sorting by the key gives the order `Path::cmp` gives, on the names that order
+    /// differently as plain bytes (a session's `.jsonl` and its folder of subagents).
+    #[test]
+    fn the_order_key_orders_paths_as_path_does() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, RngSeed, TestRunner};
+        let part = prop::sample::select(vec![
+            "a", "a.jsonl", "a-b", "a b", "ab", "a/b", ".", "..", "é", "subagents", "",
+        ]);
+        let path = (any::<bool>(), prop::collection::vec(part, 1..5)).prop_map(|(abs, p)| {
+            format!("{}{}", if abs { "/" } else { "" }, p.join("/"))
+        });
+        let config = Config {
+            cases: 2_000,
+            failure_persistence: None,
+            rng_seed: RngSeed::Fixed(20),
+            ..Config::default()
+        };
+        TestRunner::new(config)
+            .run(&(path.clone(), path), |(a, b)| {
+                let (a, b) = (Path::new(&a), Path::new(&b));
+                prop_assert_eq!(order_key(a).cmp(&order_key(b)), a.cmp(b), "{:?} {:?}", a, b);
+                Ok(())
+            })
+            .unwrap();
+        let session = Path::new("/p/abc.jsonl");
+        let subagent = Path::new("/p/abc/subagents/agent-1.jsonl");
+        assert!(session.as_os_str() < subagent.as_os_str());
+        assert!(order_key(subagent) < order_key(session));
     }
 }
