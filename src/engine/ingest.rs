@@ -253,34 +253,37 @@ impl Engine {
             self.record_distribution(&done, None);
         }
 
-        let key = event.dedup_key;
-        // A larger copy under another identity (a resumed session) moves the entry there.
-        let moved = match (&verdict.decision, key) {
-            (Decision::Replaces(old), Some(key)) if old.identity != who => {
-                self.identities[old.identity].recent.take(key)
-            }
-            _ => None,
-        };
-        let new_tools = verdict.tools.iter().map(|t| t.call);
-        let recent = &mut self.identities[who].recent;
-        // A telemetry sum that carries nothing takes out what its response counted (a
-        // Copilot sum whose calls count instead): the response is no longer one to list.
-        let flags = event.flags;
-        let nothing = flags.telemetry && flags.aggregate && usage.total_tokens() == 0;
-        match verdict.decision {
-            Decision::Replaces(_) if nothing && verdict.tools.is_empty() => {
-                if let Some(key) = key {
-                    recent.take(key);
+        // The list of recent events, unless none is kept (a report).
+        if !self.no_recent {
+            let key = event.dedup_key;
+            // A larger copy under another identity (a resumed session) moves the entry there.
+            let moved = match (&verdict.decision, key) {
+                (Decision::Replaces(old), Some(key)) if old.identity != who => {
+                    self.identities[old.identity].recent.take(key)
                 }
+                _ => None,
+            };
+            let new_tools = verdict.tools.iter().map(|t| t.call);
+            let recent = &mut self.identities[who].recent;
+            // A telemetry sum that carries nothing takes out what its response counted (a
+            // Copilot sum whose calls count instead): the response is no longer one to list.
+            let flags = event.flags;
+            let nothing = flags.telemetry && flags.aggregate && usage.total_tokens() == 0;
+            match verdict.decision {
+                Decision::Replaces(_) if nothing && verdict.tools.is_empty() => {
+                    if let Some(key) = key {
+                        recent.take(key);
+                    }
+                }
+                Decision::New | Decision::Replaces(_) => recent.upsert(
+                    key,
+                    RecentEvent::of(event, model, cost, cost_source),
+                    new_tools,
+                    moved,
+                ),
+                Decision::Smaller => recent.add_tools(key, new_tools),
+                Decision::Seen => {}
             }
-            Decision::New | Decision::Replaces(_) => recent.upsert(
-                key,
-                RecentEvent::of(event, model, cost, cost_source),
-                new_tools,
-                moved,
-            ),
-            Decision::Smaller => recent.add_tools(key, new_tools),
-            Decision::Seen => {}
         }
         if !verdict.tools.is_empty() {
             let calls = Usage::tool_calls(verdict.tools.len() as u64);

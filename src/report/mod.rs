@@ -439,6 +439,7 @@ pub fn build(request: ReportRequest, now: TimeMs) -> anyhow::Result<Report> {
     let mut engine = Engine::with_config(prices.clone(), tz.clone(), &config);
     engine.keep_tally(Tally::new(by.0.clone(), filter, tz.clone()));
     engine.keep_whole_range();
+    engine.skip_recent();
     // Only a report of findings scans, under a key of its own.
     let scanner = if findings {
         engine.keep_findings();

@@ -292,11 +292,20 @@ mod tests {
         use proptest::prelude::*;
         use proptest::test_runner::{Config, RngSeed, TestRunner};
         let part = prop::sample::select(vec![
-            "a", "a.jsonl", "a-b", "a b", "ab", "a/b", ".", "..", "é", "subagents", "",
+            "a",
+            "a.jsonl",
+            "a-b",
+            "a b",
+            "ab",
+            "a/b",
+            ".",
+            "..",
+            "é",
+            "subagents",
+            "",
         ]);
-        let path = (any::<bool>(), prop::collection::vec(part, 1..5)).prop_map(|(abs, p)| {
-            format!("{}{}", if abs { "/" } else { "" }, p.join("/"))
-        });
+        let path = (any::<bool>(), prop::collection::vec(part, 1..5))
+            .prop_map(|(abs, p)| format!("{}{}", if abs { "/" } else { "" }, p.join("/")));
         let config = Config {
             cases: 2_000,
             failure_persistence: None,
