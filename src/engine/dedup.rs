@@ -77,18 +77,31 @@ pub const RETENTION_MS: TimeMs = 7 * 86_400_000;
 /// long stall for the live loop instead of sixteen short ones spread out.
 const SHARDS: usize = 16;
 /// `1 + 2 + ... + SHARDS`: the keys are spread over this many equal slices.
-const SLICES: u128 = (SHARDS * (SHARDS + 1) / 2) as u128;
+const SLICES: u64 = (SHARDS * (SHARDS + 1) / 2) as u64;
 
-/// The shard of a key: slices `0` to `SLICES - 1`, shard `i` owning `i + 1` of them.
+/// The shard owning each slice: shard `i` owns `i + 1` of them.
+const SHARD_OF_SLICE: [u8; SLICES as usize] = {
+    let mut table = [0; SLICES as usize];
+    let (mut slice, mut shard) = (0, 0);
+    while shard < SHARDS {
+        let mut owned = 0;
+        while owned <= shard {
+            table[slice] = shard as u8;
+            (slice, owned) = (slice + 1, owned + 1);
+        }
+        shard += 1;
+    }
+    table
+};
+
+/// The shard of a key: by its slice, the key modulo [`SLICES`], worked out from its two
+/// halves in 64-bit arithmetic (a 128-bit division is a slow library call, and this runs
+/// several times per event).
 fn shard_of(key: DedupKey) -> usize {
-    let slice = (key.0 % SLICES) as usize;
-    let mut end = 0;
-    (0..SHARDS)
-        .find(|i| {
-            end += i + 1;
-            slice < end
-        })
-        .unwrap_or(SHARDS - 1)
+    let (high, low) = ((key.0 >> 64) as u64, key.0 as u64);
+    let two_to_64 = (u64::MAX % SLICES + 1) % SLICES;
+    let slice = ((high % SLICES) * two_to_64 + low % SLICES) % SLICES;
+    usize::from(SHARD_OF_SLICE[slice as usize])
 }
 
 /// Sets apart a charged tool name's hash from the call ids' in `tool_ids` (one vector for
@@ -531,11 +544,32 @@ impl Copies {
 mod tests {
     use super::*;
 
+    /// The shard is the one the plain definition gives: slice = key mod [`SLICES`] in
+    /// 128 bits, shard `i` owning the `i + 1` slices after shard `i - 1`'s.
+    #[test]
+    fn a_key_goes_to_the_shard_its_slice_names() {
+        let plain = |key: u128| {
+            let slice = (key % u128::from(SLICES)) as usize;
+            let mut end = 0;
+            (0..SHARDS).find(|i| {
+                end += i + 1;
+                slice < end
+            })
+        };
+        let mut key = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834_u128;
+        for n in 0..100_000u128 {
+            key = key.rotate_left(17) ^ n.wrapping_mul(0x2545_f491_4f6c_dd1d);
+            for k in [key, n, u128::MAX - n, n << 64] {
+                assert_eq!(Some(shard_of(DedupKey(k))), plain(k), "{k:#x}");
+            }
+        }
+    }
+
     #[test]
     fn shards_take_growing_shares_of_the_keys() {
         let mut counts = [0usize; SHARDS];
         for n in 0..SLICES {
-            counts[shard_of(DedupKey(n))] += 1;
+            counts[shard_of(DedupKey(n.into()))] += 1;
         }
         let want: Vec<usize> = (1..=SHARDS).collect();
         assert_eq!(counts.to_vec(), want);
