@@ -32,7 +32,7 @@ pub mod wrapper;
 
 use std::sync::{Arc, LazyLock};
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::packed;
 use serde::Serialize;
 
 use self::detect::Detected;
@@ -369,9 +369,12 @@ const MARKERS: [&str; 23] = [
 ];
 
 /// `None` only if the fixed patterns could not be built: then every line is parsed.
-fn markers() -> Option<&'static AhoCorasick> {
-    static MATCHER: LazyLock<Option<AhoCorasick>> =
-        LazyLock::new(|| AhoCorasick::new(MARKERS).ok());
+/// The packed (SIMD) searcher looks for all of them sixteen bytes at a time; the general
+/// matcher fell back to a rare-byte search for this many patterns, which stopped every
+/// few bytes of a Claude Code `file-history-snapshot` line (as costly as parsing it).
+fn markers() -> Option<&'static packed::Searcher> {
+    static MATCHER: LazyLock<Option<packed::Searcher>> =
+        LazyLock::new(|| packed::Searcher::new(MARKERS));
     MATCHER.as_ref()
 }
 
@@ -389,7 +392,7 @@ fn without_markers(line: &[u8]) -> Option<Parsed> {
     if !(line.starts_with(b"{") && line.ends_with(b"}")) {
         return Some(Parsed::Rejected(RejectReason::InvalidJson));
     }
-    let has_marker = markers().is_none_or(|m| m.is_match(line));
+    let has_marker = markers().is_none_or(|m| m.find(line).is_some());
     (!has_marker).then_some(Parsed::NoUsage)
 }
 
@@ -451,6 +454,25 @@ mod tests {
             Parsed::Rejected(r) => Some(r),
             _ => None,
         }
+    }
+
+    /// Every marker, anywhere in a line (short or long, at either end), sends the line to
+    /// be parsed; a line with none is one without usage.
+    #[test]
+    fn every_marker_is_found_wherever_it_sits() {
+        let filler = "x".repeat(300);
+        for marker in MARKERS {
+            for line in [
+                format!("{{{marker}}}"),
+                format!("{{\"a\":1,{marker}}}"),
+                format!("{{{marker}{filler}}}"),
+                format!("{{\"{filler}\":1,{marker}:2}}"),
+            ] {
+                assert_eq!(without_markers(line.as_bytes()), None, "{line}");
+            }
+        }
+        let plain = format!("{{\"type\":\"file-history-snapshot\",\"f\":\"{filler}\"}}");
+        assert_eq!(without_markers(plain.as_bytes()), Some(Parsed::NoUsage));
     }
 
     #[test]
