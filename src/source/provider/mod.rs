@@ -351,6 +351,10 @@ pub fn fetch_blocking_with(
     policy: RetryPolicy,
     sleeper: Sleeper,
 ) -> Vec<Fetched> {
+    // No runtime and no client (which loads the system's certificates) for nothing.
+    if jobs.is_empty() {
+        return Vec::new();
+    }
     let failed = |spec: &ProviderSpec, why: String| Fetched {
         provider: spec.provider,
         buckets: Vec::new(),
