@@ -35,13 +35,20 @@ pub fn read(
     let origins = Origins::default();
     let mut events = Vec::new();
     let mut timeless = Vec::new();
-    let mut sources = read_events(specs, scanner, origins.clone(), range, now, &mut |e| {
-        if e.flags.time_from_read {
-            timeless.push(e.origin);
-        } else {
-            events.push(e);
-        }
-    });
+    let mut sources = read_events(
+        specs,
+        scanner,
+        origins.clone(),
+        range,
+        now,
+        &mut |e: Event| {
+            if e.flags.time_from_read {
+                timeless.push(e.origin);
+            } else {
+                events.push(e);
+            }
+        },
+    );
     for origin in timeless {
         let file = origin.and_then(|o| origins.name(o.source));
         if let Some(health) = source_of(&mut sources, file.as_deref()) {

@@ -230,7 +230,7 @@ pub fn read_events(
     origins: Origins,
     range: (Option<TimeMs>, Option<TimeMs>),
     now: TimeMs,
-    on_event: &mut dyn FnMut(Event),
+    mut on_event: impl FnMut(Event),
 ) -> Vec<SourceHealth> {
     let (since, until) = range;
     let mut ingest = |event: Event| {

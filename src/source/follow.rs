@@ -166,7 +166,7 @@ impl Follower {
                     relocate(&self.origins, &mut file, path);
                     source.files.insert(id, file);
                 } else {
-                    new_files.push((id, path));
+                    new_files.push((id, path, meta.len()));
                 }
             }
             // A file below a folder that could not be listed was not seen: it stays.
@@ -191,9 +191,10 @@ impl Follower {
             }
             // A first scan of a large tree adds thousands: grow the map once.
             source.files.reserve(new_files.len());
-            for (id, path) in new_files {
+            for (id, path, len) in new_files {
                 let origin = self.origins.register_file(&path);
-                let file = TailedFile::new(path, id, origin, self.scanner.clone(), &self.exports);
+                let file = TailedFile::new(path, id, origin, self.scanner.clone(), &self.exports)
+                    .listed_at(len);
                 source.files.insert(id, file);
             }
             source
@@ -241,7 +242,10 @@ impl Follower {
                 .files
                 .values_mut()
                 .filter(|f| only.is_none_or(|paths| paths.contains(&f.path)))
-                .filter(|f| f.news().inspect(|bytes| backlog += bytes).is_some())
+                .filter_map(|f| {
+                    backlog += f.news()?;
+                    Some(f)
+                })
                 .collect();
             files.sort_by(|a, b| a.order().cmp(b.order()));
             let mut open = source.files_open;

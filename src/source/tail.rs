@@ -78,6 +78,10 @@ pub struct TailedFile {
     whole: bool,
     /// The index of Copilot's export, for a Copilot session file's facts.
     exports: SharedIndex,
+    /// The length the folder scan that found the file saw: the first look for news takes
+    /// it rather than ask the file system again (thousands of `stat`s at a backfill's
+    /// start, on the engine's thread).
+    listed: Option<u64>,
 }
 
 impl TailedFile {
@@ -107,7 +111,14 @@ impl TailedFile {
             before: Vec::new(),
             keep_open: true,
             held_since: None,
+            listed: None,
         }
+    }
+
+    /// A file the folder scan saw `len` bytes long.
+    pub fn listed_at(mut self, len: u64) -> Self {
+        self.listed = Some(len);
+        self
     }
 
     /// Counts the held last line if it has sat idle for [`IDLE_LINE`] as one whole JSON
@@ -189,8 +200,8 @@ impl TailedFile {
     /// Whether a read could find something, and if so how many bytes were appended: the
     /// length moved (grown, truncated or replaced), or the file cannot be looked at (the
     /// read reports the error). One look at the file answers both.
-    pub fn news(&self) -> Option<u64> {
-        match self.current_len() {
+    pub fn news(&mut self) -> Option<u64> {
+        match self.listed.take().or_else(|| self.current_len()) {
             Some(len) if len == self.offset => None,
             len => Some(len.map_or(0, |len| len.saturating_sub(self.offset))),
         }
