@@ -46,7 +46,7 @@ pub fn read_files(
         // files in order needs no reorder buffer, and no thread runs far ahead (memory).
         // Emptied event vectors go back to their thread: a file's events take hundreds of
         // KiB, and allocating them afresh per file had the allocator hand pages back to the
-        // kernel and fault them in again, zeroed (a quarter of the CPU of a large backfill).
+        // kernel and fault them in again, zeroed (620 MiB over a 200k-response backfill).
         let channels: Vec<(mpsc::Receiver<Outcome>, mpsc::Sender<Vec<Event>>)> = shares
             .into_iter()
             .map(|share| {
