@@ -20,6 +20,8 @@ pub mod layout;
 pub mod live;
 pub mod parse;
 pub mod pricing;
+#[cfg(test)]
+mod properties;
 pub mod redact;
 pub mod replay;
 pub mod report;

@@ -290,7 +290,6 @@ mod tests {
     #[test]
     fn the_order_key_orders_paths_as_path_does() {
         use proptest::prelude::*;
-        use proptest::test_runner::{Config, RngSeed, TestRunner};
         let part = prop::sample::select(vec![
             "a",
             "a.jsonl",
@@ -306,13 +305,7 @@ mod tests {
         ]);
         let path = (any::<bool>(), prop::collection::vec(part, 1..5))
             .prop_map(|(abs, p)| format!("{}{}", if abs { "/" } else { "" }, p.join("/")));
-        let config = Config {
-            cases: 2_000,
-            failure_persistence: None,
-            rng_seed: RngSeed::Fixed(20),
-            ..Config::default()
-        };
-        TestRunner::new(config)
+        crate::properties::runner(2_000)
             .run(&(path.clone(), path), |(a, b)| {
                 let (a, b) = (Path::new(&a), Path::new(&b));
                 prop_assert_eq!(order_key(a).cmp(&order_key(b)), a.cmp(b), "{:?} {:?}", a, b);

@@ -4,15 +4,12 @@
 //! with a second connection, as the agent does, while tokentop polls.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use assert_cmd::Command;
 use rusqlite::{Connection, params};
 use tokentop::engine::{Engine, Snapshot};
 use tokentop::event::{Event, Format};
 use tokentop::parse::RejectReason;
-use tokentop::pricing::PriceTable;
-use tokentop::report::read_all;
 use tokentop::source::discover::SourceSpec;
 use tokentop::source::follow::Follower;
 use tokentop::source::health::SourceHealth;
@@ -523,18 +520,8 @@ fn two_goose_databases_with_the_same_session_id_count_both_sessions() {
         100_000,
         4_000,
     );
-    let specs = [a.path(), b.path()]
-        .iter()
-        .map(|p| SourceSpec::parse(&p.join("sessions.db").to_string_lossy()))
-        .collect();
-    let (engine, _) = read_all(
-        specs,
-        Arc::new(PriceTable::builtin().clone()),
-        jiff::tz::TimeZone::UTC,
-        (None, None),
-        NOON,
-    );
-    let s = engine.snapshot(None);
+    let (a, b) = (a.path().join("sessions.db"), b.path().join("sessions.db"));
+    let (_, s, _) = read_paths(&[&a, &b]);
     assert_eq!(
         (s.totals.input, s.totals.output, s.totals.requests),
         (254_000, 10_100, 2),

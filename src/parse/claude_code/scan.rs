@@ -179,7 +179,6 @@ fn block<'a>(c: &mut Cursor<'a>) -> Scanned<Block<'a>> {
 mod tests {
     use proptest::prelude::*;
     use proptest::sample::Index;
-    use proptest::test_runner::{Config, RngSeed, TestRunner};
 
     use super::*;
 
@@ -219,13 +218,7 @@ mod tests {
             prop::sample::select(TURNS.to_vec()),
             prop::collection::vec(edit, 1..4),
         );
-        let config = Config {
-            cases: 4_000,
-            failure_persistence: None,
-            rng_seed: RngSeed::Fixed(20),
-            ..Config::default()
-        };
-        TestRunner::new(config)
+        crate::properties::runner(4_000)
             .run(&case, |(turn, edits)| {
                 let mut chars: Vec<char> = turn.chars().collect();
                 for (at, op, c) in edits {
